@@ -1,0 +1,12 @@
+"""Test overlay: fast hashing, no tiles from the internet, a throwaway key."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
+os.environ.setdefault("MAP_TILES", "none")
+
+from .base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAP_TILES = "none"
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,214 @@
+"""Who controlled what, when, according to whom.
+
+Control is an append-only log of ControlChange rows: there is no "current controller" column;
+the controller of a town on a date is the latest change in force on or before it
+(see ``events.selectors.control_as_of``).
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from geodata.models import Town, validate_name_list
+
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+hex_colour = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", "Enter a colour as a six-digit hex value such as #1f77b4."
+)
+
+
+class Faction(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    short_name = models.CharField(max_length=60)
+    slug = models.SlugField(max_length=100, unique=True)
+    aliases = models.JSONField(
+        default=list, blank=True, validators=[validate_name_list],
+        help_text="Other names readers and sources use, e.g. Daesh, ISIS, ISIL.",
+    )
+    colour = models.CharField(max_length=7, validators=[hex_colour])
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="members",
+        help_text="The coalition this group belongs to, so allied groups roll up.",
+    )
+    description = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(colour__regex=r"^#[0-9a-fA-F]{6}$"), name="faction_colour_hex"
+            ),
+            models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="faction_not_own_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+    def clean(self) -> None:
+        self.colour = (self.colour or "").lower()
+        ancestor, seen = self.parent, {self.pk}
+        while ancestor is not None:
+            if ancestor.pk in seen:
+                raise ValidationError({"parent": "A faction cannot be its own coalition."})
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+
+    @property
+    def coalition(self) -> "Faction":
+        top = self
+        while top.parent is not None:
+            top = top.parent
+        return top
+
+
+class Source(models.Model):
+    publisher = models.CharField(max_length=200)
+    title = models.CharField(max_length=500)
+    url = models.URLField(max_length=1000, blank=True)
+    published = models.DateField(null=True, blank=True)
+    language = models.CharField(max_length=16, blank=True, help_text="BCP 47 code, e.g. en, ar.")
+    summary = models.TextField(blank=True, help_text="A short paraphrase of what it reports.")
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-published", "publisher"]
+
+    def __str__(self) -> str:
+        when = f" ({self.published:%Y-%m-%d})" if self.published else ""
+        return f"{self.publisher}: {self.title}{when}"
+
+
+class ControlChange(models.Model):
+    class Status(models.TextChoices):
+        CONTROLLED = "controlled", "Controlled"
+        CONTESTED = "contested", "Contested"
+
+    class Precision(models.TextChoices):
+        DAY = "day", "Exact day"
+        MONTH = "month", "Month only"
+        APPROXIMATE = "approximate", "Approximate"
+
+    class DayPart(models.IntegerChoices):
+        # Order matters: it is the same-day order of changes (then entry order).
+        UNSPECIFIED = 0, "Unspecified"
+        MORNING = 1, "Morning"
+        AFTERNOON = 2, "Afternoon"
+        EVENING = 3, "Evening"
+        NIGHT = 4, "Night"
+
+    class Confidence(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        REPORTED = "reported", "Reported"
+        CLAIMED = "claimed", "Claimed"
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        REJECTED = "rejected", "Rejected"
+        RETRACTED = "retracted", "Retracted"
+
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="control_changes")
+    faction = models.ForeignKey(
+        Faction, on_delete=models.PROTECT, related_name="control_changes",
+        help_text="The faction in control from this date.",
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CONTROLLED)
+    contested_by = models.ForeignKey(
+        Faction, null=True, blank=True, on_delete=models.PROTECT, related_name="contesting_changes"
+    )
+    effective_date = models.DateField()
+    date_precision = models.CharField(
+        max_length=12, choices=Precision.choices, default=Precision.DAY
+    )
+    day_part = models.PositiveSmallIntegerField(
+        "part of day", choices=DayPart.choices, default=DayPart.UNSPECIFIED
+    )
+    confidence = models.CharField(
+        max_length=12, choices=Confidence.choices, default=Confidence.REPORTED
+    )
+    sources = models.ManyToManyField(Source, blank=True, related_name="control_changes")
+    note = models.TextField(blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
+    supersedes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by",
+        help_text="An earlier change this one corrects; the earlier one leaves the map.",
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(default=timezone.now, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(m2m_fields=[sources])
+
+    class Meta:
+        ordering = ["town", "effective_date", "day_part", "id"]
+        indexes = [
+            # Serves "latest change per town on or before D" as one index range per town.
+            models.Index(
+                fields=["town", "-effective_date", "-day_part", "-id"], name="change_town_asof_idx"
+            ),
+            models.Index(fields=["effective_date"], name="change_date_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="controlled", contested_by__isnull=True)
+                | Q(status="contested", contested_by__isnull=False),
+                name="change_contested_names_contester",
+            ),
+            models.CheckConstraint(
+                condition=~Q(contested_by=models.F("faction")), name="change_contester_differs"
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_date__gte=EARLIEST_DATE), name="change_date_not_before_1900"
+            ),
+            models.UniqueConstraint(
+                fields=["town", "effective_date", "day_part"],
+                condition=Q(supersedes__isnull=True) & Q(state__in=["draft", "published"]),
+                name="change_one_per_town_date_daypart",
+                violation_error_message=(
+                    "This town already has a change on this date and part of day; "
+                    "enter this one as superseding it."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.town} → {self.faction} on {self.effective_date:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.effective_date:
+            if self.effective_date > timezone.localdate():
+                errors["effective_date"] = "The date is in the future."
+            elif self.effective_date < EARLIEST_DATE:
+                errors["effective_date"] = "The date is before 1900."
+        if self.status == self.Status.CONTESTED and not self.contested_by_id:
+            errors["contested_by"] = "A contested status must name the contesting faction."
+        if self.status == self.Status.CONTROLLED and self.contested_by_id:
+            errors["contested_by"] = "Only a contested status names a contesting faction."
+        if self.contested_by_id and self.contested_by_id == self.faction_id:
+            errors["contested_by"] = "A faction cannot contest its own control."
+        if self.supersedes_id:
+            if self.supersedes_id == self.pk:
+                errors["supersedes"] = "A change cannot supersede itself."
+            elif self.town_id and self.supersedes.town_id != self.town_id:
+                errors["supersedes"] = "A change can only supersede a change of the same town."
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,132 @@
+"""Where things are: administrative areas and towns. Geometry is GeoJSON in WGS84 (EPSG:4326)."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+POLYGON_TYPES = ("Polygon", "MultiPolygon")
+
+
+def validate_name_list(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValidationError("Must be a list of non-empty names.")
+
+
+def validate_polygon_geojson(value) -> None:
+    """A GeoJSON Polygon/MultiPolygon geometry object that shapely accepts."""
+    if value is None:
+        return
+    if not isinstance(value, dict) or value.get("type") not in POLYGON_TYPES:
+        raise ValidationError("Geometry must be a GeoJSON Polygon or MultiPolygon object.")
+    from shapely.geometry import shape
+
+    try:
+        geom = shape(value)
+    except Exception as exc:  # shapely raises several types for malformed coordinates
+        raise ValidationError(f"Geometry is not valid GeoJSON: {exc}") from exc
+    if geom.is_empty:
+        raise ValidationError("Geometry is empty.")
+    minx, miny, maxx, maxy = geom.bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise ValidationError("Geometry coordinates must be longitude, latitude in WGS84.")
+    if not geom.is_valid:
+        from shapely.validation import explain_validity
+
+        raise ValidationError(f"Geometry is invalid: {explain_validity(geom)}.")
+
+
+class AdminArea(models.Model):
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, "Governorate / province"
+        DISTRICT = 2, "District"
+
+    name = models.CharField(max_length=200)
+    name_ar = models.CharField("Arabic name", max_length=200, blank=True)
+    alt_names = models.JSONField(
+        "alternate names", default=list, blank=True, validators=[validate_name_list]
+    )
+    code = models.CharField(max_length=32, unique=True, help_text="e.g. an OCHA P-code (SY05).")
+    slug = models.SlugField(max_length=200, unique=True)
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.PROVINCE)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    country_code = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. SY.")
+    geometry = models.JSONField(
+        null=True, blank=True, validators=[validate_polygon_geojson],
+        help_text="GeoJSON Polygon or MultiPolygon, longitude/latitude in WGS84.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["level", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(level__in=[1, 2]), name="adminarea_level_1_or_2"),
+            models.CheckConstraint(
+                condition=Q(level=1) | Q(parent__isnull=False),
+                name="adminarea_district_has_parent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.level == self.Level.DISTRICT and self.parent_id is None:
+            raise ValidationError({"parent": "A district must belong to a governorate."})
+        if self.parent_id and self.parent.level >= self.level:
+            raise ValidationError({"parent": "The parent must be a higher-level area."})
+        if self.country_code and not (len(self.country_code) == 2 and self.country_code.isalpha()):
+            raise ValidationError({"country_code": "Use a two-letter ISO country code."})
+        self.country_code = self.country_code.upper()
+
+    def get_absolute_url(self) -> str:
+        return reverse("area-detail", kwargs={"slug": self.slug})
+
+
+class Town(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    alt_names = models.JSONField(
+        "alternate names", default=list, blank=True, validators=[validate_name_list],
+        help_text="Transliterations and names in other scripts, e.g. ‘Uqayribāt, عقيربات.",
+    )
+    latitude = models.FloatField(validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    longitude = models.FloatField(validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    population = models.PositiveIntegerField(null=True, blank=True)
+    admin_area = models.ForeignKey(
+        AdminArea, null=True, blank=True, on_delete=models.SET_NULL, related_name="towns",
+        help_text="Assigned by spatial join against the loaded boundaries.",
+    )
+    outside_boundaries = models.BooleanField(
+        default=False, help_text="Explicitly accepted as lying outside every loaded boundary."
+    )
+    geonames_id = models.PositiveIntegerField("GeoNames id", null=True, blank=True, unique=True)
+    external_ids = models.JSONField(default=dict, blank=True, help_text='e.g. {"wikidata": "Q…"}')
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90), name="town_latitude_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__gte=-180, longitude__lte=180), name="town_longitude_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def all_names(self) -> list[str]:
+        return [self.name, *self.alt_names]
+
+    def get_absolute_url(self) -> str:
+        return reverse("town-detail", kwargs={"slug": self.slug})

@@ -1,0 +1,134 @@
+import datetime as dt
+
+import pytest
+
+from events import selectors
+from events.models import ControlChange
+from geodata.models import Town
+from tests.factories import ControlChangeFactory, FactionFactory, TownFactory
+
+pytestmark = pytest.mark.django_db
+
+D = dt.date
+
+
+def controller(snapshot, slug):
+    change = snapshot.change_for(Town.objects.get(slug=slug))
+    return change and (change.faction.slug, change.status,
+                       change.contested_by.slug if change.contested_by else None)
+
+
+@pytest.mark.parametrize(
+    ("on", "expected"),
+    [
+        (D(2017, 8, 31), ("islamic-state", "controlled", None)),
+        (D(2017, 9, 1), ("pro-government", "controlled", None)),
+        (D(2017, 9, 2), ("islamic-state", "contested", "pro-government")),
+        (D(2017, 9, 3), ("pro-government", "controlled", None)),
+        (D(2017, 12, 31), ("pro-government", "controlled", None)),
+    ],
+)
+def test_uqayribat_changes_hands_three_times_in_three_days(seeded, on, expected):
+    assert controller(selectors.control_as_of(on=on), "uqayribat") == expected
+
+
+def test_boundary_is_inclusive_on_each_seed_change_date(seeded):
+    for change in ControlChange.objects.filter(state="published").select_related("town"):
+        snapshot = selectors.control_as_of(on=change.effective_date)
+        in_force = snapshot.change_for(change.town)
+        same_day_later = ControlChange.objects.filter(
+            town=change.town, effective_date=change.effective_date, day_part__gt=change.day_part
+        ).exists()
+        if not same_day_later:
+            assert in_force.pk == change.pk, change
+        before = selectors.control_as_of(on=change.effective_date - dt.timedelta(days=1))
+        assert before.change_for(change.town) != change
+
+
+def test_raqqa_and_tabqa_follow_the_sdf_offensive(seeded):
+    assert controller(selectors.control_as_of(on=D(2017, 5, 9)), "tabqa")[0] == "islamic-state"
+    assert controller(selectors.control_as_of(on=D(2017, 5, 10)), "tabqa")[0] == "sdf"
+    assert controller(selectors.control_as_of(on=D(2017, 6, 6)), "raqqa") == (
+        "islamic-state", "contested", "sdf")
+    assert controller(selectors.control_as_of(on=D(2017, 9, 1)), "raqqa") == (
+        "sdf", "contested", "islamic-state")
+
+
+def test_town_without_any_change_is_unknown_before_its_first_change(seeded):
+    snapshot = selectors.control_as_of(on=D(2010, 1, 1))
+    assert len(snapshot) == Town.objects.count()
+    assert all(row.change is None for row in snapshot)
+
+
+def test_same_day_order_is_part_of_day_then_entry_order(db):
+    town, first, second, third = TownFactory(), FactionFactory(), FactionFactory(), FactionFactory()
+    ControlChangeFactory(town=town, faction=first, day_part=ControlChange.DayPart.NIGHT)
+    ControlChangeFactory(town=town, faction=second, day_part=ControlChange.DayPart.MORNING)
+    assert selectors.control_as_of(on=D(2017, 9, 1)).change_for(town).faction == first
+    # A later entry for the same part of day supersedes explicitly and wins.
+    night = ControlChange.objects.get(faction=first)
+    ControlChangeFactory(town=town, faction=third, day_part=ControlChange.DayPart.NIGHT,
+                         supersedes=night)
+    assert selectors.control_as_of(on=D(2017, 9, 1)).change_for(town).faction == third
+
+
+def test_drafts_rejected_retracted_and_superseded_changes_are_not_in_force(db):
+    town, is_, gov = TownFactory(), FactionFactory(), FactionFactory()
+    base = ControlChangeFactory(town=town, faction=is_, effective_date=D(2017, 1, 1))
+    ControlChangeFactory(town=town, faction=gov, state="draft", effective_date=D(2017, 9, 1))
+    ControlChangeFactory(town=town, faction=gov, state="retracted", effective_date=D(2017, 9, 2))
+    ControlChangeFactory(town=town, faction=gov, state="rejected", effective_date=D(2017, 9, 3))
+    on = D(2017, 9, 30)
+    assert selectors.control_as_of(on=on).change_for(town) == base
+    assert selectors.control_as_of(on=on, published_only=False).change_for(town).state == "draft"
+    assert selectors.town_history(town=town) == [base]
+
+
+def test_control_as_of_query_count_does_not_grow_with_towns(db, django_assert_num_queries):
+    faction = FactionFactory()
+
+    def make(n):
+        towns = Town.objects.bulk_create(
+            TownFactory.build(slug=f"bulk-{n}-{i}") for i in range(n)
+        )
+        ControlChange.objects.bulk_create(
+            ControlChange(town=t, faction=faction, effective_date=D(2017, 1, d), state="published")
+            for t in towns for d in (1, 2, 3)
+        )
+
+    make(10)
+    with django_assert_num_queries(3):
+        assert len(selectors.control_as_of(on=D(2017, 6, 1)).changes) == 10
+    make(990)
+    with django_assert_num_queries(3):
+        assert len(selectors.control_as_of(on=D(2017, 6, 1)).changes) == 1000
+
+
+def test_changes_between_is_inclusive_and_ordered(seeded):
+    changes = selectors.changes_between(start=D(2017, 9, 1), end=D(2017, 9, 3))
+    uqayribat = [(c.effective_date, c.faction.slug) for c in changes if c.town.slug == "uqayribat"]
+    assert uqayribat == [
+        (D(2017, 9, 1), "pro-government"),
+        (D(2017, 9, 2), "islamic-state"),
+        (D(2017, 9, 3), "pro-government"),
+    ]
+    with pytest.raises(ValueError):
+        selectors.changes_between(start=D(2017, 9, 3), end=D(2017, 9, 1))
+
+
+def test_town_history_is_chronological(seeded):
+    history = selectors.town_history(town=Town.objects.get(slug="uqayribat"))
+    assert [c.effective_date for c in history] == [
+        D(2014, 1, 1), D(2017, 9, 1), D(2017, 9, 2), D(2017, 9, 3)]
+
+
+def test_faction_find_by_alias(seeded):
+    for alias in ("Daesh", "ISIS", "isil", "IS", "islamic-state"):
+        assert selectors.faction_find(name=alias).slug == "islamic-state"
+    assert selectors.faction_find(name="Nobody") is None
+
+
+def test_data_version_changes_when_the_log_changes(seeded):
+    before = selectors.data_version()
+    ControlChange.objects.filter(town__slug="raqqa").first().save()
+    assert selectors.data_version() != before
