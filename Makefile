@@ -39,6 +39,10 @@ test: install-dev
 admin: migrate
 	$(PY) manage.py createsuperuser
 
+## Performance figures beside floors measured in the same run.
+bench: install-dev
+	$(PY) -m bench $(BENCH)
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 

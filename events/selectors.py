@@ -59,22 +59,33 @@ class ControlSnapshot:
         return self.changes.get(town if isinstance(town, int) else town.pk)
 
 
-def control_as_of(*, on: dt.date, published_only: bool = True) -> ControlSnapshot:
-    """The change in force for each town on ``on`` (inclusive): three queries, any number of towns.
-
-    For each town the database walks the (town, effective_date) index backwards from ``on`` and
-    takes the first row, so the cost grows with the number of towns, not with the log's length.
-    """
+def latest_change_ids(*, on: dt.date, published_only: bool = True) -> QuerySet:
+    """Ids of the change in force per town on ``on``: one index range lookup per town."""
     latest = (
         changes_in_force(published_only=published_only)
         .filter(town=OuterRef("pk"), effective_date__lte=on)
         .order_by(*LATEST_FIRST)
         .values("pk")[:1]
     )
-    latest_ids = Town.objects.annotate(change_id=Subquery(latest)).filter(
-        change_id__isnull=False
-    ).values("change_id")
-    changes = _with_relations(ControlChange.objects.filter(pk__in=latest_ids))
+    return (
+        Town.objects.annotate(change_id=Subquery(latest))
+        .filter(change_id__isnull=False)
+        .order_by()
+        .values_list("change_id", flat=True)
+    )
+
+
+def control_as_of(*, on: dt.date, published_only: bool = True) -> ControlSnapshot:
+    """The change in force for each town on ``on`` (inclusive): three queries, any number of towns.
+
+    For each town the database walks the (town, effective_date) index backwards from ``on`` and
+    takes the first row, so the cost grows with the number of towns, not with the log's length.
+    """
+    changes = _with_relations(
+        ControlChange.objects.filter(
+            pk__in=latest_change_ids(on=on, published_only=published_only)
+        )
+    )
     towns = list(Town.objects.select_related("admin_area").order_by("name", "pk"))
     return ControlSnapshot(on=on, towns=towns, changes={c.town_id: c for c in changes})
 

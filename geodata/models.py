@@ -75,6 +75,9 @@ class AdminArea(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("area-detail", kwargs={"slug": self.slug})
+
     def clean(self) -> None:
         if self.level == self.Level.DISTRICT and self.parent_id is None:
             raise ValidationError({"parent": "A district must belong to a governorate."})
@@ -83,9 +86,6 @@ class AdminArea(models.Model):
         if self.country_code and not (len(self.country_code) == 2 and self.country_code.isalpha()):
             raise ValidationError({"country_code": "Use a two-letter ISO country code."})
         self.country_code = self.country_code.upper()
-
-    def get_absolute_url(self) -> str:
-        return reverse("area-detail", kwargs={"slug": self.slug})
 
 
 class Town(models.Model):
@@ -124,9 +124,9 @@ class Town(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("town-detail", kwargs={"slug": self.slug})
+
     @property
     def all_names(self) -> list[str]:
         return [self.name, *self.alt_names]
-
-    def get_absolute_url(self) -> str:
-        return reverse("town-detail", kwargs={"slug": self.slug})
