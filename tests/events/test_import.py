@@ -11,7 +11,8 @@ from tests.events.roles import user_in
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "town,faction,date,precision,day_part,status,contested_by,confidence,source_url,source_title,source_publisher,note"
+HEADER = ("town,faction,date,precision,day_part,status,contested_by,confidence,"
+          "source_url,source_title,source_publisher,note")
 GOOD = [
     "Raqqa,SDF,2017-10-20,day,,controlled,,confirmed,https://example.org/r,Raqqa taken,Example Wire,",
     # alias for the town, alias for the faction, contested
