@@ -178,6 +178,8 @@ def test_search_finds_aliases_and_filters_work(editor_client):
     assert "uqayribat" in towns and "raqqa" in towns
     page = editor_client.get(LIST, {"q": "Oqeirbat"})
     assert {c.town.slug for c in page.context["cl"].result_list} == {"uqayribat"}
+    page = editor_client.get(LIST, {"q": "Daesh", "effective_date__year": "2014"})
+    assert {c.effective_date.year for c in page.context["cl"].result_list} == {2014}
     governorate = AdminArea.objects.get(code="SY05")
     page = editor_client.get(LIST, {"town__admin_area__id__exact": governorate.pk, "state__exact": "published"})
     assert page.status_code == 200 and page.context["cl"].result_count > 0
@@ -276,3 +278,23 @@ def test_names_are_escaped_in_the_admin(editor_client):
     Town.objects.filter(pk=town.pk).update(name="<script>alert(1)</script>")
     body = editor_client.get(LIST).content.decode()
     assert "<script>alert(1)</script>" not in body and "&lt;script&gt;" in body
+
+
+def test_every_admin_page_renders_for_the_admin_group(seeded):
+    client = client_for("admin", "boss")
+    change = ControlChange.objects.first()
+    pages = ["/admin/", LIST, ADD, f"{LIST}{change.pk}/change/", f"{LIST}{change.pk}/history/",
+             "/admin/events/controlchangeforreview/", "/admin/events/faction/", "/admin/events/faction/add/",
+             "/admin/events/source/", "/admin/events/source/add/", "/admin/geodata/town/",
+             "/admin/geodata/town/add/", "/admin/geodata/adminarea/", "/admin/events/controlchange/import/",
+             f"{LIST}?effective_date__year=2017&effective_date__month=9"]
+    for url in pages:
+        assert client.get(url).status_code == 200, url
+
+
+def test_drafts_never_reach_the_public_map(editor_client):
+    _draft(editor_client, town=Town.objects.get(slug="palmyra").pk, effective_date="2017-09-03",
+           note="draft only")
+    page = Client().get("/?date=2017-09-03").content.decode()
+    row = page.split('data-town="palmyra"')[1].split("</tr>")[0]
+    assert "Syrian government" in row and "Syrian Democratic Forces" not in row
