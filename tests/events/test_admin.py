@@ -152,6 +152,8 @@ def test_published_change_cannot_be_edited_or_deleted_only_retracted(reviewer_cl
     url = f"/admin/events/controlchange/{change.pk}/"
     assert admin_client.get(url + "delete/").status_code == 403
     assert admin_client.post(url + "delete/", {"post": "yes"}).status_code == 403
+    view = admin_client.get(url + "change/").content.decode()
+    assert f"supersedes={change.pk}" in view  # the way to correct it
     admin_client.post(url + "change/", change_form(town=change.town_id, note="rewritten"))
     change.refresh_from_db()
     assert change.note != "rewritten"
