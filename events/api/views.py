@@ -224,6 +224,28 @@ class ControlGeoJSONView(ExportView):
 
 
 @extend_schema_view(get=extend_schema(
+    operation_id="provinces_geojson", tags=["exports"],
+    parameters=[DATE_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+))
+class ProvincesGeoJSONView(ExportView):
+    """Governorates on `date`: `dominant_faction` (holds more towns than any other, else null), `shares`
+    (faction slug to fraction of the towns whose controller is known), `contested`."""
+
+    layer = "provinces"
+
+
+@extend_schema_view(get=extend_schema(
+    operation_id="control_areas_geojson", tags=["exports"],
+    parameters=[DATE_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+))
+class ControlAreasGeoJSONView(ExportView):
+    """Territory per faction on `date` (Voronoi cells of the towns, clipped to the governorates);
+    `faction` is a slug or "contested", `area_km2` is measured in an equal-area projection."""
+
+    layer = "areas"
+
+
+@extend_schema_view(get=extend_schema(
     operation_id="changes_geojson", tags=["exports"],
     parameters=[*PERIOD_PARAMS, FACTION_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
 ))
