@@ -139,11 +139,14 @@ def test_bad_parameters_answer_400_naming_the_parameter(api, seeded, url, parame
     assert list(response.json()) == [parameter]
 
 
-def test_unknown_api_paths_answer_404_json(api, seeded):
+def test_unknown_api_paths_answer_404_json(seeded):
+    api = APIClient(enforce_csrf_checks=True)
     for url in ["/api/nothing", "/api/towns/atlantis/", "/api/control.kml", "/api/factions/x/y/z"]:
         response = api.get(url)
         assert response.status_code == 404, url
         assert response["Content-Type"] == "application/json" and "detail" in response.json()
+    response = api.post("/api/nothing", {"a": 1})  # not the HTML CSRF page
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
 
 
 def test_errors_never_show_a_traceback(seeded, settings, monkeypatch):
