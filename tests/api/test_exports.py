@@ -152,6 +152,8 @@ def test_export_command_rejects_bad_parameters_and_writes_nothing(seeded, tmp_pa
         call_command("export_geojson", "--layer", "control", "--faction", "Martians", "--out", str(out))
     with pytest.raises(CommandError, match="use --date"):
         call_command("export_geojson", "--layer", "control", "--from", "2017-01-01", "--out", str(out))
+    with pytest.raises(CommandError, match="--out: cannot write"):
+        call_command("export_geojson", "--layer", "control", "--out", str(tmp_path / "missing" / "x.geojson"))
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
