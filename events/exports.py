@@ -17,6 +17,7 @@ from .export_rows import faction_with_members
 from .models import EARLIEST_DATE
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+ISO_DATE = "%Y-%m-%d"
 CHANGE_CSV_COLUMNS = (
     "change_id", "date", "town", "town_id", "longitude", "latitude",
     "from_faction", "to_faction", "status", "contested_by", "precision", "confidence",
@@ -43,7 +44,8 @@ def parse_date(raw: str | None, *, parameter: str) -> dt.date | None:
     if raw is None or raw == "":
         return None
     try:
-        return dt.date.fromisoformat(raw)
+        # Only YYYY-MM-DD: fromisoformat alone would also take 20170903 and other ISO variants.
+        return dt.datetime.strptime(raw, ISO_DATE).date()
     except ValueError:
         raise ExportParameterError(parameter, f"'{raw}' is not a date in YYYY-MM-DD form.") from None
 
