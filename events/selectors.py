@@ -207,3 +207,12 @@ def faction_index() -> NameIndex:
     for faction in index.rows.values():
         index.by_key[faction.slug.casefold()] = {faction.pk}
     return index
+
+
+def data_last_modified() -> dt.datetime | None:
+    """When any row that a map or export shows was last created or edited (for Last-Modified)."""
+    stamps = [
+        model.objects.aggregate(last=Max("updated_at"))["last"]
+        for model in (ControlChange, Town, AdminArea, Faction, Source)
+    ]
+    return max((s for s in stamps if s is not None), default=None)

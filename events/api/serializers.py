@@ -1,0 +1,87 @@
+"""Representations for the API. Writes are validated here for shape only; rules live in events.services."""
+
+from rest_framework import serializers
+
+from events.models import ControlChange, Faction, Source
+from geodata.models import AdminArea, Town
+
+
+class FactionSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Faction
+        fields = ["id", "slug", "name", "short_name", "aliases", "colour", "parent", "description"]
+
+
+class AdminAreaSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = AdminArea
+        fields = ["id", "code", "slug", "name", "name_ar", "alt_names", "level", "parent", "country_code"]
+
+
+class AdminAreaDetailSerializer(AdminAreaSerializer):
+    """With the boundary (GeoJSON geometry, WGS84), which lists leave out to stay small."""
+
+    geometry = serializers.JSONField(read_only=True)
+
+    class Meta(AdminAreaSerializer.Meta):
+        fields = [*AdminAreaSerializer.Meta.fields, "geometry"]
+
+
+class TownSerializer(serializers.ModelSerializer):
+    admin_area = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Town
+        fields = [
+            "id", "slug", "name", "alt_names", "longitude", "latitude", "population", "admin_area",
+            "geonames_id",
+        ]
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ["id", "publisher", "title", "url", "published", "language", "summary"]
+
+
+class ControlChangeSerializer(serializers.ModelSerializer):
+    town = serializers.SlugRelatedField(slug_field="slug", queryset=Town.objects.all())
+    town_name = serializers.CharField(source="town.name", read_only=True)
+    faction = serializers.SlugRelatedField(slug_field="slug", queryset=Faction.objects.all())
+    contested_by = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Faction.objects.all(), required=False, allow_null=True
+    )
+    sources = serializers.PrimaryKeyRelatedField(many=True, queryset=Source.objects.all(), required=False)
+    supersedes = serializers.PrimaryKeyRelatedField(
+        queryset=ControlChange.objects.all(), required=False, allow_null=True
+    )
+    state = serializers.ChoiceField(
+        choices=[ControlChange.State.DRAFT, ControlChange.State.PUBLISHED], default=ControlChange.State.DRAFT,
+        help_text="On creation only: draft (editors) or published (reviewers). Later, use the review actions.",
+    )
+
+    class Meta:
+        model = ControlChange
+        fields = [
+            "id", "town", "town_name", "faction", "status", "contested_by", "effective_date",
+            "date_precision", "day_part", "confidence", "sources", "note", "state", "supersedes",
+            "entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason",
+        ]
+        read_only_fields = ["entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason"]
+        # The constraints are checked by events.services (full_clean), with the admin's messages.
+        validators = []
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why: kept in the change's history.")
+
+
+class StateSerializer(serializers.Serializer):
+    """The answer to a review action: the change's new state."""
+
+    id = serializers.IntegerField()
+    state = serializers.CharField()
