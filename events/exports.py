@@ -110,6 +110,14 @@ def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> E
     return Export(geojson.dumps(collection), geojson.GEOJSON_MEDIA_TYPE, f"changes-{start}-{end}.geojson")
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """Quote free text that a spreadsheet would run as a formula (CSV injection)."""
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
 def _changes_csv(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> Export:
     """The rows of the changes layer, with longitude and latitude columns."""
     collection = geojson.changes_feature_collection(start=start, end=end, faction_ids=faction_ids)
@@ -121,7 +129,8 @@ def _changes_csv(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) 
         longitude, latitude = feature["geometry"]["coordinates"]
         writer.writerow(
             [
-                feature["id"], props["date"].isoformat(), props["town"], props["town_id"], longitude, latitude,
+                feature["id"], props["date"].isoformat(), _spreadsheet_safe(props["town"]), props["town_id"],
+                longitude, latitude,
                 props["from_faction"] or "", props["to_faction"], props["status"], props["contested_by"] or "",
                 props["precision"], props["confidence"],
             ]
