@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from events import views as event_views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("changes/", event_views.what_changed, name="what-changed"),
     path("factions/", event_views.factions, name="factions"),
     path("admin/", admin.site.urls),
+    path("api/", include("events.api.urls")),
 ]

@@ -137,3 +137,12 @@ def data_version() -> str:
         agg = model.objects.aggregate(n=Count("pk"), last=Max("updated_at"))
         parts.append(f"{model.__name__}:{agg['n']}:{agg['last'].isoformat() if agg['last'] else ''}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def data_last_modified() -> dt.datetime | None:
+    """When any row that a map or export shows was last created or edited (for Last-Modified)."""
+    stamps = [
+        model.objects.aggregate(last=Max("updated_at"))["last"]
+        for model in (ControlChange, Town, AdminArea, Faction, Source)
+    ]
+    return max((s for s in stamps if s is not None), default=None)

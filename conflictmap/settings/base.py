@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "geodata",
     "events",
@@ -140,12 +141,17 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "events.api.exceptions.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "conflictmap API",
     "DESCRIPTION": "Who controlled which town and province, when, according to whom.",
     "VERSION": "1.0.0",
+    # Swagger UI and Redoc from the drf-spectacular-sidecar package, served by this app: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Base map tiles: "osm" (OpenStreetMap), "none" (boundaries only; offline use and tests),

@@ -1,0 +1,35 @@
+"""Every API error is JSON: DRF's shape (``{"field": ["message"]}`` or ``{"detail": ...}``), never a traceback."""
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler, set_rollback
+
+from events.exports import ExportParameterError
+
+logger = logging.getLogger(__name__)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ExportParameterError):
+        exc = ValidationError({exc.parameter: [exc.message]})
+    elif isinstance(exc, DjangoValidationError):
+        # Raised by events.services (full_clean): same field-keyed messages as a serializer's.
+        exc = ValidationError(as_serializer_error(exc))
+    response = exception_handler(exc, context)
+    if response is None:
+        # Even with DEBUG on, an API client gets JSON; the traceback goes to the log only.
+        logger.exception("Unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
+        set_rollback()
+        response = Response({"detail": "Internal server error."}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return response
+
+
+def api_not_found(request, *args, **kwargs):
+    """Any /api/ path that names nothing."""
+    return JsonResponse({"detail": f"No API endpoint at {request.path}."}, status=404)

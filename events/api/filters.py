@@ -1,0 +1,83 @@
+"""Query-string filters for the list endpoints; a bad value answers 400 naming the parameter."""
+
+from django import forms
+from django.db.models import Q
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from events.models import ControlChange, Faction
+from geodata.models import AdminArea, Town
+
+
+class AreaField(forms.ModelChoiceField):
+    """A governorate by code (SY05) or slug (hama), as people write either."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        area = AdminArea.objects.filter(Q(code__iexact=value) | Q(slug=value)).first()
+        if area is None:
+            raise forms.ValidationError(f"No governorate has the code or slug '{value}'.", code="invalid_choice")
+        return area
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class AreaFilter(filters.ModelChoiceFilter):
+    field_class = AreaField
+
+
+class PeriodForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if start and end and start > end:
+            self.add_error("from", f"'from' ({start}) is after 'to' ({end}).")
+        return cleaned
+
+
+class TownFilter(filters.FilterSet):
+    governorate = AreaFilter(
+        queryset=AdminArea.objects.all(), method="filter_governorate",
+        help_text="Governorate code (SY05) or slug (hama).",
+    )
+
+    class Meta:
+        model = Town
+        fields = ["governorate"]
+
+    def filter_governorate(self, queryset, name, value):
+        return queryset.filter(Q(admin_area=value) | Q(admin_area__parent=value))
+
+
+class ControlChangeFilter(filters.FilterSet):
+    town = filters.ModelChoiceFilter(
+        queryset=Town.objects.all(), to_field_name="slug", help_text="Town slug, e.g. uqayribat."
+    )
+    faction = filters.ModelChoiceFilter(
+        queryset=Faction.objects.all(), to_field_name="slug", help_text="Slug of the faction in control."
+    )
+    governorate = AreaFilter(
+        queryset=AdminArea.objects.all(), method="filter_governorate",
+        help_text="Governorate code (SY05) or slug (hama).",
+    )
+    status = filters.ChoiceFilter(choices=ControlChange.Status.choices)
+    confidence = filters.ChoiceFilter(choices=ControlChange.Confidence.choices)
+    state = filters.ChoiceFilter(
+        choices=ControlChange.State.choices, help_text="Editors only; everyone else sees published changes."
+    )
+    # ``from`` is a Python keyword, so these two are put into the class namespace by name.
+    locals()["from"] = filters.DateFilter(
+        field_name="effective_date", lookup_expr="gte", help_text="Earliest date, YYYY-MM-DD (inclusive)."
+    )
+    locals()["to"] = filters.DateFilter(
+        field_name="effective_date", lookup_expr="lte", help_text="Latest date, YYYY-MM-DD (inclusive)."
+    )
+
+    class Meta:
+        model = ControlChange
+        fields = ["town", "faction", "governorate", "status", "confidence", "state"]
+        form = PeriodForm
+
+    def filter_governorate(self, queryset, name, value):
+        return queryset.filter(Q(town__admin_area=value) | Q(town__admin_area__parent=value))

@@ -1,0 +1,29 @@
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from . import views
+from .exceptions import api_not_found
+
+router = DefaultRouter()
+router.trailing_slash = "/?"  # /api/towns and /api/towns/ both answer (the constructor only takes a bool)
+router.register("factions", views.FactionViewSet, basename="faction")
+router.register("areas", views.AdminAreaViewSet, basename="area")
+router.register("towns", views.TownViewSet, basename="town")
+router.register("sources", views.SourceViewSet, basename="source")
+router.register("control-changes", views.ControlChangeViewSet, basename="controlchange")
+
+app_name = "api"
+urlpatterns = [
+    path("control.geojson", views.ControlGeoJSONView.as_view(), name="control-geojson"),
+    path("changes.geojson", views.ChangesGeoJSONView.as_view(), name="changes-geojson"),
+    path("changes.csv", views.ChangesCSVView.as_view(), name="changes-csv"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"), name="redoc"),
+    path("auth/token/", obtain_auth_token, name="token"),
+    path("", include(router.urls)),
+    # Last: anything else under /api/ is a JSON 404, not the HTML debug page.
+    re_path(r"^.*$", api_not_found),
+]

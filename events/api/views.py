@@ -1,0 +1,207 @@
+"""Thin API views: read through selectors/exports, write through events.services."""
+
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import content_disposition_header, http_date, quote_etag
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import AllowAny, DjangoModelPermissionsOrAnonReadOnly
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from events import exports, selectors, services
+from events.models import ControlChange, Faction, Source
+from geodata.models import AdminArea, Town
+
+from . import filters, serializers
+from .renderers import CSVRenderer, GeoJSONRenderer
+
+# Bump when the export format changes, so caches holding the old shape revalidate.
+EXPORT_FORMAT = "1"
+EDITOR_PERMS = ("events.add_controlchange", "events.change_controlchange")
+
+
+class Pagination(LimitOffsetPagination):
+    max_limit = 1000
+
+
+class FactionViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Faction.objects.select_related("parent")
+    serializer_class = serializers.FactionSerializer
+    pagination_class = Pagination
+    lookup_field = "slug"
+
+
+class AdminAreaViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = AdminArea.objects.select_related("parent")
+    pagination_class = Pagination
+    lookup_field = "slug"
+    filterset_fields = ["level"]
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return serializers.AdminAreaDetailSerializer
+        return serializers.AdminAreaSerializer
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        return qs if self.action == "retrieve" else qs.defer("geometry")
+
+
+class TownViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Town.objects.select_related("admin_area")
+    serializer_class = serializers.TownSerializer
+    pagination_class = Pagination
+    filterset_class = filters.TownFilter
+    lookup_field = "slug"
+
+
+class SourceViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Source.objects.all()
+    serializer_class = serializers.SourceSerializer
+    pagination_class = Pagination
+
+
+def is_editor(user) -> bool:
+    return user.is_authenticated and any(user.has_perm(p) for p in EDITOR_PERMS)
+
+
+class ControlChangeViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """The control log. Everyone reads published changes in force; editors also see drafts and
+    rejected or retracted changes, and add new changes (as drafts) through events.services."""
+
+    queryset = ControlChange.objects.none()  # narrowed per user in get_queryset
+    serializer_class = serializers.ControlChangeSerializer
+    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    pagination_class = Pagination
+    filterset_class = filters.ControlChangeFilter
+
+    def get_queryset(self):
+        if is_editor(self.request.user):
+            qs = ControlChange.objects.all()
+        else:
+            qs = selectors.changes_in_force(published_only=True)
+        return (
+            qs.select_related("town", "faction", "contested_by")
+            .prefetch_related(Prefetch("sources", queryset=Source.objects.only("pk")))
+            .order_by(*selectors.CHRONOLOGICAL)
+        )
+
+    def perform_create(self, serializer):
+        serializer.instance = services.control_change_create(
+            **serializer.validated_data, entered_by=self.request.user
+        )
+
+
+class ExportNegotiation(BaseContentNegotiation):
+    """An export has one format, whatever the client's Accept header says."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def _date_param(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.DATE, description=description)
+
+
+FACTION_PARAM = OpenApiParameter(
+    "faction", OpenApiTypes.STR,
+    description="Only this faction (slug, name or alias) and the groups that roll up into it.",
+)
+DOWNLOAD_PARAM = OpenApiParameter(
+    "download", OpenApiTypes.BOOL, description="Answer as an attachment (a file download)."
+)
+DATE_PARAM = _date_param("date", "Control as of this day (inclusive), YYYY-MM-DD; default: the latest change.")
+PERIOD_PARAMS = [
+    _date_param("from", "First day (inclusive), YYYY-MM-DD; default: the start of the record."),
+    _date_param("to", "Last day (inclusive), YYYY-MM-DD; default: today."),
+]
+ERROR_RESPONSE = OpenApiResponse(
+    OpenApiTypes.OBJECT, description='A bad parameter: {"<parameter>": ["<what is wrong>"]}.'
+)
+
+
+class ExportView(APIView):
+    """A public, cacheable file built by events.exports; the same bytes as `manage.py export_geojson`."""
+
+    layer: str = ""
+    authentication_classes = []  # the same published data for everyone
+    permission_classes = [AllowAny]
+    content_negotiation_class = ExportNegotiation
+    renderer_classes = [GeoJSONRenderer]
+
+    def get(self, request):
+        layer = exports.LAYERS[self.layer]
+        params = layer.parse(request.query_params)
+        etag = quote_etag(f"{EXPORT_FORMAT}-{selectors.data_version()}")
+        modified = selectors.data_last_modified()
+        last_modified = int(modified.timestamp()) if modified else None
+        not_modified = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
+        if not_modified is None:
+            export = layer.build(**params)
+            response = HttpResponse(export.content, content_type=export.media_type)
+            download = request.query_params.get("download", "").lower() in {"1", "true", "yes"}
+            response["Content-Disposition"] = content_disposition_header(download, export.filename)
+        else:
+            response = not_modified
+        response["ETag"] = etag
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified)
+        # Data can be corrected at any time: caches keep the file but ask (cheaply, 304) before reuse.
+        patch_cache_control(response, public=True, no_cache=True)
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and response.status_code >= 400:
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+GEOJSON_RESPONSES = {
+    (200, "application/geo+json"): OpenApiTypes.OBJECT,
+    304: None,
+    (400, "application/json"): ERROR_RESPONSE,
+}
+
+
+@extend_schema_view(get=extend_schema(
+    operation_id="control_geojson", tags=["exports"],
+    parameters=[DATE_PARAM, FACTION_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+))
+class ControlGeoJSONView(ExportView):
+    """One Point per town: who controlled it on `date`, since when, how sure, according to which sources."""
+
+    layer = "control"
+
+
+@extend_schema_view(get=extend_schema(
+    operation_id="changes_geojson", tags=["exports"],
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+))
+class ChangesGeoJSONView(ExportView):
+    """Published changes of control from `from` to `to` as dated Point events (QGIS temporal controller,
+    kepler.gl). `faction` keeps changes that faction gained or lost."""
+
+    layer = "changes"
+
+
+@extend_schema_view(get=extend_schema(
+    operation_id="changes_csv", tags=["exports"],
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, DOWNLOAD_PARAM],
+    responses={(200, "text/csv"): OpenApiTypes.STR, 304: None, (400, "application/json"): ERROR_RESPONSE},
+))
+class ChangesCSVView(ExportView):
+    """The rows of changes.geojson as CSV, with longitude and latitude columns."""
+
+    layer = "changes-csv"
+    renderer_classes = [CSVRenderer]

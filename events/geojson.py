@@ -1,0 +1,96 @@
+"""GeoJSON feature collections (RFC 7946) built straight from rows, serialised with orjson.
+
+Plain dicts in, plain dicts/bytes out: no request objects, so the API, the export command and the
+map page (including its self-contained HTML download) share one definition of every layer.
+Coordinates are [longitude, latitude] in WGS84; there is no ``crs`` member.
+"""
+
+import datetime as dt
+
+import orjson
+
+from .export_rows import change_rows, control_rows, province_of
+
+GEOJSON_MEDIA_TYPE = "application/geo+json"
+
+
+def dumps(collection: dict) -> bytes:
+    """Compact UTF-8 JSON; dates become YYYY-MM-DD."""
+    return orjson.dumps(collection)
+
+
+def feature_collection(features: list[dict]) -> dict:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def point(longitude: float, latitude: float) -> dict:
+    return {"type": "Point", "coordinates": [longitude, latitude]}
+
+
+def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = None) -> dict:
+    """One Point per town with the published change in force on ``on`` (nulls where none is recorded).
+
+    ``faction_ids`` keeps only towns controlled by one of those factions.
+    """
+    towns, changes = control_rows(on=on)
+    features = []
+    for town in towns:
+        change = changes.get(town["id"])
+        if faction_ids is not None and (change is None or change["faction_id"] not in faction_ids):
+            continue
+        province, province_code = province_of(town)
+        features.append(
+            {
+                "type": "Feature",
+                "id": town["id"],
+                "geometry": point(town["longitude"], town["latitude"]),
+                "properties": {
+                    "name": town["name"],
+                    "town_id": town["id"],
+                    "faction": change and change["faction__slug"],
+                    "faction_name": change and change["faction__name"],
+                    "colour": change and change["faction__colour"],
+                    "status": change and change["status"],
+                    "contested_by": change and change["contested_by__slug"],
+                    "since": change and change["effective_date"],
+                    "precision": change and change["date_precision"],
+                    "confidence": change and change["confidence"],
+                    "province": province,
+                    "province_code": province_code,
+                    "sources": change["sources"] if change else [],
+                },
+            }
+        )
+    return feature_collection(features)
+
+
+def change_properties(row: dict) -> dict:
+    """The columns of one change event, shared by the GeoJSON and CSV exports."""
+    return {
+        "date": row["effective_date"],
+        "town": row["town__name"],
+        "town_id": row["town_id"],
+        "from_faction": row["from_faction"],
+        "to_faction": row["faction__slug"],
+        "status": row["status"],
+        "contested_by": row["contested_by__slug"],
+        "precision": row["date_precision"],
+        "confidence": row["confidence"],
+    }
+
+
+def changes_feature_collection(
+    *, start: dt.date, end: dt.date, faction_ids: set[int] | None = None
+) -> dict:
+    """Published changes dated ``start``..``end`` as Point events, oldest first (QGIS/kepler.gl time)."""
+    return feature_collection(
+        [
+            {
+                "type": "Feature",
+                "id": row["id"],
+                "geometry": point(row["town__longitude"], row["town__latitude"]),
+                "properties": change_properties(row),
+            }
+            for row in change_rows(start=start, end=end, faction_ids=faction_ids)
+        ]
+    )

@@ -1,0 +1,57 @@
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from events.exports import LAYERS, ExportParameterError
+
+DATED = {"control", "provinces", "areas"}
+PERIOD = {"changes", "changes-csv"}
+
+
+class Command(BaseCommand):
+    help = (
+        "Write a layer exactly as the API serves it: control, provinces, areas (--date) "
+        "or changes / changes-csv (--from, --to)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--layer", required=True, choices=sorted(LAYERS))
+        parser.add_argument("--date", help="Control as of this day, YYYY-MM-DD (default: the latest change).")
+        parser.add_argument("--from", dest="start", help="First day of the changes, YYYY-MM-DD.")
+        parser.add_argument("--to", dest="end", help="Last day of the changes, YYYY-MM-DD.")
+        parser.add_argument("--faction", help="Only this faction and the groups that roll up into it.")
+        parser.add_argument("--out", required=True, help="File to write, or - for standard output.")
+
+    def handle(self, *args, layer, date, start, end, faction, out, **options):
+        if layer in DATED and (start or end):
+            raise CommandError(f"--from/--to apply to the changes layers, not '{layer}'; use --date.")
+        if layer in PERIOD and date:
+            raise CommandError(f"--date applies to the dated layers, not '{layer}'; use --from/--to.")
+        # The same parameter names as the API's query string, so both are checked by one parser.
+        params = {k: v for k, v in {"date": date, "from": start, "to": end, "faction": faction}.items() if v}
+        try:
+            export = LAYERS[layer].export(params)
+        except ExportParameterError as exc:
+            raise CommandError(f"--{exc.parameter}: {exc.message}") from exc
+        if out == "-":
+            sys.stdout.buffer.write(export.content)
+            return
+        _write_atomically(Path(out), export.content)
+        self.stderr.write(f"Wrote {len(export.content):,} bytes to {out} ({layer}).")
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    """A reader never sees half a file: write beside the target, then rename over it."""
+    path = path.resolve()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
