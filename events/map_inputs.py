@@ -58,8 +58,4 @@ def map_assets_inline() -> MapAssets:
 
 def map_endpoints() -> dict[str, str]:
     """Where the page's script fetches each layer for a date (the GeoJSON API)."""
-    return {
-        "towns": "/api/control.geojson",
-        "provinces": "/api/provinces.geojson",
-        "areas": "/api/control-areas.geojson",
-    }
+    return {"towns": reverse("api:control-geojson")}

@@ -66,7 +66,7 @@
     document.body.dataset.loading = date;
     ui.status.textContent = "Loading " + date + "…";
     var q = "?date=" + encodeURIComponent(date);
-    var keys = ["areas", "provinces", "towns"];
+    var keys = Object.keys(config.endpoints);
     return Promise.all(keys.map(function (key) {
       return fetchJson(config.endpoints[key] + q, controller.signal);
     }))
