@@ -9,10 +9,10 @@ import json
 
 from django.urls import reverse
 
-from geodata.models import Town
+from geodata.models import AdminArea, Town
 
-from . import geojson, selectors
-from .models import ControlChange
+from . import geojson, selectors, svg_charts, territory
+from .models import ControlChange, Faction
 
 
 def _plain(collection: dict) -> dict:
@@ -111,4 +111,130 @@ def town_page(*, town: Town) -> dict:
             "towns": towns,
             "provinces": _area_collection([town.admin_area] if town.admin_area_id else []),
         },
+    }
+
+
+def _faction_names() -> dict[str, tuple[str, str]]:
+    names = {f.slug: (f.name, f.colour) for f in Faction.objects.all()}
+    names[territory.CONTESTED] = (territory.CONTESTED_NAME, territory.CONTESTED_COLOUR)
+    return names
+
+
+def province_outlines() -> dict:
+    return _area_collection(AdminArea.objects.filter(level=AdminArea.Level.PROVINCE).order_by("code"))
+
+
+def area_page(*, area: AdminArea, on: dt.date) -> dict:
+    """A governorate: its towns on a date, and its control shares at each date they changed."""
+    names = _faction_names()
+    snapshot = selectors.control_as_of(on=on)
+    towns = [row for row in snapshot if row.town.admin_area_id == area.pk]
+    current = territory.province_control_as_of(on=on, level=area.level)
+    row = current[current["area_id"] == area.pk]
+    shares = row.iloc[0]["shares"] if len(row) else {}
+
+    # Shares only move when one of the area's towns changes hands: sample those dates.
+    dates = sorted(set(
+        selectors.changes_in_force().filter(town__admin_area=area).values_list("effective_date", flat=True)
+    ))
+    over_time = []
+    for date in dates:
+        frame = territory.province_control_as_of(on=date, level=area.level)
+        match = frame[frame["area_id"] == area.pk]
+        over_time.append((date, match.iloc[0]["shares"] if len(match) else {}))
+    slugs = sorted({s for _, sh in over_time for s in sh}, key=lambda s: names.get(s, (s,))[0])
+    table = [
+        {"date": date, "cells": [round(100 * sh.get(slug, 0)) for slug in slugs]} for date, sh in over_time
+    ]
+    chart = svg_charts.step_chart(
+        title="Share of towns held", unit="%", labels=[d.isoformat() for d, _ in over_time],
+        series=[
+            {"key": s, "name": names.get(s, (s, "#999999"))[0], "colour": names.get(s, (s, "#999999"))[1],
+             "values": [100 * sh.get(s, 0) for _, sh in over_time]}
+            for s in slugs
+        ],
+    ) if over_time else None
+    return {
+        "area": area,
+        "on": on,
+        "towns": towns,
+        "shares": [
+            {"name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, "#999999"))[1], "percent": round(100 * v)}
+            for s, v in sorted(shares.items(), key=lambda kv: -kv[1])
+        ],
+        "contested": bool(row.iloc[0]["contested"]) if len(row) else False,
+        "columns": [names.get(s, (s, ""))[0] for s in slugs],
+        "table": table,
+        "chart": chart,
+        "map_url": f"{reverse('home')}?date={on:%Y-%m-%d}",
+    }
+
+
+def changes_page(*, start: dt.date, end: dt.date) -> dict:
+    """Changes after ``start`` up to ``end``, towns that changed hands, km² gained and lost."""
+    names = _faction_names()
+    change = territory.territory_between(start=start, end=end)
+    changes = selectors.changes_between(start=start + dt.timedelta(days=1), end=end) if start < end else []
+    area_rows = []
+    for slug, km2 in change.area_change.items():
+        name, colour = names.get(slug, (slug, "#999999"))
+        net = km2["gained_km2"] - km2["lost_km2"]
+        area_rows.append({"name": name, "colour": colour, "gained": km2["gained_km2"], "lost": km2["lost_km2"],
+                          "net": net})
+    area_rows.sort(key=lambda r: (-r["net"], r["name"]))
+    changed_ids = {h.town.pk for h in change.handovers} | {c.town_id for c in changes}
+    towns = _plain(geojson.control_feature_collection(on=end))
+    towns["features"] = [f for f in towns["features"] if f["properties"]["town_id"] in changed_ids]
+    return {
+        "start": start,
+        "end": end,
+        "changes": changes,
+        "handovers": change.handovers,
+        "area_rows": [r for r in area_rows if r["gained"] or r["lost"]],
+        "layers": {
+            "areas": json.loads(territory.control_areas_as_of(on=end).to_json()),
+            "provinces": province_outlines(),
+            "towns": towns,
+        },
+    }
+
+
+def factions_page() -> dict:
+    """Every faction, and territory over time (towns, km², population) at each change date."""
+    names = _faction_names()
+    dates = selectors.change_dates()
+    frames = [territory.control_areas_as_of(on=d) for d in dates]
+    per_date = [
+        {row["faction"]: row for row in frame[["faction", "towns", "area_km2", "population"]].to_dict("records")}
+        for frame in frames
+    ]
+    slugs = sorted({s for rows in per_date for s in rows}, key=lambda s: names.get(s, (s,))[0])
+    labels = [d.isoformat() for d in dates]
+
+    def chart(column: str, title: str, unit: str) -> svg_charts.StepChart:
+        return svg_charts.step_chart(
+            title=title, unit=unit, labels=labels,
+            series=[
+                {"key": s, "name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, "#999999"))[1],
+                 "values": [float(rows.get(s, {}).get(column) or 0) for rows in per_date]}
+                for s in slugs
+            ],
+        )
+
+    latest = per_date[-1] if per_date else {}
+    factions = []
+    for f in Faction.objects.select_related("parent").order_by("name"):
+        now = latest.get(f.slug, {})
+        factions.append({
+            "faction": f, "towns": int(now.get("towns") or 0), "area_km2": float(now.get("area_km2") or 0),
+            "population": int(now.get("population") or 0),
+        })
+    return {
+        "factions": factions,
+        "on": dates[-1] if dates else None,
+        "charts": [
+            chart("towns", "Towns held", "towns"),
+            chart("area_km2", "Territory", "km²"),
+            chart("population", "Population of towns held", "people, where known"),
+        ] if dates else [],
     }

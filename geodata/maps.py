@@ -9,6 +9,7 @@ looks the same everywhere and every name reaches the page as text, never as mark
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -144,7 +145,8 @@ def _feature_collection(data: Any) -> dict:
     if hasattr(data, "to_crs") and hasattr(data, "__geo_interface__"):
         if data.crs is None:
             raise ValueError("A GeoDataFrame for the map must have a CRS.")
-        return data.to_crs("EPSG:4326").__geo_interface__
+        # to_json turns numpy numbers into plain JSON ones, which Folium's serialiser needs.
+        return json.loads(data.to_crs("EPSG:4326").to_json())
     raise TypeError(f"Cannot use {type(data).__name__} as map layer data.")
 
 
@@ -213,6 +215,7 @@ def control_map_build(
         min_zoom=conf["min_zoom"],
         max_zoom=conf["max_zoom"],
         control_scale=True,
+        zoom_snap=0.25,
         height=conf["height"],
         width="100%",
     )

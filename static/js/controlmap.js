@@ -175,7 +175,7 @@
         var p = feature.properties || {};
         return {
           stroke: false,
-          fillColor: cm.factionColour(p.faction),
+          fillColor: isColour(p.colour) ? p.colour : cm.factionColour(p.faction),
           fillOpacity: style.area_fill_opacity === undefined ? 0.35 : style.area_fill_opacity,
           interactive: false,
         };

@@ -152,3 +152,23 @@ def test_phone_width_map_first_then_panel(live_server, seeded, open_page, artifa
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360
     page.screenshot(path=str(artifacts / "map-phone-2017-09-02.png"), full_page=True)
     assert watch.console_errors == [] and watch.page_errors == []
+
+
+def test_play_steps_through_the_changes_and_stops_at_the_last(live_server, seeded, open_page):
+    page, watch = open_page()
+    _open_map(page, f"{live_server.url}/?date=2017-09-01", "2017-09-01")
+    page.evaluate("window.__notReloaded = true")
+    seen = []
+    page.expose_function("reportDate", lambda d: seen.append(d))
+    page.evaluate(
+        """() => new MutationObserver(() => window.reportDate(document.body.dataset.loadedDate || ''))
+                 .observe(document.body, {attributes: true, attributeFilter: ['data-loaded-date']})"""
+    )
+    page.click("#tc-play")
+    assert page.get_attribute("#tc-play", "aria-pressed") == "true"
+    page.wait_for_selector('#tc-play[aria-pressed="false"]', timeout=20_000)
+    assert [d for d in seen if d] == ["2017-09-02", "2017-09-03"]
+    assert "date=2017-09-03" in page.url
+    assert page.evaluate("window.__notReloaded") is True
+    assert page.is_disabled("#tc-next")
+    assert watch.console_errors == [] and watch.page_errors == []
