@@ -129,3 +129,46 @@ def test_pages_answer(client, seeded):
         assert client.get(url).status_code == 200, url
     assert client.get("/areas/nowhere/").status_code == 404
     assert client.get("/towns/nowhere/").status_code == 404
+
+
+def test_what_changed_lists_handovers_and_km2_per_faction(client, seeded):
+    response = client.get("/changes/?from=2017-08-31&to=2017-09-01")
+    assert response.status_code == 200
+    context = response.context
+    assert [h.town.slug for h in context["handovers"]] == ["raqqa", "uqayribat"]
+    rows = {r["name"]: r for r in context["area_rows"]}
+    government, islamic_state = rows["Syrian government and allied forces"], rows["Islamic State"]
+    assert government["gained"] > 0 and islamic_state["lost"] > 0
+    assert government["net"] > 0 > islamic_state["net"]
+    html = response.content.decode()
+    assert "Uqayribat" in html and "km²" in html
+    assert "folium-map" in html
+
+
+def test_what_changed_bad_dates_are_reported(client, seeded):
+    response = client.get("/changes/?from=2017-09-03&to=2017-09-01")
+    assert response.status_code == 400
+    assert "is after" in response.content.decode()
+    assert client.get("/changes/?from=yesterday").status_code == 400
+
+
+def test_factions_page_charts_towns_km2_and_population(client, seeded):
+    response = client.get("/factions/")
+    charts = response.context["charts"]
+    assert [c.title for c in charts] == ["Towns held", "Territory", "Population of towns held"]
+    towns_chart = charts[0]
+    names = {s.name for s in towns_chart.series}
+    assert {"Islamic State", "Syrian Democratic Forces", "Contested"} <= names
+    html = response.content.decode()
+    assert html.count("<svg") == 3 and html.count("<polyline") >= 3 * 3
+    assert "Daesh" in html  # aliases
+
+
+def test_governorate_page_towns_and_shares_over_time(client, seeded):
+    response = client.get("/areas/hama/?date=2017-09-02")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-town="uqayribat"' in html
+    table = response.context["table"]
+    assert [row["date"].isoformat() for row in table][-3:] == ["2017-09-01", "2017-09-02", "2017-09-03"]
+    assert response.context["chart"] is not None
