@@ -11,16 +11,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from geodata import spatial
+from geodata.boundaries import BoundaryFileError, FieldSpec, read_boundaries
 from geodata.models import AdminArea, Town
+from geodata.services import geometry_json, towns_assign_admin_areas
 
 from . import services
 from .models import ControlChange, Faction, Source
 
 SEED_DIR = Path(settings.BASE_DIR) / "seeds"
+BOUNDARIES = "governorates.geojson"  # approximate; see seeds/README.md and scripts/make_boundaries.py
 
 COLUMNS = {
     "factions.csv": ["slug", "name", "short_name", "colour", "parent", "aliases", "description"],
@@ -173,9 +179,11 @@ def seed_scenario_load(*, directory: Path = SEED_DIR) -> SeedReport:
     area_codes = {r.values["code"] for r in areas} | set(
         AdminArea.objects.values_list("code", flat=True)
     )
+    shapes = _read_boundaries(directory, {r.values["code"] for r in areas}, errors)
 
     towns = tables["towns.csv"]
     _unique(towns, "slug", errors)
+    town_points: list[tuple[Row, float, float]] = []
     for row in towns:
         v = row.values
         if v["governorate"] and v["governorate"] not in area_codes:
@@ -199,6 +207,8 @@ def seed_scenario_load(*, directory: Path = SEED_DIR) -> SeedReport:
             population=numbers["population"], geonames_id=numbers["geonames_id"],
         )
         _check(row, town, ["admin_area"], {}, errors)
+        town_points.append((row, numbers["longitude"], numbers["latitude"]))
+    placed = _place_towns(town_points, shapes, errors)
     town_slugs = {r.values["slug"] for r in towns} | set(Town.objects.values_list("slug", flat=True))
 
     sources = tables["sources.csv"]
@@ -243,11 +253,56 @@ def seed_scenario_load(*, directory: Path = SEED_DIR) -> SeedReport:
 
     if errors:
         raise SeedError(errors)
-    return _write(tables)
+    return _write(tables, shapes, placed)
+
+
+def _read_boundaries(directory: Path, codes: set[str], errors: list[RowError]) -> dict[str, dict]:
+    """Governorate code -> GeoJSON geometry from the shipped boundary file (OCHA field names)."""
+    path = directory / BOUNDARIES
+    if not path.exists():
+        errors.append(RowError(BOUNDARIES, 0, "-", "file is missing"))
+        return {}
+    try:
+        layer = read_boundaries(path, FieldSpec.build(level=1, preset="ocha"))
+    except BoundaryFileError as exc:
+        errors.append(RowError(BOUNDARIES, 0, "-", str(exc)))
+        return {}
+    problems = layer.rejected + layer.repairs + layer.overlaps
+    problems += [f"{code} is not in governorates.csv" for code in sorted(set(layer.frame["code"]) - codes)]
+    problems += [f"no boundary for {code}" for code in sorted(codes - set(layer.frame["code"]))]
+    errors.extend(RowError(BOUNDARIES, 0, "ADM1_PCODE", p) for p in problems)
+    return {row.code: row.geometry for row in layer.frame.itertuples(index=False)}
+
+
+def _place_towns(points: list[tuple[Row, float, float]], shapes: dict, errors: list[RowError]) -> dict[str, str]:
+    """Town slug -> governorate code by spatial join; it must agree with the `governorate` column."""
+    if not points or not shapes:
+        return {}
+    codes = sorted(shapes)
+    areas = gpd.GeoDataFrame(
+        {"area_id": range(len(codes)), "code": codes}, geometry=[shapes[c] for c in codes], crs=spatial.WGS84
+    )
+    towns = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([p[1] for p in points], [p[2] for p in points]), crs=spatial.WGS84
+    )
+    joined = spatial.towns_join_areas(towns, areas)
+    placed = {}
+    for (row, lon, lat), area_id, distance in zip(points, joined["area_id"], joined["distance_m"], strict=True):
+        if pd.isna(area_id):
+            far = f"{distance / 1000:.1f} km"
+            errors.append(row.error("latitude", f"{lat}, {lon} lies {far} outside every governorate"))
+            continue
+        code = codes[int(area_id)]
+        if row.values["governorate"] and code != row.values["governorate"]:
+            errors.append(row.error(
+                "governorate", f"the boundaries place the town in {code}, the column says {row.values['governorate']}"
+            ))
+        placed[row.values["slug"]] = code
+    return placed
 
 
 @transaction.atomic
-def _write(tables: dict[str, list[Row]]) -> SeedReport:
+def _write(tables: dict[str, list[Row]], shapes: dict, placed: dict[str, str]) -> SeedReport:
     report = SeedReport()
 
     def count(kind: str, created: bool) -> None:
@@ -269,17 +324,25 @@ def _write(tables: dict[str, list[Row]]) -> SeedReport:
                 parent=Faction.objects.get(slug=row.values["parent"])
             )
 
+    boundaries_filled = False
     for row in tables["governorates.csv"]:
         v = row.values
-        _, created = AdminArea.objects.get_or_create(
+        geometry = geometry_json(shapes[v["code"]])
+        area, created = AdminArea.objects.get_or_create(
             code=v["code"],
             defaults=dict(
                 slug=v["slug"], name=v["name"], name_ar=v["name_ar"],
                 alt_names=_names(v["alt_names"]), level=AdminArea.Level.PROVINCE,
-                country_code="SY",
+                country_code="SY", geometry=geometry,
             ),
         )
         count("admin areas", created)
+        if not created and area.geometry is None:
+            # An area without a boundary gets the shipped one; one an editor loaded is kept.
+            area.geometry = geometry
+            area.save(update_fields=["geometry", "updated_at"])
+            boundaries_filled = True
+            count("boundaries", True)
 
     areas = {a.code: a for a in AdminArea.objects.all()}
     for row in tables["towns.csv"]:
@@ -291,10 +354,12 @@ def _write(tables: dict[str, list[Row]]) -> SeedReport:
                 latitude=float(v["latitude"]), longitude=float(v["longitude"]),
                 population=int(v["population"]) if v["population"] else None,
                 geonames_id=int(v["geonames_id"]) if v["geonames_id"] else None,
-                admin_area=areas.get(v["governorate"]),
+                admin_area=areas.get(placed.get(v["slug"], v["governorate"])),
             ),
         )
         count("towns", created)
+    if boundaries_filled:
+        towns_assign_admin_areas()
 
     source_by_key = {}
     for row in tables["sources.csv"]:

@@ -1,0 +1,50 @@
+"""Reads of places as GeoDataFrames (WGS84), for the pure code in ``geodata.spatial``."""
+
+from collections.abc import Iterable
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import shape
+
+from .models import AdminArea, Town
+from .spatial import WGS84, points_frame
+
+AREA_COLUMNS = ["area_id", "code", "name", "name_ar", "slug", "level", "parent_id", "geometry"]
+
+
+def admin_areas_frame(*, level: int | None = 1) -> gpd.GeoDataFrame:
+    """Areas of ``level`` (all levels with None) that have a geometry, ordered by code."""
+    qs = AdminArea.objects.filter(geometry__isnull=False).order_by("code")
+    if level is not None:
+        qs = qs.filter(level=level)
+    rows = list(qs.values("id", "code", "name", "name_ar", "slug", "level", "parent_id", "geometry"))
+    if not rows:
+        return gpd.GeoDataFrame(columns=AREA_COLUMNS, geometry="geometry", crs=WGS84)
+    frame = pd.DataFrame(rows).rename(columns={"id": "area_id"})
+    return gpd.GeoDataFrame(
+        frame.drop(columns=["geometry"]), geometry=[shape(g) for g in frame["geometry"]], crs=WGS84
+    )[AREA_COLUMNS]
+
+
+def boundaries_loaded(*, level: int | None = None) -> bool:
+    qs = AdminArea.objects.filter(geometry__isnull=False)
+    return (qs.filter(level=level) if level is not None else qs).exists()
+
+
+def towns_frame(*, towns: Iterable[Town] | None = None) -> gpd.GeoDataFrame:
+    """Towns as points: town_id, name, population, area_id (the stored assignment)."""
+    if towns is None:
+        rows = list(
+            Town.objects.order_by("pk").values("id", "name", "population", "admin_area_id", "latitude", "longitude")
+        )
+    else:
+        rows = [
+            {"id": t.pk, "name": t.name, "population": t.population, "admin_area_id": t.admin_area_id,
+             "latitude": t.latitude, "longitude": t.longitude}
+            for t in towns
+        ]
+    frame = pd.DataFrame(rows, columns=["id", "name", "population", "admin_area_id", "latitude", "longitude"])
+    frame = frame.rename(columns={"id": "town_id", "admin_area_id": "area_id"})
+    frame["population"] = frame["population"].astype("Float64")
+    frame["area_id"] = frame["area_id"].astype("Int64")
+    return points_frame(frame)

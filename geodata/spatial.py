@@ -1,0 +1,225 @@
+"""Pure GeoPandas/shapely: GeoDataFrames in, GeoDataFrames out, no ORM.
+
+Stored geometry is WGS84 (EPSG:4326); distances and areas are measured in a Lambert azimuthal
+equal-area projection centred on the data (metres; areas true, distances within a fraction of a
+percent over a country the size of Syria).
+"""
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+WGS84 = "EPSG:4326"
+SNAP_DISTANCE_M = 1_000.0  # coastline rounding: a town this close to an area still belongs to it
+CONTESTED = "contested"
+
+
+class CrsMismatch(ValueError):
+    pass
+
+
+def assert_same_crs(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame) -> None:
+    if left.crs is None or right.crs is None or not pyproj.CRS(left.crs).equals(pyproj.CRS(right.crs)):
+        raise CrsMismatch(f"CRS differ or are missing: {left.crs} vs {right.crs}")
+
+
+def equal_area_crs(frame: gpd.GeoDataFrame) -> pyproj.CRS:
+    """A Lambert azimuthal equal-area CRS centred on the frame (rounded, so it is stable)."""
+    minx, miny, maxx, maxy = frame.to_crs(WGS84).total_bounds
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        lon, lat = 0.0, 0.0
+    else:
+        lon, lat = round((minx + maxx) / 2, 1), round((miny + maxy) / 2, 1)
+    return pyproj.CRS.from_proj4(f"+proj=laea +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m +no_defs")
+
+
+def points_frame(frame: pd.DataFrame, *, lon: str = "longitude", lat: str = "latitude") -> gpd.GeoDataFrame:
+    """Rows with longitude/latitude columns as a point GeoDataFrame in WGS84."""
+    return gpd.GeoDataFrame(
+        frame.drop(columns=[lon, lat]), geometry=gpd.points_from_xy(frame[lon], frame[lat]), crs=WGS84
+    )
+
+
+SEGMENT_DEG = 0.01  # about 1 km
+
+
+def to_metric(geometry: gpd.GeoSeries, crs: pyproj.CRS) -> gpd.GeoSeries:
+    """Reproject WGS84 shapes to ``crs`` without breaking shared edges.
+
+    Only vertices are reprojected, and a straight edge in degrees is a curve in metres: where one
+    shape has a vertex on another's long edge (a T-junction left by an overlay), the two would
+    drift apart or cross by metres. Adding vertices every ~1 km first makes that drift negligible.
+    """
+    out = geometry.segmentize(SEGMENT_DEG) if pyproj.CRS(geometry.crs).is_geographic else geometry
+    out = out.to_crs(crs)
+    return out.make_valid() if not out.is_valid.all() else out
+
+
+def area_km2(geometry: gpd.GeoSeries, crs: pyproj.CRS | None = None) -> pd.Series:
+    return to_metric(geometry, crs or equal_area_crs(gpd.GeoDataFrame(geometry=geometry))).area / 1e6
+
+
+def towns_join_areas(
+    towns: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, max_distance_m: float = SNAP_DISTANCE_M
+) -> pd.DataFrame:
+    """For each town (same index): area_id, how ("within", "nearest" or "outside") and distance_m.
+
+    ``areas`` needs columns area_id and code. A town inside a polygon takes it (``within``); a
+    point exactly on a shared border is within neither, so it goes to the nearest area, ties
+    broken by the lowest code, which makes the choice deterministic; a town more than
+    ``max_distance_m`` from every area stays unassigned and carries its distance for the report.
+    """
+    assert_same_crs(towns, areas)
+    result = pd.DataFrame(
+        {"area_id": pd.array([pd.NA] * len(towns), dtype="Int64"), "how": "outside", "distance_m": np.nan},
+        index=towns.index,
+    )
+    if towns.empty or areas.empty:
+        return result
+    sides = areas[["area_id", "code", "geometry"]]
+    points = gpd.GeoDataFrame(geometry=towns.geometry, crs=towns.crs)
+    inside = gpd.sjoin(points, sides, predicate="within", how="inner")
+    # Overlapping areas would give a town twice; the lowest code wins, as on a border.
+    inside = inside.rename_axis("town").sort_values(["town", "code"]).groupby(level=0).head(1)
+    result.loc[inside.index, "area_id"] = inside["area_id"].to_numpy()
+    result.loc[inside.index, "how"] = "within"
+    result.loc[inside.index, "distance_m"] = 0.0
+    rest = points.loc[~points.index.isin(inside.index)]
+    if rest.empty:
+        return result
+    metric = equal_area_crs(areas)
+    sides_m = gpd.GeoDataFrame(sides.drop(columns="geometry"), geometry=to_metric(sides.geometry, metric))
+    near = gpd.sjoin_nearest(rest.to_crs(metric), sides_m, distance_col="distance_m")
+    near = near.rename_axis("town").sort_values(["town", "distance_m", "code"]).groupby(level=0).head(1)
+    close = near["distance_m"] <= max_distance_m
+    result.loc[near.index, "distance_m"] = near["distance_m"].to_numpy()
+    result.loc[near.index[close], "area_id"] = near.loc[close, "area_id"].to_numpy()
+    result.loc[near.index[close], "how"] = "nearest"
+    return result
+
+
+def area_control(towns: pd.DataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Per area: town count, shares of towns and of population per controller, dominant, contested.
+
+    ``towns`` has columns area_id, controller (faction slug or None where nothing is known),
+    contested (bool) and population (may be missing). Shares are fractions of the area's towns
+    with a known controller (of their known population for population_shares); a contested town
+    counts for the faction recorded as holding it. The dominant faction holds strictly more towns
+    than any other (None on a tie or when nothing is known). An area is contested when any of its
+    towns is contested or when no faction holds a majority (more than half) of its known towns.
+    """
+    rows = []
+    by_area = {key: group for key, group in towns.groupby("area_id")} if len(towns) else {}
+    for area_id in areas["area_id"]:
+        group = by_area.get(area_id, towns.iloc[0:0])
+        known = group[group["controller"].notna()]
+        counts = known["controller"].value_counts()
+        shares = {slug: float(n / len(known)) for slug, n in sorted(counts.items())}
+        pop = known[known["population"].notna()]
+        pop_total = float(pop["population"].sum())
+        population_shares = (
+            {slug: float(v / pop_total) for slug, v in sorted(pop.groupby("controller")["population"].sum().items())}
+            if pop_total > 0 else {}
+        )
+        top = counts.max() if len(counts) else 0
+        leaders = sorted(counts[counts == top].index) if len(counts) else []
+        dominant = leaders[0] if len(leaders) == 1 else None
+        has_majority = bool(len(known)) and top * 2 > len(known)
+        contested = bool(group["contested"].any()) or (bool(len(known)) and not has_majority)
+        rows.append({
+            "area_id": area_id, "towns": int(len(group)), "dominant_faction": dominant, "shares": shares,
+            "population_shares": population_shares, "contested": contested,
+        })
+    stats = pd.DataFrame(rows, columns=[
+        "area_id", "towns", "dominant_faction", "shares", "population_shares", "contested",
+    ])
+    merged = areas.merge(stats, on="area_id", how="left")
+    # pandas would store the missing dominant faction as NaN in a string column; callers want None.
+    merged["dominant_faction"] = pd.Series(
+        [d if isinstance(d, str) else None for d in merged["dominant_faction"]], index=merged.index, dtype=object
+    )
+    return merged
+
+
+def _cells(points: np.ndarray, frame_of: shapely.Geometry) -> np.ndarray:
+    """Voronoi cells, one per point in input order, covering ``frame_of``'s envelope with room to spare."""
+    if len(points) == 1:
+        return np.array([shapely.box(*frame_of.buffer(1_000).bounds)])
+    minx, miny, maxx, maxy = frame_of.bounds
+    pad = max(maxx - minx, maxy - miny) + 10_000
+    extent = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)
+    diagram = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=extent, ordered=True)
+    return np.asarray(shapely.get_parts(diagram))
+
+
+def control_areas(towns: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Territory per controlling class: Voronoi cells of towns clipped to the admin areas, dissolved.
+
+    ``towns``: point GeoDataFrame with town_id, area_id, klass (faction slug, CONTESTED, or None
+    where unknown) and population. ``areas``: area_id and geometry. Inside an area the cells come
+    from the known towns assigned to it, so one governorate's towns never claim another's land;
+    an area with no known town is shared out by the cells of all known towns. Towns at the same
+    spot with different classes make a contested cell. Returns klass, geometry (WGS84, inside the
+    areas), area_km2, towns and population, sorted by klass with CONTESTED last.
+    """
+    assert_same_crs(towns, areas)
+    columns = ["klass", "geometry", "area_km2", "towns", "population"]
+    known = towns[towns["klass"].notna()].sort_values("town_id")
+    if known.empty or areas.empty:
+        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=WGS84)
+    metric = equal_area_crs(areas)
+    to_wgs84 = pyproj.Transformer.from_crs(metric, WGS84, always_xy=True)
+    known_m = known.to_crs(metric)
+
+    def sites(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, list[str]]:
+        # Coincident points collapse into one Voronoi site; round to a metre to find them.
+        xy = np.round(shapely.get_coordinates(frame.geometry.to_numpy()), 0)
+        keyed = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "klass": frame["klass"].to_numpy()})
+        grouped = keyed.groupby(["x", "y"], sort=True)["klass"].agg(
+            lambda s: s.iloc[0] if s.nunique() == 1 else CONTESTED
+        )
+        return np.array(list(grouped.index)), list(grouped.to_numpy())
+
+    def clipped(points: np.ndarray, classes: list[str], area_m, area_deg) -> list[tuple[str, object]]:
+        cells = _cells(points, area_m)
+        cells_deg = shapely.transform(cells, lambda x, y: to_wgs84.transform(x, y), interleaved=False)
+        pieces = shapely.intersection(cells_deg, area_deg)
+        return [(k, p) for k, p in zip(classes, pieces, strict=True) if not p.is_empty]
+
+    areas_m = to_metric(areas.geometry, metric)
+    everyone = None
+    pieces: list[tuple[str, object]] = []
+    for area_id, area_m, area_deg in zip(areas["area_id"], areas_m, areas.geometry, strict=True):
+        mine = known_m[known_m["area_id"] == area_id]
+        if len(mine):
+            points, classes = sites(mine)
+        else:
+            everyone = everyone or sites(known_m)
+            points, classes = everyone
+        pieces.extend(clipped(points, classes, area_m, area_deg))
+
+    piece_frame = gpd.GeoDataFrame(
+        {"klass": [k for k, _ in pieces]}, geometry=[p for _, p in pieces], crs=WGS84
+    )
+    dissolved = piece_frame.dissolve(by="klass", as_index=False)
+    dissolved["geometry"] = dissolved.geometry.apply(_polygonal)
+    stats = known.assign(population=known["population"].fillna(0)).groupby("klass").agg(
+        towns=("town_id", "size"), population=("population", "sum")
+    )
+    dissolved = dissolved.merge(stats, left_on="klass", right_index=True, how="left")
+    dissolved["towns"] = dissolved["towns"].fillna(0).astype(int)
+    dissolved["population"] = dissolved["population"].fillna(0).astype(int)
+    dissolved["area_km2"] = area_km2(dissolved.geometry, metric).to_numpy()
+    order = dissolved["klass"].map(lambda k: (k == CONTESTED, k))
+    dissolved = dissolved.iloc[sorted(range(len(dissolved)), key=lambda i: order.iloc[i])]
+    return dissolved[columns].reset_index(drop=True)
+
+
+def _polygonal(geom):
+    """Keep only the polygon parts (overlays can leave slivers of lines where cells meet borders)."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()

@@ -1,0 +1,181 @@
+import datetime as dt
+from unittest import mock
+
+import pytest
+import shapely
+from django.core.cache import cache
+
+from events import territory
+from events.models import ControlChange, Faction
+from events.selectors import control_as_of
+from geodata import selectors as places
+from geodata import spatial
+from geodata.models import Town
+from tests.factories import ControlChangeFactory
+
+AUG_31, SEP_1, SEP_2, SEP_3 = (dt.date(2017, 8, 31), dt.date(2017, 9, 1), dt.date(2017, 9, 2), dt.date(2017, 9, 3))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _faction_at(frame, town: Town) -> str:
+    point = shapely.Point(town.longitude, town.latitude)
+    hits = [row.faction for row in frame.itertuples() if row.geometry.covers(point)]
+    assert len(hits) == 1, hits
+    return hits[0]
+
+
+def test_province_control_has_one_row_per_governorate_with_the_agreed_columns(seeded):
+    frame = territory.province_control_as_of(on=SEP_3)
+    assert frame.crs.to_epsg() == 4326
+    assert len(frame) == 14
+    assert list(frame.columns) == [
+        "area_id", "code", "name", "name_ar", "slug", "geometry", "towns", "dominant_faction", "shares",
+        "population_shares", "contested",
+    ]
+    assert frame["code"].tolist() == sorted(frame["code"])
+
+
+def test_hama_on_3_september_is_held_by_the_government_but_contested_by_rebels(seeded):
+    hama = territory.province_control_as_of(on=SEP_3).set_index("slug").loc["hama"]
+    assert hama["towns"] == 5
+    # Hama city, Salamiyah, Uqayribat are government; Al-Lataminah and Kafr Zita rebel.
+    assert hama["shares"] == pytest.approx({"opposition": 0.4, "pro-government": 0.6})
+    assert hama["dominant_faction"] == "pro-government"
+    assert not hama["contested"]  # a 3/5 majority and no contested town
+    assert sum(hama["population_shares"].values()) == pytest.approx(1.0)
+
+
+def test_raqqa_is_contested_while_the_battle_goes_on(seeded):
+    raqqa = territory.province_control_as_of(on=SEP_3).set_index("slug").loc["raqqa"]
+    assert raqqa["contested"]
+    assert raqqa["dominant_faction"] == "sdf"
+
+
+def test_hama_is_contested_on_2_september_when_uqayribat_is(seeded):
+    hama = territory.province_control_as_of(on=SEP_2).set_index("slug").loc["hama"]
+    assert hama["contested"]
+
+
+def test_a_tie_has_no_dominant_faction_and_counts_as_contested(seeded):
+    # Quneitra's two seed towns: Quneitra (opposition) and Khan Arnabah (government).
+    quneitra = territory.province_control_as_of(on=SEP_3).set_index("slug").loc["quneitra"]
+    assert quneitra["shares"] == {"opposition": 0.5, "pro-government": 0.5}
+    assert quneitra["dominant_faction"] is None
+    assert quneitra["contested"]
+
+
+def test_an_area_without_known_control_has_no_shares(seeded):
+    frame = territory.province_control_as_of(on=dt.date(2013, 1, 1)).set_index("slug")
+    assert frame.loc["hama", "towns"] == 5
+    assert frame.loc["hama", "shares"] == {}
+    assert frame.loc["hama", "dominant_faction"] is None
+    assert not frame.loc["hama", "contested"]
+
+
+def test_control_areas_cover_the_country_within_half_a_percent(seeded):
+    frame = territory.control_areas_as_of(on=SEP_3)
+    areas = places.admin_areas_frame(level=1)
+    country_km2 = spatial.area_km2(areas.geometry, spatial.equal_area_crs(areas)).sum()
+    assert frame["area_km2"].sum() == pytest.approx(country_km2, rel=0.005)
+    assert list(frame.columns) == ["faction", "faction_name", "colour", "area_km2", "towns", "population", "geometry"]
+    assert frame.crs.to_epsg() == 4326
+    assert frame["faction"].tolist()[-1] == "contested"
+
+
+def test_control_areas_never_leave_the_country(seeded):
+    frame = territory.control_areas_as_of(on=SEP_3)
+    country = shapely.union_all(places.admin_areas_frame(level=1).geometry.to_numpy())
+    for geom in frame.geometry:
+        assert geom.geom_type in ("Polygon", "MultiPolygon")
+        assert shapely.difference(geom, country).area < 1e-10  # square degrees: float noise only
+
+
+def test_control_area_pieces_do_not_overlap(seeded):
+    frame = territory.control_areas_as_of(on=SEP_3)
+    geoms = list(spatial.to_metric(frame.geometry, spatial.equal_area_crs(frame)))
+    for i, a in enumerate(geoms):
+        for b in geoms[i + 1:]:
+            assert shapely.intersection(a, b).area < 1_000  # m², float noise along ~1,000s of km of borders
+
+
+def test_uqayribat_area_changes_faction_between_31_august_and_1_september(seeded):
+    uqayribat = Town.objects.get(slug="uqayribat")
+    assert _faction_at(territory.control_areas_as_of(on=AUG_31), uqayribat) == "islamic-state"
+    assert _faction_at(territory.control_areas_as_of(on=SEP_1), uqayribat) == "pro-government"
+    assert _faction_at(territory.control_areas_as_of(on=SEP_2), uqayribat) == "contested"
+
+
+def test_control_areas_count_towns_and_population_per_faction(seeded):
+    frame = territory.control_areas_as_of(on=SEP_3).set_index("faction")
+    snapshot = control_as_of(on=SEP_3)
+    contested = [t.town.slug for t in snapshot if t.change.status == ControlChange.Status.CONTESTED]
+    assert "raqqa" in contested
+    assert frame.loc["contested", "towns"] == len(contested)
+    assert frame.loc["tfsa", "towns"] == 1  # al-Bab
+    assert frame.loc["tfsa", "population"] == Town.objects.get(slug="al-bab").population
+    assert frame.loc["pro-government", "colour"] == Faction.objects.get(slug="pro-government").colour
+    assert frame["towns"].sum() == Town.objects.count()  # every seed town has a controller on 3 Sep
+
+
+def test_control_areas_are_deterministic(seeded):
+    first = territory.control_areas_as_of(on=SEP_3)
+    cache.clear()
+    second = territory.control_areas_as_of(on=SEP_3)
+    assert first["faction"].tolist() == second["faction"].tolist()
+    assert all(a.equals_exact(b, 0) for a, b in zip(first.geometry, second.geometry, strict=True))
+
+
+def test_control_areas_are_cached_per_date_and_data_version(seeded):
+    with mock.patch.object(territory, "_compute_control_areas", wraps=territory._compute_control_areas) as compute:
+        territory.control_areas_as_of(on=SEP_3)
+        territory.control_areas_as_of(on=SEP_3)
+        assert compute.call_count == 1
+        territory.control_areas_as_of(on=SEP_2)
+        assert compute.call_count == 2
+        ControlChangeFactory(
+            town=Town.objects.get(slug="palmyra"), faction=Faction.objects.get(slug="islamic-state"),
+            effective_date=SEP_3, day_part=ControlChange.DayPart.EVENING,
+        )
+        after = territory.control_areas_as_of(on=SEP_3)
+        assert compute.call_count == 3
+    assert _faction_at(after, Town.objects.get(slug="palmyra")) == "islamic-state"
+
+
+def test_territory_between_lists_handovers_and_area_gained_and_lost(seeded):
+    change = territory.territory_between(start=AUG_31, end=SEP_3)
+    by_town = {h.town.slug: h for h in change.handovers}
+    assert set(by_town) == {"uqayribat", "raqqa", "kabajib"}
+    assert by_town["uqayribat"].from_faction.slug == "islamic-state"
+    assert by_town["uqayribat"].to_faction.slug == "pro-government"
+    assert by_town["uqayribat"].date == SEP_3
+    assert by_town["raqqa"].to_faction.slug == "sdf"
+    gov = change.area_change["pro-government"]
+    assert gov["gained_km2"] > 100 and gov["lost_km2"] == pytest.approx(0, abs=0.01)
+    assert change.area_change["islamic-state"]["lost_km2"] > 100
+    gained = sum(v["gained_km2"] for v in change.area_change.values())
+    lost = sum(v["lost_km2"] for v in change.area_change.values())
+    assert gained == pytest.approx(lost, rel=1e-3)  # land changes hands, it is not made
+
+
+def test_territory_between_the_same_day_is_empty(seeded):
+    change = territory.territory_between(start=SEP_3, end=SEP_3)
+    assert change.handovers == []
+    assert all(v == {"gained_km2": 0, "lost_km2": 0} for v in change.area_change.values())
+    with pytest.raises(ValueError):
+        territory.territory_between(start=SEP_3, end=SEP_1)
+
+
+def test_draft_changes_only_count_for_an_editor_preview(seeded):
+    ControlChangeFactory(
+        town=Town.objects.get(slug="palmyra"), faction=Faction.objects.get(slug="islamic-state"),
+        effective_date=SEP_3, day_part=ControlChange.DayPart.EVENING, state=ControlChange.State.DRAFT,
+    )
+    palmyra = Town.objects.get(slug="palmyra")
+    assert _faction_at(territory.control_areas_as_of(on=SEP_3), palmyra) == "pro-government"
+    assert _faction_at(territory.control_areas_as_of(on=SEP_3, published_only=False), palmyra) == "islamic-state"
