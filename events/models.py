@@ -154,11 +154,21 @@ class ControlChange(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_reason = models.TextField(blank=True)
+    retracted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    retraction_reason = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(m2m_fields=[sources])
 
     class Meta:
         ordering = ["town", "effective_date", "day_part", "id"]
+        permissions = [
+            ("publish_controlchange", "Can publish or reject control changes"),
+            ("retract_controlchange", "Can retract published control changes"),
+        ]
         indexes = [
             # Serves "latest change per town on or before D" as one index range per town.
             models.Index(
@@ -212,3 +222,12 @@ class ControlChange(models.Model):
                 errors["supersedes"] = "A change can only supersede a change of the same town."
         if errors:
             raise ValidationError(errors)
+
+
+class ControlChangeForReview(ControlChange):
+    """The review queue: drafts waiting for a reviewer (its own admin page and permissions)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "draft awaiting review"
+        verbose_name_plural = "review queue"

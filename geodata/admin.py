@@ -1,0 +1,129 @@
+"""Admin for places. Boundaries come from the boundary loader, so areas are read-only here."""
+
+import copy
+
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.forms import ModelForm
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import AdminArea, Town
+
+LEAFLET_MEDIA = {
+    "css": {"all": ("vendor/leaflet/leaflet.css", "admin-extra/admin.css")},
+    "js": ("vendor/leaflet/leaflet.js", "admin-extra/town_map.js"),
+}
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+
+
+def map_tiles() -> dict:
+    """The base layer the admin's small maps use, per settings.MAP_TILES ('none': no tiles, offline)."""
+    tiles = settings.MAP_TILES
+    if tiles == "none":
+        return {"url": None, "attribution": ""}
+    if tiles == "osm":
+        return {"url": OSM_TILES, "attribution": OSM_ATTRIBUTION}
+    return {"url": tiles, "attribution": settings.MAP_TILES_ATTRIBUTION}
+
+
+class AuditedAdmin(SimpleHistoryAdmin):
+    """History pages show who changed what and the values before; they never write (no revert)."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("The history is read-only; edit the current record instead.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class JsonNameSearchMixin:
+    """Search also matches inside JSON lists of names (aliases), case-insensitively."""
+
+    json_name_fields: tuple[str, ...] = ()
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term and self.json_name_fields:
+            match = Q()
+            for name in self.json_name_fields:
+                match |= Q(**{f"{name}__icontains": term})
+            queryset |= self.model.objects.filter(match)
+        return queryset, may_have_duplicates
+
+
+@admin.register(AdminArea)
+class AdminAreaAdmin(JsonNameSearchMixin, AuditedAdmin):
+    list_display = ("name", "name_ar", "code", "level", "parent")
+    list_filter = ("level", "country_code")
+    search_fields = ("name", "name_ar", "code", "slug")
+    json_name_fields = ("alt_names",)
+    exclude = ("geometry",)
+
+    # Areas and their geometry are written by the boundary loader's service only.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TownForm(ModelForm):
+    class Meta:
+        model = Town
+        fields = ("name", "slug", "alt_names", "latitude", "longitude", "outside_boundaries", "population",
+                  "geonames_id", "external_ids")
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        from . import services
+
+        # Run the one write path on a copy and roll it back, so its rules (coordinates inside the
+        # loaded boundaries unless flagged) show as form errors rather than failing in save_model.
+        try:
+            with transaction.atomic():
+                services.town_save(town=copy.copy(self.instance))
+                transaction.set_rollback(True)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                self.add_error(name if name in self.fields else None, messages)
+
+
+@admin.register(Town)
+class TownAdmin(JsonNameSearchMixin, AuditedAdmin):
+    form = TownForm
+    list_display = ("name", "slug", "admin_area", "latitude", "longitude", "outside_boundaries")
+    list_filter = (("admin_area", admin.RelatedOnlyFieldListFilter), "outside_boundaries")
+    search_fields = ("name", "slug")
+    json_name_fields = ("alt_names",)
+    readonly_fields = ("admin_area",)
+    prepopulated_fields = {"slug": ("name",)}
+    change_form_template = "admin/geodata/town/change_form.html"
+
+    class Media:
+        css = LEAFLET_MEDIA["css"]
+        js = LEAFLET_MEDIA["js"]
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["town_map"] = {"tiles": map_tiles()}
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        from . import services
+
+        services.town_save(town=obj)
+
+    # A town with a recorded history must stay; towns are merged or renamed, not deleted.
+    def has_delete_permission(self, request, obj=None):
+        return False

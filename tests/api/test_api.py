@@ -1,0 +1,174 @@
+"""The REST API: public published reads, editor-only writes through events.services, JSON errors."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from events.models import ControlChange, Source
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def new_change(**overrides) -> dict:
+    return {
+        "town": "uqayribat", "faction": "sdf", "effective_date": "2017-09-10", "confidence": "claimed",
+        "sources": [Source.objects.first().pk], "note": "Entered through the API.", **overrides,
+    }
+
+
+def test_reads_are_public(api, seeded):
+    for url, count in [
+        ("/api/factions/", 7), ("/api/areas/", 14), ("/api/towns/", 42), ("/api/sources/", Source.objects.count()),
+    ]:
+        response = api.get(url)
+        assert response.status_code == 200, url
+        assert response.json()["count"] == count, url
+    town = api.get("/api/towns/uqayribat/").json()
+    assert (town["longitude"], town["latitude"]) == (37.4628, 35.0422) and town["admin_area"] == "hama"
+    assert api.get("/api/areas/hama/").json()["code"] == "SY05"
+    assert api.get("/api/factions/tfsa/").json()["parent"] == "opposition"
+
+
+def test_control_changes_filters(api, seeded):
+    def slugs(query):
+        response = api.get(f"/api/control-changes/?{query}")
+        assert response.status_code == 200, response.json()
+        return [(c["town"], c["effective_date"]) for c in response.json()["results"]]
+
+    assert slugs("town=uqayribat") == [
+        ("uqayribat", "2014-01-01"), ("uqayribat", "2017-09-01"), ("uqayribat", "2017-09-02"),
+        ("uqayribat", "2017-09-03"),
+    ]
+    assert slugs("town=uqayribat&from=2017-09-02&to=2017-09-02") == [("uqayribat", "2017-09-02")]
+    assert {t for t, _ in slugs("governorate=SY05")} == {"uqayribat", "hama", "salamiyah", "al-lataminah", "kafr-zita"}
+    assert slugs("governorate=hama") == slugs("governorate=SY05")
+    assert slugs("faction=sdf&status=contested") == [("raqqa", "2017-09-01")]
+    assert slugs("confidence=claimed") == [("kabajib", "2017-09-03")]
+    page = api.get("/api/control-changes/?limit=5&offset=5").json()
+    assert page["count"] == ControlChange.objects.filter(state="published").count() and len(page["results"]) == 5
+
+
+def test_anonymous_users_never_see_hidden_changes(api, hidden_changes):
+    listed = api.get("/api/control-changes/?town=uqayribat").json()["results"]
+    assert {c["state"] for c in listed} == {"published"} and len(listed) == 4
+    for change in hidden_changes:
+        assert api.get(f"/api/control-changes/{change.pk}/").status_code == 404
+
+
+def test_editors_see_drafts_and_can_filter_by_state(api, hidden_changes, editor):
+    api.force_authenticate(editor)
+    listed = api.get("/api/control-changes/?town=uqayribat&state=draft").json()["results"]
+    assert [c["id"] for c in listed] == [hidden_changes[0].pk]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "plain user"])
+def test_writes_are_refused_to_non_editors(api, seeded, who):
+    if who == "plain user":
+        api.force_authenticate(User.objects.create_user("reader"))
+    response = api.post("/api/control-changes/", new_change(), format="json")
+    assert response.status_code in (401, 403) and "detail" in response.json()
+    assert not ControlChange.objects.filter(effective_date=dt.date(2017, 9, 10)).exists()
+
+
+def test_an_editor_with_a_token_adds_a_draft_through_the_service(api, seeded, editor):
+    token = Token.objects.create(user=editor)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = api.post("/api/control-changes/", new_change(state="published"), format="json")
+    assert response.status_code == 201, response.json()
+    change = ControlChange.objects.get(pk=response.json()["id"])
+    assert change.state == "draft" and change.entered_by == editor and change.sources.count() == 1
+    assert response.json()["town_name"] == "Uqayribat"
+    api.credentials()
+    assert api.get(f"/api/control-changes/{change.pk}/").status_code == 404  # drafts are not public
+
+
+def test_an_editor_session_needs_the_csrf_token(seeded, editor):
+    api = APIClient(enforce_csrf_checks=True)
+    api.force_login(editor)
+    assert api.post("/api/control-changes/", new_change(), format="json").status_code == 403
+
+
+def test_service_validation_errors_name_the_field(api, seeded, editor):
+    api.force_authenticate(editor)
+    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    response = api.post("/api/control-changes/", new_change(effective_date=future), format="json")
+    assert response.status_code == 400 and "effective_date" in response.json()
+    response = api.post("/api/control-changes/", new_change(status="contested"), format="json")
+    assert response.status_code == 400 and "contested_by" in response.json()
+    response = api.post("/api/control-changes/", new_change(effective_date="2017-09-03", day_part=1), format="json")
+    assert response.status_code == 400  # the same town, day and part of day as a seed change
+    response = api.post("/api/control-changes/", new_change(faction="martians"), format="json")
+    assert response.status_code == 400 and "faction" in response.json()
+    assert not ControlChange.objects.filter(note="Entered through the API.").exists()
+
+
+@pytest.mark.parametrize(
+    "url, parameter",
+    [
+        ("/api/control.geojson?date=2017-02-30", "date"),
+        ("/api/control.geojson?date=yesterday", "date"),
+        ("/api/control.geojson?faction=martians", "faction"),
+        ("/api/changes.geojson?from=2017-09-03&to=2017-09-01", "from"),
+        ("/api/changes.geojson?to=3.9.2017", "to"),
+        ("/api/changes.csv?from=2017-9-1x", "from"),
+        ("/api/changes.csv?faction=martians", "faction"),
+        ("/api/control-changes/?from=2017-09-03&to=2017-09-01", "from"),
+        ("/api/control-changes/?to=never", "to"),
+        ("/api/control-changes/?faction=martians", "faction"),
+        ("/api/control-changes/?town=atlantis", "town"),
+        ("/api/control-changes/?governorate=SY99", "governorate"),
+        ("/api/control-changes/?status=won", "status"),
+        ("/api/control-changes/?confidence=sure", "confidence"),
+        ("/api/towns/?governorate=narnia", "governorate"),
+    ],
+)
+def test_bad_parameters_answer_400_naming_the_parameter(api, seeded, url, parameter):
+    # A GIS client asks for GeoJSON; its error still comes as JSON.
+    response = api.get(url, HTTP_ACCEPT="application/geo+json" if ".geojson" in url else "application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert list(response.json()) == [parameter]
+
+
+def test_unknown_api_paths_answer_404_json(api, seeded):
+    for url in ["/api/nothing", "/api/towns/atlantis/", "/api/control.kml", "/api/factions/x/y/z"]:
+        response = api.get(url)
+        assert response.status_code == 404, url
+        assert response["Content-Type"] == "application/json" and "detail" in response.json()
+
+
+def test_errors_never_show_a_traceback(seeded, settings, monkeypatch):
+    settings.DEBUG = True
+
+    def broken(**kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr("events.exports.geojson.control_feature_collection", broken)
+    api = APIClient(raise_request_exception=False)
+    response = api.get("/api/control.geojson")
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert b"Traceback" not in response.content and b"on fire" not in response.content
+
+
+def test_openapi_schema_generates_without_warnings(seeded, tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+    schema = (tmp_path / "schema.yml").read_text()
+    for path in ["/api/control.geojson", "/api/changes.csv", "/api/control-changes/", "/api/towns/{slug}/"]:
+        assert f"  {path}:" in schema
+
+
+def test_docs_are_served_without_a_cdn(api, seeded):
+    for url in ["/api/docs/", "/api/redoc/"]:
+        page = api.get(url).content.decode()
+        assert "https://" not in page and "http://" not in page, url
+        assert "/static/drf_spectacular_sidecar/" in page
+    assert api.get("/api/schema/").status_code == 200

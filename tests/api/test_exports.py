@@ -1,0 +1,170 @@
+"""The downloadable layers, read back the way a GIS user would (geopandas) and compared with the database."""
+
+import csv
+import datetime as dt
+import io
+import json
+
+import geopandas
+import pytest
+from django.core.management import CommandError, call_command
+
+from events import selectors
+from events.models import ControlChange, Faction, Source
+from geodata.models import Town
+
+pytestmark = pytest.mark.django_db
+
+
+def read_back(tmp_path, content: bytes, name="layer.geojson") -> geopandas.GeoDataFrame:
+    path = tmp_path / name
+    path.write_bytes(content)
+    return geopandas.read_file(path)
+
+
+def test_control_layer_matches_control_as_of(client, seeded, tmp_path):
+    response = client.get("/api/control.geojson?date=2017-09-02")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/geo+json"
+    frame = read_back(tmp_path, response.content).set_index("town_id")
+    snapshot = selectors.control_as_of(on=dt.date(2017, 9, 2))
+    assert len(frame) == len(snapshot) == Town.objects.count()
+    for item in snapshot:
+        row = frame.loc[item.town.pk]
+        assert row["name"] == item.town.name
+        assert (row.geometry.x, row.geometry.y) == (item.town.longitude, item.town.latitude)
+        assert row["province_code"] == item.town.admin_area.code
+        assert row["faction"] == item.change.faction.slug
+        assert row["colour"] == item.change.faction.colour
+        assert row["status"] == item.change.status
+        assert str(row["since"])[:10] == item.change.effective_date.isoformat()
+        sources = row["sources"] if isinstance(row["sources"], list) else json.loads(row["sources"])
+        titles = [s["title"] for s in sources]
+        assert sorted(titles) == sorted(s.title for s in item.change.sources.all())
+
+
+def test_uqayribat_point_is_longitude_then_latitude_and_contested_on_2_september(client, seeded):
+    collection = json.loads(client.get("/api/control.geojson?date=2017-09-02").content)
+    assert "crs" not in collection
+    feature = next(f for f in collection["features"] if f["properties"]["name"] == "Uqayribat")
+    lon, lat = feature["geometry"]["coordinates"]
+    assert lon == pytest.approx(37.46, abs=0.01) and lat == pytest.approx(35.04, abs=0.01)
+    props = feature["properties"]
+    assert props["faction"] == "islamic-state" and props["faction_name"] == "Islamic State"
+    assert props["status"] == "contested" and props["contested_by"] == "pro-government"
+    assert props["since"] == "2017-09-02" and props["precision"] == "day" and props["confidence"] == "reported"
+    assert props["province"] == "Hama" and props["province_code"] == "SY05"
+    sohr = "Syrian Observatory for Human Rights (as cited in the report)"
+    assert sohr in {s["publisher"] for s in props["sources"]}
+    assert set(props) == {
+        "name", "town_id", "faction", "faction_name", "colour", "status", "contested_by", "since",
+        "precision", "confidence", "province", "province_code", "sources",
+    }
+
+
+def test_control_before_any_record_has_towns_with_nulls(client, seeded):
+    features = json.loads(client.get("/api/control.geojson?date=2015-01-01").content)["features"]
+    by_name = {f["properties"]["name"]: f["properties"] for f in features}
+    assert by_name["Uqayribat"]["faction"] == "islamic-state"
+    assert by_name["Raqqa"]["faction"] is None and by_name["Raqqa"]["sources"] == []
+
+
+def test_control_faction_filter_includes_coalition_members(client, seeded):
+    features = json.loads(client.get("/api/control.geojson?date=2017-09-03&faction=opposition").content)["features"]
+    factions = {f["properties"]["faction"] for f in features}
+    assert factions == {"opposition", "tfsa"}  # TFSA rolls up into the opposition
+
+
+def test_changes_layer_reads_back_with_dates_and_from_faction(client, seeded, tmp_path):
+    response = client.get("/api/changes.geojson?from=2017-09-01&to=2017-09-03")
+    assert response["Content-Type"] == "application/geo+json"
+    frame = read_back(tmp_path, response.content)
+    expected = selectors.changes_between(start=dt.date(2017, 9, 1), end=dt.date(2017, 9, 3))
+    assert len(frame) == len(expected) == 5
+    assert [str(d)[:10] for d in frame["date"]] == [c.effective_date.isoformat() for c in expected]
+    assert list(frame["to_faction"]) == [c.faction.slug for c in expected]
+    uqayribat = frame[frame["town"] == "Uqayribat"]
+    assert list(uqayribat["from_faction"]) == ["islamic-state", "pro-government", "islamic-state"]
+    assert list(uqayribat["status"]) == ["controlled", "contested", "controlled"]
+
+
+def test_changes_csv_has_the_same_rows_as_the_geojson(client, seeded):
+    geo = json.loads(client.get("/api/changes.geojson?from=2017-01-01&to=2017-12-31").content)["features"]
+    response = client.get("/api/changes.csv?from=2017-01-01&to=2017-12-31")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == len(geo) > 30
+    for row, feature in zip(rows, geo, strict=True):
+        assert int(row["change_id"]) == feature["id"]
+        assert row["date"] == feature["properties"]["date"]
+        assert row["to_faction"] == feature["properties"]["to_faction"]
+        assert (row["from_faction"] or None) == feature["properties"]["from_faction"]
+        assert [float(row["longitude"]), float(row["latitude"])] == feature["geometry"]["coordinates"]
+
+
+def test_drafts_rejected_and_retracted_changes_are_never_exported(client, hidden_changes):
+    control = json.loads(client.get("/api/control.geojson?date=2017-09-30").content)["features"]
+    uqayribat = next(f["properties"] for f in control if f["properties"]["name"] == "Uqayribat")
+    assert uqayribat["faction"] == "pro-government" and uqayribat["since"] == "2017-09-03"
+    changes = json.loads(client.get("/api/changes.geojson?from=2017-09-04").content)["features"]
+    assert changes == []
+    assert "2017-09-0" not in client.get("/api/changes.csv?from=2017-09-04").content.decode()
+
+
+def test_a_superseded_change_leaves_the_export(client, seeded):
+    wrong = ControlChange.objects.get(town__slug="tabqa", effective_date=dt.date(2017, 5, 10))
+    fix = ControlChange.objects.create(
+        town=wrong.town, faction=wrong.faction, effective_date=dt.date(2017, 5, 12), supersedes=wrong,
+        state="published",
+    )
+    fix.sources.set(Source.objects.all()[:1])
+    response = client.get("/api/changes.geojson?from=2017-05-01&to=2017-05-31")
+    ids = [f["id"] for f in json.loads(response.content)["features"]]
+    assert fix.pk in ids and wrong.pk not in ids
+
+
+def test_export_command_writes_exactly_what_the_api_serves(client, seeded, tmp_path):
+    cases = [
+        ("control", ["--date", "2017-09-02"], "/api/control.geojson?date=2017-09-02"),
+        ("changes", ["--from", "2017-06-01", "--to", "2017-09-03"],
+         "/api/changes.geojson?from=2017-06-01&to=2017-09-03"),
+        ("changes-csv", ["--from", "2017-06-01"], "/api/changes.csv?from=2017-06-01"),
+        ("control", ["--faction", "IS"], "/api/control.geojson?faction=IS"),
+    ]
+    for layer, args, url in cases:
+        out = tmp_path / f"{layer}.out"
+        call_command("export_geojson", "--layer", layer, *args, "--out", str(out))
+        assert out.read_bytes() == client.get(url).content, layer
+
+
+def test_export_command_rejects_bad_parameters_and_writes_nothing(seeded, tmp_path):
+    out = tmp_path / "x.geojson"
+    with pytest.raises(CommandError, match="--date: '2017-02-30' is not a date"):
+        call_command("export_geojson", "--layer", "control", "--date", "2017-02-30", "--out", str(out))
+    with pytest.raises(CommandError, match="--from: 'from' .* is after 'to'"):
+        call_command("export_geojson", "--layer", "changes", "--from", "2017-09-03", "--to", "2017-09-01",
+                     "--out", str(out))
+    with pytest.raises(CommandError, match="--faction: No faction is called 'Martians'"):
+        call_command("export_geojson", "--layer", "control", "--faction", "Martians", "--out", str(out))
+    with pytest.raises(CommandError, match="use --date"):
+        call_command("export_geojson", "--layer", "control", "--from", "2017-01-01", "--out", str(out))
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_download_parameter_makes_an_attachment(client, seeded):
+    inline = client.get("/api/control.geojson?date=2017-09-03")
+    assert inline["Content-Disposition"] == 'inline; filename="control-2017-09-03.geojson"'
+    attached = client.get("/api/changes.csv?from=2017-09-01&to=2017-09-03&download=1")
+    assert attached["Content-Disposition"] == 'attachment; filename="changes-2017-09-01-2017-09-03.csv"'
+
+
+def test_conditional_requests_get_304_until_the_data_changes(client, seeded):
+    first = client.get("/api/control.geojson")
+    etag, modified = first["ETag"], first["Last-Modified"]
+    assert client.get("/api/control.geojson", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert client.get("/api/control.geojson", HTTP_IF_MODIFIED_SINCE=modified).status_code == 304
+    faction = Faction.objects.get(slug="sdf")
+    faction.colour = "#00ff00"
+    faction.save()
+    again = client.get("/api/control.geojson", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 200 and again["ETag"] != etag and b"#00ff00" in again.content
