@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from geodata.maps import MapAssets, PaletteEntry
 
+from . import territory
 from .models import Faction
 
 # What the map needs, all from this app's static files (XStatic packages + our own); no CDN,
@@ -19,7 +20,9 @@ LEAFLET_IMAGES = ("layers.png", "layers-2x.png", "marker-icon.png")
 
 
 def faction_palette() -> list[PaletteEntry]:
-    return [PaletteEntry(slug=f.slug, name=f.name, colour=f.colour) for f in Faction.objects.order_by("name")]
+    """Every faction's colour, and the contested class the control areas use."""
+    factions = [PaletteEntry(slug=f.slug, name=f.name, colour=f.colour) for f in Faction.objects.order_by("name")]
+    return [*factions, PaletteEntry(territory.CONTESTED, territory.CONTESTED_NAME, territory.CONTESTED_COLOUR)]
 
 
 def map_settings(**overrides) -> dict:

@@ -51,6 +51,14 @@ def _nice_max(value: float) -> float:
     return 10 * magnitude
 
 
+def _compact(value: float) -> str:
+    """Axis labels short enough for the margin: 2.5M, 150k, 20."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
+
+
 def _fmt(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:,.1f}"
 
@@ -85,7 +93,7 @@ def step_chart(*, title: str, unit: str, labels: list[str], series: list[dict[st
 
     every = max(1, n // 6)
     x_ticks = [Tick(x(i + 0.5), labels[i]) for i in range(0, n, every)]
-    y_ticks = [Tick(y(top_value * k / 4), _fmt(top_value * k / 4)) for k in range(5)]
+    y_ticks = [Tick(y(top_value * k / 4), _compact(top_value * k / 4)) for k in range(5)]
     return StepChart(
         title=title, unit=unit, width=WIDTH, height=HEIGHT, plot_left=LEFT, plot_right=WIDTH - RIGHT,
         plot_top=TOP, plot_bottom=TOP + plot_h, series=drawn, x_ticks=x_ticks, y_ticks=y_ticks,

@@ -83,7 +83,7 @@ def town_detail(request, slug: str):
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),
         assets=map_inputs.map_assets_linked(),
-        settings=map_inputs.map_settings(height="320px", bounds=context["bounds"]),
+        settings=map_inputs.map_settings(bounds=context["bounds"]),
         links=map_inputs.map_links(),
         **context["layers"],
     )
@@ -117,7 +117,7 @@ def what_changed(request):
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),
         assets=map_inputs.map_assets_linked(),
-        settings=map_inputs.map_settings(height="420px"),
+        settings=map_inputs.map_settings(),
         links=map_inputs.map_links(),
         **context["layers"],
     )

@@ -180,14 +180,18 @@
           interactive: false,
         };
       },
+      // Areas carry no popup: the outlines above them and the towns answer the reader's clicks.
+      onEachFeature: function () {},
     },
   };
 
   cm.legend = function (map) {
     var control = L.control({ position: "bottomleft" });
     control.onAdd = function () {
-      var box = el("div", null, "cm-legend leaflet-bar");
-      box.appendChild(el("strong", "Who controls what"));
+      // A <details> so phones can fold the legend away from the map (folded by default there).
+      var box = el("details", null, "cm-legend leaflet-bar");
+      box.open = !(window.matchMedia && window.matchMedia("(max-width: 480px)").matches);
+      box.appendChild(el("summary", "Who controls what"));
       Object.keys(palette).forEach(function (slug) {
         var row = el("div", null, "cm-legend-row");
         var sw = el("span", null, "swatch");
@@ -199,7 +203,7 @@
       var ring = el("div", null, "cm-legend-row");
       var sw = el("span", null, "swatch swatch-ring");
       ring.appendChild(sw);
-      ring.appendChild(document.createTextNode("Contested: ring in the contesting side's colour"));
+      ring.appendChild(document.createTextNode("Contested town: ring in the contesting side's colour"));
       box.appendChild(ring);
       L.DomEvent.disableClickPropagation(box);
       return box;

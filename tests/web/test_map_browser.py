@@ -172,3 +172,23 @@ def test_play_steps_through_the_changes_and_stops_at_the_last(live_server, seede
     assert page.evaluate("window.__notReloaded") is True
     assert page.is_disabled("#tc-next")
     assert watch.console_errors == [] and watch.page_errors == []
+
+
+@pytest.mark.parametrize(
+    ("path", "shot"),
+    [
+        ("/towns/uqayribat/", "town-uqayribat.png"),
+        ("/areas/hama/?date=2017-09-02", "area-hama.png"),
+        ("/changes/?from=2017-08-31&to=2017-09-03", "what-changed.png"),
+        ("/factions/", "factions.png"),
+    ],
+)
+def test_other_pages_work_offline(live_server, seeded, open_page, artifacts, path, shot):
+    page, watch = open_page()
+    page.goto(live_server.url + path)
+    page.wait_for_load_state("load")
+    if page.locator(".folium-map").count():
+        page.wait_for_selector(".folium-map .leaflet-control-scale")
+    page.screenshot(path=str(artifacts / shot), full_page=True)
+    assert watch.console_errors == [] and watch.page_errors == []
+    assert watch.foreign_requests(live_server.url) == []

@@ -105,7 +105,7 @@ def test_names_and_links_are_escaped(client, seeded):
     for url in ("/towns/hostile/", "/factions/", "/changes/?from=2017-08-31&to=2017-09-02", "/?date=2017-09-02"):
         html = client.get(url).content.decode()
         assert "<img src=x" not in html and "<b>bold</b>" not in html, url
-        assert "javascript:alert" not in html, url
+        assert 'href="javascript:' not in html, url  # data may carry it; no page links it
     town_html = client.get("/towns/hostile/").content.decode()
     assert ESCAPED in town_html and "&lt;b&gt;bold&lt;/b&gt;" in town_html
     panel = client.get(f"/towns/{town.pk}/panel.json").json()
