@@ -85,6 +85,7 @@ def town_detail(request, slug: str):
         assets=map_inputs.map_assets_linked(),
         settings=map_inputs.map_settings(bounds=context["bounds"]),
         links=map_inputs.map_links(),
+        legend=False,  # one town on a small map: its colour is named in the history below
         **context["layers"],
     )
     return render(request, "events/town_detail.html", {**context, "map": maps.map_render_parts(m)})

@@ -193,6 +193,7 @@ def control_map_build(
     provinces: Any = None,
     areas: Any = None,
     links: Mapping[str, str] | None = None,
+    legend: bool = True,
 ) -> folium.Map:
     """The control map: areas, governorate outlines and towns as three GeoJSON layers, one each.
 
@@ -230,6 +231,7 @@ def control_map_build(
             "style": {k: conf[k] for k in ("town_radius", "contested_ring_weight", "area_fill_opacity",
                                            "province_weight")},
             "links": dict(links or {}),
+            "legend": legend,
         },
     ).add_to(m)
 

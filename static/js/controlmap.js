@@ -61,7 +61,7 @@
     [["cm-areas", 410], ["cm-provinces", 420], ["cm-towns", 430]].forEach(function (p) {
       if (!map.getPane(p[0])) map.createPane(p[0]).style.zIndex = p[1];
     });
-    cm.legend(map);
+    if (config.legend !== false) cm.legend(map);
   };
 
   cm.registered = null;
