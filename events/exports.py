@@ -89,6 +89,20 @@ def _control(*, on: dt.date, faction_ids: set[int] | None) -> Export:
     return Export(geojson.dumps(collection), geojson.GEOJSON_MEDIA_TYPE, f"control-{on}.geojson")
 
 
+def _provinces(*, on: dt.date) -> Export:
+    collection = geojson.provinces_feature_collection(on=on)
+    return Export(geojson.dumps(collection), geojson.GEOJSON_MEDIA_TYPE, f"provinces-{on}.geojson")
+
+
+def _control_areas(*, on: dt.date) -> Export:
+    collection = geojson.control_areas_feature_collection(on=on)
+    return Export(geojson.dumps(collection), geojson.GEOJSON_MEDIA_TYPE, f"control-areas-{on}.geojson")
+
+
+def _dated_params(params: Mapping[str, str]) -> dict:
+    return {"on": _as_of(params)}
+
+
 def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> Export:
     collection = geojson.changes_feature_collection(start=start, end=end, faction_ids=faction_ids)
     return Export(geojson.dumps(collection), geojson.GEOJSON_MEDIA_TYPE, f"changes-{start}-{end}.geojson")
@@ -126,6 +140,8 @@ class Layer:
 
 LAYERS: dict[str, Layer] = {
     "control": Layer(_control_params, _control),
+    "provinces": Layer(_dated_params, _provinces),
+    "areas": Layer(_dated_params, _control_areas),
     "changes": Layer(_changes_params, _changes),
     "changes-csv": Layer(_changes_params, _changes_csv),
 }

@@ -8,7 +8,10 @@ Coordinates are [longitude, latitude] in WGS84; there is no ``crs`` member.
 import datetime as dt
 
 import orjson
+import shapely
+from shapely.geometry import mapping
 
+from . import territory
 from .export_rows import change_rows, control_rows, province_of
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
@@ -94,3 +97,60 @@ def changes_feature_collection(
             for row in change_rows(start=start, end=end, faction_ids=faction_ids)
         ]
     )
+
+
+def polygons(geometries) -> list[dict | None]:
+    """GeoJSON geometries with exterior rings counter-clockwise and holes clockwise (RFC 7946 3.1.6).
+
+    An empty geometry (an area whose boundary is not loaded) becomes null, as RFC 7946 allows.
+    """
+    oriented = shapely.orient_polygons(geometries.to_numpy(), exterior_cw=False)
+    return [None if geom is None or geom.is_empty else mapping(geom) for geom in oriented]
+
+
+def provinces_feature_collection(*, on: dt.date) -> dict:
+    """Governorates with their control on ``on``: dominant faction, town shares per faction, contested."""
+    frame = territory.province_control_as_of(on=on)
+    features = [
+        {
+            "type": "Feature",
+            "id": int(row.area_id),
+            "geometry": geometry,
+            "properties": {
+                "name": row.name,
+                "name_ar": row.name_ar,
+                "code": row.code,
+                "slug": row.slug,
+                "area_id": int(row.area_id),
+                "towns": int(row.towns),
+                "dominant_faction": row.dominant_faction,
+                "shares": {slug: float(share) for slug, share in row.shares.items()},
+                "population_shares": {slug: float(share) for slug, share in row.population_shares.items()},
+                "contested": bool(row.contested),
+            },
+        }
+        for row, geometry in zip(frame.itertuples(index=False), polygons(frame.geometry), strict=True)
+    ]
+    return feature_collection(features)
+
+
+def control_areas_feature_collection(*, on: dt.date) -> dict:
+    """The territory each faction (or the "contested" class) holds on ``on``, with its size in km²."""
+    frame = territory.control_areas_as_of(on=on)
+    features = [
+        {
+            "type": "Feature",
+            "id": row.faction,
+            "geometry": geometry,
+            "properties": {
+                "faction": row.faction,
+                "faction_name": row.faction_name,
+                "colour": row.colour,
+                "area_km2": round(float(row.area_km2), 1),
+                "towns": int(row.towns),
+                "population": int(row.population),
+            },
+        }
+        for row, geometry in zip(frame.itertuples(index=False), polygons(frame.geometry), strict=True)
+    ]
+    return feature_collection(features)

@@ -59,15 +59,29 @@ class ControlChangeSerializer(serializers.ModelSerializer):
     supersedes = serializers.PrimaryKeyRelatedField(
         queryset=ControlChange.objects.all(), required=False, allow_null=True
     )
+    state = serializers.ChoiceField(
+        choices=[ControlChange.State.DRAFT, ControlChange.State.PUBLISHED], default=ControlChange.State.DRAFT,
+        help_text="On creation only: draft (editors) or published (reviewers). Later, use the review actions.",
+    )
 
     class Meta:
         model = ControlChange
         fields = [
             "id", "town", "town_name", "faction", "status", "contested_by", "effective_date",
             "date_precision", "day_part", "confidence", "sources", "note", "state", "supersedes",
-            "entered_at", "reviewed_at",
+            "entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason",
         ]
-        # New changes are drafts; publishing is a reviewer's separate step.
-        read_only_fields = ["state", "entered_at", "reviewed_at"]
+        read_only_fields = ["entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason"]
         # The constraints are checked by events.services (full_clean), with the admin's messages.
         validators = []
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why: kept in the change's history.")
+
+
+class StateSerializer(serializers.Serializer):
+    """The answer to a review action: the change's new state."""
+
+    id = serializers.IntegerField()
+    state = serializers.CharField()

@@ -6,10 +6,12 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import content_disposition_header, http_date, quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import AllowAny, DjangoModelPermissionsOrAnonReadOnly
+from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -71,17 +73,38 @@ def is_editor(user) -> bool:
     return user.is_authenticated and any(user.has_perm(p) for p in EDITOR_PERMS)
 
 
-class ControlChangeViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
-):
-    """The control log. Everyone reads published changes in force; editors also see drafts and
-    rejected or retracted changes, and add new changes (as drafts) through events.services."""
+def _review_action(name: str, *, needs_reason: bool, summary: str):
+    """A POST on one change that calls events.services.control_change_<name>."""
+    service = getattr(services, f"control_change_{name}")
+
+    def review(self, request, pk=None):
+        extra = {}
+        if needs_reason:
+            reason = serializers.ReasonSerializer(data=request.data)
+            reason.is_valid(raise_exception=True)
+            extra["reason"] = reason.validated_data["reason"]
+        change = service(change=self.get_object(), by=request.user, **extra)
+        return Response({"id": change.pk, "state": change.state})
+
+    review.__name__ = name  # DRF routes an action by its function's name
+    review = action(detail=True, methods=["post"], url_path=name)(review)
+    return extend_schema(
+        summary=summary,
+        request=serializers.ReasonSerializer if needs_reason else None,
+        responses={200: serializers.StateSerializer},
+    )(review)
+
+
+class ControlChangeViewSet(viewsets.ModelViewSet):
+    """The control log. Everyone reads published changes in force; editors also see drafts and rejected
+    or retracted changes. Every write goes through events.services, which checks the user's role:
+    editors add and edit drafts, reviewers publish, reject and retract."""
 
     queryset = ControlChange.objects.none()  # narrowed per user in get_queryset
     serializer_class = serializers.ControlChangeSerializer
-    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
     pagination_class = Pagination
     filterset_class = filters.ControlChangeFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         if is_editor(self.request.user):
@@ -98,6 +121,22 @@ class ControlChangeViewSet(
         serializer.instance = services.control_change_create(
             **serializer.validated_data, entered_by=self.request.user
         )
+
+    def perform_update(self, serializer):
+        fields = dict(serializer.validated_data)
+        if "state" in serializer.initial_data:
+            raise ValidationError({"state": "Use the publish, reject or retract actions to change the state."})
+        fields.pop("state", None)
+        serializer.instance = services.control_change_update(
+            change=serializer.instance, by=self.request.user, **fields
+        )
+
+    def perform_destroy(self, instance):
+        services.control_change_delete(change=instance, by=self.request.user)
+
+    publish = _review_action("publish", needs_reason=False, summary="Publish a draft (reviewers)")
+    reject = _review_action("reject", needs_reason=True, summary="Reject a draft, saying why (reviewers)")
+    retract = _review_action("retract", needs_reason=True, summary="Retract a published change (reviewers)")
 
 
 class ExportNegotiation(BaseContentNegotiation):
@@ -182,6 +221,28 @@ class ControlGeoJSONView(ExportView):
     """One Point per town: who controlled it on `date`, since when, how sure, according to which sources."""
 
     layer = "control"
+
+
+@extend_schema_view(get=extend_schema(
+    operation_id="provinces_geojson", tags=["exports"],
+    parameters=[DATE_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+))
+class ProvincesGeoJSONView(ExportView):
+    """Governorates on `date`: `dominant_faction` (holds more towns than any other, else null), `shares`
+    (faction slug to fraction of the towns whose controller is known), `contested`."""
+
+    layer = "provinces"
+
+
+@extend_schema_view(get=extend_schema(
+    operation_id="control_areas_geojson", tags=["exports"],
+    parameters=[DATE_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+))
+class ControlAreasGeoJSONView(ExportView):
+    """Territory per faction on `date` (Voronoi cells of the towns, clipped to the governorates);
+    `faction` is a slug or "contested", `area_km2` is measured in an equal-area projection."""
+
+    layer = "areas"
 
 
 @extend_schema_view(get=extend_schema(

@@ -82,7 +82,7 @@ def test_writes_are_refused_to_non_editors(api, seeded, who):
 def test_an_editor_with_a_token_adds_a_draft_through_the_service(api, seeded, editor):
     token = Token.objects.create(user=editor)
     api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    response = api.post("/api/control-changes/", new_change(state="published"), format="json")
+    response = api.post("/api/control-changes/", new_change(), format="json")
     assert response.status_code == 201, response.json()
     change = ControlChange.objects.get(pk=response.json()["id"])
     assert change.state == "draft" and change.entered_by == editor and change.sources.count() == 1
@@ -172,3 +172,50 @@ def test_docs_are_served_without_a_cdn(api, seeded):
         assert "https://" not in page and "http://" not in page, url
         assert "/static/drf_spectacular_sidecar/" in page
     assert api.get("/api/schema/").status_code == 200
+
+
+def test_an_editor_cannot_publish_but_a_reviewer_can(api, seeded, editor, reviewer):
+    api.force_authenticate(editor)
+    assert api.post("/api/control-changes/", new_change(state="published"), format="json").status_code == 403
+    draft_id = api.post("/api/control-changes/", new_change(), format="json").json()["id"]
+    assert api.post(f"/api/control-changes/{draft_id}/publish/").status_code == 403
+    api.force_authenticate(reviewer)
+    response = api.post(f"/api/control-changes/{draft_id}/publish/")
+    assert response.status_code == 200 and response.json() == {"id": draft_id, "state": "published"}
+    api.force_authenticate(None)
+    assert api.get(f"/api/control-changes/{draft_id}/").json()["state"] == "published"
+    features = api.get("/api/control.geojson?date=2017-09-10").json()["features"]
+    assert next(f for f in features if f["properties"]["name"] == "Uqayribat")["properties"]["faction"] == "sdf"
+
+
+def test_a_reviewer_retracts_with_a_reason_and_the_change_leaves_the_exports(api, seeded, reviewer):
+    api.force_authenticate(reviewer)
+    change = ControlChange.objects.get(town__slug="uqayribat", effective_date=dt.date(2017, 9, 3))
+    response = api.post(f"/api/control-changes/{change.pk}/retract/", {"reason": ""}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["reason"]
+    response = api.post(f"/api/control-changes/{change.pk}/retract/", {"reason": "Misdated."}, format="json")
+    assert response.status_code == 200 and response.json()["state"] == "retracted"
+    api.force_authenticate(None)
+    assert api.get(f"/api/control-changes/{change.pk}/").status_code == 404
+    features = api.get("/api/control.geojson?date=2017-09-03").json()["features"]
+    assert next(f for f in features if f["properties"]["name"] == "Uqayribat")["properties"]["since"] == "2017-09-02"
+    dates = [f["properties"]["date"] for f in api.get("/api/changes.geojson?from=2017-09-03").json()["features"]]
+    assert dates == ["2017-09-03"]  # Kabajib's; Uqayribat's is gone
+
+
+def test_editors_edit_and_delete_their_drafts_but_not_published_changes(api, seeded, editor, reviewer):
+    api.force_authenticate(editor)
+    draft_id = api.post("/api/control-changes/", new_change(), format="json").json()["id"]
+    response = api.patch(f"/api/control-changes/{draft_id}/", {"confidence": "reported"}, format="json")
+    assert response.status_code == 200 and response.json()["confidence"] == "reported"
+    assert api.patch(f"/api/control-changes/{draft_id}/", {"state": "published"}, format="json").status_code == 400
+    published = ControlChange.objects.filter(state="published").first()
+    response = api.patch(f"/api/control-changes/{published.pk}/", {"note": "x"}, format="json")
+    assert response.status_code == 400 and "Only drafts can be edited" in str(response.json())
+    api.force_authenticate(reviewer)
+    rejected = api.post(f"/api/control-changes/{draft_id}/reject/", {"reason": "No source says so."}, format="json")
+    assert rejected.json()["state"] == "rejected"
+    api.force_authenticate(editor)
+    second = api.post("/api/control-changes/", new_change(effective_date="2017-09-11"), format="json").json()["id"]
+    assert api.delete(f"/api/control-changes/{second}/").status_code == 204
+    assert not ControlChange.objects.filter(pk=second).exists()

@@ -6,10 +6,12 @@ import io
 import json
 
 import geopandas
+import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
+from shapely.geometry import LinearRing, Point, Polygon, shape
 
-from events import selectors
+from events import geojson, selectors, territory
 from events.models import ControlChange, Faction, Source
 from geodata.models import Town
 
@@ -130,6 +132,8 @@ def test_export_command_writes_exactly_what_the_api_serves(client, seeded, tmp_p
          "/api/changes.geojson?from=2017-06-01&to=2017-09-03"),
         ("changes-csv", ["--from", "2017-06-01"], "/api/changes.csv?from=2017-06-01"),
         ("control", ["--faction", "IS"], "/api/control.geojson?faction=IS"),
+        ("provinces", ["--date", "2017-09-02"], "/api/provinces.geojson?date=2017-09-02"),
+        ("areas", [], "/api/control-areas.geojson"),
     ]
     for layer, args, url in cases:
         out = tmp_path / f"{layer}.out"
@@ -168,3 +172,72 @@ def test_conditional_requests_get_304_until_the_data_changes(client, seeded):
     faction.save()
     again = client.get("/api/control.geojson", HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 200 and again["ETag"] != etag and b"#00ff00" in again.content
+
+
+def exterior_and_holes(geometry: dict):
+    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    for rings in polygons:
+        yield LinearRing(rings[0]), [LinearRing(hole) for hole in rings[1:]]
+
+
+def assert_rfc7946_orientation(collection: dict) -> None:
+    for feature in collection["features"]:
+        for exterior, holes in exterior_and_holes(feature["geometry"]):
+            assert exterior.is_ccw, feature["id"]
+            assert not any(hole.is_ccw for hole in holes), feature["id"]
+
+
+def test_polygons_are_turned_counter_clockwise_with_clockwise_holes():
+    clockwise = Polygon([(0, 0), (0, 4), (4, 4), (4, 0)], holes=[[(1, 1), (2, 1), (2, 2), (1, 2)]])
+    assert not clockwise.exterior.is_ccw and clockwise.interiors[0].is_ccw
+    (geometry,) = geojson.polygons(geopandas.GeoSeries([clockwise]))
+    assert_rfc7946_orientation({"features": [{"id": 1, "geometry": geometry}]})
+    assert shape(geometry).equals(clockwise)
+
+
+def test_provinces_layer_matches_province_control(client, seeded, tmp_path):
+    response = client.get("/api/provinces.geojson?date=2017-09-03")
+    assert response.status_code == 200 and response["Content-Type"] == "application/geo+json"
+    collection = json.loads(response.content)
+    assert "crs" not in collection
+    assert_rfc7946_orientation(collection)
+    frame = read_back(tmp_path, response.content).set_index("code")
+    expected = territory.province_control_as_of(on=dt.date(2017, 9, 3)).set_index("code")
+    assert sorted(frame.index) == sorted(expected.index) == [f"SY{n:02d}" for n in range(1, 15)]
+    for code, row in expected.iterrows():
+        got = frame.loc[code]
+        assert got["name"] == row["name"] and got["towns"] == row["towns"]
+        assert (None if pd.isna(got["dominant_faction"]) else got["dominant_faction"]) == row["dominant_faction"]
+        assert bool(got["contested"]) == row["contested"]
+        shares = got["shares"] if isinstance(got["shares"], dict) else json.loads(got["shares"])
+        assert shares == pytest.approx(row["shares"])
+        assert got.geometry.symmetric_difference(row.geometry).area < 1e-9
+    hama = next(f["properties"] for f in collection["features"] if f["properties"]["code"] == "SY05")
+    assert set(hama) >= {"dominant_faction", "shares", "contested"}
+
+
+def test_control_areas_layer_matches_territory(client, seeded, tmp_path):
+    response = client.get("/api/control-areas.geojson?date=2017-09-03&download=1")
+    assert response["Content-Disposition"] == 'attachment; filename="control-areas-2017-09-03.geojson"'
+    collection = json.loads(response.content)
+    assert_rfc7946_orientation(collection)
+    frame = read_back(tmp_path, response.content).set_index("faction")
+    expected = territory.control_areas_as_of(on=dt.date(2017, 9, 3)).set_index("faction")
+    assert sorted(frame.index) == sorted(expected.index)
+    assert "pro-government" in frame.index and "contested" in frame.index
+    for faction, row in expected.iterrows():
+        assert frame.loc[faction, "area_km2"] == pytest.approx(row["area_km2"], abs=0.1)
+        assert frame.loc[faction].geometry.symmetric_difference(row.geometry).area < 1e-9
+    # Uqayribat's point lies in the pro-government area on 3 September, in (lon, lat) order.
+    assert frame.loc["pro-government"].geometry.contains(Point(37.4628, 35.0422))
+
+
+def test_retracted_change_leaves_the_province_and_area_layers(client, seeded):
+    before = json.loads(client.get("/api/control-areas.geojson?date=2017-09-03").content)
+    change = ControlChange.objects.get(town__slug="uqayribat", effective_date=dt.date(2017, 9, 3))
+    change.state = ControlChange.State.RETRACTED
+    change.save()
+    after = json.loads(client.get("/api/control-areas.geojson?date=2017-09-03").content)
+    area = {f["id"]: shape(f["geometry"]) for f in after["features"]}
+    assert area["contested"].contains(Point(37.4628, 35.0422))
+    assert before != after
