@@ -61,4 +61,8 @@ def map_assets_inline() -> MapAssets:
 
 def map_endpoints() -> dict[str, str]:
     """Where the page's script fetches each layer for a date (the GeoJSON API)."""
-    return {"towns": reverse("api:control-geojson")}
+    return {
+        "areas": reverse("api:control-areas-geojson"),
+        "provinces": reverse("api:provinces-geojson"),
+        "towns": reverse("api:control-geojson"),
+    }

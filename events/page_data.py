@@ -20,6 +20,12 @@ def _plain(collection: dict) -> dict:
     return json.loads(geojson.dumps(collection))
 
 
+def _only(collection: dict, key: str, *values) -> dict:
+    """The features whose property ``key`` is one of ``values``."""
+    wanted = set(values)
+    return {**collection, "features": [f for f in collection["features"] if f["properties"][key] in wanted]}
+
+
 def safe_href(url: str) -> str | None:
     """The URL if it is an http(s) link; anything else (javascript:, data:) is shown as text only."""
     return url if url and url.lower().startswith(("http://", "https://")) else None
@@ -73,22 +79,10 @@ def show_on_map_url(*, town: Town, on: dt.date | None) -> str:
 
 def map_layers(*, on: dt.date) -> dict[str, dict]:
     """The three map layers for a date, as the API serves them (for the downloadable map)."""
-    return {"towns": _plain(geojson.control_feature_collection(on=on))}
-
-
-def _area_collection(areas) -> dict:
     return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "id": a.pk,
-                "geometry": a.geometry,
-                "properties": {"name": a.name, "slug": a.slug, "code": a.code},
-            }
-            for a in areas
-            if a.geometry
-        ],
+        "areas": _plain(geojson.control_areas_feature_collection(on=on)),
+        "provinces": _plain(geojson.provinces_feature_collection(on=on)),
+        "towns": _plain(geojson.control_feature_collection(on=on)),
     }
 
 
@@ -98,8 +92,7 @@ def town_page(*, town: Town) -> dict:
     on = dt.date.fromisoformat(history[-1]["date"]) if history else selectors.latest_change_date()
     towns = {"type": "FeatureCollection", "features": []}
     if on:
-        towns = _plain(geojson.control_feature_collection(on=on))
-        towns["features"] = [f for f in towns["features"] if f["properties"]["town_id"] == town.pk]
+        towns = _only(_plain(geojson.control_feature_collection(on=on)), "town_id", town.pk)
     pad = 0.6
     return {
         "town": town,
@@ -109,7 +102,8 @@ def town_page(*, town: Town) -> dict:
         "bounds": ((town.latitude - pad, town.longitude - pad), (town.latitude + pad, town.longitude + pad)),
         "layers": {
             "towns": towns,
-            "provinces": _area_collection([town.admin_area] if town.admin_area_id else []),
+            "provinces": _only(_plain(geojson.provinces_feature_collection(on=on)), "area_id", town.admin_area_id)
+            if on else None,
         },
     }
 
@@ -118,10 +112,6 @@ def _faction_names() -> dict[str, tuple[str, str]]:
     names = {f.slug: (f.name, f.colour) for f in Faction.objects.all()}
     names[territory.CONTESTED] = (territory.CONTESTED_NAME, territory.CONTESTED_COLOUR)
     return names
-
-
-def province_outlines() -> dict:
-    return _area_collection(AdminArea.objects.filter(level=AdminArea.Level.PROVINCE).order_by("code"))
 
 
 def area_page(*, area: AdminArea, on: dt.date) -> dict:
@@ -183,8 +173,7 @@ def changes_page(*, start: dt.date, end: dt.date) -> dict:
                           "net": net})
     area_rows.sort(key=lambda r: (-r["net"], r["name"]))
     changed_ids = {h.town.pk for h in change.handovers} | {c.town_id for c in changes}
-    towns = _plain(geojson.control_feature_collection(on=end))
-    towns["features"] = [f for f in towns["features"] if f["properties"]["town_id"] in changed_ids]
+    towns = _only(_plain(geojson.control_feature_collection(on=end)), "town_id", *changed_ids)
     return {
         "start": start,
         "end": end,
@@ -192,8 +181,8 @@ def changes_page(*, start: dt.date, end: dt.date) -> dict:
         "handovers": change.handovers,
         "area_rows": [r for r in area_rows if r["gained"] or r["lost"]],
         "layers": {
-            "areas": json.loads(territory.control_areas_as_of(on=end).to_json()),
-            "provinces": province_outlines(),
+            "areas": _plain(geojson.control_areas_feature_collection(on=end)),
+            "provinces": _plain(geojson.provinces_feature_collection(on=end)),
             "towns": towns,
         },
     }

@@ -228,6 +228,7 @@ def control_map_build(
         map=m,
         config={
             "palette": _palette_json(palette),
+            "order": [e.slug for e in palette],  # the legend's order (JSON objects get sorted by key)
             "style": {k: conf[k] for k in ("town_radius", "contested_ring_weight", "area_fill_opacity",
                                            "province_weight")},
             "links": dict(links or {}),
@@ -248,7 +249,12 @@ def control_map_build(
         ).add_to(m)
 
     folium.LayerControl(collapsed=True).add_to(m)
-    m.fit_bounds([[south, west], [north, east]])
+    # Not animated: a first view that zooms while the towns are drawn shows them mis-sized.
+    _Element(
+        "{{ this.map.get_name() }}.fitBounds({{ this.bounds|tojson }}, {animate: false});",
+        map=m,
+        bounds=[[south, west], [north, east]],
+    ).add_to(m)
     _Element(
         "conflictmap.register({{ this.map.get_name() }}, { "
         "{% for key, layer in this.layers.items() %}{{ key|tojson }}: {{ layer.get_name() }},{% endfor %}"

@@ -7,6 +7,7 @@
   var palette = {};
   var style = {};
   var links = {};
+  var order = [];
   var NO_DATA = "#9e9e9e";
 
   function el(tag, text, className) {
@@ -57,6 +58,7 @@
     palette = config.palette || {};
     style = config.style || {};
     links = config.links || {};
+    order = config.order || Object.keys(palette);
     // Panes keep the drawing order when a layer is refilled: areas, then outlines, then towns.
     [["cm-areas", 410], ["cm-provinces", 420], ["cm-towns", 430]].forEach(function (p) {
       if (!map.getPane(p[0])) map.createPane(p[0]).style.zIndex = p[1];
@@ -186,13 +188,14 @@
   };
 
   cm.legend = function (map) {
-    var control = L.control({ position: "bottomleft" });
+    // Bottom right: over Iraq and Jordan, where the map of Syria has nothing to hide.
+    var control = L.control({ position: "bottomright" });
     control.onAdd = function () {
       // A <details> so phones can fold the legend away from the map (folded by default there).
       var box = el("details", null, "cm-legend leaflet-bar");
       box.open = !(window.matchMedia && window.matchMedia("(max-width: 480px)").matches);
       box.appendChild(el("summary", "Who controls what"));
-      Object.keys(palette).forEach(function (slug) {
+      order.forEach(function (slug) {
         var row = el("div", null, "cm-legend-row");
         var sw = el("span", null, "swatch");
         sw.style.background = palette[slug].colour;

@@ -194,7 +194,11 @@
     if (!state.town || state.town.id !== id) state.town = { id: id, slug: null };
     renderPanel(feature, state.town.detail);
     if (state.town.fetching) return;
-    if (layer && pan) cm.registered.map.setView(layer.getLatLng(), Math.max(cm.registered.map.getZoom(), 8));
+    if (layer && pan) {
+      // A shared "show on map" link: centre on the town and name it.
+      cm.registered.map.setView(layer.getLatLng(), Math.max(cm.registered.map.getZoom(), 8));
+      layer.openPopup();
+    }
     if (state.town.detail) return;
     state.town.fetching = true;
     fetchJson(config.panelUrl.replace("{id}", String(id)))

@@ -60,7 +60,8 @@ def test_towns_are_one_geojson_layer_whatever_their_number():
     assert script.count("L.geoJson(") == 3  # areas, outlines, towns
     assert "L.circleMarker(" not in script and "L.marker(" not in script
     assert script.count('"Town 499"') == 1
-    assert "L.control.scale()" in script and "L.control.layers(" in script and ".fitBounds(" in script
+    assert "L.control.scale()" in script and "L.control.layers(" in script
+    assert ".fitBounds([[32.2, 35.5], [37.4, 42.5]]" in script
 
 
 def test_geodataframe_layers_are_reprojected_to_wgs84():

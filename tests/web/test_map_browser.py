@@ -111,6 +111,7 @@ def test_show_on_map_link_opens_town_panel(live_server, seeded, open_page, artif
     assert "Oqeirbat" in panel.inner_text()
     assert panel.locator("ol.history > li").count() == 4
     assert "town=uqayribat" in page.url
+    page.screenshot(path=str(artifacts / "map-town-panel.png"))
     assert watch.console_errors == [] and watch.page_errors == []
 
 
@@ -192,3 +193,20 @@ def test_other_pages_work_offline(live_server, seeded, open_page, artifacts, pat
     page.screenshot(path=str(artifacts / shot), full_page=True)
     assert watch.console_errors == [] and watch.page_errors == []
     assert watch.foreign_requests(live_server.url) == []
+
+
+def test_downloaded_map_works_from_a_file_with_no_server(live_server, seeded, open_page, artifacts):
+    page, watch = open_page()
+    response = page.request.get(f"{live_server.url}/map.html?date=2017-09-02")
+    assert response.ok
+    path = artifacts / "conflictmap-2017-09-02.html"
+    path.write_bytes(response.body())
+    page.goto(path.as_uri())
+    page.wait_for_selector(UQAYRIBAT, state="attached")
+    assert page.locator("path.town").count() == Town.objects.count()
+    assert _fill(page, UQAYRIBAT) == Faction.objects.get(slug="islamic-state").colour.lower()
+    assert page.locator(".cm-legend").count() == 1
+    page.screenshot(path=str(artifacts / "download-2017-09-02.png"))
+    fetched = [u for u in watch.requests if not u.startswith(("file://", "data:"))]
+    assert fetched == []  # page.request is not the page's; the file itself asks nothing of anyone
+    assert watch.console_errors == [] and watch.page_errors == []

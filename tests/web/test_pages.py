@@ -29,7 +29,11 @@ def test_map_page_keeps_the_date_and_lists_change_dates(client, seeded):
     config = _map_config(response)
     assert config["date"] == "2017-09-02"
     assert config["dates"][-3:] == ["2017-09-01", "2017-09-02", "2017-09-03"]
-    assert config["endpoints"]["towns"] == "/api/control.geojson"
+    assert config["endpoints"] == {
+        "towns": "/api/control.geojson",
+        "provinces": "/api/provinces.geojson",
+        "areas": "/api/control-areas.geojson",
+    }
     assert 'value="2017-09-02"' in response.content.decode()
 
 
@@ -117,7 +121,7 @@ def test_download_is_one_self_contained_file(client, seeded):
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="conflictmap-2017-09-02.html"'
     html = response.content.decode()
-    assert "Uqayribat" in html  # the data is embedded
+    assert "Uqayribat" in html and '"area_km2"' in html and '"shares"' in html  # all three layers embedded
     assert not re.search(r'<script[^>]+src=|<link[^>]+href="(?!data:)', html)  # nothing to fetch
     assert "L.map(" in html and "conflictmap.configure" in html
     assert client.get("/map.html?date=nope").status_code == 400
