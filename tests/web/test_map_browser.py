@@ -74,6 +74,14 @@ def test_map_on_2017_09_02_size_time_and_screenshot(live_server, seeded, open_pa
     assert page.locator(".cm-legend").inner_text().count("\n") >= 4
     assert page.locator(".leaflet-control-scale").count() == 1
     assert page.locator(".leaflet-control-layers").count() == 1
+    # Governorate outlines carry a tooltip of control shares.
+    page.evaluate(
+        """() => conflictmap.registered.layers.provinces.eachLayer(
+               l => { if (l.feature.properties.name === 'Hama') l.openTooltip(l.getCenter()); })"""
+    )
+    tip = page.locator(".leaflet-tooltip").inner_text()
+    assert tip.startswith("Hama") and "Islamic State 20%" in tip and "Contested" in tip
+    assert page.locator("path.leaflet-interactive").count() > 42  # outlines and towns drawn
 
     timing = page.evaluate(
         """() => {
