@@ -16,7 +16,7 @@ from geodata import spatial
 from geodata.models import AdminArea, Town
 
 from .models import ControlChange, Faction
-from .selectors import control_as_of, data_version
+from .selectors import data_version, latest_change_ids
 
 CONTESTED = spatial.CONTESTED
 CONTESTED_NAME = "Contested"
@@ -24,18 +24,31 @@ CONTESTED_COLOUR = "#7f7f7f"
 CACHE_SECONDS = 24 * 3600  # the key holds the data version, so stale entries are never read
 
 
+def _latest_changes(*, on: dt.date, published_only: bool) -> pd.DataFrame:
+    """The change in force per town on ``on`` (control_as_of's own lookup), as plain columns.
+
+    Model instances are skipped on purpose: building 10,000 towns with their governorate's JSON
+    geometry costs seconds, and only ids, slugs and statuses are needed here.
+    """
+    rows = ControlChange.objects.filter(pk__in=latest_change_ids(on=on, published_only=published_only)).values(
+        "town_id", "faction_id", "faction__slug", "status", "effective_date"
+    )
+    return pd.DataFrame(
+        list(rows), columns=["town_id", "faction_id", "faction__slug", "status", "effective_date"]
+    ).set_index("town_id")
+
+
 def _town_control(*, on: dt.date, published_only: bool) -> gpd.GeoDataFrame:
     """One row per town: town_id, area_id, population, controller, contested, klass, geometry."""
-    snapshot = control_as_of(on=on, published_only=published_only)
-    frame = places.towns_frame(towns=snapshot.towns)
-    controllers, contested = [], []
-    for town in snapshot.towns:
-        change = snapshot.change_for(town)
-        controllers.append(change.faction.slug if change else None)
-        contested.append(bool(change and change.status == ControlChange.Status.CONTESTED))
-    frame["controller"] = pd.Series(controllers, index=frame.index, dtype=object)
+    frame = places.towns_frame()
+    latest = _latest_changes(on=on, published_only=published_only)
+    controller = frame["town_id"].map(latest["faction__slug"])
+    contested = frame["town_id"].map(latest["status"]).eq(ControlChange.Status.CONTESTED).to_numpy(dtype=bool)
+    frame["controller"] = pd.Series(
+        [c if isinstance(c, str) else None for c in controller], index=frame.index, dtype=object
+    )
     frame["contested"] = contested
-    frame["klass"] = [CONTESTED if c else k for k, c in zip(controllers, contested, strict=True)]
+    frame["klass"] = [CONTESTED if c else k for k, c in zip(frame["controller"], contested, strict=True)]
     return frame
 
 
@@ -136,16 +149,19 @@ def territory_between(*, start: dt.date, end: dt.date, published_only: bool = Tr
     """
     if start > end:
         raise ValueError("start must not be after end")
-    before = control_as_of(on=start, published_only=published_only)
-    after = control_as_of(on=end, published_only=published_only)
-    handovers = []
-    for town in after.towns:
-        old, new = before.change_for(town), after.change_for(town)
-        if new is None or (old is not None and old.faction_id == new.faction_id):
-            continue
-        handovers.append(Handover(
-            town=town, from_faction=old.faction if old else None, to_faction=new.faction, date=new.effective_date,
-        ))
+    before = _latest_changes(on=start, published_only=published_only)
+    after = _latest_changes(on=end, published_only=published_only)
+    moved = after.join(before[["faction_id"]].add_suffix("_before"), how="left")
+    moved = moved[moved["faction_id"] != moved["faction_id_before"]]
+    towns = Town.objects.in_bulk(list(moved.index))
+    factions = Faction.objects.in_bulk()
+    handovers = [
+        Handover(
+            town=towns[town_id], to_faction=factions[row.faction_id], date=row.effective_date,
+            from_faction=None if pd.isna(row.faction_id_before) else factions[int(row.faction_id_before)],
+        )
+        for town_id, row in zip(moved.index, moved.itertuples(index=False), strict=True)
+    ]
     handovers.sort(key=lambda h: (h.date, h.town.name, h.town.pk))
 
     then = control_areas_as_of(on=start, published_only=published_only)

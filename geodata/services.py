@@ -1,6 +1,7 @@
 """Writes of places: save a town (with its area by spatial join), load boundaries, load towns."""
 
 import json
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,8 +10,8 @@ import pandas as pd
 import shapely
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
-from simple_history.utils import bulk_update_with_history
 
 from . import selectors, spatial
 from .boundaries import BoundaryLayer, FieldSpec, normalise_name, read_boundaries
@@ -88,7 +89,8 @@ class AssignmentReport:
 @transaction.atomic
 def towns_assign_admin_areas(*, towns: Iterable[Town] | None = None) -> AssignmentReport:
     """Re-run the spatial join (after boundaries load or change); towns far outside stay unassigned."""
-    towns = list(Town.objects.select_related("admin_area").order_by("pk") if towns is None else towns)
+    # No select_related: each town would decode its governorate's whole geometry.
+    towns = list(Town.objects.order_by("pk") if towns is None else towns)
     report = AssignmentReport()
     if not selectors.boundaries_loaded():
         report.unchanged = len(towns)
@@ -105,7 +107,17 @@ def towns_assign_admin_areas(*, towns: Iterable[Town] | None = None) -> Assignme
         town.admin_area_id = placement.area_id
         dirty.append(town)
     if dirty:
-        bulk_update_with_history(dirty, Town, ["admin_area", "updated_at"], batch_size=1000)
+        # One UPDATE per area (bulk_update's CASE per row is ~10x slower at 10,000 towns), then the
+        # history rows, so the audit trail shows the re-assignment.
+        now = timezone.now()
+        by_area: dict[int | None, list[int]] = defaultdict(list)
+        for town in dirty:
+            town.updated_at = now
+            by_area[town.admin_area_id].append(town.pk)
+        for area_id, ids in by_area.items():
+            for start in range(0, len(ids), 900):  # under SQLite's bound-parameter limit
+                Town.objects.filter(pk__in=ids[start:start + 900]).update(admin_area_id=area_id, updated_at=now)
+        Town.history.bulk_history_create(dirty, batch_size=1000, update=True)
     return report
 
 

@@ -177,10 +177,11 @@ def control_areas(towns: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDa
         # Coincident points collapse into one Voronoi site; round to a metre to find them.
         xy = np.round(shapely.get_coordinates(frame.geometry.to_numpy()), 0)
         keyed = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "klass": frame["klass"].to_numpy()})
-        grouped = keyed.groupby(["x", "y"], sort=True)["klass"].agg(
-            lambda s: s.iloc[0] if s.nunique() == 1 else CONTESTED
-        )
-        return np.array(list(grouped.index)), list(grouped.to_numpy())
+        by_spot = keyed.groupby(["x", "y"], sort=True)["klass"]
+        first, kinds = by_spot.first(), by_spot.nunique()
+        classes = [k if n == 1 else CONTESTED for k, n in zip(first.to_numpy(), kinds.to_numpy(), strict=True)]
+        xy = np.column_stack([first.index.get_level_values(0), first.index.get_level_values(1)])
+        return xy, classes
 
     def clipped(points: np.ndarray, classes: list[str], area_m, area_deg) -> list[tuple[str, object]]:
         cells = _cells(points, area_m)

@@ -3,6 +3,7 @@ from unittest import mock
 
 import pytest
 import shapely
+import shapely.geometry
 from django.core.cache import cache
 
 from events import territory
@@ -10,7 +11,8 @@ from events.models import ControlChange, Faction
 from events.selectors import control_as_of
 from geodata import selectors as places
 from geodata import spatial
-from geodata.models import Town
+from geodata.models import AdminArea, Town
+from geodata.services import geometry_json, towns_assign_admin_areas
 from tests.factories import ControlChangeFactory
 
 AUG_31, SEP_1, SEP_2, SEP_3 = (dt.date(2017, 8, 31), dt.date(2017, 9, 1), dt.date(2017, 9, 2), dt.date(2017, 9, 3))
@@ -179,3 +181,20 @@ def test_draft_changes_only_count_for_an_editor_preview(seeded):
     palmyra = Town.objects.get(slug="palmyra")
     assert _faction_at(territory.control_areas_as_of(on=SEP_3), palmyra) == "pro-government"
     assert _faction_at(territory.control_areas_as_of(on=SEP_3, published_only=False), palmyra) == "islamic-state"
+
+
+def test_towns_in_a_district_roll_up_to_their_governorate(seeded):
+    hama = AdminArea.objects.get(slug="hama")
+    district = shapely.intersection(shapely.geometry.shape(hama.geometry), shapely.box(37.2, 34.8, 37.8, 35.3))
+    AdminArea.objects.create(
+        code="SY0503", name="Uqayribat district", slug="uqayribat-district", level=2, parent=hama,
+        country_code="SY", geometry=geometry_json(district),
+    )
+    towns_assign_admin_areas()
+    assert Town.objects.get(slug="uqayribat").admin_area.code == "SY0503"
+    provinces = territory.province_control_as_of(on=SEP_3).set_index("slug")
+    assert provinces.loc["hama", "towns"] == 5
+    districts = territory.province_control_as_of(on=SEP_3, level=2)
+    assert districts["code"].tolist() == ["SY0503"]
+    assert districts["towns"].tolist() == [1] and districts["shares"].tolist() == [{"pro-government": 1.0}]
+    assert _faction_at(territory.control_areas_as_of(on=AUG_31), Town.objects.get(slug="uqayribat")) == "islamic-state"

@@ -1,0 +1,41 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from geodata.boundaries import PRESETS, BoundaryFileError, FieldSpec
+from geodata.services import BoundaryLoadError, admin_areas_load
+
+
+class Command(BaseCommand):
+    help = (
+        "Load admin boundaries (GeoJSON, Shapefile plain or zipped, GeoPackage). A dry run unless --commit; "
+        "then towns are re-assigned to areas by spatial join."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--level", type=int, choices=[1, 2], default=1, help="1 governorates, 2 districts")
+        parser.add_argument("--preset", choices=sorted(PRESETS), help="the usual field names of a source")
+        parser.add_argument("--name-field")
+        parser.add_argument("--code-field")
+        parser.add_argument("--name-ar-field")
+        parser.add_argument("--parent-field", help="the parent governorate's code (level 2)")
+        parser.add_argument("--country", help="ISO 3166-1 alpha-2 code when the area codes do not start with it")
+        parser.add_argument("--commit", action="store_true", help="write (default: only report)")
+
+    def handle(self, *args, file: Path, level: int, preset, name_field, code_field, name_ar_field, parent_field,
+               country, commit: bool, **options):
+        try:
+            spec = FieldSpec.build(
+                level=level, preset=preset, name_field=name_field, code_field=code_field,
+                parent_field=parent_field, name_ar_field=name_ar_field,
+            )
+            report = admin_areas_load(path=file, spec=spec, level=level, country=country, commit=commit)
+        except BoundaryFileError as exc:
+            raise CommandError(str(exc)) from exc
+        except BoundaryLoadError as exc:
+            raise CommandError(
+                "Boundaries rejected, nothing written:\n" + "\n".join(f"  {p}" for p in exc.problems)
+            ) from exc
+        for line in report.lines():
+            self.stdout.write(line)

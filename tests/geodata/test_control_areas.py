@@ -1,0 +1,76 @@
+"""The pure control-area and area-control computations on small made-up frames."""
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from geodata import spatial
+
+from .conftest import ALPHA, BETA
+
+
+def areas(*rows) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"area_id": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs=spatial.WGS84)
+
+
+def towns(*rows) -> gpd.GeoDataFrame:
+    """(town_id, area_id, klass, population, lon, lat)"""
+    return gpd.GeoDataFrame(
+        {"town_id": [r[0] for r in rows], "area_id": pd.array([r[1] for r in rows], dtype="Int64"),
+         "klass": pd.Series([r[2] for r in rows], dtype=object), "population": [r[3] for r in rows]},
+        geometry=[shapely.Point(r[4], r[5]) for r in rows], crs=spatial.WGS84,
+    )
+
+
+def test_two_towns_split_their_area_along_the_bisector():
+    result = spatial.control_areas(
+        towns((1, 1, "red", 100, 36.25, 35.5), (2, 1, "blue", None, 36.75, 35.5)), areas((1, ALPHA))
+    ).set_index("klass")
+    assert list(result.index) == ["blue", "red"]
+    assert result.loc["red", "area_km2"] == pytest.approx(result.loc["blue", "area_km2"], rel=0.01)
+    assert result.loc["red", "geometry"].bounds[2] == pytest.approx(36.5, abs=0.01)
+    assert result.loc["red", "population"] == 100 and result.loc["blue", "population"] == 0
+
+
+def test_cells_stay_inside_their_own_area_and_an_area_without_known_towns_is_shared_out():
+    # Red's town sits near Beta's border but Alpha's only known town is blue: Alpha is all blue.
+    # Beta has no known town, so the cells of all known towns divide it.
+    result = spatial.control_areas(
+        towns((1, 1, "blue", 0, 36.1, 35.5), (2, 2, None, 0, 37.5, 35.5), (3, 1, "red", 0, 36.95, 35.5)),
+        areas((1, ALPHA), (2, BETA)),
+    ).set_index("klass")
+    total = spatial.area_km2(areas((1, ALPHA), (2, BETA)).geometry).sum()
+    assert result["area_km2"].sum() == pytest.approx(total, rel=1e-6)
+    assert result.loc["red", "towns"] == 1 and "None" not in result.index
+    assert result.loc["red", "geometry"].intersection(BETA).area > 0.9 * BETA.area
+
+
+def test_towns_at_the_same_spot_held_by_different_sides_make_a_contested_cell():
+    result = spatial.control_areas(
+        towns((1, 1, "red", 0, 36.25, 35.5), (2, 1, "blue", 0, 36.25, 35.5), (3, 1, "red", 0, 36.75, 35.5)),
+        areas((1, ALPHA)),
+    )
+    assert result["klass"].tolist() == ["red", "contested"]
+
+
+def test_nothing_known_means_no_territory():
+    result = spatial.control_areas(towns((1, 1, None, 0, 36.25, 35.5)), areas((1, ALPHA)))
+    assert result.empty
+
+
+def test_area_control_rules():
+    frame = pd.DataFrame({
+        "area_id": [1, 1, 1, 2, 2],
+        "controller": ["red", "red", "blue", "red", None],
+        "contested": [False, False, False, True, False],
+        "population": [100.0, None, 300.0, 10.0, 50.0],
+    })
+    result = spatial.area_control(frame, areas((1, ALPHA), (2, BETA), (3, shapely.box(0, 0, 1, 1)))).set_index(
+        "area_id"
+    )
+    assert result.loc[1, "shares"] == pytest.approx({"blue": 1 / 3, "red": 2 / 3})
+    assert result.loc[1, "population_shares"] == pytest.approx({"blue": 0.75, "red": 0.25})
+    assert result.loc[1, "dominant_faction"] == "red" and not result.loc[1, "contested"]
+    assert result.loc[2, "towns"] == 2 and result.loc[2, "contested"]  # a contested town
+    assert result.loc[3, "towns"] == 0 and result.loc[3, "dominant_faction"] is None
