@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.forms import ModelForm
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -78,6 +79,7 @@ class SourceAdmin(AuditedAdmin):
     list_filter = ("language", "published")
     search_fields = ("publisher", "title", "url", "summary")
     date_hierarchy = "published"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         services.source_save(source=obj, by=request.user)
@@ -108,7 +110,9 @@ class ControlChangeForm(ModelForm):
 
 
 class GovernorateFilter(admin.RelatedFieldListFilter):
-    title = "governorate"
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "governorate"  # the field's own name, "admin area", is vaguer
 
 
 class ReasonActionMixin:
@@ -192,14 +196,13 @@ class ControlChangeAdmin(ReviewActions, JsonNameSearchMixin, AuditedAdmin):
     list_select_related = ("town", "faction")
     autocomplete_fields = ("town", "faction", "contested_by", "supersedes", "sources")
     actions = ("publish_selected", "reject_selected", "retract_selected")
+    review_fields = ("state", "map_link_field", "correction_link", "entered_by", "entered_at", "reviewed_by",
+                     "reviewed_at", "review_reason", "retracted_by", "retracted_at", "retraction_reason")
     fieldsets = (
         (None, {"fields": ("town", "faction", "status", "contested_by", "effective_date", "date_precision",
                            "day_part", "confidence", "sources", "note", "supersedes")}),
-        ("Review", {"fields": ("state", "map_link_field", "entered_by", "entered_at", "reviewed_by", "reviewed_at",
-                               "review_reason", "retracted_by", "retracted_at", "retraction_reason")}),
+        ("Review", {"fields": review_fields}),
     )
-    review_fields = ("state", "map_link_field", "entered_by", "entered_at", "reviewed_by", "reviewed_at",
-                     "review_reason", "retracted_by", "retracted_at", "retraction_reason")
     Media = AdminCss
 
     @admin.display(description="faction", ordering="faction__name")
@@ -213,6 +216,15 @@ class ControlChangeAdmin(ReviewActions, JsonNameSearchMixin, AuditedAdmin):
     @admin.display(description="on the map")
     def map_link_field(self, obj):
         return map_link(obj) if obj and obj.pk else "-"
+
+    @admin.display(description="correct it")
+    def correction_link(self, obj):
+        if not obj or obj.state != ControlChange.State.PUBLISHED:
+            return "-"
+        query = urlencode({"supersedes": obj.pk, "town": obj.town_id, "effective_date": obj.effective_date,
+                           "day_part": obj.day_part})
+        return format_html('<a href="{}?{}">enter a change that supersedes this one</a>',
+                           reverse("admin:events_controlchange_add"), query)
 
     def get_readonly_fields(self, request, obj=None):
         return self.review_fields

@@ -48,13 +48,14 @@ class JsonNameSearchMixin:
     json_name_fields: tuple[str, ...] = ()
 
     def get_search_results(self, request, queryset, search_term):
+        filtered = queryset  # already narrowed by the list filters; keep them
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
         if term and self.json_name_fields:
             match = Q()
             for name in self.json_name_fields:
                 match |= Q(**{f"{name}__icontains": term})
-            queryset |= self.model.objects.filter(match)
+            queryset |= filtered.filter(match)
         return queryset, may_have_duplicates
 
 

@@ -4,6 +4,7 @@ import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -30,6 +31,7 @@ def api_exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # a POST to a wrong path should hear "not found", not the HTML CSRF page
 def api_not_found(request, *args, **kwargs):
     """Any /api/ path that names nothing."""
     return JsonResponse({"detail": f"No API endpoint at {request.path}."}, status=404)

@@ -1,6 +1,6 @@
 """Thin API views: read through selectors/exports, write through events.services."""
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import content_disposition_header, http_date, quote_etag
@@ -30,6 +30,10 @@ EDITOR_PERMS = ("events.add_controlchange", "events.change_controlchange")
 
 class Pagination(LimitOffsetPagination):
     max_limit = 1000
+
+
+def is_editor(user) -> bool:
+    return user.is_authenticated and any(user.has_perm(p) for p in EDITOR_PERMS)
 
 
 class FactionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -64,13 +68,17 @@ class TownViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class SourceViewSet(viewsets.ReadOnlyModelViewSet):
+    """Sources cited by a published change; editors also see those cited only by drafts."""
+
     queryset = Source.objects.all()
     serializer_class = serializers.SourceSerializer
     pagination_class = Pagination
 
-
-def is_editor(user) -> bool:
-    return user.is_authenticated and any(user.has_perm(p) for p in EDITOR_PERMS)
+    def get_queryset(self):
+        if is_editor(self.request.user):
+            return Source.objects.all()
+        cited = selectors.changes_in_force(published_only=True).filter(sources=OuterRef("pk"))
+        return Source.objects.filter(Exists(cited))
 
 
 def _review_action(name: str, *, needs_reason: bool, summary: str):

@@ -27,7 +27,8 @@ def new_change(**overrides) -> dict:
 
 def test_reads_are_public(api, seeded):
     for url, count in [
-        ("/api/factions/", 7), ("/api/areas/", 14), ("/api/towns/", 42), ("/api/sources/", Source.objects.count()),
+        ("/api/factions/", 7), ("/api/areas/", 14), ("/api/towns/", 42),
+        ("/api/sources/", Source.objects.filter(control_changes__state="published").distinct().count()),
     ]:
         response = api.get(url)
         assert response.status_code == 200, url
@@ -62,6 +63,15 @@ def test_anonymous_users_never_see_hidden_changes(api, hidden_changes):
     assert {c["state"] for c in listed} == {"published"} and len(listed) == 4
     for change in hidden_changes:
         assert api.get(f"/api/control-changes/{change.pk}/").status_code == 404
+
+
+def test_sources_cited_only_by_unpublished_changes_are_not_public(api, hidden_changes, editor):
+    quiet = Source.objects.create(publisher="Tip", title="Unconfirmed rumour")
+    hidden_changes[0].sources.add(quiet)
+    assert quiet.pk not in [s["id"] for s in api.get("/api/sources/?limit=1000").json()["results"]]
+    assert api.get(f"/api/sources/{quiet.pk}/").status_code == 404
+    api.force_login(editor)  # a session, as from the admin
+    assert api.get(f"/api/sources/{quiet.pk}/").status_code == 200
 
 
 def test_editors_see_drafts_and_can_filter_by_state(api, hidden_changes, editor):
@@ -139,11 +149,14 @@ def test_bad_parameters_answer_400_naming_the_parameter(api, seeded, url, parame
     assert list(response.json()) == [parameter]
 
 
-def test_unknown_api_paths_answer_404_json(api, seeded):
+def test_unknown_api_paths_answer_404_json(seeded):
+    api = APIClient(enforce_csrf_checks=True)
     for url in ["/api/nothing", "/api/towns/atlantis/", "/api/control.kml", "/api/factions/x/y/z"]:
         response = api.get(url)
         assert response.status_code == 404, url
         assert response["Content-Type"] == "application/json" and "detail" in response.json()
+    response = api.post("/api/nothing", {"a": 1})  # not the HTML CSRF page
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
 
 
 def test_errors_never_show_a_traceback(seeded, settings, monkeypatch):

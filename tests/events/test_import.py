@@ -1,0 +1,132 @@
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import CommandError, call_command
+
+from events.imports import changes_import_check, changes_import_commit
+from events.models import ControlChange, Source
+from geodata.models import Town
+from tests.events.roles import user_in
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ("town,faction,date,precision,day_part,status,contested_by,confidence,"
+          "source_url,source_title,source_publisher,note")
+GOOD = [
+    "Raqqa,SDF,2017-10-20,day,,controlled,,confirmed,https://example.org/r,Raqqa taken,Example Wire,",
+    # alias for the town, alias for the faction, contested
+    "Oqeirbat,Daesh,2017-09-05,day,morning,contested,Pro-government,claimed,,Fighting resumes,Example Wire,",
+]
+TOMORROW = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+
+
+def csv_text(*rows: str) -> str:
+    return "\n".join([HEADER, *rows]) + "\n"
+
+
+def test_good_rows_dry_run_then_commit(seeded):
+    before = ControlChange.objects.count()
+    plan = changes_import_check(text=csv_text(*GOOD))
+    assert plan.ok and [r.line for r in plan.rows] == [2, 3]
+    assert "Raqqa from 2017-10-20" in plan.rows[0].effect and "→ SDF" in plan.rows[0].effect
+    assert ControlChange.objects.count() == before  # the check writes nothing
+    editor = user_in("editor")
+    created = changes_import_commit(plan=plan, by=editor)
+    assert ControlChange.objects.count() == before + 2
+    raqqa = ControlChange.objects.get(pk=created[0].pk)
+    assert (raqqa.town.slug, raqqa.faction.slug, raqqa.state, raqqa.entered_by) == ("raqqa", "sdf", "draft", editor)
+    assert [s.url for s in raqqa.sources.all()] == ["https://example.org/r"]
+    uqayribat = ControlChange.objects.get(pk=created[1].pk)
+    assert (uqayribat.town.slug, uqayribat.contested_by.slug, uqayribat.day_part) == ("uqayribat", "pro-government", 1)
+    assert raqqa.history.get().history_user == editor
+
+
+def test_three_kinds_of_bad_rows_write_nothing_and_name_each_row(seeded):
+    text = csv_text(
+        GOOD[0],
+        "Atlantis,SDF,2017-10-20,day,,controlled,,confirmed,,A,B,",                   # unknown town
+        f"Raqqa,SDF,{TOMORROW},day,morning,controlled,,confirmed,,A,B,",               # future date
+        "Tabqa,SDF,2017-10-21,day,,contested,,confirmed,,A,B,",                       # contested without who
+        "Uqayribat,IS,2017-09-02,day,,controlled,,reported,,A,B,",                     # clashes with seed change
+        "Raqqa,SDF,1899-12-31,day,,controlled,,confirmed,,A,B,",                        # before 1900
+        "Raqqa,Martians,2017-10-22,day,,controlled,,confirmed,,A,B,",                   # unknown faction
+    )
+    before = (ControlChange.objects.count(), Source.objects.count())
+    plan = changes_import_check(text=text)
+    found = {(e.line, e.column) for e in plan.errors}
+    assert found == {(3, "town"), (4, "date"), (5, "contested_by"), (6, "date"), (7, "date"), (8, "faction")}
+    reasons = {e.line: e.reason for e in plan.errors}
+    assert "Atlantis" in reasons[3] and "future" in reasons[4] and "contesting faction" in reasons[5]
+    assert "supersedes" in reasons[6] and "1900" in reasons[7] and "Martians" in reasons[8]
+    with pytest.raises(ValueError):
+        changes_import_commit(plan=plan, by=None)
+    assert (ControlChange.objects.count(), Source.objects.count()) == before
+
+
+def test_two_rows_for_the_same_town_date_and_part_of_day_clash(seeded):
+    plan = changes_import_check(text=csv_text(GOOD[0], GOOD[0].replace(",SDF,", ",IS,")))
+    assert [(e.line, e.column) for e in plan.errors] == [(3, "date")]
+
+
+def test_a_row_may_supersede_an_existing_change(seeded):
+    existing = ControlChange.objects.get(town__slug="uqayribat", effective_date=dt.date(2017, 9, 2))
+    text = "town,faction,date,supersedes\n" + f"uqayribat,pro-government,2017-09-02,{existing.pk}\n"
+    plan = changes_import_check(text=text)
+    assert plan.ok and f"correcting change {existing.pk}" in plan.rows[0].effect
+    bad = changes_import_check(text="town,faction,date,supersedes\nuqayribat,pro-government,2017-09-02,999999\n")
+    assert [(e.line, e.column) for e in bad.errors] == [(2, "supersedes")]
+
+
+def test_publishing_import_needs_a_source_per_row(seeded):
+    plan = changes_import_check(text="town,faction,date\nraqqa,sdf,2017-10-20\n", publish=True)
+    assert [(e.line, e.column) for e in plan.errors] == [(2, "source_url")]
+    assert "at least one source" in plan.errors[0].reason
+
+
+def test_town_by_id_slug_and_ambiguous_names(seeded):
+    raqqa = Town.objects.get(slug="raqqa")
+    Town.objects.create(name="Twin", slug="twin-a", latitude=35, longitude=38)
+    Town.objects.create(name="Twin", slug="twin-b", latitude=35, longitude=38.1)
+    plan = changes_import_check(text=f"town,faction,date\n{raqqa.pk},sdf,2017-10-20\nTwin,sdf,2017-10-20\n")
+    assert [(e.line, e.column) for e in plan.errors] == [(3, "town")]
+    assert "twin-a, twin-b" in plan.errors[0].reason
+
+
+def test_header_problems_are_reported(db):
+    plan = changes_import_check(text="town,factoin,date\nraqqa,sdf,2017-10-20\n")
+    assert {(e.line, e.column) for e in plan.errors} == {(1, "faction"), (1, "factoin")}
+
+
+def test_command_dry_run_commit_and_failure(seeded, tmp_path, capsys):
+    good = tmp_path / "good.csv"
+    good.write_text(csv_text(*GOOD), encoding="utf-8")
+    before = ControlChange.objects.count()
+    call_command("import_changes", str(good))
+    assert "Dry run" in capsys.readouterr().out and ControlChange.objects.count() == before
+    call_command("import_changes", str(good), "--commit")
+    assert "Imported 2 change(s)" in capsys.readouterr().out
+    assert ControlChange.objects.count() == before + 2
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(csv_text("Atlantis,SDF,2017-10-20,,,,,,,,,", f"Raqqa,SDF,{TOMORROW},,,,,,,,,"), encoding="utf-8")
+    with pytest.raises(CommandError, match="2 bad row"):
+        call_command("import_changes", str(bad), "--commit")
+    err = capsys.readouterr().err
+    assert "line 2, column town" in err and "line 3, column date" in err
+    assert ControlChange.objects.count() == before + 2
+
+
+def test_command_checks_the_users_role(seeded, tmp_path):
+    user_in("editor", "ed")
+    good = tmp_path / "good.csv"
+    good.write_text(csv_text(*GOOD), encoding="utf-8")
+    with pytest.raises(PermissionDenied, match="permission to publish"):
+        call_command("import_changes", str(good), "--commit", "--publish", "--user", "ed")
+
+
+def test_shipped_template_is_a_good_import(seeded):
+    from django.conf import settings
+
+    text = (settings.BASE_DIR / "seeds/examples/changes.csv").read_text(encoding="utf-8")
+    assert changes_import_check(text=text).ok
