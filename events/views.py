@@ -1,6 +1,7 @@
 """The public pages: the control map, town and governorate pages, what changed, the factions.
 
-Views read the request, call selectors / geodata.maps, and render; no queries or Folium here.
+Views read the request, look up the object named in the URL, get their data from page_data and
+their map from geodata.maps (the one module that touches Folium), and render.
 """
 
 import datetime as dt
