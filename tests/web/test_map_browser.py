@@ -65,6 +65,7 @@ def test_uqayribat_changes_hands_without_reload(live_server, seeded, open_page, 
 def test_map_on_2017_09_02_size_time_and_screenshot(live_server, seeded, open_page, artifacts):
     page, watch = open_page()
     seconds = _open_map(page, f"{live_server.url}/?date=2017-09-02", "2017-09-02")
+    page.screenshot(path=str(artifacts / "map-2017-09-02.png"))
     # On 2 September IS held Uqayribat, contested by the government: an IS dot with a red ring.
     marker = page.locator(UQAYRIBAT)
     assert marker.get_attribute("data-status") == "contested"
@@ -98,7 +99,6 @@ def test_map_on_2017_09_02_size_time_and_screenshot(live_server, seeded, open_pa
         }"""
     )
     timing["until_layers_shown_s"] = round(seconds, 3)
-    page.screenshot(path=str(artifacts / "map-2017-09-02.png"))
     (artifacts / "map-2017-09-02-metrics.json").write_text(json.dumps(timing, indent=2))
     print("\nmap on 2017-09-02:", json.dumps({k: v for k, v in timing.items() if k != "resources"}))
 
