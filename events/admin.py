@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import Count
 from django.forms import ModelForm
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -287,7 +288,8 @@ class ReviewQueueAdmin(ReviewActions, admin.ModelAdmin):
     Media = AdminCss
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(state=DRAFT).select_related("town", "faction", "entered_by")
+        return (super().get_queryset(request).filter(state=DRAFT).select_related("town", "faction", "entered_by")
+                .annotate(source_total=Count("sources")))
 
     @admin.display(description="change", ordering="town__name")
     def change_link(self, obj):
@@ -298,9 +300,9 @@ class ReviewQueueAdmin(ReviewActions, admin.ModelAdmin):
     def faction_swatch(self, obj):
         return swatch(obj.faction.colour, str(obj.faction))
 
-    @admin.display(description="sources")
+    @admin.display(description="sources", ordering="source_total")
     def source_count(self, obj):
-        return obj.sources.count()
+        return obj.source_total
 
     def has_add_permission(self, request):
         return False
@@ -331,6 +333,9 @@ class TownChangesInline(admin.TabularInline):
     @admin.display(description="map")
     def map(self, obj):
         return map_link(obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("town", "faction", "contested_by")
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -17,6 +17,7 @@ from .export_rows import faction_with_members
 from .models import EARLIEST_DATE
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+ISO_DATE = "%Y-%m-%d"
 CHANGE_CSV_COLUMNS = (
     "change_id", "date", "town", "town_id", "longitude", "latitude",
     "from_faction", "to_faction", "status", "contested_by", "precision", "confidence",
@@ -43,7 +44,8 @@ def parse_date(raw: str | None, *, parameter: str) -> dt.date | None:
     if raw is None or raw == "":
         return None
     try:
-        return dt.date.fromisoformat(raw)
+        # Only YYYY-MM-DD: fromisoformat alone would also take 20170903 and other ISO variants.
+        return dt.datetime.strptime(raw, ISO_DATE).date()
     except ValueError:
         raise ExportParameterError(parameter, f"'{raw}' is not a date in YYYY-MM-DD form.") from None
 
@@ -108,6 +110,14 @@ def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> E
     return Export(geojson.dumps(collection), geojson.GEOJSON_MEDIA_TYPE, f"changes-{start}-{end}.geojson")
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """Quote free text that a spreadsheet would run as a formula (CSV injection)."""
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
 def _changes_csv(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> Export:
     """The rows of the changes layer, with longitude and latitude columns."""
     collection = geojson.changes_feature_collection(start=start, end=end, faction_ids=faction_ids)
@@ -119,7 +129,8 @@ def _changes_csv(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) 
         longitude, latitude = feature["geometry"]["coordinates"]
         writer.writerow(
             [
-                feature["id"], props["date"].isoformat(), props["town"], props["town_id"], longitude, latitude,
+                feature["id"], props["date"].isoformat(), _spreadsheet_safe(props["town"]), props["town_id"],
+                longitude, latitude,
                 props["from_faction"] or "", props["to_faction"], props["status"], props["contested_by"] or "",
                 props["precision"], props["confidence"],
             ]

@@ -204,7 +204,7 @@ def changes_import_check(*, text: str, publish: bool = False) -> ImportPlan:
     for planned in services.control_changes_clashing(changes=[r.new.change for r in plan.rows]):
         line = next(r.line for r in plan.rows if r.new.change is planned)
         plan.errors.append(RowError(line, "date", services.ONE_PER_DAY_PART_MESSAGE
-                                    + " (put the id of the change it corrects in the supersedes column)"))
+                                    + " To correct it, give its id in the supersedes column."))
     plan.errors.sort(key=lambda e: e.line)
     if not plan.errors:
         _describe(plan)

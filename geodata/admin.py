@@ -1,6 +1,7 @@
 """Admin for places. Boundaries come from the boundary loader, so areas are read-only here."""
 
 import copy
+import json
 
 from django.conf import settings
 from django.contrib import admin
@@ -52,9 +53,12 @@ class JsonNameSearchMixin:
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
         if term and self.json_name_fields:
+            # SQLite keeps JSON text ASCII-escaped (\u0639...), so also look for the escaped form.
+            forms = {term, json.dumps(term)[1:-1]}
             match = Q()
             for name in self.json_name_fields:
-                match |= Q(**{f"{name}__icontains": term})
+                for form in forms:
+                    match |= Q(**{f"{name}__icontains": form})
             queryset |= filtered.filter(match)
         return queryset, may_have_duplicates
 
@@ -117,7 +121,15 @@ class TownAdmin(JsonNameSearchMixin, AuditedAdmin):
         js = LEAFLET_MEDIA["js"]
 
     def render_change_form(self, request, context, *args, **kwargs):
-        context["town_map"] = {"tiles": map_tiles()}
+        # Governorate outlines show whether a point falls inside the loaded boundaries.
+        areas = AdminArea.objects.filter(level=AdminArea.Level.PROVINCE, geometry__isnull=False)
+        context["town_map"] = {
+            "tiles": map_tiles(),
+            "areas": {"type": "FeatureCollection", "features": [
+                {"type": "Feature", "properties": {"name": name}, "geometry": geometry}
+                for name, geometry in areas.values_list("name", "geometry")
+            ]},
+        }
         return super().render_change_form(request, context, *args, **kwargs)
 
     def save_model(self, request, obj, form, change):

@@ -6,6 +6,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from events.exports import ISO_DATE
 from events.models import ControlChange, Faction
 from geodata.models import AdminArea, Town
 
@@ -67,11 +68,14 @@ class ControlChangeFilter(filters.FilterSet):
         choices=ControlChange.State.choices, help_text="Editors only; everyone else sees published changes."
     )
     # ``from`` is a Python keyword, so these two are put into the class namespace by name.
+    # YYYY-MM-DD only: Django's default formats would read 03/09/2017 as 9 March (US order).
     locals()["from"] = filters.DateFilter(
-        field_name="effective_date", lookup_expr="gte", help_text="Earliest date, YYYY-MM-DD (inclusive)."
+        field_name="effective_date", lookup_expr="gte", input_formats=[ISO_DATE],
+        help_text="Earliest date, YYYY-MM-DD (inclusive)."
     )
     locals()["to"] = filters.DateFilter(
-        field_name="effective_date", lookup_expr="lte", help_text="Latest date, YYYY-MM-DD (inclusive)."
+        field_name="effective_date", lookup_expr="lte", input_formats=[ISO_DATE],
+        help_text="Latest date, YYYY-MM-DD (inclusive)."
     )
 
     class Meta:

@@ -14,6 +14,12 @@
     if (config.tiles.url) {
       L.tileLayer(config.tiles.url, { maxZoom: 18, attribution: config.tiles.attribution }).addTo(map);
     }
+    if (config.areas.features.length) {
+      var outlines = L.geoJSON(config.areas, {
+        interactive: false, style: { color: "#555", weight: 1, fillOpacity: 0.04 },
+      }).addTo(map);
+      if (!known) map.fitBounds(outlines.getBounds());
+    }
     var marker = L.marker(known ? start : [35, 38], { draggable: !readOnly });
     if (known) marker.addTo(map);
     function put(latlng) {

@@ -104,6 +104,13 @@ def test_changes_csv_has_the_same_rows_as_the_geojson(client, seeded):
         assert [float(row["longitude"]), float(row["latitude"])] == feature["geometry"]["coordinates"]
 
 
+def test_changes_csv_quotes_a_town_name_a_spreadsheet_would_run_as_a_formula(client, seeded):
+    Town.objects.filter(slug="tabqa").update(name='=HYPERLINK("http://x.test","Tabqa")')
+    content = client.get("/api/changes.csv?from=2017-05-01&to=2017-05-31").content.decode()
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert [r["town"] for r in rows] == ["'=HYPERLINK(\"http://x.test\",\"Tabqa\")"]
+
+
 def test_drafts_rejected_and_retracted_changes_are_never_exported(client, hidden_changes):
     control = json.loads(client.get("/api/control.geojson?date=2017-09-30").content)["features"]
     uqayribat = next(f["properties"] for f in control if f["properties"]["name"] == "Uqayribat")
@@ -152,6 +159,8 @@ def test_export_command_rejects_bad_parameters_and_writes_nothing(seeded, tmp_pa
         call_command("export_geojson", "--layer", "control", "--faction", "Martians", "--out", str(out))
     with pytest.raises(CommandError, match="use --date"):
         call_command("export_geojson", "--layer", "control", "--from", "2017-01-01", "--out", str(out))
+    with pytest.raises(CommandError, match="--out: cannot write"):
+        call_command("export_geojson", "--layer", "control", "--out", str(tmp_path / "missing" / "x.geojson"))
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 

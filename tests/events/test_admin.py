@@ -180,6 +180,8 @@ def test_search_finds_aliases_and_filters_work(editor_client):
     assert "uqayribat" in towns and "raqqa" in towns
     page = editor_client.get(LIST, {"q": "Oqeirbat"})
     assert {c.town.slug for c in page.context["cl"].result_list} == {"uqayribat"}
+    page = editor_client.get("/admin/geodata/town/", {"q": "عقيربات"})
+    assert [t.slug for t in page.context["cl"].result_list] == ["uqayribat"]
     page = editor_client.get(LIST, {"q": "Daesh", "effective_date__year": "2014"})
     assert {c.effective_date.year for c in page.context["cl"].result_list} == {2014}
     governorate = AdminArea.objects.get(code="SY05")
@@ -306,3 +308,21 @@ def test_drafts_never_reach_the_public_map(editor_client):
     panel = public.get(f"/towns/{town.pk}/panel.json").json()
     assert all(h["note"] != "draft only" for h in panel["history"])
     assert "draft only" not in public.get("/towns/palmyra/").content.decode()
+
+
+def test_editing_a_draft_in_the_admin_keeps_the_previous_values(editor_client):
+    change = _draft(editor_client, note="first version")
+    is_ = Faction.objects.get(slug="islamic-state")
+    response = editor_client.post(f"{LIST}{change.pk}/change/",
+                                  change_form(faction=is_.pk, note="second version"))
+    assert response.status_code == 302, form_errors(response)
+    records = list(change.history.order_by("history_id"))
+    assert (records[0].faction.slug, records[0].note) == ("sdf", "first version")
+    assert (records[-1].faction.slug, records[-1].note, records[-1].history_user.username) == (
+        "islamic-state", "second version", "editor-user")
+    history_page = editor_client.get(f"{LIST}{change.pk}/history/").content.decode()
+    assert "first version" in history_page and "second version" in history_page
+
+
+def test_editor_cannot_manage_factions(editor_client):
+    assert editor_client.get("/admin/events/faction/add/").status_code == 403

@@ -164,3 +164,10 @@ def test_districts_need_their_governorate(db, tmp_path):
     with pytest.raises(CommandError, match="parent code 'SY99' is not a loaded governorate"):
         load(path, "--preset", "ocha", "--level", "2", "--commit")
     assert AdminArea.objects.filter(level=2).count() == 0
+
+
+def test_a_shapefile_in_metres_without_its_prj_fails_clearly(db, tmp_path):
+    ocha_frame([("XA01", "Alpha", ALPHA)]).to_crs("EPSG:32637").to_file(tmp_path / "utm.shp")
+    (tmp_path / "utm.prj").unlink()
+    with pytest.raises(CommandError, match="^utm.shp: has no CRS and its coordinates are not longitude/latitude$"):
+        load(tmp_path / "utm.shp", "--preset", "ocha")

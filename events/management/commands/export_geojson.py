@@ -39,7 +39,10 @@ class Command(BaseCommand):
         if out == "-":
             sys.stdout.buffer.write(export.content)
             return
-        _write_atomically(Path(out), export.content)
+        try:
+            _write_atomically(Path(out), export.content)
+        except OSError as exc:
+            raise CommandError(f"--out: cannot write {out}: {exc.strerror or exc}.") from exc
         self.stderr.write(f"Wrote {len(export.content):,} bytes to {out} ({layer}).")
 
 
