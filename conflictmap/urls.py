@@ -4,7 +4,13 @@ from django.urls import include, path
 from events import views as event_views
 
 urlpatterns = [
-    path("", event_views.control_list, name="home"),
+    path("", event_views.control_map, name="home"),
+    path("map.html", event_views.map_download, name="map-download"),
+    path("towns/<slug:slug>/", event_views.town_detail, name="town-detail"),
+    path("towns/<int:pk>/panel.json", event_views.town_panel, name="town-panel"),
+    path("areas/<slug:slug>/", event_views.area_detail, name="area-detail"),
+    path("changes/", event_views.what_changed, name="what-changed"),
+    path("factions/", event_views.factions, name="factions"),
     path("admin/", admin.site.urls),
     path("api/", include("events.api.urls")),
 ]

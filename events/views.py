@@ -1,15 +1,26 @@
+"""The public pages: the control map, town and governorate pages, what changed, the factions.
+
+Views read the request, look up the object named in the URL, get their data from page_data and
+their map from geodata.maps (the one module that touches Folium), and render.
+"""
+
 import datetime as dt
 
-from django.shortcuts import render
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 
-from . import selectors
+from geodata import maps
+from geodata.models import AdminArea, Town
+
+from . import map_inputs, page_data, selectors
 
 
-def _requested_date(request) -> tuple[dt.date, str | None]:
-    """The ?date= asked for, else the latest date with a change; with an error for bad input."""
-    fallback = selectors.latest_change_date() or timezone.localdate()
-    raw = request.GET.get("date")
+def _requested_date(request, name: str = "date", fallback: dt.date | None = None) -> tuple[dt.date, str | None]:
+    """The date asked for, else the latest date with a change; with an error for bad input."""
+    fallback = fallback or selectors.latest_change_date() or timezone.localdate()
+    raw = request.GET.get(name)
     if not raw:
         return fallback, None
     try:
@@ -18,12 +29,107 @@ def _requested_date(request) -> tuple[dt.date, str | None]:
         return fallback, f"'{raw}' is not a date in YYYY-MM-DD form; showing {fallback:%Y-%m-%d}."
 
 
-def control_list(request):
+def control_map(request):
     on, error = _requested_date(request)
-    snapshot = selectors.control_as_of(on=on)
+    town, town_error = None, None
+    if slug := request.GET.get("town"):
+        town = Town.objects.filter(slug=slug).first()
+        if town is None:
+            town_error = f"No town has the identifier '{slug}'."
+    m = maps.control_map_build(
+        palette=map_inputs.faction_palette(),
+        assets=map_inputs.map_assets_linked(),
+        settings=map_inputs.map_settings(),
+        links=map_inputs.map_links(),
+    )
+    config = {
+        "date": on.isoformat(),
+        "dates": [d.isoformat() for d in selectors.change_dates()],
+        "endpoints": map_inputs.map_endpoints(),
+        "panelUrl": reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
+        "downloadUrl": reverse("map-download"),
+        "town": {"id": town.pk, "slug": town.slug} if town else None,
+    }
+    errors = [e for e in (error, town_error) if e]
     return render(
         request,
-        "events/control_list.html",
-        {"on": on, "snapshot": snapshot, "error": error, "dates": selectors.change_dates()},
+        "events/control_map.html",
+        {"on": on, "map": maps.map_render_parts(m), "config": config, "errors": errors},
         status=400 if error else 200,
     )
+
+
+def map_download(request):
+    """The map for one date as a single HTML file that needs neither this server nor the internet."""
+    on, error = _requested_date(request)
+    if error:
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    layers = page_data.map_layers(on=on)
+    m = maps.control_map_build(
+        palette=map_inputs.faction_palette(),
+        assets=map_inputs.map_assets_inline(),
+        settings=map_inputs.map_settings(),
+        links={k: request.build_absolute_uri(v) for k, v in map_inputs.map_links().items()},
+        **layers,
+    )
+    html = maps.map_render_standalone(m, title=f"Control on {on:%Y-%m-%d} · conflictmap")
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="conflictmap-{on:%Y-%m-%d}.html"'
+    return response
+
+
+def town_detail(request, slug: str):
+    town = get_object_or_404(Town.objects.select_related("admin_area"), slug=slug)
+    context = page_data.town_page(town=town)
+    m = maps.control_map_build(
+        palette=map_inputs.faction_palette(),
+        assets=map_inputs.map_assets_linked(),
+        settings=map_inputs.map_settings(bounds=context["bounds"]),
+        links=map_inputs.map_links(),
+        legend=False,  # one town on a small map: its colour is named in the history below
+        **context["layers"],
+    )
+    return render(request, "events/town_detail.html", {**context, "map": maps.map_render_parts(m)})
+
+
+def town_panel(request, pk: int):
+    """A town's names and history for the map's side panel (JSON; the page builds text from it)."""
+    town = get_object_or_404(Town, pk=pk)
+    return JsonResponse(page_data.town_panel(town=town))
+
+
+def area_detail(request, slug: str):
+    area = get_object_or_404(AdminArea, slug=slug)
+    on, error = _requested_date(request)
+    context = page_data.area_page(area=area, on=on)
+    return render(request, "events/area_detail.html", {**context, "error": error}, status=400 if error else 200)
+
+
+def what_changed(request):
+    latest = selectors.latest_change_date() or timezone.localdate()
+    dates = selectors.change_dates()
+    default_start = dates[-2] if len(dates) > 1 else latest
+    start, start_error = _requested_date(request, "from", default_start)
+    end, end_error = _requested_date(request, "to", latest)
+    errors = [e for e in (start_error, end_error) if e]
+    if start > end:
+        errors.append(f"'from' ({start}) is after 'to' ({end}); showing them swapped.")
+        start, end = end, start
+    context = page_data.changes_page(start=start, end=end)
+    m = maps.control_map_build(
+        palette=map_inputs.faction_palette(),
+        assets=map_inputs.map_assets_linked(),
+        settings=map_inputs.map_settings(),
+        links=map_inputs.map_links(),
+        **context["layers"],
+    )
+    return render(
+        request,
+        "events/what_changed.html",
+        {**context, "map": maps.map_render_parts(m), "errors": errors, "dates": dates},
+        status=400 if errors else 200,
+    )
+
+
+def factions(request):
+    return render(request, "events/factions.html", page_data.factions_page())

@@ -299,9 +299,15 @@ def test_every_admin_page_renders_for_the_admin_group(seeded):
 def test_drafts_never_reach_the_public_map(editor_client):
     _draft(editor_client, town=Town.objects.get(slug="palmyra").pk, effective_date="2017-09-03",
            note="draft only")
-    page = Client().get("/?date=2017-09-03").content.decode()
-    row = page.split('data-town="palmyra"')[1].split("</tr>")[0]
-    assert "Syrian government" in row and "Syrian Democratic Forces" not in row
+    # The map page draws its towns from the control GeoJSON and its side panel from panel.json.
+    public = Client()
+    features = public.get("/api/control.geojson?date=2017-09-03").json()["features"]
+    palmyra = next(f["properties"] for f in features if f["properties"]["name"] == "Palmyra")
+    assert palmyra["faction"] == "pro-government"
+    town = Town.objects.get(slug="palmyra")
+    panel = public.get(f"/towns/{town.pk}/panel.json").json()
+    assert all(h["note"] != "draft only" for h in panel["history"])
+    assert "draft only" not in public.get("/towns/palmyra/").content.decode()
 
 
 def test_editing_a_draft_in_the_admin_keeps_the_previous_values(editor_client):

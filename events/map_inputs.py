@@ -1,0 +1,68 @@
+"""The plain data geodata.maps builds a map from: palette, settings, static assets, popup links."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.templatetags.static import static
+from django.urls import reverse
+
+from geodata.maps import MapAssets, PaletteEntry
+
+from . import territory
+from .models import Faction
+
+# What the map needs, all from this app's static files (XStatic packages + our own); no CDN,
+# no jQuery/Bootstrap/awesome-markers, which Folium would add by default but this map never uses.
+MAP_JS = (("leaflet", "vendor/leaflet/leaflet.js"), ("controlmap", "js/controlmap.js"))
+MAP_CSS = (("leaflet_css", "vendor/leaflet/leaflet.css"), ("controlmap_css", "css/controlmap.css"))
+LEAFLET_IMAGES = ("layers.png", "layers-2x.png", "marker-icon.png")
+
+
+def faction_palette() -> list[PaletteEntry]:
+    """Every faction's colour, and the contested class the control areas use."""
+    factions = [PaletteEntry(slug=f.slug, name=f.name, colour=f.colour) for f in Faction.objects.order_by("name")]
+    return [*factions, PaletteEntry(territory.CONTESTED, territory.CONTESTED_NAME, territory.CONTESTED_COLOUR)]
+
+
+def map_settings(**overrides) -> dict:
+    """Map settings from Django settings (tiles) plus per-page overrides such as a height."""
+    return {"tiles": settings.MAP_TILES, "tiles_attribution": settings.MAP_TILES_ATTRIBUTION, **overrides}
+
+
+def map_links() -> dict[str, str]:
+    marker = "__slug__"
+    return {
+        "town": reverse("town-detail", kwargs={"slug": marker}).replace(marker, "{slug}"),
+        "area": reverse("area-detail", kwargs={"slug": marker}).replace(marker, "{slug}"),
+    }
+
+
+def map_assets_linked() -> MapAssets:
+    return MapAssets(js=[(n, static(p)) for n, p in MAP_JS], css=[(n, static(p)) for n, p in MAP_CSS])
+
+
+def _read_static(path: str) -> bytes:
+    found = finders.find(path)
+    if not found:
+        raise FileNotFoundError(f"Static file {path} is missing; is XStatic-Leaflet installed?")
+    return Path(found).read_bytes()
+
+
+def map_assets_inline() -> MapAssets:
+    """The same files' contents, for a map file that works with no server and no network."""
+    return MapAssets(
+        js=[(n, _read_static(p).decode()) for n, p in MAP_JS],
+        css=[(n, _read_static(p).decode()) for n, p in MAP_CSS],
+        inline=True,
+        css_images={name: _read_static(f"vendor/leaflet/images/{name}") for name in LEAFLET_IMAGES},
+    )
+
+
+def map_endpoints() -> dict[str, str]:
+    """Where the page's script fetches each layer for a date (the GeoJSON API)."""
+    return {
+        "areas": reverse("api:control-areas-geojson"),
+        "provinces": reverse("api:provinces-geojson"),
+        "towns": reverse("api:control-geojson"),
+    }

@@ -1,0 +1,229 @@
+"""Reads that assemble what each public page shows, as plain data (no HTML, no Folium).
+
+The map layers come from the same functions as the GeoJSON API, so a page, a downloaded map
+and an export never disagree.
+"""
+
+import datetime as dt
+import json
+
+from django.urls import reverse
+
+from geodata.models import AdminArea, Town
+
+from . import geojson, selectors, svg_charts, territory
+from .models import ControlChange, Faction
+
+
+def _plain(collection: dict) -> dict:
+    """The collection exactly as the API serialises it (dates as ISO strings)."""
+    return json.loads(geojson.dumps(collection))
+
+
+def _only(collection: dict, key: str, *values) -> dict:
+    """The features whose property ``key`` is one of ``values``."""
+    wanted = set(values)
+    return {**collection, "features": [f for f in collection["features"] if f["properties"][key] in wanted]}
+
+
+def safe_href(url: str) -> str | None:
+    """The URL if it is an http(s) link; anything else (javascript:, data:) is shown as text only."""
+    return url if url and url.lower().startswith(("http://", "https://")) else None
+
+
+def _source_rows(change: ControlChange) -> list[dict]:
+    return [
+        {
+            "title": s.title,
+            "url": safe_href(s.url),
+            "publisher": s.publisher,
+            "date": s.published.isoformat() if s.published else None,
+        }
+        for s in change.sources.all()
+    ]
+
+
+def town_panel(*, town: Town) -> dict:
+    """A town's names and control history with sources, for the map's side panel."""
+    history = selectors.town_history(town=town)
+    return {
+        "id": town.pk,
+        "slug": town.slug,
+        "name": town.name,
+        "alt_names": list(town.alt_names),
+        "url": town.get_absolute_url(),
+        "history": [
+            {
+                "date": c.effective_date.isoformat(),
+                "precision": c.date_precision,
+                "faction": c.faction.slug,
+                "faction_name": c.faction.name,
+                "colour": c.faction.colour,
+                "status": c.status,
+                "contested_by": c.contested_by.slug if c.contested_by else None,
+                "contested_by_name": c.contested_by.name if c.contested_by else None,
+                "confidence": c.confidence,
+                "day_part": c.get_day_part_display() if c.day_part else None,
+                "note": c.note,
+                "sources": _source_rows(c),
+            }
+            for c in history
+        ],
+    }
+
+
+def show_on_map_url(*, town: Town, on: dt.date | None) -> str:
+    query = f"?date={on:%Y-%m-%d}&town={town.slug}" if on else f"?town={town.slug}"
+    return reverse("home") + query
+
+
+def map_layers(*, on: dt.date) -> dict[str, dict]:
+    """The three map layers for a date, as the API serves them (for the downloadable map)."""
+    return {
+        "areas": _plain(geojson.control_areas_feature_collection(on=on)),
+        "provinces": _plain(geojson.provinces_feature_collection(on=on)),
+        "towns": _plain(geojson.control_feature_collection(on=on)),
+    }
+
+
+def town_page(*, town: Town) -> dict:
+    """History, a small map (the town and its governorate) and a link to the main map."""
+    history = town_panel(town=town)["history"]
+    on = dt.date.fromisoformat(history[-1]["date"]) if history else selectors.latest_change_date()
+    towns = {"type": "FeatureCollection", "features": []}
+    if on:
+        towns = _only(_plain(geojson.control_feature_collection(on=on)), "town_id", town.pk)
+    pad = 0.6
+    return {
+        "town": town,
+        "history": history,
+        "on": on,
+        "show_on_map_url": show_on_map_url(town=town, on=on),
+        "bounds": ((town.latitude - pad, town.longitude - pad), (town.latitude + pad, town.longitude + pad)),
+        "layers": {
+            "towns": towns,
+            "provinces": _only(_plain(geojson.provinces_feature_collection(on=on)), "area_id", town.admin_area_id)
+            if on else None,
+        },
+    }
+
+
+def _faction_names() -> dict[str, tuple[str, str]]:
+    names = {f.slug: (f.name, f.colour) for f in Faction.objects.all()}
+    names[territory.CONTESTED] = (territory.CONTESTED_NAME, territory.CONTESTED_COLOUR)
+    return names
+
+
+def area_page(*, area: AdminArea, on: dt.date) -> dict:
+    """A governorate: its towns on a date, and its control shares at each date they changed."""
+    names = _faction_names()
+    snapshot = selectors.control_as_of(on=on)
+    towns = [row for row in snapshot if row.town.admin_area_id == area.pk]
+    current = territory.province_control_as_of(on=on, level=area.level)
+    row = current[current["area_id"] == area.pk]
+    shares = row.iloc[0]["shares"] if len(row) else {}
+
+    # Shares only move when one of the area's towns changes hands: sample those dates.
+    dates = sorted(set(
+        selectors.changes_in_force().filter(town__admin_area=area).values_list("effective_date", flat=True)
+    ))
+    over_time = []
+    for date in dates:
+        frame = territory.province_control_as_of(on=date, level=area.level)
+        match = frame[frame["area_id"] == area.pk]
+        over_time.append((date, match.iloc[0]["shares"] if len(match) else {}))
+    slugs = sorted({s for _, sh in over_time for s in sh}, key=lambda s: names.get(s, (s,))[0])
+    table = [
+        {"date": date, "cells": [round(100 * sh.get(slug, 0)) for slug in slugs]} for date, sh in over_time
+    ]
+    chart = svg_charts.step_chart(
+        title="Share of towns held", unit="%", labels=[d.isoformat() for d, _ in over_time],
+        series=[
+            {"key": s, "name": names.get(s, (s, "#999999"))[0], "colour": names.get(s, (s, "#999999"))[1],
+             "values": [100 * sh.get(s, 0) for _, sh in over_time]}
+            for s in slugs
+        ],
+    ) if over_time else None
+    return {
+        "area": area,
+        "on": on,
+        "towns": towns,
+        "shares": [
+            {"name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, "#999999"))[1], "percent": round(100 * v)}
+            for s, v in sorted(shares.items(), key=lambda kv: -kv[1])
+        ],
+        "contested": bool(row.iloc[0]["contested"]) if len(row) else False,
+        "columns": [names.get(s, (s, ""))[0] for s in slugs],
+        "table": table,
+        "chart": chart,
+        "map_url": f"{reverse('home')}?date={on:%Y-%m-%d}",
+    }
+
+
+def changes_page(*, start: dt.date, end: dt.date) -> dict:
+    """Changes after ``start`` up to ``end``, towns that changed hands, km² gained and lost."""
+    names = _faction_names()
+    change = territory.territory_between(start=start, end=end)
+    changes = selectors.changes_between(start=start + dt.timedelta(days=1), end=end) if start < end else []
+    area_rows = []
+    for slug, km2 in change.area_change.items():
+        name, colour = names.get(slug, (slug, "#999999"))
+        net = km2["gained_km2"] - km2["lost_km2"]
+        area_rows.append({"name": name, "colour": colour, "gained": km2["gained_km2"], "lost": km2["lost_km2"],
+                          "net": net})
+    area_rows.sort(key=lambda r: (-r["net"], r["name"]))
+    changed_ids = {h.town.pk for h in change.handovers} | {c.town_id for c in changes}
+    towns = _only(_plain(geojson.control_feature_collection(on=end)), "town_id", *changed_ids)
+    return {
+        "start": start,
+        "end": end,
+        "changes": changes,
+        "handovers": change.handovers,
+        "area_rows": [r for r in area_rows if r["gained"] or r["lost"]],
+        "layers": {
+            "areas": _plain(geojson.control_areas_feature_collection(on=end)),
+            "provinces": _plain(geojson.provinces_feature_collection(on=end)),
+            "towns": towns,
+        },
+    }
+
+
+def factions_page() -> dict:
+    """Every faction, and territory over time (towns, km², population) at each change date."""
+    names = _faction_names()
+    dates = selectors.change_dates()
+    frames = [territory.control_areas_as_of(on=d) for d in dates]
+    per_date = [
+        {row["faction"]: row for row in frame[["faction", "towns", "area_km2", "population"]].to_dict("records")}
+        for frame in frames
+    ]
+    slugs = sorted({s for rows in per_date for s in rows}, key=lambda s: names.get(s, (s,))[0])
+    labels = [d.isoformat() for d in dates]
+
+    def chart(column: str, title: str, unit: str) -> svg_charts.StepChart:
+        return svg_charts.step_chart(
+            title=title, unit=unit, labels=labels,
+            series=[
+                {"key": s, "name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, "#999999"))[1],
+                 "values": [float(rows.get(s, {}).get(column) or 0) for rows in per_date]}
+                for s in slugs
+            ],
+        )
+
+    latest = per_date[-1] if per_date else {}
+    factions = []
+    for f in Faction.objects.select_related("parent").order_by("name"):
+        now = latest.get(f.slug, {})
+        factions.append({
+            "faction": f, "towns": int(now.get("towns") or 0), "area_km2": float(now.get("area_km2") or 0),
+            "population": int(now.get("population") or 0),
+        })
+    return {
+        "factions": factions,
+        "on": dates[-1] if dates else None,
+        "charts": [
+            chart("towns", "Towns held", "towns"),
+            chart("area_km2", "Territory", "km²"),
+            chart("population", "Population of towns held", "people, where known"),
+        ] if dates else [],
+    }

@@ -1,0 +1,252 @@
+/* The map page's time control and side panel: moves the three layers through the change dates
+ * without reloading the page, keeps the URL shareable, and shows a town's history as text. */
+(function () {
+  "use strict";
+  var cm = window.conflictmap;
+  var config = JSON.parse(document.getElementById("map-config").textContent);
+  var dates = config.dates; // ISO strings, ascending
+  var ui = {
+    slider: document.getElementById("tc-slider"),
+    date: document.getElementById("tc-date"),
+    prev: document.getElementById("tc-prev"),
+    next: document.getElementById("tc-next"),
+    play: document.getElementById("tc-play"),
+    label: document.getElementById("tc-label"),
+    status: document.getElementById("tc-status"),
+    download: document.getElementById("tc-download"),
+    panel: document.getElementById("panel-body"),
+  };
+  var state = { date: config.date, town: config.town, playing: null, request: null };
+
+  function lastIndexAtOrBefore(date) {
+    var found = -1;
+    for (var i = 0; i < dates.length && dates[i] <= date; i++) found = i;
+    return found;
+  }
+  function nextDate(date) {
+    for (var i = 0; i < dates.length; i++) if (dates[i] > date) return dates[i];
+    return null;
+  }
+  function prevDate(date) {
+    for (var i = dates.length - 1; i >= 0; i--) if (dates[i] < date) return dates[i];
+    return null;
+  }
+
+  function pageUrl() {
+    var params = new URLSearchParams(window.location.search);
+    params.set("date", state.date);
+    if (state.town) params.set("town", state.town.slug);
+    else params.delete("town");
+    return window.location.pathname + "?" + params.toString();
+  }
+
+  function showControls() {
+    ui.date.value = state.date;
+    ui.slider.value = Math.max(0, lastIndexAtOrBefore(state.date));
+    ui.label.textContent = state.date;
+    ui.prev.disabled = prevDate(state.date) === null;
+    ui.next.disabled = nextDate(state.date) === null;
+    ui.download.href = config.downloadUrl + "?date=" + encodeURIComponent(state.date);
+    document.title = "Control on " + state.date + " · conflictmap";
+  }
+
+  function fetchJson(url, signal) {
+    return fetch(url, { signal: signal, headers: { Accept: "application/geo+json, application/json" } }).then(
+      function (response) {
+        if (!response.ok) throw new Error(url + " answered " + response.status);
+        return response.json();
+      }
+    );
+  }
+
+  function load(date) {
+    if (state.request) state.request.abort();
+    var controller = new AbortController();
+    state.request = controller;
+    document.body.dataset.loading = date;
+    ui.status.textContent = "Loading " + date + "…";
+    var q = "?date=" + encodeURIComponent(date);
+    var keys = Object.keys(config.endpoints);
+    return Promise.all(keys.map(function (key) {
+      return fetchJson(config.endpoints[key] + q, controller.signal);
+    }))
+      .then(function (collections) {
+        if (controller.signal.aborted) return;
+        var layers = cm.registered.layers;
+        keys.forEach(function (key, i) {
+          layers[key].clearLayers();
+          layers[key].addData(collections[i]);
+        });
+        state.request = null;
+        ui.status.textContent = "";
+        document.body.dataset.loadedDate = date;
+        delete document.body.dataset.loading;
+        // The first load opens a shared link's town (and pans to it); later loads refresh its panel.
+        if (state.town) showTown(state.town.id, !state.townShown);
+        state.townShown = true;
+      })
+      .catch(function (error) {
+        if (error.name === "AbortError") return;
+        ui.status.textContent = "Could not load the map for " + date + ": " + error.message;
+      });
+  }
+
+  // how: "push" (a user's step: back button returns), "replace" (playing, first load), "none" (popstate)
+  function setDate(date, how) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return;
+    state.date = date;
+    showControls();
+    if (how === "push") history.pushState({ date: date }, "", pageUrl());
+    else if (how === "replace") history.replaceState({ date: date }, "", pageUrl());
+    return load(date);
+  }
+
+  function stop() {
+    if (state.playing) window.clearInterval(state.playing);
+    state.playing = null;
+    ui.play.textContent = "▶ Play";
+    ui.play.setAttribute("aria-pressed", "false");
+  }
+  function play() {
+    if (state.playing) return stop();
+    if (nextDate(state.date) === null && dates.length) setDate(dates[0], "replace");
+    ui.play.textContent = "⏸ Pause";
+    ui.play.setAttribute("aria-pressed", "true");
+    state.playing = window.setInterval(function () {
+      var next = nextDate(state.date);
+      if (next === null) return stop();
+      setDate(next, "replace");
+    }, config.playIntervalMs || 1500);
+  }
+
+  function townFeature(id) {
+    var found = null;
+    cm.registered.layers.towns.eachLayer(function (layer) {
+      if (layer.feature && layer.feature.properties.town_id === id) found = layer;
+    });
+    return found;
+  }
+
+  function renderPanel(feature, detail) {
+    var p = feature ? feature.properties : {};
+    var box = ui.panel;
+    box.replaceChildren();
+    var heading = cm.el("h2", detail ? detail.name : p.name);
+    box.appendChild(heading);
+    if (detail && detail.alt_names.length) box.appendChild(cm.el("p", "Also: " + detail.alt_names.join(", "), "muted"));
+    if (feature) {
+      var now = cm.el("p");
+      var sw = cm.el("span", null, "swatch");
+      sw.style.background = cm.townColours(p).fill;
+      now.appendChild(sw);
+      now.appendChild(document.createTextNode(
+        p.faction ? cm.factionName(p.faction, p.faction_name) : "No control recorded on " + state.date
+      ));
+      box.appendChild(now);
+      if (p.faction) {
+        var facts = cm.el("dl", null, "facts");
+        [["Status", p.status === "contested" ? "Contested by " + cm.factionName(p.contested_by) : "Controlled"],
+         ["Since", p.since + (p.precision && p.precision !== "day" ? " (" + p.precision + ")" : "")],
+         ["Confidence", p.confidence],
+         ["Governorate", p.province || "—"]].forEach(function (row) {
+          facts.appendChild(cm.el("dt", row[0]));
+          facts.appendChild(cm.el("dd", row[1]));
+        });
+        box.appendChild(facts);
+      }
+    }
+    if (!detail) {
+      box.appendChild(cm.el("p", "Loading history…", "muted"));
+      return;
+    }
+    box.appendChild(cm.el("h3", "History"));
+    var list = cm.el("ol", null, "history");
+    detail.history.forEach(function (change) {
+      var item = cm.el("li");
+      if (change.date > state.date) item.className = "later";
+      var line = cm.el("div");
+      line.appendChild(cm.el("strong", change.date));
+      var text = " " + change.faction_name + (change.status === "contested" ? " (contested by " + change.contested_by_name + ")" : "");
+      text += " · " + change.confidence + (change.precision !== "day" ? " · date " + change.precision : "");
+      line.appendChild(document.createTextNode(text));
+      item.appendChild(line);
+      if (change.sources.length) {
+        var sources = cm.el("ul", null, "sources");
+        change.sources.forEach(function (s) {
+          var li = cm.el("li");
+          li.appendChild(cm.link(s.url, s.title));
+          li.appendChild(document.createTextNode(" — " + s.publisher + (s.date ? ", " + s.date : "")));
+          sources.appendChild(li);
+        });
+        item.appendChild(sources);
+      }
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    var more = cm.el("p");
+    more.appendChild(cm.link(detail.url, "Town page"));
+    box.appendChild(more);
+  }
+
+  function showTown(id, pan) {
+    var layer = townFeature(id);
+    var feature = layer ? layer.feature : null;
+    if (!state.town || state.town.id !== id) state.town = { id: id, slug: null };
+    renderPanel(feature, state.town.detail);
+    if (state.town.fetching) return;
+    if (layer && pan) {
+      // A shared "show on map" link: centre on the town and name it.
+      cm.registered.map.setView(layer.getLatLng(), Math.max(cm.registered.map.getZoom(), 8));
+      layer.openPopup();
+    }
+    if (state.town.detail) return;
+    state.town.fetching = true;
+    fetchJson(config.panelUrl.replace("{id}", String(id)))
+      .then(function (detail) {
+        if (!state.town || state.town.id !== id) return;
+        state.town.detail = detail;
+        state.town.slug = detail.slug;
+        history.replaceState(history.state, "", pageUrl());
+        var current = townFeature(id);
+        renderPanel(current ? current.feature : null, detail);
+      })
+      .catch(function (error) {
+        ui.panel.appendChild(cm.el("p", "Could not load the history: " + error.message, "error"));
+      });
+  }
+
+  function start() {
+    ui.slider.max = Math.max(0, dates.length - 1);
+    ui.slider.addEventListener("input", function () {
+      stop();
+      setDate(dates[Number(ui.slider.value)], "push");
+    });
+    ui.date.addEventListener("change", function () {
+      stop();
+      if (ui.date.value) setDate(ui.date.value, "push");
+    });
+    ui.prev.addEventListener("click", function () {
+      stop();
+      var d = prevDate(state.date);
+      if (d) setDate(d, "push");
+    });
+    ui.next.addEventListener("click", function () {
+      stop();
+      var d = nextDate(state.date);
+      if (d) setDate(d, "push");
+    });
+    ui.play.addEventListener("click", play);
+    window.addEventListener("popstate", function () {
+      var params = new URLSearchParams(window.location.search);
+      setDate(params.get("date") || config.date, "none");
+    });
+    document.addEventListener("conflictmap:town", function (event) {
+      showTown(event.detail.properties.town_id, false);
+    });
+    if (state.town) state.town = { id: state.town.id, slug: state.town.slug };
+    setDate(state.date, "replace");
+  }
+
+  if (cm.registered) start();
+  else document.addEventListener("conflictmap:ready", start, { once: true });
+})();

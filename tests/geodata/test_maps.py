@@ -1,0 +1,102 @@
+"""geodata.maps: one checked settings dict, three GeoJSON layers, no CDN links."""
+
+import re
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point
+
+from geodata import maps
+
+PALETTE = [maps.PaletteEntry("islamic-state", "Islamic State", "#262626"),
+           maps.PaletteEntry("pro-government", "Syrian government", "#d7191c")]
+ASSETS = maps.MapAssets(js=[("leaflet", "/static/vendor/leaflet/leaflet.js")],
+                        css=[("leaflet_css", "/static/vendor/leaflet/leaflet.css")])
+
+
+def _towns(n: int) -> dict:
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [37.0 + i / n, 35.0]},
+         "properties": {"name": f"Town {i}", "faction": "islamic-state"}} for i in range(n)
+    ]}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"tiles": "https://example.org/{z}/{x}/{y}.png"}, "tiles_attribution"),
+        ({"tiles": "ftp://tiles"}, "tiles"),
+        ({"zoom": 3}, "zoom"),
+        ({"town_radius": "7"}, "town_radius"),
+        ({"bounds": ((37, 35), (32, 42))}, "bounds"),
+        ({"area_fill_opacity": 2}, "area_fill_opacity"),
+        ({"height": "tall"}, "height"),
+    ],
+)
+def test_bad_settings_name_the_setting(overrides, named):
+    with pytest.raises(maps.MapSettingsError, match=named):
+        maps.map_settings_check(overrides)
+
+
+def test_custom_tiles_need_and_get_attribution():
+    checked = maps.map_settings_check({"tiles": "https://t.example.org/{z}/{x}/{y}.png", "tiles_attribution": "T"})
+    html = maps.map_render_parts(maps.control_map_build(palette=PALETTE, assets=ASSETS, settings=checked)).script
+    assert "https://t.example.org/{z}/{x}/{y}.png" in html
+
+
+def test_no_tiles_and_no_cdn():
+    m = maps.control_map_build(palette=PALETTE, assets=ASSETS, settings={"tiles": "none"})
+    parts = maps.map_render_parts(m)
+    assert "L.tileLayer" not in parts.script
+    assert not re.search(r"(src|href)=\"?https?:", parts.header)  # Folium's default CDN links are gone
+    assert '<script src="/static/vendor/leaflet/leaflet.js"></script>' in parts.header
+    # Folium's class defaults are left alone for other code.
+    assert any("cdn" in url for _, url in maps.folium.Map.default_js)
+
+
+def test_towns_are_one_geojson_layer_whatever_their_number():
+    m = maps.control_map_build(palette=PALETTE, assets=ASSETS, settings={"tiles": "none"}, towns=_towns(500))
+    script = maps.map_render_parts(m).script
+    assert script.count("L.geoJson(") == 3  # areas, outlines, towns
+    assert "L.circleMarker(" not in script and "L.marker(" not in script
+    assert script.count('"Town 499"') == 1
+    assert "L.control.scale()" in script and "L.control.layers(" in script
+    assert ".fitBounds([[32.2, 35.5], [37.4, 42.5]]" in script
+
+
+def test_geodataframe_layers_are_reprojected_to_wgs84():
+    frame = gpd.GeoDataFrame({"name": ["A"]}, geometry=[Point(37.46, 35.04)], crs="EPSG:4326").to_crs(3857)
+    m = maps.control_map_build(palette=PALETTE, assets=ASSETS, settings={"tiles": "none"}, towns=frame)
+    script = maps.map_render_parts(m).script
+    lon, lat = map(float, re.search(r'"coordinates": \[([-\d.]+), ([-\d.]+)\]', script).groups())
+    assert lon == pytest.approx(37.46) and lat == pytest.approx(35.04)
+
+
+def test_names_cannot_break_out_of_the_script():
+    palette = [maps.PaletteEntry("x", "</script><script>alert(1)</script>", "#000000")]
+    towns = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "</script>"},
+                                                        "geometry": {"type": "Point", "coordinates": [37, 35]}}]}
+    script = maps.map_render_parts(
+        maps.control_map_build(palette=palette, assets=ASSETS, settings={"tiles": "none"}, towns=towns)
+    ).script
+    assert "</script>" not in script
+
+
+def test_bad_palette_colour_and_bad_layer_data_are_refused():
+    with pytest.raises(ValueError, match="colour"):
+        maps.control_map_build(palette=[maps.PaletteEntry("x", "X", "red")], assets=ASSETS,
+                               settings={"tiles": "none"})
+    with pytest.raises(ValueError, match="FeatureCollection"):
+        maps.control_map_build(palette=PALETTE, assets=ASSETS, settings={"tiles": "none"}, towns={"type": "Point"})
+
+
+def test_standalone_inlines_assets_and_images():
+    assets = maps.MapAssets(js=[("a", "var a = '</script>';")], css=[("c", ".x{background:url(images/layers.png)}")],
+                            inline=True, css_images={"layers.png": b"\x89PNG"})
+    html = maps.map_render_standalone(
+        maps.control_map_build(palette=PALETTE, assets=assets, settings={"tiles": "none"}, towns=_towns(2)),
+        title="Control on 2017-09-02",
+    )
+    assert "var a = '<\\/script>';" in html
+    assert "url(data:image/png;base64," in html
+    assert "<title>Control on 2017-09-02</title>" in html

@@ -1,0 +1,220 @@
+"""The map in a real browser: colours by date, moving in time without a reload, nothing from outside."""
+
+import json
+import time
+
+import pytest
+
+from events.models import Faction
+from geodata.models import Town
+from tests.factories import ControlChangeFactory, FactionFactory, SourceFactory, TownFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+UQAYRIBAT = 'path.town[data-town="Uqayribat"]'
+
+
+def _open_map(page, url: str, date: str) -> float:
+    """Go to the map and wait until its layers hold ``date``; seconds from request to data shown."""
+    started = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector(f'body[data-loaded-date="{date}"]')
+    page.wait_for_selector(UQAYRIBAT, state="attached")
+    return time.perf_counter() - started
+
+
+def _fill(page, selector: str) -> str:
+    return page.get_attribute(selector, "fill").lower()
+
+
+def test_uqayribat_changes_hands_without_reload(live_server, seeded, open_page, artifacts):
+    page, watch = open_page()
+    is_colour = Faction.objects.get(slug="islamic-state").colour.lower()
+    gov_colour = Faction.objects.get(slug="pro-government").colour.lower()
+    assert is_colour != gov_colour
+
+    seconds = _open_map(page, f"{live_server.url}/?date=2017-08-31", "2017-08-31")
+    assert _fill(page, UQAYRIBAT) == is_colour
+    page.screenshot(path=str(artifacts / "map-2017-08-31.png"))
+
+    # A marker set on the window survives only if the page is never reloaded.
+    page.evaluate("window.__notReloaded = true")
+    for _ in range(5):
+        if page.input_value("#tc-date") >= "2017-09-01":
+            break
+        page.click("#tc-next")
+        page.wait_for_selector(f'body[data-loaded-date="{page.input_value("#tc-date")}"]')
+    assert page.input_value("#tc-date") == "2017-09-01"
+    page.wait_for_selector(UQAYRIBAT, state="attached")
+    assert _fill(page, UQAYRIBAT) == gov_colour
+    assert page.evaluate("window.__notReloaded") is True
+    assert "date=2017-09-01" in page.url
+    page.screenshot(path=str(artifacts / "map-2017-09-01.png"))
+
+    # The back button returns to the date before, again without a reload.
+    page.go_back()
+    page.wait_for_selector('body[data-loaded-date="2017-08-31"]')
+    assert _fill(page, UQAYRIBAT) == is_colour
+    assert page.evaluate("window.__notReloaded") is True
+
+    assert watch.console_errors == [] and watch.page_errors == []
+    assert watch.foreign_requests(live_server.url) == []
+    assert seconds < 10
+
+
+def test_map_on_2017_09_02_size_time_and_screenshot(live_server, seeded, open_page, artifacts):
+    page, watch = open_page()
+    seconds = _open_map(page, f"{live_server.url}/?date=2017-09-02", "2017-09-02")
+    page.screenshot(path=str(artifacts / "map-2017-09-02.png"))
+    # On 2 September IS held Uqayribat, contested by the government: an IS dot with a red ring.
+    marker = page.locator(UQAYRIBAT)
+    assert marker.get_attribute("data-status") == "contested"
+    assert _fill(page, UQAYRIBAT) == Faction.objects.get(slug="islamic-state").colour.lower()
+    assert marker.get_attribute("stroke").lower() == Faction.objects.get(slug="pro-government").colour.lower()
+    assert page.locator("path.town").count() == Town.objects.count() == 42
+    assert page.locator(".cm-legend").inner_text().count("\n") >= 4
+    assert page.locator(".leaflet-control-scale").count() == 1
+    assert page.locator(".leaflet-control-layers").count() == 1
+    # Governorate outlines carry a tooltip of control shares.
+    page.evaluate(
+        """() => conflictmap.registered.layers.provinces.eachLayer(
+               l => { if (l.feature.properties.name === 'Hama') l.openTooltip(l.getCenter()); })"""
+    )
+    tip = page.locator(".leaflet-tooltip").inner_text()
+    assert tip.startswith("Hama") and "Islamic State 20%" in tip and "Contested" in tip
+    assert page.locator("path.leaflet-interactive").count() > 42  # outlines and towns drawn
+
+    timing = page.evaluate(
+        """() => {
+            const nav = performance.getEntriesByType('navigation')[0];
+            const res = performance.getEntriesByType('resource');
+            return {
+                html_bytes: nav.decodedBodySize,
+                html_transfer_bytes: nav.transferSize,
+                resources: res.map(r => [r.name, r.decodedBodySize]),
+                total_bytes: nav.decodedBodySize + res.reduce((n, r) => n + r.decodedBodySize, 0),
+                dom_content_loaded_ms: nav.domContentLoadedEventEnd - nav.startTime,
+                load_ms: nav.loadEventEnd - nav.startTime,
+            };
+        }"""
+    )
+    timing["until_layers_shown_s"] = round(seconds, 3)
+    (artifacts / "map-2017-09-02-metrics.json").write_text(json.dumps(timing, indent=2))
+    print("\nmap on 2017-09-02:", json.dumps({k: v for k, v in timing.items() if k != "resources"}))
+
+    # The page itself stays small: the towns come from the API, not embedded in the HTML.
+    assert timing["html_bytes"] < 40_000
+    assert watch.console_errors == [] and watch.page_errors == []
+    assert watch.foreign_requests(live_server.url) == []
+
+
+def test_show_on_map_link_opens_town_panel(live_server, seeded, open_page, artifacts):
+    page, watch = open_page()
+    page.goto(f"{live_server.url}/towns/uqayribat/")
+    page.click("text=Show on map")
+    page.wait_for_selector("body[data-loaded-date]")
+    panel = page.locator("#panel-body")
+    panel.locator("ol.history").wait_for()
+    assert panel.locator("h2").inner_text() == "Uqayribat"
+    assert "Oqeirbat" in panel.inner_text()
+    assert panel.locator("ol.history > li").count() == 4
+    assert "town=uqayribat" in page.url
+    page.screenshot(path=str(artifacts / "map-town-panel.png"))
+    assert watch.console_errors == [] and watch.page_errors == []
+
+
+def test_hostile_names_show_as_text(live_server, seeded, open_page, artifacts):
+    name = "<img src=x onerror=alert(1)>"
+    town = TownFactory(name=name, alt_names=["<script>alert(2)</script>"], latitude=35.5, longitude=38.5)
+    faction = FactionFactory(name="<b onmouseover=alert(3)>Bold</b>", slug="bold", colour="#00aa00")
+    source = SourceFactory(title="<i>t</i>", url="javascript:alert(4)")
+    change = ControlChangeFactory(town=town, faction=faction, effective_date="2017-08-01")
+    change.sources.add(source)
+
+    page, watch = open_page()
+    page.goto(f"{live_server.url}/?date=2017-09-02")
+    page.wait_for_selector('body[data-loaded-date="2017-09-02"]')
+    marker = page.locator(f'path.town[data-town="{name}"]')
+    marker.click()
+    panel = page.locator("#panel-body")
+    panel.locator("ol.history").wait_for()
+    assert panel.locator("h2").inner_text() == name
+    assert "<script>alert(2)</script>" in panel.inner_text()
+    assert "<b onmouseover=alert(3)>Bold</b>" in panel.inner_text()
+    assert panel.locator("a", has_text="<i>t</i>").count() == 0  # javascript: URL is not a link
+    page.hover(".cm-legend")
+    assert page.locator("img[src=x], b[onmouseover]").count() == 0
+    assert watch.dialogs == []
+    assert watch.foreign_requests(live_server.url) == []
+
+
+def test_phone_width_map_first_then_panel(live_server, seeded, open_page, artifacts):
+    page, watch = open_page(viewport={"width": 360, "height": 740})
+    _open_map(page, f"{live_server.url}/?date=2017-09-02", "2017-09-02")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    map_box = page.locator(".folium-map").bounding_box()
+    panel_box = page.locator(".panel").bounding_box()
+    assert map_box["width"] >= 340 and map_box["height"] >= 300
+    assert panel_box["y"] >= map_box["y"] + map_box["height"] - 1
+    for button in ("#tc-prev", "#tc-next", "#tc-play", "#tc-date"):
+        box = page.locator(button).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+    page.screenshot(path=str(artifacts / "map-phone-2017-09-02.png"), full_page=True)
+    assert watch.console_errors == [] and watch.page_errors == []
+
+
+def test_play_steps_through_the_changes_and_stops_at_the_last(live_server, seeded, open_page):
+    page, watch = open_page()
+    _open_map(page, f"{live_server.url}/?date=2017-09-01", "2017-09-01")
+    page.evaluate("window.__notReloaded = true")
+    seen = []
+    page.expose_function("reportDate", lambda d: seen.append(d))
+    page.evaluate(
+        """() => new MutationObserver(() => window.reportDate(document.body.dataset.loadedDate || ''))
+                 .observe(document.body, {attributes: true, attributeFilter: ['data-loaded-date']})"""
+    )
+    page.click("#tc-play")
+    assert page.get_attribute("#tc-play", "aria-pressed") == "true"
+    page.wait_for_selector('#tc-play[aria-pressed="false"]', timeout=20_000)
+    assert [d for d in seen if d] == ["2017-09-02", "2017-09-03"]
+    assert "date=2017-09-03" in page.url
+    assert page.evaluate("window.__notReloaded") is True
+    assert page.is_disabled("#tc-next")
+    assert watch.console_errors == [] and watch.page_errors == []
+
+
+@pytest.mark.parametrize(
+    ("path", "shot"),
+    [
+        ("/towns/uqayribat/", "town-uqayribat.png"),
+        ("/areas/hama/?date=2017-09-02", "area-hama.png"),
+        ("/changes/?from=2017-08-31&to=2017-09-03", "what-changed.png"),
+        ("/factions/", "factions.png"),
+    ],
+)
+def test_other_pages_work_offline(live_server, seeded, open_page, artifacts, path, shot):
+    page, watch = open_page()
+    page.goto(live_server.url + path)
+    page.wait_for_load_state("load")
+    if page.locator(".folium-map").count():
+        page.wait_for_selector(".folium-map .leaflet-control-scale")
+    page.screenshot(path=str(artifacts / shot), full_page=True)
+    assert watch.console_errors == [] and watch.page_errors == []
+    assert watch.foreign_requests(live_server.url) == []
+
+
+def test_downloaded_map_works_from_a_file_with_no_server(live_server, seeded, open_page, artifacts):
+    page, watch = open_page()
+    response = page.request.get(f"{live_server.url}/map.html?date=2017-09-02")
+    assert response.ok
+    path = artifacts / "conflictmap-2017-09-02.html"
+    path.write_bytes(response.body())
+    page.goto(path.as_uri())
+    page.wait_for_selector(UQAYRIBAT, state="attached")
+    assert page.locator("path.town").count() == Town.objects.count()
+    assert _fill(page, UQAYRIBAT) == Faction.objects.get(slug="islamic-state").colour.lower()
+    assert page.locator(".cm-legend").count() == 1
+    page.screenshot(path=str(artifacts / "download-2017-09-02.png"))
+    fetched = [u for u in watch.requests if not u.startswith(("file://", "data:"))]
+    assert fetched == []  # page.request is not the page's; the file itself asks nothing of anyone
+    assert watch.console_errors == [] and watch.page_errors == []

@@ -1,0 +1,178 @@
+"""The public pages through Django's test client (the browser tests cover the map's behaviour)."""
+
+import json
+import re
+
+import pytest
+
+from tests.factories import ControlChangeFactory, FactionFactory, SourceFactory, TownFactory
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
+
+
+def _map_config(response) -> dict:
+    html = response.content.decode()
+    raw = re.search(r'<script id="map-config" type="application/json">(.*?)</script>', html, re.S).group(1)
+    return json.loads(raw)
+
+
+def _asset_urls(html: str) -> list[str]:
+    return re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+
+
+def test_map_page_keeps_the_date_and_lists_change_dates(client, seeded):
+    response = client.get("/?date=2017-09-02")
+    assert response.status_code == 200
+    config = _map_config(response)
+    assert config["date"] == "2017-09-02"
+    assert config["dates"][-3:] == ["2017-09-01", "2017-09-02", "2017-09-03"]
+    assert config["endpoints"] == {
+        "towns": "/api/control.geojson",
+        "provinces": "/api/provinces.geojson",
+        "areas": "/api/control-areas.geojson",
+    }
+    assert 'value="2017-09-02"' in response.content.decode()
+
+
+def test_map_page_defaults_to_latest_change_date(client, seeded):
+    assert _map_config(client.get("/"))["date"] == "2017-09-03"
+
+
+def test_map_page_bad_date_is_a_clear_error(client, seeded):
+    response = client.get("/?date=2017-13-45")
+    assert response.status_code == 400
+    assert "is not a date in YYYY-MM-DD form" in response.content.decode()
+
+
+def test_map_page_does_not_embed_the_towns_and_uses_no_cdn(client, seeded):
+    html = client.get("/?date=2017-09-02").content.decode()
+    assert "Uqayribat" not in html  # town data comes from the API, not the page
+    urls = _asset_urls(html)
+    assert urls, "the page should load its scripts and styles"
+    assert all(u.startswith("/static/") or u.startswith("data:") for u in urls), urls
+    assert "/static/vendor/leaflet/leaflet.js" in urls
+    for dropped in ("bootstrap", "font-awesome", "awesome-markers", "jquery", "cdn", "://"):
+        assert not any(dropped in u for u in urls), dropped
+
+
+def test_every_asset_the_map_page_uses_is_served(client, seeded):
+    html = client.get("/").content.decode()
+    for url in _asset_urls(html):
+        if url.startswith("/static/"):
+            response = client.get(url)
+            assert response.status_code == 200, url
+            b"".join(response.streaming_content if response.streaming else [response.content])
+
+
+def test_show_on_map_link_carries_town_and_date(client, seeded):
+    html = client.get("/towns/uqayribat/").content.decode()
+    assert 'href="/?date=2017-09-03&amp;town=uqayribat"' in html
+    config = _map_config(client.get("/?date=2017-09-03&town=uqayribat"))
+    assert config["town"]["slug"] == "uqayribat"
+
+
+def test_unknown_town_on_map_is_reported(client, seeded):
+    response = client.get("/?town=atlantis")
+    assert "No town has the identifier" in response.content.decode()
+    assert _map_config(response)["town"] is None
+
+
+def test_town_page_shows_history_with_sources(client, seeded):
+    html = client.get("/towns/uqayribat/").content.decode()
+    assert "Oqeirbat" in html
+    history = html.split('class="data-table history-table"')[1]
+    for date in ("2014-01-01", "2017-09-01", "2017-09-02", "2017-09-03"):
+        assert date in history
+    assert "Daesh and pro-government forces fight for Uqayribat in eastern Hama" in history
+
+
+def test_town_panel_json(client, seeded):
+    from geodata.models import Town
+
+    town = Town.objects.get(slug="uqayribat")
+    data = client.get(f"/towns/{town.pk}/panel.json").json()
+    assert data["name"] == "Uqayribat" and "عقيربات" in data["alt_names"]
+    assert [h["date"] for h in data["history"]] == ["2014-01-01", "2017-09-01", "2017-09-02", "2017-09-03"]
+    assert data["history"][2]["status"] == "contested" and data["history"][2]["contested_by"] == "pro-government"
+    assert data["history"][1]["sources"][0]["publisher"]
+    assert client.get("/towns/999999/panel.json").status_code == 404
+
+
+def test_names_and_links_are_escaped(client, seeded):
+    town = TownFactory(name=HOSTILE, slug="hostile")
+    faction = FactionFactory(name="<b>bold</b>", slug="bold")
+    change = ControlChangeFactory(town=town, faction=faction)
+    change.sources.add(SourceFactory(title="<i>t</i>", url="javascript:alert(1)"))
+    for url in ("/towns/hostile/", "/factions/", "/changes/?from=2017-08-31&to=2017-09-02", "/?date=2017-09-02"):
+        html = client.get(url).content.decode()
+        assert "<img src=x" not in html and "<b>bold</b>" not in html, url
+        assert 'href="javascript:' not in html, url  # data may carry it; no page links it
+    town_html = client.get("/towns/hostile/").content.decode()
+    assert ESCAPED in town_html and "&lt;b&gt;bold&lt;/b&gt;" in town_html
+    panel = client.get(f"/towns/{town.pk}/panel.json").json()
+    assert panel["name"] == HOSTILE and panel["history"][0]["sources"][0]["url"] is None
+
+
+def test_download_is_one_self_contained_file(client, seeded):
+    response = client.get("/map.html?date=2017-09-02")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="conflictmap-2017-09-02.html"'
+    html = response.content.decode()
+    assert "Uqayribat" in html and '"area_km2"' in html and '"shares"' in html  # all three layers embedded
+    assert not re.search(r'<script[^>]+src=|<link[^>]+href="(?!data:)', html)  # nothing to fetch
+    assert "L.map(" in html and "conflictmap.configure" in html
+    assert client.get("/map.html?date=nope").status_code == 400
+
+
+def test_pages_answer(client, seeded):
+    for url in ("/factions/", "/changes/", "/changes/?from=2017-08-31&to=2017-09-03", "/areas/hama/",
+                "/areas/hama/?date=2017-09-02"):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/areas/nowhere/").status_code == 404
+    assert client.get("/towns/nowhere/").status_code == 404
+
+
+def test_what_changed_lists_handovers_and_km2_per_faction(client, seeded):
+    response = client.get("/changes/?from=2017-08-31&to=2017-09-01")
+    assert response.status_code == 200
+    context = response.context
+    assert [h.town.slug for h in context["handovers"]] == ["raqqa", "uqayribat"]
+    rows = {r["name"]: r for r in context["area_rows"]}
+    government, islamic_state = rows["Syrian government and allied forces"], rows["Islamic State"]
+    assert government["gained"] > 0 and islamic_state["lost"] > 0
+    assert government["net"] > 0 > islamic_state["net"]
+    html = response.content.decode()
+    assert "Uqayribat" in html and "km²" in html
+    assert "folium-map" in html
+
+
+def test_what_changed_bad_dates_are_reported(client, seeded):
+    response = client.get("/changes/?from=2017-09-03&to=2017-09-01")
+    assert response.status_code == 400
+    assert "is after" in response.content.decode()
+    assert client.get("/changes/?from=yesterday").status_code == 400
+
+
+def test_factions_page_charts_towns_km2_and_population(client, seeded):
+    response = client.get("/factions/")
+    charts = response.context["charts"]
+    assert [c.title for c in charts] == ["Towns held", "Territory", "Population of towns held"]
+    towns_chart = charts[0]
+    names = {s.name for s in towns_chart.series}
+    assert {"Islamic State", "Syrian Democratic Forces", "Contested"} <= names
+    html = response.content.decode()
+    assert html.count("<svg") == 3 and html.count("<polyline") >= 3 * 3
+    assert "Daesh" in html  # aliases
+
+
+def test_governorate_page_towns_and_shares_over_time(client, seeded):
+    response = client.get("/areas/hama/?date=2017-09-02")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-town="uqayribat"' in html
+    table = response.context["table"]
+    assert [row["date"].isoformat() for row in table][-3:] == ["2017-09-01", "2017-09-02", "2017-09-03"]
+    assert response.context["chart"] is not None
