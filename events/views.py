@@ -15,18 +15,18 @@ from geodata import maps
 from geodata.models import AdminArea, Town
 
 from . import map_inputs, page_data, selectors
+from .exports import ExportParameterError, parse_date
 
 
 def _requested_date(request, name: str = "date", fallback: dt.date | None = None) -> tuple[dt.date, str | None]:
     """The date asked for, else the latest date with a change; with an error for bad input."""
     fallback = fallback or selectors.latest_change_date() or timezone.localdate()
-    raw = request.GET.get(name)
-    if not raw:
-        return fallback, None
     try:
-        return dt.date.fromisoformat(raw), None
-    except ValueError:
-        return fallback, f"'{raw}' is not a date in YYYY-MM-DD form; showing {fallback:%Y-%m-%d}."
+        # The API's parser, so a page and the API accept the same dates (YYYY-MM-DD only).
+        on = parse_date(request.GET.get(name), parameter=name)
+    except ExportParameterError as exc:
+        return fallback, f"{exc.message.rstrip('.')}; showing {fallback:%Y-%m-%d}."
+    return on or fallback, None
 
 
 def control_map(request):

@@ -2,6 +2,7 @@
 
 import json
 import re
+from html import unescape
 
 import pytest
 
@@ -35,6 +36,16 @@ def test_map_page_keeps_the_date_and_lists_change_dates(client, seeded):
         "areas": "/api/control-areas.geojson",
     }
     assert 'value="2017-09-02"' in response.content.decode()
+
+
+@pytest.mark.parametrize("raw", ["20170903", "2017-W35-7", "2017-09-03T00:00", "2017-13-45"])
+def test_pages_take_dates_only_in_the_api_form(client, seeded, raw):
+    # The API's parser: a page must not show a date for input the API (and the download) would refuse.
+    assert client.get("/api/control.geojson", {"date": raw}).status_code == 400
+    for path, name in (("/", "date"), ("/map.html", "date"), ("/areas/hama/", "date"), ("/changes/", "from")):
+        response = client.get(path, {name: raw})
+        assert response.status_code == 400, path
+        assert f"'{raw}' is not a date in YYYY-MM-DD form" in unescape(response.content.decode()), path
 
 
 def test_map_page_defaults_to_latest_change_date(client, seeded):
