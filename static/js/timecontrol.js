@@ -13,7 +13,6 @@
     play: document.getElementById("tc-play"),
     label: document.getElementById("tc-label"),
     status: document.getElementById("tc-status"),
-    download: document.getElementById("tc-download"),
     panel: document.getElementById("panel-body"),
   };
   var state = { date: config.date, town: config.town, playing: null, request: null };
@@ -46,8 +45,19 @@
     ui.label.textContent = state.date;
     ui.prev.disabled = prevDate(state.date) === null;
     ui.next.disabled = nextDate(state.date) === null;
-    ui.download.href = config.downloadUrl + "?date=" + encodeURIComponent(state.date);
+    showDownloads();
     document.title = "Control on " + state.date + " · conflictmap";
+  }
+
+  // The download links for the date shown, from the same templates the server filled in.
+  function showDownloads() {
+    var token = config.dateToken;
+    (config.downloads || []).forEach(function (d) {
+      var a = document.getElementById(d.id);
+      if (!a) return;
+      a.href = d.href.split(token).join(encodeURIComponent(state.date));
+      a.textContent = d.label.split(token).join(state.date);
+    });
   }
 
   function fetchJson(url, signal) {

@@ -27,6 +27,13 @@ def _fill(page, selector: str) -> str:
     return page.get_attribute(selector, "fill").lower()
 
 
+def _download_links(page) -> dict[str, str]:
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.downloads a')]
+                                     .map(a => [a.id, a.getAttribute('href')]))"""
+    )
+
+
 def test_uqayribat_changes_hands_without_reload(live_server, seeded, open_page, artifacts):
     page, watch = open_page()
     is_colour = Faction.objects.get(slug="islamic-state").colour.lower()
@@ -50,6 +57,20 @@ def test_uqayribat_changes_hands_without_reload(live_server, seeded, open_page, 
     assert page.evaluate("window.__notReloaded") is True
     assert "date=2017-09-01" in page.url
     page.screenshot(path=str(artifacts / "map-2017-09-01.png"))
+    # Every download link now offers the date shown.
+    assert _download_links(page) == {
+        "tc-download": "/map.html?date=2017-09-01",
+        "dl-towns": "/api/control.geojson?date=2017-09-01&download=1",
+        "dl-provinces": "/api/provinces.geojson?date=2017-09-01&download=1",
+        "dl-areas": "/api/control-areas.geojson?date=2017-09-01&download=1",
+        "dl-changes": "/api/changes.csv?from=2014-01-01&to=2017-09-01&download=1",
+    }
+    assert page.locator("#dl-changes").text_content() == "Every change from 2014-01-01 to 2017-09-01 (CSV)"
+    page.click(".downloads summary")  # the list opens over the map, inside the window
+    link = page.locator("#dl-changes").bounding_box()
+    assert page.locator("#dl-changes").is_visible() and link["x"] >= 0 and link["x"] + link["width"] <= 1280
+    page.screenshot(path=str(artifacts / "map-downloads.png"))
+    page.click(".downloads summary")
 
     # The back button returns to the date before, again without a reload.
     page.go_back()
@@ -160,6 +181,13 @@ def test_phone_width_map_first_then_panel(live_server, seeded, open_page, artifa
         box = page.locator(button).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360
     page.screenshot(path=str(artifacts / "map-phone-2017-09-02.png"), full_page=True)
+    # The download list opens within the screen.
+    page.click(".downloads summary")
+    assert page.locator("#dl-changes").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    link = page.locator("#dl-changes").bounding_box()
+    assert link["x"] >= 0 and link["x"] + link["width"] <= 360
+    page.screenshot(path=str(artifacts / "map-phone-downloads.png"), full_page=True)
     assert watch.console_errors == [] and watch.page_errors == []
 
 
