@@ -20,6 +20,8 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
+from .spatial import CONTESTED
+
 # Syria's extent (south-west, north-east corners as latitude, longitude), padded a little.
 SYRIA_BOUNDS = ((32.2, 35.5), (37.4, 42.5))
 
@@ -233,6 +235,8 @@ def control_map_build(
                                            "province_weight")},
             "links": dict(links or {}),
             "legend": legend,
+            # The palette's class for contested areas: the legend shows it as an area, never a town.
+            "contested_class": CONTESTED,
         },
     ).add_to(m)
 

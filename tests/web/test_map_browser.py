@@ -94,6 +94,7 @@ def test_map_on_2017_09_02_size_time_and_screenshot(live_server, seeded, open_pa
     assert marker.get_attribute("stroke").lower() == Faction.objects.get(slug="pro-government").colour.lower()
     assert page.locator("path.town").count() == Town.objects.count() == 42
     assert page.locator(".cm-legend").inner_text().count("\n") >= 4
+    _check_legend_draws_as_the_map(page)
     assert page.locator(".leaflet-control-scale").count() == 1
     assert page.locator(".leaflet-control-layers").count() == 1
     # Governorate outlines carry a tooltip of control shares.
@@ -127,6 +128,49 @@ def test_map_on_2017_09_02_size_time_and_screenshot(live_server, seeded, open_pa
     assert timing["html_bytes"] < 40_000
     assert watch.console_errors == [] and watch.page_errors == []
     assert watch.foreign_requests(live_server.url) == []
+
+
+def _check_legend_draws_as_the_map(page):
+    """Each side's legend row shows its town dot and its area as the map draws them."""
+    drawn = page.evaluate(
+        """() => {
+            const out = {towns: {}, areas: {}};
+            conflictmap.registered.layers.areas.eachLayer(l => {
+                const el = l.getElement();
+                out.areas[l.feature.properties.faction] = [el.getAttribute('fill').toLowerCase(),
+                                                           el.getAttribute('fill-opacity')];
+            });
+            conflictmap.registered.layers.towns.eachLayer(l => {
+                const el = l.getElement();
+                if (l.feature.properties.status !== 'contested')
+                    out.towns[l.feature.properties.faction] = [el.getAttribute('fill').toLowerCase(),
+                                                               el.getAttribute('fill-opacity')];
+            });
+            return out;
+        }"""
+    )
+    legend = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.cm-legend-row[data-faction]')].map(row => {
+            const dot = row.querySelector('.swatch-point circle'), area = row.querySelector('.swatch-area rect');
+            return [row.dataset.faction, {
+                dot: dot && [dot.getAttribute('fill').toLowerCase(), dot.getAttribute('fill-opacity')],
+                area: [area.getAttribute('fill').toLowerCase(), area.getAttribute('fill-opacity')],
+            }];
+        }))"""
+    )
+    government = Faction.objects.get(slug="pro-government").colour.lower()
+    assert drawn["areas"]["pro-government"][0] == government
+    # The contested class (colour from the data, whatever it is) is on the map and in the legend.
+    assert "contested" in drawn["areas"] and legend["contested"]["dot"] is None
+    for faction, fill in drawn["areas"].items():
+        assert legend[faction]["area"] == fill, faction
+    for faction, fill in drawn["towns"].items():
+        assert legend[faction]["dot"] == fill, faction
+    # The ring example is drawn in palette colours (no colour of its own in the CSS).
+    ring = page.locator(".cm-legend-ring circle").first
+    colours = {c.lower() for c in Faction.objects.values_list("colour", flat=True)}
+    assert ring.get_attribute("fill").lower() in colours and ring.get_attribute("stroke").lower() in colours
+    assert ring.get_attribute("fill") != ring.get_attribute("stroke")
 
 
 def test_show_on_map_link_opens_town_panel(live_server, seeded, open_page, artifacts):
