@@ -34,6 +34,12 @@ def _download_links(page) -> dict[str, str]:
     )
 
 
+def _layer_requests(watch, origin: str) -> list[str]:
+    """The dates the page asked the towns layer for, in order."""
+    prefix = origin + "/api/control.geojson?date="
+    return [u[len(prefix):] for u in watch.requests if u.startswith(prefix)]
+
+
 def test_uqayribat_changes_hands_without_reload(live_server, seeded, open_page, artifacts):
     page, watch = open_page()
     is_colour = Faction.objects.get(slug="islamic-state").colour.lower()
@@ -171,6 +177,81 @@ def _check_legend_draws_as_the_map(page):
     colours = {c.lower() for c in Faction.objects.values_list("colour", flat=True)}
     assert ring.get_attribute("fill").lower() in colours and ring.get_attribute("stroke").lower() in colours
     assert ring.get_attribute("fill") != ring.get_attribute("stroke")
+
+
+def test_slider_drag_is_one_history_entry_and_few_fetches(live_server, seeded, open_page):
+    page, watch = open_page()
+    _open_map(page, f"{live_server.url}/?date=2017-08-31", "2017-08-31")
+    dates = page.evaluate("JSON.parse(document.getElementById('map-config').textContent).dates")
+    entries, asked = page.evaluate("history.length"), len(_layer_requests(watch, live_server.url))
+    page.evaluate("window.__notReloaded = true")
+
+    box = page.locator("#tc-slider").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 8 / (len(dates) - 1), y)  # near the thumb (2017-08-06)
+    page.mouse.down()
+    for step in range(8, -1, -1):  # drag through eight change dates to the first
+        page.mouse.move(box["x"] + 2 + (box["width"] - 4) * step / (len(dates) - 1), y, steps=3)
+    page.mouse.up()
+    page.wait_for_selector(f'body[data-loaded-date="{dates[0]}"]')
+    assert page.input_value("#tc-date") == dates[0] and f"date={dates[0]}" in page.url
+
+    fetched = _layer_requests(watch, live_server.url)[asked:]
+    assert fetched[-1] == dates[0] and len(fetched) <= 2, fetched  # not one per date passed over
+    assert page.evaluate("history.length") == entries + 1
+    page.go_back()  # one step back is the date before the drag
+    page.wait_for_selector('body[data-loaded-date="2017-08-31"]')
+    assert page.evaluate("window.__notReloaded") is True
+    assert watch.console_errors == [] and watch.page_errors == []
+
+
+def test_typing_a_date_is_one_history_entry_and_no_fetch_per_digit(live_server, seeded, open_page):
+    page, watch = open_page()
+    _open_map(page, f"{live_server.url}/?date=2017-08-31", "2017-08-31")
+    entries, asked = page.evaluate("history.length"), len(_layer_requests(watch, live_server.url))
+    page.evaluate("window.__notReloaded = true")
+    box = page.locator("#tc-date").bounding_box()
+    page.mouse.click(box["x"] + 8, box["y"] + box["height"] / 2)  # the first field (month, in en-US)
+    page.keyboard.type("09022017")  # Chromium takes each year digit as a date: 0002, 0020, 0201, 2017
+    page.keyboard.press("Tab")
+    page.wait_for_selector('body[data-loaded-date="2017-09-02"]')
+    assert "date=2017-09-02" in page.url
+    fetched = _layer_requests(watch, live_server.url)[asked:]
+    assert fetched[-1] == "2017-09-02" and not any(d.startswith("0") for d in fetched), fetched
+    assert page.evaluate("history.length") == entries + 1
+    page.go_back()
+    page.wait_for_selector('body[data-loaded-date="2017-08-31"]')
+    assert page.evaluate("window.__notReloaded") is True
+    assert watch.console_errors == [] and watch.page_errors == []
+
+
+def test_panel_recovers_from_a_failed_history_fetch(live_server, seeded, open_page):
+    page, watch = open_page()
+    _open_map(page, f"{live_server.url}/?date=2017-09-01", "2017-09-01")
+    held = []
+    page.route("**/panel.json", lambda route: held.append(route))  # answered only when the test says
+    page.locator(UQAYRIBAT).click()
+    page.wait_for_function("document.querySelector('#panel-body h2')?.textContent === 'Uqayribat'")
+    assert "Loading history" in page.locator("#panel-body").inner_text()
+
+    # The date changes before the history arrived: the link must not name a town "null".
+    page.click("#tc-next")
+    page.wait_for_selector('body[data-loaded-date="2017-09-02"]')
+    assert "town=null" not in page.url and "date=2017-09-02" in page.url
+
+    for route in held:
+        route.abort()  # the network fails
+    panel = page.locator("#panel-body")
+    panel.locator(".error").wait_for()
+    assert "Could not load the history" in panel.inner_text() and "Loading history" not in panel.inner_text()
+
+    page.unroute("**/panel.json")  # the network is back: selecting the town again loads its history
+    page.locator(UQAYRIBAT).click()
+    panel.locator("ol.history").wait_for()
+    assert panel.locator("ol.history > li").count() == 4
+    assert panel.locator(".error").count() == 0
+    page.wait_for_function("location.search.includes('town=uqayribat')")
+    assert watch.page_errors == []
 
 
 def test_show_on_map_link_opens_town_panel(live_server, seeded, open_page, artifacts):
