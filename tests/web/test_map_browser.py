@@ -336,22 +336,45 @@ def test_play_steps_through_the_changes_and_stops_at_the_last(live_server, seede
     assert watch.console_errors == [] and watch.page_errors == []
 
 
+def _shows_town_history(page):
+    assert page.locator("h1").inner_text() == "Uqayribat"
+    rows = page.locator("table.history-table tbody tr")
+    assert rows.count() == 4 and all(rows.nth(i).is_visible() for i in range(4))
+    assert page.locator("path.town").count() == 1  # the town on its small map
+
+
+def _names_hama(page):
+    assert page.locator("h1").inner_text().startswith("Hama")
+    assert page.locator('tr[data-town="uqayribat"]').is_visible()
+
+
+def _lists_uqayribat(page):
+    assert page.get_by_role("link", name="Uqayribat").first.is_visible()
+
+
+def _draws_charts(page):
+    charts = page.locator("svg.chart")
+    assert charts.count() == 3 and charts.first.is_visible()
+    assert charts.first.bounding_box()["height"] > 50
+
+
 @pytest.mark.parametrize(
-    ("path", "shot"),
+    ("path", "shot", "check"),
     [
-        ("/towns/uqayribat/", "town-uqayribat.png"),
-        ("/areas/hama/?date=2017-09-02", "area-hama.png"),
-        ("/changes/?from=2017-08-31&to=2017-09-03", "what-changed.png"),
-        ("/factions/", "factions.png"),
+        ("/towns/uqayribat/", "town-uqayribat.png", _shows_town_history),
+        ("/areas/hama/?date=2017-09-02", "area-hama.png", _names_hama),
+        ("/changes/?from=2017-08-31&to=2017-09-03", "what-changed.png", _lists_uqayribat),
+        ("/factions/", "factions.png", _draws_charts),
     ],
 )
-def test_other_pages_work_offline(live_server, seeded, open_page, artifacts, path, shot):
+def test_other_pages_work_offline(live_server, seeded, open_page, artifacts, path, shot, check):
     page, watch = open_page()
     page.goto(live_server.url + path)
     page.wait_for_load_state("load")
     if page.locator(".folium-map").count():
         page.wait_for_selector(".folium-map .leaflet-control-scale")
     page.screenshot(path=str(artifacts / shot), full_page=True)
+    check(page)
     assert watch.console_errors == [] and watch.page_errors == []
     assert watch.foreign_requests(live_server.url) == []
 
