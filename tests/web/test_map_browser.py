@@ -6,6 +6,7 @@ import time
 import pytest
 
 from events.models import Faction
+from geodata.maps import TILE_PRESETS
 from geodata.models import Town
 from tests.factories import ControlChangeFactory, FactionFactory, SourceFactory, TownFactory
 
@@ -38,6 +39,11 @@ def _layer_requests(watch, origin: str) -> list[str]:
     """The dates the page asked the towns layer for, in order."""
     prefix = origin + "/api/control.geojson?date="
     return [u[len(prefix):] for u in watch.requests if u.startswith(prefix)]
+
+
+def _boxes_overlap(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
 
 
 def test_uqayribat_changes_hands_without_reload(live_server, seeded, open_page, artifacts):
@@ -305,6 +311,14 @@ def test_phone_width_map_first_then_panel(live_server, seeded, open_page, artifa
     for button in ("#tc-prev", "#tc-next", "#tc-play", "#tc-date"):
         box = page.locator(button).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+    # With the credits of the default (OpenStreetMap) tiles, which tests do not fetch, the scale bar
+    # and the credits sit side by side.
+    page.evaluate("a => conflictmap.registered.map.attributionControl.addAttribution(a)", TILE_PRESETS["osm"][1])
+    scale = page.locator(".leaflet-control-scale").bounding_box()
+    credits = page.locator(".leaflet-control-attribution").bounding_box()
+    assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+    assert not _boxes_overlap(scale, credits), (scale, credits)
+    assert credits["x"] + credits["width"] <= 360
     page.screenshot(path=str(artifacts / "map-phone-2017-09-02.png"), full_page=True)
     # The download list opens within the screen.
     page.click(".downloads summary")
