@@ -6,8 +6,8 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from events.exports import ISO_DATE
-from events.models import ControlChange, Faction
+from events.exports import ISO_DATE, ExportParameterError, parse_faction
+from events.models import ControlChange
 from geodata.models import AdminArea, Town
 
 
@@ -26,6 +26,26 @@ class AreaField(forms.ModelChoiceField):
 @extend_schema_field(OpenApiTypes.STR)
 class AreaFilter(filters.ModelChoiceFilter):
     field_class = AreaField
+
+
+class FactionField(forms.Field):
+    """A faction by slug, name or alias, as the exports read it: the ids of it and its coalition members."""
+
+    def to_python(self, value):
+        try:
+            return parse_faction(value)
+        except ExportParameterError as exc:
+            raise forms.ValidationError(exc.message, code="invalid_choice") from exc
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class FactionFilter(filters.Filter):
+    """The same faction parameter as the exports: a coalition includes the groups that roll up into it."""
+
+    field_class = FactionField
+
+    def filter(self, qs, value):
+        return qs if value is None else qs.filter(**{f"{self.field_name}__in": value})
 
 
 class PeriodForm(forms.Form):
@@ -55,8 +75,8 @@ class ControlChangeFilter(filters.FilterSet):
     town = filters.ModelChoiceFilter(
         queryset=Town.objects.all(), to_field_name="slug", help_text="Town slug, e.g. uqayribat."
     )
-    faction = filters.ModelChoiceFilter(
-        queryset=Faction.objects.all(), to_field_name="slug", help_text="Slug of the faction in control."
+    faction = FactionFilter(
+        help_text="The faction in control (slug, name or alias); a coalition includes its member groups."
     )
     governorate = AreaFilter(
         queryset=AdminArea.objects.all(), method="filter_governorate",

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from events.models import ControlChange, Source
+from events.models import ControlChange, Faction, Source
+from geodata.models import Town
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,37 @@ def test_control_changes_filters(api, seeded):
     assert slugs("confidence=claimed") == [("kabajib", "2017-09-03")]
     page = api.get("/api/control-changes/?limit=5&offset=5").json()
     assert page["count"] == ControlChange.objects.filter(state="published").count() and len(page["results"]) == 5
+
+
+def test_control_changes_faction_filter_reads_names_and_coalitions_as_the_exports_do(api, seeded):
+    salamiyah = Town.objects.get(slug="salamiyah")
+    militia = ControlChange.objects.create(
+        town=salamiyah, faction=Faction.objects.get(slug="ndf"), effective_date=dt.date(2017, 9, 4),
+        state="published",
+    )
+
+    def listed(faction):
+        response = api.get(f"/api/control-changes/?limit=1000&faction={faction}")
+        assert response.status_code == 200, response.json()
+        return {c["id"] for c in response.json()["results"]}
+
+    islamic_state = listed("islamic-state")
+    assert islamic_state and listed("isis") == listed("IS") == listed("Daesh") == islamic_state
+    coalition = listed("pro-government")
+    assert militia.pk in coalition and listed("ndf") == {militia.pk}
+    assert coalition == set(
+        ControlChange.objects.filter(state="published", faction__slug__in=["pro-government", "ndf", "russia"])
+        .values_list("pk", flat=True)
+    )
+    # The same towns as the control export's coalition filter on that day.
+    in_control = {
+        f["properties"]["town_id"]
+        for f in api.get("/api/control.geojson?date=2017-09-04&faction=pro-government").json()["features"]
+    }
+    assert salamiyah.pk in in_control
+    assert in_control <= set(ControlChange.objects.filter(pk__in=coalition).values_list("town_id", flat=True))
+    response = api.get("/api/control-changes/?faction=Martians")
+    assert response.status_code == 400 and response.json() == {"faction": ["No faction is called 'Martians'."]}
 
 
 def test_anonymous_users_never_see_hidden_changes(api, hidden_changes):
