@@ -54,9 +54,10 @@ def parse_faction(raw: str | None) -> set[int] | None:
     """The ids of the named faction and its members; the name may be a slug, name or alias."""
     if raw is None or raw == "":
         return None
-    faction = selectors.faction_find(name=raw)
+    # The import's lookup: a name shared by several factions is refused, not read as the first one.
+    faction, problem = selectors.faction_index().find(raw)
     if faction is None:
-        raise ExportParameterError("faction", f"No faction is called '{raw}'.")
+        raise ExportParameterError("faction", f"{problem[0].upper()}{problem[1:]}.")
     return faction_with_members(faction)
 
 

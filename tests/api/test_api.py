@@ -90,6 +90,16 @@ def test_control_changes_faction_filter_reads_names_and_coalitions_as_the_export
     assert response.status_code == 400 and response.json() == {"faction": ["No faction is called 'Martians'."]}
 
 
+def test_an_ambiguous_faction_name_is_refused_by_the_filter_and_the_exports_alike(api, seeded):
+    Faction.objects.filter(slug="sdf").update(aliases=["QSD", "rebels"])  # also an alias of the opposition
+    expected = {"faction": ["'rebels' names several factions (opposition, sdf); use the slug or id."]}
+    for url in ["/api/control-changes/", "/api/control.geojson", "/api/changes.geojson", "/api/changes.csv"]:
+        response = api.get(f"{url}?faction=rebels")
+        assert response.status_code == 400, url
+        assert response.json() == expected, url
+    assert api.get("/api/control-changes/?faction=opposition").status_code == 200  # a slug stays exact
+
+
 def test_anonymous_users_never_see_hidden_changes(api, hidden_changes):
     listed = api.get("/api/control-changes/?town=uqayribat").json()["results"]
     assert {c["state"] for c in listed} == {"published"} and len(listed) == 4
