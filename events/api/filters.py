@@ -25,7 +25,19 @@ class AreaField(forms.ModelChoiceField):
 
 @extend_schema_field(OpenApiTypes.STR)
 class AreaFilter(filters.ModelChoiceFilter):
+    """Rows whose ``field_name`` (an AdminArea link) is the governorate or one of its districts."""
+
     field_class = AreaField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", AdminArea.objects.all())
+        kwargs.setdefault("help_text", "Governorate code (SY05) or slug (hama).")
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        return qs.filter(Q(**{self.field_name: value}) | Q(**{f"{self.field_name}__parent": value}))
 
 
 class FactionField(forms.Field):
@@ -58,17 +70,11 @@ class PeriodForm(forms.Form):
 
 
 class TownFilter(filters.FilterSet):
-    governorate = AreaFilter(
-        queryset=AdminArea.objects.all(), method="filter_governorate",
-        help_text="Governorate code (SY05) or slug (hama).",
-    )
+    governorate = AreaFilter(field_name="admin_area")
 
     class Meta:
         model = Town
         fields = ["governorate"]
-
-    def filter_governorate(self, queryset, name, value):
-        return queryset.filter(Q(admin_area=value) | Q(admin_area__parent=value))
 
 
 class ControlChangeFilter(filters.FilterSet):
@@ -78,10 +84,7 @@ class ControlChangeFilter(filters.FilterSet):
     faction = FactionFilter(
         help_text="The faction in control (slug, name or alias); a coalition includes its member groups."
     )
-    governorate = AreaFilter(
-        queryset=AdminArea.objects.all(), method="filter_governorate",
-        help_text="Governorate code (SY05) or slug (hama).",
-    )
+    governorate = AreaFilter(field_name="town__admin_area")
     status = filters.ChoiceFilter(choices=ControlChange.Status.choices)
     confidence = filters.ChoiceFilter(choices=ControlChange.Confidence.choices)
     state = filters.ChoiceFilter(
@@ -102,6 +105,3 @@ class ControlChangeFilter(filters.FilterSet):
         model = ControlChange
         fields = ["town", "faction", "governorate", "status", "confidence", "state"]
         form = PeriodForm
-
-    def filter_governorate(self, queryset, name, value):
-        return queryset.filter(Q(town__admin_area=value) | Q(town__admin_area__parent=value))

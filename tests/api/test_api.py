@@ -53,6 +53,8 @@ def test_control_changes_filters(api, seeded):
     assert slugs("town=uqayribat&from=2017-09-02&to=2017-09-02") == [("uqayribat", "2017-09-02")]
     assert {t for t, _ in slugs("governorate=SY05")} == {"uqayribat", "hama", "salamiyah", "al-lataminah", "kafr-zita"}
     assert slugs("governorate=hama") == slugs("governorate=SY05")
+    towns = {t["slug"] for t in api.get("/api/towns/?governorate=hama&limit=1000").json()["results"]}
+    assert towns == {t for t, _ in slugs("governorate=SY05")}
     assert slugs("faction=sdf&status=contested") == [("raqqa", "2017-09-01")]
     assert slugs("confidence=claimed") == [("kabajib", "2017-09-03")]
     page = api.get("/api/control-changes/?limit=5&offset=5").json()

@@ -12,8 +12,10 @@ from django.core.management import CommandError, call_command
 from shapely.geometry import LinearRing, Point, Polygon, shape
 
 from events import geojson, selectors, territory
+from events.export_rows import faction_with_members
 from events.models import ControlChange, Faction, Source
 from geodata.models import Town
+from tests.factories import FactionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +77,16 @@ def test_control_faction_filter_includes_coalition_members(client, seeded):
     features = json.loads(client.get("/api/control.geojson?date=2017-09-03&faction=opposition").content)["features"]
     factions = {f["properties"]["faction"] for f in features}
     assert factions == {"opposition", "tfsa"}  # TFSA rolls up into the opposition
+
+
+def test_a_coalition_reaches_members_of_members_in_one_query(seeded, django_assert_num_queries):
+    opposition, tfsa = Faction.objects.get(slug="opposition"), Faction.objects.get(slug="tfsa")
+    brigade = FactionFactory(parent=tfsa)  # a group inside the TFSA, itself inside the opposition
+    with django_assert_num_queries(1):
+        members = faction_with_members(opposition)
+    assert members == {opposition.pk, tfsa.pk, brigade.pk}
+    assert faction_with_members(tfsa) == {tfsa.pk, brigade.pk}
+    assert Faction.objects.get(pk=brigade.pk).coalition == opposition
 
 
 def test_changes_layer_reads_back_with_dates_and_from_faction(client, seeded, tmp_path):
