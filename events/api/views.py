@@ -168,7 +168,9 @@ FACTION_PARAM = OpenApiParameter(
 DOWNLOAD_PARAM = OpenApiParameter(
     "download", OpenApiTypes.BOOL, description="Answer as an attachment (a file download)."
 )
-DATE_PARAM = _date_param("date", "Control as of this day (inclusive), YYYY-MM-DD; default: the latest change.")
+DATE_PARAM = _date_param(
+    "date", "Control as of this day (inclusive), YYYY-MM-DD, not in the future; default: the latest change."
+)
 PERIOD_PARAMS = [
     _date_param("from", "First day (inclusive), YYYY-MM-DD; default: the start of the record."),
     _date_param("to", "Last day (inclusive), YYYY-MM-DD; default: today."),

@@ -9,6 +9,7 @@ import geopandas
 import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from shapely.geometry import LinearRing, Point, Polygon, shape
 
 from events import geojson, selectors, territory
@@ -158,6 +159,25 @@ def test_export_command_writes_exactly_what_the_api_serves(client, seeded, tmp_p
         out = tmp_path / f"{layer}.out"
         call_command("export_geojson", "--layer", layer, *args, "--out", str(out))
         assert out.read_bytes() == client.get(url).content, layer
+
+
+@pytest.mark.parametrize("url", ["/api/control.geojson", "/api/provinces.geojson", "/api/control-areas.geojson"])
+def test_a_future_date_is_refused_rather_than_mapped_with_todays_control(client, seeded, url):
+    today = timezone.localdate()
+    for future in [dt.date(2099, 1, 1), today + dt.timedelta(days=1)]:
+        response = client.get(f"{url}?date={future}&download=1")
+        assert response.status_code == 400, future
+        message = f"'{future}' is in the future; the latest day with a record is today ({today})."
+        assert response.json() == {"date": [message]}
+        assert "Content-Disposition" not in response  # no file named after the future day
+    assert client.get(f"{url}?date={today}").status_code == 200
+
+
+def test_export_command_refuses_a_future_date_and_writes_nothing(seeded, tmp_path):
+    out = tmp_path / "control.geojson"
+    with pytest.raises(CommandError, match="--date: '2099-01-01' is in the future"):
+        call_command("export_geojson", "--layer", "control", "--date", "2099-01-01", "--out", str(out))
+    assert not out.exists()
 
 
 def test_export_command_rejects_bad_parameters_and_writes_nothing(seeded, tmp_path):
