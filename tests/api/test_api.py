@@ -159,7 +159,12 @@ def test_service_validation_errors_name_the_field(api, seeded, editor):
     response = api.post("/api/control-changes/", new_change(status="contested"), format="json")
     assert response.status_code == 400 and "contested_by" in response.json()
     response = api.post("/api/control-changes/", new_change(effective_date="2017-09-03", day_part=1), format="json")
-    assert response.status_code == 400  # the same town, day and part of day as a seed change
+    # The same town, day and part of day as a seed change: the model's constraint, under DRF's own key.
+    assert response.status_code == 400 and response.json() == {
+        "non_field_errors": [
+            "This town already has a change on this date and part of day; enter this one as superseding it."
+        ]
+    }
     response = api.post("/api/control-changes/", new_change(faction="martians"), format="json")
     assert response.status_code == 400 and "faction" in response.json()
     assert not ControlChange.objects.filter(note="Entered through the API.").exists()
