@@ -6,16 +6,20 @@ import io
 import json
 
 import geopandas
+import numpy as np
+import orjson
 import pandas as pd
 import pytest
+import shapely
+import shapely.affinity
 from django.core.management import CommandError, call_command
 from django.utils import timezone
-from shapely.geometry import LinearRing, Point, Polygon, shape
+from shapely.geometry import LinearRing, Point, Polygon, mapping, shape
 
 from events import geojson, selectors, territory
 from events.export_rows import faction_with_members
 from events.models import ControlChange, Faction, Source
-from geodata.models import Town
+from geodata.models import AdminArea, Town
 from tests.factories import FactionFactory
 
 pytestmark = pytest.mark.django_db
@@ -236,6 +240,51 @@ def test_polygons_are_turned_counter_clockwise_with_clockwise_holes():
     assert shape(geometry).equals(clockwise)
 
 
+def decimals(coordinates: np.ndarray) -> int:
+    return max(len(repr(float(value)).partition(".")[2]) for value in coordinates.ravel())
+
+
+def test_polygons_are_snapped_to_six_decimals_and_stay_valid():
+    # A slit 8e-7 wide: rounding each coordinate alone would make the ring touch itself (invalid).
+    slit = Polygon([(0, 0), (1, 0), (1, 1), (0.5000004, 1), (0.5000004, 0.1), (0.4999996, 0.1), (0.4999996, 1), (0, 1)])
+    long_decimals = shapely.affinity.rotate(Polygon([(36, 33), (37, 33), (37, 34), (36, 34)]), 1e-3)
+    assert decimals(shapely.get_coordinates(long_decimals)) > 6
+    geometries = geojson.polygons(geopandas.GeoSeries([slit, long_decimals]))
+    assert_rfc7946_orientation({"features": [{"id": i, "geometry": g} for i, g in enumerate(geometries)]})
+    for geometry, original in zip(geometries, [slit, long_decimals], strict=True):
+        snapped = shape(geometry)
+        assert snapped.is_valid and decimals(shapely.get_coordinates(snapped)) <= 6
+        assert snapped.symmetric_difference(original).area < original.length * geojson.COORDINATE_PRECISION
+
+
+@pytest.mark.parametrize("url, key", [("/api/control-areas.geojson", "faction"), ("/api/provinces.geojson", "code")])
+def test_polygon_layers_read_back_valid_and_smaller_with_six_decimals(client, seeded, tmp_path, url, key):
+    hama = AdminArea.objects.get(code="SY05")
+    # As a boundary reprojected or repaired on load arrives: 15 decimals.
+    hama.geometry = mapping(shapely.affinity.rotate(shape(hama.geometry), 1e-3))
+    hama.save()
+    response = client.get(f"{url}?date=2017-09-03")
+    collection = json.loads(response.content)
+    assert_rfc7946_orientation(collection)
+    frame = read_back(tmp_path, response.content)
+    assert frame.is_valid.all() and decimals(shapely.get_coordinates(frame.geometry)) == 6
+    if url == "/api/provinces.geojson":
+        expected = territory.province_control_as_of(on=dt.date(2017, 9, 3))
+    else:
+        expected = territory.control_areas_as_of(on=dt.date(2017, 9, 3))
+    assert decimals(shapely.get_coordinates(expected.geometry)) >= 15
+    features = {f["properties"][key]: f["geometry"] for f in collection["features"]}
+    for code, row in expected.set_index(key).iterrows():
+        got = frame.set_index(key).loc[code].geometry
+        assert got.symmetric_difference(row.geometry).area < row.geometry.length * geojson.COORDINATE_PRECISION
+        full, snapped = len(orjson.dumps(mapping(row.geometry))), len(orjson.dumps(features[code]))
+        if decimals(shapely.get_coordinates(row.geometry)) > 6:
+            assert snapped < full, code
+    if key == "code":  # Hama alone: every coordinate had 15 decimals
+        full, snapped = len(orjson.dumps(mapping(shape(hama.geometry)))), len(orjson.dumps(features["SY05"]))
+        assert snapped < 0.6 * full, (snapped, full)
+
+
 def test_provinces_layer_matches_province_control(client, seeded, tmp_path):
     response = client.get("/api/provinces.geojson?date=2017-09-03")
     assert response.status_code == 200 and response["Content-Type"] == "application/geo+json"
@@ -268,7 +317,9 @@ def test_control_areas_layer_matches_territory(client, seeded, tmp_path):
     assert "pro-government" in frame.index and "contested" in frame.index
     for faction, row in expected.iterrows():
         assert frame.loc[faction, "area_km2"] == pytest.approx(row["area_km2"], abs=0.1)
-        assert frame.loc[faction].geometry.symmetric_difference(row.geometry).area < 1e-9
+        # Coordinates are snapped to 1e-6 degree: the shapes differ by at most a band that wide.
+        difference = frame.loc[faction].geometry.symmetric_difference(row.geometry).area
+        assert difference < row.geometry.length * geojson.COORDINATE_PRECISION
     # Uqayribat's point lies in the pro-government area on 3 September, in (lon, lat) order.
     assert frame.loc["pro-government"].geometry.contains(Point(37.4628, 35.0422))
 
