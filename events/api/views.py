@@ -10,7 +10,6 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -21,15 +20,12 @@ from events.models import ControlChange, Faction, Source
 from geodata.models import AdminArea, Town
 
 from . import filters, serializers
+from .pagination import Pagination
 from .renderers import CSVRenderer, GeoJSONRenderer
 
 # Bump when the export format changes, so caches holding the old shape revalidate.
 EXPORT_FORMAT = "1"
 EDITOR_PERMS = ("events.add_controlchange", "events.change_controlchange")
-
-
-class Pagination(LimitOffsetPagination):
-    max_limit = 1000
 
 
 def is_editor(user) -> bool:

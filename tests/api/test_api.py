@@ -59,6 +59,16 @@ def test_control_changes_filters(api, seeded):
     assert slugs("confidence=claimed") == [("kabajib", "2017-09-03")]
     page = api.get("/api/control-changes/?limit=5&offset=5").json()
     assert page["count"] == ControlChange.objects.filter(state="published").count() and len(page["results"]) == 5
+    assert api.get("/api/towns/?limit=5000&offset=0").json()["results"] == api.get("/api/towns/?limit=1000").json()[
+        "results"
+    ]
+
+
+def test_a_bad_limit_or_offset_is_named_with_its_value(api, seeded):
+    response = api.get("/api/control-changes/?limit=abc")
+    assert response.status_code == 400 and response.json() == {"limit": ["'abc' is not a whole number of 1 or more."]}
+    response = api.get("/api/control-changes/?offset=-5")
+    assert response.status_code == 400 and response.json() == {"offset": ["'-5' is not a whole number of 0 or more."]}
 
 
 def test_control_changes_faction_filter_reads_names_and_coalitions_as_the_exports_do(api, seeded):
@@ -190,6 +200,11 @@ def test_service_validation_errors_name_the_field(api, seeded, editor):
         ("/api/control-changes/?status=won", "status"),
         ("/api/control-changes/?confidence=sure", "confidence"),
         ("/api/towns/?governorate=narnia", "governorate"),
+        ("/api/control-changes/?limit=abc", "limit"),
+        ("/api/control-changes/?offset=-5", "offset"),
+        ("/api/towns/?limit=0", "limit"),
+        ("/api/sources/?limit=1.5", "limit"),
+        ("/api/factions/?offset=ten", "offset"),
     ],
 )
 def test_bad_parameters_answer_400_naming_the_parameter(api, seeded, url, parameter):
