@@ -54,19 +54,21 @@ def parse_faction(raw: str | None) -> set[int] | None:
     """The ids of the named faction and its members; the name may be a slug, name or alias."""
     if raw is None or raw == "":
         return None
-    faction = selectors.faction_find(name=raw)
+    # The import's lookup: a name shared by several factions is refused, not read as the first one.
+    faction, problem = selectors.faction_index().find(raw)
     if faction is None:
-        raise ExportParameterError("faction", f"No faction is called '{raw}'.")
+        raise ExportParameterError("faction", f"{problem[0].upper()}{problem[1:]}.")
     return faction_with_members(faction)
 
 
 def _as_of(params: Mapping[str, str]) -> dt.date:
-    # Without a date: the latest published change, i.e. control now (future dates are refused).
-    return (
-        parse_date(params.get("date"), parameter="date")
-        or selectors.latest_change_date()
-        or timezone.localdate()
-    )
+    # Without a date: the latest published change, i.e. control now.
+    on = parse_date(params.get("date"), parameter="date")
+    today = timezone.localdate()
+    if on is not None and on > today:
+        # Serving today's control under a future date would present it as a forecast.
+        raise ExportParameterError("date", f"'{on}' is in the future; the latest day with a record is today ({today}).")
+    return on or selectors.latest_change_date() or today
 
 
 def _period(params: Mapping[str, str]) -> tuple[dt.date, dt.date]:
