@@ -7,6 +7,7 @@ so both interfaces reject the same input with the same message and serve the sam
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from .models import EARLIEST_DATE
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 ISO_DATE = "%Y-%m-%d"
+ISO_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
 CHANGE_CSV_COLUMNS = (
     "change_id", "date", "town", "town_id", "longitude", "latitude",
     "from_faction", "to_faction", "status", "contested_by", "precision", "confidence",
@@ -44,7 +46,10 @@ def parse_date(raw: str | None, *, parameter: str) -> dt.date | None:
     if raw is None or raw == "":
         return None
     try:
-        # Only YYYY-MM-DD: fromisoformat alone would also take 20170903 and other ISO variants.
+        # Only YYYY-MM-DD: fromisoformat alone would also take 20170903 and other ISO variants,
+        # and strptime alone would take 2017-9-3.
+        if not ISO_DATE_SHAPE.fullmatch(raw):
+            raise ValueError(raw)
         return dt.datetime.strptime(raw, ISO_DATE).date()
     except ValueError:
         raise ExportParameterError(parameter, f"'{raw}' is not a date in YYYY-MM-DD form.") from None

@@ -186,6 +186,7 @@ def test_service_validation_errors_name_the_field(api, seeded, editor):
         ("/api/control.geojson?date=2017-02-30", "date"),
         ("/api/control.geojson?date=yesterday", "date"),
         ("/api/control.geojson?date=20170903", "date"),
+        ("/api/control.geojson?date=2017-9-3", "date"),
         ("/api/control-changes/?from=03/09/2017", "from"),
         ("/api/control.geojson?faction=martians", "faction"),
         ("/api/changes.geojson?from=2017-09-03&to=2017-09-01", "from"),
