@@ -11,24 +11,21 @@ from django.db.models import Q
 from django.forms import ModelForm
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import maps
 from .models import AdminArea, Town
 
 LEAFLET_MEDIA = {
     "css": {"all": ("vendor/leaflet/leaflet.css", "admin-extra/admin.css")},
     "js": ("vendor/leaflet/leaflet.js", "admin-extra/town_map.js"),
 }
-OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 
 
 def map_tiles() -> dict:
-    """The base layer the admin's small maps use, per settings.MAP_TILES ('none': no tiles, offline)."""
-    tiles = settings.MAP_TILES
-    if tiles == "none":
-        return {"url": None, "attribution": ""}
-    if tiles == "osm":
-        return {"url": OSM_TILES, "attribution": OSM_ATTRIBUTION}
-    return {"url": tiles, "attribution": settings.MAP_TILES_ATTRIBUTION}
+    """The base layer the admin's small maps use: the public map's tile settings, checked the same way."""
+    url, attribution = maps.map_tiles(
+        maps.map_settings_check({"tiles": settings.MAP_TILES, "tiles_attribution": settings.MAP_TILES_ATTRIBUTION})
+    )
+    return {"url": url, "attribution": attribution or ""}
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
