@@ -15,7 +15,11 @@ from django.utils.html import format_html, format_html_join
 from geodata.admin import LEAFLET_MEDIA, AuditedAdmin, JsonNameSearchMixin, TownAdmin, TownForm
 from geodata.models import Town
 
-from . import selectors, services
+from . import (
+    admin_users,  # noqa: F401  (registers the user admin)
+    selectors,
+    services,
+)
 from .models import ControlChange, ControlChangeForReview, Faction, Source
 
 DRAFT = ControlChange.State.DRAFT
