@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from . import selectors, services
+from .exports import ExportParameterError, parse_date
 from .models import ControlChange, Source
 
 REQUIRED = ["town", "faction", "date"]
@@ -120,10 +121,11 @@ class _Sources:
 
 
 def _date(value: str) -> dt.date:
+    # The API's parser: YYYY-MM-DD only, where fromisoformat would also take 20170903 or 2017-W35-7.
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({"effective_date": f"'{value}' is not a date in YYYY-MM-DD form."}) from None
+        return parse_date(value, parameter="date")
+    except ExportParameterError as exc:
+        raise ValidationError({"effective_date": exc.message}) from None
 
 
 def changes_import_check(*, text: str, publish: bool = False) -> ImportPlan:
