@@ -30,9 +30,6 @@ FIELD_COLUMNS = {
     "faction": "faction", "town": "town", "sources": "source_url",
     "url": "source_url", "title": "source_title", "publisher": "source_publisher", "__all__": "-",
 }
-DAY_PARTS = {label.casefold(): value for value, label in ControlChange.DayPart.choices}
-DAY_PARTS.update({str(value): value for value, _ in ControlChange.DayPart.choices})
-DAY_PARTS[""] = ControlChange.DayPart.UNSPECIFIED
 
 
 @dataclass(frozen=True)
@@ -155,9 +152,11 @@ def changes_import_check(*, text: str, publish: bool = False) -> ImportPlan:
             contested_by, reason = factions.find(v["contested_by"])
             if reason:
                 fail("contested_by", reason)
-        day_part = DAY_PARTS.get(v["day_part"].casefold())
+        day_part = ControlChange.DayPart.from_text(v["day_part"])
         if day_part is None:
-            fail("day_part", f"'{v['day_part']}' is not a part of day ({', '.join(sorted(DAY_PARTS)[1:])})")
+            parts = ControlChange.DayPart
+            names = ", ".join(label.casefold() for label in parts.labels)
+            fail("day_part", f"'{v['day_part']}' is not a part of day ({names}, or {min(parts)}-{max(parts)})")
         supersedes = None
         if v["supersedes"]:
             supersedes = superseded.get(v["supersedes"])
