@@ -115,6 +115,14 @@ class ControlChange(models.Model):
         EVENING = 3, "Evening"
         NIGHT = 4, "Night"
 
+        @classmethod
+        def from_text(cls, text: str) -> "ControlChange.DayPart | None":
+            """The part of day a CSV cell names (label in any case, or number; empty: unspecified); None if none."""
+            text = text.strip().casefold()
+            if not text:
+                return cls.UNSPECIFIED
+            return next((part for part in cls if text in (part.label.casefold(), str(part.value))), None)
+
     class Confidence(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed"
         REPORTED = "reported", "Reported"

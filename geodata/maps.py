@@ -107,6 +107,15 @@ def map_settings_check(overrides: Mapping[str, Any] | None = None) -> dict[str, 
     return checked
 
 
+def map_tiles(checked: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The tile URL template and attribution for settings from map_settings_check; (None, None) for 'none'."""
+    if checked["tiles"] in TILE_PRESETS:
+        return TILE_PRESETS[checked["tiles"]]
+    if checked["tiles"] != "none":
+        return checked["tiles"], checked["tiles_attribution"]
+    return None, None
+
+
 @dataclass(frozen=True)
 class PaletteEntry:
     slug: str
@@ -204,11 +213,7 @@ def control_map_build(
     """
     conf = map_settings_check(settings)
     (south, west), (north, east) = conf["bounds"]
-    tiles, attribution = None, None
-    if conf["tiles"] in TILE_PRESETS:
-        tiles, attribution = TILE_PRESETS[conf["tiles"]]
-    elif conf["tiles"] != "none":
-        tiles, attribution = conf["tiles"], conf["tiles_attribution"]
+    tiles, attribution = map_tiles(conf)
 
     m = folium.Map(
         location=((south + north) / 2, (west + east) / 2),
