@@ -131,6 +131,19 @@ def test_a_governorate_whose_towns_are_all_unknown_is_claimed_by_nobody(seeded):
         assert all(shapely.intersection(g, shape).area < 1e-8 for g in frame.geometry), area.slug
 
 
+def test_the_contested_colour_stands_apart_from_every_seed_faction_at_map_opacity(seeded):
+    from events.colours import TOO_CLOSE, colour_distance
+
+    def on_white(colour: str, alpha: float = 0.35) -> str:
+        rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+        return "#" + "".join(f"{round(alpha * v + (1 - alpha) * 255):02x}" for v in rgb)
+
+    for faction in Faction.objects.all():
+        assert colour_distance(on_white(territory.CONTESTED_COLOUR), on_white(faction.colour)) >= TOO_CLOSE, faction
+    frame = territory.control_areas_as_of(on=SEP_3).set_index("faction")
+    assert frame.loc["contested", "colour"] == territory.CONTESTED_COLOUR
+
+
 def test_territory_over_time_matches_control_areas_on_every_change_date(seeded):
     from events.selectors import change_dates
 
