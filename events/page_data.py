@@ -137,7 +137,7 @@ def area_page(*, area: AdminArea, on: dt.date) -> dict:
         {"date": date, "cells": [round(100 * sh.get(slug, 0)) for slug in slugs]} for date, sh in over_time
     ]
     chart = svg_charts.step_chart(
-        title="Share of towns held", unit="%", labels=[d.isoformat() for d, _ in over_time],
+        title="Share of towns held", unit="%", dates=[d for d, _ in over_time],
         series=[
             {"key": s, "name": names.get(s, (s, "#999999"))[0], "colour": names.get(s, (s, "#999999"))[1],
              "values": [100 * sh.get(s, 0) for _, sh in over_time]}
@@ -198,11 +198,10 @@ def factions_page() -> dict:
         for frame in frames
     ]
     slugs = sorted({s for rows in per_date for s in rows}, key=lambda s: names.get(s, (s,))[0])
-    labels = [d.isoformat() for d in dates]
 
     def chart(column: str, title: str, unit: str) -> svg_charts.StepChart:
         return svg_charts.step_chart(
-            title=title, unit=unit, labels=labels,
+            title=title, unit=unit, dates=dates,
             series=[
                 {"key": s, "name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, "#999999"))[1],
                  "values": [float(rows.get(s, {}).get(column) or 0) for rows in per_date]}
