@@ -123,15 +123,8 @@ def area_page(*, area: AdminArea, on: dt.date) -> dict:
     row = current[current["area_id"] == area.pk]
     shares = row.iloc[0]["shares"] if len(row) else {}
 
-    # Shares only move when one of the area's towns changes hands: sample those dates.
-    dates = sorted(set(
-        selectors.changes_in_force().filter(town__admin_area=area).values_list("effective_date", flat=True)
-    ))
-    over_time = []
-    for date in dates:
-        frame = territory.province_control_as_of(on=date, level=area.level)
-        match = frame[frame["area_id"] == area.pk]
-        over_time.append((date, match.iloc[0]["shares"] if len(match) else {}))
+    # Shares only move when one of the area's towns changes hands: one query over their log, no geometry.
+    over_time = territory.area_shares_over_time(area=area)
     slugs = sorted({s for _, sh in over_time for s in sh}, key=lambda s: names.get(s, (s,))[0])
     table = [
         {"date": date, "cells": [round(100 * sh.get(slug, 0)) for slug in slugs]} for date, sh in over_time
@@ -192,10 +185,11 @@ def factions_page() -> dict:
     """Every faction, and territory over time (towns, km², population) at each change date."""
     names = _faction_names()
     dates = selectors.change_dates()
-    frames = [territory.control_areas_as_of(on=d) for d in dates]
+    # Towns and population need no geometry, and km² is a sum of cached Voronoi cell areas per
+    # controller: no per-date polygon work, and an edit does not throw away the cells.
+    over_time = territory.territory_over_time(dates=dates)
     per_date = [
-        {row["faction"]: row for row in frame[["faction", "towns", "area_km2", "population"]].to_dict("records")}
-        for frame in frames
+        {row["klass"]: row for row in over_time[over_time["date"] == d].to_dict("records")} for d in dates
     ]
     slugs = sorted({s for rows in per_date for s in rows}, key=lambda s: names.get(s, (s,))[0])
 
