@@ -113,8 +113,12 @@ def _geometry_version() -> str:
 
 
 def _cells() -> tuple[gpd.GeoDataFrame, pd.Series]:
-    """Every town's Voronoi cell inside its governorate, cached per geometry version (not per date)."""
-    key = f"territory:cells:{_geometry_version()}"
+    """Every town's Voronoi cell inside its governorate, cached per geometry version (not per date).
+
+    A light copy without geometry (site, area_km2) is cached beside it for the km²-only path.
+    """
+    version = _geometry_version()
+    key = f"territory:cells:{version}"
     cached = cache.get(key)
     if cached is None:
         towns = places.towns_frame()
@@ -123,6 +127,18 @@ def _cells() -> tuple[gpd.GeoDataFrame, pd.Series]:
         areas = places.admin_areas_frame(level=AdminArea.Level.PROVINCE)
         cached = spatial.voronoi_cells(towns[["town_id", "area_id", "geometry"]], areas)
         cache.set(key, cached, CACHE_SECONDS)
+        cells, town_sites = cached
+        cache.set(f"territory:cell-areas:{version}", (pd.DataFrame(cells[["site", "area_km2"]]), town_sites),
+                  CACHE_SECONDS)
+    return cached
+
+
+def _cell_areas() -> tuple[pd.DataFrame, pd.Series]:
+    """(site, area_km2) per cell and each town's site: what km² sums need, without unpickling polygons."""
+    cached = cache.get(f"territory:cell-areas:{_geometry_version()}")
+    if cached is None:
+        cells, town_sites = _cells()
+        cached = (pd.DataFrame(cells[["site", "area_km2"]]), town_sites)
     return cached
 
 
@@ -176,7 +192,7 @@ def control_areas_as_of(*, on: dt.date, published_only: bool = True) -> gpd.GeoD
 
 def unknown_km2(*, on: dt.date, published_only: bool = True) -> float:
     """km² that no row of control_areas_as_of covers on ``on``: land of towns with no recorded control."""
-    cells, town_sites = _cells()
+    cells, town_sites = _cell_areas()
     towns = _town_classes(on=on, published_only=published_only)
     town_klass = pd.Series(towns["klass"].to_numpy(), index=towns["town_id"].to_numpy(), dtype=object)
     known = cells["site"].map(spatial.site_classes(town_klass, town_sites)).notna().to_numpy()
@@ -207,9 +223,19 @@ def territory_over_time(*, dates: list[dt.date], published_only: bool = True) ->
 
     The same figures as control_areas_as_of on each date, without its geometry: one query over the
     log walked once in Python, and km² as sums of the cached Voronoi cell areas by controller.
-    Unknown land is in no row, as on the map.
+    Unknown land is in no row, as on the map. Cached per dates and data version.
     """
-    cells, town_sites = _cells()
+    key = f"territory:over-time:{hashlib.sha256(repr(sorted(dates)).encode()).hexdigest()[:16]}:" \
+          f"{int(published_only)}:{data_version()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _territory_over_time(dates=dates, published_only=published_only)
+        cache.set(key, cached, CACHE_SECONDS)
+    return cached.copy()
+
+
+def _territory_over_time(*, dates: list[dt.date], published_only: bool) -> pd.DataFrame:
+    cells, town_sites = _cell_areas()
     population = dict(Town.objects.values_list("pk", "population"))
     rows = []
     for date, state in _log_walk(_log(published_only=published_only), sorted(dates)):
