@@ -297,7 +297,9 @@ def territory_between(*, start: dt.date, end: dt.date, published_only: bool = Tr
 
     A handover is a town whose controlling faction differs between the two dates (a town taken
     and lost again in between is not listed); its date is that of the change in force at ``end``.
-    area_change gives, per class (faction slug or "contested"), the km² gained and lost.
+    area_change gives, per class (faction slug or "contested"), the km² gained and lost. Land with
+    no known controller belongs to no class, so land that becomes known in between is gained by
+    its class and lost by none (gains then exceed losses by that much).
     """
     if start > end:
         raise ValueError("start must not be after end")

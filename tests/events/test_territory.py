@@ -275,3 +275,13 @@ def test_towns_in_a_district_roll_up_to_their_governorate(seeded):
     assert districts["code"].tolist() == ["SY0503"]
     assert districts["towns"].tolist() == [1] and districts["shares"].tolist() == [{"pro-government": 1.0}]
     assert _faction_at(territory.control_areas_as_of(on=AUG_31), Town.objects.get(slug="uqayribat")) == "islamic-state"
+
+
+def test_land_that_becomes_known_is_gained_by_no_ones_loss(seeded):
+    start, end = dt.date(2016, 12, 31), SEP_3
+    change = territory.territory_between(start=start, end=end)
+    gained = sum(v["gained_km2"] for v in change.area_change.values())
+    lost = sum(v["lost_km2"] for v in change.area_change.values())
+    newly_known = territory.unknown_km2(on=start) - territory.unknown_km2(on=end)
+    assert newly_known > 0.9 * _country_km2()
+    assert gained - lost == pytest.approx(newly_known, rel=0.005)
