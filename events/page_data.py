@@ -117,27 +117,25 @@ def _faction_names() -> dict[str, tuple[str, str]]:
 def area_page(*, area: AdminArea, on: dt.date) -> dict:
     """A governorate: its towns on a date, and its control shares at each date they changed."""
     names = _faction_names()
-    snapshot = selectors.control_as_of(on=on)
-    towns = [row for row in snapshot if row.town.admin_area_id == area.pk]
+    # Only this area's towns: control_as_of would build every town with its area's geometry.
+    area_towns = list(Town.objects.filter(admin_area=area).order_by("name", "pk"))
+    in_force = ControlChange.objects.filter(
+        pk__in=selectors.latest_change_ids(on=on).filter(admin_area=area)
+    ).select_related("faction", "contested_by")
+    by_town = {c.town_id: c for c in in_force}
+    towns = [selectors.TownControl(town=t, change=by_town.get(t.pk)) for t in area_towns]
     current = territory.province_control_as_of(on=on, level=area.level)
     row = current[current["area_id"] == area.pk]
     shares = row.iloc[0]["shares"] if len(row) else {}
 
-    # Shares only move when one of the area's towns changes hands: sample those dates.
-    dates = sorted(set(
-        selectors.changes_in_force().filter(town__admin_area=area).values_list("effective_date", flat=True)
-    ))
-    over_time = []
-    for date in dates:
-        frame = territory.province_control_as_of(on=date, level=area.level)
-        match = frame[frame["area_id"] == area.pk]
-        over_time.append((date, match.iloc[0]["shares"] if len(match) else {}))
+    # Shares only move when one of the area's towns changes hands: one query over their log, no geometry.
+    over_time = territory.area_shares_over_time(area=area)
     slugs = sorted({s for _, sh in over_time for s in sh}, key=lambda s: names.get(s, (s,))[0])
     table = [
         {"date": date, "cells": [round(100 * sh.get(slug, 0)) for slug in slugs]} for date, sh in over_time
     ]
     chart = svg_charts.step_chart(
-        title="Share of towns held", unit="%", labels=[d.isoformat() for d, _ in over_time],
+        title="Share of towns held", unit="%", dates=[d for d, _ in over_time],
         series=[
             {"key": s, "name": names.get(s, (s, "#999999"))[0], "colour": names.get(s, (s, "#999999"))[1],
              "values": [100 * sh.get(s, 0) for _, sh in over_time]}
@@ -192,17 +190,17 @@ def factions_page() -> dict:
     """Every faction, and territory over time (towns, km², population) at each change date."""
     names = _faction_names()
     dates = selectors.change_dates()
-    frames = [territory.control_areas_as_of(on=d) for d in dates]
+    # Towns and population need no geometry, and km² is a sum of cached Voronoi cell areas per
+    # controller: no per-date polygon work, and an edit does not throw away the cells.
+    over_time = territory.territory_over_time(dates=dates)
     per_date = [
-        {row["faction"]: row for row in frame[["faction", "towns", "area_km2", "population"]].to_dict("records")}
-        for frame in frames
+        {row["klass"]: row for row in over_time[over_time["date"] == d].to_dict("records")} for d in dates
     ]
     slugs = sorted({s for rows in per_date for s in rows}, key=lambda s: names.get(s, (s,))[0])
-    labels = [d.isoformat() for d in dates]
 
     def chart(column: str, title: str, unit: str) -> svg_charts.StepChart:
         return svg_charts.step_chart(
-            title=title, unit=unit, labels=labels,
+            title=title, unit=unit, dates=dates,
             series=[
                 {"key": s, "name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, "#999999"))[1],
                  "values": [float(rows.get(s, {}).get(column) or 0) for rows in per_date]}

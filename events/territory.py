@@ -4,23 +4,28 @@ Reads only. Geometry is WGS84; areas are km² in an equal-area CRS (see ``geodat
 """
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 from django.core.cache import cache
+from django.db.models import Count, Max
 
 from geodata import selectors as places
 from geodata import spatial
 from geodata.models import AdminArea, Town
 
 from .models import ControlChange, Faction
-from .selectors import data_version, latest_change_ids
+from .selectors import CHRONOLOGICAL, changes_in_force, data_version, latest_change_ids
 
 CONTESTED = spatial.CONTESTED
 CONTESTED_NAME = "Contested"
-CONTESTED_COLOUR = "#7f7f7f"
+# The one place the contested colour is set (map legend, GeoJSON, charts read it from here). Blue:
+# no seed faction uses it, and at the map's 35% fill it stays apart from IS's near-black, which the
+# grey it replaces did not (CIEDE2000 7.9 against IS; this one is 13.5, tested).
+CONTESTED_COLOUR = "#1f78b4"
 CACHE_SECONDS = 24 * 3600  # the key holds the data version, so stale entries are never read
 
 
@@ -94,12 +99,65 @@ def province_control_as_of(*, on: dt.date, level: int = 1, published_only: bool 
     return gpd.GeoDataFrame(result[columns], geometry="geometry", crs=spatial.WGS84)
 
 
-def _compute_control_areas(*, on: dt.date, published_only: bool) -> gpd.GeoDataFrame:
-    towns = _town_control(on=on, published_only=published_only)
-    # Cells are clipped to governorates (level 1): they tile the country without overlaps.
-    towns["area_id"] = _area_level_ids(towns, AdminArea.Level.PROVINCE)
-    areas = places.admin_areas_frame(level=AdminArea.Level.PROVINCE)
-    result = spatial.control_areas(towns[["town_id", "area_id", "klass", "population", "geometry"]], areas)
+def _geometry_version() -> str:
+    """Changes when a town moves or is added, removed or reassigned, or when a boundary changes.
+
+    The control log is not part of it: Voronoi cells only depend on where towns are.
+    Town rows are hashed rather than read by updated_at, since the area assignment is a bulk UPDATE.
+    """
+    towns = Town.objects.order_by("pk").values_list("pk", "admin_area_id", "latitude", "longitude")
+    areas = AdminArea.objects.aggregate(n=Count("pk"), last=Max("updated_at"))
+    digest = hashlib.sha256(repr(list(towns)).encode())
+    digest.update(f"{areas['n']}:{areas['last'].isoformat() if areas['last'] else ''}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _cells() -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """Every town's Voronoi cell inside its governorate, cached per geometry version (not per date).
+
+    A light copy without geometry (site, area_km2) is cached beside it for the km²-only path.
+    """
+    version = _geometry_version()
+    key = f"territory:cells:{version}"
+    cached = cache.get(key)
+    if cached is None:
+        towns = places.towns_frame()
+        # Cells are clipped to governorates (level 1): they tile the country without overlaps.
+        towns["area_id"] = _area_level_ids(towns, AdminArea.Level.PROVINCE)
+        areas = places.admin_areas_frame(level=AdminArea.Level.PROVINCE)
+        cached = spatial.voronoi_cells(towns[["town_id", "area_id", "geometry"]], areas)
+        cache.set(key, cached, CACHE_SECONDS)
+        cells, town_sites = cached
+        cache.set(f"territory:cell-areas:{version}", (pd.DataFrame(cells[["site", "area_km2"]]), town_sites),
+                  CACHE_SECONDS)
+    return cached
+
+
+def _cell_areas() -> tuple[pd.DataFrame, pd.Series]:
+    """(site, area_km2) per cell and each town's site: what km² sums need, without unpickling polygons."""
+    cached = cache.get(f"territory:cell-areas:{_geometry_version()}")
+    if cached is None:
+        cells, town_sites = _cells()
+        cached = (pd.DataFrame(cells[["site", "area_km2"]]), town_sites)
+    return cached
+
+
+def _klass(slug, status) -> str | None:
+    if not isinstance(slug, str):
+        return None
+    return CONTESTED if status == ControlChange.Status.CONTESTED else slug
+
+
+def _town_classes(*, on: dt.date, published_only: bool) -> pd.DataFrame:
+    """town_id, klass (None where nothing is recorded by ``on``) and population; no geometry."""
+    latest = _latest_changes(on=on, published_only=published_only)
+    towns = pd.DataFrame(list(Town.objects.values_list("pk", "population")), columns=["town_id", "population"])
+    slugs, statuses = towns["town_id"].map(latest["faction__slug"]), towns["town_id"].map(latest["status"])
+    towns["klass"] = pd.Series([_klass(a, b) for a, b in zip(slugs, statuses, strict=True)], dtype=object)
+    return towns
+
+
+def _labelled(result: pd.DataFrame) -> gpd.GeoDataFrame:
     factions = {f.slug: f for f in Faction.objects.all()}
     result.insert(0, "faction", result.pop("klass"))
     result["faction_name"] = [
@@ -110,11 +168,19 @@ def _compute_control_areas(*, on: dt.date, published_only: bool) -> gpd.GeoDataF
     return gpd.GeoDataFrame(result[columns], geometry="geometry", crs=spatial.WGS84)
 
 
+def _compute_control_areas(*, on: dt.date, published_only: bool) -> gpd.GeoDataFrame:
+    cells, town_sites = _cells()
+    towns = _town_classes(on=on, published_only=published_only)
+    return _labelled(spatial.control_areas_from_cells(cells, town_sites, towns))
+
+
 def control_areas_as_of(*, on: dt.date, published_only: bool = True) -> gpd.GeoDataFrame:
     """Territory per faction (and one contested class) on ``on``; cached per date and data version.
 
-    Voronoi cells of the towns with a known controller, clipped to the governorates and dissolved
-    by controller; area_km2 in an equal-area CRS. Towns with nothing recorded do not claim land.
+    Every town's Voronoi cell, clipped to its governorate, dissolved by controller; area_km2 in an
+    equal-area CRS. Land of towns with nothing recorded on ``on`` (and of a governorate without
+    towns) is in no row: it is unknown, and the map leaves it unpainted rather than guessing who
+    holds it. So the rows cover the known part of the country; unknown_km2 gives the rest.
     """
     key = f"territory:control-areas:{on.isoformat()}:{int(published_only)}:{data_version()}"
     cached = cache.get(key)
@@ -122,6 +188,92 @@ def control_areas_as_of(*, on: dt.date, published_only: bool = True) -> gpd.GeoD
         cached = _compute_control_areas(on=on, published_only=published_only)
         cache.set(key, cached, CACHE_SECONDS)
     return cached.copy()
+
+
+def unknown_km2(*, on: dt.date, published_only: bool = True) -> float:
+    """km² that no row of control_areas_as_of covers on ``on``: land of towns with no recorded control."""
+    cells, town_sites = _cell_areas()
+    towns = _town_classes(on=on, published_only=published_only)
+    town_klass = pd.Series(towns["klass"].to_numpy(), index=towns["town_id"].to_numpy(), dtype=object)
+    known = cells["site"].map(spatial.site_classes(town_klass, town_sites)).notna().to_numpy()
+    return float(cells.loc[~known, "area_km2"].sum())
+
+
+def _log_walk(changes: list[tuple], dates: list[dt.date]):
+    """Yield (date, {town_id: (faction slug, status)}) for each of ``dates``, walking the log once."""
+    state: dict[int, tuple[str, str]] = {}
+    i = 0
+    for date in dates:
+        while i < len(changes) and changes[i][0] <= date:
+            _, town_id, slug, status = changes[i]
+            state[town_id] = (slug, status)
+            i += 1
+        yield date, state
+
+
+def _log(*, published_only: bool, towns=None) -> list[tuple]:
+    qs = changes_in_force(published_only=published_only)
+    if towns is not None:
+        qs = qs.filter(town_id__in=towns)
+    return list(qs.order_by(*CHRONOLOGICAL).values_list("effective_date", "town_id", "faction__slug", "status"))
+
+
+def territory_over_time(*, dates: list[dt.date], published_only: bool = True) -> pd.DataFrame:
+    """Per date and class (faction slug or "contested"): towns, population and area_km2.
+
+    The same figures as control_areas_as_of on each date, without its geometry: one query over the
+    log walked once in Python, and km² as sums of the cached Voronoi cell areas by controller.
+    Unknown land is in no row, as on the map. Cached per dates and data version.
+    """
+    key = f"territory:over-time:{hashlib.sha256(repr(sorted(dates)).encode()).hexdigest()[:16]}:" \
+          f"{int(published_only)}:{data_version()}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _territory_over_time(dates=dates, published_only=published_only)
+        cache.set(key, cached, CACHE_SECONDS)
+    return cached.copy()
+
+
+def _territory_over_time(*, dates: list[dt.date], published_only: bool) -> pd.DataFrame:
+    cells, town_sites = _cell_areas()
+    population = dict(Town.objects.values_list("pk", "population"))
+    rows = []
+    for date, state in _log_walk(_log(published_only=published_only), sorted(dates)):
+        town_klass = pd.Series({t: _klass(*held) for t, held in state.items()}, dtype=object)
+        km2 = spatial.class_km2(cells, spatial.site_classes(town_klass, town_sites))
+        counts = town_klass.value_counts()
+        pops = pd.Series([population.get(t) or 0 for t in town_klass.index], index=town_klass.to_numpy())
+        pops = pops.groupby(level=0).sum() if len(pops) else pops
+        for klass in set(km2.index) | set(counts.index):
+            rows.append({"date": date, "klass": klass, "towns": int(counts.get(klass, 0)),
+                         "population": int(pops.get(klass, 0)), "area_km2": float(km2.get(klass, 0.0))})
+    return pd.DataFrame(rows, columns=["date", "klass", "towns", "population", "area_km2"])
+
+
+def area_shares_over_time(*, area: AdminArea, published_only: bool = True) -> list[tuple[dt.date, dict[str, float]]]:
+    """An admin area's town shares (as province_control_as_of computes them) at each date one of its towns changed.
+
+    Towns in its sub-areas count, as they do in province_control_as_of. One query for the area's
+    towns, one for their log; no geometry.
+    """
+    children: dict[int | None, list[int]] = {}
+    for pk, parent in AdminArea.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent, []).append(pk)
+    inside, todo = set(), [area.pk]
+    while todo:
+        pk = todo.pop()
+        inside.add(pk)
+        todo.extend(children.get(pk, []))
+    towns = list(Town.objects.filter(admin_area_id__in=inside).values_list("pk", flat=True))
+    log = _log(published_only=published_only, towns=towns)
+    dates = sorted({row[0] for row in log})
+    timeline = []
+    for date, state in _log_walk(log, dates):
+        # A contested town counts for the faction holding it, as in spatial.area_control.
+        held = pd.Series([slug for slug, _ in state.values()], dtype=object)
+        counts = held.value_counts()
+        timeline.append((date, {slug: float(n / len(held)) for slug, n in sorted(counts.items())}))
+    return timeline
 
 
 @dataclass(frozen=True)
@@ -145,7 +297,9 @@ def territory_between(*, start: dt.date, end: dt.date, published_only: bool = Tr
 
     A handover is a town whose controlling faction differs between the two dates (a town taken
     and lost again in between is not listed); its date is that of the change in force at ``end``.
-    area_change gives, per class (faction slug or "contested"), the km² gained and lost.
+    area_change gives, per class (faction slug or "contested"), the km² gained and lost. Land with
+    no known controller belongs to no class, so land that becomes known in between is gained by
+    its class and lost by none (gains then exceed losses by that much).
     """
     if start > end:
         raise ValueError("start must not be after end")

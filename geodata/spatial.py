@@ -154,68 +154,115 @@ def _cells(points: np.ndarray, frame_of: shapely.Geometry) -> np.ndarray:
     return np.asarray(shapely.get_parts(diagram))
 
 
-def control_areas(towns: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Territory per controlling class: Voronoi cells of towns clipped to the admin areas, dissolved.
+NO_SITE = -1  # the cell of an area that has no town at all: nobody's land, whatever the date
 
-    ``towns``: point GeoDataFrame with town_id, area_id, klass (faction slug, CONTESTED, or None
-    where unknown) and population. ``areas``: area_id and geometry. Inside an area the cells come
-    from the known towns assigned to it, so one governorate's towns never claim another's land;
-    an area with no known town is shared out by the cells of all known towns. Towns at the same
-    spot with different classes make a contested cell. Returns klass, geometry (WGS84, inside the
-    areas), area_km2, towns and population, sorted by klass with CONTESTED last.
+
+def voronoi_cells(towns: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """The land each town stands for, independent of who holds it: (cells, site of each town).
+
+    ``towns``: points with town_id and area_id; ``areas``: area_id and geometry. Every town takes
+    part, whether or not its control is known on some date, so a town with nothing recorded keeps
+    its own land rather than ceding it to a neighbour. Inside an area the cells come only from the
+    towns assigned to it; an area with no town is one cell with site NO_SITE. Towns at the same
+    spot (to the metre) share one site. Returns cells with site, area_id, geometry (WGS84, inside
+    the areas) and area_km2 (equal-area CRS), and a Series town_id -> site. Cells tile the areas,
+    so they only change when towns move or boundaries change, never with the control log.
     """
     assert_same_crs(towns, areas)
-    columns = ["klass", "geometry", "area_km2", "towns", "population"]
-    known = towns[towns["klass"].notna()].sort_values("town_id")
-    if known.empty or areas.empty:
-        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=WGS84)
+    columns = ["site", "area_id", "geometry", "area_km2"]
+    placed = towns[towns["area_id"].notna()].sort_values("town_id")
+    if areas.empty:
+        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=WGS84), pd.Series(dtype="int64")
     metric = equal_area_crs(areas)
     to_wgs84 = pyproj.Transformer.from_crs(metric, WGS84, always_xy=True)
-    known_m = known.to_crs(metric)
+    # Coincident points collapse into one Voronoi site; round to a metre to find them.
+    xy = np.round(shapely.get_coordinates(placed.to_crs(metric).geometry.to_numpy()), 0)
+    keyed = pd.DataFrame({"area_id": placed["area_id"].to_numpy(), "x": xy[:, 0], "y": xy[:, 1]})
+    site_of = keyed.groupby(["area_id", "x", "y"], sort=True).ngroup().to_numpy()
+    town_sites = pd.Series(site_of, index=placed["town_id"].to_numpy(), name="site")
+    spots = keyed.assign(site=site_of).drop_duplicates("site").sort_values("site")
 
-    def sites(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, list[str]]:
-        # Coincident points collapse into one Voronoi site; round to a metre to find them.
-        xy = np.round(shapely.get_coordinates(frame.geometry.to_numpy()), 0)
-        keyed = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "klass": frame["klass"].to_numpy()})
-        by_spot = keyed.groupby(["x", "y"], sort=True)["klass"]
-        first, kinds = by_spot.first(), by_spot.nunique()
-        classes = [k if n == 1 else CONTESTED for k, n in zip(first.to_numpy(), kinds.to_numpy(), strict=True)]
-        xy = np.column_stack([first.index.get_level_values(0), first.index.get_level_values(1)])
-        return xy, classes
-
-    def clipped(points: np.ndarray, classes: list[str], area_m, area_deg) -> list[tuple[str, object]]:
-        cells = _cells(points, area_m)
+    sites, area_ids, geoms = [], [], []
+    areas_m = to_metric(areas.geometry, metric)
+    for area_id, area_m, area_deg in zip(areas["area_id"], areas_m, areas.geometry, strict=True):
+        mine = spots[spots["area_id"] == area_id]
+        if mine.empty:
+            sites.append(NO_SITE), area_ids.append(area_id), geoms.append(area_deg)
+            continue
+        cells = _cells(mine[["x", "y"]].to_numpy(), area_m)
         cells_deg = shapely.transform(cells, lambda x, y: to_wgs84.transform(x, y), interleaved=False)
         pieces = shapely.intersection(cells_deg, area_deg)
-        return [(k, p) for k, p in zip(classes, pieces, strict=True) if not p.is_empty]
+        for site, piece in zip(mine["site"], pieces, strict=True):
+            piece = _polygonal(piece)
+            if not piece.is_empty:
+                sites.append(int(site)), area_ids.append(area_id), geoms.append(piece)
+    cells = gpd.GeoDataFrame({"site": sites, "area_id": area_ids}, geometry=geoms, crs=WGS84)
+    cells["area_km2"] = area_km2(cells.geometry, metric).to_numpy()
+    return cells[columns], town_sites
 
-    areas_m = to_metric(areas.geometry, metric)
-    everyone = None
-    pieces: list[tuple[str, object]] = []
-    for area_id, area_m, area_deg in zip(areas["area_id"], areas_m, areas.geometry, strict=True):
-        mine = known_m[known_m["area_id"] == area_id]
-        if len(mine):
-            points, classes = sites(mine)
-        else:
-            everyone = everyone or sites(known_m)
-            points, classes = everyone
-        pieces.extend(clipped(points, classes, area_m, area_deg))
 
-    piece_frame = gpd.GeoDataFrame(
-        {"klass": [k for k, _ in pieces]}, geometry=[p for _, p in pieces], crs=WGS84
-    )
-    dissolved = piece_frame.dissolve(by="klass", as_index=False)
+def site_classes(town_klass: pd.Series, town_sites: pd.Series) -> pd.Series:
+    """Each site's class from its towns' classes (town_id -> slug, CONTESTED or None when unknown).
+
+    One known class wins the site; towns at one spot held by different sides make it CONTESTED;
+    a site whose towns are all unknown (and NO_SITE) is None.
+    """
+    klass = town_klass.reindex(town_sites.index)
+    frame = pd.DataFrame({"site": town_sites.to_numpy(), "klass": klass.to_numpy()}).dropna(subset=["klass"])
+    by_site = frame.groupby("site")["klass"]
+    first, kinds = by_site.first(), by_site.nunique()
+    return first.where(kinds == 1, CONTESTED)
+
+
+def class_km2(cells: pd.DataFrame, classes: pd.Series) -> pd.Series:
+    """km² per class: a sum of cell areas, no geometry work (unknown land is left out)."""
+    klass = cells["site"].map(classes)
+    return cells["area_km2"].groupby(klass.to_numpy()).sum()
+
+
+def _class_order(klasses) -> list:
+    return sorted(klasses, key=lambda k: (k == CONTESTED, k))
+
+
+def control_areas_from_cells(cells: gpd.GeoDataFrame, town_sites: pd.Series, towns: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Territory per known class: the cells of ``cells`` dissolved by the class of their site.
+
+    ``towns``: town_id, klass (None where unknown) and population. Land whose towns are all
+    unknown (and areas with no town) is in no row: the result covers only what is known.
+    area_km2 is the sum of the class's cell areas; towns and population count known towns.
+    """
+    columns = ["klass", "geometry", "area_km2", "towns", "population"]
+    town_klass = pd.Series(towns["klass"].to_numpy(), index=towns["town_id"].to_numpy(), dtype=object)
+    classes = site_classes(town_klass, town_sites)
+    klass = cells["site"].map(classes)
+    held = cells[klass.notna().to_numpy()].assign(klass=klass[klass.notna()].to_numpy())
+    if held.empty:
+        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=WGS84)
+    dissolved = held[["klass", "geometry"]].dissolve(by="klass", as_index=False)
     dissolved["geometry"] = dissolved.geometry.apply(_polygonal)
+    dissolved["area_km2"] = dissolved["klass"].map(held.groupby("klass")["area_km2"].sum()).to_numpy()
+    known = towns[towns["klass"].notna()]
     stats = known.assign(population=known["population"].fillna(0)).groupby("klass").agg(
         towns=("town_id", "size"), population=("population", "sum")
     )
     dissolved = dissolved.merge(stats, left_on="klass", right_index=True, how="left")
     dissolved["towns"] = dissolved["towns"].fillna(0).astype(int)
     dissolved["population"] = dissolved["population"].fillna(0).astype(int)
-    dissolved["area_km2"] = area_km2(dissolved.geometry, metric).to_numpy()
-    order = dissolved["klass"].map(lambda k: (k == CONTESTED, k))
-    dissolved = dissolved.iloc[sorted(range(len(dissolved)), key=lambda i: order.iloc[i])]
-    return dissolved[columns].reset_index(drop=True)
+    dissolved = dissolved.set_index("klass").loc[_class_order(dissolved["klass"])].reset_index()
+    return gpd.GeoDataFrame(dissolved[columns], geometry="geometry", crs=WGS84)
+
+
+def control_areas(towns: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Territory per controlling class: Voronoi cells of all towns clipped to the admin areas, dissolved.
+
+    ``towns``: point GeoDataFrame with town_id, area_id, klass (faction slug, CONTESTED, or None
+    where unknown) and population. ``areas``: area_id and geometry. Unknown towns keep their cells
+    out of every class, so an area whose towns are all unknown is claimed by nobody. Returns klass,
+    geometry (WGS84, inside the areas), area_km2, towns and population, sorted by klass with
+    CONTESTED last; see voronoi_cells and control_areas_from_cells.
+    """
+    cells, town_sites = voronoi_cells(towns, areas)
+    return control_areas_from_cells(cells, town_sites, towns)
 
 
 def _polygonal(geom):

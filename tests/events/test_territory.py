@@ -80,14 +80,91 @@ def test_an_area_without_known_control_has_no_shares(seeded):
     assert not frame.loc["hama", "contested"]
 
 
-def test_control_areas_cover_the_country_within_half_a_percent(seeded):
-    frame = territory.control_areas_as_of(on=SEP_3)
+def _country_km2() -> float:
     areas = places.admin_areas_frame(level=1)
-    country_km2 = spatial.area_km2(areas.geometry, spatial.equal_area_crs(areas)).sum()
-    assert frame["area_km2"].sum() == pytest.approx(country_km2, rel=0.005)
+    return spatial.area_km2(areas.geometry, spatial.equal_area_crs(areas)).sum()
+
+
+@pytest.mark.parametrize("on", [dt.date(2014, 1, 1), dt.date(2016, 12, 31), SEP_2, SEP_3])
+def test_known_and_unknown_land_make_up_the_country_within_half_a_percent(seeded, on):
+    frame = territory.control_areas_as_of(on=on)
+    assert frame["area_km2"].sum() + territory.unknown_km2(on=on) == pytest.approx(_country_km2(), rel=0.005)
     assert list(frame.columns) == ["faction", "faction_name", "colour", "area_km2", "towns", "population", "geometry"]
     assert frame.crs.to_epsg() == 4326
+
+
+def test_control_areas_cover_the_country_when_every_town_is_known(seeded):
+    frame = territory.control_areas_as_of(on=SEP_3)
+    assert territory.unknown_km2(on=SEP_3) == 0
+    assert frame["area_km2"].sum() == pytest.approx(_country_km2(), rel=0.005)
     assert frame["faction"].tolist()[-1] == "contested"
+
+
+def test_early_dates_paint_only_the_land_of_the_towns_known_then(seeded):
+    # On 1 January 2014 only Uqayribat's IS record exists: IS holds its town's cell, not all of Syria.
+    early = territory.control_areas_as_of(on=dt.date(2014, 1, 1)).set_index("faction")
+    assert list(early.index) == ["islamic-state"] and early.loc["islamic-state", "towns"] == 1
+    assert early.loc["islamic-state", "area_km2"] < 0.05 * _country_km2()
+    uqayribat = Town.objects.get(slug="uqayribat")
+    assert _faction_at(early.reset_index(), uqayribat) == "islamic-state"
+    hama = shapely.geometry.shape(AdminArea.objects.get(slug="hama").geometry)
+    assert shapely.difference(early.loc["islamic-state", "geometry"], hama).area < 1e-10  # stays in Hama
+    # On 31 December 2016, Aleppo (government) is known too: two small areas, each in its own governorate.
+    late = territory.control_areas_as_of(on=dt.date(2016, 12, 31)).set_index("faction")
+    assert sorted(late.index) == ["islamic-state", "pro-government"]
+    assert late["area_km2"].sum() < 0.1 * _country_km2()
+    aleppo = shapely.geometry.shape(AdminArea.objects.get(slug="aleppo").geometry)
+    assert shapely.difference(late.loc["pro-government", "geometry"], aleppo).area < 1e-10
+    # The same figures as the factions page's cheap path.
+    over_time = territory.territory_over_time(dates=[dt.date(2016, 12, 31)]).set_index("klass")
+    assert over_time["area_km2"].to_dict() == pytest.approx(late["area_km2"].to_dict())
+
+
+def test_a_governorate_whose_towns_are_all_unknown_is_claimed_by_nobody(seeded):
+    # On 31 December 2016 only Uqayribat (Hama) and Aleppo (Aleppo) have records; Homs, Raqqa and
+    # the rest border them but none of their land may go to those two towns.
+    frame = territory.control_areas_as_of(on=dt.date(2016, 12, 31))
+    others = AdminArea.objects.filter(level=1).exclude(slug__in=["hama", "aleppo"])
+    assert others.count() == 12
+    for area in others:
+        shape = shapely.geometry.shape(area.geometry)
+        assert all(shapely.intersection(g, shape).area < 1e-8 for g in frame.geometry), area.slug
+
+
+def test_the_contested_colour_stands_apart_from_every_seed_faction_at_map_opacity(seeded):
+    from events.colours import TOO_CLOSE, colour_distance
+
+    def on_white(colour: str, alpha: float = 0.35) -> str:
+        rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+        return "#" + "".join(f"{round(alpha * v + (1 - alpha) * 255):02x}" for v in rgb)
+
+    for faction in Faction.objects.all():
+        assert colour_distance(on_white(territory.CONTESTED_COLOUR), on_white(faction.colour)) >= TOO_CLOSE, faction
+    frame = territory.control_areas_as_of(on=SEP_3).set_index("faction")
+    assert frame.loc["contested", "colour"] == territory.CONTESTED_COLOUR
+
+
+def test_territory_over_time_matches_control_areas_on_every_change_date(seeded):
+    from events.selectors import change_dates
+
+    dates = change_dates()
+    over_time = territory.territory_over_time(dates=dates)
+    for on in dates:
+        frame = territory.control_areas_as_of(on=on).set_index("faction")
+        mine = over_time[over_time["date"] == on].set_index("klass")
+        mine = mine[mine["area_km2"] > 0]
+        assert sorted(mine.index) == sorted(frame.index), on
+        for column in ("towns", "population", "area_km2"):
+            assert mine[column].to_dict() == pytest.approx(frame[column].to_dict()), (on, column)
+
+
+def test_area_shares_over_time_match_province_control_on_each_date(seeded):
+    hama = AdminArea.objects.get(slug="hama")
+    timeline = territory.area_shares_over_time(area=hama)
+    assert [d for d, _ in timeline][-3:] == [SEP_1, SEP_2, SEP_3]
+    for on, shares in timeline:
+        frame = territory.province_control_as_of(on=on).set_index("slug")
+        assert shares == pytest.approx(frame.loc["hama", "shares"]), on
 
 
 def test_control_areas_never_leave_the_country(seeded):
@@ -198,3 +275,13 @@ def test_towns_in_a_district_roll_up_to_their_governorate(seeded):
     assert districts["code"].tolist() == ["SY0503"]
     assert districts["towns"].tolist() == [1] and districts["shares"].tolist() == [{"pro-government": 1.0}]
     assert _faction_at(territory.control_areas_as_of(on=AUG_31), Town.objects.get(slug="uqayribat")) == "islamic-state"
+
+
+def test_land_that_becomes_known_is_gained_by_no_ones_loss(seeded):
+    start, end = dt.date(2016, 12, 31), SEP_3
+    change = territory.territory_between(start=start, end=end)
+    gained = sum(v["gained_km2"] for v in change.area_change.values())
+    lost = sum(v["lost_km2"] for v in change.area_change.values())
+    newly_known = territory.unknown_km2(on=start) - territory.unknown_km2(on=end)
+    assert newly_known > 0.9 * _country_km2()
+    assert gained - lost == pytest.approx(newly_known, rel=0.005)

@@ -33,17 +33,34 @@ def test_two_towns_split_their_area_along_the_bisector():
     assert result.loc["red", "population"] == 100 and result.loc["blue", "population"] == 0
 
 
-def test_cells_stay_inside_their_own_area_and_an_area_without_known_towns_is_shared_out():
-    # Red's town sits near Beta's border but Alpha's only known town is blue: Alpha is all blue.
-    # Beta has no known town, so the cells of all known towns divide it.
-    result = spatial.control_areas(
-        towns((1, 1, "blue", 0, 36.1, 35.5), (2, 2, None, 0, 37.5, 35.5), (3, 1, "red", 0, 36.95, 35.5)),
-        areas((1, ALPHA), (2, BETA)),
-    ).set_index("klass")
-    total = spatial.area_km2(areas((1, ALPHA), (2, BETA)).geometry).sum()
-    assert result["area_km2"].sum() == pytest.approx(total, rel=1e-6)
+def test_cells_stay_inside_their_own_area_and_an_area_without_known_towns_is_nobodys():
+    # Red's town sits near Beta's border, but Beta's only town is unknown: Beta is claimed by no one
+    # (it used to be shared out among the known towns of its neighbours).
+    both = areas((1, ALPHA), (2, BETA))
+    some = towns((1, 1, "blue", 0, 36.1, 35.5), (2, 2, None, 0, 37.5, 35.5), (3, 1, "red", 0, 36.95, 35.5))
+    result = spatial.control_areas(some, both).set_index("klass")
+    alpha_km2 = spatial.area_km2(areas((1, ALPHA)).geometry, spatial.equal_area_crs(both)).sum()
+    assert result["area_km2"].sum() == pytest.approx(alpha_km2, rel=1e-6)
     assert result.loc["red", "towns"] == 1 and "None" not in result.index
-    assert result.loc["red", "geometry"].intersection(BETA).area > 0.9 * BETA.area
+    assert all(g.intersection(BETA).area < 1e-10 for g in result.geometry)
+
+
+def test_an_unknown_town_keeps_its_own_cell_out_of_its_neighbours_territory():
+    # Two towns split Alpha; only one is known: it gets its half, not the whole area.
+    some = towns((1, 1, "red", 0, 36.25, 35.5), (2, 1, None, 0, 36.75, 35.5))
+    result = spatial.control_areas(some, areas((1, ALPHA)))
+    cells, sites = spatial.voronoi_cells(some, areas((1, ALPHA)))
+    assert result["klass"].tolist() == ["red"]
+    assert result.loc[0, "geometry"].bounds[2] == pytest.approx(36.5, abs=0.01)
+    assert result.loc[0, "area_km2"] == pytest.approx(cells["area_km2"].sum() / 2, rel=0.01)
+    classes = spatial.site_classes(pd.Series({1: "red", 2: None}, dtype=object), sites)
+    assert spatial.class_km2(cells, classes).to_dict() == pytest.approx({"red": result.loc[0, "area_km2"]})
+
+
+def test_an_area_without_any_town_is_one_cell_of_no_site():
+    cells, sites = spatial.voronoi_cells(towns((1, 1, "red", 0, 36.25, 35.5)), areas((1, ALPHA), (2, BETA)))
+    assert cells.set_index("area_id").loc[2, "site"] == spatial.NO_SITE
+    assert sites.to_dict() == {1: cells.set_index("area_id").loc[1, "site"]}
 
 
 def test_towns_at_the_same_spot_held_by_different_sides_make_a_contested_cell():

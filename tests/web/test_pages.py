@@ -214,3 +214,38 @@ def test_governorate_page_towns_and_shares_over_time(client, seeded):
     table = response.context["table"]
     assert [row["date"].isoformat() for row in table][-3:] == ["2017-09-01", "2017-09-02", "2017-09-03"]
     assert response.context["chart"] is not None
+
+
+def test_governorate_page_shares_over_time_need_no_geometry_per_date(client, seeded):
+    import datetime as dt
+    from unittest import mock
+
+    from events import territory
+    from events.models import Faction
+
+    with mock.patch.object(territory, "province_control_as_of", wraps=territory.province_control_as_of) as pc:
+        response = client.get("/areas/hama/?date=2017-09-02")
+    assert pc.call_count == 1  # the current date only, not once per change date
+    table = response.context["table"]
+    columns = response.context["columns"]
+    sep_2 = next(row for row in table if row["date"].isoformat() == "2017-09-02")
+    expected = territory.province_control_as_of(on=dt.date(2017, 9, 2)).set_index("slug").loc["hama", "shares"]
+    names = {f.slug: f.name for f in Faction.objects.all()}
+    assert dict(zip(columns, sep_2["cells"], strict=True)) == {
+        **dict.fromkeys(columns, 0), **{names[s]: round(100 * v) for s, v in expected.items()}
+    }
+
+
+def test_factions_page_territory_starts_small_and_draws_no_polygons(client, seeded):
+    from unittest import mock
+
+    from events import territory
+
+    with mock.patch.object(territory, "_compute_control_areas") as compute:
+        response = client.get("/factions/")
+    assert compute.call_count == 0
+    territory_chart = response.context["charts"][1]
+    islamic_state = next(s for s in territory_chart.series if s.name == "Islamic State")
+    first_y = float(islamic_state.points.split()[0].split(",")[1])
+    # The first change date (2014) knows one town: IS's first step sits near the axis, not at ~190k km².
+    assert territory_chart.plot_bottom - first_y < 0.1 * (territory_chart.plot_bottom - territory_chart.plot_top)
