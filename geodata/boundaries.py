@@ -5,11 +5,13 @@ area name; a file that cannot be used at all raises ``BoundaryFileError`` with a
 """
 
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import pyproj
 import shapely
 from shapely.validation import explain_validity
@@ -17,22 +19,25 @@ from shapely.validation import explain_validity
 from .spatial import WGS84, equal_area_crs, to_metric
 
 # Field names of the usual sources, per admin level: name, code (first non-empty wins), Arabic
-# name, parent code.
+# name, parent code, and "finer": fields that only the layers of finer levels carry. OCHA and GADM
+# ship every level in one file (a zip of shapefiles, a GeoPackage) and the adm2 layer repeats the
+# adm1 fields, so "has ADM1_EN and no ADM2_PCODE" is what singles out the adm1 layer.
 PRESETS: dict[str, dict[int, dict[str, list[str]]]] = {
     "ocha": {
-        1: {"name": ["ADM1_EN"], "code": ["ADM1_PCODE"], "name_ar": ["ADM1_AR"], "parent": []},
-        2: {"name": ["ADM2_EN"], "code": ["ADM2_PCODE"], "name_ar": ["ADM2_AR"], "parent": ["ADM1_PCODE"]},
+        1: {"name": ["ADM1_EN"], "code": ["ADM1_PCODE"], "name_ar": ["ADM1_AR"], "parent": [], "finer": ["ADM2_PCODE"]},
+        2: {"name": ["ADM2_EN"], "code": ["ADM2_PCODE"], "name_ar": ["ADM2_AR"], "parent": ["ADM1_PCODE"],
+            "finer": ["ADM3_PCODE"]},
     },
     "geoboundaries": {
-        level: {"name": ["shapeName"], "code": ["shapeISO", "shapeID"], "name_ar": [], "parent": []}
+        level: {"name": ["shapeName"], "code": ["shapeISO", "shapeID"], "name_ar": [], "parent": [], "finer": []}
         for level in (1, 2)
     },
     "gadm": {
-        1: {"name": ["NAME_1"], "code": ["GID_1"], "name_ar": [], "parent": []},
-        2: {"name": ["NAME_2"], "code": ["GID_2"], "name_ar": [], "parent": ["GID_1"]},
+        1: {"name": ["NAME_1"], "code": ["GID_1"], "name_ar": [], "parent": [], "finer": ["GID_2"]},
+        2: {"name": ["NAME_2"], "code": ["GID_2"], "name_ar": [], "parent": ["GID_1"], "finer": ["GID_3"]},
     },
     "naturalearth": {
-        1: {"name": ["name"], "code": ["adm1_code"], "name_ar": ["name_ar"], "parent": []},
+        1: {"name": ["name"], "code": ["adm1_code"], "name_ar": ["name_ar"], "parent": [], "finer": []},
     },
 }
 OVERLAP_REPORT_KM2 = 0.01
@@ -48,6 +53,7 @@ class FieldSpec:
     code: list[str]
     name_ar: list[str] = field(default_factory=list)
     parent: list[str] = field(default_factory=list)
+    finer: list[str] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -61,12 +67,13 @@ class FieldSpec:
                 raise BoundaryFileError(f"preset '{preset}' has no level {level}")
             base = PRESETS[preset][level]
         else:
-            base = {"name": [], "code": [], "name_ar": [], "parent": []}
+            base = {"name": [], "code": [], "name_ar": [], "parent": [], "finer": []}
         spec = cls(
             name=[name_field] if name_field else base["name"],
             code=[code_field] if code_field else base["code"],
             name_ar=[name_ar_field] if name_ar_field else base["name_ar"],
             parent=[parent_field] if parent_field else base["parent"],
+            finer=base["finer"],
         )
         if not spec.name or not spec.code:
             raise BoundaryFileError("give --preset, or --name-field and --code-field")
@@ -79,6 +86,7 @@ class FieldSpec:
 class BoundaryLayer:
     frame: gpd.GeoDataFrame  # code, name, name_ar, parent_code, geometry (WGS84)
     source_crs: str
+    layer: str | None = None  # the layer read, when the file has several
     repairs: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     overlaps: list[str] = field(default_factory=list)
@@ -90,29 +98,82 @@ def normalise_name(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
 
 
-def _read(path: Path) -> gpd.GeoDataFrame:
+def _unreadable(path: Path, exc: Exception) -> BoundaryFileError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return BoundaryFileError(f"{path.name}: cannot be read as a GeoJSON, Shapefile or GeoPackage ({reason})")
+
+
+def _dataset(path: Path) -> str | Path:
+    """What GDAL should open. GDAL reads shapefiles at a zip's root only; OCHA's zips may hold a folder."""
+    if path.suffix.lower() != ".zip" or not zipfile.is_zipfile(path):
+        return path
+    with zipfile.ZipFile(path) as archive:
+        folders = {str(Path(n).parent) for n in archive.namelist() if n.lower().endswith(".shp")}
+    if len(folders) == 1 and (folder := folders.pop()) != ".":
+        return f"/vsizip/{path}/{folder}"
+    return path
+
+
+def _polygon_type(geometry_type: str | None) -> bool:
+    return bool(geometry_type) and any(word in geometry_type.upper() for word in ("POLYGON", "SURFACE"))
+
+
+def _choose_layer(source: str | Path, path: Path, spec: "FieldSpec", layer: str | None) -> str | None:
+    """The layer to read: the one asked for, the only one, or the single polygon layer with the name field.
+
+    Without this GDAL silently reads the first layer, which in OCHA and GADM files is the country.
+    """
+    try:
+        layers = [(str(name), None if kind is None else str(kind)) for name, kind in pyogrio.list_layers(source)]
+    except Exception as exc:  # pyogrio raises its own types plus OSError/ValueError for odd files
+        raise _unreadable(path, exc) from exc
+    listing = ", ".join(f"{name} ({kind or 'no geometry'})" for name, kind in layers)
+    if layer is not None:
+        if layer not in [name for name, _ in layers]:
+            raise BoundaryFileError(f"{path.name}: has no layer '{layer}'; its layers: {listing}")
+        return layer
+    if len(layers) <= 1:
+        return None  # one layer: read it, and a missing field is reported with the fields it has
+    fields = {
+        name: set(pyogrio.read_info(source, layer=name)["fields"]) for name, kind in layers if _polygon_type(kind)
+    }
+    fitting = [name for name, has in fields.items() if any(c in has for c in spec.name)]
+    finest = [name for name in fitting if not any(c in fields[name] for c in spec.finer)]
+    if len(fitting) > 1 and finest:
+        fitting = finest
+    if len(fitting) == 1:
+        return fitting[0]
+    wanted = f"polygons and the name field {' or '.join(spec.name)}"
+    if not fitting:
+        raise BoundaryFileError(f"{path.name}: no layer has {wanted}; give --layer, one of: {listing}")
+    raise BoundaryFileError(
+        f"{path.name}: {len(fitting)} layers have {wanted} ({', '.join(fitting)}); give --layer, one of: {listing}"
+    )
+
+
+def _read(path: Path, spec: "FieldSpec", layer: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
     if not path.exists():
         raise BoundaryFileError(f"{path}: no such file")
+    source = _dataset(path)
+    layer = _choose_layer(source, path, spec, layer)
     try:
-        frame = gpd.read_file(path)
+        frame = gpd.read_file(source, layer=layer)
     except Exception as exc:  # pyogrio raises its own types plus OSError/ValueError for odd files
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BoundaryFileError(
-            f"{path.name}: cannot be read as a GeoJSON, Shapefile or GeoPackage ({reason})"
-        ) from exc
+        raise _unreadable(path, exc) from exc
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.isna().all():
-        raise BoundaryFileError(f"{path.name}: has no geometry; is it a boundary file?")
-    return frame
+        where = f"{path.name} layer {layer}" if layer else path.name
+        raise BoundaryFileError(f"{where}: has no geometry; is it a boundary file?")
+    return frame, layer
 
 
-def _pick(frame: pd.DataFrame, candidates: list[str], what: str, path: Path, required: bool) -> pd.Series | None:
+def _pick(frame: pd.DataFrame, candidates: list[str], what: str, where: str, required: bool) -> pd.Series | None:
     present = [c for c in candidates if c in frame.columns]
     if not present:
         if not required:
             return None
         fields = ", ".join(c for c in frame.columns if c != frame.geometry.name)
         raise BoundaryFileError(
-            f"{path.name}: the {what} field {' or '.join(candidates)} is missing; the file has: {fields}"
+            f"{where}: the {what} field {' or '.join(candidates)} is missing; it has: {fields}"
         )
     values = pd.Series([""] * len(frame), index=frame.index, dtype=object)
     for column in reversed(present):  # the first candidate wins where it has a value
@@ -146,50 +207,51 @@ def _polygonal(geom):
     return shapely.union_all(parts) if len(parts) > 1 else parts[0]
 
 
-def read_boundaries(path: Path | str, spec: FieldSpec) -> BoundaryLayer:
+def read_boundaries(path: Path | str, spec: FieldSpec, *, layer: str | None = None) -> BoundaryLayer:
     path = Path(path)
-    raw = _read(path)
-    names = _pick(raw, spec.name, "name", path, required=True)
-    codes = _pick(raw, spec.code, "code", path, required=True)
-    names_ar = _pick(raw, spec.name_ar, "Arabic name", path, required=False)
-    parents = _pick(raw, spec.parent, "parent code", path, required=bool(spec.parent))
+    raw, layer = _read(path, spec, layer)
+    where = f"{path.name} layer {layer}" if layer else path.name
+    names = _pick(raw, spec.name, "name", where, required=True)
+    codes = _pick(raw, spec.code, "code", where, required=True)
+    names_ar = _pick(raw, spec.name_ar, "Arabic name", where, required=False)
+    parents = _pick(raw, spec.parent, "parent code", where, required=bool(spec.parent))
     frame, source_crs = _to_wgs84(raw, path)
 
-    layer = BoundaryLayer(frame=None, source_crs=source_crs)  # type: ignore[arg-type]
+    out = BoundaryLayer(frame=None, source_crs=source_crs, layer=layer)  # type: ignore[arg-type]
     rows, seen = [], {}
     for i, geom in enumerate(frame.geometry):
         name, code = names.iloc[i], codes.iloc[i]
         label = f"feature {i + 1} ({name or 'no name'}{', ' + code if code else ''})"
         if not name or not code:
-            layer.rejected.append(f"{label}: the name or code is empty")
+            out.rejected.append(f"{label}: the name or code is empty")
             continue
         if code in seen:
-            layer.rejected.append(f"{label}: code {code} repeats feature {seen[code]}")
+            out.rejected.append(f"{label}: code {code} repeats feature {seen[code]}")
             continue
         if geom is None or geom.is_empty:
-            layer.rejected.append(f"{label}: the geometry is empty")
+            out.rejected.append(f"{label}: the geometry is empty")
             continue
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            layer.rejected.append(f"{label}: a {geom.geom_type} is not an area")
+            out.rejected.append(f"{label}: a {geom.geom_type} is not an area")
             continue
         if not geom.is_valid:
             reason = explain_validity(geom)
             repaired = _polygonal(shapely.make_valid(geom))
             if repaired is None or repaired.is_empty:
-                layer.rejected.append(f"{label}: invalid ({reason}) and nothing is left after repair")
+                out.rejected.append(f"{label}: invalid ({reason}) and nothing is left after repair")
                 continue
-            layer.repairs.append(f"{label}: repaired {reason}")
+            out.repairs.append(f"{label}: repaired {reason}")
             geom = repaired
         seen[code] = i + 1
         rows.append({
             "code": code, "name": name, "name_ar": names_ar.iloc[i] if names_ar is not None else "",
             "parent_code": parents.iloc[i] if parents is not None else "", "geometry": geom,
         })
-    layer.frame = gpd.GeoDataFrame(
+    out.frame = gpd.GeoDataFrame(
         rows, columns=["code", "name", "name_ar", "parent_code", "geometry"], geometry="geometry", crs=WGS84
     )
-    layer.overlaps = overlaps(layer.frame)
-    return layer
+    out.overlaps = overlaps(out.frame)
+    return out
 
 
 def overlaps(frame: gpd.GeoDataFrame) -> list[str]:

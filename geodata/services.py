@@ -142,7 +142,8 @@ class BoundaryLoadReport:
 
     def lines(self) -> list[str]:
         verb = "" if self.committed else "would be "
-        out = [f"read {len(self.layer.frame)} level-{self.level} areas (source CRS {self.layer.source_crs})"]
+        where = f" from layer {self.layer.layer}" if self.layer.layer else ""
+        out = [f"read {len(self.layer.frame)} level-{self.level} areas{where} (source CRS {self.layer.source_crs})"]
         out += [f"repaired: {r}" for r in self.layer.repairs]
         out += [f"overlap: {o}" for o in self.layer.overlaps]
         out += [f"{verb}created: {name}" for name in self.created]
@@ -172,15 +173,17 @@ def _country_code(code: str, country: str | None) -> str | None:
 
 
 def admin_areas_load(
-    *, path: Path | str, spec: FieldSpec, level: int, country: str | None = None, commit: bool = False
+    *, path: Path | str, spec: FieldSpec, level: int, country: str | None = None, commit: bool = False,
+    layer: str | None = None,
 ) -> BoundaryLoadReport:
     """Check a boundary file against the areas in the database, then (with commit) write it all at once.
 
     Existing areas of the level are matched by code, then by name ignoring case and diacritics;
     their geometry is replaced and a missing Arabic name filled, curated names and codes are kept.
-    Raises BoundaryLoadError listing every rejected feature; nothing is written then.
+    Raises BoundaryLoadError listing every rejected feature; nothing is written then. ``layer``
+    picks one layer of a multi-layer file (default: the one polygon layer with the name field).
     """
-    layer = read_boundaries(path, spec)
+    layer = read_boundaries(path, spec, layer=layer)
     problems = list(layer.rejected)
     existing = list(AdminArea.objects.filter(level=level))
     by_code = {a.code: a for a in existing}
