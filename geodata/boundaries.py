@@ -4,6 +4,7 @@
 area name; a file that cannot be used at all raises ``BoundaryFileError`` with a one-line reason.
 """
 
+import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -41,6 +42,15 @@ PRESETS: dict[str, dict[int, dict[str, list[str]]]] = {
     },
 }
 OVERLAP_REPORT_KM2 = 0.01
+# Beyond this, a new area overlapping a stored one is a duplicate or a border dispute, not rounding.
+STORED_OVERLAP_KM2 = 1.0
+# The transliterations of the Arabic article: written, assimilated (ar-Raqqah, as-Suwayda) or left
+# out at will by different sources, so names are matched without them.
+ARTICLES = frozenset({
+    "al", "el", "ad", "adh", "an", "ar", "as", "ash", "at", "ath", "az", "ed", "en", "er", "es", "esh", "et", "ez",
+})
+# Apostrophes and the signs for ayn and hamza: Dar`a, Dar'a, Darʿa and Dara are one name.
+APOSTROPHES = re.compile("['`‘’ʻʼʾʿ´]")
 
 
 class BoundaryFileError(Exception):
@@ -93,9 +103,15 @@ class BoundaryLayer:
 
 
 def normalise_name(name: str) -> str:
-    """Case- and diacritic-insensitive form for matching names (Ḩamāh == hamah)."""
+    """The form names are matched in: Ḩamāh == hamah, Dayr Az Zawr == Dayr az-Zawr, As Suwayda' == As-Suwayda.
+
+    Case, diacritics, apostrophes and the ayn/hamza signs, spaces, hyphens and the Arabic article
+    are dropped (a name that is nothing but articles keeps them).
+    """
     decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+    plain = APOSTROPHES.sub("", "".join(c for c in decomposed if not unicodedata.combining(c)).casefold())
+    words = [w for w in re.split(r"[\W_]+", plain) if w]
+    return "".join([w for w in words if w not in ARTICLES] or words)
 
 
 def _unreadable(path: Path, exc: Exception) -> BoundaryFileError:
@@ -268,3 +284,20 @@ def overlaps(frame: gpd.GeoDataFrame) -> list[str]:
         if km2 > OVERLAP_REPORT_KM2:
             found.append(f"{frame['name'].iloc[a]} and {frame['name'].iloc[b]} overlap by {km2:,.2f} km²")
     return found
+
+
+def cross_overlaps(
+    new: gpd.GeoSeries, stored: gpd.GeoSeries, *, min_km2: float = STORED_OVERLAP_KM2
+) -> tuple[list[tuple[int, int, float]], list[float]]:
+    """Where file areas overlap stored ones: (new position, stored position, km²) beyond ``min_km2``,
+    and the km² of every stored area (to tell a duplicate from a border that disagrees)."""
+    if new.empty or stored.empty:
+        return [], [0.0] * len(stored)
+    crs = equal_area_crs(gpd.GeoDataFrame(geometry=pd.concat([new, stored], ignore_index=True), crs=WGS84))
+    left, right = to_metric(new.reset_index(drop=True), crs), to_metric(stored.reset_index(drop=True), crs)
+    found = []
+    for a, b in zip(*right.sindex.query(left, predicate="intersects"), strict=True):
+        km2 = shapely.intersection(left.iloc[a], right.iloc[b]).area / 1e6
+        if km2 > min_km2:
+            found.append((int(a), int(b), km2))
+    return sorted(found), list(right.area / 1e6)

@@ -6,19 +6,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import shapely
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from shapely.geometry import shape
 
 from . import selectors, spatial
-from .boundaries import BoundaryLayer, FieldSpec, normalise_name, read_boundaries
+from .boundaries import BoundaryLayer, FieldSpec, cross_overlaps, normalise_name, read_boundaries
 from .models import AdminArea, Town
 from .town_files import NameMatcher, TownFileError, TownRecord, dedupe_records, read_towns
 
 GEOMETRY_GRID_DEG = 1e-7  # about 1 cm: stored coordinates stay stable when a file is loaded again
+# --replace removes a stored area the file does not match only when its new areas cover this much
+# of it (a duplicate under another name); a smaller overlap is a border that disagrees, kept.
+REPLACE_SHARE = 0.5
 
 
 # Town → area -------------------------------------------------------------------------------
@@ -138,6 +143,8 @@ class BoundaryLoadReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    stored_overlaps: list[str] = field(default_factory=list)
     assignment: AssignmentReport | None = None
 
     def lines(self) -> list[str]:
@@ -148,8 +155,11 @@ class BoundaryLoadReport:
         out += [f"overlap: {o}" for o in self.layer.overlaps]
         out += [f"{verb}created: {name}" for name in self.created]
         out += [f"{verb}updated: {name}" for name in self.updated]
+        out += [f"{verb}replaced: {name}" for name in self.replaced]
+        out += [f"overlap with a stored area: {o}" for o in self.stored_overlaps]
         out.append(
             f"{len(self.created)} {verb}created, {len(self.updated)} {verb}updated, {len(self.unchanged)} unchanged"
+            + (f", {len(self.replaced)} {verb}replaced" if self.replaced else "")
         )
         if self.assignment:
             out += self.assignment.lines()
@@ -174,14 +184,16 @@ def _country_code(code: str, country: str | None) -> str | None:
 
 def admin_areas_load(
     *, path: Path | str, spec: FieldSpec, level: int, country: str | None = None, commit: bool = False,
-    layer: str | None = None,
+    layer: str | None = None, replace: bool = False,
 ) -> BoundaryLoadReport:
     """Check a boundary file against the areas in the database, then (with commit) write it all at once.
 
-    Existing areas of the level are matched by code, then by name ignoring case and diacritics;
-    their geometry is replaced and a missing Arabic name filled, curated names and codes are kept.
-    Raises BoundaryLoadError listing every rejected feature; nothing is written then. ``layer``
-    picks one layer of a multi-layer file (default: the one polygon layer with the name field).
+    Existing areas of the level are matched by code, then by name (``normalise_name``); their
+    geometry is replaced and a missing Arabic name filled, curated names and codes are kept. A new
+    area that overlaps a stored area the file does not match is a duplicate under another name or
+    code: refused, unless ``replace``, which removes the stored areas the new ones mostly cover
+    (see ``_check_against_stored``). Raises BoundaryLoadError listing every problem; nothing is
+    written then. ``layer`` picks one layer of a multi-layer file.
     """
     layer = read_boundaries(path, spec, layer=layer)
     problems = list(layer.rejected)
@@ -196,10 +208,16 @@ def admin_areas_load(
     taken_codes = set(AdminArea.objects.values_list("code", flat=True))
 
     report = BoundaryLoadReport(layer=layer, level=level, committed=False)
-    plan: list[AdminArea] = []
+    plan: list[tuple[AdminArea, object]] = []  # with the file's shapely geometry
+    claimed: dict[int, str] = {}  # stored area pk -> the file feature that matched it
     for row in layer.frame.itertuples(index=False):
         geometry = geometry_json(row.geometry)
         area = by_code.get(row.code) or by_name.get(normalise_name(row.name))
+        if area is not None:
+            if area.pk in claimed:
+                problems.append(f"{row.name} ({row.code}) and {claimed[area.pk]} both match {area.name} ({area.code})")
+                continue
+            claimed[area.pk] = f"{row.name} ({row.code})"
         parent = None
         if level == AdminArea.Level.DISTRICT:
             parent = parents.get(row.parent_code)
@@ -241,16 +259,107 @@ def admin_areas_load(
         except ValidationError as exc:
             problems.append(f"{row.name} ({row.code}): {'; '.join(exc.messages)}")
             continue
-        plan.append(area)
+        plan.append((area, row.geometry))
+    unmatched = [a for a in existing if a.pk not in claimed and a.geometry]
+    replaced = _check_against_stored(report=report, problems=problems, plan=plan, stored=unmatched, replace=replace)
+    if replaced and not problems:
+        problems += _replacement_problems(replaced=replaced, plan=plan, level=level)
     if problems:
         raise BoundaryLoadError(problems)
     if commit:
         with transaction.atomic():
-            for area in plan:
+            for area, _ in plan:
                 area.save()
+            for area in replaced:
+                # Out of the spatial join first, so that its towns move to the new areas and their
+                # history shows from which area; then it has no towns left when it is deleted.
+                area.geometry = None
+                area.save(update_fields=["geometry", "updated_at"])
             report.assignment = towns_assign_admin_areas()
+            for area in replaced:
+                area.delete()
         report.committed = True
     return report
+
+
+def _check_against_stored(
+    *, report: BoundaryLoadReport, problems: list[str], plan: list[tuple[AdminArea, object]],
+    stored: list[AdminArea], replace: bool,
+) -> list[AdminArea]:
+    """Compare the file's areas with the stored areas of the level that the file does not match.
+
+    A new area overlapping one by more than STORED_OVERLAP_KM2 is a problem (the same place under
+    another name or code, or a border dispute) unless ``replace``; then the stored areas the new
+    areas cover by REPLACE_SHARE or more are returned to be replaced, and smaller overlaps are
+    reported and kept. An updated area's overlaps are only reported: its neighbour's border differs.
+    """
+    if not plan or not stored:
+        return []
+    pairs, stored_km2 = cross_overlaps(
+        gpd.GeoSeries([geom for _, geom in plan], crs=spatial.WGS84),
+        gpd.GeoSeries([shape(a.geometry) for a in stored], crs=spatial.WGS84),
+    )
+    covered: dict[int, float] = defaultdict(float)
+    by: dict[int, list[str]] = defaultdict(list)
+    for i, j, km2 in pairs:
+        new, old = plan[i][0], stored[j]
+        text = (
+            f"{new.name} ({new.code}) overlaps the stored {old.name} ({old.code}) by {km2:,.1f} km² "
+            f"({km2 / stored_km2[j]:.0%} of it)"
+        )
+        if new.pk is not None:
+            report.stored_overlaps.append(text)
+        elif not replace:
+            problems.append(
+                f"{text}, which the file does not match by code or name: add the file's name to "
+                f"{old.name}'s alternate names, or give --replace to replace it"
+            )
+        else:
+            covered[j] += km2
+            by[j].append(f"{new.name} ({new.code})")
+    replaced = []
+    for j, km2 in sorted(covered.items()):
+        old = stored[j]
+        if km2 >= REPLACE_SHARE * stored_km2[j]:
+            replaced.append(old)
+            report.replaced.append(f"{old.name} ({old.code}) by {', '.join(by[j])}, {km2 / stored_km2[j]:.0%} of it")
+        else:
+            report.stored_overlaps.append(
+                f"{', '.join(by[j])} overlap the stored {old.name} ({old.code}) by {km2:,.1f} km² "
+                f"({km2 / stored_km2[j]:.0%} of it); kept: --replace replaces only areas covered by "
+                f"{REPLACE_SHARE:.0%} or more"
+            )
+    return replaced
+
+
+def _replacement_problems(
+    *, replaced: list[AdminArea], plan: list[tuple[AdminArea, object]], level: int
+) -> list[str]:
+    """Why the areas cannot be replaced: they have districts, or some of their towns would be left outside."""
+    problems = [
+        f"{area.name} ({area.code}) cannot be replaced: it has {n} district(s); delete them first"
+        for area in replaced if (n := area.children.count())
+    ]
+    towns = list(Town.objects.filter(admin_area__in=replaced, outside_boundaries=False).order_by("pk"))
+    if not towns:
+        return problems
+    gone = {a.pk for a in replaced} | {a.pk for a, _ in plan if a.pk}
+    kept = AdminArea.objects.filter(level=level, geometry__isnull=False).exclude(pk__in=gone)
+    rows = [(a.pk or -n, a.code, geom) for n, (a, geom) in enumerate(plan, start=1)]
+    rows += [(a.pk, a.code, shape(a.geometry)) for a in kept]
+    after = gpd.GeoDataFrame(
+        {"area_id": [r[0] for r in rows], "code": [r[1] for r in rows]}, geometry=[r[2] for r in rows],
+        crs=spatial.WGS84,
+    )
+    joined = spatial.towns_join_areas(selectors.towns_frame(towns=towns), after)
+    names = {a.pk: a.name for a in replaced}
+    for town, how, distance in zip(towns, joined["how"], joined["distance_m"], strict=True):
+        if how == "outside":
+            problems.append(
+                f"{town.name} ({names[town.admin_area_id]}) would lie {distance / 1000:,.1f} km outside every "
+                f"area once {names[town.admin_area_id]} is replaced"
+            )
+    return problems
 
 
 # Towns from files ------------------------------------------------------------------------

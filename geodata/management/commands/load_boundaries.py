@@ -25,17 +25,22 @@ class Command(BaseCommand):
         parser.add_argument("--name-ar-field")
         parser.add_argument("--parent-field", help="the parent governorate's code (level 2)")
         parser.add_argument("--country", help="ISO 3166-1 alpha-2 code when the area codes do not start with it")
+        parser.add_argument(
+            "--replace", action="store_true",
+            help="replace stored areas that the file's new areas cover by half or more, though their names and "
+            "codes differ (their towns are re-assigned, then they are deleted); without it such files are refused",
+        )
         parser.add_argument("--commit", action="store_true", help="write (default: only report)")
 
     def handle(self, *args, file: Path, layer, level: int, preset, name_field, code_field, name_ar_field, parent_field,
-               country, commit: bool, **options):
+               country, replace: bool, commit: bool, **options):
         try:
             spec = FieldSpec.build(
                 level=level, preset=preset, name_field=name_field, code_field=code_field,
                 parent_field=parent_field, name_ar_field=name_ar_field,
             )
             report = admin_areas_load(
-                path=file, spec=spec, level=level, country=country, commit=commit, layer=layer
+                path=file, spec=spec, level=level, country=country, commit=commit, layer=layer, replace=replace
             )
         except BoundaryFileError as exc:
             raise CommandError(str(exc)) from exc
