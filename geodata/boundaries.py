@@ -42,6 +42,15 @@ PRESETS: dict[str, dict[int, dict[str, list[str]]]] = {
     },
 }
 OVERLAP_REPORT_KM2 = 0.01
+# GADM codes (SYR.1_1) and old geoBoundaries ids (SYR-ADM1-...) start with the ISO 3166-1 alpha-3
+# code. Only the countries of the region this app maps are listed: anywhere else, --country.
+ISO3_TO_ISO2 = {
+    "AFG": "AF", "ARM": "AM", "AZE": "AZ", "BHR": "BH", "CYP": "CY", "DZA": "DZ", "EGY": "EG", "ETH": "ET",
+    "GEO": "GE", "IRN": "IR", "IRQ": "IQ", "ISR": "IL", "JOR": "JO", "KWT": "KW", "LBN": "LB", "LBY": "LY",
+    "MAR": "MA", "MLI": "ML", "OMN": "OM", "PAK": "PK", "PSE": "PS", "QAT": "QA", "SAU": "SA", "SDN": "SD",
+    "SOM": "SO", "SSD": "SS", "SYR": "SY", "TCD": "TD", "TUN": "TN", "TUR": "TR", "UKR": "UA", "ARE": "AE",
+    "YEM": "YE",
+}
 # Beyond this, a new area overlapping a stored one is a duplicate or a border dispute, not rounding.
 STORED_OVERLAP_KM2 = 1.0
 # The transliterations of the Arabic article: written, assimilated (ar-Raqqah, as-Suwayda) or left
@@ -112,6 +121,15 @@ def normalise_name(name: str) -> str:
     plain = APOSTROPHES.sub("", "".join(c for c in decomposed if not unicodedata.combining(c)).casefold())
     words = [w for w in re.split(r"[\W_]+", plain) if w]
     return "".join([w for w in words if w not in ARTICLES] or words)
+
+
+def country_from_code(code: str) -> str | None:
+    """The ISO 3166-1 alpha-2 country an area code starts with (OCHA SY05, SY-HM; GADM SYR.1_1), if it tells."""
+    if code[:2].isalpha() and (len(code) == 2 or not code[2].isalpha()):
+        return code[:2].upper()
+    if code[:3].isalpha() and (len(code) == 3 or not code[3].isalpha()):
+        return ISO3_TO_ISO2.get(code[:3].upper())
+    return None
 
 
 def _unreadable(path: Path, exc: Exception) -> BoundaryFileError:

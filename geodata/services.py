@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from shapely.geometry import shape
 
 from . import selectors, spatial
-from .boundaries import BoundaryLayer, FieldSpec, cross_overlaps, normalise_name, read_boundaries
+from .boundaries import BoundaryLayer, FieldSpec, country_from_code, cross_overlaps, normalise_name, read_boundaries
 from .models import AdminArea, Town
 from .town_files import NameMatcher, TownFileError, TownRecord, dedupe_records, read_towns
 
@@ -174,12 +174,7 @@ def geometry_json(geom) -> dict:
 
 
 def _country_code(code: str, country: str | None) -> str | None:
-    if country:
-        return country.upper()
-    prefix = code[:2]
-    if prefix.isalpha() and (len(code) == 2 or not code[2].isalpha()):
-        return prefix.upper()  # OCHA SY05, geoBoundaries SY-HM
-    return None
+    return country.upper() if country else country_from_code(code)
 
 
 def admin_areas_load(
@@ -230,7 +225,9 @@ def admin_areas_load(
                 continue
             country_code = _country_code(row.code, country)
             if country_code is None:
-                problems.append(f"{row.name} ({row.code}): cannot tell the country from the code; give --country")
+                problems.append(
+                    f"{row.name} ({row.code}): cannot tell the country from the code; give --country (ISO alpha-2)"
+                )
                 continue
             slug = slugify(row.name) or slugify(row.code)
             if slug in taken_slugs:

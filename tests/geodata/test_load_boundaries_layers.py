@@ -8,6 +8,7 @@ import pytest
 import shapely
 from django.core.management import CommandError, call_command
 
+from geodata.boundaries import country_from_code
 from geodata.models import AdminArea
 from tests.factories import AdminAreaFactory
 
@@ -138,3 +139,39 @@ def test_districts_of_a_gadm_geopackage_come_from_its_adm2_layer(db, tmp_path):
     out = load(path, "--preset", "gadm", "--level", "2", "--country", "SY", "--commit")
     assert "from layer ADM_ADM_2" in out
     assert AdminArea.objects.get(code="SYR.1.1_1").parent.code == "SYR.1_1"
+
+
+def gadm_geopackage(path, rows: list[tuple[str, str, object]]):
+    """A GADM 4.1 country file: ADM_ADM_0 and ADM_ADM_1 layers with GADM's field names."""
+    gpd.GeoDataFrame({"GID_0": ["SYR"], "COUNTRY": ["Syria"]}, geometry=[SYRIA], crs="EPSG:4326").to_file(
+        path, layer="ADM_ADM_0"
+    )
+    gpd.GeoDataFrame(
+        {"GID_1": [r[0] for r in rows], "GID_0": ["SYR"] * len(rows), "COUNTRY": ["Syria"] * len(rows),
+         "NAME_1": [r[1] for r in rows], "VARNAME_1": ["NA"] * len(rows), "HASC_1": ["NA"] * len(rows)},
+        geometry=[r[2] for r in rows], crs="EPSG:4326",
+    ).to_file(path, layer="ADM_ADM_1")
+    return path
+
+
+def test_new_gadm_areas_take_their_country_from_the_iso3_code(db, tmp_path):
+    path = gadm_geopackage(tmp_path / "gadm41_SYR.gpkg", [("SYR.1_1", "Alpha", ALPHA), ("SYR.2_1", "Beta", BETA)])
+    out = load(path, "--preset", "gadm", "--commit")
+    assert "from layer ADM_ADM_1" in out
+    assert sorted(AdminArea.objects.values_list("code", "country_code")) == [("SYR.1_1", "SY"), ("SYR.2_1", "SY")]
+
+
+@pytest.mark.parametrize(("code", "country"), [
+    ("SY05", "SY"), ("SY-HM", "SY"), ("SYR.6_1", "SY"), ("SYR-ADM1-3_0_0-B5", "SY"), ("IRQ.1_1", "IQ"),
+    ("TUR.12_1", "TR"), ("XYZ.1_1", None), ("59472583B12", None), ("SYRIA", None),
+])
+def test_the_country_is_read_from_the_code(code, country):
+    assert country_from_code(code) == country
+
+
+def test_a_code_of_a_country_not_in_the_table_asks_for_country(db, tmp_path):
+    path = gadm_geopackage(tmp_path / "gadm41_XYZ.gpkg", [("XYZ.1_1", "Alpha", ALPHA)])
+    with pytest.raises(CommandError, match=r"Alpha \(XYZ.1_1\): cannot tell the country from the code; give --country"):
+        load(path, "--preset", "gadm")
+    load(path, "--preset", "gadm", "--country", "sy", "--commit")
+    assert AdminArea.objects.get(code="XYZ.1_1").country_code == "SY"
