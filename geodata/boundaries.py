@@ -306,11 +306,11 @@ def overlaps(frame: gpd.GeoDataFrame) -> list[str]:
 
 def cross_overlaps(
     new: gpd.GeoSeries, stored: gpd.GeoSeries, *, min_km2: float = STORED_OVERLAP_KM2
-) -> tuple[list[tuple[int, int, float]], list[float]]:
+) -> tuple[list[tuple[int, int, float]], list[float], list[float]]:
     """Where file areas overlap stored ones: (new position, stored position, km²) beyond ``min_km2``,
-    and the km² of every stored area (to tell a duplicate from a border that disagrees)."""
+    and the km² of every new and every stored area (to tell the same area from a border that differs)."""
     if new.empty or stored.empty:
-        return [], [0.0] * len(stored)
+        return [], [0.0] * len(new), [0.0] * len(stored)
     crs = equal_area_crs(gpd.GeoDataFrame(geometry=pd.concat([new, stored], ignore_index=True), crs=WGS84))
     left, right = to_metric(new.reset_index(drop=True), crs), to_metric(stored.reset_index(drop=True), crs)
     found = []
@@ -318,4 +318,4 @@ def cross_overlaps(
         km2 = shapely.intersection(left.iloc[a], right.iloc[b]).area / 1e6
         if km2 > min_km2:
             found.append((int(a), int(b), km2))
-    return sorted(found), list(right.area / 1e6)
+    return sorted(found), list(left.area / 1e6), list(right.area / 1e6)

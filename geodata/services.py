@@ -21,8 +21,8 @@ from .models import AdminArea, Town
 from .town_files import NameMatcher, TownFileError, TownRecord, dedupe_records, read_towns
 
 GEOMETRY_GRID_DEG = 1e-7  # about 1 cm: stored coordinates stay stable when a file is loaded again
-# --replace removes a stored area the file does not match only when its new areas cover this much
-# of it (a duplicate under another name); a smaller overlap is a border that disagrees, kept.
+# With --replace, a new area and a stored one that each cover more than this share of the other are
+# the same area under another name or code.
 REPLACE_SHARE = 0.5
 
 
@@ -143,7 +143,6 @@ class BoundaryLoadReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    replaced: list[str] = field(default_factory=list)
     stored_overlaps: list[str] = field(default_factory=list)
     assignment: AssignmentReport | None = None
 
@@ -155,11 +154,9 @@ class BoundaryLoadReport:
         out += [f"overlap: {o}" for o in self.layer.overlaps]
         out += [f"{verb}created: {name}" for name in self.created]
         out += [f"{verb}updated: {name}" for name in self.updated]
-        out += [f"{verb}replaced: {name}" for name in self.replaced]
         out += [f"overlap with a stored area: {o}" for o in self.stored_overlaps]
         out.append(
             f"{len(self.created)} {verb}created, {len(self.updated)} {verb}updated, {len(self.unchanged)} unchanged"
-            + (f", {len(self.replaced)} {verb}replaced" if self.replaced else "")
         )
         if self.assignment:
             out += self.assignment.lines()
@@ -185,10 +182,10 @@ def admin_areas_load(
 
     Existing areas of the level are matched by code, then by name (``normalise_name``); their
     geometry is replaced and a missing Arabic name filled, curated names and codes are kept. A new
-    area that overlaps a stored area the file does not match is a duplicate under another name or
-    code: refused, unless ``replace``, which removes the stored areas the new ones mostly cover
-    (see ``_check_against_stored``). Raises BoundaryLoadError listing every problem; nothing is
-    written then. ``layer`` picks one layer of a multi-layer file.
+    area that overlaps a stored area the file does not match is refused (``_check_against_stored``),
+    unless ``replace`` and the two are mostly one another: then the stored area is matched by
+    overlap. Raises BoundaryLoadError listing every problem; nothing is written then. ``layer``
+    picks one layer of a multi-layer file.
     """
     layer = read_boundaries(path, spec, layer=layer)
     problems = list(layer.rejected)
@@ -258,23 +255,14 @@ def admin_areas_load(
             continue
         plan.append((area, row.geometry))
     unmatched = [a for a in existing if a.pk not in claimed and a.geometry]
-    replaced = _check_against_stored(report=report, problems=problems, plan=plan, stored=unmatched, replace=replace)
-    if replaced and not problems:
-        problems += _replacement_problems(replaced=replaced, plan=plan, level=level)
+    plan = _check_against_stored(report=report, problems=problems, plan=plan, stored=unmatched, replace=replace)
     if problems:
         raise BoundaryLoadError(problems)
     if commit:
         with transaction.atomic():
             for area, _ in plan:
                 area.save()
-            for area in replaced:
-                # Out of the spatial join first, so that its towns move to the new areas and their
-                # history shows from which area; then it has no towns left when it is deleted.
-                area.geometry = None
-                area.save(update_fields=["geometry", "updated_at"])
             report.assignment = towns_assign_admin_areas()
-            for area in replaced:
-                area.delete()
         report.committed = True
     return report
 
@@ -282,24 +270,36 @@ def admin_areas_load(
 def _check_against_stored(
     *, report: BoundaryLoadReport, problems: list[str], plan: list[tuple[AdminArea, object]],
     stored: list[AdminArea], replace: bool,
-) -> list[AdminArea]:
-    """Compare the file's areas with the stored areas of the level that the file does not match.
+) -> list[tuple[AdminArea, object]]:
+    """Compare the planned areas with the stored areas of the level that the file does not match.
 
-    A new area overlapping one by more than STORED_OVERLAP_KM2 is a problem (the same place under
-    another name or code, or a border dispute) unless ``replace``; then the stored areas the new
-    areas cover by REPLACE_SHARE or more are returned to be replaced, and smaller overlaps are
-    reported and kept. An updated area's overlaps are only reported: its neighbour's border differs.
+    A new area overlapping such an area by more than STORED_OVERLAP_KM2 is the same place under
+    another name or code, or a border dispute: a problem. With ``replace``, a new area and a stored
+    one that each cover more than REPLACE_SHARE of the other are one area: the stored one takes the
+    file's boundary and the file's name as an alternate name (so the next load matches it by name),
+    and keeps its name, code, page and towns; smaller overlaps are reported and kept, and a new
+    area covering most of a stored one that is not mostly it (a merge or a split) stays a problem.
+    An updated area's overlap is only reported: it is a neighbour whose border differs.
+    Returns the plan with the matched new areas swapped for the stored ones.
     """
     if not plan or not stored:
-        return []
-    pairs, stored_km2 = cross_overlaps(
+        return plan
+    pairs, new_km2, stored_km2 = cross_overlaps(
         gpd.GeoSeries([geom for _, geom in plan], crs=spatial.WGS84),
         gpd.GeoSeries([shape(a.geometry) for a in stored], crs=spatial.WGS84),
     )
-    covered: dict[int, float] = defaultdict(float)
-    by: dict[int, list[str]] = defaultdict(list)
+    same = {
+        i: j for i, j, km2 in pairs
+        if replace and plan[i][0].pk is None and km2 > REPLACE_SHARE * max(new_km2[i], stored_km2[j])
+    }
+    for i, j in list(same.items()):
+        if list(same.values()).count(j) > 1:  # only where the file's own areas overlap (reported above)
+            problems.append(f"{plan[i][0].name} ({plan[i][0].code}) is one of several file areas that are {stored[j]}")
+            del same[i]
     for i, j, km2 in pairs:
         new, old = plan[i][0], stored[j]
+        if same.get(i) == j or j in same.values():
+            continue  # the stored area takes this file's boundary; other overlaps with it are the file's own
         text = (
             f"{new.name} ({new.code}) overlaps the stored {old.name} ({old.code}) by {km2:,.1f} km² "
             f"({km2 / stored_km2[j]:.0%} of it)"
@@ -309,54 +309,37 @@ def _check_against_stored(
         elif not replace:
             problems.append(
                 f"{text}, which the file does not match by code or name: add the file's name to "
-                f"{old.name}'s alternate names, or give --replace to replace it"
+                f"{old.name}'s alternate names, or give --replace to match areas that are mostly one another"
             )
-        else:
-            covered[j] += km2
-            by[j].append(f"{new.name} ({new.code})")
-    replaced = []
-    for j, km2 in sorted(covered.items()):
-        old = stored[j]
-        if km2 >= REPLACE_SHARE * stored_km2[j]:
-            replaced.append(old)
-            report.replaced.append(f"{old.name} ({old.code}) by {', '.join(by[j])}, {km2 / stored_km2[j]:.0%} of it")
-        else:
-            report.stored_overlaps.append(
-                f"{', '.join(by[j])} overlap the stored {old.name} ({old.code}) by {km2:,.1f} km² "
-                f"({km2 / stored_km2[j]:.0%} of it); kept: --replace replaces only areas covered by "
-                f"{REPLACE_SHARE:.0%} or more"
-            )
-    return replaced
-
-
-def _replacement_problems(
-    *, replaced: list[AdminArea], plan: list[tuple[AdminArea, object]], level: int
-) -> list[str]:
-    """Why the areas cannot be replaced: they have districts, or some of their towns would be left outside."""
-    problems = [
-        f"{area.name} ({area.code}) cannot be replaced: it has {n} district(s); delete them first"
-        for area in replaced if (n := area.children.count())
-    ]
-    towns = list(Town.objects.filter(admin_area__in=replaced, outside_boundaries=False).order_by("pk"))
-    if not towns:
-        return problems
-    gone = {a.pk for a in replaced} | {a.pk for a, _ in plan if a.pk}
-    kept = AdminArea.objects.filter(level=level, geometry__isnull=False).exclude(pk__in=gone)
-    rows = [(a.pk or -n, a.code, geom) for n, (a, geom) in enumerate(plan, start=1)]
-    rows += [(a.pk, a.code, shape(a.geometry)) for a in kept]
-    after = gpd.GeoDataFrame(
-        {"area_id": [r[0] for r in rows], "code": [r[1] for r in rows]}, geometry=[r[2] for r in rows],
-        crs=spatial.WGS84,
-    )
-    joined = spatial.towns_join_areas(selectors.towns_frame(towns=towns), after)
-    names = {a.pk: a.name for a in replaced}
-    for town, how, distance in zip(towns, joined["how"], joined["distance_m"], strict=True):
-        if how == "outside":
+        elif km2 > REPLACE_SHARE * min(new_km2[i], stored_km2[j]):
             problems.append(
-                f"{town.name} ({names[town.admin_area_id]}) would lie {distance / 1000:,.1f} km outside every "
-                f"area once {names[town.admin_area_id]} is replaced"
+                f"{text}: one covers most of the other but not the reverse (a merge or a split), so --replace "
+                f"cannot tell them apart; delete or redraw {old.name} in the admin first"
             )
-    return problems
+        else:
+            report.stored_overlaps.append(f"{text}; kept")
+    plan = list(plan)
+    overlap = {(i, j): km2 for i, j, km2 in pairs}
+    for i, j in same.items():
+        new, geometry = plan[i]
+        old = stored[j]
+        old.geometry, old.name_ar = new.geometry, old.name_ar or new.name_ar
+        if normalise_name(new.name) not in {normalise_name(n) for n in [old.name, *old.alt_names]}:
+            old.alt_names = [*old.alt_names, new.name]
+        if new.parent is not None:
+            old.parent = new.parent
+        try:
+            old.full_clean(exclude=["slug"])
+        except ValidationError as exc:
+            problems.append(f"{new.name} ({new.code}): {'; '.join(exc.messages)}")
+        report.created.remove(f"{new.name} ({new.code})")
+        shared = overlap[i, j] / max(new_km2[i], stored_km2[j])
+        report.updated.append(
+            f"{old.name} ({old.code}, matched by overlap with {new.name} ({new.code}): each is {shared:.0%} or more "
+            f"of the other; {new.name} becomes an alternate name)"
+        )
+        plan[i] = (old, geometry)
+    return plan
 
 
 # Towns from files ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from shapely.geometry import shape
 
 from geodata.boundaries import normalise_name
 from geodata.models import AdminArea, Town
-from tests.factories import AdminAreaFactory, TownFactory
+from tests.factories import AdminAreaFactory
 
 from .conftest import ALPHA, BETA, feature, write_geojson
 
@@ -78,22 +78,23 @@ def test_a_renamed_copy_of_the_stored_areas_is_refused_naming_both_and_the_km2(s
     assert sorted(AdminArea.objects.values_list("code", "updated_at")) == before
 
 
-def test_replace_swaps_the_stored_areas_for_the_new_ones_and_moves_their_towns(seeded, tmp_path):
+def test_replace_matches_areas_that_are_mostly_one_another_and_keeps_their_names_codes_and_towns(seeded, tmp_path):
     path = seed_polygons_renamed(tmp_path / "renamed.geojson", governorate_suffix)
-    towns_before = {t.pk: t.admin_area.code for t in Town.objects.select_related("admin_area")}
+    towns_before = dict(Town.objects.values_list("pk", "admin_area__code"))
     dry = load(path, "--preset", "gadm", "--replace")
-    assert "would be replaced: Hama (SY05) by Hama Governorate (SY-X05), 100% of it" in dry
-    assert AdminArea.objects.filter(code="SY05").exists()
+    assert (
+        "would be updated: Hama (SY05, matched by overlap with Hama Governorate (SY-X05): each is 100% or more of "
+        "the other; Hama Governorate becomes an alternate name)"
+    ) in dry
+    assert "Hama Governorate" not in AdminArea.objects.get(code="SY05").alt_names
     out = load(path, "--preset", "gadm", "--replace", "--commit")
-    assert "14 created, 0 updated, 0 unchanged, 14 replaced" in out
-    assert sorted(AdminArea.objects.filter(level=1).values_list("code", flat=True)) == [
-        f"SY-X{n:02d}" for n in range(1, 15)
-    ]
-    uqayribat = Town.objects.get(slug="uqayribat")
-    assert uqayribat.admin_area.name == "Hama Governorate"
-    assert "Uqayribat: Hama → Hama Governorate" in out
-    towns_after = {t.pk: t.admin_area.code for t in Town.objects.select_related("admin_area")}
-    assert towns_after == {pk: f"SY-X{code[2:]}" for pk, code in towns_before.items()}
+    assert "0 created, 14 updated, 0 unchanged" in out
+    codes = sorted(AdminArea.objects.filter(level=1).values_list("code", flat=True))
+    assert codes == [f"SY{n:02d}" for n in range(1, 15)]
+    assert "Hama Governorate" in AdminArea.objects.get(code="SY05").alt_names
+    assert dict(Town.objects.values_list("pk", "admin_area__code")) == towns_before
+    # The file's names are now alternate names: the next load matches by name, no --replace needed.
+    assert "0 created, 0 updated, 14 unchanged" in load(path, "--preset", "gadm", "--commit")
 
 
 def test_a_small_overlap_is_refused_and_with_replace_kept_and_reported(db, tmp_path):
@@ -105,8 +106,9 @@ def test_a_small_overlap_is_refused_and_with_replace_kept_and_reported(db, tmp_p
     with pytest.raises(CommandError, match=refusal):
         load(path, "--preset", "ocha", "--commit")
     out = load(path, "--preset", "ocha", "--replace", "--commit")
-    assert "overlap with a stored area: Beta (XA02) overlap the stored Alpha (XA01)" in out and "kept" in out
+    assert "overlap with a stored area: Beta (XA02) overlaps the stored Alpha (XA01) by" in out and "; kept" in out
     assert sorted(AdminArea.objects.values_list("code", flat=True)) == ["XA01", "XA02"]
+    assert shape(AdminArea.objects.get(code="XA01").geometry).equals(ALPHA)
 
 
 def test_an_overlap_under_the_tolerance_passes(db, tmp_path):
@@ -117,28 +119,19 @@ def test_an_overlap_under_the_tolerance_passes(db, tmp_path):
     assert "1 created" in out and "overlap" not in out
 
 
-def test_replace_refuses_an_area_with_districts(db, tmp_path):
-    alpha = AdminAreaFactory(name="Alpha", code="XA01", geometry=shapely.geometry.mapping(ALPHA))
-    AdminAreaFactory(name="Alpha West", code="XA0101", level=2, parent=alpha, geometry=None)
-    path = tmp_path / "new.geojson"
-    write_geojson(path, [feature({"ADM1_PCODE": "XB01", "ADM1_EN": "New Alpha"}, ALPHA)])
-    with pytest.raises(CommandError, match=r"Alpha \(XA01\) cannot be replaced: it has 1 district\(s\)"):
-        load(path, "--preset", "ocha", "--replace", "--commit")
-    assert AdminArea.objects.filter(code="XB01").count() == 0
-
-
-def test_replace_refuses_when_a_town_would_be_left_outside_every_area(db, tmp_path):
-    alpha = AdminAreaFactory(name="Alpha", code="XA01", geometry=shapely.geometry.mapping(ALPHA))
-    TownFactory(name="Edge", latitude=35.5, longitude=36.1, admin_area=alpha)
-    TownFactory(name="Middle", latitude=35.5, longitude=36.8, admin_area=alpha)
-    path = tmp_path / "new.geojson"
-    write_geojson(path, [feature({"ADM1_PCODE": "XB01", "ADM1_EN": "New Alpha"}, shapely.box(36.3, 35, 37, 36))])
+def test_replace_refuses_a_merge_it_cannot_tell_apart(db, tmp_path):
+    AdminAreaFactory(name="Alpha", code="XA01", geometry=shapely.geometry.mapping(ALPHA))
+    AdminAreaFactory(name="Beta", code="XA02", geometry=shapely.geometry.mapping(BETA))
+    path = tmp_path / "merged.geojson"
+    merged = shapely.box(36, 35, 38, 36.2)  # Alpha, Beta and a strip: each is under half of it
+    write_geojson(path, [feature({"ADM1_PCODE": "XB01", "ADM1_EN": "Alphabeta"}, merged)])
     with pytest.raises(CommandError) as excinfo:
         load(path, "--preset", "ocha", "--replace", "--commit")
     message = str(excinfo.value)
-    assert "Edge (Alpha) would lie 18.1 km outside every area once Alpha is replaced" in message
-    assert "Middle" not in message
-    assert AdminArea.objects.get(code="XA01").geometry is not None
+    assert "Alphabeta (XB01) overlaps the stored Alpha (XA01) by" in message and "(100% of it): one covers" in message
+    assert "delete or redraw Alpha in the admin first" in message
+    assert "delete or redraw Beta in the admin first" in message
+    assert AdminArea.objects.count() == 2
 
 
 def test_an_updated_area_overlapping_a_stored_neighbour_is_reported_not_refused(db, tmp_path):
