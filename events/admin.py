@@ -4,7 +4,7 @@ and imports); the admin only collects input and shows results."""
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count
 from django.forms import ModelForm
@@ -12,10 +12,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from geodata.admin import LEAFLET_MEDIA, AuditedAdmin, JsonNameSearchMixin, TownAdmin
+from geodata.admin import LEAFLET_MEDIA, AuditedAdmin, JsonNameSearchMixin, TownAdmin, TownForm
 from geodata.models import Town
 
-from . import selectors, services
+from . import (
+    admin_users,  # noqa: F401  (registers the user admin)
+    selectors,
+    services,
+)
 from .models import ControlChange, ControlChangeForReview, Faction, Source
 
 DRAFT = ControlChange.State.DRAFT
@@ -29,8 +33,12 @@ def map_url(change: ControlChange) -> str:
     return f"{reverse('home')}?{urlencode({'date': change.effective_date.isoformat(), 'town': change.town.slug})}"
 
 
-def map_link(change: ControlChange):
-    return format_html('<a href="{}">view on the map at {}</a>', map_url(change), f"{change.effective_date:%Y-%m-%d}")
+def map_link(change: ControlChange, *, short: bool = False):
+    """A link to the public map at the change's date; ``short`` for table cells (the date moves to its title)."""
+    day = f"{change.effective_date:%Y-%m-%d}"
+    if short:
+        return format_html('<a href="{}" title="view on the map at {}">map</a>', map_url(change), day)
+    return format_html('<a href="{}">view on the map at {}</a>', map_url(change), day)
 
 
 def report_errors(modeladmin, request, failures: list[tuple[ControlChange, Exception]]) -> None:
@@ -81,6 +89,20 @@ class SourceAdmin(AuditedAdmin):
     search_fields = ("publisher", "title", "url", "summary")
     date_hierarchy = "published"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def has_change_permission(self, request, obj=None):
+        # A source a published change cites is on the public pages: editors may view it, reviewers edit it.
+        return super().has_change_permission(request, obj) and (
+            obj is None or services.source_edit_allowed(source=obj, by=request.user))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        source = self.get_object(request, object_id)
+        if (source is not None and request.method == "GET" and super().has_change_permission(request, source)
+                and not self.has_change_permission(request, source)):
+            self.message_user(request, "A published control change cites this source, so it is on the public map; "
+                                       "only a reviewer can edit it. Add a new source if this one is wrong.",
+                              messages.INFO)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         services.source_save(source=obj, by=request.user)
@@ -183,13 +205,13 @@ class ReviewActions(ReasonActionMixin):
 @admin.register(ControlChange)
 class ControlChangeAdmin(ReviewActions, JsonNameSearchMixin, AuditedAdmin):
     form = ControlChangeForm
-    list_display = ("town", "faction_swatch", "status", "effective_date", "day_part", "confidence", "state",
-                    "map_link_column")
+    # Narrow enough for a 1280 px screen: the state next to the town, the part of day only as a filter/field.
+    list_display = ("town", "state", "faction_swatch", "status", "effective_date", "confidence", "map_link_column")
     list_filter = (
         "state", "status", "confidence",
         ("faction", admin.RelatedOnlyFieldListFilter),
         ("town__admin_area", GovernorateFilter),
-        "effective_date", "date_precision",
+        "effective_date", "date_precision", "day_part",
     )
     search_fields = ("town__name", "town__slug", "faction__name", "faction__short_name", "faction__slug", "note")
     json_name_fields = ("town__alt_names", "faction__aliases")
@@ -212,7 +234,7 @@ class ControlChangeAdmin(ReviewActions, JsonNameSearchMixin, AuditedAdmin):
 
     @admin.display(description="map")
     def map_link_column(self, obj):
-        return map_link(obj)
+        return map_link(obj, short=True)
 
     @admin.display(description="on the map")
     def map_link_field(self, obj):
@@ -332,7 +354,7 @@ class TownChangesInline(admin.TabularInline):
 
     @admin.display(description="map")
     def map(self, obj):
-        return map_link(obj)
+        return map_link(obj, short=True)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("town", "faction", "contested_by")
@@ -344,17 +366,64 @@ class TownChangesInline(admin.TabularInline):
         return False
 
 
+class TownEditForm(TownForm):
+    """Checks through events.services.town_edit, which adds the reviewer rule for towns on the public map."""
+
+    acting_user = None  # set per request by TownWithChangesAdmin.get_form
+
+    def town_check(self, town: Town) -> None:
+        try:
+            services.town_edit(town=town, by=self.acting_user)
+        except PermissionDenied as exc:
+            raise ValidationError({NON_FIELD_ERRORS: str(exc)}) from exc
+
+
 admin.site.unregister(Town)
 
 
 @admin.register(Town)
 class TownWithChangesAdmin(TownAdmin):
+    form = TownEditForm
     inlines = (TownChangesInline,)
     readonly_fields = (*TownAdmin.readonly_fields, "control_audit")
 
     class Media:
         css = LEAFLET_MEDIA["css"]
         js = LEAFLET_MEDIA["js"]
+
+    def _public_fields_locked(self, request, obj) -> bool:
+        return obj is not None and not services.town_edit_allowed(town=obj, by=request.user)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        locked = self._public_fields_locked(request, obj)
+
+        class RequestTownForm(form):
+            acting_user = request.user
+
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                # Disabled rather than read-only: the inputs stay, so the location map still shows the
+                # point, and Django keeps the stored values whatever is posted.
+                for name in services.TOWN_REVIEWED_FIELDS if locked else ():
+                    if name in self.fields:
+                        self.fields[name].disabled = True
+
+        return RequestTownForm
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {} if self._public_fields_locked(request, obj) else super().get_prepopulated_fields(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        town = self.get_object(request, object_id)
+        if request.method == "GET" and self._public_fields_locked(request, town):
+            self.message_user(
+                request, f"{town} has published control changes, so its {', '.join(services.TOWN_REVIEWED_FIELDS)} "
+                         "are on the public map; only a reviewer can change them.", messages.INFO)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        services.town_edit(town=obj, by=request.user)
 
     @admin.display(description="audit trail of its control changes")
     def control_audit(self, obj):

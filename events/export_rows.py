@@ -28,16 +28,14 @@ CHANGE_FIELDS = (
 
 def faction_with_members(faction: Faction) -> set[int]:
     """The faction and every group that rolls up into it, so a coalition filter includes its allies."""
-    return {f.pk for f in Faction.objects.select_related("parent") if f == faction or _rolls_up(f, faction)}
-
-
-def _rolls_up(faction: Faction, into: Faction) -> bool:
-    ancestor = faction.parent
-    while ancestor is not None:
-        if ancestor.pk == into.pk:
-            return True
-        ancestor = ancestor.parent
-    return False
+    factions = Faction.objects.in_bulk()
+    for member in factions.values():
+        # Link the parents already in memory, so the walk up costs no query at any depth.
+        member.parent = factions.get(member.parent_id)
+    return {
+        pk for pk, member in factions.items()
+        if pk == faction.pk or faction.pk in {c.pk for c in member.coalition_chain()}
+    }
 
 
 def province_of(town: dict) -> tuple[str | None, str | None]:

@@ -7,6 +7,7 @@ so both interfaces reject the same input with the same message and serve the sam
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from .models import EARLIEST_DATE
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 ISO_DATE = "%Y-%m-%d"
+ISO_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
 CHANGE_CSV_COLUMNS = (
     "change_id", "date", "town", "town_id", "longitude", "latitude",
     "from_faction", "to_faction", "status", "contested_by", "precision", "confidence",
@@ -44,7 +46,10 @@ def parse_date(raw: str | None, *, parameter: str) -> dt.date | None:
     if raw is None or raw == "":
         return None
     try:
-        # Only YYYY-MM-DD: fromisoformat alone would also take 20170903 and other ISO variants.
+        # Only YYYY-MM-DD: fromisoformat alone would also take 20170903 and other ISO variants,
+        # and strptime alone would take 2017-9-3.
+        if not ISO_DATE_SHAPE.fullmatch(raw):
+            raise ValueError(raw)
         return dt.datetime.strptime(raw, ISO_DATE).date()
     except ValueError:
         raise ExportParameterError(parameter, f"'{raw}' is not a date in YYYY-MM-DD form.") from None
@@ -54,19 +59,21 @@ def parse_faction(raw: str | None) -> set[int] | None:
     """The ids of the named faction and its members; the name may be a slug, name or alias."""
     if raw is None or raw == "":
         return None
-    faction = selectors.faction_find(name=raw)
+    # The import's lookup: a name shared by several factions is refused, not read as the first one.
+    faction, problem = selectors.faction_index().find(raw)
     if faction is None:
-        raise ExportParameterError("faction", f"No faction is called '{raw}'.")
+        raise ExportParameterError("faction", f"{problem[0].upper()}{problem[1:]}.")
     return faction_with_members(faction)
 
 
 def _as_of(params: Mapping[str, str]) -> dt.date:
-    # Without a date: the latest published change, i.e. control now (future dates are refused).
-    return (
-        parse_date(params.get("date"), parameter="date")
-        or selectors.latest_change_date()
-        or timezone.localdate()
-    )
+    # Without a date: the latest published change, i.e. control now.
+    on = parse_date(params.get("date"), parameter="date")
+    today = timezone.localdate()
+    if on is not None and on > today:
+        # Serving today's control under a future date would present it as a forecast.
+        raise ExportParameterError("date", f"'{on}' is in the future; the latest day with a record is today ({today}).")
+    return on or selectors.latest_change_date() or today
 
 
 def _period(params: Mapping[str, str]) -> tuple[dt.date, dt.date]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from . import selectors, services
+from .exports import ExportParameterError, parse_date
 from .models import ControlChange, Source
 
 REQUIRED = ["town", "faction", "date"]
@@ -29,9 +30,6 @@ FIELD_COLUMNS = {
     "faction": "faction", "town": "town", "sources": "source_url",
     "url": "source_url", "title": "source_title", "publisher": "source_publisher", "__all__": "-",
 }
-DAY_PARTS = {label.casefold(): value for value, label in ControlChange.DayPart.choices}
-DAY_PARTS.update({str(value): value for value, _ in ControlChange.DayPart.choices})
-DAY_PARTS[""] = ControlChange.DayPart.UNSPECIFIED
 
 
 @dataclass(frozen=True)
@@ -120,10 +118,11 @@ class _Sources:
 
 
 def _date(value: str) -> dt.date:
+    # The API's parser: YYYY-MM-DD only, where fromisoformat would also take 20170903 or 2017-W35-7.
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({"effective_date": f"'{value}' is not a date in YYYY-MM-DD form."}) from None
+        return parse_date(value, parameter="date")
+    except ExportParameterError as exc:
+        raise ValidationError({"effective_date": exc.message}) from None
 
 
 def changes_import_check(*, text: str, publish: bool = False) -> ImportPlan:
@@ -153,9 +152,11 @@ def changes_import_check(*, text: str, publish: bool = False) -> ImportPlan:
             contested_by, reason = factions.find(v["contested_by"])
             if reason:
                 fail("contested_by", reason)
-        day_part = DAY_PARTS.get(v["day_part"].casefold())
+        day_part = ControlChange.DayPart.from_text(v["day_part"])
         if day_part is None:
-            fail("day_part", f"'{v['day_part']}' is not a part of day ({', '.join(sorted(DAY_PARTS)[1:])})")
+            parts = ControlChange.DayPart
+            names = ", ".join(label.casefold() for label in parts.labels)
+            fail("day_part", f"'{v['day_part']}' is not a part of day ({names}, or {min(parts)}-{max(parts)})")
         supersedes = None
         if v["supersedes"]:
             supersedes = superseded.get(v["supersedes"])

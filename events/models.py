@@ -55,19 +55,28 @@ class Faction(models.Model):
 
     def clean(self) -> None:
         self.colour = (self.colour or "").lower()
-        ancestor, seen = self.parent, {self.pk}
+        self.coalition_chain()  # refuses a loop of coalitions
+
+    def coalition_chain(self) -> list["Faction"]:
+        """The coalitions above this faction, nearest first (empty for a faction in none).
+
+        The one walk up the ``parent`` links. A loop (A in B, B in A) raises a ValidationError on
+        ``parent``: the schema only rules out a faction being its own parent.
+        """
+        chain, seen, ancestor = [], {self.pk}, self.parent
         while ancestor is not None:
             if ancestor.pk in seen:
                 raise ValidationError({"parent": "A faction cannot be its own coalition."})
+            chain.append(ancestor)
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
+        return chain
 
     @property
     def coalition(self) -> "Faction":
-        top = self
-        while top.parent is not None:
-            top = top.parent
-        return top
+        """The top-level coalition this faction rolls up into (itself when it is in none)."""
+        chain = self.coalition_chain()
+        return chain[-1] if chain else self
 
 
 class Source(models.Model):
@@ -105,6 +114,14 @@ class ControlChange(models.Model):
         AFTERNOON = 2, "Afternoon"
         EVENING = 3, "Evening"
         NIGHT = 4, "Night"
+
+        @classmethod
+        def from_text(cls, text: str) -> "ControlChange.DayPart | None":
+            """The part of day a CSV cell names (label in any case, or number; empty: unspecified); None if none."""
+            text = text.strip().casefold()
+            if not text:
+                return cls.UNSPECIFIED
+            return next((part for part in cls if text in (part.label.casefold(), str(part.value))), None)
 
     class Confidence(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed"

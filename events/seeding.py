@@ -41,8 +41,6 @@ COLUMNS = {
         "confidence", "sources", "note",
     ],
 }
-DAY_PARTS = {label.lower(): value for value, label in ControlChange.DayPart.choices}
-DAY_PARTS[""] = ControlChange.DayPart.UNSPECIFIED
 
 
 @dataclass(frozen=True)
@@ -235,7 +233,8 @@ def seed_scenario_load(*, directory: Path = SEED_DIR) -> SeedReport:
         unknown = [k for k in _names(v["sources"]) if k not in source_keys]
         if unknown or not _names(v["sources"]):
             errors.append(row.error("sources", f"unknown or missing source key(s): {unknown or '-'}"))
-        if v["day_part"].lower() not in DAY_PARTS:
+        day_part = ControlChange.DayPart.from_text(v["day_part"])
+        if day_part is None:
             errors.append(row.error("day_part", f"'{v['day_part']}' is not a part of day"))
         change_date = _parse_date(row, "date", errors)
         if change_date is None:
@@ -245,7 +244,7 @@ def seed_scenario_load(*, directory: Path = SEED_DIR) -> SeedReport:
         change = ControlChange(
             effective_date=change_date, date_precision=v["precision"], status=v["status"],
             confidence=v["confidence"], note=v["note"], state=ControlChange.State.PUBLISHED,
-            day_part=DAY_PARTS.get(v["day_part"].lower(), 0),
+            day_part=day_part or ControlChange.DayPart.UNSPECIFIED,
             faction_id=faction_ids.get(v["faction"]),
             contested_by_id=faction_ids.get(v["contested_by"]),
         )
@@ -377,7 +376,7 @@ def _write(tables: dict[str, list[Row]], shapes: dict, placed: dict[str, str]) -
     towns = {t.slug: t for t in Town.objects.all()}
     for row in tables["changes.csv"]:
         v = row.values
-        town, day_part = towns[v["town"]], DAY_PARTS[v["day_part"].lower()]
+        town, day_part = towns[v["town"]], ControlChange.DayPart.from_text(v["day_part"])
         when = dt.date.fromisoformat(v["date"])
         if ControlChange.objects.filter(town=town, effective_date=when, day_part=day_part).exists():
             count("control changes", False)

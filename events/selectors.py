@@ -118,18 +118,6 @@ def latest_change_date(*, published_only: bool = True) -> dt.date | None:
     return changes_in_force(published_only=published_only).aggregate(d=Max("effective_date"))["d"]
 
 
-def faction_find(*, name: str) -> Faction | None:
-    """A faction by slug, name, short name or alias, case-insensitively."""
-    wanted = name.strip().casefold()
-    if not wanted:
-        return None
-    for faction in Faction.objects.all():
-        names = [faction.slug, faction.name, faction.short_name, *faction.aliases]
-        if wanted in {n.casefold() for n in names}:
-            return faction
-    return None
-
-
 def data_version() -> str:
     """Changes whenever any row that a map or export shows is created, edited or deleted."""
     parts = []

@@ -17,6 +17,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
 
 from geodata.models import Town
+from geodata.services import town_save
 
 from .models import ControlChange, Faction, Source
 
@@ -341,13 +342,72 @@ def faction_save(*, faction: Faction, by: User | None) -> Faction:
     return faction
 
 
+# Everything of a source the public pages and API show. Once a published change cites the source,
+# editing these changes what the public sees, so it takes a reviewer, as publishing does.
+SOURCE_REVIEWED_FIELDS = ("publisher", "title", "url", "published", "language", "summary")
+# What of a town the public map, its links and its population figures show (the GeoNames and other
+# external ids are reference data editors keep up).
+TOWN_REVIEWED_FIELDS = ("name", "slug", "alt_names", "latitude", "longitude", "population")
+
+
+def _changed_fields(instance, stored, names: Sequence[str]) -> list[str]:
+    return [name for name in names if getattr(instance, name) != getattr(stored, name)]
+
+
+def source_is_public(*, source: Source) -> bool:
+    """Whether a published change cites the source, i.e. the public pages show it."""
+    return source.pk is not None and source.control_changes.filter(state=ControlChange.State.PUBLISHED).exists()
+
+
+def town_is_public(*, town: Town) -> bool:
+    """Whether the town has published changes, i.e. it is on the public map."""
+    return town.pk is not None and ControlChange.objects.filter(
+        town_id=town.pk, state=ControlChange.State.PUBLISHED).exists()
+
+
+def source_edit_allowed(*, source: Source, by: User | None) -> bool:
+    """Whether ``by`` may edit what the public sees of this source (see SOURCE_REVIEWED_FIELDS)."""
+    return by is None or by.has_perm(PERM_PUBLISH) or not source_is_public(source=source)
+
+
+def town_edit_allowed(*, town: Town, by: User | None) -> bool:
+    """Whether ``by`` may edit what the public sees of this town (see TOWN_REVIEWED_FIELDS)."""
+    return by is None or by.has_perm(PERM_PUBLISH) or not town_is_public(town=town)
+
+
 @transaction.atomic
 def source_save(*, source: Source, by: User | None) -> Source:
-    """Add or edit a source that changes cite."""
+    """Add or edit a source that changes cite; a source already on the public pages needs a reviewer."""
     perm, action = ("events.add_source", "add sources") if source.pk is None else \
         ("events.change_source", "edit sources")
     user_require(user=by, perm=perm, action=action)
+    if source.pk is not None:
+        stored = Source.objects.select_for_update().get(pk=source.pk)
+        changed = _changed_fields(source, stored, SOURCE_REVIEWED_FIELDS)
+        if changed and not source_edit_allowed(source=source, by=by):
+            raise PermissionDenied(
+                f"This source is cited by a published control change, so its {', '.join(changed)} show on the "
+                "public map; only a reviewer can change them. Ask a reviewer, or add a new source."
+            )
     source.full_clean()
     _audit(source, by=by, reason="saved")
     source.save()
     return source
+
+
+@transaction.atomic
+def town_edit(*, town: Town, by: User | None) -> Town:
+    """Add or edit a town (geodata.services.town_save places it); a town on the public map needs a reviewer
+    to rename or move it."""
+    perm, action = ("geodata.add_town", "add towns") if town.pk is None else ("geodata.change_town", "edit towns")
+    user_require(user=by, perm=perm, action=action)
+    if town.pk is not None:
+        stored = Town.objects.select_for_update().get(pk=town.pk)
+        changed = _changed_fields(town, stored, TOWN_REVIEWED_FIELDS)
+        if changed and not town_edit_allowed(town=town, by=by):
+            raise PermissionDenied(
+                f"{stored.name} has published control changes, so its {', '.join(changed)} show on the public "
+                "map; only a reviewer can change them. Ask a reviewer."
+            )
+    _audit(town, by=by, reason="saved")
+    return town_save(town=town)

@@ -15,18 +15,41 @@ from geodata import maps
 from geodata.models import AdminArea, Town
 
 from . import map_inputs, page_data, selectors
+from .exports import ExportParameterError, parse_date
+
+DATE_TOKEN = "{date}"  # in download links: the page's script puts the date shown in its place
 
 
 def _requested_date(request, name: str = "date", fallback: dt.date | None = None) -> tuple[dt.date, str | None]:
     """The date asked for, else the latest date with a change; with an error for bad input."""
     fallback = fallback or selectors.latest_change_date() or timezone.localdate()
-    raw = request.GET.get(name)
-    if not raw:
-        return fallback, None
     try:
-        return dt.date.fromisoformat(raw), None
-    except ValueError:
-        return fallback, f"'{raw}' is not a date in YYYY-MM-DD form; showing {fallback:%Y-%m-%d}."
+        # The API's parser, so a page and the API accept the same dates (YYYY-MM-DD only).
+        on = parse_date(request.GET.get(name), parameter=name)
+    except ExportParameterError as exc:
+        return fallback, f"{exc.message.rstrip('.')}; showing {fallback:%Y-%m-%d}."
+    return on or fallback, None
+
+
+def _map_downloads(*, endpoints: dict[str, str], dates: list[str]) -> list[dict[str, str]]:
+    """The map page's download links, with DATE_TOKEN where the date shown goes.
+
+    The changes file runs from the first recorded change to the date shown: every row that made
+    this map what it is, which is what a reader checking or re-using the map needs.
+    """
+    dated = "?date=" + DATE_TOKEN + "&download=1"
+    since = f"from={dates[0]}&" if dates else ""
+    first = dates[0] if dates else "the first change"
+    return [
+        {"id": "tc-download", "label": f"Map of {DATE_TOKEN} (HTML file, works offline)",
+         "href": reverse("map-download") + "?date=" + DATE_TOKEN},
+        {"id": "dl-towns", "label": f"Towns on {DATE_TOKEN} (GeoJSON)", "href": endpoints["towns"] + dated},
+        {"id": "dl-provinces", "label": f"Governorates on {DATE_TOKEN}, with control shares (GeoJSON)",
+         "href": endpoints["provinces"] + dated},
+        {"id": "dl-areas", "label": f"Control areas on {DATE_TOKEN} (GeoJSON)", "href": endpoints["areas"] + dated},
+        {"id": "dl-changes", "label": f"Every change from {first} to {DATE_TOKEN} (CSV)",
+         "href": reverse("api:changes-csv") + f"?{since}to={DATE_TOKEN}&download=1"},
+    ]
 
 
 def control_map(request):
@@ -42,19 +65,26 @@ def control_map(request):
         settings=map_inputs.map_settings(),
         links=map_inputs.map_links(),
     )
+    dates = [d.isoformat() for d in selectors.change_dates()]
+    endpoints = map_inputs.map_endpoints()
     config = {
         "date": on.isoformat(),
-        "dates": [d.isoformat() for d in selectors.change_dates()],
-        "endpoints": map_inputs.map_endpoints(),
+        "dates": dates,
+        "endpoints": endpoints,
         "panelUrl": reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
-        "downloadUrl": reverse("map-download"),
+        "downloads": _map_downloads(endpoints=endpoints, dates=dates),
+        "dateToken": DATE_TOKEN,
         "town": {"id": town.pk, "slug": town.slug} if town else None,
     }
+    # The same links as the script builds, for the first view and for readers without JavaScript.
+    downloads = [
+        {key: value.replace(DATE_TOKEN, on.isoformat()) for key, value in d.items()} for d in config["downloads"]
+    ]
     errors = [e for e in (error, town_error) if e]
     return render(
         request,
         "events/control_map.html",
-        {"on": on, "map": maps.map_render_parts(m), "config": config, "errors": errors},
+        {"on": on, "map": maps.map_render_parts(m), "config": config, "downloads": downloads, "errors": errors},
         status=400 if error else 200,
     )
 

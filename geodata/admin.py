@@ -11,24 +11,21 @@ from django.db.models import Q
 from django.forms import ModelForm
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import maps
 from .models import AdminArea, Town
 
 LEAFLET_MEDIA = {
     "css": {"all": ("vendor/leaflet/leaflet.css", "admin-extra/admin.css")},
     "js": ("vendor/leaflet/leaflet.js", "admin-extra/town_map.js"),
 }
-OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 
 
 def map_tiles() -> dict:
-    """The base layer the admin's small maps use, per settings.MAP_TILES ('none': no tiles, offline)."""
-    tiles = settings.MAP_TILES
-    if tiles == "none":
-        return {"url": None, "attribution": ""}
-    if tiles == "osm":
-        return {"url": OSM_TILES, "attribution": OSM_ATTRIBUTION}
-    return {"url": tiles, "attribution": settings.MAP_TILES_ATTRIBUTION}
+    """The base layer the admin's small maps use: the public map's tile settings, checked the same way."""
+    url, attribution = maps.map_tiles(
+        maps.map_settings_check({"tiles": settings.MAP_TILES, "tiles_attribution": settings.MAP_TILES_ATTRIBUTION})
+    )
+    return {"url": url, "attribution": attribution or ""}
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
@@ -92,17 +89,21 @@ class TownForm(ModelForm):
         super()._post_clean()
         if self.errors:
             return
-        from . import services
-
         # Run the one write path on a copy and roll it back, so its rules (coordinates inside the
         # loaded boundaries unless flagged) show as form errors rather than failing in save_model.
         try:
             with transaction.atomic():
-                services.town_save(town=copy.copy(self.instance))
+                self.town_check(copy.copy(self.instance))
                 transaction.set_rollback(True)
         except ValidationError as exc:
-            for name, messages in exc.message_dict.items():
+            for name, messages in exc.update_error_dict({}).items():
                 self.add_error(name if name in self.fields else None, messages)
+
+    def town_check(self, town: Town) -> None:
+        """The save the admin will make (an app above may wrap it in its own rules); raises ValidationError."""
+        from . import services
+
+        services.town_save(town=town)
 
 
 @admin.register(Town)

@@ -20,6 +20,8 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
+from .spatial import CONTESTED
+
 # Syria's extent (south-west, north-east corners as latitude, longitude), padded a little.
 SYRIA_BOUNDS = ((32.2, 35.5), (37.4, 42.5))
 
@@ -103,6 +105,15 @@ def map_settings_check(overrides: Mapping[str, Any] | None = None) -> dict[str, 
     if not isinstance(checked["height"], str) or not re.match(r"^\d+(\.\d+)?(px|%|vh)$", checked["height"]):
         raise MapSettingsError("Map setting 'height' must be a CSS length such as '100%' or '320px'.")
     return checked
+
+
+def map_tiles(checked: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The tile URL template and attribution for settings from map_settings_check; (None, None) for 'none'."""
+    if checked["tiles"] in TILE_PRESETS:
+        return TILE_PRESETS[checked["tiles"]]
+    if checked["tiles"] != "none":
+        return checked["tiles"], checked["tiles_attribution"]
+    return None, None
 
 
 @dataclass(frozen=True)
@@ -202,11 +213,7 @@ def control_map_build(
     """
     conf = map_settings_check(settings)
     (south, west), (north, east) = conf["bounds"]
-    tiles, attribution = None, None
-    if conf["tiles"] in TILE_PRESETS:
-        tiles, attribution = TILE_PRESETS[conf["tiles"]]
-    elif conf["tiles"] != "none":
-        tiles, attribution = conf["tiles"], conf["tiles_attribution"]
+    tiles, attribution = map_tiles(conf)
 
     m = folium.Map(
         location=((south + north) / 2, (west + east) / 2),
@@ -233,6 +240,8 @@ def control_map_build(
                                            "province_weight")},
             "links": dict(links or {}),
             "legend": legend,
+            # The palette's class for contested areas: the legend shows it as an area, never a town.
+            "contested_class": CONTESTED,
         },
     ).add_to(m)
 

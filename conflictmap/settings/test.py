@@ -10,3 +10,7 @@ from .base import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAP_TILES = "none"
 WHITENOISE_AUTOREFRESH = True
+# The test client and the live server speak plain HTTP; the HTTPS settings are tested with base.py.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -9,6 +10,7 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
 from events.exports import ExportParameterError
@@ -20,8 +22,13 @@ def api_exception_handler(exc, context):
     if isinstance(exc, ExportParameterError):
         exc = ValidationError({exc.parameter: [exc.message]})
     elif isinstance(exc, DjangoValidationError):
-        # Raised by events.services (full_clean): same field-keyed messages as a serializer's.
-        exc = ValidationError(as_serializer_error(exc))
+        # Raised by events.services (full_clean): same field-keyed messages as a serializer's,
+        # and a constraint's message under DRF's non-field key rather than Django's "__all__".
+        detail = as_serializer_error(exc)
+        if NON_FIELD_ERRORS in detail:
+            non_field = detail.pop(NON_FIELD_ERRORS)
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = [*detail.get(api_settings.NON_FIELD_ERRORS_KEY, []), *non_field]
+        exc = ValidationError(detail)
     response = exception_handler(exc, context)
     if response is None:
         # Even with DEBUG on, an API client gets JSON; the traceback goes to the log only.

@@ -6,8 +6,8 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from events.exports import ISO_DATE
-from events.models import ControlChange, Faction
+from events.exports import ISO_DATE, ExportParameterError, parse_faction
+from events.models import ControlChange
 from geodata.models import AdminArea, Town
 
 
@@ -25,7 +25,39 @@ class AreaField(forms.ModelChoiceField):
 
 @extend_schema_field(OpenApiTypes.STR)
 class AreaFilter(filters.ModelChoiceFilter):
+    """Rows whose ``field_name`` (an AdminArea link) is the governorate or one of its districts."""
+
     field_class = AreaField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", AdminArea.objects.all())
+        kwargs.setdefault("help_text", "Governorate code (SY05) or slug (hama).")
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        return qs.filter(Q(**{self.field_name: value}) | Q(**{f"{self.field_name}__parent": value}))
+
+
+class FactionField(forms.Field):
+    """A faction by slug, name or alias, as the exports read it: the ids of it and its coalition members."""
+
+    def to_python(self, value):
+        try:
+            return parse_faction(value)
+        except ExportParameterError as exc:
+            raise forms.ValidationError(exc.message, code="invalid_choice") from exc
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class FactionFilter(filters.Filter):
+    """The same faction parameter as the exports: a coalition includes the groups that roll up into it."""
+
+    field_class = FactionField
+
+    def filter(self, qs, value):
+        return qs if value is None else qs.filter(**{f"{self.field_name}__in": value})
 
 
 class PeriodForm(forms.Form):
@@ -38,30 +70,21 @@ class PeriodForm(forms.Form):
 
 
 class TownFilter(filters.FilterSet):
-    governorate = AreaFilter(
-        queryset=AdminArea.objects.all(), method="filter_governorate",
-        help_text="Governorate code (SY05) or slug (hama).",
-    )
+    governorate = AreaFilter(field_name="admin_area")
 
     class Meta:
         model = Town
         fields = ["governorate"]
-
-    def filter_governorate(self, queryset, name, value):
-        return queryset.filter(Q(admin_area=value) | Q(admin_area__parent=value))
 
 
 class ControlChangeFilter(filters.FilterSet):
     town = filters.ModelChoiceFilter(
         queryset=Town.objects.all(), to_field_name="slug", help_text="Town slug, e.g. uqayribat."
     )
-    faction = filters.ModelChoiceFilter(
-        queryset=Faction.objects.all(), to_field_name="slug", help_text="Slug of the faction in control."
+    faction = FactionFilter(
+        help_text="The faction in control (slug, name or alias); a coalition includes its member groups."
     )
-    governorate = AreaFilter(
-        queryset=AdminArea.objects.all(), method="filter_governorate",
-        help_text="Governorate code (SY05) or slug (hama).",
-    )
+    governorate = AreaFilter(field_name="town__admin_area")
     status = filters.ChoiceFilter(choices=ControlChange.Status.choices)
     confidence = filters.ChoiceFilter(choices=ControlChange.Confidence.choices)
     state = filters.ChoiceFilter(
@@ -82,6 +105,3 @@ class ControlChangeFilter(filters.FilterSet):
         model = ControlChange
         fields = ["town", "faction", "governorate", "status", "confidence", "state"]
         form = PeriodForm
-
-    def filter_governorate(self, queryset, name, value):
-        return queryset.filter(Q(town__admin_area=value) | Q(town__admin_area__parent=value))

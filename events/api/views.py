@@ -10,7 +10,6 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -21,15 +20,12 @@ from events.models import ControlChange, Faction, Source
 from geodata.models import AdminArea, Town
 
 from . import filters, serializers
+from .pagination import Pagination
 from .renderers import CSVRenderer, GeoJSONRenderer
 
 # Bump when the export format changes, so caches holding the old shape revalidate.
 EXPORT_FORMAT = "1"
 EDITOR_PERMS = ("events.add_controlchange", "events.change_controlchange")
-
-
-class Pagination(LimitOffsetPagination):
-    max_limit = 1000
 
 
 def is_editor(user) -> bool:
@@ -168,7 +164,9 @@ FACTION_PARAM = OpenApiParameter(
 DOWNLOAD_PARAM = OpenApiParameter(
     "download", OpenApiTypes.BOOL, description="Answer as an attachment (a file download)."
 )
-DATE_PARAM = _date_param("date", "Control as of this day (inclusive), YYYY-MM-DD; default: the latest change.")
+DATE_PARAM = _date_param(
+    "date", "Control as of this day (inclusive), YYYY-MM-DD, not in the future; default: the latest change."
+)
 PERIOD_PARAMS = [
     _date_param("from", "First day (inclusive), YYYY-MM-DD; default: the start of the record."),
     _date_param("to", "Last day (inclusive), YYYY-MM-DD; default: today."),

@@ -8,7 +8,13 @@
   var style = {};
   var links = {};
   var order = [];
+  var contestedClass = null;
   var NO_DATA = "#9e9e9e";
+  // Shared by the map's layers and the legend, so a swatch is drawn exactly as the map draws.
+  var TOWN_FILL_OPACITY = 0.95;
+  var TOWN_RING_WEIGHT = 1.5;
+  var TOWN_RING = "#ffffff";
+  var SVG = "http://www.w3.org/2000/svg";
 
   function el(tag, text, className) {
     var node = document.createElement(tag);
@@ -59,6 +65,7 @@
     style = config.style || {};
     links = config.links || {};
     order = config.order || Object.keys(palette);
+    contestedClass = config.contested_class || null;
     // Panes keep the drawing order when a layer is refilled: areas, then outlines, then towns.
     [["cm-areas", 410], ["cm-provinces", 420], ["cm-towns", 430]].forEach(function (p) {
       if (!map.getPane(p[0])) map.createPane(p[0]).style.zIndex = p[1];
@@ -77,7 +84,7 @@
     var contested = p.status === "contested" && p.contested_by;
     return {
       fill: fill,
-      ring: contested ? cm.factionColour(p.contested_by) : "#ffffff",
+      ring: contested ? cm.factionColour(p.contested_by) : TOWN_RING,
       contested: !!contested,
     };
   };
@@ -99,6 +106,40 @@
     return box;
   };
 
+  function areaOpacity() {
+    return style.area_fill_opacity === undefined ? 0.35 : style.area_fill_opacity;
+  }
+  function ringWeight() {
+    return style.contested_ring_weight || 4;
+  }
+
+  function svg(tag, attrs) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+    return node;
+  }
+  // A town as the map draws it (circle, fill, ring), or an empty slot to keep the columns.
+  function pointSwatch(fill, ring, weight) {
+    var box = svg("svg", { width: 18, height: 18, viewBox: "0 0 18 18", class: "swatch-point", "aria-hidden": "true" });
+    if (fill) {
+      box.appendChild(svg("circle", {
+        cx: 9, cy: 9, r: 9 - Math.max(weight, TOWN_RING_WEIGHT) / 2 - 1,
+        fill: fill, "fill-opacity": TOWN_FILL_OPACITY, stroke: ring, "stroke-width": weight,
+      }));
+      // The white ring vanishes on the legend's white: a hairline shows the dot's edge as on the map.
+      if (ring === TOWN_RING) box.appendChild(svg("circle", { cx: 9, cy: 9, r: 7.5, fill: "none", stroke: "#0004" }));
+    }
+    return box;
+  }
+  // Territory as the map fills it: the same colour at the same opacity.
+  function areaSwatch(fill) {
+    var box = svg("svg", { width: 22, height: 14, viewBox: "0 0 22 14", class: "swatch-area", "aria-hidden": "true" });
+    box.appendChild(svg("rect", {
+      x: 0.5, y: 0.5, width: 21, height: 13, fill: fill, "fill-opacity": areaOpacity(), stroke: "#0002",
+    }));
+    return box;
+  }
+
   cm.layers = {
     towns: {
       pointToLayer: function (feature, latlng) {
@@ -108,9 +149,9 @@
           pane: "cm-towns",
           radius: style.town_radius || 7,
           fillColor: c.fill,
-          fillOpacity: 0.95,
+          fillOpacity: TOWN_FILL_OPACITY,
           color: c.ring,
-          weight: c.contested ? style.contested_ring_weight || 4 : 1.5,
+          weight: c.contested ? ringWeight() : TOWN_RING_WEIGHT,
           className: c.contested ? "town town-contested" : "town",
         });
         marker.on("add", function () {
@@ -178,7 +219,7 @@
         return {
           stroke: false,
           fillColor: isColour(p.colour) ? p.colour : cm.factionColour(p.faction),
-          fillOpacity: style.area_fill_opacity === undefined ? 0.35 : style.area_fill_opacity,
+          fillOpacity: areaOpacity(),
           interactive: false,
         };
       },
@@ -195,19 +236,33 @@
       var box = el("details", null, "cm-legend leaflet-bar");
       box.open = !(window.matchMedia && window.matchMedia("(max-width: 480px)").matches);
       box.appendChild(el("summary", "Who controls what"));
+      var head = el("div", null, "cm-legend-row cm-legend-head");
+      head.appendChild(el("span", "Town"));
+      head.appendChild(el("span", "Area"));
+      head.appendChild(el("span"));
+      box.appendChild(head);
+      var factions = [];
       order.forEach(function (slug) {
+        var entry = palette[slug];
+        if (!entry) return;
         var row = el("div", null, "cm-legend-row");
-        var sw = el("span", null, "swatch");
-        sw.style.background = palette[slug].colour;
-        row.appendChild(sw);
-        row.appendChild(document.createTextNode(palette[slug].name));
+        row.setAttribute("data-faction", slug);
+        // The contested class only colours areas; a contested town keeps its holder's colour and a ring.
+        var isClass = slug === contestedClass;
+        if (!isClass) factions.push(entry);
+        row.appendChild(pointSwatch(isClass ? null : entry.colour, TOWN_RING, TOWN_RING_WEIGHT));
+        row.appendChild(areaSwatch(entry.colour));
+        row.appendChild(el("span", isClass ? entry.name + " (area)" : entry.name));
         box.appendChild(row);
       });
-      var ring = el("div", null, "cm-legend-row");
-      var sw = el("span", null, "swatch swatch-ring");
-      ring.appendChild(sw);
-      ring.appendChild(document.createTextNode("Contested town: ring in the contesting side's colour"));
-      box.appendChild(ring);
+      if (factions.length > 1) {
+        // An example from the palette: the first side's town, contested by the second.
+        var ring = el("div", null, "cm-legend-row cm-legend-ring");
+        ring.appendChild(pointSwatch(factions[0].colour, factions[1].colour, ringWeight()));
+        ring.appendChild(el("span"));
+        ring.appendChild(el("span", "Contested town: ring in the contesting side's colour"));
+        box.appendChild(ring);
+      }
       L.DomEvent.disableClickPropagation(box);
       return box;
     };

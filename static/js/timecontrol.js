@@ -13,10 +13,14 @@
     play: document.getElementById("tc-play"),
     label: document.getElementById("tc-label"),
     status: document.getElementById("tc-status"),
-    download: document.getElementById("tc-download"),
     panel: document.getElementById("panel-body"),
   };
   var state = { date: config.date, town: config.town, playing: null, request: null };
+  // A drag of the slider or an edit of the date box is one "gesture": it adds one history entry
+  // (so back returns to the date before it) and fetches once the reader pauses, not on every step.
+  var gesture = { open: false, fetchTimer: null, idleTimer: null };
+  var GESTURE_FETCH_MS = 250;
+  var GESTURE_IDLE_MS = 1500;
 
   function lastIndexAtOrBefore(date) {
     var found = -1;
@@ -35,7 +39,8 @@
   function pageUrl() {
     var params = new URLSearchParams(window.location.search);
     params.set("date", state.date);
-    if (state.town) params.set("town", state.town.slug);
+    // Until a clicked town's slug is known the link keeps no town rather than "town=null".
+    if (state.town && state.town.slug) params.set("town", state.town.slug);
     else params.delete("town");
     return window.location.pathname + "?" + params.toString();
   }
@@ -46,8 +51,19 @@
     ui.label.textContent = state.date;
     ui.prev.disabled = prevDate(state.date) === null;
     ui.next.disabled = nextDate(state.date) === null;
-    ui.download.href = config.downloadUrl + "?date=" + encodeURIComponent(state.date);
+    showDownloads();
     document.title = "Control on " + state.date + " · conflictmap";
+  }
+
+  // The download links for the date shown, from the same templates the server filled in.
+  function showDownloads() {
+    var token = config.dateToken;
+    (config.downloads || []).forEach(function (d) {
+      var a = document.getElementById(d.id);
+      if (!a) return;
+      a.href = d.href.split(token).join(encodeURIComponent(state.date));
+      a.textContent = d.label.split(token).join(state.date);
+    });
   }
 
   function fetchJson(url, signal) {
@@ -91,14 +107,68 @@
       });
   }
 
+  function validDate(date) {
+    return typeof date === "string" && /^\d{4}-\d{2}-\d{2}$/.test(date);
+  }
+
+  function endGesture() {
+    window.clearTimeout(gesture.idleTimer);
+    window.clearTimeout(gesture.fetchTimer);
+    var pending = gesture.fetchTimer !== null;
+    gesture.open = false;
+    gesture.fetchTimer = gesture.idleTimer = null;
+    return pending;
+  }
+
   // how: "push" (a user's step: back button returns), "replace" (playing, first load), "none" (popstate)
   function setDate(date, how) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return;
+    if (!validDate(date)) return;
+    endGesture();
     state.date = date;
     showControls();
     if (how === "push") history.pushState({ date: date }, "", pageUrl());
     else if (how === "replace") history.replaceState({ date: date }, "", pageUrl());
     return load(date);
+  }
+
+  // A step within a gesture: the first pushes an entry, later ones replace it; the fetch waits.
+  // endsWhenIdle: typing has no "done" event (Chromium fires change on each digit of a date box),
+  // so there a pause ends the gesture; a slider's gesture ends when it is released.
+  function previewDate(date, endsWhenIdle) {
+    if (!validDate(date)) return;
+    stop();
+    state.date = date;
+    showControls();
+    if (gesture.open) history.replaceState({ date: date }, "", pageUrl());
+    else history.pushState({ date: date }, "", pageUrl());
+    gesture.open = true;
+    window.clearTimeout(gesture.fetchTimer);
+    gesture.fetchTimer = window.setTimeout(function () {
+      gesture.fetchTimer = null;
+      load(date);
+    }, GESTURE_FETCH_MS);
+    window.clearTimeout(gesture.idleTimer);
+    if (endsWhenIdle) {
+      gesture.idleTimer = window.setTimeout(function () {
+        gesture.open = false; // the fetch, if still waiting, goes ahead
+        gesture.idleTimer = null;
+      }, GESTURE_IDLE_MS);
+    }
+  }
+
+  // The end of a gesture (slider released, date box left or Enter): show the final date now.
+  function commitDate(date) {
+    if (!validDate(date)) return endGesture();
+    var open = gesture.open;
+    var pending = endGesture();
+    if (!open) return date === state.date ? undefined : setDate(date, "push");
+    if (date !== state.date) {
+      state.date = date;
+      showControls();
+      history.replaceState({ date: date }, "", pageUrl());
+      pending = true;
+    }
+    if (pending) return load(date);
   }
 
   function stop() {
@@ -127,7 +197,7 @@
     return found;
   }
 
-  function renderPanel(feature, detail) {
+  function renderPanel(feature, detail, problem) {
     var p = feature ? feature.properties : {};
     var box = ui.panel;
     box.replaceChildren();
@@ -156,7 +226,8 @@
       }
     }
     if (!detail) {
-      box.appendChild(cm.el("p", "Loading history…", "muted"));
+      if (problem) box.appendChild(cm.el("p", problem, "error"));
+      else box.appendChild(cm.el("p", "Loading history…", "muted"));
       return;
     }
     box.appendChild(cm.el("h3", "History"));
@@ -191,8 +262,11 @@
   function showTown(id, pan) {
     var layer = townFeature(id);
     var feature = layer ? layer.feature : null;
-    if (!state.town || state.town.id !== id) state.town = { id: id, slug: null };
-    renderPanel(feature, state.town.detail);
+    if (!state.town || state.town.id !== id) {
+      // The slug arrives with the panel data (or from the feature, should it carry one).
+      state.town = { id: id, slug: (feature && feature.properties.slug) || null };
+    }
+    renderPanel(feature, state.town.detail, state.town.problem);
     if (state.town.fetching) return;
     if (layer && pan) {
       // A shared "show on map" link: centre on the town and name it.
@@ -200,10 +274,13 @@
       layer.openPopup();
     }
     if (state.town.detail) return;
-    state.town.fetching = true;
+    var asked = state.town;
+    asked.fetching = true;
+    asked.problem = null;
     fetchJson(config.panelUrl.replace("{id}", String(id)))
       .then(function (detail) {
-        if (!state.town || state.town.id !== id) return;
+        asked.fetching = false;
+        if (state.town !== asked) return;
         state.town.detail = detail;
         state.town.slug = detail.slug;
         history.replaceState(history.state, "", pageUrl());
@@ -211,19 +288,37 @@
         renderPanel(current ? current.feature : null, detail);
       })
       .catch(function (error) {
-        ui.panel.appendChild(cm.el("p", "Could not load the history: " + error.message, "error"));
+        // Not fetching any more, so selecting the town again (or another date) asks again.
+        asked.fetching = false;
+        if (state.town !== asked) return;
+        asked.problem = "Could not load the history (" + error.message + "). Select the town again to retry.";
+        var current = townFeature(id);
+        renderPanel(current ? current.feature : null, null, asked.problem);
       });
   }
 
   function start() {
     ui.slider.max = Math.max(0, dates.length - 1);
     ui.slider.addEventListener("input", function () {
-      stop();
-      setDate(dates[Number(ui.slider.value)], "push");
+      previewDate(dates[Number(ui.slider.value)], false);
     });
-    ui.date.addEventListener("change", function () {
+    ui.slider.addEventListener("change", function () {
+      commitDate(dates[Number(ui.slider.value)]);
+    });
+    // Chromium fires both input and change for every digit typed into a date box.
+    ["input", "change"].forEach(function (name) {
+      ui.date.addEventListener(name, function () {
+        previewDate(ui.date.value, true);
+      });
+    });
+    ui.date.addEventListener("blur", function () {
+      if (gesture.open) commitDate(ui.date.value);
+    });
+    // Enter in the date box would submit the form and reload the page; show the date in place.
+    ui.date.form.addEventListener("submit", function (event) {
+      event.preventDefault();
       stop();
-      if (ui.date.value) setDate(ui.date.value, "push");
+      commitDate(ui.date.value);
     });
     ui.prev.addEventListener("click", function () {
       stop();

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from events.models import ControlChange, Source
+from events.models import ControlChange, Faction, Source
+from geodata.models import Town
 
 pytestmark = pytest.mark.django_db
 
@@ -52,10 +53,63 @@ def test_control_changes_filters(api, seeded):
     assert slugs("town=uqayribat&from=2017-09-02&to=2017-09-02") == [("uqayribat", "2017-09-02")]
     assert {t for t, _ in slugs("governorate=SY05")} == {"uqayribat", "hama", "salamiyah", "al-lataminah", "kafr-zita"}
     assert slugs("governorate=hama") == slugs("governorate=SY05")
+    towns = {t["slug"] for t in api.get("/api/towns/?governorate=hama&limit=1000").json()["results"]}
+    assert towns == {t for t, _ in slugs("governorate=SY05")}
     assert slugs("faction=sdf&status=contested") == [("raqqa", "2017-09-01")]
     assert slugs("confidence=claimed") == [("kabajib", "2017-09-03")]
     page = api.get("/api/control-changes/?limit=5&offset=5").json()
     assert page["count"] == ControlChange.objects.filter(state="published").count() and len(page["results"]) == 5
+    assert api.get("/api/towns/?limit=5000&offset=0").json()["results"] == api.get("/api/towns/?limit=1000").json()[
+        "results"
+    ]
+
+
+def test_a_bad_limit_or_offset_is_named_with_its_value(api, seeded):
+    response = api.get("/api/control-changes/?limit=abc")
+    assert response.status_code == 400 and response.json() == {"limit": ["'abc' is not a whole number of 1 or more."]}
+    response = api.get("/api/control-changes/?offset=-5")
+    assert response.status_code == 400 and response.json() == {"offset": ["'-5' is not a whole number of 0 or more."]}
+
+
+def test_control_changes_faction_filter_reads_names_and_coalitions_as_the_exports_do(api, seeded):
+    salamiyah = Town.objects.get(slug="salamiyah")
+    militia = ControlChange.objects.create(
+        town=salamiyah, faction=Faction.objects.get(slug="ndf"), effective_date=dt.date(2017, 9, 4),
+        state="published",
+    )
+
+    def listed(faction):
+        response = api.get(f"/api/control-changes/?limit=1000&faction={faction}")
+        assert response.status_code == 200, response.json()
+        return {c["id"] for c in response.json()["results"]}
+
+    islamic_state = listed("islamic-state")
+    assert islamic_state and listed("isis") == listed("IS") == listed("Daesh") == islamic_state
+    coalition = listed("pro-government")
+    assert militia.pk in coalition and listed("ndf") == {militia.pk}
+    assert coalition == set(
+        ControlChange.objects.filter(state="published", faction__slug__in=["pro-government", "ndf", "russia"])
+        .values_list("pk", flat=True)
+    )
+    # The same towns as the control export's coalition filter on that day.
+    in_control = {
+        f["properties"]["town_id"]
+        for f in api.get("/api/control.geojson?date=2017-09-04&faction=pro-government").json()["features"]
+    }
+    assert salamiyah.pk in in_control
+    assert in_control <= set(ControlChange.objects.filter(pk__in=coalition).values_list("town_id", flat=True))
+    response = api.get("/api/control-changes/?faction=Martians")
+    assert response.status_code == 400 and response.json() == {"faction": ["No faction is called 'Martians'."]}
+
+
+def test_an_ambiguous_faction_name_is_refused_by_the_filter_and_the_exports_alike(api, seeded):
+    Faction.objects.filter(slug="sdf").update(aliases=["QSD", "rebels"])  # also an alias of the opposition
+    expected = {"faction": ["'rebels' names several factions (opposition, sdf); use the slug or id."]}
+    for url in ["/api/control-changes/", "/api/control.geojson", "/api/changes.geojson", "/api/changes.csv"]:
+        response = api.get(f"{url}?faction=rebels")
+        assert response.status_code == 400, url
+        assert response.json() == expected, url
+    assert api.get("/api/control-changes/?faction=opposition").status_code == 200  # a slug stays exact
 
 
 def test_anonymous_users_never_see_hidden_changes(api, hidden_changes):
@@ -115,7 +169,12 @@ def test_service_validation_errors_name_the_field(api, seeded, editor):
     response = api.post("/api/control-changes/", new_change(status="contested"), format="json")
     assert response.status_code == 400 and "contested_by" in response.json()
     response = api.post("/api/control-changes/", new_change(effective_date="2017-09-03", day_part=1), format="json")
-    assert response.status_code == 400  # the same town, day and part of day as a seed change
+    # The same town, day and part of day as a seed change: the model's constraint, under DRF's own key.
+    assert response.status_code == 400 and response.json() == {
+        "non_field_errors": [
+            "This town already has a change on this date and part of day; enter this one as superseding it."
+        ]
+    }
     response = api.post("/api/control-changes/", new_change(faction="martians"), format="json")
     assert response.status_code == 400 and "faction" in response.json()
     assert not ControlChange.objects.filter(note="Entered through the API.").exists()
@@ -127,6 +186,7 @@ def test_service_validation_errors_name_the_field(api, seeded, editor):
         ("/api/control.geojson?date=2017-02-30", "date"),
         ("/api/control.geojson?date=yesterday", "date"),
         ("/api/control.geojson?date=20170903", "date"),
+        ("/api/control.geojson?date=2017-9-3", "date"),
         ("/api/control-changes/?from=03/09/2017", "from"),
         ("/api/control.geojson?faction=martians", "faction"),
         ("/api/changes.geojson?from=2017-09-03&to=2017-09-01", "from"),
@@ -141,6 +201,11 @@ def test_service_validation_errors_name_the_field(api, seeded, editor):
         ("/api/control-changes/?status=won", "status"),
         ("/api/control-changes/?confidence=sure", "confidence"),
         ("/api/towns/?governorate=narnia", "governorate"),
+        ("/api/control-changes/?limit=abc", "limit"),
+        ("/api/control-changes/?offset=-5", "offset"),
+        ("/api/towns/?limit=0", "limit"),
+        ("/api/sources/?limit=1.5", "limit"),
+        ("/api/factions/?offset=ten", "offset"),
     ],
 )
 def test_bad_parameters_answer_400_naming_the_parameter(api, seeded, url, parameter):

@@ -6,14 +6,21 @@ import io
 import json
 
 import geopandas
+import numpy as np
+import orjson
 import pandas as pd
 import pytest
+import shapely
+import shapely.affinity
 from django.core.management import CommandError, call_command
-from shapely.geometry import LinearRing, Point, Polygon, shape
+from django.utils import timezone
+from shapely.geometry import LinearRing, Point, Polygon, mapping, shape
 
 from events import geojson, selectors, territory
+from events.export_rows import faction_with_members
 from events.models import ControlChange, Faction, Source
-from geodata.models import Town
+from geodata.models import AdminArea, Town
+from tests.factories import FactionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -75,6 +82,16 @@ def test_control_faction_filter_includes_coalition_members(client, seeded):
     features = json.loads(client.get("/api/control.geojson?date=2017-09-03&faction=opposition").content)["features"]
     factions = {f["properties"]["faction"] for f in features}
     assert factions == {"opposition", "tfsa"}  # TFSA rolls up into the opposition
+
+
+def test_a_coalition_reaches_members_of_members_in_one_query(seeded, django_assert_num_queries):
+    opposition, tfsa = Faction.objects.get(slug="opposition"), Faction.objects.get(slug="tfsa")
+    brigade = FactionFactory(parent=tfsa)  # a group inside the TFSA, itself inside the opposition
+    with django_assert_num_queries(1):
+        members = faction_with_members(opposition)
+    assert members == {opposition.pk, tfsa.pk, brigade.pk}
+    assert faction_with_members(tfsa) == {tfsa.pk, brigade.pk}
+    assert Faction.objects.get(pk=brigade.pk).coalition == opposition
 
 
 def test_changes_layer_reads_back_with_dates_and_from_faction(client, seeded, tmp_path):
@@ -148,6 +165,25 @@ def test_export_command_writes_exactly_what_the_api_serves(client, seeded, tmp_p
         assert out.read_bytes() == client.get(url).content, layer
 
 
+@pytest.mark.parametrize("url", ["/api/control.geojson", "/api/provinces.geojson", "/api/control-areas.geojson"])
+def test_a_future_date_is_refused_rather_than_mapped_with_todays_control(client, seeded, url):
+    today = timezone.localdate()
+    for future in [dt.date(2099, 1, 1), today + dt.timedelta(days=1)]:
+        response = client.get(f"{url}?date={future}&download=1")
+        assert response.status_code == 400, future
+        message = f"'{future}' is in the future; the latest day with a record is today ({today})."
+        assert response.json() == {"date": [message]}
+        assert "Content-Disposition" not in response  # no file named after the future day
+    assert client.get(f"{url}?date={today}").status_code == 200
+
+
+def test_export_command_refuses_a_future_date_and_writes_nothing(seeded, tmp_path):
+    out = tmp_path / "control.geojson"
+    with pytest.raises(CommandError, match="--date: '2099-01-01' is in the future"):
+        call_command("export_geojson", "--layer", "control", "--date", "2099-01-01", "--out", str(out))
+    assert not out.exists()
+
+
 def test_export_command_rejects_bad_parameters_and_writes_nothing(seeded, tmp_path):
     out = tmp_path / "x.geojson"
     with pytest.raises(CommandError, match="--date: '2017-02-30' is not a date"):
@@ -204,6 +240,51 @@ def test_polygons_are_turned_counter_clockwise_with_clockwise_holes():
     assert shape(geometry).equals(clockwise)
 
 
+def decimals(coordinates: np.ndarray) -> int:
+    return max(len(repr(float(value)).partition(".")[2]) for value in coordinates.ravel())
+
+
+def test_polygons_are_snapped_to_six_decimals_and_stay_valid():
+    # A slit 8e-7 wide: rounding each coordinate alone would make the ring touch itself (invalid).
+    slit = Polygon([(0, 0), (1, 0), (1, 1), (0.5000004, 1), (0.5000004, 0.1), (0.4999996, 0.1), (0.4999996, 1), (0, 1)])
+    long_decimals = shapely.affinity.rotate(Polygon([(36, 33), (37, 33), (37, 34), (36, 34)]), 1e-3)
+    assert decimals(shapely.get_coordinates(long_decimals)) > 6
+    geometries = geojson.polygons(geopandas.GeoSeries([slit, long_decimals]))
+    assert_rfc7946_orientation({"features": [{"id": i, "geometry": g} for i, g in enumerate(geometries)]})
+    for geometry, original in zip(geometries, [slit, long_decimals], strict=True):
+        snapped = shape(geometry)
+        assert snapped.is_valid and decimals(shapely.get_coordinates(snapped)) <= 6
+        assert snapped.symmetric_difference(original).area < original.length * geojson.COORDINATE_PRECISION
+
+
+@pytest.mark.parametrize("url, key", [("/api/control-areas.geojson", "faction"), ("/api/provinces.geojson", "code")])
+def test_polygon_layers_read_back_valid_and_smaller_with_six_decimals(client, seeded, tmp_path, url, key):
+    hama = AdminArea.objects.get(code="SY05")
+    # As a boundary reprojected or repaired on load arrives: 15 decimals.
+    hama.geometry = mapping(shapely.affinity.rotate(shape(hama.geometry), 1e-3))
+    hama.save()
+    response = client.get(f"{url}?date=2017-09-03")
+    collection = json.loads(response.content)
+    assert_rfc7946_orientation(collection)
+    frame = read_back(tmp_path, response.content)
+    assert frame.is_valid.all() and decimals(shapely.get_coordinates(frame.geometry)) == 6
+    if url == "/api/provinces.geojson":
+        expected = territory.province_control_as_of(on=dt.date(2017, 9, 3))
+    else:
+        expected = territory.control_areas_as_of(on=dt.date(2017, 9, 3))
+    assert decimals(shapely.get_coordinates(expected.geometry)) >= 15
+    features = {f["properties"][key]: f["geometry"] for f in collection["features"]}
+    for code, row in expected.set_index(key).iterrows():
+        got = frame.set_index(key).loc[code].geometry
+        assert got.symmetric_difference(row.geometry).area < row.geometry.length * geojson.COORDINATE_PRECISION
+        full, snapped = len(orjson.dumps(mapping(row.geometry))), len(orjson.dumps(features[code]))
+        if decimals(shapely.get_coordinates(row.geometry)) > 6:
+            assert snapped < full, code
+    if key == "code":  # Hama alone: every coordinate had 15 decimals
+        full, snapped = len(orjson.dumps(mapping(shape(hama.geometry)))), len(orjson.dumps(features["SY05"]))
+        assert snapped < 0.6 * full, (snapped, full)
+
+
 def test_provinces_layer_matches_province_control(client, seeded, tmp_path):
     response = client.get("/api/provinces.geojson?date=2017-09-03")
     assert response.status_code == 200 and response["Content-Type"] == "application/geo+json"
@@ -236,7 +317,9 @@ def test_control_areas_layer_matches_territory(client, seeded, tmp_path):
     assert "pro-government" in frame.index and "contested" in frame.index
     for faction, row in expected.iterrows():
         assert frame.loc[faction, "area_km2"] == pytest.approx(row["area_km2"], abs=0.1)
-        assert frame.loc[faction].geometry.symmetric_difference(row.geometry).area < 1e-9
+        # Coordinates are snapped to 1e-6 degree: the shapes differ by at most a band that wide.
+        difference = frame.loc[faction].geometry.symmetric_difference(row.geometry).area
+        assert difference < row.geometry.length * geojson.COORDINATE_PRECISION
     # Uqayribat's point lies in the pro-government area on 3 September, in (lon, lat) order.
     assert frame.loc["pro-government"].geometry.contains(Point(37.4628, 35.0422))
 

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from events import selectors
-from events.models import ControlChange
+from events.models import ControlChange, Faction
 from geodata.models import Town
 from tests.factories import ControlChangeFactory, FactionFactory, TownFactory
 
@@ -122,10 +122,15 @@ def test_town_history_is_chronological(seeded):
         D(2014, 1, 1), D(2017, 9, 1), D(2017, 9, 2), D(2017, 9, 3)]
 
 
-def test_faction_find_by_alias(seeded):
-    for alias in ("Daesh", "ISIS", "isil", "IS", "islamic-state"):
-        assert selectors.faction_find(name=alias).slug == "islamic-state"
-    assert selectors.faction_find(name="Nobody") is None
+def test_faction_index_finds_by_alias_and_reports_unknown_and_ambiguous_names(seeded):
+    index = selectors.faction_index()
+    for alias in ("Daesh", "ISIS", "isil", "IS", "islamic-state", " Islamic State "):
+        faction, problem = index.find(alias)
+        assert problem is None and faction.slug == "islamic-state"
+    assert index.find("Nobody") == (None, "no faction is called 'Nobody'")
+    Faction.objects.filter(slug="sdf").update(aliases=["QSD", "rebels"])  # also an alias of the opposition
+    faction, problem = selectors.faction_index().find("Rebels")
+    assert faction is None and problem == "'Rebels' names several factions (opposition, sdf); use the slug or id"
 
 
 def test_data_version_changes_when_the_log_changes(seeded):

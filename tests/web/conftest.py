@@ -1,13 +1,16 @@
 """Playwright against Debian's Chromium; never a downloaded browser.
 
-Without /usr/bin/chromium the browser tests skip with the reason, except under CI=true, where a
-missing browser fails them: CI must never pass by skipping what it was meant to check.
+Without /usr/bin/chromium the browser tests skip with the reason, except under CI (CI=true, 1, yes
+or on, read as the settings read a flag), where a missing browser fails them: CI must never pass by
+skipping what it was meant to check.
 """
 
 import os
 from pathlib import Path
 
 import pytest
+
+from conflictmap.settings.base import env_bool
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -33,9 +36,9 @@ def _missing_browser_reason() -> str | None:
 
 
 def skip_or_fail(reason: str) -> None:
-    """Skip for a developer without Chromium; fail under CI=true."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and the browser tests cannot run: {reason}")
+    """Skip for a developer without Chromium; fail under CI."""
+    if env_bool("CI"):
+        pytest.fail(f"CI={os.environ['CI']} and the browser tests cannot run: {reason}")
     pytest.skip(reason)
 
 

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from events.models import Faction
+from geodata.maps import TILE_PRESETS
 from geodata.models import Town
 from tests.factories import ControlChangeFactory, FactionFactory, SourceFactory, TownFactory
 
@@ -25,6 +26,24 @@ def _open_map(page, url: str, date: str) -> float:
 
 def _fill(page, selector: str) -> str:
     return page.get_attribute(selector, "fill").lower()
+
+
+def _download_links(page) -> dict[str, str]:
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.downloads a')]
+                                     .map(a => [a.id, a.getAttribute('href')]))"""
+    )
+
+
+def _layer_requests(watch, origin: str) -> list[str]:
+    """The dates the page asked the towns layer for, in order."""
+    prefix = origin + "/api/control.geojson?date="
+    return [u[len(prefix):] for u in watch.requests if u.startswith(prefix)]
+
+
+def _boxes_overlap(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
 
 
 def test_uqayribat_changes_hands_without_reload(live_server, seeded, open_page, artifacts):
@@ -50,6 +69,20 @@ def test_uqayribat_changes_hands_without_reload(live_server, seeded, open_page, 
     assert page.evaluate("window.__notReloaded") is True
     assert "date=2017-09-01" in page.url
     page.screenshot(path=str(artifacts / "map-2017-09-01.png"))
+    # Every download link now offers the date shown.
+    assert _download_links(page) == {
+        "tc-download": "/map.html?date=2017-09-01",
+        "dl-towns": "/api/control.geojson?date=2017-09-01&download=1",
+        "dl-provinces": "/api/provinces.geojson?date=2017-09-01&download=1",
+        "dl-areas": "/api/control-areas.geojson?date=2017-09-01&download=1",
+        "dl-changes": "/api/changes.csv?from=2014-01-01&to=2017-09-01&download=1",
+    }
+    assert page.locator("#dl-changes").text_content() == "Every change from 2014-01-01 to 2017-09-01 (CSV)"
+    page.click(".downloads summary")  # the list opens over the map, inside the window
+    link = page.locator("#dl-changes").bounding_box()
+    assert page.locator("#dl-changes").is_visible() and link["x"] >= 0 and link["x"] + link["width"] <= 1280
+    page.screenshot(path=str(artifacts / "map-downloads.png"))
+    page.click(".downloads summary")
 
     # The back button returns to the date before, again without a reload.
     page.go_back()
@@ -73,6 +106,7 @@ def test_map_on_2017_09_02_size_time_and_screenshot(live_server, seeded, open_pa
     assert marker.get_attribute("stroke").lower() == Faction.objects.get(slug="pro-government").colour.lower()
     assert page.locator("path.town").count() == Town.objects.count() == 42
     assert page.locator(".cm-legend").inner_text().count("\n") >= 4
+    _check_legend_draws_as_the_map(page)
     assert page.locator(".leaflet-control-scale").count() == 1
     assert page.locator(".leaflet-control-layers").count() == 1
     # Governorate outlines carry a tooltip of control shares.
@@ -106,6 +140,124 @@ def test_map_on_2017_09_02_size_time_and_screenshot(live_server, seeded, open_pa
     assert timing["html_bytes"] < 40_000
     assert watch.console_errors == [] and watch.page_errors == []
     assert watch.foreign_requests(live_server.url) == []
+
+
+def _check_legend_draws_as_the_map(page):
+    """Each side's legend row shows its town dot and its area as the map draws them."""
+    drawn = page.evaluate(
+        """() => {
+            const out = {towns: {}, areas: {}};
+            conflictmap.registered.layers.areas.eachLayer(l => {
+                const el = l.getElement();
+                out.areas[l.feature.properties.faction] = [el.getAttribute('fill').toLowerCase(),
+                                                           el.getAttribute('fill-opacity')];
+            });
+            conflictmap.registered.layers.towns.eachLayer(l => {
+                const el = l.getElement();
+                if (l.feature.properties.status !== 'contested')
+                    out.towns[l.feature.properties.faction] = [el.getAttribute('fill').toLowerCase(),
+                                                               el.getAttribute('fill-opacity')];
+            });
+            return out;
+        }"""
+    )
+    legend = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.cm-legend-row[data-faction]')].map(row => {
+            const dot = row.querySelector('.swatch-point circle'), area = row.querySelector('.swatch-area rect');
+            return [row.dataset.faction, {
+                dot: dot && [dot.getAttribute('fill').toLowerCase(), dot.getAttribute('fill-opacity')],
+                area: [area.getAttribute('fill').toLowerCase(), area.getAttribute('fill-opacity')],
+            }];
+        }))"""
+    )
+    government = Faction.objects.get(slug="pro-government").colour.lower()
+    assert drawn["areas"]["pro-government"][0] == government
+    # The contested class (colour from the data, whatever it is) is on the map and in the legend.
+    assert "contested" in drawn["areas"] and legend["contested"]["dot"] is None
+    for faction, fill in drawn["areas"].items():
+        assert legend[faction]["area"] == fill, faction
+    for faction, fill in drawn["towns"].items():
+        assert legend[faction]["dot"] == fill, faction
+    # The ring example is drawn in palette colours (no colour of its own in the CSS).
+    ring = page.locator(".cm-legend-ring circle").first
+    colours = {c.lower() for c in Faction.objects.values_list("colour", flat=True)}
+    assert ring.get_attribute("fill").lower() in colours and ring.get_attribute("stroke").lower() in colours
+    assert ring.get_attribute("fill") != ring.get_attribute("stroke")
+
+
+def test_slider_drag_is_one_history_entry_and_few_fetches(live_server, seeded, open_page):
+    page, watch = open_page()
+    _open_map(page, f"{live_server.url}/?date=2017-08-31", "2017-08-31")
+    dates = page.evaluate("JSON.parse(document.getElementById('map-config').textContent).dates")
+    entries, asked = page.evaluate("history.length"), len(_layer_requests(watch, live_server.url))
+    page.evaluate("window.__notReloaded = true")
+
+    box = page.locator("#tc-slider").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 8 / (len(dates) - 1), y)  # near the thumb (2017-08-06)
+    page.mouse.down()
+    for step in range(8, -1, -1):  # drag through eight change dates to the first
+        page.mouse.move(box["x"] + 2 + (box["width"] - 4) * step / (len(dates) - 1), y, steps=3)
+    page.mouse.up()
+    page.wait_for_selector(f'body[data-loaded-date="{dates[0]}"]')
+    assert page.input_value("#tc-date") == dates[0] and f"date={dates[0]}" in page.url
+
+    fetched = _layer_requests(watch, live_server.url)[asked:]
+    assert fetched[-1] == dates[0] and len(fetched) <= 2, fetched  # not one per date passed over
+    assert page.evaluate("history.length") == entries + 1
+    page.go_back()  # one step back is the date before the drag
+    page.wait_for_selector('body[data-loaded-date="2017-08-31"]')
+    assert page.evaluate("window.__notReloaded") is True
+    assert watch.console_errors == [] and watch.page_errors == []
+
+
+def test_typing_a_date_is_one_history_entry_and_no_fetch_per_digit(live_server, seeded, open_page):
+    page, watch = open_page()
+    _open_map(page, f"{live_server.url}/?date=2017-08-31", "2017-08-31")
+    entries, asked = page.evaluate("history.length"), len(_layer_requests(watch, live_server.url))
+    page.evaluate("window.__notReloaded = true")
+    box = page.locator("#tc-date").bounding_box()
+    page.mouse.click(box["x"] + 8, box["y"] + box["height"] / 2)  # the first field (month, in en-US)
+    page.keyboard.type("09022017")  # Chromium takes each year digit as a date: 0002, 0020, 0201, 2017
+    page.keyboard.press("Tab")
+    page.wait_for_selector('body[data-loaded-date="2017-09-02"]')
+    assert "date=2017-09-02" in page.url
+    fetched = _layer_requests(watch, live_server.url)[asked:]
+    assert fetched[-1] == "2017-09-02" and not any(d.startswith("0") for d in fetched), fetched
+    assert page.evaluate("history.length") == entries + 1
+    page.go_back()
+    page.wait_for_selector('body[data-loaded-date="2017-08-31"]')
+    assert page.evaluate("window.__notReloaded") is True
+    assert watch.console_errors == [] and watch.page_errors == []
+
+
+def test_panel_recovers_from_a_failed_history_fetch(live_server, seeded, open_page):
+    page, watch = open_page()
+    _open_map(page, f"{live_server.url}/?date=2017-09-01", "2017-09-01")
+    held = []
+    page.route("**/panel.json", lambda route: held.append(route))  # answered only when the test says
+    page.locator(UQAYRIBAT).click()
+    page.wait_for_function("document.querySelector('#panel-body h2')?.textContent === 'Uqayribat'")
+    assert "Loading history" in page.locator("#panel-body").inner_text()
+
+    # The date changes before the history arrived: the link must not name a town "null".
+    page.click("#tc-next")
+    page.wait_for_selector('body[data-loaded-date="2017-09-02"]')
+    assert "town=null" not in page.url and "date=2017-09-02" in page.url
+
+    for route in held:
+        route.abort()  # the network fails
+    panel = page.locator("#panel-body")
+    panel.locator(".error").wait_for()
+    assert "Could not load the history" in panel.inner_text() and "Loading history" not in panel.inner_text()
+
+    page.unroute("**/panel.json")  # the network is back: selecting the town again loads its history
+    page.locator(UQAYRIBAT).click()
+    panel.locator("ol.history").wait_for()
+    assert panel.locator("ol.history > li").count() == 4
+    assert panel.locator(".error").count() == 0
+    page.wait_for_function("location.search.includes('town=uqayribat')")
+    assert watch.page_errors == []
 
 
 def test_show_on_map_link_opens_town_panel(live_server, seeded, open_page, artifacts):
@@ -159,7 +311,22 @@ def test_phone_width_map_first_then_panel(live_server, seeded, open_page, artifa
     for button in ("#tc-prev", "#tc-next", "#tc-play", "#tc-date"):
         box = page.locator(button).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+    # With the credits of the default (OpenStreetMap) tiles, which tests do not fetch, the scale bar
+    # and the credits sit side by side.
+    page.evaluate("a => conflictmap.registered.map.attributionControl.addAttribution(a)", TILE_PRESETS["osm"][1])
+    scale = page.locator(".leaflet-control-scale").bounding_box()
+    credits = page.locator(".leaflet-control-attribution").bounding_box()
+    assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+    assert not _boxes_overlap(scale, credits), (scale, credits)
+    assert credits["x"] + credits["width"] <= 360
     page.screenshot(path=str(artifacts / "map-phone-2017-09-02.png"), full_page=True)
+    # The download list opens within the screen.
+    page.click(".downloads summary")
+    assert page.locator("#dl-changes").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    link = page.locator("#dl-changes").bounding_box()
+    assert link["x"] >= 0 and link["x"] + link["width"] <= 360
+    page.screenshot(path=str(artifacts / "map-phone-downloads.png"), full_page=True)
     assert watch.console_errors == [] and watch.page_errors == []
 
 
@@ -183,22 +350,45 @@ def test_play_steps_through_the_changes_and_stops_at_the_last(live_server, seede
     assert watch.console_errors == [] and watch.page_errors == []
 
 
+def _shows_town_history(page):
+    assert page.locator("h1").inner_text() == "Uqayribat"
+    rows = page.locator("table.history-table tbody tr")
+    assert rows.count() == 4 and all(rows.nth(i).is_visible() for i in range(4))
+    assert page.locator("path.town").count() == 1  # the town on its small map
+
+
+def _names_hama(page):
+    assert page.locator("h1").inner_text().startswith("Hama")
+    assert page.locator('tr[data-town="uqayribat"]').is_visible()
+
+
+def _lists_uqayribat(page):
+    assert page.get_by_role("link", name="Uqayribat").first.is_visible()
+
+
+def _draws_charts(page):
+    charts = page.locator("svg.chart")
+    assert charts.count() == 3 and charts.first.is_visible()
+    assert charts.first.bounding_box()["height"] > 50
+
+
 @pytest.mark.parametrize(
-    ("path", "shot"),
+    ("path", "shot", "check"),
     [
-        ("/towns/uqayribat/", "town-uqayribat.png"),
-        ("/areas/hama/?date=2017-09-02", "area-hama.png"),
-        ("/changes/?from=2017-08-31&to=2017-09-03", "what-changed.png"),
-        ("/factions/", "factions.png"),
+        ("/towns/uqayribat/", "town-uqayribat.png", _shows_town_history),
+        ("/areas/hama/?date=2017-09-02", "area-hama.png", _names_hama),
+        ("/changes/?from=2017-08-31&to=2017-09-03", "what-changed.png", _lists_uqayribat),
+        ("/factions/", "factions.png", _draws_charts),
     ],
 )
-def test_other_pages_work_offline(live_server, seeded, open_page, artifacts, path, shot):
+def test_other_pages_work_offline(live_server, seeded, open_page, artifacts, path, shot, check):
     page, watch = open_page()
     page.goto(live_server.url + path)
     page.wait_for_load_state("load")
     if page.locator(".folium-map").count():
         page.wait_for_selector(".folium-map .leaflet-control-scale")
     page.screenshot(path=str(artifacts / shot), full_page=True)
+    check(page)
     assert watch.console_errors == [] and watch.page_errors == []
     assert watch.foreign_requests(live_server.url) == []
 

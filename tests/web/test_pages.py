@@ -2,6 +2,7 @@
 
 import json
 import re
+from html import unescape
 
 import pytest
 
@@ -35,6 +36,43 @@ def test_map_page_keeps_the_date_and_lists_change_dates(client, seeded):
         "areas": "/api/control-areas.geojson",
     }
     assert 'value="2017-09-02"' in response.content.decode()
+
+
+@pytest.mark.parametrize("raw", ["20170903", "2017-W35-7", "2017-09-03T00:00", "2017-13-45"])
+def test_pages_take_dates_only_in_the_api_form(client, seeded, raw):
+    # The API's parser: a page must not show a date for input the API (and the download) would refuse.
+    assert client.get("/api/control.geojson", {"date": raw}).status_code == 400
+    for path, name in (("/", "date"), ("/map.html", "date"), ("/areas/hama/", "date"), ("/changes/", "from")):
+        response = client.get(path, {name: raw})
+        assert response.status_code == 400, path
+        assert f"'{raw}' is not a date in YYYY-MM-DD form" in unescape(response.content.decode()), path
+
+
+def test_map_page_offers_the_dates_downloads(client, seeded):
+    response = client.get("/?date=2017-09-02")
+    html = response.content.decode()
+    links = dict(re.findall(r'<a id="((?:tc|dl)-[\w-]+)" href="([^"]+)" download>', html))
+    assert links == {
+        "tc-download": "/map.html?date=2017-09-02",
+        "dl-towns": "/api/control.geojson?date=2017-09-02&amp;download=1",
+        "dl-provinces": "/api/provinces.geojson?date=2017-09-02&amp;download=1",
+        "dl-areas": "/api/control-areas.geojson?date=2017-09-02&amp;download=1",
+        "dl-changes": "/api/changes.csv?from=2014-01-01&amp;to=2017-09-02&amp;download=1",
+    }
+    assert "Every change from 2014-01-01 to 2017-09-02 (CSV)" in html
+    # Each link is a file for that date, offered as a download.
+    for name, href in links.items():
+        got = client.get(href.replace("&amp;", "&"))
+        assert got.status_code == 200, name
+        assert got["Content-Disposition"].startswith("attachment;"), name
+        assert "2017-09-02" in got["Content-Disposition"], name
+    rows = client.get("/api/changes.csv?from=2014-01-01&to=2017-09-02").content.decode().splitlines()
+    assert max(r.split(",")[1] for r in rows[1:]) == "2017-09-02"
+    # The script rebuilds the same links from the page's configuration when the date changes.
+    config = _map_config(response)
+    assert [d["id"] for d in config["downloads"]] == list(links)
+    for d in config["downloads"]:
+        assert d["href"].replace(config["dateToken"], "2017-09-02") == links[d["id"]].replace("&amp;", "&")
 
 
 def test_map_page_defaults_to_latest_change_date(client, seeded):

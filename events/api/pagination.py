@@ -1,0 +1,33 @@
+"""Limit/offset pages whose parameters are checked: a typo answers 400 instead of the default page."""
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+
+
+def _whole_number(raw: str, *, parameter: str, minimum: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ValidationError({parameter: [f"'{raw}' is not a whole number of {minimum} or more."]})
+    return value
+
+
+class Pagination(LimitOffsetPagination):
+    """DRF's limit/offset, except that a bad value is refused (DRF quietly serves the default page).
+
+    A limit above ``max_limit`` is still served as ``max_limit``: the ``next`` link shows there is more.
+    """
+
+    max_limit = 1000
+
+    def get_limit(self, request):
+        raw = request.query_params.get(self.limit_query_param, "")
+        if raw == "":
+            return self.default_limit
+        return min(_whole_number(raw, parameter=self.limit_query_param, minimum=1), self.max_limit)
+
+    def get_offset(self, request):
+        raw = request.query_params.get(self.offset_query_param, "")
+        return 0 if raw == "" else _whole_number(raw, parameter=self.offset_query_param, minimum=0)

@@ -1,0 +1,111 @@
+"""Sources and towns already on the public map change only through a reviewer, as changes do."""
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from events import services
+from events.models import ControlChange, Source
+from geodata.models import Town
+from tests.events.roles import user_in
+from tests.factories import ControlChangeFactory, SourceFactory, TownFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor():
+    return user_in("editor")
+
+
+@pytest.fixture
+def reviewer():
+    return user_in("reviewer")
+
+
+def cited(source: Source, state: str) -> ControlChange:
+    change = ControlChangeFactory(state=state)
+    change.sources.add(source)
+    return change
+
+
+def fresh(obj):
+    return type(obj).objects.get(pk=obj.pk)
+
+
+def test_editor_cannot_rewrite_a_source_a_published_change_cites(editor):
+    source = SourceFactory(title="Raqqa falls", url="https://example.org/raqqa")
+    cited(source, ControlChange.State.PUBLISHED)
+    edited = fresh(source)
+    edited.title, edited.url = "Something else", "https://evil.example/"
+    with pytest.raises(PermissionDenied, match="only a reviewer can change them"):
+        services.source_save(source=edited, by=editor)
+    assert (fresh(source).title, fresh(source).url) == ("Raqqa falls", "https://example.org/raqqa")
+    assert not services.source_edit_allowed(source=source, by=editor)
+
+
+def test_reviewer_edits_a_published_source_and_the_audit_names_them(reviewer):
+    source = SourceFactory(title="Raqqa falls")
+    cited(source, ControlChange.State.PUBLISHED)
+    edited = fresh(source)
+    edited.title = "Raqqa falls (corrected)"
+    services.source_save(source=edited, by=reviewer)
+    assert fresh(source).title == "Raqqa falls (corrected)"
+    assert source.history.latest("history_id").history_user == reviewer
+
+
+@pytest.mark.parametrize("state", [ControlChange.State.DRAFT, ControlChange.State.REJECTED,
+                                   ControlChange.State.RETRACTED])
+def test_editor_edits_a_source_no_published_change_cites(editor, state):
+    source = SourceFactory(title="Draft report")
+    cited(source, state)
+    edited = fresh(source)
+    edited.title = "Draft report, fixed typo"
+    services.source_save(source=edited, by=editor)
+    assert fresh(source).title == "Draft report, fixed typo"
+
+
+def test_saving_a_published_source_unchanged_is_no_edit(editor):
+    source = SourceFactory()
+    cited(source, ControlChange.State.PUBLISHED)
+    services.source_save(source=fresh(source), by=editor)  # nothing the public sees changes
+
+
+def test_editor_cannot_rename_or_move_a_town_on_the_public_map(editor):
+    town = TownFactory(name="Uqayribat", slug="uqayribat", latitude=35.0422, longitude=37.4628)
+    ControlChangeFactory(town=town, state=ControlChange.State.PUBLISHED)
+    for field, value in [("name", "Elsewhere"), ("latitude", 36.0), ("longitude", 38.0),
+                         ("alt_names", ["Ukeirbat"]), ("slug", "elsewhere")]:
+        edited = fresh(town)
+        setattr(edited, field, value)
+        with pytest.raises(PermissionDenied, match=f"Uqayribat has published control changes, so its {field}"):
+            services.town_edit(town=edited, by=editor)
+    stored = fresh(town)
+    assert (stored.name, stored.slug, stored.latitude, stored.longitude, stored.alt_names) == (
+        "Uqayribat", "uqayribat", 35.0422, 37.4628, [])
+
+
+def test_editor_may_still_keep_a_public_towns_reference_ids(editor):
+    town = TownFactory()
+    ControlChangeFactory(town=town, state=ControlChange.State.PUBLISHED)
+    edited = fresh(town)
+    edited.geonames_id = 99999901
+    services.town_edit(town=edited, by=editor)
+    assert fresh(town).geonames_id == 99999901
+
+
+def test_reviewer_moves_a_public_town_and_editor_moves_a_draft_only_town(editor, reviewer):
+    public, draft_only = TownFactory(), TownFactory()
+    ControlChangeFactory(town=public, state=ControlChange.State.PUBLISHED)
+    ControlChangeFactory(town=draft_only, state=ControlChange.State.DRAFT)
+    for town, user in ((public, reviewer), (draft_only, editor)):
+        edited = fresh(town)
+        edited.name, edited.latitude = f"{town.name} (moved)", 35.5
+        services.town_edit(town=edited, by=user)
+        assert (fresh(town).name, fresh(town).latitude) == (f"{town.name} (moved)", 35.5)
+
+
+def test_town_edit_checks_the_town_permissions(editor):
+    with pytest.raises(PermissionDenied, match="add towns"):
+        services.town_edit(town=Town(name="Nowhere", slug="nowhere", latitude=35, longitude=37), by=user_in(None))
+    town = services.town_edit(town=Town(name="Newtown", slug="newtown", latitude=35, longitude=37), by=editor)
+    assert fresh(town).name == "Newtown"
