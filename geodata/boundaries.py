@@ -4,12 +4,15 @@
 area name; a file that cannot be used at all raises ``BoundaryFileError`` with a one-line reason.
 """
 
+import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 import pyproj
 import shapely
 from shapely.validation import explain_validity
@@ -17,25 +20,46 @@ from shapely.validation import explain_validity
 from .spatial import WGS84, equal_area_crs, to_metric
 
 # Field names of the usual sources, per admin level: name, code (first non-empty wins), Arabic
-# name, parent code.
+# name, parent code, and "finer": fields that only the layers of finer levels carry. OCHA and GADM
+# ship every level in one file (a zip of shapefiles, a GeoPackage) and the adm2 layer repeats the
+# adm1 fields, so "has ADM1_EN and no ADM2_PCODE" is what singles out the adm1 layer.
 PRESETS: dict[str, dict[int, dict[str, list[str]]]] = {
     "ocha": {
-        1: {"name": ["ADM1_EN"], "code": ["ADM1_PCODE"], "name_ar": ["ADM1_AR"], "parent": []},
-        2: {"name": ["ADM2_EN"], "code": ["ADM2_PCODE"], "name_ar": ["ADM2_AR"], "parent": ["ADM1_PCODE"]},
+        1: {"name": ["ADM1_EN"], "code": ["ADM1_PCODE"], "name_ar": ["ADM1_AR"], "parent": [], "finer": ["ADM2_PCODE"]},
+        2: {"name": ["ADM2_EN"], "code": ["ADM2_PCODE"], "name_ar": ["ADM2_AR"], "parent": ["ADM1_PCODE"],
+            "finer": ["ADM3_PCODE"]},
     },
     "geoboundaries": {
-        level: {"name": ["shapeName"], "code": ["shapeISO", "shapeID"], "name_ar": [], "parent": []}
+        level: {"name": ["shapeName"], "code": ["shapeISO", "shapeID"], "name_ar": [], "parent": [], "finer": []}
         for level in (1, 2)
     },
     "gadm": {
-        1: {"name": ["NAME_1"], "code": ["GID_1"], "name_ar": [], "parent": []},
-        2: {"name": ["NAME_2"], "code": ["GID_2"], "name_ar": [], "parent": ["GID_1"]},
+        1: {"name": ["NAME_1"], "code": ["GID_1"], "name_ar": [], "parent": [], "finer": ["GID_2"]},
+        2: {"name": ["NAME_2"], "code": ["GID_2"], "name_ar": [], "parent": ["GID_1"], "finer": ["GID_3"]},
     },
     "naturalearth": {
-        1: {"name": ["name"], "code": ["adm1_code"], "name_ar": ["name_ar"], "parent": []},
+        1: {"name": ["name"], "code": ["adm1_code"], "name_ar": ["name_ar"], "parent": [], "finer": []},
     },
 }
 OVERLAP_REPORT_KM2 = 0.01
+# GADM codes (SYR.1_1) and old geoBoundaries ids (SYR-ADM1-...) start with the ISO 3166-1 alpha-3
+# code. Only the countries of the region this app maps are listed: anywhere else, --country.
+ISO3_TO_ISO2 = {
+    "AFG": "AF", "ARM": "AM", "AZE": "AZ", "BHR": "BH", "CYP": "CY", "DZA": "DZ", "EGY": "EG", "ETH": "ET",
+    "GEO": "GE", "IRN": "IR", "IRQ": "IQ", "ISR": "IL", "JOR": "JO", "KWT": "KW", "LBN": "LB", "LBY": "LY",
+    "MAR": "MA", "MLI": "ML", "OMN": "OM", "PAK": "PK", "PSE": "PS", "QAT": "QA", "SAU": "SA", "SDN": "SD",
+    "SOM": "SO", "SSD": "SS", "SYR": "SY", "TCD": "TD", "TUN": "TN", "TUR": "TR", "UKR": "UA", "ARE": "AE",
+    "YEM": "YE",
+}
+# Beyond this, a new area overlapping a stored one is a duplicate or a border dispute, not rounding.
+STORED_OVERLAP_KM2 = 1.0
+# The transliterations of the Arabic article: written, assimilated (ar-Raqqah, as-Suwayda) or left
+# out at will by different sources, so names are matched without them.
+ARTICLES = frozenset({
+    "al", "el", "ad", "adh", "an", "ar", "as", "ash", "at", "ath", "az", "ed", "en", "er", "es", "esh", "et", "ez",
+})
+# Apostrophes and the signs for ayn and hamza: Dar`a, Dar'a, Darʿa and Dara are one name.
+APOSTROPHES = re.compile("['`‘’ʻʼʾʿ´]")
 
 
 class BoundaryFileError(Exception):
@@ -48,6 +72,7 @@ class FieldSpec:
     code: list[str]
     name_ar: list[str] = field(default_factory=list)
     parent: list[str] = field(default_factory=list)
+    finer: list[str] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -61,12 +86,13 @@ class FieldSpec:
                 raise BoundaryFileError(f"preset '{preset}' has no level {level}")
             base = PRESETS[preset][level]
         else:
-            base = {"name": [], "code": [], "name_ar": [], "parent": []}
+            base = {"name": [], "code": [], "name_ar": [], "parent": [], "finer": []}
         spec = cls(
             name=[name_field] if name_field else base["name"],
             code=[code_field] if code_field else base["code"],
             name_ar=[name_ar_field] if name_ar_field else base["name_ar"],
             parent=[parent_field] if parent_field else base["parent"],
+            finer=base["finer"],
         )
         if not spec.name or not spec.code:
             raise BoundaryFileError("give --preset, or --name-field and --code-field")
@@ -79,40 +105,109 @@ class FieldSpec:
 class BoundaryLayer:
     frame: gpd.GeoDataFrame  # code, name, name_ar, parent_code, geometry (WGS84)
     source_crs: str
+    layer: str | None = None  # the layer read, when the file has several
     repairs: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     overlaps: list[str] = field(default_factory=list)
 
 
 def normalise_name(name: str) -> str:
-    """Case- and diacritic-insensitive form for matching names (Ḩamāh == hamah)."""
+    """The form names are matched in: Ḩamāh == hamah, Dayr Az Zawr == Dayr az-Zawr, As Suwayda' == As-Suwayda.
+
+    Case, diacritics, apostrophes and the ayn/hamza signs, spaces, hyphens and the Arabic article
+    are dropped (a name that is nothing but articles keeps them).
+    """
     decomposed = unicodedata.normalize("NFKD", name)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+    plain = APOSTROPHES.sub("", "".join(c for c in decomposed if not unicodedata.combining(c)).casefold())
+    words = [w for w in re.split(r"[\W_]+", plain) if w]
+    return "".join([w for w in words if w not in ARTICLES] or words)
 
 
-def _read(path: Path) -> gpd.GeoDataFrame:
+def country_from_code(code: str) -> str | None:
+    """The ISO 3166-1 alpha-2 country an area code starts with (OCHA SY05, SY-HM; GADM SYR.1_1), if it tells."""
+    if code[:2].isalpha() and (len(code) == 2 or not code[2].isalpha()):
+        return code[:2].upper()
+    if code[:3].isalpha() and (len(code) == 3 or not code[3].isalpha()):
+        return ISO3_TO_ISO2.get(code[:3].upper())
+    return None
+
+
+def _unreadable(path: Path, exc: Exception) -> BoundaryFileError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return BoundaryFileError(f"{path.name}: cannot be read as a GeoJSON, Shapefile or GeoPackage ({reason})")
+
+
+def _dataset(path: Path) -> str | Path:
+    """What GDAL should open. GDAL reads shapefiles at a zip's root only; OCHA's zips may hold a folder."""
+    if path.suffix.lower() != ".zip" or not zipfile.is_zipfile(path):
+        return path
+    with zipfile.ZipFile(path) as archive:
+        folders = {str(Path(n).parent) for n in archive.namelist() if n.lower().endswith(".shp")}
+    if len(folders) == 1 and (folder := folders.pop()) != ".":
+        return f"/vsizip/{path}/{folder}"
+    return path
+
+
+def _polygon_type(geometry_type: str | None) -> bool:
+    return bool(geometry_type) and any(word in geometry_type.upper() for word in ("POLYGON", "SURFACE"))
+
+
+def _choose_layer(source: str | Path, path: Path, spec: "FieldSpec", layer: str | None) -> str | None:
+    """The layer to read: the one asked for, the only one, or the single polygon layer with the name field.
+
+    Without this GDAL silently reads the first layer, which in OCHA and GADM files is the country.
+    """
+    try:
+        layers = [(str(name), None if kind is None else str(kind)) for name, kind in pyogrio.list_layers(source)]
+    except Exception as exc:  # pyogrio raises its own types plus OSError/ValueError for odd files
+        raise _unreadable(path, exc) from exc
+    listing = ", ".join(f"{name} ({kind or 'no geometry'})" for name, kind in layers)
+    if layer is not None:
+        if layer not in [name for name, _ in layers]:
+            raise BoundaryFileError(f"{path.name}: has no layer '{layer}'; its layers: {listing}")
+        return layer
+    if len(layers) <= 1:
+        return None  # one layer: read it, and a missing field is reported with the fields it has
+    fields = {
+        name: set(pyogrio.read_info(source, layer=name)["fields"]) for name, kind in layers if _polygon_type(kind)
+    }
+    fitting = [name for name, has in fields.items() if any(c in has for c in spec.name)]
+    finest = [name for name in fitting if not any(c in fields[name] for c in spec.finer)]
+    if len(fitting) > 1 and finest:
+        fitting = finest
+    if len(fitting) == 1:
+        return fitting[0]
+    wanted = f"polygons and the name field {' or '.join(spec.name)}"
+    if not fitting:
+        raise BoundaryFileError(f"{path.name}: no layer has {wanted}; give --layer, one of: {listing}")
+    raise BoundaryFileError(
+        f"{path.name}: {len(fitting)} layers have {wanted} ({', '.join(fitting)}); give --layer, one of: {listing}"
+    )
+
+
+def _read(path: Path, spec: "FieldSpec", layer: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
     if not path.exists():
         raise BoundaryFileError(f"{path}: no such file")
+    source = _dataset(path)
+    layer = _choose_layer(source, path, spec, layer)
     try:
-        frame = gpd.read_file(path)
+        frame = gpd.read_file(source, layer=layer)
     except Exception as exc:  # pyogrio raises its own types plus OSError/ValueError for odd files
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BoundaryFileError(
-            f"{path.name}: cannot be read as a GeoJSON, Shapefile or GeoPackage ({reason})"
-        ) from exc
+        raise _unreadable(path, exc) from exc
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.isna().all():
-        raise BoundaryFileError(f"{path.name}: has no geometry; is it a boundary file?")
-    return frame
+        where = f"{path.name} layer {layer}" if layer else path.name
+        raise BoundaryFileError(f"{where}: has no geometry; is it a boundary file?")
+    return frame, layer
 
 
-def _pick(frame: pd.DataFrame, candidates: list[str], what: str, path: Path, required: bool) -> pd.Series | None:
+def _pick(frame: pd.DataFrame, candidates: list[str], what: str, where: str, required: bool) -> pd.Series | None:
     present = [c for c in candidates if c in frame.columns]
     if not present:
         if not required:
             return None
         fields = ", ".join(c for c in frame.columns if c != frame.geometry.name)
         raise BoundaryFileError(
-            f"{path.name}: the {what} field {' or '.join(candidates)} is missing; the file has: {fields}"
+            f"{where}: the {what} field {' or '.join(candidates)} is missing; it has: {fields}"
         )
     values = pd.Series([""] * len(frame), index=frame.index, dtype=object)
     for column in reversed(present):  # the first candidate wins where it has a value
@@ -146,50 +241,51 @@ def _polygonal(geom):
     return shapely.union_all(parts) if len(parts) > 1 else parts[0]
 
 
-def read_boundaries(path: Path | str, spec: FieldSpec) -> BoundaryLayer:
+def read_boundaries(path: Path | str, spec: FieldSpec, *, layer: str | None = None) -> BoundaryLayer:
     path = Path(path)
-    raw = _read(path)
-    names = _pick(raw, spec.name, "name", path, required=True)
-    codes = _pick(raw, spec.code, "code", path, required=True)
-    names_ar = _pick(raw, spec.name_ar, "Arabic name", path, required=False)
-    parents = _pick(raw, spec.parent, "parent code", path, required=bool(spec.parent))
+    raw, layer = _read(path, spec, layer)
+    where = f"{path.name} layer {layer}" if layer else path.name
+    names = _pick(raw, spec.name, "name", where, required=True)
+    codes = _pick(raw, spec.code, "code", where, required=True)
+    names_ar = _pick(raw, spec.name_ar, "Arabic name", where, required=False)
+    parents = _pick(raw, spec.parent, "parent code", where, required=bool(spec.parent))
     frame, source_crs = _to_wgs84(raw, path)
 
-    layer = BoundaryLayer(frame=None, source_crs=source_crs)  # type: ignore[arg-type]
+    out = BoundaryLayer(frame=None, source_crs=source_crs, layer=layer)  # type: ignore[arg-type]
     rows, seen = [], {}
     for i, geom in enumerate(frame.geometry):
         name, code = names.iloc[i], codes.iloc[i]
         label = f"feature {i + 1} ({name or 'no name'}{', ' + code if code else ''})"
         if not name or not code:
-            layer.rejected.append(f"{label}: the name or code is empty")
+            out.rejected.append(f"{label}: the name or code is empty")
             continue
         if code in seen:
-            layer.rejected.append(f"{label}: code {code} repeats feature {seen[code]}")
+            out.rejected.append(f"{label}: code {code} repeats feature {seen[code]}")
             continue
         if geom is None or geom.is_empty:
-            layer.rejected.append(f"{label}: the geometry is empty")
+            out.rejected.append(f"{label}: the geometry is empty")
             continue
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            layer.rejected.append(f"{label}: a {geom.geom_type} is not an area")
+            out.rejected.append(f"{label}: a {geom.geom_type} is not an area")
             continue
         if not geom.is_valid:
             reason = explain_validity(geom)
             repaired = _polygonal(shapely.make_valid(geom))
             if repaired is None or repaired.is_empty:
-                layer.rejected.append(f"{label}: invalid ({reason}) and nothing is left after repair")
+                out.rejected.append(f"{label}: invalid ({reason}) and nothing is left after repair")
                 continue
-            layer.repairs.append(f"{label}: repaired {reason}")
+            out.repairs.append(f"{label}: repaired {reason}")
             geom = repaired
         seen[code] = i + 1
         rows.append({
             "code": code, "name": name, "name_ar": names_ar.iloc[i] if names_ar is not None else "",
             "parent_code": parents.iloc[i] if parents is not None else "", "geometry": geom,
         })
-    layer.frame = gpd.GeoDataFrame(
+    out.frame = gpd.GeoDataFrame(
         rows, columns=["code", "name", "name_ar", "parent_code", "geometry"], geometry="geometry", crs=WGS84
     )
-    layer.overlaps = overlaps(layer.frame)
-    return layer
+    out.overlaps = overlaps(out.frame)
+    return out
 
 
 def overlaps(frame: gpd.GeoDataFrame) -> list[str]:
@@ -206,3 +302,20 @@ def overlaps(frame: gpd.GeoDataFrame) -> list[str]:
         if km2 > OVERLAP_REPORT_KM2:
             found.append(f"{frame['name'].iloc[a]} and {frame['name'].iloc[b]} overlap by {km2:,.2f} km²")
     return found
+
+
+def cross_overlaps(
+    new: gpd.GeoSeries, stored: gpd.GeoSeries, *, min_km2: float = STORED_OVERLAP_KM2
+) -> tuple[list[tuple[int, int, float]], list[float], list[float]]:
+    """Where file areas overlap stored ones: (new position, stored position, km²) beyond ``min_km2``,
+    and the km² of every new and every stored area (to tell the same area from a border that differs)."""
+    if new.empty or stored.empty:
+        return [], [0.0] * len(new), [0.0] * len(stored)
+    crs = equal_area_crs(gpd.GeoDataFrame(geometry=pd.concat([new, stored], ignore_index=True), crs=WGS84))
+    left, right = to_metric(new.reset_index(drop=True), crs), to_metric(stored.reset_index(drop=True), crs)
+    found = []
+    for a, b in zip(*right.sindex.query(left, predicate="intersects"), strict=True):
+        km2 = shapely.intersection(left.iloc[a], right.iloc[b]).area / 1e6
+        if km2 > min_km2:
+            found.append((int(a), int(b), km2))
+    return sorted(found), list(left.area / 1e6), list(right.area / 1e6)

@@ -14,6 +14,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--layer", help="the layer of a multi-layer file (GeoPackage, zip of shapefiles); default: the one "
+            "polygon layer that has the name field",
+        )
         parser.add_argument("--level", type=int, choices=[1, 2], default=1, help="1 governorates, 2 districts")
         parser.add_argument("--preset", choices=sorted(PRESETS), help="the usual field names of a source")
         parser.add_argument("--name-field")
@@ -21,16 +25,23 @@ class Command(BaseCommand):
         parser.add_argument("--name-ar-field")
         parser.add_argument("--parent-field", help="the parent governorate's code (level 2)")
         parser.add_argument("--country", help="ISO 3166-1 alpha-2 code when the area codes do not start with it")
+        parser.add_argument(
+            "--replace", action="store_true",
+            help="replace stored areas that the file's new areas cover by half or more, though their names and "
+            "codes differ (their towns are re-assigned, then they are deleted); without it such files are refused",
+        )
         parser.add_argument("--commit", action="store_true", help="write (default: only report)")
 
-    def handle(self, *args, file: Path, level: int, preset, name_field, code_field, name_ar_field, parent_field,
-               country, commit: bool, **options):
+    def handle(self, *args, file: Path, layer, level: int, preset, name_field, code_field, name_ar_field, parent_field,
+               country, replace: bool, commit: bool, **options):
         try:
             spec = FieldSpec.build(
                 level=level, preset=preset, name_field=name_field, code_field=code_field,
                 parent_field=parent_field, name_ar_field=name_ar_field,
             )
-            report = admin_areas_load(path=file, spec=spec, level=level, country=country, commit=commit)
+            report = admin_areas_load(
+                path=file, spec=spec, level=level, country=country, commit=commit, layer=layer, replace=replace
+            )
         except BoundaryFileError as exc:
             raise CommandError(str(exc)) from exc
         except BoundaryLoadError as exc:
