@@ -16,7 +16,9 @@ NAMES = ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT", "
 
 
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in NAMES and k != "DEBUG"}
+    # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE would leak into this "production" process.
+    leaks = {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in NAMES and k not in leaks}
     return subprocess.run([sys.executable, *args], cwd=ROOT, env={**clean, **PRODUCTION, **env},
                           capture_output=True, text=True, timeout=120)
 
