@@ -263,6 +263,12 @@
         ring.appendChild(el("span", "Contested town: ring in the contesting side's colour"));
         box.appendChild(ring);
       }
+      // Land around towns with no record on this date is left unpainted rather than guessed.
+      var unknown = el("div", null, "cm-legend-row cm-legend-unknown");
+      unknown.appendChild(el("span"));
+      unknown.appendChild(areaSwatch("none"));
+      unknown.appendChild(el("span", "Unpainted: no record for this date"));
+      box.appendChild(unknown);
       L.DomEvent.disableClickPropagation(box);
       return box;
     };
