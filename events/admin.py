@@ -12,7 +12,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from geodata.admin import LEAFLET_MEDIA, AuditedAdmin, JsonNameSearchMixin, TownAdmin, TownForm
+from geodata.admin import (
+    LEAFLET_MEDIA,
+    AuditedAdmin,
+    JsonNameSearchMixin,
+    TownAdmin,
+    TownForm,
+    ViewOnlyAdminMixin,
+)
 from geodata.models import Town
 
 from . import (
@@ -296,7 +303,7 @@ class ControlChangeAdmin(ReviewActions, JsonNameSearchMixin, AuditedAdmin):
 
 
 @admin.register(ControlChangeForReview)
-class ReviewQueueAdmin(ReviewActions, admin.ModelAdmin):
+class ReviewQueueAdmin(ViewOnlyAdminMixin, ReviewActions, admin.ModelAdmin):
     """Drafts waiting for a reviewer, oldest first, with publish and reject actions."""
 
     list_display = ("change_link", "faction_swatch", "status", "effective_date", "confidence", "source_count",
@@ -325,15 +332,6 @@ class ReviewQueueAdmin(ReviewActions, admin.ModelAdmin):
     @admin.display(description="sources", ordering="source_total")
     def source_count(self, obj):
         return obj.source_total
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # ---- towns: the control history and its audit trail on the town's page ----------------------

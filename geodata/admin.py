@@ -40,6 +40,19 @@ class AuditedAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+class ViewOnlyAdminMixin:
+    """Rows written elsewhere (a loader's service, a review action) are only looked at here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class JsonNameSearchMixin:
     """Search also matches inside JSON lists of names (aliases), case-insensitively."""
 
@@ -61,22 +74,15 @@ class JsonNameSearchMixin:
 
 
 @admin.register(AdminArea)
-class AdminAreaAdmin(JsonNameSearchMixin, AuditedAdmin):
+class AdminAreaAdmin(ViewOnlyAdminMixin, JsonNameSearchMixin, AuditedAdmin):
+    """Areas and their geometry are written by the boundary loader's service only."""
+
     list_display = ("name", "name_ar", "code", "level", "parent")
     list_filter = ("level", "country_code")
     search_fields = ("name", "name_ar", "code", "slug")
     json_name_fields = ("alt_names",)
     exclude = ("geometry",)
 
-    # Areas and their geometry are written by the boundary loader's service only.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TownForm(ModelForm):
