@@ -1,26 +1,9 @@
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from events.models import ControlChange, Faction, Source
 from geodata.models import Town
-
-
-def user_in(group: str) -> User:
-    user = User.objects.create_user(f"{group}-user", password="not-used-here")
-    user.groups.add(Group.objects.get(name=group))
-    return User.objects.get(pk=user.pk)  # fresh, so the permission cache sees the group
-
-
-@pytest.fixture
-def editor(db):
-    return user_in("editor")
-
-
-@pytest.fixture
-def reviewer(db):
-    return user_in("reviewer")
 
 
 @pytest.fixture

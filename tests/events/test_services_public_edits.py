@@ -12,16 +12,6 @@ from tests.factories import ControlChangeFactory, SourceFactory, TownFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def editor():
-    return user_in("editor")
-
-
-@pytest.fixture
-def reviewer():
-    return user_in("reviewer")
-
-
 def cited(source: Source, state: str) -> ControlChange:
     change = ControlChangeFactory(state=state)
     change.sources.add(source)

@@ -16,16 +16,6 @@ pytestmark = pytest.mark.django_db
 D = dt.date
 
 
-@pytest.fixture
-def editor():
-    return user_in("editor")
-
-
-@pytest.fixture
-def reviewer():
-    return user_in("reviewer")
-
-
 def draft(by, **overrides):
     kwargs = dict(town=TownFactory(), faction=FactionFactory(), effective_date=D(2017, 9, 1), entered_by=by)
     kwargs.update(overrides)

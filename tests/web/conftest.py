@@ -51,8 +51,9 @@ def browser():
 
     # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls
     # (fixtures, assertions) are synchronous and safe, so Django's async guard is relaxed here.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as p:
+    # Set for the browser session only, and put back afterwards.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as p:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
