@@ -118,6 +118,16 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent writers queue instead of failing with "database is locked": readers never block
+    # writers (WAL), a write transaction takes the write lock when it begins (IMMEDIATE, so two
+    # transactions cannot both read and then fail to upgrade), and a writer waits up to
+    # SQLITE_TIMEOUT seconds for the lock. PostgreSQL is the database for real deployments.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE",
+        "timeout": int(os.environ.get("SQLITE_TIMEOUT", "20")),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
