@@ -1,9 +1,8 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import tokens, views
 from .exceptions import api_not_found
 
 router = DefaultRouter()
@@ -24,7 +23,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"), name="redoc"),
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", tokens.TokenObtainView.as_view(), name="token"),
+    path("auth/logout/", tokens.TokenRevokeView.as_view(), name="logout"),
     path("", include(router.urls)),
     # Last: anything else under /api/ is a JSON 404, not the HTML debug page.
     re_path(r"^.*$", api_not_found),

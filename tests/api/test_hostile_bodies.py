@@ -1,0 +1,57 @@
+"""Hostile or oversized request bodies get a clear 4xx JSON answer, never a 500, and write nothing."""
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from events.api.parsers import MAX_JSON_DEPTH, json_too_deep
+from events.models import ControlChange
+
+ENDPOINTS = ["/api/auth/token/", "/api/control-changes"]
+
+
+@pytest.fixture
+def client(db):
+    return APIClient()
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+def test_a_deeply_nested_body_is_a_400_naming_the_depth(client, url, editor):
+    client.force_authenticate(editor)
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert f"nested more than {MAX_JSON_DEPTH} levels" in response.json()["detail"]
+    assert ControlChange.objects.count() == 0
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+def test_a_body_over_the_limit_is_a_413_in_json(client, url, settings, editor):
+    client.force_authenticate(editor)
+    body = json.dumps({"username": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1), "password": "y"})
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]
+
+
+def test_a_form_body_over_the_limit_is_a_413_too(client, settings):
+    response = client.post("/api/auth/token/", {"username": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)},
+                           format="multipart")
+    assert response.status_code == 413
+
+
+def test_nul_characters_are_refused(client, editor):
+    client.force_authenticate(editor)
+    response = client.post("/api/control-changes", {"town": "uqayribat", "note": "a\x00b"}, format="json")
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+
+
+def test_depth_is_measured_without_recursion():
+    deep = []
+    for _ in range(50_000):
+        deep = [deep]
+    assert json_too_deep(deep)
+    assert not json_too_deep({"a": [{"b": 1}]})
+    assert json_too_deep({"a": [{"b": 1}]}, limit=2)
