@@ -3,10 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Production workers: two per core plus one (gunicorn's advice for sync workers).
+WORKERS ?= $(shell $(PYTHON) -c 'import os; print(2 * (os.cpu_count() or 1) + 1)')
+# Two `make run` at once: the second waits for the first to finish migrating and seeding.
+LOCK := flock $(VENV)/.setup.lock
 # Development defaults; production sets DEBUG=0 and SECRET_KEY in the environment.
 export DEBUG ?= 1
 
-.PHONY: run test install install-dev migrate seed admin bench lint clean
+.PHONY: run serve test install install-dev migrate seed admin bench lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +28,22 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 migrate: install
-	$(PY) manage.py migrate --no-input
+	$(LOCK) $(PY) manage.py migrate --no-input
 
 seed: migrate
-	$(PY) manage.py load_seed
+	$(LOCK) $(PY) manage.py load_seed
 
 run: seed
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+## Production mode: gunicorn, DEBUG off, hashed and compressed static files through whitenoise.
+## Needs SECRET_KEY and ALLOWED_HOSTS in the environment (README, "Production").
+serve: export DEBUG = 0
+serve: install
+	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY and ALLOWED_HOSTS (README, Production)"; exit 1; }
+	$(LOCK) $(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input -v0
+	$(VENV)/bin/gunicorn conflictmap.wsgi --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile -
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
