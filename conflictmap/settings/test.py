@@ -14,3 +14,6 @@ WHITENOISE_AUTOREFRESH = True
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
+# Tests render pages without a collectstatic step, whatever DEBUG is.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}}  # noqa: F405
+WHITENOISE_USE_FINDERS = True
