@@ -13,6 +13,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from conflictmap.throttles import LoginRateThrottle
+
 from .authentication import token_expired, token_ttl
 from .parsers import BoundedJSONParser
 
@@ -21,6 +23,7 @@ class TokenObtainView(ObtainAuthToken):
     """Username and password in, the user's token out; an expired token is replaced by a new one."""
 
     parser_classes = (BoundedJSONParser, parsers.FormParser, parsers.MultiPartParser)
+    throttle_classes = (LoginRateThrottle,)
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
