@@ -67,7 +67,8 @@ class _Seed:
         """The boundary and town loaders' messages ("line 3, latitude: ...") as row errors."""
         for message in messages:
             found = LOADER_LINE.fullmatch(message)
-            line, column, reason = (int(found[1]), found[2] or "-", found[3]) if found else (0, "-", message)
+            line, column, reason = (int(found[1]), found[2] or "-", found[3]) if found else (
+                0, "-", message.removeprefix(f"{name}: "))
             self.errors.append(RowError(line, column, reason, name))
 
     def field_errors(self, name: str, line: int, exc: ValidationError) -> None:
@@ -92,12 +93,12 @@ def _area_save(area: AdminArea) -> None:
     if save is not None:
         save(area=area)
     else:
-        area.full_clean(exclude=["slug"] if area.pk else None)
+        area.full_clean(exclude=["slug"])
         area.save()
 
 
 def _boundaries(seed: _Seed) -> bool:
-    """The boundary file through the boundary loader, then the curated names of governorates.csv."""
+    """The boundary file through the boundary loader, then governorates.csv's alternate names (which it lacks)."""
     curated = seed.rows("governorates.csv", ["code", "slug", "name", "name_ar", "alt_names"])
     before = set(AdminArea.objects.filter(level=1).values_list("code", flat=True))
     try:
@@ -120,16 +121,17 @@ def _boundaries(seed: _Seed) -> bool:
         if area is None:
             seed.error("governorates.csv", line, "code", f"no boundary for {v['code']} in {BOUNDARIES}")
             continue
-        wanted = {"alt_names": area.alt_names + [n for n in _names(v["alt_names"]) if n not in area.alt_names],
-                  "name_ar": area.name_ar or v["name_ar"]}
-        if area.code not in before:  # a new area takes the curated name and slug, a stored one keeps its own
-            wanted.update(slug=v["slug"], name=v["name"], name_ar=v["name_ar"])
-        if all(getattr(area, k) == value for k, value in wanted.items()):
+        if area.code not in before:  # the loader made it from the file, which scripts/make_boundaries.py
+            for column in ("slug", "name", "name_ar"):  # writes from this very table: they must agree
+                if getattr(area, column) != v[column]:
+                    seed.error("governorates.csv", line, column, f"'{v[column]}' differs from "
+                               f"'{getattr(area, column)}', which the boundary loader made from {BOUNDARIES}")
+        missing = [n for n in _names(v["alt_names"]) if n not in area.alt_names]
+        if not missing:
             continue
         if area.name in loaded.unchanged:  # a stored area the boundary file left as it was
             seed.count("admin areas", present=-1, updated=1)
-        for key, value in wanted.items():
-            setattr(area, key, value)
+        area.alt_names = [*area.alt_names, *missing]
         try:
             _area_save(area)
         except ValidationError as exc:
