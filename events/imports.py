@@ -18,28 +18,44 @@ from .exports import ExportParameterError, parse_date
 from .models import ControlChange, Source
 
 REQUIRED = ["town", "faction", "date"]
+# A row cites up to MAX_SOURCES sources: source_url, source_title, source_publisher for the first,
+# then the same three columns ending in _2, _3 ... for the others (a spreadsheet's extra columns).
+MAX_SOURCES = 5
+SOURCE_GROUPS = [
+    tuple(f"source_{part}{'' if n == 1 else f'_{n}'}" for part in ("url", "title", "publisher"))
+    for n in range(1, MAX_SOURCES + 1)
+]
 OPTIONAL = [
     "precision", "day_part", "status", "contested_by", "confidence",
-    "source_url", "source_title", "source_publisher", "note", "supersedes",
+    *(column for group in SOURCE_GROUPS for column in group), "note", "supersedes",
 ]
 COLUMNS = REQUIRED + OPTIONAL
+COLUMNS_TEXT = (
+    "town, faction, date, precision, day_part, status, contested_by, confidence, source_url, source_title, "
+    f"source_publisher (and source_url_2 ... source_publisher_{MAX_SOURCES} for more sources), note, supersedes"
+)
 # Model field -> CSV column, so a model's error names the column the editor typed into.
 FIELD_COLUMNS = {
     "effective_date": "date", "date_precision": "precision", "day_part": "day_part", "status": "status",
     "contested_by": "contested_by", "confidence": "confidence", "note": "note", "supersedes": "supersedes",
-    "faction": "faction", "town": "town", "sources": "source_url",
-    "url": "source_url", "title": "source_title", "publisher": "source_publisher", "__all__": "-",
+    "faction": "faction", "town": "town", "sources": "source_url", "__all__": "-",
 }
 
 
 @dataclass(frozen=True)
 class RowError:
+    """A bad row of a CSV file (the import's or a seed file): line, column, reason and, for the seed, file."""
+
     line: int
     column: str
     reason: str
+    file: str = ""
 
     def __str__(self) -> str:
-        return f"line {self.line}, column {self.column}: {self.reason}"
+        if self.line == 0:  # the whole file, not a row
+            return f"{self.file}: {self.reason}" if self.file else self.reason
+        where = f"{self.file}, " if self.file else ""
+        return f"{where}line {self.line}, column {self.column}: {self.reason}"
 
 
 @dataclass
@@ -56,6 +72,7 @@ class ImportPlan:
     rows: list[PlannedRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     publish: bool = False
+    present: list[int] = field(default_factory=list)  # lines already stored (with skip_present)
 
     @property
     def ok(self) -> bool:
@@ -70,68 +87,112 @@ class ImportRejected(ValueError):
     """Raised when asked to write a plan that has bad rows."""
 
 
-def _read(text: str, plan: ImportPlan) -> list[tuple[int, dict[str, str]]]:
+def csv_rows(
+    *, text: str, required: list[str], optional: list[str] = (), file: str = "", columns_text: str = ""
+) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
+    """The rows of a CSV text as (line, {column: stripped value}), or the errors of its header and rows.
+
+    The one CSV reader of the project's row files (the import, the seed's factions and sources):
+    a missing or unknown column names itself and lists the columns; a row with too many or too few
+    fields is named by its line.
+    """
+    columns = [*required, *optional]
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
-    missing = [c for c in REQUIRED if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
+    missing = [c for c in required if c not in header]
+    unknown = [c for c in header if c not in columns]
+    errors = []
     if missing:
-        plan.errors.append(RowError(1, ",".join(missing), "missing column(s)"))
+        errors.append(RowError(1, ",".join(missing), "missing column(s)", file))
     if unknown:
-        plan.errors.append(RowError(1, ",".join(unknown), f"unknown column(s); the columns are {', '.join(COLUMNS)}"))
-    if missing or unknown:
-        return []
+        errors.append(RowError(1, ",".join(unknown), f"unknown column(s); the columns are "
+                                                     f"{columns_text or ', '.join(columns)}", file))
+    if errors:
+        return [], errors
     rows = []
     for values in reader:
         if None in values or any(v is None for v in values.values()):
-            plan.errors.append(RowError(reader.line_num, "-", f"expected {len(header)} fields"))
+            errors.append(RowError(reader.line_num, "-", f"expected {len(header)} fields", file))
             continue
-        rows.append((reader.line_num, {c: (values.get(c) or "").strip() for c in COLUMNS}))
-    if not rows and not plan.errors:
-        plan.errors.append(RowError(2, "-", "the file has no rows"))
-    return rows
+        rows.append((reader.line_num, {c: (values.get(c) or "").strip() for c in columns}))
+    if not rows and not errors:
+        errors.append(RowError(2, "-", "the file has no rows", file))
+    return rows, errors
 
 
-class _Sources:
+class SourceIndex:
     """Existing sources by URL or by publisher and title; new ones are made once per file."""
 
     def __init__(self):
         self.by_url, self.by_name = {}, {}
         for source in Source.objects.all():
-            if source.url:
-                self.by_url.setdefault(source.url, source)
-            self.by_name.setdefault((source.publisher.casefold(), source.title.casefold()), source)
+            self.add(source)
 
-    def get(self, url: str, title: str, publisher: str) -> Source:
+    def add(self, source: Source) -> None:
+        if source.url:
+            self.by_url.setdefault(source.url, source)
+        self.by_name.setdefault((source.publisher.casefold(), source.title.casefold()), source)
+
+    def find(self, url: str, title: str, publisher: str) -> Source | None:
         if url and url in self.by_url:
             return self.by_url[url]
-        key = (publisher.casefold(), title.casefold())
-        if key in self.by_name:
-            return self.by_name[key]
-        source = Source(url=url, title=title, publisher=publisher)
-        source.full_clean()
-        if url:
-            self.by_url[url] = source
-        self.by_name[key] = source
+        return self.by_name.get((publisher.casefold(), title.casefold()))
+
+    def get(self, url: str, title: str, publisher: str) -> Source:
+        source = self.find(url, title, publisher)
+        if source is None:
+            source = Source(url=url, title=title, publisher=publisher)
+            source.full_clean()
+            self.add(source)
         return source
 
 
-def _date(value: str) -> dt.date:
-    # The API's parser: YYYY-MM-DD only, where fromisoformat would also take 20170903 or 2017-W35-7.
+def csv_date(value: str, *, field: str = "effective_date") -> dt.date | None:
+    """The one reading of a date in a CSV cell: the API's YYYY-MM-DD, where fromisoformat would also
+    take 20170903 or 2017-W35-7. Raises ValidationError on ``field``; empty is None."""
     try:
         return parse_date(value, parameter="date")
     except ExportParameterError as exc:
-        raise ValidationError({"effective_date": exc.message}) from None
+        raise ValidationError({field: exc.message}) from None
 
 
-def changes_import_check(*, text: str, publish: bool = False) -> ImportPlan:
-    """Check every row of a CSV text and say what each would do; writes nothing."""
+def _row_sources(v: dict[str, str], sources: SourceIndex, fail) -> list[Source]:
+    """The sources a row cites, one per filled group of source columns; each problem names its column."""
+    found: list[Source] = []
+    for url_column, title_column, publisher_column in SOURCE_GROUPS:
+        url, title, publisher = v[url_column], v[title_column], v[publisher_column]
+        if not (url or title or publisher):
+            continue
+        if url and not (title and publisher) and url not in sources.by_url:
+            fail(title_column, "a new source needs a title and a publisher")
+        elif not url and not (title and publisher):
+            fail(title_column if not title else publisher_column, "a source needs a URL, or a title and a publisher")
+        else:
+            try:
+                source = sources.get(url, title, publisher)
+            except ValidationError as exc:
+                names = {"url": url_column, "title": title_column, "publisher": publisher_column}
+                for name, messages in exc.message_dict.items():
+                    fail(names.get(name, name), " ".join(messages))
+                continue
+            if all(s is not source for s in found):  # the same source twice is cited once
+                found.append(source)
+    return found
+
+
+def changes_import_check(*, text: str, publish: bool = False, skip_present: bool = False) -> ImportPlan:
+    """Check every row of a CSV text and say what each would do; writes nothing.
+
+    With ``skip_present``, a row whose town, date and part of day already have a stored change (in
+    any state: it was loaded before, and may since have been corrected) is listed in ``present``
+    instead of refused as a clash; loading a file again then changes nothing.
+    """
     plan = ImportPlan(publish=publish)
-    rows = _read(text, plan)
+    rows, plan.errors = csv_rows(text=text, required=REQUIRED, optional=OPTIONAL, columns_text=COLUMNS_TEXT)
     if not rows:
         return plan
-    towns, factions, sources = selectors.town_index(), selectors.faction_index(), _Sources()
+    towns, factions, sources = selectors.town_index(), selectors.faction_index(), SourceIndex()
     wanted = {v["supersedes"] for _, v in rows if v["supersedes"].isdigit()}
     superseded = {str(c.pk): c for c in ControlChange.objects.filter(pk__in=[int(i) for i in wanted])}
 
@@ -165,20 +226,7 @@ def changes_import_check(*, text: str, publish: bool = False) -> ImportPlan:
             elif supersedes.state not in (ControlChange.State.DRAFT, ControlChange.State.PUBLISHED):
                 fail("supersedes", f"change {supersedes.pk} is {supersedes.state}; only a draft or "
                                    "published change can be superseded")
-        row_sources = []
-        if v["source_url"] or v["source_title"] or v["source_publisher"]:
-            if v["source_url"] and not (v["source_title"] and v["source_publisher"]) and \
-                    v["source_url"] not in sources.by_url:
-                fail("source_title", "a new source needs a title and a publisher")
-            elif not v["source_url"] and not (v["source_title"] and v["source_publisher"]):
-                fail("source_title" if not v["source_title"] else "source_publisher",
-                     "a source needs a URL, or a title and a publisher")
-            else:
-                try:
-                    row_sources.append(sources.get(v["source_url"], v["source_title"], v["source_publisher"]))
-                except ValidationError as exc:
-                    for name, messages in exc.message_dict.items():
-                        fail(FIELD_COLUMNS.get(name, name), " ".join(messages))
+        row_sources = _row_sources(v, sources, fail)
         change = ControlChange(
             town=town, faction=faction, contested_by=contested_by, supersedes=supersedes,
             status=v["status"] or ControlChange.Status.CONTROLLED,
@@ -190,7 +238,7 @@ def changes_import_check(*, text: str, publish: bool = False) -> ImportPlan:
         if not v["date"]:
             fail("date", "a date is required")
         try:
-            change.effective_date = _date(v["date"]) if v["date"] else None
+            change.effective_date = csv_date(v["date"]) if v["date"] else None
             services.control_change_check(change=change, sources=row_sources, database=False)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
@@ -202,6 +250,8 @@ def changes_import_check(*, text: str, publish: bool = False) -> ImportPlan:
         else:
             plan.rows.append(PlannedRow(line, services.NewChange(change, row_sources), ""))
 
+    if skip_present:
+        _set_aside_present(plan)
     for planned in services.control_changes_clashing(changes=[r.new.change for r in plan.rows]):
         line = next(r.line for r in plan.rows if r.new.change is planned)
         plan.errors.append(RowError(line, "date", services.ONE_PER_DAY_PART_MESSAGE
@@ -210,6 +260,26 @@ def changes_import_check(*, text: str, publish: bool = False) -> ImportPlan:
     if not plan.errors:
         _describe(plan)
     return plan
+
+
+def _set_aside_present(plan: ImportPlan) -> None:
+    """Move the rows already stored (same town, date and part of day, any state) to ``plan.present``."""
+    changes = [r.new.change for r in plan.rows]
+    if not changes:
+        return
+    stored = set(
+        ControlChange.objects.filter(
+            town_id__in={c.town_id for c in changes}, effective_date__in={c.effective_date for c in changes},
+        ).values_list("town_id", "effective_date", "day_part")
+    )
+    kept = []
+    for row in plan.rows:
+        change = row.new.change
+        if (change.town_id, change.effective_date, change.day_part) in stored:
+            plan.present.append(row.line)
+        else:
+            kept.append(row)
+    plan.rows = kept
 
 
 def _describe(plan: ImportPlan) -> None:

@@ -130,3 +130,54 @@ def test_shipped_template_is_a_good_import(seeded):
 
     text = (settings.BASE_DIR / "seeds/examples/changes.csv").read_text(encoding="utf-8")
     assert changes_import_check(text=text).ok
+
+
+SOURCES_HEADER = ("town,faction,date,source_url,source_title,source_publisher,"
+                  "source_url_2,source_title_2,source_publisher_2")
+
+
+def test_a_row_may_cite_several_sources_new_or_stored(seeded):
+    baseline = Source.objects.get(title="Control at the start of 2017 from widely published accounts")
+    text = (f"{SOURCES_HEADER}\n"
+            "Raqqa,SDF,2017-10-20,https://example.org/r,Raqqa taken,Example Wire,,"  # new, then stored by title
+            "control at the start of 2017 from widely published accounts,Conflictmap editors\n"
+            f"Tabqa,SDF,2017-10-21,,,,{baseline.url},,\n")  # a stored source by URL, in the second group
+    plan = changes_import_check(text=text, publish=True)
+    assert plan.ok and plan.new_sources == 1, plan.errors
+    raqqa, tabqa = changes_import_commit(plan=plan, by=None)
+    assert sorted(s.publisher for s in raqqa.sources.all()) == ["Example Wire", "conflictmap editors"]
+    assert list(tabqa.sources.all()) == [baseline]
+    assert Source.objects.filter(url="https://example.org/r").count() == 1
+
+
+def test_a_bad_second_source_is_named_by_its_column(seeded):
+    text = (f"{SOURCES_HEADER}\n"
+            "Raqqa,SDF,2017-10-20,,T,P,https://example.org/unknown,,\n"   # a new source without title/publisher
+            "Raqqa,SDF,2017-10-21,,T,P,,Title only,\n"                   # neither a URL nor a publisher
+            "Raqqa,SDF,2017-10-22,,T,P,not a url,T2,P2\n")               # the model's own check
+    plan = changes_import_check(text=text)
+    assert [(e.line, e.column) for e in plan.errors] == [
+        (2, "source_title_2"), (3, "source_publisher_2"), (4, "source_url_2")]
+    assert "title and a publisher" in plan.errors[0].reason and "URL" in plan.errors[2].reason
+
+
+def test_the_same_source_twice_is_cited_once_and_extra_groups_stop_at_the_maximum(seeded):
+    plan = changes_import_check(text=f"{SOURCES_HEADER}\nRaqqa,SDF,2017-10-20,,T,P,,t,p\n")
+    assert plan.ok and len(plan.rows[0].new.sources) == 1
+    bad = changes_import_check(text="town,faction,date,source_url_6\nRaqqa,SDF,2017-10-20,https://example.org\n")
+    assert [(e.line, e.column) for e in bad.errors] == [(1, "source_url_6")]
+    assert "source_url_2 ... source_publisher_5" in bad.errors[0].reason
+
+
+def test_rows_already_stored_can_be_skipped_instead_of_refused(seeded, tmp_path, capsys):
+    text = csv_text(*GOOD)
+    changes_import_commit(plan=changes_import_check(text=text), by=None)
+    assert [e.column for e in changes_import_check(text=text).errors] == ["date", "date"]
+    again = changes_import_check(text=text, skip_present=True)
+    assert (again.errors, again.rows, again.present) == ([], [], [2, 3])
+    path = tmp_path / "again.csv"
+    path.write_text(text, encoding="utf-8")
+    before = ControlChange.objects.count()
+    call_command("import_changes", str(path), "--commit", "--skip-present")
+    assert "0 row(s) good, 0 new source(s), 2 row(s) already present. Nothing to import." in capsys.readouterr().out
+    assert ControlChange.objects.count() == before

@@ -1,4 +1,4 @@
-"""python manage.py import_changes FILE [--commit] [--publish] [--user NAME]"""
+"""python manage.py import_changes FILE [--commit] [--publish] [--skip-present] [--user NAME]"""
 
 from pathlib import Path
 
@@ -19,9 +19,13 @@ class Command(BaseCommand):
         parser.add_argument("--commit", action="store_true", help="Write the changes (default: dry run).")
         parser.add_argument("--publish", action="store_true",
                             help="Publish the changes at once instead of entering them as drafts for review.")
+        parser.add_argument("--skip-present", action="store_true",
+                            help="Leave out rows whose town, date and part of day already have a change "
+                                 "(a file loaded before) instead of refusing them.")
         parser.add_argument("--user", help="Record the changes as entered by this user (and check their roles).")
 
-    def handle(self, *args, file: Path, commit: bool, publish: bool, user: str | None, **options):
+    def handle(self, *args, file: Path, commit: bool, publish: bool, skip_present: bool, user: str | None,
+               **options):
         by = None
         if user:
             try:
@@ -33,7 +37,7 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"Cannot read {file}: {exc}") from exc
 
-        plan = changes_import_check(text=text, publish=publish)
+        plan = changes_import_check(text=text, publish=publish, skip_present=skip_present)
         if plan.errors:
             for error in plan.errors:
                 self.stderr.write(f"{file}: {error}")
@@ -45,6 +49,11 @@ class Command(BaseCommand):
             if len(plan.rows) > 20 and options["verbosity"] < 2:
                 self.stdout.write(f"... and {len(plan.rows) - 20} more (-v 2 lists every row)")
         summary = f"{len(plan.rows)} row(s) good, {plan.new_sources} new source(s)"
+        if skip_present:
+            summary += f", {len(plan.present)} row(s) already present"
+        if not plan.rows:
+            self.stdout.write(f"{summary}. Nothing to import.")
+            return
         if not commit:
             self.stdout.write(f"{summary}. Dry run: nothing was written; add --commit to import.")
             return
