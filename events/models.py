@@ -219,6 +219,13 @@ class ControlChange(models.Model):
     def __str__(self) -> str:
         return f"{self.town} → {self.faction} on {self.effective_date:%Y-%m-%d}"
 
+    @property
+    def date_label(self) -> str:
+        """The date in words, with its precision and part of day (see ``events.date_labels``)."""
+        from .date_labels import date_label  # that module reads this model's choices
+
+        return date_label(on=self.effective_date, precision=self.date_precision, day_part=self.day_part)
+
     def clean(self) -> None:
         errors = {}
         if self.effective_date:

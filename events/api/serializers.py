@@ -59,6 +59,9 @@ class ControlChangeSerializer(serializers.ModelSerializer):
     supersedes = serializers.PrimaryKeyRelatedField(
         queryset=ControlChange.objects.all(), required=False, allow_null=True
     )
+    date_label = serializers.CharField(
+        read_only=True, help_text='The date in words, e.g. "3 September 2017, morning", "around 2014".'
+    )
     state = serializers.ChoiceField(
         choices=[ControlChange.State.DRAFT, ControlChange.State.PUBLISHED], default=ControlChange.State.DRAFT,
         help_text="On creation only: draft (editors) or published (reviewers). Later, use the review actions.",
@@ -68,7 +71,7 @@ class ControlChangeSerializer(serializers.ModelSerializer):
         model = ControlChange
         fields = [
             "id", "town", "town_name", "faction", "status", "contested_by", "effective_date",
-            "date_precision", "day_part", "confidence", "sources", "note", "state", "supersedes",
+            "date_precision", "day_part", "date_label", "confidence", "sources", "note", "state", "supersedes",
             "entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason",
         ]
         read_only_fields = ["entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason"]

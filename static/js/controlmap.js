@@ -45,6 +45,16 @@
   }
   cm.link = link;
 
+  // The live page's reads (layers, a town's panel); the downloaded file has no server to ask.
+  cm.fetchJson = function (url, signal) {
+    return fetch(url, { signal: signal, headers: { Accept: "application/geo+json, application/json" } }).then(
+      function (response) {
+        if (!response.ok) throw new Error(url + " answered " + response.status);
+        return response.json();
+      }
+    );
+  };
+
   function pattern(name, slug) {
     return links[name] && slug ? links[name].replace("{slug}", encodeURIComponent(slug)) : null;
   }
@@ -99,9 +109,9 @@
       who.appendChild(document.createTextNode(", contested by " + cm.factionName(p.contested_by)));
     }
     box.appendChild(who);
-    if (p.since) {
-      var since = "since " + p.since + (p.precision && p.precision !== "day" ? " (" + p.precision + ")" : "");
-      box.appendChild(el("div", since + (p.confidence ? " · " + p.confidence : ""), "muted"));
+    // The words for the date come from the server (events.date_labels), as on every page.
+    if (p.since_label) {
+      box.appendChild(el("div", "since " + p.since_label + (p.confidence ? " · " + p.confidence : ""), "muted"));
     }
     return box;
   };

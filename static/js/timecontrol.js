@@ -1,5 +1,6 @@
-/* The map page's time control and side panel: moves the three layers through the change dates
- * without reloading the page, keeps the URL shareable, and shows a town's history as text. */
+/* The map page's time control: moves the three layers through the change dates without reloading
+ * the page and keeps the URL shareable. The side panel (sidepanel.js, loaded first) shows the
+ * selected town; this file tells it when a date is in and asks it which town the URL names. */
 (function () {
   "use strict";
   var cm = window.conflictmap;
@@ -13,9 +14,9 @@
     play: document.getElementById("tc-play"),
     label: document.getElementById("tc-label"),
     status: document.getElementById("tc-status"),
-    panel: document.getElementById("panel-body"),
   };
-  var state = { date: config.date, town: config.town, playing: null, request: null };
+  var state = { date: config.date, playing: null, request: null };
+  var panel = null; // the side panel, made at start
   // A drag of the slider or an edit of the date box is one "gesture": it adds one history entry
   // (so back returns to the date before it) and fetches once the reader pauses, not on every step.
   var gesture = { open: false, fetchTimer: null, idleTimer: null };
@@ -40,7 +41,8 @@
     var params = new URLSearchParams(window.location.search);
     params.set("date", state.date);
     // Until a clicked town's slug is known the link keeps no town rather than "town=null".
-    if (state.town && state.town.slug) params.set("town", state.town.slug);
+    var slug = panel && panel.townSlug();
+    if (slug) params.set("town", slug);
     else params.delete("town");
     return window.location.pathname + "?" + params.toString();
   }
@@ -66,15 +68,6 @@
     });
   }
 
-  function fetchJson(url, signal) {
-    return fetch(url, { signal: signal, headers: { Accept: "application/geo+json, application/json" } }).then(
-      function (response) {
-        if (!response.ok) throw new Error(url + " answered " + response.status);
-        return response.json();
-      }
-    );
-  }
-
   function load(date) {
     if (state.request) state.request.abort();
     var controller = new AbortController();
@@ -84,7 +77,7 @@
     var q = "?date=" + encodeURIComponent(date);
     var keys = Object.keys(config.endpoints);
     return Promise.all(keys.map(function (key) {
-      return fetchJson(config.endpoints[key] + q, controller.signal);
+      return cm.fetchJson(config.endpoints[key] + q, controller.signal);
     }))
       .then(function (collections) {
         if (controller.signal.aborted) return;
@@ -97,9 +90,7 @@
         ui.status.textContent = "";
         document.body.dataset.loadedDate = date;
         delete document.body.dataset.loading;
-        // The first load opens a shared link's town (and pans to it); later loads refresh its panel.
-        if (state.town) showTown(state.town.id, !state.townShown);
-        state.townShown = true;
+        panel.dateShown();
       })
       .catch(function (error) {
         if (error.name === "AbortError") return;
@@ -189,115 +180,14 @@
     }, config.playIntervalMs || 1500);
   }
 
-  function townFeature(id) {
-    var found = null;
-    cm.registered.layers.towns.eachLayer(function (layer) {
-      if (layer.feature && layer.feature.properties.town_id === id) found = layer;
-    });
-    return found;
-  }
-
-  function renderPanel(feature, detail, problem) {
-    var p = feature ? feature.properties : {};
-    var box = ui.panel;
-    box.replaceChildren();
-    var heading = cm.el("h2", detail ? detail.name : p.name);
-    box.appendChild(heading);
-    if (detail && detail.alt_names.length) box.appendChild(cm.el("p", "Also: " + detail.alt_names.join(", "), "muted"));
-    if (feature) {
-      var now = cm.el("p");
-      var sw = cm.el("span", null, "swatch");
-      sw.style.background = cm.townColours(p).fill;
-      now.appendChild(sw);
-      now.appendChild(document.createTextNode(
-        p.faction ? cm.factionName(p.faction, p.faction_name) : "No control recorded on " + state.date
-      ));
-      box.appendChild(now);
-      if (p.faction) {
-        var facts = cm.el("dl", null, "facts");
-        [["Status", p.status === "contested" ? "Contested by " + cm.factionName(p.contested_by) : "Controlled"],
-         ["Since", p.since + (p.precision && p.precision !== "day" ? " (" + p.precision + ")" : "")],
-         ["Confidence", p.confidence],
-         ["Governorate", p.province || "—"]].forEach(function (row) {
-          facts.appendChild(cm.el("dt", row[0]));
-          facts.appendChild(cm.el("dd", row[1]));
-        });
-        box.appendChild(facts);
-      }
-    }
-    if (!detail) {
-      if (problem) box.appendChild(cm.el("p", problem, "error"));
-      else box.appendChild(cm.el("p", "Loading history…", "muted"));
-      return;
-    }
-    box.appendChild(cm.el("h3", "History"));
-    var list = cm.el("ol", null, "history");
-    detail.history.forEach(function (change) {
-      var item = cm.el("li");
-      if (change.date > state.date) item.className = "later";
-      var line = cm.el("div");
-      line.appendChild(cm.el("strong", change.date));
-      var text = " " + change.faction_name + (change.status === "contested" ? " (contested by " + change.contested_by_name + ")" : "");
-      text += " · " + change.confidence + (change.precision !== "day" ? " · date " + change.precision : "");
-      line.appendChild(document.createTextNode(text));
-      item.appendChild(line);
-      if (change.sources.length) {
-        var sources = cm.el("ul", null, "sources");
-        change.sources.forEach(function (s) {
-          var li = cm.el("li");
-          li.appendChild(cm.link(s.url, s.title));
-          li.appendChild(document.createTextNode(" — " + s.publisher + (s.date ? ", " + s.date : "")));
-          sources.appendChild(li);
-        });
-        item.appendChild(sources);
-      }
-      list.appendChild(item);
-    });
-    box.appendChild(list);
-    var more = cm.el("p");
-    more.appendChild(cm.link(detail.url, "Town page"));
-    box.appendChild(more);
-  }
-
-  function showTown(id, pan) {
-    var layer = townFeature(id);
-    var feature = layer ? layer.feature : null;
-    if (!state.town || state.town.id !== id) {
-      // The slug arrives with the panel data (or from the feature, should it carry one).
-      state.town = { id: id, slug: (feature && feature.properties.slug) || null };
-    }
-    renderPanel(feature, state.town.detail, state.town.problem);
-    if (state.town.fetching) return;
-    if (layer && pan) {
-      // A shared "show on map" link: centre on the town and name it.
-      cm.registered.map.setView(layer.getLatLng(), Math.max(cm.registered.map.getZoom(), 8));
-      layer.openPopup();
-    }
-    if (state.town.detail) return;
-    var asked = state.town;
-    asked.fetching = true;
-    asked.problem = null;
-    fetchJson(config.panelUrl.replace("{id}", String(id)))
-      .then(function (detail) {
-        asked.fetching = false;
-        if (state.town !== asked) return;
-        state.town.detail = detail;
-        state.town.slug = detail.slug;
-        history.replaceState(history.state, "", pageUrl());
-        var current = townFeature(id);
-        renderPanel(current ? current.feature : null, detail);
-      })
-      .catch(function (error) {
-        // Not fetching any more, so selecting the town again (or another date) asks again.
-        asked.fetching = false;
-        if (state.town !== asked) return;
-        asked.problem = "Could not load the history (" + error.message + "). Select the town again to retry.";
-        var current = townFeature(id);
-        renderPanel(current ? current.feature : null, null, asked.problem);
-      });
-  }
-
   function start() {
+    panel = cm.sidePanel({
+      box: document.getElementById("panel-body"),
+      url: config.panelUrl,
+      town: config.town,
+      date: function () { return state.date; },
+      townNamed: function () { history.replaceState(history.state, "", pageUrl()); },
+    });
     ui.slider.max = Math.max(0, dates.length - 1);
     ui.slider.addEventListener("input", function () {
       previewDate(dates[Number(ui.slider.value)], false);
@@ -335,10 +225,6 @@
       var params = new URLSearchParams(window.location.search);
       setDate(params.get("date") || config.date, "none");
     });
-    document.addEventListener("conflictmap:town", function (event) {
-      showTown(event.detail.properties.town_id, false);
-    });
-    if (state.town) state.town = { id: state.town.id, slug: state.town.slug };
     setDate(state.date, "replace");
   }
 

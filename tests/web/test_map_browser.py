@@ -263,6 +263,7 @@ def test_panel_recovers_from_a_failed_history_fetch(live_server, seeded, open_pa
 def test_show_on_map_link_opens_town_panel(live_server, seeded, open_page, artifacts):
     page, watch = open_page()
     page.goto(f"{live_server.url}/towns/uqayribat/")
+    page_labels = page.locator("table.history-table time").all_inner_texts()
     page.click("text=Show on map")
     page.wait_for_selector("body[data-loaded-date]")
     panel = page.locator("#panel-body")
@@ -270,6 +271,13 @@ def test_show_on_map_link_opens_town_panel(live_server, seeded, open_page, artif
     assert panel.locator("h2").inner_text() == "Uqayribat"
     assert "Oqeirbat" in panel.inner_text()
     assert panel.locator("ol.history > li").count() == 4
+    # The page and the panel say each date in the same words (both from events.date_labels).
+    assert panel.locator("ol.history time").all_inner_texts() == page_labels
+    assert page_labels == ["around 2014", "1 September 2017, night", "2 September 2017", "3 September 2017, morning"]
+    terms, values = panel.locator("dl.facts dt").all_inner_texts(), panel.locator("dl.facts dd").all_inner_texts()
+    facts = dict(zip(terms, values, strict=True))
+    assert facts["Since"] == "3 September 2017, morning"
+    assert "since 3 September 2017, morning" in page.locator(".leaflet-popup-content").inner_text()
     assert "town=uqayribat" in page.url
     page.screenshot(path=str(artifacts / "map-town-panel.png"))
     assert watch.console_errors == [] and watch.page_errors == []
