@@ -13,7 +13,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from . import services
+from . import permissions
 from .imports import changes_import_check, changes_import_commit
 
 SESSION_KEY = "events-import:{token}"
@@ -39,7 +39,7 @@ def import_view(model_admin):
     def view(request):
         if not model_admin.has_add_permission(request):
             raise PermissionDenied
-        can_publish = request.user.has_perm(services.PERM_PUBLISH)
+        can_publish = request.user.has_perm(permissions.PERM_PUBLISH)
         context = {
             **model_admin.admin_site.each_context(request),
             "opts": model_admin.model._meta,

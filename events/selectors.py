@@ -204,3 +204,18 @@ def data_last_modified() -> dt.datetime | None:
         for model in (ControlChange, Town, AdminArea, Faction, Source)
     ]
     return max((s for s in stamps if s is not None), default=None)
+
+
+# ---- Is a record on the public pages? (used by events.permissions' reviewer rules) ---------------
+# Section owned by the events-services split (issue 9); keep it at the end of the file.
+
+
+def source_is_public(*, source: Source) -> bool:
+    """Whether a published change cites the source, i.e. the public pages show it."""
+    return source.pk is not None and source.control_changes.filter(state=ControlChange.State.PUBLISHED).exists()
+
+
+def town_is_public(*, town: Town) -> bool:
+    """Whether the town has published changes, i.e. it is on the public map."""
+    return town.pk is not None and ControlChange.objects.filter(
+        town_id=town.pk, state=ControlChange.State.PUBLISHED).exists()

@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 
 from events import exports, selectors, services
 from events.models import ControlChange, Faction, Source
+from events.permissions import EDITOR_PERMS
 from geodata.models import AdminArea, Town
 
 from . import filters, serializers
@@ -25,7 +26,6 @@ from .renderers import CSVRenderer, GeoJSONRenderer
 
 # Bump when the export format changes, so caches holding the old shape revalidate.
 EXPORT_FORMAT = "1"
-EDITOR_PERMS = ("events.add_controlchange", "events.change_controlchange")
 
 
 def is_editor(user) -> bool:

@@ -7,6 +7,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from events import services
 from events.models import ControlChange, Faction, Source
 from geodata.models import AdminArea, Town
 from tests.events.roles import user_in
@@ -201,6 +202,18 @@ def test_town_page_shows_history_audit_and_map(editor_client):
     assert "control history" in body and "2017-09-02" in body
     assert "audit trail of its control changes" in body
     assert "vendor/leaflet/leaflet.js" in body and 'id="town-map"' in body and "unpkg" not in body
+
+
+def test_town_audit_trail_lists_who_did_what_and_escapes_the_reason(editor_client):
+    town = Town.objects.get(slug="uqayribat")
+    draft = services.control_change_create(town=town, faction=Faction.objects.get(slug="sdf"),
+                                           effective_date=dt.date(2017, 9, 30), entered_by=user_in("editor", "e2"))
+    services.control_change_reject(change=draft, by=user_in("reviewer", "r2"), reason="<b>no source</b>")
+    body = editor_client.get(f"/admin/geodata/town/{town.pk}/change/").content.decode()
+    table = body[body.index('<table class="audit-table">'):]
+    table = table[:table.index("</table>")]
+    assert "<th>who</th>" in table and "r2" in table and "e2" in table and f"#{draft.pk} SDF 2017-09-30" in table
+    assert "rejected: &lt;b&gt;no source&lt;/b&gt;" in table and "<b>no source" not in table
 
 
 def _town_form(**overrides):

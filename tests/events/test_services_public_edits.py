@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from events import services
+from events import permissions, selectors, services
 from events.models import ControlChange, Source
 from geodata.models import Town
 from tests.events.roles import user_in
@@ -30,7 +30,8 @@ def test_editor_cannot_rewrite_a_source_a_published_change_cites(editor):
     with pytest.raises(PermissionDenied, match="only a reviewer can change them"):
         services.source_save(source=edited, by=editor)
     assert (fresh(source).title, fresh(source).url) == ("Raqqa falls", "https://example.org/raqqa")
-    assert not services.source_edit_allowed(source=source, by=editor)
+    assert not permissions.source_edit_allowed(source=source, by=editor)
+    assert selectors.source_is_public(source=source)
 
 
 def test_reviewer_edits_a_published_source_and_the_audit_names_them(reviewer):
@@ -55,9 +56,16 @@ def test_editor_edits_a_source_no_published_change_cites(editor, state):
 
 
 def test_saving_a_published_source_unchanged_is_no_edit(editor):
-    source = SourceFactory()
+    # Nothing the public sees changes, so an editor's save goes through (and is on the record as theirs).
+    source = SourceFactory(title="Raqqa falls", summary="The city is taken.")
     cited(source, ControlChange.State.PUBLISHED)
-    services.source_save(source=fresh(source), by=editor)  # nothing the public sees changes
+    history = source.history.count()
+    services.source_save(source=fresh(source), by=editor)
+    stored = fresh(source)
+    assert (stored.title, stored.summary) == ("Raqqa falls", "The city is taken.")
+    assert source.history.count() == history + 1
+    assert (source.history.latest("history_id").history_user,
+            source.history.latest("history_id").history_change_reason) == (editor, "saved")
 
 
 def test_editor_cannot_rename_or_move_a_town_on_the_public_map(editor):
@@ -99,3 +107,19 @@ def test_town_edit_checks_the_town_permissions(editor):
         services.town_edit(town=Town(name="Nowhere", slug="nowhere", latitude=35, longitude=37), by=user_in(None))
     town = services.town_edit(town=Town(name="Newtown", slug="newtown", latitude=35, longitude=37), by=editor)
     assert fresh(town).name == "Newtown"
+
+
+def test_town_edit_check_refuses_like_town_edit_and_writes_nothing(editor):
+    town = TownFactory(name="Uqayribat")
+    ControlChangeFactory(town=town, state=ControlChange.State.PUBLISHED)
+    assert selectors.town_is_public(town=town) and not permissions.town_edit_allowed(town=town, by=editor)
+    edited = fresh(town)
+    edited.name = "Elsewhere"
+    history = town.history.count()
+    with pytest.raises(PermissionDenied, match="only a reviewer can change them"):
+        services.town_edit_check(town=edited, by=editor)
+    edited = fresh(town)
+    edited.geonames_id = 99999902
+    services.town_edit_check(town=edited, by=editor)  # reference ids are the editor's to keep up
+    assert fresh(town).geonames_id != 99999902
+    assert town.history.count() == history

@@ -1,0 +1,19 @@
+"""Admin for the control log, one module per job. Every write goes through events.services (the same
+rules as the API and imports); the admin only collects input, runs the services' checks on its forms,
+and shows results.
+
+- ``records``: factions and sources
+- ``changes``: control changes, the review queue and the publish / reject / retract actions
+- ``towns``: a town's page with its control history, audit trail and the reviewer rule
+"""
+
+from .. import admin_users  # noqa: F401  (registers the user admin)
+from .changes import ControlChangeAdmin, ControlChangeForm, ReviewActions, ReviewQueueAdmin
+from .common import map_link, map_url, swatch
+from .records import FactionAdmin, SourceAdmin
+from .towns import TownChangesInline, TownEditForm, TownWithChangesAdmin
+
+__all__ = [
+    "ControlChangeAdmin", "ControlChangeForm", "FactionAdmin", "ReviewActions", "ReviewQueueAdmin", "SourceAdmin",
+    "TownChangesInline", "TownEditForm", "TownWithChangesAdmin", "map_link", "map_url", "swatch",
+]

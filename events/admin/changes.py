@@ -1,0 +1,211 @@
+"""Admin for control changes: the log itself, the review queue, and the publish / reject / retract actions."""
+
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from geodata.admin import AuditedAdmin, JsonNameSearchMixin, ViewOnlyAdminMixin
+
+from .. import permissions, services
+from ..models import ControlChange, ControlChangeForReview
+from .common import AdminCss, GovernorateFilter, ServiceCheckedForm, map_link, report_errors, swatch
+
+DRAFT = ControlChange.State.DRAFT
+
+
+class ControlChangeForm(ServiceCheckedForm):
+    class Meta:
+        model = ControlChange
+        fields = sorted(services.EDITABLE_FIELDS)
+
+    def service_check(self, instance) -> None:
+        # The form only checks the fields it shows; the service's check also covers the state
+        # (e.g. one change per town, date and part of day), so its errors show inline.
+        services.control_change_check(change=instance, sources=self.cleaned_data.get("sources") or [])
+
+
+class ReviewActions:
+    """Publish, reject and retract for the selected changes, each through its service; reject and
+    retract ask for a reason on an intermediate page first."""
+
+    def _run_each(self, request, queryset, *, verb: str, run, **extra) -> None:
+        done, failures = 0, []
+        for change in queryset:
+            try:
+                run(change=change, by=request.user, **extra)
+                done += 1
+            except (ValidationError, PermissionDenied) as exc:
+                failures.append((change, exc))
+        if done:
+            self.message_user(request, f"{verb.capitalize()}ed {done} change(s).", messages.SUCCESS)
+        report_errors(self, request, failures)
+
+    def _with_reason(self, request, queryset, *, verb: str, run):
+        reason = request.POST.get("reason", "").strip()
+        if "apply" in request.POST and reason:
+            self._run_each(request, queryset, verb=verb, run=run, reason=reason)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{verb.capitalize()} control changes",
+            "verb": verb,
+            "changes": queryset,
+            "action": request.POST.get("action"),
+            "opts": self.model._meta,
+            "missing_reason": "apply" in request.POST,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/events/controlchange/action_reason.html", context)
+
+    @admin.action(description="Publish selected drafts", permissions=["publish"])
+    def publish_selected(self, request, queryset):
+        self._run_each(request, queryset, verb="publish", run=services.control_change_publish)
+
+    @admin.action(description="Reject selected drafts (with a reason)", permissions=["publish"])
+    def reject_selected(self, request, queryset):
+        return self._with_reason(request, queryset, verb="reject", run=services.control_change_reject)
+
+    @admin.action(description="Retract selected published changes (with a reason)", permissions=["retract"])
+    def retract_selected(self, request, queryset):
+        return self._with_reason(request, queryset, verb="retract", run=services.control_change_retract)
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm(permissions.PERM_PUBLISH)
+
+    def has_retract_permission(self, request):
+        return request.user.has_perm(permissions.PERM_RETRACT)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # deletes go one at a time through the service
+        return actions
+
+
+@admin.register(ControlChange)
+class ControlChangeAdmin(ReviewActions, JsonNameSearchMixin, AuditedAdmin):
+    form = ControlChangeForm
+    # Narrow enough for a 1280 px screen: the state next to the town, the part of day only as a filter/field.
+    list_display = ("town", "state", "faction_swatch", "status", "effective_date", "confidence", "map_link_column")
+    list_filter = (
+        "state", "status", "confidence",
+        ("faction", admin.RelatedOnlyFieldListFilter),
+        ("town__admin_area", GovernorateFilter),
+        "effective_date", "date_precision", "day_part",
+    )
+    search_fields = ("town__name", "town__slug", "faction__name", "faction__short_name", "faction__slug", "note")
+    json_name_fields = ("town__alt_names", "faction__aliases")
+    date_hierarchy = "effective_date"
+    list_select_related = ("town", "faction")
+    autocomplete_fields = ("town", "faction", "contested_by", "supersedes", "sources")
+    actions = ("publish_selected", "reject_selected", "retract_selected")
+    review_fields = ("state", "map_link_field", "correction_link", "entered_by", "entered_at", "reviewed_by",
+                     "reviewed_at", "review_reason", "retracted_by", "retracted_at", "retraction_reason")
+    fieldsets = (
+        (None, {"fields": ("town", "faction", "status", "contested_by", "effective_date", "date_precision",
+                           "day_part", "confidence", "sources", "note", "supersedes")}),
+        ("Review", {"fields": review_fields}),
+    )
+    Media = AdminCss
+
+    @admin.display(description="faction", ordering="faction__name")
+    def faction_swatch(self, obj):
+        return swatch(obj.faction.colour, str(obj.faction))
+
+    @admin.display(description="map")
+    def map_link_column(self, obj):
+        return map_link(obj, short=True)
+
+    @admin.display(description="on the map")
+    def map_link_field(self, obj):
+        return map_link(obj) if obj and obj.pk else "-"
+
+    @admin.display(description="correct it")
+    def correction_link(self, obj):
+        if not obj or obj.state != ControlChange.State.PUBLISHED:
+            return "-"
+        query = urlencode({"supersedes": obj.pk, "town": obj.town_id, "effective_date": obj.effective_date,
+                           "day_part": obj.day_part})
+        return format_html('<a href="{}?{}">enter a change that supersedes this one</a>',
+                           reverse("admin:events_controlchange_add"), query)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.review_fields
+
+    def has_change_permission(self, request, obj=None):
+        # Only drafts are editable: a published change is corrected by a new one superseding it.
+        return super().has_change_permission(request, obj) and (obj is None or obj.state == DRAFT)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.state == DRAFT)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, dupes = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == "controlchange" and request.GET.get("field_name") == "supersedes":
+            # Only a draft or published change can be corrected.
+            queryset = queryset.filter(state__in=[DRAFT, ControlChange.State.PUBLISHED])
+        return queryset, dupes
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}
+        if change:
+            services.control_change_update(
+                change=obj, by=request.user, **{k: v for k, v in data.items() if k in form.changed_data}
+            )
+        else:
+            created = services.control_change_create(**data, entered_by=request.user)
+            obj.pk, obj.entered_by = created.pk, created.entered_by
+            obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        # The service has already set the sources (and recorded them in the history).
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        services.control_change_delete(change=obj, by=request.user)
+
+    def get_urls(self):
+        from ..admin_import import import_view
+
+        urls = super().get_urls()
+        return [
+            path("import/", self.admin_site.admin_view(import_view(self)), name="events_controlchange_import"),
+            *urls,
+        ]
+
+
+@admin.register(ControlChangeForReview)
+class ReviewQueueAdmin(ViewOnlyAdminMixin, ReviewActions, admin.ModelAdmin):
+    """Drafts waiting for a reviewer, oldest first, with publish and reject actions."""
+
+    list_display = ("change_link", "faction_swatch", "status", "effective_date", "confidence", "source_count",
+                    "entered_by", "entered_at")
+    list_filter = (("faction", admin.RelatedOnlyFieldListFilter), ("town__admin_area", GovernorateFilter),
+                   "confidence")
+    search_fields = ("town__name", "faction__name", "note")
+    date_hierarchy = "effective_date"
+    actions = ("publish_selected", "reject_selected")
+    ordering = ("entered_at", "id")
+    Media = AdminCss
+
+    def get_queryset(self, request):
+        return (super().get_queryset(request).filter(state=DRAFT).select_related("town", "faction", "entered_by")
+                .annotate(source_total=Count("sources")))
+
+    @admin.display(description="change", ordering="town__name")
+    def change_link(self, obj):
+        url = reverse("admin:events_controlchange_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, str(obj))
+
+    @admin.display(description="faction")
+    def faction_swatch(self, obj):
+        return swatch(obj.faction.colour, str(obj.faction))
+
+    @admin.display(description="sources", ordering="source_total")
+    def source_count(self, obj):
+        return obj.source_total

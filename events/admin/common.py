@@ -1,0 +1,80 @@
+"""Pieces the control-log admin pages share: colour swatches, links to the public map, error reports,
+and a form whose validation is the service's own check."""
+
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.forms import ModelForm
+from django.urls import reverse
+from django.utils.html import format_html
+
+from ..models import ControlChange
+
+
+def swatch(colour: str, label: str = ""):
+    return format_html('<span class="swatch" style="background:{}"></span>{}', colour, label or colour)
+
+
+def map_url(change: ControlChange) -> str:
+    return f"{reverse('home')}?{urlencode({'date': change.effective_date.isoformat(), 'town': change.town.slug})}"
+
+
+def map_link(change: ControlChange, *, short: bool = False):
+    """A link to the public map at the change's date; ``short`` for table cells (the date moves to its title)."""
+    day = f"{change.effective_date:%Y-%m-%d}"
+    if short:
+        return format_html('<a href="{}" title="view on the map at {}">map</a>', map_url(change), day)
+    return format_html('<a href="{}">view on the map at {}</a>', map_url(change), day)
+
+
+def report_errors(modeladmin, request, failures: list[tuple[ControlChange, Exception]]) -> None:
+    for change, exc in failures:
+        reason = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        modeladmin.message_user(request, f"{change}: {reason}", messages.ERROR)
+
+
+def add_check_errors(form, exc: ValidationError | PermissionDenied) -> None:
+    """Show a service check's refusal on the form: field errors inline, the rest above the form."""
+    if isinstance(exc, PermissionDenied):
+        form.add_error(None, ValidationError({NON_FIELD_ERRORS: str(exc)}))
+        return
+    for name, messages_ in exc.update_error_dict({}).items():
+        form.add_error(name if name in form.fields else None, messages_)
+
+
+class ServiceCheckedForm(ModelForm):
+    """A model form validated by the service's pure check (it writes nothing); ``save_model`` then makes
+    the one write. ``acting_user`` is set per request by ``ActingUserFormMixin``."""
+
+    acting_user = None
+
+    def service_check(self, instance) -> None:
+        raise NotImplementedError
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            self.service_check(self.instance)
+        except (ValidationError, PermissionDenied) as exc:
+            add_check_errors(self, exc)
+
+
+class ActingUserFormMixin:
+    """Give the admin's form the user making the request, for the service check's permission rules."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"acting_user": request.user})
+
+
+class AdminCss:
+    css = {"all": ("admin-extra/admin.css",)}
+
+
+class GovernorateFilter(admin.RelatedFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "governorate"  # the field's own name, "admin area", is vaguer

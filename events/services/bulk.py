@@ -1,0 +1,118 @@
+"""Many control changes in a few queries (the CSV import), by the same rules as one at a time."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, get_history_model_for_model
+
+from ..models import ControlChange, Source
+from ..permissions import PERM_ADD, PERM_PUBLISH, User, user_require
+from ._audit import acting_user
+from .lifecycle import ONE_PER_DAY_PART_MESSAGE, control_change_check
+from .sources import sources_save_many
+
+IMPORTED = "imported"
+
+
+@dataclass
+class NewChange:
+    """One change to create in bulk; ``sources`` may hold unsaved Source rows (created first)."""
+
+    change: ControlChange
+    sources: list[Source] = field(default_factory=list)
+
+
+@transaction.atomic
+def control_changes_create_many(
+    *, new: Sequence[NewChange], by: User | None, publish: bool = False
+) -> list[ControlChange]:
+    """Create many changes in a few queries (imports); all or nothing, same rules as one by one.
+
+    Callers resolve towns and factions beforehand (see ``events.imports``); this re-checks every
+    in-memory rule and the one-change-per-town-date-and-part-of-day rule against the database.
+    New sources go through ``sources_save_many``, so they need the same add-source permission as one.
+    """
+    user_require(user=by, perm=PERM_ADD, action="add control changes")
+    if publish:
+        user_require(user=by, perm=PERM_PUBLISH, action="publish control changes")
+    actor = acting_user(by)
+    now = timezone.now()
+    state = ControlChange.State.PUBLISHED if publish else ControlChange.State.DRAFT
+    problems = []
+    for item in new:
+        change = item.change
+        change.state, change.entered_by, change.entered_at = state, actor, now
+        if publish:
+            change.reviewed_by, change.reviewed_at = actor, now
+        try:
+            control_change_check(change=change, sources=item.sources, database=False)
+        except ValidationError as exc:
+            problems.append(f"{change}: {'; '.join(exc.messages)}")
+    clashes = control_changes_clashing(changes=[item.change for item in new])
+    problems.extend(f"{c}: {ONE_PER_DAY_PART_MESSAGE}" for c in clashes)
+    if problems:
+        raise ValidationError(problems)
+
+    unsaved = list({id(s): s for item in new for s in item.sources if s.pk is None}.values())
+    if unsaved:
+        sources_save_many(sources=unsaved, by=by, reason=IMPORTED)
+    changes = bulk_create_with_history(
+        [item.change for item in new], ControlChange, batch_size=1000, default_user=actor,
+        default_change_reason=IMPORTED,
+    )
+    _sources_set_many(changes, [item.sources for item in new])
+    return changes
+
+
+def control_changes_clashing(*, changes: Sequence[ControlChange]) -> list[ControlChange]:
+    """Changes that would be a second non-superseding change for a town, date and part of day."""
+    counted = [c for c in changes if c.supersedes_id is None]
+    if not counted:
+        return []
+    dates = [c.effective_date for c in counted]
+    taken = set(
+        ControlChange.objects.filter(
+            supersedes__isnull=True,
+            state__in=[ControlChange.State.DRAFT, ControlChange.State.PUBLISHED],
+            effective_date__gte=min(dates), effective_date__lte=max(dates),
+        ).values_list("town_id", "effective_date", "day_part")
+    )
+    clashes = []
+    for change in counted:
+        key = (change.town_id, change.effective_date, change.day_part)
+        if key in taken:
+            clashes.append(change)
+        taken.add(key)
+    return clashes
+
+
+def _sources_set_many(changes: Sequence[ControlChange], sources_per_change) -> None:
+    """Link sources in bulk and give each change's creation record its sources, as ``set()`` would.
+
+    django-simple-history (3.13) records many-to-many history only from the ``m2m_changed`` signal,
+    one change at a time; it has no bulk API for it (django-commons/django-simple-history#1458).
+    The nearest public route is the history model's ``sources`` manager (the one that lists a
+    record's sources, ``record.sources.all()``): its model is the many-to-many history table.
+    """
+    through = ControlChange.sources.through
+    links = through.objects.bulk_create(
+        [through(controlchange_id=c.pk, source_id=s.pk)
+         for c, sources in zip(changes, sources_per_change, strict=True) for s in sources],
+        batch_size=1000,
+    )
+    if not links:
+        return
+    history_model = get_history_model_for_model(ControlChange)
+    records = {
+        r.id: r for r in history_model.objects.filter(
+            id__in=[link.controlchange_id for link in links], history_type="+")
+    }
+    sources_history = history_model.sources.model
+    sources_history.objects.bulk_create(
+        [sources_history(history=records[link.controlchange_id], id=link.pk, controlchange_id=link.controlchange_id,
+                         source_id=link.source_id) for link in links],
+        batch_size=1000,
+    )

@@ -1,0 +1,211 @@
+"""A control change's life: created as a draft (or published by a reviewer), edited while a draft,
+then published, rejected or retracted through one transition helper, or deleted while a draft."""
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from geodata.models import Town
+
+from ..models import ControlChange, Faction, Source
+from ..permissions import (
+    PERM_ADD,
+    PERM_CHANGE,
+    PERM_DELETE,
+    PERM_PUBLISH,
+    PERM_RETRACT,
+    User,
+    user_require,
+)
+from ._audit import acting_user, audit
+
+State = ControlChange.State
+
+# What an editor may set on a draft; the review fields are set only by publish/reject/retract.
+EDITABLE_FIELDS = frozenset({
+    "town", "faction", "status", "contested_by", "effective_date", "date_precision", "day_part",
+    "confidence", "sources", "note", "supersedes",
+})
+ONE_PER_DAY_PART_MESSAGE = next(
+    c.violation_error_message for c in ControlChange._meta.constraints if c.name == "change_one_per_town_date_daypart"
+)
+# Foreign keys checked through preloaded objects in bulk paths, not one query per row.
+RELATION_FIELDS = ["town", "faction", "contested_by", "supersedes", "entered_by", "reviewed_by",
+                   "retracted_by"]
+
+
+def control_change_check(*, change: ControlChange, sources: Sequence[Source] = (), database: bool = True) -> None:
+    """Every rule a change must meet; raises one ValidationError naming each bad field.
+
+    ``database=False`` skips the checks that query (related rows exist, uniqueness): bulk
+    imports check those against preloaded data instead of once per row.
+    """
+    if database:
+        change.full_clean()
+    else:
+        errors = {}
+        for step in (lambda: change.clean_fields(exclude=RELATION_FIELDS), change.clean):
+            try:
+                step()
+            except ValidationError as exc:
+                for name, messages in exc.update_error_dict({}).items():
+                    errors.setdefault(name, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+    if change.state == State.PUBLISHED and not sources:
+        raise ValidationError({"sources": "A published change needs at least one source."})
+
+
+@transaction.atomic
+def control_change_create(
+    *,
+    town: Town,
+    faction: Faction,
+    effective_date: dt.date,
+    status: str = ControlChange.Status.CONTROLLED,
+    contested_by: Faction | None = None,
+    date_precision: str = ControlChange.Precision.DAY,
+    day_part: int = ControlChange.DayPart.UNSPECIFIED,
+    confidence: str = ControlChange.Confidence.REPORTED,
+    sources: Iterable[Source] = (),
+    note: str = "",
+    state: str = State.DRAFT,
+    supersedes: ControlChange | None = None,
+    entered_by: User | None = None,
+) -> ControlChange:
+    """Validate and record one change of control; raises ValidationError naming the field.
+
+    ``entered_by`` is the acting user: an editor may add drafts; entering a change directly as
+    published needs the reviewer's publish permission.
+    """
+    user_require(user=entered_by, perm=PERM_ADD, action="add control changes")
+    if state not in (State.DRAFT, State.PUBLISHED):
+        raise ValidationError({"state": "A new change is a draft or, for reviewers, published."})
+    if state == State.PUBLISHED:
+        user_require(user=entered_by, perm=PERM_PUBLISH, action="publish control changes")
+    sources = list(sources)
+    change = ControlChange(
+        town=town, faction=faction, status=status, contested_by=contested_by, effective_date=effective_date,
+        date_precision=date_precision, day_part=day_part, confidence=confidence, note=note, state=state,
+        supersedes=supersedes, entered_by=entered_by,
+    )
+    if state == State.PUBLISHED and entered_by is not None:
+        change.reviewed_by, change.reviewed_at = entered_by, timezone.now()
+    control_change_check(change=change, sources=sources)
+    audit(change, by=entered_by, reason="created")
+    change.save()
+    if sources:
+        audit(change, by=entered_by, reason="sources set")
+        change.sources.set(sources)
+    return change
+
+
+def _locked(change: ControlChange) -> ControlChange:
+    """The row as stored now, locked, so two reviewers cannot act on the same change at once."""
+    return ControlChange.objects.select_for_update().get(pk=change.pk)
+
+
+@transaction.atomic
+def control_change_update(*, change: ControlChange, by: User | None, **fields) -> ControlChange:
+    """Edit a draft. A published change is corrected by a new change that supersedes it."""
+    user_require(user=by, perm=PERM_CHANGE, action="edit control changes")
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be edited here." for name in sorted(unknown)})
+    current = _locked(change)
+    if current.state != State.DRAFT:
+        raise ValidationError(
+            f"Only drafts can be edited; this change is {current.get_state_display().lower()}. "
+            "Enter a new change that supersedes it."
+        )
+    sources = fields.pop("sources", None)
+    for name, value in fields.items():
+        setattr(current, name, value)
+    control_change_check(change=current)
+    audit(current, by=by, reason="updated")
+    current.save()
+    if sources is not None and set(sources) != set(current.sources.all()):
+        audit(current, by=by, reason="sources updated")
+        current.sources.set(sources)
+    return current
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A reviewer's move of a change from one state to another, and what it stamps on the row."""
+
+    verb: str  # "publish": names the permission's action and, as ``done``, the audit reason
+    done: str
+    perm: str
+    source: str  # the only state it moves a change out of
+    target: str
+    stamp: str  # prefix of the <stamp>_by / <stamp>_at fields it sets
+    reason_field: str  # where the reviewer's reason is kept (cleared when none is asked for)
+    needs_reason: bool
+
+
+PUBLISH = Transition("publish", "published", PERM_PUBLISH, State.DRAFT, State.PUBLISHED, "reviewed",
+                     "review_reason", needs_reason=False)
+REJECT = Transition("reject", "rejected", PERM_PUBLISH, State.DRAFT, State.REJECTED, "reviewed",
+                    "review_reason", needs_reason=True)
+RETRACT = Transition("retract", "retracted", PERM_RETRACT, State.PUBLISHED, State.RETRACTED, "retracted",
+                     "retraction_reason", needs_reason=True)
+_STATE_PLURAL = {State.DRAFT: "drafts", State.PUBLISHED: "published changes"}
+
+
+@transaction.atomic
+def control_change_transition(*, change: ControlChange, by: User | None, move: Transition,
+                              reason: str = "") -> ControlChange:
+    """Move ``change`` as ``move`` says: permission, reason, locked state check, stamps, audit, save."""
+    user_require(user=by, perm=move.perm, action=f"{move.verb} control changes")
+    reason = (reason or "").strip()
+    if move.needs_reason and not reason:
+        raise ValidationError({move.reason_field: "Give a reason."})
+    current = _locked(change)
+    if current.state != move.source:
+        raise ValidationError(f"Only {_STATE_PLURAL[move.source]} can be {move.done}; "
+                              f"this change is {current.get_state_display().lower()}.")
+    current.state = move.target
+    if move.target == State.PUBLISHED:
+        control_change_check(change=current, sources=list(current.sources.all()))
+    setattr(current, f"{move.stamp}_by", acting_user(by))
+    setattr(current, f"{move.stamp}_at", timezone.now())
+    setattr(current, move.reason_field, reason)
+    audit(current, by=by, reason=f"{move.done}: {reason}" if reason else move.done)
+    current.save()
+    return current
+
+
+def control_change_publish(*, change: ControlChange, by: User | None) -> ControlChange:
+    """A reviewer puts a draft on the public map; it needs at least one source."""
+    return control_change_transition(change=change, by=by, move=PUBLISH)
+
+
+def control_change_reject(*, change: ControlChange, by: User | None, reason: str) -> ControlChange:
+    """A reviewer turns a draft down, saying why; it never reaches the map."""
+    return control_change_transition(change=change, by=by, move=REJECT, reason=reason)
+
+
+def control_change_retract(*, change: ControlChange, by: User | None, reason: str) -> ControlChange:
+    """Take a published change off the map; it stays in the history with the reason."""
+    return control_change_transition(change=change, by=by, move=RETRACT, reason=reason)
+
+
+@transaction.atomic
+def control_change_delete(*, change: ControlChange, by: User | None) -> None:
+    """Delete a draft entered by mistake; anything reviewed stays on record (retract instead)."""
+    user_require(user=by, perm=PERM_DELETE, action="delete control changes")
+    current = _locked(change)
+    if current.state != State.DRAFT:
+        raise ValidationError(
+            f"A {current.get_state_display().lower()} change cannot be deleted; "
+            "retract a published change instead."
+        )
+    if current.superseded_by.exists():
+        raise ValidationError("Another change supersedes this one; delete or edit that one first.")
+    audit(current, by=by, reason="deleted draft")
+    current.delete()
