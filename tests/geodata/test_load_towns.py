@@ -76,7 +76,7 @@ def test_geojson_points_are_read_longitude_first(db, tmp_path):
          "geometry": {"type": "Point", "coordinates": [38.28, 34.56]}},
     ]}), encoding="utf-8")
     out = load(path, "--commit")
-    assert "duplicate in file: line 2: Tadmur repeats line 1 (Palmyra)" in out
+    assert "duplicate in file: feature 2: Tadmur repeats feature 1 (Palmyra)" in out
     palmyra = Town.objects.get()
     assert (palmyra.latitude, palmyra.longitude) == (34.5561, 38.2692)
 
