@@ -32,20 +32,36 @@ def errors_add(errors: RecordErrors, index: int, exc: ValidationError) -> None:
 
 
 def records_clean(objs: Sequence[models.Model], *, exclude: Sequence[str] = ()) -> RecordErrors:
-    """``full_clean`` of each record, then its unique fields against the table and the batch, a query per field.
+    """``full_clean`` of each record; its foreign keys and unique fields checked for the whole batch at once.
 
-    Django's own unique check and ``Meta.constraints`` check make a query per record and rule; the
-    constraints of these models repeat their field validators (and the database enforces them).
+    Django's own foreign-key, unique and ``Meta.constraints`` checks make a query per record and rule;
+    here each foreign key and unique field costs a query for the batch. The constraints of these models
+    repeat their field validators and ``clean`` (and the database enforces them), so they are not re-run.
     """
     errors: RecordErrors = {}
-    for i, obj in enumerate(objs):
-        try:
-            obj.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
-        except ValidationError as exc:
-            errors_add(errors, i, exc)
     if not objs:
         return errors
     model = type(objs[0])
+    # Django checks that a foreign key's row exists with a query per record: done once per field below.
+    keys = [f for f in model._meta.concrete_fields if f.many_to_one and f.name not in exclude]
+    skipped = [*exclude, *(f.name for f in keys)]
+    for i, obj in enumerate(objs):
+        try:
+            obj.full_clean(exclude=skipped, validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            errors_add(errors, i, exc)
+    for field in keys:
+        ids = {getattr(obj, field.attname) for obj in objs} - {None}
+        found = set(field.related_model._default_manager.filter(pk__in=ids).values_list("pk", flat=True))
+        for i, obj in enumerate(objs):
+            value = getattr(obj, field.attname)
+            if value is None and not field.blank:
+                errors_add(errors, i, ValidationError({field.name: field.error_messages["null"]}))
+            elif value is not None and value not in found:
+                message = field.error_messages["invalid"] % {
+                    "model": field.related_model._meta.verbose_name, "pk": value, "field": "id", "value": value,
+                }
+                errors_add(errors, i, ValidationError({field.name: message}))
     unique = [f for f in model._meta.concrete_fields if f.unique and not f.primary_key and f.name not in exclude]
     batch_pks = {obj.pk for obj in objs if obj.pk is not None}
     owner: dict[tuple[str, object], object] = {}  # (field, value) -> "stored", or the batch record holding it
@@ -63,5 +79,5 @@ def records_clean(objs: Sequence[models.Model], *, exclude: Sequence[str] = ()) 
             if value is None or field.name in errors.get(i, {}):
                 continue
             if owner.setdefault((field.name, value), me) != me:
-                errors_add(errors, i, obj.unique_error_message(model, (field.name,)))
+                errors_add(errors, i, ValidationError({field.name: obj.unique_error_message(model, (field.name,))}))
     return errors

@@ -21,7 +21,7 @@ TOWN_FIELDS = [f.name for f in Town._meta.concrete_fields if not f.primary_key]
 def _towns_check(towns: Sequence[Town], *, allow_outside: bool) -> tuple[list[Placement | None], RecordErrors]:
     """The rules of a town, for a whole batch with one spatial join; reads only, sets nothing."""
     errors = records_clean(towns, exclude=["admin_area"])
-    good = [i for i in range(len(towns)) if i not in errors]  # bad coordinates cannot be placed
+    good = [i for i in range(len(towns)) if not {"latitude", "longitude"} & set(errors.get(i, ()))]  # placeable
     placements: list[Placement | None] = [None] * len(towns)
     for i, placement in zip(good, towns_place(towns=[towns[i] for i in good]), strict=True):
         placements[i] = placement
