@@ -6,7 +6,7 @@
 - ``placement``: where a town falls (the spatial join against the loaded boundaries);
 - ``area_loading`` and ``town_loading``: the boundary and town file loaders, which check a whole
   file and then write through the bulk saves above;
-- ``records``: what the checks share (field rules per record, uniqueness per batch).
+- ``records``: what the kinds share (field rules per record, keys and uniqueness per batch, the bulk write).
 """
 
 from .admin_areas import GEOMETRY_GRID_DEG, admin_area_check, admin_area_save, admin_areas_save_many, geometry_json

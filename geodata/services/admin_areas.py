@@ -6,14 +6,11 @@ from collections.abc import Sequence
 import shapely
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from ..models import AdminArea
-from .records import RecordErrors, RecordsInvalid, records_clean
+from .records import RecordErrors, RecordsInvalid, records_clean, records_write
 
 GEOMETRY_GRID_DEG = 1e-7  # about 1 cm: stored coordinates stay stable when a file is loaded again
-AREA_FIELDS = [f.name for f in AdminArea._meta.concrete_fields if not f.primary_key]
 
 
 def geometry_json(geom) -> dict:
@@ -56,15 +53,5 @@ def admin_areas_save_many(*, areas: Sequence[AdminArea]) -> list[AdminArea]:
     errors = _areas_check(areas)
     if errors:
         raise RecordsInvalid(errors, [f"{a.name} ({a.code})" for a in areas])
-    now = timezone.now()
-    new = [a for a in areas if a.pk is None]
-    stored = [a for a in areas if a.pk is not None]
-    for area in areas:
-        area.updated_at = now
-    if new:
-        created = bulk_create_with_history(new, AdminArea, batch_size=500)
-        for area, saved in zip(new, created, strict=True):
-            area.pk = saved.pk
-    if stored:
-        bulk_update_with_history(stored, AdminArea, AREA_FIELDS, batch_size=500)
+    records_write(areas, model=AdminArea)
     return areas

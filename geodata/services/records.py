@@ -3,7 +3,9 @@
 from collections.abc import Sequence
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 # {index of the record in the batch: {field name or NON_FIELD_ERRORS: [messages]}}
 RecordErrors = dict[int, dict[str, list[str]]]
@@ -81,3 +83,20 @@ def records_clean(objs: Sequence[models.Model], *, exclude: Sequence[str] = ()) 
             if owner.setdefault((field.name, value), me) != me:
                 errors_add(errors, i, ValidationError({field.name: obj.unique_error_message(model, (field.name,))}))
     return errors
+
+
+@transaction.atomic
+def records_write(objs: Sequence[models.Model], *, model: type[models.Model]) -> None:
+    """Insert the new records and update the stored ones in bulk, each with its history row (checked already)."""
+    now = timezone.now()
+    for obj in objs:
+        obj.updated_at = now  # bulk_update leaves auto_now alone
+    new = [obj for obj in objs if obj.pk is None]
+    stored = [obj for obj in objs if obj.pk is not None]
+    if new:
+        created = bulk_create_with_history(new, model, batch_size=500)
+        for obj, saved in zip(new, created, strict=True):
+            obj.pk = saved.pk  # the databases that return no ids get them back from simple-history
+    if stored:
+        fields = [f.name for f in model._meta.concrete_fields if not f.primary_key]
+        bulk_update_with_history(stored, model, fields, batch_size=500)

@@ -7,15 +7,12 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
 from .. import selectors
 from ..models import AdminArea, Town
 from .placement import Placement, outside_message, towns_place
-from .records import RecordErrors, RecordsInvalid, records_clean
-
-# Every stored column a bulk update rewrites (the row's id stays).
-TOWN_FIELDS = [f.name for f in Town._meta.concrete_fields if not f.primary_key]
+from .records import RecordErrors, RecordsInvalid, records_clean, records_write
 
 
 def _towns_check(towns: Sequence[Town], *, allow_outside: bool) -> tuple[list[Placement | None], RecordErrors]:
@@ -66,19 +63,10 @@ def towns_save_many(*, towns: Sequence[Town], allow_outside: bool = False) -> li
     """Check every town (``towns_check_many``), then write them all or none, with their history rows."""
     towns = list(towns)
     placements = towns_check_many(towns=towns, allow_outside=allow_outside)
-    now = timezone.now()
     for town, placement in zip(towns, placements, strict=True):
         town.admin_area_id = placement.area_id
         town.outside_boundaries = town.outside_boundaries or placement.how == "outside"
-        town.updated_at = now
-    new = [t for t in towns if t.pk is None]
-    stored = [t for t in towns if t.pk is not None]
-    if new:
-        created = bulk_create_with_history(new, Town, batch_size=500)
-        for town, saved in zip(new, created, strict=True):
-            town.pk = saved.pk  # the databases that return no ids get them back from simple-history
-    if stored:
-        bulk_update_with_history(stored, Town, TOWN_FIELDS, batch_size=500)
+    records_write(towns, model=Town)
     return towns
 
 
