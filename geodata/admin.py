@@ -1,17 +1,15 @@
 """Admin for places. Boundaries come from the boundary loader, so areas are read-only here."""
 
-import copy
 import json
 
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.forms import ModelForm
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import maps
+from . import maps, services
 from .models import AdminArea, Town
 
 LEAFLET_MEDIA = {
@@ -95,21 +93,20 @@ class TownForm(ModelForm):
         super()._post_clean()
         if self.errors:
             return
-        # Run the one write path on a copy and roll it back, so its rules (coordinates inside the
-        # loaded boundaries unless flagged) show as form errors rather than failing in save_model.
+        # The write path's own check (coordinates inside the loaded boundaries unless flagged), so its
+        # rules show as form errors rather than failing in save_model. It writes nothing.
         try:
-            with transaction.atomic():
-                self.town_check(copy.copy(self.instance))
-                transaction.set_rollback(True)
+            self.town_check(self.instance)
         except ValidationError as exc:
             for name, messages in exc.update_error_dict({}).items():
                 self.add_error(name if name in self.fields else None, messages)
 
     def town_check(self, town: Town) -> None:
-        """The save the admin will make (an app above may wrap it in its own rules); raises ValidationError."""
-        from . import services
+        """The check of the save the admin will make (an app above may add its own rules); raises ValidationError.
 
-        services.town_save(town=town)
+        Must write nothing and set nothing on ``town``: save_model saves it afterwards.
+        """
+        services.town_check(town=town)
 
 
 @admin.register(Town)
@@ -140,8 +137,6 @@ class TownAdmin(JsonNameSearchMixin, AuditedAdmin):
         return super().render_change_form(request, context, *args, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        from . import services
-
         services.town_save(town=obj)
 
     # A town with a recorded history must stay; towns are merged or renamed, not deleted.

@@ -24,6 +24,7 @@ CSV_ALIASES = {
     "longitude": ["longitude", "lon", "lng"],
     "population": ["population"],
     "geonames_id": ["geonames_id", "geonameid"],
+    "slug": ["slug"],
 }
 
 
@@ -44,6 +45,12 @@ class TownRecord:
     alt_names: list[str] = field(default_factory=list)
     population: int | None = None
     geonames_id: int | None = None
+    slug: str | None = None  # the name other files (a seed's changes) use for the town
+    kind: str = "line"  # a GeoJSON file's rows are features, numbered from 1
+
+    @property
+    def where(self) -> str:
+        return f"{self.kind} {self.line}"
 
     @property
     def names(self) -> set[str]:
@@ -58,36 +65,39 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
 
 
-def _number(value, kind, line: int, column: str, errors: list[str], required: bool = False):
+def _number(value, kind, where: str, column: str, errors: list[str], required: bool = False):
     text = "" if value is None else str(value).strip()
     if text == "":
         if required:
-            errors.append(f"line {line}, {column}: a value is required")
+            errors.append(f"{where}, {column}: a value is required")
         return None
     try:
         return kind(text)
     except ValueError:
-        errors.append(f"line {line}, {column}: '{text}' is not a number")
+        errors.append(f"{where}, {column}: '{text}' is not a number")
         return None
 
 
-def _record(line, name, lat, lon, alt_names, population, geonames_id, errors) -> TownRecord | None:
-    before = len(errors)
+def _record(
+    line, name, lat, lon, alt_names, population, geonames_id, errors, slug=None, kind="line"
+) -> TownRecord | None:
+    before, where = len(errors), f"{kind} {line}"
     name = (name or "").strip()
     if not name:
-        errors.append(f"line {line}, name: a name is required")
-    lat = _number(lat, float, line, "latitude", errors, required=True)
-    lon = _number(lon, float, line, "longitude", errors, required=True)
+        errors.append(f"{where}, name: a name is required")
+    lat = _number(lat, float, where, "latitude", errors, required=True)
+    lon = _number(lon, float, where, "longitude", errors, required=True)
     if lat is not None and not -90 <= lat <= 90:
-        errors.append(f"line {line}, latitude: {lat} is not between -90 and 90")
+        errors.append(f"{where}, latitude: {lat} is not between -90 and 90")
     if lon is not None and not -180 <= lon <= 180:
-        errors.append(f"line {line}, longitude: {lon} is not between -180 and 180")
-    population = _number(population, int, line, "population", errors)
-    geonames_id = _number(geonames_id, int, line, "geonames_id", errors)
+        errors.append(f"{where}, longitude: {lon} is not between -180 and 180")
+    population = _number(population, int, where, "population", errors)
+    geonames_id = _number(geonames_id, int, where, "geonames_id", errors)
     if len(errors) > before:
         return None
     alt = [a for a in dict.fromkeys(a.strip() for a in alt_names) if a and a != name]
-    return TownRecord(line, name, lat, lon, alt, population or None, geonames_id)
+    slug = str(slug).strip() if slug is not None else ""
+    return TownRecord(line, name, lat, lon, alt, population or None, geonames_id, slug or None, kind)
 
 
 def _geonames(path: Path, errors: list[str]) -> tuple[list[TownRecord], int]:
@@ -130,6 +140,7 @@ def _csv(path: Path, errors: list[str]) -> list[TownRecord]:
             record = _record(
                 reader.line_num, get("name"), get("latitude"), get("longitude"),
                 (get("alt_names") or "").split(";"), get("population"), get("geonames_id"), errors,
+                slug=get("slug"),
             )
             if record:
                 records.append(record)
@@ -156,7 +167,7 @@ def _geojson(path: Path, errors: list[str]) -> list[TownRecord]:
         # RFC 7946: longitude first.
         record = _record(
             n, props.get("name"), coords[1], coords[0], alt, props.get("population"),
-            props.get("geonames_id"), errors,
+            props.get("geonames_id"), errors, slug=props.get("slug"), kind="feature",
         )
         if record:
             records.append(record)
@@ -228,7 +239,7 @@ def dedupe_records(records: list[TownRecord]) -> tuple[list[TownRecord], list[st
     for record in records:
         first = matcher.find(record)
         if first is not None:
-            duplicates.append(f"line {record.line}: {record.name} repeats line {first.line} ({first.name})")
+            duplicates.append(f"{record.where}: {record.name} repeats {first.where} ({first.name})")
             continue
         matcher.add(record)
         unique.append(record)

@@ -2,12 +2,15 @@
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from geodata.models import Town
 from tests.factories import TownFactory
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 def load(*args) -> str:
@@ -76,7 +79,7 @@ def test_geojson_points_are_read_longitude_first(db, tmp_path):
          "geometry": {"type": "Point", "coordinates": [38.28, 34.56]}},
     ]}), encoding="utf-8")
     out = load(path, "--commit")
-    assert "duplicate in file: line 2: Tadmur repeats line 1 (Palmyra)" in out
+    assert "duplicate in file: feature 2: Tadmur repeats feature 1 (Palmyra)" in out
     palmyra = Town.objects.get()
     assert (palmyra.latitude, palmyra.longitude) == (34.5561, 38.2692)
 
@@ -122,3 +125,48 @@ def test_a_csv_without_coordinates_names_the_missing_columns(db, tmp_path):
     path.write_text("name,x,y\nA,1,2\n", encoding="utf-8")
     with pytest.raises(CommandError, match="missing column\\(s\\) latitude, longitude; the file has name, x, y"):
         load(path)
+
+
+def test_a_file_may_give_each_town_its_slug(db, tmp_path):
+    csv_path = tmp_path / "towns.csv"
+    csv_path.write_text("slug,name,lat,lon\nraqqa-city,Raqqa,35.95,39.01\n", encoding="utf-8")
+    geojson_path = tmp_path / "towns.geojson"
+    geojson_path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "Palmyra", "slug": "tadmur"},
+         "geometry": {"type": "Point", "coordinates": [38.2692, 34.5561]}},
+    ]}), encoding="utf-8")
+    load(csv_path, "--commit"), load(geojson_path, "--commit")
+    assert sorted(Town.objects.values_list("slug", flat=True)) == ["raqqa-city", "tadmur"]
+    assert "already present: line 2: Raqqa = Raqqa" in load(csv_path, "--commit")  # loading again: no error
+
+
+def test_a_slug_already_taken_rejects_the_file_naming_the_line(db, tmp_path):
+    TownFactory(name="Hama", slug="hama", latitude=35.1318, longitude=36.7578)
+    path = tmp_path / "towns.csv"
+    path.write_text(
+        "slug,name,lat,lon\n"
+        "hama,Suran,35.2897,36.7433\n"  # another place under a stored town's slug
+        "twin,Twin A,35.0,37.0\n"
+        "twin,Twin B,36.0,38.0\n"  # the file's own slugs must differ too
+        "Not A Slug,Kobani,36.89,38.35\n"
+        "tabqa,Hama,35.1318,36.7578\n",  # the stored Hama under another slug
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError) as excinfo:
+        load(path, "--commit")
+    message = str(excinfo.value)
+    assert "line 2, slug: Town with this Slug already exists." in message
+    assert "line 4, slug: Town with this Slug already exists." in message
+    assert "line 5, slug: Enter a valid “slug”" in message
+    assert "line 6, slug: the file says 'tabqa', but Hama is stored as Hama with the slug 'hama'" in message
+    assert "line 3" not in message
+    assert list(Town.objects.values_list("slug", flat=True)) == ["hama"]
+
+
+def test_the_seed_towns_load_with_their_slugs_and_alternate_names(db):
+    out = load(SEEDS / "towns.csv", "--commit")
+    assert "0 duplicates in the file" in out
+    uqayribat = Town.objects.get(slug="uqayribat")
+    assert uqayribat.alt_names == ["‘Uqayribāt", "Oqeirbat", "Uqeirbat", "Aqayribat", "عقيربات"]
+    assert uqayribat.geonames_id == 162803
+    assert Town.objects.count() == len((SEEDS / "towns.csv").read_text(encoding="utf-8").splitlines()) - 1

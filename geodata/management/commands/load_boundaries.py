@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from geodata.boundaries import PRESETS, BoundaryFileError, FieldSpec
-from geodata.services import BoundaryLoadError, admin_areas_load
+from geodata.services import AssignmentReport, BoundaryLoadError, BoundaryLoadReport, admin_areas_load
 
 
 class Command(BaseCommand):
@@ -48,5 +48,36 @@ class Command(BaseCommand):
             raise CommandError(
                 "Boundaries rejected, nothing written:\n" + "\n".join(f"  {p}" for p in exc.problems)
             ) from exc
-        for line in report.lines():
+        for line in report_lines(report):
             self.stdout.write(line)
+
+
+def report_lines(report: BoundaryLoadReport) -> list[str]:
+    verb = "" if report.committed else "would be "
+    layer = report.layer
+    where = f" from layer {layer.layer}" if layer.layer else ""
+    out = [f"read {len(layer.frame)} level-{report.level} areas{where} (source CRS {layer.source_crs})"]
+    out += [f"repaired: {r}" for r in layer.repairs]
+    out += [f"overlap: {o}" for o in layer.overlaps]
+    out += [f"{verb}created: {name}" for name in report.created]
+    out += [f"{verb}updated: {name}" for name in report.updated]
+    out += [f"overlap with a stored area: {o}" for o in report.stored_overlaps]
+    out.append(
+        f"{len(report.created)} {verb}created, {len(report.updated)} {verb}updated, {len(report.unchanged)} unchanged"
+    )
+    if report.assignment:
+        out += assignment_lines(report.assignment)
+    if not report.committed:
+        out.append("dry run: nothing written; add --commit to write")
+    return out
+
+
+def assignment_lines(report: AssignmentReport) -> list[str]:
+    out = [f"towns re-assigned: {len(report.changed)}, unchanged: {report.unchanged}"]
+    out += [f"  {t}: {old or '-'} → {new or '-'}" for t, old, new in report.changed]
+    out += [
+        f"  {t}: {d / 1000:,.1f} km outside every area, left unassigned" if d is not None
+        else f"  {t}: outside every area, left unassigned"
+        for t, d in report.outside
+    ]
+    return out

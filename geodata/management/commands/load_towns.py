@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from geodata.services import towns_load
+from geodata.services import TownLoadReport, towns_load
 from geodata.town_files import FORMATS, TownFileError
 
 
@@ -29,5 +29,19 @@ class Command(BaseCommand):
             raise CommandError(
                 "Towns rejected, nothing written:\n" + "\n".join(f"  {e}" for e in exc.errors)
             ) from exc
-        for line in report.lines():
+        for line in report_lines(report):
             self.stdout.write(line)
+
+
+def report_lines(report: TownLoadReport) -> list[str]:
+    verb = "" if report.committed else "would be "
+    out = [f"{verb}created: {n}" for n in report.created]
+    out += [f"already present: {n}" for n in report.present]
+    out += [f"duplicate in file: {d}" for d in report.duplicates]
+    out.append(
+        f"{len(report.created)} {verb}created, {len(report.present)} already present, "
+        f"{len(report.duplicates)} duplicates in the file, {report.skipped} rows not populated places"
+    )
+    if not report.committed:
+        out.append("dry run: nothing written; add --commit to write")
+    return out
