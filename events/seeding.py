@@ -87,16 +87,6 @@ def _names(value: str) -> list[str]:
     return [v.strip() for v in value.split(";") if v.strip()]
 
 
-def _area_save(area: AdminArea) -> None:
-    # TODO(after the geodata-writes branch): call geodata.services.admin_area_save directly.
-    save = getattr(geodata_services, "admin_area_save", None)
-    if save is not None:
-        save(area=area)
-    else:
-        area.full_clean(exclude=["slug"])
-        area.save()
-
-
 def _boundaries(seed: _Seed) -> bool:
     """The boundary file through the boundary loader, then governorates.csv's alternate names (which it lacks)."""
     curated = seed.rows("governorates.csv", ["code", "slug", "name", "name_ar", "alt_names"])
@@ -133,7 +123,7 @@ def _boundaries(seed: _Seed) -> bool:
             seed.count("admin areas", present=-1, updated=1)
         area.alt_names = [*area.alt_names, *missing]
         try:
-            _area_save(area)
+            geodata_services.admin_area_save(area=area)
         except ValidationError as exc:
             seed.field_errors("governorates.csv", line, exc)
     return True

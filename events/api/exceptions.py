@@ -14,12 +14,17 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
+from conflictmap.faults import database_unavailable, is_database_down
 from events.exports import ExportParameterError
 
 logger = logging.getLogger(__name__)
 
 
 def api_exception_handler(exc, context):
+    if is_database_down(exc):
+        logger.exception("Database unavailable", exc_info=exc)
+        set_rollback()
+        return database_unavailable(context["request"])
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return Response(

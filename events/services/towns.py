@@ -1,11 +1,10 @@
 """Town edits from the control side: geodata places and saves a town; events adds who may change it."""
 
-import copy
-
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from geodata.models import Town
+from geodata.services import town_check, town_save
 
 from ..permissions import (
     TOWN_ADD,
@@ -33,34 +32,18 @@ def _town_edit_permitted(*, town: Town, by: User | None) -> None:
         )
 
 
-def _geodata_town_check(town: Town) -> None:
-    from geodata import services as geodata_services
-
-    check = getattr(geodata_services, "town_check", None)
-    if check is not None:
-        check(town=town)
-        return
-    # TRANSITIONAL: until geodata's pure town_check lands (issue 9, the geodata split), run its write on
-    # a copy and roll it back, as the admin form did. Delete this branch once town_check exists.
-    with transaction.atomic():
-        geodata_services.town_save(town=copy.copy(town))
-        transaction.set_rollback(True)
-
-
 def town_edit_check(*, town: Town, by: User | None) -> None:
     """Every rule an edit of ``town`` by ``by`` must meet; raises PermissionDenied or ValidationError,
     writes nothing (the admin form calls this)."""
     _town_edit_permitted(town=town, by=by)
-    _geodata_town_check(town)
+    town_check(town=town)
 
 
 @transaction.atomic
 def town_edit(*, town: Town, by: User | None) -> Town:
     """Add or edit a town: the permission rule, then geodata's one town write (which checks and places it)."""
-    from geodata import services as geodata_services
-
     if town.pk is not None:
         Town.objects.select_for_update().filter(pk=town.pk).exists()  # lock it until saved
     _town_edit_permitted(town=town, by=by)
     audit(town, by=by, reason="saved")
-    return geodata_services.town_save(town=town)
+    return town_save(town=town)
