@@ -11,14 +11,13 @@ import factory
 from events import services
 from events.models import ControlChange, Faction, Source
 from geodata.models import AdminArea, Town
-from geodata.services import town_save
+from geodata.services import admin_area_save, town_save
 
 FACTORY_REASON = "made by a test factory"
 
 
 class AdminAreaFactory(factory.django.DjangoModelFactory):
-    """No single-area service exists yet (areas are written by ``admin_areas_load`` from a file), so
-    this checks the area as that loader's models do (``full_clean``) and saves it."""
+    """Areas through ``geodata.services.admin_area_save``, the write the boundary loader uses."""
 
     class Meta:
         model = AdminArea
@@ -35,10 +34,7 @@ class AdminAreaFactory(factory.django.DjangoModelFactory):
         existing = model_class.objects.filter(code=kwargs["code"]).first()
         if existing is not None:  # an area is found by its code, as the boundary loader matches it
             return existing
-        area = model_class(*args, **kwargs)
-        area.full_clean()
-        area.save()
-        return area
+        return admin_area_save(area=model_class(*args, **kwargs))
 
 
 class TownFactory(factory.django.DjangoModelFactory):
