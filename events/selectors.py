@@ -1,9 +1,13 @@
 """Reads of the control log. Every time slice is a constant number of queries."""
 
+import bisect
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import NamedTuple
 
 from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery
 
@@ -34,10 +38,52 @@ def _with_relations(qs: QuerySet[ControlChange]) -> QuerySet[ControlChange]:
     ).prefetch_related("sources")
 
 
-@dataclass(frozen=True)
-class TownControl:
-    town: Town
-    change: ControlChange | None
+class TownRow(NamedTuple):
+    """A town as a time slice needs it: plain values, no model, no governorate geometry."""
+
+    id: int
+    slug: str
+    name: str
+    latitude: float
+    longitude: float
+    admin_area_id: int | None
+    population: int | None
+
+
+class ChangeRow(NamedTuple):
+    """A change as a time slice or a timeline needs it; the first three fields are its order."""
+
+    effective_date: dt.date
+    day_part: int
+    id: int
+    town_id: int
+    faction_id: int
+    faction_slug: str
+    status: str
+    contested_by_id: int | None
+    date_precision: str
+    confidence: str
+    state: str
+
+
+class FactionRow(NamedTuple):
+    id: int
+    slug: str
+    name: str
+    short_name: str
+    colour: str
+
+
+CHANGE_ROW_FIELDS = (
+    "effective_date", "day_part", "id", "town_id", "faction_id", "faction__slug", "status",
+    "contested_by_id", "date_precision", "confidence", "state",
+)
+_ORDER = attrgetter(*CHRONOLOGICAL)
+
+
+class TownControl(NamedTuple):
+    town: TownRow
+    change: ChangeRow | None
 
 
 @dataclass(frozen=True)
@@ -45,21 +91,35 @@ class ControlSnapshot:
     """For every town, the change in force on ``on`` (None where nothing is recorded yet)."""
 
     on: dt.date
-    towns: list[Town]
-    changes: dict[int, ControlChange] = field(default_factory=dict)
+    towns: list[TownRow]
+    changes: dict[int, ChangeRow] = field(default_factory=dict)  # by town id
+    factions: dict[int, FactionRow] = field(default_factory=dict)  # by id, the ones changes name
 
     def __iter__(self) -> Iterator[TownControl]:
         for town in self.towns:
-            yield TownControl(town=town, change=self.changes.get(town.pk))
+            yield TownControl(town=town, change=self.changes.get(town.id))
 
     def __len__(self) -> int:
         return len(self.towns)
 
-    def change_for(self, town: Town | int) -> ControlChange | None:
-        return self.changes.get(town if isinstance(town, int) else town.pk)
+    def row_for(self, town: Town | TownRow | int) -> ChangeRow | None:
+        return self.changes.get(town if isinstance(town, int) else town.id)
+
+    def change_for(self, town: Town | TownRow | int) -> ControlChange | None:
+        """The model of one town's change in force (one query), for a caller that acts on it."""
+        row = self.row_for(town)
+        return None if row is None else _with_relations(ControlChange.objects.filter(pk=row.id)).get()
 
 
-def latest_change_ids(*, on: dt.date, published_only: bool = True) -> QuerySet:
+def faction_rows() -> dict[int, FactionRow]:
+    """Every faction's id, slug, names and colour by id (one small query)."""
+    fields = FactionRow._fields
+    return {row[0]: FactionRow._make(row) for row in Faction.objects.order_by("pk").values_list(*fields)}
+
+
+def latest_change_ids(
+    *, on: dt.date, published_only: bool = True, towns: QuerySet[Town] | None = None
+) -> QuerySet:
     """Ids of the change in force per town on ``on``: one index range lookup per town."""
     latest = (
         changes_in_force(published_only=published_only)
@@ -68,26 +128,70 @@ def latest_change_ids(*, on: dt.date, published_only: bool = True) -> QuerySet:
         .values("pk")[:1]
     )
     return (
-        Town.objects.annotate(change_id=Subquery(latest))
+        (Town.objects.all() if towns is None else towns)
+        .annotate(change_id=Subquery(latest))
         .filter(change_id__isnull=False)
         .order_by()
         .values_list("change_id", flat=True)
     )
 
 
-def control_as_of(*, on: dt.date, published_only: bool = True) -> ControlSnapshot:
-    """The change in force for each town on ``on`` (inclusive): three queries, any number of towns.
+def control_as_of(
+    *, on: dt.date, published_only: bool = True, towns: QuerySet[Town] | None = None
+) -> ControlSnapshot:
+    """The change in force for each town on ``on`` (inclusive), as light rows: three queries.
 
     For each town the database walks the (town, effective_date) index backwards from ``on`` and
     takes the first row, so the cost grows with the number of towns, not with the log's length.
+    No model is built and no geometry decoded; ``towns`` (a queryset) narrows the slice.
     """
-    changes = _with_relations(
-        ControlChange.objects.filter(
-            pk__in=latest_change_ids(on=on, published_only=published_only)
-        )
-    )
-    towns = list(Town.objects.select_related("admin_area").order_by("name", "pk"))
-    return ControlSnapshot(on=on, towns=towns, changes={c.town_id: c for c in changes})
+    towns = Town.objects.all() if towns is None else towns
+    town_rows = list(map(TownRow._make, towns.order_by("name", "pk").values_list(*TownRow._fields)))
+    latest = latest_change_ids(on=on, published_only=published_only, towns=towns)
+    rows = ControlChange.objects.filter(pk__in=latest).values_list(*CHANGE_ROW_FIELDS)
+    changes = {row.town_id: row for row in map(ChangeRow._make, rows)}
+    return ControlSnapshot(on=on, towns=town_rows, changes=changes, factions=faction_rows())
+
+
+def town_timelines(
+    *, town_ids=None, published_only: bool = True, until: dt.date | None = None
+) -> dict[int, list[ChangeRow]]:
+    """Each town's changes in force, in same-day order (one query); ``town_ids`` may be a subquery."""
+    qs = changes_in_force(published_only=published_only)
+    if town_ids is not None:
+        qs = qs.filter(town_id__in=town_ids)
+    if until is not None:
+        qs = qs.filter(effective_date__lte=until)
+    timelines: dict[int, list[ChangeRow]] = {}
+    for row in map(ChangeRow._make, qs.order_by("town_id", *CHRONOLOGICAL).values_list(*CHANGE_ROW_FIELDS)):
+        timelines.setdefault(row.town_id, []).append(row)
+    return timelines
+
+
+def in_force(timeline: list[ChangeRow], on: dt.date, day_part: int | None = None) -> ChangeRow | None:
+    """The entry of ``timeline`` in force at the end of ``on``, or of its ``day_part`` when given.
+
+    An entry of that very part of day counts as before it: a new entry comes after the existing ones.
+    """
+    last = bisect.bisect_right(timeline, (on, math.inf if day_part is None else day_part, math.inf), key=_ORDER)
+    return timeline[last - 1] if last else None
+
+
+def in_force_on_dates(
+    timelines: dict[int, list[ChangeRow]], dates: list[dt.date]
+) -> Iterator[tuple[dt.date, dict[int, ChangeRow]]]:
+    """(date, {town id: entry in force}) for each of ``dates`` in order, walking all timelines once.
+
+    The dict is the same object each time, updated in place: copy it to keep a date's state.
+    """
+    log = sorted((row for timeline in timelines.values() for row in timeline), key=attrgetter("effective_date"))
+    state: dict[int, ChangeRow] = {}
+    i = 0
+    for date in sorted(dates):
+        while i < len(log) and log[i].effective_date <= date:
+            state[log[i].town_id] = log[i]
+            i += 1
+        yield date, state
 
 
 def town_history(*, town: Town, published_only: bool = True) -> list[ControlChange]:
