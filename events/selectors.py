@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import NamedTuple
 
-from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery
 
 from geodata.models import AdminArea, Town
 
@@ -117,19 +117,23 @@ def faction_rows() -> dict[int, FactionRow]:
     return {row[0]: FactionRow._make(row) for row in Faction.objects.order_by("pk").values_list(*fields)}
 
 
-def latest_change_ids(
-    *, on: dt.date, published_only: bool = True, towns: QuerySet[Town] | None = None
-) -> QuerySet:
-    """Ids of the change in force per town on ``on``: one index range lookup per town."""
-    latest = (
+def _latest_change(*, on: dt.date, published_only: bool) -> Subquery:
+    """The id of the town's (OuterRef) change in force on ``on``: one index range walked backwards."""
+    return Subquery(
         changes_in_force(published_only=published_only)
         .filter(town=OuterRef("pk"), effective_date__lte=on)
         .order_by(*LATEST_FIRST)
         .values("pk")[:1]
     )
+
+
+def latest_change_ids(
+    *, on: dt.date, published_only: bool = True, towns: QuerySet[Town] | None = None
+) -> QuerySet:
+    """Ids of the change in force per town on ``on``: one index range lookup per town."""
     return (
         (Town.objects.all() if towns is None else towns)
-        .annotate(change_id=Subquery(latest))
+        .annotate(change_id=_latest_change(on=on, published_only=published_only))
         .filter(change_id__isnull=False)
         .order_by()
         .values_list("change_id", flat=True)
@@ -139,17 +143,30 @@ def latest_change_ids(
 def control_as_of(
     *, on: dt.date, published_only: bool = True, towns: QuerySet[Town] | None = None
 ) -> ControlSnapshot:
-    """The change in force for each town on ``on`` (inclusive), as light rows: three queries.
+    """The change in force for each town on ``on`` (inclusive), as light rows: two queries.
 
-    For each town the database walks the (town, effective_date) index backwards from ``on`` and
-    takes the first row, so the cost grows with the number of towns, not with the log's length.
-    No model is built and no geometry decoded; ``towns`` (a queryset) narrows the slice.
+    One query: each town joined to its change in force, which the database finds by walking the
+    (town, effective_date) index backwards from ``on``, so the cost grows with the number of towns,
+    not with the log's length; the other reads the factions. No model is built, no geometry
+    decoded; ``towns`` (a queryset) narrows the slice.
     """
-    towns = Town.objects.all() if towns is None else towns
-    town_rows = list(map(TownRow._make, towns.order_by("name", "pk").values_list(*TownRow._fields)))
-    latest = latest_change_ids(on=on, published_only=published_only, towns=towns)
-    rows = ControlChange.objects.filter(pk__in=latest).values_list(*CHANGE_ROW_FIELDS)
-    changes = {row.town_id: row for row in map(ChangeRow._make, rows)}
+    in_force = FilteredRelation(
+        "control_changes",
+        condition=Q(control_changes__pk=_latest_change(on=on, published_only=published_only)),
+    )
+    change_fields = [f"in_force__{name}" for name in CHANGE_ROW_FIELDS]
+    rows = (
+        (Town.objects.all() if towns is None else towns)
+        .annotate(in_force=in_force)
+        .order_by("name", "pk")
+        .values_list(*TownRow._fields, *change_fields)
+    )
+    split = len(TownRow._fields)
+    town_rows, changes = [], {}
+    for row in rows:
+        town_rows.append(TownRow._make(row[:split]))
+        if row[split + 2] is not None:  # the change's id: None where nothing is recorded yet
+            changes[row[0]] = ChangeRow._make(row[split:])
     return ControlSnapshot(on=on, towns=town_rows, changes=changes, factions=faction_rows())
 
 
