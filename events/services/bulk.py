@@ -15,6 +15,7 @@ from .lifecycle import ONE_PER_DAY_PART_MESSAGE, control_change_check
 from .sources import sources_save_many
 
 IMPORTED = "imported"
+ONE_PER_DAY_PART_COLUMNS = ("town_id", "effective_date", "day_part")
 
 
 @dataclass
@@ -79,7 +80,8 @@ def control_changes_create_many(
         # runs writers side by side; the unique index is the last word).
         for obj in [*unsaved, *(item.change for item in new)]:
             obj.pk = None  # rolled back with the rest
-        if "change_one_per_town_date_daypart" in str(exc):
+        # PostgreSQL names the index; SQLite names its columns.
+        if "change_one_per_town_date_daypart" in str(exc) or all(c in str(exc) for c in ONE_PER_DAY_PART_COLUMNS):
             raise ValidationError(f"{ONE_PER_DAY_PART_MESSAGE} Another write stored a change for the same town, "
                                   "date and part of day meanwhile; nothing was written.", code="clash") from exc
         raise ValidationError(f"Another write changed the same records meanwhile ({exc}); nothing was written.",
