@@ -7,6 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conflictmap.text_checks import NUL_MESSAGE
+
 from .boundaries import normalise_name
 
 SAME_PLACE_M = 2_000.0
@@ -93,6 +95,9 @@ def _record(
         errors.append(f"{where}, longitude: {lon} is not between -180 and 180")
     population = _number(population, int, where, "population", errors)
     geonames_id = _number(geonames_id, int, where, "geonames_id", errors)
+    for column, text in (("name", name), ("alt_names", ";".join(alt_names)), ("slug", str(slug or ""))):
+        if "\x00" in text:  # PostgreSQL cannot store it; SQLite would, and every export would carry it
+            errors.append(f"{where}, {column}: {NUL_MESSAGE}")
     if len(errors) > before:
         return None
     alt = [a for a in dict.fromkeys(a.strip() for a in alt_names) if a and a != name]

@@ -22,7 +22,9 @@ def test_the_rules_hold(capsys):
 def test_a_write_outside_services_and_an_import_of_events_are_found(tmp_path):
     module = layers()
     view = tmp_path / "view.py"
-    view.write_text("from events.models import Faction\n\ndef f(x):\n    Faction.objects.create(name=x)\n    x.save()\n")
+    view.write_text(
+        "from events.models import Faction\n\ndef f(x):\n    Faction.objects.create(name=x)\n    x.save()\n"
+    )
     assert module.imports(view) == {"events"}
     module.ROOT = tmp_path
     assert module.writes(view) == [(4, "Faction.objects.create"), (5, "x.save")]
