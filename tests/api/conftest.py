@@ -2,8 +2,9 @@ import datetime as dt
 
 import pytest
 
-from events.models import ControlChange, Faction, Source
+from events.models import Faction, Source
 from geodata.models import Town
+from tests.factories import ControlChangeFactory
 
 
 @pytest.fixture
@@ -11,11 +12,8 @@ def hidden_changes(seeded):
     """Uqayribat after the seed: a draft, a rejected and a retracted change the public must never see."""
     town, sdf = Town.objects.get(slug="uqayribat"), Faction.objects.get(slug="sdf")
     source = Source.objects.first()
-    made = []
-    for day, state in [(4, "draft"), (5, "rejected"), (6, "retracted")]:
-        change = ControlChange.objects.create(
-            town=town, faction=sdf, effective_date=dt.date(2017, 9, day), state=state
-        )
-        change.sources.set([source])
-        made.append(change)
-    return made
+    return [
+        ControlChangeFactory(town=town, faction=sdf, effective_date=dt.date(2017, 9, day), state=state,
+                             sources=[source])
+        for day, state in [(4, "draft"), (5, "rejected"), (6, "retracted")]
+    ]

@@ -90,5 +90,7 @@ def test_second_change_same_town_date_part_of_day_needs_supersedes():
 def test_schema_rejects_contested_without_contester_even_bypassing_services():
     from django.db import IntegrityError, transaction
 
-    with pytest.raises(IntegrityError), transaction.atomic():
-        ControlChangeFactory(status="contested", contested_by=None)
+    town, faction = TownFactory(), FactionFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():  # a direct model write: the factory uses the service
+        ControlChange.objects.create(town=town, faction=faction, effective_date=dt.date(2017, 9, 1),
+                                     status="contested", contested_by=None)

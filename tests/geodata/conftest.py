@@ -7,7 +7,7 @@ import pytest
 import shapely
 
 from geodata.models import AdminArea
-from geodata.services import geometry_json
+from geodata.services import admin_area_save, geometry_json
 
 ALPHA = shapely.box(36.0, 35.0, 37.0, 36.0)
 BETA = shapely.box(37.0, 35.0, 38.0, 36.0)
@@ -42,8 +42,8 @@ def squares_file(tmp_path):
 def squares(db):
     """The same three areas already in the database."""
     return {
-        code: AdminArea.objects.create(
+        code: admin_area_save(area=AdminArea(
             code=code, name=name, slug=name.lower(), level=1, country_code="XA", geometry=geometry_json(geom)
-        )
+        ))
         for code, name, geom in [("XA01", "Alpha", ALPHA), ("XA02", "Beta", BETA), ("XA03", "Gamma", GAMMA)]
     }

@@ -71,10 +71,11 @@ def test_both_sides_of_a_join_must_share_a_crs():
         spatial.towns_join_areas(points((36.5, 35.5)).set_crs(None, allow_override=True), areas((1, "A", ALPHA)))
 
 
-def test_towns_are_reassigned_when_boundaries_arrive(squares):
+def test_towns_are_reassigned_when_boundaries_arrive(db, request):
     inside = TownFactory(name="Inside", latitude=35.5, longitude=37.5)
     far = TownFactory(name="Far", latitude=30.0, longitude=30.0)
     island = TownFactory(name="Islander", latitude=35.3, longitude=39.6)
+    squares = request.getfixturevalue("squares")  # the boundaries arrive after the towns
     report = towns_assign_admin_areas()
     inside.refresh_from_db(), far.refresh_from_db(), island.refresh_from_db()
     assert inside.admin_area == squares["XA02"]
