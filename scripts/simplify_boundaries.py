@@ -48,11 +48,11 @@ def _plain(value):
 
 def dumps(frame: gpd.GeoDataFrame, fields: list[str]) -> str:
     # One feature per line keeps diffs readable; the attribution travels with the file.
-    lines = [
-        json.dumps({"type": "Feature", "properties": {f: row[f] for f in fields},
-                    "geometry": json.loads(shapely.to_geojson(row.geometry))}, ensure_ascii=False, separators=(",", ":"), default=_plain)
-        for _, row in frame.iterrows()
+    features = [
+        {"type": "Feature", "properties": {f: row[f] for f in fields},
+         "geometry": json.loads(shapely.to_geojson(row.geometry))} for _, row in frame.iterrows()
     ]
+    lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":"), default=_plain) for f in features]
     head = json.dumps({"type": "FeatureCollection", "attribution": OCHA_ATTRIBUTION}, ensure_ascii=False)[:-1]
     return head + ', "features": [\n' + ",\n".join(lines) + "\n]}\n"
 

@@ -11,8 +11,8 @@ from shapely.geometry import shape
 
 from .. import spatial
 from ..boundaries import BoundaryLayer, FieldSpec, country_from_code, cross_overlaps, normalise_name, read_boundaries
-from ..models import AdminArea
 from ..boundary_checks import MAX_OVERLAP_SHARE
+from ..models import AdminArea
 from .admin_areas import admin_area_check, admin_areas_save_many, geometry_json
 from .area_trust import TrustReport, areas_trust_check
 from .towns import AssignmentReport, towns_assign_admin_areas
@@ -36,6 +36,7 @@ class BoundaryLoadReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    outcome: dict[str, str] = field(default_factory=dict)  # stored code -> "created", "updated" or "unchanged"
     stored_overlaps: list[str] = field(default_factory=list)
     trust: TrustReport = field(default_factory=TrustReport)
     forced: bool = False  # committed although trust.findings were found
@@ -113,12 +114,14 @@ def admin_areas_load(
                 country_code=country_code, geometry=geometry,
             )
             report.created.append(f"{row.name} ({row.code})")
+            report.outcome[area.code] = "created"
         else:
             changed = area.geometry != geometry or (row.name_ar and not area.name_ar) or (
                 parent is not None and area.parent_id != parent.pk
             )
             if not changed:
                 report.unchanged.append(area.name)
+                report.outcome[area.code] = "unchanged"
                 kept.append(area)
                 continue
             area.geometry = geometry
@@ -127,6 +130,7 @@ def admin_areas_load(
                 area.parent = parent
             how = "code" if area.code == row.code else f"name, file code {row.code}"
             report.updated.append(f"{area.name} ({area.code}, matched by {how})")
+            report.outcome[area.code] = "updated"
         try:
             admin_area_check(area=area)
         except ValidationError as exc:
@@ -217,6 +221,8 @@ def _check_against_stored(
         except ValidationError as exc:
             problems.append(f"{new.name} ({new.code}): {'; '.join(exc.messages)}")
         report.created.remove(f"{new.name} ({new.code})")
+        del report.outcome[new.code]
+        report.outcome[old.code] = "updated"
         shared = overlap[i, j] / max(new_km2[i], stored_km2[j])
         report.updated.append(
             f"{old.name} ({old.code}, matched by overlap with {new.name} ({new.code}): each is {shared:.0%} or more "
