@@ -15,6 +15,9 @@ REPAIR_MAX_CHANGE = 0.01  # a repair (make_valid) that changes an area by more t
 MAX_OVERLAP_SHARE = 0.01  # of the smaller of two neighbours of one level; beyond, one is drawn over the other
 OUTSIDE_MAX_SHARE = 0.01  # of an area, outside the stored country; beyond, it is drawn in the wrong place
 OUTSIDE_MIN_KM2 = 1.0  # but slivers this small are coastline rounding whatever the share
+# A file redrawing every governorate of a country redraws the country too: its outline must stay this close
+# (an approximate outline against OCHA's official one scores about 0.97; a swapped or shifted one about 0).
+COUNTRY_MIN_IOU = 0.9
 
 
 def _metric(*series: gpd.GeoSeries) -> list[gpd.GeoSeries]:

@@ -143,7 +143,9 @@ def admin_areas_load(
         raise BoundaryLoadError(problems)
     planned = {area.pk for area, _ in plan}
     neighbours = [a for a in unmatched if a.pk not in planned] + kept
-    report.trust = areas_trust_check(layer=layer, plan=plan, stored=neighbours, level=level, max_overlap=max_overlap)
+    report.trust = areas_trust_check(
+        layer=layer, plan=plan, stored=neighbours, level=level, matched=set(claimed) | planned, max_overlap=max_overlap
+    )
     if commit and report.trust.findings and not force:
         raise BoundaryLoadError([*report.trust.findings, "each of these is refused unless --force"])
     report.forced = commit and bool(report.trust.findings)

@@ -54,19 +54,42 @@ def _overlaps(plan, stored: list[AdminArea], max_overlap: float) -> list[str]:
     return [f"{text}, more than the {max_overlap:.0%} allowed (--max-overlap)" for text in found]
 
 
-def _countries(plan) -> dict[str, object]:
-    """The stored country per country code: the union of its stored governorates' geometry."""
+def _countries(plan, level: int, matched: set[int]) -> dict[str, tuple[object, object | None]]:
+    """Per country code of the plan: the stored country (the union of its stored governorates) and,
+    when a governorate file redraws every one of them, the country as the file draws it."""
     codes = {area.country_code for area, _ in plan}
     rows = AdminArea.objects.filter(level=AdminArea.Level.PROVINCE, country_code__in=codes, geometry__isnull=False)
-    shapes: dict[str, list] = {}
-    for code, geometry in rows.values_list("country_code", "geometry"):
-        shapes.setdefault(code, []).append(shape(geometry))
-    return {code: shapely.union_all(parts) for code, parts in shapes.items()}
+    drawn = {area.pk: geom for area, geom in plan if area.pk is not None}
+    stored: dict[str, list] = {}
+    redrawn: dict[str, list | None] = {}
+    for pk, code, geometry in rows.values_list("pk", "country_code", "geometry"):
+        stored.setdefault(code, []).append(shape(geometry))
+        if level == AdminArea.Level.PROVINCE and pk in matched and redrawn.get(code, []) is not None:
+            redrawn.setdefault(code, []).append(drawn.get(pk, stored[code][-1]))
+        else:
+            redrawn[code] = None
+    for area, geom in plan:
+        if area.pk is None and redrawn.get(area.country_code) is not None:
+            redrawn[area.country_code].append(geom)
+    return {
+        code: (shapely.union_all(parts), None if redrawn[code] is None else shapely.union_all(redrawn[code]))
+        for code, parts in stored.items()
+    }
 
 
-def _outside(plan) -> list[str]:
+def _outside(plan, level: int, matched: set[int]) -> list[str]:
+    """Areas outside the stored country; a file redrawing the whole country must keep its outline instead."""
     found = []
-    for country_code, land in _countries(plan).items():
+    for country_code, (land, new_land) in _countries(plan, level, matched).items():
+        if new_land is not None:
+            (score,) = checks.iou(*(gpd.GeoSeries([g], crs=spatial.WGS84) for g in (land, new_land)))
+            if score < checks.COUNTRY_MIN_IOU:
+                cause = SWAPPED_HINT if checks.looks_swapped(new_land, land) else "check its CRS and coordinates"
+                found.append(
+                    f"the file redraws every governorate of {country_code}, and its outline matches the stored one "
+                    f"to an IoU of {score:.2f} only (less than {checks.COUNTRY_MIN_IOU}): {cause}"
+                )
+            continue
         mine = [(area, geom) for area, geom in plan if area.country_code == country_code]
         for i, km2, share in checks.outside(gpd.GeoSeries([g for _, g in mine], crs=spatial.WGS84), land):
             area, geom = mine[i]
@@ -127,16 +150,17 @@ def _towns(plan, level: int, report: TrustReport) -> None:
 
 def areas_trust_check(
     *, layer: BoundaryLayer, plan: list[tuple[AdminArea, object]], stored: list[AdminArea], level: int,
-    max_overlap: float = checks.MAX_OVERLAP_SHARE,
+    matched: set[int], max_overlap: float = checks.MAX_OVERLAP_SHARE,
 ) -> TrustReport:
     """What the planned areas would do that a commit must not do unseen; reads only, writes nothing.
 
     ``plan``: the areas with the file's shapely geometry; ``stored``: the stored areas of the level
-    that the file leaves as they are (its neighbours).
+    that the file leaves as they are (its neighbours); ``matched``: the pks of the stored areas the
+    file matched (changed or not).
     """
     report = TrustReport()
     report.findings += _repairs(layer)
     report.findings += _overlaps(plan, stored, max_overlap)
-    report.findings += _outside(plan)
+    report.findings += _outside(plan, level, matched)
     _towns(plan, level, report)
     return report

@@ -15,7 +15,7 @@ from tests.factories import AdminAreaFactory
 
 from .conftest import ALPHA, BETA, feature, write_geojson
 
-SEED_BOUNDARIES = Path(__file__).resolve().parents[2] / "seeds" / "governorates.geojson"
+SEED_BOUNDARIES = Path(__file__).resolve().parents[2] / "seeds" / "ocha_governorates.geojson"
 # GADM 4.1's NAME_1 for Syria, by OCHA P-code.
 GADM_NAMES = {
     "SY01": "Damascus", "SY02": "Aleppo", "SY03": "Rif Dimashq", "SY04": "Ḥimş", "SY05": "Ḥamāh",
