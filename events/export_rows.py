@@ -1,8 +1,8 @@
 """Row-level reads behind the exports: plain dicts from ``values()``, no model instances.
 
-They choose changes with the same building blocks as ``events.selectors`` (``latest_change_ids``,
-``changes_in_force``), so an export shows exactly the changes the map shows: published only,
-superseded ones left out. Reading values instead of objects is what makes large exports cheap.
+They read the time slice (``control_as_of``) and the timelines of ``events.selectors``, so an export
+shows exactly the changes the map shows: published only, superseded ones left out. Reading values
+instead of objects is what makes large exports cheap.
 """
 
 import datetime as dt
@@ -12,18 +12,8 @@ from django.db.models import F
 
 from geodata.models import AdminArea, Town
 
+from . import selectors
 from .models import ControlChange, Faction
-from .selectors import CHRONOLOGICAL, changes_in_force, latest_change_ids
-
-TOWN_FIELDS = (
-    "id", "name", "slug", "longitude", "latitude",
-    "admin_area__name", "admin_area__code", "admin_area__level",
-    "admin_area__parent__name", "admin_area__parent__code",
-)
-CHANGE_FIELDS = (
-    "id", "town_id", "faction_id", "faction__slug", "faction__name", "faction__colour", "status",
-    "contested_by__slug", "effective_date", "date_precision", "confidence",
-)
 
 
 def faction_with_members(faction: Faction) -> set[int]:
@@ -38,28 +28,26 @@ def faction_with_members(faction: Faction) -> set[int]:
     }
 
 
-def province_of(town: dict) -> tuple[str | None, str | None]:
+def province_of(town: selectors.TownRow, areas: dict[int, dict]) -> tuple[str | None, str | None]:
     """(name, code) of the town's governorate; a town assigned to a district reports its parent."""
-    if town["admin_area__level"] == AdminArea.Level.DISTRICT:
-        return town["admin_area__parent__name"], town["admin_area__parent__code"]
-    return town["admin_area__name"], town["admin_area__code"]
+    area = areas.get(town.admin_area_id)
+    if area is not None and area["level"] == AdminArea.Level.DISTRICT:
+        area = areas.get(area["parent_id"])
+    return (area["name"], area["code"]) if area is not None else (None, None)
 
 
-def town_rows() -> list[dict]:
-    return list(Town.objects.order_by("name", "pk").values(*TOWN_FIELDS))
+def area_names() -> dict[int, dict]:
+    """Every admin area's name, code, level and parent by id; no geometry (one query)."""
+    return {a["id"]: a for a in AdminArea.objects.values("id", "name", "code", "level", "parent_id")}
 
 
-def control_rows(*, on: dt.date) -> tuple[list[dict], dict[int, dict]]:
-    """Every town, and the published change in force on ``on`` keyed by town id (with its sources)."""
-    latest = latest_change_ids(on=on)
-    changes = {
-        row["town_id"]: {**row, "sources": []}
-        for row in ControlChange.objects.filter(pk__in=latest).values(*CHANGE_FIELDS)
-    }
-    by_change = {row["id"]: row for row in changes.values()}
-    for link in _source_links(change_ids=latest):
-        by_change[link.pop("controlchange_id")]["sources"].append(link)
-    return town_rows(), changes
+def control_rows(*, on: dt.date) -> tuple[selectors.ControlSnapshot, dict[int, list[dict]]]:
+    """control_as_of on ``on`` (published), and the sources of each change in force by change id."""
+    snapshot = selectors.control_as_of(on=on)
+    sources: dict[int, list[dict]] = {row.id: [] for row in snapshot.changes.values()}
+    for link in _source_links(change_ids=selectors.latest_change_ids(on=on)):
+        sources[link.pop("controlchange_id")].append(link)
+    return snapshot, sources
 
 
 def _source_links(*, change_ids: Iterable[int]) -> list[dict]:
@@ -77,29 +65,24 @@ def _source_links(*, change_ids: Iterable[int]) -> list[dict]:
     )
 
 
-def change_rows(*, start: dt.date, end: dt.date, faction_ids: set[int] | None = None) -> list[dict]:
-    """Published changes dated ``start``..``end`` (inclusive), each with the faction it replaced.
+def change_rows(
+    *, start: dt.date, end: dt.date, faction_ids: set[int] | None = None
+) -> tuple[list[tuple[selectors.ChangeRow, selectors.ChangeRow | None]], dict[int, selectors.TownRow]]:
+    """Published changes dated ``start``..``end`` (inclusive), each with the change it replaced, in order.
 
-    ``from_faction`` is the faction of the town's previous change in force, which may be older than
-    ``start``; so the town's history up to ``end`` is read (one query) and walked in order.
+    The replaced change may be older than ``start``, so the towns' timelines up to ``end`` are read.
+    Returns the (change, previous) pairs and the towns they name by id.
     """
-    in_force = changes_in_force()
-    in_range = in_force.filter(effective_date__gte=start, effective_date__lte=end)
-    history = (
-        in_force.filter(town__in=in_range.values("town_id"), effective_date__lte=end)
-        .order_by("town_id", *CHRONOLOGICAL)
-        .values(
-            *CHANGE_FIELDS, "day_part", "town__name", "town__slug", "town__longitude", "town__latitude"
-        )
-    )
-    rows, previous_town, previous = [], None, None
-    for row in history:
-        if row["town_id"] != previous_town:
-            previous_town, previous = row["town_id"], None
-        if row["effective_date"] >= start:
-            involved = {row["faction_id"]} | ({previous["faction_id"]} if previous else set())
+    in_range = selectors.changes_in_force().filter(effective_date__gte=start, effective_date__lte=end)
+    timelines = selectors.town_timelines(town_ids=in_range.values("town_id"), until=end)
+    pairs = []
+    for timeline in timelines.values():
+        for previous, row in zip([None, *timeline], timeline, strict=False):
+            if row.effective_date < start:
+                continue
+            involved = {row.faction_id} | ({previous.faction_id} if previous else set())
             if faction_ids is None or involved & faction_ids:
-                rows.append({**row, "from_faction": previous["faction__slug"] if previous else None})
-        previous = row
-    rows.sort(key=lambda r: tuple(r[k] for k in CHRONOLOGICAL))
-    return rows
+                pairs.append((row, previous))
+    pairs.sort(key=lambda pair: pair[0][:3])
+    towns = Town.objects.filter(pk__in=timelines).values_list(*selectors.TownRow._fields)
+    return pairs, {town[0]: selectors.TownRow._make(town) for town in towns}

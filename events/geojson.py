@@ -12,7 +12,8 @@ import shapely
 from shapely.geometry import mapping
 
 from . import territory
-from .export_rows import change_rows, control_rows, province_of
+from .export_rows import area_names, change_rows, control_rows, province_of
+from .selectors import ChangeRow, FactionRow, TownRow, faction_rows
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
 
@@ -35,50 +36,54 @@ def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = No
 
     ``faction_ids`` keeps only towns controlled by one of those factions.
     """
-    towns, changes = control_rows(on=on)
+    snapshot, sources = control_rows(on=on)
+    factions, areas = snapshot.factions, area_names()
     features = []
-    for town in towns:
-        change = changes.get(town["id"])
-        if faction_ids is not None and (change is None or change["faction_id"] not in faction_ids):
+    for town, change in snapshot:
+        if faction_ids is not None and (change is None or change.faction_id not in faction_ids):
             continue
-        province, province_code = province_of(town)
+        province, province_code = province_of(town, areas)
+        faction = change and factions[change.faction_id]
+        contested_by = change and change.contested_by_id and factions[change.contested_by_id]
         features.append(
             {
                 "type": "Feature",
-                "id": town["id"],
-                "geometry": point(town["longitude"], town["latitude"]),
+                "id": town.id,
+                "geometry": point(town.longitude, town.latitude),
                 "properties": {
-                    "name": town["name"],
-                    "town_id": town["id"],
-                    "faction": change and change["faction__slug"],
-                    "faction_name": change and change["faction__name"],
-                    "colour": change and change["faction__colour"],
-                    "status": change and change["status"],
-                    "contested_by": change and change["contested_by__slug"],
-                    "since": change and change["effective_date"],
-                    "precision": change and change["date_precision"],
-                    "confidence": change and change["confidence"],
+                    "name": town.name,
+                    "town_id": town.id,
+                    "faction": faction and faction.slug,
+                    "faction_name": faction and faction.name,
+                    "colour": faction and faction.colour,
+                    "status": change and change.status,
+                    "contested_by": contested_by.slug if contested_by else None,
+                    "since": change and change.effective_date,
+                    "precision": change and change.date_precision,
+                    "since_label": change and change.date_label,
+                    "confidence": change and change.confidence,
                     "province": province,
                     "province_code": province_code,
-                    "sources": change["sources"] if change else [],
+                    "sources": sources[change.id] if change else [],
                 },
             }
         )
     return feature_collection(features)
 
 
-def change_properties(row: dict) -> dict:
+def change_properties(change: ChangeRow, previous: ChangeRow | None, *, town: TownRow,
+                      factions: dict[int, FactionRow]) -> dict:
     """The columns of one change event, shared by the GeoJSON and CSV exports."""
     return {
-        "date": row["effective_date"],
-        "town": row["town__name"],
-        "town_id": row["town_id"],
-        "from_faction": row["from_faction"],
-        "to_faction": row["faction__slug"],
-        "status": row["status"],
-        "contested_by": row["contested_by__slug"],
-        "precision": row["date_precision"],
-        "confidence": row["confidence"],
+        "date": change.effective_date,
+        "town": town.name,
+        "town_id": town.id,
+        "from_faction": previous.faction_slug if previous else None,
+        "to_faction": change.faction_slug,
+        "status": change.status,
+        "contested_by": factions[change.contested_by_id].slug if change.contested_by_id else None,
+        "precision": change.date_precision,
+        "confidence": change.confidence,
     }
 
 
@@ -86,15 +91,17 @@ def changes_feature_collection(
     *, start: dt.date, end: dt.date, faction_ids: set[int] | None = None
 ) -> dict:
     """Published changes dated ``start``..``end`` as Point events, oldest first (QGIS/kepler.gl time)."""
+    pairs, towns = change_rows(start=start, end=end, faction_ids=faction_ids)
+    factions = faction_rows()
     return feature_collection(
         [
             {
                 "type": "Feature",
-                "id": row["id"],
-                "geometry": point(row["town__longitude"], row["town__latitude"]),
-                "properties": change_properties(row),
+                "id": change.id,
+                "geometry": point(towns[change.town_id].longitude, towns[change.town_id].latitude),
+                "properties": change_properties(change, previous, town=towns[change.town_id], factions=factions),
             }
-            for row in change_rows(start=start, end=end, faction_ids=faction_ids)
+            for change, previous in pairs
         ]
     )
 

@@ -5,7 +5,6 @@ superseded changes, the towns' current controllers), never once per row, so 10,0
 seconds. Every bad row is reported with its line, column and reason, and nothing is written.
 """
 
-import bisect
 import csv
 import datetime as dt
 import io
@@ -14,8 +13,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from . import selectors, services
-from .exports import ExportParameterError, parse_date
 from .models import ControlChange, Source
+from .params import ParameterError, parse_date
 
 REQUIRED = ["town", "faction", "date"]
 # A row cites up to MAX_SOURCES sources: source_url, source_title, source_publisher for the first,
@@ -153,7 +152,7 @@ def csv_date(value: str, *, field: str = "effective_date") -> dt.date | None:
     take 20170903 or 2017-W35-7. Raises ValidationError on ``field``; empty is None."""
     try:
         return parse_date(value, parameter="date")
-    except ExportParameterError as exc:
+    except ParameterError as exc:
         raise ValidationError({field: exc.message}) from None
 
 
@@ -284,24 +283,17 @@ def _set_aside_present(plan: ImportPlan) -> None:
 
 def _describe(plan: ImportPlan) -> None:
     """Say what each row does to the public map: who held the town before, who holds it after."""
-    town_ids = {r.new.change.town_id for r in plan.rows}
-    before: dict[int, list[tuple[tuple, str]]] = {}
-    for town_id, day, part, pk, name in (
-        selectors.changes_in_force().filter(town_id__in=town_ids)
-        .order_by(*selectors.CHRONOLOGICAL).values_list("town_id", "effective_date", "day_part", "id",
-                                                      "faction__short_name")
-    ):
-        before.setdefault(town_id, []).append(((day, part, pk), name))
+    timelines = selectors.town_timelines(town_ids={r.new.change.town_id for r in plan.rows})
+    factions = selectors.faction_rows()
     for row in plan.rows:
         change = row.new.change
-        history = before.get(change.town_id, [])
-        i = bisect.bisect_right([key for key, _ in history], (change.effective_date, change.day_part, float("inf")))
-        previous = history[i - 1][1] if i else "nothing recorded"
+        previous = selectors.in_force(timelines.get(change.town_id, []), change.effective_date, change.day_part)
+        before = factions[previous.faction_id].short_name if previous else "nothing recorded"
         held = f"{change.faction}" + (f", contested by {change.contested_by}" if change.contested_by else "")
         what = "publish" if plan.publish else "draft"
         fix = f" correcting change {change.supersedes_id}" if change.supersedes_id else ""
         row.effect = (f"{what}{fix}: {change.town} from {change.effective_date:%Y-%m-%d}: "
-                      f"{previous} → {held}")
+                      f"{before} → {held}")
 
 
 def changes_import_commit(*, plan: ImportPlan, by) -> list[ControlChange]:

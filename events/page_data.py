@@ -56,6 +56,7 @@ def town_panel(*, town: Town) -> dict:
             {
                 "date": c.effective_date.isoformat(),
                 "precision": c.date_precision,
+                "date_label": c.date_label,
                 "faction": c.faction.slug,
                 "faction_name": c.faction.name,
                 "colour": c.faction.colour,
@@ -117,13 +118,12 @@ def _faction_names() -> dict[str, tuple[str, str]]:
 def area_page(*, area: AdminArea, on: dt.date) -> dict:
     """A governorate: its towns on a date, and its control shares at each date they changed."""
     names = _faction_names()
-    # Only this area's towns: control_as_of would build every town with its area's geometry.
-    area_towns = list(Town.objects.filter(admin_area=area).order_by("name", "pk"))
-    in_force = ControlChange.objects.filter(
-        pk__in=selectors.latest_change_ids(on=on).filter(admin_area=area)
-    ).select_related("faction", "contested_by")
-    by_town = {c.town_id: c for c in in_force}
-    towns = [selectors.TownControl(town=t, change=by_town.get(t.pk)) for t in area_towns]
+    # The time slice of this area's towns; then, for the table's labels and links, their models.
+    area_towns = Town.objects.filter(admin_area=area)
+    snapshot = selectors.control_as_of(on=on, towns=area_towns)
+    in_force = ControlChange.objects.filter(pk__in=[c.id for c in snapshot.changes.values()])
+    by_town = {c.town_id: c for c in in_force.select_related("faction", "contested_by")}
+    towns = [{"town": t, "change": by_town.get(t.pk)} for t in area_towns.order_by("name", "pk")]
     current = territory.province_control_as_of(on=on, level=area.level)
     row = current[current["area_id"] == area.pk]
     shares = row.iloc[0]["shares"] if len(row) else {}

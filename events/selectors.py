@@ -1,14 +1,19 @@
 """Reads of the control log. Every time slice is a constant number of queries."""
 
+import bisect
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import NamedTuple
 
-from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery
 
 from geodata.models import AdminArea, Town
 
+from .date_labels import date_label
 from .models import ControlChange, Faction, Source
 
 # Same-day order: part of day (unspecified first), then entry order.
@@ -34,10 +39,56 @@ def _with_relations(qs: QuerySet[ControlChange]) -> QuerySet[ControlChange]:
     ).prefetch_related("sources")
 
 
-@dataclass(frozen=True)
-class TownControl:
-    town: Town
-    change: ControlChange | None
+class TownRow(NamedTuple):
+    """A town as a time slice needs it: plain values, no model, no governorate geometry."""
+
+    id: int
+    slug: str
+    name: str
+    latitude: float
+    longitude: float
+    admin_area_id: int | None
+    population: int | None
+
+
+class ChangeRow(NamedTuple):
+    """A change as a time slice or a timeline needs it; the first three fields are its order."""
+
+    effective_date: dt.date
+    day_part: int
+    id: int
+    town_id: int
+    faction_id: int
+    faction_slug: str
+    status: str
+    contested_by_id: int | None
+    date_precision: str
+    confidence: str
+    state: str
+
+    @property
+    def date_label(self) -> str:
+        return date_label(on=self.effective_date, precision=self.date_precision, day_part=self.day_part)
+
+
+class FactionRow(NamedTuple):
+    id: int
+    slug: str
+    name: str
+    short_name: str
+    colour: str
+
+
+CHANGE_ROW_FIELDS = (
+    "effective_date", "day_part", "id", "town_id", "faction_id", "faction__slug", "status",
+    "contested_by_id", "date_precision", "confidence", "state",
+)
+_ORDER = attrgetter(*CHRONOLOGICAL)
+
+
+class TownControl(NamedTuple):
+    town: TownRow
+    change: ChangeRow | None
 
 
 @dataclass(frozen=True)
@@ -45,49 +96,124 @@ class ControlSnapshot:
     """For every town, the change in force on ``on`` (None where nothing is recorded yet)."""
 
     on: dt.date
-    towns: list[Town]
-    changes: dict[int, ControlChange] = field(default_factory=dict)
+    towns: list[TownRow]
+    changes: dict[int, ChangeRow] = field(default_factory=dict)  # by town id
+    factions: dict[int, FactionRow] = field(default_factory=dict)  # by id, the ones changes name
 
     def __iter__(self) -> Iterator[TownControl]:
         for town in self.towns:
-            yield TownControl(town=town, change=self.changes.get(town.pk))
+            yield TownControl(town=town, change=self.changes.get(town.id))
 
     def __len__(self) -> int:
         return len(self.towns)
 
-    def change_for(self, town: Town | int) -> ControlChange | None:
-        return self.changes.get(town if isinstance(town, int) else town.pk)
+    def row_for(self, town: Town | TownRow | int) -> ChangeRow | None:
+        return self.changes.get(town if isinstance(town, int) else town.id)
+
+    def change_for(self, town: Town | TownRow | int) -> ControlChange | None:
+        """The model of one town's change in force (one query), for a caller that acts on it."""
+        row = self.row_for(town)
+        return None if row is None else _with_relations(ControlChange.objects.filter(pk=row.id)).get()
 
 
-def latest_change_ids(*, on: dt.date, published_only: bool = True) -> QuerySet:
-    """Ids of the change in force per town on ``on``: one index range lookup per town."""
-    latest = (
+def faction_rows() -> dict[int, FactionRow]:
+    """Every faction's id, slug, names and colour by id (one small query)."""
+    fields = FactionRow._fields
+    return {row[0]: FactionRow._make(row) for row in Faction.objects.order_by("pk").values_list(*fields)}
+
+
+def _latest_change(*, on: dt.date, published_only: bool) -> Subquery:
+    """The id of the town's (OuterRef) change in force on ``on``: one index range walked backwards."""
+    return Subquery(
         changes_in_force(published_only=published_only)
         .filter(town=OuterRef("pk"), effective_date__lte=on)
         .order_by(*LATEST_FIRST)
         .values("pk")[:1]
     )
+
+
+def latest_change_ids(
+    *, on: dt.date, published_only: bool = True, towns: QuerySet[Town] | None = None
+) -> QuerySet:
+    """Ids of the change in force per town on ``on``: one index range lookup per town."""
     return (
-        Town.objects.annotate(change_id=Subquery(latest))
+        (Town.objects.all() if towns is None else towns)
+        .annotate(change_id=_latest_change(on=on, published_only=published_only))
         .filter(change_id__isnull=False)
         .order_by()
         .values_list("change_id", flat=True)
     )
 
 
-def control_as_of(*, on: dt.date, published_only: bool = True) -> ControlSnapshot:
-    """The change in force for each town on ``on`` (inclusive): three queries, any number of towns.
+def control_as_of(
+    *, on: dt.date, published_only: bool = True, towns: QuerySet[Town] | None = None
+) -> ControlSnapshot:
+    """The change in force for each town on ``on`` (inclusive), as light rows: two queries.
 
-    For each town the database walks the (town, effective_date) index backwards from ``on`` and
-    takes the first row, so the cost grows with the number of towns, not with the log's length.
+    One query: each town joined to its change in force, which the database finds by walking the
+    (town, effective_date) index backwards from ``on``, so the cost grows with the number of towns,
+    not with the log's length; the other reads the factions. No model is built, no geometry
+    decoded; ``towns`` (a queryset) narrows the slice.
     """
-    changes = _with_relations(
-        ControlChange.objects.filter(
-            pk__in=latest_change_ids(on=on, published_only=published_only)
-        )
+    in_force = FilteredRelation(
+        "control_changes",
+        condition=Q(control_changes__pk=_latest_change(on=on, published_only=published_only)),
     )
-    towns = list(Town.objects.select_related("admin_area").order_by("name", "pk"))
-    return ControlSnapshot(on=on, towns=towns, changes={c.town_id: c for c in changes})
+    change_fields = [f"in_force__{name}" for name in CHANGE_ROW_FIELDS]
+    rows = (
+        (Town.objects.all() if towns is None else towns)
+        .annotate(in_force=in_force)
+        .order_by("name", "pk")
+        .values_list(*TownRow._fields, *change_fields)
+    )
+    split = len(TownRow._fields)
+    town_rows, changes = [], {}
+    for row in rows:
+        town_rows.append(TownRow._make(row[:split]))
+        if row[split + 2] is not None:  # the change's id: None where nothing is recorded yet
+            changes[row[0]] = ChangeRow._make(row[split:])
+    return ControlSnapshot(on=on, towns=town_rows, changes=changes, factions=faction_rows())
+
+
+def town_timelines(
+    *, town_ids=None, published_only: bool = True, until: dt.date | None = None
+) -> dict[int, list[ChangeRow]]:
+    """Each town's changes in force, in same-day order (one query); ``town_ids`` may be a subquery."""
+    qs = changes_in_force(published_only=published_only)
+    if town_ids is not None:
+        qs = qs.filter(town_id__in=town_ids)
+    if until is not None:
+        qs = qs.filter(effective_date__lte=until)
+    timelines: dict[int, list[ChangeRow]] = {}
+    for row in map(ChangeRow._make, qs.order_by("town_id", *CHRONOLOGICAL).values_list(*CHANGE_ROW_FIELDS)):
+        timelines.setdefault(row.town_id, []).append(row)
+    return timelines
+
+
+def in_force(timeline: list[ChangeRow], on: dt.date, day_part: int | None = None) -> ChangeRow | None:
+    """The entry of ``timeline`` in force at the end of ``on``, or of its ``day_part`` when given.
+
+    An entry of that very part of day counts as before it: a new entry comes after the existing ones.
+    """
+    last = bisect.bisect_right(timeline, (on, math.inf if day_part is None else day_part, math.inf), key=_ORDER)
+    return timeline[last - 1] if last else None
+
+
+def in_force_on_dates(
+    timelines: dict[int, list[ChangeRow]], dates: list[dt.date]
+) -> Iterator[tuple[dt.date, dict[int, ChangeRow]]]:
+    """(date, {town id: entry in force}) for each of ``dates`` in order, walking all timelines once.
+
+    The dict is the same object each time, updated in place: copy it to keep a date's state.
+    """
+    log = sorted((row for timeline in timelines.values() for row in timeline), key=attrgetter("effective_date"))
+    state: dict[int, ChangeRow] = {}
+    i = 0
+    for date in sorted(dates):
+        while i < len(log) and log[i].effective_date <= date:
+            state[log[i].town_id] = log[i]
+            i += 1
+        yield date, state
 
 
 def town_history(*, town: Town, published_only: bool = True) -> list[ControlChange]:

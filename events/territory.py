@@ -17,8 +17,9 @@ from geodata import selectors as places
 from geodata import spatial
 from geodata.models import AdminArea, Town
 
+from . import selectors
 from .models import ControlChange, Faction
-from .selectors import CHRONOLOGICAL, changes_in_force, data_version, latest_change_ids
+from .selectors import data_version
 
 CONTESTED = spatial.CONTESTED
 CONTESTED_NAME = "Contested"
@@ -30,24 +31,18 @@ CACHE_SECONDS = 24 * 3600  # the key holds the data version, so stale entries ar
 
 
 def _latest_changes(*, on: dt.date, published_only: bool) -> pd.DataFrame:
-    """The change in force per town on ``on`` (control_as_of's own lookup), as plain columns.
-
-    Model instances are skipped on purpose: building 10,000 towns with their governorate's JSON
-    geometry costs seconds, and only ids, slugs and statuses are needed here.
-    """
-    rows = ControlChange.objects.filter(pk__in=latest_change_ids(on=on, published_only=published_only)).values(
-        "town_id", "faction_id", "faction__slug", "status", "effective_date"
-    )
-    return pd.DataFrame(
-        list(rows), columns=["town_id", "faction_id", "faction__slug", "status", "effective_date"]
-    ).set_index("town_id")
+    """control_as_of's rows as columns indexed by town id: faction_id, faction_slug, status, effective_date."""
+    snapshot = selectors.control_as_of(on=on, published_only=published_only)
+    columns = ["town_id", "faction_id", "faction_slug", "status", "effective_date"]
+    rows = [(c.town_id, c.faction_id, c.faction_slug, c.status, c.effective_date) for c in snapshot.changes.values()]
+    return pd.DataFrame(rows, columns=columns).set_index("town_id")
 
 
 def _town_control(*, on: dt.date, published_only: bool) -> gpd.GeoDataFrame:
     """One row per town: town_id, area_id, population, controller, contested, klass, geometry."""
     frame = places.towns_frame()
     latest = _latest_changes(on=on, published_only=published_only)
-    controller = frame["town_id"].map(latest["faction__slug"])
+    controller = frame["town_id"].map(latest["faction_slug"])
     contested = frame["town_id"].map(latest["status"]).eq(ControlChange.Status.CONTESTED).to_numpy(dtype=bool)
     frame["controller"] = pd.Series(
         [c if isinstance(c, str) else None for c in controller], index=frame.index, dtype=object
@@ -142,18 +137,18 @@ def _cell_areas() -> tuple[pd.DataFrame, pd.Series]:
     return cached
 
 
-def _klass(slug, status) -> str | None:
-    if not isinstance(slug, str):
+def _klass(change: selectors.ChangeRow | None) -> str | None:
+    if change is None:
         return None
-    return CONTESTED if status == ControlChange.Status.CONTESTED else slug
+    return CONTESTED if change.status == ControlChange.Status.CONTESTED else change.faction_slug
 
 
 def _town_classes(*, on: dt.date, published_only: bool) -> pd.DataFrame:
     """town_id, klass (None where nothing is recorded by ``on``) and population; no geometry."""
-    latest = _latest_changes(on=on, published_only=published_only)
-    towns = pd.DataFrame(list(Town.objects.values_list("pk", "population")), columns=["town_id", "population"])
-    slugs, statuses = towns["town_id"].map(latest["faction__slug"]), towns["town_id"].map(latest["status"])
-    towns["klass"] = pd.Series([_klass(a, b) for a, b in zip(slugs, statuses, strict=True)], dtype=object)
+    snapshot = selectors.control_as_of(on=on, published_only=published_only)
+    rows = [(t.id, t.population, _klass(snapshot.changes.get(t.id))) for t in snapshot.towns]
+    towns = pd.DataFrame(rows, columns=["town_id", "population", "klass"]).sort_values("town_id", ignore_index=True)
+    towns["klass"] = towns["klass"].astype(object)
     return towns
 
 
@@ -199,25 +194,6 @@ def unknown_km2(*, on: dt.date, published_only: bool = True) -> float:
     return float(cells.loc[~known, "area_km2"].sum())
 
 
-def _log_walk(changes: list[tuple], dates: list[dt.date]):
-    """Yield (date, {town_id: (faction slug, status)}) for each of ``dates``, walking the log once."""
-    state: dict[int, tuple[str, str]] = {}
-    i = 0
-    for date in dates:
-        while i < len(changes) and changes[i][0] <= date:
-            _, town_id, slug, status = changes[i]
-            state[town_id] = (slug, status)
-            i += 1
-        yield date, state
-
-
-def _log(*, published_only: bool, towns=None) -> list[tuple]:
-    qs = changes_in_force(published_only=published_only)
-    if towns is not None:
-        qs = qs.filter(town_id__in=towns)
-    return list(qs.order_by(*CHRONOLOGICAL).values_list("effective_date", "town_id", "faction__slug", "status"))
-
-
 def territory_over_time(*, dates: list[dt.date], published_only: bool = True) -> pd.DataFrame:
     """Per date and class (faction slug or "contested"): towns, population and area_km2.
 
@@ -238,8 +214,9 @@ def _territory_over_time(*, dates: list[dt.date], published_only: bool) -> pd.Da
     cells, town_sites = _cell_areas()
     population = dict(Town.objects.values_list("pk", "population"))
     rows = []
-    for date, state in _log_walk(_log(published_only=published_only), sorted(dates)):
-        town_klass = pd.Series({t: _klass(*held) for t, held in state.items()}, dtype=object)
+    timelines = selectors.town_timelines(published_only=published_only)
+    for date, state in selectors.in_force_on_dates(timelines, dates):
+        town_klass = pd.Series({t: _klass(held) for t, held in state.items()}, dtype=object)
         km2 = spatial.class_km2(cells, spatial.site_classes(town_klass, town_sites))
         counts = town_klass.value_counts()
         pops = pd.Series([population.get(t) or 0 for t in town_klass.index], index=town_klass.to_numpy())
@@ -264,13 +241,13 @@ def area_shares_over_time(*, area: AdminArea, published_only: bool = True) -> li
         pk = todo.pop()
         inside.add(pk)
         todo.extend(children.get(pk, []))
-    towns = list(Town.objects.filter(admin_area_id__in=inside).values_list("pk", flat=True))
-    log = _log(published_only=published_only, towns=towns)
-    dates = sorted({row[0] for row in log})
+    towns = Town.objects.filter(admin_area_id__in=inside).values("pk")
+    timelines = selectors.town_timelines(town_ids=towns, published_only=published_only)
+    dates = sorted({row.effective_date for timeline in timelines.values() for row in timeline})
     timeline = []
-    for date, state in _log_walk(log, dates):
+    for date, state in selectors.in_force_on_dates(timelines, dates):
         # A contested town counts for the faction holding it, as in spatial.area_control.
-        held = pd.Series([slug for slug, _ in state.values()], dtype=object)
+        held = pd.Series([row.faction_slug for row in state.values()], dtype=object)
         counts = held.value_counts()
         timeline.append((date, {slug: float(n / len(held)) for slug, n in sorted(counts.items())}))
     return timeline

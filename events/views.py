@@ -15,7 +15,7 @@ from geodata import maps
 from geodata.models import AdminArea, Town
 
 from . import map_inputs, page_data, selectors
-from .exports import ExportParameterError, parse_date
+from .params import parse_date_or
 
 DATE_TOKEN = "{date}"  # in download links: the page's script puts the date shown in its place
 
@@ -23,12 +23,8 @@ DATE_TOKEN = "{date}"  # in download links: the page's script puts the date show
 def _requested_date(request, name: str = "date", fallback: dt.date | None = None) -> tuple[dt.date, str | None]:
     """The date asked for, else the latest date with a change; with an error for bad input."""
     fallback = fallback or selectors.latest_change_date() or timezone.localdate()
-    try:
-        # The API's parser, so a page and the API accept the same dates (YYYY-MM-DD only).
-        on = parse_date(request.GET.get(name), parameter=name)
-    except ExportParameterError as exc:
-        return fallback, f"{exc.message.rstrip('.')}; showing {fallback:%Y-%m-%d}."
-    return on or fallback, None
+    # The API's parser, so a page and the API accept the same dates (YYYY-MM-DD only).
+    return parse_date_or(request.GET.get(name), parameter=name, fallback=fallback)
 
 
 def _map_downloads(*, endpoints: dict[str, str], dates: list[str]) -> list[dict[str, str]]:

@@ -6,8 +6,8 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from events.exports import ISO_DATE, ExportParameterError, parse_faction
 from events.models import ControlChange
+from events.params import ISO_DATE, ParameterError, parse_faction
 from geodata.models import AdminArea, Town
 
 
@@ -46,7 +46,7 @@ class FactionField(forms.Field):
     def to_python(self, value):
         try:
             return parse_faction(value)
-        except ExportParameterError as exc:
+        except ParameterError as exc:
             raise forms.ValidationError(exc.message, code="invalid_choice") from exc
 
 

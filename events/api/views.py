@@ -25,7 +25,7 @@ from .pagination import Pagination
 from .renderers import CSVRenderer, GeoJSONRenderer
 
 # Bump when the export format changes, so caches holding the old shape revalidate.
-EXPORT_FORMAT = "1"
+EXPORT_FORMAT = "2"
 
 
 def is_editor(user) -> bool:

@@ -13,9 +13,9 @@ D = dt.date
 
 
 def controller(snapshot, slug):
-    change = snapshot.change_for(Town.objects.get(slug=slug))
-    return change and (change.faction.slug, change.status,
-                       change.contested_by.slug if change.contested_by else None)
+    change = snapshot.row_for(Town.objects.get(slug=slug))
+    contested_by = change and change.contested_by_id and snapshot.factions[change.contested_by_id].slug
+    return change and (change.faction_slug, change.status, contested_by or None)
 
 
 @pytest.mark.parametrize(
@@ -35,14 +35,14 @@ def test_uqayribat_changes_hands_three_times_in_three_days(seeded, on, expected)
 def test_boundary_is_inclusive_on_each_seed_change_date(seeded):
     for change in ControlChange.objects.filter(state="published").select_related("town"):
         snapshot = selectors.control_as_of(on=change.effective_date)
-        in_force = snapshot.change_for(change.town)
+        in_force = snapshot.row_for(change.town)
         same_day_later = ControlChange.objects.filter(
             town=change.town, effective_date=change.effective_date, day_part__gt=change.day_part
         ).exists()
         if not same_day_later:
-            assert in_force.pk == change.pk, change
-        before = selectors.control_as_of(on=change.effective_date - dt.timedelta(days=1))
-        assert before.change_for(change.town) != change
+            assert in_force.id == change.pk, change
+        before = selectors.control_as_of(on=change.effective_date - dt.timedelta(days=1)).row_for(change.town)
+        assert before is None or before.id != change.pk
 
 
 def test_raqqa_and_tabqa_follow_the_sdf_offensive(seeded):
@@ -64,12 +64,13 @@ def test_same_day_order_is_part_of_day_then_entry_order(db):
     town, first, second, third = TownFactory(), FactionFactory(), FactionFactory(), FactionFactory()
     ControlChangeFactory(town=town, faction=first, day_part=ControlChange.DayPart.NIGHT)
     ControlChangeFactory(town=town, faction=second, day_part=ControlChange.DayPart.MORNING)
-    assert selectors.control_as_of(on=D(2017, 9, 1)).change_for(town).faction == first
+    assert selectors.control_as_of(on=D(2017, 9, 1)).row_for(town).faction_id == first.pk
     # A later entry for the same part of day supersedes explicitly and wins.
     night = ControlChange.objects.get(faction=first)
     ControlChangeFactory(town=town, faction=third, day_part=ControlChange.DayPart.NIGHT,
                          supersedes=night)
-    assert selectors.control_as_of(on=D(2017, 9, 1)).change_for(town).faction == third
+    assert selectors.control_as_of(on=D(2017, 9, 1)).row_for(town).faction_id == third.pk
+    assert selectors.control_as_of(on=D(2017, 9, 1)).change_for(town).faction == third  # the model, on demand
 
 
 def test_drafts_rejected_retracted_and_superseded_changes_are_not_in_force(db):
@@ -79,9 +80,36 @@ def test_drafts_rejected_retracted_and_superseded_changes_are_not_in_force(db):
     ControlChangeFactory(town=town, faction=gov, state="retracted", effective_date=D(2017, 9, 2))
     ControlChangeFactory(town=town, faction=gov, state="rejected", effective_date=D(2017, 9, 3))
     on = D(2017, 9, 30)
+    assert selectors.control_as_of(on=on).row_for(town).id == base.pk
     assert selectors.control_as_of(on=on).change_for(town) == base
-    assert selectors.control_as_of(on=on, published_only=False).change_for(town).state == "draft"
+    assert selectors.control_as_of(on=on, published_only=False).row_for(town).state == "draft"
     assert selectors.town_history(town=town) == [base]
+
+
+def test_a_superseded_change_is_out_of_force_and_its_correction_in(db):
+    town, wrong, right = TownFactory(), FactionFactory(), FactionFactory()
+    old = ControlChangeFactory(town=town, faction=wrong, effective_date=D(2017, 9, 1))
+    fix = ControlChangeFactory(town=town, faction=right, effective_date=D(2017, 9, 1), supersedes=old)
+    assert selectors.control_as_of(on=D(2017, 9, 1)).row_for(town).id == fix.pk
+    # A draft correction only replaces the change in an editor's preview.
+    other = TownFactory()
+    kept = ControlChangeFactory(town=other, faction=wrong, effective_date=D(2017, 9, 1))
+    ControlChangeFactory(town=other, faction=right, effective_date=D(2017, 9, 1), supersedes=kept, state="draft")
+    assert selectors.control_as_of(on=D(2017, 9, 1)).row_for(other).id == kept.pk
+    assert selectors.control_as_of(on=D(2017, 9, 1), published_only=False).row_for(other).faction_id == right.pk
+
+
+def test_control_as_of_rows_are_light_and_complete(seeded):
+    snapshot = selectors.control_as_of(on=D(2017, 9, 2))
+    row = next(r for r in snapshot if r.town.slug == "uqayribat")
+    town = Town.objects.get(slug="uqayribat")
+    assert isinstance(row, selectors.TownControl) and not isinstance(row.change, ControlChange)
+    assert row.town == (town.pk, "uqayribat", town.name, town.latitude, town.longitude, town.admin_area_id,
+                        town.population)
+    assert (row.change.faction_slug, row.change.status, row.change.effective_date) == (
+        "islamic-state", "contested", D(2017, 9, 2))
+    assert snapshot.factions[row.change.contested_by_id].slug == "pro-government"
+    assert [t.name for t in snapshot.towns] == list(Town.objects.order_by("name", "pk").values_list("name", flat=True))
 
 
 def test_control_as_of_query_count_does_not_grow_with_towns(db, django_assert_num_queries):
@@ -97,11 +125,35 @@ def test_control_as_of_query_count_does_not_grow_with_towns(db, django_assert_nu
         )
 
     make(10)
-    with django_assert_num_queries(3):
-        assert len(selectors.control_as_of(on=D(2017, 6, 1)).changes) == 10
+    # Towns joined to their change in force, then factions: two queries at any size.
+    with django_assert_num_queries(2):
+        snapshot = selectors.control_as_of(on=D(2017, 6, 1))
+        assert len(snapshot.changes) == 10 and {c.effective_date for c in snapshot.changes.values()} == {D(2017, 1, 3)}
     make(990)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         assert len(selectors.control_as_of(on=D(2017, 6, 1)).changes) == 1000
+
+
+def test_in_force_follows_dates_and_parts_of_day(db):
+    town, first, second, third = TownFactory(), FactionFactory(), FactionFactory(), FactionFactory()
+    Part = ControlChange.DayPart
+    ControlChangeFactory(town=town, faction=first, effective_date=D(2017, 9, 1), day_part=Part.EVENING)
+    ControlChangeFactory(town=town, faction=second, effective_date=D(2017, 9, 1), day_part=Part.MORNING)
+    ControlChangeFactory(town=town, faction=third, effective_date=D(2017, 9, 3))
+    timeline = selectors.town_timelines(town_ids=[town.pk])[town.pk]
+    assert [r.day_part for r in timeline] == [Part.MORNING, Part.EVENING, Part.UNSPECIFIED]
+
+    def held(on, part=None):
+        row = selectors.in_force(timeline, on, part)
+        return row and row.faction_id
+
+    assert held(D(2017, 8, 31)) is None
+    assert held(D(2017, 9, 1)) == first.pk  # the end of the day: evening
+    assert held(D(2017, 9, 1), Part.UNSPECIFIED) is None
+    assert held(D(2017, 9, 1), Part.AFTERNOON) == second.pk
+    assert held(D(2017, 9, 2)) == first.pk and held(D(2017, 9, 3)) == third.pk
+    walked = [(on, dict(state)) for on, state in selectors.in_force_on_dates({town.pk: timeline}, [D(2017, 9, 2)])]
+    assert walked == [(D(2017, 9, 2), {town.pk: selectors.in_force(timeline, D(2017, 9, 2))})]
 
 
 def test_changes_between_is_inclusive_and_ordered(seeded):

@@ -1,5 +1,4 @@
 import datetime as dt
-from unittest import mock
 
 import pytest
 import shapely
@@ -210,19 +209,27 @@ def test_control_areas_are_deterministic(seeded):
     assert all(a.equals_exact(b, 0) for a, b in zip(first.geometry, second.geometry, strict=True))
 
 
-def test_control_areas_are_cached_per_date_and_data_version(seeded):
-    with mock.patch.object(territory, "_compute_control_areas", wraps=territory._compute_control_areas) as compute:
+def _reads_the_log(queries) -> bool:
+    """Whether any of ``queries`` looks up changes up to a date (a time slice)."""
+    return any('"effective_date" <=' in q["sql"] for q in queries)
+
+
+def test_control_areas_are_cached_per_date_and_data_version(seeded, django_assert_max_num_queries):
+    territory.control_areas_as_of(on=SEP_3)
+    # A cached date costs the data version's few aggregates and no time slice.
+    with django_assert_max_num_queries(5) as cached:
         territory.control_areas_as_of(on=SEP_3)
-        territory.control_areas_as_of(on=SEP_3)
-        assert compute.call_count == 1
+    assert not _reads_the_log(cached.captured_queries)
+    with django_assert_max_num_queries(50) as other_date:
         territory.control_areas_as_of(on=SEP_2)
-        assert compute.call_count == 2
-        ControlChangeFactory(
-            town=Town.objects.get(slug="palmyra"), faction=Faction.objects.get(slug="islamic-state"),
-            effective_date=SEP_3, day_part=ControlChange.DayPart.EVENING,
-        )
+    assert _reads_the_log(other_date.captured_queries)
+    ControlChangeFactory(
+        town=Town.objects.get(slug="palmyra"), faction=Faction.objects.get(slug="islamic-state"),
+        effective_date=SEP_3, day_part=ControlChange.DayPart.EVENING,
+    )
+    with django_assert_max_num_queries(50) as after_edit:
         after = territory.control_areas_as_of(on=SEP_3)
-        assert compute.call_count == 3
+    assert _reads_the_log(after_edit.captured_queries)
     assert _faction_at(after, Town.objects.get(slug="palmyra")) == "islamic-state"
 
 

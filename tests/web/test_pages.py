@@ -218,16 +218,41 @@ def test_governorate_page_towns_and_shares_over_time(client, seeded):
     assert response.context["chart"] is not None
 
 
-def test_governorate_page_shares_over_time_need_no_geometry_per_date(client, seeded):
+def _queries(client, url: str, django_assert_max_num_queries) -> int:
+    """How many queries ``url`` runs from a cold cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    with django_assert_max_num_queries(200) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def _more_change_dates(town_slug: str, count: int) -> None:
     import datetime as dt
-    from unittest import mock
+
+    from events.models import Faction
+    from geodata.models import Town
+
+    town, factions = Town.objects.get(slug=town_slug), list(Faction.objects.order_by("slug"))
+    for i in range(count):
+        ControlChangeFactory(town=town, faction=factions[i % len(factions)],
+                             effective_date=dt.date(2018, 1, 1) + dt.timedelta(days=i))
+
+
+def test_governorate_page_shares_over_time_need_no_geometry_per_date(client, seeded, django_assert_max_num_queries):
+    import datetime as dt
 
     from events import territory
     from events.models import Faction
 
-    with mock.patch.object(territory, "province_control_as_of", wraps=territory.province_control_as_of) as pc:
-        response = client.get("/areas/hama/?date=2017-09-02")
-    assert pc.call_count == 1  # the current date only, not once per change date
+    url = "/areas/hama/?date=2017-09-02"
+    before = _queries(client, url, django_assert_max_num_queries)
+    _more_change_dates("uqayribat", 5)
+    # Five more dates in the shares table, and not one more query: nothing is computed per date.
+    assert _queries(client, url, django_assert_max_num_queries) == before
+    response = client.get(url)
+    assert len(response.context["table"]) >= 5 + 3
     table = response.context["table"]
     columns = response.context["columns"]
     sep_2 = next(row for row in table if row["date"].isoformat() == "2017-09-02")
@@ -238,14 +263,12 @@ def test_governorate_page_shares_over_time_need_no_geometry_per_date(client, see
     }
 
 
-def test_factions_page_territory_starts_small_and_draws_no_polygons(client, seeded):
-    from unittest import mock
-
-    from events import territory
-
-    with mock.patch.object(territory, "_compute_control_areas") as compute:
-        response = client.get("/factions/")
-    assert compute.call_count == 0
+def test_factions_page_territory_starts_small_and_draws_no_polygons(client, seeded, django_assert_max_num_queries):
+    before = _queries(client, "/factions/", django_assert_max_num_queries)
+    _more_change_dates("palmyra", 4)
+    # Four more dates on the charts and no more queries: no time slice, so no control areas, per date.
+    assert _queries(client, "/factions/", django_assert_max_num_queries) == before
+    response = client.get("/factions/")
     territory_chart = response.context["charts"][1]
     islamic_state = next(s for s in territory_chart.series if s.name == "Islamic State")
     first_y = float(islamic_state.points.split()[0].split(",")[1])

@@ -1,0 +1,80 @@
+"""Parameters as a user typed them (query string, command line, CSV cell), checked once for every door.
+
+Pages, the API's filters and exports, the export command and the CSV import all read dates and
+factions here, so they accept the same input and refuse it with the same message.
+"""
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+
+from django.utils import timezone
+
+from . import selectors
+from .export_rows import faction_with_members
+from .models import EARLIEST_DATE
+
+ISO_DATE = "%Y-%m-%d"
+ISO_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class ParameterError(ValueError):
+    """A bad parameter; ``parameter`` is its name (query-string name, or CSV column)."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+def parse_date(raw: str | None, *, parameter: str) -> dt.date | None:
+    """A YYYY-MM-DD date, or None when empty; anything else raises ParameterError."""
+    if raw is None or raw == "":
+        return None
+    try:
+        # Only YYYY-MM-DD: fromisoformat alone would also take 20170903 and other ISO variants,
+        # and strptime alone would take 2017-9-3.
+        if not ISO_DATE_SHAPE.fullmatch(raw):
+            raise ValueError(raw)
+        return dt.datetime.strptime(raw, ISO_DATE).date()
+    except ValueError:
+        raise ParameterError(parameter, f"'{raw}' is not a date in YYYY-MM-DD form.") from None
+
+
+def parse_date_or(raw: str | None, *, parameter: str, fallback: dt.date) -> tuple[dt.date, str | None]:
+    """For a page: the date asked for, else ``fallback``; with a message saying so when the input was bad."""
+    try:
+        on = parse_date(raw, parameter=parameter)
+    except ParameterError as exc:
+        return fallback, f"{exc.message.rstrip('.')}; showing {fallback:%Y-%m-%d}."
+    return on or fallback, None
+
+
+def parse_faction(raw: str | None) -> set[int] | None:
+    """The ids of the named faction and its members; the name may be a slug, name or alias."""
+    if raw is None or raw == "":
+        return None
+    # The import's lookup: a name shared by several factions is refused, not read as the first one.
+    faction, problem = selectors.faction_index().find(raw)
+    if faction is None:
+        raise ParameterError("faction", f"{problem[0].upper()}{problem[1:]}.")
+    return faction_with_members(faction)
+
+
+def parse_as_of(params: Mapping[str, str]) -> dt.date:
+    """``date``; without one, the latest published change, i.e. control now. Never a future date."""
+    on = parse_date(params.get("date"), parameter="date")
+    today = timezone.localdate()
+    if on is not None and on > today:
+        # Serving today's control under a future date would present it as a forecast.
+        raise ParameterError("date", f"'{on}' is in the future; the latest day with a record is today ({today}).")
+    return on or selectors.latest_change_date() or today
+
+
+def parse_period(params: Mapping[str, str]) -> tuple[dt.date, dt.date]:
+    """``from`` and ``to``, inclusive; from the first possible date up to today by default."""
+    start = parse_date(params.get("from"), parameter="from") or EARLIEST_DATE
+    end = parse_date(params.get("to"), parameter="to") or timezone.localdate()
+    if start > end:
+        raise ParameterError("from", f"'from' ({start}) is after 'to' ({end}).")
+    return start, end
