@@ -172,7 +172,7 @@ class _Decoder:
             f"{where}, {column}: byte 0x{raw[bad.start]:02x} (position {bad.start}) is not "
             f"{self.encoding or 'UTF-8'}; {ENCODING_HINT}"
         )
-            return ""
+        return ""
 
 
 def _number(text: str, kind, where: str, column: str, errors: list[str], required: bool = False):
