@@ -334,14 +334,14 @@ def _ogr_rows(path: Path, layer: str | None) -> tuple[list[str], Iterator[_Row]]
             points = [str(n) for n, kind in pyogrio.list_layers(source) if kind and "POINT" in str(kind).upper()]
             layer = points[0] if len(points) == 1 else None
         # latin-1 maps every byte to one character: the text comes back undecoded, to decode per value.
-        frame = pyogrio.read_dataframe(source, layer=layer, encoding="latin-1")
+        frame = pyogrio.read_dataframe(source, layer=layer, encoding="latin1")
     except Exception as exc:  # pyogrio raises its own types plus OSError/ValueError for odd files
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TownFileError([f"{path.name}: cannot be read as a Shapefile or GeoPackage ({reason})"]) from exc
     if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
     columns = [str(c) for c in frame.columns if c != "geometry"]
-    raw = {c: [None if v is None else (v.encode("latin-1").decode("utf-8", "surrogateescape") if isinstance(v, str)
+    raw = {c: [None if v is None else (v.encode("latin1").decode("utf-8", "surrogateescape") if isinstance(v, str)
                                        else v) for v in frame[c].tolist()] for c in columns}
 
     def rows():
