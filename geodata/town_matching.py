@@ -5,6 +5,7 @@ A place is anything with ``name``, ``alt_names``, ``latitude``, ``longitude``, `
 """
 
 import difflib
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,8 +27,12 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
 
 
+# A gazetteer repeats names, and every neighbour's names are compared: each name is normalised once.
+_normalised = functools.lru_cache(maxsize=65_536)(normalise_name)
+
+
 def names_of(place) -> set[str]:
-    return {normalise_name(n) for n in [place.name, *place.alt_names] if n.strip()}
+    return {_normalised(n) for n in [place.name, *place.alt_names] if n.strip()}
 
 
 def _ids(place) -> dict[str, str]:
@@ -63,6 +68,7 @@ class NameMatcher:
     """Places known by id, by name and by grid cell; finds the one a record is, and the near misses."""
 
     def __init__(self, places=()):
+        self.names: dict[int, set[str]] = {}  # id(place) -> its names' matching forms
         self.by_id: dict[str, dict[str, object]] = defaultdict(dict)
         self.by_name: dict[str, list] = defaultdict(list)
         self.by_cell: dict[tuple[int, int], list] = defaultdict(list)
@@ -72,7 +78,8 @@ class NameMatcher:
     def add(self, place) -> None:
         for kind, value in _ids(place).items():
             self.by_id[kind].setdefault(value, place)
-        for name in names_of(place):
+        self.names[id(place)] = names_of(place)
+        for name in self.names[id(place)]:
             self.by_name[name].append(place)
         self.by_cell[_cell(place.latitude, place.longitude)].append(place)
 
@@ -106,7 +113,7 @@ class NameMatcher:
                     d = distance_m(record.latitude, record.longitude, place.latitude, place.longitude)
                     if d > NEAR_MISS_M:
                         continue
-                    theirs = names_of(place)
+                    theirs = self.names[id(place)]
                     if mine & theirs:
                         if d > SAME_PLACE_M or ids_conflict(record, place):
                             found.append(NearMiss(place, f"same name, {d / 1000:.1f} km apart"))
