@@ -6,43 +6,32 @@ value: UTF-8, else the ``encoding`` given, else a row error naming the row, the 
 """
 
 import codecs
-import csv
-import json
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import pyogrio
-import shapely
 
 from conflictmap.text_checks import NUL_MESSAGE
 
 from .boundaries import normalise_name
 from .town_matching import SAME_PLACE_M, NameMatcher, dedupe_records, distance_m
+from .town_readers import (
+    GEONAMES_COLUMNS,
+    Row,
+    TownFileError,
+    csv_rows,
+    geojson_rows,
+    geonames_rows,
+    ogr_rows,
+)
 
 __all__ = [
     "FORMATS", "PRESETS", "SAME_PLACE_M", "NameMatcher", "TownFields", "TownFileError", "TownRecord",
-    "dedupe_records", "distance_m", "guess_format", "read_towns",
+    "GEONAMES_COLUMNS", "dedupe_records", "distance_m", "guess_format", "read_towns",
 ]
 
 # "ogr": Shapefile (plain or zipped) and GeoPackage, read through pyogrio.
 FORMATS = ("geonames", "csv", "geojson", "ogr")
-# The standard GeoNames dump columns (https://download.geonames.org/export/dump/readme.txt).
-GEONAMES_COLUMNS = [
-    "geonameid", "name", "asciiname", "alternatenames", "latitude", "longitude", "feature class",
-    "feature code", "country code", "cc2", "admin1 code", "admin2 code", "admin3 code", "admin4 code",
-    "population", "elevation", "dem", "timezone", "modification date",
-]
 ENCODING_HINT = "if the file is in another encoding, give --encoding (e.g. cp1256 or latin-1)"
-
-
-class TownFileError(Exception):
-    """Every bad row of a town file; nothing has been written."""
-
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("\n".join(errors))
 
 
 @dataclass(frozen=True)
@@ -128,16 +117,6 @@ class TownRecord:
     @property
     def names(self) -> set[str]:
         return {normalise_name(n) for n in [self.name, *self.alt_names] if n.strip()}
-
-
-@dataclass
-class _Row:
-    """One row as read: raw text per field (str holding undecoded bytes as surrogates), and a point or why not."""
-
-    number: int
-    values: dict[str, object]
-    point: tuple[float, float] | None = None  # (longitude, latitude)
-    geometry_problem: str | None = None
 
 
 class _Decoder:
@@ -228,7 +207,7 @@ class _Fields:
                                  "--preset or the field options (--name-field, --lat-field, --lon-field, ...)"])
 
 
-def _record(row: _Row, fields: _Fields, kind: str, decoder: _Decoder, errors: list[str]) -> TownRecord | None:
+def _record(row: Row, fields: _Fields, kind: str, decoder: _Decoder, errors: list[str]) -> TownRecord | None:
     before, where, notes = len(errors), f"{kind} {row.number}", []
     label = where  # "feature 3 (Aqirbat)" once the name is known: what names a row in decoding errors
 
@@ -275,106 +254,6 @@ def _record(row: _Row, fields: _Fields, kind: str, decoder: _Decoder, errors: li
     )
 
 
-def _point(geometry) -> tuple[tuple[float, float] | None, str | None]:
-    """(lon, lat) of a Point or a one-point MultiPoint (shapely), else why not."""
-    if geometry is None or geometry.is_empty:
-        return None, None
-    if geometry.geom_type == "MultiPoint":
-        if len(geometry.geoms) != 1:
-            return None, f"a MultiPoint of {len(geometry.geoms)} points is not one town"
-        geometry = geometry.geoms[0]
-    if geometry.geom_type != "Point":
-        return None, f"a {geometry.geom_type} is not a point"
-    return (geometry.x, geometry.y), None
-
-
-def _geojson_rows(path: Path) -> tuple[list[str], Iterator[_Row]]:
-    text = path.read_bytes().decode("utf-8-sig", "surrogateescape")  # bad bytes: per value, per feature
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise TownFileError([f"{path.name}: not JSON ({exc})"]) from exc
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise TownFileError([f"{path.name}: not a GeoJSON FeatureCollection"])
-    features = [f if isinstance(f, dict) else {} for f in data.get("features") or []]
-    columns = list(dict.fromkeys(k for f in features for k in (f.get("properties") or {})))
-
-    def rows():
-        for n, feature in enumerate(features, start=1):
-            props = feature.get("properties") or {}
-            values = {k: ";".join(map(str, v)) if isinstance(v, list) else v for k, v in props.items()}
-            try:
-                geometry = shapely.geometry.shape(feature["geometry"]) if feature.get("geometry") else None
-            except Exception:  # shapely raises several types for malformed coordinates
-                yield _Row(n, values, None, "the geometry is not valid GeoJSON")
-                continue
-            point, problem = _point(geometry)
-            yield _Row(n, values, point, problem)
-
-    return columns, rows()
-
-
-def _csv_rows(path: Path) -> tuple[list[str], Iterator[_Row]]:
-    handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.DictReader(handle)
-    columns = [c.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for c in reader.fieldnames or []]
-
-    def rows():
-        with handle:
-            for row in reader:
-                yield _Row(reader.line_num, dict(zip(columns, row.values(), strict=False)))
-
-    return columns, rows()
-
-
-def _ogr_rows(path: Path, layer: str | None) -> tuple[list[str], Iterator[_Row]]:
-    source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else path
-    try:
-        if layer is None:
-            points = [str(n) for n, kind in pyogrio.list_layers(source) if kind and "POINT" in str(kind).upper()]
-            layer = points[0] if len(points) == 1 else None
-        # latin-1 maps every byte to one character: the text comes back undecoded, to decode per value.
-        frame = pyogrio.read_dataframe(source, layer=layer, encoding="latin1")
-    except Exception as exc:  # pyogrio raises its own types plus OSError/ValueError for odd files
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TownFileError([f"{path.name}: cannot be read as a Shapefile or GeoPackage ({reason})"]) from exc
-    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
-        frame = frame.to_crs("EPSG:4326")
-    columns = [str(c) for c in frame.columns if c != "geometry"]
-    raw = {c: [None if v is None else (v.encode("latin1").decode("utf-8", "surrogateescape") if isinstance(v, str)
-                                       else v) for v in frame[c].tolist()] for c in columns}
-
-    def rows():
-        for i, geometry in enumerate(frame.geometry):
-            point, problem = _point(geometry)
-            yield _Row(i + 1, {c: raw[c][i] for c in columns}, point, problem)
-
-    return columns, rows()
-
-
-def _geonames_rows(path: Path, errors: list[str]) -> tuple[list[str], Iterator[_Row], list[int]]:
-    skipped = [0]
-
-    def rows():
-        with path.open(encoding="utf-8", errors="surrogateescape", newline="") as handle:
-            for line, text in enumerate(handle, start=1):
-                if not text.strip() or text.startswith("#"):
-                    continue
-                cells = text.rstrip("\n").split("\t")
-                if len(cells) != len(GEONAMES_COLUMNS):
-                    errors.append(f"line {line}: {len(cells)} tab-separated fields, a GeoNames dump has 19")
-                    continue
-                row = dict(zip(GEONAMES_COLUMNS, cells, strict=True))
-                if row["feature class"] != "P":  # mountains, wadis, regions: not towns
-                    skipped[0] += 1
-                    continue
-                alt = row["alternatenames"].split(",") if row["alternatenames"] else []
-                row["alternatenames"] = ";".join([row["asciiname"], *alt])
-                yield _Row(line, row)
-
-    return GEONAMES_COLUMNS, rows(), skipped
-
-
 GEONAMES_FIELDS = TownFields(alt_names=("alternatenames",), slug=())
 
 
@@ -402,14 +281,14 @@ def read_towns(
         raise TownFileError([f"unknown format '{file_format}'; choose one of {', '.join(FORMATS)}"])
     decoder, errors, skipped = _Decoder(encoding), [], [0]
     if file_format == "geonames":
-        columns, rows, skipped = _geonames_rows(path, errors)
+        columns, rows, skipped = geonames_rows(path, errors)
         fields, kind = fields or GEONAMES_FIELDS, "line"
     elif file_format == "csv":
-        (columns, rows), kind = _csv_rows(path), "line"
+        (columns, rows), kind = csv_rows(path), "line"
     elif file_format == "geojson":
-        (columns, rows), kind = _geojson_rows(path), "feature"
+        (columns, rows), kind = geojson_rows(path), "feature"
     else:
-        (columns, rows), kind = _ogr_rows(path, layer), "feature"
+        (columns, rows), kind = ogr_rows(path, layer), "feature"
     has_geometry = file_format in ("geojson", "ogr")
     where = "line 1" if file_format == "csv" else path.name
     found = _Fields(fields or TownFields(), columns, has_geometry=has_geometry, where=where)
