@@ -60,7 +60,7 @@ class ControlChangeSerializer(serializers.ModelSerializer):
         queryset=ControlChange.objects.all(), required=False, allow_null=True
     )
     date_label = serializers.CharField(
-        read_only=True, help_text='The date in words, e.g. "3 September 2017, morning", "around 2014".'
+        read_only=True, help_text='The date in words, e.g. "3 September 2017, morning", "September 2017", "about 2014".'
     )
     state = serializers.ChoiceField(
         choices=[ControlChange.State.DRAFT, ControlChange.State.PUBLISHED], default=ControlChange.State.DRAFT,
