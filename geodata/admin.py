@@ -10,6 +10,7 @@ from django.forms import ModelForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import maps, services
+from .admin_fields import KeyValueField, NameListField
 from .models import AdminArea, Town
 
 LEAFLET_MEDIA = {
@@ -52,9 +53,15 @@ class ViewOnlyAdminMixin:
 
 
 class JsonNameSearchMixin:
-    """Search also matches inside JSON lists of names (aliases), case-insensitively."""
+    """JSON lists of names (aliases, alternate names): searched inside, case-insensitively, and edited one
+    name per line rather than as JSON."""
 
     json_name_fields: tuple[str, ...] = ()
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.json_name_fields:
+            kwargs.setdefault("form_class", NameListField)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):
         filtered = queryset  # already narrowed by the list filters; keep them
@@ -88,6 +95,7 @@ class TownForm(ModelForm):
         model = Town
         fields = ("name", "slug", "alt_names", "latitude", "longitude", "outside_boundaries", "population",
                   "geonames_id", "external_ids")
+        field_classes = {"alt_names": NameListField, "external_ids": KeyValueField}
 
     def _post_clean(self):
         super()._post_clean()
