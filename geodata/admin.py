@@ -4,10 +4,13 @@ import json
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.forms import ModelForm
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import maps, services
 from .admin_fields import KeyValueField, NameListField
@@ -27,8 +30,32 @@ def map_tiles() -> dict:
     return {"url": url, "attribution": attribution or ""}
 
 
+def missing_related(model, pk) -> str:
+    """Words for a link to no row: none set (an account: the system wrote it), or a row since deleted."""
+    is_account = model is get_user_model()
+    if pk is None:
+        return "system" if is_account else "none"
+    return f"deleted account (#{pk})" if is_account else f"deleted {model._meta.verbose_name} (#{pk})"
+
+
+class RecordChanges(HistoricalRecordContextHelper):
+    """The history's "Changes" column. simple-history shows a link that was never set like a deleted row
+    ("Deleted user (pk=None)" for a change the system entered); say which it is."""
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        if isinstance(value, list):
+            return [missing_related(v.model, v.pk) if isinstance(v, DeletedObject) else v for v in value]
+        return missing_related(value.model, value.pk) if isinstance(value, DeletedObject) else value
+
+
 class AuditedAdmin(SimpleHistoryAdmin):
     """History pages show who changed what and the values before; they never write (no revert)."""
+
+    object_history_list_template = "admin/audited_history_list.html"  # "system" for changes without an account
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return RecordChanges(self.model, historical_record)
 
     def revert_disabled(self, request, obj=None):
         return True
