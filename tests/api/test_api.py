@@ -299,6 +299,13 @@ def test_docs_are_served_without_a_cdn(api, seeded):
     assert api.get("/api/schema/").status_code == 200
 
 
+def test_redoc_may_load_images_and_fonts_from_this_host_only(api, seeded):
+    # Redoc's bundle shows a logo from its maker's CDN; the page's policy keeps the browser from fetching it
+    # (tests/web/test_redoc_browser.py watches the requests a real browser makes).
+    page = api.get("/api/redoc/").content.decode()
+    assert """content="img-src 'self' data:; font-src 'self' data:; connect-src 'self'\"""" in page
+
+
 def test_an_editor_cannot_publish_but_a_reviewer_can(api, seeded, editor, reviewer):
     api.force_authenticate(editor)
     assert api.post("/api/control-changes/", new_change(state="published"), format="json").status_code == 403
