@@ -163,20 +163,27 @@
   var townIndex = {}; // town_id -> marker
   var showUnrecorded = true;
   var LABEL_ZOOM = 8; // recorded towns are named from here; unrecorded ones two steps closer
-  var MAX_LABELS = 250;
+  var MAX_LABELS = 200;
 
   function recorded(p) {
     return !!p.faction;
   }
   cm.townRecorded = recorded;
 
-  // The radius grows with the zoom; 1 at the country view, where the 42-town map was designed.
-  function zoomScale(zoom) {
-    return Math.min(1.8, Math.max(0.6, Math.pow(2, (zoom - 6.5) / 4)));
+  // The radius grows with the zoom, from 1 at the country view, where the 42-town map was designed.
+  // Where thousands of towns are recorded they start smaller (density), so the country view still
+  // shows the areas beneath them, and reach full size as the reader zooms in.
+  var density = 1;
+  function townScale(zoom) {
+    return Math.min(1.8, Math.max(0.35, density * Math.pow(2, (zoom - 6.5) / 2)));
   }
+  cm.townDensity = function (recordedTowns) {
+    density = Math.min(1, Math.max(0.4, Math.sqrt(150 / Math.max(1, recordedTowns))));
+  };
 
   cm.townStyle = function (p, zoom) {
-    var r = (style.town_radius || 7) * zoomScale(zoom);
+    var scale = townScale(zoom);
+    var r = (style.town_radius || 7) * scale;
     if (!recorded(p)) {
       var shown = showUnrecorded;
       return {
@@ -187,7 +194,7 @@
     var c = cm.townColours(p);
     return {
       radius: r, fillColor: c.fill, fillOpacity: TOWN_FILL_OPACITY, fill: true, stroke: true,
-      color: c.ring, weight: c.contested ? ringWeight() : TOWN_RING_WEIGHT, interactive: true,
+      color: c.ring, weight: (c.contested ? ringWeight() : TOWN_RING_WEIGHT) * Math.min(1, scale), interactive: true,
     };
   };
 
@@ -214,7 +221,7 @@
         if (!townRenderer) townRenderer = L.canvas({ pane: "cm-towns", tolerance: 3 });
         var look = cm.townStyle(p, mapZoom());
         var marker = L.circleMarker(latlng, L.extend({ pane: "cm-towns", renderer: townRenderer }, look));
-        marker.cmStyleKey = JSON.stringify(look);
+        marker.cmStyleKey = styleKey(look);
         marker.cmRecorded = recorded(p);
         if (p.town_id !== undefined) townIndex[p.town_id] = marker;
         return marker;
@@ -283,19 +290,29 @@
     },
   };
 
+  function styleKey(s) {
+    return s.radius + "|" + s.fillColor + "|" + s.fillOpacity + "|" + s.fill + "|" + s.stroke + "|" + s.color + "|" +
+      s.weight + "|" + s.interactive;
+  }
+
   function restyle(marker, zoom) {
     var next = cm.townStyle(props(marker), zoom);
-    var key = JSON.stringify(next);
+    var key = styleKey(next);
     if (marker.cmStyleKey === key) return;
     marker.cmStyleKey = key;
     marker.setStyle(next);
   }
   cm.townRestyle = restyle;
 
-  // Every town's size (the zoom changed) or visibility (the toggle changed).
+  // Every town's size (the zoom or the density changed) or visibility (the toggle changed); a slider
+  // step restyles the towns it touches itself, so nothing is done when none of these moved.
+  var restyledFor = null;
   cm.townsRestyle = function () {
     if (!cm.registered) return;
     var zoom = cm.registered.map.getZoom();
+    var key = zoom + "|" + density + "|" + showUnrecorded;
+    if (key === restyledFor) return;
+    restyledFor = key;
     cm.registered.layers.towns.eachLayer(function (m) { restyle(m, zoom); });
   };
 
@@ -307,7 +324,8 @@
     if (!labels) labels = L.layerGroup().addTo(map);
     labels.clearLayers();
     var zoom = map.getZoom();
-    if (zoom < LABEL_ZOOM || !map.hasLayer(cm.registered.layers.towns)) return;
+    // Named once the dots are near full size: later where towns are dense.
+    if (zoom < LABEL_ZOOM || townScale(zoom) < 0.9 || !map.hasLayer(cm.registered.layers.towns)) return;
     var view = map.getBounds().pad(0.05);
     var picked = [[], []];
     cm.registered.layers.towns.eachLayer(function (m) {
@@ -315,14 +333,23 @@
       if (!rec && (!showUnrecorded || zoom < LABEL_ZOOM + 2)) return;
       if (view.contains(m.getLatLng())) picked[rec ? 0 : 1].push(m);
     });
-    picked[0].concat(picked[1]).slice(0, MAX_LABELS).forEach(function (m) {
+    // Greedy placement: a name that would overlap one already placed is left out (recorded first).
+    var placed = [];
+    picked[0].concat(picked[1]).some(function (m) {
       var p = props(m);
-      var name = el("span", p.name);
+      var at = map.latLngToContainerPoint(m.getLatLng());
+      var box = { x: at.x + 8, y: at.y - 8, w: 7 * String(p.name || "").length + 4, h: 16 };
+      var clash = placed.some(function (b) {
+        return box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h;
+      });
+      if (clash) return false;
+      placed.push(box);
       labels.addLayer(L.marker(m.getLatLng(), {
         pane: "cm-labels", interactive: false, keyboard: false,
-        icon: L.divIcon({ className: recorded(p) ? "town-label" : "town-label town-label-none", html: name,
-                          iconSize: null }),
+        icon: L.divIcon({ className: recorded(p) ? "town-label" : "town-label town-label-none",
+                          html: el("span", p.name), iconSize: null }),
       }));
+      return placed.length >= MAX_LABELS;
     });
   };
 
@@ -338,10 +365,11 @@
   var countsBox = null;
   // Called once a date's towns are in: counts in the legend, names for the view.
   cm.townsDrawn = function () {
+    var c = cm.townCounts();
+    cm.townDensity(c.recorded);
     cm.townsRestyle();
     cm.townLabels();
     if (!countsBox) return;
-    var c = cm.townCounts();
     countsBox.dataset.recorded = c.recorded;
     countsBox.dataset.unrecorded = c.unrecorded;
     countsBox.textContent = c.recorded.toLocaleString("en") + (c.recorded === 1 ? " town has" : " towns have") +

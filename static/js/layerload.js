@@ -8,7 +8,7 @@
 (function () {
   "use strict";
   var cm = window.conflictmap;
-  var CHUNK = 1500;
+  var CHUNK = 1000;
 
   function aborted() {
     var error = new Error("aborted");
@@ -103,7 +103,10 @@
           layers[key].addData(collections[i]);
         });
         if (!towns) return null;
-        var fresh = updateInPlace(towns.features || []);
+        var features = towns.features || [];
+        // Sizes for the new date's number of recorded towns, so each marker is restyled once.
+        cm.townDensity(features.filter(function (f) { return cm.townRecorded(f.properties || {}); }).length);
+        var fresh = updateInPlace(features);
         return addInChunks(fresh, options.signal, function (text, fraction) {
           options.progress(text, 0.5 + fraction / 2);
         });

@@ -96,7 +96,7 @@ def test_search_finds_a_town_by_arabic_name_or_pcode_and_opens_its_panel(live_se
     centre = page.evaluate("conflictmap.registered.map.getCenter()")
     assert zoom >= 9 and abs(centre["lat"] - 35.0422) < 0.01 and abs(centre["lng"] - 37.4628) < 0.01
     # Zoomed in, the towns are named beside their dots.
-    page.wait_for_selector(".town-label >> text=Uqayribat")
+    page.wait_for_selector(".town-label >> text=Uqayribat", state="attached")
     page.screenshot(path=str(artifacts / "map-search-found.png"))
 
     box.fill("c4268")  # an OCHA P-code, in any case
