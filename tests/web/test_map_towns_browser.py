@@ -105,3 +105,38 @@ def test_search_finds_a_town_by_arabic_name_or_pcode_and_opens_its_panel(live_se
     box.fill("no such place")
     page.locator("#town-search li", has_text="No town is called").wait_for()
     assert watch.console_errors == [] and watch.page_errors == []
+
+
+def _admin_login(page, url):
+    from django.contrib.auth.models import User
+
+    User.objects.create_superuser("boss", password="long-enough-test-password")  # noqa: S106
+    page.goto(f"{url}/admin/login/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", "long-enough-test-password")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+
+
+def test_admin_forms_find_a_town_by_arabic_name(live_server, seeded, open_page, artifacts):
+    page, watch = open_page()
+    _admin_login(page, live_server.url)
+    hama, uqayribat = Town.objects.get(slug="hama"), Town.objects.get(slug="uqayribat")
+
+    # A control change's form: the town found becomes the change's town.
+    page.goto(f"{live_server.url}/admin/events/controlchange/add/")
+    page.fill("#town-search-input", "حماة")
+    page.locator("#town-search li", has_text="Hama").wait_for()
+    page.press("#town-search-input", "Enter")
+    page.wait_for_function("id => document.getElementById('id_town').value === id", arg=str(hama.pk))
+    assert "Hama" in page.locator(".field-town").inner_text()  # the autocomplete box shows it
+    assert page.url.endswith("/admin/events/controlchange/add/")  # Enter did not submit the form
+    page.screenshot(path=str(artifacts / "admin-change-town-search.png"))
+
+    # A town's form: the town found opens its own form.
+    page.goto(f"{live_server.url}/admin/geodata/town/{hama.pk}/change/")
+    page.fill("#town-search-input", "عقيربات")
+    page.locator("#town-search li", has_text="Uqayribat").click()
+    page.wait_for_url(f"**/admin/geodata/town/{uqayribat.pk}/change/")
+    assert page.input_value("#id_name") == "Uqayribat"
+    assert watch.page_errors == []
