@@ -82,7 +82,8 @@
     });
     map.getPane("cm-labels").style.pointerEvents = "none";
     map.on("zoomend", function () { cm.townsRestyle(); });
-    map.on("moveend", function () { cm.townLabels(); });
+    // Names follow the view, and leave with the towns when the layer list hides them.
+    map.on("moveend overlayadd overlayremove", function () { cm.townLabels(); });
     if (config.legend !== false) cm.legend(map);
   };
 
