@@ -66,6 +66,15 @@ restore: install
 	@test -n "$(FILE)" || { echo "make restore: say which backup, e.g. make restore FILE=var/backups/conflictmap-....dump"; exit 1; }
 	$(PY) manage.py restore_data "$(FILE)" $(if $(YES),--yes)
 
+$(VENV)/.installed-loadtest: requirements-loadtest.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-loadtest.txt
+	touch $@
+
+## READERS (50) readers + EDITORS (5) editors for DURATION (60s) with locust, against a `make serve`
+## that it starts on a free loopback port (LOADTEST_URL= to target a running one); README, "Load test".
+loadtest: $(VENV)/.installed-loadtest
+	$(PY) -m loadtest
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 
