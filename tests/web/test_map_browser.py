@@ -275,7 +275,7 @@ def test_show_on_map_link_opens_town_panel(live_server, seeded, open_page, artif
     assert panel.locator("ol.history > li").count() == 4
     # The page and the panel say each date in the same words (both from events.date_labels).
     assert panel.locator("ol.history time").all_inner_texts() == page_labels
-    assert page_labels == ["around 2014", "1 September 2017, night", "2 September 2017", "3 September 2017, morning"]
+    assert page_labels == ["about 2014", "1 September 2017, night", "2 September 2017", "3 September 2017, morning"]
     terms, values = panel.locator("dl.facts dt").all_inner_texts(), panel.locator("dl.facts dd").all_inner_texts()
     facts = dict(zip(terms, values, strict=True))
     assert facts["Since"] == "3 September 2017, morning"
