@@ -15,6 +15,8 @@ from geodata.models import AdminArea, Town
 from . import selectors
 from .models import ControlChange, Faction
 
+ID_BATCH = 900
+
 
 def faction_with_members(faction: Faction) -> set[int]:
     """The faction and every group that rolls up into it, so a coalition filter includes its allies."""
@@ -45,8 +47,12 @@ def control_rows(*, on: dt.date) -> tuple[selectors.ControlSnapshot, dict[int, l
     """control_as_of on ``on`` (published), and the sources of each change in force by change id."""
     snapshot = selectors.control_as_of(on=on)
     sources: dict[int, list[dict]] = {row.id: [] for row in snapshot.changes.values()}
-    for link in _source_links(change_ids=selectors.latest_change_ids(on=on)):
-        sources[link.pop("controlchange_id")].append(link)
+    # The slice's own ids, in batches under SQLite's bound-parameter limit: each batch is an index
+    # lookup on the link table, where asking for the slice again would walk every town's log twice.
+    ids = sorted(sources)
+    for start in range(0, len(ids), ID_BATCH):
+        for link in _source_links(change_ids=ids[start:start + ID_BATCH]):
+            sources[link.pop("controlchange_id")].append(link)
     return snapshot, sources
 
 

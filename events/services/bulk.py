@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_model_for_model
 
+from geodata.revision import revision_bumping
+
 from ..models import ControlChange, Source
 from ..permissions import PERM_ADD, PERM_PUBLISH, User, user_require
 from ._audit import acting_user
@@ -25,6 +27,7 @@ class NewChange:
     sources: list[Source] = field(default_factory=list)
 
 
+@revision_bumping(batch="new")
 @transaction.atomic
 def control_changes_create_many(
     *, new: Sequence[NewChange], by: User | None, publish: bool = False

@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from geodata.revision import revision_bumping
+
 from ..models import Source
 from ..permissions import (
     SOURCE_ADD,
@@ -48,6 +50,7 @@ def source_save(*, source: Source, by: User | None) -> Source:
     return source
 
 
+@revision_bumping(batch="sources")
 @transaction.atomic
 def sources_save_many(*, sources: Sequence[Source], by: User | None, reason: str = "saved") -> list[Source]:
     """Add (or edit) many sources in a few queries; every one passes ``source_check`` or none is written."""

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..models import AdminArea
+from ..revision import revision_bumping
 from .records import RecordErrors, RecordsInvalid, records_clean, records_write
 
 GEOMETRY_GRID_DEG = 1e-7  # about 1 cm: stored coordinates stay stable when a file is loaded again
@@ -35,6 +36,7 @@ def admin_area_check(*, area: AdminArea) -> None:
         raise ValidationError(errors[0])
 
 
+@revision_bumping
 def admin_area_save(*, area: AdminArea) -> AdminArea:
     """Check the area and save it (one history row)."""
     admin_area_check(area=area)

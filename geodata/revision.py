@@ -1,0 +1,70 @@
+"""The data revision: one number every write transaction bumps, read in one indexed query.
+
+geodata and events both write the data the public sees (places; factions, sources and the control
+log), and geodata never imports events, so the counter lives here where both reach it. A write
+calls ``revision_bump()`` inside its transaction (or is decorated with ``revision_bumping``): a
+rolled-back write leaves the revision as it was, a committed one moves it. Readers key caches and
+ETags by ``revision_current().key``: one primary-key lookup, whatever the size of the log.
+"""
+
+import functools
+import inspect
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import DataRevision
+
+ROW = 1
+
+
+@dataclass(frozen=True)
+class Revision:
+    number: int
+    token: str
+    changed_at: datetime | None
+
+    @property
+    def key(self) -> str:
+        """Names this state of the data: the ETag and the cache key (unique across restores)."""
+        return f"{self.number}.{self.token}"
+
+
+def revision_bump() -> None:
+    """Move the revision on; call it inside the write's transaction (the UPDATE takes the row lock)."""
+    values = {"number": F("number") + 1, "token": secrets.token_hex(8), "changed_at": timezone.now()}
+    with transaction.atomic():
+        if not DataRevision.objects.filter(pk=ROW).update(**values):
+            DataRevision.objects.get_or_create(
+                pk=ROW, defaults={**values, "number": 1})
+
+
+def revision_bumping(write=None, *, batch: str | None = None):
+    """Decorate a write so that it runs in a transaction that bumps the revision when it succeeds.
+
+    ``batch`` names the argument holding the records of a bulk write: an empty batch writes
+    nothing, so it leaves the revision (and every cache and ETag keyed by it) alone.
+    """
+    if write is None:
+        return functools.partial(revision_bumping, batch=batch)
+    signature = inspect.signature(write)
+
+    @functools.wraps(write)
+    def wrapper(*args, **kwargs):
+        with transaction.atomic():
+            result = write(*args, **kwargs)
+            if batch is None or len(signature.bind(*args, **kwargs).arguments[batch]):
+                revision_bump()
+            return result
+
+    return wrapper
+
+
+def revision_current() -> Revision:
+    """The revision now (number 0 before the first write): one primary-key lookup."""
+    row = DataRevision.objects.filter(pk=ROW).values_list("number", "token", "changed_at").first()
+    return Revision(*row) if row else Revision(0, "", None)
