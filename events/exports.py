@@ -11,10 +11,13 @@ import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from . import geojson
+from django.core.cache import cache
+
+from . import geojson, selectors
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
 from .params import parse_as_of, parse_faction, parse_period
 
+CACHE_SECONDS = selectors.CACHE_SECONDS
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 CHANGE_CSV_COLUMNS = (
     "change_id", "date", "town", "town_id", "longitude", "latitude",
@@ -49,8 +52,14 @@ def _provinces(*, on: dt.date) -> Export:
 
 
 def _control_areas(*, on: dt.date) -> Export:
-    collection = geojson.control_areas_feature_collection(on=on)
-    return Export(geojson.dumps(collection), geojson.GEOJSON_MEDIA_TYPE, f"control-areas-{on}.geojson")
+    """The file is kept per date and data revision: snapping and orienting thousands of polygons
+    costs far more than the bytes (about 1 MB a date), and a revision's layers never change."""
+    key = f"exports:control-areas:{on.isoformat()}:{selectors.data_version()}"
+    content = cache.get(key)
+    if content is None:
+        content = geojson.dumps(geojson.control_areas_feature_collection(on=on))
+        cache.set(key, content, CACHE_SECONDS)
+    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"control-areas-{on}.geojson")
 
 
 def _dated_params(params: Mapping[str, str]) -> dict:

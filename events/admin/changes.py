@@ -1,11 +1,13 @@
 """Admin for control changes: the log itself, the review queue, and the publish / reject / retract actions."""
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -55,7 +57,13 @@ class MonthFilter(admin.SimpleListFilter):
         if self.value() is None:
             return queryset
         try:
-            return queryset.filter(effective_date__month=int(self.value()))
+            month, year = int(self.value()), request.GET.get("effective_date__year")
+            if year is None:
+                return queryset.filter(effective_date__month=month)
+            # Within a year, a month is a date range the (effective_date) index serves.
+            start = dt.date(int(year), month, 1)
+            end = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+            return queryset.filter(effective_date__gte=start, effective_date__lt=end)
         except ValueError as exc:
             raise IncorrectLookupParameters(exc) from exc
 
@@ -135,13 +143,17 @@ class ControlChangeAdmin(ReviewActions, JsonNameSearchMixin, AuditedAdmin):
     list_display = ("town", "state", "faction_swatch", "status", "effective_date", "confidence", "map_link_column")
     list_filter = (
         "state", "status", "confidence",
-        ("faction", admin.RelatedOnlyFieldListFilter),
+        # Every faction (a short table), not only those in the log: that would be a DISTINCT over it.
+        ("faction", admin.RelatedFieldListFilter),
         ("town__admin_area", GovernorateFilter),
         "effective_date", YearFilter, MonthFilter, "date_precision", "day_part",
     )
     search_fields = ("town__name", "town__slug", "faction__name", "faction__short_name", "faction__slug", "note")
     json_name_fields = ("town__alt_names", "faction__aliases")
     list_select_related = ("town", "faction")
+    # Newest first, read backwards along the (effective_date) index: the model's order (by town name)
+    # would sort the whole log for each page.
+    ordering = ("-effective_date", "-id")
     show_full_result_count = False  # one COUNT per page, not a second one over the whole log
     autocomplete_fields = ("town", "faction", "contested_by", "supersedes", "sources")
     actions = ("publish_selected", "reject_selected", "retract_selected")
@@ -227,7 +239,7 @@ class ReviewQueueAdmin(ViewOnlyAdminMixin, ReviewActions, admin.ModelAdmin):
 
     list_display = ("change_link", "faction_swatch", "status", "effective_date", "confidence", "source_count",
                     "entered_by", "entered_at")
-    list_filter = (("faction", admin.RelatedOnlyFieldListFilter), ("town__admin_area", GovernorateFilter),
+    list_filter = (("faction", admin.RelatedFieldListFilter), ("town__admin_area", GovernorateFilter),
                    "confidence", YearFilter, MonthFilter)
     search_fields = ("town__name", "faction__name", "note")
     show_full_result_count = False
@@ -236,8 +248,12 @@ class ReviewQueueAdmin(ViewOnlyAdminMixin, ReviewActions, admin.ModelAdmin):
     Media = AdminCss
 
     def get_queryset(self, request):
+        # A count per row of the page, not a GROUP BY over the drafts' links that the paginator's
+        # COUNT and the faction filter would each have to run again.
+        links = ControlChange.sources.through.objects.filter(controlchange_id=OuterRef("pk")).order_by()
+        source_total = Subquery(links.values("controlchange_id").annotate(n=Count("*")).values("n"))
         return (super().get_queryset(request).filter(state=DRAFT).select_related("town", "faction", "entered_by")
-                .annotate(source_total=Count("sources")))
+                .annotate(source_total=Coalesce(source_total, 0)))
 
     @admin.display(description="change", ordering="town__name")
     def change_link(self, obj):
