@@ -52,7 +52,8 @@ def test_each_control_change_write_bumps_the_revision(raqqa, reviewer):
 def test_bulk_writes_bump_the_revision_once_they_write(raqqa, reviewer):
     change = ControlChange(town=raqqa, faction=Faction.objects.get(slug="sdf"), effective_date=SEP_4)
     before = _number()
-    services.control_changes_create_many(new=[NewChange(change=change, sources=[SourceFactory()])], by=reviewer, publish=True)
+    new = [NewChange(change=change, sources=[SourceFactory()])]
+    services.control_changes_create_many(new=new, by=reviewer, publish=True)
     assert _number() > before
     before = _number()
     services.control_changes_create_many(new=[], by=reviewer)
