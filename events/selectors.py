@@ -158,17 +158,20 @@ def control_as_of(
     not with the log's length; the other reads the factions. No model is built, no geometry
     decoded; ``towns`` (a queryset) narrows the slice.
     """
-    in_force = FilteredRelation(
-        "control_changes",
-        condition=Q(control_changes__pk=_latest_change(on=on, published_only=published_only)),
-    )
-    change_fields = [f"in_force__{name}" for name in CHANGE_ROW_FIELDS]
-    rows = (
-        (Town.objects.all() if towns is None else towns)
-        .annotate(in_force=in_force)
-        .order_by("name", "pk")
-        .values_list(*TownRow._fields, *change_fields)
-    )
+    if connection.vendor == "postgresql":
+        rows = _slice_rows_lateral(on=on, published_only=published_only, towns=towns)
+    else:
+        in_force = FilteredRelation(
+            "control_changes",
+            condition=Q(control_changes__pk=_latest_change(on=on, published_only=published_only)),
+        )
+        change_fields = [f"in_force__{name}" for name in CHANGE_ROW_FIELDS]
+        rows = (
+            (Town.objects.all() if towns is None else towns)
+            .annotate(in_force=in_force)
+            .order_by("name", "pk")
+            .values_list(*TownRow._fields, *change_fields)
+        )
     split = len(TownRow._fields)
     town_rows, changes = [], {}
     for row in rows:
@@ -176,6 +179,40 @@ def control_as_of(
         if row[split + 2] is not None:  # the change's id: None where nothing is recorded yet
             changes[row[0]] = ChangeRow._make(row[split:])
     return ControlSnapshot(on=on, towns=town_rows, changes=changes, factions=faction_rows())
+
+
+def _slice_rows_lateral(*, on: dt.date, published_only: bool, towns: QuerySet[Town] | None) -> list[tuple]:
+    """control_as_of's rows on PostgreSQL: each town LEFT JOIN LATERAL its change in force.
+
+    PostgreSQL plans the ORM's correlated join as a hash join over the whole change table; LATERAL
+    with LIMIT 1 makes it what SQLite already does, one backwards walk of (town, effective_date)
+    per town. Same columns, order and values as the ORM query.
+    """
+    change, town, faction = (m._meta.db_table for m in (ControlChange, Town, Faction))
+    town_cols = ", ".join(f"t.{'id' if f == 'id' else Town._meta.get_field(f).column}" for f in TownRow._fields)
+    change_cols = ", ".join("f.slug" if f == "faction__slug" else f"c.{f}" for f in CHANGE_ROW_FIELDS)
+    states = list(VISIBLE_STATES[published_only])
+    params: list = [on, states, states]
+    narrowed = ""
+    if towns is not None:
+        sub_sql, sub_params = towns.order_by().values("pk").query.sql_with_params()
+        narrowed, params = f"WHERE t.id IN ({sub_sql})", [*params, *sub_params]
+    sql = f"""
+        SELECT {town_cols}, {change_cols}
+        FROM {town} t
+        LEFT JOIN LATERAL (
+            SELECT x.* FROM {change} x
+            WHERE x.town_id = t.id AND x.effective_date <= %s AND x.state = ANY(%s)
+              AND NOT EXISTS (SELECT 1 FROM {change} s WHERE s.supersedes_id = x.id AND s.state = ANY(%s))
+            ORDER BY x.effective_date DESC, x.day_part DESC, x.id DESC
+            LIMIT 1
+        ) c ON TRUE
+        LEFT JOIN {faction} f ON f.id = c.faction_id
+        {narrowed}
+        ORDER BY t.name, t.id"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def town_timelines(
