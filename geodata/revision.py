@@ -37,10 +37,9 @@ class Revision:
 def revision_bump() -> None:
     """Move the revision on; call it inside the write's transaction (the UPDATE takes the row lock)."""
     values = {"number": F("number") + 1, "token": secrets.token_hex(8), "changed_at": timezone.now()}
-    with transaction.atomic():
-        if not DataRevision.objects.filter(pk=ROW).update(**values):
-            DataRevision.objects.get_or_create(
-                pk=ROW, defaults={**values, "number": 1})
+    # One UPDATE: the write's own transaction makes it atomic (no savepoint of its own).
+    if not DataRevision.objects.filter(pk=ROW).update(**values):
+        DataRevision.objects.get_or_create(pk=ROW, defaults={**values, "number": 1})
 
 
 def revision_bumping(write=None, *, batch: str | None = None):
@@ -53,13 +52,20 @@ def revision_bumping(write=None, *, batch: str | None = None):
         return functools.partial(revision_bumping, batch=batch)
     signature = inspect.signature(write)
 
+    def write_and_bump(*args, **kwargs):
+        result = write(*args, **kwargs)
+        if batch is None or len(signature.bind(*args, **kwargs).arguments[batch]):
+            revision_bump()
+        return result
+
     @functools.wraps(write)
     def wrapper(*args, **kwargs):
+        if transaction.get_connection().in_atomic_block:
+            # Inside the caller's transaction already: the bump commits or rolls back with it, and
+            # a write that raises never reaches the bump. No savepoint, so no extra queries.
+            return write_and_bump(*args, **kwargs)
         with transaction.atomic():
-            result = write(*args, **kwargs)
-            if batch is None or len(signature.bind(*args, **kwargs).arguments[batch]):
-                revision_bump()
-            return result
+            return write_and_bump(*args, **kwargs)
 
     return wrapper
 
