@@ -71,6 +71,9 @@ def control_map(request):
         "downloads": _map_downloads(endpoints=endpoints, dates=dates),
         "dateToken": DATE_TOKEN,
         "town": {"id": town.pk, "slug": town.slug} if town else None,
+        # The data revision the page was drawn from: a layer URL carrying it as ?rev= is immutable,
+        # so a browser, proxy or CDN keeps each date's layers without asking again.
+        "revision": selectors.data_version(),
     }
     # The same links as the script builds, for the first view and for readers without JavaScript.
     downloads = [
