@@ -226,11 +226,12 @@ def control_map_build(
     settings: Mapping[str, Any] | None = None,
     towns: Any = None,
     provinces: Any = None,
+    districts: Any = None,
     areas: Any = None,
     links: Mapping[str, str] | None = None,
     legend: bool = True,
 ) -> folium.Map:
-    """The control map: areas, governorate outlines and towns as three GeoJSON layers, one each.
+    """The control map: areas, governorate and district outlines, towns: one GeoJSON layer each.
 
     Layers without data start empty for the page's script to fill. ``links`` are URL patterns
     the popups use (``town``: ``/towns/{slug}/``, ``area``: ``/areas/{slug}/``).
@@ -270,7 +271,7 @@ def control_map_build(
         },
     ).add_to(m)
 
-    data = {"areas": areas, "provinces": provinces, "towns": towns}
+    data = {"areas": areas, "provinces": provinces, "districts": districts, "towns": towns}
     layers = {}
     for key, label in LAYERS:
         layers[key] = folium.GeoJson(
