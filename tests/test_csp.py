@@ -23,6 +23,8 @@ def policy(response) -> dict[str, list[str]]:
 
 
 def allowed(directive: list[str], attrs: str, body: str) -> bool:
+    if "'unsafe-inline'" in directive and not any(v.startswith(("'nonce-", "'sha256-")) for v in directive):
+        return True
     nonce = re.search(r'nonce="([^"]+)"', attrs)
     if nonce and f"'nonce-{nonce.group(1)}'" in directive:
         return True
@@ -66,7 +68,8 @@ def test_every_page_answers_with_the_policy_and_no_inline_code_outside_it(area_s
         rules = policy(response)
         assert rules["default-src"] == ["'self'"], url
         assert "'unsafe-inline'" not in rules["script-src"] and "'unsafe-eval'" not in rules["script-src"], url
-        assert "'unsafe-inline'" not in rules["style-src"], url
+        # Redoc's bundle adds <style> elements before it can take a nonce: only its page allows them.
+        assert ("'unsafe-inline'" in rules["style-src"]) == (url == "/api/redoc/"), url
         assert rules["object-src"] == ["'none'"] and rules["frame-ancestors"] == ["'none'"], url
         assert blocked_inline(response) == [], url
 
