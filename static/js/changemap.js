@@ -22,6 +22,7 @@
     var tiles = config.tiles || {};
     var map = L.map(box, { zoomSnap: 0.25 }).fitBounds([[32.2, 35.5], [37.4, 42.5]]);
     if (tiles.url) L.tileLayer(tiles.url, { maxZoom: 18, attribution: tiles.attribution || "" }).addTo(map);
+    window.__changeMap = map; // for the browser tests and for debugging in the console
     var renderer = L.canvas({ tolerance: 4 });
     var towns = L.layerGroup().addTo(map);
     var byId = {};
