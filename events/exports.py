@@ -16,7 +16,7 @@ from django.core.cache import cache
 
 from . import geojson, selectors
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
-from .params import parse_as_of, parse_faction, parse_period
+from .params import parse_as_of, parse_faction, parse_level, parse_period
 
 CACHE_SECONDS = selectors.CACHE_SECONDS
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -65,9 +65,14 @@ def _control(*, on: dt.date, faction_ids: set[int] | None) -> Export:
     return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"control-{on}.geojson")
 
 
-def _provinces(*, on: dt.date) -> Export:
-    content = _kept(f"provinces:{on}", lambda: geojson.provinces_feature_collection(on=on))
-    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"provinces-{on}.geojson")
+def _provinces(*, on: dt.date, level: int = 1) -> Export:
+    content = _kept(f"provinces:{on}:{level}", lambda: geojson.provinces_feature_collection(on=on, level=level))
+    name = "provinces" if level == 1 else "districts"
+    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
+
+
+def _provinces_params(params: Mapping[str, str]) -> dict:
+    return {"on": parse_as_of(params), "level": parse_level(params)}
 
 
 def _control_areas(*, on: dt.date) -> Export:
@@ -125,7 +130,7 @@ class Layer:
 
 LAYERS: dict[str, Layer] = {
     "control": Layer(_control_params, _control),
-    "provinces": Layer(_dated_params, _provinces),
+    "provinces": Layer(_provinces_params, _provinces),
     "areas": Layer(_dated_params, _control_areas),
     "changes": Layer(_changes_params, _changes),
     "changes-csv": Layer(_changes_params, _changes_csv),

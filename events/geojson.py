@@ -11,6 +11,8 @@ import orjson
 import shapely
 from shapely.geometry import mapping
 
+from geodata.sources import OCHA_ATTRIBUTION, OCHA_LICENCE_URL, OCHA_SOURCE_URL
+
 from . import territory
 from .export_rows import area_names, change_rows, control_rows, province_of
 from .selectors import ChangeRow, FactionRow, TownRow, faction_rows
@@ -24,7 +26,13 @@ def dumps(collection: dict) -> bytes:
 
 
 def feature_collection(features: list[dict]) -> dict:
-    return {"type": "FeatureCollection", "features": features}
+    """A FeatureCollection crediting the boundaries its areas and province names come from (RFC 7946
+    allows members beyond "type" and "features"; GIS tools keep or ignore them)."""
+    return {
+        "type": "FeatureCollection",
+        "attribution": OCHA_ATTRIBUTION, "licence": OCHA_LICENCE_URL, "source": OCHA_SOURCE_URL,
+        "features": features,
+    }
 
 
 def point(longitude: float, latitude: float) -> dict:
@@ -129,9 +137,10 @@ def polygons(geometries) -> list[dict | None]:
     return [None if geom is None or geom.is_empty else mapping(geom) for geom in oriented]
 
 
-def provinces_feature_collection(*, on: dt.date) -> dict:
-    """Governorates with their control on ``on``: dominant faction, town shares per faction, contested."""
-    frame = territory.province_control_as_of(on=on)
+def provinces_feature_collection(*, on: dt.date, level: int = 1) -> dict:
+    """Governorates (``level`` 1) or districts (2) with their control on ``on``: dominant faction, town
+    shares per faction, contested."""
+    frame = territory.province_control_as_of(on=on, level=level)
     features = [
         {
             "type": "Feature",

@@ -64,5 +64,6 @@ def map_endpoints() -> dict[str, str]:
     return {
         "areas": reverse("api:control-areas-geojson"),
         "provinces": reverse("api:provinces-geojson"),
+        "districts": reverse("api:provinces-geojson") + "?level=2",
         "towns": reverse("api:control-geojson"),
     }

@@ -84,6 +84,7 @@ def map_layers(*, on: dt.date) -> dict[str, dict]:
     return {
         "areas": _plain(geojson.control_areas_feature_collection(on=on)),
         "provinces": _plain(geojson.provinces_feature_collection(on=on)),
+        "districts": _plain(geojson.provinces_feature_collection(on=on, level=2)),
         "towns": _plain(geojson.control_feature_collection(on=on)),
     }
 
@@ -153,6 +154,9 @@ def area_page(*, area: AdminArea, on: dt.date) -> dict:
     return {
         "area": area,
         "on": on,
+        # A district links up to its governorate; a governorate lists its districts.
+        "parent": area.parent if area.parent_id else None,
+        "children": list(AdminArea.objects.filter(parent=area).order_by("name").only("name", "slug", "level")),
         "towns": towns,
         "shares": [
             {"name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, "#999999"))[1], "percent": round(100 * v)}

@@ -71,6 +71,14 @@ def parse_as_of(params: Mapping[str, str]) -> dt.date:
     return on or selectors.latest_change_date() or today
 
 
+def parse_level(params: Mapping[str, str]) -> int:
+    """``level``: 1 for governorates (the default), 2 for districts."""
+    value = (params.get("level") or "1").strip()
+    if value not in ("1", "2"):
+        raise ParameterError("level", f"'{value}' is not an area level; use 1 (governorates) or 2 (districts).")
+    return int(value)
+
+
 def parse_period(params: Mapping[str, str]) -> tuple[dt.date, dt.date]:
     """``from`` and ``to``, inclusive; from the first possible date up to today by default."""
     start = parse_date(params.get("from"), parameter="from") or EARLIEST_DATE

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from geodata.admin import AuditedAdmin, JsonNameSearchMixin, ViewOnlyAdminMixin
+from geodata.admin import AuditedAdmin, JsonNameSearchMixin, ViewOnlyAdminMixin, map_tiles
 
 from .. import permissions, selectors, services
 from ..models import ControlChange, ControlChangeForReview
@@ -203,6 +203,11 @@ class ControlChangeAdmin(ReviewActions, JsonNameSearchMixin, AuditedAdmin):
             # Only a draft or published change can be corrected.
             queryset = queryset.filter(state__in=[DRAFT, ControlChange.State.PUBLISHED])
         return queryset, dupes
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The form's map of towns gets the public map's base layer (tiles), as the town form's map does.
+        extra_context = {**(extra_context or {}), "town_map": {"tiles": map_tiles()}}
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}

@@ -170,6 +170,9 @@ FACTION_PARAM = OpenApiParameter(
 DOWNLOAD_PARAM = OpenApiParameter(
     "download", OpenApiTypes.BOOL, description="Answer as an attachment (a file download)."
 )
+LEVEL_PARAM = OpenApiParameter(
+    "level", OpenApiTypes.INT, enum=[1, 2], description="1: governorates (default); 2: districts.",
+)
 DATE_PARAM = _date_param(
     "date", "Control as of this day (inclusive), YYYY-MM-DD, not in the future; default: the latest change."
 )
@@ -243,11 +246,11 @@ class ControlGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="provinces_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+    parameters=[DATE_PARAM, LEVEL_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
 ))
 class ProvincesGeoJSONView(ExportView):
-    """Governorates on `date`: `dominant_faction` (holds more towns than any other, else null), `shares`
-    (faction slug to fraction of the towns whose controller is known), `contested`."""
+    """Governorates (or districts, `level=2`) on `date`: `dominant_faction` (holds more towns than any
+    other, else null), `shares` (faction slug to fraction of the towns whose controller is known), `contested`."""
 
     layer = "provinces"
 

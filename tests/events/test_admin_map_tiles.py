@@ -46,3 +46,14 @@ def test_bad_custom_tiles_are_refused_as_on_the_public_map(settings, tiles, attr
     settings.MAP_TILES, settings.MAP_TILES_ATTRIBUTION = tiles, attribution
     with pytest.raises(maps.MapSettingsError, match=re.escape(message)):
         map_tiles()
+
+
+def test_the_add_change_form_map_has_the_same_base_layer(seeded, settings):
+    settings.MAP_TILES = "osm"
+    client = Client()
+    client.force_login(user_in("editor"))
+    response = client.get("/admin/events/controlchange/add/")
+    assert response.status_code == 200
+    url, attribution = maps.TILE_PRESETS["osm"]
+    assert response.context["town_map"]["tiles"] == {"url": url, "attribution": attribution}
+    assert 'id="change-map-config"' in response.content.decode()

@@ -18,3 +18,14 @@ def test_the_governorate_page_lists_the_towns_of_its_districts(seeded):
     listed = {row["town"].slug for row in page_data.area_page(area=hama, on=dt.date(2017, 9, 3))["towns"]}
     assert listed == set(Town.objects.filter(admin_area__parent=hama).values_list("slug", flat=True))
     assert {"uqayribat", "hama", "salamiyah"} <= listed
+
+
+def test_a_district_page_links_its_governorate_and_the_governorate_its_districts(client, seeded):
+    district = client.get("/areas/as-salamiyeh/?date=2017-09-03")
+    assert district.status_code == 200
+    body = district.content.decode()
+    assert 'District of <a href="/areas/hama/?date=2017-09-03">Hama</a>' in body
+    assert "Uqayribat" in body
+    hama = client.get("/areas/hama/?date=2017-09-03").content.decode()
+    assert '<a href="/areas/as-salamiyeh/?date=2017-09-03">As-Salamiyeh</a>' in hama
+    assert hama.count('href="/areas/') >= 5  # Hama's five districts

@@ -34,6 +34,7 @@ def test_map_page_keeps_the_date_and_lists_change_dates(client, seeded):
     assert config["endpoints"] == {
         "towns": "/api/control.geojson",
         "provinces": "/api/provinces.geojson",
+        "districts": "/api/provinces.geojson?level=2",
         "areas": "/api/control-areas.geojson",
     }
     assert 'value="2017-09-02"' in response.content.decode()
