@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 
 from conflictmap.text_checks import NUL_MESSAGE
 
+from . import names as name_index
 from . import selectors, services
 from .models import ControlChange, Source
 from .params import ParameterError, parse_date
@@ -255,7 +256,7 @@ def changes_import_check(*, text: str | bytes, publish: bool = False, skip_prese
     rows, plan.errors = csv_rows(text=text, required=REQUIRED, optional=OPTIONAL, columns_text=COLUMNS_TEXT)
     if not rows:
         return plan
-    towns, factions, sources = selectors.town_index(), selectors.faction_index(), SourceIndex()
+    towns, factions, sources = name_index.town_index(), name_index.faction_index(), SourceIndex()
     wanted = {_change_id(v["supersedes"]) for _, v in rows} - {None}
     superseded = {c.pk: c for c in ControlChange.objects.filter(pk__in=wanted)}
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from django.utils import timezone
 
-from . import selectors
+from . import names, selectors
 from .export_rows import faction_with_members
 from .models import EARLIEST_DATE
 
@@ -55,7 +55,7 @@ def parse_faction(raw: str | None) -> set[int] | None:
     if raw is None or raw == "":
         return None
     # The import's lookup: a name shared by several factions is refused, not read as the first one.
-    faction, problem = selectors.faction_index().find(raw)
+    faction, problem = names.faction_index().find(raw)
     if faction is None:
         raise ParameterError("faction", f"{problem[0].upper()}{problem[1:]}.")
     return faction_with_members(faction)

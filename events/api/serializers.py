@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from rest_framework import serializers
 
-from events import selectors
+from events import names
 from events.models import ControlChange, Faction, Source
 from geodata.models import AdminArea, Town
 
@@ -12,12 +12,12 @@ from geodata.models import AdminArea, Town
 class NamedRelatedField(serializers.SlugRelatedField):
     """A town or faction by name, alias, slug or id, read as the CSV import reads it; shown by its slug.
 
-    ``index`` is the import's resolver (``events.selectors.town_index`` or ``faction_index``), so a
+    ``index`` is the import's resolver (``events.names.town_index`` or ``faction_index``), so a
     name shared by several rows is refused with the import's "names several ..." message rather than
     read as the first match.
     """
 
-    def __init__(self, *, index: Callable[[], selectors.NameIndex], **kwargs):
+    def __init__(self, *, index: Callable[[], names.NameIndex], **kwargs):
         self.index = index
         super().__init__(slug_field="slug", **kwargs)
 
@@ -87,16 +87,16 @@ class SourceSerializer(serializers.ModelSerializer):
 
 class ControlChangeSerializer(serializers.ModelSerializer):
     town = NamedRelatedField(
-        index=selectors.town_index, queryset=Town.objects.all(),
+        index=names.town_index, queryset=Town.objects.all(),
         help_text="The town's slug, id, name or alternate name (as in the CSV import); answered as its slug.",
     )
     town_name = serializers.CharField(source="town.name", read_only=True)
     faction = NamedRelatedField(
-        index=selectors.faction_index, queryset=Faction.objects.all(),
+        index=names.faction_index, queryset=Faction.objects.all(),
         help_text="The faction's slug, id, name, short name or alias, e.g. Daesh; answered as its slug.",
     )
     contested_by = NamedRelatedField(
-        index=selectors.faction_index, queryset=Faction.objects.all(), required=False, allow_null=True,
+        index=names.faction_index, queryset=Faction.objects.all(), required=False, allow_null=True,
         help_text="Like faction: the contesting faction, for a contested status.",
     )
     sources = serializers.PrimaryKeyRelatedField(many=True, queryset=Source.objects.all(), required=False)

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from events import selectors
+from events import names, selectors
 from events.models import ControlChange, Faction
 from geodata.models import Town
 from tests.factories import ControlChangeFactory, FactionFactory, TownFactory
@@ -175,13 +175,13 @@ def test_town_history_is_chronological(seeded):
 
 
 def test_faction_index_finds_by_alias_and_reports_unknown_and_ambiguous_names(seeded):
-    index = selectors.faction_index()
+    index = names.faction_index()
     for alias in ("Daesh", "ISIS", "isil", "IS", "islamic-state", " Islamic State "):
         faction, problem = index.find(alias)
         assert problem is None and faction.slug == "islamic-state"
     assert index.find("Nobody") == (None, "no faction is called 'Nobody'")
     Faction.objects.filter(slug="sdf").update(aliases=["QSD", "rebels"])  # also an alias of the opposition
-    faction, problem = selectors.faction_index().find("Rebels")
+    faction, problem = names.faction_index().find("Rebels")
     assert faction is None and problem == "'Rebels' names several factions (opposition, sdf); use the slug or id"
 
 
