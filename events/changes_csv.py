@@ -1,10 +1,11 @@
 """changes.csv: the changes layer in the CSV import's format, so an exported file imports as it is.
 
-The import's columns come first, in its order, then the export-only ones the import ignores
-(``imports.EXPORT_ONLY``). The rows are the changes in force (the changes layer), so ``supersedes``
-stays empty: a correction travels, the change it corrected does not, and an id would name a row of
-this database only. Factions are written by slug and towns by name, or by slug when the name also
-names another town, so every row resolves to the same place in a database with the same places.
+Every column of the import, and the export-only ones the import ignores (``imports.EXPORT_ONLY``),
+in a log's reading order: id, date and label first. The rows are the changes in force (the changes
+layer), so ``supersedes`` stays empty: a correction travels, the change it corrected does not, and an
+id would name a row of this database only. Factions are written by slug and towns by name, or by
+slug when the name also names another town, so every row resolves to the same place in a database
+with the same places.
 """
 
 import csv
@@ -41,9 +42,11 @@ def changes_csv_bytes(collection: dict) -> bytes:
     features = collection["features"]
     groups = _source_columns(max((len(f["properties"]["sources"]) for f in features), default=0))
     source_columns = [column for group in groups for column in group]
-    # The import's order: sources sit between confidence and note.
-    header = [*imports.COLUMNS[: imports.COLUMNS.index("source_url")], *source_columns,
-              *imports.COLUMNS[imports.COLUMNS.index("note"):], *imports.EXPORT_ONLY]
+    # A log's reading order, id and date first as this file always began (the import reads columns by
+    # name, in any order); then the import's columns, sources between confidence and note as there.
+    header = ["change_id", "date", "date_label", "town", "faction",
+              *imports.COLUMNS[imports.COLUMNS.index("precision"): imports.COLUMNS.index("source_url")],
+              *source_columns, "note", "supersedes", "from_faction", "town_id", "longitude", "latitude"]
     towns = _town_cells(features)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
