@@ -6,7 +6,7 @@ instead of objects is what makes large exports cheap.
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from django.db import connection
 from django.db.models import F
@@ -47,16 +47,34 @@ def area_names() -> dict[int, dict]:
 def control_rows(*, on: dt.date) -> tuple[selectors.ControlSnapshot, dict[int, list[dict]]]:
     """control_as_of on ``on`` (published), and the sources of each change in force by change id."""
     snapshot = selectors.control_as_of(on=on)
-    sources: dict[int, list[dict]] = {row.id: [] for row in snapshot.changes.values()}
-    # The slice's own ids, in batches under the database's bound-parameter limit (SQLite's; one batch
-    # on PostgreSQL): index lookups on the link table, where asking for the slice again would walk
-    # every town's log twice.
-    ids = sorted(sources)
-    batch = min(connection.features.max_query_params or ID_BATCH_MAX, ID_BATCH_MAX) - 1
-    for start in range(0, len(ids), batch):
-        for link in _source_links(change_ids=ids[start:start + batch]):
+    # The slice's own ids: index lookups on the link table, where asking for the slice again would
+    # walk every town's log twice.
+    return snapshot, sources_by_change(change_ids=[row.id for row in snapshot.changes.values()])
+
+
+def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
+    """Ids in batches under the database's bound-parameter limit (SQLite's; one batch on PostgreSQL)."""
+    ids = sorted(ids)
+    size = min(connection.features.max_query_params or ID_BATCH_MAX, ID_BATCH_MAX) - 1
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def sources_by_change(*, change_ids: Iterable[int]) -> dict[int, list[dict]]:
+    """The sources (title, url, publisher, date) each change cites by change id, oldest report first."""
+    sources: dict[int, list[dict]] = {pk: [] for pk in change_ids}
+    for batch in _batches(sources):
+        for link in _source_links(change_ids=batch):
             sources[link.pop("controlchange_id")].append(link)
-    return snapshot, sources
+    return sources
+
+
+def notes_by_change(*, change_ids: Iterable[int]) -> dict[int, str]:
+    """Each change's note by change id (the time slice's rows leave the free text out)."""
+    notes: dict[int, str] = {}
+    for batch in _batches(change_ids):
+        notes.update(ControlChange.objects.filter(pk__in=batch).values_list("id", "note"))
+    return notes
 
 
 def _source_links(*, change_ids: Iterable[int]) -> list[dict]:

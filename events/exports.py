@@ -5,9 +5,7 @@ Parameters arrive as the strings a user typed (query string or command line) and
 same bytes.
 """
 
-import csv
 import datetime as dt
-import io
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,15 +13,12 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from . import geojson, selectors
+from .changes_csv import changes_csv_bytes
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
 from .params import parse_as_of, parse_faction, parse_level, parse_period
 
 CACHE_SECONDS = selectors.CACHE_SECONDS
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-CHANGE_CSV_COLUMNS = (
-    "change_id", "date", "town", "town_id", "longitude", "latitude",
-    "from_faction", "to_faction", "status", "contested_by", "precision", "confidence",
-)
 
 
 @dataclass(frozen=True)
@@ -89,32 +84,10 @@ def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> E
     return Export(geojson.dumps(collection), geojson.GEOJSON_MEDIA_TYPE, f"changes-{start}-{end}.geojson")
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _spreadsheet_safe(text: str) -> str:
-    """Quote free text that a spreadsheet would run as a formula (CSV injection)."""
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
-
-
 def _changes_csv(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> Export:
-    """The rows of the changes layer, with longitude and latitude columns."""
+    """The changes layer in the CSV import's format, with coordinates and ids beside it."""
     collection = geojson.changes_feature_collection(start=start, end=end, faction_ids=faction_ids)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CHANGE_CSV_COLUMNS)
-    for feature in collection["features"]:
-        props = feature["properties"]
-        longitude, latitude = feature["geometry"]["coordinates"]
-        writer.writerow(
-            [
-                feature["id"], props["date"].isoformat(), _spreadsheet_safe(props["town"]), props["town_id"],
-                longitude, latitude,
-                props["from_faction"] or "", props["to_faction"], props["status"], props["contested_by"] or "",
-                props["precision"], props["confidence"],
-            ]
-        )
-    return Export(out.getvalue().encode(), CSV_MEDIA_TYPE, f"changes-{start}-{end}.csv")
+    return Export(changes_csv_bytes(collection), CSV_MEDIA_TYPE, f"changes-{start}-{end}.csv")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Coordinates are [longitude, latitude] in WGS84; there is no ``crs`` member.
 """
 
 import datetime as dt
+import functools
 
 import orjson
 import shapely
@@ -14,7 +15,9 @@ from shapely.geometry import mapping
 from geodata.sources import OCHA_ATTRIBUTION, OCHA_LICENCE_URL, OCHA_SOURCE_URL
 
 from . import territory
-from .export_rows import area_names, change_rows, control_rows, province_of
+from .date_labels import date_label
+from .export_rows import area_names, change_rows, control_rows, notes_by_change, province_of, sources_by_change
+from .models import ControlChange
 from .selectors import ChangeRow, FactionRow, TownRow, faction_rows
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
@@ -84,10 +87,11 @@ def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = No
 
 
 def change_properties(change: ChangeRow, previous: ChangeRow | None, *, town: TownRow,
-                      factions: dict[int, FactionRow]) -> dict:
-    """The columns of one change event, shared by the GeoJSON and CSV exports."""
+                      factions: dict[int, FactionRow], label: str, note: str, sources: list[dict]) -> dict:
+    """The columns of one change event, shared by the GeoJSON and CSV exports (``changes_csv``)."""
     return {
         "date": change.effective_date,
+        "date_label": label,
         "town": town.name,
         "town_id": town.id,
         "from_faction": previous.faction_slug if previous else None,
@@ -95,23 +99,34 @@ def change_properties(change: ChangeRow, previous: ChangeRow | None, *, town: To
         "status": change.status,
         "contested_by": factions[change.contested_by_id].slug if change.contested_by_id else None,
         "precision": change.date_precision,
+        "day_part": ControlChange.DayPart(change.day_part).label.lower() if change.day_part else None,
         "confidence": change.confidence,
+        "note": note,
+        "sources": sources,
     }
 
 
 def changes_feature_collection(
     *, start: dt.date, end: dt.date, faction_ids: set[int] | None = None
 ) -> dict:
-    """Published changes dated ``start``..``end`` as Point events, oldest first (QGIS/kepler.gl time)."""
+    """Published changes dated ``start``..``end`` as Point events, oldest first (QGIS/kepler.gl time),
+    each with its sources and note."""
     pairs, towns = change_rows(start=start, end=end, faction_ids=faction_ids)
     factions = faction_rows()
+    ids = [change.id for change, _ in pairs]
+    notes, sources = notes_by_change(change_ids=ids), sources_by_change(change_ids=ids)
+    # Changes share dates: each (date, precision, part of day) is put in words once (~80 µs a label).
+    label = functools.cache(lambda on, precision, part: date_label(on=on, precision=precision, day_part=part))
     return feature_collection(
         [
             {
                 "type": "Feature",
                 "id": change.id,
                 "geometry": point(towns[change.town_id].longitude, towns[change.town_id].latitude),
-                "properties": change_properties(change, previous, town=towns[change.town_id], factions=factions),
+                "properties": change_properties(change, previous, town=towns[change.town_id], factions=factions,
+                                                label=label(change.effective_date, change.date_precision,
+                                                            change.day_part),
+                                                note=notes[change.id], sources=sources[change.id]),
             }
             for change, previous in pairs
         ]

@@ -18,6 +18,7 @@ from conflictmap.text_checks import NUL_MESSAGE
 
 from . import names as name_index
 from . import selectors, services
+from .csv_cells import cell_unquote
 from .models import ControlChange, Source
 from .params import ParameterError, parse_date
 
@@ -34,9 +35,13 @@ OPTIONAL = [
     *(column for group in SOURCE_GROUPS for column in group), "note", "supersedes",
 ]
 COLUMNS = REQUIRED + OPTIONAL
+# Written by the changes.csv export for readers and GIS tools, read and ignored here, so an exported
+# file imports as it is (the ids are the exporting database's; the label and from_faction follow).
+EXPORT_ONLY = ["change_id", "date_label", "from_faction", "town_id", "longitude", "latitude"]
 COLUMNS_TEXT = (
     "town, faction, date, precision, day_part, status, contested_by, confidence, source_url, source_title, "
-    f"source_publisher (and source_url_2 ... source_publisher_{MAX_SOURCES} for more sources), note, supersedes"
+    f"source_publisher (and source_url_2 ... source_publisher_{MAX_SOURCES} for more sources), note, supersedes; "
+    f"the export's {', '.join(EXPORT_ONLY)} are ignored"
 )
 # Model field -> CSV column, so a model's error names the column the editor typed into.
 FIELD_COLUMNS = {
@@ -135,7 +140,8 @@ def csv_rows(
 
     The one CSV reader of the project's row files (the import, the seed's factions and sources):
     a missing or unknown column names itself and lists the columns; a row with too many or too few
-    fields is named by its line.
+    fields is named by its line. A cell quoted against spreadsheet formulas (``csv_cells``) is read as
+    the text it stands for.
     """
     columns = [*required, *optional]
     reader = csv.DictReader(io.StringIO(text))
@@ -175,7 +181,7 @@ def csv_rows(
         nul = [c for c, v in values.items() if "\x00" in v]
         errors += [RowError(reader.line_num, c, NUL_MESSAGE, file) for c in nul]
         if not nul:
-            rows.append((reader.line_num, {c: (values.get(c) or "").strip() for c in columns}))
+            rows.append((reader.line_num, {c: cell_unquote((values.get(c) or "").strip()) for c in columns}))
     if not rows and not errors:
         errors.append(RowError(2, "-", "the file has no rows", file))
     return rows, errors
@@ -253,7 +259,8 @@ def changes_import_check(*, text: str | bytes, publish: bool = False, skip_prese
         text, plan.errors = csv_decode(data=text)
         if plan.errors:
             return plan
-    rows, plan.errors = csv_rows(text=text, required=REQUIRED, optional=OPTIONAL, columns_text=COLUMNS_TEXT)
+    rows, plan.errors = csv_rows(text=text, required=REQUIRED, optional=OPTIONAL + EXPORT_ONLY,
+                                 columns_text=COLUMNS_TEXT)
     if not rows:
         return plan
     towns, factions, sources = name_index.town_index(), name_index.faction_index(), SourceIndex()

@@ -121,7 +121,7 @@ def test_changes_csv_has_the_same_rows_as_the_geojson(client, seeded):
     for row, feature in zip(rows, geo, strict=True):
         assert int(row["change_id"]) == feature["id"]
         assert row["date"] == feature["properties"]["date"]
-        assert row["to_faction"] == feature["properties"]["to_faction"]
+        assert row["faction"] == feature["properties"]["to_faction"]  # the import's column name
         assert (row["from_faction"] or None) == feature["properties"]["from_faction"]
         assert [float(row["longitude"]), float(row["latitude"])] == feature["geometry"]["coordinates"]
 

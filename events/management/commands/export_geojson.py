@@ -14,7 +14,8 @@ PERIOD = {"changes", "changes-csv"}
 class Command(BaseCommand):
     help = (
         "Write a layer exactly as the API serves it: control, provinces, areas (--date) "
-        "or changes / changes-csv (--from, --to)."
+        "or changes / changes-csv (--from, --to). changes-csv is in import_changes' format: "
+        "the whole period (no --from/--to) imports into a database with the same towns and factions."
     )
 
     def add_arguments(self, parser):
