@@ -3,6 +3,21 @@
 (function () {
   "use strict";
   var cm = window.conflictmap;
+  if (!cm) return;
+
+  // Makes ``town`` ({id, name}) the value of the form's town box (also used by changemap.js).
+  cm.adminPickTown = function (select, town) {
+    var option = Array.prototype.find.call(select.options, function (o) { return o.value === String(town.id); });
+    if (!option) {
+      option = new Option(town.name, String(town.id), true, true);
+      select.appendChild(option);
+    }
+    select.value = String(town.id);
+    // The admin's autocomplete box (select2, on django.jQuery) redraws on its own change event.
+    if (window.django && window.django.jQuery) window.django.jQuery(select).trigger("change");
+    else select.dispatchEvent(new Event("change", { bubbles: true }));
+  };
+
   var box = document.getElementById("town-search");
   if (!box || !cm || !cm.townSearch) return;
   var select = document.getElementById("id_town");
@@ -19,15 +34,7 @@
         window.location.href = opens.replace("/0/", "/" + encodeURIComponent(town.id) + "/");
         return;
       }
-      var option = Array.prototype.find.call(select.options, function (o) { return o.value === String(town.id); });
-      if (!option) {
-        option = new Option(town.name, String(town.id), true, true);
-        select.appendChild(option);
-      }
-      select.value = String(town.id);
-      // The admin's autocomplete box (select2, on django.jQuery) redraws on its own change event.
-      if (window.django && window.django.jQuery) window.django.jQuery(select).trigger("change");
-      else select.dispatchEvent(new Event("change", { bubbles: true }));
+      cm.adminPickTown(select, town);
     },
   });
 })();

@@ -77,19 +77,73 @@
     order = config.order || Object.keys(palette);
     contestedClass = config.contested_class || null;
     // Panes keep the drawing order when a layer is refilled: areas, then outlines, then towns.
-    [["cm-areas", 410], ["cm-provinces", 420], ["cm-towns", 430], ["cm-labels", 440]].forEach(function (p) {
+    [["cm-areas", 410], ["cm-provinces", 420], ["cm-districts", 420], ["cm-towns", 430], ["cm-labels", 440]].forEach(function (p) {
       if (!map.getPane(p[0])) map.createPane(p[0]).style.zIndex = p[1];
     });
     map.getPane("cm-labels").style.pointerEvents = "none";
     map.on("zoomend", function () { cm.townsRestyle(); });
     // Names follow the view, and leave with the towns when the layer list hides them.
     map.on("moveend overlayadd overlayremove", function () { cm.townLabels(); });
+    // The boundaries' credit beside the tiles' (built and escaped by geodata.maps).
+    if (config.attribution && map.attributionControl) map.attributionControl.addAttribution(config.attribution);
     if (config.legend !== false) cm.legend(map);
   };
+
+  // Governorates or districts: turning one on in the layer list turns the other off.
+  function outlinesSwitch(map, layers) {
+    if (!layers.provinces || !layers.districts) return;
+    map.on("overlayadd", function (event) {
+      var other = event.layer === layers.districts ? layers.provinces : event.layer === layers.provinces ? layers.districts : null;
+      if (other && map.hasLayer(other)) map.removeLayer(other);
+    });
+  }
+
+  // The towns' canvas lies over the outlines and takes the pointer wherever it is (no town there
+  // included), so the outlines never hear a click or a hover. The map does: it finds the outline
+  // under the pointer itself and opens that area's tooltip or popup.
+  function ringHas(ring, p) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var a = ring[i], b = ring[j];
+      if ((a.lat > p.lat) !== (b.lat > p.lat) && p.lng < (b.lng - a.lng) * (p.lat - a.lat) / (b.lat - a.lat) + a.lng) inside = !inside;
+    }
+    return inside;
+  }
+  function polygonHas(rings, p) {
+    // Leaflet nests [ring, hole...] per polygon, and a list of those for a multipolygon.
+    if (rings.length && rings[0].length && rings[0][0].lat === undefined) return rings.some(function (r) { return polygonHas(r, p); });
+    var inside = false;
+    rings.forEach(function (ring) { if (ringHas(ring, p)) inside = !inside; });
+    return inside;
+  }
+  function outlineAt(map, layers, latlng) {
+    var group = map.hasLayer(layers.districts) ? layers.districts : map.hasLayer(layers.provinces) ? layers.provinces : null;
+    var found = null;
+    if (group) group.eachLayer(function (l) {
+      if (!found && l.getLatLngs && l.getBounds().contains(latlng) && polygonHas(l.getLatLngs(), latlng)) found = l;
+    });
+    return found;
+  }
+  function outlinesByMap(map, layers) {
+    var hovered = null;
+    map.on("click", function (e) {
+      var l = outlineAt(map, layers, e.latlng);
+      if (l) l.openPopup(e.latlng);
+    });
+    map.on("mousemove", function (e) {
+      var l = outlineAt(map, layers, e.latlng);
+      if (hovered && hovered !== l) hovered.closeTooltip();
+      hovered = l;
+      if (l && !(l.getPopup() && l.isPopupOpen()) && l.getTooltip()) l.openTooltip(e.latlng);
+    });
+    map.on("mouseout", function () { if (hovered) hovered.closeTooltip(); hovered = null; });
+  }
 
   cm.registered = null;
   cm.register = function (map, layers) {
     cm.registered = { map: map, layers: layers };
+    outlinesSwitch(map, layers);
+    if (layers.provinces) outlinesByMap(map, layers);
     // Data drawn with the map (a downloaded file, a town's page) comes in file order: known towns to the front.
     layers.towns.eachLayer(function (m) { if (m.cmRecorded && m.bringToFront) m.bringToFront(); });
     cm.townsDrawn();
@@ -237,45 +291,8 @@
         });
       },
     },
-    provinces: {
-      style: function () {
-        return {
-          color: "#444",
-          weight: style.province_weight || 1.2,
-          fill: true,
-          fillOpacity: 0,
-          dashArray: null,
-        };
-      },
-      onEachFeature: function (feature, layer) {
-        var p = feature.properties || {};
-        layer.bindTooltip(function () {
-          var box = el("div", null, "province-tip");
-          box.appendChild(el("strong", p.name || p.province || p.code));
-          var shares = p.shares || {};
-          Object.keys(shares)
-            .sort(function (a, b) { return shares[b] - shares[a]; })
-            .forEach(function (slug) {
-              var row = el("div");
-              var sw = el("span", null, "swatch");
-              sw.style.background = cm.factionColour(slug);
-              row.appendChild(sw);
-              row.appendChild(document.createTextNode(cm.factionName(slug) + " " + Math.round(shares[slug] * 100) + "%"));
-              box.appendChild(row);
-            });
-          if (p.contested) box.appendChild(el("div", "Contested", "muted"));
-          return box;
-        }, { sticky: true });
-        var url = pattern("area", p.slug);
-        if (url) {
-          layer.bindPopup(function () {
-            var box = el("div");
-            box.appendChild(link(url, p.name || p.slug));
-            return box;
-          });
-        }
-      },
-    },
+    provinces: outlineLayer(1),
+    districts: outlineLayer(0.6),
     areas: {
       style: function (feature) {
         var p = feature.properties || {};
@@ -290,6 +307,46 @@
       onEachFeature: function () {},
     },
   };
+
+  // A governorate's or district's name and town shares: the hover tooltip and the click popup.
+  function areaSummary(p, url) {
+    var box = el("div", null, "province-tip");
+    var name = p.name || p.province || p.code;
+    box.appendChild(url ? link(url, name) : el("strong", name));
+    var shares = p.shares || {};
+    Object.keys(shares)
+      .sort(function (a, b) { return shares[b] - shares[a]; })
+      .forEach(function (slug) {
+        var row = el("div", null, "province-share");
+        var sw = el("span", null, "swatch");
+        sw.style.background = cm.factionColour(slug);
+        row.appendChild(sw);
+        row.appendChild(document.createTextNode(cm.factionName(slug) + " " + Math.round(shares[slug] * 100) + "%"));
+        box.appendChild(row);
+      });
+    if (p.contested) box.appendChild(el("div", "Contested", "muted"));
+    return box;
+  }
+
+  // Outlines of admin areas (weight relative to the governorates'). Hovering shows the shares;
+  // a click opens one popup with the same and a link to the area's page, and the hover tooltip
+  // stays away while it is open, so the two never sit on top of each other.
+  function outlineLayer(weight) {
+    return {
+      style: function () {
+        return { color: "#444", weight: (style.province_weight || 1.2) * weight, fill: true, fillOpacity: 0, dashArray: null };
+      },
+      onEachFeature: function (feature, layer) {
+        var p = feature.properties || {};
+        var url = pattern("area", p.slug);
+        var tooltip = function () { return areaSummary(p, null); };
+        layer.bindTooltip(tooltip, { sticky: true });
+        layer.bindPopup(function () { return areaSummary(p, url); }, { minWidth: 120, maxWidth: 360, autoPanPadding: [20, 20] });
+        layer.on("popupopen", function () { layer.unbindTooltip(); });
+        layer.on("popupclose", function () { layer.bindTooltip(tooltip, { sticky: true }); });
+      },
+    };
+  }
 
   function styleKey(s) {
     return s.radius + "|" + s.fillColor + "|" + s.fillOpacity + "|" + s.fill + "|" + s.stroke + "|" + s.color + "|" +
@@ -363,6 +420,38 @@
     return counts;
   };
 
+  // The factions on the map on the date shown: holding a town, contesting one, or holding an area.
+  cm.factionsPresent = function () {
+    var present = {};
+    var contestedTown = false;
+    if (!cm.registered) return { factions: present, contestedTown: false };
+    cm.registered.layers.towns.eachLayer(function (m) {
+      var p = props(m);
+      if (p.faction) present[p.faction] = true;
+      if (p.status === "contested" && p.contested_by) {
+        present[p.contested_by] = true;
+        contestedTown = true;
+      }
+    });
+    cm.registered.layers.areas.eachLayer(function (a) {
+      var p = (a.feature && a.feature.properties) || {};
+      if (p.faction) present[p.faction] = true;
+    });
+    return { factions: present, contestedTown: contestedTown };
+  };
+
+  var legendBox = null;
+  // The legend names only the sides present on the date; the rows for "no record" always stay.
+  cm.legendShowPresent = function () {
+    if (!legendBox) return;
+    var now = cm.factionsPresent();
+    legendBox.querySelectorAll(".cm-legend-row[data-faction]").forEach(function (row) {
+      row.hidden = !now.factions[row.getAttribute("data-faction")];
+    });
+    var ring = legendBox.querySelector(".cm-legend-ring");
+    if (ring) ring.hidden = !now.contestedTown;
+  };
+
   var countsBox = null;
   // Called once a date's towns are in: counts in the legend, names for the view.
   cm.townsDrawn = function () {
@@ -370,6 +459,7 @@
     cm.townDensity(c.recorded);
     cm.townsRestyle();
     cm.townLabels();
+    cm.legendShowPresent();
     if (!countsBox) return;
     countsBox.dataset.recorded = c.recorded;
     countsBox.dataset.unrecorded = c.unrecorded;
@@ -411,6 +501,7 @@
     control.onAdd = function () {
       // A <details> so phones can fold the legend away from the map (folded by default there).
       var box = el("details", null, "cm-legend leaflet-bar");
+      legendBox = box;
       box.open = !(window.matchMedia && window.matchMedia("(max-width: 480px)").matches);
       box.appendChild(el("summary", "Who controls what"));
       var head = el("div", null, "cm-legend-row cm-legend-head");

@@ -77,13 +77,14 @@
    * Resolves with {fetchMs, drawMs}: from asking to all data in, and from then to the towns painted. */
   cm.loadLayers = function (options) {
     var keys = Object.keys(options.endpoints);
-    var q = "?date=" + encodeURIComponent(options.date);
+    var q = "date=" + encodeURIComponent(options.date);
     var started = performance.now();
     var arrivedCount = 0;
     var arrived = 0;
     options.progress("Loading " + options.date + "…", 0);
     return Promise.all(keys.map(function (key) {
-      return cm.fetchJson(options.endpoints[key] + q, options.signal).then(function (data) {
+      var url = options.endpoints[key];
+      return cm.fetchJson(url + (url.indexOf("?") < 0 ? "?" : "&") + q, options.signal).then(function (data) {
         arrivedCount += 1;
         options.progress("Loading " + options.date + "… " + arrivedCount + " of " + keys.length + " layers", 0.5 * arrivedCount / keys.length);
         return data;
