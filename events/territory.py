@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 
 from geodata import selectors as places
 from geodata import spatial
@@ -40,6 +41,8 @@ AREA_RULE = (
 def area_rule() -> dict:
     """The rule in words and its radius in km (settings.CONTROL_AREA_RADIUS_KM)."""
     radius_km = float(settings.CONTROL_AREA_RADIUS_KM)
+    if not radius_km > 0:
+        raise ImproperlyConfigured(f"CONTROL_AREA_RADIUS_KM must be a positive number of km, not {radius_km:g}.")
     return {"text": AREA_RULE.format(radius_km=radius_km), "radius_km": radius_km}
 
 

@@ -3,7 +3,7 @@
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import quote_etag
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -27,14 +27,14 @@ def _period(params) -> tuple:
     return dates["from"], dates["to"]
 
 
-@extend_schema(
+@extend_schema_view(get=extend_schema(
     operation_id="territory_change", tags=["exports"],
     parameters=[
         _date_param("from", "Control at the end of this day, YYYY-MM-DD (required)."),
         _date_param("to", "against control at the end of this day, YYYY-MM-DD (required)."),
     ],
     responses={200: OpenApiTypes.OBJECT, 304: None, 400: ERROR_RESPONSE},
-)
+))
 class TerritoryChangeView(APIView):
     """Per faction between `from` and `to`: km² gained from and lost to each other faction (conquest),
     newly recorded and no longer recorded (bookkeeping), and the towns behind each; `rule` states how

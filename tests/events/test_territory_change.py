@@ -150,12 +150,24 @@ def test_towns_without_a_published_record_do_not_split_recorded_towns_areas(seed
     assert preview["pro-government"] < before["pro-government"]
 
 
-def test_a_recorded_town_with_no_record_yet_on_the_date_is_unpainted_but_still_bounds_its_neighbours(seeded):
-    # On 31 December 2016 only Uqayribat and Aleppo are recorded, but Salamiyah (recorded from 2017)
-    # is already a site: Uqayribat's area stops at the bisector between them, whatever the date.
-    early = _km2(DEC_31_2016)
-    assert set(early) == {"islamic-state", "pro-government"}
-    assert early["islamic-state"] == pytest.approx(
-        territory_between(start=DEC_31_2016, end=SEP_3).area_change["islamic-state"]["before_km2"]
-    )
-    assert early["islamic-state"] < math.pi * 15**2
+def test_a_town_recorded_only_later_is_unpainted_on_the_date_but_bounds_its_neighbour(seeded):
+    # A town 10 km east of Uqayribat, first recorded after the seed's last date: on 31 August its
+    # land is unpainted ("no record"), and Uqayribat's stops at the bisector between them.
+    uqayribat = Town.objects.get(slug="uqayribat")
+    alone = _km2(AUG_31)["islamic-state"]
+    newcomer = TownFactory(name="Newcomer", latitude=uqayribat.latitude, longitude=uqayribat.longitude + 0.11,
+                           admin_area=uqayribat.admin_area)
+    ControlChangeFactory(town=newcomer, faction=Faction.objects.get(slug="sdf"), effective_date=dt.date(2017, 9, 10))
+    frame = territory.control_areas_as_of(on=AUG_31).set_index("faction")
+    assert frame.loc["islamic-state", "area_km2"] < alone - 100
+    newcomer_point = shapely.Point(newcomer.longitude, newcomer.latitude)
+    assert not any(g.covers(newcomer_point) for g in frame.geometry)
+    assert "sdf" not in frame.index or not frame.loc["sdf", "geometry"].covers(newcomer_point)
+
+
+def test_a_radius_that_is_not_positive_is_refused_by_name(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.CONTROL_AREA_RADIUS_KM = 0
+    with pytest.raises(ImproperlyConfigured, match="CONTROL_AREA_RADIUS_KM"):
+        territory.area_rule()
