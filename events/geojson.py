@@ -180,7 +180,10 @@ def provinces_feature_collection(*, on: dt.date, level: int = 1) -> dict:
 
 
 def control_areas_feature_collection(*, on: dt.date) -> dict:
-    """The territory each faction (or the "contested" class) holds on ``on``, with its size in km²."""
+    """The territory each faction (or the "contested" class) holds on ``on``, with its size in km².
+
+    A top-level "rule" member (RFC 7946 foreign member) states how the areas are drawn and the radius.
+    """
     frame = territory.control_areas_as_of(on=on)
     features = [
         {
@@ -198,4 +201,4 @@ def control_areas_feature_collection(*, on: dt.date) -> dict:
         }
         for row, geometry in zip(frame.itertuples(index=False), polygons(frame.geometry), strict=True)
     ]
-    return feature_collection(features)
+    return {**feature_collection(features), "rule": territory.area_rule()}

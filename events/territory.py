@@ -5,12 +5,13 @@ Reads only. Geometry is WGS84; areas are km² in an equal-area CRS (see ``geodat
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
 import shapely
+from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 
 from geodata import selectors as places
 from geodata import spatial
@@ -27,6 +28,22 @@ CONTESTED_NAME = "Contested"
 # grey it replaces did not (CIEDE2000 7.9 against IS; this one is 13.5, tested).
 CONTESTED_COLOUR = "#1f78b4"
 CACHE_SECONDS = 24 * 3600  # the key holds the data version, so stale entries are never read
+# How control areas are drawn, stated once: the map, the areas GeoJSON, the diff page and the API
+# show this text, and every km² follows it (see area_rule for the radius).
+AREA_RULE = (
+    "Each town with a published record speaks for the land nearer to it than to any other recorded "
+    "town, up to {radius_km:g} km from it and only inside its governorate. Land beyond is left "
+    "unpainted: no record. So is the land of a town whose first record is later than the date shown. "
+    "Areas are measured in km² in an equal-area projection."
+)
+
+
+def area_rule() -> dict:
+    """The rule in words and its radius in km (settings.CONTROL_AREA_RADIUS_KM)."""
+    radius_km = float(settings.CONTROL_AREA_RADIUS_KM)
+    if not radius_km > 0:
+        raise ImproperlyConfigured(f"CONTROL_AREA_RADIUS_KM must be a positive number of km, not {radius_km:g}.")
+    return {"text": AREA_RULE.format(radius_km=radius_km), "radius_km": radius_km}
 
 
 def _latest_changes(*, on: dt.date, published_only: bool) -> pd.DataFrame:
@@ -123,32 +140,54 @@ def _geometry_version() -> str:
     return version
 
 
-def _cells() -> tuple[gpd.GeoDataFrame, pd.Series]:
-    """Every town's Voronoi cell inside its governorate, cached per geometry version (not per date).
+def _site_ids(*, published_only: bool) -> list[int]:
+    """The towns that speak for land: those with at least one change in force (see changes_in_force).
+
+    A town known only from a gazetteer, or whose only change is a draft (outside a preview),
+    rejected or retracted, is no site, so it never splits a recorded town's land. Cached per data version.
+    """
+    key = f"territory:sites:{int(published_only)}:{data_version()}"
+    ids = cache.get(key)
+    if ids is None:
+        in_force = selectors.changes_in_force(published_only=published_only)
+        ids = sorted(set(in_force.values_list("town_id", flat=True)))
+        cache.set(key, ids, CACHE_SECONDS)
+    return ids
+
+
+def _cells_key(*, published_only: bool) -> tuple[str, list[int], float]:
+    """The cells' cache key (geometry version, the set of sites, the radius), the sites and the radius."""
+    sites, radius_km = _site_ids(published_only=published_only), area_rule()["radius_km"]
+    digest = hashlib.sha256(repr(sites).encode()).hexdigest()[:16]
+    return f"{_geometry_version()}:{digest}:{radius_km:g}", sites, radius_km
+
+
+def _cells(*, published_only: bool = True) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """Each recorded town's bounded Voronoi cell (AREA_RULE), cached per sites and geometry (not per date).
 
     A light copy without geometry (site, area_km2) is cached beside it for the km²-only path.
     """
-    version = _geometry_version()
-    key = f"territory:cells:{version}"
-    cached = cache.get(key)
+    key, sites, radius_km = _cells_key(published_only=published_only)
+    cached = cache.get(f"territory:cells:{key}")
     if cached is None:
         towns = places.towns_frame()
+        towns = towns[towns["town_id"].isin(sites)].copy()
         # Cells are clipped to governorates (level 1): they tile the country without overlaps.
         towns["area_id"] = _area_level_ids(towns, AdminArea.Level.PROVINCE)
         areas = places.admin_areas_frame(level=AdminArea.Level.PROVINCE)
-        cached = spatial.voronoi_cells(towns[["town_id", "area_id", "geometry"]], areas)
-        cache.set(key, cached, CACHE_SECONDS)
+        cached = spatial.voronoi_cells(towns[["town_id", "area_id", "geometry"]], areas, radius_m=radius_km * 1_000)
+        cache.set(f"territory:cells:{key}", cached, CACHE_SECONDS)
         cells, town_sites = cached
-        cache.set(f"territory:cell-areas:{version}", (pd.DataFrame(cells[["site", "area_km2"]]), town_sites),
+        cache.set(f"territory:cell-areas:{key}", (pd.DataFrame(cells[["site", "area_km2"]]), town_sites),
                   CACHE_SECONDS)
     return cached
 
 
-def _cell_areas() -> tuple[pd.DataFrame, pd.Series]:
+def _cell_areas(*, published_only: bool = True) -> tuple[pd.DataFrame, pd.Series]:
     """(site, area_km2) per cell and each town's site: what km² sums need, without unpickling polygons."""
-    cached = cache.get(f"territory:cell-areas:{_geometry_version()}")
+    cached = cache.get(f"territory:cell-areas:{_cells_key(published_only=published_only)[0]}")
     if cached is None:
-        cells, town_sites = _cells()
+        cells, town_sites = _cells(published_only=published_only)
         cached = (pd.DataFrame(cells[["site", "area_km2"]]), town_sites)
     return cached
 
@@ -180,20 +219,21 @@ def _labelled(result: pd.DataFrame) -> gpd.GeoDataFrame:
 
 
 def _compute_control_areas(*, on: dt.date, published_only: bool) -> gpd.GeoDataFrame:
-    cells, town_sites = _cells()
+    cells, town_sites = _cells(published_only=published_only)
     towns = _town_classes(on=on, published_only=published_only)
     return _labelled(spatial.control_areas_from_cells(cells, town_sites, towns))
 
 
 def control_areas_as_of(*, on: dt.date, published_only: bool = True) -> gpd.GeoDataFrame:
-    """Territory per faction (and one contested class) on ``on``; cached per date and data version.
+    """Territory per faction (and one contested class) on ``on``; cached per date, data version and radius.
 
-    Every town's Voronoi cell, clipped to its governorate, dissolved by controller; area_km2 in an
-    equal-area CRS. Land of towns with nothing recorded on ``on`` (and of a governorate without
-    towns) is in no row: it is unknown, and the map leaves it unpainted rather than guessing who
-    holds it. So the rows cover the known part of the country; unknown_km2 gives the rest.
+    AREA_RULE: each recorded town's Voronoi cell within the radius and its governorate, dissolved
+    by controller; area_km2 in an equal-area CRS. Land no recorded town reaches, and that of towns
+    with nothing recorded by ``on``, is in no row: the map leaves it unpainted ("no record") rather
+    than guessing who holds it. So the rows cover the recorded land; unknown_km2 gives the rest.
     """
-    key = f"territory:control-areas:{on.isoformat()}:{int(published_only)}:{data_version()}"
+    key = f"territory:control-areas:{on.isoformat()}:{int(published_only)}:{data_version()}:" \
+          f"{area_rule()['radius_km']:g}"
     cached = cache.get(key)
     if cached is None:
         cached = _compute_control_areas(on=on, published_only=published_only)
@@ -202,8 +242,8 @@ def control_areas_as_of(*, on: dt.date, published_only: bool = True) -> gpd.GeoD
 
 
 def unknown_km2(*, on: dt.date, published_only: bool = True) -> float:
-    """km² that no row of control_areas_as_of covers on ``on``: land of towns with no recorded control."""
-    cells, town_sites = _cell_areas()
+    """km² that no row of control_areas_as_of covers on ``on``: beyond every reach, or no record yet."""
+    cells, town_sites = _cell_areas(published_only=published_only)
     towns = _town_classes(on=on, published_only=published_only)
     town_klass = pd.Series(towns["klass"].to_numpy(), index=towns["town_id"].to_numpy(), dtype=object)
     known = cells["site"].map(spatial.site_classes(town_klass, town_sites)).notna().to_numpy()
@@ -218,7 +258,7 @@ def territory_over_time(*, dates: list[dt.date], published_only: bool = True) ->
     Unknown land is in no row, as on the map. Cached per dates and data version.
     """
     key = f"territory:over-time:{hashlib.sha256(repr(sorted(dates)).encode()).hexdigest()[:16]}:" \
-          f"{int(published_only)}:{data_version()}"
+          f"{int(published_only)}:{data_version()}:{area_rule()['radius_km']:g}"
     cached = cache.get(key)
     if cached is None:
         cached = _territory_over_time(dates=dates, published_only=published_only)
@@ -227,7 +267,7 @@ def territory_over_time(*, dates: list[dt.date], published_only: bool = True) ->
 
 
 def _territory_over_time(*, dates: list[dt.date], published_only: bool) -> pd.DataFrame:
-    cells, town_sites = _cell_areas()
+    cells, town_sites = _cell_areas(published_only=published_only)
     population = dict(Town.objects.values_list("pk", "population"))
     rows = []
     timelines = selectors.town_timelines(published_only=published_only)
@@ -269,61 +309,8 @@ def area_shares_over_time(*, area: AdminArea, published_only: bool = True) -> li
     return timeline
 
 
-@dataclass(frozen=True)
-class Handover:
-    town: Town
-    from_faction: Faction | None
-    to_faction: Faction
-    date: dt.date
+def territory_between(*, start: dt.date, end: dt.date, published_only: bool = True):
+    """What changed between two dates: see events.territory_change, where it lives (it reads this module)."""
+    from .territory_change import territory_between as between
 
-
-@dataclass(frozen=True)
-class TerritoryChange:
-    start: dt.date
-    end: dt.date
-    handovers: list[Handover]
-    area_change: dict[str, dict[str, float]]
-
-
-def territory_between(*, start: dt.date, end: dt.date, published_only: bool = True) -> TerritoryChange:
-    """What changed hands from the end of ``start`` to the end of ``end``.
-
-    A handover is a town whose controlling faction differs between the two dates (a town taken
-    and lost again in between is not listed); its date is that of the change in force at ``end``.
-    area_change gives, per class (faction slug or "contested"), the km² gained and lost. Land with
-    no known controller belongs to no class, so land that becomes known in between is gained by
-    its class and lost by none (gains then exceed losses by that much).
-    """
-    if start > end:
-        raise ValueError("start must not be after end")
-    before = _latest_changes(on=start, published_only=published_only)
-    after = _latest_changes(on=end, published_only=published_only)
-    moved = after.join(before[["faction_id"]].add_suffix("_before"), how="left")
-    moved = moved[moved["faction_id"] != moved["faction_id_before"]]
-    towns = Town.objects.in_bulk(list(moved.index))
-    factions = Faction.objects.in_bulk()
-    handovers = [
-        Handover(
-            town=towns[town_id], to_faction=factions[row.faction_id], date=row.effective_date,
-            from_faction=None if pd.isna(row.faction_id_before) else factions[int(row.faction_id_before)],
-        )
-        for town_id, row in zip(moved.index, moved.itertuples(index=False), strict=True)
-    ]
-    handovers.sort(key=lambda h: (h.date, h.town.name, h.town.pk))
-
-    then = control_areas_as_of(on=start, published_only=published_only)
-    now = control_areas_as_of(on=end, published_only=published_only)
-    area_change = {}
-    if not then.empty or not now.empty:
-        # The same CRS control_areas measured in, so these km² add up with area_km2.
-        metric = spatial.equal_area_crs(places.admin_areas_frame(level=AdminArea.Level.PROVINCE))
-        old_geoms = dict(zip(then["faction"], spatial.to_metric(then.geometry, metric), strict=True))
-        new_geoms = dict(zip(now["faction"], spatial.to_metric(now.geometry, metric), strict=True))
-        empty = shapely.Polygon()
-        for slug in sorted(set(old_geoms) | set(new_geoms)):
-            old_g, new_g = old_geoms.get(slug, empty), new_geoms.get(slug, empty)
-            area_change[slug] = {
-                "gained_km2": round(shapely.difference(new_g, old_g).area / 1e6, 3),
-                "lost_km2": round(shapely.difference(old_g, new_g).area / 1e6, 3),
-            }
-    return TerritoryChange(start=start, end=end, handovers=handovers, area_change=area_change)
+    return between(start=start, end=end, published_only=published_only)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from geodata import maps
 from geodata.models import AdminArea, Town
 
-from . import map_inputs, page_data, selectors
+from . import map_inputs, page_data, selectors, territory_change
 from .params import parse_date_or
 
 DATE_TOKEN = "{date}"  # in download links: the page's script puts the date shown in its place
@@ -153,6 +153,9 @@ def what_changed(request):
         errors.append(f"'from' ({start}) is after 'to' ({end}); showing them swapped.")
         start, end = end, start
     context = page_data.changes_page(start=start, end=end)
+    # Conquest apart from bookkeeping, with the area rule: the numbers /api/territory-change.json serves.
+    context["territory"] = territory_change.territory_change_summary(
+        territory_change.territory_between(start=start, end=end))
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),
         assets=map_inputs.map_assets_linked(),

@@ -154,19 +154,24 @@ def _cells(points: np.ndarray, frame_of: shapely.Geometry) -> np.ndarray:
     return np.asarray(shapely.get_parts(diagram))
 
 
-NO_SITE = -1  # the cell of an area that has no town at all: nobody's land, whatever the date
+NO_SITE = -1  # land no site speaks for (an area without sites, or beyond every site's reach): nobody's
+REACH_SEGMENTS = 16  # quarter-circle segments of a reach disc: its area is within 0.2% of the circle's
+SEGMENT_M = 1_000.0  # densify metric shapes to this before reprojecting them (see to_metric)
 
 
-def voronoi_cells(towns: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.Series]:
-    """The land each town stands for, independent of who holds it: (cells, site of each town).
+def voronoi_cells(
+    towns: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, radius_m: float | None = None
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """The land each site stands for, independent of who holds it: (cells, site of each town).
 
-    ``towns``: points with town_id and area_id; ``areas``: area_id and geometry. Every town takes
-    part, whether or not its control is known on some date, so a town with nothing recorded keeps
-    its own land rather than ceding it to a neighbour. Inside an area the cells come only from the
-    towns assigned to it; an area with no town is one cell with site NO_SITE. Towns at the same
-    spot (to the metre) share one site. Returns cells with site, area_id, geometry (WGS84, inside
-    the areas) and area_km2 (equal-area CRS), and a Series town_id -> site. Cells tile the areas,
-    so they only change when towns move or boundaries change, never with the control log.
+    ``towns``: points with town_id and area_id (the sites: callers pass only the towns that may
+    speak for land); ``areas``: area_id and geometry. A site's cell is the part of its area nearer
+    to it than to any other site of that area and, when ``radius_m`` is given, within ``radius_m``
+    metres of it (measured in an equal-area CRS centred on the areas). Land no site reaches is a
+    cell with site NO_SITE, one per area, so the cells still tile the areas and unknown land is
+    their sum. Towns at the same spot (to the metre) share one site. Returns cells with site,
+    area_id, geometry (WGS84, inside the areas) and area_km2, and a Series town_id -> site. Cells
+    change only when sites move, come or go or boundaries change, never with who holds them.
     """
     assert_same_crs(towns, areas)
     columns = ["site", "area_id", "geometry", "area_km2"]
@@ -176,29 +181,38 @@ def voronoi_cells(towns: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> tuple[gpd
     metric = equal_area_crs(areas)
     to_wgs84 = pyproj.Transformer.from_crs(metric, WGS84, always_xy=True)
     # Coincident points collapse into one Voronoi site; round to a metre to find them.
-    xy = np.round(shapely.get_coordinates(placed.to_crs(metric).geometry.to_numpy()), 0)
+    xy = np.round(shapely.get_coordinates(placed.to_crs(metric).geometry.to_numpy()), 0).reshape(-1, 2)
     keyed = pd.DataFrame({"area_id": placed["area_id"].to_numpy(), "x": xy[:, 0], "y": xy[:, 1]})
     site_of = keyed.groupby(["area_id", "x", "y"], sort=True).ngroup().to_numpy()
-    town_sites = pd.Series(site_of, index=placed["town_id"].to_numpy(), name="site")
+    town_sites = pd.Series(site_of, index=placed["town_id"].to_numpy(), name="site", dtype="int64")
     spots = keyed.assign(site=site_of).drop_duplicates("site").sort_values("site")
 
     sites, area_ids, geoms = [], [], []
     areas_m = to_metric(areas.geometry, metric)
     for area_id, area_m, area_deg in zip(areas["area_id"], areas_m, areas.geometry, strict=True):
         mine = spots[spots["area_id"] == area_id]
-        if mine.empty:
-            sites.append(NO_SITE), area_ids.append(area_id), geoms.append(area_deg)
-            continue
-        cells = _cells(mine[["x", "y"]].to_numpy(), area_m)
-        cells_deg = shapely.transform(cells, lambda x, y: to_wgs84.transform(x, y), interleaved=False)
-        pieces = shapely.intersection(cells_deg, area_deg)
+        pieces = _site_pieces(mine[["x", "y"]].to_numpy(), area_m, area_deg, to_wgs84, radius_m)
         for site, piece in zip(mine["site"], pieces, strict=True):
-            piece = _polygonal(piece)
             if not piece.is_empty:
                 sites.append(int(site)), area_ids.append(area_id), geoms.append(piece)
+        rest = _polygonal(shapely.difference(area_deg, shapely.union_all(pieces))) if len(pieces) else area_deg
+        if not rest.is_empty and (radius_m is not None or mine.empty):
+            sites.append(NO_SITE), area_ids.append(area_id), geoms.append(rest)
     cells = gpd.GeoDataFrame({"site": sites, "area_id": area_ids}, geometry=geoms, crs=WGS84)
     cells["area_km2"] = area_km2(cells.geometry, metric).to_numpy()
     return cells[columns], town_sites
+
+
+def _site_pieces(points: np.ndarray, area_m, area_deg, to_wgs84, radius_m: float | None) -> list:
+    """Each site's piece of one area (WGS84, polygonal, possibly empty), in the order of ``points``."""
+    if not len(points):
+        return []
+    cells = _cells(points, area_m)
+    if radius_m is not None:
+        discs = shapely.buffer(shapely.points(points), radius_m, quad_segs=REACH_SEGMENTS)
+        cells = shapely.segmentize(shapely.intersection(cells, discs), SEGMENT_M)
+    cells_deg = shapely.transform(cells, lambda x, y: to_wgs84.transform(x, y), interleaved=False)
+    return [_polygonal(piece) for piece in shapely.intersection(cells_deg, area_deg)]
 
 
 def site_classes(town_klass: pd.Series, town_sites: pd.Series) -> pd.Series:
@@ -252,8 +266,10 @@ def control_areas_from_cells(cells: gpd.GeoDataFrame, town_sites: pd.Series, tow
     return gpd.GeoDataFrame(dissolved[columns], geometry="geometry", crs=WGS84)
 
 
-def control_areas(towns: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Territory per controlling class: Voronoi cells of all towns clipped to the admin areas, dissolved.
+def control_areas(
+    towns: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, radius_m: float | None = None
+) -> gpd.GeoDataFrame:
+    """Territory per controlling class: the towns' Voronoi cells within ``radius_m`` and their areas, dissolved.
 
     ``towns``: point GeoDataFrame with town_id, area_id, klass (faction slug, CONTESTED, or None
     where unknown) and population. ``areas``: area_id and geometry. Unknown towns keep their cells
@@ -261,7 +277,7 @@ def control_areas(towns: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDa
     geometry (WGS84, inside the areas), area_km2, towns and population, sorted by klass with
     CONTESTED last; see voronoi_cells and control_areas_from_cells.
     """
-    cells, town_sites = voronoi_cells(towns, areas)
+    cells, town_sites = voronoi_cells(towns, areas, radius_m=radius_m)
     return control_areas_from_cells(cells, town_sites, towns)
 
 

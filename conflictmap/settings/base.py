@@ -221,6 +221,8 @@ SPECTACULAR_SETTINGS = {
 # or a tile URL template; MAP_TILES_ATTRIBUTION must accompany a custom URL.
 MAP_TILES = os.environ.get("MAP_TILES", "osm")
 MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "")
+# A town's control area reaches at most this far (km) from it, inside its Voronoi cell and governorate.
+CONTROL_AREA_RADIUS_KM = float(os.environ.get("CONTROL_AREA_RADIUS_KM", "15"))
 
 
 def tile_hosts(tiles: str) -> list[str]:

@@ -91,3 +91,45 @@ def test_area_control_rules():
     assert result.loc[1, "dominant_faction"] == "red" and not result.loc[1, "contested"]
     assert result.loc[2, "towns"] == 2 and result.loc[2, "contested"]  # a contested town
     assert result.loc[3, "towns"] == 0 and result.loc[3, "dominant_faction"] is None
+
+
+# The bounded rule: a site speaks for its cell only within a radius (and its area).
+R_M = 15_000.0
+DISC_KM2 = 3.14159 * 15**2  # 707 km²
+
+
+def test_a_lone_town_speaks_for_a_disc_of_the_radius_not_its_whole_area():
+    result = spatial.control_areas(towns((1, 1, "red", 0, 36.5, 35.5)), areas((1, ALPHA)), radius_m=R_M)
+    assert result.loc[0, "area_km2"] == pytest.approx(DISC_KM2, rel=0.005)
+    # Every painted point lies within the radius (a degree of latitude is ~111 km).
+    assert shapely.Point(36.5, 35.5).hausdorff_distance(result.loc[0, "geometry"]) < 15.1 / 111 * 1.25
+
+
+def test_land_beyond_every_reach_is_a_no_site_cell_so_cells_still_tile_the_area():
+    some = towns((1, 1, "red", 0, 36.5, 35.5))
+    cells, sites = spatial.voronoi_cells(some, areas((1, ALPHA)), radius_m=R_M)
+    alpha_km2 = spatial.area_km2(areas((1, ALPHA)).geometry).sum()
+    assert sorted(cells["site"]) == [spatial.NO_SITE, sites[1]]
+    assert cells["area_km2"].sum() == pytest.approx(alpha_km2, rel=1e-4)
+    assert cells.set_index("site").loc[spatial.NO_SITE, "area_km2"] == pytest.approx(alpha_km2 - DISC_KM2, rel=0.005)
+
+
+def test_the_reach_stops_at_the_area_border_and_at_the_bisector():
+    # A town 5 km from Beta's border reaches into Beta for nobody; a neighbour 10 km away halves the overlap.
+    alone = spatial.control_areas(towns((1, 1, "red", 0, 36.945, 35.5)), areas((1, ALPHA), (2, BETA)), radius_m=R_M)
+    assert alone.loc[0, "geometry"].intersection(BETA).area < 1e-10
+    assert alone.loc[0, "area_km2"] < 0.75 * DISC_KM2
+    pair = spatial.control_areas(
+        towns((1, 1, "red", 0, 36.4, 35.5), (2, 1, "blue", 0, 36.5, 35.5)), areas((1, ALPHA)), radius_m=R_M
+    ).set_index("klass")
+    assert pair.loc["red", "area_km2"] == pytest.approx(pair.loc["blue", "area_km2"], rel=0.01)
+    assert pair.loc["red", "geometry"].bounds[2] == pytest.approx(36.45, abs=0.002)
+    assert pair["area_km2"].sum() < 2 * DISC_KM2
+
+
+def test_a_smaller_radius_paints_less():
+    some = towns((1, 1, "red", 0, 36.25, 35.5), (2, 1, "blue", 0, 36.75, 35.5))
+    wide = spatial.control_areas(some, areas((1, ALPHA)), radius_m=R_M)["area_km2"].sum()
+    narrow = spatial.control_areas(some, areas((1, ALPHA)), radius_m=1_000.0)["area_km2"].sum()
+    assert narrow == pytest.approx(2 * 3.14159, rel=0.01)
+    assert narrow < wide / 100

@@ -1,0 +1,191 @@
+"""What changed between two dates, with conquest kept apart from bookkeeping.
+
+Reads only. Both dates are measured on the same Voronoi cells (those of every town with a record,
+see ``territory.AREA_RULE``), so each cell's km² moves from its class at the start to its class at
+the end: from one faction to another (gained from / lost to), from unpainted to a faction (newly
+recorded: a first record, not a conquest) or back (no longer recorded). Per faction the four add
+up to the change in its painted area, exactly.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from django.core.cache import cache
+
+from geodata import spatial
+from geodata.models import Town
+
+from . import territory
+from .models import Faction
+from .selectors import data_version
+
+UNPAINTED = ""  # the class of land no record speaks for, in group keys (None elsewhere)
+
+
+@dataclass(frozen=True)
+class Handover:
+    town: Town
+    from_faction: Faction | None
+    to_faction: Faction
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Land (km²) and towns that went from one class to another; None is unpainted (no record)."""
+
+    from_class: str | None
+    to_class: str | None
+    km2: float
+    towns: tuple[Town, ...]
+
+
+@dataclass(frozen=True)
+class TerritoryChange:
+    start: dt.date
+    end: dt.date
+    handovers: list[Handover]
+    area_change: dict[str, dict[str, float]]
+    flows: list[Flow]
+    rule: dict
+
+
+def territory_between(*, start: dt.date, end: dt.date, published_only: bool = True) -> TerritoryChange:
+    """What changed from the end of ``start`` to the end of ``end``; cached per data version and rule.
+
+    handovers: towns whose controlling faction differs between the two dates (a town taken and lost
+    again in between is not listed), dated by the change in force at ``end``; a first record has
+    no from_faction. flows: km² and towns per (class at start, class at end), classes being faction
+    slugs, "contested" or None (unpainted). area_change per class: gained_km2 and lost_km2 (from and
+    to other classes only), newly_recorded_km2, no_longer_recorded_km2, before_km2 and after_km2.
+    """
+    if start > end:
+        raise ValueError("start must not be after end")
+    rule = territory.area_rule()
+    key = (f"territory:between:{start.isoformat()}:{end.isoformat()}:{int(published_only)}:"
+           f"{rule['radius_km']:g}:{data_version()}")
+    cached = cache.get(key)
+    if cached is None:
+        cached = _territory_between(start=start, end=end, published_only=published_only, rule=rule)
+        cache.set(key, cached, territory.CACHE_SECONDS)
+    return cached
+
+
+def _handovers(*, start: dt.date, end: dt.date, published_only: bool) -> list[Handover]:
+    before = territory._latest_changes(on=start, published_only=published_only)
+    after = territory._latest_changes(on=end, published_only=published_only)
+    moved = after.join(before[["faction_id"]].add_suffix("_before"), how="left")
+    moved = moved[moved["faction_id"] != moved["faction_id_before"]]
+    towns = Town.objects.in_bulk(list(moved.index))
+    factions = Faction.objects.in_bulk()
+    handovers = [
+        Handover(
+            town=towns[town_id], to_faction=factions[row.faction_id], date=row.effective_date,
+            from_faction=None if pd.isna(row.faction_id_before) else factions[int(row.faction_id_before)],
+        )
+        for town_id, row in zip(moved.index, moved.itertuples(index=False), strict=True)
+    ]
+    handovers.sort(key=lambda h: (h.date, h.town.name, h.town.pk))
+    return handovers
+
+
+def _classes(*, on: dt.date, published_only: bool) -> pd.Series:
+    towns = territory._town_classes(on=on, published_only=published_only)
+    return pd.Series(towns["klass"].to_numpy(), index=towns["town_id"].to_numpy(), dtype=object)
+
+
+def _territory_between(*, start: dt.date, end: dt.date, published_only: bool, rule: dict) -> TerritoryChange:
+    cells, town_sites = territory._cell_areas(published_only=published_only)
+    town_before = _classes(on=start, published_only=published_only)
+    town_after = _classes(on=end, published_only=published_only)
+    land = pd.DataFrame({
+        "before": cells["site"].map(spatial.site_classes(town_before, town_sites)).fillna(UNPAINTED).to_numpy(),
+        "after": cells["site"].map(spatial.site_classes(town_after, town_sites)).fillna(UNPAINTED).to_numpy(),
+        "km2": cells["area_km2"].to_numpy(),
+    })
+    km2 = land[land["before"] != land["after"]].groupby(["before", "after"])["km2"].sum()
+    towns = pd.DataFrame({"before": town_before.reindex(town_after.index).fillna(UNPAINTED),
+                          "after": town_after.fillna(UNPAINTED)})
+    towns = towns[towns["before"] != towns["after"]]
+    by_pk = Town.objects.in_bulk(list(towns.index))
+    moved = {pair: sorted((by_pk[t] for t in group.index), key=lambda t: (t.name, t.pk))
+             for pair, group in towns.groupby(["before", "after"])}
+    flows = [
+        Flow(from_class=before or None, to_class=after or None, km2=round(float(km2.get((before, after), 0.0)), 3),
+             towns=tuple(moved.get((before, after), ())))
+        for before, after in sorted(set(km2.index) | set(moved))
+    ]
+    painted = {when: land[land[when] != UNPAINTED].groupby(when)["km2"].sum() for when in ("before", "after")}
+    area_change = {}
+    for klass in sorted(set(painted["before"].index) | set(painted["after"].index)
+                        | {c for f in flows for c in (f.from_class, f.to_class) if c}):
+        area_change[klass] = {
+            "before_km2": round(float(painted["before"].get(klass, 0.0)), 3),
+            "after_km2": round(float(painted["after"].get(klass, 0.0)), 3),
+            "gained_km2": _total(flows, to_class=klass, other=True),
+            "lost_km2": _total(flows, from_class=klass, other=True),
+            "newly_recorded_km2": _total(flows, to_class=klass, other=False),
+            "no_longer_recorded_km2": _total(flows, from_class=klass, other=False),
+        }
+    return TerritoryChange(
+        start=start, end=end, handovers=_handovers(start=start, end=end, published_only=published_only),
+        area_change=area_change, flows=flows, rule=rule,
+    )
+
+
+def _total(flows: list[Flow], *, from_class: str | None = None, to_class: str | None = None, other: bool) -> float:
+    """km² of the flows out of ``from_class`` (or into ``to_class``): to/from other classes, or to/from unpainted."""
+    total = 0.0
+    for f in flows:
+        mine, theirs = (f.from_class, f.to_class) if from_class else (f.to_class, f.from_class)
+        if mine == (from_class or to_class) and (theirs is not None) == other:
+            total += f.km2
+    return round(total, 3)
+
+
+def _town(town: Town) -> dict:
+    return {"id": town.pk, "name": town.name, "slug": town.slug}
+
+
+def territory_change_summary(change: TerritoryChange) -> dict:
+    """The change as plain data, the same for the API and the page: the rule; per faction its km² before
+    and after, gained from and lost to each other class, newly and no longer recorded, with the towns
+    behind each; and every flow of land once, as changed hands, newly or no longer recorded."""
+    names = {f.slug: (f.name, f.colour) for f in Faction.objects.all()}
+    names[territory.CONTESTED] = (territory.CONTESTED_NAME, territory.CONTESTED_COLOUR)
+
+    def side(klass: str | None) -> dict:
+        name, colour = names.get(klass, (klass, "#999999")) if klass else ("No record", None)
+        return {"faction": klass, "faction_name": name, "colour": colour}
+
+    def flow(f: Flow, other: str | None) -> dict:
+        return {**side(other), "km2": f.km2, "towns": [_town(t) for t in f.towns]}
+
+    def plain(f: Flow) -> dict:
+        return {"from": side(f.from_class), "to": side(f.to_class), "km2": f.km2, "towns": [_town(t) for t in f.towns]}
+
+    factions = []
+    for klass, km2 in change.area_change.items():
+        outgoing = [f for f in change.flows if f.from_class == klass]
+        incoming = [f for f in change.flows if f.to_class == klass]
+        factions.append({
+            **side(klass), **km2,
+            "net_km2": round(km2["after_km2"] - km2["before_km2"], 3),
+            "gained_from": [flow(f, f.from_class) for f in incoming if f.from_class is not None],
+            "lost_to": [flow(f, f.to_class) for f in outgoing if f.to_class is not None],
+            "newly_recorded": [flow(f, None) for f in incoming if f.from_class is None],
+            "no_longer_recorded": [flow(f, None) for f in outgoing if f.to_class is None],
+        })
+    factions.sort(key=lambda r: (-r["net_km2"], r["faction_name"]))
+    return {
+        "from": change.start.isoformat(),
+        "to": change.end.isoformat(),
+        "rule": change.rule,
+        "factions": factions,
+        # Every flow once, in three kinds: fighting and the two kinds of bookkeeping.
+        "changed_hands": [plain(f) for f in change.flows if f.from_class and f.to_class],
+        "newly_recorded": [plain(f) for f in change.flows if not f.from_class],
+        "no_longer_recorded": [plain(f) for f in change.flows if not f.to_class],
+    }
+
