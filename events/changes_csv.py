@@ -11,13 +11,13 @@ with the same places.
 import csv
 import io
 
-from . import imports, selectors
+from . import imports, names
 from .csv_cells import cell_quote
 
 
 def _town_cells(features: list[dict]) -> dict[int, str]:
     """The town column by town id: the name where the import reads it as this town, else the slug."""
-    index = selectors.town_index()
+    index = names.town_index()
     cells = {}
     for feature in features:
         town_id = feature["properties"]["town_id"]

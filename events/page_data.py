@@ -230,6 +230,7 @@ def factions_page() -> dict:
         })
     return {
         "factions": factions,
+        "area_rule": territory.area_rule(),
         "on": dates[-1] if dates else None,
         "charts": [
             chart("towns", "Towns held", "towns"),

@@ -14,7 +14,8 @@ from django.utils import timezone
 from geodata import maps
 from geodata.models import AdminArea, Town
 
-from . import map_inputs, page_data, selectors, territory_change
+from . import map_inputs, page_data, selectors, territory, territory_change
+from .date_labels import date_label
 from .params import parse_date_or
 
 DATE_TOKEN = "{date}"  # in download links: the page's script puts the date shown in its place
@@ -63,6 +64,7 @@ def control_map(request):
             town_error = f"No town has the identifier '{slug}'."
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),
+        area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_linked(),
         settings=map_inputs.map_settings(),
         links=map_inputs.map_links(),
@@ -103,9 +105,14 @@ def map_download(request):
     layers = page_data.map_layers(on=on)
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),
+        area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_inline(),
         settings=map_inputs.map_settings(),
         links={k: request.build_absolute_uri(v) for k, v in map_inputs.map_links().items()},
+        caption=maps.MapCaption(
+            heading=f"Control on {date_label(on=on, precision='day', day_part=0)}",
+            live_url=request.build_absolute_uri(f"{reverse('home')}?date={on:%Y-%m-%d}"),
+        ),
         **layers,
     )
     html = maps.map_render_standalone(m, title=f"Control on {on:%Y-%m-%d} · conflictmap")
@@ -119,6 +126,7 @@ def town_detail(request, slug: str):
     context = page_data.town_page(town=town)
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),
+        area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_linked(),
         settings=map_inputs.map_settings(bounds=context["bounds"]),
         links=map_inputs.map_links(),
@@ -158,6 +166,7 @@ def what_changed(request):
         territory_change.territory_between(start=start, end=end))
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),
+        area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_linked(),
         settings=map_inputs.map_settings(),
         links=map_inputs.map_links(),

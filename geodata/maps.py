@@ -219,6 +219,33 @@ def _use_assets(m: folium.Map, assets: MapAssets) -> None:
         header.add_child(Element("<script>" + text.replace("</", "<\\/") + "</script>"), name=name)
 
 
+@dataclass(frozen=True)
+class MapCaption:
+    """What a map saved as a file says about itself, with no page around it: its date and the live map."""
+
+    heading: str  # e.g. "Control on 3 September 2017"
+    live_url: str  # the live map on that date, an absolute URL
+    live_text: str = "Live map, sources and history"
+
+
+# A box under the zoom buttons, built from text (never parsed as markup).
+CAPTION_JS = """
+(function (map, c) {
+  var box = L.DomUtil.create("div", "cm-caption");
+  box.style.cssText = "background:#fff;padding:4px 8px;border-radius:4px;box-shadow:0 1px 5px rgba(0,0,0,.4);"
+    + "font:13px/1.4 system-ui,sans-serif";
+  L.DomUtil.create("strong", "", box).textContent = c.heading;
+  L.DomUtil.create("br", "", box);
+  var link = L.DomUtil.create("a", "", box);
+  link.href = c.live_url;
+  link.textContent = c.live_text;
+  var control = L.control({position: "topleft"});
+  control.onAdd = function () { return box; };
+  control.addTo(map);
+})({{ this.map.get_name() }}, {{ this.caption|tojson }});
+"""
+
+
 def control_map_build(
     *,
     palette: Sequence[PaletteEntry],
@@ -230,6 +257,8 @@ def control_map_build(
     areas: Any = None,
     links: Mapping[str, str] | None = None,
     legend: bool = True,
+    caption: MapCaption | None = None,
+    area_rule: str | None = None,
 ) -> folium.Map:
     """The control map: areas, governorate and district outlines, towns: one GeoJSON layer each.
 
@@ -268,8 +297,14 @@ def control_map_build(
             # The palette's class for contested areas: the legend shows it as an area, never a town.
             "contested_class": CONTESTED,
             "attribution": boundaries_attribution_html(conf),
+            # How the painted areas follow from the towns (the legend states it, as the exports do).
+            "area_rule": area_rule,
         },
     ).add_to(m)
+
+    if caption is not None:
+        _Element(CAPTION_JS, map=m, caption={"heading": caption.heading, "live_url": caption.live_url,
+                                             "live_text": caption.live_text}).add_to(m)
 
     data = {"areas": areas, "provinces": provinces, "districts": districts, "towns": towns}
     layers = {}

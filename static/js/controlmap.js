@@ -9,6 +9,7 @@
   var links = {};
   var order = [];
   var contestedClass = null;
+  var areaRule = null;  // how the painted areas follow from the towns, shown under the legend
   var NO_DATA = "#9e9e9e";
   // Shared by the map's layers and the legend, so a swatch is drawn exactly as the map draws.
   var TOWN_FILL_OPACITY = 0.95;
@@ -76,6 +77,7 @@
     links = config.links || {};
     order = config.order || Object.keys(palette);
     contestedClass = config.contested_class || null;
+    areaRule = config.area_rule || null;
     // Panes keep the drawing order when a layer is refilled: areas, then outlines, then towns.
     [["cm-areas", 410], ["cm-provinces", 420], ["cm-districts", 420], ["cm-towns", 430], ["cm-labels", 440]].forEach(function (p) {
       if (!map.getPane(p[0])) map.createPane(p[0]).style.zIndex = p[1];
@@ -537,6 +539,7 @@
       unknown.appendChild(areaSwatch("none"));
       unknown.appendChild(el("span", "Unpainted: no record for this date"));
       box.appendChild(unknown);
+      if (areaRule) box.appendChild(el("p", areaRule, "cm-legend-rule"));
       unrecordedRows(box);
       L.DomEvent.disableClickPropagation(box);
       return box;

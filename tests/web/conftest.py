@@ -86,8 +86,10 @@ def open_page(browser):
     """A fresh page (desktop size unless given) with a PageWatch; closed after the test."""
     contexts = []
 
-    def open_(viewport=None):
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
+    def open_(viewport=None, bypass_csp=False):
+        # bypass_csp: for tests that poll with wait_for_function, which evaluates its predicate as a
+        # string (CSP forbids that eval); tests/web/test_csp_browser.py checks the policy itself.
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, bypass_csp=bypass_csp)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

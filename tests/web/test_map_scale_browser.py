@@ -82,7 +82,7 @@ def test_ten_thousand_towns_draw_step_and_stay_responsive(live_server, seeded, o
     url = f"{live_server.url}/?date={LAST.isoformat()}"
 
     # 1. Time to first draw: from asking for the page to every town painted.
-    page, watch = open_page()
+    page, watch = open_page(bypass_csp=True)  # it polls with wait_for_function
     page.add_init_script(PROBES)
     started = time.perf_counter()
     page.goto(url)
@@ -123,7 +123,7 @@ def test_ten_thousand_towns_draw_step_and_stay_responsive(live_server, seeded, o
     assert watch.console_errors == [] and watch.page_errors == []
 
     # 3. Responsive while loading: the towns' answer is held back; a click is handled meanwhile.
-    page, watch = open_page()
+    page, watch = open_page(bypass_csp=True)  # it polls with wait_for_function
     held = []
     page.route("**/api/control.geojson?*", lambda route: held.append(route))
     page.goto(url)
