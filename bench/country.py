@@ -7,7 +7,12 @@ sources, changes), then, all through the same services an import uses:
 - towns: spread uniformly over the governorates, placed by the town loader's spatial join
   (``towns_save_many``), population 100-50,000;
 - sources: one per 25 changes (a report names many towns) (``sources_save_many``);
-- the log (``control_changes_create_many``, the CSV import's path), in date order, in batches.
+- the log (``control_changes_create_many``, the CSV import's path), in date order, in batches of
+  20,000. That path costs 1.5-3 ms a change on this machine (its checks, then four ORM bulk inserts:
+  the change, its history row, its source links and their history), so a million changes would take
+  30-60 minutes: past ``SERVICE_CHANGES`` (100,000) changes, the rest of the log (the same generator,
+  the same shares) is written by ``_raw_tail``: the same four tables' rows in plain ``executemany``,
+  a minute per million. The build report says how many went each way and the time each took.
 
 Shares of the log (``SHARES``; of all changes written), chosen from how a reviewed crowd-sourced log
 looks: most changes published; a small review queue; a few corrections, rejections and retractions.
@@ -16,6 +21,8 @@ looks: most changes published; a small review queue; a few corrections, rejectio
 - drafts 1.5%, of which a third are then rejected (0.5% of the log): the review queue is 1%;
 - corrections 2%: a published change superseding an earlier published one (same town and date);
 - retracted 0.5%: published changes taken off the map (``control_change_retract``);
+- rejections and retractions go one at a time through the lifecycle service (about 50 ms each here),
+  so each stops at ``MAX_TRANSITIONS`` (1,000): 0.1% each at a million changes;
 - sources: every published change cites one (85%) or two (15%); 30% of drafts cite none;
 - dates: 2011-03-15 to 2025-12-31, day precision 80%, month 15%, approximate 5%; 10% name a part of day.
 """
@@ -26,7 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
+from simple_history.utils import get_history_model_for_model
 
 from bench.progress import progress
 from events import services
@@ -41,6 +50,8 @@ FIRST_DAY, LAST_DAY = dt.date(2011, 3, 15), dt.date(2025, 12, 31)
 SHARES = {"draft": 0.015, "rejected_of_drafts": 1 / 3, "correction": 0.02, "retracted": 0.005,
           "contested": 0.08, "two_sources": 0.15, "draft_without_source": 0.30, "changes_per_source": 25}
 BATCH = 20_000
+SERVICE_CHANGES = 100_000
+MAX_TRANSITIONS = 1_000
 LOCAL_GROUPS = [("hts", "opposition"), ("ahrar", "opposition"), ("jaysh-islam", "opposition"),
                 ("sna", "tfsa"), ("liwa-quds", "pro-government"), ("hezbollah", "pro-government"),
                 ("ypg", "sdf"), ("mgc", "sdf")]
@@ -54,8 +65,9 @@ class BuildReport:
 
 def _factions() -> list[Faction]:
     seed = {f.slug: f for f in Faction.objects.all()}
-    new = [Faction(slug=slug, name=f"Bench {slug}", short_name=slug.upper(), colour=f"#{(37 * i) % 256:02x}{(91 * i) % 256:02x}77",
-                   parent=seed[parent]) for i, (slug, parent) in enumerate(LOCAL_GROUPS, 1)]
+    new = [Faction(slug=slug, name=f"Bench {slug}", short_name=slug.upper(), parent=seed[parent],
+                   colour=f"#{(37 * i) % 256:02x}{(91 * i) % 256:02x}77")
+           for i, (slug, parent) in enumerate(LOCAL_GROUPS, 1)]
     services.factions_save_many(factions=new, by=None)
     return list(Faction.objects.exclude(slug="russia").order_by("pk"))  # Russia holds no town in the seed
 
@@ -125,14 +137,23 @@ def _cites(sources: list[Source], rng, *, draft: bool) -> list[Source]:
     return [sources[int(i)] for i in rng.choice(len(sources), k, replace=False)]
 
 
-def _log(towns: list[Town], factions: list[Faction], sources: list[Source], changes: int, rng) -> None:
+def _log(towns: list[Town], factions: list[Faction], sources: list[Source], changes: int, rng,
+         seconds: dict) -> None:
     plan = _log_plan(len(towns), changes, rng)
     draws = rng.random((changes, 6))
     drafts = rng.random(changes) < SHARES["draft"]
-    with progress(total=changes, desc="changes (control_changes_create_many)") as bar:
-        for start in range(0, changes, BATCH):
+    # The raw tail comes first in time order, so the service's part is the latest stretch of the log
+    # and its clash check runs against a full database, as a real import's would.
+    tail = max(0, changes - SERVICE_CHANGES)
+    start = time.perf_counter()
+    if tail:
+        _raw_tail(towns, factions, sources, plan[:tail], draws[:tail], drafts[:tail], rng)
+    seconds[f"raw executemany ({tail:,} changes)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    with progress(total=changes - tail, desc="changes (control_changes_create_many)") as bar:
+        for first in range(tail, changes, BATCH):
             batch = {True: [], False: []}
-            for row in range(start, min(start + BATCH, changes)):
+            for row in range(first, min(first + BATCH, changes)):
                 day, town = plan[row]
                 draft = bool(drafts[row])
                 change = _change(towns[town], day, factions, draws[row], state_draft=draft)
@@ -140,7 +161,57 @@ def _log(towns: list[Town], factions: list[Faction], sources: list[Source], chan
             for draft, new in batch.items():
                 if new:
                     services.control_changes_create_many(new=new, by=None, publish=not draft)
-            bar.update(min(BATCH, changes - start))
+            bar.update(min(BATCH, changes - first))
+    seconds[f"control_changes_create_many ({changes - tail:,} changes)"] = time.perf_counter() - start
+
+
+def _insert(model, rows: list[dict]) -> None:
+    fields = model._meta.concrete_fields
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[row[f.attname] for f in fields] for row in rows])
+
+
+def _next_id(model) -> int:
+    pk = model._meta.pk.attname
+    return (model.objects.order_by(f"-{pk}").values_list(pk, flat=True).first() or 0) + 1
+
+
+def _raw_tail(towns, factions, sources, plan, draws, drafts, rng) -> None:
+    """The rows control_changes_create_many would write for these changes, without the ORM's per-row cost."""
+    history = get_history_model_for_model(ControlChange)
+    link, link_history = ControlChange.sources.through, history.sources.model
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    ids = [_next_id(m) for m in (ControlChange, history, link, link_history)]
+    with progress(total=len(plan), desc="changes (raw executemany)") as bar:
+        for first in range(0, len(plan), BATCH):
+            rows, hist, links, link_hist = [], [], [], []
+            for row in range(first, min(first + BATCH, len(plan))):
+                day, town = plan[row]
+                draft = bool(drafts[row])
+                change = _change(towns[town], day, factions, draws[row], state_draft=draft)
+                values = {f.attname: getattr(change, f.attname) for f in ControlChange._meta.concrete_fields}
+                values.update(id=ids[0], entered_at=now, updated_at=now, reviewed_at=None if draft else now)
+                rows.append(values)
+                hist.append({**values, "history_id": ids[1], "history_date": now, "history_change_reason": "imported",
+                             "history_type": "+", "history_user_id": None})
+                for source in _cites(sources, rng, draft=draft):
+                    links.append({"id": ids[2], "controlchange_id": ids[0], "source_id": source.pk})
+                    link_hist.append({"m2m_history_id": ids[3], "id": ids[2], "controlchange_id": ids[0],
+                                      "source_id": source.pk, "history_id": ids[1]})
+                    ids[2], ids[3] = ids[2] + 1, ids[3] + 1
+                ids[0], ids[1] = ids[0] + 1, ids[1] + 1
+            with transaction.atomic():
+                for model, batch in ((ControlChange, rows), (history, hist), (link, links), (link_history, link_hist)):
+                    _insert(model, batch)
+            bar.update(len(rows))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for model in (ControlChange, history, link, link_history):
+                table, pk = model._meta.db_table, model._meta.pk.column
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{pk}'), MAX({pk})) FROM {table}")
 
 
 def _corrections(factions: list[Faction], sources: list[Source], rng, changes: int) -> int:
@@ -167,7 +238,7 @@ def _transitions(state: str, share: float, move, rng, changes: int) -> int:
     """Reject drafts or retract published changes one at a time, through the lifecycle service."""
     ids = list(ControlChange.objects.filter(state=state, supersedes__isnull=True, superseded_by__isnull=True)
                .values_list("pk", flat=True))
-    n = min(len(ids), int(round(changes * share)))
+    n = min(len(ids), int(round(changes * share)), MAX_TRANSITIONS)
     chosen = sorted(int(ids[i]) for i in rng.choice(len(ids), n, replace=False)) if n else []
     for pk in progress(chosen, desc=f"{move.__name__} (one by one)"):
         move(change=ControlChange.objects.get(pk=pk), by=None, reason="bench: a later report contradicts it")
@@ -192,9 +263,7 @@ def country_build(*, towns: int, changes: int, seed: int = 2017) -> BuildReport:
     n_sources = max(50, changes // SHARES["changes_per_source"])
     source_rows = step("sources_save_many", _sources, n_sources)
     main = changes - int(changes * SHARES["correction"])
-    start = time.perf_counter()
-    _log(town_rows, factions, source_rows, main, rng)  # a transaction per batch, as an import of each file
-    seconds["control_changes_create_many"] = time.perf_counter() - start
+    _log(town_rows, factions, source_rows, main, rng, seconds)  # a transaction per batch, as a file per import
     counts["corrections"] = step("corrections (create_many, superseding)", _corrections, factions, source_rows,
                                  rng, changes)
     counts["rejected"] = _timed_into(seconds, "control_change_reject (each)", _transitions, "draft",

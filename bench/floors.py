@@ -20,7 +20,7 @@ AREA = AdminArea._meta.db_table
 SOURCE = Source._meta.db_table
 LINK = ControlChange.sources.through._meta.db_table
 
-_COLUMNS = f"""t.id, t.slug, t.name, t.latitude, t.longitude, t.admin_area_id, t.population,
+_COLUMNS = """t.id, t.slug, t.name, t.latitude, t.longitude, t.admin_area_id, t.population,
   c.effective_date, c.day_part, c.id, c.town_id, c.faction_id, f.slug, c.status, c.contested_by_id,
   c.date_precision, c.confidence, c.state"""
 _LATEST = f"""SELECT c2.id FROM {CHANGE} c2
