@@ -100,10 +100,15 @@ def admin_change_list() -> list[tuple]:
 
 
 def review_queue() -> list[tuple]:
+    """The queue's first page: the drafts' count, the 100 oldest with names, then their source counts."""
     _rows(f"SELECT COUNT(*) FROM {CHANGE} WHERE state = 'draft'")
-    return _rows(f"""SELECT c.*, t.name, f.name, (SELECT COUNT(*) FROM {LINK} l WHERE l.controlchange_id = c.id)
-        FROM {CHANGE} c JOIN {TOWN} t ON t.id = c.town_id JOIN {FACTION} f ON f.id = c.faction_id
-        WHERE c.state = 'draft' ORDER BY c.entered_at, c.id LIMIT 100""")
+    page = _rows(f"""SELECT c.*, t.name, f.name FROM {CHANGE} c JOIN {TOWN} t ON t.id = c.town_id
+        JOIN {FACTION} f ON f.id = c.faction_id WHERE c.state = 'draft' ORDER BY c.entered_at, c.id LIMIT 100""")
+    if page:
+        marks = ",".join(["%s"] * len(page))
+        _rows(f"SELECT controlchange_id, COUNT(*) FROM {LINK} WHERE controlchange_id IN ({marks}) GROUP BY 1",
+              [r[0] for r in page])
+    return page
 
 
 def dissolve(cells, town_sites, rows: list[tuple]) -> list:
