@@ -14,7 +14,15 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from . import permissions
-from .imports import changes_import_check, changes_import_commit
+from .imports import (
+    ImportPlan,
+    ImportRejected,
+    RowError,
+    changes_import_check,
+    changes_import_commit,
+    csv_decode,
+)
+from .services import control_changes_create_allowed
 
 SESSION_KEY = "events-import:{token}"
 MAX_BYTES = 20 * 1024 * 1024
@@ -29,10 +37,10 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
             raise ValidationError(f"The file is larger than {MAX_BYTES // 1024 // 1024} MB.")
-        try:
-            return upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ValidationError(f"The file is not UTF-8 text (byte {exc.start}).") from exc
+        text, errors = csv_decode(data=upload.read())
+        if errors:
+            raise ValidationError(f"Line {errors[0].line}: {errors[0].reason}.")
+        return text
 
 
 def import_view(model_admin):
@@ -51,8 +59,13 @@ def import_view(model_admin):
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             publish = form.cleaned_data["publish"]
-            if publish and not can_publish:
-                raise PermissionDenied("Only reviewers can publish.")
+            try:  # before the file is checked
+                control_changes_create_allowed(by=request.user, publish=publish)
+            except PermissionDenied as exc:
+                hint = " Untick “publish” to enter drafts for a reviewer." if publish else ""
+                form.add_error(None, f"{exc}{hint}")
+                context["form"] = form
+                return TemplateResponse(request, "admin/events/controlchange/import_form.html", context, status=403)
             text = form.cleaned_data["file"]
             plan = changes_import_check(text=text, publish=publish)
             context.update(plan=plan, preview=plan.rows[:PREVIEW_ROWS], name=request.FILES["file"].name)
@@ -74,10 +87,12 @@ def _confirm(request, model_admin, context):
                                  messages.ERROR)
         return redirect("admin:events_controlchange_import")
     plan = changes_import_check(text=stored["text"], publish=stored["publish"])
-    if not plan.ok:
-        context.update(plan=plan, preview=[], name="the confirmed file")
+    try:
+        created = changes_import_commit(plan=plan, by=request.user)
+    except (ImportRejected, PermissionDenied) as exc:  # the data (or the user's roles) changed since the preview
+        errors = exc.errors if isinstance(exc, ImportRejected) else [RowError(0, "-", str(exc))]
+        context.update(plan=ImportPlan(errors=errors), preview=[], name="the confirmed file")
         return TemplateResponse(request, "admin/events/controlchange/import_preview.html", context, status=400)
-    created = changes_import_commit(plan=plan, by=request.user)
     state = "published" if stored["publish"] else "drafts awaiting review"
     model_admin.message_user(request, f"Imported {len(created)} control change(s) as {state}.", messages.SUCCESS)
     return redirect(reverse("admin:events_controlchange_changelist"))

@@ -5,12 +5,16 @@ superseded changes, the towns' current controllers), never once per row, so 10,0
 seconds. Every bad row is reported with its line, column and reason, and nothing is written.
 """
 
+import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+
+from conflictmap.text_checks import NUL_MESSAGE
 
 from . import selectors, services
 from .models import ControlChange, Source
@@ -83,7 +87,44 @@ class ImportPlan:
 
 
 class ImportRejected(ValueError):
-    """Raised when asked to write a plan that has bad rows."""
+    """Raised when asked to write a plan that has bad rows, or whose rows clash with a write made meanwhile."""
+
+    def __init__(self, message: str, errors: list[RowError] = ()):
+        super().__init__(message)
+        self.errors = list(errors)
+
+
+# Control change ids are 64-bit integers; a longer number is no id (and would overflow the query).
+MAX_ID = 2**63 - 1
+
+
+def csv_decode(*, data: bytes, file: str = "") -> tuple[str, list[RowError]]:
+    """The text of a file's bytes (UTF-8, with or without a BOM), or the error naming the line and byte that is not."""
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    try:
+        return body.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        line_start = body.rfind(b"\n", 0, exc.start) + 1
+        reason = (f"the file is not UTF-8 text: byte {exc.start - line_start + 1} of this line "
+                  f"(0x{body[exc.start]:02x}) cannot be read; save the file as UTF-8")
+        return "", [RowError(body.count(b"\n", 0, exc.start) + 1, "-", reason, file)]
+
+
+def _long_field_column(text: str, after_line: int, header: list[str]) -> str:
+    """The column of the first field over the csv module's size limit in the record after ``after_line``."""
+    limit, column, length, quoted = csv.field_size_limit(), 0, 0, False
+    for char in itertools.chain.from_iterable(itertools.islice(io.StringIO(text), after_line, None)):
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            column, length = column + 1, 0
+        elif char in "\r\n" and not quoted:
+            break
+        else:
+            length += 1
+            if length > limit:
+                return header[column] if column < len(header) else "-"
+    return "-"
 
 
 def csv_rows(
@@ -97,7 +138,12 @@ def csv_rows(
     """
     columns = [*required, *optional]
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        return [], [RowError(1, "-", f"the header cannot be read ({exc})", file)]
+    if any("\x00" in h for h in header):
+        return [], [RowError(1, "-", f"the header: {NUL_MESSAGE}", file)]
     reader.fieldnames = header
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c not in columns]
@@ -110,11 +156,25 @@ def csv_rows(
     if errors:
         return [], errors
     rows = []
-    for values in reader:
+    while True:
+        before = reader.line_num
+        try:
+            values = next(reader, None)
+        except csv.Error as exc:  # a field over the csv module's limit (128 KiB): reading stops there
+            too_long = "larger than field limit" in str(exc)
+            reason = f"a field is longer than {csv.field_size_limit():,} characters" if too_long else str(exc)
+            column = _long_field_column(text, before, header) if too_long else "-"
+            errors.append(RowError(before + 1, column, f"{reason}; the rows after it were not read", file))
+            break
+        if values is None:
+            break
         if None in values or any(v is None for v in values.values()):
             errors.append(RowError(reader.line_num, "-", f"expected {len(header)} fields", file))
             continue
-        rows.append((reader.line_num, {c: (values.get(c) or "").strip() for c in columns}))
+        nul = [c for c, v in values.items() if "\x00" in v]
+        errors += [RowError(reader.line_num, c, NUL_MESSAGE, file) for c in nul]
+        if not nul:
+            rows.append((reader.line_num, {c: (values.get(c) or "").strip() for c in columns}))
     if not rows and not errors:
         errors.append(RowError(2, "-", "the file has no rows", file))
     return rows, errors
@@ -180,20 +240,24 @@ def _row_sources(v: dict[str, str], sources: SourceIndex, fail) -> list[Source]:
     return found
 
 
-def changes_import_check(*, text: str, publish: bool = False, skip_present: bool = False) -> ImportPlan:
-    """Check every row of a CSV text and say what each would do; writes nothing.
+def changes_import_check(*, text: str | bytes, publish: bool = False, skip_present: bool = False) -> ImportPlan:
+    """Check every row of a CSV text (or a file's bytes) and say what each would do; writes nothing.
 
     With ``skip_present``, a row whose town, date and part of day already have a stored change (in
     any state: it was loaded before, and may since have been corrected) is listed in ``present``
     instead of refused as a clash; loading a file again then changes nothing.
     """
     plan = ImportPlan(publish=publish)
+    if isinstance(text, bytes):
+        text, plan.errors = csv_decode(data=text)
+        if plan.errors:
+            return plan
     rows, plan.errors = csv_rows(text=text, required=REQUIRED, optional=OPTIONAL, columns_text=COLUMNS_TEXT)
     if not rows:
         return plan
     towns, factions, sources = selectors.town_index(), selectors.faction_index(), SourceIndex()
-    wanted = {v["supersedes"] for _, v in rows if v["supersedes"].isdigit()}
-    superseded = {str(c.pk): c for c in ControlChange.objects.filter(pk__in=[int(i) for i in wanted])}
+    wanted = {_change_id(v["supersedes"]) for _, v in rows} - {None}
+    superseded = {c.pk: c for c in ControlChange.objects.filter(pk__in=wanted)}
 
     for line, v in rows:
         errors: list[RowError] = []
@@ -219,7 +283,7 @@ def changes_import_check(*, text: str, publish: bool = False, skip_present: bool
             fail("day_part", f"'{v['day_part']}' is not a part of day ({names}, or {min(parts)}-{max(parts)})")
         supersedes = None
         if v["supersedes"]:
-            supersedes = superseded.get(v["supersedes"])
+            supersedes = superseded.get(_change_id(v["supersedes"]))
             if supersedes is None:
                 fail("supersedes", f"no control change has id '{v['supersedes']}'")
             elif supersedes.state not in (ControlChange.State.DRAFT, ControlChange.State.PUBLISHED):
@@ -251,14 +315,28 @@ def changes_import_check(*, text: str, publish: bool = False, skip_present: bool
 
     if skip_present:
         _set_aside_present(plan)
-    for planned in services.control_changes_clashing(changes=[r.new.change for r in plan.rows]):
-        line = next(r.line for r in plan.rows if r.new.change is planned)
-        plan.errors.append(RowError(line, "date", services.ONE_PER_DAY_PART_MESSAGE
-                                    + " To correct it, give its id in the supersedes column."))
+    plan.errors += _clash_errors(plan.rows)
     plan.errors.sort(key=lambda e: e.line)
     if not plan.errors:
         _describe(plan)
     return plan
+
+
+def _change_id(text: str) -> int | None:
+    """The control change id a supersedes cell gives, or None when it is no possible id."""
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
+        return None
+    return int(text)
+
+
+def _clash_errors(rows: list[PlannedRow]) -> list[RowError]:
+    """A row error for each row that would be a second change for its town, date and part of day."""
+    by_change = {id(r.new.change): r.line for r in rows}
+    return [
+        RowError(by_change[id(change)], "date",
+                 f"{services.ONE_PER_DAY_PART_MESSAGE} To correct it, give its id in the supersedes column.")
+        for change in services.control_changes_clashing(changes=[r.new.change for r in rows])
+    ]
 
 
 def _set_aside_present(plan: ImportPlan) -> None:
@@ -297,9 +375,15 @@ def _describe(plan: ImportPlan) -> None:
 
 
 def changes_import_commit(*, plan: ImportPlan, by) -> list[ControlChange]:
-    """Write a checked plan in one transaction (all rows or none)."""
+    """Write a checked plan in one transaction (all rows or none).
+
+    Another write may store a clashing change between the check and this write (two imports at once):
+    then nothing is written and ImportRejected names each clashing row, as the check would have.
+    """
     if not plan.ok:
-        raise ImportRejected("The import has bad rows; nothing was written.")
-    return services.control_changes_create_many(
-        new=[r.new for r in plan.rows], by=by, publish=plan.publish
-    )
+        raise ImportRejected("The import has bad rows; nothing was written.", plan.errors)
+    try:
+        return services.control_changes_create_many(new=[r.new for r in plan.rows], by=by, publish=plan.publish)
+    except ValidationError as exc:
+        errors = _clash_errors(plan.rows) or [RowError(0, "-", " ".join(exc.messages))]
+        raise ImportRejected("Rows changed meanwhile; nothing was written.", errors) from exc

@@ -7,6 +7,7 @@ and an export never disagree.
 import datetime as dt
 import json
 
+from django.db.models import Q
 from django.urls import reverse
 
 from geodata.models import AdminArea, Town
@@ -87,6 +88,12 @@ def map_layers(*, on: dt.date) -> dict[str, dict]:
     }
 
 
+def _governorate_id(town: Town) -> int | None:
+    """The town's governorate: its area, or that area's parent when the town sits in a district."""
+    area = town.admin_area
+    return area.parent_id if area is not None and area.level == AdminArea.Level.DISTRICT else town.admin_area_id
+
+
 def town_page(*, town: Town) -> dict:
     """History, a small map (the town and its governorate) and a link to the main map."""
     history = town_panel(town=town)["history"]
@@ -103,7 +110,7 @@ def town_page(*, town: Town) -> dict:
         "bounds": ((town.latitude - pad, town.longitude - pad), (town.latitude + pad, town.longitude + pad)),
         "layers": {
             "towns": towns,
-            "provinces": _only(_plain(geojson.provinces_feature_collection(on=on)), "area_id", town.admin_area_id)
+            "provinces": _only(_plain(geojson.provinces_feature_collection(on=on)), "area_id", _governorate_id(town))
             if on else None,
         },
     }
@@ -119,7 +126,8 @@ def area_page(*, area: AdminArea, on: dt.date) -> dict:
     """A governorate: its towns on a date, and its control shares at each date they changed."""
     names = _faction_names()
     # The time slice of this area's towns; then, for the table's labels and links, their models.
-    area_towns = Town.objects.filter(admin_area=area)
+    # A governorate's towns sit in its districts (the finest level loaded), as in the territory's shares.
+    area_towns = Town.objects.filter(Q(admin_area=area) | Q(admin_area__parent=area))
     snapshot = selectors.control_as_of(on=on, towns=area_towns)
     in_force = ControlChange.objects.filter(pk__in=[c.id for c in snapshot.changes.values()])
     by_town = {c.town_id: c for c in in_force.select_related("faction", "contested_by")}

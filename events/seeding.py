@@ -25,7 +25,11 @@ from .models import Faction, Source
 from .services import faction_save, source_save
 
 SEED_DIR = Path(settings.BASE_DIR) / "seeds"
-BOUNDARIES = "governorates.geojson"  # approximate; see seeds/README.md and scripts/make_boundaries.py
+# OCHA's official boundaries (CC BY 3.0 IGO; geodata.sources.OCHA_ATTRIBUTION), simplified within an
+# IoU of 0.99 by scripts/simplify_boundaries.py; see seeds/README.md.
+BOUNDARIES = [
+    ("ocha_governorates.geojson", AdminArea.Level.PROVINCE), ("ocha_districts.geojson", AdminArea.Level.DISTRICT),
+]
 LOADER_LINE = re.compile(r"line (\d+)(?:, (\w+))?: (.*)", re.S)
 
 
@@ -49,6 +53,8 @@ class SeedReport:
 class _Seed:
     def __init__(self, directory: Path):
         self.directory, self.report, self.errors = directory, SeedReport(), []
+        self.made: set[str] = set()  # governorates created from governorates.csv by this load
+        self.touched: set[str] = set()  # stored governorates that gained curated alternate names
 
     def text(self, name: str) -> str:
         try:
@@ -87,45 +93,64 @@ def _names(value: str) -> list[str]:
     return [v.strip() for v in value.split(";") if v.strip()]
 
 
-def _boundaries(seed: _Seed) -> bool:
-    """The boundary file through the boundary loader, then governorates.csv's alternate names (which it lacks)."""
+def _governorates(seed: _Seed) -> dict[str, int] | None:
+    """governorates.csv's curated governorates, before the boundary file: the loader matches them by
+    code and keeps their names (the official file spells them otherwise: Idleb, Lattakia, Dar'a).
+
+    A stored one gains the listed alternate names it lacks. Returns the codes listed, or None when
+    a row is bad (code -> line otherwise). Counts are left to ``_boundaries``, which sees what the
+    file then did.
+    """
     curated = seed.rows("governorates.csv", ["code", "slug", "name", "name_ar", "alt_names"])
-    before = set(AdminArea.objects.filter(level=1).values_list("code", flat=True))
-    try:
-        loaded = geodata_services.admin_areas_load(
-            path=seed.directory / BOUNDARIES, spec=FieldSpec.build(level=1, preset="ocha"), level=1, commit=True,
-        )
-    except BoundaryFileError as exc:
-        seed.loader_errors(BOUNDARIES, [str(exc)])
-        return False
-    except geodata_services.BoundaryLoadError as exc:
-        seed.loader_errors(BOUNDARIES, exc.problems)
-        return False
-    codes = set(loaded.layer.frame["code"])
-    areas = {a.code: a for a in AdminArea.objects.filter(level=1, code__in=codes)}
-    seed.count("admin areas", len(loaded.created), len(loaded.unchanged), len(loaded.updated))
-    for code in sorted(codes - {v["code"] for _, v in curated}):
-        seed.error(BOUNDARIES, 0, "-", f"{code} is not in governorates.csv")
+    stored = {a.code: a for a in AdminArea.objects.filter(level=AdminArea.Level.PROVINCE)}
+    ok = True
     for line, v in curated:
-        area = areas.get(v["code"])
-        if area is None:
-            seed.error("governorates.csv", line, "code", f"no boundary for {v['code']} in {BOUNDARIES}")
-            continue
-        if area.code not in before:  # the loader made it from the file, which scripts/make_boundaries.py
-            for column in ("slug", "name", "name_ar"):  # writes from this very table: they must agree
-                if getattr(area, column) != v[column]:
-                    seed.error("governorates.csv", line, column, f"'{v[column]}' differs from "
-                               f"'{getattr(area, column)}', which the boundary loader made from {BOUNDARIES}")
+        area = stored.get(v["code"]) or AdminArea(
+            code=v["code"], slug=v["slug"], name=v["name"], name_ar=v["name_ar"], level=AdminArea.Level.PROVINCE,
+            country_code=v["code"][:2],
+        )
         missing = [n for n in _names(v["alt_names"]) if n not in area.alt_names]
-        if not missing:
+        if area.pk is not None and not missing:
             continue
-        if area.name in loaded.unchanged:  # a stored area the boundary file left as it was
-            seed.count("admin areas", present=-1, updated=1)
         area.alt_names = [*area.alt_names, *missing]
+        (seed.touched if area.pk else seed.made).add(area.code)
         try:
             geodata_services.admin_area_save(area=area)
         except ValidationError as exc:
             seed.field_errors("governorates.csv", line, exc)
+            ok = False
+    return {v["code"]: line for line, v in curated} if ok else None
+
+
+def _boundaries(seed: _Seed) -> bool:
+    """The curated governorates, then the official boundaries of both levels through the boundary loader."""
+    listed = _governorates(seed)
+    if listed is None:
+        return False
+    for name, level in BOUNDARIES:
+        try:
+            loaded = geodata_services.admin_areas_load(
+                path=seed.directory / name, spec=FieldSpec.build(level=level, preset="ocha"), level=level, commit=True,
+            )
+        except BoundaryFileError as exc:
+            seed.loader_errors(name, [str(exc)])
+            return False
+        except geodata_services.BoundaryLoadError as exc:
+            seed.loader_errors(name, exc.problems)
+            return False
+        for code, how in loaded.outcome.items():
+            if code in seed.made or how == "created":
+                seed.count("admin areas", created=1)
+            elif how == "updated" or code in seed.touched:
+                seed.count("admin areas", updated=1)
+            else:
+                seed.count("admin areas", present=1)
+        if level == AdminArea.Level.PROVINCE:
+            codes = set(loaded.layer.frame["code"])
+            for code in sorted(codes - set(listed)):
+                seed.error(name, 0, "-", f"{code} is not in governorates.csv")
+            for code in sorted(set(listed) - codes):
+                seed.error("governorates.csv", listed[code], "code", f"no boundary for {code} in {name}")
     return True
 
 

@@ -17,6 +17,7 @@ import pyproj
 import shapely
 from shapely.validation import explain_validity
 
+from .boundary_checks import repair_change
 from .spatial import WGS84, equal_area_crs, to_metric
 
 # Field names of the usual sources, per admin level: name, code (first non-empty wins), Arabic
@@ -26,8 +27,10 @@ from .spatial import WGS84, equal_area_crs, to_metric
 PRESETS: dict[str, dict[int, dict[str, list[str]]]] = {
     "ocha": {
         1: {"name": ["ADM1_EN"], "code": ["ADM1_PCODE"], "name_ar": ["ADM1_AR"], "parent": [], "finer": ["ADM2_PCODE"]},
-        2: {"name": ["ADM2_EN"], "code": ["ADM2_PCODE"], "name_ar": ["ADM2_AR"], "parent": ["ADM1_PCODE"],
-            "finer": ["ADM3_PCODE"]},
+        # Earlier COD releases name the district fields NAME_EN, PCODE, NAME_ARA and ADMIN1_COD (the
+        # district file shipped in seeds/ is one); the first field a feature has a value in wins.
+        2: {"name": ["ADM2_EN", "NAME_EN"], "code": ["ADM2_PCODE", "PCODE"], "name_ar": ["ADM2_AR", "NAME_ARA"],
+            "parent": ["ADM1_PCODE", "ADMIN1_COD"], "finer": ["ADM3_PCODE"]},
     },
     "geoboundaries": {
         level: {"name": ["shapeName"], "code": ["shapeISO", "shapeID"], "name_ar": [], "parent": [], "finer": []}
@@ -107,6 +110,7 @@ class BoundaryLayer:
     source_crs: str
     layer: str | None = None  # the layer read, when the file has several
     repairs: list[str] = field(default_factory=list)
+    repair_changes: dict[str, float] = field(default_factory=dict)  # code -> share of its area the repair changed
     rejected: list[str] = field(default_factory=list)
     overlaps: list[str] = field(default_factory=list)
 
@@ -274,7 +278,8 @@ def read_boundaries(path: Path | str, spec: FieldSpec, *, layer: str | None = No
             if repaired is None or repaired.is_empty:
                 out.rejected.append(f"{label}: invalid ({reason}) and nothing is left after repair")
                 continue
-            out.repairs.append(f"{label}: repaired {reason}")
+            out.repair_changes[code] = repair_change(geom, repaired)
+            out.repairs.append(f"{label}: repaired {reason}; its area changed by {out.repair_changes[code]:.1%}")
             geom = repaired
         seen[code] = i + 1
         rows.append({

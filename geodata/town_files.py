@@ -1,39 +1,93 @@
-"""Read town files (GeoNames dump, CSV, GeoJSON points) into checked records, and find duplicates. No writes."""
+"""Read town files (GeoNames dump, CSV, GeoJSON, Shapefile, GeoPackage) into checked records. No writes.
 
-import csv
-import json
+Every reader yields the file's rows as raw text per field plus a point; ``_record`` then reads the
+fields a ``TownFields`` names (a preset such as OCHA's, or the user's options). Text is decoded per
+value: UTF-8, else the ``encoding`` given, else a row error naming the row, the field and the byte.
+"""
+
+import codecs
 import math
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from conflictmap.text_checks import NUL_MESSAGE
+
 from .boundaries import normalise_name
+from .town_matching import SAME_PLACE_M, NameMatcher, dedupe_records, distance_m
+from .town_readers import (
+    GEONAMES_COLUMNS,
+    Row,
+    TownFileError,
+    csv_rows,
+    geojson_rows,
+    geonames_rows,
+    ogr_rows,
+)
 
-SAME_PLACE_M = 2_000.0
-FORMATS = ("geonames", "csv", "geojson")
-# The standard GeoNames dump columns (https://download.geonames.org/export/dump/readme.txt).
-GEONAMES_COLUMNS = [
-    "geonameid", "name", "asciiname", "alternatenames", "latitude", "longitude", "feature class",
-    "feature code", "country code", "cc2", "admin1 code", "admin2 code", "admin3 code", "admin4 code",
-    "population", "elevation", "dem", "timezone", "modification date",
+__all__ = [
+    "FORMATS", "PRESETS", "SAME_PLACE_M", "NameMatcher", "TownFields", "TownFileError", "TownRecord",
+    "GEONAMES_COLUMNS", "dedupe_records", "distance_m", "guess_format", "read_towns",
 ]
-CSV_ALIASES = {
-    "name": ["name"],
-    "alt_names": ["alt_names", "alternate names", "alternate_names", "alternatenames"],
-    "latitude": ["latitude", "lat"],
-    "longitude": ["longitude", "lon", "lng"],
-    "population": ["population"],
-    "geonames_id": ["geonames_id", "geonameid"],
-    "slug": ["slug"],
+
+# "ogr": Shapefile (plain or zipped) and GeoPackage, read through pyogrio.
+FORMATS = ("geonames", "csv", "geojson", "ogr")
+ENCODING_HINT = "if the file is in another encoding, give --encoding (e.g. cp1256 or latin-1)"
+
+
+@dataclass(frozen=True)
+class TownFields:
+    """Which fields of a file hold what; each a list of candidates, matched ignoring case.
+
+    ``alt_names``: every listed field present is read (values split on ";"). ``admin_codes``: the
+    fields of the admin codes the file gives, coarsest first (level 1, 2, 3).
+    """
+
+    name: tuple[str, ...] = ("name",)
+    alt_names: tuple[str, ...] = ("alt_names", "alternate names", "alternate_names", "alternatenames")
+    latitude: tuple[str, ...] = ("latitude", "lat")
+    longitude: tuple[str, ...] = ("longitude", "lon", "lng")
+    population: tuple[str, ...] = ("population",)
+    geonames_id: tuple[str, ...] = ("geonames_id", "geonameid")
+    slug: tuple[str, ...] = ("slug",)
+    external_id: tuple[str, ...] = ()
+    id_scheme: str | None = None  # the key the external id is stored under in Town.external_ids
+    admin_codes: tuple[str, ...] = ()
+
+    @classmethod
+    def build(
+        cls, *, preset: str | None = None, name_field: str | None = None, alt_name_fields: list[str] | None = None,
+        id_field: str | None = None, id_scheme: str | None = None, lat_field: str | None = None,
+        lon_field: str | None = None,
+    ) -> "TownFields":
+        if preset is not None and preset not in PRESETS:
+            raise TownFileError([f"unknown preset '{preset}'; choose one of {', '.join(sorted(PRESETS))}"])
+        spec = PRESETS[preset] if preset else cls()
+        changes: dict[str, object] = {}
+        if name_field:
+            changes["name"] = (name_field,)
+        if alt_name_fields is not None:
+            changes["alt_names"] = tuple(f for f in alt_name_fields if f)
+        if lat_field:
+            changes["latitude"] = (lat_field,)
+        if lon_field:
+            changes["longitude"] = (lon_field,)
+        if id_field:
+            changes["external_id"] = (id_field,)
+        scheme = id_scheme or (id_field.lower() if id_field and not spec.id_scheme else spec.id_scheme)
+        changes["id_scheme"] = scheme
+        return replace(spec, **changes)
+
+
+PRESETS: dict[str, TownFields] = {
+    # OCHA's common operational dataset of populated places (e.g. Syria's syr_pplp): one-point
+    # MultiPoints; the P-code (C4268) is the stable id, the admin codes (SY07, SY0705, SY070500) the
+    # governorate, district and sub-district the publisher puts the place in.
+    "ocha": TownFields(
+        name=("NAME_EN",), alt_names=("NAME_ARA", "NAME_AR"), latitude=("LATITUDE",), longitude=("LONGITUDE",),
+        population=(), geonames_id=(), slug=(), external_id=("PCODE",), id_scheme="ocha_pcode",
+        admin_codes=("ADMIN1_COD", "ADMIN2_COD", "ADMIN3_COD"),
+    ),
 }
-
-
-class TownFileError(Exception):
-    """Every bad row of a town file; nothing has been written."""
-
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("\n".join(errors))
 
 
 @dataclass
@@ -46,27 +100,62 @@ class TownRecord:
     population: int | None = None
     geonames_id: int | None = None
     slug: str | None = None  # the name other files (a seed's changes) use for the town
-    kind: str = "line"  # a GeoJSON file's rows are features, numbered from 1
+    kind: str = "line"  # a CSV's or a dump's rows are lines; a GeoJSON's, Shapefile's or GeoPackage's features
+    external_ids: dict[str, str] = field(default_factory=dict)
+    admin_codes: dict[int, str] = field(default_factory=dict)  # level -> the code the file gives
+    admin_fields: dict[int, str] = field(default_factory=dict)  # level -> the field that gave it
+    decoded: list[str] = field(default_factory=list)  # fields read in the fallback encoding
 
     @property
     def where(self) -> str:
         return f"{self.kind} {self.line}"
 
     @property
+    def label(self) -> str:
+        return f"{self.where} ({self.name})"
+
+    @property
     def names(self) -> set[str]:
         return {normalise_name(n) for n in [self.name, *self.alt_names] if n.strip()}
 
 
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine, spherical Earth): plenty for a 2 km duplicate test."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
+class _Decoder:
+    def __init__(self, encoding: str | None):
+        if encoding:
+            try:
+                codecs.lookup(encoding)
+            except LookupError as exc:
+                raise TownFileError([f"unknown encoding '{encoding}'"]) from exc
+        self.encoding = encoding
+
+    def text(self, value, where: str, column: str, errors: list[str], notes: list[str]) -> str:
+        """``value`` as text; bytes that are not UTF-8 read in the fallback encoding, or a row error."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))  # an id or count stored as a real number
+        text = str(value)
+        if text.isascii():
+            return text
+        raw = text.encode("utf-8", "surrogateescape")
+        for encoding in ("utf-8", *([self.encoding] if self.encoding else [])):
+            try:
+                decoded = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                bad = exc
+                continue
+            if encoding != "utf-8":
+                notes.append(f"{where}, {column}: not UTF-8, read as {encoding}")
+            return decoded
+        errors.append(
+            f"{where}, {column}: byte 0x{raw[bad.start]:02x} (position {bad.start}) is not "
+            f"{self.encoding or 'UTF-8'}; {ENCODING_HINT}"
+        )
+        return ""
 
 
-def _number(value, kind, where: str, column: str, errors: list[str], required: bool = False):
-    text = "" if value is None else str(value).strip()
+def _number(text: str, kind, where: str, column: str, errors: list[str], required: bool = False):
+    text = text.strip()
     if text == "":
         if required:
             errors.append(f"{where}, {column}: a value is required")
@@ -74,104 +163,98 @@ def _number(value, kind, where: str, column: str, errors: list[str], required: b
     try:
         return kind(text)
     except ValueError:
+        if kind is int:
+            try:
+                number = float(text)
+                if number.is_integer():
+                    return int(number)
+            except ValueError:
+                pass
         errors.append(f"{where}, {column}: '{text}' is not a number")
         return None
 
 
-def _record(
-    line, name, lat, lon, alt_names, population, geonames_id, errors, slug=None, kind="line"
-) -> TownRecord | None:
-    before, where = len(errors), f"{kind} {line}"
-    name = (name or "").strip()
+class _Fields:
+    """The file's columns that each of the spec's roles reads, found ignoring case."""
+
+    def __init__(self, spec: TownFields, columns: list[str], *, has_geometry: bool, where: str):
+        lower = {c.strip().lower(): c for c in columns}
+
+        def pick(candidates):
+            return next((lower[c.lower()] for c in candidates if c.lower() in lower), None)
+
+        self.spec, self.columns, self.has_geometry = spec, columns, has_geometry
+        self.name, self.lat, self.lon = pick(spec.name), pick(spec.latitude), pick(spec.longitude)
+        self.alt = [lower[c.lower()] for c in spec.alt_names if c.lower() in lower]
+        self.population, self.geonames_id = pick(spec.population), pick(spec.geonames_id)
+        self.slug, self.external_id = pick(spec.slug), pick(spec.external_id)
+        self.admin = {
+            level: lower[c.lower()] for level, c in enumerate(spec.admin_codes, start=1) if c.lower() in lower
+        }
+        wanted = [("name", self.name, spec.name)]
+        if not has_geometry:
+            wanted += [("latitude", self.lat, spec.latitude), ("longitude", self.lon, spec.longitude)]
+        wanted += [("id", self.external_id, spec.external_id)] if spec.external_id else []
+        default = TownFields()
+        missing = [
+            role if candidates == getattr(default, role, None) else f"{role} ({' or '.join(candidates)})"
+            for role, found, candidates in wanted if found is None
+        ]
+        if missing:
+            has = ", ".join(c for c in columns if c) or "none"
+            kind = "field(s)" if has_geometry else "column(s)"
+            raise TownFileError([f"{where}: missing {kind} {', '.join(missing)}; the file has {has}; give "
+                                 "--preset or the field options (--name-field, --lat-field, --lon-field, ...)"])
+
+
+def _record(row: Row, fields: _Fields, kind: str, decoder: _Decoder, errors: list[str]) -> TownRecord | None:
+    before, where, notes = len(errors), f"{kind} {row.number}", []
+    label = where  # "feature 3 (Aqirbat)" once the name is known: what names a row in decoding errors
+
+    def text(column: str | None) -> str:
+        if column is None:
+            return ""
+        return decoder.text(row.values.get(column), label, column, errors, notes).strip()
+
+    name = text(fields.name)
+    label = f"{where} ({name})" if name else where
+    alt_names = [a for col in fields.alt for a in text(col).split(";")]
+    if row.geometry_problem:
+        errors.append(f"{label}: {row.geometry_problem}")
+    elif row.point is None and fields.has_geometry and fields.lat is None:
+        errors.append(f"{label}: no point geometry, and no latitude and longitude fields")
     if not name:
         errors.append(f"{where}, name: a name is required")
-    lat = _number(lat, float, where, "latitude", errors, required=True)
-    lon = _number(lon, float, where, "longitude", errors, required=True)
+    if row.point is not None:
+        lon, lat = row.point
+    else:
+        wanted = not row.geometry_problem and fields.lat is not None
+        lat = _number(text(fields.lat), float, where, "latitude", errors, required=wanted)
+        lon = _number(text(fields.lon), float, where, "longitude", errors, required=wanted)
     if lat is not None and not -90 <= lat <= 90:
         errors.append(f"{where}, latitude: {lat} is not between -90 and 90")
     if lon is not None and not -180 <= lon <= 180:
         errors.append(f"{where}, longitude: {lon} is not between -180 and 180")
-    population = _number(population, int, where, "population", errors)
-    geonames_id = _number(geonames_id, int, where, "geonames_id", errors)
-    if len(errors) > before:
+    population = _number(text(fields.population), int, where, "population", errors)
+    geonames_id = _number(text(fields.geonames_id), int, where, "geonames_id", errors)
+    slug, external = text(fields.slug), text(fields.external_id)
+    admin = {level: text(column) for level, column in fields.admin.items()}
+    for column, value in (("name", name), ("alt_names", ";".join(alt_names)), ("slug", slug), ("id", external)):
+        if "\x00" in value:  # PostgreSQL cannot store it; SQLite would, and every export would carry it
+            errors.append(f"{where}, {column}: {NUL_MESSAGE}")
+    if len(errors) > before or lat is None or lon is None:
         return None
     alt = [a for a in dict.fromkeys(a.strip() for a in alt_names) if a and a != name]
-    slug = str(slug).strip() if slug is not None else ""
-    return TownRecord(line, name, lat, lon, alt, population or None, geonames_id, slug or None, kind)
+    return TownRecord(
+        row.number, name, lat, lon, alt, population or None, geonames_id, slug or None, kind,
+        external_ids={fields.spec.id_scheme: external} if external and fields.spec.id_scheme else {},
+        admin_codes={level: code for level, code in admin.items() if code},
+        admin_fields={level: fields.admin[level] for level, code in admin.items() if code},
+        decoded=notes,
+    )
 
 
-def _geonames(path: Path, errors: list[str]) -> tuple[list[TownRecord], int]:
-    records, skipped = [], 0
-    with path.open(encoding="utf-8", newline="") as handle:
-        for line, text in enumerate(handle, start=1):
-            if not text.strip() or text.startswith("#"):
-                continue
-            cells = text.rstrip("\n").split("\t")
-            if len(cells) != len(GEONAMES_COLUMNS):
-                errors.append(f"line {line}: {len(cells)} tab-separated fields, a GeoNames dump has 19")
-                continue
-            row = dict(zip(GEONAMES_COLUMNS, cells, strict=True))
-            if row["feature class"] != "P":  # mountains, wadis, regions: not towns
-                skipped += 1
-                continue
-            alt = row["alternatenames"].split(",") if row["alternatenames"] else []
-            record = _record(
-                line, row["name"], row["latitude"], row["longitude"], [row["asciiname"], *alt],
-                row["population"], row["geonameid"], errors,
-            )
-            if record:
-                records.append(record)
-    return records, skipped
-
-
-def _csv(path: Path, errors: list[str]) -> list[TownRecord]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = {h.strip().lower(): h for h in reader.fieldnames or []}
-        column = {key: next((header[a] for a in aliases if a in header), None) for key, aliases in CSV_ALIASES.items()}
-        missing = [k for k in ("name", "latitude", "longitude") if column[k] is None]
-        if missing:
-            raise TownFileError([f"line 1: missing column(s) {', '.join(missing)}; the file has {', '.join(header)}"])
-        records = []
-        for row in reader:
-            def get(key, row=row):
-                return row.get(column[key]) if column[key] else None
-
-            record = _record(
-                reader.line_num, get("name"), get("latitude"), get("longitude"),
-                (get("alt_names") or "").split(";"), get("population"), get("geonames_id"), errors,
-                slug=get("slug"),
-            )
-            if record:
-                records.append(record)
-        return records
-
-
-def _geojson(path: Path, errors: list[str]) -> list[TownRecord]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise TownFileError([f"{path.name}: not JSON ({exc})"]) from exc
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise TownFileError([f"{path.name}: not a GeoJSON FeatureCollection"])
-    records = []
-    for n, feature in enumerate(data.get("features") or [], start=1):
-        geometry = (feature or {}).get("geometry") or {}
-        props = (feature or {}).get("properties") or {}
-        coords = geometry.get("coordinates")
-        if geometry.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
-            errors.append(f"feature {n} ({props.get('name', 'no name')}): not a Point")
-            continue
-        alt = props.get("alt_names") or []
-        alt = alt.split(";") if isinstance(alt, str) else [str(a) for a in alt]
-        # RFC 7946: longitude first.
-        record = _record(
-            n, props.get("name"), coords[1], coords[0], alt, props.get("population"),
-            props.get("geonames_id"), errors, slug=props.get("slug"), kind="feature",
-        )
-        if record:
-            records.append(record)
-    return records
+GEONAMES_FIELDS = TownFields(alt_names=("alternatenames",), slug=())
 
 
 def guess_format(path: Path) -> str:
@@ -180,10 +263,15 @@ def guess_format(path: Path) -> str:
         return "geojson"
     if suffix == ".csv":
         return "csv"
+    if suffix in (".shp", ".gpkg", ".zip"):
+        return "ogr"
     return "geonames"
 
 
-def read_towns(path: Path | str, file_format: str | None = None) -> tuple[list[TownRecord], int]:
+def read_towns(
+    path: Path | str, file_format: str | None = None, *, fields: TownFields | None = None,
+    encoding: str | None = None, layer: str | None = None,
+) -> tuple[list[TownRecord], int]:
     """Records and the number of rows skipped as not populated places; TownFileError lists every bad row."""
     path = Path(path)
     if not path.is_file():
@@ -191,56 +279,20 @@ def read_towns(path: Path | str, file_format: str | None = None) -> tuple[list[T
     file_format = file_format or guess_format(path)
     if file_format not in FORMATS:
         raise TownFileError([f"unknown format '{file_format}'; choose one of {', '.join(FORMATS)}"])
-    errors: list[str] = []
-    try:
-        if file_format == "geonames":
-            records, skipped = _geonames(path, errors)
-        else:
-            records, skipped = (_csv if file_format == "csv" else _geojson)(path, errors), 0
-    except UnicodeDecodeError as exc:
-        raise TownFileError([f"{path.name}: not UTF-8 text ({exc.reason})"]) from exc
+    decoder, errors, skipped = _Decoder(encoding), [], [0]
+    if file_format == "geonames":
+        columns, rows, skipped = geonames_rows(path, errors)
+        fields, kind = fields or GEONAMES_FIELDS, "line"
+    elif file_format == "csv":
+        (columns, rows), kind = csv_rows(path), "line"
+    elif file_format == "geojson":
+        (columns, rows), kind = geojson_rows(path), "feature"
+    else:
+        (columns, rows), kind = ogr_rows(path, layer), "feature"
+    has_geometry = file_format in ("geojson", "ogr")
+    where = "line 1" if file_format == "csv" else path.name
+    found = _Fields(fields or TownFields(), columns, has_geometry=has_geometry, where=where)
+    records = [r for r in (_record(row, found, kind, decoder, errors) for row in rows) if r]
     if errors:
         raise TownFileError(errors)
-    return records, skipped
-
-
-class NameMatcher:
-    """Finds a place already known by GeoNames id, or by any shared name within SAME_PLACE_M."""
-
-    def __init__(self, places=()):
-        self.by_id: dict[int, object] = {}
-        self.by_name: dict[str, list] = defaultdict(list)
-        for place in places:
-            self.add(place)
-
-    @staticmethod
-    def _names(place) -> set[str]:
-        return {normalise_name(n) for n in [place.name, *place.alt_names] if n.strip()}
-
-    def add(self, place) -> None:
-        if place.geonames_id:
-            self.by_id[place.geonames_id] = place
-        for name in self._names(place):
-            self.by_name[name].append(place)
-
-    def find(self, record: TownRecord):
-        if record.geonames_id and record.geonames_id in self.by_id:
-            return self.by_id[record.geonames_id]
-        for name in sorted(record.names):
-            for place in self.by_name.get(name, []):
-                if distance_m(record.latitude, record.longitude, place.latitude, place.longitude) <= SAME_PLACE_M:
-                    return place
-        return None
-
-
-def dedupe_records(records: list[TownRecord]) -> tuple[list[TownRecord], list[str]]:
-    """Keep the first of each place in the file; describe the others."""
-    matcher, unique, duplicates = NameMatcher(), [], []
-    for record in records:
-        first = matcher.find(record)
-        if first is not None:
-            duplicates.append(f"{record.where}: {record.name} repeats {first.where} ({first.name})")
-            continue
-        matcher.add(record)
-        unique.append(record)
-    return unique, duplicates
+    return records, skipped[0]

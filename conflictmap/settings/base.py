@@ -84,6 +84,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "conflictmap.faults.DatabaseUnavailableMiddleware",
+    "conflictmap.request_checks.NulQueryStringMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -183,8 +184,8 @@ REST_FRAMEWORK = {
     # JSON bodies are bounded in depth and refuse NUL characters; size is DATA_UPLOAD_MAX_MEMORY_SIZE.
     "DEFAULT_PARSER_CLASSES": [
         "events.api.parsers.BoundedJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "events.api.parsers.NulRefusingFormParser",
+        "events.api.parsers.NulRefusingMultiPartParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["conflictmap.throttles.WriteRateThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

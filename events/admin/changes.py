@@ -94,7 +94,7 @@ class ControlChangeAdmin(ReviewActions, JsonNameSearchMixin, AuditedAdmin):
     list_filter = (
         "state", "status", "confidence",
         ("faction", admin.RelatedOnlyFieldListFilter),
-        ("town__admin_area", GovernorateFilter),
+        GovernorateFilter,
         "effective_date", "date_precision", "day_part",
     )
     search_fields = ("town__name", "town__slug", "faction__name", "faction__short_name", "faction__slug", "note")
@@ -185,7 +185,7 @@ class ReviewQueueAdmin(ViewOnlyAdminMixin, ReviewActions, admin.ModelAdmin):
 
     list_display = ("change_link", "faction_swatch", "status", "effective_date", "confidence", "source_count",
                     "entered_by", "entered_at")
-    list_filter = (("faction", admin.RelatedOnlyFieldListFilter), ("town__admin_area", GovernorateFilter),
+    list_filter = (("faction", admin.RelatedOnlyFieldListFilter), GovernorateFilter,
                    "confidence")
     search_fields = ("town__name", "faction__name", "note")
     date_hierarchy = "effective_date"

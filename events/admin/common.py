@@ -5,9 +5,12 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db.models import Q
 from django.forms import ModelForm
 from django.urls import reverse
 from django.utils.html import format_html
+
+from geodata.models import AdminArea
 
 from ..models import ControlChange
 
@@ -74,7 +77,20 @@ class AdminCss:
     css = {"all": ("admin-extra/admin.css",)}
 
 
-class GovernorateFilter(admin.RelatedFieldListFilter):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.title = "governorate"  # the field's own name, "admin area", is vaguer
+class GovernorateFilter(admin.SimpleListFilter):
+    """Changes of towns in a governorate, whether a town is placed in it or in one of its districts."""
+
+    title = "governorate"
+    parameter_name = "governorate"
+
+    def lookups(self, request, model_admin):
+        provinces = AdminArea.objects.filter(level=AdminArea.Level.PROVINCE).order_by("name")
+        return [(str(pk), name) for pk, name in provinces.values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(Q(town__admin_area_id=int(value)) | Q(town__admin_area__parent_id=int(value)))

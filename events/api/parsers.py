@@ -1,7 +1,10 @@
-"""Request bodies the API accepts: JSON no deeper than MAX_JSON_DEPTH, with no NUL characters."""
+"""Request bodies the API accepts: JSON no deeper than MAX_JSON_DEPTH, and no NUL characters in any
+body (JSON, form or multipart), refused with a 400 before anything reaches the database."""
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+
+from conflictmap.text_checks import NUL_MESSAGE, nul_where
 
 # Deep enough for any control change or token request; a deeper body is an attack or a mistake.
 MAX_JSON_DEPTH = 20
@@ -24,19 +27,13 @@ def json_too_deep(value, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-def has_nul(value) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+def refuse_nul(data: dict) -> None:
+    """A 400 naming the field whose value holds a NUL character (PostgreSQL cannot store or compare one)."""
+    items = data.lists() if hasattr(data, "lists") else data.items() if isinstance(data, dict) else [("", data)]
+    for name, value in items:
+        where = nul_where([name, value])
+        if where is not None:
+            raise ParseError(f"{name or 'body'}: {NUL_MESSAGE} (\\u0000)")
 
 
 class BoundedJSONParser(JSONParser):
@@ -47,6 +44,19 @@ class BoundedJSONParser(JSONParser):
             raise ParseError(f"JSON parse error - nested more than {MAX_JSON_DEPTH} levels deep.") from None
         if json_too_deep(data):
             raise ParseError(f"JSON parse error - nested more than {MAX_JSON_DEPTH} levels deep.")
-        if has_nul(data):
-            raise ParseError("JSON parse error - text may not contain NUL characters (\\u0000).")
+        refuse_nul(data)
         return data
+
+
+class NulRefusingFormParser(FormParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        refuse_nul(data)
+        return data
+
+
+class NulRefusingMultiPartParser(MultiPartParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        result = super().parse(stream, media_type, parser_context)
+        refuse_nul(result.data)
+        return result

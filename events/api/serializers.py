@@ -32,14 +32,22 @@ class AdminAreaDetailSerializer(AdminAreaSerializer):
 
 
 class TownSerializer(serializers.ModelSerializer):
-    admin_area = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    admin_area = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="The finest area "
+                                              "the town lies in (a district where districts are loaded).")
+    governorate = serializers.SerializerMethodField(help_text="The governorate (level 1) the town lies in.")
 
     class Meta:
         model = Town
         fields = [
             "id", "slug", "name", "alt_names", "longitude", "latitude", "population", "admin_area",
-            "geonames_id",
+            "governorate", "geonames_id",
         ]
+
+    def get_governorate(self, town: Town) -> str | None:
+        area = town.admin_area
+        if area is None:
+            return None
+        return area.parent.slug if area.parent_id else area.slug
 
 
 class SourceSerializer(serializers.ModelSerializer):

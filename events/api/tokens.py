@@ -6,7 +6,7 @@ from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from drf_spectacular.utils import extend_schema
-from rest_framework import parsers, status
+from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import IsAuthenticated
@@ -16,13 +16,13 @@ from rest_framework.views import APIView
 from conflictmap.throttles import LoginRateThrottle
 
 from .authentication import token_expired, token_ttl
-from .parsers import BoundedJSONParser
+from .parsers import BoundedJSONParser, NulRefusingFormParser, NulRefusingMultiPartParser
 
 
 class TokenObtainView(ObtainAuthToken):
     """Username and password in, the user's token out; an expired token is replaced by a new one."""
 
-    parser_classes = (BoundedJSONParser, parsers.FormParser, parsers.MultiPartParser)
+    parser_classes = (BoundedJSONParser, NulRefusingFormParser, NulRefusingMultiPartParser)
     throttle_classes = (LoginRateThrottle,)
 
     def post(self, request, *args, **kwargs):

@@ -56,7 +56,10 @@ class AdminAreaViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class TownViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = Town.objects.select_related("admin_area")
+    # The areas' polygons are not shown: leave them in the database rather than decode one per town.
+    queryset = Town.objects.select_related("admin_area__parent").defer(
+        "admin_area__geometry", "admin_area__parent__geometry"
+    )
     serializer_class = serializers.TownSerializer
     pagination_class = Pagination
     filterset_class = filters.TownFilter

@@ -23,7 +23,7 @@ from ..permissions import (  # noqa: F401  (re-exported: callers used to read th
     town_edit_allowed,
     user_require,
 )
-from .bulk import NewChange, control_changes_clashing, control_changes_create_many
+from .bulk import NewChange, control_changes_clashing, control_changes_create_allowed, control_changes_create_many
 from .factions import faction_check, faction_save, factions_save_many
 from .lifecycle import (
     EDITABLE_FIELDS,
@@ -46,7 +46,7 @@ __all__ = [
     "EDITABLE_FIELDS", "ONE_PER_DAY_PART_MESSAGE", "RELATION_FIELDS", "NewChange", "Transition",
     "control_change_check", "control_change_create", "control_change_delete", "control_change_publish",
     "control_change_reject", "control_change_retract", "control_change_transition", "control_change_update",
-    "control_changes_clashing", "control_changes_create_many",
+    "control_changes_clashing", "control_changes_create_allowed", "control_changes_create_many",
     "faction_check", "faction_save", "factions_save_many",
     "source_check", "source_save", "sources_save_many",
     "town_edit", "town_edit_check",

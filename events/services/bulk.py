@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_model_for_model
 
@@ -15,6 +15,7 @@ from .lifecycle import ONE_PER_DAY_PART_MESSAGE, control_change_check
 from .sources import sources_save_many
 
 IMPORTED = "imported"
+ONE_PER_DAY_PART_COLUMNS = ("town_id", "effective_date", "day_part")
 
 
 @dataclass
@@ -23,6 +24,16 @@ class NewChange:
 
     change: ControlChange
     sources: list[Source] = field(default_factory=list)
+
+
+def control_changes_create_allowed(*, by: User | None, publish: bool = False) -> None:
+    """Raise PermissionDenied unless ``by`` may add changes (and, with ``publish``, publish them).
+
+    Interfaces call it before reading a file, so a refusal comes before any work, not after it.
+    """
+    user_require(user=by, perm=PERM_ADD, action="add control changes")
+    if publish:
+        user_require(user=by, perm=PERM_PUBLISH, action="publish control changes")
 
 
 @transaction.atomic
@@ -35,9 +46,7 @@ def control_changes_create_many(
     in-memory rule and the one-change-per-town-date-and-part-of-day rule against the database.
     New sources go through ``sources_save_many``, so they need the same add-source permission as one.
     """
-    user_require(user=by, perm=PERM_ADD, action="add control changes")
-    if publish:
-        user_require(user=by, perm=PERM_PUBLISH, action="publish control changes")
+    control_changes_create_allowed(by=by, publish=publish)
     actor = acting_user(by)
     now = timezone.now()
     state = ControlChange.State.PUBLISHED if publish else ControlChange.State.DRAFT
@@ -57,13 +66,26 @@ def control_changes_create_many(
         raise ValidationError(problems)
 
     unsaved = list({id(s): s for item in new for s in item.sources if s.pk is None}.values())
-    if unsaved:
-        sources_save_many(sources=unsaved, by=by, reason=IMPORTED)
-    changes = bulk_create_with_history(
-        [item.change for item in new], ControlChange, batch_size=1000, default_user=actor,
-        default_change_reason=IMPORTED,
-    )
-    _sources_set_many(changes, [item.sources for item in new])
+    try:
+        with transaction.atomic():  # a savepoint: after a clash the caller may still read
+            if unsaved:
+                sources_save_many(sources=unsaved, by=by, reason=IMPORTED)
+            changes = bulk_create_with_history(
+                [item.change for item in new], ControlChange, batch_size=1000, default_user=actor,
+                default_change_reason=IMPORTED,
+            )
+            _sources_set_many(changes, [item.sources for item in new])
+    except IntegrityError as exc:
+        # Another transaction stored a clashing change after the check above read the table (PostgreSQL
+        # runs writers side by side; the unique index is the last word).
+        for obj in [*unsaved, *(item.change for item in new)]:
+            obj.pk = None  # rolled back with the rest
+        # PostgreSQL names the index; SQLite names its columns.
+        if "change_one_per_town_date_daypart" in str(exc) or all(c in str(exc) for c in ONE_PER_DAY_PART_COLUMNS):
+            raise ValidationError(f"{ONE_PER_DAY_PART_MESSAGE} Another write stored a change for the same town, "
+                                  "date and part of day meanwhile; nothing was written.", code="clash") from exc
+        raise ValidationError(f"Another write changed the same records meanwhile ({exc}); nothing was written.",
+                              code="clash") from exc
     return changes
 
 

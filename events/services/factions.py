@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from conflictmap.text_checks import clean_refusing_nul
+
 from ..models import Faction
 from ..permissions import FACTION_ADD, FACTION_CHANGE, User, user_require_save
 from ._audit import acting_user, audit
@@ -19,7 +21,7 @@ def faction_check(*, faction: Faction) -> None:
 
     Colour closeness is only a warning, see ``selectors.faction_colour_neighbours``.
     """
-    faction.full_clean()
+    clean_refusing_nul(faction)
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from conflictmap.text_checks import clean_refusing_nul
 from geodata.models import Town
 
 from ..models import ControlChange, Faction, Source
@@ -45,17 +46,9 @@ def control_change_check(*, change: ControlChange, sources: Sequence[Source] = (
     imports check those against preloaded data instead of once per row.
     """
     if database:
-        change.full_clean()
+        clean_refusing_nul(change)
     else:
-        errors = {}
-        for step in (lambda: change.clean_fields(exclude=RELATION_FIELDS), change.clean):
-            try:
-                step()
-            except ValidationError as exc:
-                for name, messages in exc.update_error_dict({}).items():
-                    errors.setdefault(name, []).extend(messages)
-        if errors:
-            raise ValidationError(errors)
+        clean_refusing_nul(change, lambda: change.clean_fields(exclude=RELATION_FIELDS), change.clean)
     if change.state == State.PUBLISHED and not sources:
         raise ValidationError({"sources": "A published change needs at least one source."})
 

@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from conflictmap.text_checks import clean_refusing_nul
+
 from ..models import Source
 from ..permissions import (
     SOURCE_ADD,
@@ -34,7 +36,7 @@ def source_check(*, source: Source, by: User | None = None) -> None:
                 f"This source is cited by a published control change, so its {', '.join(changed)} show on the "
                 "public map; only a reviewer can change them. Ask a reviewer, or add a new source."
             )
-    source.full_clean()
+    clean_refusing_nul(source)
 
 
 @transaction.atomic

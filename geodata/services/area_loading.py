@@ -11,8 +11,10 @@ from shapely.geometry import shape
 
 from .. import spatial
 from ..boundaries import BoundaryLayer, FieldSpec, country_from_code, cross_overlaps, normalise_name, read_boundaries
+from ..boundary_checks import MAX_OVERLAP_SHARE
 from ..models import AdminArea
 from .admin_areas import admin_area_check, admin_areas_save_many, geometry_json
+from .area_trust import TrustReport, areas_trust_check
 from .towns import AssignmentReport, towns_assign_admin_areas
 
 # With --replace, a new area and a stored one that each cover more than this share of the other are
@@ -34,7 +36,10 @@ class BoundaryLoadReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    outcome: dict[str, str] = field(default_factory=dict)  # stored code -> "created", "updated" or "unchanged"
     stored_overlaps: list[str] = field(default_factory=list)
+    trust: TrustReport = field(default_factory=TrustReport)
+    forced: bool = False  # committed although trust.findings were found
     assignment: AssignmentReport | None = None
 
 
@@ -44,7 +49,7 @@ def _country_code(code: str, country: str | None) -> str | None:
 
 def admin_areas_load(
     *, path: Path | str, spec: FieldSpec, level: int, country: str | None = None, commit: bool = False,
-    layer: str | None = None, replace: bool = False,
+    layer: str | None = None, replace: bool = False, force: bool = False, max_overlap: float = MAX_OVERLAP_SHARE,
 ) -> BoundaryLoadReport:
     """Check a boundary file against the areas in the database, then (with commit) write it all at once.
 
@@ -54,6 +59,11 @@ def admin_areas_load(
     unless ``replace`` and the two are mostly one another: then the stored area is matched by
     overlap. Raises BoundaryLoadError listing every problem; nothing is written then. ``layer``
     picks one layer of a multi-layer file.
+
+    What the file would do that cannot be trusted unseen (``areas_trust_check``: a repair that
+    changes an area by more than 1%, an overlap above ``max_overlap`` of the smaller area, an area
+    outside the stored country, towns left outside every area) is listed in ``report.trust``; a
+    commit is refused with it unless ``force``.
     """
     layer = read_boundaries(path, spec, layer=layer)
     problems = list(layer.rejected)
@@ -70,6 +80,7 @@ def admin_areas_load(
     report = BoundaryLoadReport(layer=layer, level=level, committed=False)
     plan: list[tuple[AdminArea, object]] = []  # with the file's shapely geometry
     claimed: dict[int, str] = {}  # stored area pk -> the file feature that matched it
+    kept: list[AdminArea] = []  # matched, and the file leaves them as they are
     for row in layer.frame.itertuples(index=False):
         geometry = geometry_json(row.geometry)
         area = by_code.get(row.code) or by_name.get(normalise_name(row.name))
@@ -103,12 +114,15 @@ def admin_areas_load(
                 country_code=country_code, geometry=geometry,
             )
             report.created.append(f"{row.name} ({row.code})")
+            report.outcome[area.code] = "created"
         else:
             changed = area.geometry != geometry or (row.name_ar and not area.name_ar) or (
                 parent is not None and area.parent_id != parent.pk
             )
             if not changed:
                 report.unchanged.append(area.name)
+                report.outcome[area.code] = "unchanged"
+                kept.append(area)
                 continue
             area.geometry = geometry
             area.name_ar = area.name_ar or row.name_ar
@@ -116,6 +130,7 @@ def admin_areas_load(
                 area.parent = parent
             how = "code" if area.code == row.code else f"name, file code {row.code}"
             report.updated.append(f"{area.name} ({area.code}, matched by {how})")
+            report.outcome[area.code] = "updated"
         try:
             admin_area_check(area=area)
         except ValidationError as exc:
@@ -126,6 +141,14 @@ def admin_areas_load(
     plan = _check_against_stored(report=report, problems=problems, plan=plan, stored=unmatched, replace=replace)
     if problems:
         raise BoundaryLoadError(problems)
+    planned = {area.pk for area, _ in plan}
+    neighbours = [a for a in unmatched if a.pk not in planned] + kept
+    report.trust = areas_trust_check(
+        layer=layer, plan=plan, stored=neighbours, level=level, matched=set(claimed) | planned, max_overlap=max_overlap
+    )
+    if commit and report.trust.findings and not force:
+        raise BoundaryLoadError([*report.trust.findings, "each of these is refused unless --force"])
+    report.forced = commit and bool(report.trust.findings)
     if commit:
         with transaction.atomic():
             admin_areas_save_many(areas=[area for area, _ in plan])
@@ -200,6 +223,8 @@ def _check_against_stored(
         except ValidationError as exc:
             problems.append(f"{new.name} ({new.code}): {'; '.join(exc.messages)}")
         report.created.remove(f"{new.name} ({new.code})")
+        del report.outcome[new.code]
+        report.outcome[old.code] = "updated"
         shared = overlap[i, j] / max(new_km2[i], stored_km2[j])
         report.updated.append(
             f"{old.name} ({old.code}, matched by overlap with {new.name} ({new.code}): each is {shared:.0%} or more "

@@ -7,6 +7,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from conflictmap.text_checks import clean_refusing_nul, nul_where
+
 # {index of the record in the batch: {field name or NON_FIELD_ERRORS: [messages]}}
 RecordErrors = dict[int, dict[str, list[str]]]
 
@@ -49,7 +51,8 @@ def records_clean(objs: Sequence[models.Model], *, exclude: Sequence[str] = ()) 
     skipped = [*exclude, *(f.name for f in keys)]
     for i, obj in enumerate(objs):
         try:
-            obj.full_clean(exclude=skipped, validate_unique=False, validate_constraints=False)
+            clean_refusing_nul(obj, lambda obj=obj: obj.full_clean(
+                exclude=skipped, validate_unique=False, validate_constraints=False))  # queries none
         except ValidationError as exc:
             errors_add(errors, i, exc)
     for field in keys:
@@ -69,6 +72,7 @@ def records_clean(objs: Sequence[models.Model], *, exclude: Sequence[str] = ()) 
     owner: dict[tuple[str, object], object] = {}  # (field, value) -> "stored", or the batch record holding it
     for field in unique:
         values = list({getattr(obj, field.attname) for obj in objs} - {None})
+        values = [v for v in values if nul_where(v) is None]  # refused above; PostgreSQL cannot even compare them
         for start in range(0, len(values), 900):  # under SQLite's bound-parameter limit
             chunk = model._default_manager.filter(**{f"{field.attname}__in": values[start:start + 900]})
             for pk, value in chunk.values_list("pk", field.attname):

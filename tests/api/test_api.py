@@ -28,14 +28,15 @@ def new_change(**overrides) -> dict:
 
 def test_reads_are_public(api, seeded):
     for url, count in [
-        ("/api/factions/", 7), ("/api/areas/", 14), ("/api/towns/", 42),
+        ("/api/factions/", 7), ("/api/areas/", 75), ("/api/towns/", 42),
         ("/api/sources/", Source.objects.filter(control_changes__state="published").distinct().count()),
     ]:
         response = api.get(url)
         assert response.status_code == 200, url
         assert response.json()["count"] == count, url
     town = api.get("/api/towns/uqayribat/").json()
-    assert (town["longitude"], town["latitude"]) == (37.4628, 35.0422) and town["admin_area"] == "hama"
+    assert (town["longitude"], town["latitude"]) == (37.4628, 35.0422) and town["admin_area"] == "as-salamiyeh"
+    assert town["governorate"] == "hama"
     assert api.get("/api/areas/hama/").json()["code"] == "SY05"
     assert api.get("/api/factions/tfsa/").json()["parent"] == "opposition"
 

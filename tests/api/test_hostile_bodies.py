@@ -45,7 +45,18 @@ def test_nul_characters_are_refused(client, editor):
     client.force_authenticate(editor)
     response = client.post("/api/control-changes", {"town": "uqayribat", "note": "a\x00b"}, format="json")
     assert response.status_code == 400
-    assert "NUL" in response.json()["detail"]
+    assert response.json()["detail"].startswith("note: Null characters are not allowed")
+
+
+@pytest.mark.parametrize("url", [
+    "/api/control-changes?town=%00", "/?date=2017-09-01%00", "/admin/events/faction/?q=%00", "/?%3Cb%3E%00=1",
+])
+def test_a_nul_in_the_query_string_is_a_400(client, url, reviewer):
+    client.force_login(reviewer)
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "Null characters are not allowed" in response.content.decode()
+    assert "<b>" not in response.content.decode() and "\x00" not in response.content.decode()
 
 
 def test_depth_is_measured_without_recursion():

@@ -1,7 +1,6 @@
 import datetime as dt
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 
 from events.imports import changes_import_check, changes_import_commit
@@ -121,8 +120,13 @@ def test_command_checks_the_users_role(seeded, tmp_path):
     user_in("editor", "ed")
     good = tmp_path / "good.csv"
     good.write_text(csv_text(*GOOD), encoding="utf-8")
-    with pytest.raises(PermissionDenied, match="permission to publish"):
-        call_command("import_changes", str(good), "--commit", "--publish", "--user", "ed")
+    before = ControlChange.objects.count()
+    for args in (["--commit"], []):  # refused up front, before the file is checked, dry run or not
+        with pytest.raises(CommandError, match="'ed' cannot import.*permission to publish.*Leave out --publish"):
+            call_command("import_changes", str(good), *args, "--publish", "--user", "ed")
+    assert ControlChange.objects.count() == before
+    call_command("import_changes", str(good), "--commit", "--user", "ed")  # as drafts it may
+    assert ControlChange.objects.count() == before + 2
 
 
 def test_shipped_template_is_a_good_import(seeded):

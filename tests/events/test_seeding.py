@@ -16,7 +16,7 @@ from events.seeding import SEED_DIR, SeedError, seed_scenario_load
 from geodata.models import AdminArea, Town
 
 MODELS = (Faction, AdminArea, Town, Source, ControlChange)
-SHIPPED = {"admin areas": 14, "towns": 42, "factions": 7, "sources": 8, "control changes": 53}
+SHIPPED = {"admin areas": 14 + 61, "towns": 42, "factions": 7, "sources": 8, "control changes": 53}
 
 
 def counts():
@@ -25,9 +25,14 @@ def counts():
 
 def test_seed_scenario_contents(seeded):
     assert AdminArea.objects.filter(level=1).count() == 14
+    assert AdminArea.objects.filter(level=2, parent__level=1).count() == 61
     for area in AdminArea.objects.all():
         assert area.name_ar, area
-        assert area.towns.count() >= 2, area
+    # Towns are placed in districts; every governorate has at least two through its districts.
+    for area in AdminArea.objects.filter(level=1):
+        assert Town.objects.filter(admin_area__parent=area).count() >= 2, area
+    # governorates.csv's curated names win over the official file's spellings (Idleb, Lattakia)
+    assert AdminArea.objects.get(code="SY07").name == "Idlib" and AdminArea.objects.get(code="SY06").slug == "latakia"
     # governorates.csv's curated names, which the boundary file does not carry
     assert {"Dayr az-Zawr", "Deir Ezzor"} <= set(AdminArea.objects.get(code="SY09").alt_names)
     assert AdminArea.objects.get(code="SY03").slug == "rural-damascus"
@@ -37,7 +42,8 @@ def test_seed_scenario_contents(seeded):
     uqayribat = Town.objects.get(slug="uqayribat")
     assert "عقيربات" in uqayribat.alt_names and "‘Uqayribāt" in uqayribat.alt_names
     assert (round(uqayribat.longitude, 2), round(uqayribat.latitude, 2)) == (37.46, 35.04)
-    assert (uqayribat.admin_area.code, uqayribat.geonames_id) == ("SY05", 162803)
+    assert (uqayribat.admin_area.parent.code, uqayribat.geonames_id) == ("SY05", 162803)
+    assert uqayribat.admin_area.level == AdminArea.Level.DISTRICT
     assert Town.objects.get(slug="hama").population == 312994
     assert set(Faction.objects.get(slug="islamic-state").aliases) >= {"Daesh", "ISIS", "ISIL"}
     assert Faction.objects.get(slug="russia").coalition.slug == "pro-government"
@@ -55,7 +61,7 @@ def test_loading_once_creates_every_shipped_row_and_counts_each_kind(db):
     report = seed_scenario_load()
     assert dict(report.created) == SHIPPED
     assert sum(report.present.values()) == sum(report.updated.values()) == 0
-    assert counts() == {"Faction": 7, "AdminArea": 14, "Town": 42, "Source": 8, "ControlChange": 53}
+    assert counts() == {"Faction": 7, "AdminArea": 75, "Town": 42, "Source": 8, "ControlChange": 53}
     assert set(ControlChange.objects.values_list("state", flat=True)) == {ControlChange.State.PUBLISHED}
 
 
@@ -107,7 +113,7 @@ def test_bad_rows_in_every_file_are_named_by_file_line_and_column_and_nothing_is
     edit_line(seeds / "sources.csv", 2, lambda line: line.replace("2017-09-03", "2017-9-3"))
     edit_line(seeds / "changes.csv", 3, lambda line: line.replace("2017-09-01", "2017-09-31"))
     edit_line(seeds / "changes.csv", 4, lambda line: line.replace(",contested,pro-government,", ",contested,,"))
-    edit_line(seeds / "governorates.csv", 3, lambda line: line.replace(",aleppo,", ",aleppo-city,"))
+    edit_line(seeds / "governorates.csv", 3, lambda line: line.replace(",aleppo,", ",aleppo city,"))
     with pytest.raises(SeedError) as exc:
         seed_scenario_load(directory=seeds)
     messages = [str(e) for e in exc.value.errors]

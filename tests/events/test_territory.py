@@ -11,7 +11,6 @@ from events.selectors import control_as_of
 from geodata import selectors as places
 from geodata import spatial
 from geodata.models import AdminArea, Town
-from geodata.services import geometry_json, towns_assign_admin_areas
 from tests.factories import ControlChangeFactory
 
 AUG_31, SEP_1, SEP_2, SEP_3 = (dt.date(2017, 8, 31), dt.date(2017, 9, 1), dt.date(2017, 9, 2), dt.date(2017, 9, 3))
@@ -268,20 +267,16 @@ def test_draft_changes_only_count_for_an_editor_preview(seeded):
 
 
 def test_towns_in_a_district_roll_up_to_their_governorate(seeded):
-    hama = AdminArea.objects.get(slug="hama")
-    district = shapely.intersection(shapely.geometry.shape(hama.geometry), shapely.box(37.2, 34.8, 37.8, 35.3))
-    AdminArea.objects.create(
-        code="SY0503", name="Uqayribat district", slug="uqayribat-district", level=2, parent=hama,
-        country_code="SY", geometry=geometry_json(district),
-    )
-    towns_assign_admin_areas()
-    assert Town.objects.get(slug="uqayribat").admin_area.code == "SY0503"
+    # The seed's towns lie in OCHA's districts; Uqayribat is in As-Salamiyeh (SY0503), a Hama district.
+    uqayribat = Town.objects.get(slug="uqayribat")
+    assert uqayribat.admin_area.code == "SY0503" and uqayribat.admin_area.parent.slug == "hama"
     provinces = territory.province_control_as_of(on=SEP_3).set_index("slug")
     assert provinces.loc["hama", "towns"] == 5
-    districts = territory.province_control_as_of(on=SEP_3, level=2)
-    assert districts["code"].tolist() == ["SY0503"]
-    assert districts["towns"].tolist() == [1] and districts["shares"].tolist() == [{"pro-government": 1.0}]
-    assert _faction_at(territory.control_areas_as_of(on=AUG_31), Town.objects.get(slug="uqayribat")) == "islamic-state"
+    districts = territory.province_control_as_of(on=SEP_3, level=2).set_index("code")
+    assert districts.loc["SY0503", "towns"] == 2
+    assert districts.loc["SY0503", "shares"] == {"pro-government": 1.0}
+    assert districts["towns"].sum() == provinces["towns"].sum()
+    assert _faction_at(territory.control_areas_as_of(on=AUG_31), uqayribat) == "islamic-state"
 
 
 def test_land_that_becomes_known_is_gained_by_no_ones_loss(seeded):

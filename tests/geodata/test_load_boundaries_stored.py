@@ -15,7 +15,7 @@ from tests.factories import AdminAreaFactory
 
 from .conftest import ALPHA, BETA, feature, write_geojson
 
-SEED_BOUNDARIES = Path(__file__).resolve().parents[2] / "seeds" / "governorates.geojson"
+SEED_BOUNDARIES = Path(__file__).resolve().parents[2] / "seeds" / "ocha_governorates.geojson"
 # GADM 4.1's NAME_1 for Syria, by OCHA P-code.
 GADM_NAMES = {
     "SY01": "Damascus", "SY02": "Aleppo", "SY03": "Rif Dimashq", "SY04": "Ḥimş", "SY05": "Ḥamāh",
@@ -105,7 +105,11 @@ def test_a_small_overlap_is_refused_and_with_replace_kept_and_reported(db, tmp_p
     refusal = r"Beta \(XA02\) overlaps the stored Alpha \(XA01\) by 5\d\d\.\d km² \(5% of it\)"
     with pytest.raises(CommandError, match=refusal):
         load(path, "--preset", "ocha", "--commit")
-    out = load(path, "--preset", "ocha", "--replace", "--commit")
+    # --replace keeps it, but 5% of Alpha is more than the 1% overlap a commit takes without --force.
+    with pytest.raises(CommandError, match=r"Beta \(XA02\) overlaps the stored Alpha \(XA01\) by 5\d\d\.\d km² "
+                       r"\(5\.\d% of the smaller\), more than the 1% allowed"):
+        load(path, "--preset", "ocha", "--replace", "--commit")
+    out = load(path, "--preset", "ocha", "--replace", "--commit", "--force")
     assert "overlap with a stored area: Beta (XA02) overlaps the stored Alpha (XA01) by" in out and "; kept" in out
     assert sorted(AdminArea.objects.values_list("code", flat=True)) == ["XA01", "XA02"]
     assert shape(AdminArea.objects.get(code="XA01").geometry).equals(ALPHA)
@@ -134,12 +138,18 @@ def test_replace_refuses_a_merge_it_cannot_tell_apart(db, tmp_path):
     assert AdminArea.objects.count() == 2
 
 
-def test_an_updated_area_overlapping_a_stored_neighbour_is_reported_not_refused(db, tmp_path):
+def test_an_updated_area_overlapping_a_stored_neighbour_is_refused_unless_forced(db, tmp_path):
     AdminAreaFactory(name="Alpha", code="XA01", geometry=shapely.geometry.mapping(ALPHA))
     AdminAreaFactory(name="Beta", code="XA02", geometry=shapely.geometry.mapping(BETA))
     path = tmp_path / "alpha.geojson"
     write_geojson(path, [feature({"ADM1_PCODE": "XA01", "ADM1_EN": "Alpha"}, shapely.box(36, 35, 37.1, 36))])
-    out = load(path, "--preset", "ocha", "--commit")
+    with pytest.raises(CommandError, match=r"Alpha \(XA01\) overlaps the stored Beta \(XA02\) by 1,0\d\d\.\d km² "
+                       r"\(10\.0% of the smaller\), more than the 1% allowed \(--max-overlap\)"):
+        load(path, "--preset", "ocha", "--commit")
+    assert shape(AdminArea.objects.get(code="XA01").geometry).equals(ALPHA)
+    assert "refused on --commit" not in load(path, "--preset", "ocha", "--max-overlap", "11")
+    out = load(path, "--preset", "ocha", "--commit", "--force")
+    assert "loaded although untrusted (--force): Alpha (XA01) overlaps the stored Beta (XA02)" in out
     assert "overlap with a stored area: Alpha (XA01) overlaps the stored Beta (XA02) by 1,0" in out
     assert shape(AdminArea.objects.get(code="XA01").geometry).bounds[2] == pytest.approx(37.1)
 

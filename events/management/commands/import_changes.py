@@ -3,9 +3,11 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from events.imports import changes_import_check, changes_import_commit
+from events.imports import ImportRejected, changes_import_check, changes_import_commit
+from events.services import control_changes_create_allowed
 
 
 class Command(BaseCommand):
@@ -32,17 +34,19 @@ class Command(BaseCommand):
                 by = get_user_model().objects.get_by_natural_key(user)
             except get_user_model().DoesNotExist:
                 raise CommandError(f"No user is called '{user}'.") from None
+        try:  # before reading the file: a refusal after a long check would waste the operator's time
+            control_changes_create_allowed(by=by, publish=publish)
+        except PermissionDenied as exc:
+            hint = " Leave out --publish to enter drafts for a reviewer." if publish else ""
+            raise CommandError(f"User '{user}' cannot import these changes: {exc}{hint}") from None
         try:
-            text = file.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"Cannot read {file}: {exc}") from exc
+            data = file.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
 
-        plan = changes_import_check(text=text, publish=publish, skip_present=skip_present)
+        plan = changes_import_check(text=data, publish=publish, skip_present=skip_present)
         if plan.errors:
-            for error in plan.errors:
-                self.stderr.write(f"{file}: {error}")
-            bad_lines = len({e.line for e in plan.errors})
-            raise CommandError(f"{bad_lines} bad row(s); nothing was written.")
+            self._refuse(file, plan.errors)
         if options["verbosity"] >= 2 or not commit:
             for row in plan.rows[: None if options["verbosity"] >= 2 else 20]:
                 self.stdout.write(f"line {row.line}: {row.effect}")
@@ -57,6 +61,14 @@ class Command(BaseCommand):
         if not commit:
             self.stdout.write(f"{summary}. Dry run: nothing was written; add --commit to import.")
             return
-        created = changes_import_commit(plan=plan, by=by)
+        try:
+            created = changes_import_commit(plan=plan, by=by)
+        except ImportRejected as exc:  # another write stored a clashing change since the check
+            self._refuse(file, exc.errors)
         state = "published" if publish else "drafts awaiting review"
         self.stdout.write(self.style.SUCCESS(f"{summary}. Imported {len(created)} change(s) as {state}."))
+
+    def _refuse(self, file: Path, errors) -> None:
+        for error in errors:
+            self.stderr.write(f"{file}: {error}")
+        raise CommandError(f"{len({e.line for e in errors})} bad row(s); nothing was written.")

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from geodata.boundaries import PRESETS, BoundaryFileError, FieldSpec
+from geodata.boundary_checks import MAX_OVERLAP_SHARE
 from geodata.services import AssignmentReport, BoundaryLoadError, BoundaryLoadReport, admin_areas_load
 
 
@@ -30,17 +31,28 @@ class Command(BaseCommand):
             help="replace stored areas that the file's new areas cover by half or more, though their names and "
             "codes differ (their towns are re-assigned, then they are deleted); without it such files are refused",
         )
+        parser.add_argument(
+            "--max-overlap", type=float, default=MAX_OVERLAP_SHARE * 100, metavar="PERCENT",
+            help="refuse two areas of the level that overlap by more than this share of the smaller "
+            f"(default {MAX_OVERLAP_SHARE * 100:g}%%)",
+        )
+        parser.add_argument(
+            "--force", action="store_true",
+            help="commit although the load is untrusted: a repair changing an area by more than 1%%, an overlap "
+            "above --max-overlap, an area outside the stored country, or towns left outside every area",
+        )
         parser.add_argument("--commit", action="store_true", help="write (default: only report)")
 
     def handle(self, *args, file: Path, layer, level: int, preset, name_field, code_field, name_ar_field, parent_field,
-               country, replace: bool, commit: bool, **options):
+               country, replace: bool, commit: bool, force: bool, max_overlap: float, **options):
         try:
             spec = FieldSpec.build(
                 level=level, preset=preset, name_field=name_field, code_field=code_field,
                 parent_field=parent_field, name_ar_field=name_ar_field,
             )
             report = admin_areas_load(
-                path=file, spec=spec, level=level, country=country, commit=commit, layer=layer, replace=replace
+                path=file, spec=spec, level=level, country=country, commit=commit, layer=layer, replace=replace,
+                force=force, max_overlap=max_overlap / 100,
             )
         except BoundaryFileError as exc:
             raise CommandError(str(exc)) from exc
@@ -65,9 +77,14 @@ def report_lines(report: BoundaryLoadReport) -> list[str]:
     out.append(
         f"{len(report.created)} {verb}created, {len(report.updated)} {verb}updated, {len(report.unchanged)} unchanged"
     )
+    refused = "loaded although untrusted (--force)" if report.forced else "refused on --commit unless --force"
+    out += [f"{refused}: {finding}" for finding in report.trust.findings]
     if report.assignment:
         out += assignment_lines(report.assignment)
     if not report.committed:
+        out.append(f"towns that would change area: {len(report.trust.moves)}")
+        out += [f"  {town}: {old} → {new}" for town, old, new in report.trust.moves]
+        out += [f"  {town}: would leave {old} and be outside every area" for town, old in report.trust.unassigned]
         out.append("dry run: nothing written; add --commit to write")
     return out
 

@@ -5,8 +5,7 @@ from django.core.exceptions import ValidationError
 
 from geodata.models import AdminArea
 from geodata.services import RecordsInvalid, admin_area_check, admin_area_save, admin_areas_save_many, geometry_json
-
-from .conftest import ALPHA, BETA
+from tests.geodata.conftest import ALPHA, BETA
 
 
 def counts() -> tuple[int, int]:
