@@ -2,6 +2,7 @@
 so middleware counts) beside its floor, both medians of the same number of runs in the same process."""
 
 import datetime as dt
+import gzip
 import statistics
 import time
 from collections.abc import Callable
@@ -95,7 +96,8 @@ class Bench:
         self.control_url = url
         dumps, _ = median(lambda: floors.dumps_same_bytes(body), self.runs)
         floor = _best_floor(lambda v: lambda: floors.control_layer(self.on, v), self.runs) + dumps
-        self.add(f"/api/control.geojson ({len(body) / MB:.1f} MiB)", project, floor)
+        self.add(f"/api/control.geojson ({len(body) / MB:.1f} MiB)", project, floor,
+                 note=f"{len(gzip.compress(body)) / MB:.2f} MiB gzipped")
         self.extra["control_bytes"] = len(body)
 
     def not_modified(self) -> None:
