@@ -31,6 +31,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help=f"a smoke test: {QUICK}")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="where cached SQLite countries live")
     parser.add_argument("--rebuild", action="store_true", help="build the country again even if cached")
+    parser.add_argument("--only", nargs="+", metavar="STEP", help="only these figures (time_slice control_layer "
+                        "provinces map_page control_areas admin_lists), no fresh processes")
     parser.add_argument("--explain", action="store_true", help="print the time slice's query plan too")
     args = parser.parse_args(argv)
     if args.quick:
@@ -147,7 +149,10 @@ def main(argv: list[str] | None = None) -> None:
         build = json.loads(cursor.fetchone()[0])
     on = pick_date()
     bench = Bench(on=on, runs=args.runs, reviewer=_reviewer())
-    figures = bench.run_all()
+    figures = bench.run_all(args.only)
+    if args.only:
+        _print_table(figures, [f"{args.towns:,} towns x {args.changes:,} changes on {connection.vendor}: {args.only}"])
+        return
     with progress(total=2, desc="fresh processes (import, worker)") as bar:
         imported = _subprocess("import", "--rows", str(args.import_rows))
         bar.update()

@@ -102,8 +102,10 @@ def admin_change_list() -> list[tuple]:
 def review_queue() -> list[tuple]:
     """The queue's first page: the drafts' count, the 100 oldest with names, then their source counts."""
     _rows(f"SELECT COUNT(*) FROM {CHANGE} WHERE state = 'draft'")
-    page = _rows(f"""SELECT c.*, t.name, f.name FROM {CHANGE} c JOIN {TOWN} t ON t.id = c.town_id
-        JOIN {FACTION} f ON f.id = c.faction_id WHERE c.state = 'draft' ORDER BY c.entered_at, c.id LIMIT 100""")
+    # The page first, then its names: SQLite would otherwise walk every town's changes (3 s at 1M).
+    page = _rows(f"""SELECT c.*, t.name, f.name FROM (SELECT * FROM {CHANGE} WHERE state = 'draft'
+        ORDER BY entered_at, id LIMIT 100) c JOIN {TOWN} t ON t.id = c.town_id
+        JOIN {FACTION} f ON f.id = c.faction_id ORDER BY c.entered_at, c.id""")
     if page:
         marks = ",".join(["%s"] * len(page))
         _rows(f"SELECT controlchange_id, COUNT(*) FROM {LINK} WHERE controlchange_id IN ({marks}) GROUP BY 1",
