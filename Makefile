@@ -10,7 +10,7 @@ LOCK := flock $(VENV)/.setup.lock
 # Development defaults; production sets DEBUG=0 and SECRET_KEY in the environment.
 export DEBUG ?= 1
 
-.PHONY: run serve test install install-dev migrate seed admin bench lint clean
+.PHONY: run serve test install install-dev migrate seed admin bench lint clean backup restore loadtest
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,25 @@ admin: migrate
 ## BENCH=--quick for a smoke test; DATABASE_URL=postgres://... to run it on PostgreSQL (PERFORMANCE.md).
 bench: install-dev
 	$(PY) -m bench $(BENCH)
+
+## Back up the database while the app serves (pg_dump custom format / the SQLite backup API).
+## FILE=path to choose the file; default var/backups/conflictmap-<time>.dump|.sqlite3.
+backup: install
+	$(PY) manage.py backup_data $(if $(FILE),--output "$(FILE)")
+
+## Replace the whole database with a backup: make restore FILE=... (asks first; YES=1 to skip asking).
+restore: install
+	@test -n "$(FILE)" || { echo "make restore: say which backup, e.g. make restore FILE=var/backups/conflictmap-....dump"; exit 1; }
+	$(PY) manage.py restore_data "$(FILE)" $(if $(YES),--yes)
+
+$(VENV)/.installed-loadtest: requirements-loadtest.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-loadtest.txt
+	touch $@
+
+## READERS (50) readers + EDITORS (5) editors for DURATION (60s) with locust, against a `make serve`
+## that it starts on a free loopback port (LOADTEST_URL= to target a running one); README, "Load test".
+loadtest: $(VENV)/.installed-loadtest
+	$(PY) -m loadtest
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

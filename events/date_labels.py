@@ -19,10 +19,10 @@ def date_label(*, on: dt.date, precision: str, day_part: int) -> str:
     """A change's date as a reader says it.
 
     - day: "3 September 2017", with its part of day when known: "3 September 2017, morning";
-    - month: "September 2017";
-    - approximate: "around 2014" for a date entered as 1 January, "around June 2017" for one
+    - month: "September 2017" (stored as the 1st: ``events.services.control_change_date_check``);
+    - approximate: "about 2014" for a date entered as 1 January, "about June 2017" for one
       entered as the first of a month (how vague dates are entered, e.g. the seed's "since 2014"),
-      else "around 6 June 2017".
+      else "about 6 June 2017".
 
     A part of day is only said with an exact day: the part of an unknown day tells the reader
     nothing (it still orders same-day changes). An unknown precision or part of day is an error,
@@ -39,7 +39,7 @@ def date_label(*, on: dt.date, precision: str, day_part: int) -> str:
             shown = "j F Y"
         else:
             shown = "Y" if on.month == 1 else "F Y"
-        return "around " + dateformat.format(on, shown)
+        return "about " + dateformat.format(on, shown)
     label = dateformat.format(on, "j F Y")
     if day_part != DayPart.UNSPECIFIED:
         label += ", " + DayPart(day_part).label.lower()

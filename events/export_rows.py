@@ -8,12 +8,15 @@ instead of objects is what makes large exports cheap.
 import datetime as dt
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import F
 
 from geodata.models import AdminArea, Town
 
 from . import selectors
 from .models import ControlChange, Faction
+
+ID_BATCH_MAX = 30_000
 
 
 def faction_with_members(faction: Faction) -> set[int]:
@@ -45,8 +48,14 @@ def control_rows(*, on: dt.date) -> tuple[selectors.ControlSnapshot, dict[int, l
     """control_as_of on ``on`` (published), and the sources of each change in force by change id."""
     snapshot = selectors.control_as_of(on=on)
     sources: dict[int, list[dict]] = {row.id: [] for row in snapshot.changes.values()}
-    for link in _source_links(change_ids=selectors.latest_change_ids(on=on)):
-        sources[link.pop("controlchange_id")].append(link)
+    # The slice's own ids, in batches under the database's bound-parameter limit (SQLite's; one batch
+    # on PostgreSQL): index lookups on the link table, where asking for the slice again would walk
+    # every town's log twice.
+    ids = sorted(sources)
+    batch = min(connection.features.max_query_params or ID_BATCH_MAX, ID_BATCH_MAX) - 1
+    for start in range(0, len(ids), batch):
+        for link in _source_links(change_ids=ids[start:start + batch]):
+            sources[link.pop("controlchange_id")].append(link)
     return snapshot, sources
 
 

@@ -38,6 +38,8 @@ def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = No
     """
     snapshot, sources = control_rows(on=on)
     factions, areas = snapshot.factions, area_names()
+    # Towns share dates: each (date, precision, part of day) is put in words once, not once per town.
+    labels: dict[tuple, str] = {}
     features = []
     for town, change in snapshot:
         if faction_ids is not None and (change is None or change.faction_id not in faction_ids):
@@ -45,6 +47,8 @@ def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = No
         province, province_code = province_of(town, areas)
         faction = change and factions[change.faction_id]
         contested_by = change and change.contested_by_id and factions[change.contested_by_id]
+        if change is not None and (label_key := change[:2] + (change.date_precision,)) not in labels:
+            labels[label_key] = change.date_label
         features.append(
             {
                 "type": "Feature",
@@ -60,7 +64,7 @@ def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = No
                     "contested_by": contested_by.slug if contested_by else None,
                     "since": change and change.effective_date,
                     "precision": change and change.date_precision,
-                    "since_label": change and change.date_label,
+                    "since_label": change and labels[change[:2] + (change.date_precision,)],
                     "confidence": change and change.confidence,
                     "province": province,
                     "province_code": province_code,

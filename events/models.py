@@ -192,6 +192,9 @@ class ControlChange(models.Model):
                 fields=["town", "-effective_date", "-day_part", "-id"], name="change_town_asof_idx"
             ),
             models.Index(fields=["effective_date"], name="change_date_idx"),
+            # The review queue: drafts, oldest entry first, a page at a time (and its COUNT). Partial, so
+            # no query about published changes can pick it instead of the indexes above.
+            models.Index(fields=["entered_at", "id"], condition=Q(state="draft"), name="change_drafts_entered_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -2,16 +2,18 @@
 
 import bisect
 import datetime as dt
-import hashlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import NamedTuple
 
-from django.db.models import Count, Exists, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet, Subquery
 
-from geodata.models import AdminArea, Town
+from geodata.models import Town
+from geodata.selectors import Revision, revision_current
 
 from .date_labels import date_label
 from .models import ControlChange, Faction, Source
@@ -19,6 +21,7 @@ from .models import ControlChange, Faction, Source
 # Same-day order: part of day (unspecified first), then entry order.
 CHRONOLOGICAL = ("effective_date", "day_part", "id")
 LATEST_FIRST = ("-effective_date", "-day_part", "-id")
+CACHE_SECONDS = 24 * 3600  # keys hold the data revision, so a stale entry is never read
 
 VISIBLE_STATES = {
     True: [ControlChange.State.PUBLISHED],
@@ -155,17 +158,20 @@ def control_as_of(
     not with the log's length; the other reads the factions. No model is built, no geometry
     decoded; ``towns`` (a queryset) narrows the slice.
     """
-    in_force = FilteredRelation(
-        "control_changes",
-        condition=Q(control_changes__pk=_latest_change(on=on, published_only=published_only)),
-    )
-    change_fields = [f"in_force__{name}" for name in CHANGE_ROW_FIELDS]
-    rows = (
-        (Town.objects.all() if towns is None else towns)
-        .annotate(in_force=in_force)
-        .order_by("name", "pk")
-        .values_list(*TownRow._fields, *change_fields)
-    )
+    if connection.vendor == "postgresql":
+        rows = _slice_rows_lateral(on=on, published_only=published_only, towns=towns)
+    else:
+        in_force = FilteredRelation(
+            "control_changes",
+            condition=Q(control_changes__pk=_latest_change(on=on, published_only=published_only)),
+        )
+        change_fields = [f"in_force__{name}" for name in CHANGE_ROW_FIELDS]
+        rows = (
+            (Town.objects.all() if towns is None else towns)
+            .annotate(in_force=in_force)
+            .order_by("name", "pk")
+            .values_list(*TownRow._fields, *change_fields)
+        )
     split = len(TownRow._fields)
     town_rows, changes = [], {}
     for row in rows:
@@ -173,6 +179,40 @@ def control_as_of(
         if row[split + 2] is not None:  # the change's id: None where nothing is recorded yet
             changes[row[0]] = ChangeRow._make(row[split:])
     return ControlSnapshot(on=on, towns=town_rows, changes=changes, factions=faction_rows())
+
+
+def _slice_rows_lateral(*, on: dt.date, published_only: bool, towns: QuerySet[Town] | None) -> list[tuple]:
+    """control_as_of's rows on PostgreSQL: each town LEFT JOIN LATERAL its change in force.
+
+    PostgreSQL plans the ORM's correlated join as a hash join over the whole change table; LATERAL
+    with LIMIT 1 makes it what SQLite already does, one backwards walk of (town, effective_date)
+    per town. Same columns, order and values as the ORM query.
+    """
+    change, town, faction = (m._meta.db_table for m in (ControlChange, Town, Faction))
+    town_cols = ", ".join(f"t.{'id' if f == 'id' else Town._meta.get_field(f).column}" for f in TownRow._fields)
+    change_cols = ", ".join("f.slug" if f == "faction__slug" else f"c.{f}" for f in CHANGE_ROW_FIELDS)
+    states = list(VISIBLE_STATES[published_only])
+    params: list = [on, states, states]
+    narrowed = ""
+    if towns is not None:
+        sub_sql, sub_params = towns.order_by().values("pk").query.sql_with_params()
+        narrowed, params = f"WHERE t.id IN ({sub_sql})", [*params, *sub_params]
+    sql = f"""
+        SELECT {town_cols}, {change_cols}
+        FROM {town} t
+        LEFT JOIN LATERAL (
+            SELECT x.* FROM {change} x
+            WHERE x.town_id = t.id AND x.effective_date <= %s AND x.state = ANY(%s)
+              AND NOT EXISTS (SELECT 1 FROM {change} s WHERE s.supersedes_id = x.id AND s.state = ANY(%s))
+            ORDER BY x.effective_date DESC, x.day_part DESC, x.id DESC
+            LIMIT 1
+        ) c ON TRUE
+        LEFT JOIN {faction} f ON f.id = c.faction_id
+        {narrowed}
+        ORDER BY t.name, t.id"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def town_timelines(
@@ -234,23 +274,75 @@ def changes_between(
     return list(_with_relations(qs).order_by(*CHRONOLOGICAL))
 
 
+def _change_dates_sql(*, published_only: bool) -> tuple[str, list]:
+    """Distinct dates with a change in force: a skip scan of the date index, one probe per date.
+
+    The recursive CTE jumps from one date to the next through ``change_date_idx`` (one index seek
+    per distinct date, never a row per change), and each date is kept when one of its changes is in
+    force (the first row of the date usually is). So the cost grows with the number of dates
+    (thousands), not with the log (millions).
+    """
+    table = ControlChange._meta.db_table
+    states = VISIBLE_STATES[published_only]
+    marks = ", ".join(["%s"] * len(states))
+    sql = f"""
+        WITH RECURSIVE day_walk(day) AS (
+            SELECT MIN(effective_date) FROM {table}
+            UNION ALL
+            SELECT (SELECT MIN(n.effective_date) FROM {table} n WHERE n.effective_date > day_walk.day)
+            FROM day_walk WHERE day_walk.day IS NOT NULL
+        )
+        SELECT day FROM day_walk
+        WHERE day IS NOT NULL AND EXISTS (
+            SELECT 1 FROM {table} c
+            WHERE c.effective_date = day_walk.day AND c.state IN ({marks})
+              AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.supersedes_id = c.id AND s.state IN ({marks}))
+        )
+        ORDER BY day"""
+    return sql, [*states, *states]
+
+
 def change_dates(*, published_only: bool = True) -> list[dt.date]:
-    """Distinct dates on which control changed, in order (for the time control)."""
-    qs = changes_in_force(published_only=published_only)
-    return list(qs.order_by("effective_date").values_list("effective_date", flat=True).distinct())
+    """Distinct dates on which control changed, in order (for the time control); cached per revision."""
+    key = f"selectors:change-dates:{int(published_only)}:{data_version()}"
+    dates = cache.get(key)
+    if dates is None:
+        sql, params = _change_dates_sql(published_only=published_only)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            # SQLite hands a CTE's dates back as text; PostgreSQL as dates.
+            dates = [d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for (d,) in cursor.fetchall()]
+        cache.set(key, dates, CACHE_SECONDS)
+    return dates
+
+
+def change_years() -> list[int]:
+    """Years in which the log has any change (any state), oldest first: one index seek per year."""
+    first_on = ControlChange.objects.order_by("effective_date").values_list("effective_date", flat=True)
+    years, day = [], first_on.first()
+    while day is not None:
+        years.append(day.year)
+        day = first_on.filter(effective_date__gte=dt.date(day.year + 1, 1, 1)).first()
+    return years
 
 
 def latest_change_date(*, published_only: bool = True) -> dt.date | None:
-    return changes_in_force(published_only=published_only).aggregate(d=Max("effective_date"))["d"]
+    dates = change_dates(published_only=published_only)
+    return dates[-1] if dates else None
+
+
+def data_revision() -> Revision:
+    """The data revision: number, token and time of the last write (one primary-key lookup)."""
+    return revision_current()
 
 
 def data_version() -> str:
-    """Changes whenever any row that a map or export shows is created, edited or deleted."""
-    parts = []
-    for model in (ControlChange, Town, AdminArea, Faction, Source):
-        agg = model.objects.aggregate(n=Count("pk"), last=Max("updated_at"))
-        parts.append(f"{model.__name__}:{agg['n']}:{agg['last'].isoformat() if agg['last'] else ''}")
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    """Names this state of everything a map or export shows: the data revision (one row read).
+
+    Every write bumps it inside its transaction (see ``geodata.revision``), so it is an ETag and a
+    cache key that costs one primary-key lookup whatever the size of the log.
+    """
+    return data_revision().key
 
 
 def faction_colour_neighbours(*, faction: Faction) -> list[tuple[Faction, float]]:
@@ -324,12 +416,8 @@ def faction_index() -> NameIndex:
 
 
 def data_last_modified() -> dt.datetime | None:
-    """When any row that a map or export shows was last created or edited (for Last-Modified)."""
-    stamps = [
-        model.objects.aggregate(last=Max("updated_at"))["last"]
-        for model in (ControlChange, Town, AdminArea, Faction, Source)
-    ]
-    return max((s for s in stamps if s is not None), default=None)
+    """When the data a map or export shows last changed (for Last-Modified): the revision's time."""
+    return data_revision().changed_at
 
 
 # ---- Is a record on the public pages? (used by events.permissions' reviewer rules) ---------------

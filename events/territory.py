@@ -11,7 +11,6 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from django.core.cache import cache
-from django.db.models import Count, Max
 
 from geodata import selectors as places
 from geodata import spatial
@@ -38,31 +37,41 @@ def _latest_changes(*, on: dt.date, published_only: bool) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).set_index("town_id")
 
 
-def _town_control(*, on: dt.date, published_only: bool) -> gpd.GeoDataFrame:
-    """One row per town: town_id, area_id, population, controller, contested, klass, geometry."""
-    frame = places.towns_frame()
-    latest = _latest_changes(on=on, published_only=published_only)
-    controller = frame["town_id"].map(latest["faction_slug"])
-    contested = frame["town_id"].map(latest["status"]).eq(ControlChange.Status.CONTESTED).to_numpy(dtype=bool)
-    frame["controller"] = pd.Series(
-        [c if isinstance(c, str) else None for c in controller], index=frame.index, dtype=object
-    )
-    frame["contested"] = contested
-    frame["klass"] = [CONTESTED if c else k for k, c in zip(frame["controller"], contested, strict=True)]
+def _town_control(*, on: dt.date, published_only: bool, level: int) -> pd.DataFrame:
+    """One row per town of the time slice, no geometry: area_id (of ``level``), population, controller, contested."""
+    snapshot = selectors.control_as_of(on=on, published_only=published_only)
+    lifted = _level_area_ids(level)
+    contested_status = ControlChange.Status.CONTESTED
+    rows = []
+    for town, change in snapshot:
+        rows.append((
+            lifted.get(town.admin_area_id), town.population, change.faction_slug if change else None,
+            change is not None and change.status == contested_status,
+        ))
+    frame = pd.DataFrame(rows, columns=["area_id", "population", "controller", "contested"])
+    frame["area_id"] = frame["area_id"].astype("Int64")
+    frame["population"] = frame["population"].astype("Float64")
+    frame["controller"] = frame["controller"].astype(object)
+    frame["contested"] = frame["contested"].astype(bool)
     return frame
 
 
-def _area_level_ids(towns: gpd.GeoDataFrame, level: int) -> pd.Series:
-    """Each town's area of ``level``: its own area, or the parent when the town sits in a district."""
+def _level_area_ids(level: int) -> dict[int, int]:
+    """Each area's area of ``level``: itself, or its parent for a district (one query; no geometry)."""
     areas = {a["id"]: a for a in AdminArea.objects.values("id", "level", "parent_id")}
-
-    def lift(area_id):
-        area = areas.get(area_id) if not pd.isna(area_id) else None
+    lifted = {}
+    for area_id in areas:
+        area = areas[area_id]
         while area is not None and area["level"] > level:
             area = areas.get(area["parent_id"])
-        return area["id"] if area is not None and area["level"] == level else pd.NA
+        if area is not None and area["level"] == level:
+            lifted[area_id] = area["id"]
+    return lifted
 
-    return towns["area_id"].map(lift).astype("Int64")
+
+def _area_level_ids(towns: pd.DataFrame, level: int) -> pd.Series:
+    """Each town's area of ``level``: its own area, or the parent when the town sits in a district."""
+    return towns["area_id"].map(_level_area_ids(level)).astype("Int64")
 
 
 def province_control_as_of(*, on: dt.date, level: int = 1, published_only: bool = True) -> gpd.GeoDataFrame:
@@ -74,8 +83,8 @@ def province_control_as_of(*, on: dt.date, level: int = 1, published_only: bool 
     area is contested or no faction holds more than half of its known towns (see
     ``geodata.spatial.area_control``). Areas without geometry are included with an empty geometry.
     """
-    towns = _town_control(on=on, published_only=published_only)
-    towns["area_id"] = _area_level_ids(towns, level)
+    # The slice grouped by area in a few vectorised steps: no point geometry, no model per town.
+    towns = _town_control(on=on, published_only=published_only, level=level)
     areas = places.admin_areas_frame(level=level)
     missing = AdminArea.objects.filter(level=level, geometry__isnull=True).order_by("code")
     if missing.exists():
@@ -97,14 +106,21 @@ def province_control_as_of(*, on: dt.date, level: int = 1, published_only: bool 
 def _geometry_version() -> str:
     """Changes when a town moves or is added, removed or reassigned, or when a boundary changes.
 
-    The control log is not part of it: Voronoi cells only depend on where towns are.
-    Town rows are hashed rather than read by updated_at, since the area assignment is a bulk UPDATE.
+    The control log is not part of it: Voronoi cells only depend on where towns are, so a publish
+    keeps them. It is worked out once per data revision (a hash of the towns' places and the areas'
+    boundaries) and remembered under the revision, so a request reads one row to find it.
     """
-    towns = Town.objects.order_by("pk").values_list("pk", "admin_area_id", "latitude", "longitude")
-    areas = AdminArea.objects.aggregate(n=Count("pk"), last=Max("updated_at"))
-    digest = hashlib.sha256(repr(list(towns)).encode())
-    digest.update(f"{areas['n']}:{areas['last'].isoformat() if areas['last'] else ''}".encode())
-    return digest.hexdigest()[:16]
+    key = f"territory:geometry-version:{data_version()}"
+    version = cache.get(key)
+    if version is None:
+        digest = hashlib.sha256()
+        towns = Town.objects.order_by("pk").values_list("pk", "admin_area_id", "latitude", "longitude")
+        digest.update(repr(list(towns)).encode())
+        areas = AdminArea.objects.order_by("pk").values_list("pk", "level", "parent_id", "updated_at")
+        digest.update(repr(list(areas)).encode())
+        version = digest.hexdigest()[:16]
+        cache.set(key, version, CACHE_SECONDS)
+    return version
 
 
 def _cells() -> tuple[gpd.GeoDataFrame, pd.Series]:

@@ -27,6 +27,12 @@ def _requested_date(request, name: str = "date", fallback: dt.date | None = None
     return parse_date_or(request.GET.get(name), parameter=name, fallback=fallback)
 
 
+def _allow_map_code(response, rendered: maps.RenderedMap):
+    """The page's Content-Security-Policy lets the map's inline code (and only it) run, by its hashes."""
+    response._csp_update = rendered.csp_update  # read by django-csp's middleware
+    return response
+
+
 def _map_downloads(*, endpoints: dict[str, str], dates: list[str]) -> list[dict[str, str]]:
     """The map page's download links, with DATE_TOKEN where the date shown goes.
 
@@ -71,18 +77,22 @@ def control_map(request):
         "downloads": _map_downloads(endpoints=endpoints, dates=dates),
         "dateToken": DATE_TOKEN,
         "town": {"id": town.pk, "slug": town.slug} if town else None,
+        # The data revision the page was drawn from: a layer URL carrying it as ?rev= is immutable,
+        # so a browser, proxy or CDN keeps each date's layers without asking again.
+        "revision": selectors.data_version(),
     }
     # The same links as the script builds, for the first view and for readers without JavaScript.
     downloads = [
         {key: value.replace(DATE_TOKEN, on.isoformat()) for key, value in d.items()} for d in config["downloads"]
     ]
     errors = [e for e in (error, town_error) if e]
-    return render(
+    rendered = maps.map_render_parts(m)
+    return _allow_map_code(render(
         request,
         "events/control_map.html",
-        {"on": on, "map": maps.map_render_parts(m), "config": config, "downloads": downloads, "errors": errors},
+        {"on": on, "map": rendered, "config": config, "downloads": downloads, "errors": errors},
         status=400 if error else 200,
-    )
+    ), rendered)
 
 
 def map_download(request):
@@ -115,7 +125,8 @@ def town_detail(request, slug: str):
         legend=False,  # one town on a small map: its colour is named in the history below
         **context["layers"],
     )
-    return render(request, "events/town_detail.html", {**context, "map": maps.map_render_parts(m)})
+    rendered = maps.map_render_parts(m)
+    return _allow_map_code(render(request, "events/town_detail.html", {**context, "map": rendered}), rendered)
 
 
 def town_panel(request, pk: int):
@@ -149,12 +160,13 @@ def what_changed(request):
         links=map_inputs.map_links(),
         **context["layers"],
     )
-    return render(
+    rendered = maps.map_render_parts(m)
+    return _allow_map_code(render(
         request,
         "events/what_changed.html",
-        {**context, "map": maps.map_render_parts(m), "errors": errors, "dates": dates},
+        {**context, "map": rendered, "errors": errors, "dates": dates},
         status=400 if errors else 200,
-    )
+    ), rendered)
 
 
 def factions(request):

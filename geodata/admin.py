@@ -4,12 +4,16 @@ import json
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.forms import ModelForm
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import maps, services
+from .admin_fields import KeyValueField, NameListField
 from .models import AdminArea, Town
 
 LEAFLET_MEDIA = {
@@ -26,8 +30,32 @@ def map_tiles() -> dict:
     return {"url": url, "attribution": attribution or ""}
 
 
+def missing_related(model, pk) -> str:
+    """Words for a link to no row: none set (an account: the system wrote it), or a row since deleted."""
+    is_account = model is get_user_model()
+    if pk is None:
+        return "system" if is_account else "none"
+    return f"deleted account (#{pk})" if is_account else f"deleted {model._meta.verbose_name} (#{pk})"
+
+
+class RecordChanges(HistoricalRecordContextHelper):
+    """The history's "Changes" column. simple-history shows a link that was never set like a deleted row
+    ("Deleted user (pk=None)" for a change the system entered); say which it is."""
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        if isinstance(value, list):
+            return [missing_related(v.model, v.pk) if isinstance(v, DeletedObject) else v for v in value]
+        return missing_related(value.model, value.pk) if isinstance(value, DeletedObject) else value
+
+
 class AuditedAdmin(SimpleHistoryAdmin):
     """History pages show who changed what and the values before; they never write (no revert)."""
+
+    object_history_list_template = "admin/audited_history_list.html"  # "system" for changes without an account
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return RecordChanges(self.model, historical_record)
 
     def revert_disabled(self, request, obj=None):
         return True
@@ -52,9 +80,15 @@ class ViewOnlyAdminMixin:
 
 
 class JsonNameSearchMixin:
-    """Search also matches inside JSON lists of names (aliases), case-insensitively."""
+    """JSON lists of names (aliases, alternate names): searched inside, case-insensitively, and edited one
+    name per line rather than as JSON."""
 
     json_name_fields: tuple[str, ...] = ()
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.json_name_fields:
+            kwargs.setdefault("form_class", NameListField)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):
         filtered = queryset  # already narrowed by the list filters; keep them
@@ -88,6 +122,7 @@ class TownForm(ModelForm):
         model = Town
         fields = ("name", "slug", "alt_names", "latitude", "longitude", "outside_boundaries", "population",
                   "geonames_id", "external_ids")
+        field_classes = {"alt_names": NameListField, "external_ids": KeyValueField}
 
     def _post_clean(self):
         super()._post_clean()

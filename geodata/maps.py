@@ -9,6 +9,8 @@ looks the same everywhere and every name reaches the page as text, never as mark
 from __future__ import annotations
 
 import base64
+import hashlib
+import html
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -20,6 +22,7 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
+from .sources import OCHA_ATTRIBUTION, OCHA_SOURCE_URL
 from .spatial import CONTESTED
 
 # Syria's extent (south-west, north-east corners as latitude, longitude), padded a little.
@@ -36,6 +39,9 @@ TILE_PRESETS = {
 MAP_SETTINGS_DEFAULTS: dict[str, Any] = {
     "tiles": "osm",  # "osm", "none", or a {z}/{x}/{y} URL template
     "tiles_attribution": "",  # required with a custom tile URL
+    # Credit for the boundary layers, shown beside the tiles' (the shipped boundaries are OCHA's).
+    "boundaries_attribution": OCHA_ATTRIBUTION,
+    "boundaries_url": OCHA_SOURCE_URL,
     "bounds": SYRIA_BOUNDS,
     "min_zoom": 4,
     "max_zoom": 14,
@@ -52,8 +58,11 @@ EMPTY_COLLECTION: dict = {"type": "FeatureCollection", "features": []}
 LAYERS = (
     ("areas", "Control areas"),
     ("provinces", "Governorates"),
+    ("districts", "Districts"),
     ("towns", "Towns"),
 )
+# Governorates or districts: one outline layer at a time (the page's script switches them).
+HIDDEN_AT_START = {"districts"}
 
 
 class MapSettingsError(ValueError):
@@ -85,6 +94,13 @@ def map_settings_check(overrides: Mapping[str, Any] | None = None) -> dict[str, 
         if not str(checked["tiles_attribution"]).strip():
             raise MapSettingsError("A custom tile URL needs 'tiles_attribution' (MAP_TILES_ATTRIBUTION).")
     checked["tiles"] = tiles
+    for name in ("boundaries_attribution", "boundaries_url"):
+        if not isinstance(checked[name], str):
+            raise MapSettingsError(f"Map setting '{name}' must be text, not {checked[name]!r}.")
+    if checked["boundaries_url"] and not re.match(r"^https?://", checked["boundaries_url"]):
+        raise MapSettingsError(
+            f"Map setting 'boundaries_url' must be an http(s) URL, not {checked['boundaries_url']!r}."
+        )
 
     try:
         (south, west), (north, east) = checked["bounds"]
@@ -161,6 +177,14 @@ def _feature_collection(data: Any) -> dict:
     raise TypeError(f"Cannot use {type(data).__name__} as map layer data.")
 
 
+def boundaries_attribution_html(checked: Mapping[str, Any]) -> str:
+    """The boundary credit as the attribution control shows it (HTML: escaped text, a link to the source)."""
+    text = html.escape(checked["boundaries_attribution"])
+    if text and checked["boundaries_url"]:
+        return f'<a href="{html.escape(checked["boundaries_url"])}">{text}</a>'
+    return text
+
+
 def _palette_json(palette: Sequence[PaletteEntry]) -> dict[str, dict[str, str]]:
     for entry in palette:
         if not re.match(r"^#[0-9a-fA-F]{6}$", entry.colour):
@@ -202,11 +226,12 @@ def control_map_build(
     settings: Mapping[str, Any] | None = None,
     towns: Any = None,
     provinces: Any = None,
+    districts: Any = None,
     areas: Any = None,
     links: Mapping[str, str] | None = None,
     legend: bool = True,
 ) -> folium.Map:
-    """The control map: areas, governorate outlines and towns as three GeoJSON layers, one each.
+    """The control map: areas, governorate and district outlines, towns: one GeoJSON layer each.
 
     Layers without data start empty for the page's script to fill. ``links`` are URL patterns
     the popups use (``town``: ``/towns/{slug}/``, ``area``: ``/areas/{slug}/``).
@@ -242,10 +267,11 @@ def control_map_build(
             "legend": legend,
             # The palette's class for contested areas: the legend shows it as an area, never a town.
             "contested_class": CONTESTED,
+            "attribution": boundaries_attribution_html(conf),
         },
     ).add_to(m)
 
-    data = {"areas": areas, "provinces": provinces, "towns": towns}
+    data = {"areas": areas, "provinces": provinces, "districts": districts, "towns": towns}
     layers = {}
     for key, label in LAYERS:
         layers[key] = folium.GeoJson(
@@ -255,6 +281,7 @@ def control_map_build(
             style=JsCode(f"conflictmap.layers.{key}.style"),
             pointToLayer=JsCode(f"conflictmap.layers.{key}.pointToLayer"),
             pane=f"cm-{key}",
+            show=key not in HIDDEN_AT_START,
         ).add_to(m)
 
     folium.LayerControl(collapsed=True).add_to(m)
@@ -281,13 +308,39 @@ class RenderedMap:
     header: str
     html: str
     script: str
+    script_hashes: tuple[str, ...] = ()
+    style_hashes: tuple[str, ...] = ()
+
+    @property
+    def csp_update(self) -> dict[str, list[str]]:
+        """What a page showing this map adds to its Content-Security-Policy (django-csp's update)."""
+        return {"script-src": list(self.script_hashes), "style-src": list(self.style_hashes)}
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
 def map_render_parts(m: folium.Map) -> RenderedMap:
+    """The figure's parts, with the Content-Security-Policy hashes of their inline code.
+
+    Folium writes inline <script> and <style> blocks (in the header) and the map's script (which the
+    page puts in a <script> tag of its own, exactly as given). A page serving them adds
+    ``script_hashes`` to its policy's script-src and ``style_hashes`` to its style-src: the browser
+    runs exactly this code and nothing injected beside it, and no template needs to change.
+    """
     figure = m.get_root()
     figure.render()
+    header, script = figure.header.render(), figure.script.render()
+    blocks = re.findall(r"<(script|style)>(.*?)</\1>", header, flags=re.DOTALL)
     return RenderedMap(
-        header=figure.header.render(), html=figure.html.render(), script=figure.script.render()
+        header=header,
+        html=figure.html.render(),
+        script=script,
+        script_hashes=tuple(dict.fromkeys(
+            [_csp_hash(body) for tag, body in blocks if tag == "script"] + [_csp_hash(script)]
+        )),
+        style_hashes=tuple(dict.fromkeys(_csp_hash(body) for tag, body in blocks if tag == "style")),
     )
 
 

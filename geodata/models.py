@@ -130,3 +130,22 @@ class Town(models.Model):
     @property
     def all_names(self) -> list[str]:
         return [self.name, *self.alt_names]
+
+
+class DataRevision(models.Model):
+    """One row: a number bumped inside every write transaction of the data the public sees.
+
+    It is the ETag of every export and the key of every cache (see ``geodata.services.revision``), so no
+    request counts or scans a table to learn whether anything changed. ``token`` is new at each bump:
+    a database restored from a backup, or rebuilt by a test, never repeats an old ETag.
+    """
+
+    number = models.PositiveBigIntegerField(default=0)
+    token = models.CharField(max_length=16, default="")
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="datarevision_one_row")]
+
+    def __str__(self) -> str:
+        return f"revision {self.number}"

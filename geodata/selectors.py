@@ -1,12 +1,14 @@
 """Reads of places as GeoDataFrames (WGS84), for the pure code in ``geodata.spatial``."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 import geopandas as gpd
 import pandas as pd
 from shapely.geometry import shape
 
-from .models import AdminArea, Town
+from .models import AdminArea, DataRevision, Town
 from .spatial import WGS84, points_frame
 
 AREA_COLUMNS = ["area_id", "code", "name", "name_ar", "slug", "level", "parent_id", "geometry"]
@@ -48,3 +50,26 @@ def towns_frame(*, towns: Iterable[Town] | None = None) -> gpd.GeoDataFrame:
     frame["population"] = frame["population"].astype("Float64")
     frame["area_id"] = frame["area_id"].astype("Int64")
     return points_frame(frame)
+
+
+# The data revision (written by geodata.services.revision) ----------------------------------
+
+REVISION_ROW = 1
+
+
+@dataclass(frozen=True)
+class Revision:
+    number: int
+    token: str
+    changed_at: datetime | None
+
+    @property
+    def key(self) -> str:
+        """Names this state of the data: the ETag and the cache key (unique across restores)."""
+        return f"{self.number}.{self.token}"
+
+
+def revision_current() -> Revision:
+    """The revision now (number 0 before the first write): one primary-key lookup."""
+    row = DataRevision.objects.filter(pk=REVISION_ROW).values_list("number", "token", "changed_at").first()
+    return Revision(*row) if row else Revision(0, "", None)

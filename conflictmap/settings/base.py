@@ -3,10 +3,12 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import xstatic.pkg.jquery
 import xstatic.pkg.leaflet
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -77,6 +79,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "csp",
     "geodata",
     "events",
 ]
@@ -93,6 +96,7 @@ MIDDLEWARE = [
     "conflictmap.throttles.LoginRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -217,6 +221,45 @@ SPECTACULAR_SETTINGS = {
 # or a tile URL template; MAP_TILES_ATTRIBUTION must accompany a custom URL.
 MAP_TILES = os.environ.get("MAP_TILES", "osm")
 MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "")
+
+
+def tile_hosts(tiles: str) -> list[str]:
+    """The origins the map's tiles come from, for the Content-Security-Policy's img-src.
+
+    "osm" is OpenStreetMap's tile server (geodata.maps.TILE_PRESETS), "none" loads no tiles, and a
+    URL template's {s} subdomain becomes a wildcard. A template geodata.maps would refuse (no
+    scheme) allows nothing, so a mistake never widens the policy.
+    """
+    tiles = tiles.strip()
+    if tiles == "osm":
+        return ["https://tile.openstreetmap.org"]
+    parsed = urlsplit(tiles.replace("{s}", "subdomain-wildcard"))
+    if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+        return []
+    host = parsed.netloc.replace("subdomain-wildcard", "*")
+    return [f"{parsed.scheme}://{host}"]
+
+
+# Only this app's scripts and styles run; inline <script>/<style> blocks (the map's Folium code)
+# carry the request's nonce (request.csp_nonce). Style attributes (a faction's colour swatch) are
+# allowed: they cannot run code or fetch anything beyond img-src. Images: this host, data: URIs
+# (Leaflet's inlined icons) and the configured tile host. Redoc runs its search in a blob: worker.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", *tile_hosts(MAP_TILES)],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

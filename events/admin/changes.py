@@ -1,21 +1,71 @@
 """Admin for control changes: the log itself, the review queue, and the publish / reject / retract actions."""
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from geodata.admin import AuditedAdmin, JsonNameSearchMixin, ViewOnlyAdminMixin
 
-from .. import permissions, services
+from .. import permissions, selectors, services
 from ..models import ControlChange, ControlChangeForReview
 from .common import AdminCss, GovernorateFilter, ServiceCheckedForm, map_link, report_errors, swatch
 
 DRAFT = ControlChange.State.DRAFT
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+class YearFilter(admin.SimpleListFilter):
+    """By year of the change. The years come from one index seek each (selectors.change_years); the
+    date hierarchy this replaces truncated the date of every row of the log on each page view."""
+
+    title = "year"
+    parameter_name = "effective_date__year"
+
+    def lookups(self, request, model_admin):
+        return [(str(year), str(year)) for year in selectors.change_years()]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        try:  # a year lookup is a date range: the (effective_date) index serves it
+            return queryset.filter(effective_date__year=int(self.value()))
+        except ValueError as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class MonthFilter(admin.SimpleListFilter):
+    """By month, within the year chosen (twelve fixed choices: no query)."""
+
+    title = "month"
+    parameter_name = "effective_date__month"
+
+    def lookups(self, request, model_admin):
+        if not {"effective_date__year", self.parameter_name} & set(request.GET):
+            return []
+        return [(str(n), name) for n, name in enumerate(MONTHS, start=1)]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        try:
+            month, year = int(self.value()), request.GET.get("effective_date__year")
+            if year is None:
+                return queryset.filter(effective_date__month=month)
+            # Within a year, a month is a date range the (effective_date) index serves.
+            start = dt.date(int(year), month, 1)
+            end = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+            return queryset.filter(effective_date__gte=start, effective_date__lt=end)
+        except ValueError as exc:
+            raise IncorrectLookupParameters(exc) from exc
 
 
 class ControlChangeForm(ServiceCheckedForm):
@@ -93,14 +143,18 @@ class ControlChangeAdmin(ReviewActions, JsonNameSearchMixin, AuditedAdmin):
     list_display = ("town", "state", "faction_swatch", "status", "effective_date", "confidence", "map_link_column")
     list_filter = (
         "state", "status", "confidence",
-        ("faction", admin.RelatedOnlyFieldListFilter),
+        # Every faction (a short table), not only those in the log: that would be a DISTINCT over it.
+        ("faction", admin.RelatedFieldListFilter),
         GovernorateFilter,
-        "effective_date", "date_precision", "day_part",
+        "effective_date", YearFilter, MonthFilter, "date_precision", "day_part",
     )
     search_fields = ("town__name", "town__slug", "faction__name", "faction__short_name", "faction__slug", "note")
     json_name_fields = ("town__alt_names", "faction__aliases")
-    date_hierarchy = "effective_date"
     list_select_related = ("town", "faction")
+    # Newest first, read backwards along the (effective_date) index: the model's order (by town name)
+    # would sort the whole log for each page.
+    ordering = ("-effective_date", "-id")
+    show_full_result_count = False  # one COUNT per page, not a second one over the whole log
     autocomplete_fields = ("town", "faction", "contested_by", "supersedes", "sources")
     actions = ("publish_selected", "reject_selected", "retract_selected")
     review_fields = ("state", "map_link_field", "correction_link", "entered_by", "entered_at", "reviewed_by",
@@ -185,17 +239,21 @@ class ReviewQueueAdmin(ViewOnlyAdminMixin, ReviewActions, admin.ModelAdmin):
 
     list_display = ("change_link", "faction_swatch", "status", "effective_date", "confidence", "source_count",
                     "entered_by", "entered_at")
-    list_filter = (("faction", admin.RelatedOnlyFieldListFilter), GovernorateFilter,
-                   "confidence")
+    list_filter = (("faction", admin.RelatedFieldListFilter), GovernorateFilter,
+                   "confidence", YearFilter, MonthFilter)
     search_fields = ("town__name", "faction__name", "note")
-    date_hierarchy = "effective_date"
+    show_full_result_count = False
     actions = ("publish_selected", "reject_selected")
     ordering = ("entered_at", "id")
     Media = AdminCss
 
     def get_queryset(self, request):
+        # A count per row of the page, not a GROUP BY over the drafts' links that the paginator's
+        # COUNT and the faction filter would each have to run again.
+        links = ControlChange.sources.through.objects.filter(controlchange_id=OuterRef("pk")).order_by()
+        source_total = Subquery(links.values("controlchange_id").annotate(n=Count("*")).values("n"))
         return (super().get_queryset(request).filter(state=DRAFT).select_related("town", "faction", "entered_by")
-                .annotate(source_total=Count("sources")))
+                .annotate(source_total=Coalesce(source_total, 0)))
 
     @admin.display(description="change", ordering="town__name")
     def change_link(self, obj):

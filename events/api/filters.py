@@ -1,7 +1,9 @@
 """Query-string filters for the list endpoints; a bad value answers 400 naming the parameter."""
 
+import json
+
 from django import forms
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -69,12 +71,39 @@ class PeriodForm(forms.Form):
         return cleaned
 
 
+def town_search(qs, term: str):
+    """Towns whose name, alternate name, slug, external id (a P-code) or GeoNames id holds ``term``;
+    an exact name first, then names that start with it, then the rest by name."""
+    term = term.strip()
+    if not term:
+        return qs
+    # SQLite keeps JSON text ASCII-escaped (\u0639...), so the escaped form is looked for too.
+    forms_ = {term, json.dumps(term)[1:-1]}
+    match = Q(name__icontains=term) | Q(slug__iexact=term)
+    for form in forms_:
+        # A P-code matches a whole id value ("C4268"), not any id that contains its digits.
+        match |= Q(alt_names__icontains=form) | Q(external_ids__icontains=f'"{form}"')
+    if term.isdigit():
+        match |= Q(geonames_id=int(term))
+    rank = Case(When(name__iexact=term, then=Value(0)), When(name__istartswith=term, then=Value(1)),
+                default=Value(2), output_field=IntegerField())
+    return qs.filter(match).annotate(search_rank=rank).order_by("search_rank", "name", "pk")
+
+
 class TownFilter(filters.FilterSet):
     governorate = AreaFilter(field_name="admin_area")
+    q = filters.CharFilter(
+        method="search", max_length=200,
+        help_text="Find a town by any of its names (English, Arabic, alternates), its slug, an external id "
+                  "such as an OCHA P-code (C4268) or its GeoNames id; best matches first.",
+    )
 
     class Meta:
         model = Town
-        fields = ["governorate"]
+        fields = ["governorate", "q"]
+
+    def search(self, qs, name, value):
+        return town_search(qs, value)
 
 
 class ControlChangeFilter(filters.FilterSet):

@@ -1,9 +1,38 @@
 """Representations for the API. Writes are validated here for shape only; rules live in events.services."""
 
+from collections.abc import Callable
+
 from rest_framework import serializers
 
+from events import selectors
 from events.models import ControlChange, Faction, Source
 from geodata.models import AdminArea, Town
+
+
+class NamedRelatedField(serializers.SlugRelatedField):
+    """A town or faction by name, alias, slug or id, read as the CSV import reads it; shown by its slug.
+
+    ``index`` is the import's resolver (``events.selectors.town_index`` or ``faction_index``), so a
+    name shared by several rows is refused with the import's "names several ..." message rather than
+    read as the first match.
+    """
+
+    def __init__(self, *, index: Callable[[], selectors.NameIndex], **kwargs):
+        self.index = index
+        super().__init__(slug_field="slug", **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
+        text = str(data)
+        index = self.index()
+        # An id is exact, as a slug is (the faction index has no ids; the town index has them already).
+        if text.strip().isdigit() and int(text) in index.rows:
+            return index.rows[int(text)]
+        row, problem = index.find(text)
+        if row is None:
+            raise serializers.ValidationError(f"{problem[0].upper()}{problem[1:]}.")
+        return row
 
 
 class FactionSerializer(serializers.ModelSerializer):
@@ -57,18 +86,25 @@ class SourceSerializer(serializers.ModelSerializer):
 
 
 class ControlChangeSerializer(serializers.ModelSerializer):
-    town = serializers.SlugRelatedField(slug_field="slug", queryset=Town.objects.all())
+    town = NamedRelatedField(
+        index=selectors.town_index, queryset=Town.objects.all(),
+        help_text="The town's slug, id, name or alternate name (as in the CSV import); answered as its slug.",
+    )
     town_name = serializers.CharField(source="town.name", read_only=True)
-    faction = serializers.SlugRelatedField(slug_field="slug", queryset=Faction.objects.all())
-    contested_by = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Faction.objects.all(), required=False, allow_null=True
+    faction = NamedRelatedField(
+        index=selectors.faction_index, queryset=Faction.objects.all(),
+        help_text="The faction's slug, id, name, short name or alias, e.g. Daesh; answered as its slug.",
+    )
+    contested_by = NamedRelatedField(
+        index=selectors.faction_index, queryset=Faction.objects.all(), required=False, allow_null=True,
+        help_text="Like faction: the contesting faction, for a contested status.",
     )
     sources = serializers.PrimaryKeyRelatedField(many=True, queryset=Source.objects.all(), required=False)
     supersedes = serializers.PrimaryKeyRelatedField(
         queryset=ControlChange.objects.all(), required=False, allow_null=True
     )
     date_label = serializers.CharField(
-        read_only=True, help_text='The date in words, e.g. "3 September 2017, morning", "around 2014".'
+        read_only=True, help_text='The date in words, e.g. "3 September 2017, morning", "September 2017", "about 2014".'
     )
     state = serializers.ChoiceField(
         choices=[ControlChange.State.DRAFT, ControlChange.State.PUBLISHED], default=ControlChange.State.DRAFT,

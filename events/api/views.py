@@ -26,6 +26,9 @@ from .renderers import CSVRenderer, GeoJSONRenderer
 
 # Bump when the export format changes, so caches holding the old shape revalidate.
 EXPORT_FORMAT = "2"
+# ?rev=<selectors.data_revision().key> pins a response to one state of the data (see ExportView.get).
+REVISION_PARAM = "rev"
+IMMUTABLE_SECONDS = 365 * 24 * 3600
 
 
 def is_editor(user) -> bool:
@@ -191,9 +194,10 @@ class ExportView(APIView):
     def get(self, request):
         layer = exports.LAYERS[self.layer]
         params = layer.parse(request.query_params)
-        etag = quote_etag(f"{EXPORT_FORMAT}-{selectors.data_version()}")
-        modified = selectors.data_last_modified()
-        last_modified = int(modified.timestamp()) if modified else None
+        # One primary-key read, whatever the size of the log: the revision every write bumps.
+        revision = selectors.data_revision()
+        etag = quote_etag(f"{EXPORT_FORMAT}-{revision.key}")
+        last_modified = int(revision.changed_at.timestamp()) if revision.changed_at else None
         not_modified = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
         if not_modified is None:
             export = layer.build(**params)
@@ -205,8 +209,13 @@ class ExportView(APIView):
         response["ETag"] = etag
         if last_modified is not None:
             response["Last-Modified"] = http_date(last_modified)
-        # Data can be corrected at any time: caches keep the file but ask (cheaply, 304) before reuse.
-        patch_cache_control(response, public=True, no_cache=True)
+        if request.query_params.get(REVISION_PARAM) == revision.key:
+            # The URL names the revision, and a revision's layers never change: a proxy or CDN may
+            # keep the file for good (a write moves the page to a new revision, hence a new URL).
+            patch_cache_control(response, public=True, max_age=IMMUTABLE_SECONDS, immutable=True)
+        else:
+            # Data can be corrected at any time: caches keep the file but ask (cheaply, 304) before reuse.
+            patch_cache_control(response, public=True, no_cache=True)
         return response
 
     def finalize_response(self, request, response, *args, **kwargs):

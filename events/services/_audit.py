@@ -1,5 +1,7 @@
 """What simple-history records with each write: who did it and why."""
 
+from geodata.services.revision import revision_bump
+
 from ..permissions import User
 
 
@@ -9,6 +11,11 @@ def acting_user(by: User | None) -> User | None:
 
 
 def audit(instance, *, by: User | None, reason: str) -> None:
-    """Name the user and the reason on the historical row the next save() of ``instance`` writes."""
+    """Name the user and the reason on the historical row the next save() of ``instance`` writes.
+
+    Every single write of the events services calls this inside its transaction, so it also bumps
+    the data revision there (the bulk writes are decorated with ``revision_bumping`` instead).
+    """
+    revision_bump()
     instance._history_user = acting_user(by)
     instance._change_reason = reason[:100]

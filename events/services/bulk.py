@@ -8,6 +8,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_model_for_model
 
+from geodata.services.revision import revision_bumping
+
 from ..models import ControlChange, Source
 from ..permissions import PERM_ADD, PERM_PUBLISH, User, user_require
 from ._audit import acting_user
@@ -36,6 +38,7 @@ def control_changes_create_allowed(*, by: User | None, publish: bool = False) ->
         user_require(user=by, perm=PERM_PUBLISH, action="publish control changes")
 
 
+@revision_bumping(batch="new")
 @transaction.atomic
 def control_changes_create_many(
     *, new: Sequence[NewChange], by: User | None, publish: bool = False

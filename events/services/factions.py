@@ -7,6 +7,7 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from conflictmap.text_checks import clean_refusing_nul
+from geodata.services.revision import revision_bumping
 
 from ..models import Faction
 from ..permissions import FACTION_ADD, FACTION_CHANGE, User, user_require_save
@@ -45,6 +46,7 @@ def _problems(factions: Sequence[Faction], by: User | None) -> list[str]:
     return problems
 
 
+@revision_bumping(batch="factions")
 @transaction.atomic
 def factions_save_many(*, factions: Sequence[Faction], by: User | None, reason: str = "saved") -> list[Faction]:
     """Add (or edit) many factions in a few queries; all pass ``faction_check`` or none is written.

@@ -25,6 +25,8 @@ from ..permissions import (
 from ._audit import acting_user, audit
 
 State = ControlChange.State
+Precision = ControlChange.Precision
+DayPart = ControlChange.DayPart
 
 # What an editor may set on a draft; the review fields are set only by publish/reject/retract.
 EDITABLE_FIELDS = frozenset({
@@ -39,18 +41,51 @@ RELATION_FIELDS = ["town", "faction", "contested_by", "supersedes", "entered_by"
                    "retracted_by"]
 
 
+def control_change_date_check(*, change: ControlChange) -> None:
+    """A date says no more than its precision: a month is the month, an unknown day has no part of day.
+
+    A month-precision change *is* the month, so it is stored as the month's first day: the day an
+    editor picked in a date widget (or a file carried) is not a claim and is set to the 1st, so
+    the change sorts at the start of its month, before any exact date in it (see the README's
+    "the log's order"). An approximate date is kept as entered: "about 2014" is entered as
+    2014-01-01 and sorts there. A part of day with a month or approximate date is refused, not
+    dropped: it says the source knew more than the precision claims, and only the editor knows
+    which of the two is wrong. Sets ``effective_date`` on the unsaved instance; writes nothing.
+    """
+    precision, on = change.date_precision, change.effective_date
+    if precision == Precision.MONTH and isinstance(on, dt.date) and on.day != 1:
+        change.effective_date = on.replace(day=1)
+    if precision in (Precision.MONTH, Precision.APPROXIMATE) and change.day_part != DayPart.UNSPECIFIED:
+        raise ValidationError({"day_part": (
+            f"A part of day needs an exact day; this date's precision is {precision}. "
+            "Choose day precision or leave the part of day unspecified."
+        )})
+
+
 def control_change_check(*, change: ControlChange, sources: Sequence[Source] = (), database: bool = True) -> None:
     """Every rule a change must meet; raises one ValidationError naming each bad field.
 
     ``database=False`` skips the checks that query (related rows exist, uniqueness): bulk
-    imports check those against preloaded data instead of once per row.
+    imports check those against preloaded data instead of once per row. A month-precision date
+    is set to the month's first day first (``control_change_date_check``).
     """
+    errors: dict = {}
+    for check in (lambda: control_change_date_check(change=change), lambda: _clean(change, database)):
+        try:
+            check()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+    if change.state == State.PUBLISHED and not sources:
+        raise ValidationError({"sources": "A published change needs at least one source."})
+
+
+def _clean(change: ControlChange, database: bool) -> None:
     if database:
         clean_refusing_nul(change)
     else:
         clean_refusing_nul(change, lambda: change.clean_fields(exclude=RELATION_FIELDS), change.clean)
-    if change.state == State.PUBLISHED and not sources:
-        raise ValidationError({"sources": "A published change needs at least one source."})
 
 
 @transaction.atomic

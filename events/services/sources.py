@@ -7,6 +7,7 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from conflictmap.text_checks import clean_refusing_nul
+from geodata.services.revision import revision_bumping
 
 from ..models import Source
 from ..permissions import (
@@ -50,6 +51,7 @@ def source_save(*, source: Source, by: User | None) -> Source:
     return source
 
 
+@revision_bumping(batch="sources")
 @transaction.atomic
 def sources_save_many(*, sources: Sequence[Source], by: User | None, reason: str = "saved") -> list[Source]:
     """Add (or edit) many sources in a few queries; every one passes ``source_check`` or none is written."""

@@ -77,15 +77,76 @@
     order = config.order || Object.keys(palette);
     contestedClass = config.contested_class || null;
     // Panes keep the drawing order when a layer is refilled: areas, then outlines, then towns.
-    [["cm-areas", 410], ["cm-provinces", 420], ["cm-towns", 430]].forEach(function (p) {
+    [["cm-areas", 410], ["cm-provinces", 420], ["cm-districts", 420], ["cm-towns", 430], ["cm-labels", 440]].forEach(function (p) {
       if (!map.getPane(p[0])) map.createPane(p[0]).style.zIndex = p[1];
     });
+    map.getPane("cm-labels").style.pointerEvents = "none";
+    map.on("zoomend", function () { cm.townsRestyle(); });
+    // Names follow the view, and leave with the towns when the layer list hides them.
+    map.on("moveend overlayadd overlayremove", function () { cm.townLabels(); });
+    // The boundaries' credit beside the tiles' (built and escaped by geodata.maps).
+    if (config.attribution && map.attributionControl) map.attributionControl.addAttribution(config.attribution);
     if (config.legend !== false) cm.legend(map);
   };
+
+  // Governorates or districts: turning one on in the layer list turns the other off.
+  function outlinesSwitch(map, layers) {
+    if (!layers.provinces || !layers.districts) return;
+    map.on("overlayadd", function (event) {
+      var other = event.layer === layers.districts ? layers.provinces : event.layer === layers.provinces ? layers.districts : null;
+      if (other && map.hasLayer(other)) map.removeLayer(other);
+    });
+  }
+
+  // The towns' canvas lies over the outlines and takes the pointer wherever it is (no town there
+  // included), so the outlines never hear a click or a hover. The map does: it finds the outline
+  // under the pointer itself and opens that area's tooltip or popup.
+  function ringHas(ring, p) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var a = ring[i], b = ring[j];
+      if ((a.lat > p.lat) !== (b.lat > p.lat) && p.lng < (b.lng - a.lng) * (p.lat - a.lat) / (b.lat - a.lat) + a.lng) inside = !inside;
+    }
+    return inside;
+  }
+  function polygonHas(rings, p) {
+    // Leaflet nests [ring, hole...] per polygon, and a list of those for a multipolygon.
+    if (rings.length && rings[0].length && rings[0][0].lat === undefined) return rings.some(function (r) { return polygonHas(r, p); });
+    var inside = false;
+    rings.forEach(function (ring) { if (ringHas(ring, p)) inside = !inside; });
+    return inside;
+  }
+  function outlineAt(map, layers, latlng) {
+    var group = map.hasLayer(layers.districts) ? layers.districts : map.hasLayer(layers.provinces) ? layers.provinces : null;
+    var found = null;
+    if (group) group.eachLayer(function (l) {
+      if (!found && l.getLatLngs && l.getBounds().contains(latlng) && polygonHas(l.getLatLngs(), latlng)) found = l;
+    });
+    return found;
+  }
+  function outlinesByMap(map, layers) {
+    var hovered = null;
+    map.on("click", function (e) {
+      var l = outlineAt(map, layers, e.latlng);
+      if (l) l.openPopup(e.latlng);
+    });
+    map.on("mousemove", function (e) {
+      var l = outlineAt(map, layers, e.latlng);
+      if (hovered && hovered !== l) hovered.closeTooltip();
+      hovered = l;
+      if (l && !(l.getPopup() && l.isPopupOpen()) && l.getTooltip()) l.openTooltip(e.latlng);
+    });
+    map.on("mouseout", function () { if (hovered) hovered.closeTooltip(); hovered = null; });
+  }
 
   cm.registered = null;
   cm.register = function (map, layers) {
     cm.registered = { map: map, layers: layers };
+    outlinesSwitch(map, layers);
+    if (layers.provinces) outlinesByMap(map, layers);
+    // Data drawn with the map (a downloaded file, a town's page) comes in file order: known towns to the front.
+    layers.towns.eachLayer(function (m) { if (m.cmRecorded && m.bringToFront) m.bringToFront(); });
+    cm.townsDrawn();
     document.dispatchEvent(new CustomEvent("conflictmap:ready", { detail: cm.registered }));
   };
 
@@ -150,79 +211,88 @@
     return box;
   }
 
+  // Towns are drawn on one canvas, so 10,000 of them cost one element and one paint. Towns with no
+  // record on the date are small and faint and drawn first; recorded towns are brought to the front
+  // (a canvas paints, and hit-tests, in its drawing order), so a known town is never covered.
+  var townRenderer = null;
+  var townIndex = {}; // town_id -> marker
+  var showUnrecorded = true;
+  var LABEL_ZOOM = 8; // recorded towns are named from here; unrecorded ones two steps closer
+  var MAX_LABELS = 200;
+
+  function recorded(p) {
+    return !!p.faction;
+  }
+  cm.townRecorded = recorded;
+
+  // The radius grows with the zoom, from 1 at the country view, where the 42-town map was designed.
+  // Where thousands of towns are recorded they start smaller (density), so the country view still
+  // shows the areas beneath them, and reach full size as the reader zooms in.
+  var density = 1;
+  function townScale(zoom) {
+    return Math.min(1.8, Math.max(0.35, density * Math.pow(2, (zoom - 6.5) / 2)));
+  }
+  cm.townDensity = function (recordedTowns) {
+    density = Math.min(1, Math.max(0.4, Math.sqrt(150 / Math.max(1, recordedTowns))));
+  };
+
+  cm.townStyle = function (p, zoom) {
+    var scale = townScale(zoom);
+    var r = (style.town_radius || 7) * scale;
+    if (!recorded(p)) {
+      var shown = showUnrecorded;
+      return {
+        radius: Math.max(1.5, r * 0.3), fillColor: NO_DATA, fillOpacity: shown ? 0.45 : 0, fill: shown,
+        stroke: false, weight: 0, color: NO_DATA, interactive: shown,
+      };
+    }
+    var c = cm.townColours(p);
+    return {
+      radius: r, fillColor: c.fill, fillOpacity: TOWN_FILL_OPACITY, fill: true, stroke: true,
+      color: c.ring, weight: (c.contested ? ringWeight() : TOWN_RING_WEIGHT) * Math.min(1, scale), interactive: true,
+    };
+  };
+
+  function mapZoom() {
+    return cm.registered ? cm.registered.map.getZoom() : 6.5;
+  }
+
+  // The marker drawn for a town, while it is on the towns layer.
+  cm.townLayer = function (id) {
+    var m = townIndex[id];
+    return m && cm.registered && cm.registered.layers.towns.hasLayer(m) ? m : null;
+  };
+
+  // The marker's own data now, not the data it was made with: a slider step refills it in place.
+  function props(layer) {
+    return (layer.feature && layer.feature.properties) || {};
+  }
+  cm.townProps = props;
+
   cm.layers = {
     towns: {
       pointToLayer: function (feature, latlng) {
         var p = feature.properties || {};
-        var c = cm.townColours(p);
-        var marker = L.circleMarker(latlng, {
-          pane: "cm-towns",
-          radius: style.town_radius || 7,
-          fillColor: c.fill,
-          fillOpacity: TOWN_FILL_OPACITY,
-          color: c.ring,
-          weight: c.contested ? ringWeight() : TOWN_RING_WEIGHT,
-          className: c.contested ? "town town-contested" : "town",
-        });
-        marker.on("add", function () {
-          var path = marker.getElement();
-          if (!path) return;
-          path.setAttribute("data-town", p.name || "");
-          path.setAttribute("data-faction", p.faction || "");
-          path.setAttribute("data-status", p.status || "");
-        });
+        if (!townRenderer) townRenderer = L.canvas({ pane: "cm-towns", tolerance: 3 });
+        var look = cm.townStyle(p, mapZoom());
+        var marker = L.circleMarker(latlng, L.extend({ pane: "cm-towns", renderer: townRenderer }, look));
+        marker.cmStyleKey = styleKey(look);
+        marker.cmRecorded = recorded(p);
+        if (p.town_id !== undefined) townIndex[p.town_id] = marker;
         return marker;
       },
       onEachFeature: function (feature, layer) {
-        var p = feature.properties || {};
-        layer.bindTooltip(el("span", p.name));
+        layer.bindTooltip(function () { return el("span", props(layer).name); });
         layer.bindPopup(function () {
-          return cm.townSummary(p);
+          return cm.townSummary(props(layer));
         });
         layer.on("click", function () {
-          document.dispatchEvent(new CustomEvent("conflictmap:town", { detail: feature }));
+          document.dispatchEvent(new CustomEvent("conflictmap:town", { detail: layer.feature }));
         });
       },
     },
-    provinces: {
-      style: function () {
-        return {
-          color: "#444",
-          weight: style.province_weight || 1.2,
-          fill: true,
-          fillOpacity: 0,
-          dashArray: null,
-        };
-      },
-      onEachFeature: function (feature, layer) {
-        var p = feature.properties || {};
-        layer.bindTooltip(function () {
-          var box = el("div", null, "province-tip");
-          box.appendChild(el("strong", p.name || p.province || p.code));
-          var shares = p.shares || {};
-          Object.keys(shares)
-            .sort(function (a, b) { return shares[b] - shares[a]; })
-            .forEach(function (slug) {
-              var row = el("div");
-              var sw = el("span", null, "swatch");
-              sw.style.background = cm.factionColour(slug);
-              row.appendChild(sw);
-              row.appendChild(document.createTextNode(cm.factionName(slug) + " " + Math.round(shares[slug] * 100) + "%"));
-              box.appendChild(row);
-            });
-          if (p.contested) box.appendChild(el("div", "Contested", "muted"));
-          return box;
-        }, { sticky: true });
-        var url = pattern("area", p.slug);
-        if (url) {
-          layer.bindPopup(function () {
-            var box = el("div");
-            box.appendChild(link(url, p.name || p.slug));
-            return box;
-          });
-        }
-      },
-    },
+    provinces: outlineLayer(1),
+    districts: outlineLayer(0.6),
     areas: {
       style: function (feature) {
         var p = feature.properties || {};
@@ -238,12 +308,200 @@
     },
   };
 
+  // A governorate's or district's name and town shares: the hover tooltip and the click popup.
+  function areaSummary(p, url) {
+    var box = el("div", null, "province-tip");
+    var name = p.name || p.province || p.code;
+    box.appendChild(url ? link(url, name) : el("strong", name));
+    var shares = p.shares || {};
+    Object.keys(shares)
+      .sort(function (a, b) { return shares[b] - shares[a]; })
+      .forEach(function (slug) {
+        var row = el("div", null, "province-share");
+        var sw = el("span", null, "swatch");
+        sw.style.background = cm.factionColour(slug);
+        row.appendChild(sw);
+        row.appendChild(document.createTextNode(cm.factionName(slug) + " " + Math.round(shares[slug] * 100) + "%"));
+        box.appendChild(row);
+      });
+    if (p.contested) box.appendChild(el("div", "Contested", "muted"));
+    return box;
+  }
+
+  // Outlines of admin areas (weight relative to the governorates'). Hovering shows the shares;
+  // a click opens one popup with the same and a link to the area's page, and the hover tooltip
+  // stays away while it is open, so the two never sit on top of each other.
+  function outlineLayer(weight) {
+    return {
+      style: function () {
+        return { color: "#444", weight: (style.province_weight || 1.2) * weight, fill: true, fillOpacity: 0, dashArray: null };
+      },
+      onEachFeature: function (feature, layer) {
+        var p = feature.properties || {};
+        var url = pattern("area", p.slug);
+        var tooltip = function () { return areaSummary(p, null); };
+        layer.bindTooltip(tooltip, { sticky: true });
+        layer.bindPopup(function () { return areaSummary(p, url); }, { minWidth: 120, maxWidth: 360, autoPanPadding: [20, 20] });
+        layer.on("popupopen", function () { layer.unbindTooltip(); });
+        layer.on("popupclose", function () { layer.bindTooltip(tooltip, { sticky: true }); });
+      },
+    };
+  }
+
+  function styleKey(s) {
+    return s.radius + "|" + s.fillColor + "|" + s.fillOpacity + "|" + s.fill + "|" + s.stroke + "|" + s.color + "|" +
+      s.weight + "|" + s.interactive;
+  }
+
+  function restyle(marker, zoom) {
+    var next = cm.townStyle(props(marker), zoom);
+    var key = styleKey(next);
+    if (marker.cmStyleKey === key) return;
+    marker.cmStyleKey = key;
+    marker.setStyle(next);
+  }
+  cm.townRestyle = restyle;
+
+  // Every town's size (the zoom or the density changed) or visibility (the toggle changed); a slider
+  // step restyles the towns it touches itself, so nothing is done when none of these moved.
+  var restyledFor = null;
+  cm.townsRestyle = function () {
+    if (!cm.registered) return;
+    var zoom = cm.registered.map.getZoom();
+    var key = zoom + "|" + density + "|" + showUnrecorded;
+    if (key === restyledFor) return;
+    restyledFor = key;
+    cm.registered.layers.towns.eachLayer(function (m) { restyle(m, zoom); });
+  };
+
+  // Names beside the dots once zoomed in, only for towns in view and at most MAX_LABELS of them.
+  var labels = null;
+  cm.townLabels = function () {
+    if (!cm.registered) return;
+    var map = cm.registered.map;
+    if (!labels) labels = L.layerGroup().addTo(map);
+    labels.clearLayers();
+    var zoom = map.getZoom();
+    // Named once the dots are near full size: later where towns are dense.
+    if (zoom < LABEL_ZOOM || townScale(zoom) < 0.9 || !map.hasLayer(cm.registered.layers.towns)) return;
+    var view = map.getBounds().pad(0.05);
+    var picked = [[], []];
+    cm.registered.layers.towns.eachLayer(function (m) {
+      var rec = recorded(props(m));
+      if (!rec && (!showUnrecorded || zoom < LABEL_ZOOM + 2)) return;
+      if (view.contains(m.getLatLng())) picked[rec ? 0 : 1].push(m);
+    });
+    // Greedy placement: a name that would overlap one already placed is left out (recorded first).
+    var placed = [];
+    picked[0].concat(picked[1]).some(function (m) {
+      var p = props(m);
+      var at = map.latLngToContainerPoint(m.getLatLng());
+      var box = { x: at.x + 8, y: at.y - 8, w: 7 * String(p.name || "").length + 4, h: 16 };
+      var clash = placed.some(function (b) {
+        return box.x < b.x + b.w && b.x < box.x + box.w && box.y < b.y + b.h && b.y < box.y + box.h;
+      });
+      if (clash) return false;
+      placed.push(box);
+      labels.addLayer(L.marker(m.getLatLng(), {
+        pane: "cm-labels", interactive: false, keyboard: false,
+        icon: L.divIcon({ className: recorded(p) ? "town-label" : "town-label town-label-none",
+                          html: el("span", p.name), iconSize: null }),
+      }));
+      return placed.length >= MAX_LABELS;
+    });
+  };
+
+  // How many towns have a record on the date shown, and how many do not, as the legend says it.
+  cm.townCounts = function () {
+    var counts = { recorded: 0, unrecorded: 0 };
+    if (cm.registered) cm.registered.layers.towns.eachLayer(function (m) {
+      counts[recorded(props(m)) ? "recorded" : "unrecorded"] += 1;
+    });
+    return counts;
+  };
+
+  // The factions on the map on the date shown: holding a town, contesting one, or holding an area.
+  cm.factionsPresent = function () {
+    var present = {};
+    var contestedTown = false;
+    if (!cm.registered) return { factions: present, contestedTown: false };
+    cm.registered.layers.towns.eachLayer(function (m) {
+      var p = props(m);
+      if (p.faction) present[p.faction] = true;
+      if (p.status === "contested" && p.contested_by) {
+        present[p.contested_by] = true;
+        contestedTown = true;
+      }
+    });
+    cm.registered.layers.areas.eachLayer(function (a) {
+      var p = (a.feature && a.feature.properties) || {};
+      if (p.faction) present[p.faction] = true;
+    });
+    return { factions: present, contestedTown: contestedTown };
+  };
+
+  var legendBox = null;
+  // The legend names only the sides present on the date; the rows for "no record" always stay.
+  cm.legendShowPresent = function () {
+    if (!legendBox) return;
+    var now = cm.factionsPresent();
+    legendBox.querySelectorAll(".cm-legend-row[data-faction]").forEach(function (row) {
+      row.hidden = !now.factions[row.getAttribute("data-faction")];
+    });
+    var ring = legendBox.querySelector(".cm-legend-ring");
+    if (ring) ring.hidden = !now.contestedTown;
+  };
+
+  var countsBox = null;
+  // Called once a date's towns are in: counts in the legend, names for the view.
+  cm.townsDrawn = function () {
+    var c = cm.townCounts();
+    cm.townDensity(c.recorded);
+    cm.townsRestyle();
+    cm.townLabels();
+    cm.legendShowPresent();
+    if (!countsBox) return;
+    countsBox.dataset.recorded = c.recorded;
+    countsBox.dataset.unrecorded = c.unrecorded;
+    countsBox.textContent = c.recorded.toLocaleString("en") + (c.recorded === 1 ? " town has" : " towns have") +
+      " a record on this date; " + c.unrecorded.toLocaleString("en") + " " + (c.unrecorded === 1 ? "has" : "have") + " none.";
+  };
+
+  cm.setShowUnrecorded = function (show) {
+    showUnrecorded = !!show;
+    if (cm.registered) cm.registered.map.closePopup();
+    cm.townsRestyle();
+    cm.townLabels();
+  };
+
+  // The legend's "no record" row: a faint dot as the map draws one, the toggle, the counts.
+  function unrecordedRows(box) {
+    var row = el("div", null, "cm-legend-row cm-legend-unrecorded");
+    var dot = svg("svg", { width: 18, height: 18, viewBox: "0 0 18 18", class: "swatch-point", "aria-hidden": "true" });
+    dot.appendChild(svg("circle", { cx: 9, cy: 9, r: 2.5, fill: NO_DATA, "fill-opacity": 0.45 }));
+    row.appendChild(dot);
+    row.appendChild(el("span"));
+    var label = el("label");
+    var toggle = el("input", null, "cm-show-unrecorded");
+    toggle.type = "checkbox";
+    toggle.checked = showUnrecorded;
+    toggle.addEventListener("change", function () { cm.setShowUnrecorded(toggle.checked); });
+    label.appendChild(toggle);
+    label.appendChild(document.createTextNode(" Towns with no record"));
+    row.appendChild(label);
+    box.appendChild(row);
+    countsBox = el("div", null, "cm-legend-counts");
+    countsBox.setAttribute("aria-live", "polite");
+    box.appendChild(countsBox);
+  }
+
   cm.legend = function (map) {
     // Bottom right: over Iraq and Jordan, where the map of Syria has nothing to hide.
     var control = L.control({ position: "bottomright" });
     control.onAdd = function () {
       // A <details> so phones can fold the legend away from the map (folded by default there).
       var box = el("details", null, "cm-legend leaflet-bar");
+      legendBox = box;
       box.open = !(window.matchMedia && window.matchMedia("(max-width: 480px)").matches);
       box.appendChild(el("summary", "Who controls what"));
       var head = el("div", null, "cm-legend-row cm-legend-head");
@@ -279,6 +537,7 @@
       unknown.appendChild(areaSwatch("none"));
       unknown.appendChild(el("span", "Unpainted: no record for this date"));
       box.appendChild(unknown);
+      unrecordedRows(box);
       L.DomEvent.disableClickPropagation(box);
       return box;
     };

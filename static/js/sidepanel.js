@@ -22,11 +22,7 @@
     var firstDate = true;
 
     function townFeature(id) {
-      var found = null;
-      cm.registered.layers.towns.eachLayer(function (layer) {
-        if (layer.feature && layer.feature.properties.town_id === id) found = layer;
-      });
-      return found;
+      return cm.townLayer(id);
     }
 
     function facts(p) {
@@ -116,8 +112,8 @@
       render(feature, town.detail, town.problem);
       if (town.fetching) return;
       if (layer && pan) {
-        // A shared "show on map" link: centre on the town and name it.
-        cm.registered.map.setView(layer.getLatLng(), Math.max(cm.registered.map.getZoom(), 8));
+        // A shared "show on map" link or a search: centre on the town and name it.
+        cm.registered.map.setView(layer.getLatLng(), Math.max(cm.registered.map.getZoom(), 9));
         layer.openPopup();
       }
       if (town.detail) return;
@@ -149,6 +145,12 @@
     return {
       townSlug: function () {
         return town ? town.slug : null;
+      },
+      select: function (found) {
+        if (!cm.townLayer(found.id) && found.latitude !== undefined) {
+          cm.registered.map.setView([found.latitude, found.longitude], Math.max(cm.registered.map.getZoom(), 9));
+        }
+        show(found.id, true);
       },
       dateShown: function () {
         // The first date opens a shared link's town (and pans to it); later dates refresh its panel.

@@ -14,6 +14,8 @@
     play: document.getElementById("tc-play"),
     label: document.getElementById("tc-label"),
     status: document.getElementById("tc-status"),
+    progress: document.getElementById("tc-progress"),
+    search: document.getElementById("town-search"),
   };
   var state = { date: config.date, playing: null, request: null };
   var panel = null; // the side panel, made at start
@@ -68,32 +70,32 @@
     });
   }
 
+  // The progress bar shows while a date's layers load; the page answers clicks meanwhile.
+  function progress(text, fraction) {
+    ui.status.textContent = text;
+    ui.progress.hidden = false;
+    ui.progress.value = fraction;
+  }
+
   function load(date) {
     if (state.request) state.request.abort();
     var controller = new AbortController();
     state.request = controller;
     document.body.dataset.loading = date;
-    ui.status.textContent = "Loading " + date + "…";
-    var q = "?date=" + encodeURIComponent(date);
-    var keys = Object.keys(config.endpoints);
-    return Promise.all(keys.map(function (key) {
-      return cm.fetchJson(config.endpoints[key] + q, controller.signal);
-    }))
-      .then(function (collections) {
+    return cm.loadLayers({ endpoints: config.endpoints, date: date, signal: controller.signal, progress: progress })
+      .then(function (timing) {
         if (controller.signal.aborted) return;
-        var layers = cm.registered.layers;
-        keys.forEach(function (key, i) {
-          layers[key].clearLayers();
-          layers[key].addData(collections[i]);
-        });
         state.request = null;
         ui.status.textContent = "";
+        ui.progress.hidden = true;
+        cm.lastDraw = { date: date, fetchMs: timing.fetchMs, drawMs: timing.drawMs };
         document.body.dataset.loadedDate = date;
         delete document.body.dataset.loading;
         panel.dateShown();
       })
       .catch(function (error) {
         if (error.name === "AbortError") return;
+        ui.progress.hidden = true;
         ui.status.textContent = "Could not load the map for " + date + ": " + error.message;
       });
   }
@@ -188,6 +190,10 @@
       date: function () { return state.date; },
       townNamed: function () { history.replaceState(history.state, "", pageUrl()); },
     });
+    if (ui.search && cm.townSearch) {
+      // A town found by any of its names: centre on it and open its panel, as a click on it would.
+      cm.townSearch({ box: ui.search, url: ui.search.dataset.url, pick: function (town) { panel.select(town); } });
+    }
     ui.slider.max = Math.max(0, dates.length - 1);
     ui.slider.addEventListener("input", function () {
       previewDate(dates[Number(ui.slider.value)], false);

@@ -156,6 +156,51 @@ def test_an_editor_with_a_token_adds_a_draft_through_the_service(api, seeded, ed
     assert api.get(f"/api/control-changes/{change.pk}/").status_code == 404  # drafts are not public
 
 
+@pytest.mark.parametrize(("town", "faction", "contested_by"), [
+    ("uqayribat", "islamic-state", "pro-government"),  # slugs, as before
+    ("Uqayribat", "Daesh", "Syrian government"),  # a name and an alias, as the CSV import reads them
+    ("عقيربات", "isis", "pro-government"),  # an alternate name in Arabic, an alias in another case
+    ("by id", "by id", "by id"),
+])
+def test_a_town_and_faction_are_read_by_name_alias_slug_or_id_as_the_import_reads_them(
+        api, seeded, editor, town, faction, contested_by):
+    uqayribat = Town.objects.get(slug="uqayribat")
+    islamic_state, government = Faction.objects.get(slug="islamic-state"), Faction.objects.get(slug="pro-government")
+    if town == "by id":
+        town, faction, contested_by = uqayribat.pk, islamic_state.pk, str(government.pk)
+    api.force_authenticate(editor)
+    response = api.post("/api/control-changes/", new_change(
+        town=town, faction=faction, status="contested", contested_by=contested_by), format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["town"], body["faction"], body["contested_by"]) == ("uqayribat", "islamic-state", "pro-government")
+    change = ControlChange.objects.get(pk=body["id"])
+    assert (change.town, change.faction, change.contested_by) == (uqayribat, islamic_state, government)
+
+
+def test_a_name_several_factions_share_is_refused_with_the_imports_message(api, seeded, editor):
+    Faction.objects.filter(slug="sdf").update(aliases=["QSD", "rebels"])  # also an alias of the opposition
+    api.force_authenticate(editor)
+    response = api.post("/api/control-changes/", new_change(faction="rebels"), format="json")
+    assert response.status_code == 400
+    assert response.json() == {"faction": ["'rebels' names several factions (opposition, sdf); use the slug or id."]}
+    response = api.post("/api/control-changes/", new_change(town="Atlantis", faction=True), format="json")
+    assert response.status_code == 400 and response.json()["town"] == ["No town is called 'Atlantis'."]
+    assert "faction" in response.json()
+    assert not ControlChange.objects.filter(note="Entered through the API.").exists()
+
+
+def test_the_api_stores_a_month_as_its_first_day_and_answers_with_its_label(api, seeded, editor):
+    api.force_authenticate(editor)
+    response = api.post("/api/control-changes/", new_change(effective_date="2017-08-20", date_precision="month"),
+                        format="json")
+    assert response.status_code == 201, response.json()
+    assert (response.json()["effective_date"], response.json()["date_label"]) == ("2017-08-01", "August 2017")
+    response = api.post("/api/control-changes/", new_change(
+        effective_date="2017-07-20", date_precision="approximate", day_part=1), format="json")
+    assert response.status_code == 400 and "part of day needs an exact day" in response.json()["day_part"][0]
+
+
 def test_an_editor_session_needs_the_csrf_token(seeded, editor):
     api = APIClient(enforce_csrf_checks=True)
     api.force_login(editor)
@@ -253,6 +298,13 @@ def test_docs_are_served_without_a_cdn(api, seeded):
         assert "https://" not in page and "http://" not in page, url
         assert "/static/drf_spectacular_sidecar/" in page
     assert api.get("/api/schema/").status_code == 200
+
+
+def test_redoc_may_load_images_and_fonts_from_this_host_only(api, seeded):
+    # Redoc's bundle shows a logo from its maker's CDN; the page's policy keeps the browser from fetching it
+    # (tests/web/test_redoc_browser.py watches the requests a real browser makes).
+    page = api.get("/api/redoc/").content.decode()
+    assert """content="img-src 'self' data:; font-src 'self' data:; connect-src 'self'\"""" in page
 
 
 def test_an_editor_cannot_publish_but_a_reviewer_can(api, seeded, editor, reviewer):

@@ -35,18 +35,18 @@ def test_a_month_says_only_the_month(day_part):
 
 
 @pytest.mark.parametrize(("on", "expected"), [
-    (dt.date(2014, 1, 1), "around 2014"),          # the seed's "held since 2014"
-    (dt.date(2017, 6, 1), "around June 2017"),
-    (dt.date(2017, 6, 6), "around 6 June 2017"),   # the seed's Raqqa: "6 June, approximate"
-    (dt.date(2017, 1, 31), "around 31 January 2017"),
+    (dt.date(2014, 1, 1), "about 2014"),          # the seed's "held since 2014"
+    (dt.date(2017, 6, 1), "about June 2017"),
+    (dt.date(2017, 6, 6), "about 6 June 2017"),   # the seed's Raqqa: "6 June, approximate"
+    (dt.date(2017, 1, 31), "about 31 January 2017"),
 ])
-def test_an_approximate_date_says_around_as_much_as_was_entered(on, expected):
+def test_an_approximate_date_says_about_as_much_as_was_entered(on, expected):
     assert date_label(on=on, precision=Precision.APPROXIMATE, day_part=DayPart.UNSPECIFIED) == expected
 
 
 @pytest.mark.parametrize("day_part", list(DayPart))
 def test_an_approximate_date_leaves_the_part_of_day_out(day_part):
-    assert date_label(on=dt.date(2017, 6, 6), precision="approximate", day_part=day_part) == "around 6 June 2017"
+    assert date_label(on=dt.date(2017, 6, 6), precision="approximate", day_part=day_part) == "about 6 June 2017"
 
 
 def test_every_precision_is_covered():

@@ -187,5 +187,6 @@ def test_faction_index_finds_by_alias_and_reports_unknown_and_ambiguous_names(se
 
 def test_data_version_changes_when_the_log_changes(seeded):
     before = selectors.data_version()
-    ControlChange.objects.filter(town__slug="raqqa").first().save()
+    ControlChangeFactory(town=Town.objects.get(slug="raqqa"), faction=Faction.objects.get(slug="sdf"),
+                         effective_date=dt.date(2017, 9, 4), state=ControlChange.State.DRAFT)
     assert selectors.data_version() != before

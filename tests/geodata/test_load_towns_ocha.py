@@ -22,7 +22,7 @@ def places(bad: bool = False) -> list[Place]:
         # The seed's Uqayribat as OCHA spells it, 0.6 km from the seed's point: one town, merged.
         Place("Aqirbat", "عقيربات", "C4268", 35.0450, 37.4680, "SY05", "SY0503", "SY050301"),
         Place("Suran", "صوران", "C4301", 35.2897, 36.7433, "SY05", "SY0501", "SY050100"),
-        Place("Bad Town", HALAB_CP1256 if bad else "حلب", "C4302", 35.20, 37.10, "SY05", "SY0502", "SY050200"),
+        Place("Bad Town", HALAB_CP1256 if bad else "حلب", "C4302", 35.20, 37.10, "SY05", "SY0503", "SY050300"),
     ]
 
 
@@ -44,7 +44,8 @@ def test_an_ocha_file_loads_through_each_path_and_merges_the_seed_uqayribat(seed
     assert uqayribat.external_ids == {"ocha_pcode": "C4268"} and "Aqirbat" in uqayribat.alt_names
     assert Town.objects.filter(name="Aqirbat").count() == 0
     suran = Town.objects.get(external_ids__ocha_pcode="C4301")
-    assert (suran.name, suran.alt_names, suran.admin_area.code) == ("Suran", ["صوران"], "SY05")
+    assert (suran.name, suran.alt_names, suran.admin_area.code) == ("Suran", ["صوران"], "SY0501")
+    assert suran.admin_area.parent.code == "SY05"  # the district of Hama, in the governorate
     assert (suran.latitude, suran.longitude) == (35.2897, 36.7433)
     assert uqayribat.history.count() == 2  # the seed's row, then the merge
 

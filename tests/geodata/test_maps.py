@@ -57,7 +57,7 @@ def test_no_tiles_and_no_cdn():
 def test_towns_are_one_geojson_layer_whatever_their_number():
     m = maps.control_map_build(palette=PALETTE, assets=ASSETS, settings={"tiles": "none"}, towns=_towns(500))
     script = maps.map_render_parts(m).script
-    assert script.count("L.geoJson(") == 3  # areas, outlines, towns
+    assert script.count("L.geoJson(") == 4  # areas, governorate and district outlines, towns
     assert "L.circleMarker(" not in script and "L.marker(" not in script
     assert script.count('"Town 499"') == 1
     assert "L.control.scale()" in script and "L.control.layers(" in script

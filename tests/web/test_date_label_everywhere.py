@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 # Uqayribat's seeded changes: approximate, a night, an unspecified part of day, a morning.
 UQAYRIBAT_LABELS = {
-    "2014-01-01": "around 2014",
+    "2014-01-01": "about 2014",
     "2017-09-01": "1 September 2017, night",
     "2017-09-02": "2 September 2017",
     "2017-09-03": "3 September 2017, morning",

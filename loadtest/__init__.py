@@ -1,0 +1,1 @@
+"""The load test behind `make loadtest` (issue 11): see loadtest/__main__.py."""
