@@ -119,7 +119,9 @@ class Bench:
         url = f"/?date={self.on}"
         project, response = median(lambda: _get(self.client, url), self.runs, before=cache.clear)
         floor = self.round_trip()
-        self.add("map page /?date= (server time)", project, floor, note="floor: bare request")
+        self.add("map page /?date= (server time)", project, floor, note="floor: bare request; caches cleared")
+        warm, _ = median(lambda: _get(self.client, url), self.runs)
+        self.add("map page /?date=, warm (same revision)", warm, floor, note="no target; caches kept")
         self.add("map page /?date= (bytes)", len(response.content), None, unit="B")
 
     def control_areas(self) -> None:
@@ -133,7 +135,7 @@ class Bench:
         body = response.content
         cells, town_sites = territory._cells()  # the cached cells: the floor starts from the same cache
         dumps, _ = median(lambda: floors.dumps_same_bytes(body), self.runs)
-        variant = floors.slice_variants()[0]
+        variant = floors.fastest_variant()
 
         def floor_once():
             return floors.dissolve(cells, town_sites, floors.time_slice(self.on, variant))
