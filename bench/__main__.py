@@ -152,6 +152,8 @@ def main(argv: list[str] | None = None) -> None:
     figures = bench.run_all(args.only)
     if args.only:
         _print_table(figures, [f"{args.towns:,} towns x {args.changes:,} changes on {connection.vendor}: {args.only}"])
+        if args.explain:
+            print("\n" + explain(on))
         return
     with progress(total=2, desc="fresh processes (import, worker)") as bar:
         imported = _subprocess("import", "--rows", str(args.import_rows))

@@ -74,6 +74,7 @@ class Bench:
         return median(lambda: _get(self.client, "/api/bench-floor-not-a-page", 404), self.runs)[0]
 
     def run_all(self, only: list[str] | None = None) -> list[Figure]:
+        """Every figure (or the steps named in ``only``), in order."""
         steps = [self.time_slice, self.control_layer, self.not_modified, self.provinces, self.map_page,
                  self.control_areas, self.admin_lists]
         if only:
@@ -165,4 +166,17 @@ def pick_date() -> dt.date:
 
 
 def explain(on: dt.date) -> str:
-    return "\n\n".join(f"-- {connection.vendor}, {v}:\n{floors.explain_slice(on, v)}" for v in floors.slice_variants())
+    """The plans of the project's own slice query (as control_as_of sends it) and of the floor's forms."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        selectors.control_as_of(on=on)
+    slice_sql = max((q["sql"] for q in queries.captured_queries), key=len)  # the slice, not the factions
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + slice_sql)
+        rows = cursor.fetchall()
+    plan = "\n".join(f"{r[0]:>3} {r[1]:>3} {r[3]}" if connection.vendor == "sqlite" else r[0] for r in rows)
+    parts = [f"-- {connection.vendor}, control_as_of's own query:\n{slice_sql}\n\n{plan}"]
+    parts += [f"-- {connection.vendor}, floor, {v}:\n{floors.explain_slice(on, v)}" for v in floors.slice_variants()]
+    return "\n\n".join(parts)
