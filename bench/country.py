@@ -24,7 +24,7 @@ looks: most changes published; a small review queue; a few corrections, rejectio
 - rejections and retractions go one at a time through the lifecycle service (about 50 ms each here),
   so each stops at ``MAX_TRANSITIONS`` (1,000): 0.1% each at a million changes;
 - sources: every published change cites one (85%) or two (15%); 30% of drafts cite none;
-- dates: 2011-03-15 to 2025-12-31, day precision 80%, month 15%, approximate 5%; 10% name a part of day.
+- dates: 2011-03-15 to 2025-12-31, day precision 80%, month 15%, approximate 5%; 10% of exact days name a part of day.
 """
 
 import datetime as dt
@@ -113,18 +113,35 @@ def _log_plan(towns: int, changes: int, rng) -> np.ndarray:
     return np.stack([days[order], town_idx[order]], axis=1)
 
 
-def _change(town: Town, day: int, factions: list[Faction], rng_row, *, state_draft: bool) -> ControlChange:
+def _change(town: Town, day: int, factions: list[Faction], rng_row, *, state_draft: bool,
+            used: set | None = None) -> ControlChange:
+    """One change; ``used`` holds the (town, date, part of day) keys taken so far, kept unique.
+
+    A month-precision change is stored on the month's first day (the lifecycle's rule), so it
+    falls back to day precision when that key is taken; an exact day takes a free part of day then.
+    """
     u_faction, u_contested, u_precision, u_part, u_conf, u_contester = rng_row
     faction = factions[int(u_faction * len(factions))]
     contested = u_contested < SHARES["contested"]
     contester = factions[int(u_contester * len(factions))] if contested else None
     if contester is not None and contester.pk == faction.pk:
         contester = factions[(factions.index(faction) + 1) % len(factions)]
+    precision = "day" if u_precision < 0.8 else ("month" if u_precision < 0.95 else "approximate")
+    on = FIRST_DAY + dt.timedelta(days=int(day))
+    used = set() if used is None else used
+    if precision == "month":
+        if (town.pk, on.replace(day=1), 0) in used:
+            precision = "day"
+        else:
+            on = on.replace(day=1)
+    part = int(u_part * 40) + 1 if u_part < 0.1 and precision == "day" else 0  # a part of an exact day only
+    if (town.pk, on, part) in used and precision == "day":
+        part = next(p for p in range(5) if (town.pk, on, p) not in used)
+    used.add((town.pk, on, part))
     return ControlChange(
-        town=town, faction=faction, effective_date=FIRST_DAY + dt.timedelta(days=int(day)),
-        status="contested" if contested else "controlled", contested_by=contester,
-        date_precision="day" if u_precision < 0.8 else ("month" if u_precision < 0.95 else "approximate"),
-        day_part=int(u_part * 40) + 1 if u_part < 0.1 else 0,
+        town=town, faction=faction, effective_date=on,
+        status="contested" if contested else "controlled", contested_by=contester, date_precision=precision,
+        day_part=part,
         confidence=("confirmed", "reported", "claimed")[int(u_conf * 3)],
         state="draft" if state_draft else "published",
     )
@@ -145,9 +162,10 @@ def _log(towns: list[Town], factions: list[Faction], sources: list[Source], chan
     # The raw tail comes first in time order, so the service's part is the latest stretch of the log
     # and its clash check runs against a full database, as a real import's would.
     tail = max(0, changes - SERVICE_CHANGES)
+    used: set = set()
     start = time.perf_counter()
     if tail:
-        _raw_tail(towns, factions, sources, plan[:tail], draws[:tail], drafts[:tail], rng)
+        _raw_tail(towns, factions, sources, plan[:tail], draws[:tail], drafts[:tail], rng, used)
     seconds[f"raw executemany ({tail:,} changes)"] = time.perf_counter() - start
     start = time.perf_counter()
     with progress(total=changes - tail, desc="changes (control_changes_create_many)") as bar:
@@ -156,7 +174,7 @@ def _log(towns: list[Town], factions: list[Faction], sources: list[Source], chan
             for row in range(first, min(first + BATCH, changes)):
                 day, town = plan[row]
                 draft = bool(drafts[row])
-                change = _change(towns[town], day, factions, draws[row], state_draft=draft)
+                change = _change(towns[town], day, factions, draws[row], state_draft=draft, used=used)
                 batch[draft].append(NewChange(change=change, sources=_cites(sources, rng, draft=draft)))
             for draft, new in batch.items():
                 if new:
@@ -179,7 +197,7 @@ def _next_id(model) -> int:
     return (model.objects.order_by(f"-{pk}").values_list(pk, flat=True).first() or 0) + 1
 
 
-def _raw_tail(towns, factions, sources, plan, draws, drafts, rng) -> None:
+def _raw_tail(towns, factions, sources, plan, draws, drafts, rng, used: set) -> None:
     """The rows control_changes_create_many would write for these changes, without the ORM's per-row cost."""
     history = get_history_model_for_model(ControlChange)
     link, link_history = ControlChange.sources.through, history.sources.model
@@ -191,7 +209,7 @@ def _raw_tail(towns, factions, sources, plan, draws, drafts, rng) -> None:
             for row in range(first, min(first + BATCH, len(plan))):
                 day, town = plan[row]
                 draft = bool(drafts[row])
-                change = _change(towns[town], day, factions, draws[row], state_draft=draft)
+                change = _change(towns[town], day, factions, draws[row], state_draft=draft, used=used)
                 values = {f.attname: getattr(change, f.attname) for f in ControlChange._meta.concrete_fields}
                 values.update(id=ids[0], entered_at=now, updated_at=now, reviewed_at=None if draft else now)
                 rows.append(values)
@@ -227,6 +245,7 @@ def _corrections(factions: list[Faction], sources: list[Source], rng, changes: i
             for old in targets[start:start + BATCH]:
                 change = _change(old.town, (old.effective_date - FIRST_DAY).days, factions, rng.random(6),
                                  state_draft=False)
+                change.effective_date, change.date_precision = old.effective_date, old.date_precision
                 change.day_part, change.supersedes = old.day_part, old
                 new.append(NewChange(change=change, sources=_cites(sources, rng, draft=False)))
             services.control_changes_create_many(new=new, by=None, publish=True)
