@@ -1,51 +1,188 @@
-"""Run every bench module against a throwaway SQLite database."""
+"""``python -m bench [--towns N] [--changes M] [--quick]``: every figure beside its floor, and the targets.
 
-import importlib
+The synthetic country (``bench.country``) is built once per size and cached (``bench.database``);
+figures are medians of ``--runs`` (at least 5) beside floors measured in the same run
+(``bench.floors``); the import and the worker's memory are measured in fresh processes
+(``bench.worker``). SQLite by default; PostgreSQL when DATABASE_URL names a PostgreSQL server (the
+bench makes its own database there). The last line is ``targets met: K/N``.
+"""
+
+import argparse
+import json
+import logging
 import os
-import pkgutil
+import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conflictmap.settings.test")
-_db_dir = tempfile.mkdtemp(prefix="conflictmap-bench-")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{_db_dir}/bench.sqlite3")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+MB = 1024 * 1024
+DEFAULT_CACHE = Path(os.environ.get("BENCH_CACHE", Path.home() / ".cache" / "conflictmap-bench"))
+QUICK = {"towns": 50, "changes": 1_000, "import_rows": 1_000}
 
 
-def report(name: str, figure: float, floor: float | None = None, unit: str = "s") -> None:
-    if floor is None:
-        print(f"{name:<60} {figure:>10.4f} {unit}")
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--towns", type=int, default=10_000)
+    parser.add_argument("--changes", type=int, default=1_000_000)
+    parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the timed CSV import")
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure (the median is shown; at least 5)")
+    parser.add_argument("--quick", action="store_true", help=f"a smoke test: {QUICK}")
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="where cached SQLite countries live")
+    parser.add_argument("--rebuild", action="store_true", help="build the country again even if cached")
+    parser.add_argument("--only", nargs="+", metavar="STEP", help="only these figures (time_slice control_layer "
+                        "provinces map_page control_areas admin_lists), no fresh processes")
+    parser.add_argument("--explain", action="store_true", help="print the time slice's query plan too")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.towns, args.changes, args.import_rows = QUICK["towns"], QUICK["changes"], QUICK["import_rows"]
+    args.runs = max(args.runs, 5)
+    return args
+
+
+def _database(args) -> tuple[str, bool, float]:
+    from bench import database
+
+    start = time.perf_counter()
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        target, built = database.postgres_url(url=url, towns=args.towns, changes=args.changes, rebuild=args.rebuild)
     else:
-        ratio = floor / figure if figure else float("inf")
-        print(f"{name:<60} {figure:>10.4f} {unit}   floor {floor:>10.4f} {unit}   ({ratio:.1f}x)")
+        target, built = database.sqlite_url(towns=args.towns, changes=args.changes, cache_dir=args.cache_dir,
+                                            rebuild=args.rebuild)
+    return target, built, time.perf_counter() - start
 
 
-def timed(fn, *args, repeat: int = 3, **kwargs) -> tuple[float, object]:
-    """Best of ``repeat`` wall-clock runs, and the last result."""
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn(*args, **kwargs)
-        best = min(best, time.perf_counter() - start)
-    return best, result
+def _subprocess(*argv: str) -> dict:
+    done = subprocess.run([sys.executable, "-m", "bench.worker", *argv], cwd=ROOT, env=os.environ,
+                          check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    call_command("migrate", verbosity=0)
-    only = sys.argv[1:]
-    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
-        if not info.name.startswith("bench_") or (only and info.name not in only):
-            continue
-        print(f"== {info.name}")
-        importlib.import_module(f"bench.{info.name}").run(report)
+def _reviewer():
+    from django.contrib.auth.models import Group, User
+
+    user, created = User.objects.get_or_create(username="bench-reviewer", defaults={"is_staff": True})
+    if created:
+        user.set_unusable_password()
+        user.save()
+        user.groups.add(Group.objects.get(name="reviewer"))
+    return User.objects.get(pk=user.pk)
+
+
+TARGETS = [
+    # (figure name prefix, what is checked, limit, label)
+    ("time slice", "ratio", 1.5, "<= 1.5x floor"),
+    ("/api/control.geojson", "ratio", 2.0, "<= 2x floor"),
+    ("a 304", "project", 0.020, "<= 20 ms"),
+    ("/api/provinces.geojson", "ratio", 2.0, "<= 2x floor"),
+    ("map page /?date= (server time)", "project", 0.100, "<= 100 ms"),
+    ("map page /?date= (bytes)", "project", 200_000, "<= 200 KB"),
+    ("control areas, new date", "project", 0.300, "<= 300 ms"),
+    ("control areas, cached", "project", 0.020, "<= 20 ms"),
+    ("admin change list", "project", 0.300, "<= 300 ms"),
+    ("admin review queue", "project", 0.300, "<= 300 ms"),
+    ("CSV import", "project", 60.0, "<= 60 s"),
+    ("CSV import peak memory", "project", 500.0, "<= 500 MiB"),
+    ("worker peak memory", "project", 500.0, "<= 500 MiB"),
+]
+
+
+def _value(figure, unit: str | None = None) -> str:
+    unit = unit or figure.unit
+    value = figure.project
+    if unit == "s":
+        return f"{value * 1000:9.1f} ms" if value < 1 else f"{value:9.2f} s "
+    if unit == "B":
+        return f"{value / 1000:9.1f} KB"
+    return f"{value:9.1f} {unit}"
+
+
+def _floor(figure) -> str:
+    if figure.floor is None:
+        return f"{'-':>12}"
+    return f"{figure.floor * 1000:9.1f} ms" if figure.floor < 1 else f"{figure.floor:9.2f} s "
+
+
+def _print_table(figures, header: list[str]) -> None:
+    for line in header:
+        print(line)
+    print()
+    print(f"{'figure':<44} {'project':>12} {'floor':>12} {'project/floor':>14}  {'target':<15} met")
+    met = total = 0
+    for figure in figures:
+        target = max((t for t in TARGETS if figure.name.startswith(t[0])), key=lambda t: len(t[0]), default=None)
+        ratio = f"{figure.ratio:14.2f}" if figure.ratio is not None else f"{'-':>14}"
+        verdict, label = "", ""
+        if target:
+            value = figure.ratio if target[1] == "ratio" else figure.project
+            ok = value is not None and value <= target[2]
+            met, total, label, verdict = met + ok, total + 1, target[3], "yes" if ok else "NO"
+        note = f"  ({figure.note})" if figure.note else ""
+        print(f"{figure.name:<44} {_value(figure)} {_floor(figure)} {ratio}  {label:<15} {verdict}{note}")
+    print()
+    print(f"targets met: {met}/{total}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conflictmap.settings.test")
+    os.environ["DEBUG"] = "0"  # as served: no query log, no debug pages
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
+    sys.path.insert(0, str(ROOT))
+    url, built, build_seconds = _database(args)
+    os.environ["DATABASE_URL"] = url
+    import django
+
+    django.setup()
+    logging.getLogger("django.request").setLevel(logging.ERROR)  # the floor's 404s are expected
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.figures import Bench, Figure, explain, pick_date
+    from bench.progress import progress
+
+    call_command("migrate", verbosity=0)  # a cached country gets any newer migration, as a deployment would
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seconds_json FROM bench_country_built")
+        build = json.loads(cursor.fetchone()[0])
+    on = pick_date()
+    bench = Bench(on=on, runs=args.runs, reviewer=_reviewer())
+    figures = bench.run_all(args.only)
+    if args.only:
+        _print_table(figures, [f"{args.towns:,} towns x {args.changes:,} changes on {connection.vendor}: {args.only}"])
+        if args.explain:
+            print("\n" + explain(on))
+        return
+    with progress(total=2, desc="fresh processes (import, worker)") as bar:
+        imported = _subprocess("import", "--rows", str(args.import_rows))
+        bar.update()
+        served = _subprocess("serve", "--date", on.isoformat(), "--reviewer", "bench-reviewer")
+        bar.update()
+    figures += [
+        Figure(f"CSV import, {imported['rows']:,} rows (check + write)", imported["total"], imported["floor"],
+               note=f"check {imported['check']:.1f} s; floor: bare bulk_create"),
+        Figure("CSV import peak memory (process RSS)", imported["peak_mib"], None, unit="MiB",
+               note=f"{imported['baseline_mib']:.0f} MiB before the import"),
+        Figure("worker peak memory (serving all of the above)", served["peak_mib"], None, unit="MiB",
+               note=f"{served['baseline_mib']:.0f} MiB after start-up"),
+    ]
+    counts = build["counts"]
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in build.items() if k != "counts")
+    header = [
+        f"conflictmap bench: {args.towns:,} towns x {args.changes:,} changes on {connection.vendor} "
+        f"({counts['towns']:,} towns, {counts['changes']:,} changes, {counts['sources']:,} sources stored); "
+        f"slice date {on}",
+        f"country: {'built now' if built else 'cached'} ({build_seconds:.1f} s this run); "
+        f"its build through the bulk write paths: {steps}",
+        f"each figure is the median of {args.runs} runs; floor = the fastest raw SQL for the same rows plus "
+        "orjson of the same bytes, measured in this run",
+        "project/floor: 1.0 is the floor, 2.0 is twice the floor's time (lower is better)",
+    ]
+    _print_table(figures, header)
+    if args.explain:
+        print("\n" + explain(on))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import shapely
 from django.core.cache import cache
 from django.db import transaction
 
-from bench.__main__ import timed
+from bench.extra import timed
 from events import page_data, territory
 from events.models import ControlChange, Faction
 from events.seeding import seed_scenario_load

@@ -2,7 +2,7 @@
 
 import folium
 
-from bench.__main__ import timed
+from bench.extra import timed
 from geodata import maps
 
 TOWNS = 10_000

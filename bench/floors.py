@@ -1,0 +1,139 @@
+"""Floors: the fastest raw SQL for the same rows a figure needs, written by hand for each database.
+
+Each function returns the rows (so the caller can check they agree with the project's) and runs
+nothing but SQL; the caller adds the time orjson takes to write the same bytes the project sent.
+"""
+
+import datetime as dt
+
+import orjson
+import shapely
+from django.db import connection
+
+from events.models import ControlChange, Faction, Source
+from geodata.models import AdminArea, Town
+
+CHANGE = ControlChange._meta.db_table
+TOWN = Town._meta.db_table
+FACTION = Faction._meta.db_table
+AREA = AdminArea._meta.db_table
+SOURCE = Source._meta.db_table
+LINK = ControlChange.sources.through._meta.db_table
+
+_COLUMNS = """t.id, t.slug, t.name, t.latitude, t.longitude, t.admin_area_id, t.population,
+  c.effective_date, c.day_part, c.id, c.town_id, c.faction_id, f.slug, c.status, c.contested_by_id,
+  c.date_precision, c.confidence, c.state"""
+_LATEST = f"""SELECT c2.id FROM {CHANGE} c2
+  WHERE c2.town_id = t.id AND c2.state = 'published' AND c2.effective_date <= %s
+    AND NOT EXISTS (SELECT 1 FROM {CHANGE} s WHERE s.supersedes_id = c2.id AND s.state = 'published')
+  ORDER BY c2.effective_date DESC, c2.day_part DESC, c2.id DESC LIMIT 1"""
+SLICE_SQL = {
+    # One index range per town, walked backwards from the date (both databases).
+    "correlated": f"""SELECT {_COLUMNS} FROM {TOWN} t
+  LEFT JOIN {CHANGE} c ON c.id = ({_LATEST})
+  LEFT JOIN {FACTION} f ON f.id = c.faction_id ORDER BY t.name, t.id""",
+    # PostgreSQL's LATERAL join: the same walk, the row fetched with it.
+    "lateral": f"""SELECT {_COLUMNS.replace('c.', 'c.')} FROM {TOWN} t
+  LEFT JOIN LATERAL (SELECT c2.* FROM {CHANGE} c2
+    WHERE c2.town_id = t.id AND c2.state = 'published' AND c2.effective_date <= %s
+      AND NOT EXISTS (SELECT 1 FROM {CHANGE} s WHERE s.supersedes_id = c2.id AND s.state = 'published')
+    ORDER BY c2.effective_date DESC, c2.day_part DESC, c2.id DESC LIMIT 1) c ON true
+  LEFT JOIN {FACTION} f ON f.id = c.faction_id ORDER BY t.name, t.id""",
+}
+
+
+def _rows(sql: str, params=()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def slice_variants() -> list[str]:
+    return ["correlated", "lateral"] if connection.vendor == "postgresql" else ["correlated"]
+
+
+def time_slice(on: dt.date, variant: str) -> list[tuple]:
+    rows = _rows(SLICE_SQL[variant], [on])
+    _rows(f"SELECT id, slug, name, short_name, colour FROM {FACTION}")
+    return rows
+
+
+def explain_slice(on: dt.date, variant: str) -> str:
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
+    rows = _rows(prefix + SLICE_SQL[variant], [on])
+    if connection.vendor == "sqlite":
+        return "\n".join(f"{r[0]:>3} {r[1]:>3} {r[3]}" for r in rows)
+    return "\n".join(r[0] for r in rows)
+
+
+def sources_of(change_ids: list[int]) -> list[tuple]:
+    out = []
+    for start in range(0, len(change_ids), 5_000):
+        chunk = change_ids[start:start + 5_000]
+        marks = ",".join(["%s"] * len(chunk))
+        out += _rows(f"""SELECT l.controlchange_id, s.title, s.url, s.publisher, s.published FROM {LINK} l
+            JOIN {SOURCE} s ON s.id = l.source_id WHERE l.controlchange_id IN ({marks})""", chunk)
+    return out
+
+
+def control_layer(on: dt.date, variant: str) -> list[tuple]:
+    """Everything the control layer shows: the slice, the sources it cites, the governorates' names."""
+    rows = time_slice(on, variant)
+    sources_of([r[9] for r in rows if r[9] is not None])
+    _rows(f"SELECT id, name, code, parent_id, level FROM {AREA}")
+    return rows
+
+
+def fastest_variant() -> str:
+    """PostgreSQL plans the correlated form as a hash join of the whole log; LATERAL walks per town."""
+    return "lateral" if connection.vendor == "postgresql" else "correlated"
+
+
+def provinces(on: dt.date) -> list[tuple]:
+    """Towns and population per governorate, faction and status in one GROUP BY, plus the outlines."""
+    join = (f"JOIN LATERAL ({_LATEST.replace('SELECT c2.id', 'SELECT c2.faction_id, c2.status')}) c ON true"
+            if fastest_variant() == "lateral" else f"JOIN {CHANGE} c ON c.id = ({_LATEST})")
+    counts = _rows(f"""SELECT t.admin_area_id, c.faction_id, c.status, COUNT(*), SUM(COALESCE(t.population, 0))
+        FROM {TOWN} t {join} GROUP BY 1, 2, 3""", [on])
+    _rows(f"SELECT id, code, name, name_ar, slug, geometry FROM {AREA} WHERE level = 1")
+    return counts
+
+
+def admin_change_list() -> list[tuple]:
+    """The change list's first page: the count and 100 rows with their town and faction names."""
+    _rows(f"SELECT COUNT(*) FROM {CHANGE}")
+    return _rows(f"""SELECT c.*, t.name, f.name FROM {CHANGE} c JOIN {TOWN} t ON t.id = c.town_id
+        JOIN {FACTION} f ON f.id = c.faction_id ORDER BY c.effective_date DESC, c.id DESC LIMIT 100""")
+
+
+def review_queue() -> list[tuple]:
+    """The queue's first page: the drafts' count, the 100 oldest with names, then their source counts."""
+    _rows(f"SELECT COUNT(*) FROM {CHANGE} WHERE state = 'draft'")
+    # The page first, then its names: SQLite would otherwise walk every town's changes (3 s at 1M).
+    page = _rows(f"""SELECT c.*, t.name, f.name FROM (SELECT * FROM {CHANGE} WHERE state = 'draft'
+        ORDER BY entered_at, id LIMIT 100) c JOIN {TOWN} t ON t.id = c.town_id
+        JOIN {FACTION} f ON f.id = c.faction_id ORDER BY c.entered_at, c.id""")
+    if page:
+        marks = ",".join(["%s"] * len(page))
+        _rows(f"SELECT controlchange_id, COUNT(*) FROM {LINK} WHERE controlchange_id IN ({marks}) GROUP BY 1",
+              [r[0] for r in page])
+    return page
+
+
+def dissolve(cells, town_sites, rows: list[tuple]) -> list:
+    """Control areas from cached cells: each site takes its town's class; one union per class."""
+    klass_of_town = {r[0]: ("contested" if r[13] == "contested" else r[12]) for r in rows if r[9] is not None}
+    site_class = {}
+    for town_id, site in town_sites.items():
+        if town_id in klass_of_town:
+            site_class.setdefault(site, klass_of_town[town_id])
+    groups: dict[str, list] = {}
+    for site, geometry in zip(cells["site"].to_numpy(), cells.geometry.to_numpy(), strict=True):
+        if site in site_class:
+            groups.setdefault(site_class[site], []).append(geometry)
+    return [shapely.union_all(geoms) for geoms in groups.values()]
+
+
+def dumps_same_bytes(body: bytes) -> bytes:
+    """The serialisation floor: orjson writing the very document the project sent."""
+    return orjson.dumps(orjson.loads(body))

@@ -1,0 +1,118 @@
+"""Figures that need a fresh process: its peak resident memory is the figure.
+
+``python -m bench.worker import --rows N``: a CSV import of N rows (check + write, rolled back),
+beside the floor (the same rows bulk-created bare: no checks, no history, no sources).
+``python -m bench.worker serve --date D``: one worker serving every page and layer the bench times.
+Each prints one JSON line on stdout.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conflictmap.settings.test")
+os.environ["DEBUG"] = "0"
+
+FIRST_IMPORT_DAY = dt.date(2026, 1, 1)  # after the synthetic log (which ends 2025-12-31)
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _csv(rows: int) -> str:
+    from events.models import Faction
+    from geodata.models import Town
+
+    towns = list(Town.objects.order_by("pk").values_list("slug", flat=True))
+    factions = list(Faction.objects.exclude(slug="russia").order_by("pk").values_list("slug", flat=True))
+    lines = ["town,faction,date,precision,status,contested_by,confidence,source_url,source_title,source_publisher"]
+    for n in range(rows):
+        day = FIRST_IMPORT_DAY + dt.timedelta(days=n // len(towns))
+        faction = factions[n % len(factions)]
+        contested = n % 12 == 0
+        contester = factions[(n + 1) % len(factions)] if contested else ""
+        lines.append(f"{towns[n % len(towns)]},{faction},{day},day,{'contested' if contested else 'controlled'},"
+                     f"{contester},reported,https://example.org/import/{n // 25},Import report {n // 25},Bench wire")
+    return "\n".join(lines) + "\n"
+
+
+def _import(rows: int) -> dict:
+    from django.db import transaction
+
+    from events.imports import changes_import_check, changes_import_commit
+    from events.models import ControlChange
+
+    text = _csv(rows)
+    before = _peak_mib()
+    result = {}
+    try:
+        with transaction.atomic():
+            start = time.perf_counter()
+            plan = changes_import_check(text=text, publish=True)
+            checked = time.perf_counter()
+            assert plan.ok, [str(e) for e in plan.errors[:5]]
+            created = changes_import_commit(plan=plan, by=None)
+            result.update(check=checked - start, total=time.perf_counter() - start, peak_mib=_peak_mib(),
+                          baseline_mib=before, rows=len(created))
+            raise _Rollback
+    except _Rollback:
+        pass
+    planned = [(r.new.change.town_id, r.new.change.faction_id, r.new.change.effective_date) for r in plan.rows]
+    try:
+        with transaction.atomic():
+            start = time.perf_counter()
+            ControlChange.objects.bulk_create(
+                (ControlChange(town_id=t, faction_id=f, effective_date=d, state="published") for t, f, d in planned),
+                batch_size=1000,
+            )
+            result["floor"] = time.perf_counter() - start
+            raise _Rollback
+    except _Rollback:
+        pass
+    return result
+
+
+def _serve(on: str, reviewer: str) -> dict:
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    client, admin = Client(), Client()
+    admin.force_login(User.objects.get(username=reviewer))
+    start_peak = _peak_mib()
+    etag = None
+    for url in ["/?date=" + on, "/api/control.geojson?date=" + on, "/api/provinces.geojson?date=" + on,
+                "/api/control-areas.geojson?date=" + on]:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        etag = etag or response.get("ETag") if "control.geojson" in url else etag
+    if etag:
+        client.get("/api/control.geojson?date=" + on, HTTP_IF_NONE_MATCH=etag)
+    for url in ["/admin/events/controlchange/", "/admin/events/controlchangeforreview/"]:
+        assert admin.get(url).status_code == 200, url
+    return {"peak_mib": _peak_mib(), "baseline_mib": start_peak}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["import", "serve"])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--date")
+    parser.add_argument("--reviewer", default="bench-reviewer")
+    args = parser.parse_args()
+    import django
+
+    django.setup()
+    result = _import(args.rows) if args.mode == "import" else _serve(args.date, args.reviewer)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
