@@ -47,6 +47,9 @@ def parse_date_or(raw: str | None, *, parameter: str, fallback: dt.date) -> tupl
         on = parse_date(raw, parameter=parameter)
     except ParameterError as exc:
         return fallback, f"{exc.message.rstrip('.')}; showing {fallback:%Y-%m-%d}."
+    if on is not None and on > timezone.localdate():
+        # As the API refuses it: control "on" a future date would read as a forecast.
+        return fallback, f"'{on}' is in the future; showing {fallback:%Y-%m-%d}, the latest day with a record."
     return on or fallback, None
 
 

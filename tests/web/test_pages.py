@@ -275,3 +275,19 @@ def test_factions_page_territory_starts_small_and_draws_no_polygons(client, seed
     first_y = float(islamic_state.points.split()[0].split(",")[1])
     # The first change date (2014) knows one town: IS's first step sits near the axis, not at ~190k km².
     assert territory_chart.plot_bottom - first_y < 0.1 * (territory_chart.plot_bottom - territory_chart.plot_top)
+
+
+@pytest.mark.parametrize("url", [
+    "/?date=9999-12-31", "/areas/hama/?date=9999-12-31", "/changes/?to=9999-12-31", "/map.html?date=9999-12-31",
+])
+def test_pages_refuse_a_future_date_as_the_api_does(client, seeded, url):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "is in the future" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/?date=garbage", "/areas/hama/?date=garbage", "/map.html?date=garbage"])
+def test_pages_answer_a_bad_date_with_400_and_the_reason(client, seeded, url):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "YYYY-MM-DD" in response.content.decode()
