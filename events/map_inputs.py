@@ -14,7 +14,9 @@ from .models import Faction
 
 # What the map needs, all from this app's static files (XStatic packages + our own); no CDN,
 # no jQuery/Bootstrap/awesome-markers, which Folium would add by default but this map never uses.
-MAP_JS = (("leaflet", "vendor/leaflet/leaflet.js"), ("controlmap", "js/controlmap.js"))
+MAP_JS = (
+    ("leaflet", "vendor/leaflet/leaflet.js"), ("controlmap", "js/controlmap.js"), ("mapoutlines", "js/mapoutlines.js"),
+)
 MAP_CSS = (("leaflet_css", "vendor/leaflet/leaflet.css"), ("controlmap_css", "css/controlmap.css"))
 LEAFLET_IMAGES = ("layers.png", "layers-2x.png", "marker-icon.png")
 
