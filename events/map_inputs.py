@@ -16,6 +16,7 @@ from .models import Faction
 # no jQuery/Bootstrap/awesome-markers, which Folium would add by default but this map never uses.
 MAP_JS = (
     ("leaflet", "vendor/leaflet/leaflet.js"), ("controlmap", "js/controlmap.js"), ("mapoutlines", "js/mapoutlines.js"),
+    ("maplegend", "js/maplegend.js"),
 )
 MAP_CSS = (("leaflet_css", "vendor/leaflet/leaflet.css"), ("controlmap_css", "css/controlmap.css"))
 LEAFLET_IMAGES = ("layers.png", "layers-2x.png", "marker-icon.png")

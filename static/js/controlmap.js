@@ -15,7 +15,6 @@
   var TOWN_FILL_OPACITY = 0.95;
   var TOWN_RING_WEIGHT = 1.5;
   var TOWN_RING = "#ffffff";
-  var SVG = "http://www.w3.org/2000/svg";
 
   function el(tag, text, className) {
     var node = document.createElement(tag);
@@ -134,33 +133,6 @@
   }
   function ringWeight() {
     return style.contested_ring_weight || 4;
-  }
-
-  function svg(tag, attrs) {
-    var node = document.createElementNS(SVG, tag);
-    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
-    return node;
-  }
-  // A town as the map draws it (circle, fill, ring), or an empty slot to keep the columns.
-  function pointSwatch(fill, ring, weight) {
-    var box = svg("svg", { width: 18, height: 18, viewBox: "0 0 18 18", class: "swatch-point", "aria-hidden": "true" });
-    if (fill) {
-      box.appendChild(svg("circle", {
-        cx: 9, cy: 9, r: 9 - Math.max(weight, TOWN_RING_WEIGHT) / 2 - 1,
-        fill: fill, "fill-opacity": TOWN_FILL_OPACITY, stroke: ring, "stroke-width": weight,
-      }));
-      // The white ring vanishes on the legend's white: a hairline shows the dot's edge as on the map.
-      if (ring === TOWN_RING) box.appendChild(svg("circle", { cx: 9, cy: 9, r: 7.5, fill: "none", stroke: "#0004" }));
-    }
-    return box;
-  }
-  // Territory as the map fills it: the same colour at the same opacity.
-  function areaSwatch(fill) {
-    var box = svg("svg", { width: 22, height: 14, viewBox: "0 0 22 14", class: "swatch-area", "aria-hidden": "true" });
-    box.appendChild(svg("rect", {
-      x: 0.5, y: 0.5, width: 21, height: 13, fill: fill, "fill-opacity": areaOpacity(), stroke: "#0002",
-    }));
-    return box;
   }
 
   // Towns are drawn on one canvas, so 10,000 of them cost one element and one paint. Towns with no
@@ -392,31 +364,13 @@
     return { factions: present, contestedTown: contestedTown };
   };
 
-  var legendBox = null;
-  // The legend names only the sides present on the date; the rows for "no record" always stay.
-  cm.legendShowPresent = function () {
-    if (!legendBox) return;
-    var now = cm.factionsPresent();
-    legendBox.querySelectorAll(".cm-legend-row[data-faction]").forEach(function (row) {
-      row.hidden = !now.factions[row.getAttribute("data-faction")];
-    });
-    var ring = legendBox.querySelector(".cm-legend-ring");
-    if (ring) ring.hidden = !now.contestedTown;
-  };
-
-  var countsBox = null;
   // Called once a date's towns are in: counts in the legend, names for the view.
   cm.townsDrawn = function () {
     var c = cm.townCounts();
     cm.townDensity(c.recorded);
     cm.townsRestyle();
     cm.townLabels();
-    cm.legendShowPresent();
-    if (!countsBox) return;
-    countsBox.dataset.recorded = c.recorded;
-    countsBox.dataset.unrecorded = c.unrecorded;
-    countsBox.textContent = c.recorded.toLocaleString("en") + (c.recorded === 1 ? " town has" : " towns have") +
-      " a record on this date; " + c.unrecorded.toLocaleString("en") + " " + (c.unrecorded === 1 ? "has" : "have") + " none.";
+    if (cm.legendUpdate) cm.legendUpdate(c);  // maplegend.js
   };
 
   cm.setShowUnrecorded = function (show) {
@@ -426,75 +380,15 @@
     cm.townLabels();
   };
 
-  // The legend's "no record" row: a faint dot as the map draws one, the toggle, the counts.
-  function unrecordedRows(box) {
-    var row = el("div", null, "cm-legend-row cm-legend-unrecorded");
-    var dot = svg("svg", { width: 18, height: 18, viewBox: "0 0 18 18", class: "swatch-point", "aria-hidden": "true" });
-    dot.appendChild(svg("circle", { cx: 9, cy: 9, r: 2.5, fill: NO_DATA, "fill-opacity": 0.45 }));
-    row.appendChild(dot);
-    row.appendChild(el("span"));
-    var label = el("label");
-    var toggle = el("input", null, "cm-show-unrecorded");
-    toggle.type = "checkbox";
-    toggle.checked = showUnrecorded;
-    toggle.addEventListener("change", function () { cm.setShowUnrecorded(toggle.checked); });
-    label.appendChild(toggle);
-    label.appendChild(document.createTextNode(" Towns with no record"));
-    row.appendChild(label);
-    box.appendChild(row);
-    countsBox = el("div", null, "cm-legend-counts");
-    countsBox.setAttribute("aria-live", "polite");
-    box.appendChild(countsBox);
-  }
+  cm.showingUnrecorded = function () { return showUnrecorded; };
 
-  cm.legend = function (map) {
-    // Bottom right: over Iraq and Jordan, where the map of Syria has nothing to hide.
-    var control = L.control({ position: "bottomright" });
-    control.onAdd = function () {
-      // A <details> so phones can fold the legend away from the map (folded by default there).
-      var box = el("details", null, "cm-legend leaflet-bar");
-      legendBox = box;
-      box.open = !(window.matchMedia && window.matchMedia("(max-width: 480px)").matches);
-      box.appendChild(el("summary", "Who controls what"));
-      var head = el("div", null, "cm-legend-row cm-legend-head");
-      head.appendChild(el("span", "Town"));
-      head.appendChild(el("span", "Area"));
-      head.appendChild(el("span"));
-      box.appendChild(head);
-      var factions = [];
-      order.forEach(function (slug) {
-        var entry = palette[slug];
-        if (!entry) return;
-        var row = el("div", null, "cm-legend-row");
-        row.setAttribute("data-faction", slug);
-        // The contested class only colours areas; a contested town keeps its holder's colour and a ring.
-        var isClass = slug === contestedClass;
-        if (!isClass) factions.push(entry);
-        row.appendChild(pointSwatch(isClass ? null : entry.colour, TOWN_RING, TOWN_RING_WEIGHT));
-        row.appendChild(areaSwatch(entry.colour));
-        row.appendChild(el("span", isClass ? entry.name + " (area)" : entry.name));
-        box.appendChild(row);
-      });
-      if (factions.length > 1) {
-        // An example from the palette: the first side's town, contested by the second.
-        var ring = el("div", null, "cm-legend-row cm-legend-ring");
-        ring.appendChild(pointSwatch(factions[0].colour, factions[1].colour, ringWeight()));
-        ring.appendChild(el("span"));
-        ring.appendChild(el("span", "Contested town: ring in the contesting side's colour"));
-        box.appendChild(ring);
-      }
-      // Land around towns with no record on this date is left unpainted rather than guessed.
-      var unknown = el("div", null, "cm-legend-row cm-legend-unknown");
-      unknown.appendChild(el("span"));
-      unknown.appendChild(areaSwatch("none"));
-      unknown.appendChild(el("span", "Unpainted: no record for this date"));
-      box.appendChild(unknown);
-      if (areaRule) box.appendChild(el("p", areaRule, "cm-legend-rule"));
-      unrecordedRows(box);
-      L.DomEvent.disableClickPropagation(box);
-      return box;
+  // What the legend draws with: the palette and the map's own styles (maplegend.js reads these).
+  cm.look = function () {
+    return {
+      palette: palette, order: order, contestedClass: contestedClass, areaRule: areaRule, noData: NO_DATA,
+      areaOpacity: areaOpacity(), ringWeight: ringWeight(),
+      townFillOpacity: TOWN_FILL_OPACITY, townRingWeight: TOWN_RING_WEIGHT, townRing: TOWN_RING,
     };
-    control.addTo(map);
-    return control;
   };
+
 })();

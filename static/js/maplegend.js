@@ -1,0 +1,139 @@
+// The control map's legend: a swatch per side as the map draws it, the contested ring, the unpainted
+// land and the rule that paints it, and the towns with no record (a toggle and the counts).
+(function () {
+  "use strict";
+  var cm = (window.conflictmap = window.conflictmap || {});
+  var el = cm.el;
+  var SVG = "http://www.w3.org/2000/svg";
+
+  function svg(tag, attrs) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+    return node;
+  }
+  // A town as the map draws it (circle, fill, ring), or an empty slot to keep the columns.
+  function pointSwatch(fill, ring, weight) {
+    var look = cm.look();
+    var box = svg("svg", { width: 18, height: 18, viewBox: "0 0 18 18", class: "swatch-point", "aria-hidden": "true" });
+    if (fill) {
+      box.appendChild(svg("circle", {
+        cx: 9, cy: 9, r: 9 - Math.max(weight, look.townRingWeight) / 2 - 1,
+        fill: fill, "fill-opacity": look.townFillOpacity, stroke: ring, "stroke-width": weight,
+      }));
+      // The white ring vanishes on the legend's white: a hairline shows the dot's edge as on the map.
+      if (ring === look.townRing) box.appendChild(svg("circle", { cx: 9, cy: 9, r: 7.5, fill: "none", stroke: "#0004" }));
+    }
+    return box;
+  }
+  // Territory as the map fills it: the same colour at the same opacity.
+  function areaSwatch(fill) {
+    var box = svg("svg", { width: 22, height: 14, viewBox: "0 0 22 14", class: "swatch-area", "aria-hidden": "true" });
+    box.appendChild(svg("rect", {
+      x: 0.5, y: 0.5, width: 21, height: 13, fill: fill, "fill-opacity": cm.look().areaOpacity, stroke: "#0002",
+    }));
+    return box;
+  }
+
+  var legendBox = null;
+  var countsBox = null;
+  // The legend names only the sides present on the date; the rows for "no record" always stay.
+  function legendShowPresent() {
+    if (!legendBox) return;
+    var now = cm.factionsPresent();
+    legendBox.querySelectorAll(".cm-legend-row[data-faction]").forEach(function (row) {
+      row.hidden = !now.factions[row.getAttribute("data-faction")];
+    });
+    var ring = legendBox.querySelector(".cm-legend-ring");
+    if (ring) ring.hidden = !now.contestedTown;
+  }
+
+
+  // After a date's towns are in: only the sides present, and the counts.
+  cm.legendUpdate = function (c) {
+    legendShowPresent();
+    if (!countsBox) return;
+    countsBox.dataset.recorded = c.recorded;
+    countsBox.dataset.unrecorded = c.unrecorded;
+    countsBox.textContent = c.recorded.toLocaleString("en") + (c.recorded === 1 ? " town has" : " towns have") +
+      " a record on this date; " + c.unrecorded.toLocaleString("en") + " " + (c.unrecorded === 1 ? "has" : "have") + " none.";
+  };
+
+  // The legend's "no record" row: a faint dot as the map draws one, the toggle, the counts.
+  function unrecordedRows(box) {
+    var row = el("div", null, "cm-legend-row cm-legend-unrecorded");
+    var dot = svg("svg", { width: 18, height: 18, viewBox: "0 0 18 18", class: "swatch-point", "aria-hidden": "true" });
+    dot.appendChild(svg("circle", { cx: 9, cy: 9, r: 2.5, fill: cm.look().noData, "fill-opacity": 0.45 }));
+    row.appendChild(dot);
+    row.appendChild(el("span"));
+    var label = el("label");
+    var toggle = el("input", null, "cm-show-unrecorded");
+    toggle.type = "checkbox";
+    toggle.checked = cm.showingUnrecorded();
+    toggle.addEventListener("change", function () { cm.setShowUnrecorded(toggle.checked); });
+    label.appendChild(toggle);
+    label.appendChild(document.createTextNode(" Towns with no record"));
+    row.appendChild(label);
+    box.appendChild(row);
+    countsBox = el("div", null, "cm-legend-counts");
+    countsBox.setAttribute("aria-live", "polite");
+    box.appendChild(countsBox);
+  }
+
+  cm.legend = function (map) {
+    // Bottom right: over Iraq and Jordan, where the map of Syria has nothing to hide.
+    var control = L.control({ position: "bottomright" });
+    control.onAdd = function () {
+      var look = cm.look(), palette = look.palette, contestedClass = look.contestedClass;
+      // A <details> so phones can fold the legend away from the map (folded by default there).
+      var box = el("details", null, "cm-legend leaflet-bar");
+      legendBox = box;
+      box.open = !(window.matchMedia && window.matchMedia("(max-width: 480px)").matches);
+      box.appendChild(el("summary", "Who controls what"));
+      var head = el("div", null, "cm-legend-row cm-legend-head");
+      head.appendChild(el("span", "Town"));
+      head.appendChild(el("span", "Area"));
+      head.appendChild(el("span"));
+      box.appendChild(head);
+      var factions = [];
+      look.order.forEach(function (slug) {
+        var entry = palette[slug];
+        if (!entry) return;
+        var row = el("div", null, "cm-legend-row");
+        row.setAttribute("data-faction", slug);
+        // The contested class only colours areas; a contested town keeps its holder's colour and a ring.
+        var isClass = slug === contestedClass;
+        if (!isClass) factions.push(entry);
+        row.appendChild(pointSwatch(isClass ? null : entry.colour, look.townRing, look.townRingWeight));
+        row.appendChild(areaSwatch(entry.colour));
+        row.appendChild(el("span", isClass ? entry.name + " (area)" : entry.name));
+        box.appendChild(row);
+      });
+      if (factions.length > 1) {
+        // An example from the palette: the first side's town, contested by the second.
+        var ring = el("div", null, "cm-legend-row cm-legend-ring");
+        ring.appendChild(pointSwatch(factions[0].colour, factions[1].colour, look.ringWeight));
+        ring.appendChild(el("span"));
+        ring.appendChild(el("span", "Contested town: ring in the contesting side's colour"));
+        box.appendChild(ring);
+      }
+      // Land around towns with no record on this date is left unpainted rather than guessed.
+      var unknown = el("div", null, "cm-legend-row cm-legend-unknown");
+      unknown.appendChild(el("span"));
+      unknown.appendChild(areaSwatch("none"));
+      unknown.appendChild(el("span", "Unpainted: no record for this date"));
+      box.appendChild(unknown);
+      if (look.areaRule) {
+        // Folded: the rule is long, and the map should stay visible under the legend.
+        var about = el("details", null, "cm-legend-rule");
+        about.appendChild(el("summary", "About these areas"));
+        about.appendChild(el("p", look.areaRule));
+        box.appendChild(about);
+      }
+      unrecordedRows(box);
+      L.DomEvent.disableClickPropagation(box);
+      return box;
+    };
+    control.addTo(map);
+    return control;
+  };
+})();
