@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The suite runs on every core (pytest-xdist); e.g. PYTEST_ARGS="-n 0 -x tests/api" for one process.
+PYTEST_ARGS ?= -n auto
 # Production workers: two per core plus one (gunicorn's advice for sync workers).
 WORKERS ?= $(shell $(PYTHON) -c 'import os; print(2 * (os.cpu_count() or 1) + 1)')
 # Two `make run` at once: the second waits for the first to finish migrating and seeding.
