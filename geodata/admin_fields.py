@@ -73,7 +73,8 @@ class KeyValueField(NameListField):
     def prepare_value(self, value):
         if isinstance(value, str):
             return value
-        return "\n".join(f"{key}: {item}" for key, item in (value or {}).items())
+        # In key order: PostgreSQL's jsonb keeps its own order, so the form reads the same on either database.
+        return "\n".join(f"{key}: {item}" for key, item in sorted((value or {}).items()))
 
     def to_python(self, value):
         if isinstance(value, dict):

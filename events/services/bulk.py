@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_model_for_model
 
-from geodata.services.revision import revision_bumping
+from geodata.services.revision import revision_bumping, revision_lock
 
 from ..models import ControlChange, Source
 from ..permissions import PERM_ADD, PERM_PUBLISH, User, user_require
@@ -63,6 +63,9 @@ def control_changes_create_many(
             control_change_check(change=change, sources=item.sources, database=False)
         except ValidationError as exc:
             problems.append(f"{change}: {'; '.join(exc.messages)}")
+    # Two imports at once queue here (PostgreSQL would otherwise let them deadlock on the unique index):
+    # the second then sees the first's rows and reports its clashes row by row.
+    revision_lock()
     clashes = control_changes_clashing(changes=[item.change for item in new])
     problems.extend(f"{c}: {ONE_PER_DAY_PART_MESSAGE}" for c in clashes)
     if problems:

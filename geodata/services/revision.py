@@ -27,6 +27,13 @@ def revision_bump() -> None:
         DataRevision.objects.get_or_create(pk=ROW, defaults={**values, "number": 1})
 
 
+def revision_lock() -> None:
+    """Take the revision row's lock now, in the caller's transaction, so writers that touch many rows
+    queue one after the other instead of deadlocking on each other's index entries (PostgreSQL;
+    SQLite's IMMEDIATE transactions queue them already). Released when the transaction ends."""
+    DataRevision.objects.select_for_update().filter(pk=ROW).exists()
+
+
 def revision_bumping(write=None, *, batch: str | None = None):
     """Decorate a write so that it runs in a transaction that bumps the revision when it succeeds.
 

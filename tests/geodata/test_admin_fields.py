@@ -25,7 +25,7 @@ def test_ids_are_key_value_lines_and_a_bad_line_is_named():
     field = KeyValueField(required=False)
     assert field.clean("wikidata: Q207081\n\nosm:  node/123 ") == {"wikidata": "Q207081", "osm": "node/123"}
     assert field.clean("url: https://example.org/x") == {"url": "https://example.org/x"}
-    assert field.prepare_value({"wikidata": "Q207081", "osm": "node/123"}) == "wikidata: Q207081\nosm: node/123"
+    assert field.prepare_value({"wikidata": "Q207081", "osm": "node/123"}) == "osm: node/123\nwikidata: Q207081"
     assert field.clean('{"wikidata": "Q1"}') == {"wikidata": "Q1"} and field.clean("") == {}
     with pytest.raises(ValidationError) as caught:
         field.clean("wikidata: Q1\nQ207081")
@@ -62,7 +62,8 @@ def test_the_town_form_edits_names_and_ids_as_lines(editor_client):
     assert town.alt_names == ["Nouvelle ville", "مدينة جديدة"]
     assert town.external_ids == {"wikidata": "Q1", "osm": "node/5"}
     page = editor_client.get(f"/admin/geodata/town/{town.pk}/change/").content.decode()
-    assert "Nouvelle ville\nمدينة جديدة</textarea>" in page and "wikidata: Q1\nosm: node/5</textarea>" in page
+    assert "Nouvelle ville\nمدينة جديدة</textarea>" in page
+    assert "osm: node/5\nwikidata: Q1</textarea>" in page  # in key order, on either database
 
 
 def test_a_bad_id_line_is_a_form_error_and_writes_nothing(editor_client):
