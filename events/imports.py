@@ -247,12 +247,15 @@ def _row_sources(v: dict[str, str], sources: SourceIndex, fail) -> list[Source]:
     return found
 
 
-def changes_import_check(*, text: str | bytes, publish: bool = False, skip_present: bool = False) -> ImportPlan:
+def changes_import_check(
+    *, text: str | bytes, publish: bool = False, skip_present: bool = False, progress=None,
+) -> ImportPlan:
     """Check every row of a CSV text (or a file's bytes) and say what each would do; writes nothing.
 
     With ``skip_present``, a row whose town, date and part of day already have a stored change (in
     any state: it was loaded before, and may since have been corrected) is listed in ``present``
-    instead of refused as a clash; loading a file again then changes nothing.
+    instead of refused as a clash; loading a file again then changes nothing. ``progress(stage, done,
+    total)``, if given, hears how far the check is (a command's progress bar).
     """
     plan = ImportPlan(publish=publish)
     if isinstance(text, bytes):
@@ -267,7 +270,9 @@ def changes_import_check(*, text: str | bytes, publish: bool = False, skip_prese
     wanted = {_change_id(v["supersedes"]) for _, v in rows} - {None}
     superseded = {c.pk: c for c in ControlChange.objects.filter(pk__in=wanted)}
 
-    for line, v in rows:
+    for done, (line, v) in enumerate(rows):
+        if progress is not None and done % 1000 == 0:
+            progress("checking", done, len(rows))
         errors: list[RowError] = []
 
         def fail(column: str, reason: str, errors=errors, line=line) -> None:

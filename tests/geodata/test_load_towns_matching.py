@@ -97,7 +97,7 @@ def test_the_matcher_finds_the_nearest_of_two_same_named_places():
 
 
 def test_the_progress_bar_follows_the_stages_and_is_quiet_off_a_terminal(db, tmp_path, monkeypatch):
-    from geodata.management.commands import load_towns as command
+    from conflictmap import progress as command
 
     bars = []
 

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from conflictmap.progress import ProgressBar
 from events.imports import ImportRejected, changes_import_check, changes_import_commit
 from events.services import control_changes_create_allowed
 
@@ -44,7 +45,11 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror or exc}") from exc
 
-        plan = changes_import_check(text=data, publish=publish, skip_present=skip_present)
+        bar = ProgressBar(unit="row")
+        try:
+            plan = changes_import_check(text=data, publish=publish, skip_present=skip_present, progress=bar.update)
+        finally:
+            bar.close()
         if plan.errors:
             self._refuse(file, plan.errors)
         if options["verbosity"] >= 2 or not commit:

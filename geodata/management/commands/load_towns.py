@@ -2,13 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from conflictmap.progress import ProgressBar
 from geodata.services import TownLoadReport, towns_load
 from geodata.town_files import FORMATS, PRESETS, TownFields, TownFileError
-
-try:  # a progress bar on a terminal; without tqdm installed the load is only quiet
-    from tqdm import tqdm
-except ImportError:  # pragma: no cover - tqdm is in requirements.txt
-    tqdm = None
 
 
 class Command(BaseCommand):
@@ -41,7 +37,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, format, preset, name_field, alt_name_fields, id_field, id_scheme,
                lat_field, lon_field, layer, encoding, allow_outside: bool, commit: bool, **options):
-        bar = ProgressBar()
+        bar = ProgressBar(unit="town")
         try:
             fields = TownFields.build(
                 preset=preset, name_field=name_field, id_field=id_field, id_scheme=id_scheme,
@@ -60,28 +56,6 @@ class Command(BaseCommand):
             bar.close()
         for line in report_lines(report):
             self.stdout.write(line)
-
-
-class ProgressBar:
-    """One tqdm bar, its stage as the description; shown on a terminal only (``disable=None``)."""
-
-    def __init__(self):
-        self.bar, self.stage = None, None
-
-    def update(self, stage: str, done: int, total: int) -> None:
-        if tqdm is None:
-            return
-        if self.bar is None:
-            self.bar = tqdm(total=total, disable=None, unit="town", leave=False)
-        if stage != self.stage:
-            self.stage = stage
-            self.bar.reset(total=total)
-            self.bar.set_description(stage)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def report_lines(report: TownLoadReport) -> list[str]:
