@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery
 
 from geodata.models import Town
 from geodata.selectors import Revision, revision_current
@@ -304,7 +304,7 @@ def _change_dates_sql(*, published_only: bool) -> tuple[str, list]:
 
 def change_dates(*, published_only: bool = True) -> list[dt.date]:
     """Distinct dates on which control changed, in order (for the time control); cached per revision."""
-    key = f"selectors:change-dates:{int(published_only)}:{data_version()}"
+    key = f"selectors:change-dates:{int(published_only)}:{data_version(published_only=published_only)}"
     dates = cache.get(key)
     if dates is None:
         sql, params = _change_dates_sql(published_only=published_only)
@@ -336,13 +336,20 @@ def data_revision() -> Revision:
     return revision_current()
 
 
-def data_version() -> str:
+def data_version(*, published_only: bool = True) -> str:
     """Names this state of everything a map or export shows: the data revision (one row read).
 
-    Every write bumps it inside its transaction (see ``geodata.revision``), so it is an ETag and a
-    cache key that costs one primary-key lookup whatever the size of the log.
+    Every write the public sees bumps it inside its transaction (see ``geodata.services.revision``),
+    so it is an ETag and a cache key that costs one primary-key lookup whatever the size of the log.
+    Drafts do not bump it; an editor's preview (``published_only=False``) adds the drafts' count and
+    last edit, read along the partial index of drafts.
     """
-    return data_revision().key
+    key = data_revision().key
+    if published_only:
+        return key
+    drafts = ControlChange.objects.filter(state=ControlChange.State.DRAFT).aggregate(
+        n=Count("id"), last=Max("updated_at"))
+    return f"{key}.d{drafts['n']}.{drafts['last'].timestamp() if drafts['last'] else 0}"
 
 
 def faction_colour_neighbours(*, faction: Faction) -> list[tuple[Faction, float]]:

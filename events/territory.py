@@ -146,7 +146,7 @@ def _site_ids(*, published_only: bool) -> list[int]:
     A town known only from a gazetteer, or whose only change is a draft (outside a preview),
     rejected or retracted, is no site, so it never splits a recorded town's land. Cached per data version.
     """
-    key = f"territory:sites:{int(published_only)}:{data_version()}"
+    key = f"territory:sites:{int(published_only)}:{data_version(published_only=published_only)}"
     ids = cache.get(key)
     if ids is None:
         in_force = selectors.changes_in_force(published_only=published_only)
@@ -232,7 +232,8 @@ def control_areas_as_of(*, on: dt.date, published_only: bool = True) -> gpd.GeoD
     with nothing recorded by ``on``, is in no row: the map leaves it unpainted ("no record") rather
     than guessing who holds it. So the rows cover the recorded land; unknown_km2 gives the rest.
     """
-    key = f"territory:control-areas:{on.isoformat()}:{int(published_only)}:{data_version()}:" \
+    version = data_version(published_only=published_only)
+    key = f"territory:control-areas:{on.isoformat()}:{int(published_only)}:{version}:" \
           f"{area_rule()['radius_km']:g}"
     cached = cache.get(key)
     if cached is None:
@@ -258,7 +259,7 @@ def territory_over_time(*, dates: list[dt.date], published_only: bool = True) ->
     Unknown land is in no row, as on the map. Cached per dates and data version.
     """
     key = f"territory:over-time:{hashlib.sha256(repr(sorted(dates)).encode()).hexdigest()[:16]}:" \
-          f"{int(published_only)}:{data_version()}:{area_rule()['radius_km']:g}"
+          f"{int(published_only)}:{data_version(published_only=published_only)}:{area_rule()['radius_km']:g}"
     cached = cache.get(key)
     if cached is None:
         cached = _territory_over_time(dates=dates, published_only=published_only)

@@ -10,12 +10,16 @@ def acting_user(by: User | None) -> User | None:
     return by if by is not None and by.is_authenticated else None
 
 
-def audit(instance, *, by: User | None, reason: str) -> None:
+def audit(instance, *, by: User | None, reason: str, public: bool = True) -> None:
     """Name the user and the reason on the historical row the next save() of ``instance`` writes.
 
     Every single write of the events services calls this inside its transaction, so it also bumps
-    the data revision there (the bulk writes are decorated with ``revision_bumping`` instead).
+    the data revision there when the write changes what the public sees (``public``): a draft's
+    entry, edit, rejection or deletion does not, so the public maps' caches outlive an editor's work
+    (an editor's preview is keyed by the drafts too: ``selectors.data_version``). The bulk writes
+    bump it themselves.
     """
-    revision_bump()
+    if public:
+        revision_bump()
     instance._history_user = acting_user(by)
     instance._change_reason = reason[:100]

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, get_history_model_for_model
 
-from geodata.services.revision import revision_bumping, revision_lock
+from geodata.services.revision import revision_bump, revision_lock
 
 from ..models import ControlChange, Source
 from ..permissions import PERM_ADD, PERM_PUBLISH, User, user_require
@@ -38,7 +38,6 @@ def control_changes_create_allowed(*, by: User | None, publish: bool = False) ->
         user_require(user=by, perm=PERM_PUBLISH, action="publish control changes")
 
 
-@revision_bumping(batch="new")
 @transaction.atomic
 def control_changes_create_many(
     *, new: Sequence[NewChange], by: User | None, publish: bool = False
@@ -92,6 +91,8 @@ def control_changes_create_many(
                                   "date and part of day meanwhile; nothing was written.", code="clash") from exc
         raise ValidationError(f"Another write changed the same records meanwhile ({exc}); nothing was written.",
                               code="clash") from exc
+    if publish and changes:  # drafts change no public map: the public caches stay (see audit())
+        revision_bump()
     return changes
 
 

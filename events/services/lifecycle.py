@@ -124,10 +124,11 @@ def control_change_create(
     if state == State.PUBLISHED and entered_by is not None:
         change.reviewed_by, change.reviewed_at = entered_by, timezone.now()
     control_change_check(change=change, sources=sources)
-    audit(change, by=entered_by, reason="created")
+    public = state == State.PUBLISHED
+    audit(change, by=entered_by, reason="created", public=public)
     change.save()
     if sources:
-        audit(change, by=entered_by, reason="sources set")
+        audit(change, by=entered_by, reason="sources set", public=public)
         change.sources.set(sources)
     return change
 
@@ -154,10 +155,10 @@ def control_change_update(*, change: ControlChange, by: User | None, **fields) -
     for name, value in fields.items():
         setattr(current, name, value)
     control_change_check(change=current)
-    audit(current, by=by, reason="updated")
+    audit(current, by=by, reason="updated", public=False)  # drafts only
     current.save()
     if sources is not None and set(sources) != set(current.sources.all()):
-        audit(current, by=by, reason="sources updated")
+        audit(current, by=by, reason="sources updated", public=False)
         current.sources.set(sources)
     return current
 
@@ -203,7 +204,8 @@ def control_change_transition(*, change: ControlChange, by: User | None, move: T
     setattr(current, f"{move.stamp}_by", acting_user(by))
     setattr(current, f"{move.stamp}_at", timezone.now())
     setattr(current, move.reason_field, reason)
-    audit(current, by=by, reason=f"{move.done}: {reason}" if reason else move.done)
+    audit(current, by=by, reason=f"{move.done}: {reason}" if reason else move.done,
+          public=State.PUBLISHED in (move.source, move.target))
     current.save()
     return current
 
@@ -235,5 +237,5 @@ def control_change_delete(*, change: ControlChange, by: User | None) -> None:
         )
     if current.superseded_by.exists():
         raise ValidationError("Another change supersedes this one; delete or edit that one first.")
-    audit(current, by=by, reason="deleted draft")
+    audit(current, by=by, reason="deleted draft", public=False)
     current.delete()

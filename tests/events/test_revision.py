@@ -26,28 +26,41 @@ def raqqa(seeded):
     return Town.objects.get(slug="raqqa")
 
 
-def _draft(town, faction_slug="sdf", **extra):
+def _draft(town, faction_slug="sdf", sources=None, **extra):
     return ControlChangeFactory(town=town, faction=Faction.objects.get(slug=faction_slug), effective_date=SEP_4,
-                                state=ControlChange.State.DRAFT, sources=[SourceFactory()], **extra)
+                                state=ControlChange.State.DRAFT, sources=sources or [SourceFactory()], **extra)
 
 
-def test_each_control_change_write_bumps_the_revision(raqqa, reviewer):
-    before = _number()
-    draft = _draft(raqqa)
-    assert _number() > before
-    steps = [
-        lambda: services.control_change_update(change=draft, by=None, note="checked"),
-        lambda: services.control_change_publish(change=draft, by=reviewer),
-        lambda: services.control_change_retract(change=draft, by=reviewer, reason="wrong town"),
-    ]
-    for step in steps:
-        before = _number()
+def test_writes_the_public_sees_bump_the_revision_and_drafts_move_only_the_preview(raqqa, reviewer):
+    """A draft's entry, edit, rejection or deletion changes no public map: the revision (the public
+    caches' key and the exports' ETag) stays; the editor's preview version moves. Publishing and
+    retracting move both."""
+
+    def versions():
+        return _number(), selectors.data_version(published_only=False)
+
+    source = SourceFactory()  # a source is public data of its own: made before the measure
+    before = versions()
+    draft = _draft(raqqa, sources=[source])
+    after = versions()
+    assert after[0] == before[0] and after[1] != before[1]
+    before = after
+    services.control_change_update(change=draft, by=None, note="checked")
+    after = versions()
+    assert after[0] == before[0] and after[1] != before[1]
+    for step in (lambda: services.control_change_publish(change=draft, by=reviewer),
+                 lambda: services.control_change_retract(change=draft, by=reviewer, reason="wrong town")):
+        before = versions()
         step()
-        assert _number() > before
-    other = _draft(Town.objects.get(slug="tabqa"))
-    before = _number()
-    services.control_change_delete(change=other, by=None)
-    assert _number() > before
+        after = versions()
+        assert after[0] > before[0] and after[1] != before[1]
+    for end in (lambda d: services.control_change_delete(change=d, by=None),
+                lambda d: services.control_change_reject(change=d, by=reviewer, reason="no source")):
+        other = _draft(Town.objects.get(slug="tabqa"), sources=[source])
+        before = versions()
+        end(other)
+        after = versions()
+        assert after[0] == before[0] and after[1] != before[1]
 
 
 def test_bulk_writes_bump_the_revision_once_they_write(raqqa, reviewer):
@@ -56,6 +69,11 @@ def test_bulk_writes_bump_the_revision_once_they_write(raqqa, reviewer):
     new = [NewChange(change=change, sources=[SourceFactory()])]
     services.control_changes_create_many(new=new, by=reviewer, publish=True)
     assert _number() > before
+    drafts = [NewChange(change=ControlChange(town=raqqa, faction=Faction.objects.get(slug="sdf"),
+                                             effective_date=SEP_4 + dt.timedelta(days=1)), sources=[])]
+    before = _number()
+    services.control_changes_create_many(new=drafts, by=reviewer)
+    assert _number() == before  # drafts: no public map changed
     before = _number()
     services.control_changes_create_many(new=[], by=reviewer)
     services.sources_save_many(sources=[], by=None)

@@ -186,7 +186,11 @@ def test_faction_index_finds_by_alias_and_reports_unknown_and_ambiguous_names(se
 
 
 def test_data_version_changes_when_the_log_changes(seeded):
-    before = selectors.data_version()
+    before, preview = selectors.data_version(), selectors.data_version(published_only=False)
     ControlChangeFactory(town=Town.objects.get(slug="raqqa"), faction=Faction.objects.get(slug="sdf"),
                          effective_date=dt.date(2017, 9, 4), state=ControlChange.State.DRAFT)
+    assert selectors.data_version() == before  # a draft changes no public map
+    assert selectors.data_version(published_only=False) != preview
+    ControlChangeFactory(town=Town.objects.get(slug="tabqa"), faction=Faction.objects.get(slug="sdf"),
+                         effective_date=dt.date(2017, 9, 4))
     assert selectors.data_version() != before
