@@ -29,3 +29,11 @@ def test_every_geojson_export_credits_the_boundaries(client, seeded, url):
     collection = client.get(url).json()
     assert collection["type"] == "FeatureCollection"
     assert collection["attribution"] == OCHA_ATTRIBUTION and collection["licence"] == OCHA_LICENCE_URL
+
+
+def test_the_command_writes_the_districts_layer_as_the_api_serves_it(client, seeded, tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "districts.geojson"
+    call_command("export_geojson", "--layer", "provinces", "--date", "2017-09-03", "--level", "2", "--out", str(out))
+    assert out.read_bytes() == client.get("/api/provinces.geojson?date=2017-09-03&level=2").content

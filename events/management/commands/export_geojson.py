@@ -24,15 +24,19 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="start", help="First day of the changes, YYYY-MM-DD.")
         parser.add_argument("--to", dest="end", help="Last day of the changes, YYYY-MM-DD.")
         parser.add_argument("--faction", help="Only this faction and the groups that roll up into it.")
+        parser.add_argument("--level", help="provinces: 1 for governorates (default), 2 for districts.")
         parser.add_argument("--out", required=True, help="File to write, or - for standard output.")
 
-    def handle(self, *args, layer, date, start, end, faction, out, **options):
+    def handle(self, *args, layer, date, start, end, faction, level, out, **options):
         if layer in DATED and (start or end):
             raise CommandError(f"--from/--to apply to the changes layers, not '{layer}'; use --date.")
         if layer in PERIOD and date:
             raise CommandError(f"--date applies to the dated layers, not '{layer}'; use --from/--to.")
         # The same parameter names as the API's query string, so both are checked by one parser.
-        params = {k: v for k, v in {"date": date, "from": start, "to": end, "faction": faction}.items() if v}
+        if level and layer != "provinces":
+            raise CommandError(f"--level applies to the provinces layer, not '{layer}'.")
+        params = {k: v for k, v in {"date": date, "from": start, "to": end, "faction": faction,
+                                    "level": level}.items() if v}
         try:
             export = LAYERS[layer].export(params)
         except ExportParameterError as exc:
