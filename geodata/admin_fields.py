@@ -33,6 +33,7 @@ class NameListField(forms.Field):
 
     widget = forms.Textarea(attrs={"rows": 4, "cols": 60})
     default_help = "One name per line."
+    container = list  # what the JSON field stores
     keeps_model_help = True  # the model's help gives examples of names, still true here
 
     def __init__(self, *, encoder=None, decoder=None, **kwargs):  # a JSONField passes these; unused
@@ -58,7 +59,7 @@ class NameListField(forms.Field):
         if self.disabled:
             return False
         try:
-            return self.to_python(data) != list(initial or [])
+            return self.to_python(data) != self.container(initial or self.container())
         except ValidationError:
             return True
 
@@ -68,6 +69,7 @@ class KeyValueField(NameListField):
 
     widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
     default_help = "One id per line, as “key: value” (e.g. “wikidata: Q207081”)."
+    container = dict
     keeps_model_help = False  # the model's help shows the stored JSON, not what is typed here
 
     def prepare_value(self, value):
@@ -95,11 +97,3 @@ class KeyValueField(NameListField):
                 raise ValidationError(f"Line {number}: “{key}” is given twice.", code="invalid")
             ids[key] = item
         return ids
-
-    def has_changed(self, initial, data):
-        if self.disabled:
-            return False
-        try:
-            return self.to_python(data) != dict(initial or {})
-        except ValidationError:
-            return True

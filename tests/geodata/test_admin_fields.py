@@ -27,6 +27,8 @@ def test_ids_are_key_value_lines_and_a_bad_line_is_named():
     assert field.clean("url: https://example.org/x") == {"url": "https://example.org/x"}
     assert field.prepare_value({"wikidata": "Q207081", "osm": "node/123"}) == "osm: node/123\nwikidata: Q207081"
     assert field.clean('{"wikidata": "Q1"}') == {"wikidata": "Q1"} and field.clean("") == {}
+    assert not field.has_changed({"wikidata": "Q1", "osm": "n"}, "osm: n\nwikidata: Q1")
+    assert field.has_changed({"wikidata": "Q1"}, "wikidata: Q2") and field.has_changed({}, "osm: n")
     with pytest.raises(ValidationError) as caught:
         field.clean("wikidata: Q1\nQ207081")
     assert caught.value.messages == ["Line 2 (“Q207081”) is not “key: value”."]
