@@ -54,11 +54,6 @@ def town_index() -> NameIndex:
     return index
 
 
-def town_find(*, name: str) -> Town | None:
-    """A town by id, slug, name or alternate name, case-insensitively; None if none or several."""
-    return town_index().find(name)[0]
-
-
 def faction_index() -> NameIndex:
     """Every faction by slug, name, short name or alias (one query)."""
     index = NameIndex(label="faction")

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from geodata.models import AdminArea, Town
 
-from . import geojson, selectors, svg_charts, territory
+from . import geojson, selectors, svg_charts, territory, territory_change
 from .models import ControlChange, Faction
 
 
@@ -171,17 +171,10 @@ def area_page(*, area: AdminArea, on: dt.date) -> dict:
 
 
 def changes_page(*, start: dt.date, end: dt.date) -> dict:
-    """Changes after ``start`` up to ``end``, towns that changed hands, km² gained and lost."""
-    names = _faction_names()
-    change = territory.territory_between(start=start, end=end)
+    """Changes after ``start`` up to ``end``, towns that changed hands, and km² per faction with conquest
+    apart from bookkeeping: the numbers /api/territory-change.json serves."""
+    change = territory_change.territory_between(start=start, end=end)
     changes = selectors.changes_between(start=start + dt.timedelta(days=1), end=end) if start < end else []
-    area_rows = []
-    for slug, km2 in change.area_change.items():
-        name, colour = names.get(slug, (slug, "#999999"))
-        net = km2["gained_km2"] - km2["lost_km2"]
-        area_rows.append({"name": name, "colour": colour, "gained": km2["gained_km2"], "lost": km2["lost_km2"],
-                          "net": net})
-    area_rows.sort(key=lambda r: (-r["net"], r["name"]))
     changed_ids = {h.town.pk for h in change.handovers} | {c.town_id for c in changes}
     towns = _only(_plain(geojson.control_feature_collection(on=end)), "town_id", *changed_ids)
     return {
@@ -189,7 +182,7 @@ def changes_page(*, start: dt.date, end: dt.date) -> dict:
         "end": end,
         "changes": changes,
         "handovers": change.handovers,
-        "area_rows": [r for r in area_rows if r["gained"] or r["lost"]],
+        "territory": territory_change.territory_change_summary(change),
         "layers": {
             "areas": _plain(geojson.control_areas_feature_collection(on=end)),
             "provinces": _plain(geojson.provinces_feature_collection(on=end)),

@@ -308,10 +308,3 @@ def area_shares_over_time(*, area: AdminArea, published_only: bool = True) -> li
         counts = held.value_counts()
         timeline.append((date, {slug: float(n / len(held)) for slug, n in sorted(counts.items())}))
     return timeline
-
-
-def territory_between(*, start: dt.date, end: dt.date, published_only: bool = True):
-    """What changed between two dates: see events.territory_change, where it lives (it reads this module)."""
-    from .territory_change import territory_between as between
-
-    return between(start=start, end=end, published_only=published_only)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from geodata import maps
 from geodata.models import AdminArea, Town
 
-from . import map_inputs, page_data, selectors, territory, territory_change
+from . import map_inputs, page_data, selectors, territory
 from .date_labels import date_label
 from .params import parse_date_or
 
@@ -161,9 +161,6 @@ def what_changed(request):
         errors.append(f"'from' ({start}) is after 'to' ({end}); showing them swapped.")
         start, end = end, start
     context = page_data.changes_page(start=start, end=end)
-    # Conquest apart from bookkeeping, with the area rule: the numbers /api/territory-change.json serves.
-    context["territory"] = territory_change.territory_change_summary(
-        territory_change.territory_between(start=start, end=end))
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),
         area_rule=territory.area_rule()["text"],

@@ -8,7 +8,6 @@ real release), through each format's own route.
 import csv
 import io
 import json
-import random
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,20 +94,3 @@ def write_shapefile(path: Path, places: list[Place]) -> Path:
 
 
 WRITERS = {"geojson": write_geojson, "csv": write_csv, "gpkg": write_gpkg, "shp": write_shapefile}
-
-
-def synthetic_places(areas: gpd.GeoDataFrame, n: int, *, seed: int = 13) -> list[Place]:
-    """``n`` places at random inside ``areas`` (code, geometry), each with its area's code as ADMIN1_COD."""
-    rng = random.Random(seed)
-    weights = list(areas.geometry.area)
-    places = []
-    while len(places) < n:
-        i = rng.choices(range(len(areas)), weights)[0]
-        geom = areas.geometry.iloc[i]
-        minx, miny, maxx, maxy = geom.bounds
-        lon, lat = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
-        if geom.contains(shapely.Point(lon, lat)):
-            k = len(places) + 1
-            places.append(Place(f"Qarya {k}", f"قرية {k}", f"C{9000 + k}", round(lat, 5), round(lon, 5),
-                                admin1=areas["code"].iloc[i]))
-    return places

@@ -181,10 +181,10 @@ def test_what_changed_lists_handovers_and_km2_per_faction(client, seeded):
     assert response.status_code == 200
     context = response.context
     assert [h.town.slug for h in context["handovers"]] == ["raqqa", "uqayribat"]
-    rows = {r["name"]: r for r in context["area_rows"]}
+    rows = {r["faction_name"]: r for r in context["territory"]["factions"]}
     government, islamic_state = rows["Syrian government and allied forces"], rows["Islamic State"]
-    assert government["gained"] > 0 and islamic_state["lost"] > 0
-    assert government["net"] > 0 > islamic_state["net"]
+    assert government["gained_km2"] > 0 and islamic_state["lost_km2"] > 0
+    assert government["net_km2"] > 0 > islamic_state["net_km2"]
     html = response.content.decode()
     assert "Uqayribat" in html and "km²" in html
     assert "folium-map" in html
