@@ -6,7 +6,7 @@ import shapely
 import shapely.geometry
 from django.core.cache import cache
 
-from events import territory
+from events import territory, territory_change
 from events.models import ControlChange, Faction
 from events.selectors import control_as_of
 from geodata import selectors as places
@@ -237,7 +237,7 @@ def test_control_areas_are_cached_per_date_and_data_version(seeded, django_asser
 
 
 def test_territory_between_lists_handovers_and_area_gained_and_lost(seeded):
-    change = territory.territory_between(start=AUG_31, end=SEP_3)
+    change = territory_change.territory_between(start=AUG_31, end=SEP_3)
     by_town = {h.town.slug: h for h in change.handovers}
     assert set(by_town) == {"uqayribat", "raqqa", "kabajib"}
     assert by_town["uqayribat"].from_faction.slug == "islamic-state"
@@ -253,14 +253,14 @@ def test_territory_between_lists_handovers_and_area_gained_and_lost(seeded):
 
 
 def test_territory_between_the_same_day_is_empty(seeded):
-    change = territory.territory_between(start=SEP_3, end=SEP_3)
+    change = territory_change.territory_between(start=SEP_3, end=SEP_3)
     assert change.handovers == []
     assert change.flows == []
     for v in change.area_change.values():
         assert v["gained_km2"] == v["lost_km2"] == v["newly_recorded_km2"] == v["no_longer_recorded_km2"] == 0
         assert v["before_km2"] == v["after_km2"]
     with pytest.raises(ValueError):
-        territory.territory_between(start=SEP_3, end=SEP_1)
+        territory_change.territory_between(start=SEP_3, end=SEP_1)
 
 
 def test_draft_changes_only_count_for_an_editor_preview(seeded):
@@ -288,7 +288,7 @@ def test_towns_in_a_district_roll_up_to_their_governorate(seeded):
 
 def test_land_that_becomes_known_is_newly_recorded_not_gained(seeded):
     start, end = dt.date(2016, 12, 31), SEP_3
-    change = territory.territory_between(start=start, end=end)
+    change = territory_change.territory_between(start=start, end=end)
     gained = sum(v["gained_km2"] for v in change.area_change.values())
     lost = sum(v["lost_km2"] for v in change.area_change.values())
     newly = sum(v["newly_recorded_km2"] - v["no_longer_recorded_km2"] for v in change.area_change.values())
