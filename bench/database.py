@@ -3,6 +3,7 @@ that ``DATABASE_URL`` names, keyed by size and by the code that shapes the data 
 seed). A repeated run reuses it; newer migrations are applied to it by ``migrate``, as a deployment's
 database would be upgraded, so merging schema work does not force a rebuild of a million changes."""
 
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -37,11 +38,16 @@ def sqlite_url(*, towns: int, changes: int, cache_dir: Path, rebuild: bool) -> t
     final = cache_dir / f"country-{towns}x{changes}-{code_version()}.sqlite3"
     if final.exists() and not rebuild:
         return f"sqlite:///{final}", False
-    building = final.with_suffix(".building")
-    for stale in (building, *(Path(f"{building}{s}") for s in ("-wal", "-shm"))):
-        stale.unlink(missing_ok=True)
-    _build(f"sqlite:///{building}", towns, changes)
-    building.replace(final)  # the builder checkpointed the WAL, so the file alone is the database
+    # Two benches asking for the same size at once: the second waits for the first one's build.
+    with open(final.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if final.exists() and not rebuild:
+            return f"sqlite:///{final}", False
+        building = final.with_suffix(".building")
+        for stale in (building, *(Path(f"{building}{s}") for s in ("-wal", "-shm"))):
+            stale.unlink(missing_ok=True)
+        _build(f"sqlite:///{building}", towns, changes)
+        building.replace(final)  # the builder checkpointed the WAL, so the file alone is the database
     return f"sqlite:///{final}", True
 
 
