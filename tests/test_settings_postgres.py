@@ -1,0 +1,17 @@
+"""PostgreSQL connections run without JIT: the time slice's code generation cost more than it saved."""
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+pytestmark = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql", reason="PostgreSQL settings only"
+)
+
+
+@pytest.mark.django_db
+def test_connections_have_jit_off():
+    assert settings.DATABASES["default"]["OPTIONS"]["options"] == "-c jit=off"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
