@@ -66,6 +66,8 @@ def test_the_default_page_runs_no_facet_counts(reviewer_client):
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert len(counts) <= 1, counts  # the paginator's, unless the whole log is estimated
     assert "Show counts" in page.content.decode()  # facets stay one click away
+    facets = reviewer_client.get(LIST, {"_facets": "True"}).content.decode()
+    assert re.search(r">\s*Draft \(2\)\s*<", facets) and re.search(r">\s*Published \(2\)\s*<", facets), facets
 
 
 def test_rows_keep_django_markup_and_links(reviewer_client):
