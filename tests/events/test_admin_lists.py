@@ -142,3 +142,17 @@ def test_a_log_below_the_threshold_is_counted(reviewer_client, monkeypatch):
     cl = reviewer_client.get(LIST).context["cl"]
     assert cl.result_count == 3 and not cl.paginator.estimated
     assert isinstance(cl.paginator, lists.LogPaginator) and ControlChangeAdmin.paginator is lists.LogPaginator
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan for a bound parameter")
+def test_the_queue_count_reads_only_the_drafts_index(reviewer_client):
+    add_changes(4, start=0)
+    with CaptureQueriesContext(connection) as queries:
+        reviewer_client.get(QUEUE)
+    sent = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+    count = 'SELECT COUNT(*) AS "__count" FROM "events_controlchange" WHERE "events_controlchange"."state" = %s'
+    assert sent == [count % "'draft'"], sent
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {count}", [DRAFT])  # bound, as the ORM sends it
+        plan = " ".join(row[3] for row in cursor.fetchall())
+    assert "COVERING INDEX change_drafts_queue_idx" in plan, plan
