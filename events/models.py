@@ -193,8 +193,11 @@ class ControlChange(models.Model):
             ),
             models.Index(fields=["effective_date"], name="change_date_idx"),
             # The review queue: drafts, oldest entry first, a page at a time (and its COUNT). Partial, so
-            # no query about published changes can pick it instead of the indexes above.
-            models.Index(fields=["entered_at", "id"], condition=Q(state="draft"), name="change_drafts_entered_idx"),
+            # no query about published changes can pick it instead of the indexes above. It holds the
+            # state too: the ORM binds 'draft' as a parameter, and SQLite then checks that term on every
+            # row unless the index covers it (the drafts' COUNT read 14,000 rows, 50 ms, at 1M changes).
+            models.Index(fields=["entered_at", "id", "state"], condition=Q(state="draft"),
+                         name="change_drafts_queue_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -5,6 +5,7 @@ and shows results.
 - ``records``: factions and sources
 - ``changes``: control changes, the review queue and the publish / reject / retract actions
 - ``towns``: a town's page with its control history, audit trail and the reviewer rule
+- ``lists``, ``row_urls``: what keeps the log's change lists bounded by their page at a million rows
 """
 
 from .. import admin_users  # noqa: F401  (registers the user admin)

@@ -16,7 +16,9 @@ from geodata.admin import AuditedAdmin, JsonNameSearchMixin, ViewOnlyAdminMixin,
 
 from .. import permissions, selectors, services
 from ..models import ControlChange, ControlChangeForReview
+from . import row_urls
 from .common import AdminCss, GovernorateFilter, ServiceCheckedForm, map_link, report_errors, swatch
+from .lists import LogListMixin
 
 DRAFT = ControlChange.State.DRAFT
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -137,7 +139,7 @@ class ReviewActions:
 
 
 @admin.register(ControlChange)
-class ControlChangeAdmin(ReviewActions, JsonNameSearchMixin, AuditedAdmin):
+class ControlChangeAdmin(LogListMixin, ReviewActions, JsonNameSearchMixin, AuditedAdmin):
     form = ControlChangeForm
     # Narrow enough for a 1280 px screen: the state next to the town, the part of day only as a filter/field.
     list_display = ("town", "state", "faction_swatch", "status", "effective_date", "confidence", "map_link_column")
@@ -154,7 +156,6 @@ class ControlChangeAdmin(ReviewActions, JsonNameSearchMixin, AuditedAdmin):
     # Newest first, read backwards along the (effective_date) index: the model's order (by town name)
     # would sort the whole log for each page.
     ordering = ("-effective_date", "-id")
-    show_full_result_count = False  # one COUNT per page, not a second one over the whole log
     autocomplete_fields = ("town", "faction", "contested_by", "supersedes", "sources")
     actions = ("publish_selected", "reject_selected", "retract_selected")
     review_fields = ("state", "map_link_field", "correction_link", "entered_by", "entered_at", "reviewed_by",
@@ -239,7 +240,7 @@ class ControlChangeAdmin(ReviewActions, JsonNameSearchMixin, AuditedAdmin):
 
 
 @admin.register(ControlChangeForReview)
-class ReviewQueueAdmin(ViewOnlyAdminMixin, ReviewActions, admin.ModelAdmin):
+class ReviewQueueAdmin(LogListMixin, ViewOnlyAdminMixin, ReviewActions, admin.ModelAdmin):
     """Drafts waiting for a reviewer, oldest first, with publish and reject actions."""
 
     list_display = ("change_link", "faction_swatch", "status", "effective_date", "confidence", "source_count",
@@ -247,7 +248,6 @@ class ReviewQueueAdmin(ViewOnlyAdminMixin, ReviewActions, admin.ModelAdmin):
     list_filter = (("faction", admin.RelatedFieldListFilter), GovernorateFilter,
                    "confidence", YearFilter, MonthFilter)
     search_fields = ("town__name", "faction__name", "note")
-    show_full_result_count = False
     actions = ("publish_selected", "reject_selected")
     ordering = ("entered_at", "id")
     Media = AdminCss
@@ -262,7 +262,7 @@ class ReviewQueueAdmin(ViewOnlyAdminMixin, ReviewActions, admin.ModelAdmin):
 
     @admin.display(description="change", ordering="town__name")
     def change_link(self, obj):
-        url = reverse("admin:events_controlchange_change", args=[obj.pk])
+        url = row_urls.url_with_key("admin:events_controlchange_change", obj.pk)
         return format_html('<a href="{}">{}</a>', url, str(obj))
 
     @admin.display(description="faction")

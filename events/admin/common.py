@@ -7,12 +7,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Q
 from django.forms import ModelForm
-from django.urls import reverse
 from django.utils.html import format_html
 
 from geodata.models import AdminArea
 
 from ..models import ControlChange
+from . import row_urls
 
 
 def swatch(colour: str, label: str = ""):
@@ -20,7 +20,7 @@ def swatch(colour: str, label: str = ""):
 
 
 def map_url(change: ControlChange) -> str:
-    return f"{reverse('home')}?{urlencode({'date': change.effective_date.isoformat(), 'town': change.town.slug})}"
+    return f"{row_urls.url('home')}?{urlencode({'date': change.effective_date.isoformat(), 'town': change.town.slug})}"
 
 
 def map_link(change: ControlChange, *, short: bool = False):
