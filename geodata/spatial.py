@@ -121,7 +121,7 @@ def area_control(counts: pd.DataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFr
         towns[area_id] = towns.get(area_id, 0) + n
         if contested:
             contested_areas.add(area_id)
-        if pd.isna(controller):  # nothing known
+        if not isinstance(controller, str):  # nothing known (None, or NaN once in a frame)
             continue
         area_held = held.setdefault(area_id, {})
         area_held[controller] = area_held.get(controller, 0) + n
