@@ -9,12 +9,11 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 
 from django.db import connection
-from django.db.models import F
 
 from geodata.models import AdminArea, Town
 
 from . import selectors
-from .models import ControlChange, Faction
+from .models import ControlChange, Faction, Source
 
 ID_BATCH_MAX = 30_000
 
@@ -77,19 +76,30 @@ def notes_by_change(*, change_ids: Iterable[int]) -> dict[int, str]:
     return notes
 
 
-def _source_links(*, change_ids: Iterable[int]) -> list[dict]:
-    through = ControlChange.sources.through
-    return list(
-        through.objects.filter(controlchange_id__in=change_ids)
-        .order_by("controlchange_id", F("source__published").asc(nulls_last=True), "source_id")
-        .values(
-            "controlchange_id",
-            title=F("source__title"),
-            url=F("source__url"),
-            publisher=F("source__publisher"),
-            date=F("source__published"),
+def _source_links(*, change_ids: list[int]) -> list[dict]:
+    """The links of ``change_ids`` with their source's columns, by change, oldest report first.
+
+    Plain SQL: for the 10,000 ids of a time slice, the ORM's IN list and row dicts cost four times
+    the query itself. PostgreSQL takes the ids as one array (binding and planning 10,000 separate
+    parameters triples its time); SQLite as parameters, in batches under its limit.
+    """
+    link, source = ControlChange.sources.through._meta.db_table, Source._meta.db_table
+    if connection.vendor == "postgresql":
+        wanted, params = "= ANY(%s)", [change_ids]
+    else:
+        wanted, params = f"IN ({', '.join(['%s'] * len(change_ids))})", change_ids
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT l.controlchange_id, s.title, s.url, s.publisher, s.published
+                FROM {link} l JOIN {source} s ON s.id = l.source_id
+                WHERE l.controlchange_id {wanted}
+                ORDER BY l.controlchange_id, s.published ASC NULLS LAST, l.source_id""",
+            params,
         )
-    )
+        return [
+            {"controlchange_id": change_id, "title": title, "url": url, "publisher": publisher, "date": published}
+            for change_id, title, url, publisher, published in cursor.fetchall()
+        ]
 
 
 def change_rows(

@@ -5,12 +5,13 @@ import datetime as dt
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from operator import attrgetter
+from functools import partial
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, FilteredRelation, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, QuerySet
 
 from geodata.models import Town
 from geodata.selectors import Revision, revision_current
@@ -119,33 +120,20 @@ class ControlSnapshot:
         return None if row is None else _with_relations(ControlChange.objects.filter(pk=row.id)).get()
 
 
+_SPLIT = len(TownRow._fields)
+_TOWN_PART = itemgetter(slice(0, _SPLIT))
+_CHANGE_ID = _SPLIT + CHANGE_ROW_FIELDS.index("id")
+# Tuples of these kinds built in C from a cursor's rows (what NamedTuple._make does, minus its
+# Python frame and length check: the columns are this module's own).
+_make_town, _make_change, _make_faction = (partial(tuple.__new__, kind) for kind in (TownRow, ChangeRow, FactionRow))
+
+
 def faction_rows() -> dict[int, FactionRow]:
     """Every faction's id, slug, names and colour by id (one small query)."""
-    fields = FactionRow._fields
-    return {row[0]: FactionRow._make(row) for row in Faction.objects.order_by("pk").values_list(*fields)}
-
-
-def _latest_change(*, on: dt.date, published_only: bool) -> Subquery:
-    """The id of the town's (OuterRef) change in force on ``on``: one index range walked backwards."""
-    return Subquery(
-        changes_in_force(published_only=published_only)
-        .filter(town=OuterRef("pk"), effective_date__lte=on)
-        .order_by(*LATEST_FIRST)
-        .values("pk")[:1]
-    )
-
-
-def latest_change_ids(
-    *, on: dt.date, published_only: bool = True, towns: QuerySet[Town] | None = None
-) -> QuerySet:
-    """Ids of the change in force per town on ``on``: one index range lookup per town."""
-    return (
-        (Town.objects.all() if towns is None else towns)
-        .annotate(change_id=_latest_change(on=on, published_only=published_only))
-        .filter(change_id__isnull=False)
-        .order_by()
-        .values_list("change_id", flat=True)
-    )
+    columns = ", ".join(Faction._meta.get_field(f).column for f in FactionRow._fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {Faction._meta.db_table} ORDER BY id")
+        return {row[0]: _make_faction(row) for row in cursor.fetchall()}
 
 
 def control_as_of(
@@ -158,61 +146,88 @@ def control_as_of(
     not with the log's length; the other reads the factions. No model is built, no geometry
     decoded; ``towns`` (a queryset) narrows the slice.
     """
-    if connection.vendor == "postgresql":
-        rows = _slice_rows_lateral(on=on, published_only=published_only, towns=towns)
-    else:
-        in_force = FilteredRelation(
-            "control_changes",
-            condition=Q(control_changes__pk=_latest_change(on=on, published_only=published_only)),
-        )
-        change_fields = [f"in_force__{name}" for name in CHANGE_ROW_FIELDS]
-        rows = (
-            (Town.objects.all() if towns is None else towns)
-            .annotate(in_force=in_force)
-            .order_by("name", "pk")
-            .values_list(*TownRow._fields, *change_fields)
-        )
-    split = len(TownRow._fields)
-    town_rows, changes = [], {}
-    for row in rows:
-        town_rows.append(TownRow._make(row[:split]))
-        if row[split + 2] is not None:  # the change's id: None where nothing is recorded yet
-            changes[row[0]] = ChangeRow._make(row[split:])
+    sql, params = _slice_sql(on=on, published_only=published_only, towns=towns)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # Rows straight from the cursor into tuples, in C (map, itemgetter, tuple.__new__): at 10,000
+    # towns a Python loop building them costs as much as the query.
+    town_rows = list(map(_make_town, map(_TOWN_PART, rows)))
+    changes = {row[0]: _make_change(row[_SPLIT:]) for row in rows if row[_CHANGE_ID] is not None}
     return ControlSnapshot(on=on, towns=town_rows, changes=changes, factions=faction_rows())
 
 
-def _slice_rows_lateral(*, on: dt.date, published_only: bool, towns: QuerySet[Town] | None) -> list[tuple]:
-    """control_as_of's rows on PostgreSQL: each town LEFT JOIN LATERAL its change in force.
+def _slice_sql(*, on: dt.date, published_only: bool, towns: QuerySet[Town] | None = None,
+               select: str = "", tail: str = "ORDER BY t.name, t.id") -> tuple[str, list]:
+    """The time slice's query: each town ``t`` with its change in force ``c`` and that change's faction ``f``.
 
-    PostgreSQL plans the ORM's correlated join as a hash join over the whole change table; LATERAL
-    with LIMIT 1 makes it what SQLite already does, one backwards walk of (town, effective_date)
-    per town. Same columns, order and values as the ORM query.
+    By default the columns are TownRow's then ChangeRow's, by town name; ``select`` and ``tail`` (a
+    GROUP BY) make it count instead. The change is the first row of the town's (town, effective_date)
+    index walked backwards from ``on``. PostgreSQL plans a correlated join (what SQLite does) as a
+    hash join over the whole log, so there the walk is a LEFT JOIN LATERAL with LIMIT 1; the rows
+    are the same.
     """
     change, town, faction = (m._meta.db_table for m in (ControlChange, Town, Faction))
-    town_cols = ", ".join(f"t.{'id' if f == 'id' else Town._meta.get_field(f).column}" for f in TownRow._fields)
-    change_cols = ", ".join("f.slug" if f == "faction__slug" else f"c.{f}" for f in CHANGE_ROW_FIELDS)
-    states = list(VISIBLE_STATES[published_only])
-    params: list = [on, states, states]
+    if not select:
+        select = ", ".join([
+            *(f"t.{Town._meta.get_field(f).column}" for f in TownRow._fields),
+            *("f.slug" if f == "faction__slug" else f"c.{ControlChange._meta.get_field(f).column}"
+              for f in CHANGE_ROW_FIELDS),
+        ])
+    states = [str(state) for state in VISIBLE_STATES[published_only]]
+    marks = ", ".join(["%s"] * len(states))
+    latest = f"""SELECT {{columns}} FROM {change} x
+            WHERE x.town_id = t.id AND x.effective_date <= %s AND x.state IN ({marks})
+              AND NOT EXISTS (SELECT 1 FROM {change} s WHERE s.supersedes_id = x.id AND s.state IN ({marks}))
+            ORDER BY x.effective_date DESC, x.day_part DESC, x.id DESC
+            LIMIT 1"""
+    if connection.vendor == "postgresql":
+        join = f"LEFT JOIN LATERAL ({latest.format(columns='x.*')}) c ON TRUE"
+    else:
+        join = f"LEFT JOIN {change} c ON c.id = ({latest.format(columns='x.id')})"
+    params: list = [on, *states, *states]
     narrowed = ""
     if towns is not None:
         sub_sql, sub_params = towns.order_by().values("pk").query.sql_with_params()
         narrowed, params = f"WHERE t.id IN ({sub_sql})", [*params, *sub_params]
     sql = f"""
-        SELECT {town_cols}, {change_cols}
+        SELECT {select}
         FROM {town} t
-        LEFT JOIN LATERAL (
-            SELECT x.* FROM {change} x
-            WHERE x.town_id = t.id AND x.effective_date <= %s AND x.state = ANY(%s)
-              AND NOT EXISTS (SELECT 1 FROM {change} s WHERE s.supersedes_id = x.id AND s.state = ANY(%s))
-            ORDER BY x.effective_date DESC, x.day_part DESC, x.id DESC
-            LIMIT 1
-        ) c ON TRUE
+        {join}
         LEFT JOIN {faction} f ON f.id = c.faction_id
         {narrowed}
-        ORDER BY t.name, t.id"""
+        {tail}"""
+    return sql, params
+
+
+class ControlCount(NamedTuple):
+    """Towns of one admin area held by one faction with one status (None, None: nothing recorded yet)."""
+
+    admin_area_id: int | None
+    faction_slug: str | None
+    status: str | None
+    towns: int
+    populated: int  # how many of them have a known population
+    population: int  # their population
+
+
+_make_count = partial(tuple.__new__, ControlCount)
+
+
+def control_counts_as_of(*, on: dt.date, published_only: bool = True) -> list[ControlCount]:
+    """control_as_of counted by the database: towns and population per admin area, faction and status.
+
+    The same slice (same query, same rule) grouped, so a summary per area reads a few hundred rows
+    instead of one per town.
+    """
+    sql, params = _slice_sql(
+        on=on, published_only=published_only,
+        select="t.admin_area_id, f.slug, c.status, COUNT(*), COUNT(t.population), COALESCE(SUM(t.population), 0)",
+        tail="GROUP BY t.admin_area_id, f.slug, c.status ORDER BY t.admin_area_id, f.slug, c.status",
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        return list(map(_make_count, cursor.fetchall()))
 
 
 def town_timelines(

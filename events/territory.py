@@ -54,23 +54,19 @@ def _latest_changes(*, on: dt.date, published_only: bool) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).set_index("town_id")
 
 
-def _town_control(*, on: dt.date, published_only: bool, level: int) -> pd.DataFrame:
-    """One row per town of the time slice, no geometry: area_id (of ``level``), population, controller, contested."""
-    snapshot = selectors.control_as_of(on=on, published_only=published_only)
+def _control_counts(*, on: dt.date, published_only: bool, level: int) -> pd.DataFrame:
+    """The time slice counted per admin area of ``level``, controller and contested: towns, populated
+    (towns with a known population) and population. Counted by the database, no row per town."""
     lifted = _level_area_ids(level)
     contested_status = ControlChange.Status.CONTESTED
-    rows = []
-    for town, change in snapshot:
-        rows.append((
-            lifted.get(town.admin_area_id), town.population, change.faction_slug if change else None,
-            change is not None and change.status == contested_status,
-        ))
-    frame = pd.DataFrame(rows, columns=["area_id", "population", "controller", "contested"])
-    frame["area_id"] = frame["area_id"].astype("Int64")
-    frame["population"] = frame["population"].astype("Float64")
-    frame["controller"] = frame["controller"].astype(object)
-    frame["contested"] = frame["contested"].astype(bool)
-    return frame
+    rows = [
+        (lifted[count.admin_area_id], count.faction_slug, count.status == contested_status, count.towns,
+         count.populated, count.population)
+        for count in selectors.control_counts_as_of(on=on, published_only=published_only)
+        if count.admin_area_id in lifted  # a town in no area of ``level`` counts in none
+    ]
+    columns = ["area_id", "controller", "contested", "towns", "populated", "population"]
+    return pd.DataFrame(rows, columns=columns).astype({"controller": object, "contested": bool})
 
 
 def _level_area_ids(level: int) -> dict[int, int]:
@@ -100,8 +96,8 @@ def province_control_as_of(*, on: dt.date, level: int = 1, published_only: bool 
     area is contested or no faction holds more than half of its known towns (see
     ``geodata.spatial.area_control``). Areas without geometry are included with an empty geometry.
     """
-    # The slice grouped by area in a few vectorised steps: no point geometry, no model per town.
-    towns = _town_control(on=on, published_only=published_only, level=level)
+    # The slice counted per area by the database: no point geometry, no row per town.
+    counts = _control_counts(on=on, published_only=published_only, level=level)
     areas = places.admin_areas_frame(level=level)
     missing = AdminArea.objects.filter(level=level, geometry__isnull=True).order_by("code")
     if missing.exists():
@@ -112,7 +108,7 @@ def province_control_as_of(*, on: dt.date, level: int = 1, published_only: bool 
         )
         areas = gpd.GeoDataFrame(pd.concat([areas, extra], ignore_index=True), crs=spatial.WGS84)
         areas = areas.sort_values("code", ignore_index=True)
-    result = spatial.area_control(towns, areas)
+    result = spatial.area_control(counts, areas)
     columns = [
         "area_id", "code", "name", "name_ar", "slug", "geometry", "towns", "dominant_faction", "shares",
         "population_shares", "contested",

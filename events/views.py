@@ -56,7 +56,9 @@ def _map_downloads(*, endpoints: dict[str, str], dates: list[str]) -> list[dict[
 
 
 def control_map(request):
-    on, error = _requested_date(request)
+    # The page lists every change date anyway: its last is the default date (one read of the list).
+    change_dates = selectors.change_dates()
+    on, error = _requested_date(request, fallback=change_dates[-1] if change_dates else None)
     town, town_error = None, None
     if slug := request.GET.get("town"):
         town = Town.objects.filter(slug=slug).first()
@@ -69,7 +71,7 @@ def control_map(request):
         settings=map_inputs.map_settings(),
         links=map_inputs.map_links(),
     )
-    dates = [d.isoformat() for d in selectors.change_dates()]
+    dates = [d.isoformat() for d in change_dates]
     endpoints = map_inputs.map_endpoints()
     config = {
         "date": on.isoformat(),

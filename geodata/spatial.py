@@ -100,37 +100,50 @@ def towns_join_areas(
     return result
 
 
-def area_control(towns: pd.DataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def area_control(counts: pd.DataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Per area: town count, shares of towns and of population per controller, dominant, contested.
 
-    ``towns`` has columns area_id, controller (faction slug or None where nothing is known),
-    contested (bool) and population (may be missing). Shares are fractions of the area's towns
-    with a known controller (of their known population for population_shares); a contested town
-    counts for the faction recorded as holding it. The dominant faction holds strictly more towns
-    than any other (None on a tie or when nothing is known). An area is contested when any of its
-    towns is contested or when no faction holds a majority (more than half) of its known towns.
+    ``counts`` has one row per area_id, controller (faction slug or None where nothing is known) and
+    contested (bool), with towns (how many), populated (how many of them have a known population)
+    and population (theirs); several rows may share an area and controller. Shares are fractions of
+    the area's towns with a known controller (of their known population for population_shares); a
+    contested town counts for the faction recorded as holding it. The dominant faction holds
+    strictly more towns than any other (None on a tie or when nothing is known). An area is
+    contested when any of its towns is contested or when no faction holds a majority (more than
+    half) of its known towns.
     """
+    towns: dict[int, int] = {}
+    held: dict[int, dict[str, int]] = {}
+    people: dict[int, dict[str, int]] = {}
+    contested_areas = set()
+    columns = ["area_id", "controller", "contested", "towns", "populated", "population"]
+    for area_id, controller, contested, n, populated, population in counts[columns].itertuples(index=False, name=None):
+        towns[area_id] = towns.get(area_id, 0) + n
+        if contested:
+            contested_areas.add(area_id)
+        if not isinstance(controller, str):  # nothing known (None, or NaN once in a frame)
+            continue
+        area_held = held.setdefault(area_id, {})
+        area_held[controller] = area_held.get(controller, 0) + n
+        if populated:
+            area_people = people.setdefault(area_id, {})
+            area_people[controller] = area_people.get(controller, 0) + population
     rows = []
-    by_area = {key: group for key, group in towns.groupby("area_id")} if len(towns) else {}
     for area_id in areas["area_id"]:
-        group = by_area.get(area_id, towns.iloc[0:0])
-        known = group[group["controller"].notna()]
-        counts = known["controller"].value_counts()
-        shares = {slug: float(n / len(known)) for slug, n in sorted(counts.items())}
-        pop = known[known["population"].notna()]
-        pop_total = float(pop["population"].sum())
-        population_shares = (
-            {slug: float(v / pop_total) for slug, v in sorted(pop.groupby("controller")["population"].sum().items())}
-            if pop_total > 0 else {}
-        )
-        top = counts.max() if len(counts) else 0
-        leaders = sorted(counts[counts == top].index) if len(counts) else []
-        dominant = leaders[0] if len(leaders) == 1 else None
-        has_majority = bool(len(known)) and top * 2 > len(known)
-        contested = bool(group["contested"].any()) or (bool(len(known)) and not has_majority)
+        by_faction = held.get(area_id, {})
+        known = sum(by_faction.values())
+        pop_by_faction = people.get(area_id, {})
+        pop_total = float(sum(pop_by_faction.values()))
+        top = max(by_faction.values(), default=0)
+        leaders = [slug for slug, n in by_faction.items() if n == top]
         rows.append({
-            "area_id": area_id, "towns": int(len(group)), "dominant_faction": dominant, "shares": shares,
-            "population_shares": population_shares, "contested": contested,
+            "area_id": area_id, "towns": towns.get(area_id, 0),
+            "dominant_faction": leaders[0] if len(leaders) == 1 else None,
+            "shares": {slug: n / known for slug, n in sorted(by_faction.items())},
+            "population_shares": (
+                {slug: v / pop_total for slug, v in sorted(pop_by_faction.items())} if pop_total > 0 else {}
+            ),
+            "contested": area_id in contested_areas or (known > 0 and not top * 2 > known),
         })
     stats = pd.DataFrame(rows, columns=[
         "area_id", "towns", "dominant_faction", "shares", "population_shares", "contested",

@@ -76,13 +76,16 @@ def test_nothing_known_means_no_territory():
     assert result.empty
 
 
+def counts(*rows) -> pd.DataFrame:
+    """(area_id, controller, contested, towns, populated, population)"""
+    return pd.DataFrame(list(rows), columns=["area_id", "controller", "contested", "towns", "populated", "population"])
+
+
 def test_area_control_rules():
-    frame = pd.DataFrame({
-        "area_id": [1, 1, 1, 2, 2],
-        "controller": ["red", "red", "blue", "red", None],
-        "contested": [False, False, False, True, False],
-        "population": [100.0, None, 300.0, 10.0, 50.0],
-    })
+    frame = counts(
+        (1, "red", False, 2, 1, 100), (1, "blue", False, 1, 1, 300),  # one red town's population unknown
+        (2, "red", True, 1, 1, 10), (2, None, False, 1, 1, 50),
+    )
     result = spatial.area_control(frame, areas((1, ALPHA), (2, BETA), (3, shapely.box(0, 0, 1, 1)))).set_index(
         "area_id"
     )
@@ -90,7 +93,23 @@ def test_area_control_rules():
     assert result.loc[1, "population_shares"] == pytest.approx({"blue": 0.75, "red": 0.25})
     assert result.loc[1, "dominant_faction"] == "red" and not result.loc[1, "contested"]
     assert result.loc[2, "towns"] == 2 and result.loc[2, "contested"]  # a contested town
+    assert result.loc[2, "shares"] == {"red": 1.0}  # the town nothing is known of is left out
     assert result.loc[3, "towns"] == 0 and result.loc[3, "dominant_faction"] is None
+    assert result.loc[3, "shares"] == {} and not result.loc[3, "contested"]
+
+
+def test_area_control_adds_up_rows_of_one_controller_and_reads_no_majority_as_contested():
+    # Red holds 2 towns (one of them contested), blue 2: a tie, so nobody dominates.
+    frame = counts((1, "red", True, 1, 0, 0), (1, "red", False, 1, 1, 40), (1, "blue", False, 2, 2, 0))
+    row = spatial.area_control(frame, areas((1, ALPHA))).set_index("area_id").loc[1]
+    assert row["towns"] == 4 and row["shares"] == {"blue": 0.5, "red": 0.5}
+    assert row["dominant_faction"] is None and row["contested"]
+    # Blue's towns have a known population of 0: blue is named with a share of 0.
+    assert row["population_shares"] == {"blue": 0.0, "red": 1.0}
+    # Without a contested town a plurality short of half is contested too.
+    plurality = counts((1, "red", False, 2, 0, 0), (1, "blue", False, 1, 0, 0), (1, "green", False, 1, 0, 0))
+    row = spatial.area_control(plurality, areas((1, ALPHA))).set_index("area_id").loc[1]
+    assert row["dominant_faction"] == "red" and row["contested"] and row["population_shares"] == {}
 
 
 # The bounded rule: a site speaks for its cell only within a radius (and its area).
