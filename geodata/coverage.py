@@ -161,7 +161,7 @@ def _rings(following: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _polygons(coords: np.ndarray, ring_starts: np.ndarray, ring_class: np.ndarray, classes: int) -> list:
     """Each class's rings (counter-clockwise shells, clockwise holes) as its (multi)polygon."""
     ring_size = np.diff(np.append(ring_starts, len(coords)))
-    local = coords - np.repeat(coords[ring_starts], ring_size, axis=0)  # exact signs for tiny rings far from 0
+    local = coords - coords[0]  # near the data: a ring of one grid step's area still gets its sign right
     x, y = local[:, 0], local[:, 1]
     ahead = np.arange(1, len(coords) + 1)
     ahead[ring_starts + ring_size - 1] = ring_starts
@@ -169,11 +169,10 @@ def _polygons(coords: np.ndarray, ring_starts: np.ndarray, ring_class: np.ndarra
     # Each ring's first edge: its midpoint places a hole in its shell (see _holders).
     marks = (coords[ring_starts] + coords[ahead[ring_starts]]) / 2
     shells, holes = np.flatnonzero(is_shell), np.flatnonzero(~is_shell)
-    holder = _holders(coords, ring_starts, ring_size, ring_class, shells, holes, marks)
     # Rings in polygon order (each shell, then its holes), polygons in class order.
     polygon_of = np.empty(len(ring_starts), dtype=np.int64)
     polygon_of[shells] = np.arange(len(shells))
-    polygon_of[holes] = holder
+    polygon_of[holes] = polygon_of[_holders(coords, ring_starts, ring_size, ring_class, is_shell, holes, marks)]
     rings = np.lexsort((~is_shell, polygon_of, ring_class))  # a hole has its shell's class
     size = ring_size[rings] + 1  # with the closing vertex
     ends = np.cumsum(size)
@@ -193,16 +192,16 @@ def _polygons(coords: np.ndarray, ring_starts: np.ndarray, ring_class: np.ndarra
     return result
 
 
-def _holders(coords, ring_starts, ring_size, ring_class, shells, holes, marks) -> np.ndarray:
-    """For each hole, its shell: the smallest shell of its class around the hole's mark.
+def _holders(coords, ring_starts, ring_size, ring_class, is_shell, holes, marks) -> np.ndarray:
+    """For each hole, the ring of its shell: the smallest shell of its class around the hole's mark.
 
     The mark (its first edge's midpoint) is inside the shell that holds the hole and on no other ring.
     """
     if not len(holes):
         return np.empty(0, dtype=np.int64)
     ring_of = np.repeat(np.arange(len(ring_starts)), ring_size)
-    low = np.stack([np.minimum.reduceat(coords[:, i], ring_starts) for i in (0, 1)], axis=1)
-    high = np.stack([np.maximum.reduceat(coords[:, i], ring_starts) for i in (0, 1)], axis=1)
+    low, high = np.minimum.reduceat(coords, ring_starts), np.maximum.reduceat(coords, ring_starts)
+    shells = np.flatnonzero(is_shell & np.isin(ring_class, ring_class[holes]))  # of a class with holes
     boxes = shapely.STRtree(shapely.box(low[shells, 0], low[shells, 1], high[shells, 0], high[shells, 1]))
     hole_at, shell_at = boxes.query(shapely.points(marks[holes]), predicate="intersects")
     same = ring_class[holes[hole_at]] == ring_class[shells[shell_at]]
@@ -220,4 +219,4 @@ def _holders(coords, ring_starts, ring_size, ring_class, shells, holes, marks) -
     holder[hole_at[first]] = shell_at[first]
     if (holder < 0).any():
         raise ValueError("a hole lies in no shell of its class: not a coverage")
-    return holder
+    return shells[holder]
