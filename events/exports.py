@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from . import geojson, selectors
+from . import geojson, selectors, territory
 from .changes_csv import changes_csv_bytes
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
 from .params import parse_as_of, parse_faction, parse_level, parse_period
@@ -105,7 +105,8 @@ def _provinces_params(params: Mapping[str, str]) -> dict:
 
 
 def _control_areas(*, on: dt.date) -> Export:
-    content = _kept(f"control-areas:{on}", lambda: geojson.control_areas_feature_collection(on=on))
+    radius_km = territory.area_rule()["radius_km"]  # a setting: a file drawn with another radius is another file
+    content = _kept(f"control-areas:{on}:{radius_km:g}", lambda: geojson.control_areas_feature_collection(on=on))
     return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"control-areas-{on}.geojson")
 
 

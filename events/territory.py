@@ -232,30 +232,20 @@ def _labelled(result: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(result[columns], geometry="geometry", crs=spatial.WGS84)
 
 
-def _compute_control_areas(*, on: dt.date, published_only: bool) -> gpd.GeoDataFrame:
-    # With the cells' edges a new date needs no cell geometry at all: their areas and the walk.
-    edges = _cell_edges(published_only=published_only)
-    cells, town_sites = (_cell_areas if edges is not None else _cells)(published_only=published_only)
-    towns = _town_classes(on=on, published_only=published_only)
-    return _labelled(spatial.control_areas_from_cells(cells, town_sites, towns, edges))
-
-
 def control_areas_as_of(*, on: dt.date, published_only: bool = True) -> gpd.GeoDataFrame:
-    """Territory per faction (and one contested class) on ``on``; cached per date, data version and radius.
+    """Territory per faction (and one contested class) on ``on``, from the cached cells and their edges.
 
     AREA_RULE: each recorded town's Voronoi cell within the radius and its governorate, dissolved
     by controller; area_km2 in an equal-area CRS. Land no recorded town reaches, and that of towns
     with nothing recorded by ``on``, is in no row: the map leaves it unpainted ("no record") rather
     than guessing who holds it. So the rows cover the recorded land; unknown_km2 gives the rest.
+    Not cached itself: its one reader, the control-areas layer, keeps its file per data revision.
     """
-    version = data_version(published_only=published_only)
-    key = f"territory:control-areas:{on.isoformat()}:{int(published_only)}:{version}:" \
-          f"{area_rule()['radius_km']:g}"
-    cached = cache.get(key)
-    if cached is None:
-        cached = _compute_control_areas(on=on, published_only=published_only)
-        cache.set(key, cached, CACHE_SECONDS)
-    return cached.copy()
+    edges = _cell_edges(published_only=published_only)
+    # With the cells' edges a date needs no cell geometry at all: their areas and the walk.
+    cells, town_sites = (_cell_areas if edges is not None else _cells)(published_only=published_only)
+    towns = _town_classes(on=on, published_only=published_only)
+    return _labelled(spatial.control_areas_from_cells(cells, town_sites, towns, edges))
 
 
 def unknown_km2(*, on: dt.date, published_only: bool = True) -> float:

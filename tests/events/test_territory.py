@@ -6,7 +6,7 @@ import shapely
 import shapely.geometry
 from django.core.cache import cache
 
-from events import territory, territory_change
+from events import exports, territory, territory_change
 from events.models import ControlChange, Faction
 from events.selectors import control_as_of
 from geodata import selectors as places
@@ -223,23 +223,25 @@ def _reads_the_log(queries) -> bool:
     return any(re.search(r'effective_date"?\s*<=', q["sql"]) for q in queries)
 
 
-def test_control_areas_are_cached_per_date_and_data_version(seeded, django_assert_max_num_queries):
-    territory.control_areas_as_of(on=SEP_3)
-    # A cached date costs the data version's few aggregates and no time slice.
+def test_the_control_areas_layer_is_kept_per_date_and_data_version(seeded, django_assert_max_num_queries):
+    areas = exports.LAYERS["areas"]
+    first = areas.export({"date": SEP_3.isoformat()})
+    # A kept date costs the data version's read and no time slice.
     with django_assert_max_num_queries(5) as cached:
-        territory.control_areas_as_of(on=SEP_3)
+        assert areas.export({"date": SEP_3.isoformat()}) == first
     assert not _reads_the_log(cached.captured_queries)
     with django_assert_max_num_queries(50) as other_date:
-        territory.control_areas_as_of(on=SEP_2)
+        areas.export({"date": SEP_2.isoformat()})
     assert _reads_the_log(other_date.captured_queries)
     ControlChangeFactory(
         town=Town.objects.get(slug="palmyra"), faction=Faction.objects.get(slug="islamic-state"),
         effective_date=SEP_3, day_part=ControlChange.DayPart.EVENING,
     )
     with django_assert_max_num_queries(50) as after_edit:
-        after = territory.control_areas_as_of(on=SEP_3)
+        after = areas.export({"date": SEP_3.isoformat()})
     assert _reads_the_log(after_edit.captured_queries)
-    assert _faction_at(after, Town.objects.get(slug="palmyra")) == "islamic-state"
+    assert after.content != first.content
+    assert _faction_at(territory.control_areas_as_of(on=SEP_3), Town.objects.get(slug="palmyra")) == "islamic-state"
 
 
 def test_territory_between_lists_handovers_and_area_gained_and_lost(seeded):
