@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+import shapely.errors
 
 NOTHING = -1  # the class code of a cell in no class, and the "cell" beyond the coverage's edge
 SLIVER = 10  # grid steps: a part of a cell thinner than this (twice its area over its perimeter) is a sliver
@@ -31,7 +32,10 @@ def make_coverage(geometries: np.ndarray, grid: float) -> np.ndarray:
     for i in np.unique(cell[thin]):
         kept = parts[(cell == i) & ~thin]
         geometries[i] = shapely.multipolygons(kept) if len(kept) else shapely.Polygon()
-    cleaned = shapely.coverage_clean(geometries, gap_width=SLIVER * grid)
+    try:
+        cleaned = shapely.coverage_clean(geometries, gap_width=SLIVER * grid)
+    except shapely.errors.GEOSException:
+        return geometries  # as they are: cell_edges finds no coverage, and territory is a union of them
     return shapely.set_precision(cleaned, grid, mode="pointwise")
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.errors
 
 from geodata import coverage, spatial
 
@@ -119,3 +120,18 @@ def test_slivers_between_cells_are_given_to_their_neighbours():
     assert shapely.get_num_geometries(made[2]) == 1 and made[2].area == pytest.approx(2)
     assert shapely.union_all(made).area == pytest.approx(4)
     assert coverage.cell_edges(made) is not None
+
+
+def test_cells_the_cleaner_cannot_handle_are_kept_as_they_are_and_unioned(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise shapely.errors.GEOSException("TopologyException: side location conflict")
+
+    towns = random_towns(60, seed=11)
+    areas = gpd.GeoDataFrame({"area_id": [1, 2]}, geometry=[ALPHA, BETA], crs=spatial.WGS84)
+    expected = spatial.control_areas(towns, areas, radius_m=10_000.0)
+    monkeypatch.setattr(shapely, "coverage_clean", refuse)
+    got = spatial.control_areas(towns, areas, radius_m=10_000.0)
+    assert got["klass"].tolist() == expected["klass"].tolist()
+    assert got["area_km2"].to_numpy() == pytest.approx(expected["area_km2"].to_numpy(), rel=1e-4)
+    for mine, theirs in zip(got.geometry, expected.geometry, strict=True):  # the same land, to the grid
+        assert mine.is_valid and mine.symmetric_difference(theirs).area < theirs.length * spatial.GRID_DEG
