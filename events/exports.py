@@ -10,6 +10,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -39,6 +40,10 @@ def _changes_params(params: Mapping[str, str]) -> dict:
     return {"start": start, "end": end, "faction_ids": parse_faction(params.get("faction"))}
 
 
+# The revision a request already read for its ETag (see Layer.build_at): the file is kept under it.
+_revision: ContextVar[str | None] = ContextVar("export_revision", default=None)
+
+
 def _kept(name: str, build: Callable[[], dict]) -> bytes:
     """A per-date layer's bytes, built once per data revision.
 
@@ -47,7 +52,7 @@ def _kept(name: str, build: Callable[[], dict]) -> bytes:
     (4.5 MB of towns at 10,000 towns keep as about 0.5 MB). Inflating a few MB costs tens of
     milliseconds, more than the rest of the request, so the last files inflated are remembered.
     """
-    key = f"exports:{name}:{selectors.data_version()}"
+    key = f"exports:{name}:{_revision.get() or selectors.data_version()}"
     kept = cache.get(key)
     if kept is not None:
         return _inflated(key, kept)
@@ -134,6 +139,14 @@ class Layer:
 
     def export(self, params: Mapping[str, str]) -> Export:
         return self.build(**self.parse(params))
+
+    def build_at(self, revision: str, params: dict) -> Export:
+        """``build`` for the data revision the caller has read (its ETag), without reading it again."""
+        token = _revision.set(revision)
+        try:
+            return self.build(**params)
+        finally:
+            _revision.reset(token)
 
 
 LAYERS: dict[str, Layer] = {

@@ -45,3 +45,11 @@ def test_remembered_inflations_stay_within_their_budget(monkeypatch):
     kept = exports._inflated_files
     assert 1 <= len(kept) < 20 and sum(len(k) + len(c) for k, c in kept.values()) <= 10_000
     assert f"exports:test-layer-19:{selectors.data_version()}" in kept  # the latest stays
+
+
+def test_a_kept_layer_over_http_reads_the_revision_once(client, seeded, django_assert_num_queries):
+    url = "/api/control-areas.geojson?date=2017-09-03"
+    first = client.get(url)
+    with django_assert_num_queries(1):  # the revision, for the ETag and the file's key alike
+        again = client.get(url)
+    assert again.status_code == 200 and again.content == first.content and again["ETag"] == first["ETag"]
