@@ -6,13 +6,16 @@ same bytes.
 """
 
 import datetime as dt
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from . import geojson, selectors
+from . import geojson, selectors, territory
 from .changes_csv import changes_csv_bytes
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
 from .params import parse_as_of, parse_faction, parse_level, parse_period
@@ -37,20 +40,56 @@ def _changes_params(params: Mapping[str, str]) -> dict:
     return {"start": start, "end": end, "faction_ids": parse_faction(params.get("faction"))}
 
 
+# The revision a request already read for its ETag (see Layer.build_at): the file is kept under it.
+_revision: ContextVar[str | None] = ContextVar("export_revision", default=None)
+
+
 def _kept(name: str, build: Callable[[], dict]) -> bytes:
     """A per-date layer's bytes, built once per data revision.
 
     A revision's layers never change (every write bumps it), so the file is kept under it, zlib
     compressed: GeoJSON shrinks about tenfold, so a worker's cache holding many dates stays small
-    (4.5 MB of towns at 10,000 towns keep as about 0.5 MB), and inflating costs a few milliseconds.
+    (4.5 MB of towns at 10,000 towns keep as about 0.5 MB). Inflating a few MB costs tens of
+    milliseconds, more than the rest of the request, so the last files inflated are remembered.
     """
-    key = f"exports:{name}:{selectors.data_version()}"
+    key = f"exports:{name}:{_revision.get() or selectors.data_version()}"
     kept = cache.get(key)
     if kept is not None:
-        return zlib.decompress(kept)
+        return _inflated(key, kept)
     content = geojson.dumps(build())
-    cache.set(key, zlib.compress(content, 1), CACHE_SECONDS)
+    kept = zlib.compress(content, 1)
+    cache.set(key, kept, CACHE_SECONDS)
+    _remember(key, kept, content)
     return content
+
+
+INFLATED_BYTES = 64 * 1024 * 1024  # a worker keeps at most this much of inflated files
+_inflated_files: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
+_inflated_lock = threading.Lock()  # a threaded worker serves several requests at once
+
+
+def _inflated(key: str, kept: bytes) -> bytes:
+    """zlib.decompress(kept), remembered for the very bytes the cache holds under ``key``.
+
+    Only an inflation is remembered, never what the cache says: a hit needs the cache to hold the
+    same compressed bytes now (cleared, evicted or replaced, it is inflated again).
+    """
+    with _inflated_lock:
+        known = _inflated_files.get(key)
+        if known is not None and known[0] == kept:
+            _inflated_files.move_to_end(key)
+            return known[1]
+    content = zlib.decompress(kept)
+    _remember(key, kept, content)
+    return content
+
+
+def _remember(key: str, kept: bytes, content: bytes) -> None:
+    with _inflated_lock:
+        _inflated_files[key] = (kept, content)
+        _inflated_files.move_to_end(key)
+        while sum(len(k) + len(c) for k, c in _inflated_files.values()) > INFLATED_BYTES and len(_inflated_files) > 1:
+            _inflated_files.popitem(last=False)
 
 
 def _control(*, on: dt.date, faction_ids: set[int] | None) -> Export:
@@ -71,7 +110,8 @@ def _provinces_params(params: Mapping[str, str]) -> dict:
 
 
 def _control_areas(*, on: dt.date) -> Export:
-    content = _kept(f"control-areas:{on}", lambda: geojson.control_areas_feature_collection(on=on))
+    radius_km = territory.area_rule()["radius_km"]  # a setting: a file drawn with another radius is another file
+    content = _kept(f"control-areas:{on}:{radius_km:g}", lambda: geojson.control_areas_feature_collection(on=on))
     return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"control-areas-{on}.geojson")
 
 
@@ -99,6 +139,14 @@ class Layer:
 
     def export(self, params: Mapping[str, str]) -> Export:
         return self.build(**self.parse(params))
+
+    def build_at(self, revision: str, params: dict) -> Export:
+        """``build`` for the data revision the caller has read (its ETag), without reading it again."""
+        token = _revision.set(revision)
+        try:
+            return self.build(**params)
+        finally:
+            _revision.reset(token)
 
 
 LAYERS: dict[str, Layer] = {

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
+from geodata import coverage, spatial
 from geodata import selectors as places
-from geodata import spatial
 from geodata.models import AdminArea, Town
 
 from . import selectors
@@ -176,6 +176,7 @@ def _cells(*, published_only: bool = True) -> tuple[gpd.GeoDataFrame, pd.Series]
         cells, town_sites = cached
         cache.set(f"territory:cell-areas:{key}", (pd.DataFrame(cells[["site", "area_km2"]]), town_sites),
                   CACHE_SECONDS)
+        cache.set(f"territory:cell-edges:{key}", (coverage.cell_edges(cells.geometry.to_numpy()),), CACHE_SECONDS)
     return cached
 
 
@@ -186,6 +187,19 @@ def _cell_areas(*, published_only: bool = True) -> tuple[pd.DataFrame, pd.Series
         cells, town_sites = _cells(published_only=published_only)
         cached = (pd.DataFrame(cells[["site", "area_km2"]]), town_sites)
     return cached
+
+
+def _cell_edges(*, published_only: bool = True) -> coverage.CellEdges | None:
+    """The cells' edges for the dissolve (None when the cells are no exact coverage: then they are unioned)."""
+    key = _cells_key(published_only=published_only)[0]
+    cached = cache.get(f"territory:cell-edges:{key}")
+    if cached is None:
+        cells, _ = _cells(published_only=published_only)  # stores the edges beside cells it builds
+        cached = cache.get(f"territory:cell-edges:{key}")
+        if cached is None:  # the cells were kept but their edges evicted
+            cached = (coverage.cell_edges(cells.geometry.to_numpy()),)
+            cache.set(f"territory:cell-edges:{key}", cached, CACHE_SECONDS)
+    return cached[0]
 
 
 def _klass(change: selectors.ChangeRow | None) -> str | None:
@@ -214,28 +228,20 @@ def _labelled(result: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(result[columns], geometry="geometry", crs=spatial.WGS84)
 
 
-def _compute_control_areas(*, on: dt.date, published_only: bool) -> gpd.GeoDataFrame:
-    cells, town_sites = _cells(published_only=published_only)
-    towns = _town_classes(on=on, published_only=published_only)
-    return _labelled(spatial.control_areas_from_cells(cells, town_sites, towns))
-
-
 def control_areas_as_of(*, on: dt.date, published_only: bool = True) -> gpd.GeoDataFrame:
-    """Territory per faction (and one contested class) on ``on``; cached per date, data version and radius.
+    """Territory per faction (and one contested class) on ``on``, from the cached cells and their edges.
 
     AREA_RULE: each recorded town's Voronoi cell within the radius and its governorate, dissolved
     by controller; area_km2 in an equal-area CRS. Land no recorded town reaches, and that of towns
     with nothing recorded by ``on``, is in no row: the map leaves it unpainted ("no record") rather
     than guessing who holds it. So the rows cover the recorded land; unknown_km2 gives the rest.
+    Not cached itself: its one reader, the control-areas layer, keeps its file per data revision.
     """
-    version = data_version(published_only=published_only)
-    key = f"territory:control-areas:{on.isoformat()}:{int(published_only)}:{version}:" \
-          f"{area_rule()['radius_km']:g}"
-    cached = cache.get(key)
-    if cached is None:
-        cached = _compute_control_areas(on=on, published_only=published_only)
-        cache.set(key, cached, CACHE_SECONDS)
-    return cached.copy()
+    edges = _cell_edges(published_only=published_only)
+    # With the cells' edges a date needs no cell geometry at all: their areas and the walk.
+    cells, town_sites = (_cell_areas if edges is not None else _cells)(published_only=published_only)
+    towns = _town_classes(on=on, published_only=published_only)
+    return _labelled(spatial.control_areas_from_cells(cells, town_sites, towns, edges))
 
 
 def unknown_km2(*, on: dt.date, published_only: bool = True) -> float:

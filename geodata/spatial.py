@@ -11,6 +11,8 @@ import pandas as pd
 import pyproj
 import shapely
 
+from . import coverage
+
 WGS84 = "EPSG:4326"
 SNAP_DISTANCE_M = 1_000.0  # coastline rounding: a town this close to an area still belongs to it
 CONTESTED = "contested"
@@ -168,6 +170,7 @@ def _cells(points: np.ndarray, frame_of: shapely.Geometry) -> np.ndarray:
 
 
 NO_SITE = -1  # land no site speaks for (an area without sites, or beyond every site's reach): nobody's
+GRID_DEG = 1e-6  # cells are snapped to this grid (about 10 cm), so territory comes out on it too
 REACH_SEGMENTS = 16  # quarter-circle segments of a reach disc: its area is within 0.2% of the circle's
 SEGMENT_M = 1_000.0  # densify metric shapes to this before reprojecting them (see to_metric)
 
@@ -211,7 +214,11 @@ def voronoi_cells(
         rest = _polygonal(shapely.difference(area_deg, shapely.union_all(pieces))) if len(pieces) else area_deg
         if not rest.is_empty and (radius_m is not None or mine.empty):
             sites.append(NO_SITE), area_ids.append(area_id), geoms.append(rest)
+    # Cells clipped one by one almost match along shared edges; made an exact coverage, territory on
+    # any date is a walk along their edges instead of a union of thousands of cells (see coverage).
+    geoms = coverage.make_coverage(np.array(geoms, dtype=object), GRID_DEG) if geoms else geoms
     cells = gpd.GeoDataFrame({"site": sites, "area_id": area_ids}, geometry=geoms, crs=WGS84)
+    cells = cells[~cells.is_empty].reset_index(drop=True)  # a sliver the cleaning gave to its neighbours
     cells["area_km2"] = area_km2(cells.geometry, metric).to_numpy()
     return cells[columns], town_sites
 
@@ -251,32 +258,44 @@ def _class_order(klasses) -> list:
     return sorted(klasses, key=lambda k: (k == CONTESTED, k))
 
 
-def control_areas_from_cells(cells: gpd.GeoDataFrame, town_sites: pd.Series, towns: pd.DataFrame) -> gpd.GeoDataFrame:
+def control_areas_from_cells(
+    cells: pd.DataFrame, town_sites: pd.Series, towns: pd.DataFrame, edges: coverage.CellEdges | None = None
+) -> gpd.GeoDataFrame:
     """Territory per known class: the cells of ``cells`` dissolved by the class of their site.
 
     ``towns``: town_id, klass (None where unknown) and population. Land whose towns are all
     unknown (and areas with no town) is in no row: the result covers only what is known.
     area_km2 is the sum of the class's cell areas; towns and population count known towns.
+    With ``edges`` (``coverage.cell_edges`` of these cells, same order) the dissolve walks them
+    and ``cells`` needs only site and area_km2; without, the cells' geometry is unioned. Either
+    way the geometry is valid, on the GRID_DEG grid, shells counter-clockwise and holes clockwise.
     """
     columns = ["klass", "geometry", "area_km2", "towns", "population"]
     town_klass = pd.Series(towns["klass"].to_numpy(), index=towns["town_id"].to_numpy(), dtype=object)
-    classes = site_classes(town_klass, town_sites)
-    klass = cells["site"].map(classes)
-    held = cells[klass.notna().to_numpy()].assign(klass=klass[klass.notna()].to_numpy())
-    if held.empty:
+    klass = cells["site"].map(site_classes(town_klass, town_sites))
+    held = klass.notna().to_numpy()
+    if not held.any():
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=WGS84)
-    dissolved = held[["klass", "geometry"]].dissolve(by="klass", as_index=False)
-    dissolved["geometry"] = dissolved.geometry.apply(_polygonal)
-    dissolved["area_km2"] = dissolved["klass"].map(held.groupby("klass")["area_km2"].sum()).to_numpy()
+    order = _class_order(klass[held].unique())
+    result = pd.DataFrame({"klass": order})
+    result["geometry"] = _dissolved(cells, klass, order, edges)
+    result["area_km2"] = result["klass"].map(cells.loc[held, "area_km2"].groupby(klass[held].to_numpy()).sum())
     known = towns[towns["klass"].notna()]
-    stats = known.assign(population=known["population"].fillna(0)).groupby("klass").agg(
-        towns=("town_id", "size"), population=("population", "sum")
-    )
-    dissolved = dissolved.merge(stats, left_on="klass", right_index=True, how="left")
-    dissolved["towns"] = dissolved["towns"].fillna(0).astype(int)
-    dissolved["population"] = dissolved["population"].fillna(0).astype(int)
-    dissolved = dissolved.set_index("klass").loc[_class_order(dissolved["klass"])].reset_index()
-    return gpd.GeoDataFrame(dissolved[columns], geometry="geometry", crs=WGS84)
+    by_class = known["population"].fillna(0).groupby(known["klass"].to_numpy())
+    result["towns"] = result["klass"].map(by_class.size()).fillna(0).astype(int)
+    result["population"] = result["klass"].map(by_class.sum()).fillna(0).astype(int)
+    return gpd.GeoDataFrame(result[columns], geometry="geometry", crs=WGS84)
+
+
+def _dissolved(cells: pd.DataFrame, klass: pd.Series, order: list, edges: coverage.CellEdges | None) -> list:
+    """One geometry per class of ``order``: the union of its cells."""
+    if edges is not None:
+        codes = klass.map({k: i for i, k in enumerate(order)}).fillna(coverage.NOTHING).astype("int64")
+        return coverage.dissolve(edges, codes.to_numpy(), len(order))
+    by_class = pd.Series(cells.geometry.to_numpy()).groupby(klass.to_numpy())
+    united = [_polygonal(shapely.union_all(by_class.get_group(k).to_numpy())) for k in order]
+    return list(shapely.orient_polygons(shapely.set_precision(np.array(united, dtype=object), GRID_DEG),
+                                        exterior_cw=False))
 
 
 def control_areas(
@@ -291,7 +310,8 @@ def control_areas(
     CONTESTED last; see voronoi_cells and control_areas_from_cells.
     """
     cells, town_sites = voronoi_cells(towns, areas, radius_m=radius_m)
-    return control_areas_from_cells(cells, town_sites, towns)
+    edges = coverage.cell_edges(cells.geometry.to_numpy())
+    return control_areas_from_cells(cells, town_sites, towns, edges)
 
 
 def _polygonal(geom):

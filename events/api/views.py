@@ -203,7 +203,7 @@ class ExportView(APIView):
         last_modified = int(revision.changed_at.timestamp()) if revision.changed_at else None
         not_modified = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
         if not_modified is None:
-            export = layer.build(**params)
+            export = layer.build_at(revision.key, params)
             response = HttpResponse(export.content, content_type=export.media_type)
             download = request.query_params.get("download", "").lower() in {"1", "true", "yes"}
             response["Content-Disposition"] = content_disposition_header(download, export.filename)
