@@ -13,6 +13,7 @@ from django.db import connection
 from geodata.models import AdminArea, Town
 
 from . import selectors
+from .nearby_slices import control_as_of_nearby
 from .models import ControlChange, Faction, Source
 
 ID_BATCH_MAX = 30_000
@@ -45,7 +46,7 @@ def area_names() -> dict[int, dict]:
 
 def control_rows(*, on: dt.date) -> tuple[selectors.ControlSnapshot, dict[int, list[dict]]]:
     """control_as_of on ``on`` (published), and the sources of each change in force by change id."""
-    snapshot = selectors.control_as_of(on=on)
+    snapshot = control_as_of_nearby(on=on)
     # The slice's own ids: index lookups on the link table, where asking for the slice again would
     # walk every town's log twice.
     return snapshot, sources_by_change(change_ids=[row.id for row in snapshot.changes.values()])

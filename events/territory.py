@@ -18,6 +18,7 @@ from geodata import selectors as places
 from geodata.models import AdminArea, Town
 
 from . import selectors
+from .nearby_slices import control_as_of_nearby
 from .models import ControlChange, Faction
 from .selectors import data_version
 
@@ -210,7 +211,7 @@ def _klass(change: selectors.ChangeRow | None) -> str | None:
 
 def _town_classes(*, on: dt.date, published_only: bool) -> pd.DataFrame:
     """town_id, klass (None where nothing is recorded by ``on``) and population; no geometry."""
-    snapshot = selectors.control_as_of(on=on, published_only=published_only)
+    snapshot = control_as_of_nearby(on=on, published_only=published_only)
     rows = [(t.id, t.population, _klass(snapshot.changes.get(t.id))) for t in snapshot.towns]
     towns = pd.DataFrame(rows, columns=["town_id", "population", "klass"]).sort_values("town_id", ignore_index=True)
     towns["klass"] = towns["klass"].astype(object)
