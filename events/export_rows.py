@@ -57,10 +57,13 @@ def control_rows(*, on: dt.date) -> tuple[selectors.ControlSnapshot, dict[int, l
 
 def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
     """Ids in batches under the database's bound-parameter limit (SQLite's; one batch on PostgreSQL)."""
-    ids = sorted(ids)
-    size = min(connection.features.max_query_params or ID_BATCH_MAX, ID_BATCH_MAX) - 1
+    ids, size = sorted(ids), _ids_per_query()
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
+
+
+def _ids_per_query() -> int:
+    return min(connection.features.max_query_params or ID_BATCH_MAX, ID_BATCH_MAX) - 1
 
 
 def sources_by_change(*, change_ids: Iterable[int]) -> dict[int, list[dict]]:
@@ -153,16 +156,24 @@ def most_sources(*, start: dt.date, end: dt.date, faction_ids: set[int] | None =
     """The most sources a change of the changes layer cites, when some cites more than ``beyond``; else 0.
 
     The CSV's header names its source columns before the first row is read. Changes citing that many
-    are few, so only they are looked at; with ``faction_ids``, whether the layer keeps one depends on
-    the faction of the change it replaced, read for those few in one query.
+    are few, so only they are looked at, most cited first; with ``faction_ids``, whether the layer
+    keeps one depends on the faction of the change it replaced, read for a batch of them at a time.
     """
     in_range = selectors.changes_in_force().filter(effective_date__gte=start, effective_date__lte=end)
-    many = in_range.annotate(cited=Count("sources")).filter(cited__gt=beyond)
-    if faction_ids is not None:
-        many = many.annotate(replaced_faction=Subquery(_replaced_faction())).filter(
-            Q(faction_id__in=faction_ids) | Q(replaced_faction__in=faction_ids)
-        )
-    return max(many.values_list("cited", flat=True), default=0)
+    many = in_range.annotate(cited=Count("sources")).filter(cited__gt=beyond).order_by("-cited", "pk")
+    if faction_ids is None:
+        return many.values_list("cited", flat=True).first() or 0
+    kept = ControlChange.objects.annotate(replaced_faction=Subquery(_replaced_faction())).filter(
+        Q(faction_id__in=faction_ids) | Q(replaced_faction__in=faction_ids)
+    )
+    # Most cited first, a batch at a time: the first the filter keeps is the answer.
+    rows = many.values_list("pk", "cited").iterator(chunk_size=EXPORT_BATCH_ROWS)
+    while batch := list(islice(rows, _ids_per_query())):
+        found = set(kept.filter(pk__in=[pk for pk, _ in batch]).values_list("pk", flat=True))
+        for pk, cited in batch:
+            if pk in found:
+                return cited
+    return 0
 
 
 def _replaced_faction() -> QuerySet:

@@ -25,7 +25,7 @@ PERIODS = [{}, {"from": "2017-01-01", "to": "2017-06-30"}, {"from": "2017-09-03"
 @pytest.fixture
 def varied_log(seeded):
     """The seed, plus what a batch boundary could get wrong: a town name that also names another town
-    (its CSV cell is the slug), two changes of one day in parts of the day, one citing more sources
+    (its CSV cell is the slug), two changes of one day in parts of the day, two citing more sources
     than the import's columns hold, and changes the layer leaves out (a draft, a superseded one)."""
     Town.objects.filter(slug="raqqa").update(alt_names=["Al-Thawra"])  # Tabqa's other name
     uqayribat = Town.objects.get(slug="uqayribat")
@@ -35,6 +35,8 @@ def varied_log(seeded):
     ControlChangeFactory(town=uqayribat, faction=isis, effective_date=dt.date(2017, 9, 20),
                          day_part=ControlChange.DayPart.EVENING, sources=SourceFactory.create_batch(7))
     ControlChangeFactory(town=uqayribat, faction=isis, effective_date=dt.date(2017, 9, 25), state="draft")
+    ControlChangeFactory(town=Town.objects.get(slug="tabqa"), faction=Faction.objects.get(slug="pro-government"),
+                         effective_date=dt.date(2017, 10, 1), sources=SourceFactory.create_batch(6))
     wrong = ControlChange.objects.get(town__slug="tabqa", effective_date=dt.date(2017, 5, 10))
     ControlChangeFactory(town=wrong.town, faction=wrong.faction, effective_date=dt.date(2017, 5, 12), supersedes=wrong)
     return morning
@@ -89,15 +91,16 @@ def test_streamed_layers_are_the_bytes_of_the_whole_document(varied_log, monkeyp
 
 
 def test_the_csv_header_counts_the_sources_of_the_rows_the_faction_filter_keeps(varied_log):
-    """The evening change cites 7 sources; it is kept where its faction or the one it replaced (the
-    morning's, the same day) is asked for."""
-    def header(faction: str) -> str:
-        return b"".join(exports.LAYERS["changes-csv"].export({"faction": faction}).chunks()).decode().split("\n")[0]
+    """Uqayribat's evening change (Islamic State, 7 sources) replaced the SDF's morning change; Tabqa's
+    (pro-government, 6 sources) replaced the SDF's too."""
+    def source_urls(faction: str) -> list[str]:
+        csv_text = b"".join(exports.LAYERS["changes-csv"].export({"faction": faction}).chunks()).decode()
+        return [column for column in csv_text.split("\n")[0].split(",") if column.startswith("source_url_")]
 
-    for faction in ["islamic-state", "sdf"]:
-        assert header(faction).split(",").count("source_url_7") == 1, faction
-    for faction in ["pro-government", "opposition"]:  # the morning's, and neither
-        assert "source_url_6" not in header(faction), faction
+    up_to = [f"source_url_{n}" for n in range(2, 8)]
+    assert source_urls("islamic-state") == source_urls("sdf") == up_to
+    assert source_urls("pro-government") == up_to[:-1]  # the most cited change is not in its rows
+    assert source_urls("opposition") == up_to[:-2]  # the import's five
 
 
 def test_each_batch_reads_and_writes_at_most_the_batch_size(varied_log, monkeypatch):
