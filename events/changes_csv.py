@@ -10,22 +10,26 @@ with the same places.
 
 import csv
 import io
+from collections.abc import Iterator
 
 from . import imports, names
 from .csv_cells import cell_quote
 
 
-def _town_cells(features: list[dict]) -> dict[int, str]:
-    """The town column by town id: the name where the import reads it as this town, else the slug."""
-    index = names.town_index()
-    cells = {}
-    for feature in features:
-        town_id = feature["properties"]["town_id"]
-        if town_id not in cells:
-            found, _ = index.find(feature["properties"]["town"])
-            cells[town_id] = feature["properties"]["town"] if found is not None and found.pk == town_id \
-                else index.rows[town_id].slug
-    return cells
+class _TownCells:
+    """The town column by town id: the name where the import reads it as this town, else the slug.
+
+    Kept across batches, so each town is looked up once however many rows name it.
+    """
+
+    def __init__(self):
+        self.index, self.cells = names.town_index(), {}
+
+    def __call__(self, town_id: int, name: str) -> str:
+        if town_id not in self.cells:
+            found, _ = self.index.find(name)
+            self.cells[town_id] = name if found is not None and found.pk == town_id else self.index.rows[town_id].slug
+        return self.cells[town_id]
 
 
 def _source_columns(count: int) -> list[tuple[str, str, str]]:
@@ -37,42 +41,62 @@ def _source_columns(count: int) -> list[tuple[str, str, str]]:
     return [*imports.SOURCE_GROUPS, *extra]
 
 
-def changes_csv_bytes(collection: dict) -> bytes:
-    """The CSV bytes of a changes feature collection (``geojson.changes_feature_collection``)."""
-    features = collection["features"]
-    groups = _source_columns(max((len(f["properties"]["sources"]) for f in features), default=0))
+def changes_csv(batches: Iterator[list[dict]], *, most_sources: int) -> Iterator[bytes]:
+    """The CSV bytes of the changes layer's features (``geojson.changes_features``), a batch at a time.
+
+    ``most_sources`` is the most sources a row cites (``export_rows.most_sources``): the header,
+    written first, has a column group for each.
+    """
+    groups = _source_columns(most_sources)
     source_columns = [column for group in groups for column in group]
     # A log's reading order, id and date first as this file always began (the import reads columns by
     # name, in any order); then the import's columns, sources between confidence and note as there.
     header = ["change_id", "date", "date_label", "town", "faction",
               *imports.COLUMNS[imports.COLUMNS.index("precision"): imports.COLUMNS.index("source_url")],
               *source_columns, "note", "supersedes", "from_faction", "town_id", "longitude", "latitude"]
-    towns = _town_cells(features)
+    return _csv_chunks(header, groups, batches, _TownCells())
+
+
+def _csv_chunks(header: list[str], groups: list[tuple[str, str, str]], batches: Iterator[list[dict]],
+                town_cell: _TownCells) -> Iterator[bytes]:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
     writer.writeheader()
-    for feature in features:
-        props = feature["properties"]
-        longitude, latitude = feature["geometry"]["coordinates"]
-        row = {
-            "town": towns[props["town_id"]],
-            "faction": props["to_faction"],
-            "date": props["date"].isoformat(),
-            "precision": props["precision"],
-            "day_part": props["day_part"] or "",
-            "status": props["status"],
-            "contested_by": props["contested_by"] or "",
-            "confidence": props["confidence"],
-            "note": props["note"],
-            "supersedes": "",
-            "change_id": feature["id"],
-            "date_label": props["date_label"],
-            "from_faction": props["from_faction"] or "",
-            "town_id": props["town_id"],
-            "longitude": longitude,
-            "latitude": latitude,
-        }
-        for (url, title, publisher), source in zip(groups, props["sources"], strict=False):
-            row.update({url: source["url"], title: source["title"], publisher: source["publisher"]})
-        writer.writerow({k: cell_quote(v) if isinstance(v, str) else v for k, v in row.items()})
-    return out.getvalue().encode()
+    yield _taken(out)
+    for features in batches:
+        writer.writerows(_row(feature, groups, town_cell) for feature in features)
+        yield _taken(out)
+
+
+def _taken(out: io.StringIO) -> bytes:
+    """The text written to ``out`` since the last call, encoded; ``out`` is emptied for the next batch."""
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text.encode()
+
+
+def _row(feature: dict, groups: list[tuple[str, str, str]], town_cell: _TownCells) -> dict:
+    props = feature["properties"]
+    longitude, latitude = feature["geometry"]["coordinates"]
+    row = {
+        "town": town_cell(props["town_id"], props["town"]),
+        "faction": props["to_faction"],
+        "date": props["date"].isoformat(),
+        "precision": props["precision"],
+        "day_part": props["day_part"] or "",
+        "status": props["status"],
+        "contested_by": props["contested_by"] or "",
+        "confidence": props["confidence"],
+        "note": props["note"],
+        "supersedes": "",
+        "change_id": feature["id"],
+        "date_label": props["date_label"],
+        "from_faction": props["from_faction"] or "",
+        "town_id": props["town_id"],
+        "longitude": longitude,
+        "latitude": latitude,
+    }
+    for (url, title, publisher), source in zip(groups, props["sources"], strict=False):
+        row.update({url: source["url"], title: source["title"], publisher: source["publisher"]})
+    return {k: cell_quote(v) if isinstance(v, str) else v for k, v in row.items()}

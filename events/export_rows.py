@@ -1,20 +1,24 @@
 """Row-level reads behind the exports: plain dicts from ``values()``, no model instances.
 
-They read the time slice (``control_as_of``) and the timelines of ``events.selectors``, so an export
-shows exactly the changes the map shows: published only, superseded ones left out. Reading values
-instead of objects is what makes large exports cheap.
+They read the time slice (``control_as_of``) and the changes in force of ``events.selectors``, so an
+export shows exactly the changes the map shows: published only, superseded ones left out. Reading
+values instead of objects is what makes large exports cheap; reading a period's changes a batch at a
+time is what keeps a long period's memory small.
 """
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import NamedTuple
 
 from django.db import connection
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
-from geodata.models import AdminArea, Town
+from geodata.models import AdminArea
 
 from . import selectors
+from .models import EARLIEST_DATE, ControlChange, Faction, Source
 from .nearby_slices import control_as_of_nearby
-from .models import ControlChange, Faction, Source
 
 ID_BATCH_MAX = 30_000
 
@@ -54,10 +58,13 @@ def control_rows(*, on: dt.date) -> tuple[selectors.ControlSnapshot, dict[int, l
 
 def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
     """Ids in batches under the database's bound-parameter limit (SQLite's; one batch on PostgreSQL)."""
-    ids = sorted(ids)
-    size = min(connection.features.max_query_params or ID_BATCH_MAX, ID_BATCH_MAX) - 1
+    ids, size = sorted(ids), _ids_per_query()
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
+
+
+def _ids_per_query() -> int:
+    return min(connection.features.max_query_params or ID_BATCH_MAX, ID_BATCH_MAX) - 1
 
 
 def sources_by_change(*, change_ids: Iterable[int]) -> dict[int, list[dict]]:
@@ -67,14 +74,6 @@ def sources_by_change(*, change_ids: Iterable[int]) -> dict[int, list[dict]]:
         for link in _source_links(change_ids=batch):
             sources[link.pop("controlchange_id")].append(link)
     return sources
-
-
-def notes_by_change(*, change_ids: Iterable[int]) -> dict[int, str]:
-    """Each change's note by change id (the time slice's rows leave the free text out)."""
-    notes: dict[int, str] = {}
-    for batch in _batches(change_ids):
-        notes.update(ControlChange.objects.filter(pk__in=batch).values_list("id", "note"))
-    return notes
 
 
 def _source_links(*, change_ids: list[int]) -> list[dict]:
@@ -103,24 +102,89 @@ def _source_links(*, change_ids: list[int]) -> list[dict]:
         ]
 
 
-def change_rows(
-    *, start: dt.date, end: dt.date, faction_ids: set[int] | None = None
-) -> tuple[list[tuple[selectors.ChangeRow, selectors.ChangeRow | None]], dict[int, selectors.TownRow]]:
-    """Published changes dated ``start``..``end`` (inclusive), each with the change it replaced, in order.
+# Rows of the changes export read, shaped and written at a time: its memory is a batch's, not the period's.
+EXPORT_BATCH_ROWS = 2_000
 
-    The replaced change may be older than ``start``, so the towns' timelines up to ``end`` are read.
-    Returns the (change, previous) pairs and the towns they name by id.
+
+class ChangeEvent(NamedTuple):
+    """A row of the changes layer: the change, the one it replaced (possibly before the period), its note."""
+
+    change: selectors.ChangeRow
+    previous: selectors.ChangeRow | None
+    note: str
+
+
+def change_events(
+    *, start: dt.date, end: dt.date, faction_ids: set[int] | None = None
+) -> tuple[dict[int, selectors.TownRow], Iterator[list[ChangeEvent]]]:
+    """Published changes dated ``start``..``end`` (inclusive) in order, each with the change it replaced,
+    in batches of at most ``EXPORT_BATCH_ROWS`` rows read; and every town by id.
+
+    The period is one ordered read, fetched a batch at a time (a server-side cursor on PostgreSQL).
+    The change a row replaced is its town's previous row: the towns' state before ``start`` comes from
+    the time slice, then each row read becomes its town's latest. So memory holds one batch and one
+    row per town, however long the period. ``faction_ids`` keeps changes one of them gained or lost.
+    """
+    # The schema refuses changes before EARLIEST_DATE, so the day before it has none in force.
+    before = selectors.control_as_of(on=max(start, EARLIEST_DATE) - dt.timedelta(days=1))
+    rows = (
+        selectors.changes_in_force().filter(effective_date__gte=start, effective_date__lte=end)
+        .order_by(*selectors.CHRONOLOGICAL)
+        .values_list(*selectors.CHANGE_ROW_FIELDS, "note")
+        .iterator(chunk_size=EXPORT_BATCH_ROWS)
+    )
+    return {town.id: town for town in before.towns}, _event_batches(rows, dict(before.changes), faction_ids)
+
+
+def _event_batches(rows: Iterator[tuple], latest: dict[int, selectors.ChangeRow],
+                   faction_ids: set[int] | None) -> Iterator[list[ChangeEvent]]:
+    split = len(selectors.ChangeRow._fields)
+    while batch := list(islice(rows, EXPORT_BATCH_ROWS)):
+        events = []
+        for row in batch:
+            change = selectors.ChangeRow._make(row[:split])
+            previous = latest.get(change.town_id)
+            latest[change.town_id] = change
+            if faction_ids is None or change.faction_id in faction_ids or (
+                previous is not None and previous.faction_id in faction_ids
+            ):
+                events.append(ChangeEvent(change, previous, row[split]))
+        if events:
+            yield events
+
+
+def most_sources(*, start: dt.date, end: dt.date, faction_ids: set[int] | None = None, beyond: int) -> int:
+    """The most sources a change of the changes layer cites, when some cites more than ``beyond``; else 0.
+
+    The CSV's header names its source columns before the first row is read. Changes citing that many
+    are few, so only they are looked at, most cited first; with ``faction_ids``, whether the layer
+    keeps one depends on the faction of the change it replaced, read for a batch of them at a time.
     """
     in_range = selectors.changes_in_force().filter(effective_date__gte=start, effective_date__lte=end)
-    timelines = selectors.town_timelines(town_ids=in_range.values("town_id"), until=end)
-    pairs = []
-    for timeline in timelines.values():
-        for previous, row in zip([None, *timeline], timeline, strict=False):
-            if row.effective_date < start:
-                continue
-            involved = {row.faction_id} | ({previous.faction_id} if previous else set())
-            if faction_ids is None or involved & faction_ids:
-                pairs.append((row, previous))
-    pairs.sort(key=lambda pair: pair[0][:3])
-    towns = Town.objects.filter(pk__in=timelines).values_list(*selectors.TownRow._fields)
-    return pairs, {town[0]: selectors.TownRow._make(town) for town in towns}
+    many = in_range.annotate(cited=Count("sources")).filter(cited__gt=beyond).order_by("-cited", "pk")
+    if faction_ids is None:
+        return many.values_list("cited", flat=True).first() or 0
+    kept = ControlChange.objects.annotate(replaced_faction=Subquery(_replaced_faction())).filter(
+        Q(faction_id__in=faction_ids) | Q(replaced_faction__in=faction_ids)
+    )
+    # Most cited first, a batch at a time: the first the filter keeps is the answer.
+    rows = many.values_list("pk", "cited").iterator(chunk_size=EXPORT_BATCH_ROWS)
+    while batch := list(islice(rows, _ids_per_query())):
+        found = set(kept.filter(pk__in=[pk for pk, _ in batch]).values_list("pk", flat=True))
+        for pk, cited in batch:
+            if pk in found:
+                return cited
+    return 0
+
+
+def _replaced_faction() -> QuerySet:
+    """The faction of the change in force just before the outer change in its town's log."""
+    earlier = (
+        Q(effective_date__lt=OuterRef("effective_date"))
+        | Q(effective_date=OuterRef("effective_date"), day_part__lt=OuterRef("day_part"))
+        | Q(effective_date=OuterRef("effective_date"), day_part=OuterRef("day_part"), pk__lt=OuterRef("pk"))
+    )
+    return (
+        selectors.changes_in_force().filter(earlier, town=OuterRef("town"))
+        .order_by(*selectors.LATEST_FIRST).values("faction_id")[:1]
+    )

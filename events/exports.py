@@ -9,14 +9,14 @@ import datetime as dt
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.cache import cache
 
-from . import geojson, selectors, territory
-from .changes_csv import changes_csv_bytes
+from . import export_rows, geojson, imports, selectors, territory
+from .changes_csv import changes_csv
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
 from .params import parse_as_of, parse_faction, parse_level, parse_period
 
@@ -26,9 +26,18 @@ CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 @dataclass(frozen=True)
 class Export:
-    content: bytes
+    """A layer's file: its bytes, or (``streamed``) an iterator of them written a batch at a time."""
+
+    content: bytes | Iterator[bytes]
     media_type: str
     filename: str
+
+    @property
+    def streamed(self) -> bool:
+        return not isinstance(self.content, bytes)
+
+    def chunks(self) -> Iterable[bytes]:
+        return self.content if self.streamed else (self.content,)
 
 
 def _control_params(params: Mapping[str, str]) -> dict:
@@ -120,14 +129,17 @@ def _dated_params(params: Mapping[str, str]) -> dict:
 
 
 def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> Export:
-    collection = geojson.changes_feature_collection(start=start, end=end, faction_ids=faction_ids)
-    return Export(geojson.dumps(collection), geojson.GEOJSON_MEDIA_TYPE, f"changes-{start}-{end}.geojson")
+    """Streamed: a period's changes grow with the log, so they are read and written a batch at a time."""
+    content = geojson.changes_geojson(start=start, end=end, faction_ids=faction_ids)
+    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"changes-{start}-{end}.geojson")
 
 
 def _changes_csv(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> Export:
-    """The changes layer in the CSV import's format, with coordinates and ids beside it."""
-    collection = geojson.changes_feature_collection(start=start, end=end, faction_ids=faction_ids)
-    return Export(changes_csv_bytes(collection), CSV_MEDIA_TYPE, f"changes-{start}-{end}.csv")
+    """The changes layer in the CSV import's format, with coordinates and ids beside it; streamed."""
+    most = export_rows.most_sources(start=start, end=end, faction_ids=faction_ids, beyond=imports.MAX_SOURCES)
+    content = changes_csv(geojson.changes_features(start=start, end=end, faction_ids=faction_ids),
+                          most_sources=most)
+    return Export(content, CSV_MEDIA_TYPE, f"changes-{start}-{end}.csv")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import itertools
 import math
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import orjson
@@ -20,7 +21,7 @@ from geodata.sources import OCHA_ATTRIBUTION, OCHA_LICENCE_URL, OCHA_SOURCE_URL
 
 from . import territory
 from .date_labels import date_label
-from .export_rows import area_names, change_rows, control_rows, notes_by_change, province_of, sources_by_change
+from .export_rows import ChangeEvent, area_names, change_events, control_rows, province_of, sources_by_change
 from .models import ControlChange
 from .selectors import ChangeRow, FactionRow, TownRow, faction_rows
 
@@ -119,31 +120,53 @@ def change_properties(change: ChangeRow, previous: ChangeRow | None, *, town: To
     }
 
 
-def changes_feature_collection(
+def changes_features(
     *, start: dt.date, end: dt.date, faction_ids: set[int] | None = None
-) -> dict:
+) -> Iterator[list[dict]]:
     """Published changes dated ``start``..``end`` as Point events, oldest first (QGIS/kepler.gl time),
-    each with its sources and note."""
-    pairs, towns = change_rows(start=start, end=end, faction_ids=faction_ids)
+    each with its sources and note: a list of features per batch of the log read (``change_events``)."""
+    towns, batches = change_events(start=start, end=end, faction_ids=faction_ids)
     factions = faction_rows()
-    ids = [change.id for change, _ in pairs]
-    notes, sources = notes_by_change(change_ids=ids), sources_by_change(change_ids=ids)
     # Changes share dates: each (date, precision, part of day) is put in words once (~80 µs a label).
     label = functools.cache(lambda on, precision, part: date_label(on=on, precision=precision, day_part=part))
-    return feature_collection(
-        [
-            {
-                "type": "Feature",
-                "id": change.id,
-                "geometry": point(towns[change.town_id].longitude, towns[change.town_id].latitude),
-                "properties": change_properties(change, previous, town=towns[change.town_id], factions=factions,
-                                                label=label(change.effective_date, change.date_precision,
-                                                            change.day_part),
-                                                note=notes[change.id], sources=sources[change.id]),
-            }
-            for change, previous in pairs
-        ]
-    )
+    return (_change_features(batch, towns, factions, label) for batch in batches)
+
+
+def _change_features(batch: list[ChangeEvent], towns: dict[int, TownRow], factions: dict[int, FactionRow],
+                     label: Callable[..., str]) -> list[dict]:
+    sources = sources_by_change(change_ids=[event.change.id for event in batch])
+    return [
+        {
+            "type": "Feature",
+            "id": change.id,
+            "geometry": point(towns[change.town_id].longitude, towns[change.town_id].latitude),
+            "properties": change_properties(change, previous, town=towns[change.town_id], factions=factions,
+                                            label=label(change.effective_date, change.date_precision,
+                                                        change.day_part),
+                                            note=note, sources=sources[change.id]),
+        }
+        for change, previous, note in batch
+    ]
+
+
+def changes_geojson(*, start: dt.date, end: dt.date, faction_ids: set[int] | None = None) -> Iterator[bytes]:
+    """The changes layer's FeatureCollection as bytes, written a batch of features at a time.
+
+    The same bytes as ``dumps`` of the whole collection: its other members as they are, and the
+    "features" array written as each batch's compact JSON, comma-joined.
+    """
+    head, tail = dumps(feature_collection([])).rsplit(b'"features":[]', 1)
+    return _streamed_collection(head + b'"features":[', changes_features(
+        start=start, end=end, faction_ids=faction_ids), b"]" + tail)
+
+
+def _streamed_collection(head: bytes, batches: Iterator[list[dict]], tail: bytes) -> Iterator[bytes]:
+    yield head
+    separator = b""
+    for features in filter(None, batches):
+        yield separator + dumps(features)[1:-1]  # the features without the list's brackets
+        separator = b","
+    yield tail
 
 
 # 1e-6 degree is about 10 cm: finer than any boundary source, while the 15 decimals that overlay and

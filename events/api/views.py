@@ -1,7 +1,7 @@
 """Thin API views: read through selectors/exports, write through events.services."""
 
 from django.db.models import Exists, OuterRef, Prefetch
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import content_disposition_header, http_date, quote_etag
 from drf_spectacular.types import OpenApiTypes
@@ -204,7 +204,9 @@ class ExportView(APIView):
         not_modified = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
         if not_modified is None:
             export = layer.build_at(revision.key, params)
-            response = HttpResponse(export.content, content_type=export.media_type)
+            # A streamed layer (a period's changes) goes out a batch at a time, never whole in memory.
+            response_class = StreamingHttpResponse if export.streamed else HttpResponse
+            response = response_class(export.content, content_type=export.media_type)
             download = request.query_params.get("download", "").lower() in {"1", "true", "yes"}
             response["Content-Disposition"] = content_disposition_header(download, export.filename)
         else:

@@ -15,6 +15,7 @@ from ..boundary_checks import MAX_OVERLAP_SHARE
 from ..models import AdminArea
 from .admin_areas import admin_area_check, admin_areas_save_many, geometry_json
 from .area_trust import TrustReport, areas_trust_check
+from .town_loading import Progress
 from .towns import AssignmentReport, towns_assign_admin_areas
 
 # With --replace, a new area and a stored one that each cover more than this share of the other are
@@ -50,6 +51,7 @@ def _country_code(code: str, country: str | None) -> str | None:
 def admin_areas_load(
     *, path: Path | str, spec: FieldSpec, level: int, country: str | None = None, commit: bool = False,
     layer: str | None = None, replace: bool = False, force: bool = False, max_overlap: float = MAX_OVERLAP_SHARE,
+    progress: Progress | None = None,
 ) -> BoundaryLoadReport:
     """Check a boundary file against the areas in the database, then (with commit) write it all at once.
 
@@ -63,8 +65,13 @@ def admin_areas_load(
     What the file would do that cannot be trusted unseen (``areas_trust_check``: a repair that
     changes an area by more than 1%, an overlap above ``max_overlap`` of the smaller area, an area
     outside the stored country, towns left outside every area) is listed in ``report.trust``; a
-    commit is refused with it unless ``force``.
+    commit is refused with it unless ``force``. ``progress(stage, done, total)`` hears how far it is.
     """
+    def step(stage: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(stage, done, total)
+
+    step("reading", 0, 1)
     layer = read_boundaries(path, spec, layer=layer)
     problems = list(layer.rejected)
     existing = list(AdminArea.objects.filter(level=level))
@@ -81,7 +88,8 @@ def admin_areas_load(
     plan: list[tuple[AdminArea, object]] = []  # with the file's shapely geometry
     claimed: dict[int, str] = {}  # stored area pk -> the file feature that matched it
     kept: list[AdminArea] = []  # matched, and the file leaves them as they are
-    for row in layer.frame.itertuples(index=False):
+    for n, row in enumerate(layer.frame.itertuples(index=False)):
+        step("matching", n, len(layer.frame))
         geometry = geometry_json(row.geometry)
         area = by_code.get(row.code) or by_name.get(normalise_name(row.name))
         if area is not None:
@@ -137,12 +145,14 @@ def admin_areas_load(
             problems.append(f"{row.name} ({row.code}): {'; '.join(exc.messages)}")
             continue
         plan.append((area, row.geometry))
+    step("checking", 0, 2)
     unmatched = [a for a in existing if a.pk not in claimed and a.geometry]
     plan = _check_against_stored(report=report, problems=problems, plan=plan, stored=unmatched, replace=replace)
     if problems:
         raise BoundaryLoadError(problems)
     planned = {area.pk for area, _ in plan}
     neighbours = [a for a in unmatched if a.pk not in planned] + kept
+    step("checking", 1, 2)
     report.trust = areas_trust_check(
         layer=layer, plan=plan, stored=neighbours, level=level, matched=set(claimed) | planned, max_overlap=max_overlap
     )
@@ -151,8 +161,11 @@ def admin_areas_load(
     report.forced = commit and bool(report.trust.findings)
     if commit:
         with transaction.atomic():
+            step("writing", 0, 2)
             admin_areas_save_many(areas=[area for area, _ in plan])
+            step("writing", 1, 2)  # then every town is placed in the new areas
             report.assignment = towns_assign_admin_areas()
+            step("writing", 2, 2)
         report.committed = True
     return report
 

@@ -64,7 +64,7 @@ def test_export_then_import_into_an_empty_log_gives_the_same_published_log(clien
     exported = client.get(WHOLE_LOG)
     assert exported.status_code == 200
     path = tmp_path / "changes.csv"
-    path.write_bytes(exported.content)
+    path.write_bytes(exported.getvalue())
 
     # An empty database with the same places: towns and factions stay, the log and sources go.
     ControlChange.objects.filter(supersedes__isnull=False).delete()
@@ -79,7 +79,7 @@ def test_export_then_import_into_an_empty_log_gives_the_same_published_log(clien
 
 
 def test_the_csv_has_every_import_column_then_the_export_only_ones(client, corrected_log):
-    content = client.get(WHOLE_LOG).content
+    content = client.get(WHOLE_LOG).getvalue()
     header = next(csv.reader(io.StringIO(content.decode())))
     assert sorted(header) == sorted(imports.COLUMNS + imports.EXPORT_ONLY)
     assert header[:5] == ["change_id", "date", "date_label", "town", "faction"]  # a log's reading order
@@ -89,7 +89,7 @@ def test_the_csv_has_every_import_column_then_the_export_only_ones(client, corre
 
 
 def test_a_row_carries_sources_part_of_day_note_and_the_date_label(client, corrected_log):
-    rows = csv_rows(client.get("/api/changes.csv?from=2016-01-01&to=2017-05-31").content)
+    rows = csv_rows(client.get("/api/changes.csv?from=2016-01-01&to=2017-05-31").getvalue())
     tabqa = next(r for r in rows if r["town"] == "Tabqa" and r["date"] == "2017-05-12")
     assert tabqa["day_part"] == "evening" and tabqa["date_label"] == "12 May 2017, evening"
     assert tabqa["note"] == "'=1+1, \"quoted\"\nand a second line"  # a spreadsheet shows it as text
@@ -108,19 +108,19 @@ def test_a_town_whose_name_names_several_is_written_by_its_slug(client, seeded):
     tabqa = Town.objects.get(slug="tabqa")
     Town.objects.filter(pk=tabqa.pk).update(name="Al-Thawra")
     Town.objects.filter(slug="raqqa").update(alt_names=["Al-Thawra"])  # the name now names two towns
-    rows = csv_rows(client.get("/api/changes.csv?from=2017-01-01").content)
+    rows = csv_rows(client.get("/api/changes.csv?from=2017-01-01").getvalue())
     assert {r["town"] for r in rows if r["town_id"] == str(tabqa.pk)} == {"tabqa"}
     assert "Raqqa" in {r["town"] for r in rows}  # an unambiguous name stays a name
 
 
 def test_changes_geojson_carries_sources_note_part_of_day_and_label(client, corrected_log):
-    features = json.loads(client.get("/api/changes.geojson?from=2017-05-01&to=2017-05-31").content)["features"]
+    features = json.loads(client.get("/api/changes.geojson?from=2017-05-01&to=2017-05-31").getvalue())["features"]
     props = next(f["properties"] for f in features if f["properties"]["date"] == "2017-05-12")
     assert props["sources"] == [
         {"title": "-Tabqa taken", "url": "https://example.org/tabqa", "publisher": "@wire", "date": "2017-09-03"}]
     assert props["day_part"] == "evening" and props["date_label"] == "12 May 2017, evening"
     assert props["note"].startswith("=1+1")  # GeoJSON is data, not a spreadsheet: never quoted
-    day = json.loads(client.get("/api/changes.geojson?from=2017-09-01&to=2017-09-01").content)["features"]
+    day = json.loads(client.get("/api/changes.geojson?from=2017-09-01&to=2017-09-01").getvalue())["features"]
     seed = next(f["properties"] for f in day if f["properties"]["town"] == "Uqayribat")
     assert len(seed["sources"]) == 2 and seed["day_part"] == "night" and seed["note"].startswith("Pro-government")
     assert "Syrian Observatory for Human Rights (as cited in the report)" in {s["publisher"] for s in seed["sources"]}

@@ -102,7 +102,7 @@ def test_a_coalition_reaches_members_of_members_in_one_query(seeded, django_asse
 def test_changes_layer_reads_back_with_dates_and_from_faction(client, seeded, tmp_path):
     response = client.get("/api/changes.geojson?from=2017-09-01&to=2017-09-03")
     assert response["Content-Type"] == "application/geo+json"
-    frame = read_back(tmp_path, response.content)
+    frame = read_back(tmp_path, response.getvalue())
     expected = selectors.changes_between(start=dt.date(2017, 9, 1), end=dt.date(2017, 9, 3))
     assert len(frame) == len(expected) == 5
     assert [str(d)[:10] for d in frame["date"]] == [c.effective_date.isoformat() for c in expected]
@@ -113,10 +113,10 @@ def test_changes_layer_reads_back_with_dates_and_from_faction(client, seeded, tm
 
 
 def test_changes_csv_has_the_same_rows_as_the_geojson(client, seeded):
-    geo = json.loads(client.get("/api/changes.geojson?from=2017-01-01&to=2017-12-31").content)["features"]
+    geo = json.loads(client.get("/api/changes.geojson?from=2017-01-01&to=2017-12-31").getvalue())["features"]
     response = client.get("/api/changes.csv?from=2017-01-01&to=2017-12-31")
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert len(rows) == len(geo) > 30
     for row, feature in zip(rows, geo, strict=True):
         assert int(row["change_id"]) == feature["id"]
@@ -128,7 +128,7 @@ def test_changes_csv_has_the_same_rows_as_the_geojson(client, seeded):
 
 def test_changes_csv_quotes_a_town_name_a_spreadsheet_would_run_as_a_formula(client, seeded):
     Town.objects.filter(slug="tabqa").update(name='=HYPERLINK("http://x.test","Tabqa")')
-    content = client.get("/api/changes.csv?from=2017-05-01&to=2017-05-31").content.decode()
+    content = client.get("/api/changes.csv?from=2017-05-01&to=2017-05-31").getvalue().decode()
     rows = list(csv.DictReader(io.StringIO(content)))
     assert [r["town"] for r in rows] == ["'=HYPERLINK(\"http://x.test\",\"Tabqa\")"]
 
@@ -137,9 +137,9 @@ def test_drafts_rejected_and_retracted_changes_are_never_exported(client, hidden
     control = json.loads(client.get("/api/control.geojson?date=2017-09-30").content)["features"]
     uqayribat = next(f["properties"] for f in control if f["properties"]["name"] == "Uqayribat")
     assert uqayribat["faction"] == "pro-government" and uqayribat["since"] == "2017-09-03"
-    changes = json.loads(client.get("/api/changes.geojson?from=2017-09-04").content)["features"]
+    changes = json.loads(client.get("/api/changes.geojson?from=2017-09-04").getvalue())["features"]
     assert changes == []
-    assert "2017-09-0" not in client.get("/api/changes.csv?from=2017-09-04").content.decode()
+    assert "2017-09-0" not in client.get("/api/changes.csv?from=2017-09-04").getvalue().decode()
 
 
 def test_a_superseded_change_leaves_the_export(client, seeded):
@@ -150,7 +150,7 @@ def test_a_superseded_change_leaves_the_export(client, seeded):
     )
     fix.sources.set(Source.objects.all()[:1])
     response = client.get("/api/changes.geojson?from=2017-05-01&to=2017-05-31")
-    ids = [f["id"] for f in json.loads(response.content)["features"]]
+    ids = [f["id"] for f in json.loads(response.getvalue())["features"]]
     assert fix.pk in ids and wrong.pk not in ids
 
 
@@ -167,7 +167,7 @@ def test_export_command_writes_exactly_what_the_api_serves(client, seeded, tmp_p
     for layer, args, url in cases:
         out = tmp_path / f"{layer}.out"
         call_command("export_geojson", "--layer", layer, *args, "--out", str(out))
-        assert out.read_bytes() == client.get(url).content, layer
+        assert out.read_bytes() == client.get(url).getvalue(), layer
 
 
 @pytest.mark.parametrize("url", ["/api/control.geojson", "/api/provinces.geojson", "/api/control-areas.geojson"])

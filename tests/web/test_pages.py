@@ -68,7 +68,7 @@ def test_map_page_offers_the_dates_downloads(client, seeded):
         assert got.status_code == 200, name
         assert got["Content-Disposition"].startswith("attachment;"), name
         assert "2017-09-02" in got["Content-Disposition"], name
-    rows = client.get("/api/changes.csv?from=2014-01-01&to=2017-09-02").content.decode().splitlines()
+    rows = client.get("/api/changes.csv?from=2014-01-01&to=2017-09-02").getvalue().decode().splitlines()
     assert max(r.split(",")[1] for r in rows[1:]) == "2017-09-02"
     # The script rebuilds the same links from the page's configuration when the date changes.
     config = _map_config(response)

@@ -1,6 +1,7 @@
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -42,24 +43,31 @@ class Command(BaseCommand):
         except ExportParameterError as exc:
             raise CommandError(f"--{exc.parameter}: {exc.message}") from exc
         if out == "-":
-            sys.stdout.buffer.write(export.content)
+            for chunk in export.chunks():
+                sys.stdout.buffer.write(chunk)
             return
         try:
-            _write_atomically(Path(out), export.content)
+            size = _write_atomically(Path(out), export.chunks())
         except OSError as exc:
             raise CommandError(f"--out: cannot write {out}: {exc.strerror or exc}.") from exc
-        self.stderr.write(f"Wrote {len(export.content):,} bytes to {out} ({layer}).")
+        self.stderr.write(f"Wrote {size:,} bytes to {out} ({layer}).")
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    """A reader never sees half a file: write beside the target, then rename over it."""
+def _write_atomically(path: Path, chunks: Iterable[bytes]) -> int:
+    """Write ``chunks`` as they come (a streamed layer is never whole in memory); returns the size.
+
+    A reader never sees half a file: write beside the target, then rename over it.
+    """
     path = path.resolve()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    size = 0
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
+            for chunk in chunks:
+                size += fh.write(chunk)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return size

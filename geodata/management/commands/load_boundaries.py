@@ -1,7 +1,9 @@
+from contextlib import closing
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from conflictmap.progress import ProgressBar
 from geodata.boundaries import PRESETS, BoundaryFileError, FieldSpec
 from geodata.boundary_checks import MAX_OVERLAP_SHARE
 from geodata.services import AssignmentReport, BoundaryLoadError, BoundaryLoadReport, admin_areas_load
@@ -50,10 +52,11 @@ class Command(BaseCommand):
                 level=level, preset=preset, name_field=name_field, code_field=code_field,
                 parent_field=parent_field, name_ar_field=name_ar_field,
             )
-            report = admin_areas_load(
-                path=file, spec=spec, level=level, country=country, commit=commit, layer=layer, replace=replace,
-                force=force, max_overlap=max_overlap / 100,
-            )
+            with closing(ProgressBar(unit="area")) as bar:  # the bar goes before the report is printed
+                report = admin_areas_load(
+                    path=file, spec=spec, level=level, country=country, commit=commit, layer=layer,
+                    replace=replace, force=force, max_overlap=max_overlap / 100, progress=bar.update,
+                )
         except BoundaryFileError as exc:
             raise CommandError(str(exc)) from exc
         except BoundaryLoadError as exc:
