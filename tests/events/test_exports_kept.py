@@ -1,6 +1,6 @@
 """A layer's bytes kept per data revision: built once, inflated once, never answered from memory alone."""
 
-import zlib
+import zstandard
 
 import pytest
 from django.core.cache import cache
@@ -31,8 +31,8 @@ def test_a_layer_is_built_once_per_revision_and_read_back_the_same():
 def test_what_the_cache_holds_wins_over_a_remembered_inflation():
     build, _ = counting_build({"type": "FeatureCollection", "features": []})
     exports._kept("test-layer", build)
-    key = f"exports:test-layer:{selectors.data_version()}"
-    cache.set(key, zlib.compress(b'{"replaced":true}', 1))  # another worker's bytes under the same key
+    key = f"exports:zst:test-layer:{selectors.data_version()}"
+    cache.set(key, zstandard.compress(b'{"replaced":true}', 1))  # another worker's bytes under the same key
     assert exports._kept("test-layer", build) == b'{"replaced":true}'
 
 
@@ -44,7 +44,7 @@ def test_remembered_inflations_stay_within_their_budget(monkeypatch):
         exports._kept(f"test-layer-{n}", build)
     kept = exports._inflated_files
     assert 1 <= len(kept) < 20 and sum(len(k) + len(c) for k, c in kept.values()) <= 10_000
-    assert f"exports:test-layer-19:{selectors.data_version()}" in kept  # the latest stays
+    assert f"exports:zst:test-layer-19:{selectors.data_version()}" in kept  # the latest stays
 
 
 def test_a_kept_layer_over_http_reads_the_revision_once(client, seeded, django_assert_num_queries):
