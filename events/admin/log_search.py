@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import F, Func, IntegerField, Max, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Func, IntegerField, Max, Q, QuerySet
 from django.db.models.lookups import In
 from django.utils.text import smart_split, unescape_string_literal
 
@@ -61,21 +61,32 @@ class Matched:
 
     model: type
     condition: Q
-    ids: list[int]
+    ids: frozenset[int]
 
     @classmethod
-    def find(cls, model, condition: Q) -> "Matched":
-        return cls(model, condition, list(model.objects.filter(condition).order_by().values_list("id", flat=True)))
+    def each(cls, model, conditions: list[Q]) -> list["Matched"]:
+        """What each condition matches, in one query over the table."""
+        if not conditions:
+            return []
+        flags = {f"matches_{n}": ExpressionWrapper(c, output_field=BooleanField()) for n, c in enumerate(conditions)}
+        rows = (model.objects.filter(Q.create(conditions, connector=Q.OR)).order_by()
+                .annotate(**flags).values_list("id", *flags))
+        ids = [set() for _ in conditions]
+        for pk, *matches in rows:
+            for found, matched in zip(ids, matches, strict=True):
+                if matched:
+                    found.add(pk)
+        return [cls(model, c, frozenset(i)) for c, i in zip(conditions, ids, strict=True)]
+
+    def __or__(self, other: "Matched") -> "Matched":
+        return Matched(self.model, self.condition | other.condition, self.ids | other.ids)
 
     def lookup(self, column: str, *, unindexed: bool) -> Q | None:
         if not self.ids:
             return None
-        values = (self.ids if len(self.ids) <= LITERAL_IDS_UP_TO
+        values = (sorted(self.ids) if len(self.ids) <= LITERAL_IDS_UP_TO
                   else self.model.objects.filter(self.condition).order_by().values("id"))
         return Q(In(Unindexed(F(column)) if unindexed else F(column), values))
-
-
-NOTHING = Matched(Town, Q(pk__in=[]), [])
 
 
 @dataclass(frozen=True)
@@ -100,23 +111,35 @@ class LogSearch:
                     into[relation].append(field)  # KeyError: a field this search cannot resolve
         return cls(tuple(fields["town"]), tuple(fields["faction"]), tuple(lists["town"]), tuple(lists["faction"]))
 
+    @staticmethod
+    def _conditions(words: list[str], term: str, fields: tuple[str, ...], name_lists: tuple[str, ...]) -> list[Q]:
+        conditions = [_contains(fields, word) for word in words]
+        if name_lists:
+            conditions.append(_in_name_lists(name_lists, term.strip()))
+        return conditions
+
     def filter(self, queryset: QuerySet, term: str, *, notes: bool) -> QuerySet:
         """The changes of ``queryset`` the term matches; ``notes``: each word may also be in the note."""
         words = search_words(term)
         if not words:
             return queryset
-        # For each word: the towns and factions with it in a name, and the note text to look for.
-        per_word = [(Matched.find(Town, _contains(self.town_fields, word)),
-                     Matched.find(Faction, _contains(self.faction_fields, word)), word if notes else None)
-                    for word in words]
-        whole = term.strip()
-        in_lists = (Matched.find(Town, _in_name_lists(self.town_name_lists, whole)) if self.town_name_lists
-                    else NOTHING,
-                    Matched.find(Faction, _in_name_lists(self.faction_name_lists, whole))
-                    if self.faction_name_lists else NOTHING, None)
-        unindexed = connections[queryset.db].vendor == "sqlite" and _dense([*per_word, in_lists])
+        # For each word, the towns and factions with it in a name; last, those with the whole term in a
+        # list of names (none when the search reads no such list).
+        towns = Matched.each(Town, self._conditions(words, term, self.town_fields, self.town_name_lists))
+        factions = Matched.each(Faction, self._conditions(words, term, self.faction_fields, self.faction_name_lists))
+        n = len(words)
+        in_lists = (towns[n] if len(towns) > n else NO_TOWN, factions[n] if len(factions) > n else NO_FACTION)
+        per_word = [(t, f, w if notes else None) for t, f, w in zip(towns[:n], factions[:n], words, strict=True)]
+        unindexed = connections[queryset.db].vendor == "sqlite" and _dense([(t, f) for t, f, _w in per_word], in_lists)
+        if len(words) == 1:  # one word: one IN list per column
+            town, faction, note = per_word[0]
+            return queryset.filter(_match(town | in_lists[0], faction | in_lists[1], note, unindexed=unindexed))
         match = Q.create([_match(*found, unindexed=unindexed) for found in per_word])
-        return queryset.filter(match | _match(*in_lists, unindexed=unindexed))
+        return queryset.filter(match | _match(*in_lists, None, unindexed=unindexed))
+
+
+NO_TOWN = Matched(Town, Q(pk__in=[]), frozenset())
+NO_FACTION = Matched(Faction, Q(pk__in=[]), frozenset())
 
 
 def _match(towns: Matched, factions: Matched, note: str | None, *, unindexed: bool) -> Q:
@@ -126,16 +149,19 @@ def _match(towns: Matched, factions: Matched, note: str | None, *, unindexed: bo
     return Q.create(parts, connector=Q.OR) if parts else Q(pk__in=[])
 
 
-def _dense(found: list[tuple[Matched, Matched, str | None]]) -> bool:
+def _dense(per_word: list[tuple[Matched, Matched]], in_lists: tuple[Matched, Matched]) -> bool:
     """Whether the matches are so many that walking the log newest first (its date index) finds a page
     sooner than gathering them all through the town and faction indexes and sorting them: when their
     share of the log passes ``sqrt(page / log size)`` (1% at a million changes). SQLite's planner does
-    not weigh this (it gathered and sorted 71,000 rows of one faction for a page of 100, 1 s); the
-    share is estimated as matched towns / towns + matched factions / factions."""
-    towns = {i for t, _f, _n in found for i in t.ids}
-    factions = {i for _t, f, _n in found for i in f.ids}
-    if not towns and not factions:
+    not weigh this (it gathered and sorted 71,000 rows of one faction for a page of 100, 1 s).
+
+    A word's share is estimated as its towns / all towns + its factions / all factions; every word must
+    match, so the term's share is at most its rarest word's, plus the share matched by the lists of names.
+    """
+    if not any(m.ids for pair in [*per_word, in_lists] for m in pair):
         return False
-    share = len(towns) / max(Town.objects.count(), 1) + len(factions) / max(Faction.objects.count(), 1)
-    size = ControlChange.objects.aggregate(n=Max("id"))["n"] or 0  # ids only grow: bounds the rows
+    towns, factions = max(Town.objects.count(), 1), max(Faction.objects.count(), 1)
+    share = min(len(t.ids) / towns + len(f.ids) / factions for t, f in per_word)
+    share += len(in_lists[0].ids) / towns + len(in_lists[1].ids) / factions
+    size = ControlChange.objects.aggregate(n=Max("id"))["n"] or 0  # ids only grow: it bounds the rows
     return share >= math.sqrt(PAGE / max(size, 1))
