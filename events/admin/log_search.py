@@ -142,6 +142,14 @@ NO_TOWN = Matched(Town, Q(pk__in=[]), frozenset())
 NO_FACTION = Matched(Faction, Q(pk__in=[]), frozenset())
 
 
+def changes_in_towns(queryset: QuerySet, towns: Q) -> QuerySet:
+    """The changes of ``queryset`` in the towns ``towns`` selects, found by their ids as a search finds them
+    (joining each change to its town instead walked 115,000 changes for the 11 towns of a governorate)."""
+    matched = Matched.each(Town, [towns])[0]
+    unindexed = connections[queryset.db].vendor == "sqlite" and _dense([(matched, NO_FACTION)], (NO_TOWN, NO_FACTION))
+    return queryset.filter(_match(matched, NO_FACTION, None, unindexed=unindexed))
+
+
 def _match(towns: Matched, factions: Matched, note: str | None, *, unindexed: bool) -> Q:
     parts = [towns.lookup("town_id", unindexed=unindexed), factions.lookup("faction_id", unindexed=unindexed),
              Q(note__icontains=note) if note is not None else None]

@@ -8,12 +8,14 @@ import re
 import pytest
 from django.contrib import admin
 from django.db import connection
+from django.db.models import Q
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from events import selectors
 from events.admin import ControlChangeAdmin, ReviewQueueAdmin, lists, log_search
 from events.models import ControlChange, ControlChangeForReview
+from geodata.models import AdminArea
 from tests.events.roles import user_in
 from tests.factories import ControlChangeFactory, TownFactory
 
@@ -154,3 +156,15 @@ def test_change_years_is_one_query_with_every_year(db):
     with CaptureQueriesContext(connection) as queries:
         assert selectors.change_years() == [2015, 2017, 2019]
     assert len(queries) == 1
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_the_governorate_filter_finds_the_changes_of_its_towns_and_districts(client_, monkeypatch, dense):
+    if dense:
+        monkeypatch.setattr(log_search, "PAGE", 0)
+        monkeypatch.setattr(log_search, "LITERAL_IDS_UP_TO", 0)
+    provinces = AdminArea.objects.filter(level=AdminArea.Level.PROVINCE).values_list("pk", flat=True)
+    assert len(provinces) > 5
+    for pk in provinces:
+        joined = ControlChange.objects.filter(Q(town__admin_area_id=pk) | Q(town__admin_area__parent_id=pk))
+        assert found(client_, LIST, governorate=str(pk)) == set(joined.values_list("id", flat=True))
