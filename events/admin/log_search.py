@@ -11,7 +11,9 @@ aliases (as ``geodata.admin.JsonNameSearchMixin`` matches them).
 
 import json
 import math
+import operator
 from dataclasses import dataclass
+from functools import reduce
 
 from django.db import connections
 from django.db.models import BooleanField, ExpressionWrapper, F, Func, IntegerField, Max, Q, QuerySet
@@ -44,14 +46,18 @@ def search_words(term: str) -> list[str]:
     return words
 
 
+def _any(conditions) -> Q:
+    return reduce(operator.or_, conditions, Q(pk__in=[]))
+
+
 def _contains(fields: tuple[str, ...], text: str) -> Q:
-    return Q.create([(f"{name}__icontains", text) for name in fields], connector=Q.OR)
+    return _any(Q(**{f"{name}__icontains": text}) for name in fields)
 
 
 def _in_name_lists(fields: tuple[str, ...], term: str) -> Q:
     # SQLite keeps JSON text ASCII-escaped (\u0639...), so also look for the escaped form.
     forms = {term, json.dumps(term)[1:-1]}
-    return Q.create([(f"{name}__icontains", form) for name in fields for form in forms], connector=Q.OR)
+    return _any(Q(**{f"{name}__icontains": form}) for name in fields for form in forms)
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ class Matched:
         if not conditions:
             return []
         flags = {f"matches_{n}": ExpressionWrapper(c, output_field=BooleanField()) for n, c in enumerate(conditions)}
-        rows = (model.objects.filter(Q.create(conditions, connector=Q.OR)).order_by()
+        rows = (model.objects.filter(_any(conditions)).order_by()
                 .annotate(**flags).values_list("id", *flags))
         ids = [set() for _ in conditions]
         for pk, *matches in rows:
@@ -134,7 +140,7 @@ class LogSearch:
         if len(words) == 1:  # one word: one IN list per column
             town, faction, note = per_word[0]
             return queryset.filter(_match(town | in_lists[0], faction | in_lists[1], note, unindexed=unindexed))
-        match = Q.create([_match(*found, unindexed=unindexed) for found in per_word])
+        match = reduce(operator.and_, (_match(*found, unindexed=unindexed) for found in per_word))
         return queryset.filter(match | _match(*in_lists, None, unindexed=unindexed))
 
 
@@ -154,7 +160,7 @@ def _match(towns: Matched, factions: Matched, note: str | None, *, unindexed: bo
     parts = [towns.lookup("town_id", unindexed=unindexed), factions.lookup("faction_id", unindexed=unindexed),
              Q(note__icontains=note) if note is not None else None]
     parts = [p for p in parts if p is not None]
-    return Q.create(parts, connector=Q.OR) if parts else Q(pk__in=[])
+    return _any(parts)
 
 
 def _dense(per_word: list[tuple[Matched, Matched]], in_lists: tuple[Matched, Matched]) -> bool:
