@@ -27,8 +27,9 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 
 
 class YearFilter(admin.SimpleListFilter):
-    """By year of the change. The years come from one index seek each (selectors.change_years); the
-    date hierarchy this replaces truncated the date of every row of the log on each page view."""
+    """By year of the change. The years come in one query seeking the date index once per year
+    (selectors.change_years); the date hierarchy this replaces truncated the date of every row of the
+    log on each page view."""
 
     title = "year"
     parameter_name = "effective_date__year"
