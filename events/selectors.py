@@ -332,13 +332,24 @@ def change_dates(*, published_only: bool = True) -> list[dt.date]:
 
 
 def change_years() -> list[int]:
-    """Years in which the log has any change (any state), oldest first: one index seek per year."""
-    first_on = ControlChange.objects.order_by("effective_date").values_list("effective_date", flat=True)
-    years, day = [], first_on.first()
-    while day is not None:
-        years.append(day.year)
-        day = first_on.filter(effective_date__gte=dt.date(day.year + 1, 1, 1)).first()
-    return years
+    """Years in which the log has any change (any state), oldest first.
+
+    One query that seeks the (effective_date) index once per year: a recursive CTE asking for the first
+    date on or after each next 1 January (a loose index scan; DISTINCT over the years would read the log).
+    """
+    table = connection.ops.quote_name(ControlChange._meta.db_table)
+    if connection.vendor == "postgresql":
+        year, next_jan1 = "EXTRACT(YEAR FROM ({}))::integer", "make_date(y + 1, 1, 1)"
+    else:  # SQLite keeps dates as YYYY-MM-DD text
+        year, next_jan1 = "CAST(substr(({}), 1, 4) AS INTEGER)", "(y + 1) || '-01-01'"
+    first_on = f"SELECT effective_date FROM {table} WHERE effective_date >= {next_jan1} ORDER BY effective_date LIMIT 1"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE years(y) AS (SELECT {year.format(f'SELECT MIN(effective_date) FROM {table}')}"
+            f" UNION ALL SELECT {year.format(first_on)} FROM years WHERE y IS NOT NULL)"
+            " SELECT y FROM years WHERE y IS NOT NULL"
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def latest_change_date(*, published_only: bool = True) -> dt.date | None:

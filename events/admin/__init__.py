@@ -6,6 +6,7 @@ and shows results.
 - ``changes``: control changes, the review queue and the publish / reject / retract actions
 - ``towns``: a town's page with its control history, audit trail and the reviewer rule
 - ``lists``, ``row_urls``: what keeps the log's change lists bounded by their page at a million rows
+- ``log_search``: their search (and governorate filter), resolved against the towns and factions first
 """
 
 from .. import admin_users  # noqa: F401  (registers the user admin)

@@ -16,9 +16,10 @@ from geodata.admin import AuditedAdmin, JsonNameSearchMixin, ViewOnlyAdminMixin,
 
 from .. import permissions, selectors, services
 from ..models import ControlChange, ControlChangeForReview
-from . import row_urls
+from . import lists, row_urls
 from .common import AdminCss, GovernorateFilter, ServiceCheckedForm, map_link, report_errors, swatch
 from .lists import LogListMixin
+from .log_search import LogSearch
 
 DRAFT = ControlChange.State.DRAFT
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -26,8 +27,9 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 
 
 class YearFilter(admin.SimpleListFilter):
-    """By year of the change. The years come from one index seek each (selectors.change_years); the
-    date hierarchy this replaces truncated the date of every row of the log on each page view."""
+    """By year of the change. The years come in one query seeking the date index once per year
+    (selectors.change_years); the date hierarchy this replaces truncated the date of every row of the
+    log on each page view."""
 
     title = "year"
     parameter_name = "effective_date__year"
@@ -152,6 +154,8 @@ class ControlChangeAdmin(LogListMixin, ReviewActions, JsonNameSearchMixin, Audit
     )
     search_fields = ("town__name", "town__slug", "faction__name", "faction__short_name", "faction__slug", "note")
     json_name_fields = ("town__alt_names", "faction__aliases")
+    search_help_text = ("A town (any of its names) or a faction (name or alias). Tick “notes too” to also "
+                        "search the notes: that reads every change, so it is slower.")
     list_select_related = ("town", "faction")
     # Newest first, read backwards along the (effective_date) index: the model's order (by town name)
     # would sort the whole log for each page.
@@ -199,11 +203,14 @@ class ControlChangeAdmin(LogListMixin, ReviewActions, JsonNameSearchMixin, Audit
         return super().has_delete_permission(request, obj) and (obj is None or obj.state == DRAFT)
 
     def get_search_results(self, request, queryset, search_term):
-        queryset, dupes = super().get_search_results(request, queryset, search_term)
+        # The names are looked up in the towns and factions first; notes only when asked (the box by the
+        # search field): no index serves "contains" over a million notes.
+        search = LogSearch.of(self.search_fields, self.json_name_fields)
+        queryset = search.filter(queryset, search_term, notes=request.GET.get(lists.NOTES_VAR) == "1")
         if request.GET.get("model_name") == "controlchange" and request.GET.get("field_name") == "supersedes":
             # Only a draft or published change can be corrected.
             queryset = queryset.filter(state__in=[DRAFT, ControlChange.State.PUBLISHED])
-        return queryset, dupes
+        return queryset, False
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # The form's map of towns gets the public map's base layer (tiles), as the town form's map does.
@@ -250,7 +257,12 @@ class ReviewQueueAdmin(LogListMixin, ViewOnlyAdminMixin, ReviewActions, admin.Mo
     search_fields = ("town__name", "faction__name", "note")
     actions = ("publish_selected", "reject_selected")
     ordering = ("entered_at", "id")
+    count_pages_ahead = None  # the drafts are few, and their index counts them: always an exact count
     Media = AdminCss
+
+    def get_search_results(self, request, queryset, search_term):
+        # Notes are always searched here: the queue reads only the drafts.
+        return LogSearch.of(self.search_fields).filter(queryset, search_term, notes=True), False
 
     def get_queryset(self, request):
         # A count per row of the page, not a GROUP BY over the drafts' links that the paginator's

@@ -13,6 +13,7 @@ from geodata.models import AdminArea
 
 from ..models import ControlChange
 from . import row_urls
+from .log_search import changes_in_towns
 
 
 def swatch(colour: str, label: str = ""):
@@ -93,4 +94,4 @@ class GovernorateFilter(admin.SimpleListFilter):
             return queryset
         if not value.isdigit():
             return queryset.none()
-        return queryset.filter(Q(town__admin_area_id=int(value)) | Q(town__admin_area__parent_id=int(value)))
+        return changes_in_towns(queryset, Q(admin_area_id=int(value)) | Q(admin_area__parent_id=int(value)))
