@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from conflictmap.text_checks import NUL_MESSAGE
+from geodata.models import Town
 
 from . import names as name_index
 from . import selectors, services
@@ -67,7 +68,7 @@ class RowError:
         return f"{where}line {self.line}, column {self.column}: {self.reason}"
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedRow:
     line: int
     new: services.NewChange
@@ -144,14 +145,13 @@ def csv_rows(
     the text it stands for.
     """
     columns = [*required, *optional]
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text))
     try:
-        header = [h.strip() for h in (reader.fieldnames or [])]
+        header = [h.strip() for h in next(reader, [])]
     except csv.Error as exc:
         return [], [RowError(1, "-", f"the header cannot be read ({exc})", file)]
     if any("\x00" in h for h in header):
         return [], [RowError(1, "-", f"the header: {NUL_MESSAGE}", file)]
-    reader.fieldnames = header
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c not in columns]
     errors = []
@@ -162,29 +162,39 @@ def csv_rows(
                                                      f"{columns_text or ', '.join(columns)}", file))
     if errors:
         return [], errors
+    at = {name: i for i, name in enumerate(header)}  # a column named twice: its last cell (as csv.DictReader)
+    cells_of = [(c, at.get(c)) for c in columns]
+    may_hold_nul = "\x00" in text
     rows = []
     while True:
         before = reader.line_num
         try:
-            values = next(reader, None)
+            cells = next(reader, None)
         except csv.Error as exc:  # a field over the csv module's limit (128 KiB): reading stops there
             too_long = "larger than field limit" in str(exc)
             reason = f"a field is longer than {csv.field_size_limit():,} characters" if too_long else str(exc)
             column = _long_field_column(text, before, header) if too_long else "-"
             errors.append(RowError(before + 1, column, f"{reason}; the rows after it were not read", file))
             break
-        if values is None:
+        if cells is None:
             break
-        if None in values or any(v is None for v in values.values()):
+        if not cells:  # a blank line
+            continue
+        if len(cells) != len(header):
             errors.append(RowError(reader.line_num, "-", f"expected {len(header)} fields", file))
             continue
-        nul = [c for c, v in values.items() if "\x00" in v]
+        nul = [c for c, i in at.items() if "\x00" in cells[i]] if may_hold_nul else []
         errors += [RowError(reader.line_num, c, NUL_MESSAGE, file) for c in nul]
         if not nul:
-            rows.append((reader.line_num, {c: cell_unquote((values.get(c) or "").strip()) for c in columns}))
+            rows.append((reader.line_num, {c: "" if i is None else _cell(cells[i]) for c, i in cells_of}))
     if not rows and not errors:
         errors.append(RowError(2, "-", "the file has no rows", file))
     return rows, errors
+
+
+def _cell(text: str) -> str:
+    text = text.strip()
+    return cell_unquote(text) if text.startswith("'") else text
 
 
 class SourceIndex:
@@ -269,10 +279,15 @@ def changes_import_check(
     towns, factions, sources = name_index.town_index(), name_index.faction_index(), SourceIndex()
     wanted = {_change_id(v["supersedes"]) for _, v in rows} - {None}
     superseded = {c.pk: c for c in ControlChange.objects.filter(pk__in=wanted)}
-
-    for done, (line, v) in enumerate(rows):
-        if progress is not None and done % 1000 == 0:
-            progress("checking", done, len(rows))
+    state = ControlChange.State.PUBLISHED if publish else ControlChange.State.DRAFT
+    dates, day_parts = {}, {}  # each distinct cell read once
+    read: list[tuple[int, list[RowError], services.NewChange | None]] = []
+    total = len(rows)
+    rows.reverse()  # taken from the end, so each row's cells are dropped once read
+    while rows:
+        line, v = rows.pop()
+        if progress is not None and len(read) % 1000 == 0:
+            progress("checking", len(read), total)
         errors: list[RowError] = []
 
         def fail(column: str, reason: str, errors=errors, line=line) -> None:
@@ -289,7 +304,9 @@ def changes_import_check(
             contested_by, reason = factions.find(v["contested_by"])
             if reason:
                 fail("contested_by", reason)
-        day_part = ControlChange.DayPart.from_text(v["day_part"])
+        if v["day_part"] not in day_parts:
+            day_parts[v["day_part"]] = ControlChange.DayPart.from_text(v["day_part"])
+        day_part = day_parts[v["day_part"]]
         if day_part is None:
             parts = ControlChange.DayPart
             names = ", ".join(label.casefold() for label in parts.labels)
@@ -308,31 +325,58 @@ def changes_import_check(
             status=v["status"] or ControlChange.Status.CONTROLLED,
             date_precision=v["precision"] or ControlChange.Precision.DAY,
             confidence=v["confidence"] or ControlChange.Confidence.REPORTED,
-            day_part=day_part or 0, note=v["note"],
-            state=ControlChange.State.PUBLISHED if publish else ControlChange.State.DRAFT,
+            day_part=day_part or 0, note=v["note"], state=state,
         )
         if not v["date"]:
             fail("date", "a date is required")
-        try:
-            change.effective_date = csv_date(v["date"]) if v["date"] else None
-            services.control_change_check(change=change, sources=row_sources, database=False)
-        except ValidationError as exc:
-            for name, messages in exc.message_dict.items():
-                column = FIELD_COLUMNS.get(name, name)
-                if not any(e.column == column for e in errors):  # one reason per column is enough
-                    fail(column, " ".join(messages))
+        elif v["date"] not in dates:
+            dates[v["date"]] = _date_or_error(v["date"])
+        on = dates.get(v["date"])
+        if isinstance(on, ValidationError):  # a date that cannot be read: the change is not checked
+            _fail_columns(fail, errors, on)
+            read.append((line, errors, None))
+        else:
+            change.effective_date = on
+            read.append((line, errors, services.NewChange(change, row_sources)))
+    if progress is not None:
+        progress("checking", total, total)
+
+    # The change's own rules, for every row at once (the same check as one change's).
+    checked = [(line, errors, new) for line, errors, new in read if new is not None]
+    problems = services.control_changes_check(new=[(new.change, new.sources) for _, _, new in checked])
+    for i, exc in problems.items():
+        line, errors, _ = checked[i]
+        _fail_columns(lambda column, reason, errors=errors, line=line: errors.append(RowError(line, column, reason)),
+                      errors, exc)
+    for line, errors, new in read:
         if errors:
             plan.errors.extend(errors)
         else:
-            plan.rows.append(PlannedRow(line, services.NewChange(change, row_sources), ""))
+            plan.rows.append(PlannedRow(line, new, ""))
+    del read, checked
 
     if skip_present:
         _set_aside_present(plan)
     plan.errors += _clash_errors(plan.rows)
     plan.errors.sort(key=lambda e: e.line)
-    if not plan.errors:
+    if plan.rows and not plan.errors:
         _describe(plan)
     return plan
+
+
+def _date_or_error(text: str) -> dt.date | ValidationError:
+    try:
+        return csv_date(text)
+    except ValidationError as exc:
+        return exc
+
+
+def _fail_columns(fail, errors: list[RowError], exc: ValidationError) -> None:
+    """A row error per field of ``exc``, named by its CSV column; one reason per column is enough."""
+    for name, messages in exc.message_dict.items():
+        column = FIELD_COLUMNS.get(name, name)
+        if not any(e.column == column for e in errors):
+            fail(column, " ".join(messages))
 
 
 def _change_id(text: str) -> int | None:
@@ -373,8 +417,19 @@ def _set_aside_present(plan: ImportPlan) -> None:
 
 
 def _describe(plan: ImportPlan) -> None:
-    """Say what each row does to the public map: who held the town before, who holds it after."""
-    timelines = selectors.town_timelines(town_ids={r.new.change.town_id for r in plan.rows})
+    """Say what each row does to the public map: who held the town before, who holds it after.
+
+    A row only needs its town's log from the file's first date on, and the change in force the day
+    before (one slice of the file's towns), not the whole log: a town's changes of earlier years
+    cannot be in force after that one.
+    """
+    town_ids = {r.new.change.town_id for r in plan.rows}
+    first = min(r.new.change.effective_date for r in plan.rows)
+    towns = Town.objects.filter(pk__in=town_ids)
+    before = selectors.control_as_of(on=first - dt.timedelta(days=1), towns=towns).changes
+    timelines = {town_id: [row] for town_id, row in before.items()}
+    for town_id, later in selectors.town_timelines(town_ids=town_ids, since=first).items():
+        timelines.setdefault(town_id, []).extend(later)
     factions = selectors.faction_rows()
     for row in plan.rows:
         change = row.new.change
@@ -387,8 +442,8 @@ def _describe(plan: ImportPlan) -> None:
                       f"{before} → {held}")
 
 
-def changes_import_commit(*, plan: ImportPlan, by) -> list[ControlChange]:
-    """Write a checked plan in one transaction (all rows or none).
+def changes_import_commit(*, plan: ImportPlan, by, progress=None) -> list[ControlChange]:
+    """Write a checked plan in one transaction (all rows or none); ``progress`` hears how many are written.
 
     Another write may store a clashing change between the check and this write (two imports at once):
     then nothing is written and ImportRejected names each clashing row, as the check would have.
@@ -396,7 +451,8 @@ def changes_import_commit(*, plan: ImportPlan, by) -> list[ControlChange]:
     if not plan.ok:
         raise ImportRejected("The import has bad rows; nothing was written.", plan.errors)
     try:
-        return services.control_changes_create_many(new=[r.new for r in plan.rows], by=by, publish=plan.publish)
+        return services.control_changes_create_many(new=[r.new for r in plan.rows], by=by, publish=plan.publish,
+                                                     progress=progress)
     except ValidationError as exc:
         errors = _clash_errors(plan.rows) or [RowError(0, "-", " ".join(exc.messages))]
         raise ImportRejected("Rows changed meanwhile; nothing was written.", errors) from exc
