@@ -69,24 +69,23 @@ class FieldsCleaner:
 
     def __init__(self, model: type[models.Model], *, exclude=()):
         self.concrete = [(f.attname, f.name) for f in model._meta.concrete_fields]
-        self.cleaned = [(f, {}) for f in model._meta.fields if f.name not in exclude and not f.generated]
+        self.cleaned = [(f, f.attname, {}) for f in model._meta.fields if f.name not in exclude and not f.generated]
 
     def clean(self, obj: models.Model, *steps) -> None:
         """Check ``obj``'s fields, then run ``steps``; one ValidationError naming every bad field."""
+        stored = obj.__dict__  # the field values, without a descriptor call each (a deferred one is loaded)
         errors: dict[str, list] = {}
         for attname, name in self.concrete:
-            value = getattr(obj, attname)
-            if isinstance(value, str) and "\x00" not in value:
+            value = stored[attname] if attname in stored else getattr(obj, attname)
+            if value.__class__ is str and "\x00" not in value:
                 continue
             if isinstance(value, str | dict | list | tuple):  # nothing else can hold a NUL
                 message = _nul_message(value)
                 if message:
                     errors[name] = [message]
         problems: dict[str, list] = {}
-        for model_field, seen in self.cleaned:
-            value = getattr(obj, model_field.attname)
-            if model_field.blank and value in model_field.empty_values:
-                continue
+        for model_field, attname, seen in self.cleaned:
+            value = stored[attname] if attname in stored else getattr(obj, attname)
             try:
                 cleaned, error_list = seen[value.__class__, value]
             except (KeyError, TypeError) as exc:
@@ -95,8 +94,8 @@ class FieldsCleaner:
                     seen[value.__class__, value] = cleaned, error_list
             if error_list:
                 problems[model_field.name] = list(error_list)  # later steps extend it; the cache keeps its own
-            else:
-                setattr(obj, model_field.attname, cleaned)
+            elif cleaned is not _BLANK and (cleaned.__class__ is not value.__class__ or cleaned != value):
+                setattr(obj, attname, cleaned)
         for step in steps:
             try:
                 step()
@@ -115,7 +114,13 @@ def _nul_message(value) -> str | None:
     return NUL_MESSAGE if not where else f"{NUL_MESSAGE[:-1]} (at {where.strip()})."
 
 
+_BLANK = object()  # a blank field's empty value, which clean_fields leaves alone
+
+
 def _field_clean(model_field: models.Field, value, obj: models.Model) -> tuple[object, list | None]:
+    """(the cleaned value, or _BLANK; its errors) as ``Model.clean_fields`` finds them for one field."""
+    if model_field.blank and value in model_field.empty_values:
+        return _BLANK, None
     try:
         return model_field.clean(value, obj), None
     except ValidationError as exc:

@@ -173,14 +173,14 @@ def _insert(model: type[models.Model], fields: Sequence[models.Field], db_rows: 
     head = (f"INSERT INTO {ops.quote_name(model._meta.db_table)} "
             f"({', '.join(ops.quote_name(f.column) for f in fields)}) ")
     tail = ops.return_insert_columns([model._meta.pk])[0] if returning else ""
-    statement, per_statement, execute = _statement(fields, head, tail)
+    statement, per_statement, send = _statement(fields, head, tail)
     pks: list = []
     batch: list = []
 
     def flush(cursor) -> None:
-        execute(cursor, statement(len(batch)), batch)
+        answered = send(cursor, statement(len(batch)), batch)
         if returning:
-            pks.extend(row[0] for row in cursor.fetchall())
+            pks.extend(row[0] for row in answered.fetchall())
         batch.clear()
 
     connection.validate_no_broken_transaction()
@@ -195,22 +195,27 @@ def _insert(model: type[models.Model], fields: Sequence[models.Field], db_rows: 
 
 
 def _statement(fields: Sequence[models.Field], head: str, tail: str):
-    """(the statement for n rows, rows per statement, how to send a batch of rows) for this database."""
+    """(the statement for n rows, rows per statement, send(cursor, statement, rows) -> the cursor answering)."""
     if connection.vendor == "postgresql" and all(
         (f.target_field if f.is_relation else f).get_internal_type() in connection.data_types for f in fields
     ):
         # One array per column, as Django's bulk_create does on PostgreSQL: a short statement that psycopg
-        # parses once, where VALUES would have a placeholder (parsed again each time) per value.
-        columns = ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+        # parses once, where VALUES would have a placeholder (parsed again each time) per value. The arrays go
+        # in binary (%b) on a cursor binding them on the server: Django's cursor would quote every text.
+        columns = ", ".join(f"(%b)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
         unnest = f"{head}SELECT * FROM UNNEST({columns}) {tail}"
-        return (lambda n: unnest), ROWS_PER_UNNEST, lambda cursor, sql, batch: cursor.execute(
-            sql, [list(column) for column in zip(*batch, strict=True)])
+
+        def send_arrays(cursor, sql: str, batch: list):
+            bound = connection.Database.Cursor(cursor.connection)  # psycopg's own
+            return bound.execute(sql, [list(column) for column in zip(*batch, strict=True)])
+
+        return (lambda n: unnest), ROWS_PER_UNNEST, send_arrays
     if connection.vendor == "sqlite":
         # Django's SQLite cursor rewrites every statement's %s to ? with a regular expression, a tenth of
         # a large import's time: these statements are written with ? and go to sqlite3's own execute.
-        mark, send = "?", connection.Database.Cursor.execute
+        mark, execute = "?", connection.Database.Cursor.execute
     else:
-        mark, send = "%s", lambda cursor, sql, params: cursor.execute(sql, params)
+        mark, execute = "%s", lambda cursor, sql, params: cursor.execute(sql, params)
     limit = connection.features.max_query_params
     per_statement = max(1, min(ROWS_PER_INSERT, limit // len(fields))) if limit else ROWS_PER_INSERT
     placeholders = [mark] * len(fields)
@@ -221,7 +226,11 @@ def _statement(fields: Sequence[models.Field], head: str, tail: str):
             statements[n] = f"{head}{connection.ops.bulk_insert_sql(fields, [placeholders] * n)} {tail}"
         return statements[n]
 
-    return values, per_statement, lambda cursor, sql, batch: send(cursor, sql, [v for row in batch for v in row])
+    def send_values(cursor, sql: str, batch: list):
+        execute(cursor, sql, [value for row in batch for value in row])
+        return cursor
+
+    return values, per_statement, send_values
 
 
 def records_insert(
@@ -269,3 +278,4 @@ def records_insert(
                 who.pk if who is not None else None]
 
     return _insert(history, history_fields, map(history_row, objs, db_rows), returning=True)
+
