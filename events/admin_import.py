@@ -14,14 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from . import permissions
-from .imports import (
-    ImportPlan,
-    ImportRejected,
-    RowError,
-    changes_import_check,
-    changes_import_commit,
-    csv_decode,
-)
+from .csv_files import RowError, csv_decode
+from .imports import ImportPlan, ImportRejected, changes_import_check, changes_import_commit
 from .services import control_changes_create_allowed
 
 SESSION_KEY = "events-import:{token}"

@@ -5,20 +5,16 @@ superseded changes, the towns' current controllers), never once per row, so 10,0
 seconds. Every bad row is reported with its line, column and reason, and nothing is written.
 """
 
-import codecs
-import csv
 import datetime as dt
-import io
-import itertools
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-from conflictmap.text_checks import NUL_MESSAGE
+from geodata.models import Town
 
 from . import names as name_index
 from . import selectors, services
-from .csv_cells import cell_unquote
+from .csv_files import RowError, csv_decode, csv_rows
 from .models import ControlChange, Source
 from .params import ParameterError, parse_date
 
@@ -51,23 +47,7 @@ FIELD_COLUMNS = {
 }
 
 
-@dataclass(frozen=True)
-class RowError:
-    """A bad row of a CSV file (the import's or a seed file): line, column, reason and, for the seed, file."""
-
-    line: int
-    column: str
-    reason: str
-    file: str = ""
-
-    def __str__(self) -> str:
-        if self.line == 0:  # the whole file, not a row
-            return f"{self.file}: {self.reason}" if self.file else self.reason
-        where = f"{self.file}, " if self.file else ""
-        return f"{where}line {self.line}, column {self.column}: {self.reason}"
-
-
-@dataclass
+@dataclass(slots=True)
 class PlannedRow:
     line: int
     new: services.NewChange
@@ -102,89 +82,6 @@ class ImportRejected(ValueError):
 
 # Control change ids are 64-bit integers; a longer number is no id (and would overflow the query).
 MAX_ID = 2**63 - 1
-
-
-def csv_decode(*, data: bytes, file: str = "") -> tuple[str, list[RowError]]:
-    """The text of a file's bytes (UTF-8, with or without a BOM), or the error naming the line and byte that is not."""
-    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
-    try:
-        return body.decode("utf-8"), []
-    except UnicodeDecodeError as exc:
-        line_start = body.rfind(b"\n", 0, exc.start) + 1
-        reason = (f"the file is not UTF-8 text: byte {exc.start - line_start + 1} of this line "
-                  f"(0x{body[exc.start]:02x}) cannot be read; save the file as UTF-8")
-        return "", [RowError(body.count(b"\n", 0, exc.start) + 1, "-", reason, file)]
-
-
-def _long_field_column(text: str, after_line: int, header: list[str]) -> str:
-    """The column of the first field over the csv module's size limit in the record after ``after_line``."""
-    limit, column, length, quoted = csv.field_size_limit(), 0, 0, False
-    for char in itertools.chain.from_iterable(itertools.islice(io.StringIO(text), after_line, None)):
-        if char == '"':
-            quoted = not quoted
-        elif char == "," and not quoted:
-            column, length = column + 1, 0
-        elif char in "\r\n" and not quoted:
-            break
-        else:
-            length += 1
-            if length > limit:
-                return header[column] if column < len(header) else "-"
-    return "-"
-
-
-def csv_rows(
-    *, text: str, required: list[str], optional: list[str] = (), file: str = "", columns_text: str = ""
-) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
-    """The rows of a CSV text as (line, {column: stripped value}), or the errors of its header and rows.
-
-    The one CSV reader of the project's row files (the import, the seed's factions and sources):
-    a missing or unknown column names itself and lists the columns; a row with too many or too few
-    fields is named by its line. A cell quoted against spreadsheet formulas (``csv_cells``) is read as
-    the text it stands for.
-    """
-    columns = [*required, *optional]
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        header = [h.strip() for h in (reader.fieldnames or [])]
-    except csv.Error as exc:
-        return [], [RowError(1, "-", f"the header cannot be read ({exc})", file)]
-    if any("\x00" in h for h in header):
-        return [], [RowError(1, "-", f"the header: {NUL_MESSAGE}", file)]
-    reader.fieldnames = header
-    missing = [c for c in required if c not in header]
-    unknown = [c for c in header if c not in columns]
-    errors = []
-    if missing:
-        errors.append(RowError(1, ",".join(missing), "missing column(s)", file))
-    if unknown:
-        errors.append(RowError(1, ",".join(unknown), f"unknown column(s); the columns are "
-                                                     f"{columns_text or ', '.join(columns)}", file))
-    if errors:
-        return [], errors
-    rows = []
-    while True:
-        before = reader.line_num
-        try:
-            values = next(reader, None)
-        except csv.Error as exc:  # a field over the csv module's limit (128 KiB): reading stops there
-            too_long = "larger than field limit" in str(exc)
-            reason = f"a field is longer than {csv.field_size_limit():,} characters" if too_long else str(exc)
-            column = _long_field_column(text, before, header) if too_long else "-"
-            errors.append(RowError(before + 1, column, f"{reason}; the rows after it were not read", file))
-            break
-        if values is None:
-            break
-        if None in values or any(v is None for v in values.values()):
-            errors.append(RowError(reader.line_num, "-", f"expected {len(header)} fields", file))
-            continue
-        nul = [c for c, v in values.items() if "\x00" in v]
-        errors += [RowError(reader.line_num, c, NUL_MESSAGE, file) for c in nul]
-        if not nul:
-            rows.append((reader.line_num, {c: cell_unquote((values.get(c) or "").strip()) for c in columns}))
-    if not rows and not errors:
-        errors.append(RowError(2, "-", "the file has no rows", file))
-    return rows, errors
 
 
 class SourceIndex:
@@ -269,10 +166,15 @@ def changes_import_check(
     towns, factions, sources = name_index.town_index(), name_index.faction_index(), SourceIndex()
     wanted = {_change_id(v["supersedes"]) for _, v in rows} - {None}
     superseded = {c.pk: c for c in ControlChange.objects.filter(pk__in=wanted)}
-
-    for done, (line, v) in enumerate(rows):
-        if progress is not None and done % 1000 == 0:
-            progress("checking", done, len(rows))
+    state = ControlChange.State.PUBLISHED if publish else ControlChange.State.DRAFT
+    dates, day_parts = {}, {}  # each distinct cell read once
+    read: list[tuple[int, list[RowError], services.NewChange | None]] = []
+    total = len(rows)
+    rows.reverse()  # taken from the end, so each row's cells are dropped once read
+    while rows:
+        line, v = rows.pop()
+        if progress is not None and len(read) % 1000 == 0:
+            progress("checking", len(read), total)
         errors: list[RowError] = []
 
         def fail(column: str, reason: str, errors=errors, line=line) -> None:
@@ -289,7 +191,9 @@ def changes_import_check(
             contested_by, reason = factions.find(v["contested_by"])
             if reason:
                 fail("contested_by", reason)
-        day_part = ControlChange.DayPart.from_text(v["day_part"])
+        if v["day_part"] not in day_parts:
+            day_parts[v["day_part"]] = ControlChange.DayPart.from_text(v["day_part"])
+        day_part = day_parts[v["day_part"]]
         if day_part is None:
             parts = ControlChange.DayPart
             names = ", ".join(label.casefold() for label in parts.labels)
@@ -308,31 +212,58 @@ def changes_import_check(
             status=v["status"] or ControlChange.Status.CONTROLLED,
             date_precision=v["precision"] or ControlChange.Precision.DAY,
             confidence=v["confidence"] or ControlChange.Confidence.REPORTED,
-            day_part=day_part or 0, note=v["note"],
-            state=ControlChange.State.PUBLISHED if publish else ControlChange.State.DRAFT,
+            day_part=day_part or 0, note=v["note"], state=state,
         )
         if not v["date"]:
             fail("date", "a date is required")
-        try:
-            change.effective_date = csv_date(v["date"]) if v["date"] else None
-            services.control_change_check(change=change, sources=row_sources, database=False)
-        except ValidationError as exc:
-            for name, messages in exc.message_dict.items():
-                column = FIELD_COLUMNS.get(name, name)
-                if not any(e.column == column for e in errors):  # one reason per column is enough
-                    fail(column, " ".join(messages))
+        elif v["date"] not in dates:
+            dates[v["date"]] = _date_or_error(v["date"])
+        on = dates.get(v["date"])
+        if isinstance(on, ValidationError):  # a date that cannot be read: the change is not checked
+            _fail_columns(fail, errors, on)
+            read.append((line, errors, None))
+        else:
+            change.effective_date = on
+            read.append((line, errors, services.NewChange(change, row_sources)))
+    if progress is not None:
+        progress("checking", total, total)
+
+    # The change's own rules, for every row at once (the same check as one change's).
+    checked = [(line, errors, new) for line, errors, new in read if new is not None]
+    problems = services.control_changes_check(new=[(new.change, new.sources) for _, _, new in checked])
+    for i, exc in problems.items():
+        line, errors, _ = checked[i]
+        _fail_columns(lambda column, reason, errors=errors, line=line: errors.append(RowError(line, column, reason)),
+                      errors, exc)
+    for line, errors, new in read:
         if errors:
             plan.errors.extend(errors)
         else:
-            plan.rows.append(PlannedRow(line, services.NewChange(change, row_sources), ""))
+            plan.rows.append(PlannedRow(line, new, ""))
+    del read, checked
 
     if skip_present:
         _set_aside_present(plan)
     plan.errors += _clash_errors(plan.rows)
     plan.errors.sort(key=lambda e: e.line)
-    if not plan.errors:
+    if plan.rows and not plan.errors:
         _describe(plan)
     return plan
+
+
+def _date_or_error(text: str) -> dt.date | ValidationError:
+    try:
+        return csv_date(text)
+    except ValidationError as exc:
+        return exc
+
+
+def _fail_columns(fail, errors: list[RowError], exc: ValidationError) -> None:
+    """A row error per field of ``exc``, named by its CSV column; one reason per column is enough."""
+    for name, messages in exc.message_dict.items():
+        column = FIELD_COLUMNS.get(name, name)
+        if not any(e.column == column for e in errors):
+            fail(column, " ".join(messages))
 
 
 def _change_id(text: str) -> int | None:
@@ -373,8 +304,19 @@ def _set_aside_present(plan: ImportPlan) -> None:
 
 
 def _describe(plan: ImportPlan) -> None:
-    """Say what each row does to the public map: who held the town before, who holds it after."""
-    timelines = selectors.town_timelines(town_ids={r.new.change.town_id for r in plan.rows})
+    """Say what each row does to the public map: who held the town before, who holds it after.
+
+    A row only needs its town's log from the file's first date on, and the change in force the day
+    before (one slice of the file's towns), not the whole log: a town's changes of earlier years
+    cannot be in force after that one.
+    """
+    town_ids = {r.new.change.town_id for r in plan.rows}
+    first = min(r.new.change.effective_date for r in plan.rows)
+    towns = Town.objects.filter(pk__in=town_ids)
+    before = selectors.control_as_of(on=first - dt.timedelta(days=1), towns=towns).changes
+    timelines = {town_id: [row] for town_id, row in before.items()}
+    for town_id, later in selectors.town_timelines(town_ids=town_ids, since=first).items():
+        timelines.setdefault(town_id, []).extend(later)
     factions = selectors.faction_rows()
     for row in plan.rows:
         change = row.new.change
@@ -387,8 +329,8 @@ def _describe(plan: ImportPlan) -> None:
                       f"{before} → {held}")
 
 
-def changes_import_commit(*, plan: ImportPlan, by) -> list[ControlChange]:
-    """Write a checked plan in one transaction (all rows or none).
+def changes_import_commit(*, plan: ImportPlan, by, progress=None) -> list[ControlChange]:
+    """Write a checked plan in one transaction (all rows or none); ``progress`` hears how many are written.
 
     Another write may store a clashing change between the check and this write (two imports at once):
     then nothing is written and ImportRejected names each clashing row, as the check would have.
@@ -396,7 +338,8 @@ def changes_import_commit(*, plan: ImportPlan, by) -> list[ControlChange]:
     if not plan.ok:
         raise ImportRejected("The import has bad rows; nothing was written.", plan.errors)
     try:
-        return services.control_changes_create_many(new=[r.new for r in plan.rows], by=by, publish=plan.publish)
+        return services.control_changes_create_many(new=[r.new for r in plan.rows], by=by, publish=plan.publish,
+                                                     progress=progress)
     except ValidationError as exc:
         errors = _clash_errors(plan.rows) or [RowError(0, "-", " ".join(exc.messages))]
         raise ImportRejected("Rows changed meanwhile; nothing was written.", errors) from exc

@@ -20,7 +20,8 @@ from geodata.boundaries import BoundaryFileError, FieldSpec
 from geodata.models import AdminArea
 from geodata.town_files import TownFileError
 
-from .imports import RowError, SourceIndex, changes_import_check, changes_import_commit, csv_date, csv_rows
+from .csv_files import RowError, csv_rows
+from .imports import SourceIndex, changes_import_check, changes_import_commit, csv_date
 from .models import Faction, Source
 from .services import faction_save, source_save
 

@@ -231,7 +231,7 @@ def control_counts_as_of(*, on: dt.date, published_only: bool = True) -> list[Co
 
 
 def town_timelines(
-    *, town_ids=None, published_only: bool = True, until: dt.date | None = None
+    *, town_ids=None, published_only: bool = True, until: dt.date | None = None, since: dt.date | None = None
 ) -> dict[int, list[ChangeRow]]:
     """Each town's changes in force, in same-day order (one query); ``town_ids`` may be a subquery."""
     qs = changes_in_force(published_only=published_only)
@@ -239,6 +239,8 @@ def town_timelines(
         qs = qs.filter(town_id__in=town_ids)
     if until is not None:
         qs = qs.filter(effective_date__lte=until)
+    if since is not None:
+        qs = qs.filter(effective_date__gte=since)
     timelines: dict[int, list[ChangeRow]] = {}
     for row in map(ChangeRow._make, qs.order_by("town_id", *CHRONOLOGICAL).values_list(*CHANGE_ROW_FIELDS)):
         timelines.setdefault(row.town_id, []).append(row)

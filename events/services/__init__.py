@@ -38,6 +38,7 @@ from .lifecycle import (
     control_change_retract,
     control_change_transition,
     control_change_update,
+    control_changes_check,
 )
 from .sources import source_check, source_save, sources_save_many
 from .towns import town_edit, town_edit_check
@@ -46,6 +47,7 @@ __all__ = [
     "EDITABLE_FIELDS", "ONE_PER_DAY_PART_MESSAGE", "RELATION_FIELDS", "NewChange", "Transition",
     "control_change_check", "control_change_create", "control_change_delete", "control_change_publish",
     "control_change_reject", "control_change_retract", "control_change_transition", "control_change_update",
+    "control_changes_check",
     "control_changes_clashing", "control_changes_create_allowed", "control_changes_create_many",
     "faction_check", "faction_save", "factions_save_many",
     "source_check", "source_save", "sources_save_many",

@@ -6,21 +6,22 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, get_history_model_for_model
+from simple_history.utils import get_history_model_for_model
 
+from geodata.services.records import records_insert, rows_insert
 from geodata.services.revision import revision_bump, revision_lock
 
 from ..models import ControlChange, Source
 from ..permissions import PERM_ADD, PERM_PUBLISH, User, user_require
 from ._audit import acting_user
-from .lifecycle import ONE_PER_DAY_PART_MESSAGE, control_change_check
+from .lifecycle import ONE_PER_DAY_PART_MESSAGE, control_changes_check
 from .sources import sources_save_many
 
 IMPORTED = "imported"
 ONE_PER_DAY_PART_COLUMNS = ("town_id", "effective_date", "day_part")
 
 
-@dataclass
+@dataclass(slots=True)
 class NewChange:
     """One change to create in bulk; ``sources`` may hold unsaved Source rows (created first)."""
 
@@ -38,30 +39,33 @@ def control_changes_create_allowed(*, by: User | None, publish: bool = False) ->
         user_require(user=by, perm=PERM_PUBLISH, action="publish control changes")
 
 
+# Rows written per round: each round's history and link rows are built, sent and dropped, so the
+# memory of a 100,000-row import does not grow with its history rows.
+ROWS_PER_ROUND = 5000
+
+
 @transaction.atomic
 def control_changes_create_many(
-    *, new: Sequence[NewChange], by: User | None, publish: bool = False
+    *, new: Sequence[NewChange], by: User | None, publish: bool = False, progress=None
 ) -> list[ControlChange]:
     """Create many changes in a few queries (imports); all or nothing, same rules as one by one.
 
     Callers resolve towns and factions beforehand (see ``events.imports``); this re-checks every
     in-memory rule and the one-change-per-town-date-and-part-of-day rule against the database.
     New sources go through ``sources_save_many``, so they need the same add-source permission as one.
+    ``progress(stage, done, total)``, if given, hears how many changes are written.
     """
     control_changes_create_allowed(by=by, publish=publish)
     actor = acting_user(by)
     now = timezone.now()
     state = ControlChange.State.PUBLISHED if publish else ControlChange.State.DRAFT
-    problems = []
     for item in new:
         change = item.change
         change.state, change.entered_by, change.entered_at = state, actor, now
         if publish:
             change.reviewed_by, change.reviewed_at = actor, now
-        try:
-            control_change_check(change=change, sources=item.sources, database=False)
-        except ValidationError as exc:
-            problems.append(f"{change}: {'; '.join(exc.messages)}")
+    checked = control_changes_check(new=[(item.change, item.sources) for item in new])
+    problems = [f"{new[i].change}: {'; '.join(exc.messages)}" for i, exc in checked.items()]
     # Two imports at once queue here (PostgreSQL would otherwise let them deadlock on the unique index):
     # the second then sees the first's rows and reports its clashes row by row.
     revision_lock()
@@ -75,11 +79,10 @@ def control_changes_create_many(
         with transaction.atomic():  # a savepoint: after a clash the caller may still read
             if unsaved:
                 sources_save_many(sources=unsaved, by=by, reason=IMPORTED)
-            changes = bulk_create_with_history(
-                [item.change for item in new], ControlChange, batch_size=1000, default_user=actor,
-                default_change_reason=IMPORTED,
-            )
-            _sources_set_many(changes, [item.sources for item in new])
+            for start in range(0, len(new), ROWS_PER_ROUND):
+                _changes_insert(new[start:start + ROWS_PER_ROUND], actor)
+                if progress is not None:
+                    progress("writing", min(start + ROWS_PER_ROUND, len(new)), len(new))
     except IntegrityError as exc:
         # Another transaction stored a clashing change after the check above read the table (PostgreSQL
         # runs writers side by side; the unique index is the last word).
@@ -91,9 +94,9 @@ def control_changes_create_many(
                                   "date and part of day meanwhile; nothing was written.", code="clash") from exc
         raise ValidationError(f"Another write changed the same records meanwhile ({exc}); nothing was written.",
                               code="clash") from exc
-    if publish and changes:  # drafts change no public map: the public caches stay (see audit())
+    if publish and new:  # drafts change no public map: the public caches stay (see audit())
         revision_bump()
-    return changes
+    return [item.change for item in new]
 
 
 def control_changes_clashing(*, changes: Sequence[ControlChange]) -> list[ControlChange]:
@@ -118,30 +121,22 @@ def control_changes_clashing(*, changes: Sequence[ControlChange]) -> list[Contro
     return clashes
 
 
-def _sources_set_many(changes: Sequence[ControlChange], sources_per_change) -> None:
-    """Link sources in bulk and give each change's creation record its sources, as ``set()`` would.
+def _changes_insert(new: Sequence[NewChange], actor: User | None) -> None:
+    """Insert changes, their creation records, their source links and those links' history rows.
 
     django-simple-history (3.13) records many-to-many history only from the ``m2m_changed`` signal,
     one change at a time; it has no bulk API for it (django-commons/django-simple-history#1458).
-    The nearest public route is the history model's ``sources`` manager (the one that lists a
-    record's sources, ``record.sources.all()``): its model is the many-to-many history table.
+    So the links' history rows are written here as ``set()`` would record them: one per link, on
+    the change's creation record, carrying the link's id.
     """
-    through = ControlChange.sources.through
-    links = through.objects.bulk_create(
-        [through(controlchange_id=c.pk, source_id=s.pk)
-         for c, sources in zip(changes, sources_per_change, strict=True) for s in sources],
-        batch_size=1000,
-    )
-    if not links:
+    changes = [item.change for item in new]
+    records = records_insert(changes, model=ControlChange, user=actor, reason=IMPORTED)
+    cited = [(change.pk, source.pk, record)
+             for change, record, item in zip(changes, records, new, strict=True) for source in item.sources]
+    if not cited:
         return
-    history_model = get_history_model_for_model(ControlChange)
-    records = {
-        r.id: r for r in history_model.objects.filter(
-            id__in=[link.controlchange_id for link in links], history_type="+")
-    }
-    sources_history = history_model.sources.model
-    sources_history.objects.bulk_create(
-        [sources_history(history=records[link.controlchange_id], id=link.pk, controlchange_id=link.controlchange_id,
-                         source_id=link.source_id) for link in links],
-        batch_size=1000,
-    )
+    through = ControlChange.sources.through
+    links = rows_insert(through, ["controlchange_id", "source_id"], [(c, s) for c, s, _ in cited], returning=True)
+    sources_history = get_history_model_for_model(ControlChange).sources.model
+    rows_insert(sources_history, ["id", "controlchange_id", "source_id", "history_id"],
+                [(link, c, s, record) for link, (c, s, record) in zip(links, cited, strict=True)])

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from conflictmap.text_checks import clean_refusing_nul
+from conflictmap.text_checks import FieldsCleaner, clean_refusing_nul
 from geodata.models import Town
 
 from ..models import ControlChange, Faction, Source
@@ -69,8 +69,33 @@ def control_change_check(*, change: ControlChange, sources: Sequence[Source] = (
     imports check those against preloaded data instead of once per row. A month-precision date
     is set to the month's first day first (``control_change_date_check``).
     """
+    if not database:
+        problem = control_changes_check(new=[(change, sources)]).get(0)
+        if problem is not None:
+            raise problem
+        return
+    _check(change, sources, lambda: clean_refusing_nul(change))
+
+
+def control_changes_check(*, new: Sequence[tuple[ControlChange, Sequence[Source]]]) -> dict[int, ValidationError]:
+    """``control_change_check(database=False)`` of many (change, sources): {position: its ValidationError}.
+
+    The same rules and messages; each distinct value of a field (a date, a state) is checked once
+    for the whole batch (``FieldsCleaner``), so a 100,000-row import costs a lookup per field and row.
+    """
+    fields = FieldsCleaner(ControlChange, exclude=RELATION_FIELDS)
+    problems = {}
+    for i, (change, sources) in enumerate(new):
+        try:
+            _check(change, sources, lambda change=change: fields.clean(change, change.clean))
+        except ValidationError as exc:
+            problems[i] = exc
+    return problems
+
+
+def _check(change: ControlChange, sources: Sequence[Source], clean) -> None:
     errors: dict = {}
-    for check in (lambda: control_change_date_check(change=change), lambda: _clean(change, database)):
+    for check in (lambda: control_change_date_check(change=change), clean):
         try:
             check()
         except ValidationError as exc:
@@ -79,13 +104,6 @@ def control_change_check(*, change: ControlChange, sources: Sequence[Source] = (
         raise ValidationError(errors)
     if change.state == State.PUBLISHED and not sources:
         raise ValidationError({"sources": "A published change needs at least one source."})
-
-
-def _clean(change: ControlChange, database: bool) -> None:
-    if database:
-        clean_refusing_nul(change)
-    else:
-        clean_refusing_nul(change, lambda: change.clean_fields(exclude=RELATION_FIELDS), change.clean)
 
 
 @transaction.atomic

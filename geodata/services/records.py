@@ -1,11 +1,12 @@
-"""What the checks of every kind of place share: field rules per record, uniqueness for a whole batch."""
+"""What the bulk writes of every kind of record share: field rules per record, uniqueness for a whole
+batch, and inserts of many rows with their history rows at a fixed cost per row."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import models, transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, ValidationError
+from django.db import connection, models, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history, get_history_model_for_model
 
 from conflictmap.text_checks import clean_refusing_nul, nul_where
 
@@ -107,3 +108,174 @@ def records_write(objs: Sequence[models.Model], *, model: type[models.Model]) ->
     if stored:
         fields = [f.name for f in model._meta.concrete_fields if not f.primary_key]
         bulk_update_with_history(stored, model, fields, batch_size=500)
+
+
+# Rows per INSERT ... VALUES where the database sets no limit on parameters, and per INSERT ... UNNEST.
+ROWS_PER_INSERT = 1000
+ROWS_PER_UNNEST = 5000
+
+
+# Fields whose database value is the Python value itself for these types (no conversion to look up).
+_AS_IS = {
+    **dict.fromkeys(["AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField",
+                     "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
+                     "PositiveSmallIntegerField"], (int, type(None))),
+    **dict.fromkeys(["CharField", "TextField", "SlugField", "URLField", "EmailField"], (str, type(None))),
+}
+
+
+def _db_rows(fields: Sequence[models.Field], rows: Iterable[Sequence]) -> Iterator[list]:
+    """Each row's values as the database takes them (``get_db_prep_save``), each distinct value converted once.
+
+    A column of many rows holds few distinct values (a date, a state), and the conversion (a
+    datetime to UTC text on SQLite) costs more than looking its result up; ids and texts are sent
+    as they are.
+    """
+    columns = []
+    for model_field in fields:
+        kind = (model_field.target_field if model_field.is_relation else model_field).get_internal_type()
+        columns.append((model_field.get_db_prep_save, {}, _AS_IS.get(kind, ())))
+    for row in rows:
+        out = []
+        for value, (convert, seen, as_is) in zip(row, columns, strict=True):
+            if value.__class__ in as_is:
+                out.append(value)
+                continue
+            try:
+                out.append(seen[value.__class__, value])
+            except KeyError:
+                seen[value.__class__, value] = converted = convert(value, connection)
+                out.append(converted)
+            except TypeError:  # an unhashable value (a JSON list): converted each time
+                out.append(convert(value, connection))
+        yield out
+
+
+def rows_insert(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence], *, returning: bool = False
+) -> list:
+    """Insert ``rows`` (Python values in the order of ``columns``, field attnames) into ``model``'s table.
+
+    Returns the new primary keys in the rows' order when ``returning`` (INSERT ... RETURNING, as
+    Django's ``bulk_create`` relies on). The bulk writes' INSERT without the ORM's cost per value:
+    one statement per batch of rows, values converted once per distinct value, sent on the
+    driver's cursor, so with DEBUG on no statement is formatted with its thousands of values and
+    kept in the query log. Database errors are Django's (an ``IntegrityError`` for a unique index).
+    """
+    fields = [model._meta.get_field(name) for name in columns]
+    if [f.attname for f in fields] != list(columns):
+        raise ImproperlyConfigured(f"rows_insert takes attnames, not {columns}")
+    return _insert(model, fields, _db_rows(fields, rows), returning)
+
+
+def _insert(model: type[models.Model], fields: Sequence[models.Field], db_rows: Iterable[list], returning: bool):
+    ops = connection.ops
+    head = (f"INSERT INTO {ops.quote_name(model._meta.db_table)} "
+            f"({', '.join(ops.quote_name(f.column) for f in fields)}) ")
+    tail = ops.return_insert_columns([model._meta.pk])[0] if returning else ""
+    statement, per_statement, send = _statement(fields, head, tail)
+    pks: list = []
+    batch: list = []
+
+    def flush(cursor) -> None:
+        answered = send(cursor, statement(len(batch)), batch)
+        if returning:
+            pks.extend(row[0] for row in answered.fetchall())
+        batch.clear()
+
+    connection.validate_no_broken_transaction()
+    with connection.cursor() as wrapper, connection.wrap_database_errors:
+        for row in db_rows:
+            batch.append(row)
+            if len(batch) == per_statement:
+                flush(wrapper.cursor)
+        if batch:
+            flush(wrapper.cursor)
+    return pks
+
+
+def _statement(fields: Sequence[models.Field], head: str, tail: str):
+    """(the statement for n rows, rows per statement, send(cursor, statement, rows) -> the cursor answering)."""
+    if connection.vendor == "postgresql" and all(
+        (f.target_field if f.is_relation else f).get_internal_type() in connection.data_types for f in fields
+    ):
+        # One array per column, as Django's bulk_create does on PostgreSQL: a short statement that psycopg
+        # parses once, where VALUES would have a placeholder (parsed again each time) per value. The arrays go
+        # in binary (%b) on a cursor binding them on the server: Django's cursor would quote every text.
+        columns = ", ".join(f"(%b)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+        unnest = f"{head}SELECT * FROM UNNEST({columns}) {tail}"
+
+        def send_arrays(cursor, sql: str, batch: list):
+            bound = connection.Database.Cursor(cursor.connection)  # psycopg's own
+            return bound.execute(sql, [list(column) for column in zip(*batch, strict=True)])
+
+        return (lambda n: unnest), ROWS_PER_UNNEST, send_arrays
+    if connection.vendor == "sqlite":
+        # Django's SQLite cursor rewrites every statement's %s to ? with a regular expression, a tenth of
+        # a large import's time: these statements are written with ? and go to sqlite3's own execute.
+        mark, execute = "?", connection.Database.Cursor.execute
+    else:
+        mark, execute = "%s", lambda cursor, sql, params: cursor.execute(sql, params)
+    limit = connection.features.max_query_params
+    per_statement = max(1, min(ROWS_PER_INSERT, limit // len(fields))) if limit else ROWS_PER_INSERT
+    placeholders = [mark] * len(fields)
+    statements: dict[int, str] = {}
+
+    def values(n: int) -> str:
+        if n not in statements:
+            statements[n] = f"{head}{connection.ops.bulk_insert_sql(fields, [placeholders] * n)} {tail}"
+        return statements[n]
+
+    def send_values(cursor, sql: str, batch: list):
+        execute(cursor, sql, [value for row in batch for value in row])
+        return cursor
+
+    return values, per_statement, send_values
+
+
+def records_insert(
+    objs: Sequence[models.Model], *, model: type[models.Model], user=None, reason: str = ""
+) -> list[int]:
+    """Insert new records and their simple-history creation rows, as ``bulk_create_with_history`` does.
+
+    Sets each record's primary key; returns its history row's id (many-to-many history rows point
+    at it). ``auto_now`` and ``auto_now_add`` fields get one timestamp for the batch, which is also
+    the history rows' date. A record's own ``_history_user`` and ``_change_reason`` win over ``user``
+    and ``reason``, as in simple-history; without either, its default user (the request's) is recorded.
+    """
+    if not objs:
+        return []
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            for obj in objs:
+                setattr(obj, field.attname, now)
+    attnames = [f.attname for f in fields]
+    db_rows = list(_db_rows(fields, ([getattr(obj, name) for name in attnames] for obj in objs)))
+    pks = _insert(model, fields, db_rows, returning=True)
+    for obj, pk in zip(objs, pks, strict=True):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, connection.alias
+
+    # The history row repeats the record's values (its fields are copies of the record's), then says who and why.
+    history = get_history_model_for_model(model)
+    extra = ["history_date", "history_change_reason", "history_type", "history_user_id"]
+    tracked = [f.attname for f in history.tracked_fields]
+    unknown = {f.attname for f in history._meta.concrete_fields} - {*tracked, *extra, history._meta.pk.attname}
+    if unknown:
+        raise ImproperlyConfigured(f"records_insert does not know what to write in {sorted(unknown)}")
+    at = {name: i for i, name in enumerate(attnames)}
+    copied = [at.get(name) for name in tracked]  # None: the primary key
+    default_user = user if user is not None else history.get_default_history_user(model())
+    history_fields = [history._meta.get_field(name) for name in [*tracked, *extra]]
+    when = history_fields[len(tracked)].get_db_prep_save(now, connection)
+
+    def history_row(obj, db_row: list) -> list:
+        who = getattr(obj, "_history_user", default_user)
+        why = getattr(obj, "_change_reason", None) or reason
+        return [*(obj.pk if i is None else db_row[i] for i in copied), when, why, "+",
+                who.pk if who is not None else None]
+
+    return _insert(history, history_fields, map(history_row, objs, db_rows), returning=True)
+

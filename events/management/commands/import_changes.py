@@ -66,10 +66,13 @@ class Command(BaseCommand):
         if not commit:
             self.stdout.write(f"{summary}. Dry run: nothing was written; add --commit to import.")
             return
+        bar = ProgressBar(unit="row")
         try:
-            created = changes_import_commit(plan=plan, by=by)
+            created = changes_import_commit(plan=plan, by=by, progress=bar.update)
         except ImportRejected as exc:  # another write stored a clashing change since the check
             self._refuse(file, exc.errors)
+        finally:
+            bar.close()
         state = "published" if publish else "drafts awaiting review"
         self.stdout.write(self.style.SUCCESS(f"{summary}. Imported {len(created)} change(s) as {state}."))
 
