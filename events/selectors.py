@@ -176,9 +176,13 @@ def _slice_sql(*, on: dt.date, published_only: bool, towns: QuerySet[Town] | Non
         ])
     states = [str(state) for state in VISIBLE_STATES[published_only]]
     marks = ", ".join(["%s"] * len(states))
+    # On SQLite the states are written +x.state: a unary plus keeps the planner off any index that
+    # starts with the state (without statistics it took one for a town's walk and the supersedes check,
+    # and the slice went from 0.2 s to tens of minutes at a million changes).
+    plus = "" if connection.vendor == "postgresql" else "+"
     latest = f"""SELECT {{columns}} FROM {change} x
-            WHERE x.town_id = t.id AND x.effective_date <= %s AND x.state IN ({marks})
-              AND NOT EXISTS (SELECT 1 FROM {change} s WHERE s.supersedes_id = x.id AND s.state IN ({marks}))
+            WHERE x.town_id = t.id AND x.effective_date <= %s AND {plus}x.state IN ({marks})
+              AND NOT EXISTS (SELECT 1 FROM {change} s WHERE s.supersedes_id = x.id AND {plus}s.state IN ({marks}))
             ORDER BY x.effective_date DESC, x.day_part DESC, x.id DESC
             LIMIT 1"""
     if connection.vendor == "postgresql":

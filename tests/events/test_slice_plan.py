@@ -1,0 +1,23 @@
+"""The time slice walks each town's (town, effective_date) index, whatever other indexes the log has."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from events import selectors
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan (PostgreSQL's LATERAL form is planned apart)"),
+]
+
+
+@pytest.mark.parametrize("published_only", [True, False])
+def test_the_slice_walks_the_town_index_and_checks_corrections_by_their_index(published_only):
+    sql, params = selectors._slice_sql(on=dt.date(2017, 9, 3), published_only=published_only)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = "\n".join(row[-1] for row in cursor.fetchall())
+    assert "SEARCH x USING INDEX change_town_asof_idx (town_id=? AND effective_date<?)" in plan, plan
+    assert "SEARCH s USING INDEX events_controlchange_supersedes_id" in plan, plan
