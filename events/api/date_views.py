@@ -2,7 +2,14 @@
 
 import orjson
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from events import exports, selectors
@@ -31,9 +38,9 @@ CHANGE_DATES = exports.Layer(_no_params, _change_dates)
             "(Cache-Control: immutable). Any other value or none: cacheable, revalidated by ETag.")),
         DOWNLOAD_PARAM,
     ],
-    responses={(200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description=(
-        '{"dates": ["YYYY-MM-DD", ...]}: every day on which a published change in force is dated, '
-        "oldest first.")), 304: None},
+    responses={(200, "application/json"): OpenApiResponse(
+        inline_serializer("ChangeDates", {"dates": serializers.ListField(child=serializers.DateField())}),
+        description="Every day on which a published change in force is dated, oldest first."), 304: None},
 ))
 class ChangeDatesView(ExportView):
     """The days on which control changed (published changes in force), oldest first: the steps of
