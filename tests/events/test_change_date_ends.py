@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from events import selectors, services
 from events.models import ControlChange, Faction
@@ -73,3 +75,16 @@ def hidden_after_the_seed(seeded):
     for day, state in [(4, "draft"), (5, "rejected"), (6, "retracted")]:
         ControlChangeFactory(town=town, faction=sdf, effective_date=dt.date(2017, 9, day), state=state,
                              sources=[source])
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL's is checked at size by the bench")
+@pytest.mark.parametrize("end", [selectors.first_change_date, selectors.latest_change_date])
+def test_the_ends_walk_the_date_index(seeded, end):
+    """Along change_date_idx, one row after another until one is in force: never a sort of the log."""
+    with CaptureQueriesContext(connection) as queries:
+        end()
+    (query,) = queries.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
+        plan = "\n".join(row[-1] for row in cursor.fetchall())
+    assert "USING INDEX change_date_idx" in plan and "TEMP B-TREE" not in plan, plan
