@@ -324,7 +324,10 @@ def _change_dates_sql(*, published_only: bool) -> tuple[str, list]:
 
 
 def change_dates(*, published_only: bool = True) -> list[dt.date]:
-    """Distinct dates on which control changed, in order (for the time control); cached per revision."""
+    """Distinct dates on which control changed, in order; cached per revision.
+
+    The time control fetches them from /api/change-dates.json once the map page is up.
+    """
     key = f"selectors:change-dates:{int(published_only)}:{data_version(published_only=published_only)}"
     dates = cache.get(key)
     if dates is None:
@@ -359,8 +362,22 @@ def change_years() -> list[int]:
 
 
 def latest_change_date(*, published_only: bool = True) -> dt.date | None:
-    dates = change_dates(published_only=published_only)
-    return dates[-1] if dates else None
+    """The last of change_dates() without reading them: the date index walked back to a change in force.
+
+    The walk stops at the first row in force, so it reads only the drafts, rejected, retracted and
+    superseded changes dated after it (a handful), not the log.
+    """
+    return _change_date_end(published_only=published_only, order="-effective_date")
+
+
+def first_change_date(*, published_only: bool = True) -> dt.date | None:
+    """The first of change_dates(), found by walking the date index forwards (see latest_change_date)."""
+    return _change_date_end(published_only=published_only, order="effective_date")
+
+
+def _change_date_end(*, published_only: bool, order: str) -> dt.date | None:
+    in_force = changes_in_force(published_only=published_only).order_by(order)
+    return in_force.values_list("effective_date", flat=True).first()
 
 
 def data_revision() -> Revision:

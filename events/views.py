@@ -34,15 +34,15 @@ def _allow_map_code(response, rendered: maps.RenderedMap):
     return response
 
 
-def _map_downloads(*, endpoints: dict[str, str], dates: list[str]) -> list[dict[str, str]]:
+def _map_downloads(*, endpoints: dict[str, str], first: dt.date | None) -> list[dict[str, str]]:
     """The map page's download links, with DATE_TOKEN where the date shown goes.
 
-    The changes file runs from the first recorded change to the date shown: every row that made
-    this map what it is, which is what a reader checking or re-using the map needs.
+    The changes file runs from the first recorded change (``first``) to the date shown: every row
+    that made this map what it is, which is what a reader checking or re-using the map needs.
     """
     dated = "?date=" + DATE_TOKEN + "&download=1"
-    since = f"from={dates[0]}&" if dates else ""
-    first = dates[0] if dates else "the first change"
+    since = f"from={first:%Y-%m-%d}&" if first else ""
+    first_label = f"{first:%Y-%m-%d}" if first else "the first change"
     return [
         {"id": "tc-download", "label": f"Map of {DATE_TOKEN} (HTML file, works offline)",
          "href": reverse("map-download") + "?date=" + DATE_TOKEN},
@@ -50,47 +50,46 @@ def _map_downloads(*, endpoints: dict[str, str], dates: list[str]) -> list[dict[
         {"id": "dl-provinces", "label": f"Governorates on {DATE_TOKEN}, with control shares (GeoJSON)",
          "href": endpoints["provinces"] + dated},
         {"id": "dl-areas", "label": f"Control areas on {DATE_TOKEN} (GeoJSON)", "href": endpoints["areas"] + dated},
-        {"id": "dl-changes", "label": f"Every change from {first} to {DATE_TOKEN} (CSV)",
+        {"id": "dl-changes", "label": f"Every change from {first_label} to {DATE_TOKEN} (CSV)",
          "href": reverse("api:changes-csv") + f"?{since}to={DATE_TOKEN}&download=1"},
     ]
 
 
 def control_map(request):
-    # The page lists every change date anyway: its last is the default date (one read of the list).
-    change_dates = selectors.change_dates()
-    on, error = _requested_date(request, fallback=change_dates[-1] if change_dates else None)
+    """The map on one date. The change dates the time control steps through are not in the page
+    (thousands of them, a scan of the log): its script fetches them from the API, keyed by revision."""
+    on, error = _requested_date(request)
     town, town_error = None, None
     if slug := request.GET.get("town"):
         town = Town.objects.filter(slug=slug).first()
         if town is None:
             town_error = f"No town has the identifier '{slug}'."
-    m = maps.control_map_build(
+    rendered = maps.control_map_parts(
         palette=map_inputs.faction_palette(),
         area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_linked(),
         settings=map_inputs.map_settings(),
         links=map_inputs.map_links(),
     )
-    dates = [d.isoformat() for d in change_dates]
     endpoints = map_inputs.map_endpoints()
+    # The data revision the page was drawn from: a URL carrying it as ?rev= is immutable, so a
+    # browser, proxy or CDN keeps each date's layers and the date list without asking again.
+    revision = selectors.data_version()
     config = {
         "date": on.isoformat(),
-        "dates": dates,
+        "datesUrl": f"{reverse('api:change-dates')}?rev={revision}",
         "endpoints": endpoints,
         "panelUrl": reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
-        "downloads": _map_downloads(endpoints=endpoints, dates=dates),
+        "downloads": _map_downloads(endpoints=endpoints, first=selectors.first_change_date()),
         "dateToken": DATE_TOKEN,
         "town": {"id": town.pk, "slug": town.slug} if town else None,
-        # The data revision the page was drawn from: a layer URL carrying it as ?rev= is immutable,
-        # so a browser, proxy or CDN keeps each date's layers without asking again.
-        "revision": selectors.data_version(),
+        "revision": revision,
     }
     # The same links as the script builds, for the first view and for readers without JavaScript.
     downloads = [
         {key: value.replace(DATE_TOKEN, on.isoformat()) for key, value in d.items()} for d in config["downloads"]
     ]
     errors = [e for e in (error, town_error) if e]
-    rendered = maps.map_render_parts(m)
     return _allow_map_code(render(
         request,
         "events/control_map.html",

@@ -9,6 +9,7 @@ looks the same everywhere and every name reaches the page as text, never as mark
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import json
@@ -150,13 +151,19 @@ class MapAssets:
     css_images: Mapping[str, bytes] = field(default_factory=dict)
 
 
+@functools.cache
+def _script_template(template: str) -> Template:
+    """A snippet's Jinja template, compiled once per process: snippets are this module's constants."""
+    return Template("{% macro script(this, kwargs) %}" + template + "{% endmacro %}")
+
+
 class _Element(MacroElement):
     """A script snippet rendered at its place in the map's script (after the map exists)."""
 
     def __init__(self, template: str, **context: Any):
         super().__init__()
         self._name = "ControlMapElement"
-        self._template = Template("{% macro script(this, kwargs) %}" + template + "{% endmacro %}")
+        self._template = _script_template(template)
         for key, value in context.items():
             setattr(self, key, value)
 
@@ -377,6 +384,30 @@ def map_render_parts(m: folium.Map) -> RenderedMap:
         )),
         style_hashes=tuple(dict.fromkeys(_csp_hash(body) for tag, body in blocks if tag == "style")),
     )
+
+
+_PARTS_KEPT: dict[str, RenderedMap] = {}  # control_map_parts' renders, by their inputs
+
+
+def control_map_parts(
+    *, palette: Sequence[PaletteEntry], assets: MapAssets, settings: Mapping[str, Any] | None = None,
+    links: Mapping[str, str] | None = None, legend: bool = True, area_rule: str | None = None,
+) -> RenderedMap:
+    """A map whose layers the page's script fills, rendered once per process for the same inputs.
+
+    Rendering takes tens of milliseconds (branca compiles each rendered snippet as a Jinja template)
+    and, without layer data, depends on these small inputs alone: the parts are kept under their repr.
+    """
+    inputs = {"palette": list(palette), "assets": assets, "settings": dict(settings or {}),
+              "links": dict(links or {}), "legend": legend, "area_rule": area_rule}
+    key = repr(inputs)
+    parts = _PARTS_KEPT.get(key)
+    if parts is None:
+        parts = map_render_parts(control_map_build(**inputs))
+        if len(_PARTS_KEPT) >= 8:
+            _PARTS_KEPT.clear()  # inputs change rarely (a faction's colour, a setting): start over
+        _PARTS_KEPT[key] = parts
+    return parts
 
 
 def map_render_standalone(m: folium.Map, *, title: str) -> str:

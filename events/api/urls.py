@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import territory_views, tokens, views
+from . import date_views, territory_views, tokens, views
 from .exceptions import api_not_found
 
 router = DefaultRouter()
@@ -22,6 +22,7 @@ urlpatterns = [
     path("control-areas.geojson", views.ControlAreasGeoJSONView.as_view(), name="control-areas-geojson"),
     path("changes.geojson", views.ChangesGeoJSONView.as_view(), name="changes-geojson"),
     path("changes.csv", views.ChangesCSVView.as_view(), name="changes-csv"),
+    path("change-dates.json", date_views.ChangeDatesView.as_view(), name="change-dates"),
     path("territory-change.json", territory_views.TerritoryChangeView.as_view(), name="territory-change"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

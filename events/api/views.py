@@ -194,8 +194,11 @@ class ExportView(APIView):
     content_negotiation_class = ExportNegotiation
     renderer_classes = [GeoJSONRenderer]
 
+    def export_layer(self) -> exports.Layer:
+        return exports.LAYERS[self.layer]
+
     def get(self, request):
-        layer = exports.LAYERS[self.layer]
+        layer = self.export_layer()
         params = layer.parse(request.query_params)
         # One primary-key read, whatever the size of the log: the revision every write bumps.
         revision = selectors.data_revision()

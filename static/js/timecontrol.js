@@ -1,11 +1,20 @@
 /* The map page's time control: moves the three layers through the change dates without reloading
  * the page and keeps the URL shareable. The side panel (sidepanel.js, loaded first) shows the
- * selected town; this file tells it when a date is in and asks it which town the URL names. */
+ * selected town; this file tells it when a date is in and asks it which town the URL names.
+ * The change dates are not in the page: they are fetched (config.datesUrl, immutable for the page's
+ * revision) while the map draws, and stepping (slider, previous, next, play) waits for them. */
 (function () {
   "use strict";
   var cm = window.conflictmap;
   var config = JSON.parse(document.getElementById("map-config").textContent);
-  var dates = config.dates; // ISO strings, ascending
+  var dates = []; // ISO strings, ascending, once fetched
+  // Asked for at once, in parallel with the map's own start: only stepping needs them.
+  var datesFetched = window.fetch(config.datesUrl, { headers: { Accept: "application/json" } })
+    .then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    });
+  datesFetched.catch(function () {}); // reported by awaitDates, not as an unhandled rejection
   var ui = {
     slider: document.getElementById("tc-slider"),
     date: document.getElementById("tc-date"),
@@ -14,6 +23,7 @@
     play: document.getElementById("tc-play"),
     label: document.getElementById("tc-label"),
     status: document.getElementById("tc-status"),
+    datesStatus: document.getElementById("tc-dates-status"),
     progress: document.getElementById("tc-progress"),
     search: document.getElementById("town-search"),
   };
@@ -182,6 +192,30 @@
     }, config.playIntervalMs || 1500);
   }
 
+  // The date box and the map work meanwhile; the stepping controls come on with the dates.
+  function awaitDates() {
+    ui.datesStatus.textContent = "Loading dates…";
+    ui.datesStatus.hidden = false;
+    ui.slider.setAttribute("aria-busy", "true");
+    return datesFetched
+      .then(function (body) {
+        dates = body.dates;
+        ui.slider.max = Math.max(0, dates.length - 1);
+        ui.slider.disabled = dates.length === 0;
+        ui.play.disabled = dates.length === 0;
+        ui.datesStatus.hidden = true;
+        ui.datesStatus.textContent = "";
+        showControls();
+        document.body.dataset.datesLoaded = String(dates.length);
+      })
+      .catch(function (error) {
+        ui.datesStatus.textContent = "Could not load the change dates (" + error.message + "); pick a date instead.";
+      })
+      .then(function () {
+        ui.slider.removeAttribute("aria-busy");
+      });
+  }
+
   function start() {
     panel = cm.sidePanel({
       box: document.getElementById("panel-body"),
@@ -194,7 +228,6 @@
       // A town found by any of its names: centre on it and open its panel, as a click on it would.
       cm.townSearch({ box: ui.search, url: ui.search.dataset.url, pick: function (town) { panel.select(town); } });
     }
-    ui.slider.max = Math.max(0, dates.length - 1);
     ui.slider.addEventListener("input", function () {
       previewDate(dates[Number(ui.slider.value)], false);
     });
@@ -232,6 +265,7 @@
       setDate(params.get("date") || config.date, "none");
     });
     setDate(state.date, "replace");
+    awaitDates();
   }
 
   if (cm.registered) start();

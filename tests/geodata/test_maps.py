@@ -100,3 +100,28 @@ def test_standalone_inlines_assets_and_images():
     assert "var a = '<\\/script>';" in html
     assert "url(data:image/png;base64," in html
     assert "<title>Control on 2017-09-02</title>" in html
+
+
+def test_a_page_map_is_rendered_once_for_the_same_inputs_and_afresh_for_new_ones(monkeypatch):
+    renders = []
+    render = maps.map_render_parts
+    monkeypatch.setattr(maps, "map_render_parts", lambda m: renders.append(m) or render(m))
+    monkeypatch.setattr(maps, "_PARTS_KEPT", {})
+    settings = {"tiles": "none"}
+    first = maps.control_map_parts(palette=PALETTE, assets=ASSETS, settings=settings, area_rule="cells")
+    again = maps.control_map_parts(palette=list(PALETTE), assets=ASSETS, settings=dict(settings), area_rule="cells")
+    assert again is first and len(renders) == 1
+    # Another colour, setting or rule is another map: the page never shows a stale palette.
+    recoloured = [PALETTE[0], maps.PaletteEntry("pro-government", "Syrian government", "#1f78b4")]
+    changed = maps.control_map_parts(palette=recoloured, assets=ASSETS, settings=settings, area_rule="cells")
+    assert len(renders) == 2 and "#1f78b4" in changed.script and "#d7191c" not in changed.script
+    osm = maps.control_map_parts(palette=PALETTE, assets=ASSETS, settings={"tiles": "osm"}, area_rule="cells")
+    assert len(renders) == 3 and "L.tileLayer" in osm.script and "L.tileLayer" not in first.script
+    # The kept parts are exactly what building and rendering them now gives (element names aside).
+    fresh = render(maps.control_map_build(palette=PALETTE, assets=ASSETS, settings=settings, area_rule="cells"))
+    assert _unnamed(first.script) == _unnamed(fresh.script) and _unnamed(first.html) == _unnamed(fresh.html)
+
+
+def _unnamed(text: str) -> str:
+    """Folium's element names (a random hex id each) made alike."""
+    return re.sub(r"_[0-9a-f]{32}", "_ID", text)

@@ -46,7 +46,8 @@ def test_the_map_works_with_no_violation(live_server, seeded, open_page, artifac
     page.wait_for_selector('body[data-loaded-date="2017-08-31"]')
     wait_town(page, "Uqayribat")
     assert towns_drawn(page) == Town.objects.count()
-    # The slider moves the map to another date in place.
+    # The slider moves the map to another date in place, once the change dates are in.
+    page.wait_for_selector("body[data-dates-loaded]")
     page.eval_on_selector("#tc-slider", "s => { s.value = 0; s.dispatchEvent(new Event('input')); "
                                          "s.dispatchEvent(new Event('change')); }")
     first = page.input_value("#tc-date")

@@ -18,12 +18,20 @@ UQAYRIBAT = "Uqayribat"
 
 
 def _open_map(page, url: str, date: str) -> float:
-    """Go to the map and wait until its layers hold ``date``; seconds from request to data shown."""
+    """Go to the map and wait until its layers hold ``date`` and the time control has its dates;
+    seconds from request to data shown."""
     started = time.perf_counter()
     page.goto(url)
     page.wait_for_selector(f'body[data-loaded-date="{date}"]')
     wait_town(page, UQAYRIBAT)
+    page.wait_for_selector("body[data-dates-loaded]")
     return time.perf_counter() - started
+
+
+def _change_dates(page) -> list[str]:
+    """The dates the page's time control fetched (the same URL, so the browser's cached answer)."""
+    return page.evaluate("""() => fetch(JSON.parse(document.getElementById('map-config').textContent).datesUrl)
+                                    .then(r => r.json()).then(body => body.dates)""")
 
 
 def _fill(page, name: str) -> str:
@@ -189,7 +197,9 @@ def _check_legend_draws_as_the_map(page):
 def test_slider_drag_is_one_history_entry_and_few_fetches(live_server, seeded, open_page):
     page, watch = open_page()
     _open_map(page, f"{live_server.url}/?date=2017-08-31", "2017-08-31")
-    dates = page.evaluate("JSON.parse(document.getElementById('map-config').textContent).dates")
+    dates = _change_dates(page)
+    assert dates[0] == "2014-01-01" and dates[-1] == "2017-09-03"
+    assert page.get_attribute("#tc-slider", "max") == str(len(dates) - 1)
     entries, asked = page.evaluate("history.length"), len(_layer_requests(watch, live_server.url))
     page.evaluate("window.__notReloaded = true")
 
@@ -358,3 +368,54 @@ def test_play_steps_through_the_changes_and_stops_at_the_last(live_server, seede
     assert page.evaluate("window.__notReloaded") is True
     assert page.is_disabled("#tc-next")
     assert watch.console_errors == [] and watch.page_errors == []
+
+
+def test_stepping_waits_for_the_change_dates_and_the_map_works_meanwhile(live_server, seeded, open_page, artifacts):
+    page, watch = open_page()
+    held = []
+    page.route("**/api/change-dates.json*", lambda route: held.append(route))  # answered when the test says
+    page.goto(f"{live_server.url}/?date=2017-09-01")
+    page.wait_for_selector('body[data-loaded-date="2017-09-01"]')  # the map draws without the dates
+    wait_town(page, UQAYRIBAT)
+    status = page.locator("#tc-dates-status")
+    assert status.is_visible() and status.inner_text() == "Loading dates…"
+    for control in ("#tc-slider", "#tc-prev", "#tc-next", "#tc-play"):
+        assert page.is_disabled(control), control
+    assert page.get_attribute("#tc-slider", "aria-busy") == "true"
+    page.screenshot(path=str(artifacts / "map-dates-loading.png"))
+    # A date typed in the box shows meanwhile, as does a town's panel.
+    page.fill("#tc-date", "2017-09-02")
+    page.press("#tc-date", "Enter")
+    page.wait_for_selector('body[data-loaded-date="2017-09-02"]')
+    click_town(page, UQAYRIBAT)
+    page.wait_for_function("document.querySelector('#panel-body h2')?.textContent === 'Uqayribat'")
+
+    assert len(held) == 1 and "rev=" in held[0].request.url
+    held[0].continue_()
+    page.unroute("**/api/change-dates.json*")  # later fetches (the test's own) go straight through
+    page.wait_for_selector("body[data-dates-loaded]")
+    assert status.is_hidden() and page.get_attribute("#tc-slider", "aria-busy") is None
+    assert page.is_enabled("#tc-slider") and page.is_enabled("#tc-prev") and page.is_enabled("#tc-next")
+    dates = _change_dates(page)
+    assert page.input_value("#tc-slider") == str(dates.index("2017-09-02"))
+    # The keyboard steps the slider as before: one key, the next change date.
+    page.focus("#tc-slider")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector('body[data-loaded-date="2017-09-03"]')
+    assert page.input_value("#tc-date") == "2017-09-03" and "date=2017-09-03" in page.url
+    assert page.is_disabled("#tc-next")
+    assert watch.console_errors == [] and watch.page_errors == []
+
+
+def test_without_the_change_dates_the_date_box_still_works(live_server, seeded, open_page):
+    page, watch = open_page()
+    page.route("**/api/change-dates.json*", lambda route: route.abort())
+    page.goto(f"{live_server.url}/?date=2017-09-01")
+    page.wait_for_selector('body[data-loaded-date="2017-09-01"]')
+    status = page.locator("#tc-dates-status")
+    status.filter(has_text="Could not load the change dates").wait_for()
+    assert page.is_disabled("#tc-slider") and page.is_disabled("#tc-next") and page.is_disabled("#tc-play")
+    page.fill("#tc-date", "2017-09-03")
+    page.press("#tc-date", "Enter")
+    page.wait_for_selector('body[data-loaded-date="2017-09-03"]')
+    assert watch.page_errors == []

@@ -25,12 +25,17 @@ def _asset_urls(html: str) -> list[str]:
     return re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
 
 
-def test_map_page_keeps_the_date_and_lists_change_dates(client, seeded):
+def test_map_page_keeps_the_date_and_links_the_change_dates(client, seeded):
     response = client.get("/?date=2017-09-02")
     assert response.status_code == 200
     config = _map_config(response)
     assert config["date"] == "2017-09-02"
-    assert config["dates"][-3:] == ["2017-09-01", "2017-09-02", "2017-09-03"]
+    # The list of dates is not in the page: the time control fetches it, pinned to the page's revision.
+    assert "dates" not in config
+    assert config["datesUrl"] == f"/api/change-dates.json?rev={config['revision']}"
+    dates = client.get(config["datesUrl"])
+    assert dates.status_code == 200 and "immutable" in dates["Cache-Control"]
+    assert dates.json()["dates"][-3:] == ["2017-09-01", "2017-09-02", "2017-09-03"]
     assert config["endpoints"] == {
         "towns": "/api/control.geojson",
         "provinces": "/api/provinces.geojson",
