@@ -123,3 +123,33 @@ def editor(db):
 def reviewer(db):
     """A user in the reviewer group (publishes, rejects, retracts)."""
     return user_in("reviewer")
+
+
+class RecordedBar:
+    """Stands in for tqdm in conflictmap.progress: keeps its arguments, stages, count and total."""
+
+    def __init__(self, bars: list, **kwargs):
+        self.kwargs, self.n, self.total, self.stages, self.closed = kwargs, 0, None, [], False
+        bars.append(self)
+
+    def reset(self, total):
+        self.n, self.total = 0, total
+
+    def set_description(self, stage):
+        self.stages.append(stage)
+
+    def update(self, n):
+        self.n += n
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def progress_bars(monkeypatch) -> list[RecordedBar]:
+    """Every progress bar a command opens, in order (conflictmap.progress's tqdm replaced by RecordedBar)."""
+    from conflictmap import progress
+
+    bars: list[RecordedBar] = []
+    monkeypatch.setattr(progress, "tqdm", lambda **kwargs: RecordedBar(bars, **kwargs))
+    return bars

@@ -6,7 +6,6 @@ from io import StringIO
 
 from django.core.management import call_command
 
-from conflictmap import progress
 from events import services
 from events.imports import changes_import_check
 from tests.factories import ControlChangeFactory, FactionFactory, TownFactory
@@ -35,33 +34,14 @@ def test_each_row_names_the_change_in_force_before_it(db):
     assert before == ["SECOND", "FIRST", "SECOND", "THIRD", "nothing recorded"]
 
 
-def test_a_committed_import_shows_a_bar_for_checking_then_one_for_writing(seeded, tmp_path, monkeypatch):
-    bars = []
-
-    class FakeBar:
-        def __init__(self, **kwargs):
-            self.kwargs, self.n, self.seen, self.closed = kwargs, 0, [], False
-            bars.append(self)
-
-        def reset(self, total):
-            self.n, self.total = 0, total
-
-        def set_description(self, stage):
-            self.seen.append(stage)
-
-        def update(self, n):
-            self.n += n
-
-        def close(self):
-            self.closed = True
-
-    monkeypatch.setattr(progress, "tqdm", FakeBar)
+def test_a_committed_import_shows_a_bar_for_checking_then_one_for_writing(seeded, tmp_path, monkeypatch,
+                                                                           progress_bars):
     monkeypatch.setattr(services.bulk, "ROWS_PER_ROUND", 4)
     rows = "".join(f"uqayribat,sdf,2017-10-{day:02d}\n" for day in range(1, 11))
     path = tmp_path / "changes.csv"
     path.write_text("town,faction,date\n" + rows, encoding="utf-8")
     call_command("import_changes", str(path), "--commit", stdout=StringIO())
-    checking, writing = bars
-    assert (checking.seen, writing.seen) == (["checking"], ["writing"])
+    checking, writing = progress_bars
+    assert (checking.stages, writing.stages) == (["checking"], ["writing"])
     assert (writing.n, writing.total, writing.kwargs["disable"]) == (10, 10, None)  # quiet when piped
     assert checking.closed and writing.closed

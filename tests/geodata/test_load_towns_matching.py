@@ -96,32 +96,10 @@ def test_the_matcher_finds_the_nearest_of_two_same_named_places():
     assert match.place is near and match.how == "name hazano, 0.6 km"
 
 
-def test_the_progress_bar_follows_the_stages_and_is_quiet_off_a_terminal(db, tmp_path, monkeypatch):
-    from conflictmap import progress as command
-
-    bars = []
-
-    class FakeBar:
-        def __init__(self, **kwargs):
-            self.kwargs, self.n, self.stages = kwargs, 0, []
-            bars.append(self)
-
-        def reset(self, total):
-            self.n = 0
-
-        def set_description(self, stage):
-            self.stages.append(stage)
-
-        def update(self, n):
-            self.n += n
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(command, "tqdm", FakeBar)
+def test_the_progress_bar_follows_the_stages_and_is_quiet_off_a_terminal(db, tmp_path, progress_bars):
     path = tmp_path / "t.csv"
     path.write_text("name,lat,lon\nAyn Issa,36.3858,38.8597\n", encoding="utf-8")
     load(path, "--commit")
-    (bar,) = bars
+    (bar,) = progress_bars
     assert bar.kwargs["disable"] is None  # tqdm's own test: shown on a terminal, silent when piped
     assert bar.stages == ["reading", "matching", "checking and writing"]
