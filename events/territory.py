@@ -18,8 +18,8 @@ from geodata import selectors as places
 from geodata.models import AdminArea, Town
 
 from . import selectors
-from .nearby_slices import control_as_of_nearby
 from .models import ControlChange, Faction
+from .nearby_slices import control_as_of_nearby
 from .selectors import data_version
 
 CONTESTED = spatial.CONTESTED
@@ -117,14 +117,14 @@ def province_control_as_of(*, on: dt.date, level: int = 1, published_only: bool 
     return gpd.GeoDataFrame(result[columns], geometry="geometry", crs=spatial.WGS84)
 
 
-def _geometry_version() -> str:
+def _geometry_version(version: str | None = None) -> str:
     """Changes when a town moves or is added, removed or reassigned, or when a boundary changes.
 
     The control log is not part of it: Voronoi cells only depend on where towns are, so a publish
     keeps them. It is worked out once per data revision (a hash of the towns' places and the areas'
     boundaries) and remembered under the revision, so a request reads one row to find it.
     """
-    key = f"territory:geometry-version:{data_version()}"
+    key = f"territory:geometry-version:{version or data_version()}"
     version = cache.get(key)
     if version is None:
         digest = hashlib.sha256()
@@ -137,13 +137,13 @@ def _geometry_version() -> str:
     return version
 
 
-def _site_ids(*, published_only: bool) -> list[int]:
+def _site_ids(*, published_only: bool, version: str | None = None) -> list[int]:
     """The towns that speak for land: those with at least one change in force (see changes_in_force).
 
     A town known only from a gazetteer, or whose only change is a draft (outside a preview),
     rejected or retracted, is no site, so it never splits a recorded town's land. Cached per data version.
     """
-    key = f"territory:sites:{int(published_only)}:{data_version(published_only=published_only)}"
+    key = f"territory:sites:{int(published_only)}:{version or data_version(published_only=published_only)}"
     ids = cache.get(key)
     if ids is None:
         in_force = selectors.changes_in_force(published_only=published_only)
@@ -152,19 +152,28 @@ def _site_ids(*, published_only: bool) -> list[int]:
     return ids
 
 
-def _cells_key(*, published_only: bool) -> tuple[str, list[int], float]:
-    """The cells' cache key (geometry version, the set of sites, the radius), the sites and the radius."""
-    sites, radius_km = _site_ids(published_only=published_only), area_rule()["radius_km"]
+CellsKey = tuple[str, list[int], float]
+
+
+def _cells_key(*, published_only: bool) -> CellsKey:
+    """The cells' cache key (geometry version, the set of sites, the radius), the sites and the radius.
+
+    A request works it out once (one read of the data revision) and hands it to the cell readers below.
+    """
+    version = data_version()
+    sites = _site_ids(published_only=published_only,
+                      version=version if published_only else data_version(published_only=False))
+    radius_km = area_rule()["radius_km"]
     digest = hashlib.sha256(repr(sites).encode()).hexdigest()[:16]
-    return f"{_geometry_version()}:{digest}:{radius_km:g}", sites, radius_km
+    return f"{_geometry_version(version)}:{digest}:{radius_km:g}", sites, radius_km
 
 
-def _cells(*, published_only: bool = True) -> tuple[gpd.GeoDataFrame, pd.Series]:
+def _cells(*, published_only: bool = True, key: CellsKey | None = None) -> tuple[gpd.GeoDataFrame, pd.Series]:
     """Each recorded town's bounded Voronoi cell (AREA_RULE), cached per sites and geometry (not per date).
 
     A light copy without geometry (site, area_km2) is cached beside it for the km²-only path.
     """
-    key, sites, radius_km = _cells_key(published_only=published_only)
+    key, sites, radius_km = key or _cells_key(published_only=published_only)
     cached = cache.get(f"territory:cells:{key}")
     if cached is None:
         towns = places.towns_frame()
@@ -181,25 +190,26 @@ def _cells(*, published_only: bool = True) -> tuple[gpd.GeoDataFrame, pd.Series]
     return cached
 
 
-def _cell_areas(*, published_only: bool = True) -> tuple[pd.DataFrame, pd.Series]:
+def _cell_areas(*, published_only: bool = True, key: CellsKey | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """(site, area_km2) per cell and each town's site: what km² sums need, without unpickling polygons."""
-    cached = cache.get(f"territory:cell-areas:{_cells_key(published_only=published_only)[0]}")
+    key = key or _cells_key(published_only=published_only)
+    cached = cache.get(f"territory:cell-areas:{key[0]}")
     if cached is None:
-        cells, town_sites = _cells(published_only=published_only)
+        cells, town_sites = _cells(published_only=published_only, key=key)
         cached = (pd.DataFrame(cells[["site", "area_km2"]]), town_sites)
     return cached
 
 
-def _cell_edges(*, published_only: bool = True) -> coverage.CellEdges | None:
+def _cell_edges(*, published_only: bool = True, key: CellsKey | None = None) -> coverage.CellEdges | None:
     """The cells' edges for the dissolve (None when the cells are no exact coverage: then they are unioned)."""
-    key = _cells_key(published_only=published_only)[0]
-    cached = cache.get(f"territory:cell-edges:{key}")
+    key = key or _cells_key(published_only=published_only)
+    cached = cache.get(f"territory:cell-edges:{key[0]}")
     if cached is None:
-        cells, _ = _cells(published_only=published_only)  # stores the edges beside cells it builds
-        cached = cache.get(f"territory:cell-edges:{key}")
+        cells, _ = _cells(published_only=published_only, key=key)  # stores the edges beside cells it builds
+        cached = cache.get(f"territory:cell-edges:{key[0]}")
         if cached is None:  # the cells were kept but their edges evicted
             cached = (coverage.cell_edges(cells.geometry.to_numpy()),)
-            cache.set(f"territory:cell-edges:{key}", cached, CACHE_SECONDS)
+            cache.set(f"territory:cell-edges:{key[0]}", cached, CACHE_SECONDS)
     return cached[0]
 
 
@@ -213,7 +223,7 @@ def _town_classes(*, on: dt.date, published_only: bool) -> pd.DataFrame:
     """town_id, klass (None where nothing is recorded by ``on``) and population; no geometry."""
     snapshot = control_as_of_nearby(on=on, published_only=published_only)
     # Columns straight from the rows (a Python call per town cost as much as the slice step itself).
-    ids, populations = zip(*((t.id, t.population) for t in snapshot.towns)) if snapshot.towns else ((), ())
+    ids, populations = [t.id for t in snapshot.towns], [t.population for t in snapshot.towns]
     contested = ControlChange.Status.CONTESTED
     klass = {town_id: CONTESTED if c.status == contested else c.faction_slug
              for town_id, c in snapshot.changes.items()}
@@ -242,9 +252,10 @@ def control_areas_as_of(*, on: dt.date, published_only: bool = True) -> gpd.GeoD
     than guessing who holds it. So the rows cover the recorded land; unknown_km2 gives the rest.
     Not cached itself: its one reader, the control-areas layer, keeps its file per data revision.
     """
-    edges = _cell_edges(published_only=published_only)
+    key = _cells_key(published_only=published_only)
+    edges = _cell_edges(published_only=published_only, key=key)
     # With the cells' edges a date needs no cell geometry at all: their areas and the walk.
-    cells, town_sites = (_cell_areas if edges is not None else _cells)(published_only=published_only)
+    cells, town_sites = (_cell_areas if edges is not None else _cells)(published_only=published_only, key=key)
     towns = _town_classes(on=on, published_only=published_only)
     return _labelled(spatial.control_areas_from_cells(cells, town_sites, towns, edges))
 

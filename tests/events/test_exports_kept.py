@@ -1,8 +1,7 @@
 """A layer's bytes kept per data revision: built once, inflated once, never answered from memory alone."""
 
-import zstandard
-
 import pytest
+import zstandard
 from django.core.cache import cache
 
 from events import exports, selectors
