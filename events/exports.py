@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import zstandard
 from django.core.cache import cache
 
-from . import export_rows, geojson, imports, selectors, territory
+from . import export_rows, geojson, imports, selectors, slice_dates, territory
 from .changes_csv import changes_csv
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
 from .params import parse_as_of, parse_faction, parse_level, parse_period
@@ -40,8 +40,18 @@ class Export:
         return self.content if self.streamed else (self.content,)
 
 
+def _slice_on(params: Mapping[str, str]) -> dt.date:
+    """``date`` resolved to the change date whose slice it shows (events.slice_dates): the file's key."""
+    return slice_dates.slice_date(on=parse_as_of(params))
+
+
+def _as_of(on: dt.date, collection: dict) -> dict:
+    """The collection saying which day's control it shows (``as_of``), right after its ``type``."""
+    return {"type": collection.pop("type"), "as_of": on.isoformat(), **collection}
+
+
 def _control_params(params: Mapping[str, str]) -> dict:
-    return {"on": parse_as_of(params), "faction_ids": parse_faction(params.get("faction"))}
+    return {"on": _slice_on(params), "faction_ids": parse_faction(params.get("faction"))}
 
 
 def _changes_params(params: Mapping[str, str]) -> dict:
@@ -106,28 +116,30 @@ def _remember(key: str, kept: bytes, content: bytes) -> None:
 def _control(*, on: dt.date, faction_ids: set[int] | None) -> Export:
     factions = ",".join(map(str, sorted(faction_ids))) if faction_ids is not None else "all"
     content = _kept(f"control:{on}:{factions}",
-                    lambda: geojson.control_feature_collection(on=on, faction_ids=faction_ids))
+                    lambda: _as_of(on, geojson.control_feature_collection(on=on, faction_ids=faction_ids)))
     return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"control-{on}.geojson")
 
 
 def _provinces(*, on: dt.date, level: int = 1) -> Export:
-    content = _kept(f"provinces:{on}:{level}", lambda: geojson.provinces_feature_collection(on=on, level=level))
+    content = _kept(f"provinces:{on}:{level}",
+                    lambda: _as_of(on, geojson.provinces_feature_collection(on=on, level=level)))
     name = "provinces" if level == 1 else "districts"
     return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
 
 
 def _provinces_params(params: Mapping[str, str]) -> dict:
-    return {"on": parse_as_of(params), "level": parse_level(params)}
+    return {"on": _slice_on(params), "level": parse_level(params)}
 
 
 def _control_areas(*, on: dt.date) -> Export:
     radius_km = territory.area_rule()["radius_km"]  # a setting: a file drawn with another radius is another file
-    content = _kept(f"control-areas:{on}:{radius_km:g}", lambda: geojson.control_areas_feature_collection(on=on))
+    content = _kept(f"control-areas:{on}:{radius_km:g}",
+                    lambda: _as_of(on, geojson.control_areas_feature_collection(on=on)))
     return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"control-areas-{on}.geojson")
 
 
 def _dated_params(params: Mapping[str, str]) -> dict:
-    return {"on": parse_as_of(params)}
+    return {"on": _slice_on(params)}
 
 
 def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> Export:

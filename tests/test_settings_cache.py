@@ -1,4 +1,4 @@
-"""The cache comes from the environment: Redis when REDIS_URL is set, local memory otherwise."""
+"""The cache comes from the environment: Redis when REDIS_URL is set, else files every worker shares."""
 
 import os
 import shutil
@@ -10,23 +10,44 @@ import time
 import pytest
 from django.conf import settings
 
-CODE = (
-    "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'conflictmap.settings.test'; django.setup();"
-    "from django.core.cache import cache; from django.conf import settings;"
-    "print(settings.CACHES['default']['BACKEND']);"
-    "cache.set('probe', 41 + 1, 30); print(cache.get('probe'))"
+SETUP = (
+    "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'conflictmap.settings.test');"
+    "django.setup(); from django.core.cache import cache; from django.conf import settings;"
 )
+CODE = SETUP + "print(settings.CACHES['default']['BACKEND']); cache.set('probe', 41 + 1, 30); print(cache.get('probe'))"
 
 
-def run(env: dict) -> list[str]:
-    out = subprocess.run([sys.executable, "-c", CODE], env={"PATH": os.environ.get("PATH", ""), **env},
+def run(env: dict, code: str = CODE) -> list[str]:
+    out = subprocess.run([sys.executable, "-c", code], env={"PATH": os.environ.get("PATH", ""), **env},
                          capture_output=True, text=True, timeout=60, cwd=settings.BASE_DIR)
     assert out.returncode == 0, out.stderr
     return out.stdout.split()
 
 
-def test_without_redis_url_the_cache_is_local_memory():
+def production(cache_dir) -> dict:
+    """The environment of `make serve` without REDIS_URL (base settings, DEBUG off)."""
+    return {"DJANGO_SETTINGS_MODULE": "conflictmap.settings.base", "SECRET_KEY": "x", "DEBUG": "0",
+            "CACHE_DIR": str(cache_dir)}
+
+
+def test_tests_keep_a_cache_per_process():
     assert run({}) == ["django.core.cache.backends.locmem.LocMemCache", "42"]
+
+
+def test_without_redis_url_the_workers_share_one_cache_in_files(tmp_path):
+    """A layer one gunicorn worker kept is read by another: two processes, one entry."""
+    layer = "b'\\x28\\xb5\\x2f\\xfd' * 300_000"  # a kept layer is a MB-sized Zstandard blob
+    writer = SETUP + f"print(settings.CACHES['default']['BACKEND']); cache.set('exports:zst:areas', {layer}, 60)"
+    reader = SETUP + f"print(cache.get('exports:zst:areas') == {layer})"
+    assert run(production(tmp_path), writer) == ["django.core.cache.backends.filebased.FileBasedCache"]
+    assert run(production(tmp_path), reader) == ["True"]
+    assert run(production(tmp_path / "another"), reader) == ["False"]
+
+
+def test_the_shared_cache_keeps_at_most_cache_max_entries(tmp_path):
+    fill = SETUP + "[cache.set(f'layer:{i}', b'x', 60) for i in range(40)]; print(len(os.listdir(settings.CACHE_DIR)))"
+    kept = int(run({**production(tmp_path), "CACHE_MAX_ENTRIES": "30"}, fill)[0])
+    assert kept <= 30
 
 
 @pytest.fixture

@@ -1,9 +1,7 @@
 """GET /api/change-dates.json: the dates the map's time control steps through, fetched by the page."""
 
 import orjson
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -14,7 +12,7 @@ from rest_framework.renderers import JSONRenderer
 
 from events import exports, selectors
 
-from .views import DOWNLOAD_PARAM, REVISION_PARAM, ExportView
+from .views import DOWNLOAD_PARAM, REV_PARAM, ExportView
 
 
 def _no_params(params) -> dict:
@@ -33,9 +31,7 @@ CHANGE_DATES = exports.Layer(_no_params, _change_dates)
 @extend_schema_view(get=extend_schema(
     operation_id="change_dates", tags=["exports"],
     parameters=[
-        OpenApiParameter(REVISION_PARAM, OpenApiTypes.STR, description=(
-            "The data revision (the map page names it): the answer then never changes and says so "
-            "(Cache-Control: immutable). Any other value or none: cacheable, revalidated by ETag.")),
+        REV_PARAM,
         DOWNLOAD_PARAM,
     ],
     responses={(200, "application/json"): OpenApiResponse(

@@ -5,7 +5,14 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import content_disposition_header, http_date, quote_etag
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers as drf_serializers
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -29,6 +36,8 @@ EXPORT_FORMAT = "2"
 # ?rev=<selectors.data_revision().key> pins a response to one state of the data (see ExportView.get).
 REVISION_PARAM = "rev"
 IMMUTABLE_SECONDS = 365 * 24 * 3600
+# The day a dated layer shows (events.slice_dates): the latest change date on or before the one asked for.
+SLICE_DATE_HEADER = "X-Slice-Date"
 
 
 def is_editor(user) -> bool:
@@ -174,8 +183,21 @@ LEVEL_PARAM = OpenApiParameter(
     "level", OpenApiTypes.INT, enum=[1, 2], description="1: governorates (default); 2: districts.",
 )
 DATE_PARAM = _date_param(
-    "date", "Control as of this day (inclusive), YYYY-MM-DD, not in the future; default: the latest change."
+    "date", "Control as of this day (inclusive), YYYY-MM-DD, not in the future; default: the latest change. "
+    "The answer shows the latest change date on or before it (`as_of`, header X-Slice-Date): every day "
+    "up to the next change shows the same control. A day before the first change shows the day "
+    "before it (nothing recorded yet).",
 )
+REV_PARAM = OpenApiParameter(REVISION_PARAM, OpenApiTypes.STR, description=(
+    "The data revision (the map page names it): the answer then never changes and says so "
+    "(Cache-Control: public, max-age=31536000, immutable). Any other value or none: the current data, "
+    "cacheable but revalidated by ETag (Cache-Control: no-cache)."))
+SLICE_DATE_HEADERS = [
+    OpenApiParameter(SLICE_DATE_HEADER, OpenApiTypes.DATE, OpenApiParameter.HEADER, response=[200, 304],
+                     description="The day whose control the answer shows (its `as_of`)."),
+    OpenApiParameter("Content-Location", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 304],
+                     description="This URL with `date` set to that day: the same answer under its own date."),
+]
 PERIOD_PARAMS = [
     _date_param("from", "First day (inclusive), YYYY-MM-DD; default: the start of the record."),
     _date_param("to", "Last day (inclusive), YYYY-MM-DD; default: today."),
@@ -199,10 +221,13 @@ class ExportView(APIView):
 
     def get(self, request):
         layer = self.export_layer()
+        # A dated layer's ``on`` is already the change date it shows (events.slice_dates): the key it
+        # is kept under, part of its ETag, and named in the answer.
         params = layer.parse(request.query_params)
+        shown = params.get("on")
         # One primary-key read, whatever the size of the log: the revision every write bumps.
         revision = selectors.data_revision()
-        etag = quote_etag(f"{EXPORT_FORMAT}-{revision.key}")
+        etag = quote_etag(f"{EXPORT_FORMAT}-{revision.key}" + (f"-{shown}" if shown else ""))
         last_modified = int(revision.changed_at.timestamp()) if revision.changed_at else None
         not_modified = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
         if not_modified is None:
@@ -217,12 +242,17 @@ class ExportView(APIView):
         response["ETag"] = etag
         if last_modified is not None:
             response["Last-Modified"] = http_date(last_modified)
+        if shown:
+            response[SLICE_DATE_HEADER] = shown.isoformat()
+            response["Content-Location"] = _located(request, shown)
         if request.query_params.get(REVISION_PARAM) == revision.key:
             # The URL names the revision, and a revision's layers never change: a proxy or CDN may
             # keep the file for good (a write moves the page to a new revision, hence a new URL).
             patch_cache_control(response, public=True, max_age=IMMUTABLE_SECONDS, immutable=True)
         else:
-            # Data can be corrected at any time: caches keep the file but ask (cheaply, 304) before reuse.
+            # No rev, or a stale or wrong one: the current data, which can be corrected at any time,
+            # so caches keep the file but ask (cheaply, 304) before reuse. Never a year under a URL
+            # that named another revision: the page that asked with it reloads under the new one.
             patch_cache_control(response, public=True, no_cache=True)
         return response
 
@@ -232,16 +262,33 @@ class ExportView(APIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
 
+def _located(request, shown) -> str:
+    """This URL with ``date`` the day the answer shows: where the same bytes live under their own date."""
+    query = request.query_params.copy()
+    query["date"] = shown.isoformat()
+    return f"{request.path}?{query.urlencode()}"
+
+
 GEOJSON_RESPONSES = {
     (200, "application/geo+json"): OpenApiTypes.OBJECT,
     304: None,
     (400, "application/json"): ERROR_RESPONSE,
 }
+DATED_GEOJSON_RESPONSES = {
+    **GEOJSON_RESPONSES,
+    (200, "application/geo+json"): OpenApiResponse(inline_serializer("DatedFeatureCollection", {
+        "type": drf_serializers.ChoiceField(choices=["FeatureCollection"]),
+        "as_of": drf_serializers.DateField(help_text=(
+            "The day whose control this shows: the latest change date on or before `date`.")),
+        "features": drf_serializers.ListField(child=drf_serializers.DictField()),
+    }), description="A GeoJSON FeatureCollection (RFC 7946) of control on `as_of`."),
+}
 
 
 @extend_schema_view(get=extend_schema(
     operation_id="control_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, FACTION_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+    parameters=[DATE_PARAM, FACTION_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    responses=DATED_GEOJSON_RESPONSES,
 ))
 class ControlGeoJSONView(ExportView):
     """One Point per town: who controlled it on `date`, since when, how sure, according to which sources."""
@@ -251,7 +298,8 @@ class ControlGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="provinces_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, LEVEL_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+    parameters=[DATE_PARAM, LEVEL_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    responses=DATED_GEOJSON_RESPONSES,
 ))
 class ProvincesGeoJSONView(ExportView):
     """Governorates (or districts, `level=2`) on `date`: `dominant_faction` (holds more towns than any
@@ -262,7 +310,8 @@ class ProvincesGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="control_areas_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+    parameters=[DATE_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    responses=DATED_GEOJSON_RESPONSES,
 ))
 class ControlAreasGeoJSONView(ExportView):
     """Territory per faction on `date` (Voronoi cells of the towns, clipped to the governorates);
@@ -273,7 +322,7 @@ class ControlAreasGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="changes_geojson", tags=["exports"],
-    parameters=[*PERIOD_PARAMS, FACTION_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, REV_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
 ))
 class ChangesGeoJSONView(ExportView):
     """Published changes of control from `from` to `to` as dated Point events (QGIS temporal controller,
@@ -284,7 +333,7 @@ class ChangesGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="changes_csv", tags=["exports"],
-    parameters=[*PERIOD_PARAMS, FACTION_PARAM, DOWNLOAD_PARAM],
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, REV_PARAM, DOWNLOAD_PARAM],
     responses={(200, "text/csv"): OpenApiTypes.STR, 304: None, (400, "application/json"): ERROR_RESPONSE},
 ))
 class ChangesCSVView(ExportView):
