@@ -73,18 +73,28 @@
     return fresh.length ? step() : Promise.resolve();
   }
 
-  /* options: endpoints {key: url}, date (ISO), signal (AbortSignal), progress(text, fraction).
+  /* A layer's URL for a date. With the data revision the page was drawn from (?rev=), the answer is
+   * marked immutable: the browser, and a proxy or CDN in front, keep it without asking again. A write
+   * moves the page to a new revision, hence new URLs; a stale rev is answered with the current data
+   * and a no-cache header, never kept for a year. */
+  cm.layerUrl = function (url, date, revision) {
+    var q = "date=" + encodeURIComponent(date);
+    if (revision) q += "&rev=" + encodeURIComponent(revision);
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + q;
+  };
+
+  /* options: endpoints {key: url}, date (ISO), revision (the page's data revision), signal
+   * (AbortSignal), progress(text, fraction).
    * Resolves with {fetchMs, drawMs}: from asking to all data in, and from then to the towns painted. */
   cm.loadLayers = function (options) {
     var keys = Object.keys(options.endpoints);
-    var q = "date=" + encodeURIComponent(options.date);
     var started = performance.now();
     var arrivedCount = 0;
     var arrived = 0;
     options.progress("Loading " + options.date + "…", 0);
     return Promise.all(keys.map(function (key) {
       var url = options.endpoints[key];
-      return cm.fetchJson(url + (url.indexOf("?") < 0 ? "?" : "&") + q, options.signal).then(function (data) {
+      return cm.fetchJson(cm.layerUrl(url, options.date, options.revision), options.signal).then(function (data) {
         arrivedCount += 1;
         options.progress("Loading " + options.date + "… " + arrivedCount + " of " + keys.length + " layers", 0.5 * arrivedCount / keys.length);
         return data;

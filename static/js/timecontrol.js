@@ -92,7 +92,8 @@
     var controller = new AbortController();
     state.request = controller;
     document.body.dataset.loading = date;
-    return cm.loadLayers({ endpoints: config.endpoints, date: date, signal: controller.signal, progress: progress })
+    return cm.loadLayers({ endpoints: config.endpoints, date: date, revision: config.revision,
+                           signal: controller.signal, progress: progress })
       .then(function (timing) {
         if (controller.signal.aborted) return;
         state.request = null;

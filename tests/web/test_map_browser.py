@@ -48,7 +48,7 @@ def _download_links(page) -> dict[str, str]:
 def _layer_requests(watch, origin: str) -> list[str]:
     """The dates the page asked the towns layer for, in order."""
     prefix = origin + "/api/control.geojson?date="
-    return [u[len(prefix):] for u in watch.requests if u.startswith(prefix)]
+    return [u[len(prefix):].split("&")[0] for u in watch.requests if u.startswith(prefix)]
 
 
 def _boxes_overlap(a: dict, b: dict) -> bool:
