@@ -42,7 +42,7 @@ class Export:
 
 def _slice_on(params: Mapping[str, str]) -> dt.date:
     """``date`` resolved to the change date whose slice it shows (events.slice_dates): the file's key."""
-    return slice_dates.slice_date(on=parse_as_of(params))
+    return slice_dates.slice_date(on=parse_as_of(params), revision=_revision.get())
 
 
 def _as_of(on: dt.date, collection: dict) -> dict:
@@ -165,6 +165,14 @@ class Layer:
 
     def export(self, params: Mapping[str, str]) -> Export:
         return self.build(**self.parse(params))
+
+    def parse_at(self, revision: str, params: Mapping[str, str]) -> dict:
+        """``parse`` for the data revision the caller has read (a date's slice depends on it)."""
+        token = _revision.set(revision)
+        try:
+            return self.parse(params)
+        finally:
+            _revision.reset(token)
 
     def build_at(self, revision: str, params: dict) -> Export:
         """``build`` for the data revision the caller has read (its ETag), without reading it again."""

@@ -221,12 +221,12 @@ class ExportView(APIView):
 
     def get(self, request):
         layer = self.export_layer()
-        # A dated layer's ``on`` is already the change date it shows (events.slice_dates): the key it
-        # is kept under, part of its ETag, and named in the answer.
-        params = layer.parse(request.query_params)
-        shown = params.get("on")
         # One primary-key read, whatever the size of the log: the revision every write bumps.
         revision = selectors.data_revision()
+        # A dated layer's ``on`` is the change date it shows (events.slice_dates, for this revision):
+        # the key it is kept under, part of its ETag, and named in the answer.
+        params = layer.parse_at(revision.key, request.query_params)
+        shown = params.get("on")
         etag = quote_etag(f"{EXPORT_FORMAT}-{revision.key}" + (f"-{shown}" if shown else ""))
         last_modified = int(revision.changed_at.timestamp()) if revision.changed_at else None
         not_modified = get_conditional_response(request._request, etag=etag, last_modified=last_modified)

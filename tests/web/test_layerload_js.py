@@ -5,8 +5,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from .conftest import skip_or_fail
 
 LAYERLOAD = Path(__file__).resolve().parents[2] / "static" / "js" / "layerload.js"
