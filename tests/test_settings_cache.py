@@ -39,9 +39,23 @@ def test_without_redis_url_the_workers_share_one_cache_in_files(tmp_path):
     layer = "b'\\x28\\xb5\\x2f\\xfd' * 300_000"  # a kept layer is a MB-sized Zstandard blob
     writer = SETUP + f"print(settings.CACHES['default']['BACKEND']); cache.set('exports:zst:areas', {layer}, 60)"
     reader = SETUP + f"print(cache.get('exports:zst:areas') == {layer})"
-    assert run(production(tmp_path), writer) == ["django.core.cache.backends.filebased.FileBasedCache"]
+    assert run(production(tmp_path), writer) == ["conflictmap.file_cache.SharedFileCache"]
     assert run(production(tmp_path), reader) == ["True"]
     assert run(production(tmp_path / "another"), reader) == ["False"]
+
+
+def test_the_shared_file_cache_keeps_values_as_they_are_and_expires_them(tmp_path):
+    from conflictmap.file_cache import SharedFileCache
+
+    files = SharedFileCache(str(tmp_path), {})
+    blob = bytes(range(256)) * 4096
+    files.set("layer", blob, 60)
+    assert files.get("layer") == blob
+    assert blob in next(tmp_path.iterdir()).read_bytes()  # stored as is, not deflated again
+    assert files.touch("layer", 120) and files.get("layer") == blob
+    files.set("gone", 1, -1)
+    assert files.get("gone", "missing") == "missing" and not files.touch("gone")
+    assert files.add("n", 1) and not files.add("n", 2) and files.incr("n") == 2
 
 
 def test_the_shared_cache_keeps_at_most_cache_max_entries(tmp_path):

@@ -148,18 +148,19 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # Redis when REDIS_URL is set (the production choice), else files under CACHE_DIR. Files rather than
 # the database cache: a kept layer is a multi-MB Zstandard blob (events.exports), which the database
 # cache stores base64-encoded in the data's own database (on SQLite, every GET that fills it would
-# queue behind the editors' writes) and needs a createcachetable step. Measured with a 1.6 MB blob
-# (control areas at 10,000 towns): read 6.9 ms from a file against 9.3 ms from SQLite; writing is
-# 66 against 23 ms (FileBasedCache zlibs the already compressed bytes) but happens once per build,
-# which takes seconds. CACHE_MAX_ENTRIES bounds the disk: past it a third of the files are dropped
-# at random (layers are 0.05-1.6 MB each at 10,000 towns, so 1,000 entries stay under ~1.6 GB).
+# queue behind the editors' writes) and needs a createcachetable step. Django's FileBasedCache
+# deflates every value again; conflictmap.file_cache.SharedFileCache does not. Measured with a
+# 1.6 MB blob (control areas at 10,000 towns) on the loaded 2-core machine: read 0.1-0.3 ms, against
+# 10-11 ms for FileBasedCache and 9.3 ms for the database cache (SQLite); written in 1 ms, against
+# 104 and 23 ms. CACHE_MAX_ENTRIES bounds the disk: past it a third of the files are dropped at
+# random (a layer is 0.02-2 MB at 10,000 towns, so 1,000 entries stay within ~2 GB).
 # Entries are keyed by the data revision, never expired by hand.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHE_DIR = Path(os.environ.get("CACHE_DIR") or BASE_DIR / "var" / "cache")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                 "KEY_PREFIX": "conflictmap"}
-    if REDIS_URL else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+    if REDIS_URL else {"BACKEND": "conflictmap.file_cache.SharedFileCache",
                        "LOCATION": str(CACHE_DIR),
                        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "1000"))}}
 }
