@@ -7,6 +7,7 @@ same bytes.
 
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
@@ -74,13 +75,44 @@ def _kept(name: str, build: Callable[[], dict]) -> bytes:
     """
     key = f"exports:zst:{name}:{_revision.get() or selectors.data_version()}"
     kept = cache.get(key)
+    if kept is None:
+        kept = _built_elsewhere(key)
     if kept is not None:
         return _inflated(key, kept)
-    content = geojson.dumps(build())
-    kept = zstandard.compress(content, COMPRESSION_LEVEL)
-    cache.set(key, kept, CACHE_SECONDS)
+    try:
+        content = geojson.dumps(build())
+        kept = zstandard.compress(content, COMPRESSION_LEVEL)
+        cache.set(key, kept, CACHE_SECONDS)
+    finally:
+        cache.delete(f"{key}:building")
     _remember(key, kept, content)
     return content
+
+
+BUILD_WAIT_SECONDS = 120  # past this a waiting worker builds the file itself
+BUILD_POLL_SECONDS = 0.1
+
+
+def _built_elsewhere(key: str) -> bytes | None:
+    """The file another worker is building now, once it is kept; None when this worker is to build it.
+
+    Several readers asking for a new date at once (the map's first visitors after a write, a
+    crawler) would each build the same layer, seconds of CPU apiece at 10,000 towns; with the cache
+    all workers share, the first one builds and the others wait for its file. A worker that died
+    mid-build holds its mark at most BUILD_WAIT_SECONDS.
+    """
+    building = f"{key}:building"
+    if cache.add(building, 1, BUILD_WAIT_SECONDS):
+        return None
+    deadline = time.monotonic() + BUILD_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(BUILD_POLL_SECONDS)
+        kept = cache.get(key)
+        if kept is not None:
+            return kept
+        if cache.add(building, 1, BUILD_WAIT_SECONDS):  # the builder gave up (an error): this one builds
+            return None
+    return None
 
 
 COMPRESSION_LEVEL = 1
