@@ -12,13 +12,12 @@ from itertools import islice
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet, Subquery
 
 from geodata.models import AdminArea
 
 from . import selectors
 from .models import EARLIEST_DATE, ControlChange, Faction, Source
-from .nearby_slices import control_as_of_nearby
 
 ID_BATCH_MAX = 30_000
 
@@ -50,7 +49,7 @@ def area_names() -> dict[int, dict]:
 
 def control_rows(*, on: dt.date) -> tuple[selectors.ControlSnapshot, dict[int, list[dict]]]:
     """control_as_of on ``on`` (published), and the sources of each change in force by change id."""
-    snapshot = control_as_of_nearby(on=on)
+    snapshot = selectors.control_as_of(on=on)
     # The slice's own ids: index lookups on the link table, where asking for the slice again would
     # walk every town's log twice.
     return snapshot, sources_by_change(change_ids=[row.id for row in snapshot.changes.values()])
@@ -143,6 +142,7 @@ def _event_batches(rows: Iterator[tuple], latest: dict[int, selectors.ChangeRow]
         events = []
         for row in batch:
             change = selectors.ChangeRow._make(row[:split])
+            # The change it replaced (selectors.replaced_change): its town's previous row in force, read in order.
             previous = latest.get(change.town_id)
             latest[change.town_id] = change
             if faction_ids is None or change.faction_id in faction_ids or (
@@ -178,13 +178,5 @@ def most_sources(*, start: dt.date, end: dt.date, faction_ids: set[int] | None =
 
 
 def _replaced_faction() -> QuerySet:
-    """The faction of the change in force just before the outer change in its town's log."""
-    earlier = (
-        Q(effective_date__lt=OuterRef("effective_date"))
-        | Q(effective_date=OuterRef("effective_date"), day_part__lt=OuterRef("day_part"))
-        | Q(effective_date=OuterRef("effective_date"), day_part=OuterRef("day_part"), pk__lt=OuterRef("pk"))
-    )
-    return (
-        selectors.changes_in_force().filter(earlier, town=OuterRef("town"))
-        .order_by(*selectors.LATEST_FIRST).values("faction_id")[:1]
-    )
+    """The faction of the change the outer change replaced (``selectors.replaced_change_query``)."""
+    return selectors.replaced_change_query().values("faction_id")[:1]

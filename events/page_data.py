@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from geodata.models import AdminArea, Town
 
-from . import geojson, selectors, svg_charts, territory, territory_change
+from . import geojson, selectors, svg_charts, territory
 from .models import ControlChange, Faction
 
 
@@ -173,7 +173,7 @@ def area_page(*, area: AdminArea, on: dt.date) -> dict:
 def changes_page(*, start: dt.date, end: dt.date) -> dict:
     """Changes after ``start`` up to ``end``, towns that changed hands, and km² per faction with conquest
     apart from bookkeeping: the numbers /api/territory-change.json serves."""
-    change = territory_change.territory_between(start=start, end=end)
+    change = territory.territory_between(start=start, end=end)
     changes = selectors.changes_between(start=start + dt.timedelta(days=1), end=end) if start < end else []
     changed_ids = {h.town.pk for h in change.handovers} | {c.town_id for c in changes}
     towns = _only(_plain(geojson.control_feature_collection(on=end)), "town_id", *changed_ids)
@@ -182,7 +182,7 @@ def changes_page(*, start: dt.date, end: dt.date) -> dict:
         "end": end,
         "changes": changes,
         "handovers": change.handovers,
-        "territory": territory_change.territory_change_summary(change),
+        "territory": territory.territory_change_summary(change),
         "layers": {
             "areas": _plain(geojson.control_areas_feature_collection(on=end)),
             "provinces": _plain(geojson.provinces_feature_collection(on=end)),

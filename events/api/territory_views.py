@@ -9,7 +9,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from events import selectors, territory, territory_change
+from events import selectors, territory
 from events.params import ParameterError, parse_date
 
 from .views import ERROR_RESPONSE, _date_param
@@ -50,8 +50,8 @@ class TerritoryChangeView(APIView):
         etag = quote_etag(f"territory-change-{rule['radius_km']:g}-{selectors.data_version()}")
         response = get_conditional_response(request._request, etag=etag)
         if response is None:
-            change = territory_change.territory_between(start=start, end=end)
-            response = Response(territory_change.territory_change_summary(change))
+            change = territory.territory_between(start=start, end=end)
+            response = Response(territory.territory_change_summary(change))
         response["ETag"] = etag
         patch_cache_control(response, public=True, no_cache=True)
         return response

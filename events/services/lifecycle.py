@@ -139,7 +139,7 @@ def control_change_create(
         date_precision=date_precision, day_part=day_part, confidence=confidence, note=note, state=state,
         supersedes=supersedes, entered_by=entered_by,
     )
-    if state == State.PUBLISHED and entered_by is not None:
+    if state == State.PUBLISHED:  # when it was published, whoever did it: what "as known at" reads
         change.reviewed_by, change.reviewed_at = entered_by, timezone.now()
     control_change_check(change=change, sources=sources)
     public = state == State.PUBLISHED

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from events import territory
-from events.territory_change import territory_between, territory_change_summary
+from events.territory import territory_between, territory_change_summary
 
 URL = "/api/territory-change.json"
 

@@ -67,7 +67,7 @@ def test_counts_follow_the_slice_rules_for_drafts_supersessions_and_unknown_popu
 
 def _shares_from_slice(on: dt.date, level: int) -> dict[int, dict]:
     """Province shares worked out town by town, as the rules in province_control_as_of's docstring say."""
-    lifted = territory._level_area_ids(level)
+    lifted = territory.level_area_ids(level)
     areas: dict[int, dict] = {}
     for town, change in selectors.control_as_of(on=on):
         if town.admin_area_id not in lifted:
@@ -109,4 +109,4 @@ def test_province_control_agrees_with_the_slice_town_by_town(seeded, on, level):
         assert row.shares == pytest.approx(want["shares"]), (on, level, row.code)
         assert row.population_shares == pytest.approx(want["population_shares"]), (on, level, row.code)
         assert list(row.shares) == sorted(row.shares)  # slugs in order, as the GeoJSON writes them
-    assert frame["towns"].sum() == Town.objects.filter(admin_area_id__in=territory._level_area_ids(level)).count()
+    assert frame["towns"].sum() == Town.objects.filter(admin_area_id__in=territory.level_area_ids(level)).count()

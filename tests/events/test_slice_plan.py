@@ -15,9 +15,9 @@ pytestmark = [
 
 @pytest.mark.parametrize("published_only", [True, False])
 def test_the_slice_walks_the_town_index_and_checks_corrections_by_their_index(published_only):
-    sql, params = selectors._slice_sql(on=dt.date(2017, 9, 3), published_only=published_only)
+    sql, params = selectors.slice_sql(on=dt.date(2017, 9, 3), seen=selectors.visibility(published_only=published_only))
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = "\n".join(row[-1] for row in cursor.fetchall())
     assert "SEARCH x USING INDEX change_town_asof_idx (town_id=? AND effective_date<?)" in plan, plan
-    assert "SEARCH s USING INDEX events_controlchange_supersedes_id" in plan, plan
+    assert "SEARCH x_s USING INDEX events_controlchange_supersedes_id" in plan, plan

@@ -6,7 +6,7 @@ import shapely
 import shapely.geometry
 from django.core.cache import cache
 
-from events import exports, territory, territory_change
+from events import exports, territory
 from events.models import ControlChange, Faction
 from events.selectors import control_as_of
 from geodata import selectors as places
@@ -94,7 +94,7 @@ def test_known_and_unknown_land_make_up_the_country_within_half_a_percent(seeded
 
 def test_when_every_town_is_known_only_land_beyond_every_reach_is_unpainted(seeded):
     frame = territory.control_areas_as_of(on=SEP_3)
-    cells, _ = territory._cell_areas()
+    cells, _ = territory.cell_areas()
     beyond = cells.loc[cells["site"] == spatial.NO_SITE, "area_km2"].sum()
     assert territory.unknown_km2(on=SEP_3) == pytest.approx(beyond)
     assert frame["area_km2"].sum() == pytest.approx(_country_km2() - beyond, rel=0.005)
@@ -245,7 +245,7 @@ def test_the_control_areas_layer_is_kept_per_date_and_data_version(seeded, djang
 
 
 def test_territory_between_lists_handovers_and_area_gained_and_lost(seeded):
-    change = territory_change.territory_between(start=AUG_31, end=SEP_3)
+    change = territory.territory_between(start=AUG_31, end=SEP_3)
     by_town = {h.town.slug: h for h in change.handovers}
     assert set(by_town) == {"uqayribat", "raqqa", "kabajib"}
     assert by_town["uqayribat"].from_faction.slug == "islamic-state"
@@ -261,14 +261,14 @@ def test_territory_between_lists_handovers_and_area_gained_and_lost(seeded):
 
 
 def test_territory_between_the_same_day_is_empty(seeded):
-    change = territory_change.territory_between(start=SEP_3, end=SEP_3)
+    change = territory.territory_between(start=SEP_3, end=SEP_3)
     assert change.handovers == []
     assert change.flows == []
     for v in change.area_change.values():
         assert v["gained_km2"] == v["lost_km2"] == v["newly_recorded_km2"] == v["no_longer_recorded_km2"] == 0
         assert v["before_km2"] == v["after_km2"]
     with pytest.raises(ValueError):
-        territory_change.territory_between(start=SEP_3, end=SEP_1)
+        territory.territory_between(start=SEP_3, end=SEP_1)
 
 
 def test_draft_changes_only_count_for_an_editor_preview(seeded):
@@ -296,7 +296,7 @@ def test_towns_in_a_district_roll_up_to_their_governorate(seeded):
 
 def test_land_that_becomes_known_is_newly_recorded_not_gained(seeded):
     start, end = dt.date(2016, 12, 31), SEP_3
-    change = territory_change.territory_between(start=start, end=end)
+    change = territory.territory_between(start=start, end=end)
     gained = sum(v["gained_km2"] for v in change.area_change.values())
     lost = sum(v["lost_km2"] for v in change.area_change.values())
     newly = sum(v["newly_recorded_km2"] - v["no_longer_recorded_km2"] for v in change.area_change.values())

@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from events import territory
 from events.models import ControlChange, Faction
-from events.territory_change import territory_between, territory_change_summary
+from events.territory import territory_between, territory_change_summary
 from geodata.models import Town
 from tests.factories import ControlChangeFactory, TownFactory
 

@@ -1,7 +1,7 @@
 """What changed between two dates, with conquest kept apart from bookkeeping.
 
 Reads only. Both dates are measured on the same Voronoi cells (those of every town with a record,
-see ``territory.AREA_RULE``), so each cell's km² moves from its class at the start to its class at
+see ``rule.AREA_RULE``), so each cell's km² moves from its class at the start to its class at
 the end: from one faction to another (gained from / lost to), from unpainted to a faction (newly
 recorded: a first record, not a conquest) or back (no longer recorded). Per faction the four add
 up to the change in its painted area, exactly.
@@ -16,9 +16,12 @@ from django.core.cache import cache
 from geodata import spatial
 from geodata.models import Town
 
-from . import territory
-from .models import Faction
-from .selectors import data_version
+from .. import selectors
+from ..models import Faction
+from ..selectors import ControlSnapshot, data_version
+from .areas import town_classes
+from .cells import cell_areas
+from .rule import CACHE_SECONDS, CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME, area_rule
 
 UNPAINTED = ""  # the class of land no record speaks for, in group keys (None elsewhere)
 
@@ -62,43 +65,44 @@ def territory_between(*, start: dt.date, end: dt.date, published_only: bool = Tr
     """
     if start > end:
         raise ValueError("start must not be after end")
-    rule = territory.area_rule()
+    rule = area_rule()
     key = (f"territory:between:{start.isoformat()}:{end.isoformat()}:{int(published_only)}:"
            f"{rule['radius_km']:g}:{data_version()}")
     cached = cache.get(key)
     if cached is None:
         cached = _territory_between(start=start, end=end, published_only=published_only, rule=rule)
-        cache.set(key, cached, territory.CACHE_SECONDS)
+        cache.set(key, cached, CACHE_SECONDS)
     return cached
 
 
-def _handovers(*, start: dt.date, end: dt.date, published_only: bool) -> list[Handover]:
-    before = territory._latest_changes(on=start, published_only=published_only)
-    after = territory._latest_changes(on=end, published_only=published_only)
-    moved = after.join(before[["faction_id"]].add_suffix("_before"), how="left")
-    moved = moved[moved["faction_id"] != moved["faction_id_before"]]
-    towns = Town.objects.in_bulk(list(moved.index))
+def _handovers(before: ControlSnapshot, after: ControlSnapshot) -> list[Handover]:
+    """Towns whose controlling faction differs between two slices, dated by the change in force at the end."""
+    moved = {town_id: change for town_id, change in after.changes.items()
+             if (held := before.changes.get(town_id)) is None or held.faction_id != change.faction_id}
+    towns = Town.objects.in_bulk(list(moved))
     factions = Faction.objects.in_bulk()
     handovers = [
         Handover(
-            town=towns[town_id], to_faction=factions[row.faction_id], date=row.effective_date,
-            from_faction=None if pd.isna(row.faction_id_before) else factions[int(row.faction_id_before)],
+            town=towns[town_id], to_faction=factions[change.faction_id], date=change.effective_date,
+            from_faction=factions[before.changes[town_id].faction_id] if town_id in before.changes else None,
         )
-        for town_id, row in zip(moved.index, moved.itertuples(index=False), strict=True)
+        for town_id, change in moved.items()
     ]
     handovers.sort(key=lambda h: (h.date, h.town.name, h.town.pk))
     return handovers
 
 
-def _classes(*, on: dt.date, published_only: bool) -> pd.Series:
-    towns = territory._town_classes(on=on, published_only=published_only)
+def _classes(snapshot: ControlSnapshot) -> pd.Series:
+    towns = town_classes(snapshot)
     return pd.Series(towns["klass"].to_numpy(), index=towns["town_id"].to_numpy(), dtype=object)
 
 
 def _territory_between(*, start: dt.date, end: dt.date, published_only: bool, rule: dict) -> TerritoryChange:
-    cells, town_sites = territory._cell_areas(published_only=published_only)
-    town_before = _classes(on=start, published_only=published_only)
-    town_after = _classes(on=end, published_only=published_only)
+    # A diff reads two slices, and everything below is worked out from them.
+    before = selectors.control_as_of(on=start, published_only=published_only)
+    after = selectors.control_as_of(on=end, published_only=published_only)
+    cells, town_sites = cell_areas(published_only=published_only)
+    town_before, town_after = _classes(before), _classes(after)
     land = pd.DataFrame({
         "before": cells["site"].map(spatial.site_classes(town_before, town_sites)).fillna(UNPAINTED).to_numpy(),
         "after": cells["site"].map(spatial.site_classes(town_after, town_sites)).fillna(UNPAINTED).to_numpy(),
@@ -129,7 +133,7 @@ def _territory_between(*, start: dt.date, end: dt.date, published_only: bool, ru
             "no_longer_recorded_km2": _total(flows, from_class=klass, other=False),
         }
     return TerritoryChange(
-        start=start, end=end, handovers=_handovers(start=start, end=end, published_only=published_only),
+        start=start, end=end, handovers=_handovers(before, after),
         area_change=area_change, flows=flows, rule=rule,
     )
 
@@ -153,7 +157,7 @@ def territory_change_summary(change: TerritoryChange) -> dict:
     and after, gained from and lost to each other class, newly and no longer recorded, with the towns
     behind each; and every flow of land once, as changed hands, newly or no longer recorded."""
     names = {f.slug: (f.name, f.colour) for f in Faction.objects.all()}
-    names[territory.CONTESTED] = (territory.CONTESTED_NAME, territory.CONTESTED_COLOUR)
+    names[CONTESTED] = (CONTESTED_NAME, CONTESTED_COLOUR)
 
     def side(klass: str | None) -> dict:
         name, colour = names.get(klass, (klass, "#999999")) if klass else ("No record", None)

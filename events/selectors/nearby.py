@@ -1,14 +1,14 @@
-"""Time slices for a reader moving through dates: a new date worked out from the nearest one already made.
+"""How ``control_as_of`` answers a reader moving through dates: from the nearest slice already made.
 
 Between two dates only the towns with a change dated between them can have another controller, so
-``control_as_of_nearby`` takes the nearest slice this process made for the same data revision,
+``slice_for`` takes the nearest slice this process made for the same data revision,
 asks the database again for those towns alone, and keeps the rest. A slider step of a week touches
 about a tenth of the towns at 10,000 towns x 1,000,000 changes; a jump across years touches nearly
-all of them, and then the whole slice is read (``control_as_of``), as it is for a first date.
+all of them, and then the whole slice is read (``control_as_of``), as it is for a first date (``slices.read_slice``).
 
 The slices are remembered per worker under the data revision (a write makes them unreachable) and
 under a token in the shared cache, so clearing the cache forgets them too. The answer is the same
-as ``control_as_of``'s for that date (tested).
+as ``read_slice``'s for that date (tested).
 """
 
 import datetime as dt
@@ -21,9 +21,10 @@ from django.db.models import Subquery
 
 from geodata.models import Town
 
-from . import selectors
-from .models import ControlChange
-from .selectors import ControlSnapshot
+from ..models import ControlChange
+from .dates import data_version
+from .rule import Visibility, counted_q
+from .slices import ControlSnapshot, read_slice
 
 KEEP = 8  # slices remembered per worker (about 2 MB each at 10,000 towns)
 TOKEN_KEY = "nearby-slices:token"
@@ -44,33 +45,31 @@ def _token() -> str:
     return token
 
 
-def _slices(*, published_only: bool) -> OrderedDict[dt.date, ControlSnapshot]:
+def _slices(*, seen: Visibility) -> OrderedDict[dt.date, ControlSnapshot]:
     """This worker's slices of the current revision (older revisions' are dropped)."""
-    key = (_token(), selectors.data_version(published_only=published_only), published_only)
+    key = (_token(), data_version(published_only=seen.published_only), seen)
     with _lock:
         if key not in _kept:
-            for old in [k for k in _kept if k[2] == published_only]:
+            for old in [k for k in _kept if k[2] == seen]:
                 del _kept[old]
             _kept[key] = OrderedDict()
         return _kept[key]
 
 
-def _changed_between(start: dt.date, end: dt.date, *, published_only: bool):
+def _changed_between(start: dt.date, end: dt.date, *, seen: Visibility):
     """Changes that count dated in (start, end]: the ones that can give a town another controller."""
-    return ControlChange.objects.filter(
-        effective_date__gt=start, effective_date__lte=end, state__in=selectors.VISIBLE_STATES[published_only],
-    )
+    return ControlChange.objects.filter(counted_q(seen), effective_date__gt=start, effective_date__lte=end)
 
 
-def _moved(base: ControlSnapshot, *, on: dt.date, published_only: bool) -> ControlSnapshot | None:
+def _moved(base: ControlSnapshot, *, on: dt.date, seen: Visibility) -> ControlSnapshot | None:
     """``base`` moved to ``on``; None when so many towns changed that the whole slice is cheaper."""
     start, end = sorted((base.on, on))
-    changed = _changed_between(start, end, published_only=published_only)
+    changed = _changed_between(start, end, seen=seen)
     most = int(len(base.towns) * MOST_TOWNS)
     if changed.order_by().values("town_id").distinct()[most:most + 1].exists():
         return None
     touched = Town.objects.filter(pk__in=Subquery(changed.order_by().values("town_id")))
-    fresh = selectors.control_as_of(on=on, published_only=published_only, towns=touched)
+    fresh = read_slice(on=on, seen=seen, towns=touched)
     changes = dict(base.changes)
     for town in fresh.towns:
         changes.pop(town.id, None)
@@ -80,17 +79,17 @@ def _moved(base: ControlSnapshot, *, on: dt.date, published_only: bool) -> Contr
     return ControlSnapshot(on=on, towns=base.towns, changes=changes, factions=fresh.factions)
 
 
-def control_as_of_nearby(*, on: dt.date, published_only: bool = True) -> ControlSnapshot:
-    """``control_as_of(on=on)`` for every town, from the nearest slice this worker has for the revision."""
-    slices = _slices(published_only=published_only)
+def slice_for(*, on: dt.date, seen: Visibility) -> ControlSnapshot:
+    """The slice of every town on ``on``, from the nearest slice this worker has for the revision."""
+    slices = _slices(seen=seen)
     with _lock:
         kept = slices.get(on)
         nearest = min(slices.values(), key=lambda s: abs((s.on - on).days), default=None)
     if kept is not None:
         return kept
-    snapshot = None if nearest is None else _moved(nearest, on=on, published_only=published_only)
+    snapshot = None if nearest is None else _moved(nearest, on=on, seen=seen)
     if snapshot is None:
-        snapshot = selectors.control_as_of(on=on, published_only=published_only)
+        snapshot = read_slice(on=on, seen=seen)
     with _lock:
         slices[on] = snapshot
         while len(slices) > KEEP:

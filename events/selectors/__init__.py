@@ -1,0 +1,47 @@
+"""Reads of the control log; this is the package's public surface.
+
+- ``rule``: the one definition of what is in force (``Visibility``; its ORM and SQL forms), the
+  order of a town's changes, and the change a change replaced.
+- ``slices``: ``control_as_of``, the one time slice, and its grouped counts.
+- ``timelines``: towns' logs in order, a town's history, a period's changes.
+- ``dates``: the dates the log has; the data revision (ETag, cache keys).
+- ``public``: whether the public sees a record; colours too close to tell apart.
+"""
+
+from .dates import (
+    CACHE_SECONDS,
+    change_dates,
+    change_years,
+    data_last_modified,
+    data_revision,
+    data_version,
+    first_change_date,
+    latest_change_date,
+)
+from .public import faction_colour_neighbours, source_is_public, town_is_public
+from .rows import CHANGE_ROW_FIELDS, ChangeRow, FactionRow, TownRow, faction_rows
+from .rule import (
+    CHRONOLOGICAL,
+    LATEST_FIRST,
+    PUBLIC,
+    Visibility,
+    changes_in_force,
+    counted_q,
+    in_force,
+    in_force_sql,
+    replaced_change,
+    replaced_change_query,
+    visibility,
+)
+from .slices import ControlCount, ControlSnapshot, TownControl, control_as_of, control_counts_as_of, slice_sql
+from .timelines import changes_between, in_force_on_dates, town_history, town_timelines, with_relations
+
+__all__ = [
+    "CACHE_SECONDS", "CHANGE_ROW_FIELDS", "CHRONOLOGICAL", "LATEST_FIRST", "PUBLIC", "ChangeRow", "ControlCount",
+    "ControlSnapshot", "FactionRow", "TownControl", "TownRow", "Visibility", "change_dates", "change_years",
+    "changes_between", "changes_in_force", "control_as_of", "control_counts_as_of", "counted_q",
+    "data_last_modified", "data_revision", "data_version", "faction_colour_neighbours", "faction_rows",
+    "first_change_date", "in_force", "in_force_on_dates", "in_force_sql", "latest_change_date", "replaced_change",
+    "replaced_change_query", "slice_sql", "source_is_public", "town_history", "town_is_public", "town_timelines",
+    "visibility", "with_relations",
+]

@@ -1,0 +1,123 @@
+"""Which dates the log has, and which state of the data a reader sees (the revision, the ETag)."""
+
+import datetime as dt
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Max
+
+from geodata.selectors import Revision, revision_current
+
+from ..models import ControlChange
+from .rule import Visibility, changes_in_force, in_force_sql, visibility
+
+CACHE_SECONDS = 24 * 3600  # keys hold the data revision, so a stale entry is never read
+
+
+def _change_dates_sql(*, seen: Visibility) -> tuple[str, list]:
+    """Distinct dates with a change in force: a skip scan of the date index, one probe per date.
+
+    The recursive CTE jumps from one date to the next through ``change_date_idx`` (one index seek
+    per distinct date, never a row per change), and each date is kept when one of its changes is in
+    force (the first row of the date usually is). So the cost grows with the number of dates
+    (thousands), not with the log (millions).
+    """
+    table = ControlChange._meta.db_table
+    rule, params = in_force_sql(seen, "c")
+    sql = f"""
+        WITH RECURSIVE day_walk(day) AS (
+            SELECT MIN(effective_date) FROM {table}
+            UNION ALL
+            SELECT (SELECT MIN(n.effective_date) FROM {table} n WHERE n.effective_date > day_walk.day)
+            FROM day_walk WHERE day_walk.day IS NOT NULL
+        )
+        SELECT day FROM day_walk
+        WHERE day IS NOT NULL AND EXISTS (
+            SELECT 1 FROM {table} c WHERE c.effective_date = day_walk.day AND {rule}
+        )
+        ORDER BY day"""
+    return sql, params
+
+
+def change_dates(*, published_only: bool = True, known_at: dt.datetime | None = None) -> list[dt.date]:
+    """Distinct dates on which control changed, in order; cached per revision.
+
+    The time control fetches them from /api/change-dates.json once the map page is up.
+    """
+    seen = visibility(published_only=published_only, known_at=known_at)
+    key = f"selectors:change-dates:{seen.key}:{data_version(published_only=published_only)}"
+    dates = cache.get(key)
+    if dates is None:
+        sql, params = _change_dates_sql(seen=seen)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            # SQLite hands a CTE's dates back as text; PostgreSQL as dates.
+            dates = [d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for (d,) in cursor.fetchall()]
+        cache.set(key, dates, CACHE_SECONDS)
+    return dates
+
+
+def change_years() -> list[int]:
+    """Years in which the log has any change (any state), oldest first.
+
+    One query that seeks the (effective_date) index once per year: a recursive CTE asking for the first
+    date on or after each next 1 January (a loose index scan; DISTINCT over the years would read the log).
+    """
+    table = connection.ops.quote_name(ControlChange._meta.db_table)
+    if connection.vendor == "postgresql":
+        year, next_jan1 = "EXTRACT(YEAR FROM ({}))::integer", "make_date(y + 1, 1, 1)"
+    else:  # SQLite keeps dates as YYYY-MM-DD text
+        year, next_jan1 = "CAST(substr(({}), 1, 4) AS INTEGER)", "(y + 1) || '-01-01'"
+    first_on = f"SELECT effective_date FROM {table} WHERE effective_date >= {next_jan1} ORDER BY effective_date LIMIT 1"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE years(y) AS (SELECT {year.format(f'SELECT MIN(effective_date) FROM {table}')}"
+            f" UNION ALL SELECT {year.format(first_on)} FROM years WHERE y IS NOT NULL)"
+            " SELECT y FROM years WHERE y IS NOT NULL"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def latest_change_date(*, published_only: bool = True, known_at: dt.datetime | None = None) -> dt.date | None:
+    """The last of change_dates() without reading them: the date index walked back to a change in force.
+
+    The walk stops at the first row in force, so it reads only the drafts, rejected, retracted and
+    superseded changes dated after it (a handful), not the log.
+    """
+    return _change_date_end(published_only=published_only, known_at=known_at, order="-effective_date")
+
+
+def first_change_date(*, published_only: bool = True, known_at: dt.datetime | None = None) -> dt.date | None:
+    """The first of change_dates(), found by walking the date index forwards (see latest_change_date)."""
+    return _change_date_end(published_only=published_only, known_at=known_at, order="effective_date")
+
+
+def _change_date_end(*, published_only: bool, known_at: dt.datetime | None, order: str) -> dt.date | None:
+    in_force = changes_in_force(published_only=published_only, known_at=known_at).order_by(order)
+    return in_force.values_list("effective_date", flat=True).first()
+
+
+def data_revision() -> Revision:
+    """The data revision: number, token and time of the last write (one primary-key lookup)."""
+    return revision_current()
+
+
+def data_version(*, published_only: bool = True) -> str:
+    """Names this state of everything a map or export shows: the data revision (one row read).
+
+    Every write the public sees bumps it inside its transaction (see ``geodata.services.revision``),
+    so it is an ETag and a cache key that costs one primary-key lookup whatever the size of the log.
+    Drafts do not bump it; an editor's preview (``published_only=False``) adds the drafts' count and
+    last edit, read along the partial index of drafts.
+    """
+    key = data_revision().key
+    if published_only:
+        return key
+    drafts = ControlChange.objects.filter(state=ControlChange.State.DRAFT).aggregate(
+        n=Count("id"), last=Max("updated_at"))
+    return f"{key}.d{drafts['n']}.{drafts['last'].timestamp() if drafts['last'] else 0}"
+
+
+def data_last_modified() -> dt.datetime | None:
+    """When the data a map or export shows last changed (for Last-Modified): the revision's time."""
+    return data_revision().changed_at

@@ -1,0 +1,166 @@
+"""The time slice: every town with its change in force on a date, as light rows; and the same grouped.
+
+``control_as_of`` is the one public slice. Reusing a slice this worker made for a nearby date is an
+internal detail of it (``nearby``); the answer is the same either way (tested).
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from operator import itemgetter
+from typing import NamedTuple
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from geodata.models import Town
+
+from ..models import ControlChange, Faction
+from .rows import CHANGE_ROW_FIELDS, ChangeRow, FactionRow, TownRow, faction_rows, make_change, make_town
+from .rule import Visibility, in_force_sql, latest_first_sql, visibility
+
+
+class TownControl(NamedTuple):
+    town: TownRow
+    change: ChangeRow | None
+
+
+@dataclass(frozen=True)
+class ControlSnapshot:
+    """For every town, the change in force on ``on`` (None where nothing is recorded yet)."""
+
+    on: dt.date
+    towns: list[TownRow]
+    changes: dict[int, ChangeRow] = field(default_factory=dict)  # by town id
+    factions: dict[int, FactionRow] = field(default_factory=dict)  # by id, the ones changes name
+
+    def __iter__(self) -> Iterator[TownControl]:
+        for town in self.towns:
+            yield TownControl(town=town, change=self.changes.get(town.id))
+
+    def __len__(self) -> int:
+        return len(self.towns)
+
+    def row_for(self, town: Town | TownRow | int) -> ChangeRow | None:
+        return self.changes.get(town if isinstance(town, int) else town.id)
+
+    def change_for(self, town: Town | TownRow | int) -> ControlChange | None:
+        """The model of one town's change in force (one query), for a caller that acts on it."""
+        from .timelines import with_relations
+
+        row = self.row_for(town)
+        return None if row is None else with_relations(ControlChange.objects.filter(pk=row.id)).get()
+
+
+_SPLIT = len(TownRow._fields)
+_TOWN_PART = itemgetter(slice(0, _SPLIT))
+_CHANGE_ID = _SPLIT + CHANGE_ROW_FIELDS.index("id")
+
+
+def control_as_of(
+    *, on: dt.date, published_only: bool = True, known_at: dt.datetime | None = None,
+    towns: QuerySet[Town] | None = None,
+) -> ControlSnapshot:
+    """The change in force for each town on ``on`` (inclusive), as light rows.
+
+    For every town, this worker may work the slice out from one it made for a nearby date (see
+    ``nearby``); ``towns`` (a queryset) narrows the slice and reads it afresh. ``known_at`` shows what
+    was published at that moment (see ``rule.Visibility``).
+    """
+    seen = visibility(published_only=published_only, known_at=known_at)
+    if towns is None:
+        from . import nearby
+
+        return nearby.slice_for(on=on, seen=seen)
+    return read_slice(on=on, seen=seen, towns=towns)
+
+
+def read_slice(*, on: dt.date, seen: Visibility, towns: QuerySet[Town] | None = None) -> ControlSnapshot:
+    """The slice read from the database: two queries.
+
+    One query: each town joined to its change in force, which the database finds by walking the
+    (town, effective_date) index backwards from ``on``, so the cost grows with the number of towns,
+    not with the log's length; the other reads the factions. No model is built, no geometry decoded.
+    """
+    sql, params = slice_sql(on=on, seen=seen, towns=towns)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # Rows straight from the cursor into tuples, in C (map, itemgetter, tuple.__new__): at 10,000
+    # towns a Python loop building them costs as much as the query.
+    town_rows = list(map(make_town, map(_TOWN_PART, rows)))
+    changes = {row[0]: make_change(row[_SPLIT:]) for row in rows if row[_CHANGE_ID] is not None}
+    return ControlSnapshot(on=on, towns=town_rows, changes=changes, factions=faction_rows())
+
+
+def slice_sql(*, on: dt.date, seen: Visibility, towns: QuerySet[Town] | None = None,
+              select: str = "", tail: str = "ORDER BY t.name, t.id") -> tuple[str, list]:
+    """The time slice's query: each town ``t`` with its change in force ``c`` and that change's faction ``f``.
+
+    By default the columns are TownRow's then ChangeRow's, by town name; ``select`` and ``tail`` (a
+    GROUP BY) make it count instead. The change is the first row of the town's (town, effective_date)
+    index walked backwards from ``on`` that meets the rule (``rule.in_force_sql``). PostgreSQL plans a
+    correlated join (what SQLite does) as a hash join over the whole log, so there the walk is a LEFT
+    JOIN LATERAL with LIMIT 1; the rows are the same.
+    """
+    change, town, faction = (m._meta.db_table for m in (ControlChange, Town, Faction))
+    if not select:
+        select = ", ".join([
+            *(f"t.{Town._meta.get_field(f).column}" for f in TownRow._fields),
+            *("f.slug" if f == "faction__slug" else f"c.{ControlChange._meta.get_field(f).column}"
+              for f in CHANGE_ROW_FIELDS),
+        ])
+    rule, rule_params = in_force_sql(seen, "x")
+    latest = f"""SELECT {{columns}} FROM {change} x
+            WHERE x.town_id = t.id AND x.effective_date <= %s AND {rule}
+            ORDER BY {latest_first_sql("x")}
+            LIMIT 1"""
+    if connection.vendor == "postgresql":
+        join = f"LEFT JOIN LATERAL ({latest.format(columns='x.*')}) c ON TRUE"
+    else:
+        join = f"LEFT JOIN {change} c ON c.id = ({latest.format(columns='x.id')})"
+    params: list = [on, *rule_params]
+    narrowed = ""
+    if towns is not None:
+        sub_sql, sub_params = towns.order_by().values("pk").query.sql_with_params()
+        narrowed, params = f"WHERE t.id IN ({sub_sql})", [*params, *sub_params]
+    sql = f"""
+        SELECT {select}
+        FROM {town} t
+        {join}
+        LEFT JOIN {faction} f ON f.id = c.faction_id
+        {narrowed}
+        {tail}"""
+    return sql, params
+
+
+class ControlCount(NamedTuple):
+    """Towns of one admin area held by one faction with one status (None, None: nothing recorded yet)."""
+
+    admin_area_id: int | None
+    faction_slug: str | None
+    status: str | None
+    towns: int
+    populated: int  # how many of them have a known population
+    population: int  # their population
+
+
+_make_count = partial(tuple.__new__, ControlCount)
+
+
+def control_counts_as_of(*, on: dt.date, published_only: bool = True,
+                         known_at: dt.datetime | None = None) -> list[ControlCount]:
+    """control_as_of counted by the database: towns and population per admin area, faction and status.
+
+    The same slice (same query, same rule) grouped, so a summary per area reads a few hundred rows
+    instead of one per town.
+    """
+    sql, params = slice_sql(
+        on=on, seen=visibility(published_only=published_only, known_at=known_at),
+        select="t.admin_area_id, f.slug, c.status, COUNT(*), COUNT(t.population), COALESCE(SUM(t.population), 0)",
+        tail="GROUP BY t.admin_area_id, f.slug, c.status ORDER BY t.admin_area_id, f.slug, c.status",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(map(_make_count, cursor.fetchall()))

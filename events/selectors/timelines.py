@@ -1,0 +1,75 @@
+"""Towns' logs of changes in force, in order: timelines, a town's history, a period's changes."""
+
+import datetime as dt
+from collections.abc import Iterator
+from operator import attrgetter
+
+from django.db.models import QuerySet
+
+from geodata.models import Town
+
+from ..models import ControlChange
+from .rows import CHANGE_ROW_FIELDS, ChangeRow
+from .rule import CHRONOLOGICAL, changes_in_force
+
+
+def with_relations(qs: QuerySet[ControlChange]) -> QuerySet[ControlChange]:
+    """Changes with what a page shows of them: town, area, factions, sources."""
+    return qs.select_related(
+        "town", "town__admin_area", "faction", "faction__parent", "contested_by"
+    ).prefetch_related("sources")
+
+
+def town_timelines(
+    *, town_ids=None, published_only: bool = True, until: dt.date | None = None, since: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+) -> dict[int, list[ChangeRow]]:
+    """Each town's changes in force, in same-day order (one query); ``town_ids`` may be a subquery."""
+    qs = changes_in_force(published_only=published_only, known_at=known_at)
+    if town_ids is not None:
+        qs = qs.filter(town_id__in=town_ids)
+    if until is not None:
+        qs = qs.filter(effective_date__lte=until)
+    if since is not None:
+        qs = qs.filter(effective_date__gte=since)
+    timelines: dict[int, list[ChangeRow]] = {}
+    for row in map(ChangeRow._make, qs.order_by("town_id", *CHRONOLOGICAL).values_list(*CHANGE_ROW_FIELDS)):
+        timelines.setdefault(row.town_id, []).append(row)
+    return timelines
+
+
+def in_force_on_dates(
+    timelines: dict[int, list[ChangeRow]], dates: list[dt.date]
+) -> Iterator[tuple[dt.date, dict[int, ChangeRow]]]:
+    """(date, {town id: entry in force}) for each of ``dates`` in order, walking all timelines once.
+
+    The dict is the same object each time, updated in place: copy it to keep a date's state.
+    """
+    log = sorted((row for timeline in timelines.values() for row in timeline), key=attrgetter("effective_date"))
+    state: dict[int, ChangeRow] = {}
+    i = 0
+    for date in sorted(dates):
+        while i < len(log) and log[i].effective_date <= date:
+            state[log[i].town_id] = log[i]
+            i += 1
+        yield date, state
+
+
+def town_history(*, town: Town, published_only: bool = True,
+                 known_at: dt.datetime | None = None) -> list[ControlChange]:
+    """The town's changes in force, oldest first."""
+    qs = changes_in_force(published_only=published_only, known_at=known_at).filter(town=town)
+    return list(with_relations(qs).order_by(*CHRONOLOGICAL))
+
+
+def changes_between(
+    *, start: dt.date, end: dt.date, published_only: bool = True, known_at: dt.datetime | None = None
+) -> list[ControlChange]:
+    """Changes dated from ``start`` to ``end``, both inclusive, in order."""
+    if start > end:
+        raise ValueError("start must not be after end")
+    qs = changes_in_force(published_only=published_only, known_at=known_at).filter(
+        effective_date__gte=start, effective_date__lte=end
+    )
+    return list(with_relations(qs).order_by(*CHRONOLOGICAL))
+

@@ -1,0 +1,63 @@
+"""Territory per faction on a date: the slice's classes painted on the cached cells and dissolved."""
+
+import datetime as dt
+
+import geopandas as gpd
+import pandas as pd
+
+from geodata import spatial
+
+from .. import selectors
+from ..models import ControlChange, Faction
+from .cells import cell_areas, cell_edges, cell_shapes, cells_key
+from .rule import CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME
+
+
+def town_classes(snapshot: selectors.ControlSnapshot) -> pd.DataFrame:
+    """town_id, klass (None where nothing is recorded on the slice's date) and population; no geometry."""
+    # Columns straight from the rows (a Python call per town cost as much as the slice step itself).
+    ids, populations = [t.id for t in snapshot.towns], [t.population for t in snapshot.towns]
+    contested = ControlChange.Status.CONTESTED
+    klass = {town_id: CONTESTED if c.status == contested else c.faction_slug
+             for town_id, c in snapshot.changes.items()}
+    towns = pd.DataFrame({"town_id": pd.Series(ids, dtype="int64"), "population": pd.Series(populations),
+                          "klass": pd.Series([klass.get(i) for i in ids], dtype=object)})
+    return towns.sort_values("town_id", ignore_index=True)
+
+
+def _labelled(result: pd.DataFrame) -> gpd.GeoDataFrame:
+    factions = {f.slug: f for f in Faction.objects.all()}
+    result.insert(0, "faction", result.pop("klass"))
+    result["faction_name"] = [
+        CONTESTED_NAME if s == CONTESTED else factions[s].name for s in result["faction"]
+    ]
+    result["colour"] = [CONTESTED_COLOUR if s == CONTESTED else factions[s].colour for s in result["faction"]]
+    columns = ["faction", "faction_name", "colour", "area_km2", "towns", "population", "geometry"]
+    return gpd.GeoDataFrame(result[columns], geometry="geometry", crs=spatial.WGS84)
+
+
+def control_areas_as_of(*, on: dt.date, published_only: bool = True) -> gpd.GeoDataFrame:
+    """Territory per faction (and one contested class) on ``on``, from the cached cells and their edges.
+
+    AREA_RULE: each recorded town's Voronoi cell within the radius and its governorate, dissolved
+    by controller; area_km2 in an equal-area CRS. Land no recorded town reaches, and that of towns
+    with nothing recorded by ``on``, is in no row: the map leaves it unpainted ("no record") rather
+    than guessing who holds it. So the rows cover the recorded land; unknown_km2 gives the rest.
+    Not cached itself: its one reader, the control-areas layer, keeps its file per data revision.
+    """
+    key = cells_key(published_only=published_only)
+    edges = cell_edges(published_only=published_only, key=key)
+    # With the cells' edges a date needs no cell geometry at all: their areas and the walk.
+    cells, town_sites = (cell_areas if edges is not None else cell_shapes)(published_only=published_only, key=key)
+    towns = town_classes(selectors.control_as_of(on=on, published_only=published_only))
+    return _labelled(spatial.control_areas_from_cells(cells, town_sites, towns, edges))
+
+
+def unknown_km2(*, on: dt.date, published_only: bool = True) -> float:
+    """km² that no row of control_areas_as_of covers on ``on``: beyond every reach, or no record yet."""
+    cells, town_sites = cell_areas(published_only=published_only)
+    towns = town_classes(selectors.control_as_of(on=on, published_only=published_only))
+    town_klass = pd.Series(towns["klass"].to_numpy(), index=towns["town_id"].to_numpy(), dtype=object)
+    known = cells["site"].map(spatial.site_classes(town_klass, town_sites)).notna().to_numpy()
+    return float(cells.loc[~known, "area_km2"].sum())
+

@@ -1,0 +1,113 @@
+"""The Voronoi cells of the recorded towns (AREA_RULE), cached per sites and geometry, never per date."""
+
+import hashlib
+
+import geopandas as gpd
+import pandas as pd
+from django.core.cache import cache
+
+from geodata import coverage, spatial
+from geodata import selectors as places
+from geodata.models import AdminArea, Town
+
+from .. import selectors
+from ..selectors import data_version
+from .provinces import area_level_ids
+from .rule import CACHE_SECONDS, area_rule
+
+
+def _geometry_version(version: str | None = None) -> str:
+    """Changes when a town moves or is added, removed or reassigned, or when a boundary changes.
+
+    The control log is not part of it: Voronoi cells only depend on where towns are, so a publish
+    keeps them. It is worked out once per data revision (a hash of the towns' places and the areas'
+    boundaries) and remembered under the revision, so a request reads one row to find it.
+    """
+    key = f"territory:geometry-version:{version or data_version()}"
+    version = cache.get(key)
+    if version is None:
+        digest = hashlib.sha256()
+        towns = Town.objects.order_by("pk").values_list("pk", "admin_area_id", "latitude", "longitude")
+        digest.update(repr(list(towns)).encode())
+        areas = AdminArea.objects.order_by("pk").values_list("pk", "level", "parent_id", "updated_at")
+        digest.update(repr(list(areas)).encode())
+        version = digest.hexdigest()[:16]
+        cache.set(key, version, CACHE_SECONDS)
+    return version
+
+
+def _site_ids(*, published_only: bool, version: str | None = None) -> list[int]:
+    """The towns that speak for land: those with at least one change in force (see changes_in_force).
+
+    A town known only from a gazetteer, or whose only change is a draft (outside a preview),
+    rejected or retracted, is no site, so it never splits a recorded town's land. Cached per data version.
+    """
+    key = f"territory:sites:{int(published_only)}:{version or data_version(published_only=published_only)}"
+    ids = cache.get(key)
+    if ids is None:
+        in_force = selectors.changes_in_force(published_only=published_only)
+        ids = sorted(set(in_force.values_list("town_id", flat=True)))
+        cache.set(key, ids, CACHE_SECONDS)
+    return ids
+
+
+CellsKey = tuple[str, list[int], float]
+
+
+def cells_key(*, published_only: bool) -> CellsKey:
+    """The cells' cache key (geometry version, the set of sites, the radius), the sites and the radius.
+
+    A request works it out once (one read of the data revision) and hands it to the cell readers below.
+    """
+    version = data_version()
+    sites = _site_ids(published_only=published_only,
+                      version=version if published_only else data_version(published_only=False))
+    radius_km = area_rule()["radius_km"]
+    digest = hashlib.sha256(repr(sites).encode()).hexdigest()[:16]
+    return f"{_geometry_version(version)}:{digest}:{radius_km:g}", sites, radius_km
+
+
+def cell_shapes(*, published_only: bool = True, key: CellsKey | None = None) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """Each recorded town's bounded Voronoi cell (AREA_RULE), cached per sites and geometry (not per date).
+
+    A light copy without geometry (site, area_km2) is cached beside it for the km²-only path.
+    """
+    key, sites, radius_km = key or cells_key(published_only=published_only)
+    cached = cache.get(f"territory:cells:{key}")
+    if cached is None:
+        towns = places.towns_frame()
+        towns = towns[towns["town_id"].isin(sites)].copy()
+        # Cells are clipped to governorates (level 1): they tile the country without overlaps.
+        towns["area_id"] = area_level_ids(towns, AdminArea.Level.PROVINCE)
+        areas = places.admin_areas_frame(level=AdminArea.Level.PROVINCE)
+        cached = spatial.voronoi_cells(towns[["town_id", "area_id", "geometry"]], areas, radius_m=radius_km * 1_000)
+        cache.set(f"territory:cells:{key}", cached, CACHE_SECONDS)
+        cells, town_sites = cached
+        cache.set(f"territory:cell-areas:{key}", (pd.DataFrame(cells[["site", "area_km2"]]), town_sites),
+                  CACHE_SECONDS)
+        cache.set(f"territory:cell-edges:{key}", (coverage.cell_edges(cells.geometry.to_numpy()),), CACHE_SECONDS)
+    return cached
+
+
+def cell_areas(*, published_only: bool = True, key: CellsKey | None = None) -> tuple[pd.DataFrame, pd.Series]:
+    """(site, area_km2) per cell and each town's site: what km² sums need, without unpickling polygons."""
+    key = key or cells_key(published_only=published_only)
+    cached = cache.get(f"territory:cell-areas:{key[0]}")
+    if cached is None:
+        cells, town_sites = cell_shapes(published_only=published_only, key=key)
+        cached = (pd.DataFrame(cells[["site", "area_km2"]]), town_sites)
+    return cached
+
+
+def cell_edges(*, published_only: bool = True, key: CellsKey | None = None) -> coverage.CellEdges | None:
+    """The cells' edges for the dissolve (None when the cells are no exact coverage: then they are unioned)."""
+    key = key or cells_key(published_only=published_only)
+    cached = cache.get(f"territory:cell-edges:{key[0]}")
+    if cached is None:
+        cells, _ = cell_shapes(published_only=published_only, key=key)  # stores the edges beside cells it builds
+        cached = cache.get(f"territory:cell-edges:{key[0]}")
+        if cached is None:  # the cells were kept but their edges evicted
+            cached = (coverage.cell_edges(cells.geometry.to_numpy()),)
+            cache.set(f"territory:cell-edges:{key[0]}", cached, CACHE_SECONDS)
+    return cached[0]
+
