@@ -35,11 +35,15 @@ from .spatial import CONTESTED
 
 # The builder's public names, wherever they are defined (callers import them from geodata.maps).
 __all__ = [
-    "CONTESTED", "EMPTY_COLLECTION", "HIDDEN_AT_START", "LAYERS", "MAP_SETTINGS_DEFAULTS", "SYRIA_BOUNDS",
+    "CONTESTED", "NO_RECORD", "EMPTY_COLLECTION", "HIDDEN_AT_START", "LAYERS", "MAP_SETTINGS_DEFAULTS", "SYRIA_BOUNDS",
     "TILE_PRESETS", "MapAssets", "MapCaption", "MapSettingsError", "PaletteEntry", "RenderedMap",
     "boundaries_attribution_html", "control_map_build", "control_map_parts", "map_render_parts",
     "map_render_standalone", "map_settings_check", "map_tiles",
 ]
+
+# The palette's class for towns with no control recorded. The palette is the map's only source of
+# colour for data: every faction, the contested class and this one; the script holds none of its own.
+NO_RECORD = "no-record"
 
 EMPTY_COLLECTION: dict = {"type": "FeatureCollection", "features": []}
 
@@ -98,7 +102,10 @@ def _palette_json(palette: Sequence[PaletteEntry]) -> dict[str, dict[str, str]]:
     for entry in palette:
         if not re.match(r"^#[0-9a-fA-F]{6}$", entry.colour):
             raise ValueError(f"Faction '{entry.slug}' has colour {entry.colour!r}, not a #rrggbb value.")
-    return {e.slug: {"name": e.name, "colour": e.colour.lower()} for e in palette}
+    colours = {e.slug: {"name": e.name, "colour": e.colour.lower()} for e in palette}
+    if NO_RECORD not in colours:
+        raise ValueError(f"The palette has no '{NO_RECORD}' entry: the colour of towns with no record.")
+    return colours
 
 
 @dataclass(frozen=True)
@@ -148,6 +155,7 @@ def control_map_build(
     the popups use (``town``: ``/towns/{slug}/``, ``area``: ``/areas/{slug}/``).
     """
     conf = map_settings_check(settings)
+    colours = _palette_json(palette)
     (south, west), (north, east) = conf["bounds"]
     tiles, attribution = map_tiles(conf)
 
@@ -170,8 +178,10 @@ def control_map_build(
         "conflictmap.configure({{ this.map.get_name() }}, {{ this.config|tojson }});",
         map=m,
         config={
-            "palette": _palette_json(palette),
-            "order": [e.slug for e in palette],  # the legend's order (JSON objects get sorted by key)
+            "palette": {slug: entry for slug, entry in colours.items() if slug != NO_RECORD},
+            # The legend's order (JSON objects get sorted by key); "no record" has rows of its own.
+            "order": [e.slug for e in palette if e.slug != NO_RECORD],
+            "no_record": colours[NO_RECORD],
             "style": {k: conf[k] for k in ("town_radius", "contested_ring_weight", "area_fill_opacity",
                                            "province_weight")},
             "links": dict(links or {}),
