@@ -53,7 +53,6 @@ class IsoDateField(forms.Field):
             raise forms.ValidationError(exc.message, code="invalid") from exc
 
 
-@extend_schema_field(OpenApiTypes.DATE)
 class IsoDateFilter(filters.Filter):
     """A date filter taking YYYY-MM-DD only: Django's DateField would also read 2017-9-3 and, with
     its locale formats, 03/09/2017 as 9 March."""
