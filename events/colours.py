@@ -1,6 +1,12 @@
-"""How far apart two colours look: CIEDE2000 colour difference, in pure Python (sRGB, D65)."""
+"""The colours of the classes that are not factions, and how far apart two colours look (CIEDE2000)."""
 
 import math
+
+# The colour of towns with no control recorded, stated once: the map's script, its legend and the
+# admin's town map read it from the page's configuration (events.map_inputs), never from a literal.
+# A faction's colour is its row's; the contested class's is events.territory.CONTESTED_COLOUR.
+NO_RECORD_COLOUR = "#9e9e9e"
+NO_RECORD_NAME = "No control recorded"
 
 # Below about 10, two map fills are easy to confuse at a glance (ΔE00 ≈ 2.3 is "just noticeable").
 TOO_CLOSE = 10.0

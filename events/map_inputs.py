@@ -7,9 +7,9 @@ from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 from django.urls import reverse
 
-from geodata.maps import MapAssets, PaletteEntry
+from geodata.maps import NO_RECORD, MapAssets, PaletteEntry
 
-from . import territory
+from . import colours, territory
 from .models import Faction
 
 # What the map needs, all from this app's static files (XStatic packages + our own); no CDN,
@@ -23,9 +23,14 @@ LEAFLET_IMAGES = ("layers.png", "layers-2x.png", "marker-icon.png")
 
 
 def faction_palette() -> list[PaletteEntry]:
-    """Every faction's colour, and the contested class the control areas use."""
+    """The map's one palette: every faction's colour, the contested class the control areas use and
+    the grey of towns with no record; the map's script and legend draw only these."""
     factions = [PaletteEntry(slug=f.slug, name=f.name, colour=f.colour) for f in Faction.objects.order_by("name")]
-    return [*factions, PaletteEntry(territory.CONTESTED, territory.CONTESTED_NAME, territory.CONTESTED_COLOUR)]
+    return [
+        *factions,
+        PaletteEntry(territory.CONTESTED, territory.CONTESTED_NAME, territory.CONTESTED_COLOUR),
+        PaletteEntry(NO_RECORD, colours.NO_RECORD_NAME, colours.NO_RECORD_COLOUR),
+    ]
 
 
 def map_settings(**overrides) -> dict:

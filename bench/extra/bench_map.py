@@ -7,7 +7,8 @@ from geodata import maps
 
 TOWNS = 10_000
 PER_OBJECT_TOWNS = 2_000  # the per-object floor is slow; measured on fewer towns and scaled
-PALETTE = [maps.PaletteEntry("a", "A", "#262626"), maps.PaletteEntry("b", "B", "#d7191c")]
+PALETTE = [maps.PaletteEntry("a", "A", "#262626"), maps.PaletteEntry("b", "B", "#d7191c"),
+           maps.PaletteEntry(maps.NO_RECORD, "No record", "#9e9e9e")]
 ASSETS = maps.MapAssets(js=[("leaflet", "/static/vendor/leaflet/leaflet.js")])
 
 

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from geodata.admin import AuditedAdmin, JsonNameSearchMixin, ViewOnlyAdminMixin, map_tiles
 
 from .. import permissions, selectors, services
+from ..colours import NO_RECORD_COLOUR
 from ..models import ControlChange, ControlChangeForReview
 from . import lists, row_urls
 from .common import AdminCss, GovernorateFilter, ServiceCheckedForm, map_link, report_errors, swatch
@@ -213,8 +214,10 @@ class ControlChangeAdmin(LogListMixin, ReviewActions, JsonNameSearchMixin, Audit
         return queryset, False
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # The form's map of towns gets the public map's base layer (tiles), as the town form's map does.
-        extra_context = {**(extra_context or {}), "town_map": {"tiles": map_tiles()}}
+        # The form's map of towns gets the public map's base layer (tiles), as the town form's map does,
+        # and the public map's grey for towns with no record (the script holds no colour of its own).
+        town_map = {"tiles": map_tiles(), "no_record": NO_RECORD_COLOUR}
+        extra_context = {**(extra_context or {}), "town_map": town_map}
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):

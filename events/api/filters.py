@@ -1,6 +1,7 @@
 """Query-string filters for the list endpoints; a bad value answers 400 naming the parameter."""
 
 import json
+from collections import OrderedDict
 
 from django import forms
 from django.db.models import Case, IntegerField, Q, Value, When
@@ -9,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from events.models import ControlChange
-from events.params import ISO_DATE, ParameterError, parse_faction
+from events.params import ParameterError, parse_date, parse_faction
 from geodata.models import AdminArea, Town
 
 
@@ -40,6 +41,23 @@ class AreaFilter(filters.ModelChoiceFilter):
         if value is None:
             return qs
         return qs.filter(Q(**{self.field_name: value}) | Q(**{f"{self.field_name}__parent": value}))
+
+
+class IsoDateField(forms.Field):
+    """A YYYY-MM-DD date read by ``events.params.parse_date``, the parser of every other door."""
+
+    def to_python(self, value):
+        try:
+            return parse_date(value, parameter="date")
+        except ParameterError as exc:
+            raise forms.ValidationError(exc.message, code="invalid") from exc
+
+
+class IsoDateFilter(filters.Filter):
+    """A date filter taking YYYY-MM-DD only: Django's DateField would also read 2017-9-3 and, with
+    its locale formats, 03/09/2017 as 9 March."""
+
+    field_class = IsoDateField
 
 
 class FactionField(forms.Field):
@@ -119,18 +137,20 @@ class ControlChangeFilter(filters.FilterSet):
     state = filters.ChoiceFilter(
         choices=ControlChange.State.choices, help_text="Editors only; everyone else sees published changes."
     )
-    # ``from`` is a Python keyword, so these two are put into the class namespace by name.
-    # YYYY-MM-DD only: Django's default formats would read 03/09/2017 as 9 March (US order).
-    locals()["from"] = filters.DateFilter(
-        field_name="effective_date", lookup_expr="gte", input_formats=[ISO_DATE],
-        help_text="Earliest date, YYYY-MM-DD (inclusive)."
-    )
-    locals()["to"] = filters.DateFilter(
-        field_name="effective_date", lookup_expr="lte", input_formats=[ISO_DATE],
-        help_text="Latest date, YYYY-MM-DD (inclusive)."
-    )
+    # ``from`` is a Python keyword: the two are declared as from_/to_ and take their query-string
+    # names where django-filter collects the filters (get_filters), so the form, the errors and the
+    # OpenAPI schema all say ``from`` and ``to``, as the exports do.
+    from_ = IsoDateFilter(field_name="effective_date", lookup_expr="gte",
+                          help_text="Earliest date, YYYY-MM-DD (inclusive).")
+    to_ = IsoDateFilter(field_name="effective_date", lookup_expr="lte",
+                        help_text="Latest date, YYYY-MM-DD (inclusive).")
+    QUERY_NAMES = {"from_": "from", "to_": "to"}
 
     class Meta:
         model = ControlChange
         fields = ["town", "faction", "governorate", "status", "confidence", "state"]
         form = PeriodForm
+
+    @classmethod
+    def get_filters(cls):
+        return OrderedDict((cls.QUERY_NAMES.get(name, name), f) for name, f in super().get_filters().items())

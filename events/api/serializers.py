@@ -6,7 +6,21 @@ from rest_framework import serializers
 
 from events import names
 from events.models import ControlChange, Faction, Source
+from events.params import ParameterError, parse_date
 from geodata.models import AdminArea, Town
+
+
+class IsoDateField(serializers.DateField):
+    """A YYYY-MM-DD date read by ``events.params.parse_date``, as the filters, exports and CSV import
+    read it (DRF's own DateField would also take 2017-9-3)."""
+
+    def to_internal_value(self, value):
+        if value == "":
+            self.fail("required")
+        try:
+            return parse_date(str(value), parameter=self.field_name)
+        except ParameterError as exc:
+            raise serializers.ValidationError(exc.message, code="invalid") from exc
 
 
 class NamedRelatedField(serializers.SlugRelatedField):
@@ -103,6 +117,7 @@ class ControlChangeSerializer(serializers.ModelSerializer):
     supersedes = serializers.PrimaryKeyRelatedField(
         queryset=ControlChange.objects.all(), required=False, allow_null=True
     )
+    effective_date = IsoDateField(help_text="The day of the change, YYYY-MM-DD (a month: any day in it).")
     date_label = serializers.CharField(
         read_only=True, help_text='The date in words, e.g. "3 September 2017, morning", "September 2017", "about 2014".'
     )

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from simple_history.utils import get_history_model_for_model
 
-from geodata.services.records import records_insert, rows_insert
+from geodata.services.records import records_insert
 from geodata.services.revision import revision_bump, revision_lock
 
 from ..models import ControlChange, Source
@@ -122,21 +121,6 @@ def control_changes_clashing(*, changes: Sequence[ControlChange]) -> list[Contro
 
 
 def _changes_insert(new: Sequence[NewChange], actor: User | None) -> None:
-    """Insert changes, their creation records, their source links and those links' history rows.
-
-    django-simple-history (3.13) records many-to-many history only from the ``m2m_changed`` signal,
-    one change at a time; it has no bulk API for it (django-commons/django-simple-history#1458).
-    So the links' history rows are written here as ``set()`` would record them: one per link, on
-    the change's creation record, carrying the link's id.
-    """
-    changes = [item.change for item in new]
-    records = records_insert(changes, model=ControlChange, user=actor, reason=IMPORTED)
-    cited = [(change.pk, source.pk, record)
-             for change, record, item in zip(changes, records, new, strict=True) for source in item.sources]
-    if not cited:
-        return
-    through = ControlChange.sources.through
-    links = rows_insert(through, ["controlchange_id", "source_id"], [(c, s) for c, s, _ in cited], returning=True)
-    sources_history = get_history_model_for_model(ControlChange).sources.model
-    rows_insert(sources_history, ["id", "controlchange_id", "source_id", "history_id"],
-                [(link, c, s, record) for link, (c, s, record) in zip(links, cited, strict=True)])
+    """Insert changes, their creation records, their source links and those links' history rows."""
+    records_insert([item.change for item in new], model=ControlChange, user=actor, reason=IMPORTED,
+                   links=("sources", [[source.pk for source in item.sources] for item in new]))

@@ -57,7 +57,7 @@
         var c = f.geometry.coordinates;
         var marker = L.circleMarker([c[1], c[0]], {
           renderer: renderer, radius: p.faction ? 5 : 3, weight: 1, color: "#ffffff",
-          fillColor: p.colour || "#9e9e9e", fillOpacity: p.faction ? 0.95 : 0.5,
+          fillColor: p.colour || config.no_record, fillOpacity: p.faction ? 0.95 : 0.5,
         });
         marker.cmProps = p;
         marker.bindTooltip(function () { return cm.el ? cm.el("span", describe(p)) : document.createTextNode(describe(p)); });

@@ -10,7 +10,8 @@
   var order = [];
   var contestedClass = null;
   var areaRule = null;  // how the painted areas follow from the towns, shown under the legend
-  var NO_DATA = "#9e9e9e";
+  // Towns with no record: name and colour from the page's palette (events.colours), as every class's.
+  var noRecord = { name: "", colour: "" };
   // Shared by the map's layers and the legend, so a swatch is drawn exactly as the map draws.
   var TOWN_FILL_OPACITY = 0.95;
   var TOWN_RING_WEIGHT = 1.5;
@@ -61,10 +62,10 @@
   cm.pattern = pattern;
 
   cm.factionName = function (slug, fallback) {
-    return (palette[slug] && palette[slug].name) || fallback || slug || "No control recorded";
+    return (palette[slug] && palette[slug].name) || fallback || slug || noRecord.name;
   };
   cm.factionColour = function (slug, fallback) {
-    return (palette[slug] && palette[slug].colour) || fallback || NO_DATA;
+    return (palette[slug] && palette[slug].colour) || fallback || noRecord.colour;
   };
   var isColour = function (value) {
     return typeof value === "string" && /^#[0-9a-fA-F]{6}$/.test(value);
@@ -72,6 +73,7 @@
 
   cm.configure = function (map, config) {
     palette = config.palette || {};
+    noRecord = config.no_record || noRecord;
     style = config.style || {};
     links = config.links || {};
     order = config.order || Object.keys(palette);
@@ -166,8 +168,8 @@
     if (!recorded(p)) {
       var shown = showUnrecorded;
       return {
-        radius: Math.max(1.5, r * 0.3), fillColor: NO_DATA, fillOpacity: shown ? 0.45 : 0, fill: shown,
-        stroke: false, weight: 0, color: NO_DATA, interactive: shown,
+        radius: Math.max(1.5, r * 0.3), fillColor: noRecord.colour, fillOpacity: shown ? 0.45 : 0, fill: shown,
+        stroke: false, weight: 0, color: noRecord.colour, interactive: shown,
       };
     }
     var c = cm.townColours(p);
@@ -385,7 +387,7 @@
   // What the legend draws with: the palette and the map's own styles (maplegend.js reads these).
   cm.look = function () {
     return {
-      palette: palette, order: order, contestedClass: contestedClass, areaRule: areaRule, noData: NO_DATA,
+      palette: palette, order: order, contestedClass: contestedClass, areaRule: areaRule, noData: noRecord.colour,
       areaOpacity: areaOpacity(), ringWeight: ringWeight(),
       townFillOpacity: TOWN_FILL_OPACITY, townRingWeight: TOWN_RING_WEIGHT, townRing: TOWN_RING,
     };

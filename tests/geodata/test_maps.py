@@ -9,7 +9,8 @@ from shapely.geometry import Point
 from geodata import maps
 
 PALETTE = [maps.PaletteEntry("islamic-state", "Islamic State", "#262626"),
-           maps.PaletteEntry("pro-government", "Syrian government", "#d7191c")]
+           maps.PaletteEntry("pro-government", "Syrian government", "#d7191c"),
+           maps.PaletteEntry(maps.NO_RECORD, "No control recorded", "#9e9e9e")]
 ASSETS = maps.MapAssets(js=[("leaflet", "/static/vendor/leaflet/leaflet.js")],
                         css=[("leaflet_css", "/static/vendor/leaflet/leaflet.css")])
 
@@ -73,7 +74,7 @@ def test_geodataframe_layers_are_reprojected_to_wgs84():
 
 
 def test_names_cannot_break_out_of_the_script():
-    palette = [maps.PaletteEntry("x", "</script><script>alert(1)</script>", "#000000")]
+    palette = [maps.PaletteEntry("x", "</script><script>alert(1)</script>", "#000000"), PALETTE[-1]]
     towns = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "</script>"},
                                                         "geometry": {"type": "Point", "coordinates": [37, 35]}}]}
     script = maps.map_render_parts(
@@ -86,6 +87,8 @@ def test_bad_palette_colour_and_bad_layer_data_are_refused():
     with pytest.raises(ValueError, match="colour"):
         maps.control_map_build(palette=[maps.PaletteEntry("x", "X", "red")], assets=ASSETS,
                                settings={"tiles": "none"})
+    with pytest.raises(ValueError, match="no record"):  # the script has no grey of its own to fall back on
+        maps.control_map_build(palette=PALETTE[:2], assets=ASSETS, settings={"tiles": "none"})
     with pytest.raises(ValueError, match="FeatureCollection"):
         maps.control_map_build(palette=PALETTE, assets=ASSETS, settings={"tiles": "none"}, towns={"type": "Point"})
 
@@ -112,7 +115,7 @@ def test_a_page_map_is_rendered_once_for_the_same_inputs_and_afresh_for_new_ones
     again = maps.control_map_parts(palette=list(PALETTE), assets=ASSETS, settings=dict(settings), area_rule="cells")
     assert again is first and len(renders) == 1
     # Another colour, setting or rule is another map: the page never shows a stale palette.
-    recoloured = [PALETTE[0], maps.PaletteEntry("pro-government", "Syrian government", "#1f78b4")]
+    recoloured = [PALETTE[0], maps.PaletteEntry("pro-government", "Syrian government", "#1f78b4"), PALETTE[2]]
     changed = maps.control_map_parts(palette=recoloured, assets=ASSETS, settings=settings, area_rule="cells")
     assert len(renders) == 2 and "#1f78b4" in changed.script and "#d7191c" not in changed.script
     osm = maps.control_map_parts(palette=PALETTE, assets=ASSETS, settings={"tiles": "osm"}, area_rule="cells")
