@@ -17,6 +17,7 @@ from geodata import spatial
 from geodata.models import Town
 
 from .. import selectors
+from ..colours import NO_RECORD_COLOUR
 from ..models import Faction
 from ..selectors import ControlSnapshot, data_version
 from .areas import town_classes
@@ -160,7 +161,7 @@ def territory_change_summary(change: TerritoryChange) -> dict:
     names[CONTESTED] = (CONTESTED_NAME, CONTESTED_COLOUR)
 
     def side(klass: str | None) -> dict:
-        name, colour = names.get(klass, (klass, "#999999")) if klass else ("No record", None)
+        name, colour = names.get(klass, (klass, NO_RECORD_COLOUR)) if klass else ("No record", None)
         return {"faction": klass, "faction_name": name, "colour": colour}
 
     def flow(f: Flow, other: str | None) -> dict:
