@@ -12,7 +12,7 @@ LOCK := flock $(VENV)/.setup.lock
 # Development defaults; production sets DEBUG=0 and SECRET_KEY in the environment.
 export DEBUG ?= 1
 
-.PHONY: run serve test install install-dev migrate seed admin bench lint clean backup restore loadtest
+.PHONY: run serve test install install-dev migrate seed admin bench lint mypy-baseline mypy-report clean backup restore loadtest
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -79,8 +79,24 @@ $(VENV)/.installed-loadtest: requirements-loadtest.txt $(VENV)/.installed
 loadtest: $(VENV)/.installed-loadtest
 	$(PY) -m loadtest
 
+## ruff, then mypy (django-stubs, pyproject.toml [tool.mypy]) on the product packages against the baseline
+## .ci/mypy-baseline.txt: a new error fails, and so does a fixed one the baseline still lists (make mypy-baseline).
+MYPY_REPORT := .mypy_cache/report.txt
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	@$(MAKE) -s --no-print-directory mypy-report
+	@$(VENV)/bin/mypy-baseline filter < $(MYPY_REPORT) || { echo "make lint: fix the new type errors above;" \
+	  "where errors were fixed, \`make mypy-baseline\` drops them from .ci/mypy-baseline.txt"; exit 1; }
+
+## After fixing type errors: rewrite the baseline without them. It only shrinks: a new error stops it.
+mypy-baseline: install-dev mypy-report
+	$(VENV)/bin/mypy-baseline filter --allow-unsynced --hide-stats < $(MYPY_REPORT)
+	$(VENV)/bin/mypy-baseline sync < $(MYPY_REPORT)
+
+# mypy's report, kept for mypy-baseline; exit 1 is "errors found" (the baseline judges them), above is a crash.
+mypy-report:
+	@mkdir -p .mypy_cache; status=0; $(VENV)/bin/mypy > $(MYPY_REPORT) 2>&1 || status=$$?; \
+	if [ $$status -gt 1 ]; then cat $(MYPY_REPORT); echo "mypy did not run (exit $$status)"; exit $$status; fi
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .mypy_cache

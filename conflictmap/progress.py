@@ -11,7 +11,9 @@ class ProgressBar:
     """One tqdm bar, its stage as the description; shown on a terminal only (``disable=None``)."""
 
     def __init__(self, unit: str = "row"):
-        self.unit, self.bar, self.stage = unit, None, None
+        self.unit = unit
+        self.bar: tqdm | None = None
+        self.stage: str | None = None
 
     def update(self, stage: str, done: int, total: int) -> None:
         if self.bar is None:

@@ -6,18 +6,106 @@ database without asking for ``seeded`` was written for an empty one: the project
 emptied inside its transaction (the rollback brings the seed back). Transactional tests
 (``transaction=True``, ``live_server``) commit and are flushed at their end, which wipes the seed;
 ``seeded`` then loads it again, so any order of tests works.
+
+A test that needs a tool or a file this machine may lack asks through ``requires_tool`` or
+``requires_file``: it skips, with what to install, on a developer's machine and fails under CI (CI=true,
+read as the settings read a flag). Under CI every other skip fails too, save the one kind a run is
+expected to have: a test marked ``sqlite_only`` or ``postgresql_only`` on the other database.
 """
 
+import os
+import shutil
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.core.cache import caches
 from django.db import connection
 
+from conflictmap.settings.base import env_bool
 from events.seeding import seed_scenario_load
-from tests.events.roles import user_in
+from tests.events.roles import client_as, user_in
+
+# --- what a run must have: skips a developer may see, failures under CI --------------------------------
+
+DATABASE_ONLY = {"sqlite_only": "sqlite", "postgresql_only": "postgresql"}
+DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def in_ci() -> bool:
+    return env_bool("CI")
+
+
+def skip_or_fail(reason: str, *, what: str = "this test") -> None:
+    """Skip for a developer who lacks something; fail under CI, which must never pass by skipping."""
+    if in_ci():
+        pytest.fail(f"CI={os.environ['CI']} and {what} cannot run: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def requires_tool(name: str, *, install: str) -> str:
+    """The tool's path (a name on PATH, or an absolute path); else skip, or fail under CI, saying what to install."""
+    found = shutil.which(name)
+    if found is None:
+        skip_or_fail(f"{name} is not installed ({install})", what=f"a test needing {Path(name).name}")
+    return found
+
+
+def requires_file(path: Path, *, provide: str) -> Path:
+    """``path`` if it exists; else skip, or fail under CI, saying how to provide it."""
+    if not path.exists():
+        skip_or_fail(f"{path} is absent ({provide})", what=f"a test needing {path.name}")
+    return path
+
+
+def other_database(item) -> str | None:
+    """Why ``item`` does not run on this run's database, or None if it does."""
+    for name, vendor in DATABASE_ONLY.items():
+        marker = item.get_closest_marker(name)
+        if marker is not None and connection.vendor != vendor:
+            why = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            return f"{DATABASE_NAMES[vendor]} only" + (f": {why}" if why else "")
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        reason = other_database(item)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def skip_reason(report) -> str:
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI a skip fails the test, unless the test is declared for the other database."""
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail") and in_ci() and other_database(item) is None:
+        reason = skip_reason(report)
+        report.outcome = "failed"
+        report.longrepr = (f"CI={os.environ['CI']}: a skip fails the run ({reason}). Install what it needs "
+                           f"(.ci/run), or mark it sqlite_only / postgresql_only if it belongs to one database.")
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    """Under CI a module that skips itself at collection (importorskip, skip(allow_module_level=True)) fails."""
+    report = yield
+    if report.skipped and in_ci():
+        reason = skip_reason(report)
+        report.outcome = "failed"
+        report.longrepr = f"CI={os.environ['CI']}: {collector.nodeid} skips itself at collection ({reason})."
+    return report
+
+
+# --- the database ------------------------------------------------------------------------------------------
 
 # The project's own data; auth, contenttypes and sessions are left alone (groups come from migrations).
 PROJECT_APPS = ("events", "geodata")
@@ -123,6 +211,18 @@ def editor(db):
 def reviewer(db):
     """A user in the reviewer group (publishes, rejects, retracts)."""
     return user_in("reviewer")
+
+
+@pytest.fixture
+def editor_client(editor):
+    """A test client logged in as ``editor``."""
+    return client_as(editor)
+
+
+@pytest.fixture
+def reviewer_client(reviewer):
+    """A test client logged in as ``reviewer``."""
+    return client_as(reviewer)
 
 
 class RecordedBar:

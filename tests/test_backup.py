@@ -6,7 +6,6 @@ same backup API); on PostgreSQL (DATABASE_URL set, as in .ci/run) they work on t
 itself through pg_dump and pg_restore.
 """
 
-import os
 import sqlite3
 from contextlib import closing, contextmanager
 
@@ -15,8 +14,18 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from conflictmap.backup import BackupError, database_backup, database_restore, pg_tool, tables_summary
+from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the tools see committed data only
+
+
+def pg_tools_required(*names: str) -> None:
+    """The PostgreSQL client tools where conflictmap.backup looks for them (PG_BIN, PATH, /usr/lib/postgresql)."""
+    for name in names:
+        try:
+            pg_tool(name)
+        except BackupError as exc:
+            skip_or_fail(str(exc), what="the PostgreSQL backup tests")
 
 
 @pytest.fixture
@@ -34,12 +43,7 @@ def live(seeded, tmp_path):
                 db.commit()
 
         return {**connection.settings_dict, "NAME": str(path)}, cursor
-    try:
-        pg_tool("pg_dump"), pg_tool("pg_restore")
-    except BackupError as exc:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL client tools missing: {exc}")
+    pg_tools_required("pg_dump", "pg_restore")
 
     @contextmanager
     def cursor():
@@ -71,10 +75,9 @@ def test_a_round_trip_gives_back_identical_data(live, tmp_path):
         assert tables_summary(c) == before  # row counts and a checksum of every row, table by table
 
 
+@pytest.mark.sqlite_only("pg_dump reads one snapshot by design; this checks the SQLite online backup")
 def test_a_backup_is_consistent_while_a_writer_holds_a_transaction(live, tmp_path):
     database, cursor = live
-    if connection.vendor != "sqlite":
-        pytest.skip("pg_dump reads one snapshot by design; this checks the SQLite online backup")
     with closing(sqlite3.connect(database["NAME"], timeout=1)) as writer:
         writer.execute("PRAGMA journal_mode=WAL")
         writer.execute("BEGIN IMMEDIATE")
@@ -112,12 +115,7 @@ def test_the_commands_back_up_and_restore_and_say_what_they_restored(seeded, tmp
         with pytest.raises(CommandError, match="in-memory SQLite database"):
             call_command("backup_data", output=tmp_path / "b")
         return
-    try:
-        pg_tool("pg_dump")
-    except BackupError as exc:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL client tools missing: {exc}")
+    pg_tools_required("pg_dump", "pg_restore")
     call_command("backup_data", output=tmp_path / "b.dump")
     call_command("restore_data", str(tmp_path / "b.dump"), yes=True)
     out = capsys.readouterr().out

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import requires_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 PGBIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -65,10 +67,7 @@ class Postgres:
 
 @pytest.fixture
 def postgres():
-    if not (PGBIN / "initdb").exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL 15 server binaries are missing from {PGBIN}")
-        pytest.skip(f"needs PostgreSQL 15 server binaries in {PGBIN}")
+    requires_tool(str(PGBIN / "initdb"), install="apt-get install postgresql-15")
     server = Postgres()
     server.init()
     yield server

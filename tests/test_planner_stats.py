@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's ANALYZE statistics")
+pytestmark = pytest.mark.sqlite_only("SQLite's ANALYZE statistics")
 
 
 @pytest.mark.django_db

@@ -1,7 +1,6 @@
 """The cache comes from the environment: Redis when REDIS_URL is set, else files every worker shares."""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -9,6 +8,8 @@ import time
 
 import pytest
 from django.conf import settings
+
+from tests.conftest import requires_tool
 
 SETUP = (
     "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'conflictmap.settings.test');"
@@ -66,11 +67,7 @@ def test_the_shared_cache_keeps_at_most_cache_max_entries(tmp_path):
 
 @pytest.fixture
 def redis_url(tmp_path):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("redis-server is missing; .ci/run installs it")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    binary = requires_tool("redis-server", install="apt-get install redis-server; .ci/run installs it")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -4,9 +4,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-pytestmark = pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql", reason="PostgreSQL settings only"
-)
+pytestmark = pytest.mark.postgresql_only("PostgreSQL settings")
 
 
 @pytest.mark.django_db

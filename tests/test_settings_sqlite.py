@@ -6,9 +6,7 @@ import sys
 import pytest
 from django.conf import settings
 
-pytestmark = pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3", reason="SQLite settings only"
-)
+pytestmark = pytest.mark.sqlite_only("SQLite settings")
 
 
 def test_sqlite_waits_and_takes_the_write_lock_at_begin():

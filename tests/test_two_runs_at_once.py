@@ -5,24 +5,22 @@ twice at the same time against one new SQLite file.
 """
 
 import os
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import requires_file, requires_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def make():
-    ready = shutil.which("make") and shutil.which("flock") and (ROOT / ".venv" / ".installed").exists()
-    if not ready:
-        if os.environ.get("CI") == "true":
-            pytest.fail("make, flock and the project's .venv (make install) are needed here")
-        pytest.skip("needs make, flock (util-linux) and the project's .venv from `make install`")
-    return shutil.which("make")
+    requires_tool("flock", install="apt-get install util-linux")
+    requires_file(ROOT / ".venv" / ".installed", provide="make install")
+    return requires_tool("make", install="apt-get install make")
 
 
 def test_two_seed_loads_at_once_both_succeed_and_load_once(make, tmp_path):

@@ -1,10 +1,17 @@
 import datetime as dt
 
 import pytest
+from rest_framework.test import APIClient
 
 from events.models import Faction, Source
 from geodata.models import Town
 from tests.factories import ControlChangeFactory
+
+
+@pytest.fixture
+def api() -> APIClient:
+    """DRF's test client, not logged in (force_authenticate or force_login as the test needs)."""
+    return APIClient()
 
 
 @pytest.fixture

@@ -15,11 +15,6 @@ from geodata.models import Town
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api():
-    return APIClient()
-
-
 def new_change(**overrides) -> dict:
     return {
         "town": "uqayribat", "faction": "sdf", "effective_date": "2017-09-10", "confidence": "claimed",

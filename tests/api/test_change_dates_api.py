@@ -2,21 +2,12 @@
 
 import datetime as dt
 
-import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 
 from events import selectors, services
 from events.models import ControlChange
 
 URL = "/api/change-dates.json"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_lists_the_published_change_dates_oldest_first(client, seeded, hidden_changes):

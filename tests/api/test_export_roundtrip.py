@@ -11,7 +11,6 @@ from django.core.management import call_command
 from events import imports, selectors
 from events.csv_cells import cell_quote, cell_unquote
 from events.models import ControlChange, Faction, Source
-from geodata import maps
 from geodata.models import Town
 from geodata.sources import OCHA_ATTRIBUTION
 from tests.factories import ControlChangeFactory, SourceFactory
@@ -135,8 +134,6 @@ def test_cell_quoting_round_trips_every_text(text):
     assert not quoted.startswith(("=", "+", "-", "@", "\t", "\r"))
 
 
-@pytest.mark.skipif(not hasattr(maps, "MapCaption"),
-                    reason="needs geodata.maps.MapCaption and map_download's caption (exports-roundtrip's report)")
 def test_the_standalone_map_says_its_date_its_data_and_where_the_live_map_is(client, seeded):
     html = client.get("/map.html?date=2017-09-03").content.decode()
     assert '"heading": "Control on 3 September 2017"' in html

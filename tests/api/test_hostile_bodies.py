@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from rest_framework.test import APIClient
 
 from events.api.parsers import MAX_JSON_DEPTH, json_too_deep
 from events.models import ControlChange
@@ -11,39 +10,34 @@ from events.models import ControlChange
 ENDPOINTS = ["/api/auth/token/", "/api/control-changes"]
 
 
-@pytest.fixture
-def client(db):
-    return APIClient()
-
-
 @pytest.mark.parametrize("url", ENDPOINTS)
-def test_a_deeply_nested_body_is_a_400_naming_the_depth(client, url, editor):
-    client.force_authenticate(editor)
+def test_a_deeply_nested_body_is_a_400_naming_the_depth(api, url, editor):
+    api.force_authenticate(editor)
     body = "[" * 100_000 + "]" * 100_000
-    response = client.post(url, body, content_type="application/json")
+    response = api.post(url, body, content_type="application/json")
     assert response.status_code == 400
     assert f"nested more than {MAX_JSON_DEPTH} levels" in response.json()["detail"]
     assert ControlChange.objects.count() == 0
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)
-def test_a_body_over_the_limit_is_a_413_in_json(client, url, settings, editor):
-    client.force_authenticate(editor)
+def test_a_body_over_the_limit_is_a_413_in_json(api, url, settings, editor):
+    api.force_authenticate(editor)
     body = json.dumps({"username": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1), "password": "y"})
-    response = client.post(url, body, content_type="application/json")
+    response = api.post(url, body, content_type="application/json")
     assert response.status_code == 413
     assert "larger than" in response.json()["detail"]
 
 
-def test_a_form_body_over_the_limit_is_a_413_too(client, settings):
-    response = client.post("/api/auth/token/", {"username": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)},
-                           format="multipart")
+def test_a_form_body_over_the_limit_is_a_413_too(api, settings, db):
+    response = api.post("/api/auth/token/", {"username": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)},
+                        format="multipart")
     assert response.status_code == 413
 
 
-def test_nul_characters_are_refused(client, editor):
-    client.force_authenticate(editor)
-    response = client.post("/api/control-changes", {"town": "uqayribat", "note": "a\x00b"}, format="json")
+def test_nul_characters_are_refused(api, editor):
+    api.force_authenticate(editor)
+    response = api.post("/api/control-changes", {"town": "uqayribat", "note": "a\x00b"}, format="json")
     assert response.status_code == 400
     assert response.json()["detail"].startswith("note: Null characters are not allowed")
 
@@ -51,9 +45,9 @@ def test_nul_characters_are_refused(client, editor):
 @pytest.mark.parametrize("url", [
     "/api/control-changes?town=%00", "/?date=2017-09-01%00", "/admin/events/faction/?q=%00", "/?%3Cb%3E%00=1",
 ])
-def test_a_nul_in_the_query_string_is_a_400(client, url, reviewer):
-    client.force_login(reviewer)
-    response = client.get(url)
+def test_a_nul_in_the_query_string_is_a_400(api, url, reviewer):
+    api.force_login(reviewer)
+    response = api.get(url)
     assert response.status_code == 400
     assert "Null characters are not allowed" in response.content.decode()
     assert "<b>" not in response.content.decode() and "\x00" not in response.content.decode()

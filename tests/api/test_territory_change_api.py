@@ -3,19 +3,11 @@
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 
 from events import territory
 from events.territory import territory_between, territory_change_summary
 
 URL = "/api/territory-change.json"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_serves_the_pages_numbers_with_the_rule_and_radius(client, seeded):

@@ -1,6 +1,7 @@
-"""Users in the groups the data migration creates."""
+"""Users in the groups the data migration creates, and test clients logged in as them."""
 
 from django.contrib.auth.models import Group, User
+from django.test import Client
 
 
 def user_in(group: str | None, name: str | None = None) -> User:
@@ -9,3 +10,10 @@ def user_in(group: str | None, name: str | None = None) -> User:
     if group:
         user.groups.add(Group.objects.get(name=group))
     return User.objects.get(pk=user.pk)  # fresh, so the permission cache sees the group
+
+
+def client_as(user: User, **kwargs) -> Client:
+    """A test client (``Client(**kwargs)``) logged in as ``user``."""
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client

@@ -10,30 +10,14 @@ from django.test import Client
 from events import services
 from events.models import ControlChange, Faction, Source
 from geodata.models import AdminArea, Town
-from tests.events.roles import user_in
+from tests.events.roles import client_as, user_in
 from tests.factories import SourceFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]  # the editor/reviewer clients act on it
 
 ADD = "/admin/events/controlchange/add/"
 LIST = "/admin/events/controlchange/"
 TOMORROW = dt.date.today() + dt.timedelta(days=2)
-
-
-def client_for(group, name=None, **kwargs) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user_in(group, name))
-    return client
-
-
-@pytest.fixture
-def editor_client(seeded):
-    return client_for("editor")
-
-
-@pytest.fixture
-def reviewer_client(seeded):
-    return client_for("reviewer")
 
 
 def change_form(**overrides) -> dict:
@@ -97,7 +81,7 @@ def test_anonymous_users_cannot_write(seeded):
 
 
 def test_csrf_is_enforced(seeded):
-    client = client_for("editor", enforce_csrf_checks=True)
+    client = client_as(user_in("editor"), enforce_csrf_checks=True)
     before = ControlChange.objects.count()
     assert client.post(ADD, change_form()).status_code == 403
     assert ControlChange.objects.count() == before
@@ -148,7 +132,7 @@ def test_reviewer_rejects_with_a_reason(editor_client, reviewer_client):
 
 
 def test_published_change_cannot_be_edited_or_deleted_only_retracted(reviewer_client):
-    admin_client = client_for("admin", "boss")
+    admin_client = client_as(user_in("admin", "boss"))
     change = ControlChange.objects.get(town__slug="uqayribat", effective_date=dt.date(2017, 9, 3))
     url = f"/admin/events/controlchange/{change.pk}/"
     assert admin_client.get(url + "delete/").status_code == 403
@@ -167,7 +151,7 @@ def test_published_change_cannot_be_edited_or_deleted_only_retracted(reviewer_cl
 
 
 def test_history_cannot_be_reverted_through_the_admin(reviewer_client):
-    admin_client = client_for("admin", "boss")
+    admin_client = client_as(user_in("admin", "boss"))
     change = ControlChange.objects.first()
     record = change.history.first()
     url = f"/admin/events/controlchange/{change.pk}/history/{record.history_id}/"
@@ -299,7 +283,7 @@ def test_names_are_escaped_in_the_admin(editor_client):
 
 
 def test_every_admin_page_renders_for_the_admin_group(seeded):
-    client = client_for("admin", "boss")
+    client = client_as(user_in("admin", "boss"))
     change = ControlChange.objects.first()
     pages = ["/admin/", LIST, ADD, f"{LIST}{change.pk}/change/", f"{LIST}{change.pk}/history/",
              "/admin/events/controlchangeforreview/", "/admin/events/faction/", "/admin/events/faction/add/",

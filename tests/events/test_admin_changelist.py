@@ -3,17 +3,15 @@
 import datetime as dt
 
 import pytest
-from django.test import Client
 
 from events.models import ControlChange
-from tests.events.roles import user_in
+from tests.events.roles import client_as, user_in
 
 pytestmark = pytest.mark.django_db
 
 
 def test_change_list_columns_and_short_map_link(seeded):
-    client = Client()
-    client.force_login(user_in("editor"))
+    client = client_as(user_in("editor"))
     page = client.get("/admin/events/controlchange/", {"q": "Oqeirbat"})
     columns = list(page.context["cl"].list_display)
     assert [c for c in columns if c != "action_checkbox"][:2] == ["town", "state"], columns

@@ -4,19 +4,17 @@ since; never "Deleted user (pk=None)"."""
 import datetime as dt
 
 import pytest
-from django.test import Client
 
 from events import services
 from events.models import ControlChange
-from tests.events.roles import user_in
+from tests.events.roles import client_as, user_in
 from tests.factories import FactionFactory, SourceFactory, TownFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def history_page(change: ControlChange) -> str:
-    client = Client()
-    client.force_login(user_in("reviewer", "history-reader"))
+    client = client_as(user_in("reviewer", "history-reader"))
     response = client.get(f"/admin/events/controlchange/{change.pk}/history/")
     assert response.status_code == 200
     return response.content.decode()

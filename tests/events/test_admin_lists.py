@@ -7,13 +7,11 @@ import re
 import pytest
 from django.contrib import admin
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse, set_script_prefix
 
 from events.admin import ControlChangeAdmin, lists, row_urls
 from events.models import ControlChange
-from tests.events.roles import user_in
 from tests.factories import ControlChangeFactory, SourceFactory, TownFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,13 +19,6 @@ pytestmark = pytest.mark.django_db
 LIST = "/admin/events/controlchange/"
 QUEUE = "/admin/events/controlchangeforreview/"
 DRAFT, PUBLISHED = ControlChange.State.DRAFT, ControlChange.State.PUBLISHED
-
-
-@pytest.fixture
-def reviewer_client(db):
-    client = Client()
-    client.force_login(user_in("reviewer"))
-    return client
 
 
 def add_changes(count: int, *, start: int) -> None:
@@ -120,7 +111,7 @@ def test_counts_are_exact_when_filtered_or_small(reviewer_client):
     assert not re.search(r"about \d+ control changes", page.content.decode())
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the estimate is PostgreSQL's planner statistics")
+@pytest.mark.postgresql_only("the estimate is PostgreSQL's planner statistics")
 def test_the_whole_log_on_postgresql_shows_the_planner_estimate_as_about(reviewer_client, monkeypatch):
     add_changes(4, start=0)
     with connection.cursor() as cursor:
@@ -144,7 +135,7 @@ def test_a_log_below_the_threshold_is_counted(reviewer_client, monkeypatch):
     assert isinstance(cl.paginator, lists.LogPaginator) and ControlChangeAdmin.paginator is lists.LogPaginator
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan for a bound parameter")
+@pytest.mark.sqlite_only("SQLite's plan for a bound parameter")
 def test_the_queue_count_reads_only_an_index_of_the_drafts(reviewer_client):
     add_changes(4, start=0)
     with CaptureQueriesContext(connection) as queries:

@@ -3,12 +3,11 @@
 import re
 
 import pytest
-from django.test import Client
 
 from geodata import maps
 from geodata.admin import map_tiles
 from geodata.models import Town
-from tests.events.roles import user_in
+from tests.events.roles import client_as, user_in
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +15,7 @@ pytestmark = pytest.mark.django_db
 def town_map_config(settings, **tiles) -> dict:
     for name, value in tiles.items():
         setattr(settings, name, value)
-    client = Client()
-    client.force_login(user_in("editor"))
+    client = client_as(user_in("editor"))
     town = Town.objects.get(slug="uqayribat")
     return client.get(f"/admin/geodata/town/{town.pk}/change/").context["town_map"]["tiles"]
 
@@ -50,8 +48,7 @@ def test_bad_custom_tiles_are_refused_as_on_the_public_map(settings, tiles, attr
 
 def test_the_add_change_form_map_has_the_same_base_layer(seeded, settings):
     settings.MAP_TILES = "osm"
-    client = Client()
-    client.force_login(user_in("editor"))
+    client = client_as(user_in("editor"))
     response = client.get("/admin/events/controlchange/add/")
     assert response.status_code == 200
     url, attribution = maps.TILE_PRESETS["osm"]

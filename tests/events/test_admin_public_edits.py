@@ -1,20 +1,13 @@
 """Through the admin: an editor cannot change a source or town the public map already shows."""
 
 import pytest
-from django.test import Client
 
 from events.models import ControlChange, Source
 from geodata.models import Town
-from tests.events.roles import user_in
+from tests.events.roles import client_as, user_in
 from tests.factories import ControlChangeFactory, SourceFactory, TownFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(group: str) -> Client:
-    client = Client()
-    client.force_login(user_in(group))
-    return client
 
 
 def texts(response) -> list[str]:
@@ -43,7 +36,7 @@ def published_source() -> Source:
 def test_editor_sees_a_published_source_read_only_and_cannot_post(seeded):
     source = published_source()
     url = f"/admin/events/source/{source.pk}/change/"
-    editor = client_for("editor")
+    editor = client_as(user_in("editor"))
     page = editor.get(url)
     assert page.status_code == 200
     assert not page.context["has_change_permission"] and 'name="title"' not in page.content.decode()
@@ -56,7 +49,7 @@ def test_editor_sees_a_published_source_read_only_and_cannot_post(seeded):
 def test_reviewer_edits_a_published_source(seeded):
     source = published_source()
     url = f"/admin/events/source/{source.pk}/change/"
-    response = client_for("reviewer").post(url, source_form(source, title="Corrected title"))
+    response = client_as(user_in("reviewer")).post(url, source_form(source, title="Corrected title"))
     assert response.status_code == 302
     source.refresh_from_db()
     assert source.title == "Corrected title"
@@ -64,7 +57,7 @@ def test_reviewer_edits_a_published_source(seeded):
 
 def test_editor_edits_a_source_only_drafts_cite(seeded):
     source = SourceFactory(title="New report")
-    response = client_for("editor").post(f"/admin/events/source/{source.pk}/change/",
+    response = client_as(user_in("editor")).post(f"/admin/events/source/{source.pk}/change/",
                                          source_form(source, title="New report, typo fixed"))
     assert response.status_code == 302
     source.refresh_from_db()
@@ -74,7 +67,7 @@ def test_editor_edits_a_source_only_drafts_cite(seeded):
 def test_editor_cannot_rename_or_move_a_town_on_the_public_map(seeded):
     town = Town.objects.get(slug="uqayribat")
     url = f"/admin/geodata/town/{town.pk}/change/"
-    editor = client_for("editor")
+    editor = client_as(user_in("editor"))
     page = editor.get(url)
     form = page.context["adminform"].form
     assert all(form.fields[name].disabled for name in ("name", "slug", "alt_names", "latitude", "longitude"))
@@ -89,14 +82,14 @@ def test_editor_cannot_rename_or_move_a_town_on_the_public_map(seeded):
 
 def test_reviewer_renames_a_public_town_and_editor_a_town_not_yet_published(seeded):
     town = Town.objects.get(slug="uqayribat")
-    response = client_for("reviewer").post(f"/admin/geodata/town/{town.pk}/change/",
+    response = client_as(user_in("reviewer")).post(f"/admin/geodata/town/{town.pk}/change/",
                                            town_form(town, name="Uqayribat (renamed)"))
     assert response.status_code == 302
     assert Town.objects.get(pk=town.pk).name == "Uqayribat (renamed)"
 
     unpublished = TownFactory()  # a new town, its first change still a draft
     ControlChangeFactory(town=unpublished, state=ControlChange.State.DRAFT)
-    editor = client_for("editor")
+    editor = client_as(user_in("editor"))
     assert not editor.get(f"/admin/geodata/town/{unpublished.pk}/change/").context["adminform"].form.fields[
         "name"].disabled
     response = editor.post(f"/admin/geodata/town/{unpublished.pk}/change/",
@@ -111,7 +104,8 @@ def test_a_town_published_meanwhile_gives_the_editor_a_form_error(seeded, monkey
 
     town = Town.objects.get(slug="uqayribat")
     monkeypatch.setattr(events_admin.TownWithChangesAdmin, "_public_fields_locked", lambda *args: False)
-    response = client_for("editor").post(f"/admin/geodata/town/{town.pk}/change/", town_form(town, name="Renamed"))
+    editor = client_as(user_in("editor"))
+    response = editor.post(f"/admin/geodata/town/{town.pk}/change/", town_form(town, name="Renamed"))
     assert response.status_code == 200
     assert "only a reviewer can change them" in str(response.context["adminform"].form.non_field_errors())
     assert Town.objects.get(pk=town.pk).name == town.name

@@ -2,9 +2,8 @@
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
-from django.test import Client
 
-from tests.events.roles import user_in
+from tests.events.roles import client_as, user_in
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +21,7 @@ def boss():
 
 @pytest.fixture
 def boss_client(boss):
-    client = Client()
-    client.force_login(boss)
+    client = client_as(boss)
     return client
 
 
@@ -76,8 +74,7 @@ def test_admin_group_cannot_touch_a_superuser_account(boss_client):
 
 def test_a_superuser_still_grants_superuser(boss):
     root = User.objects.create_superuser("root", password="not-used-in-tests")
-    client = Client()
-    client.force_login(root)
+    client = client_as(root)
     response = client.post(f"/admin/auth/user/{boss.pk}/change/", user_form(
         boss, is_superuser="on", date_joined_0="2017-09-01", date_joined_1="12:00:00"))
     assert response.status_code == 302

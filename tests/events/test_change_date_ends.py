@@ -77,7 +77,7 @@ def hidden_after_the_seed(seeded):
                              sources=[source])
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL's is checked at size by the bench")
+@pytest.mark.sqlite_only("SQLite's plan; PostgreSQL's is checked at size by the bench")
 @pytest.mark.parametrize("end", [selectors.first_change_date, selectors.latest_change_date])
 def test_the_ends_walk_the_date_index(seeded, end):
     """Along change_date_idx, one row after another until one is in force: never a sort of the log."""

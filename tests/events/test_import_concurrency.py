@@ -67,10 +67,10 @@ def _race(texts: list[str]) -> list[object]:
     return results
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason=(
+@pytest.mark.postgresql_only(
     "SQLite runs one write transaction at a time (IMMEDIATE), so two imports queue and the second one's check "
     "sees the first; the test database is in memory, shared badly between threads. The test above covers what "
-    "the loser of a race meets."))
+    "the loser of a race meets.")
 @pytest.mark.django_db(transaction=True)
 def test_two_overlapping_imports_at_once_one_wins_the_other_is_told_which_rows_clash():
     seed_scenario_load()
@@ -93,7 +93,7 @@ def test_two_overlapping_imports_at_once_one_wins_the_other_is_told_which_rows_c
         assert sorted(c.pk for c in won[0]) == sorted(stored.values_list("pk", flat=True))
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="see the test above")
+@pytest.mark.postgresql_only("see the test above")
 @pytest.mark.django_db(transaction=True)
 def test_two_imports_of_different_rows_at_once_both_succeed():
     seed_scenario_load()

@@ -6,11 +6,10 @@ import csv
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.test import Client
 
 from events.imports import ImportRejected, changes_import_check, changes_import_commit
 from events.models import ControlChange, Source
-from tests.events.roles import user_in
+from tests.events.roles import client_as, user_in
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +71,7 @@ def test_the_command_reports_the_row_without_a_traceback(seeded, tmp_path, capsy
 @pytest.mark.parametrize("name", CASES)
 def test_the_admin_shows_the_row_and_answers_no_500(seeded, name):
     data, line, column, words = CASES[name]
-    client = Client()
-    client.force_login(user_in("editor"))
+    client = client_as(user_in("editor"))
     before = ControlChange.objects.count()
     response = client.post(URL, {"file": SimpleUploadedFile("hostile.csv", data)})
     assert response.status_code == 200
@@ -92,23 +90,20 @@ def test_a_bom_is_no_error_and_a_bad_byte_after_it_is_counted_without_it(seeded)
 
 
 def test_an_editor_cannot_import_as_published_and_is_told_why_before_the_check(seeded):
-    client = Client()
-    client.force_login(user_in("editor"))
+    client = client_as(user_in("editor"))
     data = f"{HEADER}\n{GOOD}\n".encode()
     response = client.post(URL, {"file": SimpleUploadedFile("c.csv", data), "publish": "on"})
     body = response.content.decode()
     assert response.status_code == 403 and "permission to publish" in body and "Untick" in body
     assert "plan" not in response.context
-    reviewer = Client()
-    reviewer.force_login(user_in("reviewer"))
+    reviewer = client_as(user_in("reviewer"))
     response = reviewer.post(URL, {"file": SimpleUploadedFile("c.csv", data), "publish": "on"})
     assert response.status_code == 200 and response.context["plan"].publish
 
 
 def test_an_import_losing_its_rights_between_preview_and_confirm_is_refused_without_a_500(seeded):
     reviewer = user_in("reviewer")
-    client = Client()
-    client.force_login(reviewer)
+    client = client_as(reviewer)
     data = b"town,faction,date,source_title,source_publisher\nRaqqa,SDF,2017-10-20,T,P\n"
     preview = client.post(URL, {"file": SimpleUploadedFile("c.csv", data), "publish": "on"})
     assert preview.context["plan"].ok, preview.context["plan"].errors

@@ -13,7 +13,7 @@ from events.models import ControlChange, Faction, Source
 from geodata.models import AdminArea, Town
 from geodata.services import admin_area_check, town_save, towns_save_many
 from geodata.town_files import TownFileError, read_towns
-from tests.events.test_admin import _town_form, change_form, client_for
+from tests.events.test_admin import _town_form, change_form
 
 pytestmark = pytest.mark.django_db
 NUL = "Null characters are not allowed"
@@ -62,8 +62,7 @@ def test_the_bulk_write_of_imports_refuses_a_nul_too(seeded):
     assert not ControlChange.objects.filter(effective_date=dt.date(2017, 10, 20)).exists()
 
 
-def test_the_admin_forms_refuse_a_nul_naming_the_field(seeded):
-    reviewer = client_for("reviewer")
+def test_the_admin_forms_refuse_a_nul_naming_the_field(seeded, reviewer_client):
     cases = [
         ("/admin/events/faction/add/", {"name": "A\x00B", "short_name": "AB", "slug": "ab", "aliases": "[]",
                                         "colour": "#123456", "parent": "", "description": ""}, "name"),
@@ -76,7 +75,7 @@ def test_the_admin_forms_refuse_a_nul_naming_the_field(seeded):
         ("/admin/geodata/town/add/", _town_form(name="New\x00town"), "name"),
     ]
     for url, data, field in cases:
-        response = reviewer.post(url, data)
+        response = reviewer_client.post(url, data)
         assert response.status_code == 200, (url, field, response.status_code)
         errors = response.context["adminform"].form.errors
         assert NUL in str(errors.get(field)), (url, field, errors)

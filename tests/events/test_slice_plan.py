@@ -9,7 +9,7 @@ from events import selectors
 
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan (PostgreSQL runs the LATERAL form)"),
+    pytest.mark.sqlite_only("SQLite's plan (PostgreSQL runs the LATERAL form)"),
 ]
 
 

@@ -17,13 +17,6 @@ from tests.factories import ControlChangeFactory
 AUG_31, SEP_1, SEP_2, SEP_3 = (dt.date(2017, 8, 31), dt.date(2017, 9, 1), dt.date(2017, 9, 2), dt.date(2017, 9, 3))
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def _faction_at(frame, town: Town) -> str:
     point = shapely.Point(town.longitude, town.latitude)
     hits = [row.faction for row in frame.itertuples() if row.geometry.covers(point)]

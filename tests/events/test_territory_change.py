@@ -5,7 +5,6 @@ import math
 
 import pytest
 import shapely
-from django.core.cache import cache
 
 from events import territory
 from events.models import ControlChange, Faction
@@ -15,13 +14,6 @@ from tests.factories import ControlChangeFactory, TownFactory
 
 DEC_31_2016, JAN_1 = dt.date(2016, 12, 31), dt.date(2017, 1, 1)
 AUG_31, SEP_3 = dt.date(2017, 8, 31), dt.date(2017, 9, 3)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _km2(on: dt.date, **kwargs) -> dict[str, float]:

@@ -2,12 +2,10 @@
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 
 from events.models import Faction
 from geodata.admin_fields import KeyValueField, NameListField
 from geodata.models import Town
-from tests.events.roles import user_in
 
 
 def test_a_name_list_is_one_name_per_line():
@@ -37,21 +35,7 @@ def test_ids_are_key_value_lines_and_a_bad_line_is_named():
     assert caught.value.messages == ["Line 2: “wikidata” is given twice."]
 
 
-@pytest.fixture
-def editor_client(seeded):
-    client = Client()
-    client.force_login(user_in("editor"))
-    return client
-
-
-@pytest.fixture
-def reviewer_client(seeded):
-    client = Client()
-    client.force_login(user_in("reviewer"))
-    return client
-
-
-def test_the_town_form_edits_names_and_ids_as_lines(editor_client):
+def test_the_town_form_edits_names_and_ids_as_lines(seeded, editor_client):
     page = editor_client.get("/admin/geodata/town/add/").content.decode()
     assert '<textarea name="alt_names"' in page and '<textarea name="external_ids"' in page
     assert "One name per line." in page and "“key: value”" in page
@@ -68,7 +52,7 @@ def test_the_town_form_edits_names_and_ids_as_lines(editor_client):
     assert "osm: node/5\nwikidata: Q1</textarea>" in page  # in key order, on either database
 
 
-def test_a_bad_id_line_is_a_form_error_and_writes_nothing(editor_client):
+def test_a_bad_id_line_is_a_form_error_and_writes_nothing(seeded, editor_client):
     response = editor_client.post("/admin/geodata/town/add/", {
         "name": "Newtown", "slug": "newtown", "alt_names": "", "latitude": "35.0", "longitude": "37.0",
         "population": "", "geonames_id": "", "external_ids": "Q1",
@@ -78,7 +62,7 @@ def test_a_bad_id_line_is_a_form_error_and_writes_nothing(editor_client):
     assert not Town.objects.filter(slug="newtown").exists()
 
 
-def test_a_factions_aliases_are_one_per_line(reviewer_client):
+def test_a_factions_aliases_are_one_per_line(seeded, reviewer_client):
     islamic_state = Faction.objects.get(slug="islamic-state")
     page = reviewer_client.get(f"/admin/events/faction/{islamic_state.pk}/change/").content.decode()
     assert "Daesh\nIS\nISIS" in page and '<textarea name="aliases"' in page

@@ -19,6 +19,7 @@ from geodata.boundary_checks import MIN_SHIPPED_IOU, iou
 from geodata.models import AdminArea, Town
 from geodata.services import towns_assign_admin_areas
 from geodata.sources import OCHA_ATTRIBUTION
+from tests.conftest import requires_file
 
 HAMA_NEIGHBOURS = {"aleppo", "idlib", "latakia", "tartus", "homs", "raqqa"}
 SHIPPED = {  # level: (shipped file, published original, areas)
@@ -27,14 +28,23 @@ SHIPPED = {  # level: (shipped file, published original, areas)
 AREAS = 14 + 61
 
 
-def originals_dir() -> Path | None:
-    """The published OCHA files: $OCHA_SYRIA_DIR, else shared/data/ocha-syria beside the repository or above."""
+def originals_dir() -> Path:
+    """Where the published OCHA files are: $OCHA_SYRIA_DIR, else shared/data/ocha-syria beside the repository
+    (as in CI) or above it; the place beside the repository when none holds them."""
     if os.environ.get("OCHA_SYRIA_DIR"):
         return Path(os.environ["OCHA_SYRIA_DIR"])
-    for parent in Path(SEED_DIR).resolve().parents:
-        if (parent / "shared" / "data" / "ocha-syria" / "syr_admin1.geojson").exists():
-            return parent / "shared" / "data" / "ocha-syria"
-    return None
+    repository = Path(SEED_DIR).resolve().parent
+    places = [parent / "shared" / "data" / "ocha-syria" for parent in repository.parents]
+    return next((p for p in places if (p / SHIPPED[1][1]).exists()), places[0])
+
+
+@pytest.fixture(scope="module")
+def originals() -> Path:
+    """The folder holding both published files; skips without them, fails under CI."""
+    for level in SHIPPED:
+        requires_file(originals_dir() / SHIPPED[level][1],
+                      provide="the published OCHA originals; set OCHA_SYRIA_DIR or see seeds/README.md")
+    return originals_dir()
 
 
 def shipped_layer(level: int):
@@ -64,26 +74,19 @@ def seed_towns() -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-needs_originals = pytest.mark.skipif(
-    originals_dir() is None, reason="the published OCHA files (shared/data/ocha-syria or $OCHA_SYRIA_DIR) are absent"
-)
-
-
-@needs_originals
 @pytest.mark.parametrize("level", [1, 2])
-def test_every_shipped_area_keeps_an_iou_of_at_least_99_percent_against_the_ocha_original(level):
+def test_every_shipped_area_keeps_an_iou_of_at_least_99_percent_against_the_ocha_original(originals, level):
     shipped = shipped_layer(level)
-    original = gpd.read_file(originals_dir() / SHIPPED[level][1])
+    original = gpd.read_file(originals / SHIPPED[level][1])
     original = original.set_index("ADM1_PCODE" if level == 1 else "PCODE").loc[shipped.index]
     scores = dict(zip(shipped.index, iou(original.geometry, shipped.geometry), strict=True))
     assert min(scores.values()) >= MIN_SHIPPED_IOU, sorted(scores.items(), key=lambda kv: kv[1])[:3]
 
 
-@needs_originals
-def test_the_script_reproduces_the_shipped_files():
+def test_the_script_reproduces_the_shipped_files(originals):
     script = Path(SEED_DIR).parent / "scripts" / "simplify_boundaries.py"
     result = subprocess.run(
-        [sys.executable, str(script), str(originals_dir()), "--check"], capture_output=True, text=True, timeout=300
+        [sys.executable, str(script), str(originals), "--check"], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr
 

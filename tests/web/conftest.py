@@ -1,8 +1,7 @@
 """Playwright against Debian's Chromium; never a downloaded browser.
 
-Without /usr/bin/chromium the browser tests skip with the reason, except under CI (CI=true, 1, yes
-or on, read as the settings read a flag), where a missing browser fails them: CI must never pass by
-skipping what it was meant to check.
+Without /usr/bin/chromium the browser tests skip with the reason, except under CI, where a missing
+browser fails them (tests/conftest.py's skip_or_fail).
 """
 
 import os
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conflictmap.settings.base import env_bool
+from tests.conftest import skip_or_fail
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,18 +34,11 @@ def _missing_browser_reason() -> str | None:
     return None
 
 
-def skip_or_fail(reason: str) -> None:
-    """Skip for a developer without Chromium; fail under CI."""
-    if env_bool("CI"):
-        pytest.fail(f"CI={os.environ['CI']} and the browser tests cannot run: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def browser():
     reason = _missing_browser_reason()
     if reason:
-        skip_or_fail(reason)
+        skip_or_fail(reason, what="the browser tests")
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls

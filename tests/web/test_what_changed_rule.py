@@ -1,16 +1,7 @@
 """The diff page keeps conquest apart from bookkeeping and states the area rule (issue 12, items 2-3)."""
 
-import pytest
-from django.core.cache import cache
 
 from events import territory
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_the_page_states_the_rule_and_shows_the_conquest_apart(client, seeded):
