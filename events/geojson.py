@@ -210,10 +210,10 @@ def _gridded(geometries) -> list[dict | None]:
     return written
 
 
-def provinces_feature_collection(*, on: dt.date, level: int = 1) -> dict:
+def provinces_feature_collection(*, on: dt.date, level: int = 1, frame=None) -> dict:
     """Governorates (``level`` 1) or districts (2) with their control on ``on``: dominant faction, town
-    shares per faction, contested."""
-    frame = territory.province_control_as_of(on=on, level=level)
+    shares per faction, contested. ``frame``: rows already worked out (territory.area_control_as_of)."""
+    frame = territory.province_control_as_of(on=on, level=level) if frame is None else frame
     features = [
         {
             "type": "Feature",

@@ -8,7 +8,6 @@ import datetime as dt
 import json
 
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.urls import reverse
 
 from geodata.models import AdminArea, Town
@@ -20,12 +19,6 @@ from .models import ControlChange, Faction
 def _plain(collection: dict) -> dict:
     """The collection exactly as the API serialises it (dates as ISO strings)."""
     return json.loads(geojson.dumps(collection))
-
-
-def _only(collection: dict, key: str, *values) -> dict:
-    """The features whose property ``key`` is one of ``values``."""
-    wanted = set(values)
-    return {**collection, "features": [f for f in collection["features"] if f["properties"][key] in wanted]}
 
 
 def safe_href(url: str) -> str | None:
@@ -96,6 +89,15 @@ def _governorate_id(town: Town) -> int | None:
     return area.parent_id if area is not None and area.level == AdminArea.Level.DISTRICT else town.admin_area_id
 
 
+def _governorate_layer(town: Town, on: dt.date) -> dict:
+    """The town's governorate with its control on ``on``, counted from that governorate's towns only."""
+    area = AdminArea.objects.filter(pk=_governorate_id(town)).first()
+    if area is None:
+        return {"type": "FeatureCollection", "features": []}
+    frame = territory.area_control_as_of(area=area, on=on)
+    return _plain(geojson.provinces_feature_collection(on=on, frame=frame))
+
+
 def town_page(*, town: Town) -> dict:
     """History, a small map (the town and its governorate) and a link to the main map.
 
@@ -115,8 +117,7 @@ def town_page(*, town: Town) -> dict:
         "bounds": ((town.latitude - pad, town.longitude - pad), (town.latitude + pad, town.longitude + pad)),
         "layers": {
             "towns": towns,
-            "provinces": _only(_plain(geojson.provinces_feature_collection(on=on)), "area_id", _governorate_id(town))
-            if on else None,
+            "provinces": _governorate_layer(town, on) if on else None,
         },
     }
 
@@ -142,7 +143,7 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
     """A governorate: its towns on a date (TOWNS_PER_PAGE a page), and its control shares over time."""
     names = _faction_names()
     # A governorate's towns sit in its districts (the finest level loaded), as in the territory's shares.
-    area_towns = Town.objects.filter(Q(admin_area=area) | Q(admin_area__parent=area))
+    area_towns = territory.area_towns(area)
     paged = Paginator(area_towns.order_by("name", "pk").only("pk", "name", "slug"), TOWNS_PER_PAGE).get_page(page)
     shown = [t.pk for t in paged.object_list]
     # The time slice of this page's towns only; then, for the table's labels, their changes' models.
@@ -150,8 +151,7 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
     in_force = ControlChange.objects.filter(pk__in=[c.id for c in snapshot.changes.values()])
     by_town = {c.town_id: c for c in in_force.select_related("faction", "contested_by")}
     towns = [{"town": t, "change": by_town.get(t.pk)} for t in paged.object_list]
-    current = territory.province_control_as_of(on=on, level=area.level)
-    row = current[current["area_id"] == area.pk]
+    row = territory.area_control_as_of(area=area, on=on)
     shares = row.iloc[0]["shares"] if len(row) else {}
 
     # Summed per step by the database (see territory.over_time), no walk of the towns' log here.

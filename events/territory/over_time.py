@@ -91,24 +91,26 @@ def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | Non
     if towns is not None:
         sub_sql, sub_params = towns.order_by().values("pk").query.sql_with_params()
         narrowed, params = f" AND x.town_id IN ({sub_sql})", [*params, *sub_params]
-    weights, weight = "", "0.0"
-    if km2_by_town:
-        # The cells' km² are in the cache, not the database: handed over as a constant table. Only
-        # numbers made here go into the text (ints and floats), never anything a user typed.
+    weights, source, weight = "", f"{change} x", "0.0"
+    if km2_by_town is not None:
+        # The cells' km² are in the cache, not the database: handed over as a constant table of every
+        # town (0 for those counted apart), joined first so the log is read town by town from it (a
+        # join the other way round has no index to use and took minutes on SQLite). Only numbers made
+        # here go into the text (ints and floats), never anything a user typed.
         rows = ", ".join(f"({int(t)}, {float(a)!r})" for t, a in km2_by_town.items())
-        weights = f"w (town_id, km2) AS (VALUES {rows}),"
-        weight = "COALESCE(w.km2, 0.0)"
+        weights, weight = f"w (town_id, km2) AS (VALUES {rows}),", "w.km2"
+        source = f"w JOIN {change} x ON x.town_id = w.town_id"
     sql = f"""
         WITH {weights} o AS (
-            SELECT x.town_id, substr({_iso('x.effective_date')}, 1, {width}) AS b,
+            SELECT x.town_id, {weight} AS km2, substr({_iso('x.effective_date')}, 1, {width}) AS b,
                    {_iso('x.effective_date')} AS d, x.faction_id AS fa, {contested} AS ct,
                    LAG(x.faction_id) OVER win AS pfa, LAG({contested}) OVER win AS pct
-            FROM {change} x
+            FROM {source}
             WHERE {rule}{narrowed}
             WINDOW win AS (PARTITION BY x.town_id ORDER BY {order})
         ), moved AS (
-            SELECT o.b, o.d, o.fa, o.ct, o.pfa, o.pct, COALESCE(t.population, 0) AS pop, {weight} AS km2
-            FROM o JOIN {town} t ON t.id = o.town_id {"LEFT JOIN w ON w.town_id = o.town_id" if weights else ""}
+            SELECT o.b, o.d, o.fa, o.ct, o.pfa, o.pct, COALESCE(t.population, 0) AS pop, o.km2
+            FROM o JOIN {town} t ON t.id = o.town_id
             WHERE o.pfa IS NULL OR o.pfa <> o.fa OR o.pct <> o.ct
         )
         SELECT b, MAX(d), fa, ct, SUM(n), SUM(pop), SUM(km2) FROM (
@@ -163,7 +165,9 @@ def _territory_over_time(*, step: str, published_only: bool) -> pd.DataFrame:
     at_site = town_sites[town_sites != spatial.NO_SITE]
     shared = at_site.duplicated(keep=False)
     alone = at_site[~shared]
-    km2_by_town = {int(t): km2 for t, s in alone.items() if math.isfinite(km2 := float(site_km2.get(s, 0.0)))}
+    alone_km2 = {int(t): km2 for t, s in alone.items() if math.isfinite(km2 := float(site_km2.get(s, 0.0)))}
+    # Every town is in the table (it is the join's first side): 0 km² for those counted apart below.
+    km2_by_town = {pk: alone_km2.get(pk, 0.0) for pk in Town.objects.order_by("pk").values_list("pk", flat=True)}
     slugs = dict(Faction.objects.values_list("pk", "slug"))
 
     def klass(fa, ct):
