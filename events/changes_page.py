@@ -18,8 +18,11 @@ FLOW_TOWNS_SHOWN = 12  # towns named beside each flow of land
 
 
 def _capped_flows(flows: list[dict]) -> list[dict]:
-    """Each flow of land with its first FLOW_TOWNS_SHOWN towns and how many more there are."""
-    return [{**f, "towns": f["towns"][:FLOW_TOWNS_SHOWN], "more": max(0, len(f["towns"]) - FLOW_TOWNS_SHOWN)}
+    """Each flow of land with its first FLOW_TOWNS_SHOWN towns (with their page's URL) and how many more."""
+    marker = "__slug__"
+    pattern = reverse("town-detail", kwargs={"slug": marker})  # reversed once, not once per town
+    return [{**f, "towns": [{**t, "url": pattern.replace(marker, t["slug"])} for t in f["towns"][:FLOW_TOWNS_SHOWN]],
+             "more": max(0, len(f["towns"]) - FLOW_TOWNS_SHOWN)}
             for f in flows]
 
 

@@ -1,8 +1,8 @@
 """Territory and shares over time, summed by the database: no walk of the log in Python.
 
 Each change in force moves its town into its class and out of the class of the change it replaced
-(the town's change in force just before it, in CHRONOLOGICAL order: a window function LAG over the
-town's changes that meet ``selectors.in_force_sql``). The database sums those moves per step (a day,
+(the town's change in force just before it, in CHRONOLOGICAL order: a window function, LEAD over the
+town's changes that meet ``selectors.in_force_sql``, latest first). The database sums those moves per step (a day,
 a month or a year) and per class; a running total of the sums is the slice's count at the end of
 each step, exactly. Each point of a chart is dated by the last change date of its step, so it is
 the slice of a real change date.
@@ -86,40 +86,41 @@ def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | Non
     rule, params = selectors.in_force_sql(seen, "x")
     width = STEPS[step]
     contested = f"CASE WHEN x.status = '{ControlChange.Status.CONTESTED}' THEN 1 ELSE 0 END"
-    order = ", ".join(f"x.{ControlChange._meta.get_field(f).column}" for f in selectors.CHRONOLOGICAL)
+    # Latest first, as the (town, date) index runs, so LEAD is the change each one replaced.
+    order = ", ".join(f"x.{ControlChange._meta.get_field(f).column} DESC" for f in selectors.CHRONOLOGICAL)
     narrowed = ""
     if towns is not None:
         sub_sql, sub_params = towns.order_by().values("pk").query.sql_with_params()
         narrowed, params = f" AND x.town_id IN ({sub_sql})", [*params, *sub_params]
-    weights, source, weight = "", f"{change} x", "0.0"
+    # On SQLite, reading the whole log in table order and sorting it once beats walking the index
+    # (a table lookup per change): 3.8 s against 5.1 s at a million changes.
+    scan = " NOT INDEXED" if connection.vendor == "sqlite" and towns is None else ""
+    weights, join, weight = "", "", "0.0"
     if km2_by_town is not None:
         # The cells' km² are in the cache, not the database: handed over as a constant table of every
-        # town (0 for those counted apart), joined first so the log is read town by town from it (a
-        # join the other way round has no index to use and took minutes on SQLite). Only numbers made
-        # here go into the text (ints and floats), never anything a user typed.
+        # town (0 for those counted apart), joined by an inner join so the database may index the
+        # moves by town (a LEFT JOIN scanned the table for each move: minutes on SQLite). Only numbers
+        # made here go into the text (ints and floats), never anything a user typed.
         rows = ", ".join(f"({int(t)}, {float(a)!r})" for t, a in km2_by_town.items())
-        weights, weight = f"w (town_id, km2) AS (VALUES {rows}),", "w.km2"
-        source = f"w JOIN {change} x ON x.town_id = w.town_id"
+        weights, join, weight = f"w (town_id, km2) AS (VALUES {rows}),", "JOIN w ON w.town_id = o.town_id", "w.km2"
+    # Each move counted twice through a two-row table: +1 into its class, -1 out of the replaced one's.
     sql = f"""
         WITH {weights} o AS (
-            SELECT x.town_id, {weight} AS km2, substr({_iso('x.effective_date')}, 1, {width}) AS b,
+            SELECT x.town_id, substr({_iso('x.effective_date')}, 1, {width}) AS b,
                    {_iso('x.effective_date')} AS d, x.faction_id AS fa, {contested} AS ct,
-                   LAG(x.faction_id) OVER win AS pfa, LAG({contested}) OVER win AS pct
-            FROM {source}
+                   LEAD(x.faction_id) OVER win AS pfa, LEAD({contested}) OVER win AS pct
+            FROM {change} x{scan}
             WHERE {rule}{narrowed}
             WINDOW win AS (PARTITION BY x.town_id ORDER BY {order})
-        ), moved AS (
-            SELECT o.b, o.d, o.fa, o.ct, o.pfa, o.pct, COALESCE(t.population, 0) AS pop, o.km2
-            FROM o JOIN {town} t ON t.id = o.town_id
-            WHERE o.pfa IS NULL OR o.pfa <> o.fa OR o.pct <> o.ct
         )
-        SELECT b, MAX(d), fa, ct, SUM(n), SUM(pop), SUM(km2) FROM (
-            SELECT b, d, fa, ct, 1 AS n, pop, km2 FROM moved
-            UNION ALL
-            SELECT b, d, pfa AS fa, pct AS ct, -1 AS n, -pop AS pop, -km2 AS km2 FROM moved WHERE pfa IS NOT NULL
-        ) signed
-        GROUP BY b, fa, ct
-        ORDER BY b"""
+        SELECT o.b, MAX(o.d), CASE WHEN s.sign = 1 THEN o.fa ELSE o.pfa END AS cfa,
+               CASE WHEN s.sign = 1 THEN o.ct ELSE o.pct END AS cct, SUM(s.sign),
+               SUM(s.sign * COALESCE(t.population, 0)), SUM(s.sign * {weight})
+        FROM o JOIN {town} t ON t.id = o.town_id {join}
+             CROSS JOIN (SELECT 1 AS sign UNION ALL SELECT -1) s
+        WHERE (o.pfa IS NULL OR o.pfa <> o.fa OR o.pct <> o.ct) AND (s.sign = 1 OR o.pfa IS NOT NULL)
+        GROUP BY o.b, cfa, cct
+        ORDER BY o.b"""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
