@@ -47,9 +47,10 @@ def area_names() -> dict[int, dict]:
     return {a["id"]: a for a in AdminArea.objects.values("id", "name", "code", "level", "parent_id")}
 
 
-def control_rows(*, on: dt.date) -> tuple[selectors.ControlSnapshot, dict[int, list[dict]]]:
-    """control_as_of on ``on`` (published), and the sources of each change in force by change id."""
-    snapshot = selectors.control_as_of(on=on)
+def control_rows(*, on: dt.date, towns=None) -> tuple[selectors.ControlSnapshot, dict[int, list[dict]]]:
+    """control_as_of on ``on`` (published; ``towns``, a queryset, narrows it), and the sources of each
+    change in force by change id."""
+    snapshot = selectors.control_as_of(on=on, towns=towns)
     # The slice's own ids: index lookups on the link table, where asking for the slice again would
     # walk every town's log twice.
     return snapshot, sources_by_change(change_ids=[row.id for row in snapshot.changes.values()])

@@ -54,12 +54,13 @@ def _since_label(on: dt.date, precision: str, day_part: int, language: str) -> s
     return date_label(on=on, precision=precision, day_part=day_part)
 
 
-def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = None) -> dict:
+def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = None, towns=None) -> dict:
     """One Point per town with the published change in force on ``on`` (nulls where none is recorded).
 
-    ``faction_ids`` keeps only towns controlled by one of those factions.
+    ``faction_ids`` keeps only towns controlled by one of those factions; ``towns`` (a queryset) reads
+    only those towns' rows (a town's page: one row, not the country's slice).
     """
-    snapshot, sources = control_rows(on=on)
+    snapshot, sources = control_rows(on=on, towns=towns)
     factions, changes, language = snapshot.factions, snapshot.changes, translation.get_language()
     # Per governorate, per faction and per change rather than per town: each is looked up once.
     provinces: dict[int | None, tuple[str | None, str | None]] = {}
@@ -209,10 +210,10 @@ def _gridded(geometries) -> list[dict | None]:
     return written
 
 
-def provinces_feature_collection(*, on: dt.date, level: int = 1) -> dict:
+def provinces_feature_collection(*, on: dt.date, level: int = 1, frame=None) -> dict:
     """Governorates (``level`` 1) or districts (2) with their control on ``on``: dominant faction, town
-    shares per faction, contested."""
-    frame = territory.province_control_as_of(on=on, level=level)
+    shares per faction, contested. ``frame``: rows already worked out (territory.area_control_as_of)."""
+    frame = territory.province_control_as_of(on=on, level=level) if frame is None else frame
     features = [
         {
             "type": "Feature",

@@ -7,7 +7,7 @@ and an export never disagree.
 import datetime as dt
 import json
 
-from django.db.models import Q
+from django.core.paginator import Paginator
 from django.urls import reverse
 
 from geodata.models import AdminArea, Town
@@ -19,12 +19,6 @@ from .models import ControlChange, Faction
 def _plain(collection: dict) -> dict:
     """The collection exactly as the API serialises it (dates as ISO strings)."""
     return json.loads(geojson.dumps(collection))
-
-
-def _only(collection: dict, key: str, *values) -> dict:
-    """The features whose property ``key`` is one of ``values``."""
-    wanted = set(values)
-    return {**collection, "features": [f for f in collection["features"] if f["properties"][key] in wanted]}
 
 
 def safe_href(url: str) -> str | None:
@@ -95,13 +89,25 @@ def _governorate_id(town: Town) -> int | None:
     return area.parent_id if area is not None and area.level == AdminArea.Level.DISTRICT else town.admin_area_id
 
 
+def _governorate_layer(town: Town, on: dt.date) -> dict:
+    """The town's governorate with its control on ``on``, counted from that governorate's towns only."""
+    area = AdminArea.objects.filter(pk=_governorate_id(town)).first()
+    if area is None:
+        return {"type": "FeatureCollection", "features": []}
+    frame = territory.area_control_as_of(area=area, on=on)
+    return _plain(geojson.provinces_feature_collection(on=on, frame=frame))
+
+
 def town_page(*, town: Town) -> dict:
-    """History, a small map (the town and its governorate) and a link to the main map."""
+    """History, a small map (the town and its governorate) and a link to the main map.
+
+    The map reads this town's row of the slice and its governorate's row, never the country's layer.
+    """
     history = town_panel(town=town)["history"]
     on = dt.date.fromisoformat(history[-1]["date"]) if history else selectors.latest_change_date()
     towns = {"type": "FeatureCollection", "features": []}
     if on:
-        towns = _only(_plain(geojson.control_feature_collection(on=on)), "town_id", town.pk)
+        towns = _plain(geojson.control_feature_collection(on=on, towns=Town.objects.filter(pk=town.pk)))
     pad = 0.6
     return {
         "town": town,
@@ -111,8 +117,7 @@ def town_page(*, town: Town) -> dict:
         "bounds": ((town.latitude - pad, town.longitude - pad), (town.latitude + pad, town.longitude + pad)),
         "layers": {
             "towns": towns,
-            "provinces": _only(_plain(geojson.provinces_feature_collection(on=on)), "area_id", _governorate_id(town))
-            if on else None,
+            "provinces": _governorate_layer(town, on) if on else None,
         },
     }
 
@@ -123,22 +128,34 @@ def _faction_names() -> dict[str, tuple[str, str]]:
     return names
 
 
-def area_page(*, area: AdminArea, on: dt.date) -> dict:
-    """A governorate: its towns on a date, and its control shares at each date they changed."""
+TOWNS_PER_PAGE = 200  # the longest list a page shows; the rest is a page away or in the exports
+
+
+def page_number(raw: str | None) -> int:
+    """``?page=`` as a number from 1 (anything else is the first page; Paginator clamps the top)."""
+    try:
+        return max(1, int(raw or 1))
+    except ValueError:
+        return 1
+
+
+def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
+    """A governorate: its towns on a date (TOWNS_PER_PAGE a page), and its control shares over time."""
     names = _faction_names()
-    # The time slice of this area's towns; then, for the table's labels and links, their models.
     # A governorate's towns sit in its districts (the finest level loaded), as in the territory's shares.
-    area_towns = Town.objects.filter(Q(admin_area=area) | Q(admin_area__parent=area))
-    snapshot = selectors.control_as_of(on=on, towns=area_towns)
+    area_towns = territory.area_towns(area)
+    paged = Paginator(area_towns.order_by("name", "pk").only("pk", "name", "slug"), TOWNS_PER_PAGE).get_page(page)
+    shown = [t.pk for t in paged.object_list]
+    # The time slice of this page's towns only; then, for the table's labels, their changes' models.
+    snapshot = selectors.control_as_of(on=on, towns=Town.objects.filter(pk__in=shown))
     in_force = ControlChange.objects.filter(pk__in=[c.id for c in snapshot.changes.values()])
     by_town = {c.town_id: c for c in in_force.select_related("faction", "contested_by")}
-    towns = [{"town": t, "change": by_town.get(t.pk)} for t in area_towns.order_by("name", "pk")]
-    current = territory.province_control_as_of(on=on, level=area.level)
-    row = current[current["area_id"] == area.pk]
+    towns = [{"town": t, "change": by_town.get(t.pk)} for t in paged.object_list]
+    row = territory.area_control_as_of(area=area, on=on)
     shares = row.iloc[0]["shares"] if len(row) else {}
 
-    # Shares only move when one of the area's towns changes hands: one query over their log, no geometry.
-    over_time = territory.area_shares_over_time(area=area)
+    # Summed per step by the database (see territory.over_time), no walk of the towns' log here.
+    step, over_time = territory.area_shares_over_time(area=area)
     slugs = sorted({s for _, sh in over_time for s in sh}, key=lambda s: names.get(s, (s,))[0])
     table = [
         {"date": date, "cells": [round(100 * sh.get(slug, 0)) for slug in slugs]} for date, sh in over_time
@@ -158,6 +175,10 @@ def area_page(*, area: AdminArea, on: dt.date) -> dict:
         "parent": area.parent if area.parent_id else None,
         "children": list(AdminArea.objects.filter(parent=area).order_by("name").only("name", "slug", "level")),
         "towns": towns,
+        "towns_page": paged,
+        # The API lists the towns and changes filed under this area (JSON, paged).
+        "towns_api_url": f"{reverse('api:town-list')}?governorate={area.slug}",
+        "changes_api_url": f"{reverse('api:controlchange-list')}?governorate={area.slug}",
         "shares": [
             {"name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, "#999999"))[1], "percent": round(100 * v)}
             for s, v in sorted(shares.items(), key=lambda kv: -kv[1])
@@ -166,41 +187,33 @@ def area_page(*, area: AdminArea, on: dt.date) -> dict:
         "columns": [names.get(s, (s, ""))[0] for s in slugs],
         "table": table,
         "chart": chart,
+        "point_words": territory.OverTime(step=step, frame=None).point_words,
         "map_url": f"{reverse('home')}?date={on:%Y-%m-%d}",
     }
 
 
-def changes_page(*, start: dt.date, end: dt.date) -> dict:
-    """Changes after ``start`` up to ``end``, towns that changed hands, and km² per faction with conquest
-    apart from bookkeeping: the numbers /api/territory-change.json serves."""
-    change = territory.territory_between(start=start, end=end)
-    changes = selectors.changes_between(start=start + dt.timedelta(days=1), end=end) if start < end else []
-    changed_ids = {h.town.pk for h in change.handovers} | {c.town_id for c in changes}
-    towns = _only(_plain(geojson.control_feature_collection(on=end)), "town_id", *changed_ids)
-    return {
-        "start": start,
-        "end": end,
-        "changes": changes,
-        "handovers": change.handovers,
-        "territory": territory.territory_change_summary(change),
-        "layers": {
-            "areas": _plain(geojson.control_areas_feature_collection(on=end)),
-            "provinces": _plain(geojson.provinces_feature_collection(on=end)),
-            "towns": towns,
-        },
-    }
+def _latest_counts(on: dt.date) -> dict[str, dict[str, int]]:
+    """Towns and population per class (faction slug or contested) on ``on``: the slice counted by the database."""
+    counted: dict[str, dict[str, int]] = {}
+    for count in selectors.control_counts_as_of(on=on):
+        if count.faction_slug is None:
+            continue
+        klass = territory.CONTESTED if count.status == ControlChange.Status.CONTESTED else count.faction_slug
+        row = counted.setdefault(klass, {"towns": 0, "population": 0})
+        row["towns"] += count.towns
+        row["population"] += count.population
+    return counted
 
 
 def factions_page() -> dict:
-    """Every faction, and territory over time (towns, km², population) at each change date."""
+    """Every faction on the latest change date (one grouped slice), and towns, km² and population over
+    time, summed per step by the database (territory_over_time)."""
     names = _faction_names()
-    dates = selectors.change_dates()
-    # Towns and population need no geometry, and km² is a sum of cached Voronoi cell areas per
-    # controller: no per-date polygon work, and an edit does not throw away the cells.
-    over_time = territory.territory_over_time(dates=dates)
-    per_date = [
-        {row["klass"]: row for row in over_time[over_time["date"] == d].to_dict("records")} for d in dates
-    ]
+    on = selectors.latest_change_date()
+    over_time = territory.territory_over_time()
+    dates = over_time.dates
+    by_date = {d: {r["klass"]: r for r in rows.to_dict("records")} for d, rows in over_time.frame.groupby("date")}
+    per_date = [by_date.get(d, {}) for d in dates]
     slugs = sorted({s for rows in per_date for s in rows}, key=lambda s: names.get(s, (s,))[0])
 
     def chart(column: str, title: str, unit: str) -> svg_charts.StepChart:
@@ -213,18 +226,23 @@ def factions_page() -> dict:
             ],
         )
 
-    latest = per_date[-1] if per_date else {}
-    factions = []
-    for f in Faction.objects.select_related("parent").order_by("name"):
-        now = latest.get(f.slug, {})
-        factions.append({
-            "faction": f, "towns": int(now.get("towns") or 0), "area_km2": float(now.get("area_km2") or 0),
-            "population": int(now.get("population") or 0),
-        })
+    counts = _latest_counts(on) if on else {}
+    # km² on the latest date: the last point's, the same sums of cell areas the map's layer dissolves.
+    km2 = {k: float(r["area_km2"]) for k, r in per_date[-1].items()} if per_date else {}
+    factions = [
+        {"faction": f, "towns": counts.get(f.slug, {}).get("towns", 0), "area_km2": km2.get(f.slug, 0.0),
+         "population": counts.get(f.slug, {}).get("population", 0)}
+        for f in Faction.objects.select_related("parent").order_by("name")
+    ]
+    contested = counts.get(territory.CONTESTED, {})
     return {
         "factions": factions,
+        "contested": {"towns": contested.get("towns", 0), "population": contested.get("population", 0),
+                      "area_km2": km2.get(territory.CONTESTED, 0.0), "name": territory.CONTESTED_NAME,
+                      "colour": territory.CONTESTED_COLOUR},
         "area_rule": territory.area_rule(),
-        "on": dates[-1] if dates else None,
+        "on": on,
+        "point_words": over_time.point_words,
         "charts": [
             chart("towns", "Towns held", "towns"),
             chart("area_km2", "Territory", "km²"),

@@ -14,7 +14,7 @@ from django.utils import timezone
 from geodata import maps
 from geodata.models import AdminArea, Town
 
-from . import map_inputs, page_data, selectors, territory
+from . import changes_page, map_inputs, page_data, selectors, territory
 from .date_labels import date_label
 from .params import parse_date_or
 
@@ -147,7 +147,7 @@ def town_panel(request, pk: int):
 def area_detail(request, slug: str):
     area = get_object_or_404(AdminArea, slug=slug)
     on, error = _requested_date(request)
-    context = page_data.area_page(area=area, on=on)
+    context = page_data.area_page(area=area, on=on, page=page_data.page_number(request.GET.get("page")))
     return render(request, "events/area_detail.html", {**context, "error": error}, status=400 if error else 200)
 
 
@@ -161,20 +161,21 @@ def what_changed(request):
     if start > end:
         errors.append(f"'from' ({start}) is after 'to' ({end}); showing them swapped.")
         start, end = end, start
-    context = page_data.changes_page(start=start, end=end)
-    m = maps.control_map_build(
+    context = changes_page.changes_page(start=start, end=end, page=page_data.page_number(request.GET.get("page")))
+    # The map's layers are fetched by the page's script from the API (as on the map page), not inlined.
+    rendered = maps.control_map_parts(
         palette=map_inputs.faction_palette(),
         area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_linked(),
         settings=map_inputs.map_settings(),
         links=map_inputs.map_links(),
-        **context["layers"],
     )
-    rendered = maps.map_render_parts(m)
+    endpoints = {k: v for k, v in map_inputs.map_endpoints().items() if k != "districts"}
+    map_config = {"date": end.isoformat(), "endpoints": endpoints}
     return _allow_map_code(render(
         request,
         "events/what_changed.html",
-        {**context, "map": rendered, "errors": errors, "dates": dates},
+        {**context, "map": rendered, "map_config": map_config, "errors": errors},
         status=400 if errors else 200,
     ), rendered)
 

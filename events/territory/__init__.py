@@ -4,7 +4,8 @@
 - ``provinces``: control per admin area on a date (the slice counted by the database).
 - ``cells``: the recorded towns' Voronoi cells, cached per sites and geometry (never per date).
 - ``areas``: territory per faction on a date (classes painted on the cells, dissolved).
-- ``over_time``: territory and shares over many dates.
+- ``over_time``: territory and shares over time, summed per step by the database.
+- ``one_area``: control of one admin area on a date, from its own towns' rows.
 - ``change``: what changed between two dates (a diff reads two slices).
 
 Geometry is WGS84; areas are km² in an equal-area CRS (see ``geodata.spatial``). Callers outside the
@@ -14,13 +15,15 @@ package use the names below, never a module's private ones.
 from .areas import control_areas_as_of, town_classes, unknown_km2
 from .cells import cell_areas, cell_shapes
 from .change import Flow, Handover, TerritoryChange, territory_between, territory_change_summary
-from .over_time import area_shares_over_time, territory_over_time
+from .one_area import area_control_as_of, area_towns
+from .over_time import OverTime, area_shares_over_time, step_for, territory_over_time
 from .provinces import level_area_ids, province_control_as_of
 from .rule import AREA_RULE, CACHE_SECONDS, CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME, area_rule, town_class
 
 __all__ = [
-    "AREA_RULE", "CACHE_SECONDS", "CONTESTED", "CONTESTED_COLOUR", "CONTESTED_NAME", "Flow", "Handover",
-    "TerritoryChange", "area_rule", "area_shares_over_time", "cell_areas", "cell_shapes", "control_areas_as_of",
-    "level_area_ids", "province_control_as_of", "territory_between", "territory_change_summary",
+    "AREA_RULE", "CACHE_SECONDS", "CONTESTED", "CONTESTED_COLOUR", "CONTESTED_NAME", "Flow", "Handover", "OverTime",
+    "TerritoryChange", "area_control_as_of", "area_rule", "area_shares_over_time", "area_towns", "cell_areas",
+    "cell_shapes", "control_areas_as_of",
+    "level_area_ids", "province_control_as_of", "step_for", "territory_between", "territory_change_summary",
     "territory_over_time", "town_class", "town_classes", "unknown_km2",
 ]

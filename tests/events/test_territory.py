@@ -116,7 +116,7 @@ def test_early_dates_paint_only_the_land_of_the_towns_known_then(seeded):
     aleppo = shapely.geometry.shape(AdminArea.objects.get(slug="aleppo").geometry)
     assert _outside(late.loc["pro-government", "geometry"], aleppo) == 0
     # The same figures as the factions page's cheap path.
-    over_time = territory.territory_over_time(dates=[dt.date(2016, 12, 31)]).set_index("klass")
+    over_time = territory.territory_over_time().at(dt.date(2016, 12, 31))
     assert over_time["area_km2"].to_dict() == pytest.approx(late["area_km2"].to_dict())
 
 
@@ -148,20 +148,37 @@ def test_territory_over_time_matches_control_areas_on_every_change_date(seeded):
     from events.selectors import change_dates
 
     dates = change_dates()
-    over_time = territory.territory_over_time(dates=dates)
+    over_time = territory.territory_over_time()
+    # The seed has few dates: one point per change date, each the slice of that date.
+    assert over_time.step == "day" and over_time.dates == dates
     for on in dates:
         frame = territory.control_areas_as_of(on=on).set_index("faction")
-        mine = over_time[over_time["date"] == on].set_index("klass")
+        mine = over_time.at(on)
         mine = mine[mine["area_km2"] > 0]
         assert sorted(mine.index) == sorted(frame.index), on
         for column in ("towns", "population", "area_km2"):
             assert mine[column].to_dict() == pytest.approx(frame[column].to_dict()), (on, column)
 
 
+def test_territory_over_time_by_month_ends_each_month_on_its_slice(seeded):
+    from events.selectors import change_dates
+
+    by_month = territory.territory_over_time(step="month")
+    months = {}
+    for on in change_dates():
+        months[on.isoformat()[:7]] = on
+    assert by_month.dates == sorted(months.values())  # each point is its month's last change date
+    for on in by_month.dates:
+        frame = territory.control_areas_as_of(on=on).set_index("faction")
+        mine = by_month.at(on)
+        assert mine["towns"].to_dict() == frame["towns"].to_dict(), on
+        assert mine["area_km2"].to_dict() == pytest.approx(frame["area_km2"].to_dict()), on
+
+
 def test_area_shares_over_time_match_province_control_on_each_date(seeded):
     hama = AdminArea.objects.get(slug="hama")
-    timeline = territory.area_shares_over_time(area=hama)
-    assert [d for d, _ in timeline][-3:] == [SEP_1, SEP_2, SEP_3]
+    step, timeline = territory.area_shares_over_time(area=hama)
+    assert step == "day" and [d for d, _ in timeline][-3:] == [SEP_1, SEP_2, SEP_3]
     for on, shares in timeline:
         frame = territory.province_control_as_of(on=on).set_index("slug")
         assert shares == pytest.approx(frame.loc["hama", "shares"]), on

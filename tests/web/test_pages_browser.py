@@ -25,6 +25,9 @@ def _names_hama(page):
 
 def _lists_uqayribat(page):
     assert page.get_by_role("link", name="Uqayribat").first.is_visible()
+    # The map's layers come from the API by URL (none is inlined in the page), for the period's last date.
+    page.wait_for_selector('body[data-loaded-date="2017-09-03"]')
+    assert towns_drawn(page) == Town.objects.count()
 
 
 def _draws_charts(page):
@@ -48,6 +51,8 @@ def test_other_pages_work_offline(live_server, seeded, open_page, artifacts, pat
     page.wait_for_load_state("load")
     if page.locator(".folium-map").count():
         page.wait_for_selector(".folium-map .leaflet-control-scale")
+    if page.locator("#changes-map-config").count():  # its layers come from the API after the page
+        page.wait_for_selector("body[data-loaded-date]")
     page.screenshot(path=str(artifacts / shot), full_page=True)
     check(page)
     assert watch.console_errors == [] and watch.page_errors == []
