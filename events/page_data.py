@@ -13,6 +13,7 @@ from django.urls import reverse
 from geodata.models import AdminArea, Town
 
 from . import geojson, selectors, svg_charts, territory
+from .colours import NO_RECORD_COLOUR
 from .models import ControlChange, Faction
 
 
@@ -163,7 +164,7 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
     chart = svg_charts.step_chart(
         title="Share of towns held", unit="%", dates=[d for d, _ in over_time],
         series=[
-            {"key": s, "name": names.get(s, (s, "#999999"))[0], "colour": names.get(s, (s, "#999999"))[1],
+            {"key": s, "name": names.get(s, (s, NO_RECORD_COLOUR))[0], "colour": names.get(s, (s, NO_RECORD_COLOUR))[1],
              "values": [100 * sh.get(s, 0) for _, sh in over_time]}
             for s in slugs
         ],
@@ -180,7 +181,7 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
         "towns_api_url": f"{reverse('api:town-list')}?governorate={area.slug}",
         "changes_api_url": f"{reverse('api:controlchange-list')}?governorate={area.slug}",
         "shares": [
-            {"name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, "#999999"))[1], "percent": round(100 * v)}
+            {"name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, NO_RECORD_COLOUR))[1], "percent": round(100 * v)}
             for s, v in sorted(shares.items(), key=lambda kv: -kv[1])
         ],
         "contested": bool(row.iloc[0]["contested"]) if len(row) else False,
@@ -220,7 +221,7 @@ def factions_page() -> dict:
         return svg_charts.step_chart(
             title=title, unit=unit, dates=dates,
             series=[
-                {"key": s, "name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, "#999999"))[1],
+                {"key": s, "name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, NO_RECORD_COLOUR))[1],
                  "values": [float(rows.get(s, {}).get(column) or 0) for rows in per_date]}
                 for s in slugs
             ],
