@@ -181,7 +181,8 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
         "towns_api_url": f"{reverse('api:town-list')}?governorate={area.slug}",
         "changes_api_url": f"{reverse('api:controlchange-list')}?governorate={area.slug}",
         "shares": [
-            {"name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, NO_RECORD_COLOUR))[1], "percent": round(100 * v)}
+            {"name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, NO_RECORD_COLOUR))[1],
+             "percent": round(100 * v)}
             for s, v in sorted(shares.items(), key=lambda kv: -kv[1])
         ],
         "contested": bool(row.iloc[0]["contested"]) if len(row) else False,
