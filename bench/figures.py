@@ -57,7 +57,7 @@ def _best_floor(fn_by_variant: Callable[[str], Callable], runs: int) -> float:
 
 class Bench:
     def __init__(self, *, on: dt.date, runs: int, reviewer):
-        self.on, self.runs = on, runs
+        self.on, self.runs, self.reviewer = on, runs, reviewer
         self.client = Client()
         self.admin_client = Client()
         self.admin_client.force_login(reviewer)
@@ -77,11 +77,37 @@ class Bench:
         """Every figure (or the steps named in ``only``), in order."""
         steps = [self.time_slice, self.control_layer, self.not_modified, self.provinces, self.map_page,
                  self.control_areas, self.admin_lists]
-        if only:
+        if only is not None:
             steps = [s for s in steps if s.__name__ in only or (s == self.not_modified and "control_layer" in only)]
         for step in progress(steps, desc="figures"):
             step()
         return self.figures
+
+    def params(self):
+        """The routes' real objects (the town with most changes...), picked once."""
+        from bench.route_figures import Params
+
+        if "params" not in self.extra:
+            self.extra["params"] = Params.pick(self.on)
+        return self.extra["params"]
+
+    def routes(self, only: list[str] | None = None) -> list:
+        """A figure per reader route of the URL configuration (``bench.route_figures``)."""
+        from bench.route_figures import SPECS, route_figure
+        from bench.routes import reader_routes
+
+        params = self.params()
+        keys = [r.key for r in reader_routes() if not only or r.key in only]
+        return [route_figure(key=key, spec=SPECS[key], params=params, client=self.client, reviewer=self.reviewer,
+                             runs=self.runs, round_trip=self.round_trip)
+                for key in progress(keys, desc="reader routes")]
+
+    def writes(self) -> list[tuple[str, float, int]]:
+        """Create, edit, publish, reject, retract through the API and the admin (``bench.writes``)."""
+        from bench.writes import write_figures
+
+        return write_figures(params=self.params(), client=self.admin_client, reviewer=self.reviewer,
+                             runs=self.runs)
 
     def time_slice(self) -> None:
         project, snapshot = median(lambda: selectors.control_as_of(on=self.on), self.runs)
