@@ -167,6 +167,19 @@ def _print_writes(writes) -> tuple[int, int]:
     return met, len(writes)
 
 
+def route_gate(urlconf: str | None = None) -> None:
+    """Before any figure: a reader route of the URL configuration that has no figure fails the bench."""
+    from bench.route_figures import SPECS
+    from bench.routes import route_check
+
+    unfigured = route_check(set(SPECS), urlconf)
+    if unfigured:
+        for line in unfigured:
+            print(line)
+        print(f"targets met: 0/{len(unfigured)} (reader routes without a figure)")
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "conflictmap.settings.test")
@@ -185,21 +198,15 @@ def main(argv: list[str] | None = None) -> None:
 
     from bench.figures import Bench, Figure, explain, pick_date
     from bench.progress import progress
-    from bench.route_figures import SPECS
-    from bench.routes import route_check
 
-    unfigured = route_check(set(SPECS))
-    if unfigured:  # before any figure: a reader route nobody times fails the bench at once
-        for line in unfigured:
-            print(line)
-        print(f"targets met: 0/{len(unfigured)} (reader routes without a figure)")
-        sys.exit(1)
+    route_gate()
     call_command("migrate", verbosity=0)  # a cached country gets any newer migration, as a deployment would
     with connection.cursor() as cursor:
         cursor.execute("SELECT seconds_json FROM bench_country_built")
         build = json.loads(cursor.fetchone()[0])
     on = pick_date()
     bench = Bench(on=on, runs=args.runs, reviewer=_reviewer())
+    bench.route_runs = 1 if args.quick else args.runs  # a smoke test: every route once cold, once warm
     figures = bench.run_all([s for s in args.only if s not in ("routes", "writes")] if args.only else None)
     steps = set(args.only or ["routes", "writes"])
     routes = bench.routes(args.routes) if "routes" in steps else []

@@ -58,6 +58,7 @@ def _best_floor(fn_by_variant: Callable[[str], Callable], runs: int) -> float:
 class Bench:
     def __init__(self, *, on: dt.date, runs: int, reviewer):
         self.on, self.runs, self.reviewer = on, runs, reviewer
+        self.route_runs = runs
         self.client = Client()
         self.admin_client = Client()
         self.admin_client.force_login(reviewer)
@@ -99,7 +100,7 @@ class Bench:
         params = self.params()
         keys = [r.key for r in reader_routes() if not only or r.key in only]
         return [route_figure(key=key, spec=SPECS[key], params=params, client=self.client, reviewer=self.reviewer,
-                             runs=self.runs, round_trip=self.round_trip)
+                             runs=self.route_runs, round_trip=self.round_trip)
                 for key in progress(keys, desc="reader routes")]
 
     def writes(self) -> list[tuple[str, float, int]]:
@@ -107,7 +108,7 @@ class Bench:
         from bench.writes import write_figures
 
         return write_figures(params=self.params(), client=self.admin_client, reviewer=self.reviewer,
-                             runs=self.runs)
+                             runs=self.route_runs)
 
     def time_slice(self) -> None:
         project, snapshot = median(lambda: selectors.control_as_of(on=self.on), self.runs)
