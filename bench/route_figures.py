@@ -68,10 +68,25 @@ class Params:
                                                superseded_by__isnull=True)
                   .order_by("-effective_date", "-day_part", "-pk").first())
         source = change.sources.order_by("pk").first()
-        draft = (ControlChange.objects.filter(state="draft", sources__isnull=False, supersedes__isnull=True)
-                 .order_by("-effective_date", "pk").first())
+        drafts = (ControlChange.objects.filter(state="draft", sources__isnull=False, supersedes__isnull=True)
+                  .order_by("-effective_date", "pk")[:20])
+        draft = next(d for d in drafts if _publishable(d))
         return cls(on=on, start=on - dt.timedelta(days=30), town=town, area=area,
                    faction=Faction.objects.get(pk=faction_id), source=source, change=change, draft=draft)
+
+
+def _publishable(draft: ControlChange) -> bool:
+    """Whether the draft passes the publish check (tried in a transaction rolled back)."""
+    from django.core.exceptions import ValidationError
+
+    with transaction.atomic():
+        try:
+            services.control_change_publish(change=draft, by=None)
+        except ValidationError:
+            return False
+        finally:
+            transaction.set_rollback(True)
+    return True
 
 
 @dataclass(frozen=True)
