@@ -4,6 +4,7 @@ so middleware counts) beside its floor, both medians of the same number of runs 
 import datetime as dt
 import gzip
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ class Bench:
     def __init__(self, *, on: dt.date, runs: int, reviewer):
         self.on, self.runs, self.reviewer = on, runs, reviewer
         self.route_runs = runs
+        self.log_routes = False
         self.client = Client()
         self.admin_client = Client()
         self.admin_client.force_login(reviewer)
@@ -99,9 +101,15 @@ class Bench:
 
         params = self.params()
         keys = [r.key for r in reader_routes() if not only or r.key in only]
-        return [route_figure(key=key, spec=SPECS[key], params=params, client=self.client, reviewer=self.reviewer,
-                             runs=self.route_runs, round_trip=self.round_trip)
-                for key in progress(keys, desc="reader routes")]
+        out = []
+        for key in progress(keys, desc="reader routes"):
+            out.append(route_figure(key=key, spec=SPECS[key], params=params, client=self.client,
+                                    reviewer=self.reviewer, runs=self.route_runs, round_trip=self.round_trip))
+            if self.log_routes:  # a long run keeps its figures even if a later step fails
+                f = out[-1]
+                print(f"route {key}: cold {f.cold} warm {f.warm} floor {f.floor} bytes {f.bytes} runs {f.runs} "
+                      f"{f.problems}", file=sys.stderr, flush=True)
+        return out
 
     def writes(self) -> list[tuple[str, float, int]]:
         """Create, edit, publish, reject, retract through the API and the admin (``bench.writes``)."""

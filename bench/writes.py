@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db import transaction
+from django.db import OperationalError, transaction
 
-from bench.route_figures import Params
+from bench.route_figures import Params, retry_locked
 from events import services
 from events.models import ControlChange
 
@@ -101,7 +101,16 @@ def _once(setup, request, reviewer) -> float:
     return elapsed
 
 
-def write_figures(*, params: Params, client, reviewer, runs: int) -> list[tuple[str, float, int]]:
+def _once_retrying(setup, request, reviewer) -> float | None:
+    """One timed write; another process holding SQLite's write lock is waited out (``retry_locked``),
+    then the write counts as failed (None) rather than ending the bench."""
+    try:
+        return retry_locked(lambda: _once(setup, request, reviewer))
+    except OperationalError:
+        return None
+
+
+def write_figures(*, params: Params, client, reviewer, runs: int) -> list[tuple[str, float | None, int]]:
     """[(name, median seconds, runs)] for each write through each interface; counts unchanged afterwards."""
     before = ControlChange.objects.count()
     limits = settings.RATE_LIMITS
@@ -110,9 +119,10 @@ def write_figures(*, params: Params, client, reviewer, runs: int) -> list[tuple[
     try:
         for interface, ops in (("API", _api(client, params)), ("admin", _admin(client, params))):
             for name, (setup, request) in ops.items():
-                _once(setup, request, reviewer)  # warm the code paths (imports, templates)
-                times = [_once(setup, request, reviewer) for _ in range(runs)]
-                out.append((f"write: {name} ({interface})", statistics.median(times), len(times)))
+                _once_retrying(setup, request, reviewer)  # warm the code paths (imports, templates)
+                times = [t for t in (_once_retrying(setup, request, reviewer) for _ in range(runs)) if t is not None]
+                median = statistics.median(times) if times else None
+                out.append((f"write: {name} ({interface})", median, len(times)))
     finally:
         settings.RATE_LIMITS = limits
     assert ControlChange.objects.count() == before, "a bench write was not rolled back"
