@@ -32,7 +32,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="where cached SQLite countries live")
     parser.add_argument("--rebuild", action="store_true", help="build the country again even if cached")
     parser.add_argument("--only", nargs="+", metavar="STEP", help="only these figures (time_slice control_layer "
-                        "provinces map_page control_areas admin_lists), no fresh processes")
+                        "provinces map_page control_areas admin_lists routes writes), no fresh processes")
+    parser.add_argument("--routes", nargs="+", metavar="ROUTE", help="time only these reader routes (e.g. "
+                        "factions api:changes-csv); the route check still reads them all")
     parser.add_argument("--explain", action="store_true", help="print the time slice's query plan too")
     args = parser.parse_args(argv)
     if args.quick:
@@ -105,7 +107,7 @@ def _floor(figure) -> str:
     return f"{figure.floor * 1000:9.1f} ms" if figure.floor < 1 else f"{figure.floor:9.2f} s "
 
 
-def _print_table(figures, header: list[str]) -> None:
+def _print_table(figures, header: list[str]) -> tuple[int, int]:
     for line in header:
         print(line)
     print()
@@ -121,8 +123,61 @@ def _print_table(figures, header: list[str]) -> None:
             met, total, label, verdict = met + ok, total + 1, target[3], "yes" if ok else "NO"
         note = f"  ({figure.note})" if figure.note else ""
         print(f"{figure.name:<44} {_value(figure)} {_floor(figure)} {ratio}  {label:<15} {verdict}{note}")
+    return met, total
+
+
+def _ms(seconds: float | None) -> str:
+    if seconds is None:
+        return f"{'-':>10}"
+    return f"{seconds * 1000:7.1f} ms" if seconds < 1 else f"{seconds:8.2f} s"
+
+
+def _print_routes(route_figures) -> tuple[int, int]:
+    """One line per reader route: cold, warm, floor, both ratios, bytes, target, met."""
     print()
-    print(f"targets met: {met}/{total}")
+    print("every reader route of the URL configuration (bench/routes.py): cold = first request after a "
+          "write (a draft published, rolled back), warm = again")
+    print(f"{'route':<28} {'cold':>10} {'warm':>10} {'floor':>10} {'cold/floor':>10} {'warm/floor':>10} "
+          f"{'bytes':>10}  {'target':<22} met")
+    met = 0
+    for f in route_figures:
+        ratios = [f"{v / f.floor:10.2f}" if v is not None and f.floor else f"{'-':>10}" for v in (f.cold, f.warm)]
+        size = f"{f.bytes / 1000:7.1f} KB" if f.bytes is not None else f"{'-':>10}"
+        failed = f.failed
+        met += not failed
+        verdict = "yes" if not failed else "NO (" + ", ".join(failed) + ")"
+        runs = f"{f.runs[0]}+{f.runs[1]} runs"
+        note = "; ".join(x for x in (f.url, runs, "floor: bare request" if f.bare else "", f.note) if x)
+        print(f"{f.key:<28} {_ms(f.cold)} {_ms(f.warm)} {_ms(f.floor)} {ratios[0]} {ratios[1]} {size}  "
+              f"{f.target:<22} {verdict}  ({note})")
+    return met, len(route_figures)
+
+
+def _print_writes(writes) -> tuple[int, int]:
+    from bench.writes import WRITE_TARGET
+
+    print()
+    print("writes through the API and the admin as a reviewer, each rolled back (bench/writes.py)")
+    print(f"{'write':<28} {'time':>10}  {'target':<22} met")
+    met = 0
+    for name, seconds, runs in writes:
+        ok = seconds is not None and seconds <= WRITE_TARGET
+        met += ok
+        print(f"{name:<28} {_ms(seconds)}  {'<= 100 ms':<22} {'yes' if ok else 'NO'}  (median of {runs})")
+    return met, len(writes)
+
+
+def route_gate(urlconf: str | None = None) -> None:
+    """Before any figure: a reader route of the URL configuration that has no figure fails the bench."""
+    from bench.route_figures import SPECS
+    from bench.routes import route_check
+
+    unfigured = route_check(set(SPECS), urlconf)
+    if unfigured:
+        for line in unfigured:
+            print(line)
+        print(f"targets met: 0/{len(unfigured)} (reader routes without a figure)")
+        sys.exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -136,24 +191,36 @@ def main(argv: list[str] | None = None) -> None:
     import django
 
     django.setup()
-    logging.getLogger("django.request").setLevel(logging.ERROR)  # the floor's 404s are expected
+    # The floor's 404s are expected; a route that breaks or is stopped at 30 s is named on its own line.
+    logging.getLogger("django.request").setLevel(logging.CRITICAL)
     from django.core.management import call_command
     from django.db import connection
 
     from bench.figures import Bench, Figure, explain, pick_date
     from bench.progress import progress
 
+    route_gate()
     call_command("migrate", verbosity=0)  # a cached country gets any newer migration, as a deployment would
     with connection.cursor() as cursor:
         cursor.execute("SELECT seconds_json FROM bench_country_built")
         build = json.loads(cursor.fetchone()[0])
     on = pick_date()
     bench = Bench(on=on, runs=args.runs, reviewer=_reviewer())
-    figures = bench.run_all(args.only)
+    bench.route_runs = 1 if args.quick else args.runs  # a smoke test: every route once cold, once warm
+    bench.log_routes = not args.quick
+    figures = bench.run_all([s for s in args.only if s not in ("routes", "writes")] if args.only else None)
+    steps = set(args.only or ["routes", "writes"])
+    routes = bench.routes(args.routes) if "routes" in steps else []
+    writes = bench.writes() if "writes" in steps else []
     if args.only:
-        _print_table(figures, [f"{args.towns:,} towns x {args.changes:,} changes on {connection.vendor}: {args.only}"])
+        met, total = _print_table(figures, [f"{args.towns:,} towns x {args.changes:,} changes on "
+                                            f"{connection.vendor}: {args.only}"])
+        for (m, t) in (_print_routes(routes) if routes else (0, 0), _print_writes(writes) if writes else (0, 0)):
+            met, total = met + m, total + t
         if args.explain:
             print("\n" + explain(on))
+        print()
+        print(f"targets met: {met}/{total}")
         return
     with progress(total=2, desc="fresh processes (import, worker)") as bar:
         imported = _subprocess("import", "--rows", str(args.import_rows))
@@ -166,7 +233,8 @@ def main(argv: list[str] | None = None) -> None:
         Figure("CSV import peak memory (process RSS)", imported["peak_mib"], None, unit="MiB",
                note=f"{imported['baseline_mib']:.0f} MiB before the import"),
         Figure("worker peak memory (serving all of the above)", served["peak_mib"], None, unit="MiB",
-               note=f"{served['baseline_mib']:.0f} MiB after start-up"),
+               note=f"{served['baseline_mib']:.0f} MiB after start-up; {served['routes']} reader routes served"
+                    + (f"; not 200: {served['failed']}" if served["failed"] else "")),
     ]
     counts = build["counts"]
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in build.items() if k != "counts")
@@ -180,9 +248,13 @@ def main(argv: list[str] | None = None) -> None:
         "orjson of the same bytes, measured in this run",
         "project/floor: 1.0 is the floor, 2.0 is twice the floor's time (lower is better)",
     ]
-    _print_table(figures, header)
+    met, total = _print_table(figures, header)
+    for (m, t) in (_print_routes(routes), _print_writes(writes)):
+        met, total = met + m, total + t
     if args.explain:
         print("\n" + explain(on))
+    print()
+    print(f"targets met: {met}/{total}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ so middleware counts) beside its floor, both medians of the same number of runs 
 import datetime as dt
 import gzip
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,7 +58,9 @@ def _best_floor(fn_by_variant: Callable[[str], Callable], runs: int) -> float:
 
 class Bench:
     def __init__(self, *, on: dt.date, runs: int, reviewer):
-        self.on, self.runs = on, runs
+        self.on, self.runs, self.reviewer = on, runs, reviewer
+        self.route_runs = runs
+        self.log_routes = False
         self.client = Client()
         self.admin_client = Client()
         self.admin_client.force_login(reviewer)
@@ -77,11 +80,43 @@ class Bench:
         """Every figure (or the steps named in ``only``), in order."""
         steps = [self.time_slice, self.control_layer, self.not_modified, self.provinces, self.map_page,
                  self.control_areas, self.admin_lists]
-        if only:
+        if only is not None:
             steps = [s for s in steps if s.__name__ in only or (s == self.not_modified and "control_layer" in only)]
         for step in progress(steps, desc="figures"):
             step()
         return self.figures
+
+    def params(self):
+        """The routes' real objects (the town with most changes...), picked once."""
+        from bench.route_figures import Params
+
+        if "params" not in self.extra:
+            self.extra["params"] = Params.pick(self.on)
+        return self.extra["params"]
+
+    def routes(self, only: list[str] | None = None) -> list:
+        """A figure per reader route of the URL configuration (``bench.route_figures``)."""
+        from bench.route_figures import SPECS, route_figure
+        from bench.routes import reader_routes
+
+        params = self.params()
+        keys = [r.key for r in reader_routes() if not only or r.key in only]
+        out = []
+        for key in progress(keys, desc="reader routes"):
+            out.append(route_figure(key=key, spec=SPECS[key], params=params, client=self.client,
+                                    reviewer=self.reviewer, runs=self.route_runs, round_trip=self.round_trip))
+            if self.log_routes:  # a long run keeps its figures even if a later step fails
+                f = out[-1]
+                print(f"route {key}: cold {f.cold} warm {f.warm} floor {f.floor} bytes {f.bytes} runs {f.runs} "
+                      f"{f.problems}", file=sys.stderr, flush=True)
+        return out
+
+    def writes(self) -> list[tuple[str, float, int]]:
+        """Create, edit, publish, reject, retract through the API and the admin (``bench.writes``)."""
+        from bench.writes import write_figures
+
+        return write_figures(params=self.params(), client=self.admin_client, reviewer=self.reviewer,
+                             runs=self.route_runs)
 
     def time_slice(self) -> None:
         project, snapshot = median(lambda: selectors.control_as_of(on=self.on), self.runs)

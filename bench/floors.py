@@ -137,3 +137,87 @@ def dissolve(cells, town_sites, rows: list[tuple]) -> list:
 def dumps_same_bytes(body: bytes) -> bytes:
     """The serialisation floor: orjson writing the very document the project sent."""
     return orjson.dumps(orjson.loads(body))
+
+
+# Floors of the other reader routes (``bench.route_figures``): the rows each one shows, in the fewest
+# queries, with nothing but SQL (the caller adds writing the same bytes).
+
+_IN_FORCE = f"""c.state = 'published'
+  AND NOT EXISTS (SELECT 1 FROM {CHANGE} s WHERE s.supersedes_id = c.id AND s.state = 'published')"""
+
+
+def town_history(town_id: int) -> list[tuple]:
+    """A town's panel: the town, its changes in force in order with factions, and the sources they cite."""
+    _rows(f"SELECT id, slug, name, alt_names, latitude, longitude, admin_area_id FROM {TOWN} WHERE id = %s",
+          [town_id])
+    rows = _rows(f"""SELECT c.id, c.effective_date, c.date_precision, c.day_part, c.status, c.confidence,
+        f.slug, f.name, c.contested_by_id FROM {CHANGE} c JOIN {FACTION} f ON f.id = c.faction_id
+        WHERE c.town_id = %s AND {_IN_FORCE} ORDER BY c.effective_date, c.day_part, c.id""", [town_id])
+    sources_of([r[0] for r in rows])
+    return rows
+
+
+_CELLS = {}
+
+
+def control_areas(on: dt.date) -> list:
+    """Control areas on a date from the cached cells (as the project's cells cache holds them)."""
+    from events import territory
+
+    if "cells" not in _CELLS:
+        _CELLS["cells"] = territory._cells()
+    cells, town_sites = _CELLS["cells"]
+    return dissolve(cells, town_sites, time_slice(on, fastest_variant()))
+
+
+def changes_between(start: dt.date, end: dt.date) -> list[tuple]:
+    """An export of a period: its changes in force with town and faction, and who held each town at the start."""
+    rows = _rows(f"""SELECT c.id, c.effective_date, c.date_precision, c.day_part, c.status, c.confidence,
+        c.town_id, t.slug, t.name, t.latitude, t.longitude, f.slug, c.contested_by_id
+        FROM {CHANGE} c JOIN {TOWN} t ON t.id = c.town_id JOIN {FACTION} f ON f.id = c.faction_id
+        WHERE c.effective_date > %s AND c.effective_date <= %s AND {_IN_FORCE}
+        ORDER BY c.effective_date, c.day_part, c.id""", [start, end])
+    time_slice(start, fastest_variant())
+    return rows
+
+
+def change_dates() -> list[tuple]:
+    return _rows(f"SELECT DISTINCT effective_date FROM {CHANGE} c WHERE {_IN_FORCE} ORDER BY 1")
+
+
+_API = {
+    # kind: (the list's FROM/WHERE as the anonymous reader sees it, its columns)
+    "faction": (f"{FACTION} x LEFT JOIN {FACTION} p ON p.id = x.parent_id", "x.*, p.slug", "x.name, x.id"),
+    "area": (f"{AREA} x LEFT JOIN {AREA} p ON p.id = x.parent_id",
+             "x.id, x.name, x.name_ar, x.code, x.slug, x.level, p.slug", "x.level, x.name, x.id"),
+    "town": (f"{TOWN} x LEFT JOIN {AREA} a ON a.id = x.admin_area_id LEFT JOIN {AREA} p ON p.id = a.parent_id",
+             "x.*, a.slug, a.name, p.slug, p.name", "x.name, x.id"),
+    "source": (f"""{SOURCE} x WHERE EXISTS (SELECT 1 FROM {LINK} l JOIN {CHANGE} c ON c.id = l.controlchange_id
+               WHERE l.source_id = x.id AND c.state = 'published')""", "x.*", "x.id"),
+    "change": (f"""{CHANGE} x JOIN {TOWN} t ON t.id = x.town_id JOIN {FACTION} f ON f.id = x.faction_id
+               WHERE x.state = 'published' AND NOT EXISTS (SELECT 1 FROM {CHANGE} s
+               WHERE s.supersedes_id = x.id AND s.state = 'published')""",
+               "x.*, t.slug, t.name, f.slug", "x.effective_date, x.day_part, x.id"),
+}
+
+
+def api_page(kind: str) -> list[tuple]:
+    """A DRF list's first page (100 rows) and its count; a change's sources too."""
+    source, columns, order = _API[kind]
+    _rows(f"SELECT COUNT(*) FROM {source}")
+    rows = _rows(f"SELECT {columns} FROM {source} ORDER BY {order} LIMIT 100")
+    if kind == "change":
+        sources_of([r[0] for r in rows])
+    return rows
+
+
+def api_one(kind: str, pk: int) -> list[tuple]:
+    """A DRF detail: one row by key (an area with its outline; a change with its sources)."""
+    source, columns, _ = _API[kind]
+    if kind == "area":
+        columns += ", x.geometry"
+    where = "AND" if " WHERE " in source else "WHERE"
+    rows = _rows(f"SELECT {columns} FROM {source} {where} x.id = %s", [pk])
+    if kind == "change":
+        sources_of([pk])
+    return rows

@@ -2,7 +2,7 @@
 
 ``python -m bench.worker import --rows N``: a CSV import of N rows (check + write, rolled back),
 beside the floor (the same rows bulk-created bare: no checks, no history, no sources).
-``python -m bench.worker serve --date D``: one worker serving every page and layer the bench times.
+``python -m bench.worker serve --date D``: one worker serving every reader route the bench times.
 Each prints one JSON line on stdout.
 """
 
@@ -94,23 +94,37 @@ def _import(rows: int) -> dict:
 
 
 def _serve(on: str, reviewer: str) -> dict:
+    """Every reader route once (bench.route_figures' URLs), the 304 and the two admin lists."""
     from django.contrib.auth.models import User
     from django.test import Client
+
+    from bench.route_figures import SPECS, Params, RouteTimeout, deadline
+    from bench.routes import reader_routes
 
     client, admin = Client(), Client()
     admin.force_login(User.objects.get(username=reviewer))
     start_peak = _peak_mib()
-    etag = None
-    for url in ["/?date=" + on, "/api/control.geojson?date=" + on, "/api/provinces.geojson?date=" + on,
-                "/api/control-areas.geojson?date=" + on]:
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        etag = etag or response.get("ETag") if "control.geojson" in url else etag
+    params = Params.pick(dt.date.fromisoformat(on))
+    failed, served = [], 0
+    for route in reader_routes():
+        url = SPECS[route.key].url(params)
+        served += 1
+        try:
+            with deadline():
+                response = client.get(url)
+                response.getvalue()  # a streamed export is read to its end, as a server would send it
+        except RouteTimeout:
+            failed.append(f"{url} stopped at 30 s")
+            continue
+        if response.status_code != 200:
+            failed.append(f"{url} {response.status_code}")
+    etag = client.get("/api/control.geojson?date=" + on).get("ETag")
     if etag:
         client.get("/api/control.geojson?date=" + on, HTTP_IF_NONE_MATCH=etag)
     for url in ["/admin/events/controlchange/", "/admin/events/controlchangeforreview/"]:
-        assert admin.get(url).status_code == 200, url
-    return {"peak_mib": _peak_mib(), "baseline_mib": start_peak}
+        if admin.get(url).status_code != 200:
+            failed.append(url)
+    return {"peak_mib": _peak_mib(), "baseline_mib": start_peak, "routes": served, "failed": failed}
 
 
 def main() -> None:

@@ -39,6 +39,12 @@ class NamedRelatedField(serializers.SlugRelatedField):
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("invalid")
         text = str(data)
+        # An id or a slug (what clients send) wins over any other name, as in the index: one indexed
+        # lookup. The whole index (every town's names: 340 ms at 10,000 towns) only for other names.
+        key = text.strip().casefold()
+        exact = self.get_queryset().filter(pk=int(key)) if key.isdigit() else self.get_queryset().filter(slug=key)
+        if (row := exact.first()) is not None:
+            return row
         index = self.index()
         # An id is exact, as a slug is (the faction index has no ids; the town index has them already).
         if text.strip().isdigit() and int(text) in index.rows:

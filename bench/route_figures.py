@@ -1,0 +1,325 @@
+"""A figure for every reader route (``bench.routes``): cold, warm, floor, bytes.
+
+- cold: the first request after a write. Each run publishes a draft through the services (the data
+  revision moves, so every cache keyed by it misses, as after an editor's work), times the GET, and
+  rolls the transaction back: the cached country keeps its counts. Caches not keyed by the revision
+  (the Voronoi cells) stay, as they would on a server.
+- warm: the same request again, caches kept (after one untimed fill).
+- floor: measured in this run. Either a bare request through every middleware, plus the fewest queries
+  that return the rows the route shows, plus writing the same bytes (orjson for JSON, the csv module
+  for CSV): target cold and warm <= 2x floor;
+  or, for HTML pages and routes with no data of their own, a bare request through every middleware
+  (``round_trip``): target <= 300 ms.
+- bytes: the body sent (uncompressed). A page (HTML, or the panel JSON a page reads) must stay <= 1 MB.
+
+A slow route is run fewer times (``BUDGET_SECONDS`` per measure, at least once); a request is
+stopped at gunicorn's 30 s timeout (when served, it would be a 500) and then not run warm.
+"""
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import signal
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import orjson
+from django.db import OperationalError, connection, transaction
+from django.db.models import Count
+
+from bench import floors
+from events import services
+from events.models import ControlChange, Faction, Source
+from geodata.models import AdminArea, Town
+
+PAGE_BYTES = 1_000_000
+BARE_TARGET = 0.300
+RATIO_TARGET = 2.0
+BUDGET_SECONDS = 20.0
+GUNICORN_TIMEOUT = 30.0
+
+
+@dataclass
+class Params:
+    """Real objects for the routes' path and query arguments."""
+
+    on: dt.date
+    start: dt.date  # on - 30 days: the diff's and the exports' period
+    town: Town  # the town with most changes
+    area: AdminArea  # Hama's governorate if present, else the first governorate
+    faction: Faction  # the faction with most changes
+    source: Source  # a source cited by a published change
+    change: ControlChange  # a published change in force (the town's latest)
+    draft: ControlChange  # a draft with a source: published for each cold run
+
+    @classmethod
+    def pick(cls, on: dt.date) -> "Params":
+        town_id = (ControlChange.objects.values("town").annotate(n=Count("id")).order_by("-n")
+                   .values_list("town", flat=True).first())
+        town = Town.objects.get(pk=town_id)
+        area = (AdminArea.objects.filter(slug="hama").first()
+                or AdminArea.objects.filter(level=1).order_by("pk").first())
+        faction_id = (ControlChange.objects.values("faction").annotate(n=Count("id")).order_by("-n")
+                      .values_list("faction", flat=True).first())
+        change = (ControlChange.objects.filter(town=town, state="published", effective_date__lte=on,
+                                               superseded_by__isnull=True)
+                  .order_by("-effective_date", "-day_part", "-pk").first())
+        source = change.sources.order_by("pk").first()
+        drafts = (ControlChange.objects.filter(state="draft", sources__isnull=False, supersedes__isnull=True)
+                  .order_by("-effective_date", "pk")[:20])
+        draft = next(d for d in drafts if _publishable(d))
+        return cls(on=on, start=on - dt.timedelta(days=30), town=town, area=area,
+                   faction=Faction.objects.get(pk=faction_id), source=source, change=change, draft=draft)
+
+
+def _publishable(draft: ControlChange) -> bool:
+    """Whether the draft passes the publish check (tried in a transaction rolled back)."""
+    from django.core.exceptions import ValidationError
+
+    with transaction.atomic():
+        try:
+            services.control_change_publish(change=draft, by=None)
+        except ValidationError:
+            return False
+        finally:
+            transaction.set_rollback(True)
+    return True
+
+
+@dataclass(frozen=True)
+class Spec:
+    url: Callable[[Params], str]
+    floor: Callable[[Params], object] | None = None  # None: a bare request (round_trip)
+    page: bool = False  # a page a reader browses: <= 1 MB
+    note: str = ""
+
+
+def _period(p: Params) -> str:
+    return f"from={p.start}&to={p.on}"
+
+
+def _slice(on):
+    return floors.time_slice(on, floors.fastest_variant())
+
+
+SPECS: dict[str, Spec] = {
+    # pages
+    "home": Spec(lambda p: f"/?date={p.on}", page=True),
+    "town-detail": Spec(lambda p: f"/towns/{p.town.slug}/", page=True),
+    "town-panel": Spec(lambda p: f"/towns/{p.town.pk}/panel.json",
+                       lambda p: floors.town_history(p.town.pk), page=True, note="the map's side panel"),
+    "area-detail": Spec(lambda p: f"/areas/{p.area.slug}/?date={p.on}", page=True),
+    "what-changed": Spec(lambda p: f"/changes/?{_period(p)}", page=True, note="a 30-day diff"),
+    "factions": Spec(lambda p: "/factions/", page=True),
+    "map-download": Spec(lambda p: f"/map.html?date={p.on}", note="a file to keep: no page-size target"),
+    # API layers and exports
+    "api:control-geojson": Spec(lambda p: f"/api/control.geojson?date={p.on}",
+                                lambda p: floors.control_layer(p.on, floors.fastest_variant())),
+    "api:provinces-geojson": Spec(lambda p: f"/api/provinces.geojson?date={p.on}", lambda p: floors.provinces(p.on)),
+    "api:control-areas-geojson": Spec(lambda p: f"/api/control-areas.geojson?date={p.on}",
+                                      lambda p: floors.control_areas(p.on)),
+    "api:changes-geojson": Spec(lambda p: f"/api/changes.geojson?{_period(p)}",
+                                lambda p: floors.changes_between(p.start, p.on)),
+    "api:changes-csv": Spec(lambda p: f"/api/changes.csv?{_period(p)}",
+                            lambda p: floors.changes_between(p.start, p.on)),
+    "api:change-dates": Spec(lambda p: "/api/change-dates.json", lambda p: floors.change_dates()),
+    "api:territory-change": Spec(lambda p: f"/api/territory-change.json?{_period(p)}",
+                                 lambda p: (floors.control_areas(p.start), floors.control_areas(p.on))),
+    # the DRF router
+    "api:api-root": Spec(lambda p: "/api/"),
+    "api:faction-list": Spec(lambda p: "/api/factions/", lambda p: floors.api_page("faction")),
+    "api:faction-detail": Spec(lambda p: f"/api/factions/{p.faction.slug}/",
+                               lambda p: floors.api_one("faction", p.faction.pk)),
+    "api:area-list": Spec(lambda p: "/api/areas/", lambda p: floors.api_page("area")),
+    "api:area-detail": Spec(lambda p: f"/api/areas/{p.area.slug}/", lambda p: floors.api_one("area", p.area.pk)),
+    "api:town-list": Spec(lambda p: "/api/towns/", lambda p: floors.api_page("town")),
+    "api:town-detail": Spec(lambda p: f"/api/towns/{p.town.slug}/", lambda p: floors.api_one("town", p.town.pk)),
+    "api:source-list": Spec(lambda p: "/api/sources/", lambda p: floors.api_page("source")),
+    "api:source-detail": Spec(lambda p: f"/api/sources/{p.source.pk}/",
+                              lambda p: floors.api_one("source", p.source.pk)),
+    "api:controlchange-list": Spec(lambda p: "/api/control-changes/", lambda p: floors.api_page("change")),
+    "api:controlchange-detail": Spec(lambda p: f"/api/control-changes/{p.change.pk}/",
+                                     lambda p: floors.api_one("change", p.change.pk)),
+}
+
+
+@dataclass
+class RouteFigure:
+    key: str
+    url: str
+    cold: float | None = None
+    warm: float | None = None
+    floor: float | None = None
+    bare: bool = False  # the floor is a bare request: an absolute target
+    bytes: int | None = None
+    page: bool = False
+    runs: tuple[int, int] = (0, 0)
+    problems: list[str] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def target(self) -> str:
+        time_target = f"<= {BARE_TARGET * 1000:.0f} ms" if self.bare else f"<= {RATIO_TARGET:g}x floor"
+        return time_target + (", <= 1 MB" if self.page else "")
+
+    def _time_ok(self, value: float | None) -> bool:
+        if value is None:
+            return False
+        return value <= BARE_TARGET if self.bare else bool(self.floor) and value / self.floor <= RATIO_TARGET
+
+    @property
+    def failed(self) -> list[str]:
+        out = list(self.problems)
+        if not self.problems:
+            out += [name for name, value in (("cold", self.cold), ("warm", self.warm)) if not self._time_ok(value)]
+            if self.page and (self.bytes is None or self.bytes > PAGE_BYTES):
+                out.append("bytes")
+        return out
+
+
+class RouteTimeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def deadline(seconds: float = GUNICORN_TIMEOUT):
+    """Stop the request inside after ``seconds``, as gunicorn would: Python code by SIGALRM, a long
+    SQLite statement by its progress handler (PostgreSQL by statement_timeout)."""
+    def expire(signum, frame):
+        raise RouteTimeout(f"stopped at {seconds:.0f} s (gunicorn's timeout: a 500 when served)")
+
+    end = time.monotonic() + seconds
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor == "sqlite":
+        raw.set_progress_handler(lambda: int(time.monotonic() > end), 10_000)
+    elif connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = %s", [int(seconds * 1000)])
+    try:
+        yield
+    except Exception as exc:
+        if time.monotonic() > end - 0.01 and not isinstance(exc, RouteTimeout):
+            raise RouteTimeout(f"stopped at {seconds:.0f} s (gunicorn's timeout: a 500 when served)") from exc
+        raise
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if connection.vendor == "sqlite":
+            raw.set_progress_handler(None, 0)
+        elif connection.vendor == "postgresql" and connection.is_usable():
+            with contextlib.suppress(Exception), connection.cursor() as cursor:
+                cursor.execute("SET statement_timeout = 0")
+
+
+def _body(response) -> bytes:
+    return response.getvalue()  # a streamed export is read to its end, inside the timed call
+
+
+def _timed(fn: Callable[[], object], runs: int, before: Callable | None = None) -> tuple[float, int, object]:
+    """Median of up to ``runs`` calls, fewer once ``BUDGET_SECONDS`` are spent (at least one)."""
+    times, result, spent = [], None, 0.0
+    for _ in range(runs):
+        if before:
+            before()
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+        spent += times[-1]
+        if spent > BUDGET_SECONDS:
+            break
+    return statistics.median(times), len(times), result
+
+
+def same_bytes_floor(body: bytes, content_type: str) -> Callable[[], object]:
+    """Writing the same bytes: orjson for JSON, the csv module for CSV, nothing for anything else."""
+    if "json" in content_type:
+        parsed = orjson.loads(body)
+        return lambda: orjson.dumps(parsed)
+    if "csv" in content_type:
+        rows = list(csv.reader(io.StringIO(body.decode())))
+
+        def write():
+            out = io.StringIO()
+            csv.writer(out).writerows(rows)
+            return out.getvalue().encode()
+        return write
+    return lambda: None
+
+
+def retry_locked(fn: Callable[[], float], tries: int = 3) -> float:
+    """``fn()``, waiting out another process that holds SQLite's write lock past the busy timeout."""
+    for attempt in range(1, tries + 1):
+        try:
+            return fn()
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == tries:
+                raise
+            print(f"bench: {exc} (another process writes to this database); try {attempt + 1} of {tries}",
+                  file=sys.stderr)
+            time.sleep(5)
+    raise AssertionError("unreachable")
+
+
+def publish_draft(params: Params, reviewer) -> None:
+    """The write before a cold request: a reviewer publishes a draft (the revision moves)."""
+    services.control_change_publish(change=params.draft, by=reviewer)
+
+
+def route_figure(*, key: str, spec: Spec, params: Params, client, reviewer, runs: int,
+                 round_trip: Callable[[], float]) -> RouteFigure:
+    url = spec.url(params)
+    figure = RouteFigure(key=key, url=url, page=spec.page, bare=spec.floor is None, note=spec.note)
+    response = None
+
+    def get():
+        nonlocal response
+        with deadline():
+            response = client.get(url)
+            body = _body(response)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}: {body[:200]!r}")
+        return body
+
+    def cold_once():
+        with transaction.atomic():
+            publish_draft(params, reviewer)
+            start = time.perf_counter()
+            try:
+                get()
+            finally:
+                elapsed = time.perf_counter() - start
+                transaction.set_rollback(True)
+        return elapsed
+
+    try:
+        cold_times = []
+        for _ in range(runs):
+            cold_times.append(retry_locked(cold_once))
+            if sum(cold_times) > BUDGET_SECONDS:
+                break
+        figure.cold = statistics.median(cold_times)
+        figure.runs = (len(cold_times), 0)
+        body = get()  # fills the caches of this revision
+        figure.bytes = len(body)
+        figure.warm, warm_runs, _ = _timed(get, runs)
+        figure.runs = (len(cold_times), warm_runs)
+        bare = round_trip()
+        if spec.floor is None:
+            figure.floor = bare
+        else:  # the bare request through the middleware, the rows' queries, writing the same bytes
+            write = same_bytes_floor(body, response.get("Content-Type", ""))
+            figure.floor = bare + _timed(lambda: spec.floor(params), runs)[0] + _timed(write, runs)[0]
+    except RouteTimeout as exc:
+        figure.problems.append(f"{'warm' if figure.cold is not None else 'cold'} {exc}")
+    except Exception as exc:  # a route that breaks is a failed target, named, not a crashed bench
+        figure.problems.append(f"{type(exc).__name__}: {str(exc)[:160]}")
+    finally:
+        connection.close_if_unusable_or_obsolete()
+    return figure
