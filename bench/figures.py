@@ -119,7 +119,8 @@ class Bench:
                              runs=self.route_runs)
 
     def time_slice(self) -> None:
-        project, snapshot = median(lambda: selectors.control_as_of(on=self.on), self.runs)
+        # Cleared first: a slice this worker kept (selectors.nearby) would be no read at all.
+        project, snapshot = median(lambda: selectors.control_as_of(on=self.on), self.runs, before=cache.clear)
         rows = floors.time_slice(self.on, floors.slice_variants()[0])
         assert len(rows) == len(snapshot.towns)
         assert {r[9] for r in rows if r[9]} == {c.id for c in snapshot.changes.values()}, "slice differs from floor"

@@ -165,7 +165,7 @@ def control_areas(on: dt.date) -> list:
     from events import territory
 
     if "cells" not in _CELLS:
-        _CELLS["cells"] = territory._cells()
+        _CELLS["cells"] = territory.cell_shapes()
     cells, town_sites = _CELLS["cells"]
     return dissolve(cells, town_sites, time_slice(on, fastest_variant()))
 
