@@ -10,7 +10,7 @@ from django.urls import reverse
 from geodata.models import AdminArea
 
 from . import selectors, territory
-from .models import ControlChange
+from .models import ControlChange, Faction
 
 TOWNS_SHOWN = 200  # towns that changed hands listed on the page; the CSV has every change
 CHANGES_PER_PAGE = 200
@@ -28,27 +28,33 @@ def _capped_flows(flows: list[dict]) -> list[dict]:
 
 def _counts(handovers: list[territory.Handover]) -> tuple[list[dict], list[dict]]:
     """Towns gained, lost and first recorded per faction, and towns that changed hands per governorate."""
-    gained, lost, first = Counter(), Counter(), Counter()
-    factions = {}
+    gained: Counter[int] = Counter()
+    lost: Counter[int] = Counter()
+    first: Counter[int] = Counter()
+    factions: dict[int, Faction] = {}
     for h in handovers:
         factions[h.to_faction.pk] = h.to_faction
         (gained if h.from_faction else first)[h.to_faction.pk] += 1
         if h.from_faction:
             factions[h.from_faction.pk] = h.from_faction
             lost[h.from_faction.pk] += 1
-    by_faction = sorted(
-        ({"faction": f, "gained": gained[pk], "lost": lost[pk], "first": first[pk], "net": gained[pk] - lost[pk]}
-         for pk, f in factions.items()),
-        key=lambda r: (-r["net"], r["faction"].name),
-    )
+    rows = [(gained[pk] - lost[pk], f.name, {"faction": f, "gained": gained[pk], "lost": lost[pk],
+                                              "first": first[pk], "net": gained[pk] - lost[pk]})
+            for pk, f in factions.items()]
+    by_faction = [row for _, _, row in sorted(rows, key=lambda r: (-r[0], r[1]))]
     lifted = territory.level_area_ids(AdminArea.Level.PROVINCE)
-    per_area = Counter(lifted.get(h.town.admin_area_id) for h in handovers if h.from_faction)
-    firsts = Counter(lifted.get(h.town.admin_area_id) for h in handovers if not h.from_faction)
+    def governorate(h: territory.Handover) -> int | None:
+        return None if h.town.admin_area_id is None else lifted.get(h.town.admin_area_id)
+
+    per_area = Counter(governorate(h) for h in handovers if h.from_faction)
+    firsts = Counter(governorate(h) for h in handovers if not h.from_faction)
     areas = AdminArea.objects.in_bulk([pk for pk in {*per_area, *firsts} if pk is not None])
-    by_area = sorted(
-        ({"area": areas.get(pk), "changed_hands": per_area[pk], "first": firsts[pk]} for pk in {*per_area, *firsts}),
-        key=lambda r: (-r["changed_hands"], r["area"].name if r["area"] else "~"),
-    )
+    keyed = []
+    for pk in {*per_area, *firsts}:
+        area = areas.get(pk) if pk is not None else None
+        keyed.append((-per_area[pk], area.name if area else "~",
+                      {"area": area, "changed_hands": per_area[pk], "first": firsts[pk]}))
+    by_area = [row for *_, row in sorted(keyed, key=lambda r: (r[0], r[1]))]
     return by_faction, by_area
 
 

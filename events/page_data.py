@@ -92,7 +92,8 @@ def _governorate_id(town: Town) -> int | None:
 
 def _governorate_layer(town: Town, on: dt.date) -> dict:
     """The town's governorate with its control on ``on``, counted from that governorate's towns only."""
-    area = AdminArea.objects.filter(pk=_governorate_id(town)).first()
+    governorate_id = _governorate_id(town)
+    area = None if governorate_id is None else AdminArea.objects.filter(pk=governorate_id).first()
     if area is None:
         return {"type": "FeatureCollection", "features": []}
     frame = territory.area_control_as_of(area=area, on=on)

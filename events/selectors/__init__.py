@@ -29,6 +29,7 @@ from .rule import (
     counted_q,
     in_force,
     in_force_sql,
+    latest_first_sql,
     replaced_change,
     replaced_change_query,
     visibility,
@@ -41,7 +42,8 @@ __all__ = [
     "ControlSnapshot", "FactionRow", "TownControl", "TownRow", "Visibility", "change_dates", "change_years",
     "changes_between", "changes_in_force", "control_as_of", "control_counts_as_of", "counted_q",
     "data_last_modified", "data_revision", "data_version", "faction_colour_neighbours", "faction_rows",
-    "first_change_date", "in_force", "in_force_on_dates", "in_force_sql", "latest_change_date", "replaced_change",
+    "first_change_date", "in_force", "in_force_on_dates", "in_force_sql", "latest_change_date", "latest_first_sql",
+    "replaced_change",
     "replaced_change_query", "slice_sql", "source_is_public", "town_history", "town_is_public", "town_timelines",
     "visibility", "with_relations",
 ]

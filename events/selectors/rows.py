@@ -1,10 +1,11 @@
 """The light rows a time slice and a timeline are made of: plain tuples, no models, no geometry."""
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
-from django.db import connection
+from django.db import connection, models
 
 from ..date_labels import date_label
 from ..models import Faction
@@ -58,12 +59,21 @@ CHANGE_ROW_FIELDS = (
 
 # Tuples of these kinds built in C from a cursor's rows (what NamedTuple._make does, minus its
 # Python frame and length check: the columns are this module's own).
-make_town, make_change, make_faction = (partial(tuple.__new__, kind) for kind in (TownRow, ChangeRow, FactionRow))
+make_town = cast(Callable[[Iterable[Any]], TownRow], partial(tuple.__new__, TownRow))
+make_change = cast(Callable[[Iterable[Any]], ChangeRow], partial(tuple.__new__, ChangeRow))
+make_faction = cast(Callable[[Iterable[Any]], FactionRow], partial(tuple.__new__, FactionRow))
+
+
+def column(model: type[models.Model], name: str) -> str:
+    """The database column of ``model``'s concrete field ``name``."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column, name
+    return field.column
 
 
 def faction_rows() -> dict[int, FactionRow]:
     """Every faction's id, slug, names and colour by id (one small query)."""
-    columns = ", ".join(Faction._meta.get_field(f).column for f in FactionRow._fields)
+    columns = ", ".join(column(Faction, f) for f in FactionRow._fields)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {Faction._meta.db_table} ORDER BY id")
         return {row[0]: make_faction(row) for row in cursor.fetchall()}

@@ -15,11 +15,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ..models import ControlChange
+from .rows import column as _column
 
 # Same-day order: part of day (unspecified first), then entry order.
 CHRONOLOGICAL = ("effective_date", "day_part", "id")
@@ -46,7 +48,7 @@ class Visibility:
         when = "now" if self.known_at is None else f"{self.known_at.timestamp():.6f}"
         return f"{int(self.published_only)}@{when}"
 
-    def terms(self) -> list[tuple[str, str, object]]:
+    def terms(self) -> list[tuple[str, str, Any]]:
         """The condition a change must meet to count, as (field, test, value): the one definition that
         ``counted_q`` and ``counted_sql`` render."""
         if self.known_at is None:
@@ -86,7 +88,7 @@ def counted_sql(seen: Visibility, alias: str) -> tuple[str, list]:
     plus = "" if connection.vendor == "postgresql" else "+"
     parts, params = [], []
     for field, test, value in seen.terms():
-        column = f"{alias}.{ControlChange._meta.get_field(field).column}"
+        column = f"{alias}.{_column(ControlChange, field)}"
         if test == "in":
             parts.append(f"{plus}{column} IN ({', '.join(['%s'] * len(value))})")
             params += list(value)
@@ -121,7 +123,7 @@ def in_force_sql(seen: Visibility, alias: str) -> tuple[str, list]:
 
 def latest_first_sql(alias: str) -> str:
     """ORDER BY for a town's changes, latest first, in CHRONOLOGICAL's order."""
-    return ", ".join(f"{alias}.{ControlChange._meta.get_field(f).column} DESC" for f in CHRONOLOGICAL)
+    return ", ".join(f"{alias}.{_column(ControlChange, f)} DESC" for f in CHRONOLOGICAL)
 
 
 def in_force(timeline: Sequence, on: dt.date, day_part: int | None = None):

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from geodata.models import Town
 
 from ..models import ControlChange, Faction
-from .rows import CHANGE_ROW_FIELDS, ChangeRow, FactionRow, TownRow, faction_rows, make_change, make_town
+from .rows import CHANGE_ROW_FIELDS, ChangeRow, FactionRow, TownRow, column, faction_rows, make_change, make_town
 from .rule import Visibility, in_force_sql, latest_first_sql, visibility
 
 
@@ -107,8 +107,8 @@ def slice_sql(*, on: dt.date, seen: Visibility, towns: QuerySet[Town] | None = N
     change, town, faction = (m._meta.db_table for m in (ControlChange, Town, Faction))
     if not select:
         select = ", ".join([
-            *(f"t.{Town._meta.get_field(f).column}" for f in TownRow._fields),
-            *("f.slug" if f == "faction__slug" else f"c.{ControlChange._meta.get_field(f).column}"
+            *(f"t.{column(Town, f)}" for f in TownRow._fields),
+            *("f.slug" if f == "faction__slug" else f"c.{column(ControlChange, f)}"
               for f in CHANGE_ROW_FIELDS),
         ])
     rule, rule_params = in_force_sql(seen, "x")

@@ -140,7 +140,9 @@ def control_change_create(
         supersedes=supersedes, entered_by=entered_by,
     )
     if state == State.PUBLISHED:  # when it was published, whoever did it: what "as known at" reads
-        change.reviewed_by, change.reviewed_at = entered_by, timezone.now()
+        change.reviewed_at = timezone.now()
+        if entered_by is not None:
+            change.reviewed_by = entered_by
     control_change_check(change=change, sources=sources)
     public = state == State.PUBLISHED
     audit(change, by=entered_by, reason="created", public=public)

@@ -72,8 +72,8 @@ def cell_shapes(*, published_only: bool = True, key: CellsKey | None = None) -> 
 
     A light copy without geometry (site, area_km2) is cached beside it for the km²-only path.
     """
-    key, sites, radius_km = key or cells_key(published_only=published_only)
-    cached = cache.get(f"territory:cells:{key}")
+    name, sites, radius_km = key or cells_key(published_only=published_only)
+    cached = cache.get(f"territory:cells:{name}")
     if cached is None:
         towns = places.towns_frame()
         towns = towns[towns["town_id"].isin(sites)].copy()
@@ -81,11 +81,11 @@ def cell_shapes(*, published_only: bool = True, key: CellsKey | None = None) -> 
         towns["area_id"] = area_level_ids(towns, AdminArea.Level.PROVINCE)
         areas = places.admin_areas_frame(level=AdminArea.Level.PROVINCE)
         cached = spatial.voronoi_cells(towns[["town_id", "area_id", "geometry"]], areas, radius_m=radius_km * 1_000)
-        cache.set(f"territory:cells:{key}", cached, CACHE_SECONDS)
+        cache.set(f"territory:cells:{name}", cached, CACHE_SECONDS)
         cells, town_sites = cached
-        cache.set(f"territory:cell-areas:{key}", (pd.DataFrame(cells[["site", "area_km2"]]), town_sites),
+        cache.set(f"territory:cell-areas:{name}", (pd.DataFrame(cells[["site", "area_km2"]]), town_sites),
                   CACHE_SECONDS)
-        cache.set(f"territory:cell-edges:{key}", (coverage.cell_edges(cells.geometry.to_numpy()),), CACHE_SECONDS)
+        cache.set(f"territory:cell-edges:{name}", (coverage.cell_edges(cells.geometry.to_numpy()),), CACHE_SECONDS)
     return cached
 
 

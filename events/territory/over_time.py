@@ -87,7 +87,7 @@ def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | Non
     width = STEPS[step]
     contested = f"CASE WHEN x.status = '{ControlChange.Status.CONTESTED}' THEN 1 ELSE 0 END"
     # Latest first, as the (town, date) index runs, so LEAD is the change each one replaced.
-    order = ", ".join(f"x.{ControlChange._meta.get_field(f).column} DESC" for f in selectors.CHRONOLOGICAL)
+    order = selectors.latest_first_sql("x")
     narrowed = ""
     if towns is not None:
         sub_sql, sub_params = towns.order_by().values("pk").query.sql_with_params()
@@ -129,7 +129,7 @@ def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | Non
 def _running(moves: list[tuple], klass) -> tuple[list[str], list[dt.date], dict]:
     """Running totals per class (``klass(faction_id, contested)``) at the end of each step."""
     keys = sorted({m[0] for m in moves})
-    last = {}
+    last: dict[str, str] = {}
     for m in moves:
         last[m[0]] = max(last.get(m[0], ""), str(m[1]))
     per_step: dict = {}

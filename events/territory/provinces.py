@@ -1,6 +1,7 @@
 """Control per admin area on a date: the slice counted by the database, joined to the areas' shapes."""
 
 import datetime as dt
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -34,7 +35,7 @@ def level_area_ids(level: int) -> dict[int, int]:
     areas = {a["id"]: a for a in AdminArea.objects.values("id", "level", "parent_id")}
     lifted = {}
     for area_id in areas:
-        area = areas[area_id]
+        area: Any = areas[area_id]
         while area is not None and area["level"] > level:
             area = areas.get(area["parent_id"])
         if area is not None and area["level"] == level:
