@@ -147,7 +147,8 @@ def _print_routes(route_figures) -> tuple[int, int]:
         met += not failed
         verdict = "yes" if not failed else "NO (" + ", ".join(failed) + ")"
         runs = f"{f.runs[0]}+{f.runs[1]} runs"
-        note = "; ".join(x for x in (f.url, runs, "floor: bare request" if f.bare else "", f.note) if x)
+        note = "; ".join(x for x in (f.url, runs, "floor: bare request" if f.bare else "",
+                                         "floor under 10 ms: absolute target" if f.small else "", f.note) if x)
         print(f"{f.key:<28} {_ms(f.cold)} {_ms(f.warm)} {_ms(f.floor)} {ratios[0]} {ratios[1]} {size}  "
               f"{f.target:<22} {verdict}  ({note})")
     return met, len(route_figures)

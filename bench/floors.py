@@ -221,3 +221,63 @@ def api_one(kind: str, pk: int) -> list[tuple]:
     if kind == "change":
         sources_of([pk])
     return rows
+
+
+# Floors of the pages that show data: the rows each page shows, in the fewest queries.
+
+def _month(column: str) -> str:
+    return f"to_char({column}, 'YYYY-MM')" if connection.vendor == "postgresql" else f"substr({column}, 1, 7)"
+
+
+def over_time_moves(area_id: int | None = None) -> list[tuple]:
+    """The factions page's charts (and an area's shares): per month and class, the towns each change in
+    force moved in and out (its town's previous change in force, by a window), with their population."""
+    narrowed, params = "", []
+    if area_id is not None:
+        narrowed = f""" AND c.town_id IN (SELECT t2.id FROM {TOWN} t2 JOIN {AREA} a ON a.id = t2.admin_area_id
+                        WHERE a.id = %s OR a.parent_id = %s)"""
+        params = [area_id, area_id]
+    return _rows(f"""WITH o AS (
+        SELECT c.town_id, {_month('c.effective_date')} AS b, c.faction_id AS fa, c.status AS st,
+               LAG(c.faction_id) OVER w AS pfa, LAG(c.status) OVER w AS pst
+        FROM {CHANGE} c WHERE {_IN_FORCE}{narrowed}
+        WINDOW w AS (PARTITION BY c.town_id ORDER BY c.effective_date, c.day_part, c.id))
+      SELECT o.b, o.fa, o.st, o.pfa, o.pst, COUNT(*), SUM(COALESCE(t.population, 0))
+      FROM o JOIN {TOWN} t ON t.id = o.town_id
+      WHERE o.pfa IS NULL OR o.pfa <> o.fa OR o.pst <> o.st
+      GROUP BY o.b, o.fa, o.st, o.pfa, o.pst ORDER BY o.b""", params)
+
+
+def factions_page(on: dt.date) -> list[tuple]:
+    """The factions table on the latest date (the slice counted) and the charts' moves."""
+    provinces(on)
+    return over_time_moves()
+
+
+def area_page(on: dt.date, area_id: int) -> list[tuple]:
+    """A governorate's first page of towns with their change in force, its shares and their moves."""
+    rows = _rows(f"""SELECT t.id, t.name, t.slug, c.id, c.effective_date, f.slug FROM {TOWN} t
+        JOIN {AREA} a ON a.id = t.admin_area_id
+        LEFT JOIN {CHANGE} c ON c.id = ({_LATEST}) LEFT JOIN {FACTION} f ON f.id = c.faction_id
+        WHERE a.id = %s OR a.parent_id = %s ORDER BY t.name, t.id LIMIT 200""", [on, area_id, area_id])
+    over_time_moves(area_id)
+    return rows
+
+
+def what_changed(start: dt.date, end: dt.date) -> list[tuple]:
+    """The diff page: who held each town at both ends (two slices) and the period's changes."""
+    time_slice(end, fastest_variant())
+    return changes_between(start, end)  # with the slice at the start
+
+
+def town_page(town_id: int, on: dt.date) -> list[tuple]:
+    """A town's page: its history with sources and its governorate's control counts."""
+    provinces(on)
+    return town_history(town_id)
+
+
+def map_file(on: dt.date) -> list:
+    """The map as one file: the towns, the governorates and districts, and the control areas."""
+    control_layer(on, fastest_variant())
+    provinces(on)
+    return control_areas(on)
