@@ -15,9 +15,11 @@ from .rule import CHRONOLOGICAL, changes_in_force
 
 def with_relations(qs: QuerySet[ControlChange]) -> QuerySet[ControlChange]:
     """Changes with what a page shows of them: town, area, factions, sources."""
+    # Not the area's outline: a page names the area, and each row would decode its GeoJSON again
+    # (at a town with a long history, most of the panel's time).
     return qs.select_related(
         "town", "town__admin_area", "faction", "faction__parent", "contested_by"
-    ).prefetch_related("sources")
+    ).defer("town__admin_area__geometry").prefetch_related("sources")
 
 
 def town_timelines(

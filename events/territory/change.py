@@ -9,9 +9,11 @@ up to the change in its painted area, exactly.
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandas as pd
 from django.core.cache import cache
+from django.urls import reverse
 
 from geodata import spatial
 from geodata.models import Town
@@ -27,9 +29,27 @@ from .rule import CACHE_SECONDS, CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME, ar
 UNPAINTED = ""  # the class of land no record speaks for, in group keys (None elsewhere)
 
 
+class TownRef(NamedTuple):
+    """A town as a diff names it: light to keep in the cache (a model unpickles at ~15 µs, with its
+    alternate names' JSON decoded, and a 30-day diff at size names thousands)."""
+
+    pk: int
+    name: str
+    slug: str
+    admin_area_id: int | None
+
+    def get_absolute_url(self) -> str:
+        return reverse("town-detail", kwargs={"slug": self.slug})
+
+
+def _town_refs(ids) -> dict[int, TownRef]:
+    return {row[0]: TownRef(*row) for row in
+            Town.objects.filter(pk__in=list(ids)).values_list("pk", "name", "slug", "admin_area_id")}
+
+
 @dataclass(frozen=True)
 class Handover:
-    town: Town
+    town: TownRef
     from_faction: Faction | None
     to_faction: Faction
     date: dt.date
@@ -42,7 +62,7 @@ class Flow:
     from_class: str | None
     to_class: str | None
     km2: float
-    towns: tuple[Town, ...]
+    towns: tuple[TownRef, ...]
 
 
 @dataclass(frozen=True)
@@ -67,7 +87,7 @@ def territory_between(*, start: dt.date, end: dt.date, published_only: bool = Tr
     if start > end:
         raise ValueError("start must not be after end")
     rule = area_rule()
-    key = (f"territory:between:{start.isoformat()}:{end.isoformat()}:{int(published_only)}:"
+    key = (f"territory:between:v2:{start.isoformat()}:{end.isoformat()}:{int(published_only)}:"
            f"{rule['radius_km']:g}:{data_version()}")
     cached = cache.get(key)
     if cached is None:
@@ -80,7 +100,7 @@ def _handovers(before: ControlSnapshot, after: ControlSnapshot) -> list[Handover
     """Towns whose controlling faction differs between two slices, dated by the change in force at the end."""
     moved = {town_id: change for town_id, change in after.changes.items()
              if (held := before.changes.get(town_id)) is None or held.faction_id != change.faction_id}
-    towns = Town.objects.in_bulk(list(moved))
+    towns = _town_refs(moved)
     factions = Faction.objects.in_bulk()
     handovers = [
         Handover(
@@ -113,7 +133,7 @@ def _territory_between(*, start: dt.date, end: dt.date, published_only: bool, ru
     towns = pd.DataFrame({"before": town_before.reindex(town_after.index).fillna(UNPAINTED),
                           "after": town_after.fillna(UNPAINTED)})
     towns = towns[towns["before"] != towns["after"]]
-    by_pk = Town.objects.in_bulk(list(towns.index))
+    by_pk = _town_refs(towns.index)
     moved = {pair: sorted((by_pk[t] for t in group.index), key=lambda t: (t.name, t.pk))
              for pair, group in towns.groupby(["before", "after"])}
     flows = [
@@ -149,7 +169,7 @@ def _total(flows: list[Flow], *, from_class: str | None = None, to_class: str | 
     return round(total, 3)
 
 
-def _town(town: Town) -> dict:
+def _town(town: TownRef) -> dict:
     return {"id": town.pk, "name": town.name, "slug": town.slug}
 
 
