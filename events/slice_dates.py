@@ -2,7 +2,9 @@
 
 Control on a day is the latest change in force on or before it, so every day from one change date
 up to the next shows the same slice. A requested date therefore resolves to the latest change date
-on or before it (a bisect in ``selectors.change_dates()``), and the layers are built, kept and
+on or before it (the date index walked back from it to the first change in force: one index probe,
+where reading every change date after each write cost a walk of thousands of dates), and the layers
+are built, kept and
 tagged under that date: a crawler walking every day of the record builds no more layers than
 there are change dates.
 
@@ -11,7 +13,6 @@ record" day, the day before the first change date, so all of them share one (emp
 With no change in force at all, every date resolves to ``EARLIEST_DATE`` (1900-01-01).
 """
 
-import bisect
 import datetime as dt
 import threading
 import uuid
@@ -21,11 +22,11 @@ from django.core.cache import cache
 from . import selectors
 from .models import EARLIEST_DATE
 
-# The dates of the last data revision this worker saw, under (token, revision key). change_dates()
-# is cached per revision in the shared cache already; this saves reading and unpickling thousands of
-# dates per request. The token lives in the shared cache, so clearing the cache forgets them too.
+# The days this worker resolved for the last data revision it saw, under (token, revision key). The
+# token lives in the shared cache, so clearing the cache forgets them too.
 TOKEN_KEY = "slice-dates:token"
-_memo: tuple[tuple[str, str], list[dt.date]] | None = None
+KEEP = 4096
+_memo: tuple[tuple[str, str], dict[dt.date, dt.date]] | None = None
 _lock = threading.Lock()
 
 
@@ -38,17 +39,19 @@ def _token() -> str:
     return token
 
 
-def _change_dates(revision: str) -> list[dt.date]:
+def _resolved(revision: str) -> dict[dt.date, dt.date]:
     global _memo
     key = (_token(), revision)
     with _lock:
-        memo = _memo
-    if memo is not None and memo[0] == key:
-        return memo[1]
-    dates = selectors.change_dates()
-    with _lock:
-        _memo = (key, dates)
-    return dates
+        if _memo is None or _memo[0] != key or len(_memo[1]) > KEEP:
+            _memo = (key, {})
+        return _memo[1]
+
+
+def _latest_on_or_before(on: dt.date) -> dt.date | None:
+    """The latest date with a change in force on or before ``on``: the date index walked back from it."""
+    in_force = selectors.changes_in_force().filter(effective_date__lte=on).order_by("-effective_date")
+    return in_force.values_list("effective_date", flat=True).first()
 
 
 def before_first_record(dates: list[dt.date]) -> dt.date:
@@ -64,6 +67,12 @@ def slice_date(*, on: dt.date, revision: str | None = None) -> dt.date:
     ``revision`` is the data revision the caller has read (``selectors.data_revision().key``); without
     it, it is read here (one primary-key lookup).
     """
-    dates = _change_dates(revision if revision is not None else selectors.data_version())
-    at = bisect.bisect_right(dates, on)
-    return dates[at - 1] if at else before_first_record(dates)
+    resolved = _resolved(revision if revision is not None else selectors.data_version())
+    day = resolved.get(on)
+    if day is None:
+        day = _latest_on_or_before(on)
+        if day is None:
+            first = selectors.first_change_date()
+            day = before_first_record([first] if first else [])
+        resolved[on] = day
+    return day
