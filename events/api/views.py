@@ -64,7 +64,8 @@ class AdminAreaViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         qs = super().get_queryset()
-        return qs if self.action == "retrieve" else qs.defer("geometry")
+        # A list names each area's parent, never an outline: leave both polygons in the database.
+        return qs.defer("parent__geometry") if self.action == "retrieve" else qs.defer("geometry", "parent__geometry")
 
 
 class TownViewSet(viewsets.ReadOnlyModelViewSet):
