@@ -34,16 +34,27 @@ class Figure:
         return self.project / self.floor if self.floor else None
 
 
-def median(fn: Callable, runs: int, before: Callable | None = None) -> tuple[float, object]:
-    """Median wall time of ``runs`` calls (``before`` runs untimed ahead of each), and the last result."""
-    times, result = [], None
+def timed(fn: Callable, runs: int, before: Callable | None = None,
+          budget: float | None = None) -> tuple[float, int, object]:
+    """Median wall time of up to ``runs`` calls (``before`` runs untimed ahead of each; fewer once
+    ``budget`` seconds are spent, at least one), how many ran, and the last result."""
+    times: list[float] = []
+    result = None
     for _ in range(runs):
         if before:
             before()
         start = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        if budget is not None and sum(times) > budget:
+            break
+    return statistics.median(times), len(times), result
+
+
+def median(fn: Callable, runs: int, before: Callable | None = None) -> tuple[float, object]:
+    """Median wall time of ``runs`` calls (``before`` runs untimed ahead of each), and the last result."""
+    value, _, result = timed(fn, runs, before)
+    return value, result
 
 
 def _get(client: Client, url: str, status: int = 200, **headers):

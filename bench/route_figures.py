@@ -251,17 +251,9 @@ def _body(response) -> bytes:
 
 def _timed(fn: Callable[[], object], runs: int, before: Callable | None = None) -> tuple[float, int, object]:
     """Median of up to ``runs`` calls, fewer once ``BUDGET_SECONDS`` are spent (at least one)."""
-    times, result, spent = [], None, 0.0
-    for _ in range(runs):
-        if before:
-            before()
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-        spent += times[-1]
-        if spent > BUDGET_SECONDS:
-            break
-    return statistics.median(times), len(times), result
+    from bench.figures import timed
+
+    return timed(fn, runs, before, budget=BUDGET_SECONDS)
 
 
 def same_bytes_floor(body: bytes, content_type: str) -> Callable[[], object]:

@@ -15,12 +15,10 @@ With no change in force at all, every date resolves to ``EARLIEST_DATE`` (1900-0
 
 import datetime as dt
 import threading
-import uuid
-
-from django.core.cache import cache
 
 from . import selectors
 from .models import EARLIEST_DATE
+from .selectors import cache_token
 
 # The days this worker resolved for the last data revision it saw, under (token, revision key). The
 # token lives in the shared cache, so clearing the cache forgets them too.
@@ -30,18 +28,9 @@ _memo: tuple[tuple[str, str], dict[dt.date, dt.date]] | None = None
 _lock = threading.Lock()
 
 
-def _token() -> str:
-    token = cache.get(TOKEN_KEY)
-    if token is None:
-        token = uuid.uuid4().hex
-        if not cache.add(TOKEN_KEY, token, None):
-            token = cache.get(TOKEN_KEY) or token
-    return token
-
-
 def _resolved(revision: str) -> dict[dt.date, dt.date]:
     global _memo
-    key = (_token(), revision)
+    key = (cache_token(TOKEN_KEY), revision)
     with _lock:
         if _memo is None or _memo[0] != key or len(_memo[1]) > KEEP:
             _memo = (key, {})

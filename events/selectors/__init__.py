@@ -10,6 +10,7 @@
 
 from .dates import (
     CACHE_SECONDS,
+    cache_token,
     change_dates,
     change_years,
     data_last_modified,
@@ -38,6 +39,7 @@ from .slices import ControlCount, ControlSnapshot, TownControl, control_as_of, c
 from .timelines import changes_between, in_force_on_dates, town_history, town_timelines, with_relations
 
 __all__ = [
+    "cache_token",
     "CACHE_SECONDS", "CHANGE_ROW_FIELDS", "CHRONOLOGICAL", "LATEST_FIRST", "PUBLIC", "ChangeRow", "ControlCount",
     "ControlSnapshot", "FactionRow", "TownControl", "TownRow", "Visibility", "change_dates", "change_years",
     "changes_between", "changes_in_force", "control_as_of", "control_counts_as_of", "counted_q",

@@ -1,6 +1,7 @@
 """Which dates the log has, and which state of the data a reader sees (the revision, the ETag)."""
 
 import datetime as dt
+import uuid
 
 from django.core.cache import cache
 from django.db import connection
@@ -12,6 +13,17 @@ from ..models import ControlChange
 from .rule import Visibility, changes_in_force, in_force_sql, visibility
 
 CACHE_SECONDS = 24 * 3600  # keys hold the data revision, so a stale entry is never read
+
+
+def cache_token(key: str) -> str:
+    """A token kept in the shared cache under ``key``. What a worker keeps in memory under it is
+    forgotten when the cache is cleared, since the token then changes for every worker."""
+    token = cache.get(key)
+    if token is None:
+        token = uuid.uuid4().hex
+        if not cache.add(key, token, None):
+            token = cache.get(key) or token
+    return token
 
 
 def _change_dates_sql(*, seen: Visibility) -> tuple[str, list]:

@@ -13,16 +13,14 @@ as ``read_slice``'s for that date (tested).
 
 import datetime as dt
 import threading
-import uuid
 from collections import OrderedDict
 
-from django.core.cache import cache
 from django.db.models import Subquery
 
 from geodata.models import Town
 
 from ..models import ControlChange
-from .dates import data_version
+from .dates import cache_token, data_version
 from .rule import Visibility, counted_q
 from .slices import ControlSnapshot, read_slice
 
@@ -36,18 +34,9 @@ _lock = threading.Lock()
 _kept: dict[tuple, OrderedDict[dt.date, ControlSnapshot]] = {}
 
 
-def _token() -> str:
-    token = cache.get(TOKEN_KEY)
-    if token is None:
-        token = uuid.uuid4().hex
-        if not cache.add(TOKEN_KEY, token, None):
-            token = cache.get(TOKEN_KEY) or token
-    return token
-
-
 def _slices(*, seen: Visibility) -> OrderedDict[dt.date, ControlSnapshot]:
     """This worker's slices of the current revision (older revisions' are dropped)."""
-    key = (_token(), data_version(published_only=seen.published_only), seen)
+    key = (cache_token(TOKEN_KEY), data_version(published_only=seen.published_only), seen)
     with _lock:
         if key not in _kept:
             for old in [k for k in _kept if k[2] == seen]:
