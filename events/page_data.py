@@ -5,8 +5,8 @@ and an export never disagree.
 """
 
 import datetime as dt
-import json
 
+import orjson
 from django.core.paginator import Paginator
 from django.urls import reverse
 
@@ -19,7 +19,7 @@ from .models import ControlChange, Faction
 
 def _plain(collection: dict) -> dict:
     """The collection exactly as the API serialises it (dates as ISO strings)."""
-    return json.loads(geojson.dumps(collection))
+    return orjson.loads(geojson.dumps(collection))
 
 
 def safe_href(url: str) -> str | None:

@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import folium
-from branca.element import Element
+
+from .map_verbatim import Verbatim
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def _use_assets(m: folium.Map, assets: MapAssets) -> None:
     m.default_js, m.default_css = [], []
     header = m.get_root().header
     for name, text in assets.css:
-        header.add_child(Element(f"<style>{_inline_css(text, assets.css_images)}</style>"), name=name)
+        header.add_child(Verbatim(f"<style>{_inline_css(text, assets.css_images)}</style>"), name=name)
     for name, text in assets.js:
         # A script body ends at the first "</script"; escaping "</" keeps the code intact.
-        header.add_child(Element("<script>" + text.replace("</", "<\\/") + "</script>"), name=name)
+        header.add_child(Verbatim("<script>" + text.replace("</", "<\\/") + "</script>"), name=name)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import folium
 
+from . import map_verbatim  # noqa: F401  (every map rendered here writes its data verbatim)
+
 
 @dataclass(frozen=True)
 class RenderedMap:

@@ -128,3 +128,27 @@ def test_a_page_map_is_rendered_once_for_the_same_inputs_and_afresh_for_new_ones
 def _unnamed(text: str) -> str:
     """Folium's element names (a random hex id each) made alike."""
     return re.sub(r"_[0-9a-f]{32}", "_ID", text)
+
+
+JINJA_NAMES = ["{{ 7*7 }}", "{# a comment? #} after", "{% if x %} unbalanced", "{{ (dict(popen=1)|list)[0] }}"]
+
+
+@pytest.mark.parametrize("name", JINJA_NAMES)
+def test_names_are_never_read_as_templates(name):
+    """A name an editor typed is data: branca would compile a layer's script as a Jinja template
+    (a town called {{ 7*7 }} drawn as 49, an unbalanced {% a 500); the map writes it as it is."""
+    palette = [maps.PaletteEntry("x", name, "#000000"), PALETTE[-1]]
+    towns = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": name},
+                                                        "geometry": {"type": "Point", "coordinates": [37, 35]}}]}
+    caption = maps.MapCaption(heading=name, live_url="https://example.org/")
+    for build in (
+        lambda: maps.map_render_parts(maps.control_map_build(palette=palette, assets=ASSETS,
+                                                             settings={"tiles": "none"}, towns=towns)).script,
+        lambda: maps.map_render_standalone(maps.control_map_build(
+            palette=palette, assets=maps.MapAssets(js=[("a", "var a = '{{ 7*7 }}';")], inline=True),
+            settings={"tiles": "none"}, towns=towns, caption=caption), title="t"),
+    ):
+        out = build()
+        # Written as typed (an evaluated or stripped name would have lost its braces).
+        assert name in out, name
+    assert "var a = '{{ 7*7 }}';" in out  # inlined code, too
