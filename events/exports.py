@@ -89,7 +89,10 @@ def _kept(name: str, build: Callable[[], dict]) -> bytes:
     return content
 
 
-BUILD_WAIT_SECONDS = 120  # past this a waiting worker builds the file itself
+# A waiting worker builds the file itself past BUILD_WAIT_SECONDS: under gunicorn's 30 s timeout, so a
+# reader waits out a slow build (or a builder that died) instead of its worker being killed (a 500).
+BUILD_WAIT_SECONDS = 20
+BUILD_MARK_SECONDS = 120  # how long the mark of a build in progress is kept
 BUILD_POLL_SECONDS = 0.1
 
 
@@ -99,10 +102,10 @@ def _built_elsewhere(key: str) -> bytes | None:
     Several readers asking for a new date at once (the map's first visitors after a write, a
     crawler) would each build the same layer, seconds of CPU apiece at 10,000 towns; with the cache
     all workers share, the first one builds and the others wait for its file. A worker that died
-    mid-build holds its mark at most BUILD_WAIT_SECONDS.
+    mid-build delays the others BUILD_WAIT_SECONDS at most.
     """
     building = f"{key}:building"
-    if cache.add(building, 1, BUILD_WAIT_SECONDS):
+    if cache.add(building, 1, BUILD_MARK_SECONDS):
         return None
     deadline = time.monotonic() + BUILD_WAIT_SECONDS
     while time.monotonic() < deadline:
@@ -110,7 +113,7 @@ def _built_elsewhere(key: str) -> bytes | None:
         kept = cache.get(key)
         if kept is not None:
             return kept
-        if cache.add(building, 1, BUILD_WAIT_SECONDS):  # the builder gave up (an error): this one builds
+        if cache.add(building, 1, BUILD_MARK_SECONDS):  # the builder gave up (an error): this one builds
             return None
     return None
 

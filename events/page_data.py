@@ -190,7 +190,7 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
         "columns": [names.get(s, (s, ""))[0] for s in slugs],
         "table": table,
         "chart": chart,
-        "point_words": territory.OverTime(step=step, frame=None).point_words,
+        "point_words": territory.point_words(step),
         "map_url": f"{reverse('home')}?date={on:%Y-%m-%d}",
     }
 

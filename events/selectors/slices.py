@@ -149,15 +149,15 @@ class ControlCount(NamedTuple):
 _make_count = partial(tuple.__new__, ControlCount)
 
 
-def control_counts_as_of(*, on: dt.date, published_only: bool = True,
-                         known_at: dt.datetime | None = None) -> list[ControlCount]:
+def control_counts_as_of(*, on: dt.date, published_only: bool = True, known_at: dt.datetime | None = None,
+                         towns: QuerySet[Town] | None = None) -> list[ControlCount]:
     """control_as_of counted by the database: towns and population per admin area, faction and status.
 
     The same slice (same query, same rule) grouped, so a summary per area reads a few hundred rows
-    instead of one per town.
+    instead of one per town; ``towns`` narrows it (one area's page counts that area's towns only).
     """
     sql, params = slice_sql(
-        on=on, seen=visibility(published_only=published_only, known_at=known_at),
+        on=on, seen=visibility(published_only=published_only, known_at=known_at), towns=towns,
         select="t.admin_area_id, f.slug, c.status, COUNT(*), COUNT(t.population), COALESCE(SUM(t.population), 0)",
         tail="GROUP BY t.admin_area_id, f.slug, c.status ORDER BY t.admin_area_id, f.slug, c.status",
     )

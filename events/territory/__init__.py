@@ -16,7 +16,7 @@ from .areas import control_areas_as_of, town_classes, unknown_km2
 from .cells import cell_areas, cell_shapes
 from .change import Flow, Handover, TerritoryChange, territory_between, territory_change_summary
 from .one_area import area_control_as_of, area_towns
-from .over_time import OverTime, area_shares_over_time, step_for, territory_over_time
+from .over_time import OverTime, area_shares_over_time, point_words, step_for, territory_over_time
 from .provinces import level_area_ids, province_control_as_of
 from .rule import AREA_RULE, CACHE_SECONDS, CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME, area_rule, town_class
 
@@ -24,6 +24,6 @@ __all__ = [
     "AREA_RULE", "CACHE_SECONDS", "CONTESTED", "CONTESTED_COLOUR", "CONTESTED_NAME", "Flow", "Handover", "OverTime",
     "TerritoryChange", "area_control_as_of", "area_rule", "area_shares_over_time", "area_towns", "cell_areas",
     "cell_shapes", "control_areas_as_of",
-    "level_area_ids", "province_control_as_of", "step_for", "territory_between", "territory_change_summary",
-    "territory_over_time", "town_class", "town_classes", "unknown_km2",
+    "level_area_ids", "point_words", "province_control_as_of", "step_for", "territory_between",
+    "territory_change_summary", "territory_over_time", "town_class", "town_classes", "unknown_km2",
 ]

@@ -6,7 +6,6 @@ import datetime as dt
 import geopandas as gpd
 import pandas as pd
 import shapely
-from django.db import connection
 from django.db.models import Q
 from shapely.geometry import shape
 
@@ -28,21 +27,14 @@ def area_towns(area: AdminArea):
 def area_control_as_of(*, area: AdminArea, on: dt.date, published_only: bool = True) -> gpd.GeoDataFrame:
     """One row: the area's towns, shares, dominant faction and contested flag on ``on``.
 
-    The slice of the area's towns only, counted by the database (one query), so a page about one
-    area or one town never counts the country.
+    The slice of the area's towns only, counted by the database (``selectors.control_counts_as_of``), so
+    a page about one area or one town never counts the country. Counts of the area's districts are
+    added up here as its own, as province_control_as_of lifts them.
     """
-    sql, params = selectors.slice_sql(
-        on=on, seen=selectors.visibility(published_only=published_only), towns=area_towns(area),
-        select="f.slug, c.status, COUNT(*), COUNT(t.population), COALESCE(SUM(t.population), 0)",
-        tail="GROUP BY f.slug, c.status",
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
     contested = ControlChange.Status.CONTESTED
     counts = pd.DataFrame(
-        [(area.pk, slug, status == contested, n, populated, population)
-         for slug, status, n, populated, population in rows],
+        [(area.pk, c.faction_slug, c.status == contested, c.towns, c.populated, c.population)
+         for c in selectors.control_counts_as_of(on=on, published_only=published_only, towns=area_towns(area))],
         columns=["area_id", "controller", "contested", "towns", "populated", "population"],
     ).astype({"controller": object, "contested": bool})
     geometry = shape(area.geometry) if area.geometry else shapely.Polygon()

@@ -30,6 +30,7 @@ from geodata.models import AdminArea, Town
 from .. import selectors
 from ..models import ControlChange, Faction
 from .cells import cell_areas
+from .one_area import area_towns
 from .rule import CACHE_SECONDS, CONTESTED, area_rule, town_class
 
 # How long a step is, by the ISO date's prefix that names it; the most points a chart gets.
@@ -57,11 +58,15 @@ class OverTime:
 
     @property
     def point_words(self) -> str:
-        """What one point of a chart is, for the page."""
-        if self.step == "day":
-            return "Each point is control at the end of a date on which control changed."
-        return (f"Each point is control at the end of the last date of its {STEP_WORDS[self.step]} on which "
-                f"control changed (one point per {STEP_WORDS[self.step]}: the log has too many dates to draw each).")
+        return point_words(self.step)
+
+
+def point_words(step: str) -> str:
+    """What one point of a chart is, for the page."""
+    if step == "day":
+        return "Each point is control at the end of a date on which control changed."
+    return (f"Each point is control at the end of the last date of its {STEP_WORDS[step]} on which "
+            f"control changed (one point per {STEP_WORDS[step]}: the log has too many dates to draw each).")
 
 
 def step_for(*, published_only: bool = True) -> str:
@@ -192,19 +197,6 @@ def _territory_over_time(*, step: str, published_only: bool) -> pd.DataFrame:
     return frame.sort_values(["date", "klass"], ignore_index=True)
 
 
-def _area_towns(area: AdminArea) -> QuerySet[Town]:
-    """The area's towns, its sub-areas' included (as province_control_as_of counts them)."""
-    children: dict[int | None, list[int]] = {}
-    for pk, parent in AdminArea.objects.values_list("pk", "parent_id"):
-        children.setdefault(parent, []).append(pk)
-    inside, todo = set(), [area.pk]
-    while todo:
-        pk = todo.pop()
-        inside.add(pk)
-        todo.extend(children.get(pk, []))
-    return Town.objects.filter(admin_area_id__in=sorted(inside))
-
-
 def area_shares_over_time(*, area: AdminArea, step: str | None = None,
                           published_only: bool = True) -> tuple[str, list[tuple[dt.date, dict[str, float]]]]:
     """(step, [(date, {faction slug: share of the area's known towns})]): the shares
@@ -217,7 +209,7 @@ def area_shares_over_time(*, area: AdminArea, step: str | None = None,
     if cached is None:
         slugs = dict(Faction.objects.values_list("pk", "slug"))
         moves = _moves(step=step, seen=selectors.visibility(published_only=published_only),
-                       towns=_area_towns(area))
+                       towns=area_towns(area))
         _, dates, totals = _running(moves, lambda fa, ct: slugs[fa])
         cached = []
         for i, date in enumerate(dates):
