@@ -21,7 +21,7 @@ from pathlib import Path
 from django.apps import apps
 
 # The apps whose tables are the project's data (their history and many-to-many tables included).
-DATA_APPS = ("geodata", "events", "auth", "authtoken", "admin", "contenttypes")
+DATA_APPS = ("geodata", "events", "auth", "knox", "admin", "contenttypes")
 
 
 class BackupError(Exception):

@@ -74,7 +74,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens stored hashed (events.api.authentication)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",

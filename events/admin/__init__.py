@@ -6,10 +6,12 @@ and shows results.
 - ``changes``: control changes, the review queue and the publish / reject / retract actions
 - ``towns``: a town's page with its control history, audit trail and the reviewer rule
 - ``lists``, ``row_urls``: what keeps the log's change lists bounded by their page at a million rows
+- ``tokens``: API tokens: issue (shown once), list, revoke
 - ``log_search``: their search (and governorate filter), resolved against the towns and factions first
 """
 
 from .. import admin_users  # noqa: F401  (registers the user admin)
+from . import tokens  # noqa: F401  (registers the API token admin)
 from .changes import ControlChangeAdmin, ControlChangeForm, ReviewActions, ReviewQueueAdmin
 from .common import map_link, map_url, swatch
 from .records import FactionAdmin, SourceAdmin

@@ -1,13 +1,19 @@
-"""API tokens: one per user, issued at /api/auth/token/, valid for API_TOKEN_TTL, revoked on logout
-(``POST /api/auth/logout/`` or signing out of the site) and whenever the user's password changes."""
+"""API tokens: issued at /api/auth/token/ (a new one at each sign-in, shown that once and stored hashed),
+valid for API_TOKEN_TTL, revoked on logout (``POST /api/auth/logout/`` ends the token it is sent with;
+signing out of the site ends all of the user's), whenever the user's password changes, and when the user
+is deactivated: reactivating an account does not bring its old tokens back."""
 
+import datetime as dt
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
+from knox.models import AuthToken
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -15,12 +21,30 @@ from rest_framework.views import APIView
 
 from conflictmap.throttles import LoginRateThrottle
 
-from .authentication import token_expired, token_ttl
 from .parsers import BoundedJSONParser, NulRefusingFormParser, NulRefusingMultiPartParser
 
 
+def token_ttl() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.API_TOKEN_TTL_SECONDS)
+
+
+def token_issue(*, user) -> tuple[AuthToken, str]:
+    """A new token for ``user``: the stored row (digest only) and the token itself, to show once.
+
+    The user's expired tokens are dropped on the way, so signing in again and again leaves no pile.
+    """
+    AuthToken.objects.filter(user=user, expiry__lte=timezone.now()).delete()
+    return AuthToken.objects.create(user=user, expiry=token_ttl())
+
+
+def tokens_revoke(*, user_id: int) -> int:
+    """End every token of the user; how many there were."""
+    deleted, _ = AuthToken.objects.filter(user_id=user_id).delete()
+    return deleted
+
+
 class TokenObtainView(ObtainAuthToken):
-    """Username and password in, the user's token out; an expired token is replaced by a new one."""
+    """Username and password in, a new token out. It is shown only in this answer: the server keeps its hash."""
 
     parser_classes = (BoundedJSONParser, NulRefusingFormParser, NulRefusingMultiPartParser)
     throttle_classes = (LoginRateThrottle,)
@@ -28,38 +52,37 @@ class TokenObtainView(ObtainAuthToken):
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = serializer.validated_data["user"]
-        token = Token.objects.filter(user=user).first()
-        if token is not None and token_expired(token):
-            token.delete()
-            token = None
-        if token is None:
-            token = Token.objects.create(user=user)
-        expires = token.created + token_ttl()
-        return Response({"token": token.key, "expires": expires.isoformat()})
+        auth_token, token = token_issue(user=serializer.validated_data["user"])
+        return Response({"token": token, "expires": auth_token.expiry.isoformat()})
 
 
 class TokenRevokeView(APIView):
-    """Sign the API client out: the token stops working at once."""
+    """Sign the API client out: the token it sent stops working at once (signed in by session: all of them)."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request, *args, **kwargs):
-        Token.objects.filter(user=request.user).delete()
+        if isinstance(request.auth, AuthToken):
+            request.auth.delete()
+        else:
+            tokens_revoke(user_id=request.user.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @receiver(user_logged_out)
 def _revoke_on_logout(sender, user, **kwargs):
     if user is not None:
-        Token.objects.filter(user=user).delete()
+        tokens_revoke(user_id=user.pk)
 
 
 @receiver(pre_save, sender=get_user_model())
-def _revoke_on_password_change(sender, instance, raw=False, **kwargs):
+def _revoke_on_password_change_or_deactivation(sender, instance, raw=False, **kwargs):
     if raw or instance.pk is None:
         return
-    stored = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
-    if stored is not None and stored != instance.password:
-        Token.objects.filter(user_id=instance.pk).delete()
+    stored = sender.objects.filter(pk=instance.pk).values_list("password", "is_active").first()
+    if stored is None:
+        return
+    password, active = stored
+    if password != instance.password or (active and not instance.is_active):
+        tokens_revoke(user_id=instance.pk)

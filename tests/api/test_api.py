@@ -6,9 +6,9 @@ import json
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from events.api.tokens import token_issue
 from events.models import ControlChange, Faction, Source
 from geodata.models import Town
 
@@ -141,8 +141,8 @@ def test_writes_are_refused_to_non_editors(api, seeded, who):
 
 
 def test_an_editor_with_a_token_adds_a_draft_through_the_service(api, seeded, editor):
-    token = Token.objects.create(user=editor)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = token_issue(user=editor)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     response = api.post("/api/control-changes/", new_change(), format="json")
     assert response.status_code == 201, response.json()
     change = ControlChange.objects.get(pk=response.json()["id"])
