@@ -40,6 +40,7 @@ from simple_history.utils import get_history_model_for_model
 from bench.progress import progress
 from events import services
 from events.models import ControlChange, Faction, Source
+from events.permissions import BENCH
 from events.seeding import seed_scenario_load
 from events.services import NewChange
 from geodata import selectors as places
@@ -68,7 +69,7 @@ def _factions() -> list[Faction]:
     new = [Faction(slug=slug, name=f"Bench {slug}", short_name=slug.upper(), parent=seed[parent],
                    colour=f"#{(37 * i) % 256:02x}{(91 * i) % 256:02x}77")
            for i, (slug, parent) in enumerate(LOCAL_GROUPS, 1)]
-    services.factions_save_many(factions=new, by=None)
+    services.factions_save_many(factions=new, by=BENCH)
     return list(Faction.objects.exclude(slug="russia").order_by("pk"))  # Russia holds no town in the seed
 
 
@@ -96,7 +97,7 @@ def _sources(n: int) -> list[Source]:
                   published=FIRST_DAY + dt.timedelta(days=i % 5_000), language="en") for i in range(n)]
     saved = []
     for start in progress(range(0, n, BATCH), desc="sources (sources_save_many)"):
-        saved.extend(services.sources_save_many(sources=new[start:start + BATCH], by=None))
+        saved.extend(services.sources_save_many(sources=new[start:start + BATCH], by=BENCH))
     return saved
 
 
@@ -178,7 +179,7 @@ def _log(towns: list[Town], factions: list[Faction], sources: list[Source], chan
                 batch[draft].append(NewChange(change=change, sources=_cites(sources, rng, draft=draft)))
             for draft, new in batch.items():
                 if new:
-                    services.control_changes_create_many(new=new, by=None, publish=not draft)
+                    services.control_changes_create_many(new=new, by=BENCH, publish=not draft)
             bar.update(min(BATCH, changes - first))
     seconds[f"control_changes_create_many ({changes - tail:,} changes)"] = time.perf_counter() - start
 
@@ -248,7 +249,7 @@ def _corrections(factions: list[Faction], sources: list[Source], rng, changes: i
                 change.effective_date, change.date_precision = old.effective_date, old.date_precision
                 change.day_part, change.supersedes = old.day_part, old
                 new.append(NewChange(change=change, sources=_cites(sources, rng, draft=False)))
-            services.control_changes_create_many(new=new, by=None, publish=True)
+            services.control_changes_create_many(new=new, by=BENCH, publish=True)
             bar.update(len(new))
     return len(targets)
 
@@ -260,7 +261,7 @@ def _transitions(state: str, share: float, move, rng, changes: int) -> int:
     n = min(len(ids), int(round(changes * share)), MAX_TRANSITIONS)
     chosen = sorted(int(ids[i]) for i in rng.choice(len(ids), n, replace=False)) if n else []
     for pk in progress(chosen, desc=f"{move.__name__} (one by one)"):
-        move(change=ControlChange.objects.get(pk=pk), by=None, reason="bench: a later report contradicts it")
+        move(change=ControlChange.objects.get(pk=pk), by=BENCH, reason="bench: a later report contradicts it")
     return n
 
 

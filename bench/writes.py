@@ -82,7 +82,7 @@ def _admin(client, params: Params) -> dict[str, tuple[Callable, Callable]]:
         "create": (lambda r: None, lambda _: _check(client.post(f"{changes}add/", _form(params)), 302)),
         "edit": (draft, lambda c: _check(client.post(f"{changes}{c.pk}/change/", _form(params, note="bench edit")),
                                          302)),
-        "publish": (draft, lambda c: action(queue, "publish_selected", c)),
+        "publish": (draft, lambda c: action(queue, "publish_selected", c, apply="1")),  # past any source warning
         "reject": (draft, lambda c: action(queue, "reject_selected", c, reason="bench", apply="1")),
         "retract": (lambda r: params.change, lambda c: action(changes, "retract_selected", c, reason="bench",
                                                               apply="1")),

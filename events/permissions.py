@@ -1,11 +1,13 @@
 """Who may do what: every permission name events uses, and the rules that combine one with a read.
 
 Services, the API and the admin all read permission names from here, so a role means the same
-thing through every door. ``None`` as a user is the system itself (the seed loader, a management
-command run by the operator) and passes every check.
+thing through every door. The system itself (the seed loader, a management command run by the
+operator, the bench) acts as a named ``SystemActor`` and passes every check; ``None`` is refused with
+a TypeError, so a view that forgets to pass its user fails loudly instead of acting as a superuser.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
@@ -16,6 +18,39 @@ from . import selectors
 from .models import Source
 
 User = AbstractBaseUser | AnonymousUser
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The system acting on the operator's behalf, by name: passes every check, no account is recorded,
+    and the audit trail names it (``str()``: "system: seed")."""
+
+    name: str
+
+    def __post_init__(self):
+        if not self.name.strip():
+            raise ValueError("A system actor needs a name (what is acting: 'seed', 'import_changes' ...).")
+
+    def __str__(self) -> str:
+        return f"system: {self.name}"
+
+
+# The actors the project's own code uses; a script may name its own SystemActor("...").
+SEED = SystemActor("seed")
+BENCH = SystemActor("bench")
+
+Actor = User | SystemActor
+
+
+def actor_check(actor: object) -> None:
+    """Refuse what is neither a user nor a SystemActor: ``None`` above all, a forgotten ``by=``."""
+    if isinstance(actor, SystemActor) or hasattr(actor, "is_authenticated"):
+        return
+    raise TypeError(
+        f"The acting user is {actor!r}: pass the user who acts (request.user), or a permissions.SystemActor "
+        "for the system itself; None is not the system."
+    )
+
 
 # Control changes: editors add, edit and delete drafts; reviewers publish, reject and retract.
 PERM_ADD = "events.add_controlchange"
@@ -42,9 +77,10 @@ SOURCE_REVIEWED_FIELDS = ("publisher", "title", "url", "published", "language", 
 TOWN_REVIEWED_FIELDS = ("name", "slug", "alt_names", "latitude", "longitude", "population")
 
 
-def user_require(*, user: User | None, perm: str, action: str) -> None:
-    """Raise PermissionDenied unless ``user`` may do ``action``; ``None`` is the system itself."""
-    if user is None:
+def user_require(*, user: Actor, perm: str, action: str) -> None:
+    """Raise PermissionDenied unless ``user`` may do ``action``; a SystemActor may do anything."""
+    actor_check(user)
+    if isinstance(user, SystemActor):
         return
     if not user.is_authenticated or not user.is_active:
         raise PermissionDenied(f"Sign in to {action}.")
@@ -52,22 +88,23 @@ def user_require(*, user: User | None, perm: str, action: str) -> None:
         raise PermissionDenied(f"You do not have permission to {action}.")
 
 
-def user_require_save(*, user: User | None, instance, add: tuple[str, str], change: tuple[str, str]) -> None:
+def user_require_save(*, user: Actor, instance, add: tuple[str, str], change: tuple[str, str]) -> None:
     """``user_require`` with the add permission for a new row, the change permission for a stored one."""
     perm, action = add if instance.pk is None else change
     user_require(user=user, perm=perm, action=action)
 
 
-def is_reviewer(user: User | None) -> bool:
-    return user is None or user.has_perm(PERM_PUBLISH)
+def is_reviewer(user: Actor) -> bool:
+    actor_check(user)
+    return isinstance(user, SystemActor) or user.has_perm(PERM_PUBLISH)
 
 
-def source_edit_allowed(*, source: Source, by: User | None) -> bool:
+def source_edit_allowed(*, source: Source, by: Actor) -> bool:
     """Whether ``by`` may edit what the public sees of this source (see SOURCE_REVIEWED_FIELDS)."""
     return is_reviewer(by) or not selectors.source_is_public(source=source)
 
 
-def town_edit_allowed(*, town: Town, by: User | None) -> bool:
+def town_edit_allowed(*, town: Town, by: Actor) -> bool:
     """Whether ``by`` may edit what the public sees of this town (see TOWN_REVIEWED_FIELDS)."""
     return is_reviewer(by) or not selectors.town_is_public(town=town)
 

@@ -23,6 +23,7 @@ from geodata.town_files import TownFileError
 from .csv_files import RowError, csv_rows
 from .imports import SourceIndex, changes_import_check, changes_import_commit, csv_date
 from .models import Faction, Source
+from .permissions import SEED
 from .services import faction_save, source_save
 
 SEED_DIR = Path(settings.BASE_DIR) / "seeds"
@@ -190,7 +191,7 @@ def _factions(seed: _Seed) -> None:
             aliases=_names(v["aliases"]), description=v["description"],
         )
         try:
-            known[v["slug"]] = faction_save(faction=faction, by=None)
+            known[v["slug"]] = faction_save(faction=faction, by=SEED)
         except ValidationError as exc:
             seed.field_errors("factions.csv", line, exc)
             continue
@@ -210,7 +211,7 @@ def _sources(seed: _Seed) -> None:
         try:
             source = Source(publisher=v["publisher"], title=v["title"], url=v["url"], language=v["language"],
                             summary=v["summary"], published=csv_date(v["published"], field="published"))
-            source_save(source=source, by=None)
+            source_save(source=source, by=SEED)
         except ValidationError as exc:
             seed.field_errors("sources.csv", line, exc)
             continue
@@ -228,7 +229,7 @@ def _changes(seed: _Seed) -> None:
     if seed.errors:
         return
     if plan.rows:
-        changes_import_commit(plan=plan, by=None)
+        changes_import_commit(plan=plan, by=SEED)
     seed.count("control changes", len(plan.rows), len(plan.present))
 
 

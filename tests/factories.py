@@ -10,8 +10,12 @@ import factory
 
 from events import services
 from events.models import ControlChange, Faction, Source
+from events.permissions import SystemActor
 from geodata.models import AdminArea, Town
 from geodata.services import admin_area_save, town_save
+
+# Who acts when a test sets data up: the system, named, as the seed and the commands are.
+SYSTEM = SystemActor("tests")
 
 FACTORY_REASON = "made by a test factory"
 
@@ -65,7 +69,7 @@ class FactionFactory(factory.django.DjangoModelFactory):
         existing = model_class.objects.filter(slug=kwargs["slug"]).first()
         if existing is not None:  # a faction is found by its slug (FactionFactory(slug="sdf") is the seed's)
             return existing
-        return services.faction_save(faction=model_class(*args, **kwargs), by=None)
+        return services.faction_save(faction=model_class(*args, **kwargs), by=SYSTEM)
 
 
 class SourceFactory(factory.django.DjangoModelFactory):
@@ -78,7 +82,7 @@ class SourceFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        return services.source_save(source=model_class(*args, **kwargs), by=None)
+        return services.source_save(source=model_class(*args, **kwargs), by=SYSTEM)
 
 
 class ControlChangeFactory(factory.django.DjangoModelFactory):
@@ -101,11 +105,12 @@ class ControlChangeFactory(factory.django.DjangoModelFactory):
         entered = State.PUBLISHED if state in (State.PUBLISHED, State.RETRACTED) else State.DRAFT
         if sources is None:
             sources = [SourceFactory()] if entered == State.PUBLISHED else []
+        kwargs.setdefault("entered_by", SYSTEM)
         change = services.control_change_create(*args, state=entered, sources=sources, **kwargs)
         if state == State.REJECTED:
-            change = services.control_change_reject(change=change, by=None, reason=FACTORY_REASON)
+            change = services.control_change_reject(change=change, by=SYSTEM, reason=FACTORY_REASON)
         elif state == State.RETRACTED:
-            change = services.control_change_retract(change=change, by=None, reason=FACTORY_REASON)
+            change = services.control_change_retract(change=change, by=SYSTEM, reason=FACTORY_REASON)
         elif state not in (State.DRAFT, State.PUBLISHED):
             raise ValueError(f"ControlChangeFactory cannot make a change in state {state!r}")
         return change

@@ -92,10 +92,14 @@ class ReviewActions:
         done, failures = 0, []
         for change in queryset:
             try:
-                run(change=change, by=request.user, **extra)
+                result = run(change=change, by=request.user, **extra)
                 done += 1
             except (ValidationError, PermissionDenied) as exc:
                 failures.append((change, exc))
+                continue
+            for warning in getattr(result, "warnings", ()):
+                self.message_user(request, f"{change}: published despite a warning (kept in its review "
+                                           f"reason and audit trail): {warning}", messages.WARNING)
         if done:
             self.message_user(request, f"{verb.capitalize()}ed {done} change(s).", messages.SUCCESS)
         report_errors(self, request, failures)
@@ -119,7 +123,19 @@ class ReviewActions:
 
     @admin.action(description="Publish selected drafts", permissions=["publish"])
     def publish_selected(self, request, queryset):
+        # Drafts the service would warn about are listed first; the reviewer may publish them anyway.
+        warned = [(change, warnings) for change in queryset.prefetch_related("sources")
+                  if change.state == DRAFT and (warnings := services.control_change_source_warnings(change=change))]
+        if warned and "apply" not in request.POST:
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Publish control changes despite a warning",
+                "changes": queryset, "warned": warned, "action": request.POST.get("action"),
+                "opts": self.model._meta, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/events/controlchange/publish_warnings.html", context)
         self._run_each(request, queryset, verb="publish", run=services.control_change_publish)
+        return None
 
     @admin.action(description="Reject selected drafts (with a reason)", permissions=["publish"])
     def reject_selected(self, request, queryset):
@@ -254,7 +270,7 @@ class ReviewQueueAdmin(LogListMixin, ViewOnlyAdminMixin, ReviewActions, admin.Mo
     """Drafts waiting for a reviewer, oldest first, with publish and reject actions."""
 
     list_display = ("change_link", "faction_swatch", "status", "effective_date", "confidence", "source_count",
-                    "entered_by", "entered_at")
+                    "source_warning", "entered_by", "entered_at")
     list_filter = (("faction", admin.RelatedFieldListFilter), GovernorateFilter,
                    "confidence", YearFilter, MonthFilter)
     search_fields = ("town__name", "faction__name", "note")
@@ -273,7 +289,7 @@ class ReviewQueueAdmin(LogListMixin, ViewOnlyAdminMixin, ReviewActions, admin.Mo
         links = ControlChange.sources.through.objects.filter(controlchange_id=OuterRef("pk")).order_by()
         source_total = Subquery(links.values("controlchange_id").annotate(n=Count("*")).values("n"))
         return (super().get_queryset(request).filter(state=DRAFT).select_related("town", "faction", "entered_by")
-                .annotate(source_total=Coalesce(source_total, 0)))
+                .prefetch_related("sources").annotate(source_total=Coalesce(source_total, 0)))
 
     @admin.display(description="change", ordering="town__name")
     def change_link(self, obj):
@@ -287,3 +303,11 @@ class ReviewQueueAdmin(LogListMixin, ViewOnlyAdminMixin, ReviewActions, admin.Mo
     @admin.display(description="sources", ordering="source_total")
     def source_count(self, obj):
         return obj.source_total
+
+    @admin.display(description="warning")
+    def source_warning(self, obj):
+        warnings = services.control_change_source_warnings(change=obj)
+        if not warnings:
+            return ""
+        return format_html('<span class="review-warning" title="{}">&#9888; sources dated before it</span>',
+                           " ".join(warnings))

@@ -153,3 +153,10 @@ class StateSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     state = serializers.CharField()
+
+
+class PublishedSerializer(StateSerializer):
+    """The answer to a publish: the new state, and what the reviewer should check (the change is published
+    anyway, and the warnings kept in its review reason and audit trail)."""
+
+    warnings = serializers.ListField(child=serializers.CharField())

@@ -104,14 +104,17 @@ def _review_action(name: str, *, needs_reason: bool, summary: str):
             reason.is_valid(raise_exception=True)
             extra["reason"] = reason.validated_data["reason"]
         change = service(change=self.get_object(), by=request.user, **extra)
-        return Response({"id": change.pk, "state": change.state})
+        answer = {"id": change.pk, "state": change.state}
+        if name == "publish":  # published anyway; the warnings are also kept in its review reason
+            answer["warnings"] = change.warnings
+        return Response(answer)
 
     review.__name__ = name  # DRF routes an action by its function's name
     review = action(detail=True, methods=["post"], url_path=name)(review)
     return extend_schema(
         summary=summary,
         request=serializers.ReasonSerializer if needs_reason else None,
-        responses={200: serializers.StateSerializer},
+        responses={200: serializers.PublishedSerializer if name == "publish" else serializers.StateSerializer},
     )(review)
 
 

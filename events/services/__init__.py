@@ -1,8 +1,10 @@
 """Writes to the control log and the records it cites. The admin, the API, imports and the seed call these.
 
-Every write that names a user (``by`` / ``entered_by``) checks that user's permissions (see
-``events.permissions``), so each interface enforces the same roles. ``None`` means a trusted system
-caller (the seed loader, a management command run by the operator) and skips the permission check.
+Every write names who acts (``by`` / ``entered_by``, required) and checks that user's permissions (see
+``events.permissions``), so each interface enforces the same roles. A trusted system caller (the seed
+loader, a management command run by the operator) passes a named ``SystemActor`` (``permissions.SEED``,
+``SystemActor("import_changes")``), which skips the check and is named in the audit trail; ``None`` is a
+TypeError.
 
 - ``lifecycle``: one control change: create, update, publish / reject / retract (one transition), delete
 - ``bulk``: many control changes at once (the CSV import)
@@ -18,6 +20,7 @@ from ..permissions import (  # noqa: F401  (re-exported: callers used to read th
     PERM_RETRACT,
     SOURCE_REVIEWED_FIELDS,
     TOWN_REVIEWED_FIELDS,
+    SystemActor,
     User,
     source_edit_allowed,
     town_edit_allowed,
@@ -36,6 +39,7 @@ from .lifecycle import (
     control_change_publish,
     control_change_reject,
     control_change_retract,
+    control_change_source_warnings,
     control_change_transition,
     control_change_update,
     control_changes_check,
@@ -46,13 +50,14 @@ from .towns import town_edit, town_edit_check
 __all__ = [
     "EDITABLE_FIELDS", "ONE_PER_DAY_PART_MESSAGE", "RELATION_FIELDS", "NewChange", "Transition",
     "control_change_check", "control_change_create", "control_change_delete", "control_change_publish",
-    "control_change_reject", "control_change_retract", "control_change_transition", "control_change_update",
+    "control_change_reject", "control_change_retract", "control_change_source_warnings", "control_change_transition",
+    "control_change_update",
     "control_changes_check",
     "control_changes_clashing", "control_changes_create_allowed", "control_changes_create_many",
     "faction_check", "faction_save", "factions_save_many",
     "source_check", "source_save", "sources_save_many",
     "town_edit", "town_edit_check",
     "PERM_ADD", "PERM_CHANGE", "PERM_DELETE", "PERM_PUBLISH", "PERM_RETRACT",
-    "SOURCE_REVIEWED_FIELDS", "TOWN_REVIEWED_FIELDS", "User", "source_edit_allowed", "town_edit_allowed",
+    "SOURCE_REVIEWED_FIELDS", "SystemActor", "TOWN_REVIEWED_FIELDS", "User", "source_edit_allowed", "town_edit_allowed",
     "user_require",
 ]

@@ -2,15 +2,26 @@
 
 from geodata.services.revision import revision_bump
 
-from ..permissions import User
+from ..permissions import Actor, SystemActor, User, actor_check
+
+REASON_LENGTH = 100  # simple-history's history_change_reason
 
 
-def acting_user(by: User | None) -> User | None:
-    """The user to record on a row or a history entry: nobody for the system or an anonymous caller."""
-    return by if by is not None and by.is_authenticated else None
+def acting_user(by: Actor) -> User | None:
+    """The user to record on a row or a history entry: no account for the system or an anonymous caller."""
+    actor_check(by)
+    return None if isinstance(by, SystemActor) or not by.is_authenticated else by
 
 
-def audit(instance, *, by: User | None, reason: str, public: bool = True) -> None:
+def audit_reason(reason: str, *, by: Actor) -> str:
+    """The reason a history row keeps; a system write names the system actor, as a user's names the user."""
+    if isinstance(by, SystemActor):
+        tail = f" [{by}]"
+        return reason[: REASON_LENGTH - len(tail)] + tail
+    return reason[:REASON_LENGTH]
+
+
+def audit(instance, *, by: Actor, reason: str, public: bool = True) -> None:
     """Name the user and the reason on the historical row the next save() of ``instance`` writes.
 
     Every single write of the events services calls this inside its transaction, so it also bumps
@@ -22,4 +33,4 @@ def audit(instance, *, by: User | None, reason: str, public: bool = True) -> Non
     if public:
         revision_bump()
     instance._history_user = acting_user(by)
-    instance._change_reason = reason[:100]
+    instance._change_reason = audit_reason(reason, by=by)

@@ -11,8 +11,8 @@ from geodata.services.records import records_insert
 from geodata.services.revision import revision_bump, revision_lock
 
 from ..models import ControlChange, Source
-from ..permissions import PERM_ADD, PERM_PUBLISH, User, user_require
-from ._audit import acting_user
+from ..permissions import PERM_ADD, PERM_PUBLISH, Actor, User, user_require
+from ._audit import acting_user, audit_reason
 from .lifecycle import ONE_PER_DAY_PART_MESSAGE, control_changes_check
 from .sources import sources_save_many
 
@@ -28,7 +28,7 @@ class NewChange:
     sources: list[Source] = field(default_factory=list)
 
 
-def control_changes_create_allowed(*, by: User | None, publish: bool = False) -> None:
+def control_changes_create_allowed(*, by: Actor, publish: bool = False) -> None:
     """Raise PermissionDenied unless ``by`` may add changes (and, with ``publish``, publish them).
 
     Interfaces call it before reading a file, so a refusal comes before any work, not after it.
@@ -45,7 +45,7 @@ ROWS_PER_ROUND = 5000
 
 @transaction.atomic
 def control_changes_create_many(
-    *, new: Sequence[NewChange], by: User | None, publish: bool = False, progress=None
+    *, new: Sequence[NewChange], by: Actor, publish: bool = False, progress=None
 ) -> list[ControlChange]:
     """Create many changes in a few queries (imports); all or nothing, same rules as one by one.
 
@@ -79,7 +79,7 @@ def control_changes_create_many(
             if unsaved:
                 sources_save_many(sources=unsaved, by=by, reason=IMPORTED)
             for start in range(0, len(new), ROWS_PER_ROUND):
-                _changes_insert(new[start:start + ROWS_PER_ROUND], actor)
+                _changes_insert(new[start:start + ROWS_PER_ROUND], actor, audit_reason(IMPORTED, by=by))
                 if progress is not None:
                     progress("writing", min(start + ROWS_PER_ROUND, len(new)), len(new))
     except IntegrityError as exc:
@@ -120,7 +120,7 @@ def control_changes_clashing(*, changes: Sequence[ControlChange]) -> list[Contro
     return clashes
 
 
-def _changes_insert(new: Sequence[NewChange], actor: User | None) -> None:
+def _changes_insert(new: Sequence[NewChange], actor: User | None, reason: str) -> None:
     """Insert changes, their creation records, their source links and those links' history rows."""
-    records_insert([item.change for item in new], model=ControlChange, user=actor, reason=IMPORTED,
+    records_insert([item.change for item in new], model=ControlChange, user=actor, reason=reason,
                    links=("sources", [[source.pk for source in item.sources] for item in new]))

@@ -10,8 +10,8 @@ from conflictmap.text_checks import clean_refusing_nul
 from geodata.services.revision import revision_bumping
 
 from ..models import Faction
-from ..permissions import FACTION_ADD, FACTION_CHANGE, User, user_require_save
-from ._audit import acting_user, audit
+from ..permissions import FACTION_ADD, FACTION_CHANGE, Actor, user_require_save
+from ._audit import acting_user, audit, audit_reason
 
 # Fields no two factions may share; a bulk write also checks them among its own new rows.
 UNIQUE_FIELDS = [f.name for f in Faction._meta.concrete_fields if f.unique and not f.primary_key]
@@ -26,7 +26,7 @@ def faction_check(*, faction: Faction) -> None:
 
 
 @transaction.atomic
-def faction_save(*, faction: Faction, by: User | None) -> Faction:
+def faction_save(*, faction: Faction, by: Actor) -> Faction:
     """Add or edit a faction (reviewers)."""
     user_require_save(user=by, instance=faction, add=FACTION_ADD, change=FACTION_CHANGE)
     faction_check(faction=faction)
@@ -35,7 +35,7 @@ def faction_save(*, faction: Faction, by: User | None) -> Faction:
     return faction
 
 
-def _problems(factions: Sequence[Faction], by: User | None) -> list[str]:
+def _problems(factions: Sequence[Faction], by: Actor) -> list[str]:
     problems = []
     for faction in factions:
         user_require_save(user=by, instance=faction, add=FACTION_ADD, change=FACTION_CHANGE)
@@ -48,7 +48,7 @@ def _problems(factions: Sequence[Faction], by: User | None) -> list[str]:
 
 @revision_bumping(batch="factions")
 @transaction.atomic
-def factions_save_many(*, factions: Sequence[Faction], by: User | None, reason: str = "saved") -> list[Faction]:
+def factions_save_many(*, factions: Sequence[Faction], by: Actor, reason: str = "saved") -> list[Faction]:
     """Add (or edit) many factions in a few queries; all pass ``faction_check`` or none is written.
 
     A new faction's ``parent`` may be another new faction of the same call. Such a faction is checked
@@ -66,7 +66,7 @@ def factions_save_many(*, factions: Sequence[Faction], by: User | None, reason: 
     stored = [f for f in factions if f.pk is not None]
     pending = [f for f in factions if f.pk is None]
     wave = stored + [f for f in pending if f.parent is None or f.parent.pk is not None]
-    actor = acting_user(by)
+    actor, why = acting_user(by), audit_reason(reason, by=by)
     while wave and not problems:
         problems = _problems(wave, by)
         if problems:
@@ -75,9 +75,9 @@ def factions_save_many(*, factions: Sequence[Faction], by: User | None, reason: 
         if stored:
             fields = [f.name for f in Faction._meta.concrete_fields if not f.primary_key]
             bulk_update_with_history(stored, Faction, fields, batch_size=1000, default_user=actor,
-                                     default_change_reason=reason)
+                                     default_change_reason=why)
             stored = []
-        bulk_create_with_history(new, Faction, batch_size=1000, default_user=actor, default_change_reason=reason)
+        bulk_create_with_history(new, Faction, batch_size=1000, default_user=actor, default_change_reason=why)
         pending = [f for f in pending if f.pk is None]
         wave = [f for f in pending if f.parent is not None and f.parent.pk is not None]
     problems += [f"{f}: its parent {f.parent} is neither stored nor in this batch." for f in pending

@@ -19,7 +19,7 @@ from ..permissions import (
     PERM_DELETE,
     PERM_PUBLISH,
     PERM_RETRACT,
-    User,
+    Actor,
     user_require,
 )
 from ._audit import acting_user, audit
@@ -106,6 +106,28 @@ def _check(change: ControlChange, sources: Sequence[Source], clean) -> None:
         raise ValidationError({"sources": "A published change needs at least one source."})
 
 
+def control_change_source_warnings(*, change: ControlChange, sources: Sequence[Source] | None = None) -> list[str]:
+    """What a reviewer is warned of before publishing, but may publish anyway; writes nothing.
+
+    A change that cites only sources published before its date: a report cannot tell of what happened
+    after it was written, so the date or the citation is likely wrong. Said only when every source has
+    a date (an undated one may be the later report) and not for an approximate date. ``sources``
+    defaults to the change's stored (or prefetched) sources.
+    """
+    sources = list(change.sources.all()) if sources is None else list(sources)
+    dates = [source.published for source in sources]
+    if not dates or None in dates or change.date_precision == Precision.APPROXIMATE:
+        return []
+    latest = max(dates)
+    if latest >= change.effective_date:
+        return []
+    return [
+        f"Every source it cites was published before the change ({change.date_label}): the latest, "
+        f"{latest:%Y-%m-%d}. A report cannot tell of what happened after it; check the date, or cite a "
+        "later source."
+    ]
+
+
 @transaction.atomic
 def control_change_create(
     *,
@@ -121,7 +143,7 @@ def control_change_create(
     note: str = "",
     state: str = State.DRAFT,
     supersedes: ControlChange | None = None,
-    entered_by: User | None = None,
+    entered_by: Actor,
 ) -> ControlChange:
     """Validate and record one change of control; raises ValidationError naming the field.
 
@@ -137,12 +159,11 @@ def control_change_create(
     change = ControlChange(
         town=town, faction=faction, status=status, contested_by=contested_by, effective_date=effective_date,
         date_precision=date_precision, day_part=day_part, confidence=confidence, note=note, state=state,
-        supersedes=supersedes, entered_by=entered_by,
+        supersedes=supersedes, entered_by=acting_user(entered_by),
     )
     if state == State.PUBLISHED:  # when it was published, whoever did it: what "as known at" reads
         change.reviewed_at = timezone.now()
-        if entered_by is not None:
-            change.reviewed_by = entered_by
+        change.reviewed_by = acting_user(entered_by)
     control_change_check(change=change, sources=sources)
     public = state == State.PUBLISHED
     audit(change, by=entered_by, reason="created", public=public)
@@ -159,7 +180,7 @@ def _locked(change: ControlChange) -> ControlChange:
 
 
 @transaction.atomic
-def control_change_update(*, change: ControlChange, by: User | None, **fields) -> ControlChange:
+def control_change_update(*, change: ControlChange, by: Actor, **fields) -> ControlChange:
     """Edit a draft. A published change is corrected by a new change that supersedes it."""
     user_require(user=by, perm=PERM_CHANGE, action="edit control changes")
     unknown = set(fields) - EDITABLE_FIELDS
@@ -203,11 +224,14 @@ REJECT = Transition("reject", "rejected", PERM_PUBLISH, State.DRAFT, State.REJEC
                     "review_reason", needs_reason=True)
 RETRACT = Transition("retract", "retracted", PERM_RETRACT, State.PUBLISHED, State.RETRACTED, "retracted",
                      "retraction_reason", needs_reason=True)
+# How a publish despite a warning is recorded: the review reason's prefix, the audit row's reason.
+WARNED = "Published despite a warning:"
+WARNED_SHORT = "despite a warning (sources dated before the change)"
 _STATE_PLURAL = {State.DRAFT: "drafts", State.PUBLISHED: "published changes"}
 
 
 @transaction.atomic
-def control_change_transition(*, change: ControlChange, by: User | None, move: Transition,
+def control_change_transition(*, change: ControlChange, by: Actor, move: Transition,
                               reason: str = "") -> ControlChange:
     """Move ``change`` as ``move`` says: permission, reason, locked state check, stamps, audit, save."""
     user_require(user=by, perm=move.perm, action=f"{move.verb} control changes")
@@ -219,34 +243,46 @@ def control_change_transition(*, change: ControlChange, by: User | None, move: T
         raise ValidationError(f"Only {_STATE_PLURAL[move.source]} can be {move.done}; "
                               f"this change is {current.get_state_display().lower()}.")
     current.state = move.target
+    warnings = []
     if move.target == State.PUBLISHED:
-        control_change_check(change=current, sources=list(current.sources.all()))
+        sources = list(current.sources.all())
+        control_change_check(change=current, sources=sources)
+        warnings = control_change_source_warnings(change=current, sources=sources)
     setattr(current, f"{move.stamp}_by", acting_user(by))
     setattr(current, f"{move.stamp}_at", timezone.now())
+    done = f"{move.done}: {reason}" if reason else move.done
+    if warnings:  # published anyway: the warning stays on the row and in the audit trail
+        reason = " ".join(filter(None, [reason, f"{WARNED} {' '.join(warnings)}"]))
+        done = f"{move.done} {WARNED_SHORT}"
     setattr(current, move.reason_field, reason)
-    audit(current, by=by, reason=f"{move.done}: {reason}" if reason else move.done,
-          public=State.PUBLISHED in (move.source, move.target))
+    audit(current, by=by, reason=done, public=State.PUBLISHED in (move.source, move.target))
     current.save()
+    current.warnings = warnings
     return current
 
 
-def control_change_publish(*, change: ControlChange, by: User | None) -> ControlChange:
-    """A reviewer puts a draft on the public map; it needs at least one source."""
+def control_change_publish(*, change: ControlChange, by: Actor) -> ControlChange:
+    """A reviewer puts a draft on the public map; it needs at least one source.
+
+    What ``control_change_source_warnings`` says does not stop it: the change is published, the
+    warning is kept in its review reason and audit row, and returned as ``change.warnings`` (a list,
+    empty when none) for the interface to show.
+    """
     return control_change_transition(change=change, by=by, move=PUBLISH)
 
 
-def control_change_reject(*, change: ControlChange, by: User | None, reason: str) -> ControlChange:
+def control_change_reject(*, change: ControlChange, by: Actor, reason: str) -> ControlChange:
     """A reviewer turns a draft down, saying why; it never reaches the map."""
     return control_change_transition(change=change, by=by, move=REJECT, reason=reason)
 
 
-def control_change_retract(*, change: ControlChange, by: User | None, reason: str) -> ControlChange:
+def control_change_retract(*, change: ControlChange, by: Actor, reason: str) -> ControlChange:
     """Take a published change off the map; it stays in the history with the reason."""
     return control_change_transition(change=change, by=by, move=RETRACT, reason=reason)
 
 
 @transaction.atomic
-def control_change_delete(*, change: ControlChange, by: User | None) -> None:
+def control_change_delete(*, change: ControlChange, by: Actor) -> None:
     """Delete a draft entered by mistake; anything reviewed stays on record (retract instead)."""
     user_require(user=by, perm=PERM_DELETE, action="delete control changes")
     current = _locked(change)

@@ -14,15 +14,15 @@ from ..permissions import (
     SOURCE_ADD,
     SOURCE_CHANGE,
     SOURCE_REVIEWED_FIELDS,
-    User,
+    Actor,
     changed_fields,
     source_edit_allowed,
     user_require_save,
 )
-from ._audit import acting_user, audit
+from ._audit import acting_user, audit, audit_reason
 
 
-def source_check(*, source: Source, by: User | None = None) -> None:
+def source_check(*, source: Source, by: Actor) -> None:
     """Every rule a source save must meet; raises PermissionDenied or ValidationError, writes nothing.
 
     A source already on the public pages (a published change cites it) needs a reviewer to change
@@ -41,7 +41,7 @@ def source_check(*, source: Source, by: User | None = None) -> None:
 
 
 @transaction.atomic
-def source_save(*, source: Source, by: User | None) -> Source:
+def source_save(*, source: Source, by: Actor) -> Source:
     """Add or edit a source that changes cite (after ``source_check``)."""
     if source.pk is not None:
         Source.objects.select_for_update().filter(pk=source.pk).exists()  # lock it until saved
@@ -53,7 +53,7 @@ def source_save(*, source: Source, by: User | None) -> Source:
 
 @revision_bumping(batch="sources")
 @transaction.atomic
-def sources_save_many(*, sources: Sequence[Source], by: User | None, reason: str = "saved") -> list[Source]:
+def sources_save_many(*, sources: Sequence[Source], by: Actor, reason: str = "saved") -> list[Source]:
     """Add (or edit) many sources in a few queries; every one passes ``source_check`` or none is written."""
     problems = []
     for source in sources:
@@ -65,11 +65,11 @@ def sources_save_many(*, sources: Sequence[Source], by: User | None, reason: str
         raise ValidationError(problems)
     new = [s for s in sources if s.pk is None]
     stored = [s for s in sources if s.pk is not None]
-    actor = acting_user(by)
+    actor, why = acting_user(by), audit_reason(reason, by=by)
     if new:
-        bulk_create_with_history(new, Source, batch_size=1000, default_user=actor, default_change_reason=reason)
+        bulk_create_with_history(new, Source, batch_size=1000, default_user=actor, default_change_reason=why)
     if stored:
         fields = [f.name for f in Source._meta.concrete_fields if not f.primary_key]
         bulk_update_with_history(stored, Source, fields, batch_size=1000, default_user=actor,
-                                 default_change_reason=reason)
+                                 default_change_reason=why)
     return list(sources)

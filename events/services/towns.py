@@ -10,7 +10,7 @@ from ..permissions import (
     TOWN_ADD,
     TOWN_CHANGE,
     TOWN_REVIEWED_FIELDS,
-    User,
+    Actor,
     changed_fields,
     town_edit_allowed,
     user_require_save,
@@ -18,7 +18,7 @@ from ..permissions import (
 from ._audit import audit
 
 
-def _town_edit_permitted(*, town: Town, by: User | None) -> None:
+def _town_edit_permitted(*, town: Town, by: Actor) -> None:
     """The permission rule: add/change town, and a reviewer for what the public map shows of a public town."""
     user_require_save(user=by, instance=town, add=TOWN_ADD, change=TOWN_CHANGE)
     if town.pk is None:
@@ -32,7 +32,7 @@ def _town_edit_permitted(*, town: Town, by: User | None) -> None:
         )
 
 
-def town_edit_check(*, town: Town, by: User | None) -> None:
+def town_edit_check(*, town: Town, by: Actor) -> None:
     """Every rule an edit of ``town`` by ``by`` must meet; raises PermissionDenied or ValidationError,
     writes nothing (the admin form calls this)."""
     _town_edit_permitted(town=town, by=by)
@@ -40,7 +40,7 @@ def town_edit_check(*, town: Town, by: User | None) -> None:
 
 
 @transaction.atomic
-def town_edit(*, town: Town, by: User | None) -> Town:
+def town_edit(*, town: Town, by: Actor) -> Town:
     """Add or edit a town: the permission rule, then geodata's one town write (which checks and places it)."""
     if town.pk is not None:
         Town.objects.select_for_update().filter(pk=town.pk).exists()  # lock it until saved

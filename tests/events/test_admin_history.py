@@ -8,7 +8,7 @@ import pytest
 from events import services
 from events.models import ControlChange
 from tests.events.roles import client_as, user_in
-from tests.factories import FactionFactory, SourceFactory, TownFactory
+from tests.factories import SYSTEM, FactionFactory, SourceFactory, TownFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,8 @@ def history_page(change: ControlChange) -> str:
 
 def test_a_change_the_system_entered_and_a_reviewer_published_reads_plainly(reviewer):
     change = services.control_change_create(town=TownFactory(), faction=FactionFactory(),
-                                            effective_date=dt.date(2017, 9, 1), sources=[SourceFactory()])
+                                            effective_date=dt.date(2017, 9, 1), sources=[SourceFactory()],
+                                            entered_by=SYSTEM)
     services.control_change_publish(change=change, by=reviewer)
     page = history_page(change)
     assert "pk=None" not in page and "Deleted user" not in page

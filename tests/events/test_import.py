@@ -7,6 +7,7 @@ from events.imports import changes_import_check, changes_import_commit
 from events.models import ControlChange, Source
 from geodata.models import Town
 from tests.events.roles import user_in
+from tests.factories import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,7 @@ def test_three_kinds_of_bad_rows_write_nothing_and_name_each_row(seeded):
     assert "Atlantis" in reasons[3] and "future" in reasons[4] and "contesting faction" in reasons[5]
     assert "supersedes" in reasons[6] and "1900" in reasons[7] and "Martians" in reasons[8]
     with pytest.raises(ValueError):
-        changes_import_commit(plan=plan, by=None)
+        changes_import_commit(plan=plan, by=SYSTEM)
     assert (ControlChange.objects.count(), Source.objects.count()) == before
 
 
@@ -148,7 +149,7 @@ def test_a_row_may_cite_several_sources_new_or_stored(seeded):
             f"Tabqa,SDF,2017-10-21,,,,{baseline.url},,\n")  # a stored source by URL, in the second group
     plan = changes_import_check(text=text, publish=True)
     assert plan.ok and plan.new_sources == 1, plan.errors
-    raqqa, tabqa = changes_import_commit(plan=plan, by=None)
+    raqqa, tabqa = changes_import_commit(plan=plan, by=SYSTEM)
     assert sorted(s.publisher for s in raqqa.sources.all()) == ["Example Wire", "conflictmap editors"]
     assert list(tabqa.sources.all()) == [baseline]
     assert Source.objects.filter(url="https://example.org/r").count() == 1
@@ -175,7 +176,7 @@ def test_the_same_source_twice_is_cited_once_and_extra_groups_stop_at_the_maximu
 
 def test_rows_already_stored_can_be_skipped_instead_of_refused(seeded, tmp_path, capsys):
     text = csv_text(*GOOD)
-    changes_import_commit(plan=changes_import_check(text=text), by=None)
+    changes_import_commit(plan=changes_import_check(text=text), by=SYSTEM)
     assert [e.column for e in changes_import_check(text=text).errors] == ["date", "date"]
     again = changes_import_check(text=text, skip_present=True)
     assert (again.errors, again.rows, again.present) == ([], [], [2, 3])

@@ -10,6 +10,7 @@ from events import services
 from events.imports import ImportRejected, changes_import_check, changes_import_commit
 from events.models import ControlChange, Source
 from events.seeding import seed_scenario_load
+from tests.factories import SYSTEM
 
 HEADER = "town,faction,date,day_part,source_url,source_title,source_publisher\n"
 RAQQA = "Raqqa,SDF,2017-10-20,,https://example.org/raqqa,Raqqa taken,Example Wire\n"
@@ -24,11 +25,11 @@ def test_a_clash_stored_after_the_check_becomes_row_errors_and_writes_nothing(se
     plan = changes_import_check(text=HEADER + RAQQA + TABQA)
     assert plan.ok, plan.errors
     other = changes_import_check(text=HEADER + TABQA)
-    changes_import_commit(plan=other, by=None)  # another import stores Tabqa's row meanwhile
+    changes_import_commit(plan=other, by=SYSTEM)  # another import stores Tabqa's row meanwhile
     monkeypatch.setattr(services.bulk, "control_changes_clashing", lambda changes: [])  # it ran before that
     before = (ControlChange.objects.count(), Source.objects.count())
     with pytest.raises(ImportRejected) as caught:
-        changes_import_commit(plan=plan, by=None)
+        changes_import_commit(plan=plan, by=SYSTEM)
     assert [(e.line, e.column) for e in caught.value.errors] == [(3, "date")]
     assert "already has a change on this date" in caught.value.errors[0].reason
     assert (ControlChange.objects.count(), Source.objects.count()) == before  # not Raqqa, nor its new source
@@ -37,10 +38,10 @@ def test_a_clash_stored_after_the_check_becomes_row_errors_and_writes_nothing(se
 @pytest.mark.django_db
 def test_the_bulk_write_turns_the_unique_index_into_a_validation_error(seeded, monkeypatch):
     plan = changes_import_check(text=HEADER + TABQA)
-    changes_import_commit(plan=changes_import_check(text=HEADER + TABQA), by=None)
+    changes_import_commit(plan=changes_import_check(text=HEADER + TABQA), by=SYSTEM)
     monkeypatch.setattr(services.bulk, "control_changes_clashing", lambda changes: [])
     with pytest.raises(services.bulk.ValidationError, match="Another write stored a change") as caught:
-        services.control_changes_create_many(new=[r.new for r in plan.rows], by=None)
+        services.control_changes_create_many(new=[r.new for r in plan.rows], by=SYSTEM)
     assert caught.value.error_list[0].code == "clash"
 
 
@@ -53,7 +54,7 @@ def _race(texts: list[str]) -> list[object]:
     def commit(i):
         try:
             barrier.wait(timeout=30)
-            results[i] = changes_import_commit(plan=plans[i], by=None)
+            results[i] = changes_import_commit(plan=plans[i], by=SYSTEM)
         except Exception as exc:  # noqa: BLE001  (the test asserts what each thread met)
             results[i] = exc
         finally:

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from events.imports import ImportRejected, changes_import_check, changes_import_commit
 from events.models import ControlChange, Source
 from tests.events.roles import client_as, user_in
+from tests.factories import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ def test_the_service_names_the_line_and_column_and_writes_nothing(seeded, name):
     assert words in plan.errors[0].reason
     assert not plan.ok
     with pytest.raises(ImportRejected):
-        changes_import_commit(plan=plan, by=None)
+        changes_import_commit(plan=plan, by=SYSTEM)
     assert (ControlChange.objects.count(), Source.objects.count()) == before
 
 

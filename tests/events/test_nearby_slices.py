@@ -12,7 +12,7 @@ from events.models import ControlChange
 from events.selectors import nearby as nearby_slices
 from events.selectors.rule import PUBLIC, Visibility
 from events.selectors.slices import read_slice
-from tests.factories import ControlChangeFactory, FactionFactory, TownFactory
+from tests.factories import SYSTEM, ControlChangeFactory, FactionFactory, TownFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ def test_a_write_is_seen_at_once(every_step_moves):
     assert selectors.control_as_of(on=D(2017, 6, 1)).changes[town.id].faction_id == faction.pk
     change = ControlChangeFactory(town=town, faction=other, effective_date=D(2017, 5, 1))
     assert selectors.control_as_of(on=D(2017, 6, 1)).changes[town.id].faction_id == other.pk
-    services.control_change_retract(change=change, by=None, reason="wrong town")
+    services.control_change_retract(change=change, by=SYSTEM, reason="wrong town")
     assert selectors.control_as_of(on=D(2017, 6, 2)).changes[town.id].faction_id == faction.pk
 
 

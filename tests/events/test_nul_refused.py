@@ -14,6 +14,7 @@ from geodata.models import AdminArea, Town
 from geodata.services import admin_area_check, town_save, towns_save_many
 from geodata.town_files import TownFileError, read_towns
 from tests.events.test_admin import _town_form, change_form
+from tests.factories import SYSTEM
 
 pytestmark = pytest.mark.django_db
 NUL = "Null characters are not allowed"
@@ -27,16 +28,16 @@ def refused(call) -> dict[str, list[str]]:
 
 def test_the_services_checks_name_each_field_holding_a_nul(seeded):
     faction = Faction(name="New\x00", short_name="N", slug="new\x00", colour="#123456", aliases=["ok", "a\x00"])
-    errors = refused(lambda: services.faction_save(faction=faction, by=None))
+    errors = refused(lambda: services.faction_save(faction=faction, by=SYSTEM))
     assert {"name", "slug", "aliases"} <= set(errors) and "(at [1])" in errors["aliases"][0]
     assert all(NUL in messages[0] for messages in errors.values())
 
-    errors = refused(lambda: services.source_save(source=Source(publisher="P", title="T\x00"), by=None))
+    errors = refused(lambda: services.source_save(source=Source(publisher="P", title="T\x00"), by=SYSTEM))
     assert list(errors) == ["title"] and NUL in errors["title"][0]
 
     raqqa, sdf = Town.objects.get(slug="raqqa"), Faction.objects.get(slug="sdf")
     errors = refused(lambda: services.control_change_create(
-        town=raqqa, faction=sdf, effective_date=dt.date(2017, 10, 20), note="a\x00b"))
+        town=raqqa, faction=sdf, effective_date=dt.date(2017, 10, 20), note="a\x00b", entered_by=SYSTEM))
     assert list(errors) == ["note"] and NUL in errors["note"][0]
 
     town = Town(name="Nul\x00town", slug="nultown", latitude=35.9, longitude=39.0, alt_names=["x\x00"])
@@ -58,7 +59,7 @@ def test_the_bulk_write_of_imports_refuses_a_nul_too(seeded):
     change = ControlChange(town=Town.objects.get(slug="raqqa"), faction=Faction.objects.get(slug="sdf"),
                            effective_date=dt.date(2017, 10, 20), note="\x00")
     with pytest.raises(ValidationError, match=NUL):
-        services.control_changes_create_many(new=[services.NewChange(change)], by=None)
+        services.control_changes_create_many(new=[services.NewChange(change)], by=SYSTEM)
     assert not ControlChange.objects.filter(effective_date=dt.date(2017, 10, 20)).exists()
 
 

@@ -12,7 +12,7 @@ from geodata.models import AdminArea, Town
 from geodata.selectors import revision_current
 from geodata.services import admin_area_save, admin_areas_save_many, town_save, towns_save_many
 from geodata.services.revision import revision_bump
-from tests.factories import ControlChangeFactory, SourceFactory
+from tests.factories import SYSTEM, ControlChangeFactory, SourceFactory
 
 SEP_4 = dt.date(2017, 9, 4)
 
@@ -45,7 +45,7 @@ def test_writes_the_public_sees_bump_the_revision_and_drafts_move_only_the_previ
     after = versions()
     assert after[0] == before[0] and after[1] != before[1]
     before = after
-    services.control_change_update(change=draft, by=None, note="checked")
+    services.control_change_update(change=draft, by=SYSTEM, note="checked")
     after = versions()
     assert after[0] == before[0] and after[1] != before[1]
     for step in (lambda: services.control_change_publish(change=draft, by=reviewer),
@@ -54,7 +54,7 @@ def test_writes_the_public_sees_bump_the_revision_and_drafts_move_only_the_previ
         step()
         after = versions()
         assert after[0] > before[0] and after[1] != before[1]
-    for end in (lambda d: services.control_change_delete(change=d, by=None),
+    for end in (lambda d: services.control_change_delete(change=d, by=SYSTEM),
                 lambda d: services.control_change_reject(change=d, by=reviewer, reason="no source")):
         other = _draft(Town.objects.get(slug="tabqa"), sources=[source])
         before = versions()
@@ -76,7 +76,7 @@ def test_bulk_writes_bump_the_revision_once_they_write(raqqa, reviewer):
     assert _number() == before  # drafts: no public map changed
     before = _number()
     services.control_changes_create_many(new=[], by=reviewer)
-    services.sources_save_many(sources=[], by=None)
+    services.sources_save_many(sources=[], by=SYSTEM)
     assert _number() == before  # nothing written: caches and ETags stay valid
 
 
@@ -85,10 +85,10 @@ def test_faction_source_town_and_area_writes_bump_it(seeded):
     area = AdminArea.objects.get(code="SY05")
     town = Town.objects.get(slug="raqqa")
     writes = [
-        lambda: services.faction_save(faction=faction, by=None),
-        lambda: services.factions_save_many(factions=[faction], by=None),
-        lambda: services.source_save(source=Source(publisher="Wire", title="New report"), by=None),
-        lambda: services.sources_save_many(sources=[Source(publisher="Wire", title="Another")], by=None),
+        lambda: services.faction_save(faction=faction, by=SYSTEM),
+        lambda: services.factions_save_many(factions=[faction], by=SYSTEM),
+        lambda: services.source_save(source=Source(publisher="Wire", title="New report"), by=SYSTEM),
+        lambda: services.sources_save_many(sources=[Source(publisher="Wire", title="Another")], by=SYSTEM),
         lambda: town_save(town=town),
         lambda: towns_save_many(towns=[town]),
         lambda: admin_area_save(area=area),
@@ -113,7 +113,7 @@ def test_a_refused_write_leaves_the_revision(raqqa):
     before = revision_current()
     faction = Faction(name="Nameless", short_name="N", slug="nameless", colour="not a colour")
     with pytest.raises(Exception):  # noqa: B017  (the service refuses it; which error is not the point)
-        services.faction_save(faction=faction, by=None)
+        services.faction_save(faction=faction, by=SYSTEM)
     assert revision_current() == before
 
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from events import services
 from events.models import ControlChange, Faction
-from tests.factories import ControlChangeFactory, FactionFactory, SourceFactory, TownFactory
+from tests.factories import SYSTEM, ControlChangeFactory, FactionFactory, SourceFactory, TownFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,8 @@ def test_town_coordinates_in_range(lat, lon, field):
 
 
 def create(**overrides):
-    kwargs = dict(town=TownFactory(), faction=FactionFactory(), effective_date=dt.date(2017, 9, 1))
+    kwargs = dict(town=TownFactory(), faction=FactionFactory(), effective_date=dt.date(2017, 9, 1),
+                  entered_by=SYSTEM)
     kwargs.update(overrides)
     return services.control_change_create(**kwargs)
 

@@ -21,6 +21,7 @@ from events.models import ControlChange, Faction, Source
 from events.services import NewChange, control_changes_create_many
 from geodata.models import AdminArea, Town
 from geodata.services import towns_save_many
+from tests.factories import SYSTEM
 
 from .maptowns import towns_drawn, wait_town
 
@@ -66,7 +67,7 @@ def _country():
         new.append(NewChange(ControlChange(town=town, faction=holder, effective_date=DATES[first]), [source]))
         if rng.random() < 0.3:
             new.append(NewChange(ControlChange(town=town, faction=taker, effective_date=DATES[second]), [source]))
-    control_changes_create_many(new=new, by=None, publish=True)
+    control_changes_create_many(new=new, by=SYSTEM, publish=True)
     return len(new)
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from events import services
 from events.models import ControlChange
 from events.services import lifecycle
-from tests.factories import FactionFactory, SourceFactory, TownFactory
+from tests.factories import SYSTEM, FactionFactory, SourceFactory, TownFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +22,10 @@ CASES = [
 
 def change_in(state: str) -> ControlChange:
     change = services.control_change_create(town=TownFactory(), faction=FactionFactory(),
-                                            effective_date=dt.date(2017, 9, 1), sources=[SourceFactory()])
+                                            effective_date=dt.date(2017, 9, 1), sources=[SourceFactory()],
+                                            entered_by=SYSTEM)
     if state == ControlChange.State.PUBLISHED:
-        change = services.control_change_publish(change=change, by=None)
+        change = services.control_change_publish(change=change, by=SYSTEM)
     return change
 
 
@@ -52,5 +53,5 @@ def test_each_review_service_checks_permission_and_reason_before_touching_the_ro
         service(change=change, by=editor, **extra)
     if move.needs_reason:
         with pytest.raises(ValidationError, match="Give a reason"):
-            services.control_change_transition(change=change, by=None, move=move, reason=" ")
+            services.control_change_transition(change=change, by=SYSTEM, move=move, reason=" ")
     assert (ControlChange.objects.get(pk=change.pk).state, change.history.count()) == (move.source, history)

@@ -10,7 +10,7 @@ from events import selectors, services
 from events.imports import changes_import_check
 from events.models import ControlChange
 from events.services import lifecycle
-from tests.factories import FactionFactory, SourceFactory, TownFactory
+from tests.factories import SYSTEM, FactionFactory, SourceFactory, TownFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,12 +18,14 @@ Precision, DayPart = ControlChange.Precision, ControlChange.DayPart
 
 
 def published(**fields) -> ControlChange:
-    return services.control_change_create(sources=[SourceFactory()], state=ControlChange.State.PUBLISHED, **fields)
+    return services.control_change_create(sources=[SourceFactory()], state=ControlChange.State.PUBLISHED,
+                                          entered_by=SYSTEM, **fields)
 
 
 def test_a_month_change_is_stored_as_the_first_of_its_month_and_shown_as_the_month():
     change = services.control_change_create(town=TownFactory(), faction=FactionFactory(),
-                                            effective_date=dt.date(2017, 9, 15), date_precision=Precision.MONTH)
+                                            effective_date=dt.date(2017, 9, 15), date_precision=Precision.MONTH,
+                                            entered_by=SYSTEM)
     change.refresh_from_db()
     assert change.effective_date == dt.date(2017, 9, 1)
     assert change.date_label == "September 2017"
@@ -31,7 +33,8 @@ def test_a_month_change_is_stored_as_the_first_of_its_month_and_shown_as_the_mon
 
 def test_an_approximate_change_keeps_its_date_and_says_about():
     change = services.control_change_create(town=TownFactory(), faction=FactionFactory(),
-                                            effective_date=dt.date(2014, 1, 1), date_precision=Precision.APPROXIMATE)
+                                            effective_date=dt.date(2014, 1, 1), date_precision=Precision.APPROXIMATE,
+                                            entered_by=SYSTEM)
     change.refresh_from_db()
     assert (change.effective_date, change.date_label) == (dt.date(2014, 1, 1), "about 2014")
 
@@ -41,7 +44,7 @@ def test_a_part_of_day_without_an_exact_day_is_refused_naming_the_field(precisio
     town = TownFactory()
     with pytest.raises(ValidationError) as caught:
         services.control_change_create(town=town, faction=FactionFactory(), effective_date=dt.date(2017, 9, 5),
-                                       date_precision=precision, day_part=DayPart.MORNING)
+                                       date_precision=precision, day_part=DayPart.MORNING, entered_by=SYSTEM)
     assert caught.value.message_dict == {"day_part": [
         f"A part of day needs an exact day; this date's precision is {precision}. "
         "Choose day precision or leave the part of day unspecified."]}
@@ -59,10 +62,10 @@ def test_the_check_reports_the_part_of_day_with_the_other_bad_fields():
 def test_two_month_changes_of_one_town_and_month_are_one_month_and_clash():
     town, faction = TownFactory(), FactionFactory()
     services.control_change_create(town=town, faction=faction, effective_date=dt.date(2017, 9, 3),
-                                   date_precision=Precision.MONTH)
+                                   date_precision=Precision.MONTH, entered_by=SYSTEM)
     with pytest.raises(ValidationError) as caught:
         services.control_change_create(town=town, faction=faction, effective_date=dt.date(2017, 9, 20),
-                                       date_precision=Precision.MONTH)
+                                       date_precision=Precision.MONTH, entered_by=SYSTEM)
     assert lifecycle.ONE_PER_DAY_PART_MESSAGE in caught.value.messages
 
 

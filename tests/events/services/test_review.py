@@ -9,7 +9,7 @@ from events.colours import colour_distance, delta_e_2000
 from events.models import ControlChange
 from geodata.models import Town
 from tests.events.roles import user_in
-from tests.factories import FactionFactory, SourceFactory, TownFactory
+from tests.factories import SYSTEM, FactionFactory, SourceFactory, TownFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -133,12 +133,12 @@ def test_published_change_cannot_be_deleted(editor, reviewer):
     assert not ControlChange.objects.filter(pk=mistake.pk).exists()
 
 
-def test_system_caller_is_backward_compatible():
+def test_the_system_acts_by_name_and_records_no_account():
     change = services.control_change_create(
         town=TownFactory(), faction=FactionFactory(), effective_date=D(2017, 9, 1),
-        state=ControlChange.State.PUBLISHED, sources=[SourceFactory()],
+        state=ControlChange.State.PUBLISHED, sources=[SourceFactory()], entered_by=SYSTEM,
     )
-    assert change.state == "published" and change.entered_by is None
+    assert change.state == "published" and change.entered_by is None and change.reviewed_by is None
 
 
 def test_create_many_links_sources_and_records_them_in_the_history(editor):
