@@ -224,7 +224,7 @@ RATE_LIMITS = {
     "write": os.environ.get("RATE_LIMIT_WRITE", "120/min"),
 }
 
-# API tokens expire (default 7 days) and are revoked on logout and on a password change.
+# API tokens (stored hashed) expire (default 7 days) and are revoked on logout, a password change and deactivation.
 API_TOKEN_TTL_SECONDS = int(os.environ.get("API_TOKEN_TTL_SECONDS", str(7 * 24 * 3600)))
 
 SPECTACULAR_SETTINGS = {

@@ -7,6 +7,8 @@ digests. The database keeps only a token's hash, so a token lost by its owner is
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from knox.models import AuthToken
 
 from ..api.tokens import token_issue
@@ -55,6 +57,10 @@ class AuthTokenAdmin(admin.ModelAdmin):
             f"— it expires {auth_token.expiry:%Y-%m-%d %H:%M} UTC.",
             messages.WARNING,
         )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Django's "was added" message would name the row by its digest; the message above says it all.
+        return HttpResponseRedirect(reverse("admin:knox_authtoken_changelist"))
 
     def log_addition(self, request, obj, message):
         return super().log_addition(request, obj, "Issued an API token")

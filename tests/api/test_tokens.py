@@ -152,6 +152,8 @@ def test_the_admin_issues_a_token_shown_once(user):
     listing = admin.get("/admin/knox/authtoken/").content.decode()
     page = admin.get(f"/admin/knox/authtoken/{stored.pk}/change/").content.decode()
     assert token not in listing and token not in page
+    messages = [str(m) for m in response.context["messages"]]
+    assert len(messages) == 1 and stored.digest not in messages[0]  # the row's pk (a digest) is not a name
 
 
 def test_the_migration_retires_plaintext_tokens_and_their_owners_hear_why(user, capsys):
