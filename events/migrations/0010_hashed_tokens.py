@@ -32,8 +32,7 @@ def retire_plaintext_tokens(apps, schema_editor):
             f"Retired {len(owners)} API token(s) stored in plain text; tokens are now stored hashed. "
             f"Their owners must ask /api/auth/token/ for a new one: {', '.join(owners)}."
         )
-        logger.warning(message)
-        print(f"\n  {message}")  # migrate's own output, where the operator reads it
+        logger.warning(message)  # the root logger prints it during migrate (settings.LOGGING)
 
 
 class Migration(migrations.Migration):

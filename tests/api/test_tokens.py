@@ -156,7 +156,7 @@ def test_the_admin_issues_a_token_shown_once(user):
     assert len(messages) == 1 and stored.digest not in messages[0]  # the row's pk (a digest) is not a name
 
 
-def test_the_migration_retires_plaintext_tokens_and_their_owners_hear_why(user, capsys):
+def test_the_migration_retires_plaintext_tokens_and_their_owners_hear_why(user, caplog):
     old = "0123456789abcdef0123456789abcdef01234567"  # as DRF issued them: 40 hex digits, stored as is
     with connection.cursor() as cursor:  # DRF's table as it was, inside the test's transaction
         cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp, user_id integer)")
@@ -164,7 +164,7 @@ def test_the_migration_retires_plaintext_tokens_and_their_owners_hear_why(user, 
     migration = importlib.import_module("events.migrations.0010_hashed_tokens")
     migration.retire_plaintext_tokens(apps, connection.schema_editor())  # DDL rolls back with the test
     assert "authtoken_token" not in connection.introspection.table_names()
-    assert user.username in capsys.readouterr().out
+    assert user.username in caplog.text and "Retired 1 API token" in caplog.text
     response = client_with(old).get(DRAFTS)
     assert response.status_code == 401
     assert response.json()["detail"] == RETIRED_MESSAGE and "reissued" in RETIRED_MESSAGE
