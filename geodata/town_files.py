@@ -180,7 +180,9 @@ def _record(row: Row, fields: _Fields, kind: str, decoder: ValueDecoder, errors:
     not one is still returned (that value read as well as it can be, or left out), so that the loader
     checks its place too and every problem of the file is named in one run.
     """
-    where, notes, cuts = f"{kind} {row.number}", [], []
+    where = f"{kind} {row.number}"
+    notes: list[str] = []
+    cuts: list[str] = []
     label = where  # "feature 3 (Aqirbat)" once the name is known: what names a row in every problem
     fatal = False
 
@@ -274,7 +276,8 @@ def town_file_read(
         decoder = ValueDecoder(encoding, drop_cut_letters=drop_cut_letters)
     except LookupError as exc:
         raise TownFileError([f"unknown encoding '{encoding}'"]) from exc
-    errors, skipped = [], [0]
+    errors: list[str] = []
+    skipped = [0]
     if file_format == "geonames":
         columns, rows, skipped = geonames_rows(path, errors)
         fields, kind = fields or GEONAMES_FIELDS, "line"

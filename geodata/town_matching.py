@@ -52,6 +52,11 @@ def _holds(outer: tuple[str, ...], inner: tuple[str, ...]) -> bool:
 def related_names(mine: list[str], theirs: list[str]) -> str | None:
     """Why two lists of names may name one place though no name is shared: a joined name one of whose
     parts is (or is like) a name of the other, or a name holding another's words; None if neither."""
+    mine_shapes, their_shapes = [_shape(n) for n in mine], [_shape(n) for n in theirs]
+    if not any(parts for _, parts in mine_shapes + their_shapes) and not (
+        {w for words, _ in mine_shapes for w in words} & {w for words, _ in their_shapes for w in words}
+    ):
+        return None  # the usual neighbour: nothing joined and no word shared, so no name holds another
     pairs = ((mine, theirs), (theirs, mine))
     for joined_side, other_side in pairs:
         for joined in joined_side:
@@ -75,7 +80,9 @@ def related_names(mine: list[str], theirs: list[str]) -> str | None:
 
 
 def _close(a: str, b: str) -> bool:
-    return difflib.SequenceMatcher(None, a, b).ratio() >= SIMILAR_RATIO
+    # The cheap upper bounds first (difflib's own idiom): most neighbours' names fail them.
+    m = difflib.SequenceMatcher(None, a, b)
+    return m.real_quick_ratio() >= SIMILAR_RATIO and m.quick_ratio() >= SIMILAR_RATIO and m.ratio() >= SIMILAR_RATIO
 
 
 def _raw_names(place) -> list[str]:

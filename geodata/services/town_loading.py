@@ -157,7 +157,7 @@ def towns_load(
         )
         for r, slug in zip(new_records, slugs, strict=True)
     ]
-    report.created = [f"{t.name} ({t.latitude}, {t.longitude})" for t in towns]
+    report.created = [f"{r.label} at {t.latitude}, {t.longitude}" for r, t in zip(new_records, towns, strict=True)]
     batch = [*towns, *updated]
     labels = [r.label for r in new_records] + [f"stored town {t.name} ({t.slug})" for t in updated]
     step("checking" if not commit else "checking and writing", 0, 1)

@@ -58,16 +58,16 @@ class Command(BaseCommand):
         except TownFileError as exc:
             bar.close()
             if exc.report is not None:  # the rest of the file, reviewed in the same run
-                for line in report_lines(exc.report, every_town=options["verbosity"] >= 2):
+                for line in report_lines(exc.report, every_town=options["verbosity"] >= 2, dry_run=not commit):
                     self.stdout.write(line)
             raise CommandError("\n".join(problem_lines(exc))) from exc
         finally:
             bar.close()
-        for line in report_lines(report, every_town=options["verbosity"] >= 2):
+        for line in report_lines(report, every_town=options["verbosity"] >= 2, dry_run=not commit):
             self.stdout.write(line)
 
 
-def report_lines(report: TownLoadReport, *, every_town: bool = False) -> list[str]:
+def report_lines(report: TownLoadReport, *, every_town: bool = False, dry_run: bool = True) -> list[str]:
     """The counts, then what needs a look (merges, near misses, admin code mismatches, values read
     another way), then with ``every_town`` each town created or already present."""
     verb = "" if report.committed else "would be "
@@ -88,9 +88,10 @@ def report_lines(report: TownLoadReport, *, every_town: bool = False) -> list[st
         out += [f"{verb}created: {n}" for n in report.created]
         out += [f"already present: {n}" for n in report.present]
     elif report.created or report.present:
-        out.append(f"-v 2 lists the {len(report.created)} towns that {verb or 'were '}created and the "
-                   f"{len(report.present)} already present")
-    if not report.committed:
+        listed = [f"the {len(report.created)} towns {'that would be created' if verb else 'created'}"]
+        listed += [f"the {len(report.present)} already present"] if report.present else []
+        out.append(f"-v 2 lists {' and '.join(listed)}")
+    if dry_run:  # (a refused --commit says so in its error)
         out.append("dry run: nothing written; add --commit to write")
     return out
 
@@ -100,5 +101,6 @@ def problem_lines(exc: TownFileError) -> list[str]:
     count = f": {len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}" if report is not None else ":"
     out = [f"Towns rejected, nothing written{count}", *(f"  {e}" for e in exc.errors)]
     if report is not None and report.outside:
-        out.append(f"  --allow-outside loads the {report.outside} town(s) outside every area, marked as outside")
+        towns = "town" if report.outside == 1 else f"{report.outside} towns"
+        out.append(f"  --allow-outside loads the {towns} outside every area, marked as outside")
     return out
