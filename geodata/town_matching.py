@@ -159,7 +159,8 @@ class NameMatcher:
     def near_misses(self, record) -> list[NearMiss]:
         """Places that may be this one but are not matched: the same name 5-10 km off (or closer with
         another id); a joined name one of whose parts is the other's name, or a name holding the
-        other's, within 5 km; a similar name within 1 km."""
+        other's, within 5 km unless their ids differ (OCHA's "Jurah" and "Jurah Tahtani" are two
+        communities); a similar name within 1 km."""
         mine, found, seen = names_of(record), [], set()
         row, col = _cell(record.latitude, record.longitude)
         reach = math.ceil(NEAR_MISS_M / 1000 / (111 * _CELL_DEG * max(math.cos(math.radians(record.latitude)), 0.1)))
@@ -176,7 +177,8 @@ class NameMatcher:
                     if mine & theirs:
                         if d > SAME_PLACE_M or ids_conflict(record, place):
                             found.append(NearMiss(place, f"same name, {d / 1000:.1f} km apart"))
-                    elif d <= SAME_PLACE_M and (why := related_names(_raw_names(record), _raw_names(place))):
+                    elif (d <= SAME_PLACE_M and not ids_conflict(record, place)  # two P-codes: two places
+                          and (why := related_names(_raw_names(record), _raw_names(place)))):
                         found.append(NearMiss(place, f"{why}, {d / 1000:.1f} km apart"))
                     elif d <= SIMILAR_NAME_M and (pair := _similar(mine, theirs)):
                         found.append(NearMiss(place, f"similar name ({pair[0]} ~ {pair[1]}), {d / 1000:.1f} km apart"))

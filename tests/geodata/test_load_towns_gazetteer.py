@@ -130,6 +130,11 @@ def test_the_matcher_names_joined_and_containing_names_within_the_match_distance
     ]
     # A short word inside a longer name is no evidence ("Tal" in "Tal Abyad").
     assert NameMatcher([TownRecord(5, "Tal", 35.0, 38.0)]).near_misses(TownRecord(6, "Tal Abyad", 35.0, 38.001)) == []
+    # Two ids of one kind: the publisher says two places ("Jurah" and its lower quarter), no review.
+    jurah = TownRecord(9, "Jurah", 35.0, 38.0, external_ids={"ocha_pcode": "C1"})
+    assert NameMatcher([jurah]).near_misses(TownRecord(10, "Jurah Tahtani", 35.0, 38.005)) != []
+    lower = TownRecord(11, "Jurah Tahtani", 35.0, 38.005, external_ids={"ocha_pcode": "C2"})
+    assert NameMatcher([jurah]).near_misses(lower) == []
     # The other way round: a stored joined name holding the incoming one.
     joined = NameMatcher([TownRecord(7, "Maskana - Onaiza", 35.9721, 38.0333)])
     assert [m.reason for m in joined.near_misses(TownRecord(8, "Onaiza", 35.9721, 38.0340))] == [
