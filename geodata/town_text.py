@@ -73,6 +73,26 @@ class ValueDecoder:
         return raw.decode("utf-8", "replace")
 
 
+def garbled_from(text: str, proper: str) -> str | None:
+    """The code page in which ``text`` is ``proper``'s UTF-8 misread (perhaps cut mid-letter, as the old
+    advice had OCHA's cut names read), else None: "ظ…ط¹ط§ط±ط©" is معارة read as cp1256."""
+    for encoding in (*SUGGESTED_CODE_PAGES, "latin-1"):
+        try:
+            raw = text.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        if raw.isascii():
+            return None
+        cut = cut_at(raw)
+        try:
+            meant = raw.decode("utf-8") if cut is None else raw[:cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if meant == proper:
+            return encoding
+    return None
+
+
 def cut_at(raw: bytes) -> int | None:
     """Where the incomplete letter starts, if ``raw`` is valid UTF-8 but for a letter cut at its very end."""
     try:

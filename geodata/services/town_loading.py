@@ -10,6 +10,7 @@ from ..boundaries import normalise_name
 from ..models import AdminArea, Town
 from ..town_files import TownFields, TownFileError, TownRecord, town_file_read
 from ..town_matching import NameMatcher, dedupe_records, names_of
+from ..town_text import garbled_from
 from .records import RecordsInvalid
 from .towns import towns_problems, towns_save_many
 
@@ -50,14 +51,25 @@ def _slugs(records: list[TownRecord], taken: set[str]) -> list[str]:
 
 
 def _merge(town: Town, record: TownRecord) -> list[str]:
-    """Add to ``town`` the ids and alternate names of ``record`` it lacks; what was added, described."""
+    """Add to ``town`` the ids and alternate names of ``record`` it lacks; what was added, described.
+
+    A stored alternate name that is one of the record's names garbled (its UTF-8 read in a code
+    page, as ``--encoding cp1256`` once read OCHA's names cut mid-letter) is replaced by it.
+    """
     added = []
     known = names_of(town)
     for name in [record.name, *record.alt_names]:
-        if name.strip() and normalise_name(name) not in known:
+        if not name.strip() or normalise_name(name) in known:
+            continue
+        garbled = next(((i, cp) for i, old in enumerate(town.alt_names) if (cp := garbled_from(old, name))), None)
+        if garbled is not None:
+            i, encoding = garbled
+            added.append(f"alternate name {name} in place of {town.alt_names[i]} (its UTF-8 read as {encoding})")
+            town.alt_names = [*town.alt_names[:i], name, *town.alt_names[i + 1:]]
+        else:
             town.alt_names = [*town.alt_names, name]
-            known.add(normalise_name(name))
             added.append(f"alternate name {name}")
+        known.add(normalise_name(name))
     for scheme, value in record.external_ids.items():
         if scheme not in (town.external_ids or {}):
             town.external_ids = {**(town.external_ids or {}), scheme: value}

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from geodata.models import Town
 from geodata.town_files import TownRecord
 from geodata.town_matching import NameMatcher
+from tests.factories import TownFactory
 from tests.geodata.ocha_towns import WRITERS, Place
 
 # OCHA's NAME_ARA is a 50-byte field: a longer UTF-8 name is cut there, here inside its 26th letter.
@@ -64,6 +65,20 @@ def test_an_arabic_name_cut_mid_letter_is_named_as_such_and_its_letter_dropped_o
     town = Town.objects.get(external_ids__ocha_pcode="C3301")
     assert town.alt_names == [KEPT_AR]
     found = client.get("/api/towns/", {"q": "معارة النعمان الشرقية"}).json()["results"]
+    assert [t["name"] for t in found] == ["Maaret Sharqiya"]
+
+
+def test_a_name_garbled_by_the_old_advice_is_mended_when_the_file_is_loaded_again(seeded, tmp_path, client):
+    # What `--encoding cp1256` stored before: the 50 bytes read as cp1256 (ظ…ط¹ط§ط±ط©...).
+    garbled = CUT_AR.decode("cp1256")
+    TownFactory(name="Maaret Sharqiya", slug="maaret-sharqiya", latitude=35.6, longitude=36.6,
+                alt_names=["Maaret", garbled], external_ids={"ocha_pcode": "C3301"})
+    path = WRITERS["geojson"](tmp_path / "syr_admin4_point.geojson", admin4_points())
+    out = load(path, "--preset", "ocha", "--drop-cut-letters", "--commit")
+    assert f"merged: feature 2 (Maaret Sharqiya) = Maaret Sharqiya (maaret-sharqiya): adds alternate name " \
+           f"{KEPT_AR} in place of {garbled} (its UTF-8 read as cp1256)" in out
+    assert Town.objects.get(slug="maaret-sharqiya").alt_names == ["Maaret", KEPT_AR]
+    found = client.get("/api/towns/", {"q": "معارة النعمان"}).json()["results"]
     assert [t["name"] for t in found] == ["Maaret Sharqiya"]
 
 

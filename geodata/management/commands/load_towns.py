@@ -88,7 +88,8 @@ def report_lines(report: TownLoadReport, *, every_town: bool = False, dry_run: b
         out += [f"{verb}created: {n}" for n in report.created]
         out += [f"already present: {n}" for n in report.present]
     elif report.created or report.present:
-        listed = [f"the {len(report.created)} towns {'that would be created' if verb else 'created'}"]
+        towns = "the town" if len(report.created) == 1 else f"the {len(report.created)} towns"
+        listed = [f"{towns} {'that would be created' if verb else 'created'}"]
         listed += [f"the {len(report.present)} already present"] if report.present else []
         out.append(f"-v 2 lists {' and '.join(listed)}")
     if dry_run:  # (a refused --commit says so in its error)
