@@ -68,7 +68,8 @@ def related_names(mine: list[str], theirs: list[str]) -> str | None:
         for joined in joined_side:
             for part, form in _shape(joined)[1]:
                 for other in other_side:
-                    if len(form) >= MIN_PART_LETTERS and _close(form, _normalised(other)):
+                    other_form = _normalised(other)
+                    if min(len(form), len(other_form)) >= MIN_PART_LETTERS and _close(form, other_form):
                         return f"joined name ({joined}: {part} ~ {other})"
     for outer_side, inner_side in pairs:
         for outer in outer_side:

@@ -143,6 +143,11 @@ def test_the_matcher_names_joined_and_containing_names_within_the_match_distance
     assert [m.reason for m in matcher.near_misses(TownRecord(4, "Onaiza / Maskanah", 35.98, 38.0333))] == [
         "joined name (Onaiza / Maskanah: Maskanah = Maskanah), 1.5 km apart"
     ]
+    # A part spelled a little differently from the stored name.
+    spelled = NameMatcher([TownRecord(12, "Maskana", 35.9667, 38.0333)])
+    assert [m.reason for m in spelled.near_misses(TownRecord(13, "Maskanah - Onaiza", 35.9721, 38.0333))] == [
+        "joined name (Maskanah - Onaiza: Maskanah ~ Maskana), 0.6 km apart"
+    ]
     # A short word inside a longer name is no evidence ("Tal" in "Tal Abyad").
     assert NameMatcher([TownRecord(5, "Tal", 35.0, 38.0)]).near_misses(TownRecord(6, "Tal Abyad", 35.0, 38.001)) == []
     # Two ids of one kind: the publisher says two places ("Jurah" and its lower quarter), no review.
