@@ -45,8 +45,9 @@ def test_the_cut_value_is_unchanged_in_the_test_file():
 
 
 @pytest.mark.parametrize("kind", sorted(WRITERS))
-def test_an_arabic_name_cut_mid_letter_is_named_as_such_and_its_letter_dropped_on_request(seeded, tmp_path, client,
-                                                                                            kind):
+def test_an_arabic_name_cut_mid_letter_is_named_as_such_and_its_letter_dropped_on_request(
+    seeded, tmp_path, client, kind
+):
     path = WRITERS[kind](tmp_path / f"syr_admin4_point.{kind}", admin4_points())
     _, error = refused(path, "--preset", "ocha")
     row = "line 3" if kind == "csv" else "feature 2"
@@ -60,8 +61,9 @@ def test_an_arabic_name_cut_mid_letter_is_named_as_such_and_its_letter_dropped_o
     assert "UTF-8 cut off mid-letter at byte 50" in error and "ظ" not in error
 
     out = load(path, "--preset", "ocha", "--drop-cut-letters", "--commit")
-    assert f"cut letter dropped: {row} (Maaret Sharqiya), NAME_ARA: cut off mid-letter at byte 50; kept " \
-           f"'{KEPT_AR}'" in out
+    assert (
+        f"cut letter dropped: {row} (Maaret Sharqiya), NAME_ARA: cut off mid-letter at byte 50; kept '{KEPT_AR}'" in out
+    )
     town = Town.objects.get(external_ids__ocha_pcode="C3301")
     assert town.alt_names == [KEPT_AR]
     found = client.get("/api/towns/", {"q": "معارة النعمان الشرقية"}).json()["results"]
@@ -71,12 +73,20 @@ def test_an_arabic_name_cut_mid_letter_is_named_as_such_and_its_letter_dropped_o
 def test_a_name_garbled_by_the_old_advice_is_mended_when_the_file_is_loaded_again(seeded, tmp_path, client):
     # What `--encoding cp1256` stored before: the 50 bytes read as cp1256 (ظ…ط¹ط§ط±ط©...).
     garbled = CUT_AR.decode("cp1256")
-    TownFactory(name="Maaret Sharqiya", slug="maaret-sharqiya", latitude=35.6, longitude=36.6,
-                alt_names=["Maaret", garbled], external_ids={"ocha_pcode": "C3301"})
+    TownFactory(
+        name="Maaret Sharqiya",
+        slug="maaret-sharqiya",
+        latitude=35.6,
+        longitude=36.6,
+        alt_names=["Maaret", garbled],
+        external_ids={"ocha_pcode": "C3301"},
+    )
     path = WRITERS["geojson"](tmp_path / "syr_admin4_point.geojson", admin4_points())
     out = load(path, "--preset", "ocha", "--drop-cut-letters", "--commit")
-    assert f"merged: feature 2 (Maaret Sharqiya) = Maaret Sharqiya (maaret-sharqiya): adds alternate name " \
-           f"{KEPT_AR} in place of {garbled} (its UTF-8 read as cp1256)" in out
+    assert (
+        f"merged: feature 2 (Maaret Sharqiya) = Maaret Sharqiya (maaret-sharqiya): adds alternate name "
+        f"{KEPT_AR} in place of {garbled} (its UTF-8 read as cp1256)" in out
+    )
     assert Town.objects.get(slug="maaret-sharqiya").alt_names == ["Maaret", KEPT_AR]
     found = client.get("/api/towns/", {"q": "معارة النعمان"}).json()["results"]
     assert [t["name"] for t in found] == ["Maaret Sharqiya"]
@@ -115,18 +125,26 @@ def test_a_latin1_value_ending_in_an_accent_is_no_cut_letter(db, tmp_path):
 
 # 4. A joined name, or a name containing a stored one, close by is at least a near miss ----------------
 
+
 def test_a_joined_name_holding_a_stored_alternate_name_close_by_is_a_near_miss(seeded, tmp_path):
-    path = WRITERS["geojson"](tmp_path / "syr_admin4_point.geojson", [
-        # The seed's Maskanah (alternate name Maskana) is 0.6 km away.
-        Place("Maskana - Onaiza", "مسكنة - عنيزة", "C1933", 35.9721, 38.0333, "SY02"),
-        Place("Maskanah al-Jadida", "", "C1934", 35.9700, 38.0400, "SY02"),  # contains the stored name
-        Place("Onaiza", "", "C1935", 36.1000, 38.2000, "SY02"),  # 20 km off: nothing to say
-    ])
+    path = WRITERS["geojson"](
+        tmp_path / "syr_admin4_point.geojson",
+        [
+            # The seed's Maskanah (alternate name Maskana) is 0.6 km away.
+            Place("Maskana - Onaiza", "مسكنة - عنيزة", "C1933", 35.9721, 38.0333, "SY02"),
+            Place("Maskanah al-Jadida", "", "C1934", 35.9700, 38.0400, "SY02"),  # contains the stored name
+            Place("Onaiza", "", "C1935", 36.1000, 38.2000, "SY02"),  # 20 km off: nothing to say
+        ],
+    )
     out = load(path, "--preset", "ocha")
-    assert "near miss, review: feature 1 (Maskana - Onaiza) and stored Maskanah (maskanah): joined name " \
-           "(Maskana - Onaiza: Maskana = Maskana), 0.6 km apart; not merged" in out
-    assert "near miss, review: feature 2 (Maskanah al-Jadida) and stored Maskanah (maskanah): Maskanah " \
-           "al-Jadida contains Maskanah, 0.7 km apart; not merged" in out
+    assert (
+        "near miss, review: feature 1 (Maskana - Onaiza) and stored Maskanah (maskanah): joined name "
+        "(Maskana - Onaiza: Maskana = Maskana), 0.6 km apart; not merged" in out
+    )
+    assert (
+        "near miss, review: feature 2 (Maskanah al-Jadida) and stored Maskanah (maskanah): Maskanah "
+        "al-Jadida contains Maskanah, 0.7 km apart; not merged" in out
+    )
     assert "feature 3 (Onaiza) and stored" not in out
     assert "3 would be created" in out
 
@@ -164,6 +182,7 @@ def test_the_matcher_names_joined_and_containing_names_within_the_match_distance
 
 # 5. Every problem of every kind in one dry run, each naming the town --------------------------------
 
+
 def test_a_dry_run_lists_every_problem_of_every_kind_naming_each_town(seeded, tmp_path):
     places = [
         *admin4_points(),
@@ -194,6 +213,7 @@ def test_a_bad_number_does_not_hide_a_town_outside_every_area(seeded, tmp_path):
 
 
 # 15. A summary first; the full list with -v 2 ------------------------------------------------------
+
 
 def test_the_dry_run_prints_the_summary_first_and_the_towns_only_with_verbosity_2(seeded, tmp_path):
     places = [Place(f"Village {n}", "", f"C70{n:02d}", 35.30 + n * 0.01, 36.80, "") for n in range(30)]
