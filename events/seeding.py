@@ -32,7 +32,7 @@ SEED_DIR = Path(settings.BASE_DIR) / "seeds"
 BOUNDARIES = [
     ("ocha_governorates.geojson", AdminArea.Level.PROVINCE), ("ocha_districts.geojson", AdminArea.Level.DISTRICT),
 ]
-LOADER_LINE = re.compile(r"line (\d+)(?:, (\w+))?: (.*)", re.S)
+LOADER_LINE = re.compile(r"line (\d+)(?: \(.*?\))?(?:, (\w+))?: (.*)", re.S)  # "line 3 (Raqqa), latitude: ..."
 
 
 class SeedError(Exception):

@@ -121,10 +121,15 @@ def normalise_name(name: str) -> str:
     Case, diacritics, apostrophes and the ayn/hamza signs, spaces, hyphens and the Arabic article
     are dropped (a name that is nothing but articles keeps them).
     """
+    return "".join(name_words(name))
+
+
+def name_words(name: str) -> list[str]:
+    """The words of a name in the form ``normalise_name`` joins: "Tall al-Abyad" -> ["tall", "abyad"]."""
     decomposed = unicodedata.normalize("NFKD", name)
     plain = APOSTROPHES.sub("", "".join(c for c in decomposed if not unicodedata.combining(c)).casefold())
     words = [w for w in re.split(r"[\W_]+", plain) if w]
-    return "".join([w for w in words if w not in ARTICLES] or words)
+    return [w for w in words if w not in ARTICLES] or words
 
 
 def country_from_code(code: str) -> str | None:

@@ -2,11 +2,11 @@
 
 Every reader yields the file's rows as raw text per field plus a point; ``_record`` then reads the
 fields a ``TownFields`` names (a preset such as OCHA's, or the user's options). Text is decoded per
-value: UTF-8, else the ``encoding`` given, else a row error naming the row, the field and the byte.
+value (``town_text``): UTF-8, UTF-8 cut mid-letter, or the ``encoding`` given, else a row error naming
+the row, the field and the byte. A row with a problem is still read as far as it can be, so that the
+loader's later checks (a town outside every area) report its other problems in the same run.
 """
 
-import codecs
-import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,15 +23,15 @@ from .town_readers import (
     geonames_rows,
     ogr_rows,
 )
+from .town_text import ValueDecoder
 
 __all__ = [
     "FORMATS", "PRESETS", "SAME_PLACE_M", "NameMatcher", "TownFields", "TownFileError", "TownRecord",
-    "GEONAMES_COLUMNS", "dedupe_records", "distance_m", "guess_format", "read_towns",
+    "GEONAMES_COLUMNS", "TownFile", "dedupe_records", "distance_m", "guess_format", "read_towns", "town_file_read",
 ]
 
 # "ogr": Shapefile (plain or zipped) and GeoPackage, read through pyogrio.
 FORMATS = ("geonames", "csv", "geojson", "ogr")
-ENCODING_HINT = "if the file is in another encoding, give --encoding (e.g. cp1256 or latin-1)"
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ class TownRecord:
     admin_codes: dict[int, str] = field(default_factory=dict)  # level -> the code the file gives
     admin_fields: dict[int, str] = field(default_factory=dict)  # level -> the field that gave it
     decoded: list[str] = field(default_factory=list)  # fields read in the fallback encoding
+    cut_letters: list[str] = field(default_factory=list)  # fields whose letter cut at the end was dropped
 
     @property
     def where(self) -> str:
@@ -117,41 +118,6 @@ class TownRecord:
     @property
     def names(self) -> set[str]:
         return {normalise_name(n) for n in [self.name, *self.alt_names] if n.strip()}
-
-
-class _Decoder:
-    def __init__(self, encoding: str | None):
-        if encoding:
-            try:
-                codecs.lookup(encoding)
-            except LookupError as exc:
-                raise TownFileError([f"unknown encoding '{encoding}'"]) from exc
-        self.encoding = encoding
-
-    def text(self, value, where: str, column: str, errors: list[str], notes: list[str]) -> str:
-        """``value`` as text; bytes that are not UTF-8 read in the fallback encoding, or a row error."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return ""
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))  # an id or count stored as a real number
-        text = str(value)
-        if text.isascii():
-            return text
-        raw = text.encode("utf-8", "surrogateescape")
-        for encoding in ("utf-8", *([self.encoding] if self.encoding else [])):
-            try:
-                decoded = raw.decode(encoding)
-            except UnicodeDecodeError as exc:
-                bad = exc
-                continue
-            if encoding != "utf-8":
-                notes.append(f"{where}, {column}: not UTF-8, read as {encoding}")
-            return decoded
-        errors.append(
-            f"{where}, {column}: byte 0x{raw[bad.start]:02x} (position {bad.start}) is not "
-            f"{self.encoding or 'UTF-8'}; {ENCODING_HINT}"
-        )
-        return ""
 
 
 def _number(text: str, kind, where: str, column: str, errors: list[str], required: bool = False):
@@ -207,14 +173,23 @@ class _Fields:
                                  "--preset or the field options (--name-field, --lat-field, --lon-field, ...)"])
 
 
-def _record(row: Row, fields: _Fields, kind: str, decoder: _Decoder, errors: list[str]) -> TownRecord | None:
-    before, where, notes = len(errors), f"{kind} {row.number}", []
-    label = where  # "feature 3 (Aqirbat)" once the name is known: what names a row in decoding errors
+def _record(row: Row, fields: _Fields, kind: str, decoder: ValueDecoder, errors: list[str]) -> TownRecord | None:
+    """The row as a record, or None if it cannot be checked further (no name, no point, a NUL).
+
+    Its problems go to ``errors``; a row with a value that could not be decoded or a number that is
+    not one is still returned (that value read as well as it can be, or left out), so that the loader
+    checks its place too and every problem of the file is named in one run.
+    """
+    where = f"{kind} {row.number}"
+    notes: list[str] = []
+    cuts: list[str] = []
+    label = where  # "feature 3 (Aqirbat)" once the name is known: what names a row in every problem
+    fatal = False
 
     def text(column: str | None) -> str:
         if column is None:
             return ""
-        return decoder.text(row.values.get(column), label, column, errors, notes).strip()
+        return decoder.text(row.values.get(column), label, column, errors, notes, cuts).strip()
 
     name = text(fields.name)
     label = f"{where} ({name})" if name else where
@@ -225,24 +200,28 @@ def _record(row: Row, fields: _Fields, kind: str, decoder: _Decoder, errors: lis
         errors.append(f"{label}: no point geometry, and no latitude and longitude fields")
     if not name:
         errors.append(f"{where}, name: a name is required")
+        fatal = True
     if row.point is not None:
         lon, lat = row.point
     else:
         wanted = not row.geometry_problem and fields.lat is not None
-        lat = _number(text(fields.lat), float, where, "latitude", errors, required=wanted)
-        lon = _number(text(fields.lon), float, where, "longitude", errors, required=wanted)
+        lat = _number(text(fields.lat), float, label, "latitude", errors, required=wanted)
+        lon = _number(text(fields.lon), float, label, "longitude", errors, required=wanted)
     if lat is not None and not -90 <= lat <= 90:
-        errors.append(f"{where}, latitude: {lat} is not between -90 and 90")
+        errors.append(f"{label}, latitude: {lat} is not between -90 and 90")
+        fatal = True
     if lon is not None and not -180 <= lon <= 180:
-        errors.append(f"{where}, longitude: {lon} is not between -180 and 180")
-    population = _number(text(fields.population), int, where, "population", errors)
-    geonames_id = _number(text(fields.geonames_id), int, where, "geonames_id", errors)
+        errors.append(f"{label}, longitude: {lon} is not between -180 and 180")
+        fatal = True
+    population = _number(text(fields.population), int, label, "population", errors)
+    geonames_id = _number(text(fields.geonames_id), int, label, "geonames_id", errors)
     slug, external = text(fields.slug), text(fields.external_id)
     admin = {level: text(column) for level, column in fields.admin.items()}
     for column, value in (("name", name), ("alt_names", ";".join(alt_names)), ("slug", slug), ("id", external)):
         if "\x00" in value:  # PostgreSQL cannot store it; SQLite would, and every export would carry it
             errors.append(f"{where}, {column}: {NUL_MESSAGE}")
-    if len(errors) > before or lat is None or lon is None:
+            fatal = True
+    if fatal or lat is None or lon is None:
         return None
     alt = [a for a in dict.fromkeys(a.strip() for a in alt_names) if a and a != name]
     return TownRecord(
@@ -250,7 +229,7 @@ def _record(row: Row, fields: _Fields, kind: str, decoder: _Decoder, errors: lis
         external_ids={fields.spec.id_scheme: external} if external and fields.spec.id_scheme else {},
         admin_codes={level: code for level, code in admin.items() if code},
         admin_fields={level: fields.admin[level] for level, code in admin.items() if code},
-        decoded=notes,
+        decoded=notes, cut_letters=cuts,
     )
 
 
@@ -268,18 +247,37 @@ def guess_format(path: Path) -> str:
     return "geonames"
 
 
-def read_towns(
+@dataclass
+class TownFile:
+    """A town file as read: the records that can be checked further, the rows skipped, every problem."""
+
+    records: list[TownRecord]
+    skipped: int  # rows that are not populated places (a GeoNames dump's mountains)
+    errors: list[str]
+
+
+def town_file_read(
     path: Path | str, file_format: str | None = None, *, fields: TownFields | None = None,
-    encoding: str | None = None, layer: str | None = None,
-) -> tuple[list[TownRecord], int]:
-    """Records and the number of rows skipped as not populated places; TownFileError lists every bad row."""
+    encoding: str | None = None, layer: str | None = None, drop_cut_letters: bool = False,
+) -> TownFile:
+    """Read every row, its problems listed rather than raised; TownFileError only when the file itself
+    cannot be read (no such file, not JSON, a field the spec needs missing).
+
+    ``drop_cut_letters``: a value that is UTF-8 cut off inside its last letter (a field-length limit)
+    keeps what precedes the letter, noted in the record's ``cut_letters``; otherwise it is a problem.
+    """
     path = Path(path)
     if not path.is_file():
         raise TownFileError([f"{path}: no such file"])
     file_format = file_format or guess_format(path)
     if file_format not in FORMATS:
         raise TownFileError([f"unknown format '{file_format}'; choose one of {', '.join(FORMATS)}"])
-    decoder, errors, skipped = _Decoder(encoding), [], [0]
+    try:
+        decoder = ValueDecoder(encoding, drop_cut_letters=drop_cut_letters)
+    except LookupError as exc:
+        raise TownFileError([f"unknown encoding '{encoding}'"]) from exc
+    errors: list[str] = []
+    skipped = [0]
     if file_format == "geonames":
         columns, rows, skipped = geonames_rows(path, errors)
         fields, kind = fields or GEONAMES_FIELDS, "line"
@@ -293,6 +291,16 @@ def read_towns(
     where = "line 1" if file_format == "csv" else path.name
     found = _Fields(fields or TownFields(), columns, has_geometry=has_geometry, where=where)
     records = [r for r in (_record(row, found, kind, decoder, errors) for row in rows) if r]
-    if errors:
-        raise TownFileError(errors)
-    return records, skipped[0]
+    return TownFile(records, skipped[0], errors)
+
+
+def read_towns(
+    path: Path | str, file_format: str | None = None, *, fields: TownFields | None = None,
+    encoding: str | None = None, layer: str | None = None, drop_cut_letters: bool = False,
+) -> tuple[list[TownRecord], int]:
+    """Records and the number of rows skipped as not populated places; TownFileError lists every bad row."""
+    read = town_file_read(path, file_format, fields=fields, encoding=encoding, layer=layer,
+                          drop_cut_letters=drop_cut_letters)
+    if read.errors:
+        raise TownFileError(read.errors)
+    return read.records, read.skipped

@@ -18,10 +18,14 @@ GEONAMES_COLUMNS = [
 
 
 class TownFileError(Exception):
-    """Every bad row of a town file; nothing has been written."""
+    """Every bad row of a town file; nothing has been written.
 
-    def __init__(self, errors: list[str]):
+    ``report``: what the rest of the file would have done (a TownLoadReport), when the rows were read.
+    """
+
+    def __init__(self, errors: list[str], report=None):
         self.errors = errors
+        self.report = report
         super().__init__("\n".join(errors))
 
 

@@ -8,10 +8,11 @@ from django.utils.text import slugify
 
 from ..boundaries import normalise_name
 from ..models import AdminArea, Town
-from ..town_files import TownFields, TownFileError, TownRecord, read_towns
+from ..town_files import TownFields, TownFileError, TownRecord, town_file_read
 from ..town_matching import NameMatcher, dedupe_records, names_of
+from ..town_text import garbled_from
 from .records import RecordsInvalid
-from .towns import towns_check_many, towns_save_many
+from .towns import towns_problems, towns_save_many
 
 # progress(stage, done, total): what the loader is doing, for a progress bar; called often, cheap.
 Progress = Callable[[str, int, int], None]
@@ -27,8 +28,11 @@ class TownLoadReport:
     near_misses: list[str] = field(default_factory=list)  # for review: not matched, perhaps the same
     admin_mismatches: list[str] = field(default_factory=list)  # the file's admin codes against the point's area
     decoded: list[str] = field(default_factory=list)  # fields read in the fallback encoding
+    cut_letters: list[str] = field(default_factory=list)  # fields whose letter cut at the end was dropped
     duplicates: list[str] = field(default_factory=list)
     skipped: int = 0
+    problems: list[str] = field(default_factory=list)  # every bad row: nothing is written while there is one
+    outside: int = 0  # towns refused for lying outside every loaded area (``allow_outside`` takes them)
 
 
 def _unique_slug(name: str, fallback: str, taken: set[str]) -> str:
@@ -47,14 +51,25 @@ def _slugs(records: list[TownRecord], taken: set[str]) -> list[str]:
 
 
 def _merge(town: Town, record: TownRecord) -> list[str]:
-    """Add to ``town`` the ids and alternate names of ``record`` it lacks; what was added, described."""
+    """Add to ``town`` the ids and alternate names of ``record`` it lacks; what was added, described.
+
+    A stored alternate name that is one of the record's names garbled (its UTF-8 read in a code
+    page, as ``--encoding cp1256`` once read OCHA's names cut mid-letter) is replaced by it.
+    """
     added = []
     known = names_of(town)
     for name in [record.name, *record.alt_names]:
-        if name.strip() and normalise_name(name) not in known:
+        if not name.strip() or normalise_name(name) in known:
+            continue
+        garbled = next(((i, cp) for i, old in enumerate(town.alt_names) if (cp := garbled_from(old, name))), None)
+        if garbled is not None:
+            i, encoding = garbled
+            added.append(f"alternate name {name} in place of {town.alt_names[i]} (its UTF-8 read as {encoding})")
+            town.alt_names = [*town.alt_names[:i], name, *town.alt_names[i + 1:]]
+        else:
             town.alt_names = [*town.alt_names, name]
-            known.add(normalise_name(name))
             added.append(f"alternate name {name}")
+        known.add(normalise_name(name))
     for scheme, value in record.external_ids.items():
         if scheme not in (town.external_ids or {}):
             town.external_ids = {**(town.external_ids or {}), scheme: value}
@@ -83,7 +98,7 @@ def _admin_mismatch(record: TownRecord, area: AdminArea | None, areas: dict[int,
 def towns_load(
     *, path: Path | str, file_format: str | None = None, commit: bool = False, allow_outside: bool = False,
     fields: TownFields | None = None, encoding: str | None = None, layer: str | None = None,
-    progress: Progress | None = None,
+    drop_cut_letters: bool = False, progress: Progress | None = None,
 ) -> TownLoadReport:
     """Read a town file; match, check and list every row; create the new towns and merge the matched ones.
 
@@ -91,20 +106,25 @@ def towns_load(
     id, then by name (any of their names, ignoring case and diacritics) within 5 km, unless both
     carry ids of one kind that differ. A matched stored town takes the ids and alternate names it
     lacks (a merge). A row may give the town's slug; it must then be free, or be the slug of the
-    stored town it matches. Raises TownFileError with every bad row (including towns outside the
-    loaded boundaries unless ``allow_outside``); nothing is written then. Creates and merges are
-    written in one transaction through ``towns_save_many``.
+    stored town it matches. Raises TownFileError with every bad row of every kind (a value not
+    decoded, a town outside the loaded boundaries unless ``allow_outside``, ...) and the report of
+    the rest of the file; nothing is written then. A row with a bad value is still matched and placed,
+    so that one run names all its problems. Creates and merges are written in one transaction
+    through ``towns_save_many``. ``drop_cut_letters``: see ``town_file_read``.
     """
     def step(stage: str, done: int, total: int) -> None:
         if progress is not None:
             progress(stage, done, total)
 
     step("reading", 0, 1)
-    records, skipped = read_towns(path, file_format, fields=fields, encoding=encoding, layer=layer)
+    read = town_file_read(path, file_format, fields=fields, encoding=encoding, layer=layer,
+                          drop_cut_letters=drop_cut_letters)
+    records = read.records
     unique, duplicates, near_in_file = dedupe_records(records)
-    report = TownLoadReport(committed=False, skipped=skipped, duplicates=duplicates, near_misses=near_in_file)
+    report = TownLoadReport(committed=False, skipped=read.skipped, duplicates=duplicates, near_misses=near_in_file)
     report.decoded = [note for r in records for note in r.decoded]
-    errors: list[str] = []
+    report.cut_letters = [note for r in records for note in r.cut_letters]
+    errors: list[str] = list(read.errors)
     new_records: list[TownRecord] = []
     matcher = NameMatcher(Town.objects.only(*_MATCH_FIELDS))
     merges: dict[int, list[TownRecord]] = {}
@@ -120,7 +140,7 @@ def towns_load(
                 for m in matcher.near_misses(record)
             ]
         elif record.slug and record.slug != match.place.slug:
-            errors.append(f"{record.where}, slug: the file says '{record.slug}', but {record.name} is stored as "
+            errors.append(f"{record.label}, slug: the file says '{record.slug}', but {record.name} is stored as "
                           f"{match.place.name} with the slug '{match.place.slug}'")
         else:
             matched.append((record, match.place))
@@ -149,26 +169,34 @@ def towns_load(
         )
         for r, slug in zip(new_records, slugs, strict=True)
     ]
-    report.created = [f"{t.name} ({t.latitude}, {t.longitude})" for t in towns]
-    batch, labels = [*towns, *updated], [r.where for r in new_records] + [f"stored town {t.slug}" for t in updated]
+    report.created = [f"{r.label} at {t.latitude}, {t.longitude}" for r, t in zip(new_records, towns, strict=True)]
+    batch = [*towns, *updated]
+    labels = [r.label for r in new_records] + [f"stored town {t.name} ({t.slug})" for t in updated]
     step("checking" if not commit else "checking and writing", 0, 1)
-    try:
-        if commit and not errors:
+    area_ids, refused = None, []
+    if commit and not errors:
+        try:
             towns_save_many(towns=batch, allow_outside=allow_outside)
             report.committed = True
             area_ids = [t.admin_area_id for t in towns]
-        else:  # a dry run, or a row already wrong: check the rest all the same, write nothing
-            area_ids = [p.area_id for p in towns_check_many(towns=batch, allow_outside=allow_outside)][:len(towns)]
-    except RecordsInvalid as exc:
-        errors += exc.describe(labels)
-        area_ids = []
+        except RecordsInvalid as exc:  # checked again below, for where each town falls as well
+            refused = exc.describe(labels)
+    if area_ids is None:  # a dry run, or a row already wrong: check the rest all the same, write nothing
+        placements, problems = towns_problems(towns=batch, allow_outside=allow_outside)
+        errors += RecordsInvalid(problems, labels).describe(labels) if problems else refused
+        report.outside = sum(
+            1 for i, p in enumerate(placements)
+            if p is not None and p.how == "outside" and "latitude" in problems.get(i, {})
+        )
+        area_ids = [p.area_id if p is not None else None for p in placements[:len(towns)]]
     step("checking" if not commit else "checking and writing", 1, 1)
-    if errors:
-        raise TownFileError(errors)
     areas = {a.pk: a for a in AdminArea.objects.only("code", "name", "level", "parent_id")}
     placed = list(zip(new_records, area_ids, strict=True)) + [(r, p.admin_area_id) for r, p in matched]
     report.admin_mismatches = [
         m for r, area_id in placed if (m := _admin_mismatch(r, areas.get(area_id), areas)) is not None
     ]
+    if errors:
+        report.problems = errors
+        raise TownFileError(errors, report=report)
     return report
 

@@ -60,6 +60,13 @@ def towns_check_many(*, towns: Sequence[Town], allow_outside: bool = False) -> l
     return placements
 
 
+def towns_problems(
+    *, towns: Sequence[Town], allow_outside: bool = False,
+) -> tuple[list[Placement | None], RecordErrors]:
+    """``towns_check_many`` that returns rather than raises: where each town falls, and every problem."""
+    return _towns_check(towns, allow_outside=allow_outside)
+
+
 @transaction.atomic
 def towns_save_many(*, towns: Sequence[Town], allow_outside: bool = False) -> list[Town]:
     """Check every town (``towns_check_many``), then write them all or none, with their history rows."""

@@ -2,7 +2,7 @@
 
 Each place is a one-point MultiPoint with NAME_EN, NAME_ARA, PCODE, ADMIN1_COD..ADMIN3_COD, LATITUDE
 and LONGITUDE. A NAME_ARA given as bytes is written as those bytes (not UTF-8: the bad byte of a
-real release), through each format's own route.
+real release, or UTF-8 cut mid-letter at a 50-byte field limit), through each format's own route.
 """
 
 import csv
@@ -19,6 +19,11 @@ OCHA_FIELDS = ["NAME_EN", "NAME_ARA", "PCODE", "ADMIN1_COD", "ADMIN2_COD", "ADMI
 BAD = "\ue000"  # a placeholder written in place of the bytes, then swapped for them
 
 
+def placeholder(bad: bytes) -> str:
+    """As many placeholder characters as cover the bytes (3 UTF-8 bytes each): a DBF field is as wide."""
+    return BAD * max(1, -(-len(bad) // len(BAD.encode("utf-8"))))
+
+
 @dataclass
 class Place:
     name: str
@@ -31,9 +36,9 @@ class Place:
     admin3: str = ""
     points: int = 1  # a MultiPoint of more than one point is not one town
 
-    def props(self, placeholder: bool = True) -> dict:
+    def props(self) -> dict:
         ar = self.name_ar
-        return {"NAME_EN": self.name, "NAME_ARA": BAD if isinstance(ar, bytes) and placeholder else ar,
+        return {"NAME_EN": self.name, "NAME_ARA": placeholder(ar) if isinstance(ar, bytes) else ar,
                 "PCODE": self.pcode, "ADMIN1_COD": self.admin1, "ADMIN2_COD": self.admin2,
                 "ADMIN3_COD": self.admin3, "LATITUDE": self.lat, "LONGITUDE": self.lon}
 
@@ -52,7 +57,7 @@ def write_geojson(path: Path, places: list[Place]) -> Path:
                 for p in places]
     text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
     bad = _bad_bytes(places)
-    path.write_bytes(text.encode("utf-8").replace(BAD.encode("utf-8"), bad or b""))
+    path.write_bytes(text.encode("utf-8").replace(placeholder(bad or b"").encode("utf-8"), bad or b""))
     return path
 
 
@@ -61,7 +66,8 @@ def write_csv(path: Path, places: list[Place]) -> Path:
     writer = csv.DictWriter(out, OCHA_FIELDS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(p.props() for p in places)
-    path.write_bytes(out.getvalue().encode("utf-8").replace(BAD.encode("utf-8"), _bad_bytes(places) or b""))
+    bad = _bad_bytes(places) or b""
+    path.write_bytes(out.getvalue().encode("utf-8").replace(placeholder(bad).encode("utf-8"), bad))
     return path
 
 
@@ -76,7 +82,7 @@ def write_gpkg(path: Path, places: list[Place]) -> Path:
         with sqlite3.connect(path) as con:
             for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
                 con.execute(f'DROP TRIGGER "{name}"')
-            con.execute("UPDATE syr_pplp SET NAME_ARA = CAST(? AS TEXT) WHERE NAME_ARA = ?", (bad, BAD))
+            con.execute("UPDATE syr_pplp SET NAME_ARA = CAST(? AS TEXT) WHERE NAME_ARA = ?", (bad, placeholder(bad)))
         con.close()
     return path
 
@@ -86,9 +92,9 @@ def write_shapefile(path: Path, places: list[Place]) -> Path:
     bad = _bad_bytes(places)
     if bad:  # a DBF field is fixed width: the bytes replace the placeholder's, padded with spaces
         dbf = path.with_suffix(".dbf")
-        marker = BAD.encode("utf-8")
+        marker = placeholder(bad).encode("utf-8")
         data = dbf.read_bytes()
-        assert len(bad) <= len(marker) + 1 and data.count(marker) == 1
+        assert len(bad) <= len(marker) and data.count(marker) == 1
         dbf.write_bytes(data.replace(marker, bad.ljust(len(marker), b" ")))
     return path
 

@@ -83,7 +83,7 @@ def test_creates_and_merges_are_one_transaction(tabqa, tmp_path):
         "Kobani,36.89,38.35,,Not A Slug\n",  # a bad row: nothing at all is written
         encoding="utf-8",
     )
-    with pytest.raises(CommandError, match="line 4, slug: Enter a valid"):
+    with pytest.raises(CommandError, match=r"line 4 \(Kobani\), slug: Enter a valid"):
         load(path, "--allow-outside", "--commit")
     tabqa.refresh_from_db()
     assert tabqa.geonames_id is None and list(Town.objects.all()) == [tabqa]

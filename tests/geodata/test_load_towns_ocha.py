@@ -60,8 +60,8 @@ def test_a_bad_byte_is_a_row_error_naming_the_feature_and_the_byte_and_encoding_
         load(path, "--preset", "ocha")
     row = "line 4" if kind == "csv" else "feature 3"
     assert str(caught.value).splitlines()[1:] == [
-        f"  {row} (Bad Town), NAME_ARA: byte 0xcd (position 0) is not UTF-8; if the file is in another "
-        "encoding, give --encoding (e.g. cp1256 or latin-1)"
+        f"  {row} (Bad Town), NAME_ARA: byte 0xcd (position 0) is not UTF-8; it reads as cp1256 'حلب' or as "
+        "cp1252 'ÍáÈ'; give --encoding with the file's encoding"
     ]
     out = load(path, "--preset", "ocha", "--encoding", "cp1256", "--commit")
     assert f"decoded: {row} (Bad Town), NAME_ARA: not UTF-8, read as cp1256" in out
