@@ -86,4 +86,4 @@ def redis_url(tmp_path):
 
 
 def test_with_redis_url_the_cache_is_redis_and_works(redis_url):
-    assert run({"REDIS_URL": redis_url}) == ["django.core.cache.backends.redis.RedisCache", "42"]
+    assert run({"REDIS_URL": redis_url}) == ["conflictmap.cache_backends.ResilientRedisCache", "42"]
