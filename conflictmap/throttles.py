@@ -170,10 +170,10 @@ def build_check() -> None:
     BuildLimited. A read served from the cache never gets here, so a crowd reading what is built
     stays unlimited. Outside a request (a command, the bench) and for a signed-in user, nothing counts.
     """
-    request = _current_request.get()
-    if request is None or not settings.RATE_LIMITS.get("build"):
+    current = _current_request.get()
+    if current is None or not settings.RATE_LIMITS.get("build"):
         return
-    user = getattr(request, "user", None)
+    request, user = current
     if user is not None and user.is_authenticated:
         return
     throttle = BuildRateThrottle()
@@ -188,7 +188,8 @@ class BuildLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _current_request.set(request)
+        # The user as the session names them: a DRF view without authentication replaces request.user.
+        token = _current_request.set((request, getattr(request, "user", None)))
         try:
             return self.get_response(request)
         finally:
