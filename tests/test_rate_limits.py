@@ -120,8 +120,15 @@ def test_client_address(settings, remote, header, trusted, client):
     assert client_address(request) == client
 
 
-def test_a_bad_trusted_proxies_setting_is_refused_by_name():
-    env = {"PATH": os.environ.get("PATH", ""), "SECRET_KEY": "x", "TRUSTED_PROXIES": "10.0.0.1,proxy.local"}
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("TRUSTED_PROXIES", "10.0.0.1,proxy.local", "TRUSTED_PROXIES: 'proxy.local' is not an IP address"),
+        ("RATE_LIMIT_BUILD", "sixty", "RATE_LIMIT_BUILD: 'sixty' is not a rate such as 10/min"),
+    ],
+)
+def test_a_bad_limit_setting_is_refused_by_name(name, value, message):
+    env = {"PATH": os.environ.get("PATH", ""), "SECRET_KEY": "x", name: value}
     done = subprocess.run(
         [sys.executable, "-c", "import conflictmap.settings.base"],
         env=env,
@@ -130,7 +137,7 @@ def test_a_bad_trusted_proxies_setting_is_refused_by_name():
         timeout=60,
         cwd=django_settings.BASE_DIR,
     )
-    assert done.returncode != 0 and "TRUSTED_PROXIES: 'proxy.local' is not an IP address" in done.stderr
+    assert done.returncode != 0 and message in done.stderr
 
 
 COUNT_HITS = (

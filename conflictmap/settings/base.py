@@ -256,6 +256,10 @@ RATE_LIMITS = {
     "write": os.environ.get("RATE_LIMIT_WRITE", "120/min"),
     "build": os.environ.get("RATE_LIMIT_BUILD", "60/min"),
 }
+for _scope, _rate in RATE_LIMITS.items():  # checked here, not as a 500 on the first request it limits
+    _count, _, _period = _rate.partition("/")
+    if not (_count.isdigit() and _period[:1] in {"s", "m", "h", "d"}):
+        raise ImproperlyConfigured(f"RATE_LIMIT_{_scope.upper()}: '{_rate}' is not a rate such as 10/min or 100/hour.")
 
 # API tokens (stored hashed) expire (default 7 days) and are revoked on logout, a password change and deactivation.
 API_TOKEN_TTL_SECONDS = int(os.environ.get("API_TOKEN_TTL_SECONDS", str(7 * 24 * 3600)))
