@@ -192,3 +192,31 @@ def test_a_redis_server_killed_mid_run_is_a_cold_cache_then_used_again(
     assert cache.get("slice-dates:token") is not None  # in use again
     logged = outage_logs(caplog)
     assert len(logged) == 2 and "answering again" in logged[1]
+
+
+def test_a_dead_redis_url_in_the_environment_is_a_miss_and_limits_count_in_files(tmp_path):
+    """The settings' own path: REDIS_URL from the environment, as `make serve` reads it."""
+    import os
+    import sys
+
+    from django.conf import settings
+
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'conflictmap.settings.base'; django.setup();"
+        "from django.core.cache import cache; from conflictmap import throttles;"
+        "cache.set('k', 1); print(cache.get('k', 'miss'), cache.add('mark', 1));"
+        "print(*[throttles.hit('throttle_login_x', window=3600)[0] for _ in range(3)])"
+    )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SECRET_KEY": "x",
+        "CACHE_DIR": str(tmp_path),
+        "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60, cwd=settings.BASE_DIR
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["miss True", "1 2 3"]
+    assert done.stderr.count("Redis cache unavailable") == 1
+    assert (tmp_path / "throttle").is_dir()  # the counts went to the shared files
