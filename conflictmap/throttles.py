@@ -120,6 +120,7 @@ class BuildRateThrottle(SettingsRateThrottle):
 def too_many(request, wait: int, message: str) -> HttpResponse:
     """429 with Retry-After: JSON under /api/, a short page elsewhere."""
     text = f"{message} Try again in {wait} seconds."
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": text}, status=429)
     else:

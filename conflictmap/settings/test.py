@@ -6,6 +6,7 @@ os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
 os.environ.setdefault("MAP_TILES", "none")
 
 from .base import *  # noqa: E402,F403
+from .base import CACHES as BASE_CACHES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAP_TILES = "none"
@@ -26,5 +27,5 @@ if not REDIS_URL:  # noqa: F405
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
               "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}}
 else:  # the counters' fallback (Redis down) per process too, not files in the checkout
-    CACHES["throttle-fallback"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",  # noqa: F405
-                                   "LOCATION": "throttle-fallback"}
+    CACHES = {**BASE_CACHES, "throttle-fallback": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                                   "LOCATION": "throttle-fallback"}}
