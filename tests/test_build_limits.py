@@ -50,3 +50,18 @@ def test_signed_in_users_and_commands_are_not_counted(client, seeded, build_limi
     cache.clear()
     for day in ("2017-08-31", "2017-09-01", "2017-09-02", "2017-09-03"):  # export_geojson's path: no request
         assert exports.LAYERS["control"].export({"date": day}).content
+
+
+def test_a_newsroom_spike_from_one_address_passes_under_the_default_limit(client, seeded, settings, monkeypatch):
+    """`make loadtest`'s readers (one address, the seed's dates, three layers each) never hear 429."""
+    from conflictmap.settings import base
+
+    monkeypatch.setattr(throttles, "now", lambda: FROZEN)
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "build": base.RATE_LIMITS["build"]}
+    codes = {
+        client.get(f"/api/{layer}.geojson?date={day}").status_code
+        for _reader in range(20)
+        for day in ("2017-08-31", "2017-09-01", "2017-09-02", "2017-09-03")
+        for layer in ("control", "provinces", "control-areas")
+    }
+    assert codes == {200}
