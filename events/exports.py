@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import zstandard
 from django.core.cache import cache
 
+from conflictmap.throttles import build_check
+
 from . import export_rows, geojson, imports, selectors, slice_dates, territory
 from .changes_csv import changes_csv
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
@@ -80,6 +82,7 @@ def _kept(name: str, build: Callable[[], dict]) -> bytes:
     if kept is not None:
         return _inflated(key, kept)
     try:
+        build_check()  # a miss builds: counted against the client's limit (429 past it)
         content = geojson.dumps(build())
         kept = zstandard.compress(content, COMPRESSION_LEVEL)
         cache.set(key, kept, CACHE_SECONDS)

@@ -99,6 +99,21 @@ def is_reviewer(user: Actor) -> bool:
     return isinstance(user, SystemActor) or user.has_perm(PERM_PUBLISH)
 
 
+def draft_delete_allowed(*, change, by: Actor) -> bool:
+    """Whether ``by`` may delete this draft: an editor only the drafts they entered, a reviewer any."""
+    if isinstance(by, SystemActor) or is_reviewer(by):
+        return True
+    return by.is_authenticated and change.entered_by_id is not None and change.entered_by_id == by.pk
+
+
+def draft_delete_require(*, change, by: Actor) -> None:
+    """Raise PermissionDenied unless ``by`` may delete this draft (see ``draft_delete_allowed``)."""
+    user_require(user=by, perm=PERM_DELETE, action="delete control changes")
+    if not draft_delete_allowed(change=change, by=by):
+        raise PermissionDenied(
+            "You can delete only drafts you entered; ask a reviewer to delete another editor's draft.")
+
+
 def source_edit_allowed(*, source: Source, by: Actor) -> bool:
     """Whether ``by`` may edit what the public sees of this source (see SOURCE_REVIEWED_FIELDS)."""
     return is_reviewer(by) or not selectors.source_is_public(source=source)

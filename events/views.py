@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
+from conflictmap.throttles import build_check
 from geodata import maps
 from geodata.models import AdminArea, Town
 
@@ -103,6 +104,7 @@ def map_download(request):
     on, error = _requested_date(request)
     if error:
         return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    build_check()  # every layer is built for this file (none kept): counted against the client's limit
     layers = page_data.map_layers(on=on)
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),

@@ -86,4 +86,13 @@ def redis_url(tmp_path):
 
 
 def test_with_redis_url_the_cache_is_redis_and_works(redis_url):
-    assert run({"REDIS_URL": redis_url}) == ["django.core.cache.backends.redis.RedisCache", "42"]
+    assert run({"REDIS_URL": redis_url}) == ["conflictmap.cache_backends.ResilientRedisCache", "42"]
+
+
+def test_rate_limit_counters_live_where_every_worker_sees_them(tmp_path):
+    """Redis with REDIS_URL (files while it is down), else the lock-taking files under CACHE_DIR/throttle."""
+    show = SETUP + "print(*[settings.CACHES[a]['BACKEND'].rsplit('.')[-1] for a in ('throttle', 'throttle-fallback') " \
+        "if a in settings.CACHES], settings.CACHES['throttle'].get('LOCATION'))"
+    assert run(production(tmp_path), show) == ["CounterFileCache", str(tmp_path / "throttle")]
+    with_redis = run({**production(tmp_path), "REDIS_URL": "redis://127.0.0.1:1/0"}, show)
+    assert with_redis == ["ResilientRedisCache", "CounterFileCache", "redis://127.0.0.1:1/0"]

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+from ipaddress import ip_network
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -94,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "conflictmap.throttles.LoginRateLimitMiddleware",
+    "conflictmap.throttles.BuildLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -157,13 +159,41 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # Entries are keyed by the data revision, never expired by hand.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHE_DIR = Path(os.environ.get("CACHE_DIR") or BASE_DIR / "var" / "cache")
+# Redis that stops answering is a cache miss, never a 500 (conflictmap.cache_backends): its socket
+# waits are bounded by REDIS_TIMEOUT seconds, and after a failure it is asked again every few seconds.
+_REDIS_OPTIONS = {"socket_connect_timeout": float(os.environ.get("REDIS_TIMEOUT", "1")),
+                  "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", "1"))}
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                "KEY_PREFIX": "conflictmap"}
+    "default": {"BACKEND": "conflictmap.cache_backends.ResilientRedisCache", "LOCATION": REDIS_URL,
+                "KEY_PREFIX": "conflictmap", "OPTIONS": _REDIS_OPTIONS}
     if REDIS_URL else {"BACKEND": "conflictmap.file_cache.SharedFileCache",
                        "LOCATION": str(CACHE_DIR),
                        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "1000"))}}
 }
+
+# Rate limits (conflictmap.throttles): counters every worker shares, counted atomically. In Redis
+# with REDIS_URL (in the files below while Redis is down), else in files under CACHE_DIR/throttle,
+# each count taken under a lock (Django's file and database caches would lose concurrent counts).
+_THROTTLE_FILES = {"BACKEND": "conflictmap.cache_backends.CounterFileCache",
+                   "LOCATION": str(CACHE_DIR / "throttle"), "OPTIONS": {"MAX_ENTRIES": 100_000}}
+if REDIS_URL:
+    CACHES["throttle"] = {"BACKEND": "conflictmap.cache_backends.ResilientRedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "conflictmap", "OPTIONS": _REDIS_OPTIONS}
+    CACHES["throttle-fallback"] = _THROTTLE_FILES
+else:
+    CACHES["throttle"] = _THROTTLE_FILES
+# The proxies in front of the app (addresses or networks, e.g. TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8):
+# only a request arriving from one of them has its X-Forwarded-For read for the client's address
+# (conflictmap.request_checks.client_address). None by default: the client is REMOTE_ADDR, so a
+# client cannot pick a new address for each password guess by sending the header itself.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: '{_proxy}' is not an IP address or network (e.g. 10.0.0.1 or 10.0.0.0/8)."
+        ) from None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -218,11 +248,18 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "events.api.exceptions.api_exception_handler",
 }
 
-# Requests per client: sign-in (admin form and API token) per address, writes per user.
+# Requests per client: sign-in (admin form and API token) per address, writes per user, and
+# anonymous reads that miss the cache and build a layer, diff or chart per address (reads served
+# from the cache are not counted); N/s, N/min, N/hour or N/day.
 RATE_LIMITS = {
     "login": os.environ.get("RATE_LIMIT_LOGIN", "10/min"),
     "write": os.environ.get("RATE_LIMIT_WRITE", "120/min"),
+    "build": os.environ.get("RATE_LIMIT_BUILD", "60/min"),
 }
+for _scope, _rate in RATE_LIMITS.items():  # checked here, not as a 500 on the first request it limits
+    _count, _, _period = _rate.partition("/")
+    if not (_count.isdigit() and _period[:1] in {"s", "m", "h", "d"}):
+        raise ImproperlyConfigured(f"RATE_LIMIT_{_scope.upper()}: '{_rate}' is not a rate such as 10/min or 100/hour.")
 
 # API tokens (stored hashed) expire (default 7 days) and are revoked on logout, a password change and deactivation.
 API_TOKEN_TTL_SECONDS = int(os.environ.get("API_TOKEN_TTL_SECONDS", str(7 * 24 * 3600)))

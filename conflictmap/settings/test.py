@@ -6,6 +6,7 @@ os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
 os.environ.setdefault("MAP_TILES", "none")
 
 from .base import *  # noqa: E402,F403
+from .base import CACHES as BASE_CACHES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAP_TILES = "none"
@@ -18,9 +19,13 @@ SECURE_HSTS_SECONDS = 0
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 # The suite signs in and writes far more often than a person; tests of the limits set their own.
-RATE_LIMITS = {"login": "100000/min", "write": "100000/min"}
+RATE_LIMITS = {"login": "100000/min", "write": "100000/min", "build": "100000/min"}
 # Each test starts from an empty cache (tests/conftest.py clears it) and parallel test workers have
 # databases of their own: a cache per process, not the shared files make serve uses, unless
 # REDIS_URL names one (tests/test_settings_cache.py checks both).
 if not REDIS_URL:  # noqa: F405
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+              "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}}
+else:  # the counters' fallback (Redis down) per process too, not files in the checkout
+    CACHES = {**BASE_CACHES, "throttle-fallback": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                                   "LOCATION": "throttle-fallback"}}

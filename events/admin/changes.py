@@ -217,7 +217,9 @@ class ControlChangeAdmin(LogListMixin, ReviewActions, JsonNameSearchMixin, Audit
         return super().has_change_permission(request, obj) and (obj is None or obj.state == DRAFT)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (obj is None or obj.state == DRAFT)
+        # A draft only, and an editor's own (a reviewer's any): the service checks the same.
+        return super().has_delete_permission(request, obj) and (obj is None or (
+            obj.state == DRAFT and permissions.draft_delete_allowed(change=obj, by=request.user)))
 
     def get_search_results(self, request, queryset, search_term):
         # The names are looked up in the towns and factions first; notes only when asked (the box by the

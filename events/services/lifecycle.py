@@ -20,6 +20,7 @@ from ..permissions import (
     PERM_PUBLISH,
     PERM_RETRACT,
     Actor,
+    draft_delete_require,
     user_require,
 )
 from ._audit import acting_user, audit
@@ -286,6 +287,7 @@ def control_change_delete(*, change: ControlChange, by: Actor) -> None:
     """Delete a draft entered by mistake; anything reviewed stays on record (retract instead)."""
     user_require(user=by, perm=PERM_DELETE, action="delete control changes")
     current = _locked(change)
+    draft_delete_require(change=current, by=by)  # an editor's own draft only; a reviewer's any
     if current.state != State.DRAFT:
         raise ValidationError(
             f"A {current.get_state_display().lower()} change cannot be deleted; "

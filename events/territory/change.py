@@ -15,6 +15,7 @@ import pandas as pd
 from django.core.cache import cache
 from django.urls import reverse
 
+from conflictmap.throttles import build_check
 from geodata import spatial
 from geodata.models import Town
 
@@ -91,6 +92,7 @@ def territory_between(*, start: dt.date, end: dt.date, published_only: bool = Tr
            f"{rule['radius_km']:g}:{data_version()}")
     cached = cache.get(key)
     if cached is None:
+        build_check()  # a miss builds: counted against the client's limit (429 past it)
         cached = _territory_between(start=start, end=end, published_only=published_only, rule=rule)
         cache.set(key, cached, CACHE_SECONDS)
     return cached

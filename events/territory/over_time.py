@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 
+from conflictmap.throttles import build_check
 from geodata import spatial
 from geodata.models import AdminArea, Town
 
@@ -159,6 +160,7 @@ def territory_over_time(*, step: str | None = None, published_only: bool = True)
            f"{selectors.data_version(published_only=published_only)}:{area_rule()['radius_km']:g}")
     cached = cache.get(key)
     if cached is None:
+        build_check()  # a miss builds: counted against the client's limit (429 past it)
         cached = OverTime(step=step, frame=_territory_over_time(step=step, published_only=published_only))
         cache.set(key, cached, CACHE_SECONDS)
     return cached
