@@ -54,7 +54,7 @@ LAYERS = (
     ("districts", "Districts"),
     ("towns", "Towns"),
 )
-# Governorates or districts: one outline layer at a time (the page's script switches them).
+# Districts start hidden (governorates are the page's unit); a reader may show either or both.
 HIDDEN_AT_START = {"districts"}
 
 

@@ -95,7 +95,6 @@
   cm.registered = null;
   cm.register = function (map, layers) {
     cm.registered = { map: map, layers: layers };
-    cm.outlinesSwitch(map, layers);
     if (layers.provinces) cm.outlinesByMap(map, layers);
     // Data drawn with the map (a downloaded file, a town's page) comes in file order: known towns to the front.
     layers.towns.eachLayer(function (m) { if (m.cmRecorded && m.bringToFront) m.bringToFront(); });
