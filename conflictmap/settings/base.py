@@ -241,6 +241,8 @@ SPECTACULAR_SETTINGS = {
 # or a tile URL template; MAP_TILES_ATTRIBUTION must accompany a custom URL.
 MAP_TILES = os.environ.get("MAP_TILES", "osm")
 MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "")
+# The map's credit for the control data (empty: geodata.map_settings' CONTROL_ATTRIBUTION).
+MAP_CONTROL_ATTRIBUTION = os.environ.get("MAP_CONTROL_ATTRIBUTION", "")
 # A town's control area reaches at most this far (km) from it, inside its Voronoi cell and governorate.
 CONTROL_AREA_RADIUS_KM = float(os.environ.get("CONTROL_AREA_RADIUS_KM", "15"))
 

@@ -89,6 +89,8 @@
     map.on("moveend overlayadd overlayremove", function () { cm.townLabels(); });
     // The boundaries' credit beside the tiles' (built and escaped by geodata.maps).
     if (config.attribution && map.attributionControl) map.attributionControl.addAttribution(config.attribution);
+    // Who recorded the control shown (also escaped by geodata.maps).
+    if (config.control_attribution && map.attributionControl) map.attributionControl.addAttribution(config.control_attribution);
     if (config.legend !== false) cm.legend(map);
   };
 

@@ -23,14 +23,21 @@ def _box(page, selector: str) -> dict:
 
 
 def _inside(inner: dict, outer: dict, slack: float = 0.5) -> bool:
-    return (inner["x"] >= outer["x"] - slack and inner["y"] >= outer["y"] - slack
-            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + slack
-            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack)
+    return (
+        inner["x"] >= outer["x"] - slack
+        and inner["y"] >= outer["y"] - slack
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + slack
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack
+    )
 
 
 def _overlap(a: dict, b: dict) -> bool:
-    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
-                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360", "1366"])
@@ -103,8 +110,11 @@ def test_the_map_says_where_when_and_from_whom(live_server, seeded, open_page, a
     years = page.locator(".tc-axis .tc-year").all_inner_texts()
     assert [str(y) for y in range(first.year + 1, last.year + 1)] == years
     # The slider moves by time: its middle is the middle of the period, not the middle change.
-    page.eval_on_selector("#tc-slider", """s => { s.value = Math.round(s.max / 2);
-        s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); }""")
+    page.eval_on_selector(
+        "#tc-slider",
+        """s => { s.value = Math.round(s.max / 2);
+        s.dispatchEvent(new Event('input')); s.dispatchEvent(new Event('change')); }""",
+    )
     middle = first + (last - first) / 2
     page.wait_for_function("d => document.querySelector('#tc-date').value <= d", arg=middle.isoformat())
     shown = page.input_value("#tc-date")
