@@ -138,7 +138,7 @@ def map_download(request):
 
 
 def town_detail(request, slug: str):
-    town = get_object_or_404(Town.objects.select_related("admin_area"), slug=slug)
+    town = get_object_or_404(Town.objects.select_related("admin_area__parent"), slug=slug)
     context = page_data.town_page(town=town)
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),
