@@ -267,7 +267,8 @@ def tile_hosts(tiles: str) -> list[str]:
 # Only this app's scripts and styles run; inline <script>/<style> blocks (the map's Folium code)
 # carry the request's nonce (request.csp_nonce). Style attributes (a faction's colour swatch) are
 # allowed: they cannot run code or fetch anything beyond img-src. Images: this host, data: URIs
-# (Leaflet's inlined icons) and the configured tile host. Redoc runs its search in a blob: worker.
+# (Leaflet's inlined icons) and the configured tile host. Workers: this host only; the Redoc page alone
+# adds blob: for its search worker (events/api/urls.py), so no other page may start a worker from a blob.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -277,7 +278,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:", *tile_hosts(MAP_TILES)],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],
-        "worker-src": [SELF, "blob:"],
+        "worker-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],
