@@ -65,7 +65,9 @@ def _map_title(*, first: dt.date | None, last: dt.date | None) -> str:
     region = _region()
     if first is None or last is None:
         return f"Who controls what in {region}: no change recorded yet"
-    return f"Who controls what in {region}, {dateformat.format(first, 'j M Y')} – {dateformat.format(last, 'j M Y')}"
+    # No-break spaces inside each date: a narrow screen wraps the title between dates, not inside one.
+    first_words, last_words = (dateformat.format(d, "j M Y").replace(" ", "\u00a0") for d in (first, last))
+    return f"Who controls what in {region}, {first_words} – {last_words}"
 
 
 def control_map(request):
