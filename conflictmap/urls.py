@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from events import views as event_views
 
+from . import assets
+
 urlpatterns = [
     path("", event_views.control_map, name="home"),
     path("map.html", event_views.map_download, name="map-download"),
@@ -12,5 +14,8 @@ urlpatterns = [
     path("changes/", event_views.what_changed, name="what-changed"),
     path("factions/", event_views.factions, name="factions"),
     path("admin/", admin.site.urls),
+    path("favicon.ico", assets.favicon, name="favicon"),
+    # Before the API's URLs: a file of the Redoc page (templates/api/redoc.html), not an API route.
+    path("api/redoc/redoc.standalone.js", assets.redoc_standalone, name="redoc-standalone"),
     path("api/", include("events.api.urls")),
 ]

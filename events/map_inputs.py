@@ -35,7 +35,9 @@ def faction_palette() -> list[PaletteEntry]:
 
 def map_settings(**overrides) -> dict:
     """Map settings from Django settings (tiles) plus per-page overrides such as a height."""
-    return {"tiles": settings.MAP_TILES, "tiles_attribution": settings.MAP_TILES_ATTRIBUTION, **overrides}
+    credit = getattr(settings, "MAP_CONTROL_ATTRIBUTION", "")  # the control data's credit, if not the default
+    return {"tiles": settings.MAP_TILES, "tiles_attribution": settings.MAP_TILES_ATTRIBUTION,
+            **({"control_attribution": credit} if credit else {}), **overrides}
 
 
 def map_links() -> dict[str, str]:

@@ -8,6 +8,7 @@ import datetime as dt
 
 import orjson
 from django.core.paginator import Paginator
+from django.db.models import Min
 from django.urls import reverse
 
 from geodata.models import AdminArea, Town
@@ -111,8 +112,13 @@ def town_page(*, town: Town) -> dict:
     if on:
         towns = _plain(geojson.control_feature_collection(on=on, towns=Town.objects.filter(pk=town.pk)))
     pad = 0.6
+    area = town.admin_area
+    district = area if area is not None and area.level == AdminArea.Level.DISTRICT else None
     return {
         "town": town,
+        # A town stored in a district names both: its governorate (the district's parent) and the district.
+        "governorate": district.parent if district is not None else area,
+        "district": district,
         "history": history,
         "on": on,
         "show_on_map_url": show_on_map_url(town=town, on=on),
@@ -141,6 +147,36 @@ def page_number(raw: str | None) -> int:
         return 1
 
 
+def _recorded_on(*, towns, dates: list[dt.date]) -> list[int]:
+    """How many of ``towns`` have a record on each of ``dates``: a change that counts, dated on or before it.
+
+    A town with a record keeps one change in force from its first, so this is the number the shares
+    are fractions of; one grouped query (each town's first date), then a bisection per date.
+    """
+    import bisect
+
+    firsts = sorted(
+        ControlChange.objects.filter(selectors.counted_q(selectors.visibility()), town__in=towns)
+        .values("town")
+        .annotate(first=Min("effective_date"))
+        .values_list("first", flat=True)
+    )
+    return [bisect.bisect_right(firsts, d) for d in dates]
+
+
+def recorded_words(*, recorded: int, total: int) -> str:
+    """What the shares are of: "1 of 5 towns here has a record on this date; 4 have none …"."""
+    unrecorded = total - recorded
+    towns = "town" if total == 1 else "towns"
+    if not total:
+        return "No towns here."
+    if not unrecorded:
+        return f"All {total} {towns} here {'has' if total == 1 else 'have'} a record on this date."
+    return (f"{recorded} of {total} {towns} here {'has' if recorded == 1 else 'have'} a record "
+            f"on this date; {unrecorded} {'has' if unrecorded == 1 else 'have'} none and "
+            f"{'is' if unrecorded == 1 else 'are'} not counted in the shares.")
+
+
 def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
     """A governorate: its towns on a date (TOWNS_PER_PAGE a page), and its control shares over time."""
     names = _faction_names()
@@ -159,11 +195,16 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
     # Summed per step by the database (see territory.over_time), no walk of the towns' log here.
     step, over_time = territory.area_shares_over_time(area=area)
     slugs = sorted({s for _, sh in over_time for s in sh}, key=lambda s: names.get(s, (s,))[0])
+    # Shares are of the towns with a record on each date; the towns without one are counted beside them.
+    total = paged.paginator.count
+    recorded = _recorded_on(towns=area_towns, dates=[on, *(d for d, _ in over_time)])
     table = [
-        {"date": date, "cells": [round(100 * sh.get(slug, 0)) for slug in slugs]} for date, sh in over_time
+        {"date": date, "cells": [round(100 * sh.get(slug, 0)) for slug in slugs],
+         "recorded": known, "unrecorded": total - known}
+        for (date, sh), known in zip(over_time, recorded[1:], strict=True)
     ]
     chart = svg_charts.step_chart(
-        title="Share of towns held", unit="%", dates=[d for d, _ in over_time],
+        title="Share of towns held", unit="% of towns with a record", dates=[d for d, _ in over_time],
         series=[
             {"key": s, "name": names.get(s, (s, NO_RECORD_COLOUR))[0], "colour": names.get(s, (s, NO_RECORD_COLOUR))[1],
              "values": [100 * sh.get(s, 0) for _, sh in over_time]}
@@ -186,6 +227,9 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
              "percent": round(100 * v)}
             for s, v in sorted(shares.items(), key=lambda kv: -kv[1])
         ],
+        "recorded": recorded[0],
+        "unrecorded": total - recorded[0],
+        "recorded_words": recorded_words(recorded=recorded[0], total=total),
         "contested": bool(row.iloc[0]["contested"]) if len(row) else False,
         "columns": [names.get(s, (s, ""))[0] for s in slugs],
         "table": table,

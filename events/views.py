@@ -9,7 +9,7 @@ import datetime as dt
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from conflictmap.throttles import build_check
 from geodata import maps
@@ -56,6 +56,21 @@ def _map_downloads(*, endpoints: dict[str, str], first: dt.date | None) -> list[
     ]
 
 
+def _region() -> str:
+    """The country or region the map shows (a map setting; one place until theatres arrive)."""
+    return maps.map_settings_check(map_inputs.map_settings())["region_name"]
+
+
+def _map_title(*, first: dt.date | None, last: dt.date | None) -> str:
+    """Where and when the map shows: the region named in the map settings and the recorded period."""
+    region = _region()
+    if first is None or last is None:
+        return f"Who controls what in {region}: no change recorded yet"
+    # No-break spaces inside each date: a narrow screen wraps the title between dates, not inside one.
+    first_words, last_words = (dateformat.format(d, "j M Y").replace(" ", "\u00a0") for d in (first, last))
+    return f"Who controls what in {region}, {first_words} – {last_words}"
+
+
 def control_map(request):
     """The map on one date. The change dates the time control steps through are not in the page
     (thousands of them, a scan of the log): its script fetches them from the API, keyed by revision."""
@@ -76,12 +91,13 @@ def control_map(request):
     # The data revision the page was drawn from: a URL carrying it as ?rev= is immutable, so a
     # browser, proxy or CDN keeps each date's layers and the date list without asking again.
     revision = selectors.data_version()
+    first = selectors.first_change_date()
     config = {
         "date": on.isoformat(),
         "datesUrl": f"{reverse('api:change-dates')}?rev={revision}",
         "endpoints": endpoints,
         "panelUrl": reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
-        "downloads": _map_downloads(endpoints=endpoints, first=selectors.first_change_date()),
+        "downloads": _map_downloads(endpoints=endpoints, first=first),
         "dateToken": DATE_TOKEN,
         "town": {"id": town.pk, "slug": town.slug} if town else None,
         "revision": revision,
@@ -94,7 +110,8 @@ def control_map(request):
     return _allow_map_code(render(
         request,
         "events/control_map.html",
-        {"on": on, "map": rendered, "config": config, "downloads": downloads, "errors": errors},
+        {"on": on, "map": rendered, "config": config, "downloads": downloads, "errors": errors,
+         "title": _map_title(first=first, last=selectors.latest_change_date())},
         status=400 if error else 200,
     ), rendered)
 
@@ -113,7 +130,7 @@ def map_download(request):
         settings=map_inputs.map_settings(),
         links={k: request.build_absolute_uri(v) for k, v in map_inputs.map_links().items()},
         caption=maps.MapCaption(
-            heading=f"Control on {date_label(on=on, precision='day', day_part=0)}",
+            heading=f"Control in {_region()} on {date_label(on=on, precision='day', day_part=0)}",
             live_url=request.build_absolute_uri(f"{reverse('home')}?date={on:%Y-%m-%d}"),
         ),
         **layers,
@@ -125,7 +142,7 @@ def map_download(request):
 
 
 def town_detail(request, slug: str):
-    town = get_object_or_404(Town.objects.select_related("admin_area"), slug=slug)
+    town = get_object_or_404(Town.objects.select_related("admin_area__parent"), slug=slug)
     context = page_data.town_page(town=town)
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),

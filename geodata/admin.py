@@ -30,11 +30,14 @@ def map_tiles() -> dict:
     return {"url": url, "attribution": attribution or ""}
 
 
+NOT_SET = "—"  # a link that was never set (a draft's reviewer): no value, not "the system"
+
+
 def missing_related(model, pk) -> str:
-    """Words for a link to no row: none set (an account: the system wrote it), or a row since deleted."""
+    """Words for a link to no row: none set ("—"), or a row since deleted (an account or a record)."""
     is_account = model is get_user_model()
     if pk is None:
-        return "system" if is_account else "none"
+        return NOT_SET
     return f"deleted account (#{pk})" if is_account else f"deleted {model._meta.verbose_name} (#{pk})"
 
 

@@ -19,6 +19,8 @@ TILE_PRESETS = {
     ),
 }
 
+CONTROL_ATTRIBUTION = "Control: conflictmap editors, from cited sources"
+
 # Every setting the map reads, with its default. Checked as a whole by map_settings_check.
 MAP_SETTINGS_DEFAULTS: dict[str, Any] = {
     "tiles": "osm",  # "osm", "none", or a {z}/{x}/{y} URL template
@@ -26,6 +28,10 @@ MAP_SETTINGS_DEFAULTS: dict[str, Any] = {
     # Credit for the boundary layers, shown beside the tiles' (the shipped boundaries are OCHA's).
     "boundaries_attribution": OCHA_ATTRIBUTION,
     "boundaries_url": OCHA_SOURCE_URL,
+    # The country or region the map shows, named in its title (one place until theatres arrive).
+    "region_name": "Syria",
+    # Credit for the control data, shown beside the boundaries' (who recorded who holds what).
+    "control_attribution": CONTROL_ATTRIBUTION,
     "bounds": SYRIA_BOUNDS,
     "min_zoom": 4,
     "max_zoom": 14,
@@ -35,6 +41,7 @@ MAP_SETTINGS_DEFAULTS: dict[str, Any] = {
     "province_weight": 1.2,
     "height": "100%",
 }
+
 
 class MapSettingsError(ValueError):
     """A map setting is missing, unknown or of the wrong kind; the message names it."""
@@ -65,9 +72,11 @@ def map_settings_check(overrides: Mapping[str, Any] | None = None) -> dict[str, 
         if not str(checked["tiles_attribution"]).strip():
             raise MapSettingsError("A custom tile URL needs 'tiles_attribution' (MAP_TILES_ATTRIBUTION).")
     checked["tiles"] = tiles
-    for name in ("boundaries_attribution", "boundaries_url"):
+    for name in ("boundaries_attribution", "boundaries_url", "control_attribution"):
         if not isinstance(checked[name], str):
             raise MapSettingsError(f"Map setting '{name}' must be text, not {checked[name]!r}.")
+    if not isinstance(checked["region_name"], str) or not checked["region_name"].strip():
+        raise MapSettingsError(f"Map setting 'region_name' must be a name, not {checked['region_name']!r}.")
     if checked["boundaries_url"] and not re.match(r"^https?://", checked["boundaries_url"]):
         raise MapSettingsError(
             f"Map setting 'boundaries_url' must be an http(s) URL, not {checked['boundaries_url']!r}."
@@ -109,3 +118,8 @@ def boundaries_attribution_html(checked: Mapping[str, Any]) -> str:
     if text and checked["boundaries_url"]:
         return f'<a href="{html.escape(checked["boundaries_url"])}">{text}</a>'
     return text
+
+
+def control_attribution_html(checked: Mapping[str, Any]) -> str:
+    """The control data's credit as the attribution control shows it (escaped text)."""
+    return html.escape(checked["control_attribution"])

@@ -28,6 +28,7 @@ from .map_settings import (
     TILE_PRESETS,
     MapSettingsError,
     boundaries_attribution_html,
+    control_attribution_html,
     map_settings_check,
     map_tiles,
 )
@@ -54,7 +55,7 @@ LAYERS = (
     ("districts", "Districts"),
     ("towns", "Towns"),
 )
-# Governorates or districts: one outline layer at a time (the page's script switches them).
+# Districts start hidden (governorates are the page's unit); a reader may show either or both.
 HIDDEN_AT_START = {"districts"}
 
 
@@ -189,6 +190,7 @@ def control_map_build(
             # The palette's class for contested areas: the legend shows it as an area, never a town.
             "contested_class": CONTESTED,
             "attribution": boundaries_attribution_html(conf),
+            "control_attribution": control_attribution_html(conf),
             # How the painted areas follow from the towns (the legend states it, as the exports do).
             "area_rule": area_rule,
         },

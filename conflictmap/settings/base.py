@@ -278,6 +278,8 @@ SPECTACULAR_SETTINGS = {
 # or a tile URL template; MAP_TILES_ATTRIBUTION must accompany a custom URL.
 MAP_TILES = os.environ.get("MAP_TILES", "osm")
 MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "")
+# The map's credit for the control data (empty: geodata.map_settings' CONTROL_ATTRIBUTION).
+MAP_CONTROL_ATTRIBUTION = os.environ.get("MAP_CONTROL_ATTRIBUTION", "")
 # A town's control area reaches at most this far (km) from it, inside its Voronoi cell and governorate.
 CONTROL_AREA_RADIUS_KM = float(os.environ.get("CONTROL_AREA_RADIUS_KM", "15"))
 
@@ -302,7 +304,8 @@ def tile_hosts(tiles: str) -> list[str]:
 # Only this app's scripts and styles run; inline <script>/<style> blocks (the map's Folium code)
 # carry the request's nonce (request.csp_nonce). Style attributes (a faction's colour swatch) are
 # allowed: they cannot run code or fetch anything beyond img-src. Images: this host, data: URIs
-# (Leaflet's inlined icons) and the configured tile host. Redoc runs its search in a blob: worker.
+# (Leaflet's inlined icons) and the configured tile host. Workers: this host only; the Redoc page alone
+# adds blob: for its search worker (events/api/urls.py), so no other page may start a worker from a blob.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -312,7 +315,7 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:", *tile_hosts(MAP_TILES)],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],
-        "worker-src": [SELF, "blob:"],
+        "worker-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],

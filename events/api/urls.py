@@ -26,9 +26,9 @@ urlpatterns = [
     path("territory-change.json", territory_views.TerritoryChangeView.as_view(), name="territory-change"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    # Redoc's bundle (styled-components) adds <style> elements before it can read a nonce: this page
-    # alone allows inline styles. Its scripts stay under the site's policy (this app's files only).
-    path("redoc/", csp_replace({"style-src": [SELF, UNSAFE_INLINE]})(
+    # Redoc's bundle (styled-components) adds <style> elements before it can read a nonce, and runs its
+    # search in a blob: worker: this page alone allows both. Its scripts stay under the site's policy.
+    path("redoc/", csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
         SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html")), name="redoc"),
     path("auth/token/", tokens.TokenObtainView.as_view(), name="token"),
     path("auth/logout/", tokens.TokenRevokeView.as_view(), name="logout"),

@@ -1,7 +1,9 @@
-/* A map on the admin's control-change form: every town as a dot in its controller's colour on the
- * change's date (the public towns layer, /api/control.geojson), the chosen town ringed and centred.
- * A click on a dot makes that town the change's town, as the town search does (admintownsearch.js).
- * Names reach the page as text only. */
+/* A map on the admin's control-change form: the governorates' outlines, every town as a dot in its
+ * controller's colour on the change's date (the public towns layer, /api/control.geojson), the chosen
+ * town ringed, centred and named with its nearest neighbours (on the map and in the caption). A date
+ * the layer cannot show (in the future) is said, with the date shown instead. A click on a dot makes
+ * that town the change's town, as the town search does (admintownsearch.js). Names reach the page as
+ * text only. */
 (function () {
   "use strict";
   var cm = window.conflictmap;
@@ -20,7 +22,8 @@
     var config = (configNode && JSON.parse(configNode.textContent)) || {};
     var townsUrl = box.dataset.townsUrl;
     var tiles = config.tiles || {};
-    var map = L.map(box, { zoomSnap: 0.25 }).fitBounds([[32.2, 35.5], [37.4, 42.5]]);
+    // No fade: a label replaced on a new choice leaves at once, not 200 ms later beside its successor.
+    var map = L.map(box, { zoomSnap: 0.25, fadeAnimation: false }).fitBounds([[32.2, 35.5], [37.4, 42.5]]);
     if (tiles.url) L.tileLayer(tiles.url, { maxZoom: 18, attribution: tiles.attribution || "" }).addTo(map);
     window.__changeMap = map; // for the browser tests and for debugging in the console
     var renderer = L.canvas({ tolerance: 4 });
@@ -30,6 +33,49 @@
       radius: 11, color: "#1a5fb4", weight: 3, fill: false, interactive: false,
     });
     var loaded = null; // the date whose towns are drawn
+    var labels = L.layerGroup().addTo(map); // the chosen town's name and its neighbours'
+    var status = document.getElementById("change-map-status");
+    var NEIGHBOURS = 6;
+
+    // The governorates' outlines, drawn once: the boundaries do not change with the date.
+    if (box.dataset.provincesUrl) {
+      fetch(box.dataset.provincesUrl, { headers: { Accept: "application/geo+json" } })
+        .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+        .then(function (collection) {
+          var outlines = L.geoJSON(collection, {
+            interactive: false, style: { color: "#555", weight: 1.2, fill: false },
+          }).addTo(map);
+          outlines.bringToBack();
+          box.dataset.outlines = String((collection.features || []).length);
+          if (collection.attribution && map.attributionControl) map.attributionControl.addAttribution(
+            collection.attribution.replace(/[&<>"]/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; }));
+        })
+        .catch(function (error) { box.dataset.outlines = "0"; say("Could not load the boundaries: " + error.message); });
+    }
+
+    function say(text) {
+      if (!status) return;
+      status.textContent = text;
+      status.hidden = !text;
+    }
+
+    function label(marker, name, className) {
+      labels.addLayer(L.tooltip({ permanent: true, direction: "right", offset: [8, 0], className: className,
+                                  interactive: false })
+        .setLatLng(marker.getLatLng()).setContent(cm.el ? cm.el("span", name) : document.createTextNode(name)));
+    }
+
+    // The towns nearest the chosen one (kilometres, as the crow flies), nearest first.
+    function neighbours(marker) {
+      var at = marker.getLatLng();
+      var near = [];
+      Object.keys(byId).forEach(function (id) {
+        var other = byId[id];
+        if (other !== marker) near.push({ marker: other, km: at.distanceTo(other.getLatLng()) / 1000 });
+      });
+      near.sort(function (a, b) { return a.km - b.km; });
+      return near.slice(0, NEIGHBOURS);
+    }
 
     function describe(p) {
       if (!p) return "";
@@ -39,14 +85,31 @@
 
     function showChosen(pan) {
       var marker = byId[select.value];
+      labels.clearLayers();
       if (!marker) {
         map.removeLayer(chosen);
         caption.textContent = select.value ? "" : "Click a town on the map, or find it above, to choose it.";
         return;
       }
       chosen.setLatLng(marker.getLatLng()).addTo(map);
-      caption.textContent = describe(marker.cmProps) + (loaded ? " (on " + loaded + ")" : "");
-      if (pan) map.setView(marker.getLatLng(), Math.max(map.getZoom(), 8));
+      var near = neighbours(marker);
+      near.forEach(function (n) { label(n.marker, n.marker.cmProps.name, "change-map-label"); });
+      label(marker, marker.cmProps.name, "change-map-label change-map-chosen");
+      caption.textContent = describe(marker.cmProps) + (loaded ? " (on " + loaded + ")" : " (latest records)") +
+        (near.length ? ". Nearby: " + near.map(function (n) {
+          return n.marker.cmProps.name + " (" + Math.round(n.km) + " km)";
+        }).join(", ") + "." : "");
+      // Centred on the town, zoomed out until its three nearest neighbours are in view (each with its
+      // mirror image across the town, so the town stays in the middle and its name has room).
+      if (pan) {
+        var at = marker.getLatLng();
+        var bounds = L.latLngBounds([at, at]);
+        near.slice(0, 3).forEach(function (n) {
+          var p = n.marker.getLatLng();
+          bounds.extend(p).extend([2 * at.lat - p.lat, 2 * at.lng - p.lng]);
+        });
+        map.fitBounds(bounds, { padding: [30, 30], maxZoom: 10, animate: false });
+      }
     }
 
     function draw(collection, date) {
@@ -82,18 +145,34 @@
       return dmy[3] + "-" + ("0" + dmy[2]).slice(-2) + "-" + ("0" + dmy[1]).slice(-2);
     }
 
+    // The layer's reason for refusing a date ({"date": ["…"]}, as the API answers a bad parameter).
+    function refusal(response) {
+      return response.json().then(function (body) {
+        var said = body && (body.date || body.detail);
+        return Array.isArray(said) ? said.join(" ") : said ? String(said) : "HTTP " + response.status;
+      }, function () { return "HTTP " + response.status; });
+    }
+
     function load() {
-      var date = isoDate(dateBox ? dateBox.value.trim() : "");
+      var asked = isoDate(dateBox ? dateBox.value.trim() : "");
+      var date = asked;
       var url = townsUrl + (date ? "?date=" + encodeURIComponent(date) : "");
       return fetch(url, { headers: { Accept: "application/geo+json" } })
         .then(function (r) {
-          if (r.ok) return r.json();
-          // A date the layer refuses (in the future): the latest records instead.
-          if (date) { date = ""; return fetch(townsUrl).then(function (r2) { return r2.json(); }); }
-          throw new Error(url + " answered " + r.status);
+          if (r.ok) { say(""); return r.json(); }
+          if (!date || r.status !== 400) throw new Error(url + " answered " + r.status);
+          // A date the layer refuses (in the future): say so, and show the latest records instead.
+          return refusal(r).then(function (why) {
+            date = "";
+            say("The map cannot show " + asked + ": " + why + " It shows the latest records instead.");
+            return fetch(townsUrl, { headers: { Accept: "application/geo+json" } }).then(function (r2) {
+              if (!r2.ok) throw new Error(townsUrl + " answered " + r2.status);
+              return r2.json();
+            });
+          });
         })
         .then(function (collection) { draw(collection, date); })
-        .catch(function (error) { caption.textContent = "Could not load the towns: " + error.message; });
+        .catch(function (error) { say("Could not load the towns: " + error.message); });
     }
 
     select.addEventListener("change", function () { showChosen(true); });

@@ -89,13 +89,14 @@
     map.on("moveend overlayadd overlayremove", function () { cm.townLabels(); });
     // The boundaries' credit beside the tiles' (built and escaped by geodata.maps).
     if (config.attribution && map.attributionControl) map.attributionControl.addAttribution(config.attribution);
+    // Who recorded the control shown (also escaped by geodata.maps).
+    if (config.control_attribution && map.attributionControl) map.attributionControl.addAttribution(config.control_attribution);
     if (config.legend !== false) cm.legend(map);
   };
 
   cm.registered = null;
   cm.register = function (map, layers) {
     cm.registered = { map: map, layers: layers };
-    cm.outlinesSwitch(map, layers);
     if (layers.provinces) cm.outlinesByMap(map, layers);
     // Data drawn with the map (a downloaded file, a town's page) comes in file order: known towns to the front.
     layers.towns.eachLayer(function (m) { if (m.cmRecorded && m.bringToFront) m.bringToFront(); });

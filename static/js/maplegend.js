@@ -79,6 +79,29 @@
     box.appendChild(countsBox);
   }
 
+  // The opened legend grows upward from the map's bottom corner. It stays inside the map, below
+  // everything at the map's top (zoom buttons, the town search, the layer list), and
+  // scrolls inside itself; its toggle is sticky at its top, so the tap that opened it closes it.
+  function legendFit(map, box) {
+    function fit() {
+      var mapBox = map.getContainer().getBoundingClientRect();
+      var top = mapBox.top;
+      var wrap = map.getContainer().parentNode;
+      var over = [].slice.call(map.getContainer().querySelectorAll(".leaflet-top .leaflet-control"));
+      if (wrap) over = over.concat([].slice.call(wrap.querySelectorAll(".town-search > input")));
+      var legendBox = box.getBoundingClientRect();
+      over.forEach(function (node) {
+        var r = node.getBoundingClientRect();
+        if (r.width && r.height) top = Math.max(top, r.bottom);
+      });
+      box.style.maxHeight = Math.max(48, Math.floor(legendBox.bottom - top - 8)) + "px";
+    }
+    fit();
+    map.on("resize", fit);
+    box.addEventListener("toggle", fit);
+    window.addEventListener("resize", fit);
+  }
+
   cm.legend = function (map) {
     // Bottom right: over Iraq and Jordan, where the map of Syria has nothing to hide.
     var control = L.control({ position: "bottomright" });
@@ -131,9 +154,11 @@
       }
       unrecordedRows(box);
       L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
       return box;
     };
     control.addTo(map);
+    legendFit(map, control.getContainer());
     return control;
   };
 })();

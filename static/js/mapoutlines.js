@@ -1,17 +1,11 @@
-// The governorate and district outlines on the control map: one shown at a time, and found under the
-// pointer by the map itself (the towns' canvas lies over them and takes every click and hover).
+// The governorate and district outlines on the control map, found under the pointer by the map
+// itself (the towns' canvas lies over them and takes every click and hover). Both may be shown at
+// once (districts drawn thinner, inside their governorates): the layer list's boxes are Leaflet's
+// own and say what is drawn. (A switch that turned one off when the other came on fought Leaflet's
+// layer control, which re-adds every ticked layer after a click: ticking Districts drew nothing.)
 (function () {
   "use strict";
   var cm = (window.conflictmap = window.conflictmap || {});
-
-  // Governorates or districts: turning one on in the layer list turns the other off.
-  cm.outlinesSwitch = function (map, layers) {
-    if (!layers.provinces || !layers.districts) return;
-    map.on("overlayadd", function (event) {
-      var other = event.layer === layers.districts ? layers.provinces : event.layer === layers.provinces ? layers.districts : null;
-      if (other && map.hasLayer(other)) map.removeLayer(other);
-    });
-  };
 
   // The towns' canvas lies over the outlines and takes the pointer wherever it is (no town there
   // included), so the outlines never hear a click or a hover. The map does: it finds the outline
@@ -32,6 +26,7 @@
     return inside;
   }
   function outlineAt(map, layers, latlng) {
+    // The finer outline answers when both are shown.
     var group = map.hasLayer(layers.districts) ? layers.districts : map.hasLayer(layers.provinces) ? layers.provinces : null;
     var found = null;
     if (group) group.eachLayer(function (l) {

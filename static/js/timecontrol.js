@@ -25,6 +25,7 @@
     status: document.getElementById("tc-status"),
     datesStatus: document.getElementById("tc-dates-status"),
     progress: document.getElementById("tc-progress"),
+    axis: document.querySelector(".tc-axis"),
     search: document.getElementById("town-search"),
   };
   var state = { date: config.date, playing: null, request: null };
@@ -49,6 +50,54 @@
     return null;
   }
 
+  // The slider moves by time: one step a day from the first change date to the last.
+  var DAY_MS = 86400000;
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function dayOf(date) {
+    return dates.length ? Math.round((Date.parse(date) - Date.parse(dates[0])) / DAY_MS) : 0;
+  }
+  function isoOfDay(day) {
+    return new Date(Date.parse(dates[0]) + day * DAY_MS).toISOString().slice(0, 10);
+  }
+  // The change in force on the slider's day: the last change date on or before it.
+  function sliderDate() {
+    return dates[Math.max(0, lastIndexAtOrBefore(isoOfDay(Number(ui.slider.value))))];
+  }
+  function shortDate(date) {
+    var p = date.split("-");
+    return Number(p[2]) + " " + MONTHS[Number(p[1]) - 1] + " " + p[0];
+  }
+
+  // Under the slider: its ends' dates and each new year along it, at the thumb's place for that day.
+  // A year's label that would overlap an end's or the one before keeps its tick and hides its text.
+  function drawAxis() {
+    var axis = ui.axis;
+    if (!axis || !dates.length) return;
+    axis.textContent = "";
+    var last = dates[dates.length - 1];
+    var span = Math.max(1, dayOf(last));
+    var ends = [["tc-end tc-end-first", dates[0]], ["tc-end tc-end-last", last]].map(function (e) {
+      var node = cm.el("span", shortDate(e[1]), e[0]);
+      axis.appendChild(node);
+      return node;
+    });
+    var years = [];
+    for (var y = Number(dates[0].slice(0, 4)) + 1; y <= Number(last.slice(0, 4)); y++) {
+      var year = cm.el("span", String(y), "tc-year");
+      // The thumb's centre travels the track less its own width (16 px in Chromium and Firefox).
+      year.style.left = "calc(8px + (100% - 16px) * " + (dayOf(y + "-01-01") / span) + ")";
+      axis.appendChild(year);
+      years.push(year);
+    }
+    var placed = ends.map(function (n) { return n.getBoundingClientRect(); });
+    years.forEach(function (node) {
+      var r = node.getBoundingClientRect();
+      var clash = placed.some(function (b) { return r.left < b.right + 10 && b.left < r.right + 10; });
+      node.classList.toggle("tc-crowded", clash);
+      if (!clash) placed.push(r);
+    });
+  }
+
   function pageUrl() {
     var params = new URLSearchParams(window.location.search);
     params.set("date", state.date);
@@ -61,7 +110,8 @@
 
   function showControls() {
     ui.date.value = state.date;
-    ui.slider.value = Math.max(0, lastIndexAtOrBefore(state.date));
+    ui.slider.value = Math.max(0, Math.min(Number(ui.slider.max), dayOf(state.date)));
+    ui.slider.setAttribute("aria-valuetext", state.date);
     ui.label.textContent = state.date;
     ui.prev.disabled = prevDate(state.date) === null;
     ui.next.disabled = nextDate(state.date) === null;
@@ -201,12 +251,14 @@
     return datesFetched
       .then(function (body) {
         dates = body.dates;
-        ui.slider.max = Math.max(0, dates.length - 1);
+        ui.slider.max = dates.length ? dayOf(dates[dates.length - 1]) : 0;
         ui.slider.disabled = dates.length === 0;
         ui.play.disabled = dates.length === 0;
         ui.datesStatus.hidden = true;
         ui.datesStatus.textContent = "";
         showControls();
+        drawAxis();
+        window.addEventListener("resize", drawAxis);
         document.body.dataset.datesLoaded = String(dates.length);
       })
       .catch(function (error) {
@@ -230,10 +282,20 @@
       cm.townSearch({ box: ui.search, url: ui.search.dataset.url, pick: function (town) { panel.select(town); } });
     }
     ui.slider.addEventListener("input", function () {
-      previewDate(dates[Number(ui.slider.value)], false);
+      previewDate(sliderDate(), false);
     });
     ui.slider.addEventListener("change", function () {
-      commitDate(dates[Number(ui.slider.value)]);
+      commitDate(sliderDate());
+    });
+    // A day a key press would take many presses to reach the next change: the keys step by change.
+    ui.slider.addEventListener("keydown", function (event) {
+      var step = { ArrowRight: nextDate, ArrowUp: nextDate, PageUp: nextDate,
+                   ArrowLeft: prevDate, ArrowDown: prevDate, PageDown: prevDate }[event.key];
+      var d = step ? step(state.date) : event.key === "Home" ? dates[0] : event.key === "End" ? dates[dates.length - 1] : undefined;
+      if (d === undefined) return;
+      event.preventDefault();
+      stop();
+      if (d && d !== state.date) setDate(d, "push");
     });
     // Chromium fires both input and change for every digit typed into a date box.
     ["input", "change"].forEach(function (name) {

@@ -136,6 +136,6 @@ def test_cell_quoting_round_trips_every_text(text):
 
 def test_the_standalone_map_says_its_date_its_data_and_where_the_live_map_is(client, seeded):
     html = client.get("/map.html?date=2017-09-03").content.decode()
-    assert '"heading": "Control on 3 September 2017"' in html
+    assert '"heading": "Control in Syria on 3 September 2017"' in html
     assert '"live_url": "http://testserver/?date=2017-09-03"' in html
     assert OCHA_ATTRIBUTION in html and '"legend": true' in html

@@ -210,7 +210,7 @@ def test_factions_page_charts_towns_km2_and_population(client, seeded):
     names = {s.name for s in towns_chart.series}
     assert {"Islamic State", "Syrian Democratic Forces", "Contested"} <= names
     html = response.content.decode()
-    assert html.count("<svg") == 3 and html.count("<polyline") >= 3 * 3
+    assert html.count('<svg class="chart"') == 3 and html.count("<polyline") >= 3 * 3
     assert "Daesh" in html  # aliases
 
 
