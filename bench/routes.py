@@ -20,6 +20,8 @@ NOT_READER = {
     "api:schema": "the OpenAPI schema (for tools, not readers)",
     "api:docs": "the schema's Swagger page",
     "api:redoc": "the schema's Redoc page",
+    "redoc-standalone": "the schema's Redoc script (a static file, patched once per process)",
+    "favicon": "a static file (read once per process, ETag and 304), as whitenoise serves the others",
 }
 NOT_READER_NAMESPACES = {"admin": "admin: timed by the change list and review queue figures, and the writes"}
 
