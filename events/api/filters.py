@@ -10,8 +10,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from events.models import ControlChange
-from events.params import ParameterError, parse_date, parse_faction
+from events.params import ParameterError, parse_date, parse_faction, whole_number
 from geodata.models import AdminArea, Town
+
+
+def message_error(exc: ParameterError, *, code: str) -> forms.ValidationError:
+    """A form error saying ``exc.message`` as written: a message is %-formatted with its params, so the
+    user's value (which may hold a '%') is passed as one, never as part of the format."""
+    return forms.ValidationError("%(message)s", code=code, params={"message": exc.message})
 
 
 class AreaField(forms.ModelChoiceField):
@@ -22,7 +28,9 @@ class AreaField(forms.ModelChoiceField):
             return None
         area = AdminArea.objects.filter(Q(code__iexact=value) | Q(slug=value)).first()
         if area is None:
-            raise forms.ValidationError(f"No governorate has the code or slug '{value}'.", code="invalid_choice")
+            # The value goes in as a parameter: a message is %-formatted, so a '%' typed in it would fail.
+            raise forms.ValidationError("No governorate has the code or slug '%(value)s'.", code="invalid_choice",
+                                        params={"value": value})
         return area
 
 
@@ -50,7 +58,7 @@ class IsoDateField(forms.Field):
         try:
             return parse_date(value, parameter="date")
         except ParameterError as exc:
-            raise forms.ValidationError(exc.message, code="invalid") from exc
+            raise message_error(exc, code="invalid") from exc
 
 
 class IsoDateFilter(filters.Filter):
@@ -67,7 +75,7 @@ class FactionField(forms.Field):
         try:
             return parse_faction(value)
         except ParameterError as exc:
-            raise forms.ValidationError(exc.message, code="invalid_choice") from exc
+            raise message_error(exc, code="invalid_choice") from exc
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -101,8 +109,8 @@ def town_search(qs, term: str):
     for form in forms_:
         # A P-code matches a whole id value ("C4268"), not any id that contains its digits.
         match |= Q(alt_names__icontains=form) | Q(external_ids__icontains=f'"{form}"')
-    if term.isdigit():
-        match |= Q(geonames_id=int(term))
+    if (number := whole_number(term)) is not None:
+        match |= Q(geonames_id=number)
     rank = Case(When(name__iexact=term, then=Value(0)), When(name__istartswith=term, then=Value(1)),
                 default=Value(2), output_field=IntegerField())
     return qs.filter(match).annotate(search_rank=rank).order_by("search_rank", "name", "pk")
