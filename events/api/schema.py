@@ -23,7 +23,7 @@ class ErrorSchema(OpenApiSerializerExtension):
         return {
             "type": "object",
             "description": 'An error: {"detail": "<what is wrong>"} or, for bad input, '
-                           '{"<parameter or field>": ["<what is wrong>", ...]} (non_field_errors for the whole).',
+            '{"<parameter or field>": ["<what is wrong>", ...]} (non_field_errors for the whole).',
             "properties": {"detail": {"type": "string"}},
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         }
@@ -58,7 +58,8 @@ class AutoSchema(SpectacularAutoSchema):
             errors["413"] = "The request body is larger than this API accepts."
         if "{" in self.path:
             errors["404"] = "No such object (or not one this user may see)."
-        if any(not (isinstance(t, WriteRateThrottle) and self.method in SAFE_METHODS) for t in self.view.get_throttles()):
+        throttles = self.view.get_throttles()
+        if any(not (isinstance(t, WriteRateThrottle) and self.method in SAFE_METHODS) for t in throttles):
             errors["429"] = "Too many requests; the Retry-After header says when to try again."
         errors["503"] = "The database is unreachable; the Retry-After header says when to try again."
         for code, description in errors.items():
