@@ -24,7 +24,7 @@ from tests.events.roles import user_in
 PASSWORD = "fuzz-editor-password"  # noqa: S105 — a throwaway user of the test database
 SEED = 20261205
 # Examples per operation and phase; tuned so each database's run stays within its time budget.
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "8"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "6"))
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
 # Signing out revokes the token the run uses; deleting drafts destroys what the other operations read.
 EXCLUDED = ["--exclude-path", "/api/auth/logout/", "--exclude-method", "DELETE"]
