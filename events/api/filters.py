@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from events.models import ControlChange
-from events.params import ParameterError, parse_date, parse_faction, whole_number
+from events.params import ParameterError, given_date, parse_faction, whole_number
 from geodata.models import AdminArea, Town
 
 
@@ -52,11 +52,16 @@ class AreaFilter(filters.ModelChoiceFilter):
 
 
 class IsoDateField(forms.Field):
-    """A YYYY-MM-DD date read by ``events.params.parse_date``, the parser of every other door."""
+    """A YYYY-MM-DD date read by ``events.params.given_date``, as the exports read theirs: left out is
+    no date, given empty is refused."""
+
+    def __init__(self, *, parameter: str = "date", **kwargs):
+        self.parameter = parameter
+        super().__init__(**kwargs)
 
     def to_python(self, value):
         try:
-            return parse_date(value, parameter="date")
+            return given_date({self.parameter: value}, self.parameter)
         except ParameterError as exc:
             raise message_error(exc, code="invalid") from exc
 
@@ -148,9 +153,9 @@ class ControlChangeFilter(filters.FilterSet):
     # ``from`` is a Python keyword: the two are declared as from_/to_ and take their query-string
     # names where django-filter collects the filters (get_filters), so the form, the errors and the
     # OpenAPI schema all say ``from`` and ``to``, as the exports do.
-    from_ = IsoDateFilter(field_name="effective_date", lookup_expr="gte",
+    from_ = IsoDateFilter(field_name="effective_date", lookup_expr="gte", parameter="from",
                           help_text="Earliest date, YYYY-MM-DD (inclusive).")
-    to_ = IsoDateFilter(field_name="effective_date", lookup_expr="lte",
+    to_ = IsoDateFilter(field_name="effective_date", lookup_expr="lte", parameter="to",
                         help_text="Latest date, YYYY-MM-DD (inclusive).")
     QUERY_NAMES = {"from_": "from", "to_": "to"}
 

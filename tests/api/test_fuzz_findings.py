@@ -63,6 +63,8 @@ def test_a_town_written_as_a_superscript_digit_is_a_400_not_a_500(api, seeded, e
         ("/api/changes.csv?to=", "to"),
         ("/api/changes.geojson?from=", "from"),
         ("/api/control.geojson?date=", "date"),
+        ("/api/control-changes/?to=", "to"),
+        ("/api/control-changes/?from=&faction=sdf", "from"),
     ],
 )
 def test_an_empty_date_is_refused_naming_it(client, seeded, url, parameter):
@@ -71,6 +73,13 @@ def test_an_empty_date_is_refused_naming_it(client, seeded, url, parameter):
     assert response.json() == {
         parameter: [f"'{parameter}' is empty; give a date in YYYY-MM-DD form, or leave '{parameter}' out."]
     }
+
+
+@pytest.mark.parametrize("query, parameter", [("limit=", "limit"), ("offset=", "offset"), ("limit=0", "limit")])
+def test_an_empty_or_zero_page_size_is_refused_naming_it(api, seeded, query, parameter):
+    response = api.get(f"/api/towns/?{query}")
+    assert response.status_code == 400
+    assert list(response.json()) == [parameter]
 
 
 @pytest.mark.parametrize("value", ["null", "yes", "TRUE", ""])
