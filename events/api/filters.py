@@ -5,13 +5,15 @@ from collections import OrderedDict
 
 from django import forms
 from django.db.models import Case, IntegerField, Q, Value, When
+from django_filters import fields as django_filters_fields
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from events.models import ControlChange
 from events.params import ParameterError, given_date, parse_faction, whole_number
 from geodata.models import AdminArea, Town
+
+SEARCH_MAX_LENGTH = 200
 
 
 def message_error(exc: ParameterError, *, code: str) -> forms.ValidationError:
@@ -34,7 +36,8 @@ class AreaField(forms.ModelChoiceField):
         return area
 
 
-@extend_schema_field(OpenApiTypes.STR)
+# A schema given this way replaces the filter's help_text too, so the description is part of it.
+@extend_schema_field({"type": "string", "description": "Governorate code (SY05) or slug (hama)."})
 class AreaFilter(filters.ModelChoiceFilter):
     """Rows whose ``field_name`` (an AdminArea link) is the governorate or one of its districts."""
 
@@ -83,7 +86,10 @@ class FactionField(forms.Field):
             raise message_error(exc, code="invalid_choice") from exc
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({
+    "type": "string",
+    "description": "The faction in control (slug, name or alias); a coalition includes its member groups.",
+})
 class FactionFilter(filters.Filter):
     """The same faction parameter as the exports: a coalition includes the groups that roll up into it."""
 
@@ -91,6 +97,31 @@ class FactionFilter(filters.Filter):
 
     def filter(self, qs, value):
         return qs if value is None else qs.filter(**{f"{self.field_name}__in": value})
+
+
+class GivenChoiceField(django_filters_fields.ChoiceField):
+    """One of the choices, or left out; given empty (``?status=``) it is refused, as the schema's enum says."""
+
+    def clean(self, value):
+        if value == "":
+            names = ", ".join(str(key) for key, _ in self.choices if key != "")
+            raise forms.ValidationError("Empty; give one of %(names)s, or leave it out.", code="required",
+                                        params={"names": names})
+        return super().clean(value)
+
+
+class GivenChoiceFilter(filters.ChoiceFilter):
+    field_class = GivenChoiceField
+
+
+@extend_schema_field({
+    "type": "string",
+    "maxLength": SEARCH_MAX_LENGTH,
+    "description": "Find a town by any of its names (English, Arabic, alternates), its slug, an external id "
+                   "such as an OCHA P-code (C4268) or its GeoNames id; best matches first.",
+})
+class SearchFilter(filters.CharFilter):
+    """The town search's term; longer ones are refused (400), as the schema's maxLength says."""
 
 
 class PeriodForm(forms.Form):
@@ -123,11 +154,7 @@ def town_search(qs, term: str):
 
 class TownFilter(filters.FilterSet):
     governorate = AreaFilter(field_name="admin_area")
-    q = filters.CharFilter(
-        method="search", max_length=200,
-        help_text="Find a town by any of its names (English, Arabic, alternates), its slug, an external id "
-                  "such as an OCHA P-code (C4268) or its GeoNames id; best matches first.",
-    )
+    q = SearchFilter(method="search", max_length=SEARCH_MAX_LENGTH)
 
     class Meta:
         model = Town
@@ -141,13 +168,11 @@ class ControlChangeFilter(filters.FilterSet):
     town = filters.ModelChoiceFilter(
         queryset=Town.objects.all(), to_field_name="slug", help_text="Town slug, e.g. uqayribat."
     )
-    faction = FactionFilter(
-        help_text="The faction in control (slug, name or alias); a coalition includes its member groups."
-    )
+    faction = FactionFilter()
     governorate = AreaFilter(field_name="town__admin_area")
-    status = filters.ChoiceFilter(choices=ControlChange.Status.choices)
-    confidence = filters.ChoiceFilter(choices=ControlChange.Confidence.choices)
-    state = filters.ChoiceFilter(
+    status = GivenChoiceFilter(choices=ControlChange.Status.choices)
+    confidence = GivenChoiceFilter(choices=ControlChange.Confidence.choices)
+    state = GivenChoiceFilter(
         choices=ControlChange.State.choices, help_text="Editors only; everyone else sees published changes."
     )
     # ``from`` is a Python keyword: the two are declared as from_/to_ and take their query-string

@@ -82,6 +82,19 @@ def test_an_empty_or_zero_page_size_is_refused_naming_it(api, seeded, query, par
     assert list(response.json()) == [parameter]
 
 
+@pytest.mark.parametrize("parameter", ["status", "confidence", "state"])
+def test_an_empty_choice_is_refused_naming_it(api, seeded, parameter):
+    response = api.get(f"/api/control-changes/?{parameter}=")
+    assert response.status_code == 400
+    [message] = response.json()[parameter]
+    assert message.startswith("Empty; give one of ")
+
+
+def test_a_search_term_over_the_documented_length_is_refused(api, seeded):
+    assert api.get("/api/towns/", {"q": "a" * 200}).status_code == 200
+    assert list(api.get("/api/towns/", {"q": "a" * 201}).json()) == ["q"]
+
+
 @pytest.mark.parametrize("value", ["null", "yes", "TRUE", ""])
 def test_download_takes_true_false_1_or_0_only(client, seeded, value):
     response = client.get("/api/changes.csv", {"download": value})
@@ -154,6 +167,7 @@ def test_the_schema_states_the_rules_the_server_enforces(schema):
     parameters = {p["name"]: p for p in schema["paths"]["/api/towns/"]["get"]["parameters"]}
     assert parameters["limit"]["schema"]["minimum"] == 1
     assert parameters["offset"]["schema"]["minimum"] == 0
+    assert parameters["q"]["schema"]["maxLength"] == 200
     territory = {p["name"]: p for p in schema["paths"]["/api/territory-change.json"]["get"]["parameters"]}
     assert territory["from"]["required"] and territory["to"]["required"]
     dated = {p["name"]: p for p in schema["paths"]["/api/control.geojson"]["get"]["parameters"]}
