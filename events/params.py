@@ -53,6 +53,12 @@ def parse_date_or(raw: str | None, *, parameter: str, fallback: dt.date) -> tupl
     return on or fallback, None
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number if it is written in ASCII digits, else None: str.isdigit() is also
+    true of '³' and other digits int() refuses."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def parse_faction(raw: str | None) -> set[int] | None:
     """The ids of the named faction and its members; the name may be a slug, name or alias."""
     if raw is None or raw == "":
@@ -64,14 +70,38 @@ def parse_faction(raw: str | None) -> set[int] | None:
     return faction_with_members(faction)
 
 
+def given_date(params: Mapping[str, str], name: str) -> dt.date | None:
+    """The date named ``name`` in a query string, None when it is left out. Given empty, it is refused:
+    the schema says a date, and "no date" is said by leaving the parameter out."""
+    raw = params.get(name)
+    if raw == "":
+        raise ParameterError(name, f"'{name}' is empty; give a date in YYYY-MM-DD form, or leave '{name}' out.")
+    return parse_date(raw, parameter=name)
+
+
 def parse_as_of(params: Mapping[str, str]) -> dt.date:
     """``date``; without one, the latest published change, i.e. control now. Never a future date."""
-    on = parse_date(params.get("date"), parameter="date")
+    on = given_date(params, "date")
     today = timezone.localdate()
     if on is not None and on > today:
         # Serving today's control under a future date would present it as a forecast.
-        raise ParameterError("date", f"'{on}' is in the future; the latest day with a record is today ({today}).")
+        latest = selectors.latest_change_date()
+        record = f"the latest day with a record is {latest}" if latest else "nothing is recorded yet"
+        raise ParameterError("date", f"'{on}' is in the future; {record}.")
     return on or selectors.latest_change_date() or today
+
+
+FLAG_VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+
+def parse_flag(params: Mapping[str, str], name: str) -> bool:
+    """A yes/no parameter: true or 1, false or 0; False when left out. Anything else is refused."""
+    raw = params.get(name)
+    if raw is None:
+        return False
+    if raw not in FLAG_VALUES:
+        raise ParameterError(name, f"'{raw}' is not a value of '{name}'; use true or false (1 or 0).")
+    return FLAG_VALUES[raw]
 
 
 def parse_level(params: Mapping[str, str]) -> int:
@@ -84,8 +114,8 @@ def parse_level(params: Mapping[str, str]) -> int:
 
 def parse_period(params: Mapping[str, str]) -> tuple[dt.date, dt.date]:
     """``from`` and ``to``, inclusive; from the first possible date up to today by default."""
-    start = parse_date(params.get("from"), parameter="from") or EARLIEST_DATE
-    end = parse_date(params.get("to"), parameter="to") or timezone.localdate()
+    start = given_date(params, "from") or EARLIEST_DATE
+    end = given_date(params, "to") or timezone.localdate()
     if start > end:
         raise ParameterError("from", f"'from' ({start}) is after 'to' ({end}).")
     return start, end

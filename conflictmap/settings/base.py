@@ -228,7 +228,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus the error answers of each operation (400, 401, 403, 404, 429...).
+    "DEFAULT_SCHEMA_CLASS": "events.api.schema.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: a request without credentials hears 401 with "WWW-Authenticate: Token".
         "events.api.authentication.ExpiringTokenAuthentication",

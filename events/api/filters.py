@@ -5,13 +5,21 @@ from collections import OrderedDict
 
 from django import forms
 from django.db.models import Case, IntegerField, Q, Value, When
+from django_filters import fields as django_filters_fields
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from events.models import ControlChange
-from events.params import ParameterError, parse_date, parse_faction
+from events.params import ParameterError, given_date, parse_faction, whole_number
 from geodata.models import AdminArea, Town
+
+SEARCH_MAX_LENGTH = 200
+
+
+def message_error(exc: ParameterError, *, code: str) -> forms.ValidationError:
+    """A form error saying ``exc.message`` as written: a message is %-formatted with its params, so the
+    user's value (which may hold a '%') is passed as one, never as part of the format."""
+    return forms.ValidationError("%(message)s", code=code, params={"message": exc.message})
 
 
 class AreaField(forms.ModelChoiceField):
@@ -22,11 +30,14 @@ class AreaField(forms.ModelChoiceField):
             return None
         area = AdminArea.objects.filter(Q(code__iexact=value) | Q(slug=value)).first()
         if area is None:
-            raise forms.ValidationError(f"No governorate has the code or slug '{value}'.", code="invalid_choice")
+            # The value goes in as a parameter: a message is %-formatted, so a '%' typed in it would fail.
+            raise forms.ValidationError("No governorate has the code or slug '%(value)s'.", code="invalid_choice",
+                                        params={"value": value})
         return area
 
 
-@extend_schema_field(OpenApiTypes.STR)
+# A schema given this way replaces the filter's help_text too, so the description is part of it.
+@extend_schema_field({"type": "string", "description": "Governorate code (SY05) or slug (hama)."})
 class AreaFilter(filters.ModelChoiceFilter):
     """Rows whose ``field_name`` (an AdminArea link) is the governorate or one of its districts."""
 
@@ -44,13 +55,18 @@ class AreaFilter(filters.ModelChoiceFilter):
 
 
 class IsoDateField(forms.Field):
-    """A YYYY-MM-DD date read by ``events.params.parse_date``, the parser of every other door."""
+    """A YYYY-MM-DD date read by ``events.params.given_date``, as the exports read theirs: left out is
+    no date, given empty is refused."""
+
+    def __init__(self, *, parameter: str = "date", **kwargs):
+        self.parameter = parameter
+        super().__init__(**kwargs)
 
     def to_python(self, value):
         try:
-            return parse_date(value, parameter="date")
+            return given_date({self.parameter: value}, self.parameter)
         except ParameterError as exc:
-            raise forms.ValidationError(exc.message, code="invalid") from exc
+            raise message_error(exc, code="invalid") from exc
 
 
 class IsoDateFilter(filters.Filter):
@@ -67,10 +83,13 @@ class FactionField(forms.Field):
         try:
             return parse_faction(value)
         except ParameterError as exc:
-            raise forms.ValidationError(exc.message, code="invalid_choice") from exc
+            raise message_error(exc, code="invalid_choice") from exc
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({
+    "type": "string",
+    "description": "The faction in control (slug, name or alias); a coalition includes its member groups.",
+})
 class FactionFilter(filters.Filter):
     """The same faction parameter as the exports: a coalition includes the groups that roll up into it."""
 
@@ -78,6 +97,31 @@ class FactionFilter(filters.Filter):
 
     def filter(self, qs, value):
         return qs if value is None else qs.filter(**{f"{self.field_name}__in": value})
+
+
+class GivenChoiceField(django_filters_fields.ChoiceField):
+    """One of the choices, or left out; given empty (``?status=``) it is refused, as the schema's enum says."""
+
+    def clean(self, value):
+        if value == "":
+            names = ", ".join(str(key) for key, _ in self.choices if key != "")
+            raise forms.ValidationError("Empty; give one of %(names)s, or leave it out.", code="required",
+                                        params={"names": names})
+        return super().clean(value)
+
+
+class GivenChoiceFilter(filters.ChoiceFilter):
+    field_class = GivenChoiceField
+
+
+@extend_schema_field({
+    "type": "string",
+    "maxLength": SEARCH_MAX_LENGTH,
+    "description": "Find a town by any of its names (English, Arabic, alternates), its slug, an external id "
+                   "such as an OCHA P-code (C4268) or its GeoNames id; best matches first.",
+})
+class SearchFilter(filters.CharFilter):
+    """The town search's term; longer ones are refused (400), as the schema's maxLength says."""
 
 
 class PeriodForm(forms.Form):
@@ -101,8 +145,8 @@ def town_search(qs, term: str):
     for form in forms_:
         # A P-code matches a whole id value ("C4268"), not any id that contains its digits.
         match |= Q(alt_names__icontains=form) | Q(external_ids__icontains=f'"{form}"')
-    if term.isdigit():
-        match |= Q(geonames_id=int(term))
+    if (number := whole_number(term)) is not None:
+        match |= Q(geonames_id=number)
     rank = Case(When(name__iexact=term, then=Value(0)), When(name__istartswith=term, then=Value(1)),
                 default=Value(2), output_field=IntegerField())
     return qs.filter(match).annotate(search_rank=rank).order_by("search_rank", "name", "pk")
@@ -110,11 +154,7 @@ def town_search(qs, term: str):
 
 class TownFilter(filters.FilterSet):
     governorate = AreaFilter(field_name="admin_area")
-    q = filters.CharFilter(
-        method="search", max_length=200,
-        help_text="Find a town by any of its names (English, Arabic, alternates), its slug, an external id "
-                  "such as an OCHA P-code (C4268) or its GeoNames id; best matches first.",
-    )
+    q = SearchFilter(method="search", max_length=SEARCH_MAX_LENGTH)
 
     class Meta:
         model = Town
@@ -128,21 +168,19 @@ class ControlChangeFilter(filters.FilterSet):
     town = filters.ModelChoiceFilter(
         queryset=Town.objects.all(), to_field_name="slug", help_text="Town slug, e.g. uqayribat."
     )
-    faction = FactionFilter(
-        help_text="The faction in control (slug, name or alias); a coalition includes its member groups."
-    )
+    faction = FactionFilter()
     governorate = AreaFilter(field_name="town__admin_area")
-    status = filters.ChoiceFilter(choices=ControlChange.Status.choices)
-    confidence = filters.ChoiceFilter(choices=ControlChange.Confidence.choices)
-    state = filters.ChoiceFilter(
+    status = GivenChoiceFilter(choices=ControlChange.Status.choices)
+    confidence = GivenChoiceFilter(choices=ControlChange.Confidence.choices)
+    state = GivenChoiceFilter(
         choices=ControlChange.State.choices, help_text="Editors only; everyone else sees published changes."
     )
     # ``from`` is a Python keyword: the two are declared as from_/to_ and take their query-string
     # names where django-filter collects the filters (get_filters), so the form, the errors and the
     # OpenAPI schema all say ``from`` and ``to``, as the exports do.
-    from_ = IsoDateFilter(field_name="effective_date", lookup_expr="gte",
+    from_ = IsoDateFilter(field_name="effective_date", lookup_expr="gte", parameter="from",
                           help_text="Earliest date, YYYY-MM-DD (inclusive).")
-    to_ = IsoDateFilter(field_name="effective_date", lookup_expr="lte",
+    to_ = IsoDateFilter(field_name="effective_date", lookup_expr="lte", parameter="to",
                         help_text="Latest date, YYYY-MM-DD (inclusive).")
     QUERY_NAMES = {"from_": "from", "to_": "to"}
 

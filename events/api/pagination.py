@@ -23,11 +23,21 @@ class Pagination(LimitOffsetPagination):
     max_limit = 1000
 
     def get_limit(self, request):
-        raw = request.query_params.get(self.limit_query_param, "")
-        if raw == "":
+        # Left out: the default; given empty (``?limit=``) it is refused, as the schema's integer says.
+        raw = request.query_params.get(self.limit_query_param)
+        if raw is None:
             return self.default_limit
         return min(_whole_number(raw, parameter=self.limit_query_param, minimum=1), self.max_limit)
 
     def get_offset(self, request):
-        raw = request.query_params.get(self.offset_query_param, "")
-        return 0 if raw == "" else _whole_number(raw, parameter=self.offset_query_param, minimum=0)
+        raw = request.query_params.get(self.offset_query_param)
+        return 0 if raw is None else _whole_number(raw, parameter=self.offset_query_param, minimum=0)
+
+    def get_schema_operation_parameters(self, view):
+        # The schema states the bounds get_limit and get_offset enforce.
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            minimum = 1 if parameter["name"] == self.limit_query_param else 0
+            parameter["schema"]["minimum"] = minimum
+            parameter["description"] += f" A whole number, {minimum} or more."
+        return parameters

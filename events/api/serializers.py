@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from events import names
 from events.models import ControlChange, Faction, Source
-from events.params import ParameterError, parse_date
+from events.params import ParameterError, parse_date, whole_number
 from geodata.models import AdminArea, Town
 
 
@@ -42,13 +42,14 @@ class NamedRelatedField(serializers.SlugRelatedField):
         # An id or a slug (what clients send) wins over any other name, as in the index: one indexed
         # lookup. The whole index (every town's names: 340 ms at 10,000 towns) only for other names.
         key = text.strip().casefold()
-        exact = self.get_queryset().filter(pk=int(key)) if key.isdigit() else self.get_queryset().filter(slug=key)
+        number = whole_number(key)
+        exact = self.get_queryset().filter(pk=number) if number is not None else self.get_queryset().filter(slug=key)
         if (row := exact.first()) is not None:
             return row
         index = self.index()
         # An id is exact, as a slug is (the faction index has no ids; the town index has them already).
-        if text.strip().isdigit() and int(text) in index.rows:
-            return index.rows[int(text)]
+        if number is not None and number in index.rows:
+            return index.rows[number]
         row, problem = index.find(text)
         if row is None:
             raise serializers.ValidationError(f"{problem[0].upper()}{problem[1:]}.")
@@ -56,7 +57,10 @@ class NamedRelatedField(serializers.SlugRelatedField):
 
 
 class FactionSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True,
+        help_text="The coalition this group rolls up into (its slug), or null.",
+    )
 
     class Meta:
         model = Faction
@@ -64,7 +68,10 @@ class FactionSerializer(serializers.ModelSerializer):
 
 
 class AdminAreaSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True,
+        help_text="A district's governorate (its slug); null for a governorate.",
+    )
 
     class Meta:
         model = AdminArea
@@ -74,15 +81,17 @@ class AdminAreaSerializer(serializers.ModelSerializer):
 class AdminAreaDetailSerializer(AdminAreaSerializer):
     """With the boundary (GeoJSON geometry, WGS84), which lists leave out to stay small."""
 
-    geometry = serializers.JSONField(read_only=True)
+    geometry = serializers.JSONField(read_only=True, allow_null=True)
 
     class Meta(AdminAreaSerializer.Meta):
         fields = [*AdminAreaSerializer.Meta.fields, "geometry"]
 
 
 class TownSerializer(serializers.ModelSerializer):
-    admin_area = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="The finest area "
-                                              "the town lies in (a district where districts are loaded).")
+    admin_area = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True,
+        help_text="The finest area the town lies in (a district where districts are loaded); null if none.",
+    )
     governorate = serializers.SerializerMethodField(help_text="The governorate (level 1) the town lies in.")
 
     class Meta:

@@ -30,8 +30,8 @@ def _period(params) -> tuple:
 @extend_schema_view(get=extend_schema(
     operation_id="territory_change", tags=["exports"],
     parameters=[
-        _date_param("from", "Control at the end of this day, YYYY-MM-DD (required)."),
-        _date_param("to", "against control at the end of this day, YYYY-MM-DD (required)."),
+        _date_param("from", "Control at the end of this day, YYYY-MM-DD (required).", required=True),
+        _date_param("to", "against control at the end of this day, YYYY-MM-DD (required).", required=True),
     ],
     responses={200: OpenApiTypes.OBJECT, 304: None, 400: ERROR_RESPONSE},
 ))

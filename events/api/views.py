@@ -24,12 +24,14 @@ from rest_framework.views import APIView
 
 from events import exports, selectors, services
 from events.models import ControlChange, Faction, Source
+from events.params import FLAG_VALUES, parse_flag
 from events.permissions import EDITOR_PERMS
 from geodata.models import AdminArea, Town
 
 from . import filters, serializers
 from .pagination import Pagination
 from .renderers import CSVRenderer, GeoJSONRenderer
+from .schema import error
 
 # Bump when the export format changes, so caches holding the old shape revalidate.
 EXPORT_FORMAT = "2"
@@ -148,7 +150,7 @@ class ControlChangeViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         fields = dict(serializer.validated_data)
         if "state" in serializer.initial_data:
-            raise ValidationError({"state": "Use the publish, reject or retract actions to change the state."})
+            raise ValidationError({"state": ["Use the publish, reject or retract actions to change the state."]})
         fields.pop("state", None)
         serializer.instance = services.control_change_update(
             change=serializer.instance, by=self.request.user, **fields
@@ -172,8 +174,8 @@ class ExportNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-def _date_param(name: str, description: str) -> OpenApiParameter:
-    return OpenApiParameter(name, OpenApiTypes.DATE, description=description)
+def _date_param(name: str, description: str, *, required: bool = False) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.DATE, description=description, required=required)
 
 
 FACTION_PARAM = OpenApiParameter(
@@ -181,7 +183,8 @@ FACTION_PARAM = OpenApiParameter(
     description="Only this faction (slug, name or alias) and the groups that roll up into it.",
 )
 DOWNLOAD_PARAM = OpenApiParameter(
-    "download", OpenApiTypes.BOOL, description="Answer as an attachment (a file download)."
+    "download", OpenApiTypes.STR, enum=sorted(FLAG_VALUES),
+    description="true or 1: answer as an attachment (a file download); false or 0 (the default): inline.",
 )
 LEVEL_PARAM = OpenApiParameter(
     "level", OpenApiTypes.INT, enum=[1, 2], description="1: governorates (default); 2: districts.",
@@ -206,9 +209,7 @@ PERIOD_PARAMS = [
     _date_param("from", "First day (inclusive), YYYY-MM-DD; default: the start of the record."),
     _date_param("to", "Last day (inclusive), YYYY-MM-DD; default: today."),
 ]
-ERROR_RESPONSE = OpenApiResponse(
-    OpenApiTypes.OBJECT, description='A bad parameter: {"<parameter>": ["<what is wrong>"]}.'
-)
+ERROR_RESPONSE = error('A bad parameter: {"<parameter>": ["<what is wrong>"]}.')
 
 
 class ExportView(APIView):
@@ -230,6 +231,7 @@ class ExportView(APIView):
         # A dated layer's ``on`` is the change date it shows (events.slice_dates, for this revision):
         # the key it is kept under, part of its ETag, and named in the answer.
         params = layer.parse_at(revision.key, request.query_params)
+        download = parse_flag(request.query_params, "download")
         shown = params.get("on")
         etag = quote_etag(f"{EXPORT_FORMAT}-{revision.key}" + (f"-{shown}" if shown else ""))
         last_modified = int(revision.changed_at.timestamp()) if revision.changed_at else None
@@ -239,7 +241,6 @@ class ExportView(APIView):
             # A streamed layer (a period's changes) goes out a batch at a time, never whole in memory.
             response_class = StreamingHttpResponse if export.streamed else HttpResponse
             response = response_class(export.content, content_type=export.media_type)
-            download = request.query_params.get("download", "").lower() in {"1", "true", "yes"}
             response["Content-Disposition"] = content_disposition_header(download, export.filename)
         else:
             response = not_modified

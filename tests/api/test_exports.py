@@ -176,7 +176,8 @@ def test_a_future_date_is_refused_rather_than_mapped_with_todays_control(client,
     for future in [dt.date(2099, 1, 1), today + dt.timedelta(days=1)]:
         response = client.get(f"{url}?date={future}&download=1")
         assert response.status_code == 400, future
-        message = f"'{future}' is in the future; the latest day with a record is today ({today})."
+        # The seed's latest change, as the map page says (issue 20.11: this said "today" before).
+        message = f"'{future}' is in the future; the latest day with a record is 2017-09-03."
         assert response.json() == {"date": [message]}
         assert "Content-Disposition" not in response  # no file named after the future day
     assert client.get(f"{url}?date={today}").status_code == 200
