@@ -78,8 +78,17 @@ def server_env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str
 
 
 @contextmanager
-def served(tmp_path: Path, *, database_url: str, workers: int = 2, threads: int = 2, **env: str):
-    """(base URL, log file) of a gunicorn started as `make serve` starts it; stopped at the end."""
+def served(
+    tmp_path: Path,
+    *,
+    database_url: str,
+    workers: int = 2,
+    threads: int = 2,
+    ready: tuple[str, int] = ("/api/factions", 200),
+    **env: str,
+):
+    """(base URL, log file) of a gunicorn started as `make serve` starts it, once ``ready`` (path, status)
+    answers; stopped at the end."""
     port = free_port()
     log = tmp_path / "gunicorn.log"
     with open(log, "w") as out:
@@ -96,7 +105,7 @@ def served(tmp_path: Path, *, database_url: str, workers: int = 2, threads: int 
             if server.poll() is not None:
                 raise AssertionError(f"gunicorn stopped:\n{log.read_text()}")
             try:
-                if get(f"{base}/api/factions", timeout=5)[0] == 200:
+                if get(f"{base}{ready[0]}", timeout=5)[0] == ready[1]:
                     break
             except OSError:
                 time.sleep(0.2)
