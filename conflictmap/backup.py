@@ -135,18 +135,21 @@ def _regexp(pattern: str | None, value) -> bool | None:
     return re.search(pattern, str(value)) is not None
 
 
-def _sqlite_check(path: Path) -> None:
-    """Refuse a file that is not a whole, sound conflictmap SQLite database; reads it only."""
+def _sqlite_check(path: Path, *, whole: bool = True) -> None:
+    """Refuse a file that is not a sound conflictmap SQLite database; reads it only.
+
+    ``whole``: read every page and index (``PRAGMA integrity_check``); else the schema only.
+    """
     if not path.is_file():
         raise BackupError(f"{path} does not exist.")
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
             db.create_function("REGEXP", 2, _regexp, deterministic=True)
-            problems = [row[0] for row in db.execute("PRAGMA integrity_check(5)")]
+            problems = [row[0] for row in db.execute("PRAGMA integrity_check(5)")] if whole else ["ok"]
             if problems != ["ok"]:
-                raise BackupError(
-                    f"{path} is damaged (SQLite's integrity check: {problems[0]}{' ...' if len(problems) > 1 else ''})."
-                )
+                first = " ".join(problems[0].replace("*** in database main ***", "").split())
+                more = " ..." if len(problems) > 1 else ""
+                raise BackupError(f"{path} is damaged (SQLite's integrity check: {first}{more}).")
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             migrations = (
                 set(db.execute("SELECT app, name FROM django_migrations")) if "django_migrations" in tables else set()
@@ -178,19 +181,25 @@ def _sqlite_summary(path: Path) -> list[TableSummary]:
 def _sqlite_restore(source: Path, target: Path) -> None:
     """Copy ``source`` over ``target``, keeping the old target as ``.pre-restore`` until the result checks out."""
     keep = target.with_name(f"{target.name}.pre-restore")
-    if target.exists():
+    existed = target.exists()
+    if existed:
         keep.unlink(missing_ok=True)
-        _sqlite_copy(target, keep)  # consistent, WAL included; a full disk stops here, target untouched
+        try:
+            _sqlite_copy(target, keep)  # consistent, WAL included; a full disk stops here, target untouched
+        except BackupError:
+            keep.unlink(missing_ok=True)
+            raise
     try:
         _sqlite_copy(source, target)
         _sqlite_check(target)
     except BackupError as exc:
-        if keep.exists():
-            _sqlite_copy(keep, target)
-            keep.unlink()
-            raise BackupError(f"{exc} The database was put back as it was.") from exc
-        raise
-    keep.unlink(missing_ok=True)
+        if not existed:
+            target.unlink(missing_ok=True)
+            raise
+        _sqlite_copy(keep, target)
+        keep.unlink()
+        raise BackupError(f"{exc} The database was put back as it was.") from exc
+    keep.unlink()
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------------
@@ -323,9 +332,15 @@ def database_backup_summarised(*, database: dict, path: Path) -> tuple[Path, lis
         path.parent.mkdir(parents=True, exist_ok=True)
         if engine_of(database) == "sqlite":
             source = _sqlite_path(database)
-            _sqlite_check(source)
+            _sqlite_check(source, whole=False)
             partial.unlink(missing_ok=True)
             _sqlite_copy(source, partial)
+            try:  # the copy is what a restore will read: check it whole
+                _sqlite_check(partial)
+            except BackupError as exc:
+                raise BackupError(
+                    f"{exc} The database itself may be damaged: check it with PRAGMA integrity_check."
+                ) from exc
             summaries = _sqlite_summary(partial)
         else:
             summaries = _pg_dump_counted(database, partial)

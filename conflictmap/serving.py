@@ -27,16 +27,22 @@ class HeaderBufferingThreadWorker(ThreadWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.reading_headers: dict = {}  # conn -> the monotonic time by which its headers must be in
+        # TLS and HTTP/2 read their first bytes in gunicorn's own code: those connections go as gthread sends them.
+        self.buffer_headers = not self.cfg.is_ssl and getattr(self.cfg, "http2_cleartext", None) not in {
+            "prior-knowledge",
+            "both",
+        }
 
     @staticmethod
     def _held(conn) -> bytes:
         """The bytes of the next request already read: ours, then any read-ahead left in gunicorn's parser."""
-        ahead = conn.parser.unreader.buf.getvalue() if conn.parser is not None else b""
+        unreader = getattr(conn.parser, "unreader", None)
+        ahead = unreader.buf.getvalue() if unreader is not None else b""
         return ahead + getattr(conn, "header_bytes", b"")
 
     def enqueue_req(self, conn):
         held = self._held(conn)
-        if self.cfg.is_ssl or HEADER_END in held or len(held) > HEADER_LIMIT:
+        if not self.buffer_headers or conn.is_http2 or HEADER_END in held or len(held) > HEADER_LIMIT:
             return super().enqueue_req(conn)
         conn.sock.setblocking(False)
         self.reading_headers.setdefault(conn, time.monotonic() + HEADER_TIMEOUT)

@@ -1,6 +1,8 @@
 """Slow clients cannot hold `make serve`'s workers: clients that send half a request (and never the rest)
 leave every other request answered. Against a real gunicorn started with `make serve`'s command line."""
 
+import http.client
+import json
 import socket
 
 import pytest
@@ -29,6 +31,18 @@ def test_half_open_connections_do_not_stop_other_requests(seeded, tmp_path):
         try:
             statuses = [get(f"{base}/api/factions", timeout=8)[0] for _ in range(6)]
             assert statuses == [200] * 6, log.read_text()[-2000:]
+
+            # Keep-alive still works: two requests on one connection.
+            kept = http.client.HTTPConnection("127.0.0.1", int(base.rsplit(":", 1)[1]), timeout=8)
+            for _ in range(2):
+                kept.request("GET", "/api/factions")
+                assert kept.getresponse().read() and kept.sock is not None
+            # A body larger than one read of the headers reaches the app whole: parsed, the sign-in refused.
+            body = json.dumps({"username": "x" * 150_000, "password": "y"})
+            kept.request("POST", "/api/auth/token/", body=body, headers={"Content-Type": "application/json"})
+            response = kept.getresponse()
+            assert response.status == 400 and b"Unable to log in" in response.read()
+            kept.close()
 
             # A slow client that does finish its request is answered too.
             slow[0].sendall(b"\r\nConnection: close\r\n\r\n")
