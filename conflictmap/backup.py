@@ -261,28 +261,26 @@ def _pg_check(path: Path) -> None:
     if "django_migrations" in tables:
         sql = _pg_read([restore, "--data-only", "--table=django_migrations", "--file=-"], path)
         rows = sql.split("FROM stdin;\n", 1)[1].split("\n\\.", 1)[0] if "FROM stdin;\n" in sql else ""
-        migrations = {tuple(line.split("\t")[1:3]) for line in rows.splitlines() if line.count("\t") >= 2}
+        cells = [line.split("\t") for line in rows.splitlines()]
+        migrations = {(row[1], row[2]) for row in cells if len(row) >= 3}
     problem = schema_problem(tables=tables, migrations=migrations)
     if problem:
         raise BackupError(f"{path} is a PostgreSQL dump but {problem}.")
 
 
 def _pg_connect(database: dict):
+    """A psycopg connection with the app's connection settings (libpq ``OPTIONS`` such as ``options`` included)."""
     import psycopg  # only on PostgreSQL
+    from psycopg.conninfo import make_conninfo
 
     libpq = {
-        k: v
+        k: str(v)
         for k, v in (database.get("OPTIONS") or {}).items()
         if isinstance(v, str | int) and k not in {"isolation_level", "server_side_binding", "assume_role", "pool"}
     }
-    return psycopg.connect(
-        dbname=database["NAME"],
-        host=database.get("HOST") or None,
-        port=database.get("PORT") or None,
-        user=database.get("USER") or None,
-        password=database.get("PASSWORD") or None,
-        **libpq,
-    )
+    given = {"HOST": "host", "PORT": "port", "USER": "user", "PASSWORD": "password"}
+    libpq.update({key: str(database[name]) for name, key in given.items() if database.get(name)})
+    return psycopg.connect(make_conninfo(dbname=database["NAME"], **libpq))
 
 
 def _pg_dump_counted(database: dict, partial: Path) -> list[TableSummary]:

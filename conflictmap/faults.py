@@ -35,7 +35,7 @@ DISK_FULL_MESSAGE = f"{DISK_FULL} on the server, so nothing was saved. Please te
 DISK_FULL_WORDS = ("database or disk is full", "no space left on device", "could not extend file")
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException | None):
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
@@ -100,6 +100,7 @@ connection_created.connect(_connected, dispatch_uid="conflictmap.faults.connecte
 
 
 def _answer(request, message: str, status: int) -> HttpResponse:
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=status)
     else:

@@ -24,7 +24,7 @@ HEADER_LIMIT = 64 * 1024
 
 
 class HeaderBufferingThreadWorker(ThreadWorker):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.reading_headers: dict = {}  # conn -> the monotonic time by which its headers must be in
         # TLS and HTTP/2 read their first bytes in gunicorn's own code: those connections go as gthread sends them.
