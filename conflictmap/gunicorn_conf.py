@@ -14,5 +14,6 @@ workers = int(os.environ.get("WORKERS") or 2 * (os.cpu_count() or 1) + 1)
 threads = int(os.environ.get("THREADS") or 4)
 bind = [f"127.0.0.1:{os.environ.get('PORT') or 8000}"]
 accesslog = "-"
-# A request that takes longer is cut off and its worker restarted (the admin's long imports run as jobs).
+# A worker whose event loop has not checked in for this long is restarted. Threads do not stop its loop,
+# so unlike the sync worker's, a long request is not cut off at 30 s: it runs to its end in its thread.
 timeout = 30
