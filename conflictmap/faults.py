@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 from django.core.management.base import CommandError
 from django.db import Error as DatabaseError
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.db.backends.signals import connection_created
 from django.http import HttpResponse, JsonResponse
 from django.utils.html import escape
@@ -99,6 +99,12 @@ def _connected(sender, connection, **kwargs) -> None:
 connection_created.connect(_connected, dispatch_uid="conflictmap.faults.connected")
 
 
+def _answered(execute, sql, params, many, context):
+    result = execute(sql, params, many, context)
+    database_state.came_back()
+    return result
+
+
 def _answer(request, message: str, status: int) -> HttpResponse:
     response: HttpResponse
     if request.path.startswith("/api/"):
@@ -139,6 +145,14 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if not database_state.down:
+            return self._respond(request)
+        # The first query that works says the database is back, e.g. after SQLite's "database is locked"
+        # on a connection that stayed open (a new connection says so through connection_created).
+        with connection.execute_wrapper(_answered):
+            return self._respond(request)
+
+    def _respond(self, request):
         try:
             return self.get_response(request)
         except (OperationalError, InterfaceError, OSError) as exc:  # raised outside a view, e.g. by sessions
