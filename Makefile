@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 # The suite runs on every core (pytest-xdist); e.g. PYTEST_ARGS="-n 0 -x tests/api" for one process.
 PYTEST_ARGS ?= -n auto
-# Production workers: two per core plus one (gunicorn's advice for sync workers).
+# Production workers: two per core plus one, THREADS threads each (conflictmap/gunicorn_conf.py).
 WORKERS ?= $(shell $(PYTHON) -c 'import os; print(2 * (os.cpu_count() or 1) + 1)')
+THREADS ?= 4
 # Two `make run` at once: the second waits for the first to finish migrating and seeding.
 LOCK := flock $(VENV)/.setup.lock
 # Development defaults; production sets DEBUG=0 and SECRET_KEY in the environment.
@@ -45,7 +46,8 @@ serve: install
 	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY and ALLOWED_HOSTS (README, Production)"; exit 1; }
 	$(LOCK) $(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input -v0
-	$(VENV)/bin/gunicorn conflictmap.wsgi --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile -
+	$(VENV)/bin/gunicorn conflictmap.wsgi -c conflictmap/gunicorn_conf.py --workers $(WORKERS) --threads $(THREADS) \
+	  --bind 127.0.0.1:$(PORT)
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

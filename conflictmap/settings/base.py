@@ -125,6 +125,9 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        # A kept connection is checked (SELECT 1) before a request's first query: after the database
+        # restarts, each worker thread reconnects instead of failing one request on its dead connection.
+        conn_health_checks=env_bool("CONN_HEALTH_CHECKS", default=True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -14,17 +14,17 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
-from conflictmap.faults import database_unavailable, is_database_down
+from conflictmap.faults import fault_response
 from events.exports import ExportParameterError
 
 logger = logging.getLogger(__name__)
 
 
 def api_exception_handler(exc, context):
-    if is_database_down(exc):
-        logger.exception("Database unavailable", exc_info=exc)
+    fault = fault_response(context["request"], exc)  # the database down or the disk full: one line
+    if fault is not None:
         set_rollback()
-        return database_unavailable(context["request"])
+        return fault
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return Response(

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils import timezone
 
-from conflictmap.backup import BackupError, database_backup, engine_of, summary_text, tables_summary
+from conflictmap.backup import BackupError, database_backup_summarised, engine_of, summary_text
 
 
 class Command(BaseCommand):
@@ -22,11 +22,10 @@ class Command(BaseCommand):
         try:
             suffix = "dump" if engine_of(connection.settings_dict) == "postgresql" else "sqlite3"
             path = output or Path("var") / "backups" / f"conflictmap-{timezone.now():%Y%m%d-%H%M%S}.{suffix}"
-            with connection.cursor() as cursor:
-                summary = summary_text(tables_summary(cursor))
             connection.close()
-            database_backup(database=connection.settings_dict, path=path)
+            # The counts are read from the backup's own snapshot (SQLite: from the written file).
+            path, summaries = database_backup_summarised(database=connection.settings_dict, path=path)
         except BackupError as exc:
             raise CommandError(f"Backup failed, nothing written: {exc}") from exc
         self.stdout.write(self.style.SUCCESS(f"Backed up {connection.settings_dict['NAME']} to {path}"))
-        self.stdout.write(f"The database held:\n{summary}")
+        self.stdout.write(f"The backup holds:\n{summary_text(summaries)}")

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from conflictmap.faults import disk_full_command_error
 from conflictmap.progress import ProgressBar
 from events.imports import ImportRejected, changes_import_check, changes_import_commit
 from events.permissions import SystemActor
@@ -69,7 +70,8 @@ class Command(BaseCommand):
             return
         bar = ProgressBar(unit="row")
         try:
-            created = changes_import_commit(plan=plan, by=by, progress=bar.update)
+            with disk_full_command_error("nothing was written"):  # one transaction: all or nothing
+                created = changes_import_commit(plan=plan, by=by, progress=bar.update)
         except ImportRejected as exc:  # another write stored a clashing change since the check
             self._refuse(file, exc.errors)
         finally:

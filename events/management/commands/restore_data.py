@@ -2,7 +2,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from conflictmap.backup import BackupError, database_restore, summary_text, tables_summary
 
@@ -33,6 +33,9 @@ class Command(BaseCommand):
             database_restore(database=connection.settings_dict, path=file)
         except BackupError as exc:
             raise CommandError(f"Restore failed, the database is unchanged: {exc}") from exc
-        with connection.cursor() as cursor:
-            summary = summary_text(tables_summary(cursor))
+        try:
+            with connection.cursor() as cursor:
+                summary = summary_text(tables_summary(cursor))
+        except DatabaseError as exc:
+            raise CommandError(f"Restored {name} from {file}, but reading it back failed: {exc}") from exc
         self.stdout.write(self.style.SUCCESS(f"Restored {name} from {file}; it now holds:\n{summary}"))

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from conflictmap.faults import disk_full_command_error
 from conflictmap.progress import ProgressBar
 from geodata.services import TownLoadReport, towns_load
 from geodata.town_files import FORMATS, PRESETS, TownFields, TownFileError
@@ -51,10 +52,11 @@ class Command(BaseCommand):
                 alt_name_fields=alt_name_fields.split(",") if alt_name_fields is not None else None,
                 lat_field=lat_field, lon_field=lon_field,
             )
-            report = towns_load(
-                path=file, file_format=format, commit=commit, allow_outside=allow_outside, fields=fields,
-                encoding=encoding, layer=layer, drop_cut_letters=drop_cut_letters, progress=bar.update,
-            )
+            with disk_full_command_error("nothing was written"):  # all or nothing
+                report = towns_load(
+                    path=file, file_format=format, commit=commit, allow_outside=allow_outside, fields=fields,
+                    encoding=encoding, layer=layer, drop_cut_letters=drop_cut_letters, progress=bar.update,
+                )
         except TownFileError as exc:
             bar.close()
             if exc.report is not None:  # the rest of the file, reviewed in the same run
