@@ -1,26 +1,31 @@
-"""The admin's CSV import: upload → a preview of each row's effect → confirm.
+"""The admin's CSV import: upload → a preview of each row's effect → confirm → a background job.
 
-The uploaded text waits in the session between preview and confirm, and is checked again on
-confirm (the data may have changed meanwhile); nothing is written until every row is good.
+The checked file waits on the server (events.import_uploads), owned by the uploader; the confirm
+form carries only its random id. The confirm queues a job (conflictmap.jobs) that checks the file
+again (the data may have changed meanwhile) and writes every row or none, as the user who confirmed;
+the job's page shows its progress and then its outcome, with every bad row when it was refused.
 """
-
-import secrets
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path
+
+from conflictmap import jobs
 
 from . import permissions
-from .csv_files import RowError, csv_decode
-from .imports import ImportPlan, ImportRejected, changes_import_check, changes_import_commit
+from .csv_files import csv_decode
+from .import_uploads import UploadNotKept, import_upload_claim, import_upload_for, import_upload_store
+from .imports import changes_import_check
 from .services import control_changes_create_allowed
 
-SESSION_KEY = "events-import:{token}"
 MAX_BYTES = 20 * 1024 * 1024
 PREVIEW_ROWS = 500
+IMPORT_TASK = "events.import_uploads.changes_import_job"
+TEMPLATES = "admin/events/controlchange/"
 
 
 class UploadForm(forms.Form):
@@ -37,19 +42,34 @@ class UploadForm(forms.Form):
         return text
 
 
+def import_urls(model_admin) -> list:
+    """The import's pages under the change list's URL, each behind the admin's sign-in."""
+    site = model_admin.admin_site
+    return [
+        path("import/", site.admin_view(import_view(model_admin)), name="events_controlchange_import"),
+        path("import/jobs/<uuid:job_id>/", site.admin_view(job_view(model_admin)),
+             name="events_controlchange_import_job"),
+        path("import/jobs/<uuid:job_id>/status.json", site.admin_view(job_status_view),
+             name="events_controlchange_import_job_status"),
+    ]
+
+
+def _context(request, model_admin, title: str) -> dict:
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        "can_publish": request.user.has_perm(permissions.PERM_PUBLISH),
+    }
+
+
 def import_view(model_admin):
     def view(request):
         if not model_admin.has_add_permission(request):
             raise PermissionDenied
-        can_publish = request.user.has_perm(permissions.PERM_PUBLISH)
-        context = {
-            **model_admin.admin_site.each_context(request),
-            "opts": model_admin.model._meta,
-            "title": "Import control changes from CSV",
-            "can_publish": can_publish,
-        }
+        context = _context(request, model_admin, "Import control changes from CSV")
         if request.method == "POST" and "token" in request.POST:
-            return _confirm(request, model_admin, context)
+            return _confirm(request, model_admin)
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             publish = form.cleaned_data["publish"]
@@ -59,34 +79,51 @@ def import_view(model_admin):
                 hint = " Untick “publish” to enter drafts for a reviewer." if publish else ""
                 form.add_error(None, f"{exc}{hint}")
                 context["form"] = form
-                return TemplateResponse(request, "admin/events/controlchange/import_form.html", context, status=403)
+                return TemplateResponse(request, TEMPLATES + "import_form.html", context, status=403)
             text = form.cleaned_data["file"]
+            name = request.FILES["file"].name
             plan = changes_import_check(text=text, publish=publish)
-            context.update(plan=plan, preview=plan.rows[:PREVIEW_ROWS], name=request.FILES["file"].name)
+            context.update(plan=plan, preview=plan.rows[:PREVIEW_ROWS], name=name)
             if plan.ok:
-                token = secrets.token_urlsafe(16)
-                request.session[SESSION_KEY.format(token=token)] = {"text": text, "publish": publish}
-                context["token"] = token
-            return TemplateResponse(request, "admin/events/controlchange/import_preview.html", context)
+                try:
+                    upload = import_upload_store(owner=request.user, name=name, text=text, publish=publish)
+                except UploadNotKept as exc:
+                    form.add_error("file", str(exc))
+                    context["form"] = form
+                    return TemplateResponse(request, TEMPLATES + "import_form.html", context, status=507)
+                context["token"] = upload.pk
+            return TemplateResponse(request, TEMPLATES + "import_preview.html", context)
         context["form"] = form
-        return TemplateResponse(request, "admin/events/controlchange/import_form.html", context)
+        return TemplateResponse(request, TEMPLATES + "import_form.html", context)
 
     return view
 
 
-def _confirm(request, model_admin, context):
-    stored = request.session.pop(SESSION_KEY.format(token=request.POST["token"]), None)
-    if stored is None:
+def _confirm(request, model_admin):
+    upload = import_upload_for(pk=request.POST["token"][:64], user=request.user)  # another user's: 404
+    if upload is None:
         model_admin.message_user(request, "That import has expired or was already done; upload it again.",
                                  messages.ERROR)
         return redirect("admin:events_controlchange_import")
-    plan = changes_import_check(text=stored["text"], publish=stored["publish"])
-    try:
-        created = changes_import_commit(plan=plan, by=request.user)
-    except (ImportRejected, PermissionDenied) as exc:  # the data (or the user's roles) changed since the preview
-        errors = exc.errors if isinstance(exc, ImportRejected) else [RowError(0, "-", str(exc))]
-        context.update(plan=ImportPlan(errors=errors), preview=[], name="the confirmed file")
-        return TemplateResponse(request, "admin/events/controlchange/import_preview.html", context, status=400)
-    state = "published" if stored["publish"] else "drafts awaiting review"
-    model_admin.message_user(request, f"Imported {len(created)} control change(s) as {state}.", messages.SUCCESS)
-    return redirect(reverse("admin:events_controlchange_changelist"))
+    if upload.job_id is not None:  # confirmed twice: the first confirm's job
+        return redirect("admin:events_controlchange_import_job", job_id=upload.job_id)
+    job = jobs.job_start(kind="import", owner=request.user, task=IMPORT_TASK, upload_id=upload.pk,
+                         claim=lambda job: import_upload_claim(upload=upload, job=job))
+    if job is None:  # a confirm a moment before this one took it
+        return _confirm(request, model_admin)
+    return redirect("admin:events_controlchange_import_job", job_id=job.pk)
+
+
+def job_view(model_admin):
+    def view(request, job_id):
+        job = jobs.job_for(pk=job_id, user=request.user)
+        context = _context(request, model_admin, "Import control changes from CSV")
+        context.update(job=job, status=jobs.job_status(job))
+        return TemplateResponse(request, TEMPLATES + "import_job.html", context)
+
+    return view
+
+
+def job_status_view(request, job_id):
+    """The job's state and progress as JSON, for a script or a page that polls."""
+    return JsonResponse(jobs.job_status(jobs.job_for(pk=job_id, user=request.user)))
