@@ -52,8 +52,12 @@ def job_start(*, kind: str, owner, task: str, claim=None, **kwargs) -> Job | Non
         task_id = async_task("conflictmap.jobs.job_run", str(job.pk), task, kwargs, task_name=f"{kind}-{job.pk}")
     except Exception as exc:  # the queue is out of reach (Redis down): the job is refused, not a 500
         logger.error("job %s (%s) could not be queued: %s", job.pk, task, exc)
-        _finish(job.pk, Job.State.FAILED, "The job could not be queued (the job queue is out of reach); "
-                                          "nothing was done. Try again in a minute.", {})
+        _finish(
+            job.pk,
+            Job.State.FAILED,
+            "The job could not be queued (the job queue is out of reach); nothing was done. Try again in a minute.",
+            {},
+        )
     else:
         Job.objects.filter(pk=job.pk).update(task_id=str(task_id or ""))
     job.refresh_from_db()
@@ -63,12 +67,15 @@ def job_start(*, kind: str, owner, task: str, claim=None, **kwargs) -> Job | Non
 def job_run(job_id: str, task: str, kwargs: dict) -> str:
     """The queued entry point (in the worker): run ``task`` once and record how it ended."""
     taken = Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
-        state=Job.State.RUNNING, started_at=timezone.now())
+        state=Job.State.RUNNING, started_at=timezone.now()
+    )
     if not taken:  # already taken once (the worker died and the queue handed it out again), or deleted
         logger.warning("job %s was not queued any more; not run again", job_id)
         Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
-            state=Job.State.FAILED, finished_at=timezone.now(),
-            message="The worker stopped while running this job; what it had not committed was not kept.")
+            state=Job.State.FAILED,
+            finished_at=timezone.now(),
+            message="The worker stopped while running this job; what it had not committed was not kept.",
+        )
         return "skipped"
     job = Job.objects.select_related("owner").get(pk=job_id)
     progress = Progress(job_id)
@@ -79,16 +86,19 @@ def job_run(job_id: str, task: str, kwargs: dict) -> str:
         return Job.State.FAILED
     except Exception as exc:
         logger.exception("job %s (%s) stopped on an error", job_id, task)
-        _finish(job_id, Job.State.FAILED, f"The job stopped on an unexpected error ({type(exc).__name__}); "
-                                          "the server's log has the details.", {})
+        _finish(
+            job_id,
+            Job.State.FAILED,
+            f"The job stopped on an unexpected error ({type(exc).__name__}); the server's log has the details.",
+            {},
+        )
         return Job.State.FAILED
     _finish(job_id, Job.State.DONE, message, report)
     return Job.State.DONE
 
 
 def _finish(job_id, state: str, message: str, report: dict) -> None:
-    Job.objects.filter(pk=job_id).update(state=state, message=message, result=report,
-                                         finished_at=timezone.now())
+    Job.objects.filter(pk=job_id).update(state=state, message=message, result=report, finished_at=timezone.now())
     try:
         cache.delete(PROGRESS_KEY.format(id=job_id))
     except Exception:  # a cache that is down keeps nothing to delete
@@ -135,9 +145,17 @@ def _reconciled(job: Job) -> Job:
 def job_status(job: Job) -> dict:
     """What a page shows of a job: its state, progress while it runs, its outcome and report when done."""
     status = {
-        "id": str(job.pk), "kind": job.kind, "state": job.state, "state_label": job.get_state_display(),
-        "finished": job.finished, "message": job.message, "stage": "", "done": 0, "total": 0,
-        "waiting_for_worker": False, "report": job.result if job.finished else {},
+        "id": str(job.pk),
+        "kind": job.kind,
+        "state": job.state,
+        "state_label": job.get_state_display(),
+        "finished": job.finished,
+        "message": job.message,
+        "stage": "",
+        "done": 0,
+        "total": 0,
+        "waiting_for_worker": False,
+        "report": job.result if job.finished else {},
     }
     if job.state == Job.State.QUEUED:
         waited = (timezone.now() - job.created_at).total_seconds()

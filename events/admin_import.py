@@ -47,10 +47,14 @@ def import_urls(model_admin) -> list:
     site = model_admin.admin_site
     return [
         path("import/", site.admin_view(import_view(model_admin)), name="events_controlchange_import"),
-        path("import/jobs/<uuid:job_id>/", site.admin_view(job_view(model_admin)),
-             name="events_controlchange_import_job"),
-        path("import/jobs/<uuid:job_id>/status.json", site.admin_view(job_status_view),
-             name="events_controlchange_import_job_status"),
+        path(
+            "import/jobs/<uuid:job_id>/", site.admin_view(job_view(model_admin)), name="events_controlchange_import_job"
+        ),
+        path(
+            "import/jobs/<uuid:job_id>/status.json",
+            site.admin_view(job_status_view),
+            name="events_controlchange_import_job_status",
+        ),
     ]
 
 
@@ -102,13 +106,19 @@ def import_view(model_admin):
 def _confirm(request, model_admin):
     upload = import_upload_for(pk=request.POST["token"][:64], user=request.user)  # another user's: 404
     if upload is None:
-        model_admin.message_user(request, "That import has expired or was already done; upload it again.",
-                                 messages.ERROR)
+        model_admin.message_user(
+            request, "That import has expired or was already done; upload it again.", messages.ERROR
+        )
         return redirect("admin:events_controlchange_import")
     if upload.job_id is not None:  # confirmed twice: the first confirm's job
         return redirect("admin:events_controlchange_import_job", job_id=upload.job_id)
-    job = jobs.job_start(kind="import", owner=request.user, task=IMPORT_TASK, upload_id=upload.pk,
-                         claim=lambda job: import_upload_claim(upload=upload, job=job))
+    job = jobs.job_start(
+        kind="import",
+        owner=request.user,
+        task=IMPORT_TASK,
+        upload_id=upload.pk,
+        claim=lambda job: import_upload_claim(upload=upload, job=job),
+    )
     if job is None:  # a confirm a moment before this one took it
         return _confirm(request, model_admin)
     return redirect("admin:events_controlchange_import_job", job_id=job.pk)

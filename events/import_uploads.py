@@ -51,8 +51,10 @@ def import_upload_store(*, owner, name: str, text: str, publish: bool) -> Import
     except OSError as exc:
         part.unlink(missing_ok=True)
         if exc.errno == errno.ENOSPC:
-            raise UploadNotKept("The server's disk is full, so the file could not be kept for the import; "
-                                "ask the operator to free space.") from exc
+            raise UploadNotKept(
+                "The server's disk is full, so the file could not be kept for the import; "
+                "ask the operator to free space."
+            ) from exc
         raise UploadNotKept(f"The server could not keep the file for the import ({exc.strerror}).") from exc
     upload.save()
     older = ImportUpload.objects.filter(owner=owner, job__isnull=True).order_by("-created_at")[KEPT_PER_USER:]
@@ -115,30 +117,37 @@ def changes_import_job(*, job: Job, progress, upload_id: str) -> tuple[str, dict
     """
     upload = ImportUpload.objects.filter(pk=upload_id, owner=job.owner).first()
     if upload is None:
-        raise JobFailed("The uploaded file has expired or was already imported; nothing was written. "
-                        "Upload it again.")
+        raise JobFailed("The uploaded file has expired or was already imported; nothing was written. Upload it again.")
     try:
         progress("reading", 0, upload.size)
         try:
             text = _path(upload.pk).read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise JobFailed("The uploaded file is no longer on the server; nothing was written. "
-                            "Upload it again.") from None
+            raise JobFailed(
+                "The uploaded file is no longer on the server; nothing was written. Upload it again."
+            ) from None
         plan = changes_import_check(text=text, publish=upload.publish, progress=progress)
         del text
         try:
             created = changes_import_commit(plan=plan, by=job.owner, progress=progress)
         except (ImportRejected, PermissionDenied) as exc:  # the data (or the user's roles) changed since
             errors = exc.errors if isinstance(exc, ImportRejected) else [RowError(0, "-", str(exc))]
-            raise JobFailed(f"{upload.name}: {len(errors)} problem(s); nothing was written. Fix the file "
-                            "and upload it again.", _report(upload, errors)) from None
+            raise JobFailed(
+                f"{upload.name}: {len(errors)} problem(s); nothing was written. Fix the file and upload it again.",
+                _report(upload, errors),
+            ) from None
     finally:
         import_upload_delete(upload=upload)
     state = "published" if upload.publish else "drafts awaiting review"
-    return (f"Imported {len(created)} control change(s) from {upload.name} as {state}.",
-            {"name": upload.name, "created": len(created), "publish": upload.publish})
+    return (
+        f"Imported {len(created)} control change(s) from {upload.name} as {state}.",
+        {"name": upload.name, "created": len(created), "publish": upload.publish},
+    )
 
 
 def _report(upload: ImportUpload, errors: list[RowError]) -> dict:
-    return {"name": upload.name, "error_count": len(errors),
-            "errors": [[e.line, e.column, e.reason] for e in errors[:REPORT_ROWS]]}
+    return {
+        "name": upload.name,
+        "error_count": len(errors),
+        "errors": [[e.line, e.column, e.reason] for e in errors[:REPORT_ROWS]],
+    }

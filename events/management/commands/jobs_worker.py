@@ -18,8 +18,10 @@ def _alive(pid: int) -> bool:
 
 
 class Command(BaseCommand):
-    help = ("Run the background job worker (imports) until stopped (SIGTERM or Ctrl-C). With --while-pid it also "
-            "stops when that process ends: make serve starts it beside gunicorn so.")
+    help = (
+        "Run the background job worker (imports) until stopped (SIGTERM or Ctrl-C). With --while-pid it also "
+        "stops when that process ends: make serve starts it beside gunicorn so."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--while-pid", type=int, help="stop when the process with this id has ended")
