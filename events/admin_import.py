@@ -1,9 +1,10 @@
-"""The admin's CSV import: upload → a preview of each row's effect → confirm → a background job.
+"""The admin's CSV import: upload → a preview of each row's effect → confirm, each step a background job.
 
-The checked file waits on the server (events.import_uploads), owned by the uploader; the confirm
-form carries only its random id. The confirm queues a job (conflictmap.jobs) that checks the file
-again (the data may have changed meanwhile) and writes every row or none, as the user who confirmed;
-the job's page shows its progress and then its outcome, with every bad row when it was refused.
+The uploaded file waits on the server (events.import_uploads), owned by the uploader; the session
+keeps nothing of it and the confirm form carries only its random id. The upload queues a check job
+(conflictmap.jobs) whose page shows its progress, then the preview and the confirm button; the
+confirm queues the import job, which checks the file again (the data may have changed meanwhile) and
+writes every row or none, as the user who confirmed. A refused file's page lists every bad row.
 """
 
 from django import forms
@@ -19,12 +20,11 @@ from conflictmap import jobs
 from . import permissions
 from .csv_files import csv_decode
 from .import_uploads import UploadNotKept, import_upload_claim, import_upload_for, import_upload_store
-from .imports import changes_import_check
 from .services import control_changes_create_allowed
 
 MAX_BYTES = 20 * 1024 * 1024
-PREVIEW_ROWS = 500
-IMPORT_TASK = "events.import_uploads.changes_import_job"
+CHECK_KIND, CHECK_TASK = "import-check", "events.import_uploads.changes_import_check_job"
+IMPORT_KIND, IMPORT_TASK = "import", "events.import_uploads.changes_import_job"
 TEMPLATES = "admin/events/controlchange/"
 
 
@@ -84,19 +84,16 @@ def import_view(model_admin):
                 form.add_error(None, f"{exc}{hint}")
                 context["form"] = form
                 return TemplateResponse(request, TEMPLATES + "import_form.html", context, status=403)
-            text = form.cleaned_data["file"]
-            name = request.FILES["file"].name
-            plan = changes_import_check(text=text, publish=publish)
-            context.update(plan=plan, preview=plan.rows[:PREVIEW_ROWS], name=name)
-            if plan.ok:
-                try:
-                    upload = import_upload_store(owner=request.user, name=name, text=text, publish=publish)
-                except UploadNotKept as exc:
-                    form.add_error("file", str(exc))
-                    context["form"] = form
-                    return TemplateResponse(request, TEMPLATES + "import_form.html", context, status=507)
-                context["token"] = upload.pk
-            return TemplateResponse(request, TEMPLATES + "import_preview.html", context)
+            name, text = request.FILES["file"].name, form.cleaned_data["file"]
+            try:
+                upload = import_upload_store(owner=request.user, name=name, text=text, publish=publish)
+            except UploadNotKept as exc:
+                form.add_error("file", str(exc))
+                context["form"] = form
+                return TemplateResponse(request, TEMPLATES + "import_form.html", context, status=507)
+            # The check of a large file outlasts a request (200,000 rows: 18-30 s): it is a job too.
+            job = jobs.job_start(kind=CHECK_KIND, owner=request.user, task=CHECK_TASK, upload_id=upload.pk)
+            return redirect("admin:events_controlchange_import_job", job_id=job.pk)
         context["form"] = form
         return TemplateResponse(request, TEMPLATES + "import_form.html", context)
 
@@ -113,7 +110,7 @@ def _confirm(request, model_admin):
     if upload.job_id is not None:  # confirmed twice: the first confirm's job
         return redirect("admin:events_controlchange_import_job", job_id=upload.job_id)
     job = jobs.job_start(
-        kind="import",
+        kind=IMPORT_KIND,
         owner=request.user,
         task=IMPORT_TASK,
         upload_id=upload.pk,
@@ -127,8 +124,12 @@ def _confirm(request, model_admin):
 def job_view(model_admin):
     def view(request, job_id):
         job = jobs.job_for(pk=job_id, user=request.user)
+        status = jobs.job_status(job)
         context = _context(request, model_admin, "Import control changes from CSV")
-        context.update(job=job, status=jobs.job_status(job))
+        context.update(job=job, status=status, report=status["report"])
+        if job.kind == CHECK_KIND and job.state == job.State.DONE:  # the preview, with the confirm
+            context["token"] = status["report"]["upload"]
+            return TemplateResponse(request, TEMPLATES + "import_preview.html", context)
         return TemplateResponse(request, TEMPLATES + "import_job.html", context)
 
     return view

@@ -24,8 +24,9 @@ from .job_models import ImportUpload, Job
 
 MAX_AGE = dt.timedelta(hours=1)
 KEPT_PER_USER = 3
-# The report keeps this many bad rows; the count says how many there were.
+# The report keeps this many bad rows; the count says how many there were. The preview shows the first rows.
 REPORT_ROWS = 1000
+PREVIEW_ROWS = 500
 
 
 class UploadNotKept(Exception):
@@ -108,6 +109,38 @@ def import_uploads_prune(*, now: dt.datetime | None = None) -> int:
             except FileNotFoundError:  # another process swept it first
                 pass
     return removed
+
+
+def changes_import_check_job(*, job: Job, progress, upload_id: str) -> tuple[str, dict]:
+    """The preview job: what each row of the kept file would do; a refused file goes at once."""
+    upload = ImportUpload.objects.filter(pk=upload_id, owner=job.owner).first()
+    if upload is None:
+        raise JobFailed("The uploaded file has expired; upload it again.")
+    progress("reading", 0, upload.size)
+    try:
+        text = _path(upload.pk).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise JobFailed("The uploaded file is no longer on the server; upload it again.") from None
+    plan = changes_import_check(text=text, publish=upload.publish, progress=progress)
+    del text
+    if not plan.ok:
+        import_upload_delete(upload=upload)
+        errors = plan.errors or [RowError(0, "-", "The file has no rows.")]
+        raise JobFailed(
+            f"{upload.name}: {len(errors)} problem(s). Nothing was written; fix the file and upload it again.",
+            _report(upload, errors),
+        )
+    return (
+        f"{upload.name}: {len(plan.rows)} good row(s).",
+        {
+            "name": upload.name,
+            "upload": upload.pk,
+            "publish": plan.publish,
+            "rows": len(plan.rows),
+            "new_sources": plan.new_sources,
+            "preview": [[row.line, row.effect] for row in plan.rows[:PREVIEW_ROWS]],
+        },
+    )
 
 
 def changes_import_job(*, job: Job, progress, upload_id: str) -> tuple[str, dict]:

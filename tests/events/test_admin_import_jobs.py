@@ -39,7 +39,7 @@ def upload_dir(settings, tmp_path):
 
 
 def preview(client, text: str = GOOD, name: str = "c.csv"):
-    response = client.post(IMPORT, {"file": SimpleUploadedFile(name, text.encode())})
+    response = client.post(IMPORT, {"file": SimpleUploadedFile(name, text.encode())}, follow=True)
     assert response.status_code == 200, response.status_code
     return response
 
@@ -75,7 +75,8 @@ def test_the_confirm_runs_a_job_that_writes_as_the_user_and_removes_the_file(edi
     token = preview(editor_client).context["token"]
     confirm = editor_client.post(IMPORT, {"token": token})
     assert confirm.status_code == 302 and "/import/jobs/" in confirm["Location"]
-    job = Job.objects.get()
+    check, job = Job.objects.order_by("created_at")
+    assert (check.kind, check.owner, check.state) == ("import-check", editor, "done")
     assert (job.kind, job.owner, job.state) == ("import", editor, "done")
     assert ControlChange.objects.count() == before + 2
     change = ControlChange.objects.get(town__slug="tabqa", effective_date="2017-10-21")
@@ -98,7 +99,7 @@ def test_a_refused_job_shows_each_bad_row_and_writes_nothing(editor_client, revi
     reviewer_client.post(IMPORT, {"token": reviewer_token})
     before = ControlChange.objects.count()
     job_page = editor_client.post(IMPORT, {"token": token})["Location"]
-    job = Job.objects.get(owner__username="editor-user")
+    job = Job.objects.get(owner__username="editor-user", kind="import")
     assert job.state == "failed" and "nothing was written" in job.message
     assert ControlChange.objects.count() == before  # Tabqa's good row was not written either
     body = editor_client.get(job_page).content.decode()
@@ -144,15 +145,15 @@ def test_a_second_confirm_finds_the_first_job(editor, editor_client):
     ImportUpload.objects.filter(pk=token).update(job=first)
     response = editor_client.post(IMPORT, {"token": token})
     assert response["Location"].endswith(f"/import/jobs/{first.pk}/")
-    assert Job.objects.count() == 1
+    assert Job.objects.filter(kind="import").count() == 1
 
 
 def test_a_queue_out_of_reach_fails_the_job_not_the_request(editor_client, monkeypatch, upload_dir):
     def unreachable(*args, **kwargs):
         raise ConnectionError("Error 111 connecting to localhost:6379. Connection refused.")
 
-    monkeypatch.setattr(jobs, "async_task", unreachable)
     token = preview(editor_client).context["token"]
+    monkeypatch.setattr(jobs, "async_task", unreachable)
     response = editor_client.post(IMPORT, {"token": token}, follow=True)
     assert response.status_code == 200
     assert "could not be queued" in response.content.decode()

@@ -1,6 +1,7 @@
 """Run the background job worker: django-q2's cluster, on the queue settings.Q_CLUSTER names."""
 
 import os
+import signal
 import time
 
 from django.core.management.base import BaseCommand
@@ -27,13 +28,19 @@ class Command(BaseCommand):
         parser.add_argument("--while-pid", type=int, help="stop when the process with this id has ended")
 
     def handle(self, *args, while_pid=None, **options):
-        cluster = Cluster()  # stops itself on SIGTERM and SIGINT
+        cluster = Cluster()
+        # The cluster's own handlers stop it from inside the signal handler, which hangs when the signal
+        # went to the whole process group (kill -- -PGID, a service manager): its sentinel dies of the
+        # same SIGTERM, maybe holding the lock the stop needs. Here a signal is noted, and the loop stops
+        # a cluster that is still alive, or leaves one that died with its group.
+        stopping: list[int] = []
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda signum, frame: stopping.append(signum))
         cluster.start()
-        try:
-            while cluster.sentinel.is_alive():
-                if while_pid and not _alive(while_pid):
+        while cluster.sentinel.is_alive():
+            if stopping or (while_pid and not _alive(while_pid)):
+                time.sleep(0.2)  # a group's signal reaches the sentinel too: let it die first
+                if cluster.sentinel.is_alive():
                     cluster.stop()
-                    break
-                time.sleep(1)
-        except KeyboardInterrupt:
-            cluster.stop()
+                break
+            time.sleep(0.5)
