@@ -20,6 +20,7 @@ from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
 from events.job_models import Job
+from events.services import jobs as job_rows
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +45,9 @@ def job_start(*, kind: str, owner, task: str, claim=None, **kwargs) -> Job | Non
     ``claim(job)``, if given, ties what the job works on to it before it is queued; when it says no
     (another job has it: a double click), nothing is queued and None is returned.
     """
-    job = Job.objects.create(kind=kind, owner=owner)
+    job = job_rows.job_create(kind=kind, owner=owner)
     if claim is not None and not claim(job):
-        job.delete()
+        job_rows.job_delete(job=job)
         return None
     try:
         task_id = async_task("conflictmap.jobs.job_run", str(job.pk), task, kwargs, task_name=f"{kind}-{job.pk}")
@@ -59,23 +60,15 @@ def job_start(*, kind: str, owner, task: str, claim=None, **kwargs) -> Job | Non
             {},
         )
     else:
-        Job.objects.filter(pk=job.pk).update(task_id=str(task_id or ""))
+        job_rows.job_queued(job_id=job.pk, task_id=str(task_id or ""))
     job.refresh_from_db()
     return job
 
 
 def job_run(job_id: str, task: str, kwargs: dict) -> str:
     """The queued entry point (in the worker): run ``task`` once and record how it ended."""
-    taken = Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(
-        state=Job.State.RUNNING, started_at=timezone.now()
-    )
-    if not taken:  # already taken once (the worker died and the queue handed it out again), or deleted
+    if not job_rows.job_take(job_id=job_id):  # taken once already (its worker died), or deleted
         logger.warning("job %s was not queued any more; not run again", job_id)
-        Job.objects.filter(pk=job_id, state=Job.State.RUNNING).update(
-            state=Job.State.FAILED,
-            finished_at=timezone.now(),
-            message="The worker stopped while running this job; what it had not committed was not kept.",
-        )
         return "skipped"
     job = Job.objects.select_related("owner").get(pk=job_id)
     progress = Progress(job_id)
@@ -98,7 +91,7 @@ def job_run(job_id: str, task: str, kwargs: dict) -> str:
 
 
 def _finish(job_id, state: str, message: str, report: dict) -> None:
-    Job.objects.filter(pk=job_id).update(state=state, message=message, result=report, finished_at=timezone.now())
+    job_rows.job_finish(job_id=job_id, state=state, message=message, report=report)
     try:
         cache.delete(PROGRESS_KEY.format(id=job_id))
     except Exception:  # a cache that is down keeps nothing to delete

@@ -19,12 +19,12 @@ from conflictmap import jobs
 
 from . import permissions
 from .csv_files import csv_decode
-from .import_uploads import UploadNotKept, import_upload_claim, import_upload_for, import_upload_store
 from .services import control_changes_create_allowed
+from .services.import_uploads import UploadNotKept, import_upload_claim, import_upload_for, import_upload_store
 
 MAX_BYTES = 20 * 1024 * 1024
-CHECK_KIND, CHECK_TASK = "import-check", "events.import_uploads.changes_import_check_job"
-IMPORT_KIND, IMPORT_TASK = "import", "events.import_uploads.changes_import_job"
+CHECK_KIND, CHECK_TASK = "import-check", "events.services.import_uploads.changes_import_check_job"
+IMPORT_KIND, IMPORT_TASK = "import", "events.services.import_uploads.changes_import_job"
 TEMPLATES = "admin/events/controlchange/"
 
 

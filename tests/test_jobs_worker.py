@@ -27,12 +27,13 @@ QUEUE = """
 import json
 from django.contrib.auth.models import Group, User
 from conflictmap import jobs
-from events.import_uploads import import_upload_store
+from events.services.import_uploads import import_upload_store
 user = User.objects.create_user("worker-test-editor", is_staff=True)
 user.groups.add(Group.objects.get(name="editor"))
 text = "town,faction,date,source_title,source_publisher\\nRaqqa,SDF,2017-10-20,Raqqa taken,Example Wire\\n"
 upload = import_upload_store(owner=user, name="c.csv", text=text, publish=False)
-job = jobs.job_start(kind="import", owner=user, task="events.import_uploads.changes_import_job", upload_id=upload.pk)
+task = "events.services.import_uploads.changes_import_job"
+job = jobs.job_start(kind="import", owner=user, task=task, upload_id=upload.pk)
 print("RESULT" + json.dumps({"job": str(job.pk), "state": job.state}))
 """
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 from django_q.models import Task
 
 from conflictmap import jobs
-from events import import_uploads
 from events.job_models import ImportUpload, Job
 from events.models import ControlChange
+from events.services import import_uploads
 from tests.events.roles import client_as, user_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
@@ -191,3 +191,14 @@ def test_a_full_disk_is_said_in_one_line(editor_client, monkeypatch):
     assert response.status_code == 507
     assert "disk is full, so the file could not be kept" in response.content.decode()
     assert not ImportUpload.objects.exists()
+
+
+def test_the_upload_queues_the_check_and_answers_at_once(editor_client, monkeypatch, upload_dir):
+    queued = []
+    monkeypatch.setattr(jobs, "async_task", lambda *args, **kwargs: queued.append(args) or "task-1")
+    response = editor_client.post(IMPORT, {"file": SimpleUploadedFile("c.csv", GOOD.encode())})
+    assert response.status_code == 302 and "/import/jobs/" in response["Location"]
+    assert [args[2] for args in queued] == ["events.services.import_uploads.changes_import_check_job"]
+    page = editor_client.get(response["Location"]).content.decode()
+    assert "Checking the file: waiting for a worker" in page and 'http-equiv="refresh"' in page
+    assert len(files(upload_dir)) == 1  # kept for the worker

@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--while-pid", type=int, help="stop when the process with this id has ended")
 
-    def handle(self, *args, while_pid=None, **options):
+    def handle(self, *args, while_pid: int | None = None, **options) -> None:
         cluster = Cluster()
         # The cluster's own handlers stop it from inside the signal handler, which hangs when the signal
         # went to the whole process group (kill -- -PGID, a service manager): its sentinel dies of the

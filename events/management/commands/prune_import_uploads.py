@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from events.import_uploads import import_uploads_prune
+from events.services.import_uploads import import_uploads_prune
 
 
 class Command(BaseCommand):

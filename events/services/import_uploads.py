@@ -1,4 +1,4 @@
-"""The admin import's checked files, kept on the server between preview and confirm, and its job.
+"""The admin import's files, kept on the server between upload and confirm, and its two jobs (check, import).
 
 A file waits under IMPORT_UPLOAD_DIR, named by a random id, owned by the user who uploaded it (others
 get a 404), and goes when its import job ends or after an hour: every new upload and
@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from conflictmap.jobs import JobFailed
 
-from .csv_files import RowError
-from .imports import ImportRejected, changes_import_check, changes_import_commit
-from .job_models import ImportUpload, Job
+from ..csv_files import RowError
+from ..imports import ImportRejected, changes_import_check, changes_import_commit
+from ..job_models import ImportUpload, Job
 
 MAX_AGE = dt.timedelta(hours=1)
 KEPT_PER_USER = 3
