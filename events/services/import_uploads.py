@@ -181,6 +181,7 @@ def changes_import_job(*, job: Job, progress, upload_id: str) -> tuple[str, dict
 def _report(upload: ImportUpload, errors: list[RowError]) -> dict:
     return {
         "name": upload.name,
+        "publish": upload.publish,
         "error_count": len(errors),
         "errors": [[e.line, e.column, e.reason] for e in errors[:REPORT_ROWS]],
     }
