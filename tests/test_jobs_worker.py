@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from events.management.commands.jobs_worker import _alive
 from tests.conftest import requires_tool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,3 +183,17 @@ def test_a_worker_process_runs_a_queued_import_as_the_user(queue_env, tmp_path):
             except subprocess.TimeoutExpired:
                 worker.kill()
         log.close()
+
+
+def test_the_worker_counts_an_ended_unreaped_process_as_ended():
+    ended = subprocess.Popen(["true"])
+    for _ in range(200):  # not waited for: it stays a zombie until it is reaped
+        if Path(f"/proc/{ended.pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] == "Z":
+            break
+        time.sleep(0.05)
+    try:
+        assert not _alive(ended.pid)
+        assert _alive(os.getpid())
+    finally:
+        ended.wait()
+    assert not _alive(ended.pid)

@@ -3,19 +3,25 @@
 import os
 import signal
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django_q.cluster import Cluster
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs; an ended process nobody has reaped yet (a zombie) has ended."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # alive, another user's
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc: as kill said
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 class Command(BaseCommand):
