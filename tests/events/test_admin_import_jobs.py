@@ -202,3 +202,27 @@ def test_the_upload_queues_the_check_and_answers_at_once(editor_client, monkeypa
     page = editor_client.get(response["Location"]).content.decode()
     assert "Checking the file: waiting for a worker" in page and 'http-equiv="refresh"' in page
     assert len(files(upload_dir)) == 1  # kept for the worker
+
+
+def test_a_refused_files_words_are_escaped_on_the_job_page(editor_client):
+    hostile = "town,faction,date\n<script>alert(1)</script>,SDF,2017-10-20\n"
+    response = editor_client.post(IMPORT, {"file": SimpleUploadedFile("<i>c.csv", hostile.encode())}, follow=True)
+    body = response.content.decode()
+    assert response.context["status"]["state"] == "failed"
+    assert "<script>alert(1)</script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<i>c.csv" not in body and "&lt;i&gt;c.csv" in body
+
+
+def test_the_import_job_names_each_step(editor, editor_client, monkeypatch):
+    token = preview(editor_client).context["token"]
+    seen = []
+    monkeypatch.setattr(jobs.Progress, "__call__", lambda self, stage, done, total: seen.append((stage, done, total)))
+    editor_client.post(IMPORT, {"token": token})
+    assert seen[0] == ("reading", 0, len(GOOD.encode()))
+    assert [s for s in dict.fromkeys(stage for stage, _, _ in seen)] == [
+        "reading",
+        "checking",
+        "comparing with the stored changes",
+        "writing",
+    ]
+    assert seen[-1] == ("writing", 2, 2)
