@@ -107,7 +107,7 @@ def _confirm(request, model_admin):
             request, "That import has expired or was already done; upload it again.", messages.ERROR
         )
         return redirect("admin:events_controlchange_import")
-    if upload.job_id is not None:  # confirmed twice: the first confirm's job
+    if upload.job is not None and upload.job.state != upload.job.State.FAILED:  # confirmed twice: the first job
         return redirect("admin:events_controlchange_import_job", job_id=upload.job_id)
     job = jobs.job_start(
         kind=IMPORT_KIND,

@@ -183,6 +183,8 @@ Q_CLUSTER = {
     "poll": 1,
     "save_limit": 250,
     "sync": JOBS_SYNC,
+    # No scheduled tasks yet: its check opens a write transaction every 30 s (SQLite's write lock).
+    "scheduler": False,
     "label": "Background jobs",
     **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
 }

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -80,8 +81,13 @@ def import_upload_for(*, pk: str, user) -> ImportUpload | None:
 
 
 def import_upload_claim(*, upload: ImportUpload, job: Job) -> bool:
-    """Tie the file to its import job, once: a second confirm (a double click) finds the first job."""
-    return bool(ImportUpload.objects.filter(pk=upload.pk, job__isnull=True).update(job=job))
+    """Tie the file to its import job, once: a second confirm (a double click) finds the first job.
+
+    A job that failed before it ran (the queue was out of reach) lets go: the import ends by deleting
+    the file, so a file still here with a failed job was never imported, and may be confirmed again.
+    """
+    free = Q(job__isnull=True) | Q(job__state=Job.State.FAILED)
+    return bool(ImportUpload.objects.filter(free, pk=upload.pk).update(job=job))
 
 
 def import_upload_delete(*, upload: ImportUpload) -> None:

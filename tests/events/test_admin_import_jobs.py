@@ -157,6 +157,9 @@ def test_a_queue_out_of_reach_fails_the_job_not_the_request(editor_client, monke
     response = editor_client.post(IMPORT, {"token": token}, follow=True)
     assert response.status_code == 200
     assert "could not be queued" in response.content.decode()
+    monkeypatch.undo()  # the queue is back: the same file can be confirmed again
+    again = editor_client.post(IMPORT, {"token": token}, follow=True)
+    assert again.context["status"]["state"] == "done" and "Imported 2 control change(s)" in again.content.decode()
 
 
 def test_old_uploads_go_on_the_next_upload_and_by_command(editor_client, upload_dir):
