@@ -122,6 +122,11 @@ def job_for(*, pk, user) -> Job:
     return _reconciled(job)
 
 
+def jobs_recent(*, user, kinds: list[str], limit: int = 5) -> list[Job]:
+    """The user's latest jobs of these kinds, newest first (a page's "your recent jobs")."""
+    return list(Job.objects.filter(owner=user, kind__in=kinds).order_by("-created_at")[:limit])
+
+
 def _reconciled(job: Job) -> Job:
     """A job whose task the library saw fail (killed, timed out) outside ``job_run`` is failed too."""
     if job.finished or not job.task_id:

@@ -94,7 +94,7 @@ def import_view(model_admin):
             # The check of a large file outlasts a request (200,000 rows: 18-30 s): it is a job too.
             job = jobs.job_start(kind=CHECK_KIND, owner=request.user, task=CHECK_TASK, upload_id=upload.pk)
             return redirect("admin:events_controlchange_import_job", job_id=job.pk)
-        context["form"] = form
+        context.update(form=form, recent=jobs.jobs_recent(user=request.user, kinds=[CHECK_KIND, IMPORT_KIND]))
         return TemplateResponse(request, TEMPLATES + "import_form.html", context)
 
     return view

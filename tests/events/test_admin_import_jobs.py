@@ -229,3 +229,12 @@ def test_the_import_job_names_each_step(editor, editor_client, monkeypatch):
         "writing",
     ]
     assert seen[-1] == ("writing", 2, 2)
+
+
+def test_the_form_lists_the_users_recent_jobs_only(editor_client):
+    token = preview(editor_client).context["token"]
+    job_page = editor_client.post(IMPORT, {"token": token})["Location"]
+    page = editor_client.get(IMPORT).content.decode()
+    assert f'href="{job_page}"' in page and "Imported 2 control change(s)" in page
+    other = client_as(user_in("editor", "other-editor")).get(IMPORT).content.decode()
+    assert "import-recent" not in other
