@@ -36,6 +36,8 @@ migrate: install
 seed: migrate
 	$(LOCK) $(PY) manage.py load_seed
 
+## Background jobs (imports) run inside the request here; JOBS_SYNC=0 to queue them for a jobs_worker.
+run: export JOBS_SYNC ?= 1
 run: seed
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
@@ -46,6 +48,7 @@ serve: install
 	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY and ALLOWED_HOSTS (README, Production)"; exit 1; }
 	$(LOCK) $(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input -v0
+	$(PY) manage.py jobs_worker --while-pid $$PPID &  # the job worker, stopped when make serve ends
 	$(VENV)/bin/gunicorn conflictmap.wsgi -c conflictmap/gunicorn_conf.py --workers $(WORKERS) --threads $(THREADS) \
 	  --bind 127.0.0.1:$(PORT)
 

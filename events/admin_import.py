@@ -1,26 +1,31 @@
-"""The admin's CSV import: upload → a preview of each row's effect → confirm.
+"""The admin's CSV import: upload → a preview of each row's effect → confirm, each step a background job.
 
-The uploaded text waits in the session between preview and confirm, and is checked again on
-confirm (the data may have changed meanwhile); nothing is written until every row is good.
+The uploaded file waits on the server (events.import_uploads), owned by the uploader; the session
+keeps nothing of it and the confirm form carries only its random id. The upload queues a check job
+(conflictmap.jobs) whose page shows its progress, then the preview and the confirm button; the
+confirm queues the import job, which checks the file again (the data may have changed meanwhile) and
+writes every row or none, as the user who confirmed. A refused file's page lists every bad row.
 """
-
-import secrets
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path
+
+from conflictmap import jobs
 
 from . import permissions
-from .csv_files import RowError, csv_decode
-from .imports import ImportPlan, ImportRejected, changes_import_check, changes_import_commit
+from .csv_files import csv_decode
 from .services import control_changes_create_allowed
+from .services.import_uploads import UploadNotKept, import_upload_claim, import_upload_for, import_upload_store
 
-SESSION_KEY = "events-import:{token}"
 MAX_BYTES = 20 * 1024 * 1024
-PREVIEW_ROWS = 500
+CHECK_KIND, CHECK_TASK = "import-check", "events.services.import_uploads.changes_import_check_job"
+IMPORT_KIND, IMPORT_TASK = "import", "events.services.import_uploads.changes_import_job"
+TEMPLATES = "admin/events/controlchange/"
 
 
 class UploadForm(forms.Form):
@@ -37,19 +42,38 @@ class UploadForm(forms.Form):
         return text
 
 
+def import_urls(model_admin) -> list:
+    """The import's pages under the change list's URL, each behind the admin's sign-in."""
+    site = model_admin.admin_site
+    return [
+        path("import/", site.admin_view(import_view(model_admin)), name="events_controlchange_import"),
+        path(
+            "import/jobs/<uuid:job_id>/", site.admin_view(job_view(model_admin)), name="events_controlchange_import_job"
+        ),
+        path(
+            "import/jobs/<uuid:job_id>/status.json",
+            site.admin_view(job_status_view),
+            name="events_controlchange_import_job_status",
+        ),
+    ]
+
+
+def _context(request, model_admin, title: str) -> dict:
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        "can_publish": request.user.has_perm(permissions.PERM_PUBLISH),
+    }
+
+
 def import_view(model_admin):
     def view(request):
         if not model_admin.has_add_permission(request):
             raise PermissionDenied
-        can_publish = request.user.has_perm(permissions.PERM_PUBLISH)
-        context = {
-            **model_admin.admin_site.each_context(request),
-            "opts": model_admin.model._meta,
-            "title": "Import control changes from CSV",
-            "can_publish": can_publish,
-        }
+        context = _context(request, model_admin, "Import control changes from CSV")
         if request.method == "POST" and "token" in request.POST:
-            return _confirm(request, model_admin, context)
+            return _confirm(request, model_admin)
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             publish = form.cleaned_data["publish"]
@@ -59,34 +83,58 @@ def import_view(model_admin):
                 hint = " Untick “publish” to enter drafts for a reviewer." if publish else ""
                 form.add_error(None, f"{exc}{hint}")
                 context["form"] = form
-                return TemplateResponse(request, "admin/events/controlchange/import_form.html", context, status=403)
-            text = form.cleaned_data["file"]
-            plan = changes_import_check(text=text, publish=publish)
-            context.update(plan=plan, preview=plan.rows[:PREVIEW_ROWS], name=request.FILES["file"].name)
-            if plan.ok:
-                token = secrets.token_urlsafe(16)
-                request.session[SESSION_KEY.format(token=token)] = {"text": text, "publish": publish}
-                context["token"] = token
-            return TemplateResponse(request, "admin/events/controlchange/import_preview.html", context)
-        context["form"] = form
-        return TemplateResponse(request, "admin/events/controlchange/import_form.html", context)
+                return TemplateResponse(request, TEMPLATES + "import_form.html", context, status=403)
+            name, text = request.FILES["file"].name, form.cleaned_data["file"]
+            try:
+                upload = import_upload_store(owner=request.user, name=name, text=text, publish=publish)
+            except UploadNotKept as exc:
+                form.add_error("file", str(exc))
+                context["form"] = form
+                return TemplateResponse(request, TEMPLATES + "import_form.html", context, status=507)
+            # The check of a large file outlasts a request (200,000 rows: 18-30 s): it is a job too.
+            job = jobs.job_start(kind=CHECK_KIND, owner=request.user, task=CHECK_TASK, upload_id=upload.pk)
+            return redirect("admin:events_controlchange_import_job", job_id=job.pk)
+        context.update(form=form, recent=jobs.jobs_recent(user=request.user, kinds=[CHECK_KIND, IMPORT_KIND]))
+        return TemplateResponse(request, TEMPLATES + "import_form.html", context)
 
     return view
 
 
-def _confirm(request, model_admin, context):
-    stored = request.session.pop(SESSION_KEY.format(token=request.POST["token"]), None)
-    if stored is None:
-        model_admin.message_user(request, "That import has expired or was already done; upload it again.",
-                                 messages.ERROR)
+def _confirm(request, model_admin):
+    upload = import_upload_for(pk=request.POST["token"][:64], user=request.user)  # another user's: 404
+    if upload is None:
+        model_admin.message_user(
+            request, "That import has expired or was already done; upload it again.", messages.ERROR
+        )
         return redirect("admin:events_controlchange_import")
-    plan = changes_import_check(text=stored["text"], publish=stored["publish"])
-    try:
-        created = changes_import_commit(plan=plan, by=request.user)
-    except (ImportRejected, PermissionDenied) as exc:  # the data (or the user's roles) changed since the preview
-        errors = exc.errors if isinstance(exc, ImportRejected) else [RowError(0, "-", str(exc))]
-        context.update(plan=ImportPlan(errors=errors), preview=[], name="the confirmed file")
-        return TemplateResponse(request, "admin/events/controlchange/import_preview.html", context, status=400)
-    state = "published" if stored["publish"] else "drafts awaiting review"
-    model_admin.message_user(request, f"Imported {len(created)} control change(s) as {state}.", messages.SUCCESS)
-    return redirect(reverse("admin:events_controlchange_changelist"))
+    if upload.job is not None and upload.job.state != upload.job.State.FAILED:  # confirmed twice: the first job
+        return redirect("admin:events_controlchange_import_job", job_id=upload.job_id)
+    job = jobs.job_start(
+        kind=IMPORT_KIND,
+        owner=request.user,
+        task=IMPORT_TASK,
+        upload_id=upload.pk,
+        claim=lambda job: import_upload_claim(upload=upload, job=job),
+    )
+    if job is None:  # a confirm a moment before this one took it
+        return _confirm(request, model_admin)
+    return redirect("admin:events_controlchange_import_job", job_id=job.pk)
+
+
+def job_view(model_admin):
+    def view(request, job_id):
+        job = jobs.job_for(pk=job_id, user=request.user)
+        status = jobs.job_status(job)
+        context = _context(request, model_admin, "Import control changes from CSV")
+        context.update(job=job, status=status, report=status["report"])
+        if job.kind == CHECK_KIND and job.state == job.State.DONE:  # the preview, with the confirm
+            context["token"] = status["report"]["upload"]
+            return TemplateResponse(request, TEMPLATES + "import_preview.html", context)
+        return TemplateResponse(request, TEMPLATES + "import_job.html", context)
+
+    return view
+
+
+def job_status_view(request, job_id):
+    """The job's state and progress as JSON, for a script or a page that polls."""
+    return JsonResponse(jobs.job_status(jobs.job_for(pk=job_id, user=request.user)))

@@ -265,3 +265,6 @@ class ControlChangeForReview(ControlChange):
         proxy = True
         verbose_name = "draft awaiting review"
         verbose_name_plural = "review queue"
+
+
+from .job_models import ImportUpload, Job  # noqa: E402,F401  (models of their own module, registered here)

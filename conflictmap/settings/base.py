@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "csp",
+    "django_q",  # background jobs (conflictmap.jobs)
     "geodata",
     "events",
 ]
@@ -197,6 +198,30 @@ for _proxy in TRUSTED_PROXIES:
         raise ImproperlyConfigured(
             f"TRUSTED_PROXIES: '{_proxy}' is not an IP address or network (e.g. 10.0.0.1 or 10.0.0.0/8)."
         ) from None
+# Background jobs (conflictmap.jobs): django-q2. Its queue is this database by default (no other
+# service to run), Redis when REDIS_URL is set; `make serve` starts its worker beside gunicorn
+# (`manage.py jobs_worker`). JOBS_SYNC=1 runs each job inside the request that queues it (`make run`,
+# the tests). A job may take an hour (a 200,000-row import takes well over a minute); a task the worker
+# took and never finished is not taken again (max_attempts 1): the job reports it failed instead.
+JOBS_SYNC = env_bool("JOBS_SYNC")
+Q_CLUSTER = {
+    "name": "conflictmap",
+    "workers": int(os.environ.get("JOB_WORKERS") or 2),
+    "timeout": 3600,
+    "retry": 3660,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "recycle": 50,
+    "poll": 1,
+    "save_limit": 250,
+    "sync": JOBS_SYNC,
+    # No scheduled tasks yet: its check opens a write transaction every 30 s (SQLite's write lock).
+    "scheduler": False,
+    "label": "Background jobs",
+    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
+}
+# The admin import's checked files wait here for their owner's confirm, an hour at most.
+IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR") or BASE_DIR / "var" / "uploads")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
 os.environ.setdefault("MAP_TILES", "none")
+# Jobs run inside the request that queues them; the one test of a real worker sets JOBS_SYNC=0.
+os.environ.setdefault("JOBS_SYNC", "1")
 
 from .base import *  # noqa: E402,F403
 from .base import CACHES as BASE_CACHES  # noqa: E402

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from geodata.admin import AuditedAdmin, JsonNameSearchMixin, ViewOnlyAdminMixin, map_tiles
@@ -258,13 +258,9 @@ class ControlChangeAdmin(LogListMixin, ReviewActions, JsonNameSearchMixin, Audit
         services.control_change_delete(change=obj, by=request.user)
 
     def get_urls(self):
-        from ..admin_import import import_view
+        from ..admin_import import import_urls
 
-        urls = super().get_urls()
-        return [
-            path("import/", self.admin_site.admin_view(import_view(self)), name="events_controlchange_import"),
-            *urls,
-        ]
+        return [*import_urls(self), *super().get_urls()]
 
 
 @admin.register(ControlChangeForReview)

@@ -243,7 +243,7 @@ def test_admin_csv_import_preview_then_confirm(editor_client):
             "Raqqa,SDF,2017-10-20,Raqqa taken,Example Wire\n")
     before = ControlChange.objects.count()
     preview = editor_client.post("/admin/events/controlchange/import/",
-                                 {"file": SimpleUploadedFile("c.csv", text.encode())})
+                                 {"file": SimpleUploadedFile("c.csv", text.encode())}, follow=True)
     body = preview.content.decode()
     assert preview.status_code == 200 and "Raqqa from 2017-10-20" in body
     assert ControlChange.objects.count() == before
@@ -262,8 +262,8 @@ def test_admin_csv_import_reports_bad_rows_and_writes_nothing(editor_client):
             "Raqqa,SDF,2017-10-21,contested\n")
     before = ControlChange.objects.count()
     response = editor_client.post("/admin/events/controlchange/import/",
-                                  {"file": SimpleUploadedFile("c.csv", text.encode())})
-    errors = [(e.line, e.column) for e in response.context["plan"].errors]
+                                  {"file": SimpleUploadedFile("c.csv", text.encode())}, follow=True)
+    errors = [(line, column) for line, column, _ in response.context["report"]["errors"]]
     assert errors == [(2, "town"), (3, "date"), (4, "contested_by")]
     assert "token" not in response.context and ControlChange.objects.count() == before
 

@@ -74,10 +74,10 @@ def test_the_admin_shows_the_row_and_answers_no_500(seeded, name):
     data, line, column, words = CASES[name]
     client = client_as(user_in("editor"))
     before = ControlChange.objects.count()
-    response = client.post(URL, {"file": SimpleUploadedFile("hostile.csv", data)})
+    response = client.post(URL, {"file": SimpleUploadedFile("hostile.csv", data)}, follow=True)
     assert response.status_code == 200
-    if "plan" in response.context:
-        assert [(e.line, e.column) for e in response.context["plan"].errors] == [(line, column)]
+    if "report" in response.context:  # the check job's page
+        assert [(row, col) for row, col, _ in response.context["report"]["errors"]] == [(line, column)]
         assert "token" not in response.context
     else:  # not UTF-8: the upload form says where
         assert f"Line {line}: " in response.content.decode() and words in response.content.decode()
@@ -98,19 +98,19 @@ def test_an_editor_cannot_import_as_published_and_is_told_why_before_the_check(s
     assert response.status_code == 403 and "permission to publish" in body and "Untick" in body
     assert "plan" not in response.context
     reviewer = client_as(user_in("reviewer"))
-    response = reviewer.post(URL, {"file": SimpleUploadedFile("c.csv", data), "publish": "on"})
-    assert response.status_code == 200 and response.context["plan"].publish
+    response = reviewer.post(URL, {"file": SimpleUploadedFile("c.csv", data), "publish": "on"}, follow=True)
+    assert response.status_code == 200 and response.context["report"]["publish"]
 
 
 def test_an_import_losing_its_rights_between_preview_and_confirm_is_refused_without_a_500(seeded):
     reviewer = user_in("reviewer")
     client = client_as(reviewer)
     data = b"town,faction,date,source_title,source_publisher\nRaqqa,SDF,2017-10-20,T,P\n"
-    preview = client.post(URL, {"file": SimpleUploadedFile("c.csv", data), "publish": "on"})
-    assert preview.context["plan"].ok, preview.context["plan"].errors
+    preview = client.post(URL, {"file": SimpleUploadedFile("c.csv", data), "publish": "on"}, follow=True)
+    assert preview.context["report"]["rows"] == 1, preview.context["report"]
     reviewer.groups.clear()
     reviewer.groups.add(*user_in("editor", "other").groups.all())
     before = ControlChange.objects.count()
-    done = client.post(URL, {"token": preview.context["token"]})
-    assert done.status_code == 400 and "permission to publish" in done.content.decode()
+    done = client.post(URL, {"token": preview.context["token"]}, follow=True)  # the import job's page
+    assert done.context["status"]["state"] == "failed" and "permission to publish" in done.content.decode()
     assert ControlChange.objects.count() == before
