@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from geodata.models import AdminArea
 
 from ..models import ControlChange
+from ..params import whole_number
 from . import row_urls
 from .log_search import changes_in_towns
 
@@ -92,6 +93,7 @@ class GovernorateFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not value.isdigit():
+        pk = whole_number(value)
+        if pk is None:
             return queryset.none()
-        return changes_in_towns(queryset, Q(admin_area_id=int(value)) | Q(admin_area__parent_id=int(value)))
+        return changes_in_towns(queryset, Q(admin_area_id=pk) | Q(admin_area__parent_id=pk))

@@ -9,6 +9,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from ..params import whole_number
 from . import row_urls
 
 # Below this many rows an exact COUNT is cheap; above it, PostgreSQL's COUNT reads the whole table.
@@ -114,7 +115,7 @@ class LogListMixin:
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         page = request.GET.get(PAGE_VAR, "1")
         return self.paginator(queryset, per_page, orphans, allow_empty_first_page,
-                              page=int(page) if page.isdigit() else 1, pages_ahead=self.count_pages_ahead)
+                              page=whole_number(page) or 1, pages_ahead=self.count_pages_ahead)
 
     def action_checkbox(self, obj):
         label = format_html(_("Select this object for an action - {}"), str(obj))
