@@ -14,10 +14,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection
 from django.db.backends.utils import CursorWrapper
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from conflictmap import backup
+from events.api.tokens import token_issue
 from conflictmap.backup import BackupError
 from events.models import ControlChange, Source
 from geodata.models import Town
@@ -59,7 +59,7 @@ def one_line_logged(caplog) -> None:
 
 def test_an_api_write_on_a_full_disk_says_the_disk_is_full(seeded, caplog):
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user_in('editor')).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user_in('editor'))[1]}")
     change = {
         "town": "uqayribat",
         "faction": "sdf",
