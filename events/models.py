@@ -98,6 +98,9 @@ class Source(models.Model):
 
 
 class ControlChange(models.Model):
+    # Not a column: set by the publish service on the row it returns, the warnings published despite.
+    warnings: list[str]
+
     class Status(models.TextChoices):
         CONTROLLED = "controlled", "Controlled"
         CONTESTED = "contested", "Contested"

@@ -1,6 +1,7 @@
 """Admin for control changes: the log itself, the review queue, and the publish / reject / retract actions."""
 
 import datetime as dt
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
@@ -87,6 +88,8 @@ class ControlChangeForm(ServiceCheckedForm):
 class ReviewActions:
     """Publish, reject and retract for the selected changes, each through its service; reject and
     retract ask for a reason on an intermediate page first."""
+
+    message_user: Callable[..., None]  # the ModelAdmin's, which this is mixed into
 
     def _run_each(self, request, queryset, *, verb: str, run, **extra) -> None:
         done, failures = 0, []

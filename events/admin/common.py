@@ -13,6 +13,7 @@ from geodata.models import AdminArea
 
 from ..models import ControlChange
 from ..params import whole_number
+from ..permissions import Actor
 from . import row_urls
 from .log_search import changes_in_towns
 
@@ -52,7 +53,7 @@ class ServiceCheckedForm(ModelForm):
     """A model form validated by the service's pure check (it writes nothing); ``save_model`` then makes
     the one write. ``acting_user`` is set per request by ``ActingUserFormMixin``."""
 
-    acting_user = None
+    acting_user: Actor  # set per request: a form built without it fails, it never acts as the system
 
     def service_check(self, instance) -> None:
         raise NotImplementedError

@@ -45,7 +45,7 @@ class TownChangesInline(admin.TabularInline):
 class TownEditForm(TownForm):
     """Checks through events.services.town_edit_check, which adds the reviewer rule for towns on the public map."""
 
-    acting_user = None  # set per request by TownWithChangesAdmin.get_form
+    acting_user: permissions.Actor  # set per request by TownWithChangesAdmin.get_form (never the system)
 
     def town_check(self, town: Town) -> None:
         try:

@@ -116,8 +116,8 @@ def control_change_source_warnings(*, change: ControlChange, sources: Sequence[S
     defaults to the change's stored (or prefetched) sources.
     """
     sources = list(change.sources.all()) if sources is None else list(sources)
-    dates = [source.published for source in sources]
-    if not dates or None in dates or change.date_precision == Precision.APPROXIMATE:
+    dates = [source.published for source in sources if source.published is not None]
+    if not dates or len(dates) < len(sources) or change.date_precision == Precision.APPROXIMATE:
         return []
     latest = max(dates)
     if latest >= change.effective_date:
@@ -164,7 +164,7 @@ def control_change_create(
     )
     if state == State.PUBLISHED:  # when it was published, whoever did it: what "as known at" reads
         change.reviewed_at = timezone.now()
-        change.reviewed_by = acting_user(entered_by)
+        change.reviewed_by = change.entered_by
     control_change_check(change=change, sources=sources)
     public = state == State.PUBLISHED
     audit(change, by=entered_by, reason="created", public=public)

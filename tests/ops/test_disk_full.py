@@ -17,8 +17,8 @@ from django.db.backends.utils import CursorWrapper
 from rest_framework.test import APIClient
 
 from conflictmap import backup
-from events.api.tokens import token_issue
 from conflictmap.backup import BackupError
+from events.api.tokens import token_issue
 from events.models import ControlChange, Source
 from geodata.models import Town
 from tests.events.roles import user_in

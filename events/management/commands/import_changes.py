@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from conflictmap.faults import disk_full_command_error
 from conflictmap.progress import ProgressBar
 from events.imports import ImportRejected, changes_import_check, changes_import_commit
-from events.permissions import SystemActor
+from events.permissions import Actor, SystemActor
 from events.services import control_changes_create_allowed
 
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, commit: bool, publish: bool, skip_present: bool, user: str | None,
                **options):
-        by = SystemActor("import_changes")  # the operator, with no --user: recorded as the system
+        by: Actor = SystemActor("import_changes")  # the operator, with no --user: recorded as the system
         if user:
             try:
                 by = get_user_model().objects.get_by_natural_key(user)
