@@ -6,30 +6,72 @@ layer), so ``supersedes`` stays empty: a correction travels, the change it corre
 id would name a row of this database only. Factions are written by slug and towns by name, or by
 slug when the name also names another town, so every row resolves to the same place in a database
 with the same places.
+
+The rows are written straight from the layer's light rows (``export_rows.change_events``), one list
+per row in the header's order: at 10,000 towns x 1,000,000 changes a month's 5,000 rows cost 0.4 s
+when each went through the GeoJSON feature and a dict per row, against the 0.1 s the rows' own queries
+take.
 """
 
 import csv
+import datetime as dt
+import functools
 import io
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
-from . import imports, names
+from django.db import connection
+
+from geodata.models import Town
+
+from . import export_rows, imports, names
 from .csv_cells import cell_quote
+from .date_labels import date_label
+from .models import ControlChange
+from .selectors import FactionRow, TownRow, faction_rows
+
+# The import's columns between the faction and the sources, which the row below writes in this order.
+MIDDLE = ["precision", "day_part", "status", "contested_by", "confidence"]
+assert imports.COLUMNS[imports.COLUMNS.index("precision"): imports.COLUMNS.index("source_url")] == MIDDLE
+
+
+class _NamedTown(NamedTuple):
+    """What the import's town index reads of a town (``names.town_index``), without a model."""
+
+    pk: int
+    slug: str
+    name: str
+    alt_names: list[str]
+
+
+def _named_towns() -> Iterator[_NamedTown]:
+    """Every town's id, slug, name and other names, in one query of plain rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, slug, name, alt_names FROM {Town._meta.db_table}")
+        rows = cursor.fetchall()
+    for pk, slug, name, alt_names in rows:
+        if isinstance(alt_names, str | bytes):  # JSON text (SQLite; Django's PostgreSQL loader)
+            alt_names = json.loads(alt_names) if alt_names != "[]" else []
+        yield _NamedTown(pk, slug, name, alt_names or [])
 
 
 class _TownCells:
     """The town column by town id: the name where the import reads it as this town, else the slug.
 
-    Kept across batches, so each town is looked up once however many rows name it.
+    Kept for the whole file, so each town is looked up once however many rows name it.
     """
 
     def __init__(self):
-        self.index, self.cells = names.town_index(), {}
+        self.index, self.cells = names.town_index(_named_towns()), {}
 
-    def __call__(self, town_id: int, name: str) -> str:
-        if town_id not in self.cells:
-            found, _ = self.index.find(name)
-            self.cells[town_id] = name if found is not None and found.pk == town_id else self.index.rows[town_id].slug
-        return self.cells[town_id]
+    def __call__(self, town: TownRow) -> str:
+        cell = self.cells.get(town.id)
+        if cell is None:
+            found, _ = self.index.find(town.name)
+            cell = town.name if found is not None and found.pk == town.id else self.index.rows[town.id].slug
+            cell = self.cells[town.id] = cell_quote(cell)
+        return cell
 
 
 def _source_columns(count: int) -> list[tuple[str, str, str]]:
@@ -41,30 +83,37 @@ def _source_columns(count: int) -> list[tuple[str, str, str]]:
     return [*imports.SOURCE_GROUPS, *extra]
 
 
-def changes_csv(batches: Iterator[list[dict]], *, most_sources: int) -> Iterator[bytes]:
-    """The CSV bytes of the changes layer's features (``geojson.changes_features``), a batch at a time.
+def header(most_sources: int) -> list[str]:
+    """The file's first row: a column group for each source the most cited row cites."""
+    source_columns = [column for group in _source_columns(most_sources) for column in group]
+    # A log's reading order, id and date first as this file always began (the import reads columns by
+    # name, in any order); then the import's columns, sources between confidence and note as there.
+    return ["change_id", "date", "date_label", "town", "faction", *MIDDLE,
+            *source_columns, "note", "supersedes", "from_faction", "town_id", "longitude", "latitude"]
+
+
+def changes_csv(*, start: dt.date, end: dt.date, faction_ids: set[int] | None = None,
+                most_sources: int) -> Iterator[bytes]:
+    """The CSV bytes of the changes layer (the rows of ``geojson.changes_features``), a batch at a time.
 
     ``most_sources`` is the most sources a row cites (``export_rows.most_sources``): the header,
     written first, has a column group for each.
     """
-    groups = _source_columns(most_sources)
-    source_columns = [column for group in groups for column in group]
-    # A log's reading order, id and date first as this file always began (the import reads columns by
-    # name, in any order); then the import's columns, sources between confidence and note as there.
-    header = ["change_id", "date", "date_label", "town", "faction",
-              *imports.COLUMNS[imports.COLUMNS.index("precision"): imports.COLUMNS.index("source_url")],
-              *source_columns, "note", "supersedes", "from_faction", "town_id", "longitude", "latitude"]
-    return _csv_chunks(header, groups, batches, _TownCells())
+    towns, batches = export_rows.change_events(start=start, end=end, faction_ids=faction_ids)
+    groups = len(_source_columns(most_sources))
+    return _csv_chunks(header(most_sources), groups, towns, batches)
 
 
-def _csv_chunks(header: list[str], groups: list[tuple[str, str, str]], batches: Iterator[list[dict]],
-                town_cell: _TownCells) -> Iterator[bytes]:
+def _csv_chunks(first: list[str], groups: int, towns: dict[int, TownRow],
+                batches: Iterator[list[export_rows.ChangeEvent]]) -> Iterator[bytes]:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(first)
     yield _taken(out)
-    for features in batches:
-        writer.writerows(_row(feature, groups, town_cell) for feature in features)
+    write_row = _row_writer(towns, faction_rows(), groups)
+    for events in batches:
+        sources = export_rows.sources_by_change(change_ids=[event.change.id for event in events])
+        writer.writerows(write_row(event, sources[event.change.id]) for event in events)
         yield _taken(out)
 
 
@@ -76,27 +125,39 @@ def _taken(out: io.StringIO) -> bytes:
     return text.encode()
 
 
-def _row(feature: dict, groups: list[tuple[str, str, str]], town_cell: _TownCells) -> dict:
-    props = feature["properties"]
-    longitude, latitude = feature["geometry"]["coordinates"]
-    row = {
-        "town": town_cell(props["town_id"], props["town"]),
-        "faction": props["to_faction"],
-        "date": props["date"].isoformat(),
-        "precision": props["precision"],
-        "day_part": props["day_part"] or "",
-        "status": props["status"],
-        "contested_by": props["contested_by"] or "",
-        "confidence": props["confidence"],
-        "note": props["note"],
-        "supersedes": "",
-        "change_id": feature["id"],
-        "date_label": props["date_label"],
-        "from_faction": props["from_faction"] or "",
-        "town_id": props["town_id"],
-        "longitude": longitude,
-        "latitude": latitude,
-    }
-    for (url, title, publisher), source in zip(groups, props["sources"], strict=False):
-        row.update({url: source["url"], title: source["title"], publisher: source["publisher"]})
-    return {k: cell_quote(v) if isinstance(v, str) else v for k, v in row.items()}
+def _text(value: str | None) -> str | None:
+    """A free-text cell: quoted when a spreadsheet would run it (``cell_quote``)."""
+    return cell_quote(value) if value else value
+
+
+def _row_writer(towns: dict[int, TownRow], factions: dict[int, FactionRow], groups: int) -> Callable:
+    """A function of a change event and its sources giving its row, in ``header``'s order.
+
+    Texts drawn from a few values (slugs, labels, choices) are quoted once each; a town's cell once
+    per town.
+    """
+    town_cell = _TownCells()
+    vocabulary = functools.cache(lambda value: cell_quote(value) if value is not None else "")
+    label = functools.cache(lambda on, precision, part: cell_quote(date_label(on=on, precision=precision,
+                                                                              day_part=part)))
+    day_parts = {part.value: cell_quote(part.label.lower()) for part in ControlChange.DayPart}
+    day_parts.update({0: "", None: ""})
+    slugs = {pk: cell_quote(faction.slug) for pk, faction in factions.items()}
+    empty = ("", "", "")
+
+    def row(event: export_rows.ChangeEvent, sources: list[dict]) -> list:
+        change, previous, note = event
+        town = towns[change.town_id]
+        cited = [_text(source[part]) for source in sources for part in ("url", "title", "publisher")]
+        cited += empty * (groups - len(sources))
+        return [
+            change.id, change.effective_date.isoformat(),
+            label(change.effective_date, change.date_precision, change.day_part),
+            town_cell(town), vocabulary(change.faction_slug),
+            vocabulary(change.date_precision), day_parts[change.day_part], vocabulary(change.status),
+            slugs[change.contested_by_id] if change.contested_by_id else "", vocabulary(change.confidence),
+            *cited, _text(note), "", vocabulary(previous.faction_slug) if previous else "",
+            town.id, town.longitude, town.latitude,
+        ]
+
+    return row

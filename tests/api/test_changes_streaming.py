@@ -1,6 +1,8 @@
 """The changes layers stream a batch at a time, and stream the same bytes as the whole document built at once."""
 
+import csv
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -8,8 +10,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from events import export_rows, exports, geojson, selectors
-from events.changes_csv import changes_csv
+from events import changes_csv, export_rows, exports, geojson, names, selectors
+from events.csv_cells import cell_quote
 from events.models import ControlChange, Faction
 from events.params import parse_faction
 from geodata.models import Town
@@ -70,12 +72,41 @@ def whole_collection(*, start: dt.date, end: dt.date, faction_ids: set[int] | No
     ])
 
 
+def whole_csv(features: list[dict], most_sources: int) -> bytes:
+    """The CSV as it was written from the GeoJSON's features, a dict per row (before the rows were
+    written straight from the log's rows): the reference the streamed file must equal byte for byte."""
+    header = changes_csv.header(most_sources)
+    groups = [tuple(header[i:i + 3]) for i in range(header.index("source_url"), header.index("note"), 3)]
+    index = names.town_index()
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    for feature in features:
+        props = feature["properties"]
+        longitude, latitude = feature["geometry"]["coordinates"]
+        found, _ = index.find(props["town"])
+        row = {
+            "town": props["town"] if found is not None and found.pk == props["town_id"]
+            else index.rows[props["town_id"]].slug,
+            "faction": props["to_faction"], "date": props["date"].isoformat(), "precision": props["precision"],
+            "day_part": props["day_part"] or "", "status": props["status"],
+            "contested_by": props["contested_by"] or "", "confidence": props["confidence"], "note": props["note"],
+            "supersedes": "", "change_id": feature["id"], "date_label": props["date_label"],
+            "from_faction": props["from_faction"] or "", "town_id": props["town_id"],
+            "longitude": longitude, "latitude": latitude,
+        }
+        for (url, title, publisher), source in zip(groups, props["sources"], strict=False):
+            row.update({url: source["url"], title: source["title"], publisher: source["publisher"]})
+        writer.writerow({k: cell_quote(v) if isinstance(v, str) else v for k, v in row.items()})
+    return out.getvalue().encode()
+
+
 def whole_documents(params: dict) -> tuple[bytes, bytes]:
     """(GeoJSON, CSV) as the whole-document exports wrote them: the CSV's header from every row's sources."""
     layer = exports.LAYERS["changes"]
     collection = whole_collection(**layer.parse(params))
     most = max((len(f["properties"]["sources"]) for f in collection["features"]), default=0)
-    return geojson.dumps(collection), b"".join(changes_csv(iter([collection["features"]]), most_sources=most))
+    return geojson.dumps(collection), whole_csv(collection["features"], most)
 
 
 @pytest.mark.parametrize("batch", [1, 2, 5, export_rows.EXPORT_BATCH_ROWS])
