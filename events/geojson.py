@@ -62,12 +62,13 @@ def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = No
     """
     snapshot, sources = control_rows(on=on, towns=towns)
     factions, changes, language = snapshot.factions, snapshot.changes, translation.get_language()
-    # Per governorate, per faction and per change rather than per town: each is looked up once.
+    # Per governorate, per faction and per label rather than per town: each is looked up once. Each
+    # feature is one dict literal (its properties in the file's order), not a dict merged into another:
+    # this loop runs for every town after each write.
     provinces: dict[int | None, tuple[str | None, str | None]] = {}
     areas = area_names()
-    nobody = {"faction": None, "faction_name": None, "colour": None, "status": None, "contested_by": None,
-              "since": None, "precision": None, "since_label": None, "confidence": None}
     features = []
+    append = features.append
     for town in snapshot.towns:
         change = changes.get(town.id)
         if faction_ids is not None and (change is None or change.faction_id not in faction_ids):
@@ -75,29 +76,28 @@ def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = No
         if (province := provinces.get(town.admin_area_id)) is None:
             province = provinces[town.admin_area_id] = province_of(town, areas)
         if change is None:
-            held, town_sources = nobody, []
+            properties = {
+                "name": town.name, "town_id": town.id, "faction": None, "faction_name": None, "colour": None,
+                "status": None, "contested_by": None, "since": None, "precision": None, "since_label": None,
+                "confidence": None, "province": province[0], "province_code": province[1], "sources": [],
+            }
         else:
             faction = factions[change.faction_id]
-            held = {
+            properties = {
+                "name": town.name, "town_id": town.id,
                 "faction": faction.slug, "faction_name": faction.name, "colour": faction.colour,
                 "status": change.status,
                 "contested_by": factions[change.contested_by_id].slug if change.contested_by_id else None,
                 "since": change.effective_date, "precision": change.date_precision,
                 "since_label": _since_label(change.effective_date, change.date_precision, change.day_part, language),
                 "confidence": change.confidence,
+                "province": province[0], "province_code": province[1], "sources": sources[change.id],
             }
-            town_sources = sources[change.id]
-        features.append(
-            {
-                "type": "Feature",
-                "id": town.id,
-                "geometry": {"type": "Point", "coordinates": [town.longitude, town.latitude]},
-                "properties": {
-                    "name": town.name, "town_id": town.id, **held,
-                    "province": province[0], "province_code": province[1], "sources": town_sources,
-                },
-            }
-        )
+        append({
+            "type": "Feature", "id": town.id,
+            "geometry": {"type": "Point", "coordinates": [town.longitude, town.latitude]},
+            "properties": properties,
+        })
     return feature_collection(features)
 
 
