@@ -22,12 +22,13 @@ from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from django.db import connection
+from django.utils import translation
 
 from geodata.models import Town
 
 from . import export_rows, imports, names
 from .csv_cells import cell_quote
-from .date_labels import date_label
+from .geojson import kept_date_label
 from .models import ControlChange
 from .selectors import FactionRow, TownRow, faction_rows
 
@@ -45,26 +46,43 @@ class _NamedTown(NamedTuple):
     alt_names: list[str]
 
 
-def _town_index() -> names.NameIndex:
-    """The import's town index (``names.town_index``) of every town as it is now.
+class _TownCells:
+    """The town column by town id: the name where the import reads it as this town, else the slug.
 
-    The index is a function of the towns' ids, slugs and names alone, and building it is most of
-    its cost (25 ms at 10,000 towns, against 5 ms to read them): the last one built is kept with the
-    rows it was built from and reused while a read of the towns gives the very same rows.
+    The cells are a function of every town's id, slug, name and other names alone (the import's
+    index, ``names.town_index``), and working them out is most of their cost (the index, 25 ms at
+    10,000 towns, and a lookup per town, against 5 ms to read the towns): the last ones worked out
+    are kept with the rows they come from, and reused while a read of the towns gives the very same rows.
     """
-    global _last_index
+
+    def __init__(self, rows: list[tuple]):
+        self.rows = rows
+        self.index = names.town_index(_NamedTown(pk, slug, name, _names(alt)) for pk, slug, name, alt in rows)
+        self.cells: dict[int, str] = {}
+
+    def __call__(self, town: TownRow) -> str:
+        cell = self.cells.get(town.id)
+        if cell is None:
+            named = self.index.rows.get(town.id, town)  # a town added since the rows were read: its own row
+            found, _ = self.index.find(named.name)
+            cell = self.cells[town.id] = cell_quote(named.name if found is not None and found.pk == town.id
+                                                    else named.slug)
+        return cell
+
+
+_last_cells: _TownCells | None = None
+
+
+def _town_cells() -> _TownCells:
+    """The town cells of the towns as they are now (``_TownCells``)."""
+    global _last_cells
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, slug, name, alt_names FROM {Town._meta.db_table} ORDER BY id")
         rows = cursor.fetchall()
-    last = _last_index
-    if last is not None and last[0] == rows:
-        return last[1]
-    index = names.town_index(_NamedTown(pk, slug, name, _names(alt_names)) for pk, slug, name, alt_names in rows)
-    _last_index = (rows, index)
-    return index
-
-
-_last_index: tuple[list[tuple], names.NameIndex] | None = None
+    last = _last_cells
+    if last is None or last.rows != rows:
+        last = _last_cells = _TownCells(rows)
+    return last
 
 
 def _names(alt_names) -> list[str]:
@@ -73,24 +91,6 @@ def _names(alt_names) -> list[str]:
     if isinstance(alt_names, str | bytes):
         return json.loads(alt_names) if alt_names != "[]" else []
     return alt_names or []
-
-
-class _TownCells:
-    """The town column by town id: the name where the import reads it as this town, else the slug.
-
-    Kept for the whole file, so each town is looked up once however many rows name it.
-    """
-
-    def __init__(self):
-        self.index, self.cells = _town_index(), {}
-
-    def __call__(self, town: TownRow) -> str:
-        cell = self.cells.get(town.id)
-        if cell is None:
-            found, _ = self.index.find(town.name)
-            cell = town.name if found is not None and found.pk == town.id else self.index.rows[town.id].slug
-            cell = self.cells[town.id] = cell_quote(cell)
-        return cell
 
 
 def _source_columns(count: int) -> list[tuple[str, str, str]]:
@@ -131,7 +131,7 @@ def _csv_chunks(first: list[str], groups: int, towns: dict[int, TownRow],
     yield _taken(out)
     write_row = _row_writer(towns, faction_rows(), groups)
     for events in batches:
-        sources = export_rows.sources_by_change(change_ids=[event.change.id for event in events])
+        sources = export_rows.source_texts_by_change(change_ids=[event.change.id for event in events])
         writer.writerows(write_row(event, sources[event.change.id]) for event in events)
         yield _taken(out)
 
@@ -144,9 +144,14 @@ def _taken(out: io.StringIO) -> bytes:
     return text.encode()
 
 
+# Every text cell_quote changes starts with one of these (csv_cells.FORMULA_START): the others, nearly
+# all, are written without running its pattern (40,000 cells in a month at 10,000 towns).
+_QUOTE_STARTS = frozenset("'=+-@\t\r")
+
+
 def _text(value: str | None) -> str | None:
     """A free-text cell: quoted when a spreadsheet would run it (``cell_quote``)."""
-    return cell_quote(value) if value else value
+    return cell_quote(value) if value and value[0] in _QUOTE_STARTS else value
 
 
 def _row_writer(towns: dict[int, TownRow], factions: dict[int, FactionRow], groups: int) -> Callable:
@@ -155,19 +160,19 @@ def _row_writer(towns: dict[int, TownRow], factions: dict[int, FactionRow], grou
     Texts drawn from a few values (slugs, labels, choices) are quoted once each; a town's cell once
     per town.
     """
-    town_cell = _TownCells()
+    town_cell = _town_cells()
     vocabulary = functools.cache(lambda value: cell_quote(value) if value is not None else "")
-    label = functools.cache(lambda on, precision, part: cell_quote(date_label(on=on, precision=precision,
-                                                                              day_part=part)))
+    language = translation.get_language()
+    label = functools.cache(lambda on, precision, part: cell_quote(kept_date_label(on, precision, part, language)))
     day_parts = {part.value: cell_quote(part.label.lower()) for part in ControlChange.DayPart}
     day_parts.update({0: "", None: ""})
     slugs = {pk: cell_quote(faction.slug) for pk, faction in factions.items()}
     empty = ("", "", "")
 
-    def row(event: export_rows.ChangeEvent, sources: list[dict]) -> list:
+    def row(event: export_rows.ChangeEvent, sources: list[tuple[str, str, str]]) -> list:
         change, previous, note = event
         town = towns[change.town_id]
-        cited = [_text(source[part]) for source in sources for part in ("url", "title", "publisher")]
+        cited = [_text(text) for source in sources for text in source]
         cited += empty * (groups - len(sources))
         return [
             change.id, change.effective_date.isoformat(),

@@ -80,8 +80,30 @@ def _source_links(*, change_ids: list[int]) -> list[dict]:
     """The links of ``change_ids`` with their source's columns, by change, oldest report first.
 
     Plain SQL: for the 10,000 ids of a time slice, the ORM's IN list and row dicts cost four times
-    the query itself. PostgreSQL takes the ids as one array (binding and planning 10,000 separate
-    parameters triples its time); SQLite as parameters, in batches under its limit.
+    the query itself.
+    """
+    return [
+        {"controlchange_id": change_id, "title": title, "url": url, "publisher": publisher, "date": published}
+        for change_id, title, url, publisher, published in _link_rows(
+            change_ids=change_ids, columns="s.title, s.url, s.publisher, s.published")
+    ]
+
+
+def source_texts_by_change(*, change_ids: Iterable[int]) -> dict[int, list[tuple[str, str, str]]]:
+    """(url, title, publisher) of the sources each change cites by change id, in ``sources_by_change``'s
+    order: the CSV's cells, read without the dates and dicts it does not write."""
+    texts: dict[int, list[tuple[str, str, str]]] = {pk: [] for pk in change_ids}
+    for batch in _batches(texts):
+        for change_id, *text in _link_rows(change_ids=batch, columns="s.url, s.title, s.publisher"):
+            texts[change_id].append(tuple(text))
+    return texts
+
+
+def _link_rows(*, change_ids: list[int], columns: str) -> list[tuple]:
+    """(change id, ``columns``...) of each link of ``change_ids``, by change, oldest report first.
+
+    PostgreSQL takes the ids as one array (binding and planning 10,000 separate parameters triples
+    its time); SQLite as parameters, in batches under its limit.
     """
     link, source = ControlChange.sources.through._meta.db_table, Source._meta.db_table
     if connection.vendor == "postgresql":
@@ -90,16 +112,13 @@ def _source_links(*, change_ids: list[int]) -> list[dict]:
         wanted, params = f"IN ({', '.join(['%s'] * len(change_ids))})", change_ids
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT l.controlchange_id, s.title, s.url, s.publisher, s.published
+            f"""SELECT l.controlchange_id, {columns}
                 FROM {link} l JOIN {source} s ON s.id = l.source_id
                 WHERE l.controlchange_id {wanted}
                 ORDER BY l.controlchange_id, s.published ASC NULLS LAST, l.source_id""",
             params,
         )
-        return [
-            {"controlchange_id": change_id, "title": title, "url": url, "publisher": publisher, "date": published}
-            for change_id, title, url, publisher, published in cursor.fetchall()
-        ]
+        return cursor.fetchall()
 
 
 # Rows of the changes export read, shaped and written at a time: its memory is a batch's, not the period's.

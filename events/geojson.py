@@ -48,9 +48,10 @@ def point(longitude: float, latitude: float) -> dict:
 
 
 @functools.lru_cache(maxsize=65_536)
-def _since_label(on: dt.date, precision: str, day_part: int, language: str) -> str:
+def kept_date_label(on: dt.date, precision: str, day_part: int, language: str) -> str:
     """A change's date in words, kept per process: a label depends on the date and the language, never
-    on the data, and at ~80 µs a label a layer of 10,000 towns would spend most of its time on them."""
+    on the data, and at ~80 µs a label a layer of 10,000 towns (or a month's changes, 200 dates) would
+    spend much of its time on them."""
     return date_label(on=on, precision=precision, day_part=day_part)
 
 
@@ -89,7 +90,8 @@ def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = No
                 "status": change.status,
                 "contested_by": factions[change.contested_by_id].slug if change.contested_by_id else None,
                 "since": change.effective_date, "precision": change.date_precision,
-                "since_label": _since_label(change.effective_date, change.date_precision, change.day_part, language),
+                "since_label": kept_date_label(change.effective_date, change.date_precision, change.day_part,
+                                               language),
                 "confidence": change.confidence,
                 "province": province[0], "province_code": province[1], "sources": sources[change.id],
             }
@@ -128,8 +130,10 @@ def changes_features(
     each with its sources and note: a list of features per batch of the log read (``change_events``)."""
     towns, batches = change_events(start=start, end=end, faction_ids=faction_ids)
     factions = faction_rows()
-    # Changes share dates: each (date, precision, part of day) is put in words once (~80 µs a label).
-    label = functools.cache(lambda on, precision, part: date_label(on=on, precision=precision, day_part=part))
+    language = translation.get_language()
+
+    def label(on: dt.date, precision: str, part: int) -> str:
+        return kept_date_label(on, precision, part, language)
     return (_change_features(batch, towns, factions, label) for batch in batches)
 
 

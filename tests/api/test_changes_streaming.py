@@ -199,3 +199,8 @@ def test_the_town_column_follows_the_towns_as_they_are_after_an_earlier_export(v
         revision_bump()  # as the write that renames it does
         cells = town_cells()
         assert cell in cells and "Tabqa" not in cells, name
+
+
+@pytest.mark.parametrize("text", ["=1+1", "'=1", "''+x", "-2", "@SUM", "\tx", "\rx", "'x", "x=1", "", None, "Raqqa"])
+def test_a_text_cell_is_quoted_exactly_as_cell_quote_quotes_it(text):
+    assert changes_csv._text(text) == (cell_quote(text) if text else text)
