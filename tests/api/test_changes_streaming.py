@@ -204,3 +204,22 @@ def test_the_town_column_follows_the_towns_as_they_are_after_an_earlier_export(v
 @pytest.mark.parametrize("text", ["=1+1", "'=1", "''+x", "-2", "@SUM", "\tx", "\rx", "'x", "x=1", "", None, "Raqqa"])
 def test_a_text_cell_is_quoted_exactly_as_cell_quote_quotes_it(text):
     assert changes_csv._text(text) == (cell_quote(text) if text else text)
+
+
+def test_the_state_before_a_short_period_is_read_for_the_towns_it_names_alone(varied_log, monkeypatch):
+    asked = []
+    control_as_of = selectors.control_as_of
+
+    def recording(**kwargs):
+        asked.append(kwargs.get("towns"))
+        return control_as_of(**kwargs)
+
+    monkeypatch.setattr(selectors, "control_as_of", recording)
+    start, end = dt.date(2017, 9, 1), dt.date(2017, 9, 30)
+    export_rows.change_events(start=start, end=end)
+    in_period = selectors.changes_in_force().filter(effective_date__range=(start, end))
+    named = set(in_period.values_list("town_id", flat=True))
+    assert named and set(asked.pop().values_list("pk", flat=True)) == named
+    # A period with more changes than there are towns: every town's slice (the one a map of that day reads).
+    export_rows.change_events(start=dt.date(2010, 1, 1), end=dt.date(2017, 12, 31))
+    assert asked == [None]
