@@ -19,7 +19,7 @@ import functools
 import io
 import json
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.utils import translation
@@ -63,7 +63,7 @@ class _TownCells:
     def __call__(self, town: TownRow) -> str:
         cell = self.cells.get(town.id)
         if cell is None:
-            named = self.index.rows.get(town.id, town)  # a town added since the rows were read: its own row
+            named: Any = self.index.rows.get(town.id, town)  # a town added since the rows were read: its own row
             found, _ = self.index.find(named.name)
             cell = self.cells[town.id] = cell_quote(named.name if found is not None and found.pk == town.id
                                                     else named.slug)
@@ -164,7 +164,7 @@ def _row_writer(towns: dict[int, TownRow], factions: dict[int, FactionRow], grou
     vocabulary = functools.cache(lambda value: cell_quote(value) if value is not None else "")
     language = translation.get_language()
     label = functools.cache(lambda on, precision, part: cell_quote(kept_date_label(on, precision, part, language)))
-    day_parts = {part.value: cell_quote(part.label.lower()) for part in ControlChange.DayPart}
+    day_parts: dict[int | None, str] = {part.value: cell_quote(part.label.lower()) for part in ControlChange.DayPart}
     day_parts.update({0: "", None: ""})
     slugs = {pk: cell_quote(faction.slug) for pk, faction in factions.items()}
     empty = ("", "", "")

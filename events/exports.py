@@ -206,7 +206,7 @@ class Layer:
         with collector.paused():
             export = self.build(**params)
         if export.streamed:
-            export = replace(export, content=collector.paused_chunks(export.content))
+            export = replace(export, content=collector.paused_chunks(iter(export.chunks())))
         return export
 
     def parse_at(self, revision: str, params: Mapping[str, str]) -> dict:

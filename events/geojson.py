@@ -68,7 +68,7 @@ def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = No
     # this loop runs for every town after each write.
     provinces: dict[int | None, tuple[str | None, str | None]] = {}
     areas = area_names()
-    features = []
+    features: list[dict] = []
     append = features.append
     for town in snapshot.towns:
         change = changes.get(town.id)
