@@ -73,6 +73,16 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A class's parts of every column, drawn as one SVG path of rectangles (a rect each would be
+    five times the page at hundreds of steps)."""
+
+    key: str
+    colour: str
+    d: str
+
+
+@dataclass(frozen=True)
 class StepChart:
     title: str
     unit: str
@@ -87,6 +97,32 @@ class StepChart:
     x_ticks: list[Tick]
     y_ticks: list[Tick]
     note: str  # the rule the drawing follows, said under it
+
+    @property
+    def parts(self) -> list[Part]:
+        """One path per class, in the key's order: "M x,y h width v height h -width z" per column."""
+        d: dict[str, list[str]] = {s.key: [] for s in self.series}
+        for c in self.columns:
+            for g in c.segments:
+                d[g.key].append(f"M{c.x:g},{g.y:g}h{c.width:g}v{g.height:g}h-{c.width:g}z")
+        return [Part(s.key, s.colour, "".join(d[s.key])) for s in self.series if d[s.key]]
+
+    @property
+    def plot_height(self) -> int:
+        return self.plot_bottom - self.plot_top
+
+    @property
+    def hover(self) -> tuple[Column, ...]:
+        """The columns that get a caption on hover: all of them, when they are wide enough to point at."""
+        return self.columns if self.columns and self.columns[0].width >= MIN_GAPPED - COLUMN_GAP else ()
+
+    @property
+    def drawn_dates(self) -> str:
+        return " ".join(c.date.isoformat() for c in self.columns)
+
+    @property
+    def drawn_xs(self) -> str:
+        return " ".join(f"{c.x:g}" for c in self.columns)
 
 
 def _nice_max(value: float) -> float:
@@ -124,7 +160,7 @@ def _check(dates: list[dt.date], series: list[dict[str, Any]]) -> None:
         raise ValueError("Dates must be in order.")
 
 
-def _columns(dates: list[dt.date], series: list[dict[str, Any]], top_value: float, shown, of: list[str]):
+def _columns(dates: list[dt.date], series: list[dict[str, Any]], top_value: float, shown, of: list[str], empty: str):
     """The stacked columns: each class's part from the running total, so the parts tile exactly."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     bottom = TOP + plot_h
@@ -142,7 +178,7 @@ def _columns(dates: list[dt.date], series: list[dict[str, Any]], top_value: floa
             top = round(bottom - (below + value) / top_value * plot_h, 1)
             segments.append(Segment(s["key"], s["name"], s["colour"], value, shown(value), top, round(base - top, 1)))
             below += value
-        parts = "; ".join(f"{g.name} {g.shown}" for g in segments) or "nothing recorded"
+        parts = "; ".join(f"{g.name} {g.shown}" for g in segments) or empty
         columns.append(
             Column(
                 date,
@@ -172,8 +208,9 @@ def _ticks(columns: list[Column], subs: list[str]) -> list[Tick]:
     return [Tick(where, columns[i].date.isoformat(), subs[i]) for where, i in sorted(placed)]
 
 
-def _chart(*, title, unit, dates, series, top_value, shown, of, subs, y_ticks, note) -> StepChart:
-    columns = _columns(dates, series, top_value, shown, of)
+def _chart(*, title, unit, dates, series, top_value, shown, of, subs, y_ticks, note, empty) -> StepChart:
+    """``empty``: a column's caption when it has no part (shares: no town had a record; amounts: none)."""
+    columns = _columns(dates, series, top_value, shown, of, empty)
     keyed = [Series(s["key"], s["name"], s["colour"], shown(float(s["values"][-1])) if dates else "") for s in series]
     return StepChart(
         title=title,
@@ -211,6 +248,7 @@ def step_chart(*, title: str, unit: str, dates: list[dt.date], series: list[dict
         subs=[""] * len(dates),
         y_ticks=y_ticks,
         note=f"{COLUMNS_RULE} {unit}: a part per faction, and one for contested towns.",
+        empty="none",
     )
 
 
@@ -246,4 +284,5 @@ def share_chart(
         subs=subs,
         y_ticks=y_ticks,
         note=f"{COLUMNS_RULE} shares{said}.",
+        empty="no town with a record",
     )

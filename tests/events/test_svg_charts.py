@@ -67,7 +67,7 @@ def test_a_step_with_no_town_recorded_is_an_empty_column_said_so():
     chart = _shares({"a": [0.0, 1.0]}, [D(2017, 1, 1), D(2017, 9, 1)], counted=[(0, 3), (1, 3)])
     seen = drawn(chart)
     assert seen.shares() == [("2017-01-01", {}), ("2017-09-01", pytest.approx({"a": 1.0}, abs=0.002))]
-    assert "nothing recorded (shares of the 0 of 3 towns with a record)" in chart.columns[0].caption
+    assert "no town with a record (shares of the 0 of 3 towns with a record)" in chart.columns[0].caption
 
 
 def test_amounts_stack_to_their_total_on_a_scale_the_axis_labels():
@@ -137,3 +137,22 @@ def test_names_in_the_chart_are_escaped():
     chart = _shares({"<b>x</b>": [1.0]}, [D(2017, 9, 1)])
     html = render_to_string("partials/step_chart.html", {"chart": chart})
     assert "<b>" not in html and "&lt;b&gt;" in html
+
+
+def test_hundreds_of_steps_stay_a_light_page():
+    # territory.MAX_POINTS steps of seven classes: one path per class, no caption per pixel-wide column.
+    dates = [D(2016, 1, 1) + dt.timedelta(days=i) for i in range(400)]
+    series = [
+        {
+            "key": f"faction-{k}",
+            "name": f"Faction {k}",
+            "colour": "#aabbcc",
+            "values": [1 + (i * k) % 97 for i in range(400)],
+        }
+        for k in range(7)
+    ]
+    chart = svg_charts.step_chart(title="t", unit="u", dates=dates, series=series)
+    html = render_to_string("partials/step_chart.html", {"chart": chart})
+    assert len(html) < 100_000  # a rect per part was 400 kB
+    assert html.count('class="part"') == 7 and chart.hover == ()
+    assert len(drawn(chart).columns) == 400 and all(len(c["rects"]) == 7 for c in drawn(chart).columns)

@@ -5,7 +5,8 @@ from html.parser import HTMLParser
 
 
 class DrawnColumns(HTMLParser):
-    """The columns an SVG chart draws: per <g class="column">, its date and its rects (key, x, y, width, height)."""
+    """The columns an SVG chart draws: per column, its date and its rectangles (key, x, y, width, height),
+    read from each class's path."""
 
     def __init__(self):
         super().__init__()
@@ -17,12 +18,16 @@ class DrawnColumns(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "g" and a.get("class") == "column":
-            self.columns.append({"date": a["data-date"], "rects": []})
-        elif tag == "rect" and a.get("class") == "segment":
-            self.columns[-1]["rects"].append(
-                {"key": a["data-key"], **{k: float(a[k]) for k in ("x", "y", "width", "height")}}
-            )
+        if tag == "g" and a.get("class") == "columns":
+            xs = [float(x) for x in a["data-xs"].split()]
+            self.columns = [{"date": d, "x": x, "rects": []} for d, x in zip(a["data-dates"].split(), xs, strict=True)]
+        elif tag == "path" and a.get("class") == "part":
+            # Each rectangle of the path: M x,y h width v height h -width z; its column is the one at x.
+            at = {c["x"]: c for c in self.columns}
+            for x, y, w, h in re.findall(r"M([-\d.]+),([-\d.]+)h([-\d.]+)v([-\d.]+)h-[-\d.]+z", a["d"]):
+                at[float(x)]["rects"].append(
+                    {"key": a["data-key"], "x": float(x), "y": float(y), "width": float(w), "height": float(h)}
+                )
         elif tag == "line" and a.get("class") == "grid":
             ys = self.plot.setdefault("grid", [])
             ys.append(float(a["y1"]))

@@ -213,7 +213,7 @@ def test_factions_page_charts_towns_km2_and_population(client, seeded):
     assert html.count('<svg class="chart"') == 3
     # One column per step on each chart, each split into its classes' parts.
     assert all(len(c.columns) == len(charts[0].columns) > 3 for c in charts)
-    assert html.count('<g class="column"') == 3 * len(charts[0].columns) and html.count('<rect class="segment"') > 3 * 3
+    assert html.count('<rect class="hover"') == 3 * len(charts[0].columns) and html.count('<path class="part"') > 3 * 3
     assert "Daesh" in html  # aliases
 
 
