@@ -135,6 +135,12 @@ def _regexp(pattern: str | None, value) -> bool | None:
     return re.search(pattern, str(value)) is not None
 
 
+def _read_only(path: Path) -> str:
+    """An SQLite URI that opens ``path`` read-only: '#', '?' and '%' in the name are quoted, not read as URI
+    syntax (which opened, and created, another file: a backup named 'conflictmap#2.sqlite3' read as 'conflictmap')."""
+    return f"{path.absolute().as_uri()}?mode=ro"
+
+
 def _sqlite_check(path: Path, *, whole: bool = True) -> None:
     """Refuse a file that is not a sound conflictmap SQLite database; reads it only.
 
@@ -143,7 +149,7 @@ def _sqlite_check(path: Path, *, whole: bool = True) -> None:
     if not path.is_file():
         raise BackupError(f"{path} does not exist.")
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        with closing(sqlite3.connect(_read_only(path), uri=True)) as db:
             db.create_function("REGEXP", 2, _regexp, deterministic=True)
             problems = [row[0] for row in db.execute("PRAGMA integrity_check(5)")] if whole else ["ok"]
             if problems != ["ok"]:
@@ -173,7 +179,7 @@ def _sqlite_copy(source: Path, target: Path) -> None:
 
 
 def _sqlite_summary(path: Path) -> list[TableSummary]:
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+    with closing(sqlite3.connect(_read_only(path), uri=True)) as db:
         present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         return tables_summary(db.cursor(), [t for t in data_tables() if t in present])
 
