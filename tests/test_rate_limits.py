@@ -125,6 +125,11 @@ def test_client_address(settings, remote, header, trusted, client):
     [
         ("TRUSTED_PROXIES", "10.0.0.1,proxy.local", "TRUSTED_PROXIES: 'proxy.local' is not an IP address"),
         ("RATE_LIMIT_BUILD", "sixty", "RATE_LIMIT_BUILD: 'sixty' is not a rate such as 10/min"),
+        # isdigit() says yes, int() no: the first sign-in would have been a 500.
+        ("RATE_LIMIT_LOGIN", "³/min", "RATE_LIMIT_LOGIN: '³/min' is not a rate such as 10/min"),
+        # redis-py refuses it only at the first cache read, a 500 on every layer.
+        ("REDIS_URL", "localhost:6379", "REDIS_URL: 'localhost:6379' is not a Redis URL"),
+        ("REDIS_URL", "redis://a:6379/0,b:6379", "REDIS_URL: 'b:6379' is not a Redis URL"),
     ],
 )
 def test_a_bad_limit_setting_is_refused_by_name(name, value, message):
