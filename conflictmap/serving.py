@@ -10,6 +10,7 @@ proxy in front must buffer requests (nginx does by default; README, "Production"
 """
 
 import errno
+import math
 import os
 import selectors
 import time
@@ -18,7 +19,21 @@ from functools import partial
 from gunicorn.workers.gthread import ThreadWorker
 
 HEADER_END = b"\r\n\r\n"
-HEADER_TIMEOUT = float(os.environ.get("GUNICORN_HEADER_TIMEOUT", "20"))
+
+
+def _header_timeout() -> float:
+    """GUNICORN_HEADER_TIMEOUT, seconds: a positive finite number ('nan' would never disconnect anyone)."""
+    text = os.environ.get("GUNICORN_HEADER_TIMEOUT") or "20"
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"GUNICORN_HEADER_TIMEOUT: '{text}' is not a number of seconds above 0 (default 20).")
+    return seconds
+
+
+HEADER_TIMEOUT = _header_timeout()
 # Past this many bytes without the end of the headers, gunicorn's parser reads on and refuses them.
 HEADER_LIMIT = 64 * 1024
 
