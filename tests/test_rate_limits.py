@@ -112,6 +112,9 @@ def test_behind_a_trusted_proxy_the_address_it_appended_is_the_client(db, limits
         ("10.0.0.2", "evil, not-an-address", ["10.0.0.0/8"], "10.0.0.2"),  # garbage: the proxy itself
         ("10.0.0.2", "", ["10.0.0.0/8"], "10.0.0.2"),
         ("::1", "198.51.100.1", ["::1"], "198.51.100.1"),
+        # A dual-stack listener's IPv4 peer (::ffff:a.b.c.d) is that IPv4 address, trusted as such.
+        ("::ffff:10.0.0.2", "198.51.100.1", ["10.0.0.0/8"], "198.51.100.1"),
+        ("::ffff:10.0.0.2", "::ffff:198.51.100.1", ["10.0.0.0/8"], "198.51.100.1"),
     ],
 )
 def test_client_address(settings, remote, header, trusted, client):
