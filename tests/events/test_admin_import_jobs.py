@@ -238,3 +238,11 @@ def test_the_form_lists_the_users_recent_jobs_only(editor_client):
     assert f'href="{job_page}"' in page and "Imported 2 control change(s)" in page
     other = client_as(user_in("editor", "other-editor")).get(IMPORT).content.decode()
     assert "import-recent" not in other
+
+
+@pytest.mark.parametrize("token", ["abc\x00def", "\x00", "x" * 200])
+def test_a_confirm_with_a_token_no_upload_has_says_so(editor_client, token):
+    """A NUL in the token was a 500 on PostgreSQL (it cannot compare text holding one)."""
+    response = editor_client.post(IMPORT, {"token": token}, follow=True)
+    assert response.status_code == 200
+    assert "That import has expired or was already done" in [str(m) for m in get_messages(response.wsgi_request)][0]
