@@ -246,3 +246,14 @@ def test_a_confirm_with_a_token_no_upload_has_says_so(editor_client, token):
     response = editor_client.post(IMPORT, {"token": token}, follow=True)
     assert response.status_code == 200
     assert "That import has expired or was already done" in [str(m) for m in get_messages(response.wsgi_request)][0]
+
+
+def test_an_old_upload_whose_import_is_queued_is_kept_for_its_job(editor, editor_client, upload_dir):
+    token = preview(editor_client).context["token"]
+    job = Job.objects.create(kind="import", owner=editor, state=Job.State.QUEUED)
+    ImportUpload.objects.filter(pk=token).update(job=job, created_at=timezone.now() - dt.timedelta(hours=2))
+    call_command("prune_import_uploads", stdout=open(os.devnull, "w"))
+    assert [p.stem for p in files(upload_dir)] == [token] and ImportUpload.objects.filter(pk=token).exists()
+    Job.objects.filter(pk=job.pk).update(state=Job.State.DONE)  # its job ended: the file goes with the next sweep
+    call_command("prune_import_uploads", stdout=open(os.devnull, "w"))
+    assert files(upload_dir) == [] and not ImportUpload.objects.exists()
