@@ -104,7 +104,7 @@ def towns_subquery(towns: QuerySet[Town]) -> tuple[str, list]:
     try:
         sql, params = towns.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:
-        return "SELECT NULL WHERE 1 = 0", []
+        return "SELECT 0 WHERE 1 = 0", []  # an integer column: PostgreSQL compares bigint ids with it
     return sql, list(params)
 
 
