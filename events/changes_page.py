@@ -6,6 +6,7 @@ from collections import Counter
 
 from django.core.paginator import Paginator
 from django.urls import reverse
+from django.utils.html import format_html_join
 
 from geodata.models import AdminArea
 
@@ -18,12 +19,20 @@ FLOW_TOWNS_SHOWN = 12  # towns named beside each flow of land
 
 
 def _capped_flows(flows: list[dict]) -> list[dict]:
-    """Each flow of land with its first FLOW_TOWNS_SHOWN towns (with their page's URL) and how many more."""
+    """Each flow of land with its first FLOW_TOWNS_SHOWN towns (with their page's URL), those towns as
+    links (escaped HTML) and how many more.
+
+    The links are joined here, not by a loop in the template: a 30-day diff at 10,000 towns names
+    2,500 towns in 210 flows, and the template's nodes per town were a third of the page's time.
+    """
     marker = "__slug__"
     pattern = reverse("town-detail", kwargs={"slug": marker})  # reversed once, not once per town
-    return [{**f, "towns": [{**t, "url": pattern.replace(marker, t["slug"])} for t in f["towns"][:FLOW_TOWNS_SHOWN]],
-             "more": max(0, len(f["towns"]) - FLOW_TOWNS_SHOWN)}
-            for f in flows]
+    capped = []
+    for f in flows:
+        towns = [{**t, "url": pattern.replace(marker, t["slug"])} for t in f["towns"][:FLOW_TOWNS_SHOWN]]
+        capped.append({**f, "towns": towns, "more": max(0, len(f["towns"]) - FLOW_TOWNS_SHOWN),
+                       "links": format_html_join(", ", '<a href="{}">{}</a>', ((t["url"], t["name"]) for t in towns))})
+    return capped
 
 
 def _counts(handovers: list[territory.Handover]) -> tuple[list[dict], list[dict]]:

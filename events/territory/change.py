@@ -17,7 +17,6 @@ from django.urls import reverse
 
 from conflictmap.throttles import build_check
 from geodata import spatial
-from geodata.models import Town
 
 from .. import selectors
 from ..colours import NO_RECORD_COLOUR
@@ -43,9 +42,11 @@ class TownRef(NamedTuple):
         return reverse("town-detail", kwargs={"slug": self.slug})
 
 
-def _town_refs(ids) -> dict[int, TownRef]:
-    return {row[0]: TownRef(*row) for row in
-            Town.objects.filter(pk__in=list(ids)).values_list("pk", "name", "slug", "admin_area_id")}
+def _town_refs(snapshot: ControlSnapshot, ids) -> dict[int, TownRef]:
+    """The towns ``ids`` from a slice's own rows: no query (two reads of 4,000 ids each were a fifth
+    of a 30-day diff after a write, at 10,000 towns)."""
+    wanted = set(ids)
+    return {t.id: TownRef(t.id, t.name, t.slug, t.admin_area_id) for t in snapshot.towns if t.id in wanted}
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def _handovers(before: ControlSnapshot, after: ControlSnapshot) -> list[Handover
     """Towns whose controlling faction differs between two slices, dated by the change in force at the end."""
     moved = {town_id: change for town_id, change in after.changes.items()
              if (held := before.changes.get(town_id)) is None or held.faction_id != change.faction_id}
-    towns = _town_refs(moved)
+    towns = _town_refs(after, moved)
     factions = Faction.objects.in_bulk()
     handovers = [
         Handover(
@@ -135,7 +136,7 @@ def _territory_between(*, start: dt.date, end: dt.date, published_only: bool, ru
     towns = pd.DataFrame({"before": town_before.reindex(town_after.index).fillna(UNPAINTED),
                           "after": town_after.fillna(UNPAINTED)})
     towns = towns[towns["before"] != towns["after"]]
-    by_pk = _town_refs(towns.index)
+    by_pk = _town_refs(after, towns.index)
     moved = {pair: sorted((by_pk[t] for t in group.index), key=lambda t: (t.name, t.pk))
              for pair, group in towns.groupby(["before", "after"])}
     flows = [
