@@ -23,7 +23,7 @@ from ..colours import NO_RECORD_COLOUR
 from ..models import Faction
 from ..selectors import ControlSnapshot, data_version
 from .areas import town_classes
-from .cells import cell_areas
+from .cells import cell_areas, cells_key
 from .rule import CACHE_SECONDS, CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME, area_rule
 
 UNPAINTED = ""  # the class of land no record speaks for, in group keys (None elsewhere)
@@ -125,7 +125,8 @@ def _territory_between(*, start: dt.date, end: dt.date, published_only: bool, ru
     # A diff reads two slices, and everything below is worked out from them.
     before = selectors.control_as_of(on=start, published_only=published_only)
     after = selectors.control_as_of(on=end, published_only=published_only)
-    cells, town_sites = cell_areas(published_only=published_only)
+    cells, town_sites = cell_areas(published_only=published_only,
+                                   key=cells_key(published_only=published_only, known=before))
     town_before, town_after = _classes(before), _classes(after)
     land = pd.DataFrame({
         "before": cells["site"].map(spatial.site_classes(town_before, town_sites)).fillna(UNPAINTED).to_numpy(),
