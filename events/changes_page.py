@@ -3,10 +3,11 @@ towns, km² per faction, and links to the full lists (the exports), never the pe
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 
 from django.core.paginator import Paginator
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from geodata.models import AdminArea
 
@@ -18,6 +19,13 @@ CHANGES_PER_PAGE = 200
 FLOW_TOWNS_SHOWN = 12  # towns named beside each flow of land
 
 
+def _town_url() -> Callable[[str], str]:
+    """A town's page URL from its slug, reversed once per page (not once per row)."""
+    marker = "__slug__"
+    pattern = reverse("town-detail", kwargs={"slug": marker})
+    return lambda slug: pattern.replace(marker, slug)
+
+
 def _capped_flows(flows: list[dict]) -> list[dict]:
     """Each flow of land with its first FLOW_TOWNS_SHOWN towns (with their page's URL), those towns as
     links (escaped HTML) and how many more.
@@ -25,14 +33,39 @@ def _capped_flows(flows: list[dict]) -> list[dict]:
     The links are joined here, not by a loop in the template: a 30-day diff at 10,000 towns names
     2,500 towns in 210 flows, and the template's nodes per town were a third of the page's time.
     """
-    marker = "__slug__"
-    pattern = reverse("town-detail", kwargs={"slug": marker})  # reversed once, not once per town
+    url = _town_url()
     capped = []
     for f in flows:
-        towns = [{**t, "url": pattern.replace(marker, t["slug"])} for t in f["towns"][:FLOW_TOWNS_SHOWN]]
+        towns = [{**t, "url": url(t["slug"])} for t in f["towns"][:FLOW_TOWNS_SHOWN]]
         capped.append({**f, "towns": towns, "more": max(0, len(f["towns"]) - FLOW_TOWNS_SHOWN),
                        "links": format_html_join(", ", '<a href="{}">{}</a>', ((t["url"], t["name"]) for t in towns))})
     return capped
+
+
+# The long lists' rows, escaped and joined here: as template loops their ~5,000 nodes were a fifth of
+# the page's time after a write. The markup is the one the template had.
+_HANDOVER = '<li>{}: <a href="{}">{}</a>\n      {}</li>'
+_CHANGE = ('<tr><td><time datetime="{}">{}</time></td>\n      <td><a href="{}">{}</a></td>\n'
+           '      <td><span class="swatch" style="background: {}"></span>{}</td>\n'
+           '      <td>{}{}</td>\n      <td>{}</td></tr>')
+
+
+def _handover_rows(handovers: list[territory.Handover]) -> list[str]:
+    url = _town_url()
+    return [format_html(
+        _HANDOVER, f"{h.date:%Y-%m-%d}", url(h.town.slug), h.town.name,
+        format_html("from {} to {}", h.from_faction.name, h.to_faction.name) if h.from_faction
+        else format_html("first recorded, held by {}", h.to_faction.name),
+    ) for h in handovers]
+
+
+def _change_rows(changes) -> list[str]:
+    url = _town_url()
+    return [format_html(
+        _CHANGE, f"{c.effective_date:%Y-%m-%d}", c.date_label, url(c.town.slug), c.town.name, c.faction.colour,
+        c.faction.name, c.get_status_display(), format_html(" by {}", c.contested_by.name) if c.contested_by else "",
+        c.get_confidence_display(),
+    ) for c in changes]
 
 
 def _counts(handovers: list[territory.Handover]) -> tuple[list[dict], list[dict]]:
@@ -95,12 +128,14 @@ def _changes_page(*, start: dt.date, end: dt.date, page: int) -> dict:
         "start": start,
         "end": end,
         "handovers": change.handovers[:TOWNS_SHOWN],
+        "handover_rows": _handover_rows(change.handovers[:TOWNS_SHOWN]),
         "handovers_total": len(change.handovers),
         "towns_shown": TOWNS_SHOWN,
         "by_faction": by_faction,
         "by_area": by_area,
         "territory": summary,
         "changes": changes,
+        "change_rows": _change_rows(changes),
         "csv_url": f"{reverse('api:changes-csv')}?{period}",
         "geojson_url": f"{reverse('api:changes-geojson')}?{period}",
         "page_query": f"from={start:%Y-%m-%d}&to={end:%Y-%m-%d}",
