@@ -17,19 +17,23 @@ from .provinces import area_level_ids
 from .rule import CACHE_SECONDS, area_rule
 
 
-def _geometry_version(version: str | None = None) -> str:
+def _geometry_version(version: str | None = None, known: selectors.ControlSnapshot | None = None) -> str:
     """Changes when a town moves or is added, removed or reassigned, or when a boundary changes.
 
     The control log is not part of it: Voronoi cells only depend on where towns are, so a publish
     keeps them. It is worked out once per data revision (a hash of the towns' places and the areas'
     boundaries) and remembered under the revision, so a request reads one row to find it.
+    ``known``, a slice of every town the caller read anyway, gives the towns' places without reading them.
     """
     key = f"territory:geometry-version:{version or data_version()}"
     version = cache.get(key)
     if version is None:
         digest = hashlib.sha256()
-        towns = Town.objects.order_by("pk").values_list("pk", "admin_area_id", "latitude", "longitude")
-        digest.update(repr(list(towns)).encode())
+        if known is not None:  # the same tuples, in the same order, as the read below
+            towns = sorted((t.id, t.admin_area_id, t.latitude, t.longitude) for t in known.towns)
+        else:
+            towns = list(Town.objects.order_by("pk").values_list("pk", "admin_area_id", "latitude", "longitude"))
+        digest.update(repr(towns).encode())
         areas = AdminArea.objects.order_by("pk").values_list("pk", "level", "parent_id", "updated_at")
         digest.update(repr(list(areas)).encode())
         version = digest.hexdigest()[:16]
@@ -80,7 +84,7 @@ def cells_key(*, published_only: bool, known: selectors.ControlSnapshot | None =
                       version=version if published_only else data_version(published_only=False), known=known)
     radius_km = area_rule()["radius_km"]
     digest = hashlib.sha256(repr(sites).encode()).hexdigest()[:16]
-    return f"{_geometry_version(version)}:{digest}:{radius_km:g}", sites, radius_km
+    return f"{_geometry_version(version, known)}:{digest}:{radius_km:g}", sites, radius_km
 
 
 def cell_shapes(*, published_only: bool = True, key: CellsKey | None = None) -> tuple[gpd.GeoDataFrame, pd.Series]:

@@ -100,3 +100,13 @@ def test_the_sites_a_slice_settles_are_those_every_town_probed_gives(seeded, on,
     assert settled == probed
     assert Town.objects.get(name="Later Record").pk in probed  # a site though not yet in the slice
     assert (Town.objects.get(name="Only Drafted").pk in probed) == (not published_only)
+
+
+def test_the_geometry_version_from_a_slice_is_the_one_read_from_the_towns(seeded):
+    _period_of_every_kind()
+    Town.objects.filter(slug="raqqa").update(admin_area=None)  # a town in no governorate too
+    version = selectors.data_version()
+    known = selectors.control_as_of(on=SEP_3)
+    from_slice = cells._geometry_version(version, known)
+    cache.clear()
+    assert from_slice == cells._geometry_version(version)
