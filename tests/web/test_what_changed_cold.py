@@ -56,3 +56,16 @@ def test_the_towns_named_beside_each_flow_of_land_are_escaped_links(client, seed
     section = html.split('id="changed-hands"')[1].split("</ul>")[0]
     assert '<a href="/towns/uqayribat/">Uqayribat &lt;b&gt;&quot;&amp;&quot;&lt;/b&gt;</a>' in section
     assert "<b>" not in section
+
+
+def test_the_changes_table_reads_no_sources(client, seeded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from events.models import ControlChange
+
+    link = ControlChange.sources.through._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(PERIOD).content.decode()
+    assert "about 3 September 2017" in html.split('id="every-change"')[1]  # the rows are there
+    assert not [q["sql"] for q in queries if link in q["sql"]]  # the table shows no sources
