@@ -57,8 +57,8 @@ def _site_ids(*, published_only: bool, version: str | None = None,
         # changes on SQLite, 0.10 s on PostgreSQL), not the log's town ids read and deduplicated (3.2 s, 1.8 s).
         in_force = selectors.changes_in_force(published_only=published_only).filter(town=OuterRef("pk"))
         asked = Town.objects.filter(Exists(in_force))
-        unsettled = None if known is None else [t.id for t in known.towns if t.id not in known.changes]
-        if unsettled is not None and len(unsettled) <= SITES_ASKED_MAX:
+        unsettled = [] if known is None else [t.id for t in known.towns if t.id not in known.changes]
+        if known is not None and len(unsettled) <= SITES_ASKED_MAX:
             # The diff's start slice leaves few towns to probe: 2 ms at 10,000 towns x 1,000,000 changes.
             found = set(asked.filter(pk__in=unsettled).values_list("pk", flat=True)) if unsettled else set()
             ids = sorted({*known.changes, *found})
