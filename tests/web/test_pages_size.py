@@ -166,5 +166,8 @@ def test_queries_do_not_grow_with_the_towns(client, seeded, url, django_assert_m
         assert client.get(url).status_code == 200
     _add_towns(12)
     cache.clear()
-    with django_assert_max_num_queries(len(before.captured_queries)):
+    # The diff probes the sites its start slice leaves unsettled (events.territory.cells._site_ids): the
+    # seed's slice settles all, so no query; the towns added here, first recorded later, take one, however many.
+    unsettled_probe = 1 if url.startswith("/changes/") else 0
+    with django_assert_max_num_queries(len(before.captured_queries) + unsettled_probe):
         assert client.get(url).status_code == 200

@@ -1,0 +1,71 @@
+"""The what-changed page after a write does only the work its answer needs (issue 18: its cold figure)."""
+
+import pytest
+from django.core.cache import cache
+
+from events import selectors, views
+from geodata.models import Town
+
+pytestmark = pytest.mark.django_db
+
+PERIOD = "/changes/?from=2017-08-31&to=2017-09-03"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _counting_change_dates(monkeypatch) -> list[int]:
+    calls: list[int] = []
+    real = selectors.change_dates
+
+    def counted(**kwargs):
+        calls.append(1)
+        return real(**kwargs)
+
+    monkeypatch.setattr(views.selectors, "change_dates", counted)
+    return calls
+
+
+def test_a_period_named_in_the_url_reads_no_change_dates(client, seeded, monkeypatch):
+    calls = _counting_change_dates(monkeypatch)
+    response = client.get(PERIOD)
+    assert response.status_code == 200
+    assert calls == []  # every change date is walked only to find the default start
+    assert (response.context["start"].isoformat(), response.context["end"].isoformat()) == ("2017-08-31", "2017-09-03")
+
+
+@pytest.mark.parametrize("query", ["", "?to=2017-09-03", "?from=", "?from=yesterday&to=2017-09-03"])
+def test_without_a_valid_start_the_default_is_the_change_date_before_the_latest(client, seeded, monkeypatch, query):
+    calls = _counting_change_dates(monkeypatch)
+    response = client.get(f"/changes/{query}")
+    dates = selectors.change_dates()
+    assert calls and response.context["start"] == dates[-2]
+    if "yesterday" in query:
+        assert response.status_code == 400
+        assert f"showing {dates[-2]:%Y-%m-%d}" in response.content.decode()
+
+
+def test_the_towns_named_beside_each_flow_of_land_are_escaped_links(client, seeded):
+    Town.objects.filter(slug="uqayribat").update(name='Uqayribat <b>"&"</b>')
+    cache.clear()
+    html = client.get(PERIOD).content.decode()
+    section = html.split('id="changed-hands"')[1].split("</ul>")[0]
+    assert '<a href="/towns/uqayribat/">Uqayribat &lt;b&gt;&quot;&amp;&quot;&lt;/b&gt;</a>' in section
+    assert "<b>" not in section
+
+
+def test_the_changes_table_reads_no_sources(client, seeded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from events.models import ControlChange
+
+    link = ControlChange.sources.through._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(PERIOD).content.decode()
+    assert "about 3 September 2017" in html.split('id="every-change"')[1]  # the rows are there
+    assert not [q["sql"] for q in queries if link in q["sql"]]  # the table shows no sources
