@@ -6,7 +6,7 @@ the same spellings and refuse an ambiguous one with the same message.
 
 from dataclasses import dataclass, field
 
-from geodata.models import Town
+from geodata.models import Theatre, Town
 
 from .models import Faction
 
@@ -42,10 +42,17 @@ class NameIndex:
         return None, f"'{value.strip()}' names several {self.label}s ({names}); use the slug or id"
 
 
-def town_index() -> NameIndex:
-    """Every town by id, slug, name or alternate name (one query)."""
+def town_index(*, theatre: Theatre | None = None, elsewhere: bool = False) -> NameIndex:
+    """Every town (of ``theatre`` when given; of every other theatre with ``elsewhere``) by id, slug, name or
+    alternate name (one query)."""
     index = NameIndex(label="town")
-    for town in Town.objects.only("id", "slug", "name", "alt_names"):
+    towns = Town.objects.only("id", "slug", "name", "alt_names")
+    if theatre is not None and elsewhere:
+        towns = towns.exclude(theatre=theatre).select_related("theatre").only(
+            "id", "slug", "name", "alt_names", "theatre__name", "theatre__slug")
+    elif theatre is not None:
+        towns = towns.filter(theatre=theatre)
+    for town in towns:
         index.add(town, _casefolded([str(town.pk), town.slug, town.name, *town.alt_names]))
     # An id or slug is exact: let it win over another town's alias that happens to match.
     for town in index.rows.values():

@@ -1,0 +1,22 @@
+"""The one write path for theatres: a check, a save."""
+
+from django.db import transaction
+
+from ..models import Theatre
+
+
+def theatre_check(*, theatre: Theatre) -> None:
+    """Raise ValidationError (by field) unless ``theatre`` may be saved as it is; write nothing."""
+    theatre.full_clean()
+
+
+@transaction.atomic
+def theatre_save(*, theatre: Theatre) -> Theatre:
+    theatre_check(theatre=theatre)
+    theatre.save()
+    return theatre
+
+
+def theatre_create(*, slug: str, name: str, **fields) -> Theatre:
+    """A new theatre; ValidationError (by field) when a value is bad or taken."""
+    return theatre_save(theatre=Theatre(slug=slug, name=name, **fields))
