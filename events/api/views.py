@@ -15,7 +15,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers as drf_serializers
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -53,11 +53,37 @@ class FactionViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
 
 
+@extend_schema_view(retrieve=extend_schema(parameters=[
+    OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The theatre's slug, e.g. syria."),
+]))
+class TheatreViewSet(viewsets.GenericViewSet):
+    """The conflicts this installation maps: each theatre's extent, the dates of its record and what it holds.
+    The lists of areas, towns and control changes take `theatre=<slug>` to show one of them."""
+
+    serializer_class = serializers.TheatreSerializer
+    pagination_class = Pagination
+    lookup_field = "slug"
+    filter_backends = []  # nothing to filter: a handful of rows, summed up per data revision
+
+    def get_queryset(self):
+        return list(selectors.theatre_summaries().values())
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, slug=None):
+        summary = selectors.theatre_summaries().get(slug)
+        if summary is None:
+            raise NotFound(f"No theatre is called '{slug}'.")
+        return Response(self.get_serializer(summary).data)
+
+
 class AdminAreaViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = AdminArea.objects.select_related("parent")
     pagination_class = Pagination
     lookup_field = "slug"
-    filterset_fields = ["level"]
+    filterset_class = filters.AdminAreaFilter
 
     def get_serializer_class(self):
         if self.action == "retrieve":

@@ -5,6 +5,7 @@
 - ``slices``: ``control_as_of``, the one time slice, and its grouped counts.
 - ``timelines``: towns' logs in order, a town's history, a period's changes.
 - ``dates``: the dates the log has; the data revision (ETag, cache keys).
+- ``theatres``: what each theatre holds, its extent and the dates of its record.
 - ``public``: whether the public sees a record; colours too close to tell apart.
 """
 
@@ -36,6 +37,7 @@ from .rule import (
     visibility,
 )
 from .slices import ControlCount, ControlSnapshot, TownControl, control_as_of, control_counts_as_of, slice_sql
+from .theatres import TheatreSummary, theatre_summaries
 from .timelines import changes_between, in_force_on_dates, town_history, town_timelines, with_relations
 
 __all__ = [
@@ -48,4 +50,5 @@ __all__ = [
     "replaced_change",
     "replaced_change_query", "slice_sql", "source_is_public", "town_history", "town_is_public", "town_timelines",
     "visibility", "with_relations",
+    "TheatreSummary", "theatre_summaries",
 ]

@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from ..models import Theatre
+from .revision import revision_bumping
 
 
 def theatre_check(*, theatre: Theatre) -> None:
@@ -10,6 +11,7 @@ def theatre_check(*, theatre: Theatre) -> None:
     theatre.full_clean()
 
 
+@revision_bumping  # /api/theatres/ and its ETag are kept per revision
 @transaction.atomic
 def theatre_save(*, theatre: Theatre) -> Theatre:
     theatre_check(theatre=theatre)
