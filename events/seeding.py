@@ -17,7 +17,7 @@ from django.db import transaction
 
 from geodata import services as geodata_services
 from geodata.boundaries import BoundaryFileError, FieldSpec
-from geodata.models import DEFAULT_THEATRE, AdminArea, Theatre
+from geodata.models import AdminArea
 from geodata.town_files import TownFileError
 
 from .csv_files import RowError, csv_rows
@@ -57,8 +57,7 @@ class _Seed:
         self.directory, self.report, self.errors = directory, SeedReport(), []
         self.made: set[str] = set()  # governorates created from governorates.csv by this load
         self.touched: set[str] = set()  # stored governorates that gained curated alternate names
-        slug, name = DEFAULT_THEATRE  # the seed is one theatre, syria, whatever other theatres exist
-        self.theatre = Theatre.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+        self.theatre = geodata_services.theatre_first()  # the seed is one theatre, syria, whatever else exists
 
     def text(self, name: str) -> str:
         try:

@@ -78,15 +78,16 @@ class Theatre(models.Model):
 
 
 def default_theatre_id() -> int:
-    """The theatre of an area or town made without one: the first theatre (created when there is none).
+    """The theatre of an area or town made without one: the first theatre (made when there is none).
 
     Loaders name their theatre; this keeps code written before theatres working with the one there is.
     """
     first = Theatre.objects.order_by("pk").values_list("pk", flat=True).first()
     if first is not None:
         return first
-    slug, name = DEFAULT_THEATRE
-    return Theatre.objects.get_or_create(slug=slug, defaults={"name": name})[0].pk
+    from .services.theatres import theatre_first  # services import the models
+
+    return theatre_first().pk
 
 
 class AdminArea(models.Model):

@@ -6,8 +6,8 @@ from django.contrib import admin, messages
 from geodata.admin import AuditedAdmin, JsonNameSearchMixin
 
 from .. import permissions, selectors, services
-from ..coalitions import faction_role_check, faction_role_set
 from ..models import Faction, FactionRole, Source
+from ..services.coalitions import faction_role_check, faction_role_set
 from .common import ActingUserFormMixin, AdminCss, ServiceCheckedForm, swatch
 
 

@@ -5,6 +5,7 @@
 - ``slices``: ``control_as_of``, the one time slice, and its grouped counts.
 - ``timelines``: towns' logs in order, a town's history, a period's changes.
 - ``dates``: the dates the log has; the data revision (ETag, cache keys).
+- ``coalitions``: a faction's coalition in one theatre.
 - ``theatres``: what each theatre holds, its extent and the dates of its record.
 - ``public``: whether the public sees a record; colours too close to tell apart.
 """

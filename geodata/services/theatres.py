@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from ..models import Theatre
+from ..models import DEFAULT_THEATRE, Theatre
 from .revision import revision_bumping
 
 
@@ -22,3 +22,10 @@ def theatre_save(*, theatre: Theatre) -> Theatre:
 def theatre_create(*, slug: str, name: str, **fields) -> Theatre:
     """A new theatre; ValidationError (by field) when a value is bad or taken."""
     return theatre_save(theatre=Theatre(slug=slug, name=name, **fields))
+
+
+def theatre_first() -> Theatre:
+    """The seed's theatre (syria), made if missing: where the seed loads, and every area and town made
+    without a theatre goes while there is no other (as before theatres)."""
+    slug, name = DEFAULT_THEATRE
+    return Theatre.objects.get_or_create(slug=slug, defaults={"name": name})[0]

@@ -11,9 +11,10 @@ import shapely
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
-from events.coalitions import coalition_in, faction_role_set
 from events.models import ControlChange, Faction, FactionRole
 from events.permissions import SEED
+from events.selectors.coalitions import coalition_in
+from events.services.coalitions import faction_role_set
 from geodata.models import AdminArea, Theatre, Town
 from tests.factories import FactionFactory
 

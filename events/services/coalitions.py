@@ -1,4 +1,4 @@
-"""Coalitions per theatre: a faction's coalition in one theatre, read and written here.
+"""Coalitions per theatre: a faction's coalition in one theatre (reads in ``events.selectors.coalitions``).
 
 One faction row acts in every theatre; ``Faction.parent`` is its coalition wherever a theatre says nothing
 else, and a ``FactionRole`` row (theatre, faction, coalition) says otherwise for one theatre (a row with no
@@ -11,34 +11,9 @@ from django.db import transaction
 from geodata.models import Theatre
 from geodata.services.revision import revision_bumping
 
-from .models import Faction, FactionRole
-from .permissions import FACTION_CHANGE, Actor, user_require
-
-
-def coalition_parents(*, theatre: Theatre) -> dict[int, int | None]:
-    """Each faction's id -> the id of its coalition in ``theatre`` (None: in none); two queries."""
-    parents = dict(Faction.objects.values_list("pk", "parent_id"))
-    parents.update(FactionRole.objects.filter(theatre=theatre).values_list("faction_id", "coalition_id"))
-    return parents
-
-
-def coalition_chain_in(
-    *, faction: Faction, theatre: Theatre, parents: dict[int, int | None] | None = None,
-) -> list[int]:
-    """The ids of the coalitions above ``faction`` in ``theatre``, nearest first (empty when it is in none)."""
-    parents = coalition_parents(theatre=theatre) if parents is None else parents
-    chain, seen, above = [], {faction.pk}, parents.get(faction.pk)
-    while above is not None and above not in seen:
-        chain.append(above)
-        seen.add(above)
-        above = parents.get(above)
-    return chain
-
-
-def coalition_in(*, faction: Faction, theatre: Theatre) -> Faction:
-    """The top-level coalition ``faction`` rolls up into in ``theatre`` (itself when it is in none)."""
-    chain = coalition_chain_in(faction=faction, theatre=theatre)
-    return Faction.objects.get(pk=chain[-1]) if chain else faction
+from ..models import Faction, FactionRole
+from ..permissions import FACTION_CHANGE, Actor, user_require
+from ..selectors.coalitions import coalition_parents
 
 
 def faction_role_check(*, role: FactionRole) -> None:
