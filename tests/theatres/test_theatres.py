@@ -246,3 +246,25 @@ def test_a_coalition_loop_within_a_theatre_is_refused(seeded):
     russia, government = Faction.objects.get(slug="russia"), Faction.objects.get(slug="pro-government")
     with pytest.raises(ValidationError, match="would be its own coalition"):
         faction_role_set(theatre=zenda, faction=government, coalition=russia, by=SEED)
+
+
+def test_a_theatres_slice_holds_its_towns_only_and_syrias_is_the_slice_of_before(seeded, files):
+    import datetime as dt
+
+    from events import selectors
+
+    on = dt.date(2017, 10, 20)
+    before = selectors.control_as_of(on=on)
+    counts_before = selectors.control_counts_as_of(on=on)
+    zenda = build_zenda(files)
+    syria = Theatre.objects.get(slug="syria")
+    for moved_from in (None, dt.date(2021, 3, 1)):  # read afresh, and moved from a nearby slice
+        if moved_from:
+            selectors.control_as_of(on=moved_from, theatre=syria)
+        mine = selectors.control_as_of(on=on, theatre=syria)
+        assert (mine.towns, mine.changes) == (before.towns, before.changes)
+    assert selectors.control_counts_as_of(on=on, theatre=syria) == counts_before
+    theirs = selectors.control_as_of(on=dt.date(2021, 3, 31), theatre=zenda)
+    assert [t.slug for t in theirs.towns] == ["strel", "tarlenheim", "zenda-castle"]
+    assert {theirs.factions[c.faction_id].slug for c in theirs.changes.values()} == {"islamic-state", "black-elphberg"}
+    assert len(selectors.control_as_of(on=on).towns) == len(before.towns) + 3  # no theatre: every town
