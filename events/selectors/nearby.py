@@ -40,7 +40,8 @@ def _slices(*, seen: Visibility, theatre: int | None = None) -> OrderedDict[dt.d
     key = (cache_token(TOKEN_KEY), data_version(published_only=seen.published_only), seen, theatre)
     with _lock:
         if key not in _kept:
-            for old in [k for k in _kept if k[2:] == (seen, theatre)]:
+            # Another revision's slices, of every theatre, are dropped; other theatres' of this one kept.
+            for old in [k for k in _kept if k[2] == seen and k[:2] != key[:2] or k[2:] == key[2:]]:
                 del _kept[old]
             _kept[key] = OrderedDict()
         return _kept[key]
