@@ -11,7 +11,7 @@ from ..models import Faction, FactionRole
 
 def coalition_parents(*, theatre: Theatre) -> dict[int, int | None]:
     """Each faction's id -> the id of its coalition in ``theatre`` (None: in none); two queries."""
-    parents = dict(Faction.objects.values_list("pk", "parent_id"))
+    parents: dict[int, int | None] = dict(Faction.objects.values_list("pk", "parent_id"))
     parents.update(FactionRole.objects.filter(theatre=theatre).values_list("faction_id", "coalition_id"))
     return parents
 

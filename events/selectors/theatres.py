@@ -38,8 +38,8 @@ def theatre_summaries() -> dict[str, TheatreSummary]:
 
     areas, towns = per_theatre(AdminArea.objects), per_theatre(Town.objects)
     # A change's theatre is its town's: one pass over the log, grouped.
-    changes = {
-        row["town__theatre"]: row for row in changes_in_force(published_only=True).order_by()
+    changes: dict[int, dict] = {
+        row["town__theatre"]: dict(row) for row in changes_in_force(published_only=True).order_by()
         .values("town__theatre").annotate(n=Count("pk"), first=Min("effective_date"), last=Max("effective_date"))
     }
     found = {}

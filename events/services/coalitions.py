@@ -23,7 +23,8 @@ def faction_role_check(*, role: FactionRole) -> None:
         return
     parents = coalition_parents(theatre=role.theatre)
     parents[role.faction_id] = role.coalition_id
-    above, seen = role.coalition_id, {role.faction_id}
+    above: int | None = role.coalition_id
+    seen = {role.faction_id}
     while above is not None:
         if above in seen:
             raise ValidationError({"coalition": f"{role.faction} would be its own coalition in {role.theatre}."})

@@ -20,7 +20,7 @@ def towns_place(*, towns: list[Town]) -> list[Placement]:
     """Where each town falls among its own theatre's areas: the finest loaded level first (districts), then
     governorates."""
     placements: list[Placement | None] = [None] * len(towns)
-    by_theatre: dict[int, list[int]] = {}
+    by_theatre: dict[int | None, list[int]] = {}  # None: never, a town takes the first theatre when made
     for i, town in enumerate(towns):
         by_theatre.setdefault(town.theatre_id, []).append(i)
     for theatre, at in by_theatre.items():
@@ -42,7 +42,7 @@ def towns_place(*, towns: list[Town]) -> list[Placement]:
 def towns_in_other_theatres(*, towns: list[Town]) -> dict[int, AdminArea]:
     """The towns (by position) that lie inside an area of a theatre other than their own, with that area."""
     found: dict[int, AdminArea] = {}
-    by_theatre: dict[int, list[int]] = {}
+    by_theatre: dict[int | None, list[int]] = {}  # None: never, a town takes the first theatre when made
     for i, town in enumerate(towns):
         by_theatre.setdefault(town.theatre_id, []).append(i)
     for theatre, at in by_theatre.items():

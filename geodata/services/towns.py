@@ -26,7 +26,7 @@ def _towns_check(towns: Sequence[Town], *, allow_outside: bool) -> tuple[list[Pl
         if placement.how == "outside" and not (towns[i].outside_boundaries or allow_outside):
             errors.setdefault(i, {})["latitude"] = [outside_message(towns[i], placement)]
     # Not inside its own theatre's areas, but inside another theatre's: loaded into the wrong theatre.
-    astray = [i for i in good if placements[i].how != "within"]
+    astray = [i for i in good if getattr(placements[i], "how", None) != "within"]
     for j, area in towns_in_other_theatres(towns=[towns[i] for i in astray]).items():
         errors.setdefault(astray[j], {})["latitude"] = [other_theatre_message(towns[astray[j]], area)]
     return placements, errors
