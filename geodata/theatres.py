@@ -56,7 +56,8 @@ def theatre_bbox(theatre: Theatre) -> list[float]:
     if extent:
         return extent
     towns = Town.objects.filter(theatre=theatre).aggregate(
-        west=Min("longitude"), south=Min("latitude"), east=Max("longitude"), north=Max("latitude"))
+        west=Min("longitude"), south=Min("latitude"), east=Max("longitude"), north=Max("latitude")
+    )
     if towns["west"] is not None:
         return [towns["west"], towns["south"], towns["east"], towns["north"]]
     (south, west), (north, east) = MAP_SETTINGS_DEFAULTS["bounds"]  # a theatre with no places yet

@@ -17,7 +17,10 @@ def coalition_parents(*, theatre: Theatre) -> dict[int, int | None]:
 
 
 def coalition_chain_in(
-    *, faction: Faction, theatre: Theatre, parents: dict[int, int | None] | None = None,
+    *,
+    faction: Faction,
+    theatre: Theatre,
+    parents: dict[int, int | None] | None = None,
 ) -> list[int]:
     """The ids of the coalitions above ``faction`` in ``theatre``, nearest first (empty when it is in none)."""
     parents = coalition_parents(theatre=theatre) if parents is None else parents

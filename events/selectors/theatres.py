@@ -39,16 +39,24 @@ def theatre_summaries() -> dict[str, TheatreSummary]:
     areas, towns = per_theatre(AdminArea.objects), per_theatre(Town.objects)
     # A change's theatre is its town's: one pass over the log, grouped.
     changes: dict[int, dict] = {
-        row["town__theatre"]: dict(row) for row in changes_in_force(published_only=True).order_by()
-        .values("town__theatre").annotate(n=Count("pk"), first=Min("effective_date"), last=Max("effective_date"))
+        row["town__theatre"]: dict(row)
+        for row in changes_in_force(published_only=True)
+        .order_by()
+        .values("town__theatre")
+        .annotate(n=Count("pk"), first=Min("effective_date"), last=Max("effective_date"))
     }
     found = {}
     for theatre in theatres:
         log = changes.get(theatre.pk, {})
         found[theatre.slug] = TheatreSummary(
-            slug=theatre.slug, name=theatre.name, bbox=[round(v, 6) for v in theatre_bbox(theatre)],
-            first_change=log.get("first"), last_change=log.get("last"),
-            areas=areas.get(theatre.pk, 0), towns=towns.get(theatre.pk, 0), changes=log.get("n", 0),
+            slug=theatre.slug,
+            name=theatre.name,
+            bbox=[round(v, 6) for v in theatre_bbox(theatre)],
+            first_change=log.get("first"),
+            last_change=log.get("last"),
+            areas=areas.get(theatre.pk, 0),
+            towns=towns.get(theatre.pk, 0),
+            changes=log.get("n", 0),
         )
     cache.set(key, found, CACHE_SECONDS)
     return found

@@ -38,7 +38,8 @@ def faction_role_set(*, theatre: Theatre, faction: Faction, coalition: Faction |
     """Put ``faction`` in ``coalition`` (None: on its own) in ``theatre``, whatever its default coalition."""
     user_require(user=by, perm=FACTION_CHANGE[0], action=FACTION_CHANGE[1])
     role = FactionRole.objects.filter(theatre=theatre, faction=faction).first() or FactionRole(
-        theatre=theatre, faction=faction)
+        theatre=theatre, faction=faction
+    )
     role.coalition = coalition
     faction_role_check(role=role)
     role.save()

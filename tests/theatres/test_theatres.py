@@ -32,8 +32,11 @@ CHANGES = [
     ("Zenda", "Black Elphberg", "2021-04-10"),
 ]
 SYRIA_READS = [
-    "/api/towns/?limit=1000", "/api/areas/?limit=1000", "/api/control-changes/?limit=1000",
-    "/api/towns/?governorate=SY05", "/api/control-changes/?faction=sdf",
+    "/api/towns/?limit=1000",
+    "/api/areas/?limit=1000",
+    "/api/control-changes/?limit=1000",
+    "/api/towns/?governorate=SY05",
+    "/api/control-changes/?faction=sdf",
 ]
 
 
@@ -55,8 +58,11 @@ def rows_csv(path, header, rows) -> str:
 
 
 def changes_csv(path, rows) -> str:
-    return rows_csv(path, ["town", "faction", "date", "source_title", "source_publisher"],
-                    [(town, faction, day, f"{town} report", "Ruritania Wire") for town, faction, day in rows])
+    return rows_csv(
+        path,
+        ["town", "faction", "date", "source_title", "source_publisher"],
+        [(town, faction, day, f"{town} report", "Ruritania Wire") for town, faction, day in rows],
+    )
 
 
 def run(*args) -> str:
@@ -68,14 +74,20 @@ def run(*args) -> str:
 @pytest.fixture
 def files(tmp_path):
     return {
-        "governorates": write(tmp_path / "adm1.geojson", [
-            feature({"ADM1_PCODE": "ZZ01", "ADM1_EN": "North March"}, NORTH),
-            feature({"ADM1_PCODE": "ZZ02", "ADM1_EN": "South March"}, SOUTH),
-        ]),
-        "districts": write(tmp_path / "adm2.geojson", [
-            feature({"ADM2_PCODE": "ZZ0101", "ADM2_EN": "Strelsau District", "ADM1_PCODE": "ZZ01"}, NORTH),
-            feature({"ADM2_PCODE": "ZZ0201", "ADM2_EN": "Zenda District", "ADM1_PCODE": "ZZ02"}, SOUTH),
-        ]),
+        "governorates": write(
+            tmp_path / "adm1.geojson",
+            [
+                feature({"ADM1_PCODE": "ZZ01", "ADM1_EN": "North March"}, NORTH),
+                feature({"ADM1_PCODE": "ZZ02", "ADM1_EN": "South March"}, SOUTH),
+            ],
+        ),
+        "districts": write(
+            tmp_path / "adm2.geojson",
+            [
+                feature({"ADM2_PCODE": "ZZ0101", "ADM2_EN": "Strelsau District", "ADM1_PCODE": "ZZ01"}, NORTH),
+                feature({"ADM2_PCODE": "ZZ0201", "ADM2_EN": "Zenda District", "ADM1_PCODE": "ZZ02"}, SOUTH),
+            ],
+        ),
         "towns": rows_csv(tmp_path / "towns.csv", ["slug", "name", "latitude", "longitude"], TOWNS),
         "changes": changes_csv(tmp_path / "changes.csv", CHANGES),
         "dir": tmp_path,
@@ -85,8 +97,7 @@ def files(tmp_path):
 def build_zenda(files) -> Theatre:
     run("add_theatre", "zenda", "--name", "Ruritania")
     for level, name in ((1, "governorates"), (2, "districts")):
-        run("load_boundaries", files[name], "--preset", "ocha", "--level", str(level), "--theatre", "zenda",
-            "--commit")
+        run("load_boundaries", files[name], "--preset", "ocha", "--level", str(level), "--theatre", "zenda", "--commit")
     run("load_towns", files["towns"], "--theatre", "zenda", "--commit")
     FactionFactory(slug="black-elphberg", name="Black Elphberg", short_name="Black Elphberg", colour="#123456")
     run("import_changes", files["changes"], "--theatre", "zenda", "--commit", "--publish")
@@ -108,13 +119,22 @@ def test_a_second_theatre_is_built_by_the_commands_and_syria_reads_as_before(see
     assert sorted(areas.values_list("code", "level")) == [("ZZ01", 1), ("ZZ0101", 2), ("ZZ02", 1), ("ZZ0201", 2)]
     towns = {t.slug: t for t in Town.objects.filter(theatre=zenda).select_related("admin_area")}
     assert {s: t.admin_area.code for s, t in towns.items()} == {
-        "strel": "ZZ0101", "tarlenheim": "ZZ0201", "zenda-castle": "ZZ0201"}
+        "strel": "ZZ0101",
+        "tarlenheim": "ZZ0201",
+        "zenda-castle": "ZZ0201",
+    }
     changes = ControlChange.objects.filter(town__theatre=zenda, state="published")
     assert sorted(changes.values_list("town__slug", "faction__slug")) == [
-        ("strel", "islamic-state"), ("tarlenheim", "black-elphberg"), ("zenda-castle", "black-elphberg")]
+        ("strel", "islamic-state"),
+        ("tarlenheim", "black-elphberg"),
+        ("zenda-castle", "black-elphberg"),
+    ]
     # Syria's rows are where they were, and every one of them is still Syria's.
-    assert (AdminArea.objects.filter(theatre__slug="syria").count(), Town.objects.filter(theatre__slug="syria").count(),
-            ControlChange.objects.filter(town__theatre__slug="syria").count()) == syria_counts
+    assert (
+        AdminArea.objects.filter(theatre__slug="syria").count(),
+        Town.objects.filter(theatre__slug="syria").count(),
+        ControlChange.objects.filter(town__theatre__slug="syria").count(),
+    ) == syria_counts
     # Syria's answers, asked for by theatre, are byte for byte those of before; its lists say the same.
     after = {url: api.get(url + "&theatre=syria").content for url in SYRIA_READS}
     assert after == before
@@ -165,8 +185,11 @@ def test_an_unknown_theatre_is_a_400_naming_it_on_every_list(seeded):
 
 def test_with_several_theatres_a_command_without_one_stops_and_lists_them(seeded, files):
     run("add_theatre", "zenda", "--name", "Ruritania")
-    for command, path in (("load_towns", files["towns"]), ("import_changes", files["changes"]),
-                          ("load_boundaries", files["governorates"])):
+    for command, path in (
+        ("load_towns", files["towns"]),
+        ("import_changes", files["changes"]),
+        ("load_boundaries", files["governorates"]),
+    ):
         with pytest.raises(CommandError, match="Several theatres exist; name one with --theatre: syria, zenda"):
             run(command, path)
         with pytest.raises(CommandError, match="No theatre is called 'ruritania'; known theatres: syria, zenda"):
@@ -180,8 +203,11 @@ def test_with_one_theatre_no_flag_is_needed(db, files):
 
 def test_a_town_inside_another_theatres_area_is_refused_naming_both(seeded, files, tmp_path):
     build_zenda(files)
-    path = rows_csv(tmp_path / "astray.csv", ["slug", "name", "latitude", "longitude"],
-                    [("rupert", "Rupert", 0.6, 10.2), ("hentzau", "Hentzau", 35.0, 37.4)])  # the 2nd is in Syria
+    path = rows_csv(
+        tmp_path / "astray.csv",
+        ["slug", "name", "latitude", "longitude"],
+        [("rupert", "Rupert", 0.6, 10.2), ("hentzau", "Hentzau", 35.0, 37.4)],
+    )  # the 2nd is in Syria
     before = Town.objects.count()
     with pytest.raises(CommandError) as refused:
         run("load_towns", path, "--theatre", "zenda", "--commit")
@@ -192,8 +218,10 @@ def test_a_town_inside_another_theatres_area_is_refused_naming_both(seeded, file
 
 def test_a_change_for_a_town_of_another_theatre_is_refused_naming_both(seeded, files, tmp_path):
     build_zenda(files)
-    path = changes_csv(tmp_path / "mixed.csv", [("Strelsau", "Black Elphberg", "2021-05-01"),
-                                                ("Raqqa", "Black Elphberg", "2021-05-02")])
+    path = changes_csv(
+        tmp_path / "mixed.csv",
+        [("Strelsau", "Black Elphberg", "2021-05-01"), ("Raqqa", "Black Elphberg", "2021-05-02")],
+    )
     before = ControlChange.objects.count()
     err = io.StringIO()
     with pytest.raises(CommandError, match="1 bad row"):
@@ -210,8 +238,11 @@ def test_a_change_for_a_town_of_another_theatre_is_refused_naming_both(seeded, f
 def test_an_area_code_of_another_theatre_is_refused_naming_both(seeded, tmp_path):
     run("add_theatre", "zenda", "--name", "Ruritania")
     path = write(tmp_path / "taken.geojson", [feature({"ADM1_PCODE": "SY05", "ADM1_EN": "Hama"}, NORTH)])
-    with pytest.raises(CommandError, match=r"SY05\): the code is used by an area of the theatre Syria \(syria\), "
-                                           r"not of Ruritania \(zenda\)"):
+    with pytest.raises(
+        CommandError,
+        match=r"SY05\): the code is used by an area of the theatre Syria \(syria\), "
+        r"not of Ruritania \(zenda\)",
+    ):
         run("load_boundaries", path, "--preset", "ocha", "--theatre", "zenda", "--commit")
 
 

@@ -27,8 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--gazetteer-credit", default="")
         parser.add_argument("--control-credit", default="")
 
-    def handle(self, *args, slug, name, default_date, bbox, boundaries_credit, gazetteer_credit, control_credit,
-               **options):
+    def handle(
+        self, *args, slug, name, default_date, bbox, boundaries_credit, gazetteer_credit, control_credit, **options
+    ):
         day = None
         if default_date:
             try:
@@ -45,11 +46,17 @@ class Command(BaseCommand):
                 raise CommandError(f"--bbox: '{bbox}' is not four numbers west,south,east,north.") from None
         try:
             theatre = theatre_create(
-                slug=slug, name=name, default_date=day, view_bbox=view, boundaries_credit=boundaries_credit,
-                gazetteer_credit=gazetteer_credit, control_credit=control_credit,
+                slug=slug,
+                name=name,
+                default_date=day,
+                view_bbox=view,
+                boundaries_credit=boundaries_credit,
+                gazetteer_credit=gazetteer_credit,
+                control_credit=control_credit,
             )
         except ValidationError as exc:
-            lines = [f"  {OPTIONS.get(f, '--' + f.replace('_', '-'))}: {' '.join(m)}"
-                     for f, m in exc.message_dict.items()]
+            lines = [
+                f"  {OPTIONS.get(f, '--' + f.replace('_', '-'))}: {' '.join(m)}" for f, m in exc.message_dict.items()
+            ]
             raise CommandError("Theatre not created:\n" + "\n".join(lines)) from None
         self.stdout.write(self.style.SUCCESS(f"Created theatre {theatre.slug} ({theatre.name})."))
