@@ -8,6 +8,8 @@ from django.templatetags.static import static
 from django.urls import reverse
 
 from geodata.maps import NO_RECORD, MapAssets, PaletteEntry
+from geodata.models import Theatre
+from geodata.theatres import theatre_bbox
 
 from . import colours, territory
 from .models import Faction
@@ -38,6 +40,22 @@ def map_settings(**overrides) -> dict:
     credit = getattr(settings, "MAP_CONTROL_ATTRIBUTION", "")  # the control data's credit, if not the default
     return {"tiles": settings.MAP_TILES, "tiles_attribution": settings.MAP_TILES_ATTRIBUTION,
             **({"control_attribution": credit} if credit else {}), **overrides}
+
+
+def theatre_map_settings(theatre: Theatre) -> dict:
+    """A theatre's overrides of the map settings: its name, its extent, its credit lines where it has them."""
+    west, south, east, north = theatre_bbox(theatre)
+    pad = 0.1  # a theatre of one town (or one row of towns) still opens on a box around it
+    if east - west < pad:
+        west, east = west - pad, east + pad
+    if north - south < pad:
+        south, north = south - pad, north + pad
+    overrides: dict = {"region_name": theatre.name, "bounds": ((south, west), (north, east))}
+    if theatre.boundaries_credit:
+        overrides |= {"boundaries_attribution": theatre.boundaries_credit, "boundaries_url": ""}
+    if theatre.control_credit:
+        overrides["control_attribution"] = theatre.control_credit
+    return overrides
 
 
 def map_links() -> dict[str, str]:

@@ -299,3 +299,26 @@ def test_a_theatres_slice_holds_its_towns_only_and_syrias_is_the_slice_of_before
     assert [t.slug for t in theirs.towns] == ["strel", "tarlenheim", "zenda-castle"]
     assert {theirs.factions[c.faction_id].slug for c in theirs.changes.values()} == {"islamic-state", "black-elphberg"}
     assert len(selectors.control_as_of(on=on).towns) == len(before.towns) + 3  # no theatre: every town
+
+
+def test_the_map_page_of_a_theatre_opens_on_its_extent_under_its_name(seeded, files):
+    from django.test import Client
+
+    build_zenda(files)
+    page = Client().get("/?theatre=zenda")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Who controls what in Ruritania, 1\u00a0Mar\u00a02021 – 10\u00a0Apr\u00a02021" in html
+    assert "[[0.0, 10.0], [1.0, 11.0]]" in html  # fitBounds: the governorates' extent
+    assert '{"date": "2021-04-10"' in html  # the map's config: it opens on the theatre's latest change
+    syria = Client().get("/").content.decode()
+    assert "Who controls what in Syria" in syria and "Ruritania" not in syria
+
+
+def test_an_unknown_theatre_is_a_404_page_naming_it(seeded):
+    from django.test import Client
+
+    page = Client().get("/?theatre=<b>atlantis</b>")
+    assert page.status_code == 404
+    html = page.content.decode()
+    assert "No theatre is called &#x27;&lt;b&gt;atlantis&lt;/b&gt;&#x27;; known theatres: syria." in html
