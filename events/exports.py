@@ -11,14 +11,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import zstandard
 from django.core.cache import cache
 
 from conflictmap.throttles import build_check
 
-from . import export_rows, geojson, imports, selectors, slice_dates, territory
+from . import collector, export_rows, geojson, imports, selectors, slice_dates, territory
 from .changes_csv import changes_csv
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
 from .params import parse_as_of, parse_faction, parse_level, parse_period
@@ -189,8 +189,7 @@ def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> E
 def _changes_csv(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> Export:
     """The changes layer in the CSV import's format, with coordinates and ids beside it; streamed."""
     most = export_rows.most_sources(start=start, end=end, faction_ids=faction_ids, beyond=imports.MAX_SOURCES)
-    content = changes_csv(geojson.changes_features(start=start, end=end, faction_ids=faction_ids),
-                          most_sources=most)
+    content = changes_csv(start=start, end=end, faction_ids=faction_ids, most_sources=most)
     return Export(content, CSV_MEDIA_TYPE, f"changes-{start}-{end}.csv")
 
 
@@ -202,7 +201,16 @@ class Layer:
     build: Callable[..., Export]
 
     def export(self, params: Mapping[str, str]) -> Export:
-        return self.build(**self.parse(params))
+        return self._built(self.parse(params))
+
+    def _built(self, params: dict) -> Export:
+        """``build``, with the collector paused while the rows are made (``collector``), a streamed
+        file's batches too."""
+        with collector.paused():
+            export = self.build(**params)
+        if export.streamed:
+            export = replace(export, content=collector.paused_chunks(iter(export.chunks())))
+        return export
 
     def parse_at(self, revision: str, params: Mapping[str, str]) -> dict:
         """``parse`` for the data revision the caller has read (a date's slice depends on it)."""
@@ -216,7 +224,7 @@ class Layer:
         """``build`` for the data revision the caller has read (its ETag), without reading it again."""
         token = _revision.set(revision)
         try:
-            return self.build(**params)
+            return self._built(params)
         finally:
             _revision.reset(token)
 

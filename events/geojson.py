@@ -48,9 +48,10 @@ def point(longitude: float, latitude: float) -> dict:
 
 
 @functools.lru_cache(maxsize=65_536)
-def _since_label(on: dt.date, precision: str, day_part: int, language: str) -> str:
+def kept_date_label(on: dt.date, precision: str, day_part: int, language: str) -> str:
     """A change's date in words, kept per process: a label depends on the date and the language, never
-    on the data, and at ~80 µs a label a layer of 10,000 towns would spend most of its time on them."""
+    on the data, and at ~80 µs a label a layer of 10,000 towns (or a month's changes, 200 dates) would
+    spend much of its time on them."""
     return date_label(on=on, precision=precision, day_part=day_part)
 
 
@@ -62,12 +63,13 @@ def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = No
     """
     snapshot, sources = control_rows(on=on, towns=towns)
     factions, changes, language = snapshot.factions, snapshot.changes, translation.get_language()
-    # Per governorate, per faction and per change rather than per town: each is looked up once.
+    # Per governorate, per faction and per label rather than per town: each is looked up once. Each
+    # feature is one dict literal (its properties in the file's order), not a dict merged into another:
+    # this loop runs for every town after each write.
     provinces: dict[int | None, tuple[str | None, str | None]] = {}
     areas = area_names()
-    nobody = {"faction": None, "faction_name": None, "colour": None, "status": None, "contested_by": None,
-              "since": None, "precision": None, "since_label": None, "confidence": None}
-    features = []
+    features: list[dict] = []
+    append = features.append
     for town in snapshot.towns:
         change = changes.get(town.id)
         if faction_ids is not None and (change is None or change.faction_id not in faction_ids):
@@ -75,29 +77,29 @@ def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = No
         if (province := provinces.get(town.admin_area_id)) is None:
             province = provinces[town.admin_area_id] = province_of(town, areas)
         if change is None:
-            held, town_sources = nobody, []
+            properties = {
+                "name": town.name, "town_id": town.id, "faction": None, "faction_name": None, "colour": None,
+                "status": None, "contested_by": None, "since": None, "precision": None, "since_label": None,
+                "confidence": None, "province": province[0], "province_code": province[1], "sources": [],
+            }
         else:
             faction = factions[change.faction_id]
-            held = {
+            properties = {
+                "name": town.name, "town_id": town.id,
                 "faction": faction.slug, "faction_name": faction.name, "colour": faction.colour,
                 "status": change.status,
                 "contested_by": factions[change.contested_by_id].slug if change.contested_by_id else None,
                 "since": change.effective_date, "precision": change.date_precision,
-                "since_label": _since_label(change.effective_date, change.date_precision, change.day_part, language),
+                "since_label": kept_date_label(change.effective_date, change.date_precision, change.day_part,
+                                               language),
                 "confidence": change.confidence,
+                "province": province[0], "province_code": province[1], "sources": sources[change.id],
             }
-            town_sources = sources[change.id]
-        features.append(
-            {
-                "type": "Feature",
-                "id": town.id,
-                "geometry": {"type": "Point", "coordinates": [town.longitude, town.latitude]},
-                "properties": {
-                    "name": town.name, "town_id": town.id, **held,
-                    "province": province[0], "province_code": province[1], "sources": town_sources,
-                },
-            }
-        )
+        append({
+            "type": "Feature", "id": town.id,
+            "geometry": {"type": "Point", "coordinates": [town.longitude, town.latitude]},
+            "properties": properties,
+        })
     return feature_collection(features)
 
 
@@ -128,8 +130,10 @@ def changes_features(
     each with its sources and note: a list of features per batch of the log read (``change_events``)."""
     towns, batches = change_events(start=start, end=end, faction_ids=faction_ids)
     factions = faction_rows()
-    # Changes share dates: each (date, precision, part of day) is put in words once (~80 µs a label).
-    label = functools.cache(lambda on, precision, part: date_label(on=on, precision=precision, day_part=part))
+    language = translation.get_language()
+
+    def label(on: dt.date, precision: str, part: int) -> str:
+        return kept_date_label(on, precision, part, language)
     return (_change_features(batch, towns, factions, label) for batch in batches)
 
 

@@ -185,8 +185,10 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
     paged = Paginator(area_towns.order_by("name", "pk").only("pk", "name", "slug"), TOWNS_PER_PAGE).get_page(page)
     shown = [t.pk for t in paged.object_list]
     # The time slice of this page's towns only; then, for the table's labels, their changes' models.
-    snapshot = selectors.control_as_of(on=on, towns=Town.objects.filter(pk__in=shown))
-    in_force = ControlChange.objects.filter(pk__in=[c.id for c in snapshot.changes.values()])
+    # An area with no town (a district the gazetteer has none in) has no slice to read: an empty
+    # ``pk__in`` is no SQL (EmptyResultSet, a 500 before).
+    snapshot = selectors.control_as_of(on=on, towns=Town.objects.filter(pk__in=shown)) if shown else None
+    in_force = ControlChange.objects.filter(pk__in=[c.id for c in snapshot.changes.values()] if snapshot else [])
     by_town = {c.town_id: c for c in in_force.select_related("faction", "contested_by")}
     towns = [{"town": t, "change": by_town.get(t.pk)} for t in paged.object_list]
     row = territory.area_control_as_of(area=area, on=on)
@@ -203,13 +205,15 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
          "recorded": known, "unrecorded": total - known}
         for (date, sh), known in zip(over_time, recorded[1:], strict=True)
     ]
-    chart = svg_charts.step_chart(
+    # The table's own shares, one column per row (not lines to time scale: see svg_charts.share_chart).
+    chart = svg_charts.share_chart(
         title="Share of towns held", unit="% of towns with a record", dates=[d for d, _ in over_time],
         series=[
             {"key": s, "name": names.get(s, (s, NO_RECORD_COLOUR))[0], "colour": names.get(s, (s, NO_RECORD_COLOUR))[1],
-             "values": [100 * sh.get(s, 0) for _, sh in over_time]}
+             "values": [sh.get(s, 0) for _, sh in over_time]}
             for s in slugs
         ],
+        counted=[(row["recorded"], total) for row in table],
     ) if over_time else None
     return {
         "area": area,

@@ -1,55 +1,85 @@
-"""Step charts of a value per faction over time (x by day number), drawn as SVG by a template.
+"""Charts of a value per faction at each step (a change date, or the last of its month or year), drawn
+as SVG by a template: one stacked column per step.
 
-Server-rendered so the factions page needs no chart library and works offline. This module only
-computes coordinates; templates/partials/step_chart.html draws them, escaping every name.
+Server-rendered so the pages need no chart library and work offline. This module only computes
+coordinates; templates/partials/step_chart.html draws them, escaping every name.
 
-Time runs to scale, except across long stretches with no change (a year or more each, when together
-they would take over three quarters of the width, e.g. the seed's "since 2014" before changes that
-cluster in 2017): each is drawn short, marked on the axis and named in a note under the chart, so
-the width goes to the dates where control changed.
+One column per step, all as wide, in date order, each split by its step's values (shares of the
+towns with a record on an area's page; towns, km² or people on the factions page). So every step's
+numbers are drawn, the same numbers as the table beside the chart, however long the step lasted:
+
+- not lines, because the values add up to a whole and two lines at one value hide each other (the
+  government's 40 % vanished under the opposition's 40 % on Hama's chart);
+- not time to scale, because a one-day step was a pixel wide and a three-year one (drawn short on a
+  broken axis) sat under its own date label while the next step's value filled the width after it,
+  so Hama's "2014-01-01" read as 40 % opposition when its row says 100 % Islamic State.
+
+The rule is said under every chart (``StepChart.note``); the dates are under their columns.
 """
 
-import bisect
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
 WIDTH, HEIGHT = 520, 240
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 14, 40
-LONG_GAP_DAYS = 365  # stretches without change this long are drawn short ...
-LONG_GAP_SHARE = 3 / 4  # ... when to scale they would take more than this share of the time axis
-BREAK_WIDTH = 24  # px a shortened stretch takes
+COLUMN_GAP = 2  # px of white between two columns, so each step reads as its own ...
+MIN_GAPPED = 4 * COLUMN_GAP  # ... when columns are at least this wide (hundreds of steps: no gap)
+LABEL_WIDTH = 66  # px a "2017-09-01" label takes at the chart's font size, with a gap
+
+COLUMNS_RULE = "One column per date, in order and all as wide (not to time scale); each is split by that date's"
 
 
 @dataclass(frozen=True)
 class Series:
+    """A class drawn in every column (a faction, or contested), for the key: its value at the last step."""
+
     key: str
     name: str
     colour: str
-    points: str  # "x,y x,y ..." for <polyline>
-    last: str  # the last value, formatted
+    last: str
 
 
 @dataclass(frozen=True)
 class Tick:
     at: float
     label: str
+    sub: str = ""  # a second line under a date: what that column's shares are of
 
 
 @dataclass(frozen=True)
-class AxisBreak:
-    """A stretch with no change drawn short: where (x of its middle), the mark's path, and what it hides."""
+class Segment:
+    """One class's part of a column: its ``value``, drawn from ``y`` down ``height`` px."""
 
-    at: float
-    mark: str  # SVG path: two slanted strokes across the axis
-    start: dt.date
-    end: dt.date
+    key: str
+    name: str
+    colour: str
+    value: float
+    shown: str  # the value as the page writes it ("40%", "1,264")
+    y: float
+    height: float
 
-    @property
-    def note(self) -> str:
-        days = (self.end - self.start).days
-        length = f"{days / 365.25:.0f} years" if days >= 730 else f"{days // 30} months"
-        return f"{self.start.isoformat()} to {self.end.isoformat()} (no change for {length})"
+
+@dataclass(frozen=True)
+class Column:
+    """One step: a row of the table beside the chart."""
+
+    date: dt.date
+    x: float
+    width: float
+    segments: tuple[Segment, ...]
+    caption: str  # said on hover: the date and each value
+
+
+@dataclass(frozen=True)
+class Part:
+    """A class's parts of every column, drawn as one SVG path of rectangles (a rect each would be
+    five times the page at hundreds of steps)."""
+
+    key: str
+    colour: str
+    d: str
 
 
 @dataclass(frozen=True)
@@ -63,19 +93,48 @@ class StepChart:
     plot_top: int
     plot_bottom: int
     series: list[Series]
+    columns: tuple[Column, ...]
     x_ticks: list[Tick]
     y_ticks: list[Tick]
-    breaks: tuple[AxisBreak, ...] = ()
+    note: str  # the rule the drawing follows, said under it
+
+    @property
+    def parts(self) -> list[Part]:
+        """One path per class, in the key's order: "M x,y h width v height h -width z" per column."""
+        d: dict[str, list[str]] = {s.key: [] for s in self.series}
+        for c in self.columns:
+            for g in c.segments:
+                d[g.key].append(f"M{c.x:g},{g.y:g}h{c.width:g}v{g.height:g}h-{c.width:g}z")
+        return [Part(s.key, s.colour, "".join(d[s.key])) for s in self.series if d[s.key]]
+
+    @property
+    def plot_height(self) -> int:
+        return self.plot_bottom - self.plot_top
+
+    @property
+    def hover(self) -> tuple[Column, ...]:
+        """The columns that get a caption on hover: all of them, when they are wide enough to point at."""
+        return self.columns if self.columns and self.columns[0].width >= MIN_GAPPED - COLUMN_GAP else ()
+
+    @property
+    def drawn_dates(self) -> str:
+        return " ".join(c.date.isoformat() for c in self.columns)
+
+    @property
+    def drawn_xs(self) -> str:
+        return " ".join(f"{c.x:g}" for c in self.columns)
 
 
 def _nice_max(value: float) -> float:
+    """The axis's top: four times a round quarter (ticks at 6k, 12k, 18k, 24k; not 18.75k)."""
     if value <= 0:
         return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude
+    quarter = value / 4
+    magnitude = 10 ** math.floor(math.log10(quarter))
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if quarter <= step * magnitude * (1 + 1e-9):
+            return round(4 * step * magnitude, 9)
+    return 40 * magnitude
 
 
 def _compact(value: float) -> str:
@@ -90,104 +149,140 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:,.1f}"
 
 
-LABEL_WIDTH = 66  # px a "2017-09-01" label takes at the chart's font size, with a gap
-MAX_TICKS = 5
+def _percent(share: float) -> str:
+    return f"{100 * share:.0f}%"
 
 
-def _x_ticks(days: list[int], x, labels: list[str]) -> list[Tick]:
-    """First and last date always; then up to MAX_TICKS - 2 more, evenly spread along the axis, none overlapping."""
-    if not days:
-        return []
-
-    def at(day: int) -> float:
-        # Centred labels: keep the outermost inside the drawing (the plot has a tail after the last date).
-        return min(max(x(day), LABEL_WIDTH / 2), WIDTH - LABEL_WIDTH / 2)
-
-    placed = [(at(days[0]), labels[0])]
-    if len(days) > 1 and at(days[-1]) - at(days[0]) >= LABEL_WIDTH:
-        placed.append((at(days[-1]), labels[-1]))
-    for k in range(1, MAX_TICKS - 1):
-        # The change date nearest each evenly spaced point of the axis, if there is room for its label.
-        target = x(days[0]) + (x(days[-1]) - x(days[0])) * k / (MAX_TICKS - 1)
-        i = min(range(len(days)), key=lambda j: abs(x(days[j]) - target))
-        where = at(days[i])
-        if all(abs(where - other) >= LABEL_WIDTH for other, _ in placed):
-            placed.append((where, labels[i]))
-    return [Tick(where, label) for where, label in sorted(placed)]
-
-
-def _long_gaps(days: list[int]) -> set[int]:
-    """The gaps (index i: days[i] to days[i + 1]) to draw short: every one of LONG_GAP_DAYS or more, when
-    together they would take over LONG_GAP_SHARE of the time axis and some time with changes remains."""
-    gaps = [later - earlier for earlier, later in zip(days, days[1:], strict=False)]
-    long = {i for i, gap in enumerate(gaps) if gap >= LONG_GAP_DAYS}
-    hidden, span = sum(gaps[i] for i in long), sum(gaps)
-    return long if LONG_GAP_SHARE * span < hidden < span else set()
-
-
-def _time_axis(days: list[int], plot_w: float):
-    """x(day) and the tail after the last date: to scale, except the long gaps, BREAK_WIDTH px each."""
-    short = _long_gaps(days)
-    scaled_span = sum(days[i + 1] - days[i] for i in range(len(days) - 1) if i not in short)
-    tail = max(1, round(scaled_span * 0.04))  # the last value's stretch
-    per_day = (plot_w - BREAK_WIDTH * len(short)) / (scaled_span + tail)
-    starts, rates, lefts, at = [], [], [], float(LEFT)
-    for i, day in enumerate(days):
-        gap = days[i + 1] - day if i + 1 < len(days) else tail
-        rate = BREAK_WIDTH / gap if i in short else per_day
-        starts.append(day)
-        rates.append(rate)
-        lefts.append(at)
-        at += gap * rate
-
-    def x(day: float) -> float:
-        if not starts:
-            return float(LEFT)
-        i = max(0, bisect.bisect_right(starts, day) - 1)
-        return round(lefts[i] + (day - starts[i]) * rates[i], 1)
-
-    return x, tail, sorted(short)
-
-
-def _axis_break(days: list[int], i: int, x, axis_y: float) -> AxisBreak:
-    middle = round((x(days[i]) + x(days[i + 1])) / 2, 1)
-    mark = " ".join(f"M{middle + dx - 3},{axis_y + 5} l6,-10" for dx in (-3, 3))
-    return AxisBreak(middle, mark, dt.date.fromordinal(days[i]), dt.date.fromordinal(days[i + 1]))
-
-
-def step_chart(*, title: str, unit: str, dates: list[dt.date], series: list[dict[str, Any]]) -> StepChart:
-    """``dates``: the change dates, in order; ``series``: dicts with key, name, colour, values (one per date).
-
-    x follows time (day number): a value holds from its date until the next one, and the last one
-    for a short stretch after the last date, so a three-month gap looks three months long. A long
-    stretch with no change is drawn short instead (see the module's docstring) and listed in ``breaks``.
-    """
+def _check(dates: list[dt.date], series: list[dict[str, Any]]) -> None:
     if any(len(s["values"]) != len(dates) for s in series):
         raise ValueError("Every series needs one value per date.")
     if list(dates) != sorted(dates):
         raise ValueError("Dates must be in order.")
-    plot_w = WIDTH - LEFT - RIGHT
-    plot_h = HEIGHT - TOP - BOTTOM
-    top_value = _nice_max(max((v for s in series for v in s["values"]), default=0))
-    days = [d.toordinal() for d in dates]
-    x, tail, short = _time_axis(days, plot_w)
 
-    def y(v: float) -> float:
-        return round(TOP + plot_h - (v / top_value) * plot_h, 1)
 
-    ends = [*days[1:], (days[-1] + tail) if days else 0]
-    drawn = []
-    for s in series:
-        coords = []
-        for start, end, v in zip(days, ends, s["values"], strict=True):
-            coords += [f"{x(start)},{y(v)}", f"{x(end)},{y(v)}"]
-        last = s["values"][-1] if s["values"] else 0
-        drawn.append(Series(s["key"], s["name"], s["colour"], " ".join(coords), _fmt(last)))
+def _columns(dates: list[dt.date], series: list[dict[str, Any]], top_value: float, shown, of: list[str], empty: str):
+    """The stacked columns: each class's part from the running total, so the parts tile exactly."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    bottom = TOP + plot_h
+    pitch = plot_w / max(1, len(dates))
+    gap = COLUMN_GAP if pitch >= MIN_GAPPED else 0
+    columns = []
+    for i, date in enumerate(dates):
+        segments, below = [], 0.0
+        for s in series:
+            value = float(s["values"][i])
+            if value <= 0:
+                continue
+            # Drawn from the axis up, in series order (the key's order), so a class keeps its place.
+            base = round(bottom - below / top_value * plot_h, 1)
+            top = round(bottom - (below + value) / top_value * plot_h, 1)
+            segments.append(Segment(s["key"], s["name"], s["colour"], value, shown(value), top, round(base - top, 1)))
+            below += value
+        parts = "; ".join(f"{g.name} {g.shown}" for g in segments) or empty
+        columns.append(
+            Column(
+                date,
+                round(LEFT + i * pitch + gap / 2, 1),
+                round(pitch - gap, 1),
+                tuple(segments),
+                f"From {date.isoformat()}: {parts}{of[i]}",
+            )
+        )
+    return columns
 
-    x_ticks = _x_ticks(days, x, [d.isoformat() for d in dates])
-    y_ticks = [Tick(y(top_value * k / 4), _compact(top_value * k / 4)) for k in range(5)]
+
+def _ticks(columns: list[Column], subs: list[str]) -> list[Tick]:
+    """Each column's date under its middle: the first and last always, others where they fit."""
+    if not columns:
+        return []
+
+    def at(column: Column) -> float:
+        return min(max(round(column.x + column.width / 2, 1), LABEL_WIDTH / 2), WIDTH - LABEL_WIDTH / 2)
+
+    placed = [(at(columns[0]), 0)]
+    if len(columns) > 1 and at(columns[-1]) - placed[0][0] >= LABEL_WIDTH:
+        placed.append((at(columns[-1]), len(columns) - 1))
+    for i in range(1, len(columns) - 1):
+        if all(abs(at(columns[i]) - other) >= LABEL_WIDTH for other, _ in placed):
+            placed.append((at(columns[i]), i))
+    return [Tick(where, columns[i].date.isoformat(), subs[i]) for where, i in sorted(placed)]
+
+
+def _chart(*, title, unit, dates, series, top_value, shown, of, subs, y_ticks, note, empty) -> StepChart:
+    """``empty``: a column's caption when it has no part (shares: no town had a record; amounts: none)."""
+    columns = _columns(dates, series, top_value, shown, of, empty)
+    keyed = [Series(s["key"], s["name"], s["colour"], shown(float(s["values"][-1])) if dates else "") for s in series]
     return StepChart(
-        title=title, unit=unit, width=WIDTH, height=HEIGHT, plot_left=LEFT, plot_right=WIDTH - RIGHT,
-        plot_top=TOP, plot_bottom=TOP + plot_h, series=drawn, x_ticks=x_ticks, y_ticks=y_ticks,
-        breaks=tuple(_axis_break(days, i, x, TOP + plot_h) for i in short),
+        title=title,
+        unit=unit,
+        width=WIDTH,
+        height=HEIGHT,
+        plot_left=LEFT,
+        plot_right=WIDTH - RIGHT,
+        plot_top=TOP,
+        plot_bottom=HEIGHT - BOTTOM,
+        series=keyed,
+        columns=tuple(columns),
+        x_ticks=_ticks(columns, subs),
+        y_ticks=y_ticks,
+        note=note,
+    )
+
+
+def step_chart(*, title: str, unit: str, dates: list[dt.date], series: list[dict[str, Any]]) -> StepChart:
+    """Amounts per step, stacked. ``dates``: the steps' dates, in order; ``series``: dicts with key,
+    name, colour and values (one per date, 0 or more), stacked from the axis in this order."""
+    _check(dates, series)
+    totals = [sum(float(s["values"][i]) for s in series) for i in range(len(dates))]
+    top_value = _nice_max(max(totals, default=0))
+    plot_h = HEIGHT - TOP - BOTTOM
+    y_ticks = [Tick(round(TOP + plot_h - plot_h * k / 4, 1), _compact(top_value * k / 4)) for k in range(5)]
+    return _chart(
+        title=title,
+        unit=unit,
+        dates=dates,
+        series=series,
+        top_value=top_value,
+        shown=_fmt,
+        of=[""] * len(dates),
+        subs=[""] * len(dates),
+        y_ticks=y_ticks,
+        note=f"{COLUMNS_RULE} {unit}: a part per faction, and one for contested towns.",
+        empty="none",
+    )
+
+
+def share_chart(
+    *,
+    title: str,
+    unit: str,
+    dates: list[dt.date],
+    series: list[dict[str, Any]],
+    counted: list[tuple[int, int]] | None = None,
+) -> StepChart:
+    """Shares per step (0..1 each, adding up to 1 or, with nothing recorded, 0), stacked to the full
+    height. ``counted``: per date, (towns with a record, towns in all): what the shares are of, said
+    under each labelled date and in each column's caption."""
+    _check(dates, series)
+    if counted is not None and len(counted) != len(dates):
+        raise ValueError("counted needs one entry per date.")
+    plot_h = HEIGHT - TOP - BOTTOM
+    y_ticks = [Tick(round(TOP + plot_h - plot_h * k / 4, 1), f"{25 * k}%") for k in range(5)]
+    counted = counted or []
+    of = [f" (shares of the {known} of {every} towns with a record)" for known, every in counted] or [""] * len(dates)
+    subs = [f"{known} of {every}" for known, every in counted] or [""] * len(dates)
+    said = "; under each date, how many of the towns here had a record then (the shares are of those)"
+    said = said if counted else ""
+    return _chart(
+        title=title,
+        unit=unit,
+        dates=dates,
+        series=series,
+        top_value=1.0,
+        shown=_percent,
+        of=of,
+        subs=subs,
+        y_ticks=y_ticks,
+        note=f"{COLUMNS_RULE} shares{said}.",
+        empty="no town with a record",
     )

@@ -37,7 +37,15 @@ from .rule import (
     replaced_change_query,
     visibility,
 )
-from .slices import ControlCount, ControlSnapshot, TownControl, control_as_of, control_counts_as_of, slice_sql
+from .slices import (
+    ControlCount,
+    ControlSnapshot,
+    TownControl,
+    control_as_of,
+    control_counts_as_of,
+    slice_sql,
+    towns_subquery,
+)
 from .theatres import TheatreSummary, theatre_summaries
 from .timelines import changes_between, in_force_on_dates, town_history, town_timelines, with_relations
 
@@ -50,6 +58,7 @@ __all__ = [
     "first_change_date", "in_force", "in_force_on_dates", "in_force_sql", "latest_change_date", "latest_first_sql",
     "replaced_change",
     "replaced_change_query", "slice_sql", "source_is_public", "town_history", "town_is_public", "town_timelines",
+    "towns_subquery",
     "visibility", "with_relations",
     "TheatreSummary", "theatre_summaries",
 ]

@@ -11,6 +11,7 @@ from functools import partial
 from operator import itemgetter
 from typing import NamedTuple
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -98,6 +99,19 @@ def read_slice(
     return ControlSnapshot(on=on, towns=town_rows, changes=changes, factions=faction_rows())
 
 
+def towns_subquery(towns: QuerySet[Town]) -> tuple[str, list]:
+    """SQL selecting the ids of ``towns``, for ``t.id IN (...)``; no town is a query of no rows.
+
+    Django raises EmptyResultSet for a queryset it knows is empty (``pk__in=[]``: an area with no
+    town), which has no SQL of its own.
+    """
+    try:
+        sql, params = towns.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return "SELECT NULL WHERE 1 = 0", []
+    return sql, list(params)
+
+
 def slice_sql(*, on: dt.date, seen: Visibility, towns: QuerySet[Town] | None = None,
               select: str = "", tail: str = "ORDER BY t.name, t.id", theatre: int | None = None) -> tuple[str, list]:
     """The time slice's query: each town ``t`` with its change in force ``c`` and that change's faction ``f``.
@@ -127,7 +141,7 @@ def slice_sql(*, on: dt.date, seen: Visibility, towns: QuerySet[Town] | None = N
     params: list = [on, *rule_params]
     where = []
     if towns is not None:
-        sub_sql, sub_params = towns.order_by().values("pk").query.sql_with_params()
+        sub_sql, sub_params = towns_subquery(towns)
         where, params = [f"t.id IN ({sub_sql})"], [*params, *sub_params]
     if theatre is not None:
         where, params = [*where, f"t.{column(Town, 'theatre')} = %s"], [*params, theatre]

@@ -96,7 +96,7 @@ def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | Non
     order = selectors.latest_first_sql("x")
     narrowed = ""
     if towns is not None:
-        sub_sql, sub_params = towns.order_by().values("pk").query.sql_with_params()
+        sub_sql, sub_params = selectors.towns_subquery(towns)
         narrowed, params = f" AND x.town_id IN ({sub_sql})", [*params, *sub_params]
     # On SQLite, reading the whole log in table order and sorting it once beats walking the index
     # (a table lookup per change): 3.8 s against 5.1 s at a million changes.

@@ -1,6 +1,8 @@
 """The changes layers stream a batch at a time, and stream the same bytes as the whole document built at once."""
 
+import csv
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -8,11 +10,12 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from events import export_rows, exports, geojson, selectors
-from events.changes_csv import changes_csv
+from events import changes_csv, export_rows, exports, geojson, names, selectors
+from events.csv_cells import cell_quote
 from events.models import ControlChange, Faction
 from events.params import parse_faction
 from geodata.models import Town
+from geodata.services.revision import revision_bump
 from tests.factories import ControlChangeFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,12 +73,41 @@ def whole_collection(*, start: dt.date, end: dt.date, faction_ids: set[int] | No
     ])
 
 
+def whole_csv(features: list[dict], most_sources: int) -> bytes:
+    """The CSV as it was written from the GeoJSON's features, a dict per row (before the rows were
+    written straight from the log's rows): the reference the streamed file must equal byte for byte."""
+    header = changes_csv.header(most_sources)
+    groups = [tuple(header[i:i + 3]) for i in range(header.index("source_url"), header.index("note"), 3)]
+    index = names.town_index()
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    for feature in features:
+        props = feature["properties"]
+        longitude, latitude = feature["geometry"]["coordinates"]
+        found, _ = index.find(props["town"])
+        row = {
+            "town": props["town"] if found is not None and found.pk == props["town_id"]
+            else index.rows[props["town_id"]].slug,
+            "faction": props["to_faction"], "date": props["date"].isoformat(), "precision": props["precision"],
+            "day_part": props["day_part"] or "", "status": props["status"],
+            "contested_by": props["contested_by"] or "", "confidence": props["confidence"], "note": props["note"],
+            "supersedes": "", "change_id": feature["id"], "date_label": props["date_label"],
+            "from_faction": props["from_faction"] or "", "town_id": props["town_id"],
+            "longitude": longitude, "latitude": latitude,
+        }
+        for (url, title, publisher), source in zip(groups, props["sources"], strict=False):
+            row.update({url: source["url"], title: source["title"], publisher: source["publisher"]})
+        writer.writerow({k: cell_quote(v) if isinstance(v, str) else v for k, v in row.items()})
+    return out.getvalue().encode()
+
+
 def whole_documents(params: dict) -> tuple[bytes, bytes]:
     """(GeoJSON, CSV) as the whole-document exports wrote them: the CSV's header from every row's sources."""
     layer = exports.LAYERS["changes"]
     collection = whole_collection(**layer.parse(params))
     most = max((len(f["properties"]["sources"]) for f in collection["features"]), default=0)
-    return geojson.dumps(collection), b"".join(changes_csv(iter([collection["features"]]), most_sources=most))
+    return geojson.dumps(collection), whole_csv(collection["features"], most)
 
 
 @pytest.mark.parametrize("batch", [1, 2, 5, export_rows.EXPORT_BATCH_ROWS])
@@ -149,3 +181,45 @@ def test_the_command_writes_the_stream_to_the_file_and_to_standard_output(varied
     assert out.read_bytes() == whole_documents({})[0]
     call_command("export_geojson", "--layer", "changes-csv", "--from", "2017-09-20", "--out", "-")
     assert capsysbinary.readouterr().out == whole_documents({"from": "2017-09-20"})[1]
+
+
+def test_the_town_column_follows_the_towns_as_they_are_after_an_earlier_export(varied_log):
+    """The town index is kept between exports while the towns read the same: a town renamed is written
+    by its new name from the next export on, or by its slug when the new name is another town's."""
+    params = {"from": "2017-01-01"}
+
+    def town_cells() -> set[str]:
+        text = b"".join(exports.LAYERS["changes-csv"].export(params).chunks()).decode()
+        assert text.encode() == whole_documents(params)[1]
+        return {row["town"] for row in csv.DictReader(io.StringIO(text))}
+
+    assert "Tabqa" in town_cells()
+    for name, cell in [("Tabqa City", "Tabqa City"), ("Raqqa", "tabqa")]:
+        Town.objects.filter(slug="tabqa").update(name=name)
+        revision_bump()  # as the write that renames it does
+        cells = town_cells()
+        assert cell in cells and "Tabqa" not in cells, name
+
+
+@pytest.mark.parametrize("text", ["=1+1", "'=1", "''+x", "-2", "@SUM", "\tx", "\rx", "'x", "x=1", "", None, "Raqqa"])
+def test_a_text_cell_is_quoted_exactly_as_cell_quote_quotes_it(text):
+    assert changes_csv._text(text) == (cell_quote(text) if text else text)
+
+
+def test_the_state_before_a_short_period_is_read_for_the_towns_it_names_alone(varied_log, monkeypatch):
+    asked = []
+    control_as_of = selectors.control_as_of
+
+    def recording(**kwargs):
+        asked.append(kwargs.get("towns"))
+        return control_as_of(**kwargs)
+
+    monkeypatch.setattr(selectors, "control_as_of", recording)
+    start, end = dt.date(2017, 9, 1), dt.date(2017, 9, 30)
+    export_rows.change_events(start=start, end=end)
+    in_period = selectors.changes_in_force().filter(effective_date__range=(start, end))
+    named = set(in_period.values_list("town_id", flat=True))
+    assert named and set(asked.pop().values_list("pk", flat=True)) == named
+    # A period with more changes than there are towns: every town's slice (the one a map of that day reads).
+    export_rows.change_events(start=dt.date(2010, 1, 1), end=dt.date(2017, 12, 31))
+    assert asked == [None]

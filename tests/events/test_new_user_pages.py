@@ -38,7 +38,8 @@ def test_area_shares_say_they_are_of_the_towns_with_a_record_and_count_the_rest(
 
 
 @pytest.mark.parametrize("url", ["/factions/", "/areas/hama/"])
-def test_the_shortened_axis_mark_is_a_character_the_shipped_fonts_draw(client, seeded, url):
+def test_the_charts_say_their_rule_in_characters_the_shipped_fonts_draw(client, seeded, url):
     body = client.get(url).content.decode()
-    assert "The time axis is shortened" in body
+    # One column per step, not time to scale: no shortened axis (and no mark for it) any more.
+    assert "One column per date, in order and all as wide (not to time scale)" in body
     assert "\u2afd" not in body  # ⫽: a box in Debian's Chromium (no shipped font has it)

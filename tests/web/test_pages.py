@@ -210,7 +210,10 @@ def test_factions_page_charts_towns_km2_and_population(client, seeded):
     names = {s.name for s in towns_chart.series}
     assert {"Islamic State", "Syrian Democratic Forces", "Contested"} <= names
     html = response.content.decode()
-    assert html.count('<svg class="chart"') == 3 and html.count("<polyline") >= 3 * 3
+    assert html.count('<svg class="chart"') == 3
+    # One column per step on each chart, each split into its classes' parts.
+    assert all(len(c.columns) == len(charts[0].columns) > 3 for c in charts)
+    assert html.count('<rect class="hover"') == 3 * len(charts[0].columns) and html.count('<path class="part"') > 3 * 3
     assert "Daesh" in html  # aliases
 
 
@@ -276,8 +279,9 @@ def test_factions_page_territory_starts_small_and_draws_no_polygons(client, seed
     assert _queries(client, "/factions/", django_assert_max_num_queries) == before
     response = client.get("/factions/")
     territory_chart = response.context["charts"][1]
-    islamic_state = next(s for s in territory_chart.series if s.name == "Islamic State")
-    first_y = float(islamic_state.points.split()[0].split(",")[1])
+    first = territory_chart.columns[0]
+    islamic_state = next(part for part in first.segments if part.name == "Islamic State")
+    first_y = islamic_state.y
     # The first change date (2014) knows one town: IS's first step sits near the axis, not at ~190k km².
     assert territory_chart.plot_bottom - first_y < 0.1 * (territory_chart.plot_bottom - territory_chart.plot_top)
 

@@ -1,0 +1,50 @@
+"""The sources list finds its rows once for a page and its count, and pages as DRF's paginator does."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from events.api import views
+from events.api.pagination import Pagination
+from events.models import ControlChange, Source
+from tests.factories import ControlChangeFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["", "?limit=7", "?limit=7&offset=7", "?limit=5&offset=3", "?limit=1000", "?offset=10000", "?limit=3&offset=1"]
+
+
+@pytest.fixture
+def sources(seeded):
+    """The seed's sources, plus one cited only by a superseded change and one cited only by a draft
+    (neither public: the list leaves them out, its count too)."""
+    wrong = ControlChange.objects.filter(state="published").order_by("pk").first()
+    superseded_only = Source.objects.create(publisher="Wire", title="Corrected since")
+    wrong.sources.add(superseded_only)
+    ControlChangeFactory(town=wrong.town, faction=wrong.faction, effective_date=wrong.effective_date,
+                         supersedes=wrong, sources=[Source.objects.exclude(pk=superseded_only.pk).first()])
+    draft_only = Source.objects.create(publisher="Tip", title="Unconfirmed")
+    ControlChangeFactory(town=wrong.town, faction=wrong.faction, effective_date=dt.date(2018, 6, 1),
+                         state="draft", sources=[draft_only])
+    return {"superseded only": superseded_only.pk, "draft only": draft_only.pk}
+
+
+def test_each_page_is_the_page_drf_would_serve(api, sources, monkeypatch):
+    served = {page: api.get(f"/api/sources/{page}").json() for page in PAGES}
+    monkeypatch.setattr(views.SourceViewSet, "pagination_class", Pagination)
+    for page in PAGES:
+        assert served[page] == api.get(f"/api/sources/{page}").json(), page
+    listed = {row["id"] for row in api.get("/api/sources/?limit=1000").json()["results"]}
+    assert served[""]["count"] == len(listed) > 0
+    assert not listed & set(sources.values())
+
+
+def test_the_cited_sources_are_found_once_for_the_page_and_its_count(api, sources):
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/sources/?limit=5").status_code == 200
+    finding = [q["sql"] for q in queries.captured_queries if "EXISTS" in q["sql"] and '"events_source"' in q["sql"]]
+    # One query walks every source (its page's keys and the total), one reads the page's five by key.
+    assert len(finding) == 2 and sum("LIMIT 5" in sql or "IN (" in sql for sql in finding) == 2
+    assert not any(sql.lstrip().upper().startswith("SELECT COUNT(") for sql in finding)
