@@ -16,6 +16,7 @@ from geodata.theatres import TheatreError, theatre_named
 from . import names, selectors
 from .export_rows import faction_with_members
 from .models import EARLIEST_DATE
+from .selectors.coalitions import coalition_members
 
 ISO_DATE = "%Y-%m-%d"
 ISO_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -62,14 +63,17 @@ def whole_number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
-def parse_faction(raw: str | None) -> set[int] | None:
-    """The ids of the named faction and its members; the name may be a slug, name or alias."""
+def parse_faction(raw: str | None, *, theatre: Theatre | None = None) -> set[int] | None:
+    """The ids of the named faction and its members (in ``theatre``'s coalitions when given); the name may
+    be a slug, name or alias."""
     if raw is None or raw == "":
         return None
     # The import's lookup: a name shared by several factions is refused, not read as the first one.
     faction, problem = names.faction_index().find(raw)
     if faction is None:
         raise ParameterError("faction", f"{problem[0].upper()}{problem[1:]}.")
+    if theatre is not None:
+        return coalition_members(faction=faction, theatre=theatre)
     return faction_with_members(faction)
 
 

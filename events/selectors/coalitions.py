@@ -36,3 +36,14 @@ def coalition_in(*, faction: Faction, theatre: Theatre) -> Faction:
     """The top-level coalition ``faction`` rolls up into in ``theatre`` (itself when it is in none)."""
     chain = coalition_chain_in(faction=faction, theatre=theatre)
     return Faction.objects.get(pk=chain[-1]) if chain else faction
+
+
+def coalition_members(*, faction: Faction, theatre: Theatre) -> set[int]:
+    """The ids of ``faction`` and every faction that rolls up into it in ``theatre`` (two queries)."""
+    parents = coalition_parents(theatre=theatre)
+    return {
+        pk
+        for pk in parents
+        if pk == faction.pk
+        or faction.pk in coalition_chain_in(faction=Faction(pk=pk), theatre=theatre, parents=parents)
+    }

@@ -322,3 +322,16 @@ def test_an_unknown_theatre_is_a_404_page_naming_it(seeded):
     assert page.status_code == 404
     html = page.content.decode()
     assert "No theatre is called &#x27;&lt;b&gt;atlantis&lt;/b&gt;&#x27;; known theatres: syria." in html
+
+
+def test_a_coalition_filter_in_a_theatre_reads_that_theatres_coalitions(seeded):
+    from events.params import parse_faction
+
+    zenda = Theatre.objects.create(slug="zenda", name="Ruritania")
+    russia, government = Faction.objects.get(slug="russia"), Faction.objects.get(slug="pro-government")
+    everywhere = parse_faction("pro-government")
+    assert russia.pk in everywhere and parse_faction("pro-government", theatre=zenda) == everywhere
+    faction_role_set(theatre=zenda, faction=russia, coalition=None, by=SEED)
+    assert parse_faction("pro-government", theatre=zenda) == everywhere - {russia.pk}
+    assert government.pk in parse_faction("pro-government", theatre=zenda)
+    assert parse_faction("pro-government", theatre=Theatre.objects.get(slug="syria")) == everywhere
