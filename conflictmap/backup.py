@@ -100,15 +100,20 @@ def data_tables() -> list[str]:
     return sorted(tables)
 
 
+SUMMARY_BATCH = 5000
+
+
 def tables_summary(cursor, tables: list[str] | None = None) -> list[TableSummary]:
     """Row count and a checksum of every row (in primary-key order) per table, from a DB-API cursor."""
     summaries = []
     for table in data_tables() if tables is None else tables:
         cursor.execute(f'SELECT * FROM "{table}" ORDER BY 1')  # noqa: S608 - names come from the models
         digest, rows = hashlib.sha256(), 0
-        for row in cursor.fetchall():
-            digest.update(repr(tuple(row)).encode())
-            rows += 1
+        # In batches: fetchall held a whole table (300,000 narrow rows: 170 MB; a million-row history, GBs).
+        while batch := cursor.fetchmany(SUMMARY_BATCH):
+            for row in batch:
+                digest.update(repr(tuple(row)).encode())
+            rows += len(batch)
         summaries.append(TableSummary(table, rows, digest.hexdigest()[:16]))
     return summaries
 
@@ -135,6 +140,12 @@ def _regexp(pattern: str | None, value) -> bool | None:
     return re.search(pattern, str(value)) is not None
 
 
+def _read_only(path: Path) -> str:
+    """An SQLite URI that opens ``path`` read-only: '#', '?' and '%' in the name are quoted, not read as URI
+    syntax (which opened, and created, another file: a backup named 'conflictmap#2.sqlite3' read as 'conflictmap')."""
+    return f"{path.absolute().as_uri()}?mode=ro"
+
+
 def _sqlite_check(path: Path, *, whole: bool = True) -> None:
     """Refuse a file that is not a sound conflictmap SQLite database; reads it only.
 
@@ -143,7 +154,7 @@ def _sqlite_check(path: Path, *, whole: bool = True) -> None:
     if not path.is_file():
         raise BackupError(f"{path} does not exist.")
     try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        with closing(sqlite3.connect(_read_only(path), uri=True)) as db:
             db.create_function("REGEXP", 2, _regexp, deterministic=True)
             problems = [row[0] for row in db.execute("PRAGMA integrity_check(5)")] if whole else ["ok"]
             if problems != ["ok"]:
@@ -173,7 +184,7 @@ def _sqlite_copy(source: Path, target: Path) -> None:
 
 
 def _sqlite_summary(path: Path) -> list[TableSummary]:
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+    with closing(sqlite3.connect(_read_only(path), uri=True)) as db:
         present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         return tables_summary(db.cursor(), [t for t in data_tables() if t in present])
 
@@ -307,7 +318,8 @@ def _pg_dump_counted(database: dict, partial: Path) -> list[TableSummary]:
                 )
                 cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
                 present = {row[0] for row in cursor.fetchall()}
-                summaries = tables_summary(cursor, [t for t in data_tables() if t in present])
+            with db.cursor(name="backup_summary") as rows:  # server-side: the rows come in batches, in the snapshot
+                summaries = tables_summary(rows, [t for t in data_tables() if t in present])
             db.rollback()
     except psycopg.Error as exc:
         raise BackupError(f"Reading the database failed: {exc}") from exc

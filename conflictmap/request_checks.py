@@ -39,9 +39,13 @@ def _hop_address(hop: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
     elif hop.count(":") == 1:
         hop = hop.partition(":")[0]
     try:
-        return ipaddress.ip_address(hop)
+        address = ipaddress.ip_address(hop)
     except ValueError:
         return None
+    # A dual-stack socket names an IPv4 peer ::ffff:a.b.c.d, which no IPv4 network contains: the operator's
+    # TRUSTED_PROXIES=10.0.0.0/8 would not match its proxy, and every client would count as that proxy.
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
 
 
 @functools.lru_cache(maxsize=8)

@@ -10,6 +10,7 @@ proxy in front must buffer requests (nginx does by default; README, "Production"
 """
 
 import errno
+import math
 import os
 import selectors
 import time
@@ -17,10 +18,30 @@ from functools import partial
 
 from gunicorn.workers.gthread import ThreadWorker
 
-HEADER_END = b"\r\n\r\n"
-HEADER_TIMEOUT = float(os.environ.get("GUNICORN_HEADER_TIMEOUT", "20"))
+# A blank line ended by a bare LF ends the headers too, as far as waiting goes: gunicorn's parser then answers
+# 400 at once (it refuses bare LF), where waiting for CRLF CRLF held the client in silence until the timeout.
+HEADER_ENDS = (b"\n\n", b"\n\r\n")
+
+
+def _header_timeout() -> float:
+    """GUNICORN_HEADER_TIMEOUT, seconds: a positive finite number ('nan' would never disconnect anyone)."""
+    text = os.environ.get("GUNICORN_HEADER_TIMEOUT") or "20"
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"GUNICORN_HEADER_TIMEOUT: '{text}' is not a number of seconds above 0 (default 20).")
+    return seconds
+
+
+HEADER_TIMEOUT = _header_timeout()
 # Past this many bytes without the end of the headers, gunicorn's parser reads on and refuses them.
 HEADER_LIMIT = 64 * 1024
+
+
+def _ended(held: bytes) -> bool:
+    return any(end in held for end in HEADER_ENDS)  # b"\r\n\r\n" holds b"\n\r\n"
 
 
 class HeaderBufferingThreadWorker(ThreadWorker):
@@ -42,7 +63,7 @@ class HeaderBufferingThreadWorker(ThreadWorker):
 
     def enqueue_req(self, conn):
         held = self._held(conn)
-        if not self.buffer_headers or conn.is_http2 or HEADER_END in held or len(held) > HEADER_LIMIT:
+        if not self.buffer_headers or conn.is_http2 or _ended(held) or len(held) > HEADER_LIMIT:
             return super().enqueue_req(conn)
         conn.sock.setblocking(False)
         self.reading_headers.setdefault(conn, time.monotonic() + HEADER_TIMEOUT)
@@ -63,7 +84,7 @@ class HeaderBufferingThreadWorker(ThreadWorker):
             return
         conn.header_bytes = getattr(conn, "header_bytes", b"") + data
         held = self._held(conn)
-        if HEADER_END in held or len(held) > HEADER_LIMIT:
+        if _ended(held) or len(held) > HEADER_LIMIT:
             self.poller.unregister(conn.sock)
             del self.reading_headers[conn]
             conn.data_ready = True  # gthread's handle() must not wait for data it already has

@@ -7,6 +7,8 @@ confirm queues the import job, which checks the file again (the data may have ch
 writes every row or none, as the user who confirmed. A refused file's page lists every bad row.
 """
 
+import re
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,6 +28,7 @@ MAX_BYTES = 20 * 1024 * 1024
 CHECK_KIND, CHECK_TASK = "import-check", "events.services.import_uploads.changes_import_check_job"
 IMPORT_KIND, IMPORT_TASK = "import", "events.services.import_uploads.changes_import_job"
 TEMPLATES = "admin/events/controlchange/"
+UPLOAD_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # events.job_models.upload_id: secrets.token_urlsafe
 
 
 class UploadForm(forms.Form):
@@ -101,7 +104,10 @@ def import_view(model_admin):
 
 
 def _confirm(request, model_admin):
-    upload = import_upload_for(pk=request.POST["token"][:64], user=request.user)  # another user's: 404
+    token = request.POST["token"]
+    # Only an id as uploads are named can be one: a NUL was a 500 on PostgreSQL, which cannot compare it.
+    well_formed = UPLOAD_TOKEN.fullmatch(token) is not None
+    upload = import_upload_for(pk=token, user=request.user) if well_formed else None  # another user's: 404
     if upload is None:
         model_admin.message_user(
             request, "That import has expired or was already done; upload it again.", messages.ERROR

@@ -27,7 +27,7 @@ from django.utils import translation
 from geodata.models import Town
 
 from . import export_rows, imports, names
-from .csv_cells import cell_quote
+from .csv_cells import QUOTE_STARTS, cell_quote
 from .geojson import kept_date_label
 from .models import ControlChange
 from .selectors import FactionRow, TownRow, faction_rows
@@ -144,14 +144,11 @@ def _taken(out: io.StringIO) -> bytes:
     return text.encode()
 
 
-# Every text cell_quote changes starts with one of these (csv_cells.FORMULA_START): the others, nearly
-# all, are written without running its pattern (40,000 cells in a month at 10,000 towns).
-_QUOTE_STARTS = frozenset("'=+-@\t\r")
 
 
 def _text(value: str | None) -> str | None:
     """A free-text cell: quoted when a spreadsheet would run it (``cell_quote``)."""
-    return cell_quote(value) if value and value[0] in _QUOTE_STARTS else value
+    return cell_quote(value) if value and value[0] in QUOTE_STARTS else value  # the rest skip the pattern
 
 
 def _row_writer(towns: dict[int, TownRow], factions: dict[int, FactionRow], groups: int) -> Callable:

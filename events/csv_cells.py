@@ -21,6 +21,8 @@ FORMULA_SIGNS = (
     "\u2212"  # − minus sign
 )
 FORMULA_START = re.compile(f"'*[{FORMULA_SIGNS}]")
+# The first characters of every text ``cell_quote`` changes: a writer may skip the pattern for the rest.
+QUOTE_STARTS = frozenset("'" + FORMULA_SIGNS.replace("\\-", "-"))
 
 
 def cell_quote(text: str) -> str:

@@ -213,7 +213,7 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
              "values": [sh.get(s, 0) for _, sh in over_time]}
             for s in slugs
         ],
-        counted=[(row["recorded"], total) for row in table],
+        counted=[(known, total) for known in recorded[1:]],
     ) if over_time else None
     return {
         "area": area,

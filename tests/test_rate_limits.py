@@ -112,6 +112,9 @@ def test_behind_a_trusted_proxy_the_address_it_appended_is_the_client(db, limits
         ("10.0.0.2", "evil, not-an-address", ["10.0.0.0/8"], "10.0.0.2"),  # garbage: the proxy itself
         ("10.0.0.2", "", ["10.0.0.0/8"], "10.0.0.2"),
         ("::1", "198.51.100.1", ["::1"], "198.51.100.1"),
+        # A dual-stack listener's IPv4 peer (::ffff:a.b.c.d) is that IPv4 address, trusted as such.
+        ("::ffff:10.0.0.2", "198.51.100.1", ["10.0.0.0/8"], "198.51.100.1"),
+        ("::ffff:10.0.0.2", "::ffff:198.51.100.1", ["10.0.0.0/8"], "198.51.100.1"),
     ],
 )
 def test_client_address(settings, remote, header, trusted, client):
@@ -125,6 +128,11 @@ def test_client_address(settings, remote, header, trusted, client):
     [
         ("TRUSTED_PROXIES", "10.0.0.1,proxy.local", "TRUSTED_PROXIES: 'proxy.local' is not an IP address"),
         ("RATE_LIMIT_BUILD", "sixty", "RATE_LIMIT_BUILD: 'sixty' is not a rate such as 10/min"),
+        # isdigit() says yes, int() no: the first sign-in would have been a 500.
+        ("RATE_LIMIT_LOGIN", "³/min", "RATE_LIMIT_LOGIN: '³/min' is not a rate such as 10/min"),
+        # redis-py refuses it only at the first cache read, a 500 on every layer.
+        ("REDIS_URL", "localhost:6379", "REDIS_URL: 'localhost:6379' is not a Redis URL"),
+        ("REDIS_URL", "redis://a:6379/0,b:6379", "REDIS_URL: 'b:6379' is not a Redis URL"),
     ],
 )
 def test_a_bad_limit_setting_is_refused_by_name(name, value, message):

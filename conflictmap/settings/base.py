@@ -162,6 +162,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # random (a layer is 0.02-2 MB at 10,000 towns, so 1,000 entries stay within ~2 GB).
 # Entries are keyed by the data revision, never expired by hand.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Checked here: redis-py refuses a URL without its scheme only when first asked, as a 500 on every read.
+for _url in (REDIS_URL.replace(";", ",").split(",") if REDIS_URL else []):
+    if urlsplit(_url.strip()).scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(
+            f"REDIS_URL: '{_url}' is not a Redis URL (redis://host:6379/0, rediss://... or unix:///path/to.sock)."
+        )
 CACHE_DIR = Path(os.environ.get("CACHE_DIR") or BASE_DIR / "var" / "cache")
 # Redis that stops answering is a cache miss, never a 500 (conflictmap.cache_backends): its socket
 # waits are bounded by REDIS_TIMEOUT seconds, and after a failure it is asked again every few seconds.
@@ -287,7 +293,7 @@ RATE_LIMITS = {
 }
 for _scope, _rate in RATE_LIMITS.items():  # checked here, not as a 500 on the first request it limits
     _count, _, _period = _rate.partition("/")
-    if not (_count.isdigit() and _period[:1] in {"s", "m", "h", "d"}):
+    if not (_count.isascii() and _count.isdigit() and _period[:1] in {"s", "m", "h", "d"}):  # '³' isdigit()
         raise ImproperlyConfigured(f"RATE_LIMIT_{_scope.upper()}: '{_rate}' is not a rate such as 10/min or 100/hour.")
 
 # API tokens (stored hashed) expire (default 7 days) and are revoked on logout, a password change and deactivation.

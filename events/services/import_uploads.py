@@ -96,9 +96,14 @@ def import_upload_delete(*, upload: ImportUpload) -> None:
 
 
 def import_uploads_prune(*, now: dt.datetime | None = None) -> int:
-    """Remove the files older than MAX_AGE (and any file left without its row); how many went."""
+    """Remove the files older than MAX_AGE (and any file left without its row); how many went.
+
+    A file whose import job is still queued or running stays, however old: the job reads it.
+    """
     cutoff = (now or timezone.now()) - MAX_AGE
-    old = list(ImportUpload.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True))
+    busy = ImportUpload.objects.filter(job__state__in=[Job.State.QUEUED, Job.State.RUNNING])
+    old = list(ImportUpload.objects.filter(created_at__lt=cutoff).exclude(pk__in=busy.values("pk"))
+               .values_list("pk", flat=True))
     for pk in old:
         _path(pk).unlink(missing_ok=True)
     ImportUpload.objects.filter(pk__in=old).delete()

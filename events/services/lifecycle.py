@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from conflictmap.text_checks import FieldsCleaner, clean_refusing_nul
+from conflictmap.text_checks import NUL_MESSAGE, FieldsCleaner, clean_refusing_nul
 from geodata.models import Town
 
 from ..models import ControlChange, Faction, Source
@@ -239,6 +239,8 @@ def control_change_transition(*, change: ControlChange, by: Actor, move: Transit
     reason = (reason or "").strip()
     if move.needs_reason and not reason:
         raise ValidationError({move.reason_field: "Give a reason."})
+    if "\x00" in reason:  # saved as given: PostgreSQL refuses a NUL in text (was a 500)
+        raise ValidationError({move.reason_field: NUL_MESSAGE})
     current = _locked(change)
     if current.state != move.source:
         raise ValidationError(f"Only {_STATE_PLURAL[move.source]} can be {move.done}; "

@@ -132,6 +132,18 @@ def test_reviewer_rejects_with_a_reason(editor_client, reviewer_client):
     assert (change.state, change.review_reason) == ("rejected", "Single unverified claim.")
 
 
+def test_a_reason_holding_a_nul_is_refused_in_words(editor_client, reviewer_client):
+    """A NUL in the reason was a 500 on PostgreSQL (the reason was saved unchecked)."""
+    change = _draft(editor_client)
+    response = reviewer_client.post(LIST, {"action": "reject_selected", "_selected_action": [change.pk], "apply": "1",
+                                           "reason": "Single\x00 unverified claim."}, follow=True)
+    assert response.status_code == 200
+    texts = [str(m) for m in response.context["messages"]]
+    assert any("Null characters are not allowed" in t for t in texts), texts
+    change.refresh_from_db()
+    assert change.state == "draft"
+
+
 def test_published_change_cannot_be_edited_or_deleted_only_retracted(reviewer_client):
     admin_client = client_as(user_in("admin", "boss"))
     change = ControlChange.objects.get(town__slug="uqayribat", effective_date=dt.date(2017, 9, 3))

@@ -238,3 +238,22 @@ def test_the_form_lists_the_users_recent_jobs_only(editor_client):
     assert f'href="{job_page}"' in page and "Imported 2 control change(s)" in page
     other = client_as(user_in("editor", "other-editor")).get(IMPORT).content.decode()
     assert "import-recent" not in other
+
+
+@pytest.mark.parametrize("token", ["abc\x00def", "\x00", "x" * 200])
+def test_a_confirm_with_a_token_no_upload_has_says_so(editor_client, token):
+    """A NUL in the token was a 500 on PostgreSQL (it cannot compare text holding one)."""
+    response = editor_client.post(IMPORT, {"token": token}, follow=True)
+    assert response.status_code == 200
+    assert "That import has expired or was already done" in [str(m) for m in get_messages(response.wsgi_request)][0]
+
+
+def test_an_old_upload_whose_import_is_queued_is_kept_for_its_job(editor, editor_client, upload_dir):
+    token = preview(editor_client).context["token"]
+    job = Job.objects.create(kind="import", owner=editor, state=Job.State.QUEUED)
+    ImportUpload.objects.filter(pk=token).update(job=job, created_at=timezone.now() - dt.timedelta(hours=2))
+    call_command("prune_import_uploads", stdout=open(os.devnull, "w"))
+    assert [p.stem for p in files(upload_dir)] == [token] and ImportUpload.objects.filter(pk=token).exists()
+    Job.objects.filter(pk=job.pk).update(state=Job.State.DONE)  # its job ended: the file goes with the next sweep
+    call_command("prune_import_uploads", stdout=open(os.devnull, "w"))
+    assert files(upload_dir) == [] and not ImportUpload.objects.exists()

@@ -47,3 +47,13 @@ def test_a_full_width_formula_in_a_note_leaves_the_export_quoted(client, seeded)
     body = b"".join(client.get("/api/changes.csv?from=1900-01-01").streaming_content).decode()
     assert "'＝HYPERLINK" in body
     assert ",＝HYPERLINK" not in body and "\n＝HYPERLINK" not in body
+
+
+def test_every_text_cell_quote_changes_starts_with_a_quote_start():
+    # The CSV writer skips the pattern for texts whose first character is not in QUOTE_STARTS.
+    from events.csv_cells import FORMULA_SIGNS, QUOTE_STARTS, cell_quote
+
+    for first in {chr(c) for c in range(0x10000)} - set(QUOTE_STARTS):
+        assert cell_quote(first + "x") == first + "x"
+    for sign in FORMULA_SIGNS.replace("\\-", "-"):
+        assert sign in QUOTE_STARTS and cell_quote(sign + "x") == "'" + sign + "x"

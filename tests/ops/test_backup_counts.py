@@ -73,3 +73,32 @@ def test_sqlite_counts_come_from_the_backup_file(seeded, tmp_path, monkeypatch):
     with closing(sqlite3.connect(written)) as db:
         in_file = db.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
     assert {s.table: s.rows for s in summaries}[TABLE] == in_file == 37
+
+
+class BatchOnlyCursor:
+    """A cursor that refuses fetchall and notes the most rows it handed out at once."""
+
+    def __init__(self, cursor):
+        self.cursor, self.most = cursor, 0
+
+    def execute(self, sql):
+        return self.cursor.execute(sql)
+
+    def fetchmany(self, size):
+        rows = self.cursor.fetchmany(size)
+        self.most = max(self.most, len(rows))
+        return rows
+
+    def fetchall(self):
+        raise AssertionError("fetchall holds a whole table in memory (a million-row history: GBs)")
+
+
+def test_the_counts_read_each_table_in_batches(seeded, monkeypatch):
+    with connection.cursor() as cursor:
+        whole = backup.tables_summary(cursor)
+    monkeypatch.setattr(backup, "SUMMARY_BATCH", 7, raising=False)
+    with connection.cursor() as cursor:
+        batched = BatchOnlyCursor(cursor)
+        assert backup.tables_summary(batched) == whole  # the same counts and checksums
+    assert batched.most == 7
+    assert sum(s.rows for s in whole if s.table == TABLE) > 7

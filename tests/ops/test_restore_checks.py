@@ -190,3 +190,22 @@ def test_a_backup_of_a_damaged_database_is_refused_and_leaves_nothing(sqlite_cop
     with pytest.raises(BackupError, match=r"is damaged .* The database itself may be damaged"):
         database_backup(database={**database, "NAME": str(damaged)}, path=out)
     assert list(out.parent.iterdir()) == []
+
+
+@pytest.mark.sqlite_only("the SQLite files' read-only URI")
+def test_backup_and_restore_files_named_with_uri_characters(sqlite_copy, tmp_path):
+    """'#', '?' and '%' in a file's name are its name: the check opened another file (and created it, empty)."""
+    database, target = sqlite_copy
+    with closing(sqlite3.connect(target)) as db:
+        before = tables_summary(db.cursor())
+    backups = tmp_path / "backups"
+    made = database_backup(database=database, path=backups / "conflictmap#2 ?v=1 100%.sqlite3")
+    assert [p.name for p in backups.iterdir()] == ["conflictmap#2 ?v=1 100%.sqlite3"]
+
+    with closing(sqlite3.connect(target)) as db:
+        db.execute("DELETE FROM events_controlchange_sources")
+        db.commit()
+    database_restore(database=database, path=made)
+    with closing(sqlite3.connect(target)) as db:
+        assert tables_summary(db.cursor()) == before
+    assert [p.name for p in backups.iterdir()] == ["conflictmap#2 ?v=1 100%.sqlite3"]

@@ -65,3 +65,14 @@ def test_a_client_that_never_finishes_its_headers_is_disconnected(seeded, tmp_pa
             assert client.recv(1024) == b""  # closed by the server, not by this timeout
         assert get(f"{base}/api/factions")[0] == 200
     assert "Traceback" not in log.read_text()
+
+
+def test_headers_ended_by_a_bare_line_feed_are_refused_at_once(seeded, tmp_path):
+    """gunicorn answers such a request 400; the worker must hand it over, not wait for CRLF CRLF in silence."""
+    with served(tmp_path, database_url=database_url_for_the_server(tmp_path), workers=1, threads=1) as (base, log):
+        for request in (b"GET /api/factions HTTP/1.0\n\n", b"GET /api/factions HTTP/1.1\r\nHost: 127.0.0.1\n\n"):
+            with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=8) as client:
+                client.sendall(request)
+                assert client.recv(1024).startswith(b"HTTP/1.1 400 ")  # before: no answer for 20 s
+        assert get(f"{base}/api/factions")[0] == 200
+    assert "Traceback" not in log.read_text()
