@@ -210,6 +210,10 @@ FACTION_PARAM = OpenApiParameter(
     "faction", OpenApiTypes.STR,
     description="Only this faction (slug, name or alias) and the groups that roll up into it.",
 )
+THEATRE_PARAM = OpenApiParameter(
+    "theatre", OpenApiTypes.STR,
+    description="Only this theatre's towns and changes (a slug; /api/theatres/ lists them). Left out: every town.",
+)
 DOWNLOAD_PARAM = OpenApiParameter(
     "download", OpenApiTypes.STR, enum=sorted(FLAG_VALUES),
     description="true or 1: answer as an attachment (a file download); false or 0 (the default): inline.",
@@ -320,7 +324,7 @@ DATED_GEOJSON_RESPONSES = {
 
 @extend_schema_view(get=extend_schema(
     operation_id="control_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, FACTION_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    parameters=[DATE_PARAM, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
 class ControlGeoJSONView(ExportView):
@@ -355,7 +359,7 @@ class ControlAreasGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="changes_geojson", tags=["exports"],
-    parameters=[*PERIOD_PARAMS, FACTION_PARAM, REV_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
 ))
 class ChangesGeoJSONView(ExportView):
     """Published changes of control from `from` to `to` as dated Point events (QGIS temporal controller,
@@ -366,7 +370,7 @@ class ChangesGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="changes_csv", tags=["exports"],
-    parameters=[*PERIOD_PARAMS, FACTION_PARAM, REV_PARAM, DOWNLOAD_PARAM],
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM],
     responses={(200, "text/csv"): OpenApiTypes.STR, 304: None, (400, "application/json"): ERROR_RESPONSE},
 ))
 class ChangesCSVView(ExportView):

@@ -335,3 +335,54 @@ def test_a_coalition_filter_in_a_theatre_reads_that_theatres_coalitions(seeded):
     assert parse_faction("pro-government", theatre=zenda) == everywhere - {russia.pk}
     assert government.pk in parse_faction("pro-government", theatre=zenda)
     assert parse_faction("pro-government", theatre=Theatre.objects.get(slug="syria")) == everywhere
+
+
+def body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+SYRIA_LAYERS = [
+    "/api/control.geojson?date=2017-10-20",
+    "/api/control.geojson?date=2017-10-20&faction=sdf",
+    "/api/changes.geojson?from=2017-01-01&to=2017-12-31",
+    "/api/changes.csv?from=2017-01-01&to=2017-12-31",
+]
+
+
+def test_syrias_layers_are_byte_identical_and_a_theatres_layers_hold_its_towns_only(seeded, files):
+    api = APIClient()
+    before = {url: body(api.get(url)) for url in SYRIA_LAYERS}
+    build_zenda(files)
+    for url in SYRIA_LAYERS:
+        assert body(api.get(url + "&theatre=syria")) == before[url], url
+    control = api.get("/api/control.geojson?date=2021-04-10&theatre=zenda").json()
+    assert {(f["properties"]["name"], f["properties"]["faction"]) for f in control["features"]} == {
+        ("Strelsau", "islamic-state"), ("Tarlenheim", "black-elphberg"), ("Zenda", "black-elphberg")}
+    changes = body(api.get("/api/changes.csv?from=2021-01-01&to=2021-12-31&theatre=zenda")).decode()
+    assert [row["town"] for row in csv.DictReader(io.StringIO(changes))] == ["Strelsau", "Tarlenheim", "Zenda"]
+    features = json.loads(body(api.get("/api/changes.geojson?theatre=zenda")))["features"]
+    assert [f["properties"]["town"] for f in features] == ["Strelsau", "Tarlenheim", "Zenda"]
+    for url in ("/api/control.geojson", "/api/changes.geojson", "/api/changes.csv"):
+        answer = api.get(url + "?theatre=atlantis")
+        assert answer.status_code == 400
+        assert answer.json() == {"theatre": ["No theatre is called 'atlantis'; known theatres: syria, zenda."]}
+
+
+def test_export_geojson_takes_the_theatre_and_stops_without_one_when_there_are_several(seeded, files, tmp_path):
+    out = tmp_path / "zenda.geojson"
+    build_zenda(files)
+    with pytest.raises(CommandError, match="Several theatres exist; name one with --theatre: syria, zenda"):
+        run("export_geojson", "--layer", "control", "--out", str(out))
+    with pytest.raises(CommandError, match="No theatre is called 'atlantis'; known theatres: syria, zenda"):
+        run("export_geojson", "--layer", "changes-csv", "--theatre", "atlantis", "--out", str(out))
+    run("export_geojson", "--layer", "control", "--date", "2021-04-10", "--theatre", "zenda", "--out", str(out))
+    assert len(json.loads(out.read_text())["features"]) == 3
+    api = APIClient()
+    served = api.get("/api/control.geojson?date=2021-04-10&theatre=zenda").content
+    assert out.read_bytes() == served  # the same bytes the API serves
+
+
+def test_with_one_theatre_export_geojson_needs_no_flag_and_writes_the_file_of_before(seeded, tmp_path):
+    out = tmp_path / "control.geojson"
+    run("export_geojson", "--layer", "control", "--date", "2017-10-20", "--out", str(out))
+    assert out.read_bytes() == APIClient().get("/api/control.geojson?date=2017-10-20").content
