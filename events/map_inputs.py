@@ -1,6 +1,7 @@
 """The plain data geodata.maps builds a map from: palette, settings, static assets, popup links."""
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -87,11 +88,13 @@ def map_assets_inline() -> MapAssets:
     )
 
 
-def map_endpoints() -> dict[str, str]:
-    """Where the page's script fetches each layer for a date (the GeoJSON API)."""
+def map_endpoints(theatre: Theatre | None = None) -> dict[str, str]:
+    """Where the page's script fetches each layer for a date (the GeoJSON API); a theatre's map asks for its
+    towns only (the area layers do not take a theatre yet)."""
+    towns = reverse("api:control-geojson")
     return {
         "areas": reverse("api:control-areas-geojson"),
         "provinces": reverse("api:provinces-geojson"),
         "districts": reverse("api:provinces-geojson") + "?level=2",
-        "towns": reverse("api:control-geojson"),
+        "towns": towns if theatre is None else f"{towns}?{urlencode({'theatre': theatre.slug})}",
     }

@@ -5,6 +5,7 @@ their map from geodata.maps (the one module that touches Folium), and render.
 """
 
 import datetime as dt
+from urllib.parse import quote
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -51,24 +52,32 @@ def _allow_map_code(response, rendered: maps.RenderedMap):
     return response
 
 
-def _map_downloads(*, endpoints: dict[str, str], first: dt.date | None) -> list[dict[str, str]]:
+def _map_downloads(
+    *, endpoints: dict[str, str], first: dt.date | None, theatre: Theatre | None = None,
+) -> list[dict[str, str]]:
     """The map page's download links, with DATE_TOKEN where the date shown goes.
 
     The changes file runs from the first recorded change (``first``) to the date shown: every row
     that made this map what it is, which is what a reader checking or re-using the map needs.
     """
-    dated = "?date=" + DATE_TOKEN + "&download=1"
+    dated = "date=" + DATE_TOKEN + "&download=1"
     since = f"from={first:%Y-%m-%d}&" if first else ""
+    mine = f"theatre={quote(theatre.slug)}&" if theatre is not None else ""
+
+    def query(url: str) -> str:  # an endpoint may carry a query already (a theatre's towns)
+        return url + ("&" if "?" in url else "?")
+
     first_label = f"{first:%Y-%m-%d}" if first else "the first change"
     return [
         {"id": "tc-download", "label": f"Map of {DATE_TOKEN} (HTML file, works offline)",
          "href": reverse("map-download") + "?date=" + DATE_TOKEN},
-        {"id": "dl-towns", "label": f"Towns on {DATE_TOKEN} (GeoJSON)", "href": endpoints["towns"] + dated},
+        {"id": "dl-towns", "label": f"Towns on {DATE_TOKEN} (GeoJSON)", "href": query(endpoints["towns"]) + dated},
         {"id": "dl-provinces", "label": f"Governorates on {DATE_TOKEN}, with control shares (GeoJSON)",
-         "href": endpoints["provinces"] + dated},
-        {"id": "dl-areas", "label": f"Control areas on {DATE_TOKEN} (GeoJSON)", "href": endpoints["areas"] + dated},
+         "href": query(endpoints["provinces"]) + dated},
+        {"id": "dl-areas", "label": f"Control areas on {DATE_TOKEN} (GeoJSON)",
+         "href": query(endpoints["areas"]) + dated},
         {"id": "dl-changes", "label": f"Every change from {first_label} to {DATE_TOKEN} (CSV)",
-         "href": reverse("api:changes-csv") + f"?{since}to={DATE_TOKEN}&download=1"},
+         "href": reverse("api:changes-csv") + f"?{mine}{since}to={DATE_TOKEN}&download=1"},
     ]
 
 
@@ -112,7 +121,7 @@ def control_map(request):
         settings=map_inputs.map_settings(**(map_inputs.theatre_map_settings(theatre) if theatre else {})),
         links=map_inputs.map_links(),
     )
-    endpoints = map_inputs.map_endpoints()
+    endpoints = map_inputs.map_endpoints(theatre)
     # The data revision the page was drawn from: a URL carrying it as ?rev= is immutable, so a
     # browser, proxy or CDN keeps each date's layers and the date list without asking again.
     revision = selectors.data_version()
@@ -123,7 +132,7 @@ def control_map(request):
         "datesUrl": f"{reverse('api:change-dates')}?rev={revision}",
         "endpoints": endpoints,
         "panelUrl": reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
-        "downloads": _map_downloads(endpoints=endpoints, first=first),
+        "downloads": _map_downloads(endpoints=endpoints, first=first, theatre=theatre),
         "dateToken": DATE_TOKEN,
         "town": {"id": town.pk, "slug": town.slug} if town else None,
         "revision": revision,

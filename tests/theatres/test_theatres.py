@@ -311,8 +311,14 @@ def test_the_map_page_of_a_theatre_opens_on_its_extent_under_its_name(seeded, fi
     assert "Who controls what in Ruritania, 1\u00a0Mar\u00a02021 – 10\u00a0Apr\u00a02021" in html
     assert "[[0.0, 10.0], [1.0, 11.0]]" in html  # fitBounds: the governorates' extent
     assert '{"date": "2021-04-10"' in html  # the map's config: it opens on the theatre's latest change
+    config = json.loads(html.split('id="map-config" type="application/json">')[1].split("</script>")[0])
+    assert config["endpoints"]["towns"] == "/api/control.geojson?theatre=zenda"  # its towns only
+    links = {d["id"]: d["href"] for d in config["downloads"]}
+    assert links["dl-towns"] == "/api/control.geojson?theatre=zenda&date={date}&download=1"
+    assert links["dl-changes"] == "/api/changes.csv?theatre=zenda&from=2021-03-01&to={date}&download=1"
     syria = Client().get("/").content.decode()
     assert "Who controls what in Syria" in syria and "Ruritania" not in syria
+    assert '"towns": "/api/control.geojson"' in syria
 
 
 def test_an_unknown_theatre_is_a_404_page_naming_it(seeded):
