@@ -95,7 +95,8 @@ def files(tmp_path):
 
 
 def build_zenda(files) -> Theatre:
-    run("add_theatre", "zenda", "--name", "Ruritania")
+    run("add_theatre", "zenda", "--name", "Ruritania", "--boundaries-credit", "Boundaries: Ruritanian Survey",
+        "--control-credit", "Control: Strelsau Monitor")
     for level, name in ((1, "governorates"), (2, "districts")):
         run("load_boundaries", files[name], "--preset", "ocha", "--level", str(level), "--theatre", "zenda", "--commit")
     run("load_towns", files["towns"], "--theatre", "zenda", "--commit")
@@ -316,8 +317,11 @@ def test_the_map_page_of_a_theatre_opens_on_its_extent_under_its_name(seeded, fi
     links = {d["id"]: d["href"] for d in config["downloads"]}
     assert links["dl-towns"] == "/api/control.geojson?theatre=zenda&date={date}&download=1"
     assert links["dl-changes"] == "/api/changes.csv?theatre=zenda&from=2021-03-01&to={date}&download=1"
+    assert "Boundaries: Ruritanian Survey" in html and "Control: Strelsau Monitor" in html  # its credit lines
+    assert "Syrian Arab Republic" not in html
     syria = Client().get("/").content.decode()
     assert "Who controls what in Syria" in syria and "Ruritania" not in syria
+    assert "Syrian Arab Republic" in syria
     assert '"towns": "/api/control.geojson"' in syria
 
 
