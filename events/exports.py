@@ -169,15 +169,17 @@ def _control(*, on: dt.date, faction_ids: set[int] | None, theatre: Theatre | No
     return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
 
 
-def _provinces(*, on: dt.date, level: int = 1) -> Export:
-    content = _kept(f"provinces:{on}:{level}",
-                    lambda: _as_of(on, geojson.provinces_feature_collection(on=on, level=level)))
-    name = "provinces" if level == 1 else "districts"
+def _provinces(*, on: dt.date, level: int = 1, theatre: Theatre | None = None) -> Export:
+    mine = "" if theatre is None else f":{theatre.slug}"
+    content = _kept(f"provinces:{on}:{level}{mine}",
+                    lambda: _as_of(on, geojson.provinces_feature_collection(on=on, level=level, theatre=theatre)))
+    name = ("provinces" if level == 1 else "districts") + ("" if theatre is None else f"-{theatre.slug}")
     return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
 
 
 def _provinces_params(params: Mapping[str, str]) -> dict:
-    return {"on": _slice_on(params), "level": parse_level(params)}
+    theatre = parse_theatre(params)
+    return {"on": _slice_on(params), "level": parse_level(params), **({} if theatre is None else {"theatre": theatre})}
 
 
 def _control_areas(*, on: dt.date) -> Export:

@@ -90,11 +90,16 @@ def map_assets_inline() -> MapAssets:
 
 def map_endpoints(theatre: Theatre | None = None) -> dict[str, str]:
     """Where the page's script fetches each layer for a date (the GeoJSON API); a theatre's map asks for its
-    towns only (the area layers do not take a theatre yet)."""
-    towns = reverse("api:control-geojson")
+    towns and areas only (the control areas do not take a theatre yet)."""
+    mine = {} if theatre is None else {"theatre": theatre.slug}
+
+    def url(name: str, **query) -> str:
+        query |= mine
+        return reverse(name) + (f"?{urlencode(query)}" if query else "")
+
     return {
         "areas": reverse("api:control-areas-geojson"),
-        "provinces": reverse("api:provinces-geojson"),
-        "districts": reverse("api:provinces-geojson") + "?level=2",
-        "towns": towns if theatre is None else f"{towns}?{urlencode({'theatre': theatre.slug})}",
+        "provinces": url("api:provinces-geojson"),
+        "districts": url("api:provinces-geojson", level=2),
+        "towns": url("api:control-geojson"),
     }

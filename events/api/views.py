@@ -335,7 +335,7 @@ class ControlGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="provinces_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, LEVEL_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    parameters=[DATE_PARAM, LEVEL_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
 class ProvincesGeoJSONView(ExportView):

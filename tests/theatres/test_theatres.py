@@ -353,6 +353,8 @@ def body(response) -> bytes:
 
 SYRIA_LAYERS = [
     "/api/control.geojson?date=2017-10-20",
+    "/api/provinces.geojson?date=2017-10-20",
+    "/api/provinces.geojson?date=2017-10-20&level=2",
     "/api/control.geojson?date=2017-10-20&faction=sdf",
     "/api/changes.geojson?from=2017-01-01&to=2017-12-31",
     "/api/changes.csv?from=2017-01-01&to=2017-12-31",
@@ -368,11 +370,17 @@ def test_syrias_layers_are_byte_identical_and_a_theatres_layers_hold_its_towns_o
     control = api.get("/api/control.geojson?date=2021-04-10&theatre=zenda").json()
     assert {(f["properties"]["name"], f["properties"]["faction"]) for f in control["features"]} == {
         ("Strelsau", "islamic-state"), ("Tarlenheim", "black-elphberg"), ("Zenda", "black-elphberg")}
+    provinces = api.get("/api/provinces.geojson?date=2021-04-10&theatre=zenda").json()
+    assert {(f["properties"]["code"], f["properties"]["dominant_faction"]) for f in provinces["features"]} == {
+        ("ZZ01", "islamic-state"), ("ZZ02", "black-elphberg")}
+    districts = api.get("/api/provinces.geojson?date=2021-04-10&level=2&theatre=zenda").json()
+    assert {(f["properties"]["code"], f["properties"]["towns"]) for f in districts["features"]} == {
+        ("ZZ0101", 1), ("ZZ0201", 2)}
     changes = body(api.get("/api/changes.csv?from=2021-01-01&to=2021-12-31&theatre=zenda")).decode()
     assert [row["town"] for row in csv.DictReader(io.StringIO(changes))] == ["Strelsau", "Tarlenheim", "Zenda"]
     features = json.loads(body(api.get("/api/changes.geojson?theatre=zenda")))["features"]
     assert [f["properties"]["town"] for f in features] == ["Strelsau", "Tarlenheim", "Zenda"]
-    for url in ("/api/control.geojson", "/api/changes.geojson", "/api/changes.csv"):
+    for url in ("/api/control.geojson", "/api/provinces.geojson", "/api/changes.geojson", "/api/changes.csv"):
         answer = api.get(url + "?theatre=atlantis")
         assert answer.status_code == 400
         assert answer.json() == {"theatre": ["No theatre is called 'atlantis'; known theatres: syria, zenda."]}

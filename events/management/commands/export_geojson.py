@@ -12,7 +12,7 @@ from geodata.theatres import TheatreError, theatre_named
 
 DATED = {"control", "provinces", "areas"}
 PERIOD = {"changes", "changes-csv"}
-THEATRED = {"control", "changes", "changes-csv"}  # the layers that take --theatre
+THEATRED = {"control", "provinces", "changes", "changes-csv"}  # the layers that take --theatre
 
 
 class Command(BaseCommand):
@@ -29,8 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="end", help="Last day of the changes, YYYY-MM-DD.")
         parser.add_argument("--faction", help="Only this faction and the groups that roll up into it.")
         parser.add_argument("--level", help="provinces: 1 for governorates (default), 2 for districts.")
-        parser.add_argument("--theatre", help="Only this theatre's towns and changes (control, changes and "
-                                              "changes-csv); needed when there are several.")
+        parser.add_argument("--theatre", help="Only this theatre's towns, areas and changes (control, provinces, "
+                                              "changes and changes-csv); needed when there are several.")
         parser.add_argument("--out", required=True, help="File to write, or - for standard output.")
 
     def handle(self, *args, layer, date, start, end, faction, level, out, theatre, **options):
@@ -49,7 +49,7 @@ class Command(BaseCommand):
             if Theatre.objects.count() == 1:
                 theatre = None  # the file of every town, byte for byte as before theatres
         elif theatre:
-            raise CommandError(f"--theatre applies to the control and changes layers, not '{layer}' (yet).")
+            raise CommandError(f"--theatre applies to the control, provinces and changes layers, not '{layer}' (yet).")
         params = {k: v for k, v in {"date": date, "from": start, "to": end, "faction": faction,
                                     "level": level, "theatre": theatre}.items() if v}
         try:
