@@ -45,7 +45,7 @@ from events.seeding import seed_scenario_load
 from events.services import NewChange
 from geodata import selectors as places
 from geodata.models import Town
-from geodata.services import towns_save_many
+from geodata.services import theatre_first, towns_save_many
 
 FIRST_DAY, LAST_DAY = dt.date(2011, 3, 15), dt.date(2025, 12, 31)
 SHARES = {"draft": 0.015, "rejected_of_drafts": 1 / 3, "correction": 0.02, "retracted": 0.005,
@@ -83,7 +83,8 @@ def _towns(n: int, rng) -> list[Town]:
         x, y = rng.uniform(minx, maxx, 4 * n), rng.uniform(miny, maxy, 4 * n)
         keep = shapely.contains_xy(inland, x, y)
         xs.extend(x[keep]), ys.extend(y[keep])
-    towns = [Town(name=f"Bench town {i}", slug=f"bench-town-{i}", latitude=round(float(y), 5),
+    theatre = theatre_first()  # named once: a Town made without one asks the database for the first theatre
+    towns = [Town(theatre=theatre, name=f"Bench town {i}", slug=f"bench-town-{i}", latitude=round(float(y), 5),
                   longitude=round(float(x), 5), population=int(p))
              for i, (x, y, p) in enumerate(zip(xs[:n], ys[:n], rng.integers(100, 50_000, n), strict=True))]
     saved = []

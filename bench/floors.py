@@ -11,7 +11,7 @@ import shapely
 from django.db import connection
 
 from events.models import ControlChange, Faction, Source
-from geodata.models import AdminArea, Town
+from geodata.models import AdminArea, Theatre, Town
 
 CHANGE = ControlChange._meta.db_table
 TOWN = Town._meta.db_table
@@ -220,6 +220,18 @@ def api_one(kind: str, pk: int) -> list[tuple]:
     rows = _rows(f"SELECT {columns} FROM {source} {where} x.id = %s", [pk])
     if kind == "change":
         sources_of([pk])
+    return rows
+
+
+def theatres() -> list[tuple]:
+    """/api/theatres/: each theatre, its areas' outlines (the extent) and, grouped, its areas, towns and
+    published changes in force with their first and last dates."""
+    rows = _rows(f"SELECT id, slug, name, view_bbox FROM {Theatre._meta.db_table} ORDER BY name")
+    _rows(f"SELECT theatre_id, geometry FROM {AREA} WHERE level = 1")
+    _rows(f"SELECT theatre_id, COUNT(*) FROM {AREA} GROUP BY theatre_id")
+    _rows(f"SELECT theatre_id, COUNT(*) FROM {TOWN} GROUP BY theatre_id")
+    _rows(f"""SELECT t.theatre_id, COUNT(*), MIN(c.effective_date), MAX(c.effective_date)
+              FROM {CHANGE} c JOIN {TOWN} t ON t.id = c.town_id WHERE {_IN_FORCE} GROUP BY t.theatre_id""")
     return rows
 
 

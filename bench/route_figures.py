@@ -142,6 +142,8 @@ SPECS: dict[str, Spec] = {
                                  lambda p: (floors.control_areas(p.start), floors.control_areas(p.on))),
     # the DRF router
     "api:api-root": Spec(lambda p: "/api/"),
+    "api:theatre-list": Spec(lambda p: "/api/theatres/", lambda p: floors.theatres()),
+    "api:theatre-detail": Spec(lambda p: "/api/theatres/syria/", lambda p: floors.theatres()),
     "api:faction-list": Spec(lambda p: "/api/factions/", lambda p: floors.api_page("faction")),
     "api:faction-detail": Spec(lambda p: f"/api/factions/{p.faction.slug}/",
                                lambda p: floors.api_one("faction", p.faction.pk)),

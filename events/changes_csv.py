@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 from django.db import connection
 from django.utils import translation
 
-from geodata.models import Town
+from geodata.models import Theatre, Town
 
 from . import export_rows, imports, names
 from .csv_cells import QUOTE_STARTS, cell_quote
@@ -112,13 +112,13 @@ def header(most_sources: int) -> list[str]:
 
 
 def changes_csv(*, start: dt.date, end: dt.date, faction_ids: set[int] | None = None,
-                most_sources: int) -> Iterator[bytes]:
+                most_sources: int, theatre: Theatre | None = None) -> Iterator[bytes]:
     """The CSV bytes of the changes layer (the rows of ``geojson.changes_features``), a batch at a time.
 
     ``most_sources`` is the most sources a row cites (``export_rows.most_sources``): the header,
     written first, has a column group for each.
     """
-    towns, batches = export_rows.change_events(start=start, end=end, faction_ids=faction_ids)
+    towns, batches = export_rows.change_events(start=start, end=end, faction_ids=faction_ids, theatre=theatre)
     groups = len(_source_columns(most_sources))
     return _csv_chunks(header(most_sources), groups, towns, batches)
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, Subquery
 
-from geodata.models import AdminArea, Town
+from geodata.models import AdminArea, Theatre, Town
 
 from . import selectors
 from .models import EARLIEST_DATE, ControlChange, Faction, Source
@@ -47,10 +47,12 @@ def area_names() -> dict[int, dict]:
     return {a["id"]: a for a in AdminArea.objects.values("id", "name", "code", "level", "parent_id")}
 
 
-def control_rows(*, on: dt.date, towns=None) -> tuple[selectors.ControlSnapshot, dict[int, list[dict]]]:
-    """control_as_of on ``on`` (published; ``towns``, a queryset, narrows it), and the sources of each
-    change in force by change id."""
-    snapshot = selectors.control_as_of(on=on, towns=towns)
+def control_rows(
+    *, on: dt.date, towns=None, theatre: Theatre | None = None,
+) -> tuple[selectors.ControlSnapshot, dict[int, list[dict]]]:
+    """control_as_of on ``on`` (published; ``towns``, a queryset, or ``theatre`` narrows it), and the sources
+    of each change in force by change id."""
+    snapshot = selectors.control_as_of(on=on, towns=towns, theatre=theatre)
     # The slice's own ids: index lookups on the link table, where asking for the slice again would
     # walk every town's log twice.
     return snapshot, sources_by_change(change_ids=[row.id for row in snapshot.changes.values()])
@@ -134,7 +136,7 @@ class ChangeEvent(NamedTuple):
 
 
 def change_events(
-    *, start: dt.date, end: dt.date, faction_ids: set[int] | None = None
+    *, start: dt.date, end: dt.date, faction_ids: set[int] | None = None, theatre: Theatre | None = None,
 ) -> tuple[dict[int, selectors.TownRow], Iterator[list[ChangeEvent]]]:
     """Published changes dated ``start``..``end`` (inclusive) in order, each with the change it replaced,
     in batches of at most ``EXPORT_BATCH_ROWS`` rows read; and the towns they name (or every town), by id.
@@ -142,12 +144,16 @@ def change_events(
     The period is one ordered read, fetched a batch at a time (a server-side cursor on PostgreSQL).
     The change a row replaced is its town's previous row: the towns' state before ``start`` comes from
     the time slice, then each row read becomes its town's latest. So memory holds one batch and one
-    row per town, however long the period. ``faction_ids`` keeps changes one of them gained or lost.
+    row per town, however long the period. ``faction_ids`` keeps changes one of them gained or lost;
+    ``theatre``, the changes of that theatre's towns.
     """
     in_range = selectors.changes_in_force().filter(effective_date__gte=start, effective_date__lte=end)
+    if theatre is not None:
+        in_range = in_range.filter(town__theatre=theatre)
     # The schema refuses changes before EARLIEST_DATE, so the day before it has none in force.
     before = selectors.control_as_of(on=max(start, EARLIEST_DATE) - dt.timedelta(days=1),
-                                     towns=_few_towns(start=start, end=end, in_range=in_range))
+                                     towns=_few_towns(start=start, end=end, in_range=in_range, theatre=theatre),
+                                     theatre=theatre)
     rows = (
         in_range.order_by(*selectors.CHRONOLOGICAL)
         .values_list(*selectors.CHANGE_ROW_FIELDS, "note")
@@ -156,7 +162,9 @@ def change_events(
     return {town.id: town for town in before.towns}, _event_batches(rows, dict(before.changes), faction_ids)
 
 
-def _few_towns(*, start: dt.date, end: dt.date, in_range: QuerySet) -> QuerySet | None:
+def _few_towns(
+    *, start: dt.date, end: dt.date, in_range: QuerySet, theatre: Theatre | None = None,
+) -> QuerySet | None:
     """The towns the period's changes name, when the period holds fewer changes than there are towns
     (so it names fewer towns); else None, every town.
 
@@ -165,8 +173,10 @@ def _few_towns(*, start: dt.date, end: dt.date, in_range: QuerySet) -> QuerySet 
     its changes are counted no further than the number of towns (one index range, whatever their
     state), so its log is not walked to learn it.
     """
-    towns = Town.objects.count()
+    towns = (Town.objects.filter(theatre=theatre) if theatre is not None else Town.objects).count()
     dated = ControlChange.objects.filter(effective_date__gte=start, effective_date__lte=end).order_by()
+    if theatre is not None:
+        dated = dated.filter(town__theatre=theatre)
     if dated[towns:towns + 1].exists():
         return None
     return Town.objects.filter(pk__in=Subquery(in_range.order_by().values("town_id")))
@@ -190,7 +200,9 @@ def _event_batches(rows: Iterator[tuple], latest: dict[int, selectors.ChangeRow]
             yield events
 
 
-def most_sources(*, start: dt.date, end: dt.date, faction_ids: set[int] | None = None, beyond: int) -> int:
+def most_sources(
+    *, start: dt.date, end: dt.date, faction_ids: set[int] | None = None, beyond: int, theatre: Theatre | None = None,
+) -> int:
     """The most sources a change of the changes layer cites, when some cites more than ``beyond``; else 0.
 
     The CSV's header names its source columns before the first row is read. Changes citing that many
@@ -198,6 +210,8 @@ def most_sources(*, start: dt.date, end: dt.date, faction_ids: set[int] | None =
     keeps one depends on the faction of the change it replaced, read for a batch of them at a time.
     """
     in_range = selectors.changes_in_force().filter(effective_date__gte=start, effective_date__lte=end)
+    if theatre is not None:
+        in_range = in_range.filter(town__theatre=theatre)
     many = in_range.annotate(cited=Count("sources")).filter(cited__gt=beyond).order_by("-cited", "pk")
     if faction_ids is None:
         return many.values_list("cited", flat=True).first() or 0

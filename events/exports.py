@@ -17,11 +17,12 @@ import zstandard
 from django.core.cache import cache
 
 from conflictmap.throttles import build_check
+from geodata.models import Theatre
 
 from . import collector, export_rows, geojson, imports, selectors, slice_dates, territory
 from .changes_csv import changes_csv
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
-from .params import parse_as_of, parse_faction, parse_level, parse_period
+from .params import parse_as_of, parse_faction, parse_level, parse_period, parse_theatre
 
 CACHE_SECONDS = selectors.CACHE_SECONDS
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -53,13 +54,21 @@ def _as_of(on: dt.date, collection: dict) -> dict:
     return {"type": collection.pop("type"), "as_of": on.isoformat(), **collection}
 
 
+def _theatre_and_factions(params: Mapping[str, str]) -> dict:
+    """``faction`` (in the theatre's coalitions), and ``theatre`` when given (a layer of one theatre's towns);
+    left out, every town as before theatres."""
+    theatre = parse_theatre(params)
+    factions = parse_faction(params.get("faction"), theatre=theatre)
+    return {"faction_ids": factions} if theatre is None else {"faction_ids": factions, "theatre": theatre}
+
+
 def _control_params(params: Mapping[str, str]) -> dict:
-    return {"on": _slice_on(params), "faction_ids": parse_faction(params.get("faction"))}
+    return {"on": _slice_on(params), **_theatre_and_factions(params)}
 
 
 def _changes_params(params: Mapping[str, str]) -> dict:
     start, end = parse_period(params)
-    return {"start": start, "end": end, "faction_ids": parse_faction(params.get("faction"))}
+    return {"start": start, "end": end, **_theatre_and_factions(params)}
 
 
 # The revision a request already read for its ETag (see Layer.build_at): the file is kept under it.
@@ -151,22 +160,26 @@ def _remember(key: str, kept: bytes, content: bytes) -> None:
             _inflated_files.popitem(last=False)
 
 
-def _control(*, on: dt.date, faction_ids: set[int] | None) -> Export:
+def _control(*, on: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None) -> Export:
     factions = ",".join(map(str, sorted(faction_ids))) if faction_ids is not None else "all"
-    content = _kept(f"control:{on}:{factions}",
-                    lambda: _as_of(on, geojson.control_feature_collection(on=on, faction_ids=faction_ids)))
-    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"control-{on}.geojson")
+    mine = "" if theatre is None else f":{theatre.slug}"  # a theatre's file is kept under its own key
+    content = _kept(f"control:{on}:{factions}{mine}", lambda: _as_of(on, geojson.control_feature_collection(
+        on=on, faction_ids=faction_ids, theatre=theatre)))
+    name = "control" if theatre is None else f"control-{theatre.slug}"
+    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
 
 
-def _provinces(*, on: dt.date, level: int = 1) -> Export:
-    content = _kept(f"provinces:{on}:{level}",
-                    lambda: _as_of(on, geojson.provinces_feature_collection(on=on, level=level)))
-    name = "provinces" if level == 1 else "districts"
+def _provinces(*, on: dt.date, level: int = 1, theatre: Theatre | None = None) -> Export:
+    mine = "" if theatre is None else f":{theatre.slug}"
+    content = _kept(f"provinces:{on}:{level}{mine}",
+                    lambda: _as_of(on, geojson.provinces_feature_collection(on=on, level=level, theatre=theatre)))
+    name = ("provinces" if level == 1 else "districts") + ("" if theatre is None else f"-{theatre.slug}")
     return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
 
 
 def _provinces_params(params: Mapping[str, str]) -> dict:
-    return {"on": _slice_on(params), "level": parse_level(params)}
+    theatre = parse_theatre(params)
+    return {"on": _slice_on(params), "level": parse_level(params), **({} if theatre is None else {"theatre": theatre})}
 
 
 def _control_areas(*, on: dt.date) -> Export:
@@ -180,17 +193,22 @@ def _dated_params(params: Mapping[str, str]) -> dict:
     return {"on": _slice_on(params)}
 
 
-def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> Export:
+def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None) -> Export:
     """Streamed: a period's changes grow with the log, so they are read and written a batch at a time."""
-    content = geojson.changes_geojson(start=start, end=end, faction_ids=faction_ids)
-    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"changes-{start}-{end}.geojson")
+    content = geojson.changes_geojson(start=start, end=end, faction_ids=faction_ids, theatre=theatre)
+    name = "changes" if theatre is None else f"changes-{theatre.slug}"
+    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{start}-{end}.geojson")
 
 
-def _changes_csv(*, start: dt.date, end: dt.date, faction_ids: set[int] | None) -> Export:
+def _changes_csv(
+    *, start: dt.date, end: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None,
+) -> Export:
     """The changes layer in the CSV import's format, with coordinates and ids beside it; streamed."""
-    most = export_rows.most_sources(start=start, end=end, faction_ids=faction_ids, beyond=imports.MAX_SOURCES)
-    content = changes_csv(start=start, end=end, faction_ids=faction_ids, most_sources=most)
-    return Export(content, CSV_MEDIA_TYPE, f"changes-{start}-{end}.csv")
+    most = export_rows.most_sources(
+        start=start, end=end, faction_ids=faction_ids, beyond=imports.MAX_SOURCES, theatre=theatre)
+    content = changes_csv(start=start, end=end, faction_ids=faction_ids, most_sources=most, theatre=theatre)
+    name = "changes" if theatre is None else f"changes-{theatre.slug}"
+    return Export(content, CSV_MEDIA_TYPE, f"{name}-{start}-{end}.csv")
 
 
 @dataclass(frozen=True)

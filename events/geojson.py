@@ -17,6 +17,7 @@ import shapely
 from django.utils import translation
 from shapely.geometry import mapping
 
+from geodata.models import Theatre
 from geodata.sources import OCHA_ATTRIBUTION, OCHA_LICENCE_URL, OCHA_SOURCE_URL
 
 from . import territory
@@ -55,13 +56,15 @@ def kept_date_label(on: dt.date, precision: str, day_part: int, language: str) -
     return date_label(on=on, precision=precision, day_part=day_part)
 
 
-def control_feature_collection(*, on: dt.date, faction_ids: set[int] | None = None, towns=None) -> dict:
+def control_feature_collection(
+    *, on: dt.date, faction_ids: set[int] | None = None, towns=None, theatre: Theatre | None = None,
+) -> dict:
     """One Point per town with the published change in force on ``on`` (nulls where none is recorded).
 
     ``faction_ids`` keeps only towns controlled by one of those factions; ``towns`` (a queryset) reads
-    only those towns' rows (a town's page: one row, not the country's slice).
+    only those towns' rows (a town's page: one row, not the country's slice); ``theatre`` one theatre's.
     """
-    snapshot, sources = control_rows(on=on, towns=towns)
+    snapshot, sources = control_rows(on=on, towns=towns, theatre=theatre)
     factions, changes, language = snapshot.factions, snapshot.changes, translation.get_language()
     # Per governorate, per faction and per label rather than per town: each is looked up once. Each
     # feature is one dict literal (its properties in the file's order), not a dict merged into another:
@@ -124,11 +127,11 @@ def change_properties(change: ChangeRow, previous: ChangeRow | None, *, town: To
 
 
 def changes_features(
-    *, start: dt.date, end: dt.date, faction_ids: set[int] | None = None
+    *, start: dt.date, end: dt.date, faction_ids: set[int] | None = None, theatre: Theatre | None = None,
 ) -> Iterator[list[dict]]:
     """Published changes dated ``start``..``end`` as Point events, oldest first (QGIS/kepler.gl time),
     each with its sources and note: a list of features per batch of the log read (``change_events``)."""
-    towns, batches = change_events(start=start, end=end, faction_ids=faction_ids)
+    towns, batches = change_events(start=start, end=end, faction_ids=faction_ids, theatre=theatre)
     factions = faction_rows()
     language = translation.get_language()
 
@@ -154,7 +157,9 @@ def _change_features(batch: list[ChangeEvent], towns: dict[int, TownRow], factio
     ]
 
 
-def changes_geojson(*, start: dt.date, end: dt.date, faction_ids: set[int] | None = None) -> Iterator[bytes]:
+def changes_geojson(
+    *, start: dt.date, end: dt.date, faction_ids: set[int] | None = None, theatre: Theatre | None = None,
+) -> Iterator[bytes]:
     """The changes layer's FeatureCollection as bytes, written a batch of features at a time.
 
     The same bytes as ``dumps`` of the whole collection: its other members as they are, and the
@@ -162,7 +167,7 @@ def changes_geojson(*, start: dt.date, end: dt.date, faction_ids: set[int] | Non
     """
     head, tail = dumps(feature_collection([])).rsplit(b'"features":[]', 1)
     return _streamed_collection(head + b'"features":[', changes_features(
-        start=start, end=end, faction_ids=faction_ids), b"]" + tail)
+        start=start, end=end, faction_ids=faction_ids, theatre=theatre), b"]" + tail)
 
 
 def _streamed_collection(head: bytes, batches: Iterator[list[dict]], tail: bytes) -> Iterator[bytes]:
@@ -214,10 +219,12 @@ def _gridded(geometries) -> list[dict | None]:
     return written
 
 
-def provinces_feature_collection(*, on: dt.date, level: int = 1, frame=None) -> dict:
+def provinces_feature_collection(*, on: dt.date, level: int = 1, frame=None, theatre: Theatre | None = None) -> dict:
     """Governorates (``level`` 1) or districts (2) with their control on ``on``: dominant faction, town
-    shares per faction, contested. ``frame``: rows already worked out (territory.area_control_as_of)."""
-    frame = territory.province_control_as_of(on=on, level=level) if frame is None else frame
+    shares per faction, contested (of ``theatre`` when given). ``frame``: rows already worked out
+    (territory.area_control_as_of)."""
+    if frame is None:
+        frame = territory.province_control_as_of(on=on, level=level, theatre=theatre)
     features = [
         {
             "type": "Feature",

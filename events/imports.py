@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-from geodata.models import Town
+from geodata.models import Theatre, Town
 
 from . import names as name_index
 from . import selectors, services
@@ -146,13 +146,15 @@ def _row_sources(v: dict[str, str], sources: SourceIndex, fail) -> list[Source]:
 
 def changes_import_check(
     *, text: str | bytes, publish: bool = False, skip_present: bool = False, progress=None,
+    theatre: Theatre | None = None,
 ) -> ImportPlan:
     """Check every row of a CSV text (or a file's bytes) and say what each would do; writes nothing.
 
     With ``skip_present``, a row whose town, date and part of day already have a stored change (in
     any state: it was loaded before, and may since have been corrected) is listed in ``present``
     instead of refused as a clash; loading a file again then changes nothing. ``progress(stage, done,
-    total)``, if given, hears how far the check is (a command's progress bar).
+    total)``, if given, hears how far the check is (a command's progress bar). With ``theatre``, towns are
+    looked up among its towns only, and a row naming a town of another theatre is refused, naming both.
     """
     plan = ImportPlan(publish=publish)
     if isinstance(text, bytes):
@@ -163,7 +165,8 @@ def changes_import_check(
                                  columns_text=COLUMNS_TEXT)
     if not rows:
         return plan
-    towns, factions, sources = name_index.town_index(), name_index.faction_index(), SourceIndex()
+    towns, factions, sources = name_index.town_index(theatre=theatre), name_index.faction_index(), SourceIndex()
+    elsewhere: list[name_index.NameIndex] = []  # the other theatres' towns, read at the first town not found
     wanted = {_change_id(v["supersedes"]) for _, v in rows} - {None}
     superseded = {c.pk: c for c in ControlChange.objects.filter(pk__in=wanted)}
     state = ControlChange.State.PUBLISHED if publish else ControlChange.State.DRAFT
@@ -181,6 +184,12 @@ def changes_import_check(
             errors.append(RowError(line, column, reason))
 
         town, reason = towns.find(v["town"])
+        if town is None and theatre is not None and v["town"].strip():
+            elsewhere = elsewhere or [name_index.town_index(theatre=theatre, elsewhere=True)]
+            other, _ = elsewhere[0].find(v["town"])
+            if other is not None:
+                reason = (f"'{v['town'].strip()}' is a town of the theatre {other.theatre.name} "
+                          f"({other.theatre.slug}), not of {theatre.name} ({theatre.slug}) imported into")
         if reason:
             fail("town", reason)
         faction, reason = factions.find(v["faction"])

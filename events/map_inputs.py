@@ -1,6 +1,7 @@
 """The plain data geodata.maps builds a map from: palette, settings, static assets, popup links."""
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -8,6 +9,8 @@ from django.templatetags.static import static
 from django.urls import reverse
 
 from geodata.maps import NO_RECORD, MapAssets, PaletteEntry
+from geodata.models import Theatre
+from geodata.theatres import theatre_bbox
 
 from . import colours, territory
 from .models import Faction
@@ -40,6 +43,22 @@ def map_settings(**overrides) -> dict:
             **({"control_attribution": credit} if credit else {}), **overrides}
 
 
+def theatre_map_settings(theatre: Theatre) -> dict:
+    """A theatre's overrides of the map settings: its name, its extent, its credit lines where it has them."""
+    west, south, east, north = theatre_bbox(theatre)
+    pad = 0.1  # a theatre of one town (or one row of towns) still opens on a box around it
+    if east - west < pad:
+        west, east = west - pad, east + pad
+    if north - south < pad:
+        south, north = south - pad, north + pad
+    overrides: dict = {"region_name": theatre.name, "bounds": ((south, west), (north, east))}
+    if theatre.boundaries_credit:
+        overrides |= {"boundaries_attribution": theatre.boundaries_credit, "boundaries_url": ""}
+    if theatre.control_credit:
+        overrides["control_attribution"] = theatre.control_credit
+    return overrides
+
+
 def map_links() -> dict[str, str]:
     marker = "__slug__"
     return {
@@ -69,11 +88,18 @@ def map_assets_inline() -> MapAssets:
     )
 
 
-def map_endpoints() -> dict[str, str]:
-    """Where the page's script fetches each layer for a date (the GeoJSON API)."""
+def map_endpoints(theatre: Theatre | None = None) -> dict[str, str]:
+    """Where the page's script fetches each layer for a date (the GeoJSON API); a theatre's map asks for its
+    towns and areas only (the control areas do not take a theatre yet)."""
+    mine = {} if theatre is None else {"theatre": theatre.slug}
+
+    def url(name: str, **query) -> str:
+        query |= mine
+        return reverse(name) + (f"?{urlencode(query)}" if query else "")
+
     return {
         "areas": reverse("api:control-areas-geojson"),
-        "provinces": reverse("api:provinces-geojson"),
-        "districts": reverse("api:provinces-geojson") + "?level=2",
-        "towns": reverse("api:control-geojson"),
+        "provinces": url("api:provinces-geojson"),
+        "districts": url("api:provinces-geojson", level=2),
+        "towns": url("api:control-geojson"),
     }

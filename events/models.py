@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from geodata.models import Town, validate_name_list
+from geodata.models import Theatre, Town, validate_name_list
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
 
@@ -77,6 +77,33 @@ class Faction(models.Model):
         """The top-level coalition this faction rolls up into (itself when it is in none)."""
         chain = self.coalition_chain()
         return chain[-1] if chain else self
+
+
+class FactionRole(models.Model):
+    """A faction's coalition in one theatre, where it differs from its default (``Faction.parent``).
+
+    One faction row acts in every theatre (Russia, the Islamic State); its coalition is per theatre.
+    Without a row, a theatre uses ``Faction.parent`` (the seed's coalitions, so Syria needs no rows and
+    everything written before theatres reads as before); a row with no coalition means the faction
+    stands on its own there.
+    """
+
+    theatre = models.ForeignKey(Theatre, on_delete=models.CASCADE, related_name="faction_roles")
+    faction = models.ForeignKey(Faction, on_delete=models.CASCADE, related_name="roles")
+    coalition = models.ForeignKey(
+        Faction, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The coalition this faction belongs to in this theatre (empty: on its own).",
+    )
+
+    class Meta:
+        ordering = ["theatre", "faction"]
+        constraints = [
+            models.UniqueConstraint(fields=["theatre", "faction"], name="factionrole_one_per_theatre"),
+            models.CheckConstraint(condition=~Q(coalition=models.F("faction")), name="factionrole_not_own_coalition"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.faction} in {self.theatre}: {self.coalition or 'on its own'}"
 
 
 class Source(models.Model):

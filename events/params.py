@@ -10,9 +10,13 @@ from collections.abc import Mapping
 
 from django.utils import timezone
 
+from geodata.models import Theatre
+from geodata.theatres import TheatreError, theatre_named
+
 from . import names, selectors
 from .export_rows import faction_with_members
 from .models import EARLIEST_DATE
+from .selectors.coalitions import coalition_members
 
 ISO_DATE = "%Y-%m-%d"
 ISO_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -59,15 +63,35 @@ def whole_number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
-def parse_faction(raw: str | None) -> set[int] | None:
-    """The ids of the named faction and its members; the name may be a slug, name or alias."""
+def parse_faction(raw: str | None, *, theatre: Theatre | None = None) -> set[int] | None:
+    """The ids of the named faction and its members (in ``theatre``'s coalitions when given); the name may
+    be a slug, name or alias."""
     if raw is None or raw == "":
         return None
     # The import's lookup: a name shared by several factions is refused, not read as the first one.
     faction, problem = names.faction_index().find(raw)
     if faction is None:
         raise ParameterError("faction", f"{problem[0].upper()}{problem[1:]}.")
+    if theatre is not None:
+        return coalition_members(faction=faction, theatre=theatre)
     return faction_with_members(faction)
+
+
+def parse_theatre(params: Mapping[str, str]) -> Theatre | None:
+    """``theatre``: the theatre a slug names; None when left out (every theatre, or a page's default).
+
+    The one reading of the parameter: the API answers its ParameterError with 400 naming it, a page with
+    a 404. Given empty, it is refused: "every theatre" is said by leaving it out.
+    """
+    raw = params.get("theatre")
+    if raw is None:
+        return None
+    if raw == "":
+        raise ParameterError("theatre", "'theatre' is empty; give a theatre's slug, or leave 'theatre' out.")
+    try:
+        return theatre_named(raw)
+    except TheatreError as exc:
+        raise ParameterError("theatre", str(exc)) from None
 
 
 def given_date(params: Mapping[str, str], name: str) -> dt.date | None:

@@ -57,6 +57,7 @@ class _Seed:
         self.directory, self.report, self.errors = directory, SeedReport(), []
         self.made: set[str] = set()  # governorates created from governorates.csv by this load
         self.touched: set[str] = set()  # stored governorates that gained curated alternate names
+        self.theatre = geodata_services.theatre_first()  # the seed is one theatre, syria, whatever else exists
 
     def text(self, name: str) -> str:
         try:
@@ -104,12 +105,12 @@ def _governorates(seed: _Seed) -> dict[str, int] | None:
     file then did.
     """
     curated = seed.rows("governorates.csv", ["code", "slug", "name", "name_ar", "alt_names"])
-    stored = {a.code: a for a in AdminArea.objects.filter(level=AdminArea.Level.PROVINCE)}
+    stored = {a.code: a for a in AdminArea.objects.filter(level=AdminArea.Level.PROVINCE, theatre=seed.theatre)}
     ok = True
     for line, v in curated:
         area = stored.get(v["code"]) or AdminArea(
-            code=v["code"], slug=v["slug"], name=v["name"], name_ar=v["name_ar"], level=AdminArea.Level.PROVINCE,
-            country_code=v["code"][:2],
+            theatre=seed.theatre, code=v["code"], slug=v["slug"], name=v["name"], name_ar=v["name_ar"],
+            level=AdminArea.Level.PROVINCE, country_code=v["code"][:2],
         )
         missing = [n for n in _names(v["alt_names"]) if n not in area.alt_names]
         if area.pk is not None and not missing:
@@ -133,6 +134,7 @@ def _boundaries(seed: _Seed) -> bool:
         try:
             loaded = geodata_services.admin_areas_load(
                 path=seed.directory / name, spec=FieldSpec.build(level=level, preset="ocha"), level=level, commit=True,
+                theatre=seed.theatre,
             )
         except BoundaryFileError as exc:
             seed.loader_errors(name, [str(exc)])
@@ -162,6 +164,7 @@ def _towns(seed: _Seed, *, allow_outside: bool) -> None:
     try:
         loaded = geodata_services.towns_load(
             path=seed.directory / "towns.csv", file_format="csv", commit=True, allow_outside=allow_outside,
+            theatre=seed.theatre,
         )
     except TownFileError as exc:
         seed.loader_errors("towns.csv", exc.errors)
@@ -224,7 +227,7 @@ def _changes(seed: _Seed) -> None:
     text = seed.text("changes.csv")
     if not text:
         return
-    plan = changes_import_check(text=text, publish=True, skip_present=True)
+    plan = changes_import_check(text=text, publish=True, skip_present=True, theatre=seed.theatre)
     seed.errors += [replace(e, file="changes.csv") for e in plan.errors]
     if seed.errors:
         return

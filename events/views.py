@@ -5,6 +5,7 @@ their map from geodata.maps (the one module that touches Folium), and render.
 """
 
 import datetime as dt
+from urllib.parse import quote
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -13,11 +14,11 @@ from django.utils import dateformat, timezone
 
 from conflictmap.throttles import build_check
 from geodata import maps
-from geodata.models import AdminArea, Town
+from geodata.models import AdminArea, Theatre, Town
 
 from . import changes_page, map_inputs, page_data, selectors, territory
 from .date_labels import date_label
-from .params import parse_date_or
+from .params import ParameterError, parse_date_or, parse_theatre
 
 DATE_TOKEN = "{date}"  # in download links: the page's script puts the date shown in its place
 
@@ -29,41 +30,66 @@ def _requested_date(request, name: str = "date", fallback: dt.date | None = None
     return parse_date_or(request.GET.get(name), parameter=name, fallback=fallback)
 
 
+class TheatreNotFound(Exception):
+    """``theatre`` names no theatre: the page answers 404 saying so."""
+
+
+def _requested_theatre(request) -> Theatre | None:
+    """The theatre ``?theatre=`` names (None when left out: the map as before theatres)."""
+    try:
+        return parse_theatre(request.GET)
+    except ParameterError as exc:
+        raise TheatreNotFound(exc.message) from None
+
+
+def _not_found(request, message: str) -> HttpResponse:
+    return render(request, "events/not_found.html", {"message": message}, status=404)
+
+
 def _allow_map_code(response, rendered: maps.RenderedMap):
     """The page's Content-Security-Policy lets the map's inline code (and only it) run, by its hashes."""
     response._csp_update = rendered.csp_update  # read by django-csp's middleware
     return response
 
 
-def _map_downloads(*, endpoints: dict[str, str], first: dt.date | None) -> list[dict[str, str]]:
+def _map_downloads(
+    *, endpoints: dict[str, str], first: dt.date | None, theatre: Theatre | None = None,
+) -> list[dict[str, str]]:
     """The map page's download links, with DATE_TOKEN where the date shown goes.
 
     The changes file runs from the first recorded change (``first``) to the date shown: every row
     that made this map what it is, which is what a reader checking or re-using the map needs.
     """
-    dated = "?date=" + DATE_TOKEN + "&download=1"
+    dated = "date=" + DATE_TOKEN + "&download=1"
     since = f"from={first:%Y-%m-%d}&" if first else ""
+    mine = f"theatre={quote(theatre.slug)}&" if theatre is not None else ""
+
+    def query(url: str) -> str:  # an endpoint may carry a query already (a theatre's towns)
+        return url + ("&" if "?" in url else "?")
+
     first_label = f"{first:%Y-%m-%d}" if first else "the first change"
     return [
         {"id": "tc-download", "label": f"Map of {DATE_TOKEN} (HTML file, works offline)",
          "href": reverse("map-download") + "?date=" + DATE_TOKEN},
-        {"id": "dl-towns", "label": f"Towns on {DATE_TOKEN} (GeoJSON)", "href": endpoints["towns"] + dated},
+        {"id": "dl-towns", "label": f"Towns on {DATE_TOKEN} (GeoJSON)", "href": query(endpoints["towns"]) + dated},
         {"id": "dl-provinces", "label": f"Governorates on {DATE_TOKEN}, with control shares (GeoJSON)",
-         "href": endpoints["provinces"] + dated},
-        {"id": "dl-areas", "label": f"Control areas on {DATE_TOKEN} (GeoJSON)", "href": endpoints["areas"] + dated},
+         "href": query(endpoints["provinces"]) + dated},
+        {"id": "dl-areas", "label": f"Control areas on {DATE_TOKEN} (GeoJSON)",
+         "href": query(endpoints["areas"]) + dated},
         {"id": "dl-changes", "label": f"Every change from {first_label} to {DATE_TOKEN} (CSV)",
-         "href": reverse("api:changes-csv") + f"?{since}to={DATE_TOKEN}&download=1"},
+         "href": reverse("api:changes-csv") + f"?{mine}{since}to={DATE_TOKEN}&download=1"},
     ]
 
 
-def _region() -> str:
-    """The country or region the map shows (a map setting; one place until theatres arrive)."""
-    return maps.map_settings_check(map_inputs.map_settings())["region_name"]
+def _region(theatre: Theatre | None = None) -> str:
+    """The country or region the map shows: the theatre's name, else the map setting's."""
+    return theatre.name if theatre is not None else maps.map_settings_check(map_inputs.map_settings())["region_name"]
 
 
-def _map_title(*, first: dt.date | None, last: dt.date | None) -> str:
-    """Where and when the map shows: the region named in the map settings and the recorded period."""
-    region = _region()
+def _map_title(*, first: dt.date | None, last: dt.date | None, theatre: Theatre | None = None) -> str:
+    """Where and when the map shows: the theatre (or the region named in the map settings) and the
+    recorded period."""
+    region = _region(theatre)
     if first is None or last is None:
         return f"Who controls what in {region}: no change recorded yet"
     # No-break spaces inside each date: a narrow screen wraps the title between dates, not inside one.
@@ -74,7 +100,15 @@ def _map_title(*, first: dt.date | None, last: dt.date | None) -> str:
 def control_map(request):
     """The map on one date. The change dates the time control steps through are not in the page
     (thousands of them, a scan of the log): its script fetches them from the API, keyed by revision."""
-    on, error = _requested_date(request)
+    try:
+        theatre = _requested_theatre(request)
+    except TheatreNotFound as exc:
+        return _not_found(request, str(exc))
+    # A theatre's map opens on its extent under its name; its own record's dates (the layers show every town
+    # until they take the theatre too).
+    summary = selectors.theatre_summaries().get(theatre.slug) if theatre is not None else None
+    opens_on = (theatre.default_date or summary.last_change) if theatre is not None and summary else None
+    on, error = _requested_date(request, fallback=opens_on)
     town, town_error = None, None
     if slug := request.GET.get("town"):
         town = Town.objects.filter(slug=slug).first()
@@ -84,20 +118,21 @@ def control_map(request):
         palette=map_inputs.faction_palette(),
         area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_linked(),
-        settings=map_inputs.map_settings(),
+        settings=map_inputs.map_settings(**(map_inputs.theatre_map_settings(theatre) if theatre else {})),
         links=map_inputs.map_links(),
     )
-    endpoints = map_inputs.map_endpoints()
+    endpoints = map_inputs.map_endpoints(theatre)
     # The data revision the page was drawn from: a URL carrying it as ?rev= is immutable, so a
     # browser, proxy or CDN keeps each date's layers and the date list without asking again.
     revision = selectors.data_version()
-    first = selectors.first_change_date()
+    first = summary.first_change if summary else selectors.first_change_date()
+    last = summary.last_change if summary else selectors.latest_change_date()
     config = {
         "date": on.isoformat(),
         "datesUrl": f"{reverse('api:change-dates')}?rev={revision}",
         "endpoints": endpoints,
         "panelUrl": reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
-        "downloads": _map_downloads(endpoints=endpoints, first=first),
+        "downloads": _map_downloads(endpoints=endpoints, first=first, theatre=theatre),
         "dateToken": DATE_TOKEN,
         "town": {"id": town.pk, "slug": town.slug} if town else None,
         "revision": revision,
@@ -111,7 +146,7 @@ def control_map(request):
         request,
         "events/control_map.html",
         {"on": on, "map": rendered, "config": config, "downloads": downloads, "errors": errors,
-         "title": _map_title(first=first, last=selectors.latest_change_date())},
+         "title": _map_title(first=first, last=last, theatre=theatre)},
         status=400 if error else 200,
     ), rendered)
 

@@ -14,7 +14,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import maps, services
 from .admin_fields import KeyValueField, NameListField
-from .models import AdminArea, Town
+from .models import AdminArea, Theatre, Town
 
 LEAFLET_MEDIA = {
     "css": {"all": ("vendor/leaflet/leaflet.css", "admin-extra/admin.css")},
@@ -108,12 +108,27 @@ class JsonNameSearchMixin:
         return queryset, may_have_duplicates
 
 
+@admin.register(Theatre)
+class TheatreAdmin(admin.ModelAdmin):
+    """A conflict mapped in this installation; its areas and towns come from the loaders (``--theatre``)."""
+
+    list_display = ("name", "slug", "default_date")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # its areas and towns refer to it
+
+    def save_model(self, request, obj, form, change):
+        services.theatre_save(theatre=obj)
+
+
 @admin.register(AdminArea)
 class AdminAreaAdmin(ViewOnlyAdminMixin, JsonNameSearchMixin, AuditedAdmin):
     """Areas and their geometry are written by the boundary loader's service only."""
 
-    list_display = ("name", "name_ar", "code", "level", "parent")
-    list_filter = ("level", "country_code")
+    list_display = ("name", "name_ar", "code", "level", "parent", "theatre")
+    list_filter = ("theatre", "level", "country_code")
     search_fields = ("name", "name_ar", "code", "slug")
     json_name_fields = ("alt_names",)
     exclude = ("geometry",)
@@ -151,7 +166,7 @@ class TownForm(ModelForm):
 class TownAdmin(JsonNameSearchMixin, AuditedAdmin):
     form = TownForm
     list_display = ("name", "slug", "admin_area", "latitude", "longitude", "outside_boundaries")
-    list_filter = (("admin_area", admin.RelatedOnlyFieldListFilter), "outside_boundaries")
+    list_filter = ("theatre", ("admin_area", admin.RelatedOnlyFieldListFilter), "outside_boundaries")
     search_fields = ("name", "slug")
     json_name_fields = ("alt_names",)
     readonly_fields = ("admin_area",)

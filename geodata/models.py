@@ -37,12 +37,67 @@ def validate_polygon_geojson(value) -> None:
 
         raise ValidationError(f"Geometry is invalid: {explain_validity(geom)}.")
 
+DEFAULT_THEATRE = ("syria", "Syria")  # the seed's theatre, and every area and town stored before theatres
+
+
+def validate_bbox(value) -> None:
+    """[west, south, east, north] in WGS84 degrees, or None."""
+    if value is None:
+        return
+    if (
+        not isinstance(value, list) or len(value) != 4
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    ):
+        raise ValidationError("Give the view as four numbers: [west, south, east, north].")
+    west, south, east, north = value
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ValidationError("The view must be [west, south, east, north] in degrees, west < east, south < north.")
+
+
+class Theatre(models.Model):
+    """A country or region whose control is mapped: its own areas, towns and (through them) control log."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    default_date = models.DateField(
+        null=True, blank=True, help_text="The day the map opens on (default: the latest change).")
+    boundaries_credit = models.CharField(max_length=500, blank=True, help_text="Credit line of the boundaries.")
+    gazetteer_credit = models.CharField(max_length=500, blank=True, help_text="Credit line of the towns' gazetteer.")
+    control_credit = models.CharField(max_length=500, blank=True, help_text="Credit line of the control data.")
+    view_bbox = models.JSONField(
+        "default view", null=True, blank=True, validators=[validate_bbox],
+        help_text="[west, south, east, north]; default: the extent of the theatre's areas (else its towns).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def default_theatre_id() -> int:
+    """The theatre of an area or town made without one: the first theatre (made when there is none).
+
+    Loaders name their theatre; this keeps code written before theatres working with the one there is.
+    """
+    first = Theatre.objects.order_by("pk").values_list("pk", flat=True).first()
+    if first is not None:
+        return first
+    from .services.theatres import theatre_first  # services import the models
+
+    return theatre_first().pk
+
 
 class AdminArea(models.Model):
     class Level(models.IntegerChoices):
         PROVINCE = 1, "Governorate / province"
         DISTRICT = 2, "District"
 
+    theatre = models.ForeignKey(
+        Theatre, on_delete=models.PROTECT, related_name="areas", default=default_theatre_id,
+    )
     name = models.CharField(max_length=200)
     name_ar = models.CharField("Arabic name", max_length=200, blank=True)
     alt_names = models.JSONField(
@@ -89,6 +144,9 @@ class AdminArea(models.Model):
 
 
 class Town(models.Model):
+    theatre = models.ForeignKey(
+        Theatre, on_delete=models.PROTECT, related_name="towns", default=default_theatre_id,
+    )
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     alt_names = models.JSONField(

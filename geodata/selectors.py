@@ -14,11 +14,18 @@ from .spatial import WGS84, points_frame
 AREA_COLUMNS = ["area_id", "code", "name", "name_ar", "slug", "level", "parent_id", "geometry"]
 
 
-def admin_areas_frame(*, level: int | None = 1) -> gpd.GeoDataFrame:
-    """Areas of ``level`` (all levels with None) that have a geometry, ordered by code."""
+def admin_areas_frame(
+    *, level: int | None = 1, theatre: int | None = None, other_than: int | None = None,
+) -> gpd.GeoDataFrame:
+    """Areas of ``level`` (all levels with None) that have a geometry, ordered by code; of the theatre
+    with id ``theatre`` only, or of every theatre but ``other_than``, when given."""
     qs = AdminArea.objects.filter(geometry__isnull=False).order_by("code")
     if level is not None:
         qs = qs.filter(level=level)
+    if theatre is not None:
+        qs = qs.filter(theatre_id=theatre)
+    if other_than is not None:
+        qs = qs.exclude(theatre_id=other_than)
     rows = list(qs.values("id", "code", "name", "name_ar", "slug", "level", "parent_id", "geometry"))
     if not rows:
         return gpd.GeoDataFrame(columns=AREA_COLUMNS, geometry="geometry", crs=WGS84)
@@ -28,8 +35,9 @@ def admin_areas_frame(*, level: int | None = 1) -> gpd.GeoDataFrame:
     )[AREA_COLUMNS]
 
 
-def boundaries_loaded(*, level: int | None = None) -> bool:
+def boundaries_loaded(*, level: int | None = None, theatre: int | None = None) -> bool:
     qs = AdminArea.objects.filter(geometry__isnull=False)
+    qs = qs.filter(theatre_id=theatre) if theatre is not None else qs
     return (qs.filter(level=level) if level is not None else qs).exists()
 
 

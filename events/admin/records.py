@@ -6,7 +6,8 @@ from django.contrib import admin, messages
 from geodata.admin import AuditedAdmin, JsonNameSearchMixin
 
 from .. import permissions, selectors, services
-from ..models import Faction, Source
+from ..models import Faction, FactionRole, Source
+from ..services.coalitions import faction_role_check, faction_role_set
 from .common import ActingUserFormMixin, AdminCss, ServiceCheckedForm, swatch
 
 
@@ -46,6 +47,27 @@ class FactionAdmin(JsonNameSearchMixin, AuditedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # changes refer to factions; rename or merge instead
+
+
+class FactionRoleForm(ServiceCheckedForm):
+    class Meta:
+        model = FactionRole
+        fields = "__all__"
+
+    def service_check(self, instance) -> None:
+        faction_role_check(role=instance)
+
+
+@admin.register(FactionRole)
+class FactionRoleAdmin(admin.ModelAdmin):
+    """A faction's coalition in one theatre, where it is not its default coalition (the faction's parent)."""
+
+    form = FactionRoleForm
+    list_display = ("faction", "theatre", "coalition")
+    list_filter = ("theatre",)
+
+    def save_model(self, request, obj, form, change):
+        faction_role_set(theatre=obj.theatre, faction=obj.faction, coalition=obj.coalition, by=request.user)
 
 
 class SourceForm(ServiceCheckedForm):

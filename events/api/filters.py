@@ -10,7 +10,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
 from events.models import ControlChange
-from events.params import ParameterError, given_date, parse_faction, whole_number
+from events.params import ParameterError, given_date, parse_faction, parse_theatre, whole_number
 from geodata.models import AdminArea, Town
 
 SEARCH_MAX_LENGTH = 200
@@ -124,6 +124,32 @@ class SearchFilter(filters.CharFilter):
     """The town search's term; longer ones are refused (400), as the schema's maxLength says."""
 
 
+class TheatreField(forms.Field):
+    """A theatre by slug, read by ``events.params.parse_theatre`` as every reader reads it."""
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        try:
+            return parse_theatre({"theatre": value})
+        except ParameterError as exc:
+            raise message_error(exc, code="invalid_choice") from exc
+
+
+@extend_schema_field({
+    "type": "string",
+    "description": "Only this theatre (a conflict mapped here), by slug, e.g. syria; /api/theatres/ lists them. "
+                   "Left out: every theatre.",
+})
+class TheatreFilter(filters.Filter):
+    """Rows of one theatre; ``field_name`` is the path to the theatre (a change's is its town's)."""
+
+    field_class = TheatreField
+
+    def filter(self, qs, value):
+        return qs if value is None else qs.filter(**{self.field_name: value})
+
+
 class PeriodForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
@@ -152,13 +178,22 @@ def town_search(qs, term: str):
     return qs.filter(match).annotate(search_rank=rank).order_by("search_rank", "name", "pk")
 
 
+class AdminAreaFilter(filters.FilterSet):
+    theatre = TheatreFilter(field_name="theatre")
+
+    class Meta:
+        model = AdminArea
+        fields = ["level", "theatre"]
+
+
 class TownFilter(filters.FilterSet):
     governorate = AreaFilter(field_name="admin_area")
     q = SearchFilter(method="search", max_length=SEARCH_MAX_LENGTH)
+    theatre = TheatreFilter(field_name="theatre")
 
     class Meta:
         model = Town
-        fields = ["governorate", "q"]
+        fields = ["governorate", "q", "theatre"]
 
     def search(self, qs, name, value):
         return town_search(qs, value)
@@ -170,6 +205,7 @@ class ControlChangeFilter(filters.FilterSet):
     )
     faction = FactionFilter()
     governorate = AreaFilter(field_name="town__admin_area")
+    theatre = TheatreFilter(field_name="town__theatre")
     status = GivenChoiceFilter(choices=ControlChange.Status.choices)
     confidence = GivenChoiceFilter(choices=ControlChange.Confidence.choices)
     state = GivenChoiceFilter(
@@ -186,7 +222,7 @@ class ControlChangeFilter(filters.FilterSet):
 
     class Meta:
         model = ControlChange
-        fields = ["town", "faction", "governorate", "status", "confidence", "state"]
+        fields = ["town", "faction", "governorate", "theatre", "status", "confidence", "state"]
         form = PeriodForm
 
     @classmethod

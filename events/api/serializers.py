@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events import names
@@ -65,6 +66,30 @@ class FactionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Faction
         fields = ["id", "slug", "name", "short_name", "aliases", "colour", "parent", "description"]
+
+
+class TheatreCountsSerializer(serializers.Serializer):
+    areas = serializers.IntegerField(help_text="Admin areas of every level.")
+    towns = serializers.IntegerField()
+    changes = serializers.IntegerField(help_text="Published changes in force (not superseded).")
+
+
+class TheatreSerializer(serializers.Serializer):
+    """A theatre as ``selectors.theatre_summaries`` sums it up (the view passes the summaries)."""
+
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    bbox = serializers.ListField(
+        child=serializers.FloatField(), min_length=4, max_length=4,
+        help_text="The default view, [west, south, east, north] in degrees: the theatre's set view, else its "
+                  "areas' extent, else its towns', else the map's default bounds.")
+    first_change = serializers.DateField(allow_null=True, help_text="The earliest published change in force.")
+    last_change = serializers.DateField(allow_null=True, help_text="The latest published change in force.")
+    counts = serializers.SerializerMethodField()
+
+    @extend_schema_field(TheatreCountsSerializer)
+    def get_counts(self, summary) -> dict:
+        return {"areas": summary.areas, "towns": summary.towns, "changes": summary.changes}
 
 
 class AdminAreaSerializer(serializers.ModelSerializer):

@@ -9,6 +9,7 @@ from .exceptions import api_not_found
 
 router = DefaultRouter()
 router.trailing_slash = "/?"  # /api/towns and /api/towns/ both answer (the constructor only takes a bool)
+router.register("theatres", views.TheatreViewSet, basename="theatre")
 router.register("factions", views.FactionViewSet, basename="faction")
 router.register("areas", views.AdminAreaViewSet, basename="area")
 router.register("towns", views.TownViewSet, basename="town")

@@ -15,7 +15,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers as drf_serializers
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -53,11 +53,37 @@ class FactionViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
 
 
+@extend_schema_view(retrieve=extend_schema(parameters=[
+    OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The theatre's slug, e.g. syria."),
+]))
+class TheatreViewSet(viewsets.GenericViewSet):
+    """The conflicts this installation maps: each theatre's extent, the dates of its record and what it holds.
+    The lists of areas, towns and control changes take `theatre=<slug>` to show one of them."""
+
+    serializer_class = serializers.TheatreSerializer
+    pagination_class = Pagination
+    lookup_field = "slug"
+    filter_backends = []  # nothing to filter: a handful of rows, summed up per data revision
+
+    def get_queryset(self):
+        return list(selectors.theatre_summaries().values())
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, slug=None):
+        summary = selectors.theatre_summaries().get(slug)
+        if summary is None:
+            raise NotFound(f"No theatre is called '{slug}'.")
+        return Response(self.get_serializer(summary).data)
+
+
 class AdminAreaViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = AdminArea.objects.select_related("parent")
     pagination_class = Pagination
     lookup_field = "slug"
-    filterset_fields = ["level"]
+    filterset_class = filters.AdminAreaFilter
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -184,6 +210,10 @@ FACTION_PARAM = OpenApiParameter(
     "faction", OpenApiTypes.STR,
     description="Only this faction (slug, name or alias) and the groups that roll up into it.",
 )
+THEATRE_PARAM = OpenApiParameter(
+    "theatre", OpenApiTypes.STR,
+    description="Only this theatre's towns and changes (a slug; /api/theatres/ lists them). Left out: every town.",
+)
 DOWNLOAD_PARAM = OpenApiParameter(
     "download", OpenApiTypes.STR, enum=sorted(FLAG_VALUES),
     description="true or 1: answer as an attachment (a file download); false or 0 (the default): inline.",
@@ -294,7 +324,7 @@ DATED_GEOJSON_RESPONSES = {
 
 @extend_schema_view(get=extend_schema(
     operation_id="control_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, FACTION_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    parameters=[DATE_PARAM, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
 class ControlGeoJSONView(ExportView):
@@ -305,7 +335,7 @@ class ControlGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="provinces_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, LEVEL_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    parameters=[DATE_PARAM, LEVEL_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
 class ProvincesGeoJSONView(ExportView):
@@ -329,7 +359,7 @@ class ControlAreasGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="changes_geojson", tags=["exports"],
-    parameters=[*PERIOD_PARAMS, FACTION_PARAM, REV_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
 ))
 class ChangesGeoJSONView(ExportView):
     """Published changes of control from `from` to `to` as dated Point events (QGIS temporal controller,
@@ -340,7 +370,7 @@ class ChangesGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="changes_csv", tags=["exports"],
-    parameters=[*PERIOD_PARAMS, FACTION_PARAM, REV_PARAM, DOWNLOAD_PARAM],
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM],
     responses={(200, "text/csv"): OpenApiTypes.STR, 304: None, (400, "application/json"): ERROR_RESPONSE},
 ))
 class ChangesCSVView(ExportView):

@@ -5,6 +5,8 @@
 - ``slices``: ``control_as_of``, the one time slice, and its grouped counts.
 - ``timelines``: towns' logs in order, a town's history, a period's changes.
 - ``dates``: the dates the log has; the data revision (ETag, cache keys).
+- ``coalitions``: a faction's coalition in one theatre.
+- ``theatres``: what each theatre holds, its extent and the dates of its record.
 - ``public``: whether the public sees a record; colours too close to tell apart.
 """
 
@@ -44,6 +46,7 @@ from .slices import (
     slice_sql,
     towns_subquery,
 )
+from .theatres import TheatreSummary, theatre_summaries
 from .timelines import changes_between, in_force_on_dates, town_history, town_timelines, with_relations
 
 __all__ = [
@@ -57,4 +60,5 @@ __all__ = [
     "replaced_change_query", "slice_sql", "source_is_public", "town_history", "town_is_public", "town_timelines",
     "towns_subquery",
     "visibility", "with_relations",
+    "TheatreSummary", "theatre_summaries",
 ]

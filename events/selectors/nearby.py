@@ -34,12 +34,14 @@ _lock = threading.Lock()
 _kept: dict[tuple, OrderedDict[dt.date, ControlSnapshot]] = {}
 
 
-def _slices(*, seen: Visibility) -> OrderedDict[dt.date, ControlSnapshot]:
-    """This worker's slices of the current revision (older revisions' are dropped)."""
-    key = (cache_token(TOKEN_KEY), data_version(published_only=seen.published_only), seen)
+def _slices(*, seen: Visibility, theatre: int | None = None) -> OrderedDict[dt.date, ControlSnapshot]:
+    """This worker's slices of the current revision (older revisions' are dropped), of every town or of one
+    theatre's."""
+    key = (cache_token(TOKEN_KEY), data_version(published_only=seen.published_only), seen, theatre)
     with _lock:
         if key not in _kept:
-            for old in [k for k in _kept if k[2] == seen]:
+            # Another revision's slices, of every theatre, are dropped; other theatres' of this one kept.
+            for old in [k for k in _kept if k[2] == seen and k[:2] != key[:2] or k[2:] == key[2:]]:
                 del _kept[old]
             _kept[key] = OrderedDict()
         return _kept[key]
@@ -50,15 +52,19 @@ def _changed_between(start: dt.date, end: dt.date, *, seen: Visibility):
     return ControlChange.objects.filter(counted_q(seen), effective_date__gt=start, effective_date__lte=end)
 
 
-def _moved(base: ControlSnapshot, *, on: dt.date, seen: Visibility) -> ControlSnapshot | None:
+def _moved(
+    base: ControlSnapshot, *, on: dt.date, seen: Visibility, theatre: int | None = None,
+) -> ControlSnapshot | None:
     """``base`` moved to ``on``; None when so many towns changed that the whole slice is cheaper."""
     start, end = sorted((base.on, on))
     changed = _changed_between(start, end, seen=seen)
+    if theatre is not None:
+        changed = changed.filter(town__theatre_id=theatre)
     most = int(len(base.towns) * MOST_TOWNS)
     if changed.order_by().values("town_id").distinct()[most:most + 1].exists():
         return None
     touched = Town.objects.filter(pk__in=Subquery(changed.order_by().values("town_id")))
-    fresh = read_slice(on=on, seen=seen, towns=touched)
+    fresh = read_slice(on=on, seen=seen, towns=touched, theatre=theatre)
     changes = dict(base.changes)
     for town in fresh.towns:
         changes.pop(town.id, None)
@@ -68,17 +74,18 @@ def _moved(base: ControlSnapshot, *, on: dt.date, seen: Visibility) -> ControlSn
     return ControlSnapshot(on=on, towns=base.towns, changes=changes, factions=fresh.factions)
 
 
-def slice_for(*, on: dt.date, seen: Visibility) -> ControlSnapshot:
-    """The slice of every town on ``on``, from the nearest slice this worker has for the revision."""
-    slices = _slices(seen=seen)
+def slice_for(*, on: dt.date, seen: Visibility, theatre: int | None = None) -> ControlSnapshot:
+    """The slice of every town (of the theatre with id ``theatre``) on ``on``, from the nearest slice this
+    worker has for the revision."""
+    slices = _slices(seen=seen, theatre=theatre)
     with _lock:
         kept = slices.get(on)
         nearest = min(slices.values(), key=lambda s: abs((s.on - on).days), default=None)
     if kept is not None:
         return kept
-    snapshot = None if nearest is None else _moved(nearest, on=on, seen=seen)
+    snapshot = None if nearest is None else _moved(nearest, on=on, seen=seen, theatre=theatre)
     if snapshot is None:
-        snapshot = read_slice(on=on, seen=seen)
+        snapshot = read_slice(on=on, seen=seen, theatre=theatre)
     with _lock:
         slices[on] = snapshot
         while len(slices) > KEEP:

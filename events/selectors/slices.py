@@ -15,7 +15,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 
-from geodata.models import Town
+from geodata.models import Theatre, Town
 
 from ..models import ControlChange, Faction
 from .rows import CHANGE_ROW_FIELDS, ChangeRow, FactionRow, TownRow, column, faction_rows, make_change, make_town
@@ -61,30 +61,34 @@ _CHANGE_ID = _SPLIT + CHANGE_ROW_FIELDS.index("id")
 
 def control_as_of(
     *, on: dt.date, published_only: bool = True, known_at: dt.datetime | None = None,
-    towns: QuerySet[Town] | None = None,
+    towns: QuerySet[Town] | None = None, theatre: Theatre | None = None,
 ) -> ControlSnapshot:
     """The change in force for each town on ``on`` (inclusive), as light rows.
 
-    For every town, this worker may work the slice out from one it made for a nearby date (see
-    ``nearby``); ``towns`` (a queryset) narrows the slice and reads it afresh. ``known_at`` shows what
-    was published at that moment (see ``rule.Visibility``).
+    For every town (of ``theatre`` when given), this worker may work the slice out from one it made for a
+    nearby date (see ``nearby``); ``towns`` (a queryset) narrows the slice and reads it afresh. ``known_at``
+    shows what was published at that moment (see ``rule.Visibility``). A theatre's slice starts from its
+    towns (the town table's theatre index), so another theatre's towns and changes cost it nothing.
     """
     seen = visibility(published_only=published_only, known_at=known_at)
+    theatre_id = None if theatre is None else theatre.pk
     if towns is None:
         from . import nearby
 
-        return nearby.slice_for(on=on, seen=seen)
-    return read_slice(on=on, seen=seen, towns=towns)
+        return nearby.slice_for(on=on, seen=seen, theatre=theatre_id)
+    return read_slice(on=on, seen=seen, towns=towns, theatre=theatre_id)
 
 
-def read_slice(*, on: dt.date, seen: Visibility, towns: QuerySet[Town] | None = None) -> ControlSnapshot:
+def read_slice(
+    *, on: dt.date, seen: Visibility, towns: QuerySet[Town] | None = None, theatre: int | None = None,
+) -> ControlSnapshot:
     """The slice read from the database: two queries.
 
     One query: each town joined to its change in force, which the database finds by walking the
     (town, effective_date) index backwards from ``on``, so the cost grows with the number of towns,
     not with the log's length; the other reads the factions. No model is built, no geometry decoded.
     """
-    sql, params = slice_sql(on=on, seen=seen, towns=towns)
+    sql, params = slice_sql(on=on, seen=seen, towns=towns, theatre=theatre)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -109,14 +113,14 @@ def towns_subquery(towns: QuerySet[Town]) -> tuple[str, list]:
 
 
 def slice_sql(*, on: dt.date, seen: Visibility, towns: QuerySet[Town] | None = None,
-              select: str = "", tail: str = "ORDER BY t.name, t.id") -> tuple[str, list]:
+              select: str = "", tail: str = "ORDER BY t.name, t.id", theatre: int | None = None) -> tuple[str, list]:
     """The time slice's query: each town ``t`` with its change in force ``c`` and that change's faction ``f``.
 
     By default the columns are TownRow's then ChangeRow's, by town name; ``select`` and ``tail`` (a
     GROUP BY) make it count instead. The change is the first row of the town's (town, effective_date)
     index walked backwards from ``on`` that meets the rule (``rule.in_force_sql``). PostgreSQL plans a
     correlated join (what SQLite does) as a hash join over the whole log, so there the walk is a LEFT
-    JOIN LATERAL with LIMIT 1; the rows are the same.
+    JOIN LATERAL with LIMIT 1; the rows are the same. ``theatre`` (an id) keeps the towns of that theatre.
     """
     change, town, faction = (m._meta.db_table for m in (ControlChange, Town, Faction))
     if not select:
@@ -135,10 +139,13 @@ def slice_sql(*, on: dt.date, seen: Visibility, towns: QuerySet[Town] | None = N
     else:
         join = f"LEFT JOIN {change} c ON c.id = ({latest.format(columns='x.id')})"
     params: list = [on, *rule_params]
-    narrowed = ""
+    where = []
     if towns is not None:
         sub_sql, sub_params = towns_subquery(towns)
-        narrowed, params = f"WHERE t.id IN ({sub_sql})", [*params, *sub_params]
+        where, params = [f"t.id IN ({sub_sql})"], [*params, *sub_params]
+    if theatre is not None:
+        where, params = [*where, f"t.{column(Town, 'theatre')} = %s"], [*params, theatre]
+    narrowed = f"WHERE {' AND '.join(where)}" if where else ""
     sql = f"""
         SELECT {select}
         FROM {town} t
@@ -164,16 +171,18 @@ _make_count = partial(tuple.__new__, ControlCount)
 
 
 def control_counts_as_of(*, on: dt.date, published_only: bool = True, known_at: dt.datetime | None = None,
-                         towns: QuerySet[Town] | None = None) -> list[ControlCount]:
+                         towns: QuerySet[Town] | None = None, theatre: Theatre | None = None) -> list[ControlCount]:
     """control_as_of counted by the database: towns and population per admin area, faction and status.
 
     The same slice (same query, same rule) grouped, so a summary per area reads a few hundred rows
-    instead of one per town; ``towns`` narrows it (one area's page counts that area's towns only).
+    instead of one per town; ``towns`` narrows it (one area's page counts that area's towns only), and
+    ``theatre`` to one theatre's towns.
     """
     sql, params = slice_sql(
         on=on, seen=visibility(published_only=published_only, known_at=known_at), towns=towns,
         select="t.admin_area_id, f.slug, c.status, COUNT(*), COUNT(t.population), COALESCE(SUM(t.population), 0)",
         tail="GROUP BY t.admin_area_id, f.slug, c.status ORDER BY t.admin_area_id, f.slug, c.status",
+        theatre=None if theatre is None else theatre.pk,
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -9,6 +9,7 @@ TypeError.
 - ``lifecycle``: one control change: create, update, publish / reject / retract (one transition), delete
 - ``bulk``: many control changes at once (the CSV import)
 - ``factions``, ``sources``: check, save, save many
+- ``coalitions``: a faction's coalition in one theatre (``faction_role_set``)
 - ``towns``: a town edit with the reviewer rule, over geodata's town write
 """
 

@@ -9,13 +9,13 @@ import shapely
 
 from geodata import selectors as places
 from geodata import spatial
-from geodata.models import AdminArea
+from geodata.models import AdminArea, Theatre
 
 from .. import selectors
 from ..models import ControlChange
 
 
-def _control_counts(*, on: dt.date, published_only: bool, level: int) -> pd.DataFrame:
+def _control_counts(*, on: dt.date, published_only: bool, level: int, theatre: Theatre | None = None) -> pd.DataFrame:
     """The time slice counted per admin area of ``level``, controller and contested: towns, populated
     (towns with a known population) and population. Counted by the database, no row per town."""
     lifted = level_area_ids(level)
@@ -23,7 +23,7 @@ def _control_counts(*, on: dt.date, published_only: bool, level: int) -> pd.Data
     rows = [
         (lifted[count.admin_area_id], count.faction_slug, count.status == contested_status, count.towns,
          count.populated, count.population)
-        for count in selectors.control_counts_as_of(on=on, published_only=published_only)
+        for count in selectors.control_counts_as_of(on=on, published_only=published_only, theatre=theatre)
         if count.admin_area_id in lifted  # a town in no area of ``level`` counts in none
     ]
     columns = ["area_id", "controller", "contested", "towns", "populated", "population"]
@@ -48,19 +48,24 @@ def area_level_ids(towns: pd.DataFrame, level: int) -> pd.Series:
     return towns["area_id"].map(level_area_ids(level)).astype("Int64")
 
 
-def province_control_as_of(*, on: dt.date, level: int = 1, published_only: bool = True) -> gpd.GeoDataFrame:
+def province_control_as_of(
+    *, on: dt.date, level: int = 1, published_only: bool = True, theatre: Theatre | None = None,
+) -> gpd.GeoDataFrame:
     """Per admin area of ``level``: towns, shares by faction, dominant faction and contested flag.
 
     Shares count the towns whose controller is known (a contested town counts for the faction
     recorded as holding it); population_shares weigh them by known population. dominant_faction
     holds strictly more towns than any other, else None. ``contested`` is True when any town in the
     area is contested or no faction holds more than half of its known towns (see
-    ``geodata.spatial.area_control``). Areas without geometry are included with an empty geometry.
+    ``geodata.spatial.area_control``). Areas without geometry are included with an empty geometry. With
+    ``theatre``, that theatre's areas and towns only.
     """
     # The slice counted per area by the database: no point geometry, no row per town.
-    counts = _control_counts(on=on, published_only=published_only, level=level)
-    areas = places.admin_areas_frame(level=level)
+    counts = _control_counts(on=on, published_only=published_only, level=level, theatre=theatre)
+    areas = places.admin_areas_frame(level=level, theatre=None if theatre is None else theatre.pk)
     missing = AdminArea.objects.filter(level=level, geometry__isnull=True).order_by("code")
+    if theatre is not None:
+        missing = missing.filter(theatre=theatre)
     if missing.exists():
         extra = gpd.GeoDataFrame(
             [{"area_id": a.pk, "code": a.code, "name": a.name, "name_ar": a.name_ar, "slug": a.slug,

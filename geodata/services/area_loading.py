@@ -12,7 +12,7 @@ from shapely.geometry import shape
 from .. import spatial
 from ..boundaries import BoundaryLayer, FieldSpec, country_from_code, cross_overlaps, normalise_name, read_boundaries
 from ..boundary_checks import MAX_OVERLAP_SHARE
-from ..models import AdminArea
+from ..models import AdminArea, Theatre, Town, default_theatre_id
 from .admin_areas import admin_area_check, admin_areas_save_many, geometry_json
 from .area_trust import TrustReport, areas_trust_check
 from .town_loading import Progress
@@ -51,7 +51,7 @@ def _country_code(code: str, country: str | None) -> str | None:
 def admin_areas_load(
     *, path: Path | str, spec: FieldSpec, level: int, country: str | None = None, commit: bool = False,
     layer: str | None = None, replace: bool = False, force: bool = False, max_overlap: float = MAX_OVERLAP_SHARE,
-    progress: Progress | None = None,
+    progress: Progress | None = None, theatre: Theatre | None = None,
 ) -> BoundaryLoadReport:
     """Check a boundary file against the areas in the database, then (with commit) write it all at once.
 
@@ -60,7 +60,8 @@ def admin_areas_load(
     area that overlaps a stored area the file does not match is refused (``_check_against_stored``),
     unless ``replace`` and the two are mostly one another: then the stored area is matched by
     overlap. Raises BoundaryLoadError listing every problem; nothing is written then. ``layer``
-    picks one layer of a multi-layer file.
+    picks one layer of a multi-layer file. ``theatre``: the theatre the areas belong to (default: the
+    first); only its areas are matched, and only its towns are re-assigned.
 
     What the file would do that cannot be trusted unseen (``areas_trust_check``: a repair that
     changes an area by more than 1%, an overlap above ``max_overlap`` of the smaller area, an area
@@ -74,15 +75,18 @@ def admin_areas_load(
     step("reading", 0, 1)
     layer = read_boundaries(path, spec, layer=layer)
     problems = list(layer.rejected)
-    existing = list(AdminArea.objects.filter(level=level))
+    theatre = theatre if theatre is not None else Theatre.objects.get(pk=default_theatre_id())
+    mine = AdminArea.objects.filter(theatre=theatre)
+    existing = list(mine.filter(level=level))
     by_code = {a.code: a for a in existing}
     by_name: dict[str, AdminArea] = {}
     for area in existing:
         for name in [area.name, *area.alt_names]:
             by_name.setdefault(normalise_name(name), area)
-    parents = {a.code: a for a in AdminArea.objects.filter(level=AdminArea.Level.PROVINCE)}
+    parents = {a.code: a for a in mine.filter(level=AdminArea.Level.PROVINCE)}
     taken_slugs = set(AdminArea.objects.values_list("slug", flat=True))
-    taken_codes = set(AdminArea.objects.values_list("code", flat=True))
+    taken_codes = dict(AdminArea.objects.values_list("code", "theatre_id"))
+    theatre_names = {t.pk: f"{t.name} ({t.slug})" for t in Theatre.objects.all()}
 
     report = BoundaryLoadReport(layer=layer, level=level, committed=False)
     plan: list[tuple[AdminArea, object]] = []  # with the file's shapely geometry
@@ -104,6 +108,12 @@ def admin_areas_load(
                 problems.append(f"{row.name} ({row.code}): parent code '{row.parent_code}' is not a loaded governorate")
                 continue
         if area is None:
+            if row.code in taken_codes and taken_codes[row.code] != theatre.pk:
+                problems.append(
+                    f"{row.name} ({row.code}): the code is used by an area of the theatre "
+                    f"{theatre_names[taken_codes[row.code]]}, not of {theatre_names[theatre.pk]} loaded into"
+                )
+                continue
             if row.code in taken_codes:
                 problems.append(f"{row.name} ({row.code}): the code is used by an area of another level")
                 continue
@@ -118,8 +128,8 @@ def admin_areas_load(
                 slug = f"{slug}-{slugify(row.code)}"
             taken_slugs.add(slug)
             area = AdminArea(
-                code=row.code, name=row.name, name_ar=row.name_ar, slug=slug, level=level, parent=parent,
-                country_code=country_code, geometry=geometry,
+                theatre=theatre, code=row.code, name=row.name, name_ar=row.name_ar, slug=slug, level=level,
+                parent=parent, country_code=country_code, geometry=geometry,
             )
             report.created.append(f"{row.name} ({row.code})")
             report.outcome[area.code] = "created"
@@ -154,7 +164,8 @@ def admin_areas_load(
     neighbours = [a for a in unmatched if a.pk not in planned] + kept
     step("checking", 1, 2)
     report.trust = areas_trust_check(
-        layer=layer, plan=plan, stored=neighbours, level=level, matched=set(claimed) | planned, max_overlap=max_overlap
+        layer=layer, plan=plan, stored=neighbours, level=level, matched=set(claimed) | planned, max_overlap=max_overlap,
+        theatre=theatre.pk,
     )
     if commit and report.trust.findings and not force:
         raise BoundaryLoadError([*report.trust.findings, "each of these is refused unless --force"])
@@ -164,7 +175,7 @@ def admin_areas_load(
             step("writing", 0, 2)
             admin_areas_save_many(areas=[area for area, _ in plan])
             step("writing", 1, 2)  # then every town is placed in the new areas
-            report.assignment = towns_assign_admin_areas()
+            report.assignment = towns_assign_admin_areas(towns=Town.objects.filter(theatre=theatre).order_by("pk"))
             step("writing", 2, 2)
         report.committed = True
     return report

@@ -102,11 +102,11 @@ def _outside(plan, level: int, matched: set[int]) -> list[str]:
     return found
 
 
-def _planned_levels(plan, level: int) -> list[gpd.GeoDataFrame]:
+def _planned_levels(plan, level: int, theatre: int | None) -> list[gpd.GeoDataFrame]:
     """The areas per level, finest first, as they would be after the load (new areas get ids below 0)."""
     frames = []
     for lvl in (AdminArea.Level.DISTRICT, AdminArea.Level.PROVINCE):
-        stored = selectors.admin_areas_frame(level=lvl)[["area_id", "code", "geometry"]]
+        stored = selectors.admin_areas_frame(level=lvl, theatre=theatre)[["area_id", "code", "geometry"]]
         if lvl == level:
             ids = [area.pk if area.pk is not None else -i - 1 for i, (area, _) in enumerate(plan)]
             planned = gpd.GeoDataFrame(
@@ -117,14 +117,15 @@ def _planned_levels(plan, level: int) -> list[gpd.GeoDataFrame]:
     return frames
 
 
-def _towns(plan, level: int, report: TrustReport) -> None:
-    rows = list(Town.objects.order_by("name", "pk").values_list(
+def _towns(plan, level: int, report: TrustReport, theatre: int | None) -> None:
+    towns = Town.objects.filter(theatre_id=theatre) if theatre is not None else Town.objects.all()
+    rows = list(towns.order_by("name", "pk").values_list(
         "name", "latitude", "longitude", "admin_area_id", "outside_boundaries"))
     if not rows or not plan:
         return
     towns = pd.DataFrame(rows, columns=["name", "latitude", "longitude", "old", "outside"])
     points = spatial.points_frame(towns)
-    placed = checks.place(points, _planned_levels(plan, level))
+    placed = checks.place(points, _planned_levels(plan, level, theatre))
     names = dict(AdminArea.objects.values_list("pk", "name"))
     names.update({-i - 1: area.name for i, (area, _) in enumerate(plan) if area.pk is None})
     planned = {area.pk: (area, geom) for area, geom in plan if area.pk is not None}
@@ -150,17 +151,18 @@ def _towns(plan, level: int, report: TrustReport) -> None:
 
 def areas_trust_check(
     *, layer: BoundaryLayer, plan: list[tuple[AdminArea, object]], stored: list[AdminArea], level: int,
-    matched: set[int], max_overlap: float = checks.MAX_OVERLAP_SHARE,
+    matched: set[int], max_overlap: float = checks.MAX_OVERLAP_SHARE, theatre: int | None = None,
 ) -> TrustReport:
     """What the planned areas would do that a commit must not do unseen; reads only, writes nothing.
 
     ``plan``: the areas with the file's shapely geometry; ``stored``: the stored areas of the level
     that the file leaves as they are (its neighbours); ``matched``: the pks of the stored areas the
-    file matched (changed or not).
+    file matched (changed or not); ``theatre``: the id of the theatre loaded into (its towns are the ones
+    that may move).
     """
     report = TrustReport()
     report.findings += _repairs(layer)
     report.findings += _overlaps(plan, stored, max_overlap)
     report.findings += _outside(plan, level, matched)
-    _towns(plan, level, report)
+    _towns(plan, level, report, theatre)
     return report

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.utils.text import slugify
 
 from ..boundaries import normalise_name
-from ..models import AdminArea, Town
+from ..models import AdminArea, Theatre, Town, default_theatre_id
 from ..town_files import TownFields, TownFileError, TownRecord, town_file_read
 from ..town_matching import NameMatcher, dedupe_records, names_of
 from ..town_text import garbled_from
@@ -98,7 +98,7 @@ def _admin_mismatch(record: TownRecord, area: AdminArea | None, areas: dict[int,
 def towns_load(
     *, path: Path | str, file_format: str | None = None, commit: bool = False, allow_outside: bool = False,
     fields: TownFields | None = None, encoding: str | None = None, layer: str | None = None,
-    drop_cut_letters: bool = False, progress: Progress | None = None,
+    drop_cut_letters: bool = False, progress: Progress | None = None, theatre: Theatre | None = None,
 ) -> TownLoadReport:
     """Read a town file; match, check and list every row; create the new towns and merge the matched ones.
 
@@ -110,7 +110,9 @@ def towns_load(
     decoded, a town outside the loaded boundaries unless ``allow_outside``, ...) and the report of
     the rest of the file; nothing is written then. A row with a bad value is still matched and placed,
     so that one run names all its problems. Creates and merges are written in one transaction
-    through ``towns_save_many``. ``drop_cut_letters``: see ``town_file_read``.
+    through ``towns_save_many``. ``drop_cut_letters``: see ``town_file_read``. ``theatre``: the theatre the
+    towns belong to (default: the first); rows are matched to its towns only and placed in its areas, and a
+    town inside another theatre's area is refused.
     """
     def step(stage: str, done: int, total: int) -> None:
         if progress is not None:
@@ -126,7 +128,8 @@ def towns_load(
     report.cut_letters = [note for r in records for note in r.cut_letters]
     errors: list[str] = list(read.errors)
     new_records: list[TownRecord] = []
-    matcher = NameMatcher(Town.objects.only(*_MATCH_FIELDS))
+    theatre = theatre if theatre is not None else Theatre.objects.get(pk=default_theatre_id())
+    matcher = NameMatcher(Town.objects.filter(theatre=theatre).only(*_MATCH_FIELDS))
     merges: dict[int, list[TownRecord]] = {}
     matched: list[tuple[TownRecord, Town]] = []
     for n, record in enumerate(unique):
@@ -148,7 +151,7 @@ def towns_load(
     step("matching", len(unique), len(unique))
 
     # The stored towns that take something: read whole (the bulk update writes every field).
-    full = Town.objects.in_bulk(list(merges))
+    full = Town.objects.select_related("theatre").in_bulk(list(merges))
     updated: list[Town] = []
     for record, place in matched:
         town = full.get(place.pk)
@@ -163,7 +166,7 @@ def towns_load(
     slugs = _slugs(new_records, set(Town.objects.values_list("slug", flat=True)))
     towns = [
         Town(
-            name=r.name, alt_names=r.alt_names, latitude=r.latitude, longitude=r.longitude,
+            theatre=theatre, name=r.name, alt_names=r.alt_names, latitude=r.latitude, longitude=r.longitude,
             population=r.population, geonames_id=r.geonames_id, outside_boundaries=False, slug=slug,
             external_ids=r.external_ids,
         )
@@ -190,7 +193,7 @@ def towns_load(
         )
         area_ids = [p.area_id if p is not None else None for p in placements[:len(towns)]]
     step("checking" if not commit else "checking and writing", 1, 1)
-    areas = {a.pk: a for a in AdminArea.objects.only("code", "name", "level", "parent_id")}
+    areas = {a.pk: a for a in AdminArea.objects.filter(theatre=theatre).only("code", "name", "level", "parent_id")}
     placed = list(zip(new_records, area_ids, strict=True)) + [(r, p.admin_area_id) for r, p in matched]
     report.admin_mismatches = [
         m for r, area_id in placed if (m := _admin_mismatch(r, areas.get(area_id), areas)) is not None

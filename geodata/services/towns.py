@@ -11,7 +11,7 @@ from simple_history.utils import bulk_update_with_history
 
 from .. import selectors
 from ..models import AdminArea, Town
-from .placement import Placement, outside_message, towns_place
+from .placement import Placement, other_theatre_message, outside_message, towns_in_other_theatres, towns_place
 from .records import RecordErrors, RecordsInvalid, records_clean, records_write
 from .revision import revision_bump, revision_bumping
 
@@ -25,6 +25,10 @@ def _towns_check(towns: Sequence[Town], *, allow_outside: bool) -> tuple[list[Pl
         placements[i] = placement
         if placement.how == "outside" and not (towns[i].outside_boundaries or allow_outside):
             errors.setdefault(i, {})["latitude"] = [outside_message(towns[i], placement)]
+    # Not inside its own theatre's areas, but inside another theatre's: loaded into the wrong theatre.
+    astray = [i for i in good if getattr(placements[i], "how", None) != "within"]
+    for j, area in towns_in_other_theatres(towns=[towns[i] for i in astray]).items():
+        errors.setdefault(astray[j], {})["latitude"] = [other_theatre_message(towns[astray[j]], area)]
     return placements, errors
 
 

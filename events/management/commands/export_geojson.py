@@ -7,9 +7,12 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from events.exports import LAYERS, ExportParameterError
+from geodata.models import Theatre
+from geodata.theatres import TheatreError, theatre_named
 
 DATED = {"control", "provinces", "areas"}
 PERIOD = {"changes", "changes-csv"}
+THEATRED = {"control", "provinces", "changes", "changes-csv"}  # the layers that take --theatre
 
 
 class Command(BaseCommand):
@@ -26,9 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="end", help="Last day of the changes, YYYY-MM-DD.")
         parser.add_argument("--faction", help="Only this faction and the groups that roll up into it.")
         parser.add_argument("--level", help="provinces: 1 for governorates (default), 2 for districts.")
+        parser.add_argument("--theatre", help="Only this theatre's towns, areas and changes (control, provinces, "
+                                              "changes and changes-csv); needed when there are several.")
         parser.add_argument("--out", required=True, help="File to write, or - for standard output.")
 
-    def handle(self, *args, layer, date, start, end, faction, level, out, **options):
+    def handle(self, *args, layer, date, start, end, faction, level, out, theatre, **options):
         if layer in DATED and (start or end):
             raise CommandError(f"--from/--to apply to the changes layers, not '{layer}'; use --date.")
         if layer in PERIOD and date:
@@ -36,8 +41,17 @@ class Command(BaseCommand):
         # The same parameter names as the API's query string, so both are checked by one parser.
         if level and layer != "provinces":
             raise CommandError(f"--level applies to the provinces layer, not '{layer}'.")
+        if layer in THEATRED:
+            try:  # with one theatre none need be named; with several, one must
+                theatre = theatre_named(theatre).slug
+            except TheatreError as exc:
+                raise CommandError(str(exc)) from None
+            if Theatre.objects.count() == 1:
+                theatre = None  # the file of every town, byte for byte as before theatres
+        elif theatre:
+            raise CommandError(f"--theatre applies to the control, provinces and changes layers, not '{layer}' (yet).")
         params = {k: v for k, v in {"date": date, "from": start, "to": end, "faction": faction,
-                                    "level": level}.items() if v}
+                                    "level": level, "theatre": theatre}.items() if v}
         try:
             export = LAYERS[layer].export(params)
         except ExportParameterError as exc:

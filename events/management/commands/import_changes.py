@@ -11,6 +11,7 @@ from conflictmap.progress import ProgressBar
 from events.imports import ImportRejected, changes_import_check, changes_import_commit
 from events.permissions import Actor, SystemActor
 from events.services import control_changes_create_allowed
+from geodata.theatres import TheatreError, theatre_named
 
 
 class Command(BaseCommand):
@@ -28,9 +29,15 @@ class Command(BaseCommand):
                             help="Leave out rows whose town, date and part of day already have a change "
                                  "(a file loaded before) instead of refusing them.")
         parser.add_argument("--user", help="Record the changes as entered by this user (and check their roles).")
+        parser.add_argument("--theatre", help="The theatre whose towns the rows name, by slug (needed when there are "
+                                              "several).")
 
     def handle(self, *args, file: Path, commit: bool, publish: bool, skip_present: bool, user: str | None,
                **options):
+        try:
+            theatre = theatre_named(options["theatre"])
+        except TheatreError as exc:
+            raise CommandError(str(exc)) from None
         by: Actor = SystemActor("import_changes")  # the operator, with no --user: recorded as the system
         if user:
             try:
@@ -49,7 +56,8 @@ class Command(BaseCommand):
 
         bar = ProgressBar(unit="row")
         try:
-            plan = changes_import_check(text=data, publish=publish, skip_present=skip_present, progress=bar.update)
+            plan = changes_import_check(
+                text=data, publish=publish, skip_present=skip_present, progress=bar.update, theatre=theatre)
         finally:
             bar.close()
         if plan.errors:

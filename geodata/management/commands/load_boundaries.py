@@ -7,6 +7,7 @@ from conflictmap.progress import ProgressBar
 from geodata.boundaries import PRESETS, BoundaryFileError, FieldSpec
 from geodata.boundary_checks import MAX_OVERLAP_SHARE
 from geodata.services import AssignmentReport, BoundaryLoadError, BoundaryLoadReport, admin_areas_load
+from geodata.theatres import TheatreError, theatre_named
 
 
 class Command(BaseCommand):
@@ -43,10 +44,15 @@ class Command(BaseCommand):
             help="commit although the load is untrusted: a repair changing an area by more than 1%%, an overlap "
             "above --max-overlap, an area outside the stored country, or towns left outside every area",
         )
+        parser.add_argument("--theatre", help="the theatre to load into, by slug (needed when there are several)")
         parser.add_argument("--commit", action="store_true", help="write (default: only report)")
 
     def handle(self, *args, file: Path, layer, level: int, preset, name_field, code_field, name_ar_field, parent_field,
                country, replace: bool, commit: bool, force: bool, max_overlap: float, **options):
+        try:
+            theatre = theatre_named(options["theatre"])
+        except TheatreError as exc:
+            raise CommandError(str(exc)) from None
         try:
             spec = FieldSpec.build(
                 level=level, preset=preset, name_field=name_field, code_field=code_field,
@@ -55,7 +61,7 @@ class Command(BaseCommand):
             with closing(ProgressBar(unit="area")) as bar:  # the bar goes before the report is printed
                 report = admin_areas_load(
                     path=file, spec=spec, level=level, country=country, commit=commit, layer=layer,
-                    replace=replace, force=force, max_overlap=max_overlap / 100, progress=bar.update,
+                    replace=replace, force=force, theatre=theatre, max_overlap=max_overlap / 100, progress=bar.update,
                 )
         except BoundaryFileError as exc:
             raise CommandError(str(exc)) from exc

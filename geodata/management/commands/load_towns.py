@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from conflictmap.faults import disk_full_command_error
 from conflictmap.progress import ProgressBar
 from geodata.services import TownLoadReport, towns_load
+from geodata.theatres import TheatreError, theatre_named
 from geodata.town_files import FORMATS, PRESETS, TownFields, TownFileError
 
 
@@ -40,11 +41,16 @@ class Command(BaseCommand):
             "--allow-outside", action="store_true",
             help="accept towns more than 1 km outside every loaded boundary (marked as outside)",
         )
+        parser.add_argument("--theatre", help="the theatre to load into, by slug (needed when there are several)")
         parser.add_argument("--commit", action="store_true", help="write (default: only report)")
 
     def handle(self, *args, file: Path, format, preset, name_field, alt_name_fields, id_field, id_scheme,
                lat_field, lon_field, layer, encoding, drop_cut_letters: bool, allow_outside: bool, commit: bool,
                **options):
+        try:
+            theatre = theatre_named(options["theatre"])
+        except TheatreError as exc:
+            raise CommandError(str(exc)) from None
         bar = ProgressBar(unit="town")
         try:
             fields = TownFields.build(
@@ -55,7 +61,8 @@ class Command(BaseCommand):
             with disk_full_command_error("nothing was written"):  # all or nothing
                 report = towns_load(
                     path=file, file_format=format, commit=commit, allow_outside=allow_outside, fields=fields,
-                    encoding=encoding, layer=layer, drop_cut_letters=drop_cut_letters, progress=bar.update,
+                    encoding=encoding, layer=layer, drop_cut_letters=drop_cut_letters, theatre=theatre,
+                    progress=bar.update,
                 )
         except TownFileError as exc:
             bar.close()

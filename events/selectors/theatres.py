@@ -1,0 +1,62 @@
+"""What /api/theatres/ says of each theatre: its extent, the dates of its record, what it holds."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Count, Max, Min
+
+from geodata.models import AdminArea, Theatre, Town
+from geodata.theatres import theatre_bbox
+
+from .dates import CACHE_SECONDS, data_version
+from .rule import changes_in_force
+
+
+@dataclass(frozen=True)
+class TheatreSummary:
+    slug: str
+    name: str
+    bbox: list[float]  # [west, south, east, north]
+    first_change: dt.date | None
+    last_change: dt.date | None
+    areas: int
+    towns: int
+    changes: int  # published changes in force
+
+
+def theatre_summaries() -> dict[str, TheatreSummary]:
+    """Every theatre by slug, in name order; a few grouped queries, kept per data revision."""
+    key = f"selectors:theatres:{data_version()}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    theatres = list(Theatre.objects.order_by("name"))
+
+    def per_theatre(qs) -> dict[int, int]:
+        return dict(qs.order_by().values_list("theatre").annotate(n=Count("pk")).values_list("theatre", "n"))
+
+    areas, towns = per_theatre(AdminArea.objects), per_theatre(Town.objects)
+    # A change's theatre is its town's: one pass over the log, grouped.
+    changes: dict[int, dict] = {
+        row["town__theatre"]: dict(row)
+        for row in changes_in_force(published_only=True)
+        .order_by()
+        .values("town__theatre")
+        .annotate(n=Count("pk"), first=Min("effective_date"), last=Max("effective_date"))
+    }
+    found = {}
+    for theatre in theatres:
+        log = changes.get(theatre.pk, {})
+        found[theatre.slug] = TheatreSummary(
+            slug=theatre.slug,
+            name=theatre.name,
+            bbox=[round(v, 6) for v in theatre_bbox(theatre)],
+            first_change=log.get("first"),
+            last_change=log.get("last"),
+            areas=areas.get(theatre.pk, 0),
+            towns=towns.get(theatre.pk, 0),
+            changes=log.get("n", 0),
+        )
+    cache.set(key, found, CACHE_SECONDS)
+    return found
