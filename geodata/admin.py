@@ -138,9 +138,26 @@ class AdminAreaAdmin(ViewOnlyAdminMixin, JsonNameSearchMixin, AuditedAdmin):
 class TownForm(ModelForm):
     class Meta:
         model = Town
-        fields = ("name", "slug", "alt_names", "latitude", "longitude", "outside_boundaries", "population",
+        fields = ("theatre", "name", "slug", "alt_names", "latitude", "longitude", "outside_boundaries", "population",
                   "geonames_id", "external_ids")
         field_classes = {"alt_names": NameListField, "external_ids": KeyValueField}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("theatre")
+        theatres = list(Theatre.objects.order_by("pk")[:2])
+        self.only_theatre = theatres[0] if len(theatres) == 1 else None
+        if field is None or field.disabled:
+            return
+        if self.only_theatre is not None:
+            # One theatre: it is the town's, whether or not the form names it (as before theatres).
+            field.required = False
+            self.initial.setdefault("theatre", self.only_theatre.pk)
+        elif self.instance.pk is None and not self.is_bound:
+            self.initial["theatre"] = None  # several: the user picks, no silent default to the first
+
+    def clean_theatre(self):
+        return self.cleaned_data.get("theatre") or self.only_theatre
 
     def _post_clean(self):
         super()._post_clean()
@@ -165,7 +182,7 @@ class TownForm(ModelForm):
 @admin.register(Town)
 class TownAdmin(JsonNameSearchMixin, AuditedAdmin):
     form = TownForm
-    list_display = ("name", "slug", "admin_area", "latitude", "longitude", "outside_boundaries")
+    list_display = ("name", "slug", "theatre", "admin_area", "latitude", "longitude", "outside_boundaries")
     list_filter = ("theatre", ("admin_area", admin.RelatedOnlyFieldListFilter), "outside_boundaries")
     search_fields = ("name", "slug")
     json_name_fields = ("alt_names",)

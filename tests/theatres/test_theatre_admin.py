@@ -1,0 +1,103 @@
+"""Theatres in the admin: a town's form names its theatre and is refused inside another theatre's area
+(naming both, nothing written); the town list filters by theatre; the CSV import asks for a theatre when
+there are several and refuses a row naming another theatre's town, naming both."""
+
+import pytest
+
+from geodata.models import Theatre, Town
+from tests.theatres.test_theatres import NORTH, SOUTH, TOWNS, build_zenda, changes_csv, feature, rows_csv, write
+
+TOWN_ADD = "/admin/geodata/town/add/"
+TOWN_LIST = "/admin/geodata/town/"
+
+
+@pytest.fixture
+def zenda(seeded, tmp_path) -> Theatre:
+    """Ruritania beside Syria, built by the commands (as in test_theatres)."""
+    return build_zenda(
+        {
+            "governorates": write(
+                tmp_path / "adm1.geojson",
+                [
+                    feature({"ADM1_PCODE": "ZZ01", "ADM1_EN": "North March"}, NORTH),
+                    feature({"ADM1_PCODE": "ZZ02", "ADM1_EN": "South March"}, SOUTH),
+                ],
+            ),
+            "districts": write(
+                tmp_path / "adm2.geojson",
+                [
+                    feature({"ADM2_PCODE": "ZZ0101", "ADM2_EN": "Strelsau District", "ADM1_PCODE": "ZZ01"}, NORTH),
+                    feature({"ADM2_PCODE": "ZZ0201", "ADM2_EN": "Zenda District", "ADM1_PCODE": "ZZ02"}, SOUTH),
+                ],
+            ),
+            "towns": rows_csv(tmp_path / "towns.csv", ["slug", "name", "latitude", "longitude"], TOWNS),
+            "changes": changes_csv(tmp_path / "changes.csv", [("Strelsau", "Islamic State", "2021-03-01")]),
+        }
+    )
+
+
+def town_form(**overrides) -> dict:
+    data = {
+        "name": "Rupert",
+        "slug": "rupert",
+        "alt_names": "",
+        "latitude": "0.6",
+        "longitude": "10.2",
+        "population": "",
+        "geonames_id": "",
+        "external_ids": "",
+        "control_changes-TOTAL_FORMS": "0",
+        "control_changes-INITIAL_FORMS": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+def form_errors(response) -> dict:
+    assert response.status_code == 200, response.status_code
+    return response.context["adminform"].form.errors
+
+
+def test_with_one_theatre_the_town_form_shows_it_chosen_and_needs_no_choice(seeded, editor_client):
+    syria = Theatre.objects.get()
+    page = editor_client.get(TOWN_ADD).content.decode()
+    assert '<select name="theatre"' in page and f'<option value="{syria.pk}" selected>' in page
+    response = editor_client.post(TOWN_ADD, town_form(latitude="35.0", longitude="37.0"))
+    assert response.status_code == 302, form_errors(response)
+    assert Town.objects.get(slug="rupert").theatre == syria
+
+
+def test_with_several_theatres_the_town_form_asks_for_one(zenda, editor_client):
+    page = editor_client.get(TOWN_ADD).content.decode()
+    assert "selected>" not in page.split('<select name="theatre"')[1].split("</select>")[0]
+    errors = form_errors(editor_client.post(TOWN_ADD, town_form()))
+    assert "theatre" in errors
+    assert not Town.objects.filter(slug="rupert").exists()
+    response = editor_client.post(TOWN_ADD, town_form(theatre=zenda.pk))
+    assert response.status_code == 302, form_errors(response)
+    rupert = Town.objects.get(slug="rupert")
+    assert rupert.theatre == zenda and rupert.admin_area.code == "ZZ0101"
+
+
+def test_a_town_placed_in_another_theatres_area_is_a_form_error_naming_both(zenda, editor_client):
+    before = Town.objects.count()
+    errors = form_errors(editor_client.post(TOWN_ADD, town_form(theatre=zenda.pk, latitude="35.0", longitude="37.0")))
+    assert "of the theatre Syria (syria), not in the theatre Ruritania (zenda)" in str(errors["latitude"])
+    syria = Theatre.objects.get(slug="syria")
+    errors = form_errors(editor_client.post(TOWN_ADD, town_form(theatre=syria.pk)))
+    assert "of the theatre Ruritania (zenda), not in the theatre Syria (syria)" in str(errors["latitude"])
+    assert Town.objects.count() == before
+
+
+def test_the_town_list_filters_by_theatre_and_shows_each_towns(zenda, editor_client):
+    def listed(theatre) -> set[str]:
+        response = editor_client.get(TOWN_LIST, {"theatre__id__exact": theatre.pk})
+        assert response.status_code == 200
+        return {town.name for town in response.context["cl"].result_list}
+
+    assert listed(zenda) == {"Strelsau", "Tarlenheim", "Zenda"}
+    assert "Raqqa" in listed(Theatre.objects.get(slug="syria")) and "Strelsau" not in listed(
+        Theatre.objects.get(slug="syria")
+    )
+    body = editor_client.get(TOWN_LIST, {"q": "Strelsau"}).content.decode()
+    assert '<td class="field-theatre nowrap">Ruritania</td>' in body
