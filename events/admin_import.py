@@ -18,6 +18,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from conflictmap import jobs
+from geodata.models import Theatre
+from geodata.theatres import theatre_named
 
 from . import permissions
 from .csv_files import csv_decode
@@ -34,6 +36,16 @@ UPLOAD_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # events.job_models.upload_id
 class UploadForm(forms.Form):
     file = forms.FileField(help_text="UTF-8 CSV; see seeds/examples/changes.csv for the columns.")
     publish = forms.BooleanField(required=False, help_text="Publish at once (reviewers only); else drafts.")
+    theatre = forms.ModelChoiceField(
+        queryset=Theatre.objects.order_by("name"),
+        to_field_name="slug",
+        help_text="The conflict whose towns the rows name; a town of another theatre is a bad row.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if Theatre.objects.count() < 2:  # one theatre: the rows name its towns, nothing to ask
+            del self.fields["theatre"]
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -88,8 +100,9 @@ def import_view(model_admin):
                 context["form"] = form
                 return TemplateResponse(request, TEMPLATES + "import_form.html", context, status=403)
             name, text = request.FILES["file"].name, form.cleaned_data["file"]
+            theatre = form.cleaned_data.get("theatre") or theatre_named(None)  # the only one, as import_changes
             try:
-                upload = import_upload_store(owner=request.user, name=name, text=text, publish=publish)
+                upload = import_upload_store(owner=request.user, name=name, text=text, publish=publish, theatre=theatre)
             except UploadNotKept as exc:
                 form.add_error("file", str(exc))
                 context["form"] = form

@@ -55,6 +55,8 @@ class ImportUpload(models.Model):
     name = models.CharField(max_length=255)
     publish = models.BooleanField(default=False)
     size = models.PositiveBigIntegerField(default=0)
+    # The theatre whose towns the rows name (the import's --theatre); chosen on upload.
+    theatre = models.ForeignKey("geodata.Theatre", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The import job that took it (set once, on confirm).
     job = models.OneToOneField(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="upload")

@@ -18,6 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from conflictmap.jobs import JobFailed
+from geodata.models import Theatre
 
 from ..csv_files import RowError
 from ..imports import ImportRejected, changes_import_check, changes_import_commit
@@ -39,10 +40,13 @@ def _path(upload_id: str) -> Path:
     return Path(settings.IMPORT_UPLOAD_DIR) / f"{upload_id}.csv"
 
 
-def import_upload_store(*, owner, name: str, text: str, publish: bool) -> ImportUpload:
-    """Keep a checked file for its owner's confirm; the owner's oldest beyond KEPT_PER_USER go."""
+def import_upload_store(*, owner, name: str, text: str, publish: bool, theatre: Theatre | None = None) -> ImportUpload:
+    """Keep a checked file for its owner's confirm; the owner's oldest beyond KEPT_PER_USER go.
+
+    ``theatre``: the theatre whose towns the rows name (None: every theatre's, as before theatres).
+    """
     import_uploads_prune()
-    upload = ImportUpload(owner=owner, name=name[:255], publish=publish)
+    upload = ImportUpload(owner=owner, name=name[:255], publish=publish, theatre=theatre)
     data = text.encode()
     upload.size = len(data)
     path = _path(upload.pk)
@@ -133,7 +137,9 @@ def changes_import_check_job(*, job: Job, progress, upload_id: str) -> tuple[str
         text = _path(upload.pk).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise JobFailed("The uploaded file is no longer on the server; upload it again.") from None
-    plan = changes_import_check(text=text, publish=upload.publish, progress=_after_rows(progress))
+    plan = changes_import_check(
+        text=text, publish=upload.publish, progress=_after_rows(progress), theatre=upload.theatre
+    )
     del text
     if not plan.ok:
         import_upload_delete(upload=upload)
@@ -148,6 +154,7 @@ def changes_import_check_job(*, job: Job, progress, upload_id: str) -> tuple[str
             "name": upload.name,
             "upload": upload.pk,
             "publish": plan.publish,
+            "theatre": _theatre_words(upload),
             "rows": len(plan.rows),
             "new_sources": plan.new_sources,
             "preview": [[row.line, row.effect] for row in plan.rows[:PREVIEW_ROWS]],
@@ -171,7 +178,9 @@ def changes_import_job(*, job: Job, progress, upload_id: str) -> tuple[str, dict
             raise JobFailed(
                 "The uploaded file is no longer on the server; nothing was written. Upload it again."
             ) from None
-        plan = changes_import_check(text=text, publish=upload.publish, progress=_after_rows(progress))
+        plan = changes_import_check(
+            text=text, publish=upload.publish, progress=_after_rows(progress), theatre=upload.theatre
+        )
         del text
         try:
             progress(COMPARING, len(plan.rows), len(plan.rows))  # the write checks the clashes again first
@@ -201,10 +210,15 @@ def _after_rows(progress):
     return report
 
 
+def _theatre_words(upload: ImportUpload) -> str:
+    return f"{upload.theatre.name} ({upload.theatre.slug})" if upload.theatre is not None else ""
+
+
 def _report(upload: ImportUpload, errors: list[RowError]) -> dict:
     return {
         "name": upload.name,
         "publish": upload.publish,
+        "theatre": _theatre_words(upload),
         "error_count": len(errors),
         "errors": [[e.line, e.column, e.reason] for e in errors[:REPORT_ROWS]],
     }

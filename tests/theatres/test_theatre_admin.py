@@ -3,7 +3,10 @@
 there are several and refuses a row naming another theatre's town, naming both."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from events.job_models import ImportUpload, Job
+from events.models import ControlChange
 from geodata.models import Theatre, Town
 from tests.theatres.test_theatres import NORTH, SOUTH, TOWNS, build_zenda, changes_csv, feature, rows_csv, write
 
@@ -101,3 +104,65 @@ def test_the_town_list_filters_by_theatre_and_shows_each_towns(zenda, editor_cli
     )
     body = editor_client.get(TOWN_LIST, {"q": "Strelsau"}).content.decode()
     assert '<td class="field-theatre nowrap">Ruritania</td>' in body
+
+
+IMPORT = "/admin/events/controlchange/import/"
+HEADER = "town,faction,date,source_title,source_publisher\n"
+
+
+@pytest.fixture
+def upload_dir(settings, tmp_path):
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
+    return settings.IMPORT_UPLOAD_DIR
+
+
+def upload(client, text: str, **fields):
+    file = SimpleUploadedFile("c.csv", (HEADER + text).encode())
+    return client.post(IMPORT, {"file": file, **fields}, follow=True)
+
+
+def test_with_one_theatre_the_import_form_asks_for_none(seeded, editor_client, upload_dir):
+    page = editor_client.get(IMPORT).content.decode()
+    assert 'name="theatre"' not in page
+    preview = upload(editor_client, "Raqqa,SDF,2017-10-20,Raqqa taken,Example Wire\n")
+    assert "Raqqa from 2017-10-20" in preview.content.decode()
+    assert ImportUpload.objects.get().theatre.slug == "syria"
+
+
+def test_with_several_theatres_the_import_form_needs_one(zenda, editor_client, upload_dir):
+    page = editor_client.get(IMPORT).content.decode()
+    assert '<select name="theatre"' in page and '<option value="zenda">Ruritania</option>' in page
+    response = upload(editor_client, "Strelsau,Black Elphberg,2021-05-01,Strelsau report,Ruritania Wire\n")
+    assert "theatre" in response.context["form"].errors
+    assert not ImportUpload.objects.exists() and not Job.objects.exists()
+    response = upload(editor_client, "Strelsau,Black Elphberg,2021-05-01,x,y\n", theatre="nowhere")
+    assert "theatre" in response.context["form"].errors and not ImportUpload.objects.exists()
+
+
+def test_a_row_naming_another_theatres_town_is_a_row_error_naming_both(zenda, editor_client, upload_dir):
+    before = ControlChange.objects.count()
+    rows = "Strelsau,Black Elphberg,2021-05-01,Strelsau report,Ruritania Wire\nRaqqa,SDF,2021-05-02,Raqqa report,Wire\n"
+    body = upload(editor_client, rows, theatre="zenda").content.decode()
+    assert "&#x27;Raqqa&#x27; is a town of the theatre Syria (syria), not of Ruritania (zenda) imported into" in body
+    assert "<td>3</td><td>town</td>" in body  # the row and its column
+    assert Job.objects.get().state == "failed" and ControlChange.objects.count() == before
+    # The same file into Syria finds Raqqa and refuses Strelsau as Ruritania's.
+    body = upload(editor_client, rows, theatre="syria").content.decode()
+    assert "&#x27;Strelsau&#x27; is a town of the theatre Ruritania (zenda), not of Syria (syria)" in body
+    assert ControlChange.objects.count() == before
+
+
+def test_the_import_job_looks_towns_up_in_the_chosen_theatre(zenda, editor_client, upload_dir):
+    preview = upload(
+        editor_client, "Strelsau,Black Elphberg,2021-05-01,Strelsau report,Ruritania Wire\n", theatre="zenda"
+    )
+    assert "Towns are those of the theatre Ruritania (zenda)." in preview.content.decode()
+    # Meanwhile Syria gets a town of the same name: the import, scoped to Ruritania, still finds one town.
+    Town.objects.create(
+        name="Strelsau", slug="strelsau-sy", latitude=35.0, longitude=37.0, theatre=Theatre.objects.get(slug="syria")
+    )
+    confirm = editor_client.post(IMPORT, {"token": preview.context["token"]})
+    assert confirm.status_code == 302
+    assert Job.objects.get(kind="import").state == "done", Job.objects.get(kind="import").message
+    change = ControlChange.objects.get(effective_date="2021-05-01")
+    assert change.town.theatre == zenda and change.faction.slug == "black-elphberg"
