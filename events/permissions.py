@@ -72,9 +72,9 @@ TOWN_CHANGE = ("geodata.change_town", "edit towns")
 # Everything of a source the public pages and API show. Once a published change cites the source,
 # editing these changes what the public sees, so it takes a reviewer, as publishing does.
 SOURCE_REVIEWED_FIELDS = ("publisher", "title", "url", "published", "language", "summary")
-# What of a town the public map, its links and its population figures show (the GeoNames and other
-# external ids are reference data editors keep up).
-TOWN_REVIEWED_FIELDS = ("name", "slug", "alt_names", "latitude", "longitude", "population")
+# What of a town the public map, its links and its population figures show, and the theatre whose map
+# shows it (the GeoNames and other external ids are reference data editors keep up).
+TOWN_REVIEWED_FIELDS = ("name", "slug", "alt_names", "latitude", "longitude", "population", "theatre")
 
 
 def user_require(*, user: Actor, perm: str, action: str) -> None:

@@ -123,3 +123,16 @@ def test_town_edit_check_refuses_like_town_edit_and_writes_nothing(editor):
     services.town_edit_check(town=edited, by=editor)  # reference ids are the editor's to keep up
     assert fresh(town).geonames_id != 99999902
     assert town.history.count() == history
+
+
+def test_editor_cannot_move_a_public_town_to_another_theatre(editor):
+    from geodata.models import Theatre
+
+    town = TownFactory(name="Uqayribat", slug="uqayribat", latitude=35.0422, longitude=37.4628)
+    ControlChangeFactory(town=town, state=ControlChange.State.PUBLISHED)
+    elsewhere = Theatre.objects.create(slug="elsewhere", name="Elsewhere")
+    edited = fresh(town)
+    edited.theatre = elsewhere
+    with pytest.raises(PermissionDenied, match="Uqayribat has published control changes, so its theatre"):
+        services.town_edit(town=edited, by=editor)
+    assert fresh(town).theatre_id == town.theatre_id
