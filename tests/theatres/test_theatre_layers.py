@@ -1,0 +1,81 @@
+"""The map's other layers per theatre: the change dates and the control areas hold one theatre's towns when
+asked with theatre=SLUG, and answer byte for byte as before without it."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.theatres.test_theatres import body, build_zenda, files  # noqa: F401  (files: a fixture)
+
+UNKNOWN = {"theatre": ["No theatre is called 'atlantis'; known theatres: syria, zenda."]}
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def test_change_dates_of_a_theatre_are_its_towns_dates_only(seeded, files, api):  # noqa: F811
+    before = api.get("/api/change-dates.json").content
+    build_zenda(files)
+    zenda = api.get("/api/change-dates.json?theatre=zenda")
+    assert zenda.status_code == 200
+    assert zenda.json() == {"dates": ["2021-03-01", "2021-03-02", "2021-04-10"]}
+    assert "change-dates-zenda.json" in zenda["Content-Disposition"]
+    # Syria's dates, asked for by theatre, are the file of before; every theatre's hold both.
+    assert api.get("/api/change-dates.json?theatre=syria").content == before
+    everything = api.get("/api/change-dates.json").json()["dates"]
+    assert everything == sorted(
+        set(api.get("/api/change-dates.json?theatre=syria").json()["dates"])
+        | {"2021-03-01", "2021-03-02", "2021-04-10"}
+    )
+
+
+@pytest.mark.parametrize("url", ["/api/change-dates.json", "/api/control-areas.geojson?date=2017-10-20"])
+def test_with_the_seed_alone_the_theatres_file_is_the_file_without_one(seeded, api, url):
+    joiner = "&" if "?" in url else "?"
+    assert body(api.get(url + joiner + "theatre=syria")) == body(api.get(url))
+
+
+def test_control_areas_of_a_theatre_are_its_towns_cells_only(seeded, files, api):  # noqa: F811
+    syria = "/api/control-areas.geojson?date=2017-10-20"
+    before = body(api.get(syria))
+    build_zenda(files)
+    assert body(api.get(syria + "&theatre=syria")) == before
+    zenda = api.get("/api/control-areas.geojson?date=2021-04-10&theatre=zenda")
+    assert zenda.status_code == 200
+    assert "control-areas-zenda-2021-04-10.geojson" in zenda["Content-Disposition"]
+    features = zenda.json()["features"]
+    assert {(f["properties"]["faction"], f["properties"]["towns"]) for f in features} == {
+        ("islamic-state", 1),
+        ("black-elphberg", 2),
+    }
+    for feature in features:  # inside Zenda's two governorates, nowhere near Syria
+        xs = [x for ring in _rings(feature["geometry"]) for x, _ in ring]
+        ys = [y for ring in _rings(feature["geometry"]) for _, y in ring]
+        assert 10.0 <= min(xs) and max(xs) <= 11.0 and 0.0 <= min(ys) and max(ys) <= 1.0
+    # The same day for every theatre is another file (the key carries the theatre): Syria's towns are in it.
+    everything = api.get("/api/control-areas.geojson?date=2021-04-10").json()["features"]
+    assert sum(f["properties"]["towns"] for f in everything) > 3
+
+
+def _rings(geometry: dict) -> list:
+    if geometry["type"] == "Polygon":
+        return geometry["coordinates"]
+    return [ring for polygon in geometry["coordinates"] for ring in polygon]
+
+
+@pytest.mark.parametrize("url", ["/api/change-dates.json", "/api/control-areas.geojson"])
+def test_an_unknown_theatre_is_a_400_naming_it(seeded, files, api, url):  # noqa: F811
+    build_zenda(files)
+    answer = api.get(url + "?theatre=atlantis")
+    assert answer.status_code == 400
+    assert answer.json() == UNKNOWN
+
+
+def test_export_geojson_writes_a_theatres_control_areas(seeded, files, tmp_path, api):  # noqa: F811
+    from tests.theatres.test_theatres import run
+
+    build_zenda(files)
+    out = tmp_path / "areas.geojson"
+    run("export_geojson", "--layer", "areas", "--date", "2021-04-10", "--theatre", "zenda", "--out", str(out))
+    assert out.read_bytes() == api.get("/api/control-areas.geojson?date=2021-04-10&theatre=zenda").content
