@@ -104,8 +104,7 @@ def control_map(request):
         theatre = _requested_theatre(request)
     except TheatreNotFound as exc:
         return _not_found(request, str(exc))
-    # A theatre's map opens on its extent under its name; its own record's dates (the layers show every town
-    # until they take the theatre too).
+    # A theatre's map opens on its extent under its name, on its own record's dates.
     summary = selectors.theatre_summaries().get(theatre.slug) if theatre is not None else None
     opens_on = (theatre.default_date or summary.last_change) if theatre is not None and summary else None
     on, error = _requested_date(request, fallback=opens_on)
@@ -129,7 +128,9 @@ def control_map(request):
     last = summary.last_change if summary else selectors.latest_change_date()
     config = {
         "date": on.isoformat(),
-        "datesUrl": f"{reverse('api:change-dates')}?rev={revision}",
+        # A theatre's map steps through its own record's dates.
+        "datesUrl": f"{reverse('api:change-dates')}?rev={revision}"
+        + ("" if theatre is None else f"&theatre={quote(theatre.slug)}"),
         "endpoints": endpoints,
         "panelUrl": reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
         "downloads": _map_downloads(endpoints=endpoints, first=first, theatre=theatre),

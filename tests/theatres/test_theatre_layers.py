@@ -79,3 +79,24 @@ def test_export_geojson_writes_a_theatres_control_areas(seeded, files, tmp_path,
     out = tmp_path / "areas.geojson"
     run("export_geojson", "--layer", "areas", "--date", "2021-04-10", "--theatre", "zenda", "--out", str(out))
     assert out.read_bytes() == api.get("/api/control-areas.geojson?date=2021-04-10&theatre=zenda").content
+
+
+def test_a_theatres_map_asks_for_its_own_dates_and_control_areas(seeded, files):  # noqa: F811
+    import json
+
+    from django.test import Client
+
+    build_zenda(files)
+    html = Client().get("/?theatre=zenda").content.decode()
+    config = json.loads(html.split('id="map-config" type="application/json">')[1].split("</script>")[0])
+    assert config["endpoints"]["areas"] == "/api/control-areas.geojson?theatre=zenda"
+    assert config["datesUrl"].startswith("/api/change-dates.json?rev=") and config["datesUrl"].endswith(
+        "&theatre=zenda"
+    )
+    links = {d["id"]: d["href"] for d in config["downloads"]}
+    assert links["dl-areas"] == "/api/control-areas.geojson?theatre=zenda&date={date}&download=1"
+    syria = json.loads(
+        Client().get("/").content.decode().split('id="map-config" type="application/json">')[1].split("</script>")[0]
+    )
+    assert syria["endpoints"]["areas"] == "/api/control-areas.geojson"
+    assert "theatre" not in syria["datesUrl"]
