@@ -100,3 +100,22 @@ def test_a_theatres_map_asks_for_its_own_dates_and_control_areas(seeded, files):
     )
     assert syria["endpoints"]["areas"] == "/api/control-areas.geojson"
     assert "theatre" not in syria["datesUrl"]
+
+
+def test_territory_change_of_a_theatre_counts_its_towns_land_only(seeded, files, api):  # noqa: F811
+    syria = "/api/territory-change.json?from=2017-01-01&to=2017-12-31"
+    before = api.get(syria).content
+    build_zenda(files)
+    assert api.get(syria + "&theatre=syria").content == before
+    zenda = api.get("/api/territory-change.json?from=2021-03-01&to=2021-04-10&theatre=zenda")
+    assert zenda.status_code == 200
+    towns = {town["name"] for flows in zenda.json()["newly_recorded"] for town in flows["towns"]}
+    assert towns == {"Tarlenheim", "Zenda"}  # Strelsau was recorded on the first day already
+    # Its factions' land is its towns' cells: Strelsau's and the two southern towns', nothing of Syria.
+    assert {(f["faction"], f["before_km2"] > 0, f["after_km2"] > 0) for f in zenda.json()["factions"]} == {
+        ("islamic-state", True, True),
+        ("black-elphberg", False, True),
+    }
+    answer = api.get("/api/territory-change.json?from=2021-03-01&to=2021-04-10&theatre=atlantis")
+    assert answer.status_code == 400
+    assert answer.json() == UNKNOWN
