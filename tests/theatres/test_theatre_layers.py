@@ -1,6 +1,8 @@
 """The map's other layers per theatre: the change dates and the control areas hold one theatre's towns when
 asked with theatre=SLUG, and answer byte for byte as before without it."""
 
+import re
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -119,3 +121,38 @@ def test_territory_change_of_a_theatre_counts_its_towns_land_only(seeded, files,
     answer = api.get("/api/territory-change.json?from=2021-03-01&to=2021-04-10&theatre=atlantis")
     assert answer.status_code == 400
     assert answer.json() == UNKNOWN
+
+
+def test_the_what_changed_page_of_a_theatre_holds_its_towns_only(seeded, files):  # noqa: F811
+    import json
+
+    from django.test import Client
+
+    client = Client()
+    syria = "/changes/?from=2017-01-01&to=2017-12-31"
+    before = client.get(syria).content.decode()
+    build_zenda(files)
+    # Syria's numbers, towns and changes are those of before (the map and links name the theatre).
+    assert _findings(client.get(syria + "&theatre=syria").content.decode()) == _findings(before)
+    page = client.get("/changes/?theatre=zenda")  # its own dates: the change before its latest to its latest
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="from" value="2021-03-02"' in html and 'name="to" value="2021-04-10"' in html
+    assert '<input type="hidden" name="theatre" value="zenda">' in html
+    page = client.get("/changes/?theatre=zenda&from=2021-01-01&to=2021-04-10").content.decode()
+    for name in ("Strelsau", "Tarlenheim", "Zenda"):
+        assert name in page
+    assert "Raqqa" not in page and "Tabqa" not in page
+    assert "/api/changes.csv?theatre=zenda&amp;from=2021-01-02&amp;to=2021-04-10" in page
+    config = json.loads(page.split('id="changes-map-config" type="application/json">')[1].split("</script>")[0])
+    assert config["endpoints"]["areas"] == "/api/control-areas.geojson?theatre=zenda"
+    missing = client.get("/changes/?theatre=atlantis")
+    assert missing.status_code == 404
+    assert "No theatre is called &#x27;atlantis&#x27;" in missing.content.decode()
+
+
+def _findings(html: str) -> tuple[str, str]:
+    """The what-changed page's numbers and towns, and its list of changes: what the theatre narrows."""
+    numbers = html.split("<h2>Painted area per faction</h2>")[1].split("Every change of the period:")[0]
+    changes = html.split('id="changes-geojson">GeoJSON</a>.</p>')[1].split("<script")[0]
+    return numbers, re.sub(r"map_[0-9a-f]{32}", "map", changes)  # the map's id hashes its settings
