@@ -5,13 +5,14 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from html import escape
+from urllib.parse import quote
 
 from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from geodata.models import AdminArea
+from geodata.models import AdminArea, Theatre
 
 from . import collector, selectors, territory
 from .models import ControlChange, Faction
@@ -111,25 +112,28 @@ def _counts(handovers: list[territory.Handover]) -> tuple[list[dict], list[dict]
     return by_faction, by_area
 
 
-def changes_page(*, start: dt.date, end: dt.date, page: int = 1) -> dict:
+def changes_page(*, start: dt.date, end: dt.date, page: int = 1, theatre: Theatre | None = None) -> dict:
     """Control at the end of ``start`` against the end of ``end``: counts per faction and governorate,
     the first TOWNS_SHOWN towns that changed hands, km² per faction (/api/territory-change.json's
-    numbers) and the period's changes, CHANGES_PER_PAGE a page."""
+    numbers) and the period's changes, CHANGES_PER_PAGE a page; of ``theatre``'s towns only when given."""
     # After a write, two slices of every town and the diff's rows are made: with the collector's
     # full passes (``collector``), a third of the page's time at 10,000 towns.
     with collector.paused():
-        return _changes_page(start=start, end=end, page=page)
+        return _changes_page(start=start, end=end, page=page, theatre=theatre)
 
 
-def _changes_page(*, start: dt.date, end: dt.date, page: int) -> dict:
-    change = territory.territory_between(start=start, end=end)
+def _changes_page(*, start: dt.date, end: dt.date, page: int, theatre: Theatre | None = None) -> dict:
+    change = territory.territory_between(start=start, end=end, theatre=theatre)
     summary = territory.territory_change_summary(change)
     for kind in ("changed_hands", "newly_recorded", "no_longer_recorded"):
         summary[kind] = _capped_flows(summary[kind])
     by_faction, by_area = _counts(change.handovers)
     first_day = start + dt.timedelta(days=1)
-    period = f"from={first_day:%Y-%m-%d}&to={end:%Y-%m-%d}"
+    mine = "" if theatre is None else f"theatre={quote(theatre.slug)}&"
+    period = f"{mine}from={first_day:%Y-%m-%d}&to={end:%Y-%m-%d}"
     in_period = selectors.changes_in_force().filter(effective_date__gte=first_day, effective_date__lte=end)
+    if theatre is not None:
+        in_period = in_period.filter(town__theatre=theatre)
     changes = Paginator(
         in_period.select_related(*_ROW_RELATIONS).only(*_ROW_FIELDS).order_by(*selectors.CHRONOLOGICAL)
         if start < end
@@ -150,5 +154,6 @@ def _changes_page(*, start: dt.date, end: dt.date, page: int) -> dict:
         "change_rows": _change_rows(changes),
         "csv_url": f"{reverse('api:changes-csv')}?{period}",
         "geojson_url": f"{reverse('api:changes-geojson')}?{period}",
-        "page_query": f"from={start:%Y-%m-%d}&to={end:%Y-%m-%d}",
+        "page_query": f"{mine}from={start:%Y-%m-%d}&to={end:%Y-%m-%d}",
+        "theatre": theatre,
     }

@@ -182,15 +182,18 @@ def _provinces_params(params: Mapping[str, str]) -> dict:
     return {"on": _slice_on(params), "level": parse_level(params), **({} if theatre is None else {"theatre": theatre})}
 
 
-def _control_areas(*, on: dt.date) -> Export:
+def _control_areas(*, on: dt.date, theatre: Theatre | None = None) -> Export:
     radius_km = territory.area_rule()["radius_km"]  # a setting: a file drawn with another radius is another file
-    content = _kept(f"control-areas:{on}:{radius_km:g}",
-                    lambda: _as_of(on, geojson.control_areas_feature_collection(on=on)))
-    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"control-areas-{on}.geojson")
+    mine = "" if theatre is None else f":{theatre.slug}"
+    content = _kept(f"control-areas:{on}:{radius_km:g}{mine}",
+                    lambda: _as_of(on, geojson.control_areas_feature_collection(on=on, theatre=theatre)))
+    name = "control-areas" if theatre is None else f"control-areas-{theatre.slug}"
+    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
 
 
 def _dated_params(params: Mapping[str, str]) -> dict:
-    return {"on": _slice_on(params)}
+    theatre = parse_theatre(params)
+    return {"on": _slice_on(params), **({} if theatre is None else {"theatre": theatre})}
 
 
 def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None) -> Export:

@@ -248,12 +248,12 @@ def provinces_feature_collection(*, on: dt.date, level: int = 1, frame=None, the
     return feature_collection(features)
 
 
-def control_areas_feature_collection(*, on: dt.date) -> dict:
+def control_areas_feature_collection(*, on: dt.date, theatre: Theatre | None = None) -> dict:
     """The territory each faction (or the "contested" class) holds on ``on``, with its size in km².
 
     A top-level "rule" member (RFC 7946 foreign member) states how the areas are drawn and the radius.
     """
-    frame = territory.control_areas_as_of(on=on)
+    frame = territory.control_areas_as_of(on=on, theatre=theatre)
     features = [
         {
             "type": "Feature",

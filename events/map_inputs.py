@@ -90,7 +90,7 @@ def map_assets_inline() -> MapAssets:
 
 def map_endpoints(theatre: Theatre | None = None) -> dict[str, str]:
     """Where the page's script fetches each layer for a date (the GeoJSON API); a theatre's map asks for its
-    towns and areas only (the control areas do not take a theatre yet)."""
+    towns and areas only."""
     mine = {} if theatre is None else {"theatre": theatre.slug}
 
     def url(name: str, **query) -> str:
@@ -98,7 +98,7 @@ def map_endpoints(theatre: Theatre | None = None) -> dict[str, str]:
         return reverse(name) + (f"?{urlencode(query)}" if query else "")
 
     return {
-        "areas": reverse("api:control-areas-geojson"),
+        "areas": url("api:control-areas-geojson"),
         "provinces": url("api:provinces-geojson"),
         "districts": url("api:provinces-geojson", level=2),
         "towns": url("api:control-geojson"),

@@ -104,8 +104,7 @@ def control_map(request):
         theatre = _requested_theatre(request)
     except TheatreNotFound as exc:
         return _not_found(request, str(exc))
-    # A theatre's map opens on its extent under its name; its own record's dates (the layers show every town
-    # until they take the theatre too).
+    # A theatre's map opens on its extent under its name, on its own record's dates.
     summary = selectors.theatre_summaries().get(theatre.slug) if theatre is not None else None
     opens_on = (theatre.default_date or summary.last_change) if theatre is not None and summary else None
     on, error = _requested_date(request, fallback=opens_on)
@@ -129,7 +128,9 @@ def control_map(request):
     last = summary.last_change if summary else selectors.latest_change_date()
     config = {
         "date": on.isoformat(),
-        "datesUrl": f"{reverse('api:change-dates')}?rev={revision}",
+        # A theatre's map steps through its own record's dates.
+        "datesUrl": f"{reverse('api:change-dates')}?rev={revision}"
+        + ("" if theatre is None else f"&theatre={quote(theatre.slug)}"),
         "endpoints": endpoints,
         "panelUrl": reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
         "downloads": _map_downloads(endpoints=endpoints, first=first, theatre=theatre),
@@ -206,28 +207,36 @@ def area_detail(request, slug: str):
 
 
 def what_changed(request):
-    latest = selectors.latest_change_date() or timezone.localdate()
+    try:
+        theatre = _requested_theatre(request)
+    except TheatreNotFound as exc:
+        return _not_found(request, str(exc))
+    if theatre is None:
+        latest = selectors.latest_change_date() or timezone.localdate()
+    else:  # the theatre's own record (its dates are kept per revision)
+        latest = (selectors.change_dates(theatre=theatre) or [timezone.localdate()])[-1]
     start, start_error = _requested_date(request, "from", latest)
     if start_error or not request.GET.get("from"):
         # The default start is the change date before the latest: every change date is read only then
         # (after a write, their walk is 40-90 ms at 10,000 towns x 1,000,000 changes on either database).
-        dates = selectors.change_dates()
+        dates = selectors.change_dates(theatre=theatre)
         start, start_error = _requested_date(request, "from", dates[-2] if len(dates) > 1 else latest)
     end, end_error = _requested_date(request, "to", latest)
     errors = [e for e in (start_error, end_error) if e]
     if start > end:
         errors.append(f"'from' ({start}) is after 'to' ({end}); showing them swapped.")
         start, end = end, start
-    context = changes_page.changes_page(start=start, end=end, page=page_data.page_number(request.GET.get("page")))
+    page = page_data.page_number(request.GET.get("page"))
+    context = changes_page.changes_page(start=start, end=end, page=page, theatre=theatre)
     # The map's layers are fetched by the page's script from the API (as on the map page), not inlined.
     rendered = maps.control_map_parts(
         palette=map_inputs.faction_palette(),
         area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_linked(),
-        settings=map_inputs.map_settings(),
+        settings=map_inputs.map_settings(**(map_inputs.theatre_map_settings(theatre) if theatre else {})),
         links=map_inputs.map_links(),
     )
-    endpoints = {k: v for k, v in map_inputs.map_endpoints().items() if k != "districts"}
+    endpoints = {k: v for k, v in map_inputs.map_endpoints(theatre).items() if k != "districts"}
     map_config = {"date": end.isoformat(), "endpoints": endpoints}
     return _allow_map_code(render(
         request,

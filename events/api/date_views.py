@@ -11,26 +11,31 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from events import exports, selectors
+from events.params import parse_theatre
+from geodata.models import Theatre
 
-from .views import DOWNLOAD_PARAM, REV_PARAM, ExportView
-
-
-def _no_params(params) -> dict:
-    return {}
+from .views import DOWNLOAD_PARAM, REV_PARAM, THEATRE_PARAM, ExportView
 
 
-def _change_dates() -> exports.Export:
-    dates = selectors.change_dates()
+def _theatre_param(params) -> dict:
+    theatre = parse_theatre(params)
+    return {} if theatre is None else {"theatre": theatre}
+
+
+def _change_dates(*, theatre: Theatre | None = None) -> exports.Export:
+    dates = selectors.change_dates(theatre=theatre)
     content = orjson.dumps({"dates": dates})  # dates as YYYY-MM-DD
-    return exports.Export(content, "application/json", "change-dates.json")
+    name = "change-dates" if theatre is None else f"change-dates-{theatre.slug}"
+    return exports.Export(content, "application/json", f"{name}.json")
 
 
-CHANGE_DATES = exports.Layer(_no_params, _change_dates)
+CHANGE_DATES = exports.Layer(_theatre_param, _change_dates)
 
 
 @extend_schema_view(get=extend_schema(
     operation_id="change_dates", tags=["exports"],
     parameters=[
+        THEATRE_PARAM,
         REV_PARAM,
         DOWNLOAD_PARAM,
     ],

@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events import selectors, territory
-from events.params import ParameterError, parse_date
+from events.params import ParameterError, parse_date, parse_theatre
 
-from .views import ERROR_RESPONSE, _date_param
+from .views import ERROR_RESPONSE, THEATRE_PARAM, _date_param
 
 
 def _period(params) -> tuple:
@@ -32,6 +32,7 @@ def _period(params) -> tuple:
     parameters=[
         _date_param("from", "Control at the end of this day, YYYY-MM-DD (required).", required=True),
         _date_param("to", "against control at the end of this day, YYYY-MM-DD (required).", required=True),
+        THEATRE_PARAM,
     ],
     responses={200: OpenApiTypes.OBJECT, 304: None, 400: ERROR_RESPONSE},
 ))
@@ -46,11 +47,12 @@ class TerritoryChangeView(APIView):
 
     def get(self, request):
         start, end = _period(request.query_params)
+        theatre = parse_theatre(request.query_params)
         rule = territory.area_rule()
         etag = quote_etag(f"territory-change-{rule['radius_km']:g}-{selectors.data_version()}")
         response = get_conditional_response(request._request, etag=etag)
         if response is None:
-            change = territory.territory_between(start=start, end=end)
+            change = territory.territory_between(start=start, end=end, theatre=theatre)
             response = Response(territory.territory_change_summary(change))
         response["ETag"] = etag
         patch_cache_control(response, public=True, no_cache=True)

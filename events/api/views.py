@@ -347,7 +347,7 @@ class ProvincesGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="control_areas_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    parameters=[DATE_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
 class ControlAreasGeoJSONView(ExportView):

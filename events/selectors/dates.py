@@ -7,9 +7,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Max
 
+from geodata.models import Theatre, Town
 from geodata.selectors import Revision, revision_current
 
 from ..models import ControlChange
+from .rows import column
 from .rule import Visibility, changes_in_force, in_force_sql, visibility
 
 CACHE_SECONDS = 24 * 3600  # keys hold the data revision, so a stale entry is never read
@@ -26,16 +28,20 @@ def cache_token(key: str) -> str:
     return token
 
 
-def _change_dates_sql(*, seen: Visibility) -> tuple[str, list]:
+def _change_dates_sql(*, seen: Visibility, theatre: int | None = None) -> tuple[str, list]:
     """Distinct dates with a change in force: a skip scan of the date index, one probe per date.
 
     The recursive CTE jumps from one date to the next through ``change_date_idx`` (one index seek
     per distinct date, never a row per change), and each date is kept when one of its changes is in
     force (the first row of the date usually is). So the cost grows with the number of dates
-    (thousands), not with the log (millions).
+    (thousands), not with the log (millions). ``theatre`` (an id) keeps the dates of its towns' changes.
     """
     table = ControlChange._meta.db_table
     rule, params = in_force_sql(seen, "c")
+    if theatre is not None:
+        town, mine = column(ControlChange, "town"), column(Town, "theatre")
+        rule = f"{rule} AND c.{town} IN (SELECT id FROM {Town._meta.db_table} WHERE {mine} = %s)"
+        params = [*params, theatre]
     sql = f"""
         WITH RECURSIVE day_walk(day) AS (
             SELECT MIN(effective_date) FROM {table}
@@ -51,16 +57,19 @@ def _change_dates_sql(*, seen: Visibility) -> tuple[str, list]:
     return sql, params
 
 
-def change_dates(*, published_only: bool = True, known_at: dt.datetime | None = None) -> list[dt.date]:
-    """Distinct dates on which control changed, in order; cached per revision.
+def change_dates(
+    *, published_only: bool = True, known_at: dt.datetime | None = None, theatre: Theatre | None = None,
+) -> list[dt.date]:
+    """Distinct dates on which control changed (in ``theatre``'s towns when given), in order; cached per revision.
 
     The time control fetches them from /api/change-dates.json once the map page is up.
     """
     seen = visibility(published_only=published_only, known_at=known_at)
-    key = f"selectors:change-dates:{seen.key}:{data_version(published_only=published_only)}"
+    mine = "" if theatre is None else f":{theatre.pk}"
+    key = f"selectors:change-dates:{seen.key}:{data_version(published_only=published_only)}{mine}"
     dates = cache.get(key)
     if dates is None:
-        sql, params = _change_dates_sql(seen=seen)
+        sql, params = _change_dates_sql(seen=seen, theatre=None if theatre is None else theatre.pk)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             # SQLite hands a CTE's dates back as text; PostgreSQL as dates.

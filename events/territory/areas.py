@@ -6,6 +6,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geodata import spatial
+from geodata.models import Theatre
 
 from .. import selectors
 from ..models import ControlChange, Faction
@@ -36,7 +37,9 @@ def _labelled(result: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(result[columns], geometry="geometry", crs=spatial.WGS84)
 
 
-def control_areas_as_of(*, on: dt.date, published_only: bool = True) -> gpd.GeoDataFrame:
+def control_areas_as_of(
+    *, on: dt.date, published_only: bool = True, theatre: Theatre | None = None,
+) -> gpd.GeoDataFrame:
     """Territory per faction (and one contested class) on ``on``, from the cached cells and their edges.
 
     AREA_RULE: each recorded town's Voronoi cell within the radius and its governorate, dissolved
@@ -44,12 +47,13 @@ def control_areas_as_of(*, on: dt.date, published_only: bool = True) -> gpd.GeoD
     with nothing recorded by ``on``, is in no row: the map leaves it unpainted ("no record") rather
     than guessing who holds it. So the rows cover the recorded land; unknown_km2 gives the rest.
     Not cached itself: its one reader, the control-areas layer, keeps its file per data revision.
+    With ``theatre``, that theatre's cells (``cells_key``) painted with its slice: its towns' land only.
     """
-    key = cells_key(published_only=published_only)
+    key = cells_key(published_only=published_only, theatre=theatre)
     edges = cell_edges(published_only=published_only, key=key)
     # With the cells' edges a date needs no cell geometry at all: their areas and the walk.
     cells, town_sites = (cell_areas if edges is not None else cell_shapes)(published_only=published_only, key=key)
-    towns = town_classes(selectors.control_as_of(on=on, published_only=published_only))
+    towns = town_classes(selectors.control_as_of(on=on, published_only=published_only, theatre=theatre))
     return _labelled(spatial.control_areas_from_cells(cells, town_sites, towns, edges))
 
 

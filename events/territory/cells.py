@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef
 
 from geodata import coverage, spatial
 from geodata import selectors as places
-from geodata.models import AdminArea, Town
+from geodata.models import AdminArea, Theatre, Town
 
 from .. import selectors
 from ..selectors import data_version
@@ -68,23 +68,31 @@ def _site_ids(*, published_only: bool, version: str | None = None,
     return ids
 
 
-CellsKey = tuple[str, list[int], float]
+CellsKey = tuple[str, list[int], float, int | None]  # name, sites, radius, theatre id (None: every theatre)
 # Past this many towns left to probe, one probe of every town is simpler than an IN list of them.
 SITES_ASKED_MAX = 2_000
 
 
-def cells_key(*, published_only: bool, known: selectors.ControlSnapshot | None = None) -> CellsKey:
+def cells_key(
+    *, published_only: bool, known: selectors.ControlSnapshot | None = None, theatre: Theatre | None = None,
+) -> CellsKey:
     """The cells' cache key (geometry version, the set of sites, the radius), the sites and the radius.
 
     A request works it out once (one read of the data revision) and hands it to the cell readers below.
-    ``known``: a slice of every town the caller holds (see ``_site_ids``).
+    ``known``: a slice of every town the caller holds (see ``_site_ids``). ``theatre``: the cells of its
+    towns within its governorates alone, drawn as if it were the only one (the equal-area projection is
+    centred on its areas), so another theatre's towns and boundaries never move its cells.
     """
     version = data_version()
     sites = _site_ids(published_only=published_only,
                       version=version if published_only else data_version(published_only=False), known=known)
     radius_km = area_rule()["radius_km"]
+    if theatre is not None:
+        mine = set(Town.objects.filter(theatre=theatre).values_list("pk", flat=True))
+        sites = [site for site in sites if site in mine]
     digest = hashlib.sha256(repr(sites).encode()).hexdigest()[:16]
-    return f"{_geometry_version(version, known)}:{digest}:{radius_km:g}", sites, radius_km
+    name = f"{_geometry_version(version, known)}:{digest}:{radius_km:g}"
+    return (name if theatre is None else f"{name}:t{theatre.pk}"), sites, radius_km, (theatre and theatre.pk)
 
 
 def cell_shapes(*, published_only: bool = True, key: CellsKey | None = None) -> tuple[gpd.GeoDataFrame, pd.Series]:
@@ -92,14 +100,14 @@ def cell_shapes(*, published_only: bool = True, key: CellsKey | None = None) -> 
 
     A light copy without geometry (site, area_km2) is cached beside it for the km²-only path.
     """
-    name, sites, radius_km = key or cells_key(published_only=published_only)
+    name, sites, radius_km, theatre_id = key or cells_key(published_only=published_only)
     cached = cache.get(f"territory:cells:{name}")
     if cached is None:
         towns = places.towns_frame()
         towns = towns[towns["town_id"].isin(sites)].copy()
         # Cells are clipped to governorates (level 1): they tile the country without overlaps.
         towns["area_id"] = area_level_ids(towns, AdminArea.Level.PROVINCE)
-        areas = places.admin_areas_frame(level=AdminArea.Level.PROVINCE)
+        areas = places.admin_areas_frame(level=AdminArea.Level.PROVINCE, theatre=theatre_id)
         cached = spatial.voronoi_cells(towns[["town_id", "area_id", "geometry"]], areas, radius_m=radius_km * 1_000)
         cache.set(f"territory:cells:{name}", cached, CACHE_SECONDS)
         cells, town_sites = cached

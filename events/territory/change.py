@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from conflictmap.throttles import build_check
 from geodata import spatial
+from geodata.models import Theatre
 
 from .. import selectors
 from ..colours import NO_RECORD_COLOUR
@@ -87,7 +88,9 @@ class TerritoryChange:
     rule: dict
 
 
-def territory_between(*, start: dt.date, end: dt.date, published_only: bool = True) -> TerritoryChange:
+def territory_between(
+    *, start: dt.date, end: dt.date, published_only: bool = True, theatre: Theatre | None = None,
+) -> TerritoryChange:
     """What changed from the end of ``start`` to the end of ``end``; cached per data version and rule.
 
     handovers: towns whose controlling faction differs between the two dates (a town taken and lost
@@ -95,16 +98,17 @@ def territory_between(*, start: dt.date, end: dt.date, published_only: bool = Tr
     no from_faction. flows: km² and towns per (class at start, class at end), classes being faction
     slugs, "contested" or None (unpainted). area_change per class: gained_km2 and lost_km2 (from and
     to other classes only), newly_recorded_km2, no_longer_recorded_km2, before_km2 and after_km2.
+    ``theatre``: its towns' slices on its own cells (``cells_key``).
     """
     if start > end:
         raise ValueError("start must not be after end")
     rule = area_rule()
     key = (f"territory:between:v2:{start.isoformat()}:{end.isoformat()}:{int(published_only)}:"
-           f"{rule['radius_km']:g}:{data_version()}")
+           f"{rule['radius_km']:g}:{data_version()}") + ("" if theatre is None else f":{theatre.pk}")
     cached = cache.get(key)
     if cached is None:
         build_check()  # a miss builds: counted against the client's limit (429 past it)
-        cached = _territory_between(start=start, end=end, published_only=published_only, rule=rule)
+        cached = _territory_between(start=start, end=end, published_only=published_only, rule=rule, theatre=theatre)
         cache.set(key, cached, CACHE_SECONDS)
     return cached
 
@@ -130,12 +134,16 @@ def _classes(snapshot: ControlSnapshot) -> pd.Series:
     return pd.Series(towns["klass"].to_numpy(), index=towns["town_id"].to_numpy(), dtype=object)
 
 
-def _territory_between(*, start: dt.date, end: dt.date, published_only: bool, rule: dict) -> TerritoryChange:
+def _territory_between(
+    *, start: dt.date, end: dt.date, published_only: bool, rule: dict, theatre: Theatre | None = None,
+) -> TerritoryChange:
     # A diff reads two slices, and everything below is worked out from them.
-    before = selectors.control_as_of(on=start, published_only=published_only)
-    after = selectors.control_as_of(on=end, published_only=published_only)
+    before = selectors.control_as_of(on=start, published_only=published_only, theatre=theatre)
+    after = selectors.control_as_of(on=end, published_only=published_only, theatre=theatre)
+    # A theatre's slice holds its towns only: never ``known`` (which stands for every town's places and sites).
+    known = before if theatre is None else None
     cells, town_sites = cell_areas(published_only=published_only,
-                                   key=cells_key(published_only=published_only, known=before))
+                                   key=cells_key(published_only=published_only, known=known, theatre=theatre))
     town_before, town_after = _classes(before), _classes(after)
     land = pd.DataFrame({
         "before": cells["site"].map(spatial.site_classes(town_before, town_sites)).fillna(UNPAINTED).to_numpy(),

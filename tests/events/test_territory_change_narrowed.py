@@ -28,7 +28,7 @@ def _fresh_cache():
 
 def _whole_reads(monkeypatch) -> None:
     """Every slice read whole (no slice moved from another) and every town probed for a site."""
-    monkeypatch.setattr(nearby, "_moved", lambda base, *, on, seen: None)
+    monkeypatch.setattr(nearby, "_moved", lambda base, *, on, seen, theatre=None: None)
     monkeypatch.setattr(cells, "SITES_ASKED_MAX", -1)
     cache.clear()
 

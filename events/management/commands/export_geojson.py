@@ -12,7 +12,7 @@ from geodata.theatres import TheatreError, theatre_named
 
 DATED = {"control", "provinces", "areas"}
 PERIOD = {"changes", "changes-csv"}
-THEATRED = {"control", "provinces", "changes", "changes-csv"}  # the layers that take --theatre
+THEATRED = {"control", "provinces", "areas", "changes", "changes-csv"}  # the layers that take --theatre
 
 
 class Command(BaseCommand):
@@ -29,8 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="end", help="Last day of the changes, YYYY-MM-DD.")
         parser.add_argument("--faction", help="Only this faction and the groups that roll up into it.")
         parser.add_argument("--level", help="provinces: 1 for governorates (default), 2 for districts.")
-        parser.add_argument("--theatre", help="Only this theatre's towns, areas and changes (control, provinces, "
-                                              "changes and changes-csv); needed when there are several.")
+        parser.add_argument("--theatre", help="Only this theatre's towns, areas and changes (every layer); "
+                                              "needed when there are several.")
         parser.add_argument("--out", required=True, help="File to write, or - for standard output.")
 
     def handle(self, *args, layer, date, start, end, faction, level, out, theatre, **options):
