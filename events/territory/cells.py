@@ -92,7 +92,9 @@ def cells_key(
         sites = [site for site in sites if site in mine]
     digest = hashlib.sha256(repr(sites).encode()).hexdigest()[:16]
     name = f"{_geometry_version(version, known)}:{digest}:{radius_km:g}"
-    return (name if theatre is None else f"{name}:t{theatre.pk}"), sites, radius_km, (theatre and theatre.pk)
+    if theatre is None:
+        return name, sites, float(radius_km), None
+    return f"{name}:t{theatre.pk}", sites, float(radius_km), theatre.pk
 
 
 def cell_shapes(*, published_only: bool = True, key: CellsKey | None = None) -> tuple[gpd.GeoDataFrame, pd.Series]:
