@@ -9,7 +9,6 @@ itself when the process it was started beside ends.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import pytest
 from django.db import connection
 
 from events.management.commands.jobs_worker import _alive
-from tests.conftest import requires_tool
+from tests import test_redis_outage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,12 +56,6 @@ print("RESULT" + json.dumps({
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def database_url(tmp_path):
     """A fresh database on this run's kind: a SQLite file, or a new database on the PostgreSQL server."""
@@ -84,6 +77,9 @@ def database_url(tmp_path):
             db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+redis_server = test_redis_outage.redis_server  # a real redis-server on a free port
+
+
 @pytest.fixture(params=["database", "redis"])
 def queue_env(request, tmp_path, database_url):
     env = {
@@ -100,34 +96,8 @@ def queue_env(request, tmp_path, database_url):
     if request.param == "database":
         yield env
         return
-    binary = requires_tool("redis-server", install="apt-get install redis-server; .ci/run installs it")
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(200):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield {**env, "REDIS_URL": f"redis://127.0.0.1:{port}/0"}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    url, _kill, _start = request.getfixturevalue("redis_server")  # tests/test_redis_outage.py's
+    yield {**env, "REDIS_URL": url}
 
 
 def manage(env, *args: str, stdin: str | None = None) -> dict | None:

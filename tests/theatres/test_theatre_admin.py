@@ -8,34 +8,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from events.job_models import ImportUpload, Job
 from events.models import ControlChange
 from geodata.models import Theatre, Town
-from tests.theatres.test_theatres import NORTH, SOUTH, TOWNS, build_zenda, changes_csv, feature, rows_csv, write
+from tests.theatres.test_theatres import build_zenda, changes_csv, files  # noqa: F401  (files: a fixture)
 
 TOWN_ADD = "/admin/geodata/town/add/"
 TOWN_LIST = "/admin/geodata/town/"
 
 
 @pytest.fixture
-def zenda(seeded, tmp_path) -> Theatre:
-    """Ruritania beside Syria, built by the commands (as in test_theatres)."""
+def zenda(seeded, files, tmp_path) -> Theatre:  # noqa: F811
+    """Ruritania beside Syria, built by the commands from test_theatres' files, with one change."""
     return build_zenda(
-        {
-            "governorates": write(
-                tmp_path / "adm1.geojson",
-                [
-                    feature({"ADM1_PCODE": "ZZ01", "ADM1_EN": "North March"}, NORTH),
-                    feature({"ADM1_PCODE": "ZZ02", "ADM1_EN": "South March"}, SOUTH),
-                ],
-            ),
-            "districts": write(
-                tmp_path / "adm2.geojson",
-                [
-                    feature({"ADM2_PCODE": "ZZ0101", "ADM2_EN": "Strelsau District", "ADM1_PCODE": "ZZ01"}, NORTH),
-                    feature({"ADM2_PCODE": "ZZ0201", "ADM2_EN": "Zenda District", "ADM1_PCODE": "ZZ02"}, SOUTH),
-                ],
-            ),
-            "towns": rows_csv(tmp_path / "towns.csv", ["slug", "name", "latitude", "longitude"], TOWNS),
-            "changes": changes_csv(tmp_path / "changes.csv", [("Strelsau", "Islamic State", "2021-03-01")]),
-        }
+        {**files, "changes": changes_csv(tmp_path / "one-change.csv", [("Strelsau", "Islamic State", "2021-03-01")])}
     )
 
 
