@@ -2,20 +2,13 @@
 its neighbours, and a date the map cannot show said as such."""
 
 import pytest
-from django.contrib.auth.models import User
 
 from geodata.models import Town
+from tests.web.admin_login import admin_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _log_in(page, url: str) -> None:
-    User.objects.create_superuser("boss", password="long-enough-test-password")  # noqa: S106
-    page.goto(f"{url}/admin/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", "long-enough-test-password")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{url}/admin/")
 
 
 def _click_town(page, town: Town) -> None:
@@ -32,7 +25,7 @@ def _click_town(page, town: Town) -> None:
 def test_the_change_form_map_shows_boundaries_names_and_what_it_cannot_show(
         live_server, seeded, open_page, artifacts, width):
     page, watch = open_page(viewport={"width": width, "height": 900})
-    _log_in(page, live_server.url)
+    admin_login(page, live_server.url)
     page.goto(f"{live_server.url}/admin/events/controlchange/add/")
     page.wait_for_selector("#change-map[data-loaded-date]")
     page.wait_for_selector("#change-map[data-outlines]")

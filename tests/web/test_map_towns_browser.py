@@ -8,6 +8,7 @@ import pytest
 from events.selectors import control_as_of
 from geodata.models import Town
 from tests.factories import TownFactory
+from tests.web.admin_login import admin_login
 
 from .maptowns import click_town, drawing_order, town_drawn, wait_town
 
@@ -107,20 +108,11 @@ def test_search_finds_a_town_by_arabic_name_or_pcode_and_opens_its_panel(live_se
     assert watch.console_errors == [] and watch.page_errors == []
 
 
-def _admin_login(page, url):
-    from django.contrib.auth.models import User
-
-    User.objects.create_superuser("boss", password="long-enough-test-password")  # noqa: S106
-    page.goto(f"{url}/admin/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", "long-enough-test-password")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
 
 
 def test_admin_forms_find_a_town_by_arabic_name(live_server, seeded, open_page, artifacts):
     page, watch = open_page()
-    _admin_login(page, live_server.url)
+    admin_login(page, live_server.url)
     hama, uqayribat = Town.objects.get(slug="hama"), Town.objects.get(slug="uqayribat")
 
     # A control change's form: the town found becomes the change's town.

@@ -7,20 +7,12 @@ import pytest
 
 from events.models import ControlChange
 from tests.factories import ControlChangeFactory, SourceFactory
+from tests.web.admin_login import admin_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 QUEUE = "/admin/events/controlchangeforreview/"
 
 
-def _admin_login(page, url):
-    from django.contrib.auth.models import User
-
-    User.objects.create_superuser("boss", password="long-enough-test-password")  # noqa: S106
-    page.goto(f"{url}/admin/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", "long-enough-test-password")
-    page.click("input[type=submit]")
-    page.wait_for_selector("#site-name")
 
 
 @pytest.mark.parametrize("width", [1366, 360])
@@ -28,7 +20,7 @@ def test_the_reviewer_is_warned_and_publishes_anyway(live_server, seeded, open_p
     report = SourceFactory(title="Report of 3 September", published=dt.date(2017, 9, 3))
     change = ControlChangeFactory(state=ControlChange.State.DRAFT, effective_date=dt.date(2017, 9, 5), sources=[report])
     page, watch = open_page(viewport={"width": width, "height": 800})
-    _admin_login(page, live_server.url)
+    admin_login(page, live_server.url)
     page.goto(f"{live_server.url}{QUEUE}")
     assert page.locator(".review-warning").count() == 1
     assert "2017-09-03" in page.locator(".review-warning").get_attribute("title")
