@@ -42,6 +42,11 @@ def _requested_theatre(request) -> Theatre | None:
         raise TheatreNotFound(exc.message) from None
 
 
+def _feed_url(theatre: Theatre | None) -> str:
+    """The change feed (events/feeds.py) of the page's theatre, for the page's autodiscovery link."""
+    return reverse("change-feed") + ("" if theatre is None else f"?theatre={quote(theatre.slug)}")
+
+
 def _not_found(request, message: str) -> HttpResponse:
     return render(request, "events/not_found.html", {"message": message}, status=404)
 
@@ -147,7 +152,7 @@ def control_map(request):
         request,
         "events/control_map.html",
         {"on": on, "map": rendered, "config": config, "downloads": downloads, "errors": errors,
-         "title": _map_title(first=first, last=last, theatre=theatre)},
+         "title": _map_title(first=first, last=last, theatre=theatre), "feed_url": _feed_url(theatre)},
         status=400 if error else 200,
     ), rendered)
 
@@ -241,7 +246,7 @@ def what_changed(request):
     return _allow_map_code(render(
         request,
         "events/what_changed.html",
-        {**context, "map": rendered, "map_config": map_config, "errors": errors},
+        {**context, "map": rendered, "map_config": map_config, "errors": errors, "feed_url": _feed_url(theatre)},
         status=400 if errors else 200,
     ), rendered)
 
