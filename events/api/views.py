@@ -160,7 +160,7 @@ class ControlChangeViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        if is_editor(self.request.user):
+        if is_editor(self.request.user) and selectors.known_moment() is None:  # as published: the public's list
             qs = ControlChange.objects.all()
         else:
             qs = selectors.changes_in_force(published_only=True)
@@ -260,16 +260,18 @@ class ExportView(APIView):
         layer = self.export_layer()
         # One primary-key read, whatever the size of the log: the revision every write bumps.
         revision = selectors.data_revision()
+        # The revision, and the moment when read ?as_published= (events/as_published.py).
+        version = selectors.data_version(revision=revision)
         # A dated layer's ``on`` is the change date it shows (events.slice_dates, for this revision):
         # the key it is kept under, part of its ETag, and named in the answer.
-        params = layer.parse_at(revision.key, request.query_params)
+        params = layer.parse_at(version, request.query_params)
         download = parse_flag(request.query_params, "download")
         shown = params.get("on")
-        etag = quote_etag(f"{EXPORT_FORMAT}-{revision.key}" + (f"-{shown}" if shown else ""))
+        etag = quote_etag(f"{EXPORT_FORMAT}-{version}" + (f"-{shown}" if shown else ""))
         last_modified = int(revision.changed_at.timestamp()) if revision.changed_at else None
         not_modified = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
         if not_modified is None:
-            export = layer.build_at(revision.key, params)
+            export = layer.build_at(version, params)
             # A streamed layer (a period's changes) goes out a batch at a time, never whole in memory.
             response_class = StreamingHttpResponse if export.streamed else HttpResponse
             response = response_class(export.content, content_type=export.media_type)
@@ -282,7 +284,7 @@ class ExportView(APIView):
         if shown:
             response[SLICE_DATE_HEADER] = shown.isoformat()
             response["Content-Location"] = _located(request, shown)
-        if request.query_params.get(REVISION_PARAM) == revision.key:
+        if request.query_params.get(REVISION_PARAM) in (revision.key, version):
             # The URL names the revision, and a revision's layers never change: a proxy or CDN may
             # keep the file for good (a write moves the page to a new revision, hence a new URL).
             patch_cache_control(response, public=True, max_age=IMMUTABLE_SECONDS, immutable=True)
