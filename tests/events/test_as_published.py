@@ -246,3 +246,15 @@ def test_what_changed_names_a_correction(seeded, client):
     )
     html = client.get(f"/changes/?date=2017-09-02&as_published={_q(at(2, 20))}").content.decode()
     assert "corrected on 4 September 2017" in html
+
+
+def test_a_worker_keeps_the_slices_of_a_few_moments_only(log):
+    from events.selectors import nearby
+
+    selectors.control_as_of(on=D(2017, 9, 2))
+    for hour in range(10):
+        with selectors.as_known_at(at(2, hour)):
+            selectors.control_as_of(on=D(2017, 9, 2))
+    kept = [k[2].known_at for k in nearby._kept if k[2].known_at is not None]
+    assert kept == [at(2, 8), at(2, 9)][-nearby.KEEP_MOMENTS :]
+    assert any(k[2].known_at is None for k in nearby._kept)  # "now" is never pushed out by them
