@@ -60,7 +60,7 @@ def moment_words(moment: dt.datetime) -> str:
     """The moment as a reader says it, in the site's time zone: "2 September 2017, 20:00 (UTC+03:00)"."""
     local = timezone.localtime(moment)
     offset = local.strftime("%z")
-    zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+    zone = f"UTC{offset[:3]}:{offset[3:]}" if offset.strip("+-0") else "UTC"
     return f"{local.day} {local:%B %Y, %H:%M} ({zone})"
 
 

@@ -258,3 +258,20 @@ def test_a_worker_keeps_the_slices_of_a_few_moments_only(log):
     kept = [k[2].known_at for k in nearby._kept if k[2].known_at is not None]
     assert kept == [at(2, 8), at(2, 9)][-nearby.KEEP_MOMENTS :]
     assert any(k[2].known_at is None for k in nearby._kept)  # "now" is never pushed out by them
+
+
+def test_the_seed_shows_what_the_map_said_on_the_evening_of_2_september(seeded, client):
+    # seeds/changes.csv records when each change was published: the only source on Uqayribat is the
+    # report of Sunday 3 September, so on the evening of the 2nd the map had no record of the town yet
+    # (nor of the SDF's taking Raqqa's Old City on the 1st: IS held Raqqa, as published at the start of 2017).
+    evening = "2017-09-02T20:00:00%2B03:00"
+    assert _town_faction(client, None) == ("islamic-state", "contested")
+    assert _town_faction(client, None, town="Raqqa") == ("sdf", "contested")
+    query = f"/api/control.geojson?date=2017-09-02&as_published={evening}"
+    then = {f["properties"]["name"]: f["properties"] for f in _layer(client, query)["features"]}
+    assert then["Uqayribat"]["faction"] is None
+    assert (then["Raqqa"]["faction"], then["Raqqa"]["status"]) == ("islamic-state", "controlled")
+    page = client.get(f"/?date=2017-09-02&as_published={evening}").content.decode()
+    assert "As published on" in page and ">2 September 2017, 17:00 (UTC)</time>" in page
+    section = _section(client.get(f"/changes/?date=2017-09-02&as_published={evening}").content.decode())
+    assert "Uqayribat" in section and "entered later, published on 3 September 2017" in section
