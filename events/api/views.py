@@ -37,6 +37,10 @@ from .schema import error
 EXPORT_FORMAT = "2"
 # ?rev=<selectors.data_revision().key> pins a response to one state of the data (see ExportView.get).
 REVISION_PARAM = "rev"
+AS_PUBLISHED_PARAM = OpenApiParameter("as_published", OpenApiTypes.STR, description=(
+    "What a reader could see then: a day (YYYY-MM-DD, its end in the site's time zone) or an ISO 8601 "
+    "timestamp, not in the future. Changes published later, and corrections and retractions made later, "
+    "are left out. Left out: as known now."))
 IMMUTABLE_SECONDS = 365 * 24 * 3600
 # The day a dated layer shows (events.slice_dates): the latest change date on or before the one asked for.
 SLICE_DATE_HEADER = "X-Slice-Date"
@@ -148,6 +152,7 @@ def _review_action(name: str, *, needs_reason: bool, summary: str):
     )(review)
 
 
+@extend_schema_view(list=extend_schema(parameters=[AS_PUBLISHED_PARAM]))
 class ControlChangeViewSet(viewsets.ModelViewSet):
     """The control log. Everyone reads published changes in force; editors also see drafts and rejected
     or retracted changes. Every write goes through events.services, which checks the user's role:
@@ -326,7 +331,8 @@ DATED_GEOJSON_RESPONSES = {
 
 @extend_schema_view(get=extend_schema(
     operation_id="control_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    parameters=[DATE_PARAM, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM,
+                *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
 class ControlGeoJSONView(ExportView):
@@ -337,7 +343,8 @@ class ControlGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="provinces_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, LEVEL_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    parameters=[DATE_PARAM, LEVEL_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM,
+                *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
 class ProvincesGeoJSONView(ExportView):
@@ -349,7 +356,7 @@ class ProvincesGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="control_areas_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    parameters=[DATE_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
 class ControlAreasGeoJSONView(ExportView):
@@ -361,7 +368,8 @@ class ControlAreasGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="changes_geojson", tags=["exports"],
-    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM],
+    responses=GEOJSON_RESPONSES,
 ))
 class ChangesGeoJSONView(ExportView):
     """Published changes of control from `from` to `to` as dated Point events (QGIS temporal controller,
@@ -372,7 +380,7 @@ class ChangesGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="changes_csv", tags=["exports"],
-    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM],
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM],
     responses={(200, "text/csv"): OpenApiTypes.STR, 304: None, (400, "application/json"): ERROR_RESPONSE},
 ))
 class ChangesCSVView(ExportView):
