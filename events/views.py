@@ -207,7 +207,8 @@ def town_detail(request, slug: str):
         **context["layers"],
     )
     rendered = maps.map_render_parts(m)
-    return _allow_map_code(render(request, "events/town_detail.html", {**context, "map": rendered}), rendered)
+    return _allow_map_code(render(request, "events/town_detail.html",
+                                  {**context, "map": rendered, "as_published": _as_published(request)}), rendered)
 
 
 def town_panel(request, pk: int):
@@ -220,7 +221,8 @@ def area_detail(request, slug: str):
     area = get_object_or_404(AdminArea, slug=slug)
     on, error = _requested_date(request)
     context = page_data.area_page(area=area, on=on, page=page_data.page_number(request.GET.get("page")))
-    return render(request, "events/area_detail.html", {**context, "error": error}, status=400 if error else 200)
+    return render(request, "events/area_detail.html",
+                  {**context, "error": error, "as_published": _as_published(request)}, status=400 if error else 200)
 
 
 def what_changed(request):

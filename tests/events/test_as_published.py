@@ -275,3 +275,17 @@ def test_the_seed_shows_what_the_map_said_on_the_evening_of_2_september(seeded, 
     assert "As published on" in page and ">2 September 2017, 17:00 (UTC)</time>" in page
     section = _section(client.get(f"/changes/?date=2017-09-02&as_published={evening}").content.decode())
     assert "Uqayribat" in section and "entered later, published on 3 September 2017" in section
+
+
+def test_town_and_area_pages_say_so_and_show_the_history_known_then(log, client):
+    moment = _q(at(2, 20))
+    html = client.get(f"/towns/uqayribat/?as_published={moment}").content.decode()
+    assert "As published on" in html and 'href="/towns/uqayribat/">See it as known now' in html
+    panel = json.loads(client.get(f"/towns/{log['town'].pk}/panel.json?as_published={moment}").content)
+    # Known then: the night's and the contested entries of 2 September, not the evening one published on the 5th.
+    assert [(c["date"], c["status"]) for c in panel["history"] if c["date"] >= "2017-09-01"] == [
+        ("2017-09-01", "controlled"),
+        ("2017-09-02", "contested"),
+    ]
+    assert "As published on" in client.get(f"/areas/hama/?as_published={moment}").content.decode()
+    assert "As published on" not in client.get("/towns/uqayribat/").content.decode()
