@@ -185,6 +185,25 @@ def change_dates() -> list[tuple]:
     return _rows(f"SELECT DISTINCT effective_date FROM {CHANGE} c WHERE {_IN_FORCE} ORDER BY 1")
 
 
+def change_feed(per_page: int = 100) -> list[tuple]:
+    """/feeds/changes.atom: the newest publications and retractions (each a range of its moment's index),
+    with town, faction, the faction of the change each replaced, and the sources cited."""
+    replaced = f"""SELECT p.faction_id FROM {CHANGE} p WHERE p.town_id = c.town_id AND p.state = 'published'
+        AND NOT EXISTS (SELECT 1 FROM {CHANGE} s WHERE s.supersedes_id = p.id AND s.state = 'published')
+        AND (p.effective_date < c.effective_date OR (p.effective_date = c.effective_date
+             AND (p.day_part < c.day_part OR (p.day_part = c.day_part AND p.id < c.id))))
+        ORDER BY p.effective_date DESC, p.day_part DESC, p.id DESC LIMIT 1"""
+    rows = []
+    for moment, states in (("reviewed_at", "'published', 'retracted'"), ("retracted_at", "'retracted'")):
+        rows += _rows(f"""SELECT c.id, c.{moment}, c.effective_date, c.date_precision, c.day_part, c.status,
+            c.confidence, c.note, c.retraction_reason, t.slug, t.name, f.name, c.contested_by_id, ({replaced})
+            FROM {CHANGE} c JOIN {TOWN} t ON t.id = c.town_id JOIN {FACTION} f ON f.id = c.faction_id
+            WHERE c.state IN ({states}) AND c.{moment} IS NOT NULL
+            ORDER BY c.{moment} DESC, c.id DESC LIMIT %s""", [per_page + 1])
+    sources_of([r[0] for r in rows])
+    return rows
+
+
 _API = {
     # kind: (the list's FROM/WHERE as the anonymous reader sees it, its columns)
     "faction": (f"{FACTION} x LEFT JOIN {FACTION} p ON p.id = x.parent_id", "x.*, p.slug", "x.name, x.id"),

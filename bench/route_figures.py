@@ -125,6 +125,8 @@ SPECS: dict[str, Spec] = {
     "what-changed": Spec(lambda p: f"/changes/?{_period(p)}", lambda p: floors.what_changed(p.start, p.on),
                          page=True, note="a 30-day diff"),
     "factions": Spec(lambda p: "/factions/", lambda p: floors.factions_page(p.on), page=True),
+    "change-feed": Spec(lambda p: "/feeds/changes.atom", lambda p: floors.change_feed(), page=True,
+                        note="Atom: the newest publications and retractions"),
     "map-download": Spec(lambda p: f"/map.html?date={p.on}", lambda p: floors.map_file(p.on),
                          note="a file to keep: no page-size target"),
     # API layers and exports

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from events import feeds
 from events import views as event_views
 
 from . import assets
@@ -13,6 +14,7 @@ urlpatterns = [
     path("areas/<slug:slug>/", event_views.area_detail, name="area-detail"),
     path("changes/", event_views.what_changed, name="what-changed"),
     path("factions/", event_views.factions, name="factions"),
+    path("feeds/changes.atom", feeds.change_feed, name="change-feed"),
     path("admin/", admin.site.urls),
     path("favicon.ico", assets.favicon, name="favicon"),
     # Before the API's URLs: a file of the Redoc page (templates/api/redoc.html), not an API route.

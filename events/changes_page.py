@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from django.core.paginator import Paginator
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -157,3 +158,52 @@ def _changes_page(*, start: dt.date, end: dt.date, page: int, theatre: Theatre |
         "page_query": f"{mine}from={start:%Y-%m-%d}&to={end:%Y-%m-%d}",
         "theatre": theatre,
     }
+
+
+# What we said then and what we say now, for one date (``/changes/?date=D&as_published=X``).
+_THEN_NOW = ('<tr><td><a href="{}">{}</a></td>\n      <td>{}</td>\n      <td>{}</td>\n      <td>{}</td></tr>')
+
+
+def _held(change: ControlChange | None, factions: dict[int, Faction]) -> str:
+    if change is None:
+        return "nothing recorded"
+    faction = factions[change.faction_id].name
+    if change.contested_by_id:
+        return format_html("{} (contested by {}), from {}", faction, factions[change.contested_by_id].name,
+                           change.date_label)
+    return format_html("{}, from {}", faction, change.date_label)
+
+
+def _why(then: ControlChange | None, now: ControlChange | None, moment: dt.datetime) -> str:
+    """Why the record of the town differs: a correction, a retraction or an entry published later."""
+    day = lambda t: dateformat.format(timezone.localtime(t), "j F Y")  # noqa: E731
+    if then is not None and now is not None and now.supersedes_id == then.pk:
+        return format_html("corrected on {}", day(now.reviewed_at))
+    if then is not None and then.retracted_at is not None and then.retracted_at > moment:
+        return format_html("retracted on {}", day(then.retracted_at))
+    if now is not None and now.reviewed_at is not None and now.reviewed_at > moment:
+        return format_html("entered later, published on {}", day(now.reviewed_at))
+    return "a later correction or retraction"
+
+
+def then_and_now(*, on: dt.date, moment: dt.datetime, theatre: Theatre | None = None) -> dict:
+    """Control on ``on`` as published at ``moment`` against as known now: the towns whose record differs
+    (the first TOWNS_SHOWN), each with why. Two slices and one query for the changes that differ."""
+    with selectors.as_known_at(moment):
+        then = selectors.control_as_of(on=on, theatre=theatre)
+    with selectors.as_known_at(None):
+        now = selectors.control_as_of(on=on, theatre=theatre)
+    differ = [t for t in now.towns
+              if getattr(then.changes.get(t.id), "id", None) != getattr(now.changes.get(t.id), "id", None)]
+    shown = differ[:TOWNS_SHOWN]
+    ids = {c.id for t in shown for c in (then.changes.get(t.id), now.changes.get(t.id)) if c is not None}
+    changes = ControlChange.objects.in_bulk(ids)
+    factions = Faction.objects.in_bulk({c.faction_id for c in changes.values()}
+                                       | {c.contested_by_id for c in changes.values() if c.contested_by_id})
+    url = _town_url()
+    rows = []
+    for t in shown:
+        before, after = (changes.get(getattr(s.changes.get(t.id), "id", None)) for s in (then, now))
+        rows.append(format_html(_THEN_NOW, url(t.slug), t.name, _held(before, factions), _held(after, factions),
+                                _why(before, after, moment)))
+    return {"on": on, "rows": rows, "total": len(differ), "shown": len(shown)}

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from geodata.models import Theatre, Town
 
@@ -31,19 +32,23 @@ OPTIONAL = [
     *(column for group in SOURCE_GROUPS for column in group), "note", "supersedes",
 ]
 COLUMNS = REQUIRED + OPTIONAL
+# Read by the import, not written by the changes.csv export (its rows are the slice's, which holds no
+# publication time): when an older record's changes were first published.
+IMPORT_ONLY = ["published_at"]
 # Written by the changes.csv export for readers and GIS tools, read and ignored here, so an exported
 # file imports as it is (the ids are the exporting database's; the label and from_faction follow).
 EXPORT_ONLY = ["change_id", "date_label", "from_faction", "town_id", "longitude", "latitude"]
 COLUMNS_TEXT = (
     "town, faction, date, precision, day_part, status, contested_by, confidence, source_url, source_title, "
-    f"source_publisher (and source_url_2 ... source_publisher_{MAX_SOURCES} for more sources), note, supersedes; "
+    f"source_publisher (and source_url_2 ... source_publisher_{MAX_SOURCES} for more sources), note, supersedes, "
+    "published_at (when it was first published, for an import that publishes); "
     f"the export's {', '.join(EXPORT_ONLY)} are ignored"
 )
 # Model field -> CSV column, so a model's error names the column the editor typed into.
 FIELD_COLUMNS = {
     "effective_date": "date", "date_precision": "precision", "day_part": "day_part", "status": "status",
     "contested_by": "contested_by", "confidence": "confidence", "note": "note", "supersedes": "supersedes",
-    "faction": "faction", "town": "town", "sources": "source_url", "__all__": "-",
+    "faction": "faction", "town": "town", "sources": "source_url", "reviewed_at": "published_at", "__all__": "-",
 }
 
 
@@ -161,7 +166,7 @@ def changes_import_check(
         text, plan.errors = csv_decode(data=text)
         if plan.errors:
             return plan
-    rows, plan.errors = csv_rows(text=text, required=REQUIRED, optional=OPTIONAL + EXPORT_ONLY,
+    rows, plan.errors = csv_rows(text=text, required=REQUIRED, optional=OPTIONAL + IMPORT_ONLY + EXPORT_ONLY,
                                  columns_text=COLUMNS_TEXT)
     if not rows:
         return plan
@@ -233,6 +238,8 @@ def changes_import_check(
             read.append((line, errors, None))
         else:
             change.effective_date = on
+            if v["published_at"]:
+                change.reviewed_at = _published_at(v["published_at"], on=on, publish=publish, fail=fail)
             read.append((line, errors, services.NewChange(change, row_sources)))
     if progress is not None:
         progress("checking", total, total)
@@ -258,6 +265,30 @@ def changes_import_check(
     if plan.rows and not plan.errors:
         _describe(plan)
     return plan
+
+
+def _published_at(text: str, *, on: dt.date, publish: bool, fail) -> dt.datetime | None:
+    """``published_at``: when a change loaded from an older record was first published (what "as published"
+    reads); an ISO 8601 timestamp, in the site's time zone when it names none. Neither in the future nor
+    before the day the change reports; only for an import that publishes."""
+    if not publish:
+        fail("published_at", "only an import that publishes can say when a change was published")
+        return None
+    try:
+        written = dt.datetime.fromisoformat(text.strip()) if "T" in text else None
+        moment = None if written is None else (
+            timezone.make_aware(written) if timezone.is_naive(written) else written).astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        written = moment = None
+    if written is None or moment is None:
+        fail("published_at", f"'{text}' is not a timestamp such as 2017-09-03T12:00:00+03:00")
+    elif moment > timezone.now():
+        fail("published_at", f"{text} is in the future")
+    elif written.date() < on:  # the day where it was written (its own offset)
+        fail("published_at", f"{text} is before the day the change reports ({on})")
+    else:
+        return moment
+    return None
 
 
 def _date_or_error(text: str) -> dt.date | ValidationError:

@@ -232,6 +232,10 @@ class ControlChange(models.Model):
             # row unless the index covers it (the drafts' COUNT read 14,000 rows, 50 ms, at 1M changes).
             models.Index(fields=["entered_at", "id", "state"], condition=Q(state="draft"),
                          name="change_drafts_queue_idx"),
+            # The change feed (events/feeds.py): publications and retractions, newest first, a page at a
+            # time from a cursor. Neither starts with the state, nor can serve the slice's walk per town.
+            models.Index(fields=["reviewed_at", "id"], name="change_reviewed_idx"),
+            models.Index(fields=["retracted_at", "id"], name="change_retracted_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -115,6 +115,43 @@ def parse_as_of(params: Mapping[str, str]) -> dt.date:
     return on or selectors.latest_change_date() or today
 
 
+def parse_as_published(params: Mapping[str, str]) -> dt.datetime | None:
+    """``as_published``: the moment the record is read as known at; None when left out (as known now).
+
+    A day (YYYY-MM-DD) is the end of that day in the site's time zone (today: what is published so far
+    today); a timestamp is ISO 8601 (in the site's time zone when it names none). A later day or moment,
+    or one before the record's first possible date, is refused: what was published then cannot be known.
+    """
+    raw = params.get("as_published")
+    if raw is None:
+        return None
+    hint = "give a day (YYYY-MM-DD) or an ISO 8601 timestamp such as 2017-09-02T20:00:00+03:00"
+    if raw == "":
+        raise ParameterError("as_published", f"'as_published' is empty; {hint}, or leave 'as_published' out.")
+    now = timezone.now()
+    try:
+        day = parse_date(raw, parameter="as_published") if ISO_DATE_SHAPE.fullmatch(raw) else None
+    except ParameterError:
+        raise ParameterError("as_published", f"'as_published': '{raw}' is not a moment; {hint}.") from None
+    if day is not None and day > timezone.localdate(now):
+        raise ParameterError("as_published", f"'as_published': {raw} is in the future.")
+    try:
+        if day is not None:
+            moment = timezone.make_aware(dt.datetime.combine(day, dt.time.max))
+        else:
+            moment = dt.datetime.fromisoformat(raw)
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+        moment = moment.astimezone(dt.UTC)  # the database's form; a year-1 moment overflows here, not there
+    except (ValueError, OverflowError):
+        raise ParameterError("as_published", f"'as_published': '{raw}' is not a moment; {hint}.") from None
+    if day is None and moment > now:  # today's date is its end: what is published so far today
+        raise ParameterError("as_published", f"'as_published': {raw} is in the future.")
+    if moment.date() < EARLIEST_DATE:
+        raise ParameterError("as_published", f"'as_published': {raw} is before {EARLIEST_DATE}, the record's start.")
+    return moment
+
+
 FLAG_VALUES = {"true": True, "1": True, "false": False, "0": False}
 
 

@@ -17,6 +17,7 @@ from geodata import maps
 from geodata.models import AdminArea, Theatre, Town
 
 from . import changes_page, map_inputs, page_data, selectors, territory
+from .as_published import PARAMETER, current_view_url, moment_words, with_moment
 from .date_labels import date_label
 from .params import ParameterError, parse_date_or, parse_theatre
 
@@ -40,6 +41,20 @@ def _requested_theatre(request) -> Theatre | None:
         return parse_theatre(request.GET)
     except ParameterError as exc:
         raise TheatreNotFound(exc.message) from None
+
+
+def _feed_url(theatre: Theatre | None) -> str:
+    """The change feed (events/feeds.py) of the page's theatre, for the page's autodiscovery link."""
+    return reverse("change-feed") + ("" if theatre is None else f"?theatre={quote(theatre.slug)}")
+
+
+def _as_published(request) -> dict | None:
+    """What a page says when read ?as_published= (events/as_published.py): the moment, and the page as known now."""
+    moment = selectors.known_moment()
+    if moment is None:
+        return None
+    return {"words": moment_words(moment), "moment": moment, "value": request.GET.get(PARAMETER, ""),
+            "current_url": current_view_url(request.path, request.GET)}
 
 
 def _not_found(request, message: str) -> HttpResponse:
@@ -77,7 +92,7 @@ def _map_downloads(
         {"id": "dl-areas", "label": f"Control areas on {DATE_TOKEN} (GeoJSON)",
          "href": query(endpoints["areas"]) + dated},
         {"id": "dl-changes", "label": f"Every change from {first_label} to {DATE_TOKEN} (CSV)",
-         "href": reverse("api:changes-csv") + f"?{mine}{since}to={DATE_TOKEN}&download=1"},
+         "href": with_moment(reverse("api:changes-csv") + f"?{mine}{since}to={DATE_TOKEN}&download=1")},
     ]
 
 
@@ -120,7 +135,8 @@ def control_map(request):
         settings=map_inputs.map_settings(**(map_inputs.theatre_map_settings(theatre) if theatre else {})),
         links=map_inputs.map_links(),
     )
-    endpoints = map_inputs.map_endpoints(theatre)
+    # Read ?as_published=, every layer, the dates and the panel are asked for as known at that moment.
+    endpoints = {k: with_moment(v) for k, v in map_inputs.map_endpoints(theatre).items()}
     # The data revision the page was drawn from: a URL carrying it as ?rev= is immutable, so a
     # browser, proxy or CDN keeps each date's layers and the date list without asking again.
     revision = selectors.data_version()
@@ -129,10 +145,10 @@ def control_map(request):
     config = {
         "date": on.isoformat(),
         # A theatre's map steps through its own record's dates.
-        "datesUrl": f"{reverse('api:change-dates')}?rev={revision}"
-        + ("" if theatre is None else f"&theatre={quote(theatre.slug)}"),
+        "datesUrl": with_moment(f"{reverse('api:change-dates')}?rev={revision}"
+                                + ("" if theatre is None else f"&theatre={quote(theatre.slug)}")),
         "endpoints": endpoints,
-        "panelUrl": reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
+        "panelUrl": with_moment(reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/")),
         "downloads": _map_downloads(endpoints=endpoints, first=first, theatre=theatre),
         "dateToken": DATE_TOKEN,
         "town": {"id": town.pk, "slug": town.slug} if town else None,
@@ -147,7 +163,8 @@ def control_map(request):
         request,
         "events/control_map.html",
         {"on": on, "map": rendered, "config": config, "downloads": downloads, "errors": errors,
-         "title": _map_title(first=first, last=last, theatre=theatre)},
+         "title": _map_title(first=first, last=last, theatre=theatre), "feed_url": _feed_url(theatre),
+         "as_published": _as_published(request)},
         status=400 if error else 200,
     ), rendered)
 
@@ -190,7 +207,8 @@ def town_detail(request, slug: str):
         **context["layers"],
     )
     rendered = maps.map_render_parts(m)
-    return _allow_map_code(render(request, "events/town_detail.html", {**context, "map": rendered}), rendered)
+    return _allow_map_code(render(request, "events/town_detail.html",
+                                  {**context, "map": rendered, "as_published": _as_published(request)}), rendered)
 
 
 def town_panel(request, pk: int):
@@ -203,7 +221,8 @@ def area_detail(request, slug: str):
     area = get_object_or_404(AdminArea, slug=slug)
     on, error = _requested_date(request)
     context = page_data.area_page(area=area, on=on, page=page_data.page_number(request.GET.get("page")))
-    return render(request, "events/area_detail.html", {**context, "error": error}, status=400 if error else 200)
+    return render(request, "events/area_detail.html",
+                  {**context, "error": error, "as_published": _as_published(request)}, status=400 if error else 200)
 
 
 def what_changed(request):
@@ -228,6 +247,15 @@ def what_changed(request):
         start, end = end, start
     page = page_data.page_number(request.GET.get("page"))
     context = changes_page.changes_page(start=start, end=end, page=page, theatre=theatre)
+    as_published = _as_published(request)
+    if as_published is not None:  # the page's links and layers read as known at the same moment
+        context = {**context, **{k: with_moment(context[k]) for k in ("csv_url", "geojson_url")},
+                   "page_query": with_moment("?" + context["page_query"])[1:]}
+        if request.GET.get("date"):  # what we said then about that date, against what we say now
+            on, on_error = _requested_date(request, "date", end)
+            errors += [on_error] if on_error else []
+            context["then_and_now"] = changes_page.then_and_now(
+                on=on, moment=as_published["moment"], theatre=theatre)
     # The map's layers are fetched by the page's script from the API (as on the map page), not inlined.
     rendered = maps.control_map_parts(
         palette=map_inputs.faction_palette(),
@@ -236,12 +264,13 @@ def what_changed(request):
         settings=map_inputs.map_settings(**(map_inputs.theatre_map_settings(theatre) if theatre else {})),
         links=map_inputs.map_links(),
     )
-    endpoints = {k: v for k, v in map_inputs.map_endpoints(theatre).items() if k != "districts"}
+    endpoints = {k: with_moment(v) for k, v in map_inputs.map_endpoints(theatre).items() if k != "districts"}
     map_config = {"date": end.isoformat(), "endpoints": endpoints}
     return _allow_map_code(render(
         request,
         "events/what_changed.html",
-        {**context, "map": rendered, "map_config": map_config, "errors": errors},
+        {**context, "map": rendered, "map_config": map_config, "errors": errors, "feed_url": _feed_url(theatre),
+         "as_published": as_published},
         status=400 if errors else 200,
     ), rendered)
 

@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # ?as_published=: a reader's GET read as the public could see it then (events/as_published.py).
+    "events.as_published.AsPublishedMiddleware",
 ]
 
 ROOT_URLCONF = "conflictmap.urls"

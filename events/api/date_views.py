@@ -14,7 +14,7 @@ from events import exports, selectors
 from events.params import parse_theatre
 from geodata.models import Theatre
 
-from .views import DOWNLOAD_PARAM, REV_PARAM, THEATRE_PARAM, ExportView
+from .views import AS_PUBLISHED_PARAM, DOWNLOAD_PARAM, REV_PARAM, THEATRE_PARAM, ExportView
 
 
 def _theatre_param(params) -> dict:
@@ -36,6 +36,7 @@ CHANGE_DATES = exports.Layer(_theatre_param, _change_dates)
     operation_id="change_dates", tags=["exports"],
     parameters=[
         THEATRE_PARAM,
+        AS_PUBLISHED_PARAM,
         REV_PARAM,
         DOWNLOAD_PARAM,
     ],

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from events import selectors, territory
 from events.params import ParameterError, parse_date, parse_theatre
 
-from .views import ERROR_RESPONSE, THEATRE_PARAM, _date_param
+from .views import AS_PUBLISHED_PARAM, ERROR_RESPONSE, THEATRE_PARAM, _date_param
 
 
 def _period(params) -> tuple:
@@ -33,6 +33,7 @@ def _period(params) -> tuple:
         _date_param("from", "Control at the end of this day, YYYY-MM-DD (required).", required=True),
         _date_param("to", "against control at the end of this day, YYYY-MM-DD (required).", required=True),
         THEATRE_PARAM,
+        AS_PUBLISHED_PARAM,
     ],
     responses={200: OpenApiTypes.OBJECT, 304: None, 400: ERROR_RESPONSE},
 ))

@@ -37,6 +37,10 @@ from .schema import error
 EXPORT_FORMAT = "2"
 # ?rev=<selectors.data_revision().key> pins a response to one state of the data (see ExportView.get).
 REVISION_PARAM = "rev"
+AS_PUBLISHED_PARAM = OpenApiParameter("as_published", OpenApiTypes.STR, description=(
+    "What a reader could see then: a day (YYYY-MM-DD, its end in the site's time zone) or an ISO 8601 "
+    "timestamp, not in the future. Changes published later, and corrections and retractions made later, "
+    "are left out. Left out: as known now."))
 IMMUTABLE_SECONDS = 365 * 24 * 3600
 # The day a dated layer shows (events.slice_dates): the latest change date on or before the one asked for.
 SLICE_DATE_HEADER = "X-Slice-Date"
@@ -148,6 +152,7 @@ def _review_action(name: str, *, needs_reason: bool, summary: str):
     )(review)
 
 
+@extend_schema_view(list=extend_schema(parameters=[AS_PUBLISHED_PARAM]))
 class ControlChangeViewSet(viewsets.ModelViewSet):
     """The control log. Everyone reads published changes in force; editors also see drafts and rejected
     or retracted changes. Every write goes through events.services, which checks the user's role:
@@ -160,7 +165,7 @@ class ControlChangeViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        if is_editor(self.request.user):
+        if is_editor(self.request.user) and selectors.known_moment() is None:  # as published: the public's list
             qs = ControlChange.objects.all()
         else:
             qs = selectors.changes_in_force(published_only=True)
@@ -260,16 +265,18 @@ class ExportView(APIView):
         layer = self.export_layer()
         # One primary-key read, whatever the size of the log: the revision every write bumps.
         revision = selectors.data_revision()
+        # The revision, and the moment when read ?as_published= (events/as_published.py).
+        version = selectors.data_version(revision=revision)
         # A dated layer's ``on`` is the change date it shows (events.slice_dates, for this revision):
         # the key it is kept under, part of its ETag, and named in the answer.
-        params = layer.parse_at(revision.key, request.query_params)
+        params = layer.parse_at(version, request.query_params)
         download = parse_flag(request.query_params, "download")
         shown = params.get("on")
-        etag = quote_etag(f"{EXPORT_FORMAT}-{revision.key}" + (f"-{shown}" if shown else ""))
+        etag = quote_etag(f"{EXPORT_FORMAT}-{version}" + (f"-{shown}" if shown else ""))
         last_modified = int(revision.changed_at.timestamp()) if revision.changed_at else None
         not_modified = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
         if not_modified is None:
-            export = layer.build_at(revision.key, params)
+            export = layer.build_at(version, params)
             # A streamed layer (a period's changes) goes out a batch at a time, never whole in memory.
             response_class = StreamingHttpResponse if export.streamed else HttpResponse
             response = response_class(export.content, content_type=export.media_type)
@@ -282,7 +289,7 @@ class ExportView(APIView):
         if shown:
             response[SLICE_DATE_HEADER] = shown.isoformat()
             response["Content-Location"] = _located(request, shown)
-        if request.query_params.get(REVISION_PARAM) == revision.key:
+        if request.query_params.get(REVISION_PARAM) in (revision.key, version):
             # The URL names the revision, and a revision's layers never change: a proxy or CDN may
             # keep the file for good (a write moves the page to a new revision, hence a new URL).
             patch_cache_control(response, public=True, max_age=IMMUTABLE_SECONDS, immutable=True)
@@ -324,7 +331,8 @@ DATED_GEOJSON_RESPONSES = {
 
 @extend_schema_view(get=extend_schema(
     operation_id="control_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    parameters=[DATE_PARAM, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM,
+                *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
 class ControlGeoJSONView(ExportView):
@@ -335,7 +343,8 @@ class ControlGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="provinces_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, LEVEL_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    parameters=[DATE_PARAM, LEVEL_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM,
+                *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
 class ProvincesGeoJSONView(ExportView):
@@ -347,7 +356,7 @@ class ProvincesGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="control_areas_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    parameters=[DATE_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
 class ControlAreasGeoJSONView(ExportView):
@@ -359,7 +368,8 @@ class ControlAreasGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="changes_geojson", tags=["exports"],
-    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM], responses=GEOJSON_RESPONSES,
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM],
+    responses=GEOJSON_RESPONSES,
 ))
 class ChangesGeoJSONView(ExportView):
     """Published changes of control from `from` to `to` as dated Point events (QGIS temporal controller,
@@ -370,7 +380,7 @@ class ChangesGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="changes_csv", tags=["exports"],
-    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, DOWNLOAD_PARAM],
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM],
     responses={(200, "text/csv"): OpenApiTypes.STR, 304: None, (400, "application/json"): ERROR_RESPONSE},
 ))
 class ChangesCSVView(ExportView):

@@ -12,7 +12,7 @@ from geodata.selectors import Revision, revision_current
 
 from ..models import ControlChange
 from .rows import column
-from .rule import Visibility, changes_in_force, in_force_sql, visibility
+from .rule import Visibility, changes_in_force, in_force_sql, known_moment, visibility
 
 CACHE_SECONDS = 24 * 3600  # keys hold the data revision, so a stale entry is never read
 
@@ -123,17 +123,20 @@ def data_revision() -> Revision:
     return revision_current()
 
 
-def data_version(*, published_only: bool = True) -> str:
-    """Names this state of everything a map or export shows: the data revision (one row read).
+def data_version(*, published_only: bool = True, revision: Revision | None = None) -> str:
+    """Names this state of everything a map or export shows: the data revision (one row read; none when
+    the caller passes the ``revision`` it has read).
 
     Every write the public sees bumps it inside its transaction (see ``geodata.services.revision``),
     so it is an ETag and a cache key that costs one primary-key lookup whatever the size of the log.
-    Drafts do not bump it; an editor's preview (``published_only=False``) adds the drafts' count and
-    last edit, read along the partial index of drafts.
+    Read as known at a moment (``rule.as_known_at``), the public's version names that moment too, so
+    every key and ETag composed from it is the moment's. Drafts do not bump it; an editor's preview
+    (``published_only=False``) adds the drafts' count and last edit, read along the partial index of drafts.
     """
-    key = data_revision().key
+    key = (revision or data_revision()).key
     if published_only:
-        return key
+        moment = known_moment()
+        return key if moment is None else f"{key}@{moment.timestamp():.6f}"
     drafts = ControlChange.objects.filter(state=ControlChange.State.DRAFT).aggregate(
         n=Count("id"), last=Max("updated_at"))
     return f"{key}.d{drafts['n']}.{drafts['last'].timestamp() if drafts['last'] else 0}"

@@ -25,6 +25,7 @@ from .rule import Visibility, counted_q
 from .slices import ControlSnapshot, read_slice
 
 KEEP = 8  # slices remembered per worker (about 2 MB each at 10,000 towns)
+KEEP_MOMENTS = 2  # "as published" moments whose slices are remembered besides the current view's
 TOKEN_KEY = "nearby-slices:token"
 # Past this share of the towns, reading the whole slice is cheaper than a range of the log plus a
 # lookup per touched town.
@@ -42,6 +43,11 @@ def _slices(*, seen: Visibility, theatre: int | None = None) -> OrderedDict[dt.d
         if key not in _kept:
             # Another revision's slices, of every theatre, are dropped; other theatres' of this one kept.
             for old in [k for k in _kept if k[2] == seen and k[:2] != key[:2] or k[2:] == key[2:]]:
+                del _kept[old]
+            # Each "as published" moment is a view of its own: only the last few moments' are kept, or a
+            # reader walking through moments would fill the worker's memory.
+            moments = [k for k in _kept if k[2].known_at is not None]
+            for old in moments[: max(0, len(moments) + 1 - KEEP_MOMENTS)] if seen.known_at is not None else []:
                 del _kept[old]
             _kept[key] = OrderedDict()
         return _kept[key]

@@ -61,8 +61,8 @@ def control_changes_create_many(
     for item in new:
         change = item.change
         change.state, change.entered_by, change.entered_at = state, actor, now
-        if publish:
-            change.reviewed_by, change.reviewed_at = actor, now
+        if publish:  # when it was first published, if the import says so (an older record loaded)
+            change.reviewed_by, change.reviewed_at = actor, change.reviewed_at or now
     checked = control_changes_check(new=[(item.change, item.sources) for item in new])
     problems = [f"{new[i].change}: {'; '.join(exc.messages)}" for i, exc in checked.items()]
     # Two imports at once queue here (PostgreSQL would otherwise let them deadlock on the unique index):

@@ -186,3 +186,31 @@ def test_rows_already_stored_can_be_skipped_instead_of_refused(seeded, tmp_path,
     call_command("import_changes", str(path), "--commit", "--skip-present")
     assert "0 row(s) good, 0 new source(s), 2 row(s) already present. Nothing to import." in capsys.readouterr().out
     assert ControlChange.objects.count() == before
+
+
+PUBLISHED_HEADER = HEADER + ",published_at"
+
+
+def test_published_at_keeps_when_an_older_record_was_published(seeded):
+    row = "Raqqa,SDF,2017-10-20,day,,controlled,,confirmed,https://example.org/r,Raqqa taken,Example Wire,,{}"
+    text = "\n".join([PUBLISHED_HEADER, row.format("2017-10-21T09:30:00+03:00"), GOOD[1] + ","]) + "\n"
+    plan = changes_import_check(text=text, publish=True)
+    assert plan.ok, plan.errors
+    kept, now = changes_import_commit(plan=plan, by=SYSTEM)
+    assert ControlChange.objects.get(pk=kept.pk).reviewed_at == dt.datetime(2017, 10, 21, 6, 30, tzinfo=dt.UTC)
+    assert ControlChange.objects.get(pk=now.pk).reviewed_at > dt.datetime(2020, 1, 1, tzinfo=dt.UTC)  # left empty
+
+
+@pytest.mark.parametrize("cell, publish, reason", [
+    ("2017-10-21T09:30:00+03:00", False, "only an import that publishes"),
+    ("2017-10-21", True, "not a timestamp"),
+    ("yesterday", True, "not a timestamp"),
+    ("2017-10-19T23:00:00+03:00", True, "before the day the change reports"),
+    (f"{TOMORROW}T12:00:00+00:00", True, "in the future"),
+    ("0001-01-01T00:00:00+01:00", True, "not a timestamp"),
+])
+def test_published_at_is_checked(seeded, cell, publish, reason):
+    row = f"Raqqa,SDF,2017-10-20,day,,controlled,,confirmed,https://example.org/r,Raqqa taken,Example Wire,,{cell}"
+    plan = changes_import_check(text=f"{PUBLISHED_HEADER}\n{row}\n", publish=publish)
+    assert [(e.line, e.column) for e in plan.errors] == [(2, "published_at")]
+    assert reason in plan.errors[0].reason

@@ -97,7 +97,7 @@ def test_a_new_row_is_added_beside_the_rows_already_present(db, tmp_path):
     with (seeds / "changes.csv").open("a", encoding="utf-8") as f:
         f.write("raqqa,sdf,2017-10-20,day,,controlled,,confirmed,https://example.org/raqqa,Raqqa taken,"
                 "Example Wire,,Casualties and control changes around Uqayribat,"
-                "Syrian Observatory for Human Rights (as cited in the report),\n")
+                "Syrian Observatory for Human Rights (as cited in the report),,\n")  # published_at left empty
     report = seed_scenario_load(directory=seeds)
     assert (report.created["control changes"], report.present["control changes"]) == (1, 53)
     assert (report.created["sources"], report.present["sources"]) == (0, 8)
@@ -129,7 +129,7 @@ def test_unknown_town_in_changes_is_named(db, tmp_path):
     seeds = copy_seeds(tmp_path)
     with (seeds / "changes.csv").open("a", encoding="utf-8") as f:
         f.write("atlantis,sdf,2017-09-01,day,,controlled,,reported,https://en.wikipedia.org/wiki/Syrian_civil_war"
-                ",,,,,,\n")
+                ",,,,,,,\n")
     with pytest.raises(CommandError, match=r"changes.csv, line 55, column town: no town is called 'atlantis'"):
         call_command("load_seed", dir=seeds)
     assert counts()["Town"] == 0

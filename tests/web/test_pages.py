@@ -22,7 +22,8 @@ def _map_config(response) -> dict:
 
 
 def _asset_urls(html: str) -> list[str]:
-    return re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+    # Scripts and styles; a rel="alternate" link names another document (the change feed), not an asset.
+    return re.findall(r'<(?:script|link)(?![^>]*rel="alternate")[^>]+(?:src|href)="([^"]+)"', html)
 
 
 def test_map_page_keeps_the_date_and_links_the_change_dates(client, seeded):

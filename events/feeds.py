@@ -1,0 +1,272 @@
+"""``/feeds/changes.atom``: each published change and each retraction as an Atom entry, newest first.
+
+Django's syndication framework writes the Atom; this module reads the query (``theatre``, ``area``,
+``faction``, ``before``), caches the bytes per data revision and query, and answers 304 to a
+reader whose ETag is current. A page holds ENTRIES_PER_PAGE entries and links the next one
+(RFC 5005's ``rel="next"``) by the key of its last entry, so a deep page is as cheap as the first.
+"""
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.contrib.syndication.views import Feed
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import format_html, format_html_join
+from django.utils.http import http_date, quote_etag
+
+from conflictmap.throttles import build_check
+from geodata.models import AdminArea, Theatre
+
+from . import selectors
+from .date_labels import date_label
+from .params import ParameterError, parse_faction, parse_theatre, whole_number
+from .selectors.feed import PUBLISHED, RETRACTED, FeedEntry, FeedKey, change_feed_entries
+
+ENTRIES_PER_PAGE = 100
+SOURCES_SHOWN = 3  # per entry; the town page lists them all
+NOTE_CHARS = 500  # a note's first characters; the town page has the rest
+PAGE_BYTES = 1_000_000  # a page a feed reader fetches, whatever its entries hold
+PARAMETERS = ("theatre", "area", "faction", "before")
+
+
+class FeedNotFound(Exception):
+    """A filter names nothing (a theatre, area or faction): 404 saying which."""
+
+
+@dataclass(frozen=True)
+class FeedQuery:
+    theatre: Theatre | None
+    area: AdminArea | None
+    area_ids: list[int] | None
+    faction_ids: set[int] | None
+    before: FeedKey | None
+    params: dict[str, str]  # the filters as given (for the next page's link)
+
+
+def _parse_before(raw: str | None) -> FeedKey | None:
+    """``before``: the next-page link's cursor (``<moment>,<change id>,<published|retracted>``), or a moment
+    alone (ISO 8601 with a time zone, or a YYYY-MM-DD day in the site's time zone): entries before it."""
+    if raw is None:
+        return None
+    moment, _, rest = raw.partition(",")
+    try:
+        at = dt.datetime.fromisoformat(moment)
+        if timezone.is_naive(at):  # a day alone is read in the site's time zone; a time needs its zone
+            at = None if "T" in moment else timezone.make_aware(at)
+        at = at and at.astimezone(dt.UTC)  # the database's form (and an overflow is caught here, not there)
+    except (ValueError, OverflowError):
+        at = None
+    change_id, _, kind = rest.partition(",")
+    number = whole_number(change_id)
+    if at is None or (rest and (number is None or number >= 2**63 or kind not in (PUBLISHED, RETRACTED))):
+        raise ParameterError(
+            "before",
+            f"'before': '{raw}' is not a point in the feed; give a moment with its "
+            "time zone (e.g. 2017-09-02T18:00:00+00:00), a day, or the 'next' link's value.",
+        )
+    if not rest:  # a moment alone: every entry at it or later is left out
+        return FeedKey(at, 0, PUBLISHED)
+    return FeedKey(at, number, kind)
+
+
+def feed_query(params) -> FeedQuery:
+    """The feed's query, checked: FeedNotFound for a name that names nothing, ParameterError for bad input."""
+    unknown = sorted(set(params) - set(PARAMETERS))
+    if unknown:
+        raise ParameterError(
+            unknown[0], f"'{unknown[0]}' is not a parameter of this feed; use {', '.join(PARAMETERS)}."
+        )
+    try:
+        theatre = parse_theatre(params)
+        faction_ids = parse_faction(params.get("faction"), theatre=theatre)
+    except ParameterError as exc:
+        raise FeedNotFound(exc.message) from None
+    area, area_ids = None, None
+    if (slug := params.get("area")) is not None:
+        area = AdminArea.objects.filter(slug=slug).first()
+        if area is None:
+            raise FeedNotFound(f"No area has the identifier '{slug}'.")
+        # An area and its sub-areas (a governorate's districts): towns are placed in either.
+        area_ids = [area.pk, *AdminArea.objects.filter(parent=area).values_list("pk", flat=True)]
+    given = {name: params[name] for name in ("theatre", "area", "faction") if params.get(name) is not None}
+    return FeedQuery(theatre, area, area_ids, faction_ids, _parse_before(params.get("before")), given)
+
+
+class PagedAtomFeed(Atom1Feed):
+    """Atom with each entry's HTML as ``content`` and a ``rel="next"`` link to the next page."""
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        if self.feed.get("next_url"):
+            handler.addQuickElement("link", "", {"rel": "next", "href": self.feed["next_url"]})
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        handler.addQuickElement("content", item["content"], {"type": "html"})
+
+
+def _short_date(entry: FeedEntry) -> str:
+    c = entry.change
+    if c.date_precision == c.Precision.DAY:
+        return dateformat.format(c.effective_date, "j M Y")
+    return date_label(on=c.effective_date, precision=c.date_precision, day_part=c.day_part)
+
+
+class ChangeFeed(Feed):
+    feed_type = PagedAtomFeed
+    author_name = "conflictmap"
+
+    def __init__(self, query: FeedQuery):
+        super().__init__()
+        self.query = query
+        self.entries, self.more = change_feed_entries(
+            limit=ENTRIES_PER_PAGE,
+            before=query.before,
+            theatre=query.theatre,
+            area_ids=query.area_ids,
+            faction_ids=query.faction_ids,
+        )
+
+    def get_object(self, request, *args, **kwargs):
+        return self.query
+
+    def title(self, query: FeedQuery) -> str:
+        where = [x.name for x in (query.theatre, query.area) if x is not None]
+        mine = f" in {', '.join(where)}" if where else ""
+        side = f", {query.params['faction']} gaining or losing" if "faction" in query.params else ""
+        return f"Control changes{mine}{side} · conflictmap"
+
+    def subtitle(self, query: FeedQuery) -> str:
+        return "Each change of control as it is published, and each retraction, newest first."
+
+    def link(self, query: FeedQuery) -> str:
+        return reverse("what-changed") + (f"?theatre={query.theatre.slug}" if query.theatre else "")
+
+    def feed_guid(self, query: FeedQuery) -> str:
+        return self.request_url  # the feed's own address, filters included, identifies it
+
+    def feed_extra_kwargs(self, query: FeedQuery) -> dict:
+        if not (self.more and self.entries):
+            return {"next_url": None}
+        last = self.entries[-1].key
+        before = f"{last.at.astimezone(dt.UTC).isoformat()},{last.change_id},{last.kind}"
+        return {"next_url": f"{self.base_url}?{urlencode({**query.params, 'before': before})}"}
+
+    def items(self, query: FeedQuery) -> list[FeedEntry]:
+        return self.entries
+
+    def item_title(self, entry: FeedEntry) -> str:
+        c = entry.change
+        held = f"{entry.replaced_faction.name} → " if entry.replaced_faction else "first recorded: "
+        contested = f", contested by {c.contested_by.name}" if c.contested_by else ""
+        title = f"{c.town.name}: {held}{c.faction.name}{contested} ({_short_date(entry)})"
+        return f"Retracted: {title}" if entry.kind == RETRACTED else title
+
+    def item_link(self, entry: FeedEntry) -> str:
+        return entry.change.town.get_absolute_url()
+
+    def item_guid(self, entry: FeedEntry) -> str:
+        # One id per change and kind, stable across pages and filters (RFC 4151 tag URI).
+        return f"tag:{self.host},2017:conflictmap/change/{entry.change.pk}/{entry.kind}"
+
+    def item_pubdate(self, entry: FeedEntry) -> dt.datetime:
+        return entry.key.at
+
+    def item_updateddate(self, entry: FeedEntry) -> dt.datetime:
+        return entry.key.at
+
+    def item_description(self, entry: FeedEntry) -> None:
+        return None  # the entry's HTML is its content (PagedAtomFeed)
+
+    def item_extra_kwargs(self, entry: FeedEntry) -> dict:
+        return {"content": _content(entry)}
+
+
+def _content(entry: FeedEntry) -> str:
+    """The entry as HTML, every value escaped: what changed, the note, the sources."""
+    c = entry.change
+    held = (
+        format_html("contested between {} and {}", c.faction.name, c.contested_by.name)
+        if c.contested_by
+        else format_html("held by {}", c.faction.name)
+    )
+    parts = [
+        format_html(
+            "<p>{}: {} from {} ({}).</p>",
+            c.town.name,
+            held,
+            date_label(on=c.effective_date, precision=c.date_precision, day_part=c.day_part),
+            c.get_confidence_display().lower(),
+        )
+    ]
+    if entry.kind == RETRACTED:
+        parts.append(format_html("<p>Retracted: {}</p>", c.retraction_reason or "no reason given"))
+    if c.supersedes_id:
+        parts.append("<p>This corrects an earlier entry for the same town.</p>")
+    if c.note:
+        note = c.note if len(c.note) <= NOTE_CHARS else c.note[:NOTE_CHARS] + "…"
+        parts.append(format_html("<p>{}</p>", note))
+    sources = list(c.sources.all())
+    if sources:
+        items = format_html_join("", "<li>{}</li>", ((_source(s),) for s in sources[:SOURCES_SHOWN]))
+        more = len(sources) - SOURCES_SHOWN
+        extra = format_html("<li>and {} more on the town's page</li>", more) if more > 0 else ""
+        parts.append(format_html("<p>Sources:</p><ul>{}{}</ul>", items, extra))
+    return "".join(str(p) for p in parts)
+
+
+def _source(source) -> str:
+    text = format_html("{}: {}", source.publisher, source.title)
+    if source.url:
+        return format_html('<a href="{}">{}</a>', source.url, text)
+    return text
+
+
+def _feed_body(query: FeedQuery, request) -> bytes:
+    """The page's Atom, cut to fewer entries (the rest on the next page) when it would pass PAGE_BYTES."""
+    feed = ChangeFeed(query)
+    feed.request_url = request.build_absolute_uri()
+    feed.base_url = request.build_absolute_uri(request.path)
+    feed.host = request.get_host().split(":")[0]
+    while True:
+        body = feed.get_feed(query, request).writeString("utf-8").encode()
+        if len(body) <= PAGE_BYTES or len(feed.entries) == 1:
+            return body  # one entry is at most ~50 kB (SOURCES_SHOWN, NOTE_CHARS)
+        keep = max(1, min(len(feed.entries) - 1, int(len(feed.entries) * PAGE_BYTES * 0.9 / len(body))))
+        feed.entries, feed.more = feed.entries[:keep], True
+
+
+def change_feed(request) -> HttpResponse:
+    """The feed for the query; 404 naming a filter that names nothing, 400 naming a bad parameter."""
+    try:
+        query = feed_query(request.GET)
+    except FeedNotFound as exc:
+        return HttpResponseNotFound(str(exc), content_type="text/plain; charset=utf-8")
+    except ParameterError as exc:
+        return HttpResponseBadRequest(exc.message, content_type="text/plain; charset=utf-8")
+    revision = selectors.data_revision()
+    # The revision names the data; the query and the address (ids and links are absolute) the page of it.
+    asked = hashlib.sha256(f"{request.build_absolute_uri()}".encode()).hexdigest()[:24]
+    etag = quote_etag(f"feed-{revision.key}-{asked}")
+    last_modified = int(revision.changed_at.timestamp()) if revision.changed_at else None
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        key = f"feeds:changes:{selectors.data_version()}:{asked}"
+        body = cache.get(key)
+        if body is None:
+            build_check()  # a miss builds: counted against an anonymous client's limit
+            body = _feed_body(query, request)
+            cache.set(key, body, selectors.CACHE_SECONDS)
+        response = HttpResponse(body, content_type=PagedAtomFeed.content_type)
+    response["ETag"] = etag
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, no_cache=True)
+    return response

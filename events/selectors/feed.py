@@ -1,0 +1,114 @@
+"""The change feed's entries: each publication of a change and each retraction, newest first.
+
+A change published and later retracted is two entries (its publication stays in the record readers
+saw); a correction is the publication of the change that supersedes the earlier one. Entries are
+read a page at a time through a cursor (the key of the last entry shown), never by an offset: the
+next page is one index range whatever the depth, on ``change_reviewed_idx`` and ``change_retracted_idx``.
+"""
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet, Subquery
+
+from geodata.models import Theatre
+
+from ..models import ControlChange, Faction
+from .rule import replaced_change_query
+
+State = ControlChange.State
+PUBLISHED, RETRACTED = "published", "retracted"
+# At one moment and one change, a retraction sorts after (newer than) the publication.
+_KIND_RANK = {PUBLISHED: 0, RETRACTED: 1}
+
+
+@dataclass(frozen=True)
+class FeedKey:
+    """An entry's place in the feed (moment, change id, kind); the feed is in descending key order."""
+
+    at: dt.datetime
+    change_id: int
+    kind: str
+
+    def sort_key(self) -> tuple:
+        return (self.at, self.change_id, _KIND_RANK[self.kind])
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    key: FeedKey
+    change: ControlChange  # with town, faction, contested_by and sources read
+    replaced_faction: Faction | None  # who held the town before (None for a first record)
+
+    @property
+    def kind(self) -> str:
+        return self.key.kind
+
+
+def _older(field: str, before: FeedKey | None, rank: int) -> Q:
+    """Rows of this kind (``rank``) whose key is below ``before``."""
+    if before is None:
+        return Q()
+    older = Q(**{f"{field}__lt": before.at}) | Q(**{field: before.at, "pk__lt": before.change_id})
+    if rank < _KIND_RANK[before.kind]:
+        older |= Q(**{field: before.at, "pk": before.change_id})
+    return older
+
+
+def _filtered(
+    changes: QuerySet, *, theatre: Theatre | None, area_ids: Collection[int] | None, faction_ids: Collection[int] | None
+) -> QuerySet:
+    if theatre is not None:
+        changes = changes.filter(town__theatre=theatre)
+    if area_ids is not None:
+        changes = changes.filter(town__admin_area_id__in=list(area_ids))
+    # Who held the town before: the change it replaced in the record as known now (the rule's helper).
+    changes = changes.annotate(replaced_faction_id=Subquery(replaced_change_query().values("faction_id")[:1]))
+    if faction_ids is not None:
+        ids = list(faction_ids)
+        changes = changes.filter(Q(faction_id__in=ids) | Q(replaced_faction_id__in=ids))
+    return changes
+
+
+def change_feed_entries(
+    *,
+    limit: int,
+    before: FeedKey | None = None,
+    theatre: Theatre | None = None,
+    area_ids: Collection[int] | None = None,
+    faction_ids: Collection[int] | None = None,
+) -> tuple[list[FeedEntry], bool]:
+    """The ``limit`` newest entries below ``before`` (None: the newest), and whether more follow.
+
+    ``area_ids``: only towns in these areas; ``faction_ids``: only changes where one of them gains
+    (the change's faction) or loses (the faction of the change it replaced).
+    """
+    kinds = {
+        PUBLISHED: (
+            "reviewed_at",
+            ControlChange.objects.filter(state__in=[State.PUBLISHED, State.RETRACTED], reviewed_at__isnull=False),
+        ),
+        RETRACTED: ("retracted_at", ControlChange.objects.filter(state=State.RETRACTED, retracted_at__isnull=False)),
+    }
+    found: list[tuple[FeedKey, ControlChange]] = []
+    for kind, (field, changes) in kinds.items():
+        changes = _filtered(
+            changes.filter(_older(field, before, _KIND_RANK[kind])),
+            theatre=theatre,
+            area_ids=area_ids,
+            faction_ids=faction_ids,
+        )
+        rows = (
+            changes.select_related("town", "faction", "contested_by")
+            .prefetch_related("sources")
+            .annotate(feed_at=F(field))
+            .order_by(f"-{field}", "-pk")[: limit + 1]
+        )
+        found += [(FeedKey(c.feed_at, c.pk, kind), c) for c in rows]
+    found.sort(key=lambda pair: pair[0].sort_key(), reverse=True)
+    more = len(found) > limit
+    found = found[:limit]
+    factions = Faction.objects.in_bulk({c.replaced_faction_id for _, c in found if c.replaced_faction_id})
+    entries = [FeedEntry(key, c, factions.get(c.replaced_faction_id)) for key, c in found]
+    return entries, more

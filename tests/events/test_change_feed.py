@@ -1,0 +1,246 @@
+"""/feeds/changes.atom: valid Atom (read by feedparser and checked element by element), one entry per
+publication and per retraction, newest first, filters, pages, caching, and bad input answered 400/404."""
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
+
+import feedparser
+import pytest
+from django.core.cache import cache
+
+from events import feeds, services
+from events.models import ControlChange, Faction
+from geodata.models import AdminArea, Town
+from tests.factories import SYSTEM, ControlChangeFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+URL = "/feeds/changes.atom"
+D = dt.date
+
+
+def _get(client, query: str = ""):
+    response = client.get(URL + query)
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("application/atom+xml")
+    return response
+
+
+def _parsed(client, query: str = ""):
+    parsed = feedparser.parse(_get(client, query).content)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    return parsed
+
+
+def _titles(client, query: str = "") -> list[str]:
+    return [e.title for e in _parsed(client, query).entries]
+
+
+def _published_changes():
+    return ControlChange.objects.filter(state__in=["published", "retracted"])
+
+
+def test_feed_is_valid_atom_with_an_entry_per_published_change(seeded, client):
+    body = _get(client).content
+    root = ET.fromstring(body)
+    # RFC 4287's required elements: the feed's id, title, updated and an author; each entry's id,
+    # title, updated, and content or an alternate link (it has both).
+    assert root.tag == f"{ATOM}feed"
+    for name in ("id", "title", "updated", "author"):
+        assert root.find(f"{ATOM}{name}") is not None, name
+    entries = root.findall(f"{ATOM}entry")
+    assert len(entries) == _published_changes().count() > 0
+    ids = []
+    for entry in entries:
+        for name in ("id", "title", "updated", "content"):
+            assert (entry.find(f"{ATOM}{name}").text or "").strip(), name
+        assert dt.datetime.fromisoformat(entry.find(f"{ATOM}updated").text).tzinfo is not None
+        link = entry.find(f"{ATOM}link[@rel='alternate']").get("href")
+        assert urlsplit(link).path.startswith("/towns/")
+        ids.append(entry.find(f"{ATOM}id").text)
+    assert len(set(ids)) == len(ids)
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo and parsed.version == "atom10"
+
+
+def test_title_names_the_town_both_sides_and_the_date(seeded, client):
+    titles = _titles(client)
+    is_, gov = (Faction.objects.get(slug=s).name for s in ("islamic-state", "pro-government"))
+    assert f"Uqayribat: {is_} → {gov} (3 Sep 2017)" in titles
+    assert f"Uqayribat: {gov} → {is_}, contested by {gov} (2 Sep 2017)" in titles
+    link = next(e.link for e in _parsed(client).entries if e.title.startswith("Uqayribat"))
+    assert urlsplit(link).path == Town.objects.get(slug="uqayribat").get_absolute_url()
+
+
+def test_newest_first_and_a_retraction_is_an_entry_of_its_own(seeded, client):
+    raqqa = Town.objects.get(slug="raqqa")
+    gov = Faction.objects.get(slug="pro-government")
+    wrong = ControlChangeFactory(town=raqqa, faction=gov, effective_date=D(2017, 9, 4))
+    later = ControlChangeFactory(town=Town.objects.get(slug="tabqa"), faction=gov, effective_date=D(2017, 9, 4))
+    services.control_change_retract(change=wrong, by=SYSTEM, reason="Misread <b>dispatch</b>")
+    entries = _parsed(client).entries
+    updated = [dt.datetime.fromisoformat(e.updated) for e in entries]
+    assert updated == sorted(updated, reverse=True)
+    ids = [e.id for e in entries]
+    assert ids[:3] == [
+        f"tag:testserver,2017:conflictmap/change/{pk}/{kind}"
+        for pk, kind in ((wrong.pk, "retracted"), (later.pk, "published"), (wrong.pk, "published"))
+    ]
+    retraction = entries[0]
+    assert retraction.title.startswith("Retracted: Raqqa: ")
+    # The reason is escaped: its markup reaches the reader as text.
+    assert "Misread &lt;b&gt;dispatch&lt;/b&gt;" in retraction.content[0].value
+    assert updated[0] > updated[2]
+
+
+def test_content_is_escaped(seeded, client):
+    source = SourceFactory(title="<script>alert(1)</script>", publisher="A & B", url='https://example.org/?a=1&b="x"')
+    ControlChangeFactory(
+        town=Town.objects.get(slug="raqqa"),
+        faction=Faction.objects.get(slug="sdf"),
+        effective_date=D(2017, 9, 4),
+        sources=[source],
+        note="<img src=x onerror=alert(1)>",
+    )
+    entry = ET.fromstring(_get(client).content).find(f"{ATOM}entry")
+    html = entry.find(f"{ATOM}content").text  # the entry's HTML, as a feed reader renders it
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "A &amp; B" in html
+    assert 'href="https://example.org/?a=1&amp;b=&quot;x&quot;"' in html
+
+
+def test_theatre_filter_and_unknown_theatre(seeded, client):
+    assert len(_titles(client, "?theatre=syria")) == _published_changes().count()
+    response = client.get(URL + "?theatre=atlantis")
+    assert response.status_code == 404
+    assert "atlantis" in response.content.decode()
+
+
+def test_area_filter_takes_its_districts_towns(seeded, client):
+    hama = AdminArea.objects.get(slug="hama")
+    in_hama = _published_changes().filter(
+        town__admin_area_id__in=[hama.pk, *AdminArea.objects.filter(parent=hama).values_list("pk", flat=True)]
+    )
+    titles = _titles(client, "?area=hama")
+    assert len(titles) == in_hama.count() > 0
+    assert any(t.startswith("Uqayribat: ") for t in titles)
+    assert not any(t.startswith("Raqqa: ") for t in titles)
+    # A district: its towns only, and fewer than its governorate's.
+    district = AdminArea.objects.get(pk=Town.objects.get(slug="uqayribat").admin_area_id)
+    if district.parent_id:
+        assert 0 < len(_titles(client, f"?area={district.slug}")) <= len(titles)
+    response = client.get(URL + "?area=nowhere")
+    assert response.status_code == 404 and "nowhere" in response.content.decode()
+
+
+def test_faction_filter_takes_the_gaining_and_the_losing_side(seeded, client):
+    is_ = Faction.objects.get(slug="islamic-state")
+    titles = _titles(client, "?faction=islamic-state")
+    assert f"Uqayribat: {is_.name} → {Faction.objects.get(slug='pro-government').name} (3 Sep 2017)" in titles
+    assert all(is_.name in t for t in titles)
+    assert _titles(client, "?faction=Daesh") == titles  # an alias names the same faction
+    combined = _titles(client, "?faction=islamic-state&area=hama")
+    assert combined and set(combined) <= set(titles)
+    response = client.get(URL + "?faction=nobody")
+    assert response.status_code == 404 and "nobody" in response.content.decode()
+
+
+def test_pages_follow_next_links_without_loss_or_repeat(seeded, client, monkeypatch):
+    # The seed is published in one import: every entry shares one moment, so the cursor's tie-break counts.
+    wrong = ControlChangeFactory(
+        town=Town.objects.get(slug="raqqa"), faction=Faction.objects.get(slug="sdf"), effective_date=D(2017, 9, 4)
+    )
+    services.control_change_retract(change=wrong, by=SYSTEM, reason="duplicate")
+    everything = [e.id for e in _parsed(client).entries]
+    monkeypatch.setattr(feeds, "ENTRIES_PER_PAGE", 7)
+    cache.clear()  # the whole feed is kept per revision and address
+    seen, query, pages = [], "", 0
+    while True:
+        parsed = _parsed(client, query)
+        seen += [e.id for e in parsed.entries]
+        pages += 1
+        following = [link.href for link in parsed.feed.links if link.rel == "next"]
+        if not following:
+            break
+        assert len(parsed.entries) == 7
+        parts = urlsplit(following[0])
+        assert parts.path == URL
+        query = "?" + parts.query
+    assert seen == everything
+    assert pages == -(-len(everything) // 7)
+
+
+def test_before_a_moment_leaves_out_later_entries(seeded, client):
+    late = ControlChangeFactory(
+        town=Town.objects.get(slug="raqqa"), faction=Faction.objects.get(slug="sdf"), effective_date=D(2017, 9, 4)
+    )
+    assert f"/change/{late.pk}/published" in _parsed(client).entries[0].id
+    moment = late.reviewed_at.isoformat().replace("+", "%2B")
+    ids = [e.id for e in _parsed(client, f"?before={moment}").entries]
+    assert len(ids) == _published_changes().count() - 1
+    assert not any(f"/change/{late.pk}/" in i for i in ids)
+    assert _parsed(client, "?before=2000-01-01").entries == []
+
+
+@pytest.mark.parametrize(
+    "query, parameter",
+    [
+        ("?before=yesterday", "before"),
+        ("?before=2017-09-02T18:00:00", "before"),  # a time without its zone
+        ("?before=0001-01-01T00:00:00%2B01:00", "before"),  # before year 1 in UTC
+        ("?before=2017-09-02,99999999999999999999999,published", "before"),
+        ("?before=2017-09-02,12,edited", "before"),
+        ("?before=2017-09-02,%C2%B3,published", "before"),
+        ("?page=2", "page"),
+    ],
+)
+def test_bad_parameters_are_400_naming_them(seeded, client, query, parameter):
+    response = client.get(URL + query)
+    assert response.status_code == 400
+    assert parameter in response.content.decode()
+
+
+def test_etag_answers_304_until_a_write(seeded, client):
+    first = _get(client)
+    again = client.get(URL, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    assert client.get(URL + "?faction=sdf", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+    change = ControlChangeFactory(
+        town=Town.objects.get(slug="raqqa"), faction=Faction.objects.get(slug="sdf"), effective_date=D(2017, 9, 4)
+    )
+    after = client.get(URL, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert after.status_code == 200 and after["ETag"] != first["ETag"]
+    assert f"/change/{change.pk}/published" in feedparser.parse(after.content).entries[0].id
+
+
+def test_a_page_of_the_longest_entries_stays_under_a_megabyte(seeded, client):
+    raqqa, sdf = Town.objects.get(slug="raqqa"), Faction.objects.get(slug="sdf")
+    sources = [
+        SourceFactory(publisher="&" * 200, title="<" * 500, url="https://example.org/?" + "&" * 900)
+        for _ in range(feeds.SOURCES_SHOWN + 2)
+    ]
+    for day in range(feeds.ENTRIES_PER_PAGE):
+        ControlChangeFactory(
+            town=raqqa,
+            faction=sdf,
+            effective_date=D(2017, 9, 5) + dt.timedelta(days=day),
+            sources=sources,
+            note="<" * 5000,
+        )
+    # Cut to fit: fewer entries on the page, the rest on the next.
+    parsed = _parsed(client)
+    assert len(_get(client).content) < 1_000_000
+    assert 0 < len(parsed.entries) < feeds.ENTRIES_PER_PAGE
+    assert any(link.rel == "next" for link in parsed.feed.links)
+
+
+def test_map_and_what_changed_pages_link_the_feed(seeded, client):
+    for page in ("/", "/changes/", "/?theatre=syria"):
+        html = client.get(page).content.decode()
+        assert 'rel="alternate" type="application/atom+xml"' in html, page
+    assert 'href="/feeds/changes.atom?theatre=syria"' in client.get("/?theatre=syria").content.decode()
