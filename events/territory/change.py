@@ -146,8 +146,11 @@ def _territory_between(
                                    key=cells_key(published_only=published_only, known=known, theatre=theatre))
     town_before, town_after = _classes(before), _classes(after)
     land = pd.DataFrame({
-        "before": cells["site"].map(spatial.site_classes(town_before, town_sites)).fillna(UNPAINTED).to_numpy(),
-        "after": cells["site"].map(spatial.site_classes(town_after, town_sites)).fillna(UNPAINTED).to_numpy(),
+        # object dtype first: with no site painted the map is all NaN (float), which a text fill would not fit
+        "before": cells["site"].map(spatial.site_classes(town_before, town_sites)).astype(object)
+        .fillna(UNPAINTED).to_numpy(),
+        "after": cells["site"].map(spatial.site_classes(town_after, town_sites)).astype(object)
+        .fillna(UNPAINTED).to_numpy(),
         "km2": cells["area_km2"].to_numpy(),
     })
     km2 = land[land["before"] != land["after"]].groupby(["before", "after"])["km2"].sum()
