@@ -97,7 +97,8 @@ def _names(value: str) -> list[str]:
     return [v.strip() for v in value.split(";") if v.strip()]
 
 
-# theatre.json's fields a stored theatre takes where its own are blank (an editor's values are kept).
+# theatre.json's fields a stored theatre takes where its own are blank (an editor's values are kept), with
+# its default view (view_bbox: [west, south, east, north]).
 THEATRE_FIELDS = ("boundaries_credit", "boundaries_url", "boundaries_licence_url", "gazetteer_credit", "control_credit")
 
 
@@ -113,7 +114,7 @@ def _theatre(seed: _Seed) -> bool:
         if not isinstance(data, dict):
             raise ValueError("it must be a JSON object")
         slug, title = str(data["slug"]), str(data["name"])
-        values = {f: str(data.get(f) or "") for f in THEATRE_FIELDS}
+        values: dict = {f: str(data.get(f) or "") for f in THEATRE_FIELDS} | {"view_bbox": data.get("view_bbox")}
     except (ValueError, KeyError) as exc:
         seed.error(name, 0, "-", f"is not a theatre (slug, name and credit lines): {exc}")
         return False

@@ -1,5 +1,6 @@
-"""A theatre's boundaries carry their source and licence; the seed's theatre (syria) gets the credit line the
-map showed as a code constant before theatres (OCHA's, as its licence asks), where it has none of its own."""
+"""A theatre's boundaries carry their source and licence; the seed's theatre (syria) gets the credit line and
+the view the map had as code constants before theatres (OCHA's credit, as its licence asks; the padded
+extent), where it has none of its own."""
 
 from django.db import migrations, models
 
@@ -8,6 +9,7 @@ SYRIA_CREDIT = {
     "boundaries_credit": "Administrative boundaries: OCHA, Syrian Arab Republic COD-AB (CC BY 3.0 IGO)",
     "boundaries_url": "https://data.humdata.org/dataset/cod-ab-syr",
     "boundaries_licence_url": "https://creativecommons.org/licenses/by/3.0/igo/",
+    "view_bbox": [35.5, 32.2, 42.5, 37.4],  # [west, south, east, north]
 }
 
 

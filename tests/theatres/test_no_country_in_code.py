@@ -139,3 +139,4 @@ def test_the_seed_gives_its_theatre_the_ocha_credit_as_data(seeded):
     html = Client().get("/").content.decode()
     assert 'href=\\"https://data.humdata.org/dataset/cod-ab-syr\\"' in html and OCHA_ATTRIBUTION in html
     assert '"towns": "/api/control.geojson"' in html  # the only theatre: unscoped, as before theatres
+    assert ".fitBounds([[32.2, 35.5], [37.4, 42.5]]" in html  # the seed's view: the extent / always opened on
