@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
@@ -80,6 +81,13 @@ def test_an_installation_of_another_conflict_shows_its_own_map_at_the_root(files
     """Another conflict alone in an installation: / is its map (title, extent, credits), the preset gave the
     boundaries' credit, and nothing a reader sees says Syria or OCHA's Syrian dataset."""
     Theatre.objects.all().delete()  # the theatre a migrated database starts with, unused here
+    # No theatre at all: the pages still answer, naming no country; a loader says what to do first.
+    empty = Client().get("/")
+    assert empty.status_code == 200 and "Who controls what: no change recorded yet" in empty.content.decode()
+    assert ".fitBounds([[-56.0, -170.0], [72.0, 180.0]]" in empty.content.decode()  # the world
+    assert Client().get("/changes/").status_code == 200 and Client().get("/map.html").status_code == 200
+    with pytest.raises(CommandError, match="No theatre exists yet; python manage.py add_theatre SLUG"):
+        run("load_towns", files["towns"], "--commit")
     run("add_theatre", "zenda", "--name", "Ruritania")
     out = run("load_boundaries", files["governorates"], "--preset", "geoboundaries", "--name-field", "ADM1_EN",
               "--code-field", "ADM1_PCODE", "--commit")
