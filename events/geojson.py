@@ -18,7 +18,7 @@ from django.utils import translation
 from shapely.geometry import mapping
 
 from geodata.models import Theatre
-from geodata.sources import OCHA_ATTRIBUTION, OCHA_LICENCE_URL, OCHA_SOURCE_URL
+from geodata.theatres import theatre_credits
 
 from . import territory
 from .date_labels import date_label
@@ -34,14 +34,11 @@ def dumps(collection: dict) -> bytes:
     return orjson.dumps(collection, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-def feature_collection(features: list[dict]) -> dict:
-    """A FeatureCollection crediting the boundaries its areas and province names come from (RFC 7946
-    allows members beyond "type" and "features"; GIS tools keep or ignore them)."""
-    return {
-        "type": "FeatureCollection",
-        "attribution": OCHA_ATTRIBUTION, "licence": OCHA_LICENCE_URL, "source": OCHA_SOURCE_URL,
-        "features": features,
-    }
+def feature_collection(features: list[dict], *, theatre: Theatre | None = None) -> dict:
+    """A FeatureCollection crediting the boundaries its areas and province names come from: ``theatre``'s
+    credit line, licence and source, or every theatre's when none is given (RFC 7946 allows members beyond
+    "type" and "features"; GIS tools keep or ignore them)."""
+    return {"type": "FeatureCollection", **theatre_credits(theatre), "features": features}
 
 
 def point(longitude: float, latitude: float) -> dict:
@@ -103,7 +100,7 @@ def control_feature_collection(
             "geometry": {"type": "Point", "coordinates": [town.longitude, town.latitude]},
             "properties": properties,
         })
-    return feature_collection(features)
+    return feature_collection(features, theatre=theatre)
 
 
 def change_properties(change: ChangeRow, previous: ChangeRow | None, *, town: TownRow,
@@ -165,7 +162,7 @@ def changes_geojson(
     The same bytes as ``dumps`` of the whole collection: its other members as they are, and the
     "features" array written as each batch's compact JSON, comma-joined.
     """
-    head, tail = dumps(feature_collection([])).rsplit(b'"features":[]', 1)
+    head, tail = dumps(feature_collection([], theatre=theatre)).rsplit(b'"features":[]', 1)
     return _streamed_collection(head + b'"features":[', changes_features(
         start=start, end=end, faction_ids=faction_ids, theatre=theatre), b"]" + tail)
 
@@ -245,7 +242,7 @@ def provinces_feature_collection(*, on: dt.date, level: int = 1, frame=None, the
         }
         for row, geometry in zip(frame.itertuples(index=False), polygons(frame.geometry), strict=True)
     ]
-    return feature_collection(features)
+    return feature_collection(features, theatre=theatre)
 
 
 def control_areas_feature_collection(*, on: dt.date, theatre: Theatre | None = None) -> dict:
@@ -270,4 +267,4 @@ def control_areas_feature_collection(*, on: dt.date, theatre: Theatre | None = N
         }
         for row, geometry in zip(frame.itertuples(index=False), _gridded(frame.geometry), strict=True)
     ]
-    return {**feature_collection(features), "rule": territory.area_rule()}
+    return {**feature_collection(features, theatre=theatre), "rule": territory.area_rule()}

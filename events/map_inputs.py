@@ -43,17 +43,25 @@ def map_settings(**overrides) -> dict:
             **({"control_attribution": credit} if credit else {}), **overrides}
 
 
-def theatre_map_settings(theatre: Theatre) -> dict:
-    """A theatre's overrides of the map settings: its name, its extent, its credit lines where it has them."""
-    west, south, east, north = theatre_bbox(theatre)
+def theatre_map_settings(theatre: Theatre, *, bbox: list[float] | None = None) -> dict:
+    """A theatre's overrides of the map settings: its name, its extent (``bbox`` when known, else worked out),
+    its credit lines."""
+    west, south, east, north = bbox or theatre_bbox(theatre)
     pad = 0.1  # a theatre of one town (or one row of towns) still opens on a box around it
     if east - west < pad:
         west, east = west - pad, east + pad
     if north - south < pad:
         south, north = south - pad, north + pad
-    overrides: dict = {"region_name": theatre.name, "bounds": ((south, west), (north, east))}
-    if theatre.boundaries_credit:
-        overrides |= {"boundaries_attribution": theatre.boundaries_credit, "boundaries_url": ""}
+    return {**theatre_credit_settings(theatre), "bounds": ((south, west), (north, east))}
+
+
+def theatre_credit_settings(theatre: Theatre) -> dict:
+    """A theatre's name and credit lines as map settings (its boundaries', linked to their source; its
+    gazetteer's; its control data's, else the installation's MAP_CONTROL_ATTRIBUTION or the default line)."""
+    overrides: dict = {
+        "region_name": theatre.name, "boundaries_attribution": theatre.boundaries_credit,
+        "boundaries_url": theatre.boundaries_url, "gazetteer_attribution": theatre.gazetteer_credit,
+    }
     if theatre.control_credit:
         overrides["control_attribution"] = theatre.control_credit
     return overrides

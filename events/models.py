@@ -83,7 +83,7 @@ class FactionRole(models.Model):
     """A faction's coalition in one theatre, where it differs from its default (``Faction.parent``).
 
     One faction row acts in every theatre (Russia, the Islamic State); its coalition is per theatre.
-    Without a row, a theatre uses ``Faction.parent`` (the seed's coalitions, so Syria needs no rows and
+    Without a row, a theatre uses ``Faction.parent`` (the seed's coalitions, so the seed's theatre needs no rows and
     everything written before theatres reads as before); a row with no coalition means the faction
     stands on its own there.
     """

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Min
 from django.urls import reverse
 
-from geodata.models import AdminArea, Town
+from geodata.models import AdminArea, Theatre, Town
 
 from . import geojson, selectors, svg_charts, territory
 from .colours import NO_RECORD_COLOUR
@@ -75,13 +75,13 @@ def show_on_map_url(*, town: Town, on: dt.date | None) -> str:
     return reverse("home") + query
 
 
-def map_layers(*, on: dt.date) -> dict[str, dict]:
-    """The three map layers for a date, as the API serves them (for the downloadable map)."""
+def map_layers(*, on: dt.date, theatre: Theatre | None = None) -> dict[str, dict]:
+    """The map layers for a date (of ``theatre`` when given), as the API serves them (for the downloadable map)."""
     return {
-        "areas": _plain(geojson.control_areas_feature_collection(on=on)),
-        "provinces": _plain(geojson.provinces_feature_collection(on=on)),
-        "districts": _plain(geojson.provinces_feature_collection(on=on, level=2)),
-        "towns": _plain(geojson.control_feature_collection(on=on)),
+        "areas": _plain(geojson.control_areas_feature_collection(on=on, theatre=theatre)),
+        "provinces": _plain(geojson.provinces_feature_collection(on=on, theatre=theatre)),
+        "districts": _plain(geojson.provinces_feature_collection(on=on, level=2, theatre=theatre)),
+        "towns": _plain(geojson.control_feature_collection(on=on, theatre=theatre)),
     }
 
 

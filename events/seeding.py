@@ -6,6 +6,7 @@ user's rules and gets the user's row errors. Everything runs in one transaction 
 if any file has a bad row. Rows already stored are reported as present and left as they are.
 """
 
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from django.db import transaction
 
 from geodata import services as geodata_services
 from geodata.boundaries import BoundaryFileError, FieldSpec
-from geodata.models import AdminArea
+from geodata.models import AdminArea, Theatre
 from geodata.town_files import TownFileError
 
 from .csv_files import RowError, csv_rows
@@ -27,8 +28,8 @@ from .permissions import SEED
 from .services import faction_save, source_save
 
 SEED_DIR = Path(settings.BASE_DIR) / "seeds"
-# OCHA's official boundaries (CC BY 3.0 IGO; geodata.sources.OCHA_ATTRIBUTION), simplified within an
-# IoU of 0.99 by scripts/simplify_boundaries.py; see seeds/README.md.
+# OCHA's official boundaries (CC BY 3.0 IGO; the credit is theatre.json's), simplified within an IoU of
+# 0.99 by scripts/simplify_boundaries.py; see seeds/README.md.
 BOUNDARIES = [
     ("ocha_governorates.geojson", AdminArea.Level.PROVINCE), ("ocha_districts.geojson", AdminArea.Level.DISTRICT),
 ]
@@ -57,7 +58,7 @@ class _Seed:
         self.directory, self.report, self.errors = directory, SeedReport(), []
         self.made: set[str] = set()  # governorates created from governorates.csv by this load
         self.touched: set[str] = set()  # stored governorates that gained curated alternate names
-        self.theatre = geodata_services.theatre_first()  # the seed is one theatre, syria, whatever else exists
+        self.theatre: Theatre | None = None  # theatre.json's, found or made first (_theatre)
 
     def text(self, name: str) -> str:
         try:
@@ -94,6 +95,46 @@ class _Seed:
 
 def _names(value: str) -> list[str]:
     return [v.strip() for v in value.split(";") if v.strip()]
+
+
+# theatre.json's fields a stored theatre takes where its own are blank (an editor's values are kept), with
+# its default view (view_bbox: [west, south, east, north]).
+THEATRE_FIELDS = ("boundaries_credit", "boundaries_url", "boundaries_licence_url", "gazetteer_credit", "control_credit")
+
+
+def _theatre(seed: _Seed) -> bool:
+    """The seed's theatre (theatre.json: slug, name, credit lines), made if missing; a stored one gains the
+    credit lines it lacks, so the map credits the shipped boundaries as their licence asks."""
+    name = "theatre.json"
+    text = seed.text(name)
+    if not text:
+        return False
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("it must be a JSON object")
+        slug, title = str(data["slug"]), str(data["name"])
+        values: dict = {f: str(data.get(f) or "") for f in THEATRE_FIELDS} | {"view_bbox": data.get("view_bbox")}
+    except (ValueError, KeyError) as exc:
+        seed.error(name, 0, "-", f"is not a theatre (slug, name and credit lines): {exc}")
+        return False
+    theatre = Theatre.objects.filter(slug=slug).first()
+    made = theatre is None
+    theatre = theatre or Theatre(slug=slug, name=title)
+    missing = {f: v for f, v in values.items() if v and not getattr(theatre, f)}
+    if made or missing:
+        for f, v in missing.items():
+            setattr(theatre, f, v)
+        try:
+            theatre = geodata_services.theatre_save(theatre=theatre)
+        except ValidationError as exc:
+            seed.field_errors(name, 0, exc)
+            return False
+    seed.theatre = theatre
+    # Counted when made or given credit lines only: a migrated database starts with it (see 0004_theatres).
+    if made or missing:
+        seed.count("theatre", created=int(made), updated=int(not made))
+    return True
 
 
 def _governorates(seed: _Seed) -> dict[str, int] | None:
@@ -240,6 +281,8 @@ def seed_scenario_load(*, directory: Path = SEED_DIR) -> SeedReport:
     """Load every seed file in one transaction; raise SeedError naming each bad row (nothing is written then)."""
     seed = _Seed(Path(directory))
     with transaction.atomic():
+        if not _theatre(seed):
+            raise SeedError(seed.errors)
         boundaries_loaded = _boundaries(seed)
         # Without boundaries every town would be "outside": that would only repeat the boundary errors.
         _towns(seed, allow_outside=not boundaries_loaded)

@@ -15,6 +15,7 @@ from django.utils import dateformat, timezone
 from conflictmap.throttles import build_check
 from geodata import maps
 from geodata.models import AdminArea, Theatre, Town
+from geodata.theatres import theatre_default
 
 from . import changes_page, map_inputs, page_data, selectors, territory
 from .as_published import PARAMETER, current_view_url, moment_words, with_moment
@@ -55,6 +56,24 @@ def _as_published(request) -> dict | None:
         return None
     return {"words": moment_words(moment), "moment": moment, "value": request.GET.get(PARAMETER, ""),
             "current_url": current_view_url(request.path, request.GET)}
+def _theatre_shown(request) -> tuple[Theatre | None, Theatre | None]:
+    """The theatre a page shows (the one ``?theatre=`` names, else the default theatre: its name, extent and
+    credits) and the one its data is read for. They are the same, except that with a single theatre and none
+    named the data is read unscoped: the URLs, ETags and cached layers of before theatres, which are that
+    theatre's. (None, None) when there is no theatre at all."""
+    asked = _requested_theatre(request)
+    if asked is not None:
+        return asked, asked
+    shown = theatre_default()
+    if shown is None:
+        return None, None
+    return shown, (shown if Theatre.objects.exclude(pk=shown.pk).exists() else None)
+
+
+def _theatre_settings(shown: Theatre | None, **overrides) -> dict:
+    """The map settings of a page showing ``shown``: its name, extent (kept per revision) and credit lines."""
+    mine = {} if shown is None else map_inputs.theatre_map_settings(shown, bbox=selectors.theatre_extent(theatre=shown))
+    return map_inputs.map_settings(**mine, **overrides)
 
 
 def _not_found(request, message: str) -> HttpResponse:
@@ -78,6 +97,7 @@ def _map_downloads(
     dated = "date=" + DATE_TOKEN + "&download=1"
     since = f"from={first:%Y-%m-%d}&" if first else ""
     mine = f"theatre={quote(theatre.slug)}&" if theatre is not None else ""
+    own_map = f"?{mine}date=" if theatre is not None else "?date="
 
     def query(url: str) -> str:  # an endpoint may carry a query already (a theatre's towns)
         return url + ("&" if "?" in url else "?")
@@ -85,7 +105,7 @@ def _map_downloads(
     first_label = f"{first:%Y-%m-%d}" if first else "the first change"
     return [
         {"id": "tc-download", "label": f"Map of {DATE_TOKEN} (HTML file, works offline)",
-         "href": reverse("map-download") + "?date=" + DATE_TOKEN},
+         "href": reverse("map-download") + own_map + DATE_TOKEN},
         {"id": "dl-towns", "label": f"Towns on {DATE_TOKEN} (GeoJSON)", "href": query(endpoints["towns"]) + dated},
         {"id": "dl-provinces", "label": f"Governorates on {DATE_TOKEN}, with control shares (GeoJSON)",
          "href": query(endpoints["provinces"]) + dated},
@@ -96,32 +116,32 @@ def _map_downloads(
     ]
 
 
-def _region(theatre: Theatre | None = None) -> str:
-    """The country or region the map shows: the theatre's name, else the map setting's."""
-    return theatre.name if theatre is not None else maps.map_settings_check(map_inputs.map_settings())["region_name"]
+def _in_region(theatre: Theatre | None) -> str:
+    """" in <the theatre's name>", or nothing when there is no theatre to name."""
+    return f" in {theatre.name}" if theatre is not None else ""
 
 
 def _map_title(*, first: dt.date | None, last: dt.date | None, theatre: Theatre | None = None) -> str:
-    """Where and when the map shows: the theatre (or the region named in the map settings) and the
-    recorded period."""
-    region = _region(theatre)
+    """Where and when the map shows: the theatre and the recorded period."""
+    region = _in_region(theatre)
     if first is None or last is None:
-        return f"Who controls what in {region}: no change recorded yet"
+        return f"Who controls what{region}: no change recorded yet"
     # No-break spaces inside each date: a narrow screen wraps the title between dates, not inside one.
     first_words, last_words = (dateformat.format(d, "j M Y").replace(" ", "\u00a0") for d in (first, last))
-    return f"Who controls what in {region}, {first_words} – {last_words}"
+    return f"Who controls what{region}, {first_words} – {last_words}"
 
 
 def control_map(request):
     """The map on one date. The change dates the time control steps through are not in the page
     (thousands of them, a scan of the log): its script fetches them from the API, keyed by revision."""
     try:
-        theatre = _requested_theatre(request)
+        shown, theatre = _theatre_shown(request)
     except TheatreNotFound as exc:
         return _not_found(request, str(exc))
-    # A theatre's map opens on its extent under its name, on its own record's dates.
+    # A theatre's map opens on its extent under its name, on its own record's dates (the only theatre's
+    # record is the whole log: no summary is read for it).
     summary = selectors.theatre_summaries().get(theatre.slug) if theatre is not None else None
-    opens_on = (theatre.default_date or summary.last_change) if theatre is not None and summary else None
+    opens_on = (shown.default_date if shown else None) or (summary.last_change if summary else None)
     on, error = _requested_date(request, fallback=opens_on)
     town, town_error = None, None
     if slug := request.GET.get("town"):
@@ -132,7 +152,7 @@ def control_map(request):
         palette=map_inputs.faction_palette(),
         area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_linked(),
-        settings=map_inputs.map_settings(**(map_inputs.theatre_map_settings(theatre) if theatre else {})),
+        settings=_theatre_settings(shown),
         links=map_inputs.map_links(),
     )
     # Read ?as_published=, every layer, the dates and the panel are asked for as known at that moment.
@@ -163,28 +183,34 @@ def control_map(request):
         request,
         "events/control_map.html",
         {"on": on, "map": rendered, "config": config, "downloads": downloads, "errors": errors,
-         "title": _map_title(first=first, last=last, theatre=theatre), "feed_url": _feed_url(theatre),
+         "title": _map_title(first=first, last=last, theatre=shown), "feed_url": _feed_url(theatre),
          "as_published": _as_published(request)},
         status=400 if error else 200,
     ), rendered)
 
 
 def map_download(request):
-    """The map for one date as a single HTML file that needs neither this server nor the internet."""
+    """The map for one date as a single HTML file that needs neither this server nor the internet: of the
+    theatre ``?theatre=`` names, else the default theatre's."""
+    try:
+        shown, theatre = _theatre_shown(request)
+    except TheatreNotFound as exc:
+        return HttpResponse(str(exc), status=404, content_type="text/plain; charset=utf-8")
     on, error = _requested_date(request)
     if error:
         return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
     build_check()  # every layer is built for this file (none kept): counted against the client's limit
-    layers = page_data.map_layers(on=on)
+    layers = page_data.map_layers(on=on, theatre=theatre)
+    mine = "" if theatre is None else f"theatre={quote(theatre.slug)}&"
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),
         area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_inline(),
-        settings=map_inputs.map_settings(),
+        settings=_theatre_settings(shown),
         links={k: request.build_absolute_uri(v) for k, v in map_inputs.map_links().items()},
         caption=maps.MapCaption(
-            heading=f"Control in {_region()} on {date_label(on=on, precision='day', day_part=0)}",
-            live_url=request.build_absolute_uri(f"{reverse('home')}?date={on:%Y-%m-%d}"),
+            heading=f"Control{_in_region(shown)} on {date_label(on=on, precision='day', day_part=0)}",
+            live_url=request.build_absolute_uri(f"{reverse('home')}?{mine}date={on:%Y-%m-%d}"),
         ),
         **layers,
     )
@@ -195,13 +221,13 @@ def map_download(request):
 
 
 def town_detail(request, slug: str):
-    town = get_object_or_404(Town.objects.select_related("admin_area__parent"), slug=slug)
+    town = get_object_or_404(Town.objects.select_related("admin_area__parent", "theatre"), slug=slug)
     context = page_data.town_page(town=town)
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),
         area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_linked(),
-        settings=map_inputs.map_settings(bounds=context["bounds"]),
+        settings=map_inputs.map_settings(**map_inputs.theatre_credit_settings(town.theatre), bounds=context["bounds"]),
         links=map_inputs.map_links(),
         legend=False,  # one town on a small map: its colour is named in the history below
         **context["layers"],
@@ -227,7 +253,7 @@ def area_detail(request, slug: str):
 
 def what_changed(request):
     try:
-        theatre = _requested_theatre(request)
+        shown, theatre = _theatre_shown(request)
     except TheatreNotFound as exc:
         return _not_found(request, str(exc))
     if theatre is None:
@@ -261,7 +287,7 @@ def what_changed(request):
         palette=map_inputs.faction_palette(),
         area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_linked(),
-        settings=map_inputs.map_settings(**(map_inputs.theatre_map_settings(theatre) if theatre else {})),
+        settings=_theatre_settings(shown),
         links=map_inputs.map_links(),
     )
     endpoints = {k: with_moment(v) for k, v in map_inputs.map_endpoints(theatre).items() if k != "districts"}

@@ -18,42 +18,16 @@ import shapely
 from shapely.validation import explain_validity
 
 from .boundary_checks import repair_change
+from .presets import boundary_presets, iso3_to_iso2
 from .spatial import WGS84, equal_area_crs, to_metric
 
-# Field names of the usual sources, per admin level: name, code (first non-empty wins), Arabic
-# name, parent code, and "finer": fields that only the layers of finer levels carry. OCHA and GADM
-# ship every level in one file (a zip of shapefiles, a GeoPackage) and the adm2 layer repeats the
-# adm1 fields, so "has ADM1_EN and no ADM2_PCODE" is what singles out the adm1 layer.
-PRESETS: dict[str, dict[int, dict[str, list[str]]]] = {
-    "ocha": {
-        1: {"name": ["ADM1_EN"], "code": ["ADM1_PCODE"], "name_ar": ["ADM1_AR"], "parent": [], "finer": ["ADM2_PCODE"]},
-        # Earlier COD releases name the district fields NAME_EN, PCODE, NAME_ARA and ADMIN1_COD (the
-        # district file shipped in seeds/ is one); the first field a feature has a value in wins.
-        2: {"name": ["ADM2_EN", "NAME_EN"], "code": ["ADM2_PCODE", "PCODE"], "name_ar": ["ADM2_AR", "NAME_ARA"],
-            "parent": ["ADM1_PCODE", "ADMIN1_COD"], "finer": ["ADM3_PCODE"]},
-    },
-    "geoboundaries": {
-        level: {"name": ["shapeName"], "code": ["shapeISO", "shapeID"], "name_ar": [], "parent": [], "finer": []}
-        for level in (1, 2)
-    },
-    "gadm": {
-        1: {"name": ["NAME_1"], "code": ["GID_1"], "name_ar": [], "parent": [], "finer": ["GID_2"]},
-        2: {"name": ["NAME_2"], "code": ["GID_2"], "name_ar": [], "parent": ["GID_1"], "finer": ["GID_3"]},
-    },
-    "naturalearth": {
-        1: {"name": ["name"], "code": ["adm1_code"], "name_ar": ["name_ar"], "parent": [], "finer": []},
-    },
-}
+# Field names of the usual sources, per admin level (name, code, Arabic name, parent code, "finer": fields
+# only finer levels carry), with their credit lines: data in presets.json, read once.
+PRESETS: dict[str, dict[int, dict[str, list[str]]]] = {name: p.levels for name, p in boundary_presets().items()}
 OVERLAP_REPORT_KM2 = 0.01
-# GADM codes (SYR.1_1) and old geoBoundaries ids (SYR-ADM1-...) start with the ISO 3166-1 alpha-3
-# code. Only the countries of the region this app maps are listed: anywhere else, --country.
-ISO3_TO_ISO2 = {
-    "AFG": "AF", "ARM": "AM", "AZE": "AZ", "BHR": "BH", "CYP": "CY", "DZA": "DZ", "EGY": "EG", "ETH": "ET",
-    "GEO": "GE", "IRN": "IR", "IRQ": "IQ", "ISR": "IL", "JOR": "JO", "KWT": "KW", "LBN": "LB", "LBY": "LY",
-    "MAR": "MA", "MLI": "ML", "OMN": "OM", "PAK": "PK", "PSE": "PS", "QAT": "QA", "SAU": "SA", "SDN": "SD",
-    "SOM": "SO", "SSD": "SS", "SYR": "SY", "TCD": "TD", "TUN": "TN", "TUR": "TR", "UKR": "UA", "ARE": "AE",
-    "YEM": "YE",
-}
+# GADM codes and old geoBoundaries ids start with the ISO 3166-1 alpha-3 code (presets.json lists the
+# countries it knows; anywhere else, --country).
+ISO3_TO_ISO2 = iso3_to_iso2()
 # Beyond this, a new area overlapping a stored one is a duplicate or a border dispute, not rounding.
 STORED_OVERLAP_KM2 = 1.0
 # The transliterations of the Arabic article: written, assimilated (ar-Raqqah, as-Suwayda) or left
@@ -133,7 +107,7 @@ def name_words(name: str) -> list[str]:
 
 
 def country_from_code(code: str) -> str | None:
-    """The ISO 3166-1 alpha-2 country an area code starts with (OCHA SY05, SY-HM; GADM SYR.1_1), if it tells."""
+    """The ISO 3166-1 alpha-2 country an area code starts with (OCHA's P-codes, ISO 3166-2, GADM's ids), if it tells."""
     if code[:2].isalpha() and (len(code) == 2 or not code[2].isalpha()):
         return code[:2].upper()
     if code[:3].isalpha() and (len(code) == 3 or not code[3].isalpha()):

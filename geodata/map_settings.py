@@ -7,10 +7,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .sources import OCHA_ATTRIBUTION, OCHA_SOURCE_URL
-
-# Syria's extent (south-west, north-east corners as latitude, longitude), padded a little.
-SYRIA_BOUNDS = ((32.2, 35.5), (37.4, 42.5))
+# The map's extent when it is given none (south-west, north-east corners as latitude, longitude): the
+# inhabited world. A theatre's map opens on the theatre's extent (events.map_inputs.theatre_map_settings).
+WORLD_BOUNDS = ((-56.0, -170.0), (72.0, 180.0))
 
 TILE_PRESETS = {
     "osm": (
@@ -25,14 +24,16 @@ CONTROL_ATTRIBUTION = "Control: conflictmap editors, from cited sources"
 MAP_SETTINGS_DEFAULTS: dict[str, Any] = {
     "tiles": "osm",  # "osm", "none", or a {z}/{x}/{y} URL template
     "tiles_attribution": "",  # required with a custom tile URL
-    # Credit for the boundary layers, shown beside the tiles' (the shipped boundaries are OCHA's).
-    "boundaries_attribution": OCHA_ATTRIBUTION,
-    "boundaries_url": OCHA_SOURCE_URL,
-    # The country or region the map shows, named in its title (one place until theatres arrive).
-    "region_name": "Syria",
+    # Credit for the boundary layers, shown beside the tiles' (a theatre's boundaries credit and source).
+    "boundaries_attribution": "",
+    "boundaries_url": "",
+    # Credit for the towns' gazetteer (a theatre's), shown after the boundaries'.
+    "gazetteer_attribution": "",
+    # The country or region the map shows, named in its title (a theatre's name; empty: none named).
+    "region_name": "",
     # Credit for the control data, shown beside the boundaries' (who recorded who holds what).
     "control_attribution": CONTROL_ATTRIBUTION,
-    "bounds": SYRIA_BOUNDS,
+    "bounds": WORLD_BOUNDS,
     "min_zoom": 4,
     "max_zoom": 14,
     "town_radius": 7,
@@ -72,10 +73,10 @@ def map_settings_check(overrides: Mapping[str, Any] | None = None) -> dict[str, 
         if not str(checked["tiles_attribution"]).strip():
             raise MapSettingsError("A custom tile URL needs 'tiles_attribution' (MAP_TILES_ATTRIBUTION).")
     checked["tiles"] = tiles
-    for name in ("boundaries_attribution", "boundaries_url", "control_attribution"):
+    for name in ("boundaries_attribution", "boundaries_url", "gazetteer_attribution", "control_attribution"):
         if not isinstance(checked[name], str):
             raise MapSettingsError(f"Map setting '{name}' must be text, not {checked[name]!r}.")
-    if not isinstance(checked["region_name"], str) or not checked["region_name"].strip():
+    if not isinstance(checked["region_name"], str):
         raise MapSettingsError(f"Map setting 'region_name' must be a name, not {checked['region_name']!r}.")
     if checked["boundaries_url"] and not re.match(r"^https?://", checked["boundaries_url"]):
         raise MapSettingsError(
@@ -113,11 +114,13 @@ def map_tiles(checked: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 
 def boundaries_attribution_html(checked: Mapping[str, Any]) -> str:
-    """The boundary credit as the attribution control shows it (HTML: escaped text, a link to the source)."""
+    """The boundary credit as the attribution control shows it (HTML: escaped text, a link to the source),
+    then the gazetteer's."""
     text = html.escape(checked["boundaries_attribution"])
     if text and checked["boundaries_url"]:
-        return f'<a href="{html.escape(checked["boundaries_url"])}">{text}</a>'
-    return text
+        text = f'<a href="{html.escape(checked["boundaries_url"])}">{text}</a>'
+    gazetteer = html.escape(checked["gazetteer_attribution"])
+    return " · ".join(t for t in (text, gazetteer) if t)
 
 
 def control_attribution_html(checked: Mapping[str, Any]) -> str:

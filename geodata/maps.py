@@ -24,8 +24,8 @@ from .map_assets import MapAssets, _use_assets
 from .map_render import RenderedMap, map_render_parts, map_render_standalone
 from .map_settings import (
     MAP_SETTINGS_DEFAULTS,
-    SYRIA_BOUNDS,
     TILE_PRESETS,
+    WORLD_BOUNDS,
     MapSettingsError,
     boundaries_attribution_html,
     control_attribution_html,
@@ -36,7 +36,7 @@ from .spatial import CONTESTED
 
 # The builder's public names, wherever they are defined (callers import them from geodata.maps).
 __all__ = [
-    "CONTESTED", "NO_RECORD", "EMPTY_COLLECTION", "HIDDEN_AT_START", "LAYERS", "MAP_SETTINGS_DEFAULTS", "SYRIA_BOUNDS",
+    "CONTESTED", "NO_RECORD", "EMPTY_COLLECTION", "HIDDEN_AT_START", "LAYERS", "MAP_SETTINGS_DEFAULTS", "WORLD_BOUNDS",
     "TILE_PRESETS", "MapAssets", "MapCaption", "MapSettingsError", "PaletteEntry", "RenderedMap",
     "boundaries_attribution_html", "control_map_build", "control_map_parts", "map_render_parts",
     "map_render_standalone", "map_settings_check", "map_tiles",

@@ -37,8 +37,6 @@ def validate_polygon_geojson(value) -> None:
 
         raise ValidationError(f"Geometry is invalid: {explain_validity(geom)}.")
 
-DEFAULT_THEATRE = ("syria", "Syria")  # the seed's theatre, and every area and town stored before theatres
-
 
 def validate_bbox(value) -> None:
     """[west, south, east, north] in WGS84 degrees, or None."""
@@ -62,6 +60,11 @@ class Theatre(models.Model):
     default_date = models.DateField(
         null=True, blank=True, help_text="The day the map opens on (default: the latest change).")
     boundaries_credit = models.CharField(max_length=500, blank=True, help_text="Credit line of the boundaries.")
+    boundaries_url = models.URLField(
+        "boundaries' source", max_length=500, blank=True, help_text="Where the boundaries are published (linked "
+        "from their credit line on the map).")
+    boundaries_licence_url = models.URLField(
+        "boundaries' licence", max_length=500, blank=True, help_text="The licence the boundaries are published under.")
     gazetteer_credit = models.CharField(max_length=500, blank=True, help_text="Credit line of the towns' gazetteer.")
     control_credit = models.CharField(max_length=500, blank=True, help_text="Credit line of the control data.")
     view_bbox = models.JSONField(

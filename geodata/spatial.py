@@ -2,7 +2,7 @@
 
 Stored geometry is WGS84 (EPSG:4326); distances and areas are measured in a Lambert azimuthal
 equal-area projection centred on the data (metres; areas true, distances within a fraction of a
-percent over a country the size of Syria).
+percent over a country a few hundred kilometres across).
 """
 
 import geopandas as gpd

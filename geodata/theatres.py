@@ -1,9 +1,10 @@
 """Reads of theatres: the one lookup of a theatre by slug (commands, query strings) and a theatre's extent."""
 
+from django.conf import settings
 from django.db.models import Max, Min
 
 from .map_settings import MAP_SETTINGS_DEFAULTS
-from .models import Theatre, Town, default_theatre_id
+from .models import Theatre, Town
 
 
 class TheatreError(ValueError):
@@ -18,19 +19,39 @@ def _listed(slugs: list[str]) -> str:
     return ", ".join(slugs) if slugs else "none (python manage.py add_theatre SLUG --name NAME makes one)"
 
 
+def theatre_default() -> Theatre | None:
+    """The theatre ``/`` shows without ``?theatre=``: the one the DEFAULT_THEATRE setting names, else the only
+    one, else the oldest; None when there is none (a database with nothing loaded)."""
+    slug = getattr(settings, "DEFAULT_THEATRE", "")
+    found = Theatre.objects.filter(slug=slug).first() if slug else None
+    return found or Theatre.objects.order_by("pk").first()
+
+
 def theatre_named(slug: str | None, *, option: str = "--theatre") -> Theatre:
     """The theatre ``slug`` names; with none named, the only theatre there is. Else TheatreError."""
     if slug is None or slug == "":
         theatres = list(Theatre.objects.order_by("slug")[:2])
         if len(theatres) == 1:
             return theatres[0]
-        if not theatres:  # as before theatres: the first is made as areas and towns are loaded
-            return Theatre.objects.get(pk=default_theatre_id())
+        if not theatres:
+            raise TheatreError("No theatre exists yet; python manage.py add_theatre SLUG --name NAME makes one.")
         raise TheatreError(f"Several theatres exist; name one with {option}: {_listed(theatres_known())}.")
     found = Theatre.objects.filter(slug=slug).first()
     if found is None:
         raise TheatreError(f"No theatre is called '{slug}'; known theatres: {_listed(theatres_known())}.")
     return found
+
+
+def theatre_credits(theatre: Theatre | None) -> dict[str, str]:
+    """What an export credits for its boundaries (``attribution``, ``licence``, ``source``, those set):
+    the theatre's, or with none given every theatre's distinct lines joined by "; "."""
+    theatres = [theatre] if theatre is not None else list(Theatre.objects.order_by("pk"))
+    members = {"attribution": "boundaries_credit", "licence": "boundaries_licence_url", "source": "boundaries_url"}
+    found = {
+        member: "; ".join(dict.fromkeys(v for t in theatres if (v := getattr(t, field).strip())))
+        for member, field in members.items()
+    }
+    return {member: value for member, value in found.items() if value}
 
 
 def _extent(geometries) -> list[float] | None:

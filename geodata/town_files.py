@@ -13,6 +13,7 @@ from pathlib import Path
 from conflictmap.text_checks import NUL_MESSAGE
 
 from .boundaries import normalise_name
+from .presets import town_presets
 from .town_matching import SAME_PLACE_M, NameMatcher, dedupe_records, distance_m
 from .town_readers import (
     GEONAMES_COLUMNS,
@@ -78,16 +79,9 @@ class TownFields:
         return replace(spec, **changes)
 
 
-PRESETS: dict[str, TownFields] = {
-    # OCHA's common operational dataset of populated places (e.g. Syria's syr_pplp): one-point
-    # MultiPoints; the P-code (C4268) is the stable id, the admin codes (SY07, SY0705, SY070500) the
-    # governorate, district and sub-district the publisher puts the place in.
-    "ocha": TownFields(
-        name=("NAME_EN",), alt_names=("NAME_ARA", "NAME_AR"), latitude=("LATITUDE",), longitude=("LONGITUDE",),
-        population=(), geonames_id=(), slug=(), external_id=("PCODE",), id_scheme="ocha_pcode",
-        admin_codes=("ADMIN1_COD", "ADMIN2_COD", "ADMIN3_COD"),
-    ),
-}
+# The usual sources' field names (OCHA's populated places, a GeoNames dump), with their credit lines:
+# data in presets.json, read once.
+PRESETS: dict[str, TownFields] = {name: TownFields(**p.fields) for name, p in town_presets().items()}
 
 
 @dataclass

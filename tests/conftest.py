@@ -26,8 +26,9 @@ from django.db import connection
 
 from conflictmap.settings.base import env_bool
 from events.seeding import seed_scenario_load
-from geodata.models import DEFAULT_THEATRE, Theatre
+from geodata.models import Theatre
 from tests.events.roles import client_as, user_in
+from tests.seed_theatre import SEED_THEATRE  # the seed's theatre as a migrated database holds it
 
 # --- what a run must have: skips a developer may see, failures under CI --------------------------------
 
@@ -149,11 +150,12 @@ def project_models() -> tuple:
 
 def project_tables_empty() -> None:
     """Delete every row of the project's tables: one raw DELETE per table, foreign-key safe; then the one
-    theatre a migrated database starts with (``geodata/migrations/0004_theatres``)."""
+    theatre a migrated database starts with (``geodata/migrations/0004_theatres``, with the credit lines
+    ``0005_theatre_boundaries_source`` gives it: the seed's theatre.json)."""
     with connection.cursor() as cursor:
         for model in project_models():
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
-    Theatre.objects.create(slug=DEFAULT_THEATRE[0], name=DEFAULT_THEATRE[1])
+    Theatre.objects.create(**SEED_THEATRE)
 
 
 def project_counts() -> dict[str, int]:

@@ -317,6 +317,8 @@ MAP_TILES = os.environ.get("MAP_TILES", "osm")
 MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "")
 # The map's credit for the control data (empty: geodata.map_settings' CONTROL_ATTRIBUTION).
 MAP_CONTROL_ATTRIBUTION = os.environ.get("MAP_CONTROL_ATTRIBUTION", "")
+# The theatre (by slug) / and every page shows without ?theatre=; empty: the only theatre, else the oldest.
+DEFAULT_THEATRE = os.environ.get("DEFAULT_THEATRE", "")
 # A town's control area reaches at most this far (km) from it, inside its Voronoi cell and governorate.
 CONTROL_AREA_RADIUS_KM = float(os.environ.get("CONTROL_AREA_RADIUS_KM", "15"))
 

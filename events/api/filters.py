@@ -138,7 +138,7 @@ class TheatreField(forms.Field):
 
 @extend_schema_field({
     "type": "string",
-    "description": "Only this theatre (a conflict mapped here), by slug, e.g. syria; /api/theatres/ lists them. "
+    "description": "Only this theatre (a conflict mapped here), by slug, as /api/theatres/ lists them. "
                    "Left out: every theatre.",
 })
 class TheatreFilter(filters.Filter):

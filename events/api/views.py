@@ -58,7 +58,7 @@ class FactionViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(retrieve=extend_schema(parameters=[
-    OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The theatre's slug, e.g. syria."),
+    OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The theatre's slug."),
 ]))
 class TheatreViewSet(viewsets.GenericViewSet):
     """The conflicts this installation maps: each theatre's extent, the dates of its record and what it holds.

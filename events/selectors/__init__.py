@@ -48,7 +48,7 @@ from .slices import (
     slice_sql,
     towns_subquery,
 )
-from .theatres import TheatreSummary, theatre_summaries
+from .theatres import TheatreSummary, theatre_extent, theatre_summaries
 from .timelines import changes_between, in_force_on_dates, town_history, town_timelines, with_relations
 
 __all__ = [
@@ -62,5 +62,5 @@ __all__ = [
     "replaced_change_query", "slice_sql", "source_is_public", "town_history", "town_is_public", "town_timelines",
     "towns_subquery",
     "visibility", "with_relations",
-    "TheatreSummary", "theatre_summaries", "as_known_at", "known_moment",
+    "TheatreSummary", "as_known_at", "known_moment", "theatre_extent", "theatre_summaries",
 ]

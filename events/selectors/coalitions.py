@@ -1,7 +1,7 @@
 """A faction's coalition in one theatre: its ``FactionRole`` row there, else its default (``Faction.parent``).
 
-One faction row acts in every theatre (Russia, the Islamic State). The seed writes no rows, so Syria reads
-exactly as before theatres; a row with no coalition means the faction stands on its own in that theatre.
+One faction row acts in every theatre (Russia, the Islamic State). The seed writes no rows, so its theatre
+reads exactly as before theatres; a row with no coalition means the faction stands on its own in that theatre.
 """
 
 from geodata.models import Theatre

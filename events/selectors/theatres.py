@@ -60,3 +60,14 @@ def theatre_summaries() -> dict[str, TheatreSummary]:
         )
     cache.set(key, found, CACHE_SECONDS)
     return found
+
+
+def theatre_extent(*, theatre: Theatre) -> list[float]:
+    """The theatre's [west, south, east, north] (``geodata.theatres.theatre_bbox``), kept per data revision:
+    a page opening on it reads no geometry after the first."""
+    key = f"selectors:theatre-extent:{theatre.pk}:{theatre.updated_at.timestamp()}:{data_version()}"
+    found = cache.get(key)
+    if found is None:
+        found = [round(v, 6) for v in theatre_bbox(theatre)]
+        cache.set(key, found, CACHE_SECONDS)
+    return found

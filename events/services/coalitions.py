@@ -2,7 +2,7 @@
 
 One faction row acts in every theatre; ``Faction.parent`` is its coalition wherever a theatre says nothing
 else, and a ``FactionRole`` row (theatre, faction, coalition) says otherwise for one theatre (a row with no
-coalition: on its own there). The seed writes no rows, so Syria reads exactly as before theatres.
+coalition: on its own there). The seed writes no rows, so its theatre reads exactly as before theatres.
 """
 
 from django.core.exceptions import ValidationError

@@ -9,6 +9,12 @@ import geodata.models
 from django.db import migrations, models
 
 
+def syria_exists(apps, schema_editor):
+    """Made before the history tables gain their theatre column, so that its default (the first theatre,
+    ``geodata.models.default_theatre_id``) finds this row rather than making one with today's model."""
+    apps.get_model("geodata", "Theatre").objects.get_or_create(slug="syria", defaults={"name": "Syria"})
+
+
 def syria_holds_everything(apps, schema_editor):
     syria, _ = apps.get_model("geodata", "Theatre").objects.get_or_create(slug="syria", defaults={"name": "Syria"})
     for model in ("AdminArea", "Town", "HistoricalAdminArea", "HistoricalTown"):
@@ -39,6 +45,7 @@ class Migration(migrations.Migration):
                 'ordering': ['name'],
             },
         ),
+        migrations.RunPython(syria_exists, migrations.RunPython.noop),
         migrations.AddField(
             model_name='adminarea',
             name='theatre',

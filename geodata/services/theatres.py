@@ -2,8 +2,14 @@
 
 from django.db import transaction
 
-from ..models import DEFAULT_THEATRE, Theatre
+from ..models import Theatre
+from ..presets import Preset
+from ..theatres import theatre_default
 from .revision import revision_bumping
+
+# The theatre made when areas or towns are stored with none named and none exists (a loader names its
+# theatre, and a migrated database starts with one); its name says to rename it, not a country.
+FALLBACK_THEATRE = ("default", "Default theatre")
 
 
 def theatre_check(*, theatre: Theatre) -> None:
@@ -25,7 +31,34 @@ def theatre_create(*, slug: str, name: str, **fields) -> Theatre:
 
 
 def theatre_first() -> Theatre:
-    """The seed's theatre (syria), made if missing: where the seed loads, and every area and town made
-    without a theatre goes while there is no other (as before theatres)."""
-    slug, name = DEFAULT_THEATRE
+    """The default theatre (``geodata.theatres.theatre_default``), made when there is none: where areas and
+    towns made without a theatre go."""
+    found = theatre_default()
+    if found is not None:
+        return found
+    slug, name = FALLBACK_THEATRE
     return Theatre.objects.get_or_create(slug=slug, defaults={"name": name})[0]
+
+
+def theatre_credit_from_preset(*, theatre: Theatre, preset: Preset, commit: bool) -> str | None:
+    """Give ``theatre`` the preset's credit line (and source and licence) where its own is blank; the line
+    a command reports, or None when the theatre has a credit of its own (left as it is)."""
+    if preset.kind == "boundaries":
+        if theatre.boundaries_credit.strip():
+            return None
+        theatre.boundaries_credit = preset.credit_for(theatre_name=theatre.name)
+        theatre.boundaries_url = theatre.boundaries_url or preset.source_url
+        theatre.boundaries_licence_url = theatre.boundaries_licence_url or preset.licence_url
+        credit, what = theatre.boundaries_credit, "boundaries"
+    else:
+        if theatre.gazetteer_credit.strip():
+            return None
+        theatre.gazetteer_credit = credit = preset.credit_for(theatre_name=theatre.name)
+        what = "towns' gazetteer"
+    if not commit:
+        return f"theatre {theatre.slug}: the {what} credit would be set from preset '{preset.name}': {credit}"
+    theatre_save(theatre=theatre)
+    return (
+        f"theatre {theatre.slug}: {what} credit set from preset '{preset.name}': {credit} "
+        f"(licence: {preset.licence}; edit it in the admin)"
+    )

@@ -103,7 +103,7 @@
   }
 
   cm.legend = function (map) {
-    // Bottom right: over Iraq and Jordan, where the map of Syria has nothing to hide.
+    // Bottom right: on most maps the least crowded corner (the country of the seed's map ends before it).
     var control = L.control({ position: "bottomright" });
     control.onAdd = function () {
       var look = cm.look(), palette = look.palette, contestedClass = look.contestedClass;

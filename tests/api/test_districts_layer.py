@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from geodata.sources import OCHA_ATTRIBUTION, OCHA_LICENCE_URL
+from tests.seed_theatre import OCHA_ATTRIBUTION, OCHA_LICENCE_URL
 
 
 def test_districts_layer_has_every_district_with_shares(client, seeded):

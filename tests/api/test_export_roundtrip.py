@@ -12,8 +12,8 @@ from events import imports, selectors
 from events.csv_cells import cell_quote, cell_unquote
 from events.models import ControlChange, Faction, Source
 from geodata.models import Town
-from geodata.sources import OCHA_ATTRIBUTION
 from tests.factories import ControlChangeFactory, SourceFactory
+from tests.seed_theatre import OCHA_ATTRIBUTION
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,8 @@ from geodata.boundaries import FieldSpec, read_boundaries
 from geodata.boundary_checks import MIN_SHIPPED_IOU, iou
 from geodata.models import AdminArea, Town
 from geodata.services import towns_assign_admin_areas
-from geodata.sources import OCHA_ATTRIBUTION
 from tests.conftest import requires_file
+from tests.seed_theatre import OCHA_ATTRIBUTION
 
 HAMA_NEIGHBOURS = {"aleppo", "idlib", "latakia", "tartus", "homs", "raqqa"}
 SHIPPED = {  # level: (shipped file, published original, areas)

@@ -100,8 +100,9 @@ def test_a_theatres_map_asks_for_its_own_dates_and_control_areas(seeded, files):
     syria = json.loads(
         Client().get("/").content.decode().split('id="map-config" type="application/json">')[1].split("</script>")[0]
     )
-    assert syria["endpoints"]["areas"] == "/api/control-areas.geojson"
-    assert "theatre" not in syria["datesUrl"]
+    # With two theatres, / is the default theatre's (the oldest, syria) map: its layers and dates only.
+    assert syria["endpoints"]["areas"] == "/api/control-areas.geojson?theatre=syria"
+    assert syria["datesUrl"].endswith("&theatre=syria")
 
 
 def test_territory_change_of_a_theatre_counts_its_towns_land_only(seeded, files, api):  # noqa: F811

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 
 from events import geojson, selectors
 from geodata.models import Town
-from geodata.sources import OCHA_ATTRIBUTION
+from tests.seed_theatre import OCHA_ATTRIBUTION
 
 from .maptowns import wait_town
 

@@ -7,7 +7,7 @@ from events.seeding import SEED_DIR, SeedError, SeedReport, seed_scenario_load
 
 def report_text(report: SeedReport) -> str:
     """One clause per kind: what this load created or updated, and what was already present."""
-    kinds = [k for k in ("admin areas", "towns", "factions", "sources", "control changes")
+    kinds = [k for k in ("theatre", "admin areas", "towns", "factions", "sources", "control changes")
              if report.created[k] or report.updated[k] or report.present[k]]
     return "; ".join(
         f"{kind}: {report.created[kind]} new"
@@ -19,8 +19,8 @@ def report_text(report: SeedReport) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Load the shipped Syria 2017 scenario from seeds/ through the boundary, town and change loaders "
-        "(all or nothing; loading again changes nothing)."
+        "Load the shipped scenario from seeds/ (its theatre from theatre.json) through the boundary, town and "
+        "change loaders (all or nothing; loading again changes nothing)."
     )
 
     def add_arguments(self, parser):

@@ -6,7 +6,14 @@ from django.core.management.base import BaseCommand, CommandError
 from conflictmap.progress import ProgressBar
 from geodata.boundaries import PRESETS, BoundaryFileError, FieldSpec
 from geodata.boundary_checks import MAX_OVERLAP_SHARE
-from geodata.services import AssignmentReport, BoundaryLoadError, BoundaryLoadReport, admin_areas_load
+from geodata.presets import boundary_presets
+from geodata.services import (
+    AssignmentReport,
+    BoundaryLoadError,
+    BoundaryLoadReport,
+    admin_areas_load,
+    theatre_credit_from_preset,
+)
 from geodata.theatres import TheatreError, theatre_named
 
 
@@ -23,7 +30,11 @@ class Command(BaseCommand):
             "polygon layer that has the name field",
         )
         parser.add_argument("--level", type=int, choices=[1, 2], default=1, help="1 governorates, 2 districts")
-        parser.add_argument("--preset", choices=sorted(PRESETS), help="the usual field names of a source")
+        parser.add_argument(
+            "--preset", choices=sorted(PRESETS),
+            help="the usual field names of a source (geodata/presets.json); a theatre without a boundaries credit "
+            "takes the source's",
+        )
         parser.add_argument("--name-field")
         parser.add_argument("--code-field")
         parser.add_argument("--name-ar-field")
@@ -69,7 +80,11 @@ class Command(BaseCommand):
             raise CommandError(
                 "Boundaries rejected, nothing written:\n" + "\n".join(f"  {p}" for p in exc.problems)
             ) from exc
-        for line in report_lines(report):
+        lines = report_lines(report)
+        if preset and (credited := theatre_credit_from_preset(
+                theatre=theatre, preset=boundary_presets()[preset], commit=report.committed)):
+            lines.insert(len(lines) - (not report.committed), credited)  # before a dry run's "add --commit"
+        for line in lines:
             self.stdout.write(line)
 
 

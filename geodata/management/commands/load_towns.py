@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from conflictmap.faults import disk_full_command_error
 from conflictmap.progress import ProgressBar
-from geodata.services import TownLoadReport, towns_load
+from geodata.presets import town_presets
+from geodata.services import TownLoadReport, theatre_credit_from_preset, towns_load
 from geodata.theatres import TheatreError, theatre_named
 from geodata.town_files import FORMATS, PRESETS, TownFields, TownFileError
 
@@ -21,7 +22,11 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--format", choices=FORMATS,
                             help="default: from the file name's extension (ogr: .shp, .zip, .gpkg)")
-        parser.add_argument("--preset", choices=sorted(PRESETS), help="the usual field names of a source (ocha)")
+        parser.add_argument(
+            "--preset", choices=sorted(PRESETS),
+            help="the usual field names of a source (geodata/presets.json); a theatre without a gazetteer credit "
+            "takes the source's",
+        )
         parser.add_argument("--name-field")
         parser.add_argument("--alt-name-fields", help="comma-separated fields of alternate names (e.g. NAME_ARA)")
         parser.add_argument("--id-field", help="a stable external id (e.g. PCODE), kept in the town's external ids")
@@ -52,6 +57,7 @@ class Command(BaseCommand):
         except TheatreError as exc:
             raise CommandError(str(exc)) from None
         bar = ProgressBar(unit="town")
+        format = format or (town_presets()[preset].format if preset else None)  # a GeoNames dump is its own format
         try:
             fields = TownFields.build(
                 preset=preset, name_field=name_field, id_field=id_field, id_scheme=id_scheme,
@@ -72,7 +78,11 @@ class Command(BaseCommand):
             raise CommandError("\n".join(problem_lines(exc))) from exc
         finally:
             bar.close()
-        for line in report_lines(report, every_town=options["verbosity"] >= 2, dry_run=not commit):
+        lines = report_lines(report, every_town=options["verbosity"] >= 2, dry_run=not commit)
+        if preset and (credited := theatre_credit_from_preset(
+                theatre=theatre, preset=town_presets()[preset], commit=report.committed)):
+            lines.insert(len(lines) - (not report.committed), credited)  # before a dry run's "add --commit"
+        for line in lines:
             self.stdout.write(line)
 
 
