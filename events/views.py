@@ -199,7 +199,8 @@ def map_download(request):
         area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_inline(),
         settings=map_inputs.map_settings(**(map_inputs.theatre_map_settings(theatre) if theatre else {})),
-        links={k: request.build_absolute_uri(v) for k, v in map_inputs.map_links(theatre).items()},
+        # The site's address before each pattern: build_absolute_uri would percent-encode its "{slug}".
+        links={k: request.build_absolute_uri("/")[:-1] + v for k, v in map_inputs.map_links(theatre).items()},
         caption=maps.MapCaption(
             heading=f"Control in {_region(theatre)} on {date_label(on=on, precision='day', day_part=0)}",
             live_url=request.build_absolute_uri(f"{reverse('home')}?date={on:%Y-%m-%d}{mine}"),
