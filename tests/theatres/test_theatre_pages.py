@@ -70,11 +70,18 @@ def test_a_town_or_area_asked_for_in_another_theatre_is_a_404_naming_both(seeded
     assert _get(Client(), _path_of(route, zenda), "theatre=syria").status_code == 404
 
 
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return [s for item in items for s in _strings(item)]
+
+
 def _links(page: str) -> list[str]:
     """Every site link a page emits: hrefs, form targets and the map's config (its layers, downloads, links)."""
     hrefs = [htmllib.unescape(h) for h in re.findall(r'(?:href|action)="([^"]*)"', page)]
     for config in re.findall(r'<script id="[\w-]*config" type="application/json">(.*?)</script>', page, re.S):
-        hrefs += [v for v in re.findall(r'"(/[^"]*)"', config)]
+        hrefs += [v for v in _strings(json.loads(config)) if v.startswith("/")]
     hrefs += re.findall(r'"(/(?:towns|areas)/\{slug\}/[^"]*)"', page)  # the popups' link patterns
     site = [h for h in hrefs if h.startswith(("/", "?")) and not h.startswith(("/static/", "/favicon", "/admin/"))]
     return [h for h in site if not h.startswith("/api/redoc")]
@@ -95,6 +102,11 @@ def test_every_link_a_theatre_page_emits_keeps_the_theatre(seeded, files, route)
     others = [link for link in links if "theatre=" in link and "theatre=zenda" not in link]
     assert others == (["/?theatre=syria"] if route.key == "home" else
                       ["/changes/?theatre=syria"] if route.key == "what-changed" else [])
+    # And each answers (a pattern's {date} or {slug} is the script's to fill; the form's own "?" left out).
+    client = Client()
+    broken = [(link, status) for link in sorted(set(links)) if "{" not in link and link.startswith("/")
+              and (status := client.get(link).status_code) != 200]
+    assert broken == []
 
 
 def test_with_one_theatre_pages_and_links_are_those_of_before(seeded):
