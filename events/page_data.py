@@ -283,7 +283,8 @@ def factions_page(*, theatre: Theatre | None = None) -> dict:
     if theatre is None:
         on = selectors.latest_change_date()
     else:
-        on = (selectors.change_dates(theatre=theatre) or [None])[-1]
+        dates_of_theatre = selectors.change_dates(theatre=theatre)
+        on = dates_of_theatre[-1] if dates_of_theatre else None
     over_time = territory.territory_over_time(theatre=theatre)
     dates = over_time.dates
     by_date = {d: {r["klass"]: r for r in rows.to_dict("records")} for d, rows in over_time.frame.groupby("date")}

@@ -30,6 +30,12 @@ def _requested_date(request, name: str = "date", fallback: dt.date | None = None
     return parse_date_or(request.GET.get(name), parameter=name, fallback=fallback)
 
 
+def _latest_of(theatre: Theatre | None) -> dt.date | None:
+    """A theatre's latest change date (its pages open on it); None without a theatre or a change."""
+    dates = selectors.change_dates(theatre=theatre) if theatre is not None else []
+    return dates[-1] if dates else None
+
+
 class TheatreNotFound(Exception):
     """``theatre`` names no theatre: the page answers 404 saying so."""
 
@@ -187,7 +193,7 @@ def map_download(request):
         theatre = _requested_theatre(request)
     except TheatreNotFound as exc:
         return _not_found(request, str(exc))
-    opens_on = (selectors.change_dates(theatre=theatre) or [None])[-1] if theatre is not None else None
+    opens_on = _latest_of(theatre)
     on, error = _requested_date(request, fallback=opens_on)
     if error:
         return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
@@ -252,7 +258,7 @@ def area_detail(request, slug: str):
     except TheatreNotFound as exc:
         return _not_found(request, str(exc))
     # The area's own record's latest date by default, as its theatre's map opens on.
-    opens_on = (selectors.change_dates(theatre=theatre) or [None])[-1] if theatre is not None else None
+    opens_on = _latest_of(theatre)
     on, error = _requested_date(request, fallback=opens_on)
     context = page_data.area_page(
         area=area, on=on, page=page_data.page_number(request.GET.get("page")), theatre=theatre,
