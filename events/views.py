@@ -142,9 +142,13 @@ def control_map(request):
     on, error = _requested_date(request, fallback=opens_on)
     town, town_error = None, None
     if slug := request.GET.get("town"):
-        town = Town.objects.filter(slug=slug).first()
+        town = Town.objects.select_related("theatre").filter(slug=slug).first()
         if town is None:
             town_error = f"No town has the identifier '{slug}'."
+        elif theatre is not None and town.theatre_id != theatre.pk:
+            town_error = (f"The town '{slug}' is in the theatre '{town.theatre.slug}' ({town.theatre.name}), "
+                          f"not in '{theatre.slug}' ({theatre.name}).")
+            town = None
     rendered = maps.control_map_parts(
         palette=map_inputs.faction_palette(),
         area_rule=territory.area_rule()["text"],

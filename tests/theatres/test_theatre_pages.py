@@ -191,3 +191,18 @@ def test_the_town_panel_links_its_page_in_its_theatre(seeded, files):  # noqa: F
     raqqa = Town.objects.get(slug="raqqa")
     other = Client().get(f"/towns/{raqqa.pk}/panel.json?theatre={zenda.slug}")
     assert other.status_code == 404 and "not in 'zenda' (Ruritania)" in other.json()["detail"]
+
+
+@pytest.mark.parametrize("route", [r for r in PAGES if "<" not in r.pattern], ids=lambda r: r.key)
+def test_every_page_of_a_theatre_with_nothing_yet_answers(seeded, route):
+    Theatre.objects.create(slug="empty", name="Nowhere yet")
+    answer = _get(Client(), _path(route.pattern, {}), "theatre=empty")
+    assert answer.status_code == 200, (route.key, answer.content[:300])
+
+
+def test_a_theatres_map_asked_to_open_another_theatres_town_says_so(seeded, files):  # noqa: F811
+    build_zenda(files)
+    html = htmllib.unescape(Client().get("/?theatre=zenda&town=raqqa").content.decode())
+    assert "The town 'raqqa' is in the theatre 'syria' (Syria), not in 'zenda' (Ruritania)." in html
+    assert '"town": null' in html
+    assert '"town": {"id": ' in Client().get("/?theatre=zenda&town=strel").content.decode()
