@@ -38,8 +38,15 @@ def _get(client, path: str, query: str):
 
 
 def test_the_pages_are_found_from_the_url_configuration():
-    assert {r.key for r in PAGES} >= {"home", "map-download", "town-detail", "town-panel", "area-detail",
-                                      "what-changed", "factions"}
+    assert {r.key for r in PAGES} >= {
+        "home",
+        "map-download",
+        "town-detail",
+        "town-panel",
+        "area-detail",
+        "what-changed",
+        "factions",
+    }
 
 
 @pytest.mark.parametrize("route", PAGES, ids=lambda r: r.key)
@@ -87,8 +94,9 @@ def _links(page: str) -> list[str]:
     return [h for h in site if not h.startswith("/api/redoc")]
 
 
-@pytest.mark.parametrize("route", [r for r in PAGES if r.key not in {"map-download", "town-panel"}],
-                         ids=lambda r: r.key)
+@pytest.mark.parametrize(
+    "route", [r for r in PAGES if r.key not in {"map-download", "town-panel"}], ids=lambda r: r.key
+)
 def test_every_link_a_theatre_page_emits_keeps_the_theatre(seeded, files, route):  # noqa: F811
     zenda = build_zenda(files)
     page = _get(Client(), _path_of(route, zenda), "theatre=zenda").content.decode()
@@ -100,12 +108,20 @@ def test_every_link_a_theatre_page_emits_keeps_the_theatre(seeded, files, route)
     forms = re.findall(r"<form[^>]*method=\"get\".*?</form>", page, re.S)
     assert all('name="theatre" value="zenda"' in form for form in forms)
     others = [link for link in links if "theatre=" in link and "theatre=zenda" not in link]
-    assert others == (["/?theatre=syria"] if route.key == "home" else
-                      ["/changes/?theatre=syria"] if route.key == "what-changed" else [])
+    assert others == (
+        ["/?theatre=syria"]
+        if route.key == "home"
+        else ["/changes/?theatre=syria"]
+        if route.key == "what-changed"
+        else []
+    )
     # And each answers (a pattern's {date} or {slug} is the script's to fill; the form's own "?" left out).
     client = Client()
-    broken = [(link, status) for link in sorted(set(links)) if "{" not in link and link.startswith("/")
-              and (status := client.get(link).status_code) != 200]
+    broken = [
+        (link, status)
+        for link in sorted(set(links))
+        if "{" not in link and link.startswith("/") and (status := client.get(link).status_code) != 200
+    ]
     assert broken == []
 
 
