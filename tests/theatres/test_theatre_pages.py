@@ -222,3 +222,17 @@ def test_a_theatres_map_asked_to_open_another_theatres_town_says_so(seeded, file
     assert "The town 'raqqa' is in the theatre 'syria' (Syria), not in 'zenda' (Ruritania)." in html
     assert '"town": null' in html
     assert '"town": {"id": ' in Client().get("/?theatre=zenda&town=strel").content.decode()
+
+
+@pytest.mark.parametrize("route", [r for r in PAGES if "<" in r.pattern], ids=lambda r: r.key)
+def test_a_town_or_area_of_a_theatre_links_in_it_unasked(seeded, files, route):  # noqa: F811
+    """With several theatres, a town's or area's page (and panel) belongs to its theatre even when the
+    URL names none: its links back to the map, what-changed and the downloads carry it."""
+    zenda = build_zenda(files)
+    answer = Client().get(_path_of(route, zenda))
+    assert answer.status_code == 200
+    if route.key == "town-panel":
+        assert answer.json()["url"] == "/towns/strel/?theatre=zenda"
+        return
+    links = [link for link in _links(answer.content.decode()) if link not in ("", "?")]
+    assert links and all("theatre=zenda" in link for link in links), links
