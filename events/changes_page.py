@@ -23,21 +23,23 @@ CHANGES_PER_PAGE = 200
 FLOW_TOWNS_SHOWN = 12  # towns named beside each flow of land
 
 
-def _town_url() -> Callable[[str], str]:
-    """A town's page URL from its slug, reversed once per page (not once per row)."""
+def _town_url(theatre: Theatre | None = None) -> Callable[[str], str]:
+    """A town's page URL from its slug, reversed once per page (not once per row); with ``theatre``, the
+    link keeps it."""
     marker = "__slug__"
-    pattern = reverse("town-detail", kwargs={"slug": marker})
+    mine = "" if theatre is None else f"?theatre={quote(theatre.slug)}"
+    pattern = reverse("town-detail", kwargs={"slug": marker}) + mine
     return lambda slug: pattern.replace(marker, slug)
 
 
-def _capped_flows(flows: list[dict]) -> list[dict]:
+def _capped_flows(flows: list[dict], theatre: Theatre | None = None) -> list[dict]:
     """Each flow of land with its first FLOW_TOWNS_SHOWN towns (with their page's URL), those towns as
     links (escaped HTML) and how many more.
 
     The links are joined here, not by a loop in the template: a 30-day diff at 10,000 towns names
     2,500 towns in 210 flows, and the template's ~12,000 nodes for them were its largest cost.
     """
-    url = _town_url()
+    url = _town_url(theatre)
     capped = []
     for f in flows:
         towns = [{**t, "url": url(t["slug"])} for t in f["towns"][:FLOW_TOWNS_SHOWN]]
@@ -63,8 +65,8 @@ _ROW_FIELDS = ("effective_date", "date_precision", "day_part", "status", "confid
                "faction__name", "faction__colour", "contested_by__name")
 
 
-def _handover_rows(handovers: list[territory.Handover]) -> list[str]:
-    url = _town_url()
+def _handover_rows(handovers: list[territory.Handover], theatre: Theatre | None = None) -> list[str]:
+    url = _town_url(theatre)
     return [format_html(
         _HANDOVER, f"{h.date:%Y-%m-%d}", url(h.town.slug), h.town.name,
         format_html("from {} to {}", h.from_faction.name, h.to_faction.name) if h.from_faction
@@ -72,8 +74,8 @@ def _handover_rows(handovers: list[territory.Handover]) -> list[str]:
     ) for h in handovers]
 
 
-def _change_rows(changes) -> list[str]:
-    url = _town_url()
+def _change_rows(changes, theatre: Theatre | None = None) -> list[str]:
+    url = _town_url(theatre)
     return [format_html(
         _CHANGE, f"{c.effective_date:%Y-%m-%d}", c.date_label, url(c.town.slug), c.town.name, c.faction.colour,
         c.faction.name, c.get_status_display(), format_html(" by {}", c.contested_by.name) if c.contested_by else "",
@@ -127,7 +129,7 @@ def _changes_page(*, start: dt.date, end: dt.date, page: int, theatre: Theatre |
     change = territory.territory_between(start=start, end=end, theatre=theatre)
     summary = territory.territory_change_summary(change)
     for kind in ("changed_hands", "newly_recorded", "no_longer_recorded"):
-        summary[kind] = _capped_flows(summary[kind])
+        summary[kind] = _capped_flows(summary[kind], theatre)
     by_faction, by_area = _counts(change.handovers)
     first_day = start + dt.timedelta(days=1)
     mine = "" if theatre is None else f"theatre={quote(theatre.slug)}&"
@@ -145,18 +147,19 @@ def _changes_page(*, start: dt.date, end: dt.date, page: int, theatre: Theatre |
         "start": start,
         "end": end,
         "handovers": change.handovers[:TOWNS_SHOWN],
-        "handover_rows": _handover_rows(change.handovers[:TOWNS_SHOWN]),
+        "handover_rows": _handover_rows(change.handovers[:TOWNS_SHOWN], theatre),
         "handovers_total": len(change.handovers),
         "towns_shown": TOWNS_SHOWN,
         "by_faction": by_faction,
         "by_area": by_area,
         "territory": summary,
         "changes": changes,
-        "change_rows": _change_rows(changes),
+        "change_rows": _change_rows(changes, theatre),
         "csv_url": f"{reverse('api:changes-csv')}?{period}",
         "geojson_url": f"{reverse('api:changes-geojson')}?{period}",
         "page_query": f"{mine}from={start:%Y-%m-%d}&to={end:%Y-%m-%d}",
         "theatre": theatre,
+        "theatre_query": "" if theatre is None else f"&theatre={quote(theatre.slug)}",
     }
 
 

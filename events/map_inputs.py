@@ -67,11 +67,13 @@ def theatre_credit_settings(theatre: Theatre) -> dict:
     return overrides
 
 
-def map_links() -> dict[str, str]:
+def map_links(theatre: Theatre | None = None) -> dict[str, str]:
+    """The popups' links to a town's and an area's page ("{slug}" in its place); a theatre's map keeps it."""
     marker = "__slug__"
+    mine = "" if theatre is None else f"?{urlencode({'theatre': theatre.slug})}"
     return {
-        "town": reverse("town-detail", kwargs={"slug": marker}).replace(marker, "{slug}"),
-        "area": reverse("area-detail", kwargs={"slug": marker}).replace(marker, "{slug}"),
+        "town": reverse("town-detail", kwargs={"slug": marker}).replace(marker, "{slug}") + mine,
+        "area": reverse("area-detail", kwargs={"slug": marker}).replace(marker, "{slug}") + mine,
     }
 
 

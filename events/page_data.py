@@ -5,6 +5,7 @@ and an export never disagree.
 """
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import orjson
 from django.core.paginator import Paginator
@@ -16,6 +17,7 @@ from geodata.models import AdminArea, Theatre, Town
 from . import geojson, selectors, svg_charts, territory
 from .colours import NO_RECORD_COLOUR
 from .models import ControlChange, Faction
+from .selectors.coalitions import coalition_parents
 
 
 def _plain(collection: dict) -> dict:
@@ -40,15 +42,21 @@ def _source_rows(change: ControlChange) -> list[dict]:
     ]
 
 
-def town_panel(*, town: Town) -> dict:
-    """A town's names and control history with sources, for the map's side panel."""
+def theatre_query(theatre: Theatre | None, *, first: str = "?") -> str:
+    """``?theatre=SLUG`` (or ``&...`` with ``first="&"``) for a link a theatre's page emits; "" without one."""
+    return "" if theatre is None else f"{first}{urlencode({'theatre': theatre.slug})}"
+
+
+def town_panel(*, town: Town, theatre: Theatre | None = None) -> dict:
+    """A town's names and control history with sources, for the map's side panel (its link carrying
+    ``theatre`` when given)."""
     history = selectors.town_history(town=town)
     return {
         "id": town.pk,
         "slug": town.slug,
         "name": town.name,
         "alt_names": list(town.alt_names),
-        "url": town.get_absolute_url(),
+        "url": town.get_absolute_url() + theatre_query(theatre),
         "history": [
             {
                 "date": c.effective_date.isoformat(),
@@ -70,13 +78,14 @@ def town_panel(*, town: Town) -> dict:
     }
 
 
-def show_on_map_url(*, town: Town, on: dt.date | None) -> str:
+def show_on_map_url(*, town: Town, on: dt.date | None, theatre: Theatre | None = None) -> str:
     query = f"?date={on:%Y-%m-%d}&town={town.slug}" if on else f"?town={town.slug}"
-    return reverse("home") + query
+    return reverse("home") + query + theatre_query(theatre, first="&")
 
 
 def map_layers(*, on: dt.date, theatre: Theatre | None = None) -> dict[str, dict]:
-    """The map layers for a date (of ``theatre`` when given), as the API serves them (for the downloadable map)."""
+    """The three map layers for a date, as the API serves them (for the downloadable map); ``theatre``'s
+    as its own map page fetches them."""
     return {
         "areas": _plain(geojson.control_areas_feature_collection(on=on, theatre=theatre)),
         "provinces": _plain(geojson.provinces_feature_collection(on=on, theatre=theatre)),
@@ -101,8 +110,9 @@ def _governorate_layer(town: Town, on: dt.date) -> dict:
     return _plain(geojson.provinces_feature_collection(on=on, frame=frame))
 
 
-def town_page(*, town: Town) -> dict:
-    """History, a small map (the town and its governorate) and a link to the main map.
+def town_page(*, town: Town, theatre: Theatre | None = None) -> dict:
+    """History, a small map (the town and its governorate) and a link to the main map (of ``theatre``,
+    the town's, when given).
 
     The map reads this town's row of the slice and its governorate's row, never the country's layer.
     """
@@ -121,7 +131,8 @@ def town_page(*, town: Town) -> dict:
         "district": district,
         "history": history,
         "on": on,
-        "show_on_map_url": show_on_map_url(town=town, on=on),
+        "show_on_map_url": show_on_map_url(town=town, on=on, theatre=theatre),
+        "theatre": theatre,
         "bounds": ((town.latitude - pad, town.longitude - pad), (town.latitude + pad, town.longitude + pad)),
         "layers": {
             "towns": towns,
@@ -177,8 +188,9 @@ def recorded_words(*, recorded: int, total: int) -> str:
             f"{'is' if unrecorded == 1 else 'are'} not counted in the shares.")
 
 
-def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
-    """A governorate: its towns on a date (TOWNS_PER_PAGE a page), and its control shares over time."""
+def area_page(*, area: AdminArea, on: dt.date, page: int = 1, theatre: Theatre | None = None) -> dict:
+    """A governorate: its towns on a date (TOWNS_PER_PAGE a page), and its control shares over time; its
+    links carry ``theatre`` (the area's) when given."""
     names = _faction_names()
     # A governorate's towns sit in its districts (the finest level loaded), as in the territory's shares.
     area_towns = territory.area_towns(area)
@@ -224,8 +236,9 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
         "towns": towns,
         "towns_page": paged,
         # The API lists the towns and changes filed under this area (JSON, paged).
-        "towns_api_url": f"{reverse('api:town-list')}?governorate={area.slug}",
-        "changes_api_url": f"{reverse('api:controlchange-list')}?governorate={area.slug}",
+        "towns_api_url": f"{reverse('api:town-list')}?governorate={area.slug}" + theatre_query(theatre, first="&"),
+        "changes_api_url": (f"{reverse('api:controlchange-list')}?governorate={area.slug}"
+                            + theatre_query(theatre, first="&")),
         "shares": [
             {"name": names.get(s, (s, ""))[0], "colour": names.get(s, (s, NO_RECORD_COLOUR))[1],
              "percent": round(100 * v)}
@@ -239,14 +252,17 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1) -> dict:
         "table": table,
         "chart": chart,
         "point_words": territory.point_words(step),
-        "map_url": f"{reverse('home')}?date={on:%Y-%m-%d}",
+        "map_url": f"{reverse('home')}?date={on:%Y-%m-%d}" + theatre_query(theatre, first="&"),
+        "theatre": theatre,
+        "theatre_query": theatre_query(theatre, first="&"),
     }
 
 
-def _latest_counts(on: dt.date) -> dict[str, dict[str, int]]:
-    """Towns and population per class (faction slug or contested) on ``on``: the slice counted by the database."""
+def _latest_counts(on: dt.date, theatre: Theatre | None = None) -> dict[str, dict[str, int]]:
+    """Towns and population per class (faction slug or contested) on ``on``: the slice counted by the
+    database (``theatre``'s towns when given)."""
     counted: dict[str, dict[str, int]] = {}
-    for count in selectors.control_counts_as_of(on=on):
+    for count in selectors.control_counts_as_of(on=on, theatre=theatre):
         if count.faction_slug is None:
             continue
         klass = territory.CONTESTED if count.status == ControlChange.Status.CONTESTED else count.faction_slug
@@ -256,12 +272,20 @@ def _latest_counts(on: dt.date) -> dict[str, dict[str, int]]:
     return counted
 
 
-def factions_page() -> dict:
+def factions_page(*, theatre: Theatre | None = None) -> dict:
     """Every faction on the latest change date (one grouped slice), and towns, km² and population over
-    time, summed per step by the database (territory_over_time)."""
+    time, summed per step by the database (territory_over_time).
+
+    With ``theatre``: its towns, its own latest change date, its coalitions (``coalition_parents``), and
+    only the factions present in its record (holding or contesting a town on some date, or holding land).
+    """
     names = _faction_names()
-    on = selectors.latest_change_date()
-    over_time = territory.territory_over_time()
+    if theatre is None:
+        on = selectors.latest_change_date()
+    else:
+        dates_of_theatre = selectors.change_dates(theatre=theatre)
+        on = dates_of_theatre[-1] if dates_of_theatre else None
+    over_time = territory.territory_over_time(theatre=theatre)
     dates = over_time.dates
     by_date = {d: {r["klass"]: r for r in rows.to_dict("records")} for d, rows in over_time.frame.groupby("date")}
     per_date = [by_date.get(d, {}) for d in dates]
@@ -277,13 +301,26 @@ def factions_page() -> dict:
             ],
         )
 
-    counts = _latest_counts(on) if on else {}
+    counts = _latest_counts(on, theatre) if on else {}
     # km² on the latest date: the last point's, the same sums of cell areas the map's layer dissolves.
     km2 = {k: float(r["area_km2"]) for k, r in per_date[-1].items()} if per_date else {}
+    listed = Faction.objects.select_related("parent").order_by("name")
+    coalition: dict[int, Faction | None] = {}
+    if theatre is not None:
+        # A faction of the theatre's record: in a chart's class, or contesting a town there.
+        present = set(slugs) | set(
+            selectors.changes_in_force().filter(town__theatre=theatre).exclude(contested_by=None)
+            .values_list("contested_by__slug", flat=True).distinct()
+        )
+        listed = listed.filter(slug__in=present)
+        parents = coalition_parents(theatre=theatre)
+        by_pk = Faction.objects.in_bulk([p for p in set(parents.values()) if p is not None])
+        coalition = {pk: by_pk.get(parent) if parent is not None else None for pk, parent in parents.items()}
     factions = [
         {"faction": f, "towns": counts.get(f.slug, {}).get("towns", 0), "area_km2": km2.get(f.slug, 0.0),
-         "population": counts.get(f.slug, {}).get("population", 0)}
-        for f in Faction.objects.select_related("parent").order_by("name")
+         "population": counts.get(f.slug, {}).get("population", 0),
+         "coalition": coalition.get(f.pk) if theatre is not None else f.parent}
+        for f in listed
     ]
     contested = counts.get(territory.CONTESTED, {})
     return {
@@ -293,6 +330,7 @@ def factions_page() -> dict:
                       "colour": territory.CONTESTED_COLOUR},
         "area_rule": territory.area_rule(),
         "on": on,
+        "theatre": theatre,
         "point_words": over_time.point_words,
         "charts": [
             chart("towns", "Towns held", "towns"),

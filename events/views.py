@@ -5,7 +5,7 @@ their map from geodata.maps (the one module that touches Folium), and render.
 """
 
 import datetime as dt
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -30,6 +30,12 @@ def _requested_date(request, name: str = "date", fallback: dt.date | None = None
     fallback = fallback or selectors.latest_change_date() or timezone.localdate()
     # The API's parser, so a page and the API accept the same dates (YYYY-MM-DD only).
     return parse_date_or(request.GET.get(name), parameter=name, fallback=fallback)
+
+
+def _latest_of(theatre: Theatre | None) -> dt.date | None:
+    """A theatre's latest change date (its pages open on it); None without a theatre or a change."""
+    dates = selectors.change_dates(theatre=theatre) if theatre is not None else []
+    return dates[-1] if dates else None
 
 
 class TheatreNotFound(Exception):
@@ -80,6 +86,32 @@ def _not_found(request, message: str) -> HttpResponse:
     return render(request, "events/not_found.html", {"message": message}, status=404)
 
 
+def _own_theatre(request, *, own: Theatre, what: str) -> Theatre | None:
+    """The theatre a town's or area's page links in: its own. ``?theatre=`` naming another is a 404 naming
+    both (TheatreNotFound); None (links as before theatres) when none is named and there is one theatre."""
+    named = _requested_theatre(request)
+    if named is not None and named.pk != own.pk:
+        raise TheatreNotFound(
+            f"{what} is in the theatre '{own.slug}' ({own.name}), not in '{named.slug}' ({named.name})."
+        )
+    if named is None and not Theatre.objects.exclude(pk=own.pk).exists():
+        return None
+    return own
+
+
+def _theatre_switcher(*, current: Theatre | None, url_name: str) -> list[dict]:
+    """The switcher's links, one per theatre by name, to this page of each; none with a single theatre."""
+    theatres = list(Theatre.objects.order_by("name", "slug").values_list("slug", "name"))
+    if len(theatres) < 2:
+        return []
+    base = reverse(url_name)
+    return [
+        {"slug": slug, "name": name, "href": f"{base}?{urlencode({'theatre': slug})}",
+         "current": current is not None and current.slug == slug}
+        for slug, name in theatres
+    ]
+
+
 def _allow_map_code(response, rendered: maps.RenderedMap):
     """The page's Content-Security-Policy lets the map's inline code (and only it) run, by its hashes."""
     response._csp_update = rendered.csp_update  # read by django-csp's middleware
@@ -97,7 +129,6 @@ def _map_downloads(
     dated = "date=" + DATE_TOKEN + "&download=1"
     since = f"from={first:%Y-%m-%d}&" if first else ""
     mine = f"theatre={quote(theatre.slug)}&" if theatre is not None else ""
-    own_map = f"?{mine}date=" if theatre is not None else "?date="
 
     def query(url: str) -> str:  # an endpoint may carry a query already (a theatre's towns)
         return url + ("&" if "?" in url else "?")
@@ -105,7 +136,7 @@ def _map_downloads(
     first_label = f"{first:%Y-%m-%d}" if first else "the first change"
     return [
         {"id": "tc-download", "label": f"Map of {DATE_TOKEN} (HTML file, works offline)",
-         "href": reverse("map-download") + own_map + DATE_TOKEN},
+         "href": with_moment(reverse("map-download") + f"?{mine}date=" + DATE_TOKEN)},
         {"id": "dl-towns", "label": f"Towns on {DATE_TOKEN} (GeoJSON)", "href": query(endpoints["towns"]) + dated},
         {"id": "dl-provinces", "label": f"Governorates on {DATE_TOKEN}, with control shares (GeoJSON)",
          "href": query(endpoints["provinces"]) + dated},
@@ -145,15 +176,19 @@ def control_map(request):
     on, error = _requested_date(request, fallback=opens_on)
     town, town_error = None, None
     if slug := request.GET.get("town"):
-        town = Town.objects.filter(slug=slug).first()
+        town = Town.objects.select_related("theatre").filter(slug=slug).first()
         if town is None:
             town_error = f"No town has the identifier '{slug}'."
+        elif theatre is not None and town.theatre_id != theatre.pk:
+            town_error = (f"The town '{slug}' is in the theatre '{town.theatre.slug}' ({town.theatre.name}), "
+                          f"not in '{theatre.slug}' ({theatre.name}).")
+            town = None
     rendered = maps.control_map_parts(
         palette=map_inputs.faction_palette(),
         area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_linked(),
         settings=_theatre_settings(shown),
-        links=map_inputs.map_links(),
+        links=map_inputs.map_links(theatre),
     )
     # Read ?as_published=, every layer, the dates and the panel are asked for as known at that moment.
     endpoints = {k: with_moment(v) for k, v in map_inputs.map_endpoints(theatre).items()}
@@ -168,7 +203,8 @@ def control_map(request):
         "datesUrl": with_moment(f"{reverse('api:change-dates')}?rev={revision}"
                                 + ("" if theatre is None else f"&theatre={quote(theatre.slug)}")),
         "endpoints": endpoints,
-        "panelUrl": with_moment(reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/")),
+        "panelUrl": with_moment(reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/")
+                                + ("" if theatre is None else f"?theatre={quote(theatre.slug)}")),
         "downloads": _map_downloads(endpoints=endpoints, first=first, theatre=theatre),
         "dateToken": DATE_TOKEN,
         "town": {"id": town.pk, "slug": town.slug} if town else None,
@@ -184,19 +220,21 @@ def control_map(request):
         "events/control_map.html",
         {"on": on, "map": rendered, "config": config, "downloads": downloads, "errors": errors,
          "title": _map_title(first=first, last=last, theatre=shown), "feed_url": _feed_url(theatre),
-         "as_published": _as_published(request)},
+         "as_published": _as_published(request), "theatre": theatre,
+         "theatres": _theatre_switcher(current=shown, url_name="home")},
         status=400 if error else 200,
     ), rendered)
 
 
 def map_download(request):
     """The map for one date as a single HTML file that needs neither this server nor the internet: of the
-    theatre ``?theatre=`` names, else the default theatre's."""
+    theatre ``?theatre=`` names (on its extent, under its name, with its layers and credits), else the
+    default theatre's."""
     try:
         shown, theatre = _theatre_shown(request)
     except TheatreNotFound as exc:
-        return HttpResponse(str(exc), status=404, content_type="text/plain; charset=utf-8")
-    on, error = _requested_date(request)
+        return _not_found(request, str(exc))
+    on, error = _requested_date(request, fallback=_latest_of(theatre))
     if error:
         return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
     build_check()  # every layer is built for this file (none kept): counted against the client's limit
@@ -207,28 +245,35 @@ def map_download(request):
         area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_inline(),
         settings=_theatre_settings(shown),
-        links={k: request.build_absolute_uri(v) for k, v in map_inputs.map_links().items()},
+        # The site's address before each pattern: build_absolute_uri would percent-encode its "{slug}".
+        links={k: request.build_absolute_uri("/")[:-1] + v for k, v in map_inputs.map_links(theatre).items()},
         caption=maps.MapCaption(
             heading=f"Control{_in_region(shown)} on {date_label(on=on, precision='day', day_part=0)}",
             live_url=request.build_absolute_uri(f"{reverse('home')}?{mine}date={on:%Y-%m-%d}"),
         ),
         **layers,
     )
-    html = maps.map_render_standalone(m, title=f"Control on {on:%Y-%m-%d} · conflictmap")
+    named = "" if theatre is None else f" in {theatre.name}"
+    html = maps.map_render_standalone(m, title=f"Control{named} on {on:%Y-%m-%d} · conflictmap")
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="conflictmap-{on:%Y-%m-%d}.html"'
+    stem = "conflictmap" if theatre is None else f"conflictmap-{theatre.slug}"
+    response["Content-Disposition"] = f'attachment; filename="{stem}-{on:%Y-%m-%d}.html"'
     return response
 
 
 def town_detail(request, slug: str):
     town = get_object_or_404(Town.objects.select_related("admin_area__parent", "theatre"), slug=slug)
-    context = page_data.town_page(town=town)
+    try:
+        theatre = _own_theatre(request, own=town.theatre, what=f"The town '{town.slug}'")
+    except TheatreNotFound as exc:
+        return _not_found(request, str(exc))
+    context = page_data.town_page(town=town, theatre=theatre)
     m = maps.control_map_build(
         palette=map_inputs.faction_palette(),
         area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_linked(),
         settings=map_inputs.map_settings(**map_inputs.theatre_credit_settings(town.theatre), bounds=context["bounds"]),
-        links=map_inputs.map_links(),
+        links=map_inputs.map_links(theatre),
         legend=False,  # one town on a small map: its colour is named in the history below
         **context["layers"],
     )
@@ -239,14 +284,26 @@ def town_detail(request, slug: str):
 
 def town_panel(request, pk: int):
     """A town's names and history for the map's side panel (JSON; the page builds text from it)."""
-    town = get_object_or_404(Town, pk=pk)
-    return JsonResponse(page_data.town_panel(town=town))
+    town = get_object_or_404(Town.objects.select_related("theatre"), pk=pk)
+    try:
+        theatre = _own_theatre(request, own=town.theatre, what=f"The town '{town.slug}'")
+    except TheatreNotFound as exc:
+        return JsonResponse({"detail": str(exc)}, status=404)
+    return JsonResponse(page_data.town_panel(town=town, theatre=theatre))
 
 
 def area_detail(request, slug: str):
-    area = get_object_or_404(AdminArea, slug=slug)
-    on, error = _requested_date(request)
-    context = page_data.area_page(area=area, on=on, page=page_data.page_number(request.GET.get("page")))
+    area = get_object_or_404(AdminArea.objects.select_related("theatre"), slug=slug)
+    try:
+        theatre = _own_theatre(request, own=area.theatre, what=f"The area '{area.slug}'")
+    except TheatreNotFound as exc:
+        return _not_found(request, str(exc))
+    # The area's own record's latest date by default, as its theatre's map opens on.
+    opens_on = _latest_of(theatre)
+    on, error = _requested_date(request, fallback=opens_on)
+    context = page_data.area_page(
+        area=area, on=on, page=page_data.page_number(request.GET.get("page")), theatre=theatre,
+    )
     return render(request, "events/area_detail.html",
                   {**context, "error": error, "as_published": _as_published(request)}, status=400 if error else 200)
 
@@ -288,7 +345,7 @@ def what_changed(request):
         area_rule=territory.area_rule()["text"],
         assets=map_inputs.map_assets_linked(),
         settings=_theatre_settings(shown),
-        links=map_inputs.map_links(),
+        links=map_inputs.map_links(theatre),
     )
     endpoints = {k: with_moment(v) for k, v in map_inputs.map_endpoints(theatre).items() if k != "districts"}
     map_config = {"date": end.isoformat(), "endpoints": endpoints}
@@ -296,10 +353,16 @@ def what_changed(request):
         request,
         "events/what_changed.html",
         {**context, "map": rendered, "map_config": map_config, "errors": errors, "feed_url": _feed_url(theatre),
-         "as_published": as_published},
+         "as_published": as_published, "theatres": _theatre_switcher(current=shown, url_name="what-changed")},
         status=400 if errors else 200,
     ), rendered)
 
 
 def factions(request):
-    return render(request, "events/factions.html", page_data.factions_page())
+    """Every faction's towns, land and population; a theatre's (``?theatre=``): the factions of its record,
+    its counts, its coalitions."""
+    try:
+        theatre = _requested_theatre(request)
+    except TheatreNotFound as exc:
+        return _not_found(request, str(exc))
+    return render(request, "events/factions.html", page_data.factions_page(theatre=theatre))

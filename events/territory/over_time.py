@@ -26,11 +26,11 @@ from django.db.models import QuerySet
 
 from conflictmap.throttles import build_check
 from geodata import spatial
-from geodata.models import AdminArea, Town
+from geodata.models import AdminArea, Theatre, Town
 
 from .. import selectors
 from ..models import ControlChange, Faction
-from .cells import cell_areas
+from .cells import cell_areas, cells_key
 from .one_area import area_towns
 from .rule import CACHE_SECONDS, CONTESTED, area_rule, town_class
 
@@ -70,9 +70,10 @@ def point_words(step: str) -> str:
             f"control changed (one point per {STEP_WORDS[step]}: the log has too many dates to draw each).")
 
 
-def step_for(*, published_only: bool = True) -> str:
-    """The finest step that gives a chart at most MAX_POINTS points (the log's change dates, cached)."""
-    dates = selectors.change_dates(published_only=published_only)
+def step_for(*, published_only: bool = True, theatre: Theatre | None = None) -> str:
+    """The finest step that gives a chart at most MAX_POINTS points (the log's change dates, cached; of
+    ``theatre``'s towns when given)."""
+    dates = selectors.change_dates(published_only=published_only, theatre=theatre)
     for step, width in STEPS.items():
         if len({d.isoformat()[:width] for d in dates}) <= MAX_POINTS:
             return step
@@ -153,37 +154,46 @@ def _running(moves: list[tuple], klass) -> tuple[list[str], list[dt.date], dict]
     return keys, [dt.date.fromisoformat(last[b][:10]) for b in keys], totals
 
 
-def territory_over_time(*, step: str | None = None, published_only: bool = True) -> OverTime:
+def territory_over_time(
+    *, step: str | None = None, published_only: bool = True, theatre: Theatre | None = None,
+) -> OverTime:
     """Per point and class (faction slug or "contested"): towns, population and area_km2, as
     control_areas_as_of counts them on the point's date. Unknown land is in no row, as on the map.
-    Cached per data version, step and rule."""
-    step = step or step_for(published_only=published_only)
+    ``theatre``: its towns only, on its own cells (as its map's control areas). Cached per data version,
+    step, rule and theatre."""
+    step = step or step_for(published_only=published_only, theatre=theatre)
     key = (f"territory:over-time:v2:{step}:{int(published_only)}:"
-           f"{selectors.data_version(published_only=published_only)}:{area_rule()['radius_km']:g}")
+           f"{selectors.data_version(published_only=published_only)}:{area_rule()['radius_km']:g}"
+           + ("" if theatre is None else f":t{theatre.pk}"))
     cached = cache.get(key)
     if cached is None:
         build_check()  # a miss builds: counted against the client's limit (429 past it)
-        cached = OverTime(step=step, frame=_territory_over_time(step=step, published_only=published_only))
+        frame = _territory_over_time(step=step, published_only=published_only, theatre=theatre)
+        cached = OverTime(step=step, frame=frame)
         cache.set(key, cached, CACHE_SECONDS)
     return cached
 
 
-def _territory_over_time(*, step: str, published_only: bool) -> pd.DataFrame:
+def _territory_over_time(*, step: str, published_only: bool, theatre: Theatre | None = None) -> pd.DataFrame:
     seen = selectors.visibility(published_only=published_only)
-    cells, town_sites = cell_areas(published_only=published_only)
+    key = None if theatre is None else cells_key(published_only=published_only, theatre=theatre)
+    cells, town_sites = cell_areas(published_only=published_only, key=key)
     site_km2 = cells.groupby("site")["area_km2"].sum()
     at_site = town_sites[town_sites != spatial.NO_SITE]
     shared = at_site.duplicated(keep=False)
     alone = at_site[~shared]
     alone_km2 = {int(t): km2 for t, s in alone.items() if math.isfinite(km2 := float(site_km2.get(s, 0.0)))}
     # Every town is in the table (it is the join's first side): 0 km² for those counted apart below.
-    km2_by_town = {pk: alone_km2.get(pk, 0.0) for pk in Town.objects.order_by("pk").values_list("pk", flat=True)}
+    # A theatre's: its towns only (the table joins the moves, so no other town's change is counted).
+    towns = Town.objects.all() if theatre is None else Town.objects.filter(theatre=theatre)
+    km2_by_town = {pk: alone_km2.get(pk, 0.0) for pk in towns.order_by("pk").values_list("pk", flat=True)}
     slugs = dict(Faction.objects.values_list("pk", "slug"))
 
     def klass(fa, ct):
         return CONTESTED if ct else slugs[fa]
 
-    keys, dates, totals = _running(_moves(step=step, seen=seen, km2_by_town=km2_by_town), klass)
+    narrowed = None if theatre is None else towns
+    keys, dates, totals = _running(_moves(step=step, seen=seen, towns=narrowed, km2_by_town=km2_by_town), klass)
     rows = {(d, k): {"towns": v[0], "population": v[1], "area_km2": v[2]}
             for k, values in totals.items() for d, v in zip(dates, values, strict=True)}
     # Towns sharing a site: their sites' km² per point, from their own timelines (a few towns).

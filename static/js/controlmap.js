@@ -347,24 +347,28 @@
     return counts;
   };
 
-  // The factions on the map on the date shown: holding a town, contesting one, or holding an area.
+  // The factions on the map on the date shown (its theatre's towns and areas): holding a town,
+  // contesting one, or holding an area; a contested town of the date (its holder and contester), and
+  // whether any town has no record.
   cm.factionsPresent = function () {
     var present = {};
-    var contestedTown = false;
-    if (!cm.registered) return { factions: present, contestedTown: false };
+    var contestedTown = null;
+    var unrecorded = false;
+    if (!cm.registered) return { factions: present, contestedTown: null, unrecorded: false };
     cm.registered.layers.towns.eachLayer(function (m) {
       var p = props(m);
       if (p.faction) present[p.faction] = true;
+      else unrecorded = true;
       if (p.status === "contested" && p.contested_by) {
         present[p.contested_by] = true;
-        contestedTown = true;
+        if (!contestedTown) contestedTown = { faction: p.faction, contestedBy: p.contested_by };
       }
     });
     cm.registered.layers.areas.eachLayer(function (a) {
       var p = (a.feature && a.feature.properties) || {};
       if (p.faction) present[p.faction] = true;
     });
-    return { factions: present, contestedTown: contestedTown };
+    return { factions: present, contestedTown: contestedTown, unrecorded: unrecorded };
   };
 
   // Called once a date's towns are in: counts in the legend, names for the view.

@@ -36,7 +36,9 @@
 
   var legendBox = null;
   var countsBox = null;
-  // The legend names only the sides present on the date; the rows for "no record" always stay.
+  // The legend names only the sides on the map on the date shown (the page's theatre's towns and areas,
+  // so another theatre's factions never appear); the contested ring and the towns with no record only
+  // when the date has one. The ring's example is a contested town of the date, in its own colours.
   function legendShowPresent() {
     if (!legendBox) return;
     var now = cm.factionsPresent();
@@ -44,7 +46,16 @@
       row.hidden = !now.factions[row.getAttribute("data-faction")];
     });
     var ring = legendBox.querySelector(".cm-legend-ring");
-    if (ring) ring.hidden = !now.contestedTown;
+    if (ring) {
+      ring.hidden = !now.contestedTown;
+      if (now.contestedTown) {
+        var look = cm.look();
+        ring.replaceChild(pointSwatch(cm.factionColour(now.contestedTown.faction),
+          cm.factionColour(now.contestedTown.contestedBy), look.ringWeight), ring.firstChild);
+      }
+    }
+    var unrecorded = legendBox.querySelector(".cm-legend-unrecorded");
+    if (unrecorded) unrecorded.hidden = !now.unrecorded;
   }
 
 

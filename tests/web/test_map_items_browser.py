@@ -28,6 +28,10 @@ def _present(on: dt.date) -> set[str]:
     return (present | {f["properties"]["faction"] for f in areas}) - {None}
 
 
+def _unrecorded(on: dt.date) -> int:
+    return sum(1 for f in geojson.control_feature_collection(on=on)["features"] if not f["properties"]["faction"])
+
+
 def _legend(page) -> set[str]:
     return set(page.eval_on_selector_all(
         ".cm-legend-row[data-faction]",
@@ -40,12 +44,15 @@ def test_the_legend_names_only_the_sides_on_the_map_that_day(live_server, seeded
     _open(page, live_server.url, first.isoformat())
     on_first = _legend(page)
     assert on_first == _present(first)
+    # Towns with no record are named when the date has some (issue 21: only what the map shows).
+    assert _unrecorded(first) and page.is_visible(".cm-legend-unrecorded")
     page.screenshot(path=str(artifacts / "legend-first-date.png"))
     _open(page, live_server.url, last.isoformat())
     assert _legend(page) == _present(last)
     assert on_first != _legend(page)  # the seed's sides change over time, and the legend follows
-    # The "no record" entries stay whatever the date.
-    assert page.is_visible(".cm-legend-unrecorded") and page.is_visible(".cm-legend-unknown")
+    # Every seed town has a record on the last date: no "no record" row then; unpainted land stays named.
+    assert page.is_visible(".cm-legend-unrecorded") == bool(_unrecorded(last))
+    assert page.is_visible(".cm-legend-unknown")
     assert OCHA_ATTRIBUTION in page.inner_text(".leaflet-control-attribution")
     assert watch.page_errors == []
 
