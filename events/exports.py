@@ -6,6 +6,7 @@ same bytes.
 """
 
 import datetime as dt
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -13,13 +14,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
+import orjson
 import zstandard
 from django.core.cache import cache
 
 from conflictmap.throttles import build_check
 from geodata.models import Theatre
 
-from . import collector, export_rows, geojson, imports, selectors, slice_dates, territory
+from . import collector, export_rows, geojson, gis_files, imports, selectors, slice_dates, territory
 from .changes_csv import changes_csv
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
 from .params import parse_as_of, parse_faction, parse_level, parse_period, parse_theatre
@@ -76,6 +78,11 @@ _revision: ContextVar[str | None] = ContextVar("export_revision", default=None)
 
 
 def _kept(name: str, build: Callable[[], dict]) -> bytes:
+    """A per-date layer's GeoJSON bytes, built once per data revision (``_kept_file``)."""
+    return _kept_file(name, lambda: geojson.dumps(build()))
+
+
+def _kept_file(name: str, build: Callable[[], bytes]) -> bytes:
     """A per-date layer's bytes, built once per data revision.
 
     A revision's layers never change (every write bumps it), so the file is kept under it,
@@ -92,7 +99,7 @@ def _kept(name: str, build: Callable[[], dict]) -> bytes:
         return _inflated(key, kept)
     try:
         build_check()  # a miss builds: counted against the client's limit (429 past it)
-        content = geojson.dumps(build())
+        content = build()
         kept = zstandard.compress(content, COMPRESSION_LEVEL)
         cache.set(key, kept, CACHE_SECONDS)
     finally:
@@ -160,21 +167,39 @@ def _remember(key: str, kept: bytes, content: bytes) -> None:
             _inflated_files.popitem(last=False)
 
 
-def _control(*, on: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None) -> Export:
+def _dated(key: str, build: Callable[[], dict], stem: str, fmt: str, kind: gis_files.Kind) -> Export:
+    """A dated layer's file in ``fmt``: its GeoJSON, or a GeoPackage or KML written from the GeoJSON's
+    features (the same rows), each kept per data revision under its own key."""
+    if fmt == "geojson":
+        return Export(_kept(key, build), geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")
+
+    def converted() -> bytes:
+        features = orjson.loads(_kept(key, build))["features"]
+        return b"".join(gis_files.write(fmt, [features], kind, title=stem, colours=_colours()))
+    return Export(_kept_file(f"{fmt}:{key}", converted), gis_files.MEDIA_TYPES[fmt], f"{stem}.{fmt}")
+
+
+def _colours() -> dict[str, str]:
+    """Each faction's colour by slug, and the contested class's (a KML file's styles)."""
+    return {**{f.slug: f.colour for f in selectors.faction_rows().values()},
+            territory.CONTESTED: territory.CONTESTED_COLOUR}
+
+
+def _control(*, on: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None,
+             fmt: str = "geojson") -> Export:
     factions = ",".join(map(str, sorted(faction_ids))) if faction_ids is not None else "all"
     mine = "" if theatre is None else f":{theatre.slug}"  # a theatre's file is kept under its own key
-    content = _kept(f"control:{on}:{factions}{mine}", lambda: _as_of(on, geojson.control_feature_collection(
-        on=on, faction_ids=faction_ids, theatre=theatre)))
     name = "control" if theatre is None else f"control-{theatre.slug}"
-    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
+    return _dated(f"control:{on}:{factions}{mine}", lambda: _as_of(on, geojson.control_feature_collection(
+        on=on, faction_ids=faction_ids, theatre=theatre)), f"{name}-{on}", fmt, gis_files.CONTROL)
 
 
-def _provinces(*, on: dt.date, level: int = 1, theatre: Theatre | None = None) -> Export:
+def _provinces(*, on: dt.date, level: int = 1, theatre: Theatre | None = None, fmt: str = "geojson") -> Export:
     mine = "" if theatre is None else f":{theatre.slug}"
-    content = _kept(f"provinces:{on}:{level}{mine}",
-                    lambda: _as_of(on, geojson.provinces_feature_collection(on=on, level=level, theatre=theatre)))
     name = ("provinces" if level == 1 else "districts") + ("" if theatre is None else f"-{theatre.slug}")
-    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
+    return _dated(f"provinces:{on}:{level}{mine}",
+                  lambda: _as_of(on, geojson.provinces_feature_collection(on=on, level=level, theatre=theatre)),
+                  f"{name}-{on}", fmt, gis_files.PROVINCES)
 
 
 def _provinces_params(params: Mapping[str, str]) -> dict:
@@ -182,13 +207,13 @@ def _provinces_params(params: Mapping[str, str]) -> dict:
     return {"on": _slice_on(params), "level": parse_level(params), **({} if theatre is None else {"theatre": theatre})}
 
 
-def _control_areas(*, on: dt.date, theatre: Theatre | None = None) -> Export:
+def _control_areas(*, on: dt.date, theatre: Theatre | None = None, fmt: str = "geojson") -> Export:
     radius_km = territory.area_rule()["radius_km"]  # a setting: a file drawn with another radius is another file
     mine = "" if theatre is None else f":{theatre.slug}"
-    content = _kept(f"control-areas:{on}:{radius_km:g}{mine}",
-                    lambda: _as_of(on, geojson.control_areas_feature_collection(on=on, theatre=theatre)))
     name = "control-areas" if theatre is None else f"control-areas-{theatre.slug}"
-    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
+    return _dated(f"control-areas:{on}:{radius_km:g}{mine}",
+                  lambda: _as_of(on, geojson.control_areas_feature_collection(on=on, theatre=theatre)),
+                  f"{name}-{on}", fmt, gis_files.CONTROL_AREAS)
 
 
 def _dated_params(params: Mapping[str, str]) -> dict:
@@ -196,11 +221,36 @@ def _dated_params(params: Mapping[str, str]) -> dict:
     return {"on": _slice_on(params), **({} if theatre is None else {"theatre": theatre})}
 
 
-def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None) -> Export:
+def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None,
+             fmt: str = "geojson") -> Export:
     """Streamed: a period's changes grow with the log, so they are read and written a batch at a time."""
-    content = geojson.changes_geojson(start=start, end=end, faction_ids=faction_ids, theatre=theatre)
     name = "changes" if theatre is None else f"changes-{theatre.slug}"
-    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{start}-{end}.geojson")
+    stem = f"{name}-{start}-{end}"
+    if fmt == "geojson":
+        content = geojson.changes_geojson(start=start, end=end, faction_ids=faction_ids, theatre=theatre)
+        return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")
+    batches = geojson.changes_features(start=start, end=end, faction_ids=faction_ids, theatre=theatre)
+    return _streamed_file(batches, stem, fmt, gis_files.CHANGES)
+
+
+def _streamed_file(batches: Iterator[list[dict]], stem: str, fmt: str, kind: gis_files.Kind) -> Export:
+    """A layer read a batch at a time, written as a GeoPackage or KML file a batch at a time."""
+    content = gis_files.write(fmt, batches, kind, title=stem, colours=_colours())
+    return Export(content, gis_files.MEDIA_TYPES[fmt], f"{stem}.{fmt}")
+
+
+def _spans_params(params: Mapping[str, str]) -> dict:
+    theatre = parse_theatre(params)
+    return {} if theatre is None else {"theatre": theatre}
+
+
+def _spans(*, theatre: Theatre | None = None, fmt: str = "geojson") -> Export:
+    """The whole history as spans of control (``geojson.spans_features``): streamed, a batch at a time,
+    as it grows with the log (a million changes are a million features)."""
+    stem = "control-spans" if theatre is None else f"control-spans-{theatre.slug}"
+    if fmt == "geojson":
+        return Export(geojson.spans_geojson(theatre=theatre), geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")
+    return _streamed_file(geojson.spans_features(theatre=theatre), stem, fmt, gis_files.SPANS)
 
 
 def _changes_csv(
@@ -256,4 +306,10 @@ LAYERS: dict[str, Layer] = {
     "areas": Layer(_dated_params, _control_areas),
     "changes": Layer(_changes_params, _changes),
     "changes-csv": Layer(_changes_params, _changes_csv),
+    "control-spans": Layer(_spans_params, _spans),
 }
+# The same layers as files for QGIS (GeoPackage) and Google Earth (KML): "control.gpkg", "control.kml"...
+LAYERS.update({
+    f"{name}.{fmt}": Layer(LAYERS[name].parse, functools.partial(LAYERS[name].build, fmt=fmt))
+    for name in ("control", "provinces", "areas", "changes", "control-spans") for fmt in gis_files.FORMATS
+})

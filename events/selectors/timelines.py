@@ -3,13 +3,14 @@
 import datetime as dt
 from collections.abc import Iterator
 from operator import attrgetter
+from typing import NamedTuple
 
 from django.db.models import QuerySet
 
-from geodata.models import Town
+from geodata.models import Theatre, Town
 
 from ..models import ControlChange
-from .rows import CHANGE_ROW_FIELDS, ChangeRow
+from .rows import CHANGE_ROW_FIELDS, ChangeRow, make_change
 from .rule import CHRONOLOGICAL, changes_in_force
 
 
@@ -75,3 +76,50 @@ def changes_between(
     )
     return list(with_relations(qs).order_by(*CHRONOLOGICAL))
 
+
+
+class Span(NamedTuple):
+    """A change in force over the days ``change.effective_date`` <= D < ``valid_to`` (None: still in
+    force), with its town's name and coordinates."""
+
+    change: ChangeRow
+    valid_to: dt.date | None
+    town_name: str
+    longitude: float
+    latitude: float
+
+
+SPAN_BATCH_ROWS = 2_000
+
+
+def control_spans(*, theatre: Theatre | None = None, batch_rows: int = SPAN_BATCH_ROWS) -> Iterator[list[Span]]:
+    """Every change in force as the span of days it is the town's control, in batches, by town then in order.
+
+    The rule's own definition read in one ordered pass: a town's change in force on D is its latest
+    change in force on or before D in CHRONOLOGICAL order, so each change holds from its date until
+    the date of the town's next one (exclusive; a change followed on its own day holds no whole day,
+    an empty span). One query read a batch at a time (a server-side cursor on PostgreSQL): memory
+    holds a batch and one row, whatever the size of the log.
+    """
+    qs = changes_in_force()
+    if theatre is not None:
+        qs = qs.filter(town__theatre=theatre)
+    rows = (qs.order_by("town_id", *CHRONOLOGICAL)
+            .values_list(*CHANGE_ROW_FIELDS, "town__name", "town__longitude", "town__latitude")
+            .iterator(chunk_size=batch_rows))
+    split = len(ChangeRow._fields)
+    batch: list[Span] = []
+    previous: tuple | None = None
+    for row in rows:
+        change = make_change(row[:split])
+        if previous is not None:
+            before, town = previous
+            batch.append(Span(before, change.effective_date if change.town_id == before.town_id else None, *town))
+            if len(batch) >= batch_rows:
+                yield batch
+                batch = []
+        previous = (change, row[split:])
+    if previous is not None:
+        batch.append(Span(previous[0], None, *previous[1]))
+    if batch:
+        yield batch

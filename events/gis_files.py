@@ -1,0 +1,306 @@
+"""GeoPackage and KML files written from a layer's GeoJSON features (QGIS, Google Earth).
+
+Plain feature dicts in (the GeoJSON layers' own, ``events.geojson``), bytes out: a GeoPackage and a
+KML file of a layer hold the same rows and attributes as its GeoJSON. Features arrive in batches, so a
+long layer (a period's changes, the whole history's spans) is written with one batch in memory.
+
+- GeoPackage: GDAL's GPKG driver through pyogrio, into a temporary file that is then read out and
+  removed. Dates become DateTime fields (QGIS's Temporal Controller reads them; pyogrio writes a Date
+  field only through Arrow, which this project does not install); lists and objects (a change's
+  sources, a governorate's shares) are written as JSON text, since a GeoPackage field holds one value.
+- KML: written here with the standard library's streaming XML writer (``XMLGenerator`` escapes every
+  name and value). GDAL's KML drivers write attributes but no per-feature style through pyogrio, and
+  Google Earth needs a style to colour a town by its controller: each faction's colour is a shared
+  ``<Style>``. A dated event is a ``<TimeStamp>``, a span a ``<TimeSpan>`` (Google Earth's time slider).
+"""
+
+import datetime as dt
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from xml.sax.saxutils import XMLGenerator
+
+import geopandas as gpd
+import numpy as np
+import orjson
+import pandas as pd
+import pyogrio
+import shapely
+from shapely.geometry import shape
+
+GPKG_MEDIA_TYPE = "application/geopackage+sqlite3"
+KML_MEDIA_TYPE = "application/vnd.google-earth.kml+xml"
+MEDIA_TYPES = {"gpkg": GPKG_MEDIA_TYPE, "kml": KML_MEDIA_TYPE}
+FORMATS = tuple(MEDIA_TYPES)
+
+JSON_FIELDS = frozenset({"sources", "shares", "population_shares"})
+DATE_FIELDS = frozenset({"since", "date", "valid_from", "valid_to"})
+INT_FIELDS = frozenset({"town_id", "area_id", "towns", "population", "change_id"})
+FLOAT_FIELDS = frozenset({"area_km2"})
+BOOL_FIELDS = frozenset({"contested"})
+READ_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a layer's file needs to know beyond its features: its fields in order (a file with no
+    features still has them), the field named in KML, the one coloured by (a colour or a faction slug),
+    and the dates a KML placemark is placed in time by."""
+
+    layer: str
+    fields: tuple[str, ...]
+    geometry_type: str
+    name_field: str
+    colour_field: str = "colour"
+    colour_is_faction: bool = False  # the field holds a faction's slug, not its colour
+    id_field: str | None = None  # the feature's id, when its properties do not hold it already
+    when: str | None = None  # KML <TimeStamp>
+    span: tuple[str, str] | None = None  # KML <TimeSpan> (begin, end)
+
+
+def write(fmt: str, batches: Iterable[list[dict]], kind: Kind, *, title: str,
+          colours: dict[str, str]) -> Iterator[bytes]:
+    """The file in ``fmt`` ("gpkg" or "kml"), a chunk at a time. ``colours``: faction slug (and
+    "contested") to "#rrggbb"."""
+    if fmt == "gpkg":
+        return _gpkg(batches, kind)
+    if fmt == "kml":
+        return _kml(batches, kind, title=title, colours=colours)
+    raise ValueError(f"unknown format {fmt!r}")  # pragma: no cover - the layers name only FORMATS
+
+
+# GeoPackage
+
+
+def frame(features: list[dict], kind: Kind) -> gpd.GeoDataFrame:
+    """The features as a GeoDataFrame in EPSG:4326, one typed column per field of ``kind``."""
+    properties = [f["properties"] for f in features]
+    columns: dict[str, object] = {}
+    if kind.id_field:
+        columns[kind.id_field] = pd.array([f.get("id") for f in features], dtype="Int64")
+    for name in kind.fields:
+        columns[name] = _column(name, [p.get(name) for p in properties])
+    return gpd.GeoDataFrame(columns, geometry=_geometries(features), crs="EPSG:4326")
+
+
+def _column(name: str, values: list):
+    if name in JSON_FIELDS:
+        return pd.Series([None if v is None else orjson.dumps(v).decode() for v in values], dtype=object)
+    if name in DATE_FIELDS:
+        return pd.to_datetime(pd.Series(values, dtype=object).map(_iso), format="%Y-%m-%d").astype("datetime64[ms]")
+    if name in INT_FIELDS:
+        return pd.array(values, dtype="Int64")
+    if name in FLOAT_FIELDS:
+        return pd.array(values, dtype="Float64")
+    if name in BOOL_FIELDS:
+        return pd.array(values, dtype="boolean")
+    return pd.Series([None if v is None else str(v) for v in values], dtype=object)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _geometries(features: list[dict]) -> gpd.GeoSeries:
+    geometries = [f["geometry"] for f in features]
+    if geometries and all(g is not None and g["type"] == "Point" for g in geometries):
+        # Points at the size of the whole log: made in one call, not one shapely object at a time.
+        xy = np.array([g["coordinates"] for g in geometries], dtype=float)
+        return gpd.GeoSeries(shapely.points(xy), crs="EPSG:4326")
+    return gpd.GeoSeries([None if g is None else shape(g) for g in geometries], crs="EPSG:4326")
+
+
+def _gpkg(batches: Iterable[list[dict]], kind: Kind) -> Iterator[bytes]:
+    handle, path = tempfile.mkstemp(suffix=".gpkg", prefix="conflictmap-")
+    os.close(handle)
+    os.unlink(path)  # GDAL creates the file; an empty one is not a GeoPackage it can open
+    try:
+        written = False
+        for features in batches:
+            if not features:
+                continue
+            pyogrio.write_dataframe(frame(features, kind), path, layer=kind.layer, driver="GPKG",
+                                    geometry_type=kind.geometry_type, promote_to_multi=None, append=written)
+            written = True
+        if not written:  # no features: the layer still exists, with its fields
+            pyogrio.write_dataframe(frame([], kind), path, layer=kind.layer, driver="GPKG",
+                                    geometry_type=kind.geometry_type)
+        with open(path, "rb") as file:
+            while chunk := file.read(READ_CHUNK):
+                yield chunk
+    finally:
+        for leftover in (path, f"{path}-journal", f"{path}-wal", f"{path}-shm"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+
+
+# KML
+
+KML_NS = "http://www.opengis.net/kml/2.2"
+NO_COLOUR = "#888888"
+# Characters XML 1.0 cannot hold at all, even escaped (control characters other than tab and newlines).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def kml_colour(colour: str, alpha: str = "ff") -> str:
+    """"#rrggbb" as KML's aabbggrr."""
+    return f"{alpha}{colour[5:7]}{colour[3:5]}{colour[1:3]}".lower()
+
+
+def _text(value) -> str:
+    if isinstance(value, list | dict):
+        value = orjson.dumps(value).decode()
+    elif isinstance(value, dt.date):
+        value = value.isoformat()
+    return _NOT_XML.sub("\ufffd", str(value))
+
+
+class _Writer:
+    def __init__(self):
+        self.parts: list[bytes] = []
+        # Written through (no buffer): each call's UTF-8 bytes arrive here at once.
+        self.xml = XMLGenerator(self, encoding="utf-8", short_empty_elements=True)
+
+    def write(self, data: bytes) -> None:  # XMLGenerator's output
+        self.parts.append(data)
+
+    def take(self) -> bytes:
+        out, self.parts = b"".join(self.parts), []
+        return out
+
+    def element(self, name: str, text=None, **attrs) -> None:
+        self.xml.startElement(name, attrs)
+        if text is not None:
+            self.xml.characters(_text(text))
+        self.xml.endElement(name)
+
+
+def _style_id(colour: str) -> str:
+    return "c" + colour[1:].lower()
+
+
+def _kml(batches: Iterable[list[dict]], kind: Kind, *, title: str, colours: dict[str, str]) -> Iterator[bytes]:
+    out = _Writer()
+    xml = out.xml
+    xml.startDocument()
+    xml.startElement("kml", {"xmlns": KML_NS})
+    xml.startElement("Document", {})
+    out.element("name", title)
+    styled = {c.lower() for c in [*colours.values(), NO_COLOUR] if _HEX.match(c or "")}
+    for colour in sorted(styled):
+        xml.startElement("Style", {"id": _style_id(colour)})
+        xml.startElement("IconStyle", {})
+        out.element("color", kml_colour(colour))
+        xml.endElement("IconStyle")
+        xml.startElement("LineStyle", {})
+        out.element("color", kml_colour(colour))
+        out.element("width", "1")
+        xml.endElement("LineStyle")
+        xml.startElement("PolyStyle", {})
+        out.element("color", kml_colour(colour, "80"))
+        xml.endElement("PolyStyle")
+        xml.endElement("Style")
+    yield out.take()
+    for features in batches:
+        for feature in features:
+            _placemark(out, feature, kind, colours, styled)
+        yield out.take()
+    xml.endElement("Document")
+    xml.endElement("kml")
+    xml.endDocument()
+    yield out.take() + b"\n"
+
+
+def _placemark(out: _Writer, feature: dict, kind: Kind, colours: dict[str, str], styled: set[str]) -> None:
+    xml, properties = out.xml, feature["properties"]
+    xml.startElement("Placemark", {})
+    name = properties.get(kind.name_field)
+    if name is not None:
+        out.element("name", name)
+    colour = properties.get(kind.colour_field)
+    if kind.colour_is_faction:
+        colour = colours.get(colour) if colour is not None else None
+    colour = (colour or NO_COLOUR).lower()
+    out.element("styleUrl", f"#{_style_id(colour if colour in styled else NO_COLOUR)}")
+    if kind.when and properties.get(kind.when) is not None:
+        xml.startElement("TimeStamp", {})
+        out.element("when", properties[kind.when])
+        xml.endElement("TimeStamp")
+    if kind.span:
+        begin, end = (properties.get(f) for f in kind.span)
+        xml.startElement("TimeSpan", {})
+        if begin is not None:
+            out.element("begin", begin)
+        if end is not None:
+            out.element("end", end)
+        xml.endElement("TimeSpan")
+    xml.startElement("ExtendedData", {})
+    if kind.id_field:
+        _data(out, kind.id_field, feature.get("id"))
+    for key in kind.fields:
+        _data(out, key, properties.get(key))
+    xml.endElement("ExtendedData")
+    if feature.get("geometry") is not None:
+        _geometry(out, feature["geometry"])
+    xml.endElement("Placemark")
+
+
+def _data(out: _Writer, key: str, value) -> None:
+    out.xml.startElement("Data", {"name": key})
+    out.element("value", "" if value is None else value)
+    out.xml.endElement("Data")
+
+
+def _coordinates(points) -> str:
+    return " ".join(f"{x},{y}" for x, y, *_ in points)
+
+
+def _geometry(out: _Writer, geometry: dict) -> None:
+    kind, coordinates = geometry["type"], geometry["coordinates"]
+    if kind == "Point":
+        out.xml.startElement("Point", {})
+        out.element("coordinates", _coordinates([coordinates]))
+        out.xml.endElement("Point")
+    elif kind == "Polygon":
+        _polygon(out, coordinates)
+    elif kind == "MultiPolygon":
+        out.xml.startElement("MultiGeometry", {})
+        for polygon in coordinates:
+            _polygon(out, polygon)
+        out.xml.endElement("MultiGeometry")
+    else:  # pragma: no cover - the layers hold points and (multi)polygons only
+        raise ValueError(f"no KML for a {kind}")
+
+
+def _polygon(out: _Writer, rings: list) -> None:
+    xml = out.xml
+    xml.startElement("Polygon", {})
+    for i, ring in enumerate(rings):
+        boundary = "outerBoundaryIs" if i == 0 else "innerBoundaryIs"
+        xml.startElement(boundary, {})
+        xml.startElement("LinearRing", {})
+        out.element("coordinates", _coordinates(ring))
+        xml.endElement("LinearRing")
+        xml.endElement(boundary)
+    xml.endElement("Polygon")
+
+
+# The layers' kinds: their fields are the GeoJSON properties, in the GeoJSON's order.
+CONTROL = Kind("control", ("name", "town_id", "faction", "faction_name", "colour", "status", "contested_by", "since",
+                           "precision", "since_label", "confidence", "province", "province_code", "sources"),
+               "Point", name_field="name")
+PROVINCES = Kind("provinces", ("name", "name_ar", "code", "slug", "area_id", "towns", "dominant_faction", "shares",
+                               "population_shares", "contested"),
+                 "MultiPolygon", name_field="name", colour_field="dominant_faction", colour_is_faction=True)
+CONTROL_AREAS = Kind("control_areas", ("faction", "faction_name", "colour", "area_km2", "towns", "population"),
+                     "MultiPolygon", name_field="faction_name")
+CHANGES = Kind("changes", ("date", "date_label", "town", "town_id", "from_faction", "to_faction", "status",
+                           "contested_by", "precision", "day_part", "confidence", "note", "sources"),
+               "Point", name_field="town", colour_field="to_faction", colour_is_faction=True, id_field="change_id",
+               when="date")
+SPANS = Kind("control_spans", ("town", "town_id", "valid_from", "valid_to", "faction", "faction_name", "colour",
+                               "status", "contested_by", "precision", "confidence", "change_id", "sources"),
+             "Point", name_field="town", span=("valid_from", "valid_to"))
