@@ -24,7 +24,7 @@ from geodata.models import Theatre
 from . import collector, export_rows, geojson, gis_files, imports, selectors, slice_dates, territory
 from .changes_csv import changes_csv
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
-from .params import parse_as_of, parse_faction, parse_level, parse_period, parse_theatre
+from .params import given_date, parse_as_of, parse_faction, parse_level, parse_period, parse_theatre
 
 CACHE_SECONDS = selectors.CACHE_SECONDS
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -240,17 +240,24 @@ def _streamed_file(batches: Iterator[list[dict]], stem: str, fmt: str, kind: gis
 
 
 def _spans_params(params: Mapping[str, str]) -> dict:
-    theatre = parse_theatre(params)
-    return {} if theatre is None else {"theatre": theatre}
+    """``theatre``, and ``from``/``to`` only when given: left out, the whole history (not from the
+    earliest possible day, which would drop a first day's superseded spans)."""
+    theatre, start, end = parse_theatre(params), given_date(params, "from"), given_date(params, "to")
+    if start is not None and end is not None and start > end:
+        raise ExportParameterError("from", f"'from' ({start}) is after 'to' ({end}).")
+    return {"start": start, "end": end, **({} if theatre is None else {"theatre": theatre})}
 
 
-def _spans(*, theatre: Theatre | None = None, fmt: str = "geojson") -> Export:
-    """The whole history as spans of control (``geojson.spans_features``): streamed, a batch at a time,
-    as it grows with the log (a million changes are a million features)."""
-    stem = "control-spans" if theatre is None else f"control-spans-{theatre.slug}"
+def _spans(*, start: dt.date | None, end: dt.date | None, theatre: Theatre | None = None,
+           fmt: str = "geojson") -> Export:
+    """Spans of control (``geojson.spans_features``): the whole history, or those in force from ``start``
+    to ``end``; streamed, a batch at a time, as the whole history grows with the log."""
+    name = "control-spans" if theatre is None else f"control-spans-{theatre.slug}"
+    stem = name + "".join(f"-{part}" for part in (start, end) if part is not None)
     if fmt == "geojson":
-        return Export(geojson.spans_geojson(theatre=theatre), geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")
-    return _streamed_file(geojson.spans_features(theatre=theatre), stem, fmt, gis_files.SPANS)
+        content = geojson.spans_geojson(theatre=theatre, start=start, end=end)
+        return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")
+    return _streamed_file(geojson.spans_features(theatre=theatre, start=start, end=end), stem, fmt, gis_files.SPANS)
 
 
 def _changes_csv(

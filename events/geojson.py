@@ -179,12 +179,14 @@ def _streamed_collection(head: bytes, batches: Iterator[list[dict]], tail: bytes
     yield tail
 
 
-def spans_features(*, theatre: Theatre | None = None) -> Iterator[list[dict]]:
+def spans_features(
+    *, theatre: Theatre | None = None, start: dt.date | None = None, end: dt.date | None = None,
+) -> Iterator[list[dict]]:
     """Every change in force as the span of days it holds its town (``selectors.control_spans``): a Point
     per town per span, ``valid_from`` inclusive, ``valid_to`` exclusive and null while current, for
     QGIS's Temporal Controller; a list of features per batch of the log read."""
     factions = faction_rows()
-    for batch in control_spans(theatre=theatre):
+    for batch in control_spans(theatre=theatre, start=start, end=end):
         sources = sources_by_change(change_ids=[span.change.id for span in batch])
         features = []
         for change, valid_to, town_name, longitude, latitude in batch:
@@ -205,10 +207,13 @@ def spans_features(*, theatre: Theatre | None = None) -> Iterator[list[dict]]:
         yield features
 
 
-def spans_geojson(*, theatre: Theatre | None = None) -> Iterator[bytes]:
+def spans_geojson(
+    *, theatre: Theatre | None = None, start: dt.date | None = None, end: dt.date | None = None,
+) -> Iterator[bytes]:
     """The spans layer's FeatureCollection as bytes, a batch of features at a time."""
     head, tail = dumps(feature_collection([])).rsplit(b'"features":[]', 1)
-    return _streamed_collection(head + b'"features":[', spans_features(theatre=theatre), b"]" + tail)
+    features = spans_features(theatre=theatre, start=start, end=end)
+    return _streamed_collection(head + b'"features":[', features, b"]" + tail)
 
 # 1e-6 degree is about 10 cm: finer than any boundary source, while the 15 decimals that overlay and
 # Voronoi arithmetic leave behind only add bytes (RFC 7946 section 11.2 advises against them).

@@ -71,8 +71,20 @@ SPANS_DESCRIPTION = (
     "holds), the faction, status, contested_by, precision, confidence, the change's id and its sources. "
     "On a day D the features with valid_from <= D < valid_to (or no valid_to) are control.geojson of D. "
     "QGIS's Temporal Controller plays it: Layer Properties, Temporal, \"Separate fields for start and end "
-    "date/time\". The whole history, streamed; `theatre` for one theatre's."
+    "date/time\". The whole history, streamed; `theatre` for one theatre's; `from` and `to` for the spans "
+    "in force on some day of that period (each still with its whole valid_from and valid_to)."
 )
+SPANS_PARAMS = [
+    views._date_param(
+        "from", "Only spans in force on some day from this one (inclusive), YYYY-MM-DD; default: the whole history."
+    ),
+    views._date_param(
+        "to", "Only spans in force on some day up to this one (inclusive), YYYY-MM-DD; default: the whole history."
+    ),
+    views.THEATRE_PARAM,
+    views.REV_PARAM,
+    views.DOWNLOAD_PARAM,
+]
 
 
 @extend_schema_view(
@@ -80,7 +92,7 @@ SPANS_DESCRIPTION = (
         operation_id="control_spans_geojson",
         tags=["exports"],
         description=SPANS_DESCRIPTION,
-        parameters=[views.THEATRE_PARAM, views.REV_PARAM, views.DOWNLOAD_PARAM],
+        parameters=SPANS_PARAMS,
         responses=views.GEOJSON_RESPONSES,
     )
 )
@@ -107,7 +119,7 @@ def spans_view(fmt: str) -> type[views.ExportView]:
             operation_id=f"control_spans_{fmt}",
             tags=["exports"],
             description=SPANS_DESCRIPTION,
-            parameters=[views.THEATRE_PARAM, views.REV_PARAM, views.DOWNLOAD_PARAM],
+            parameters=SPANS_PARAMS,
             responses=_responses(media_type, description),
         )
     )(view)

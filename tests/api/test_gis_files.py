@@ -282,3 +282,49 @@ def test_schema_documents_the_files(client, seeded):
         operation = schema["paths"][path]["get"]
         assert media_type in operation["responses"]["200"]["content"]
         assert "400" in operation["responses"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2017-09-01", "2017-09-02"),
+        ("2017-09-02", "2017-09-02"),
+        ("2014-01-01", "2017-08-31"),
+        ("2017-09-03", "2017-09-30"),
+    ],
+)
+def test_a_period_of_spans_is_the_whole_historys_spans_in_force_then(client, seeded, start, end):
+    """``from``/``to`` bound the work to the period, and keep each span's own valid_from and valid_to; a
+    change followed on its own day holds no whole day (an empty span), so a period leaves it out."""
+    tabqa, source = Town.objects.get(slug="tabqa"), Source.objects.first()
+    for part, faction in [(ControlChange.DayPart.MORNING, "islamic-state"), (ControlChange.DayPart.NIGHT, "sdf")]:
+        ControlChangeFactory(
+            town=tabqa,
+            faction=Faction.objects.get(slug=faction),
+            effective_date=dt.date(2017, 9, 2),
+            day_part=part,
+            state="published",
+            sources=[source],
+        )
+    whole = spans_of(client)
+    assert [f["properties"]["valid_to"] for f in whole if f["properties"]["town_id"] == tabqa.pk][-3:] == [
+        "2017-09-02",
+        "2017-09-02",
+        None,
+    ]
+    expected = [
+        f
+        for f in whole
+        if f["properties"]["valid_from"] <= end
+        and f["properties"]["valid_from"] != f["properties"]["valid_to"]
+        and (f["properties"]["valid_to"] is None or f["properties"]["valid_to"] > start)
+    ]
+    period = spans_of(client, f"from={start}&to={end}")
+    assert sorted(f["id"] for f in period) == sorted(f["id"] for f in expected)
+    assert sorted(period, key=lambda f: f["id"]) == sorted(expected, key=lambda f: f["id"])
+
+
+def test_a_period_with_from_after_to_is_refused(client, seeded):
+    response = client.get("/api/control-spans.gpkg?from=2017-09-03&to=2017-09-01")
+    assert response.status_code == 400
+    assert "from" in response.json()
