@@ -328,3 +328,18 @@ def test_a_period_with_from_after_to_is_refused(client, seeded):
     response = client.get("/api/control-spans.gpkg?from=2017-09-03&to=2017-09-01")
     assert response.status_code == 400
     assert "from" in response.json()
+
+
+def test_export_command_writes_the_files_the_api_serves(client, seeded, tmp_path):
+    from django.core.management import call_command
+
+    for layer, url, options in [
+        ("control.gpkg", "/api/control.gpkg?date=2017-09-02", ["--date", "2017-09-02"]),
+        ("control-spans.kml", "/api/control-spans.kml", ["--theatre", "syria"]),  # the only theatre: every town
+    ]:
+        out = tmp_path / layer
+        call_command("export_geojson", "--layer", layer, *options, "--out", str(out))
+        if layer.endswith(".kml"):
+            assert out.read_bytes() == client.get(url).getvalue()
+        else:  # a GeoPackage records when it was written: compare what it holds
+            assert gpkg_frame(tmp_path, client.get(url).getvalue()).equals(pyogrio.read_dataframe(out))
