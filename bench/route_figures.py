@@ -109,7 +109,7 @@ class Spec:
     note: str = ""
 
     def url_as(self, fmt: str) -> Callable[[Params], str]:
-        """The URL of the same layer in another format (its .geojson written .gpkg or .kml)."""
+        """The URL of the same layer in ``fmt`` (its .geojson written .gpkg or .kml)."""
         return lambda p: self.url(p).replace(".geojson?", f".{fmt}?")
 
 
@@ -120,6 +120,17 @@ def _period(p: Params) -> str:
 def _slice(on):
     return floors.time_slice(on, floors.fastest_variant())
 
+
+# The GeoJSON layers (the spans of control: a 30-day period of them); each is also served as .gpkg and .kml.
+LAYER_SPECS: dict[str, Spec] = {
+    "control": Spec(lambda p: f"/api/control.geojson?date={p.on}",
+                    lambda p: floors.control_layer(p.on, floors.fastest_variant())),
+    "provinces": Spec(lambda p: f"/api/provinces.geojson?date={p.on}", lambda p: floors.provinces(p.on)),
+    "control-areas": Spec(lambda p: f"/api/control-areas.geojson?date={p.on}", lambda p: floors.control_areas(p.on)),
+    "changes": Spec(lambda p: f"/api/changes.geojson?{_period(p)}", lambda p: floors.changes_between(p.start, p.on)),
+    "control-spans": Spec(lambda p: f"/api/control-spans.geojson?{_period(p)}",
+                          lambda p: floors.control_spans(p.start, p.on)),
+}
 
 SPECS: dict[str, Spec] = {
     # pages
@@ -135,27 +146,11 @@ SPECS: dict[str, Spec] = {
     "map-download": Spec(lambda p: f"/map.html?date={p.on}", lambda p: floors.map_file(p.on),
                          note="a file to keep: no page-size target"),
     # API layers and exports
-    "api:control-geojson": Spec(lambda p: f"/api/control.geojson?date={p.on}",
-                                lambda p: floors.control_layer(p.on, floors.fastest_variant())),
-    "api:provinces-geojson": Spec(lambda p: f"/api/provinces.geojson?date={p.on}", lambda p: floors.provinces(p.on)),
-    "api:control-areas-geojson": Spec(lambda p: f"/api/control-areas.geojson?date={p.on}",
-                                      lambda p: floors.control_areas(p.on)),
-    "api:changes-geojson": Spec(lambda p: f"/api/changes.geojson?{_period(p)}",
-                                lambda p: floors.changes_between(p.start, p.on)),
+    # API layers and exports: each layer as GeoJSON, and as files for QGIS (.gpkg) and Google Earth (.kml)
+    **{f"api:{route}-{fmt}": Spec(spec.url_as(fmt), spec.floor)
+       for route, spec in LAYER_SPECS.items() for fmt in ("geojson", "gpkg", "kml")},
     "api:changes-csv": Spec(lambda p: f"/api/changes.csv?{_period(p)}",
                             lambda p: floors.changes_between(p.start, p.on)),
-    # the same layers as files for QGIS and Google Earth, and the spans of control (a 30-day period)
-    **{f"api:{route}-{fmt}": Spec(spec.url_as(fmt), spec.floor) for route, spec in {
-        "control": Spec(lambda p: f"/api/control.geojson?date={p.on}",
-                        lambda p: floors.control_layer(p.on, floors.fastest_variant())),
-        "provinces": Spec(lambda p: f"/api/provinces.geojson?date={p.on}", lambda p: floors.provinces(p.on)),
-        "control-areas": Spec(lambda p: f"/api/control-areas.geojson?date={p.on}",
-                              lambda p: floors.control_areas(p.on)),
-        "changes": Spec(lambda p: f"/api/changes.geojson?{_period(p)}",
-                        lambda p: floors.changes_between(p.start, p.on)),
-        "control-spans": Spec(lambda p: f"/api/control-spans.geojson?{_period(p)}",
-                              lambda p: floors.control_spans(p.start, p.on)),
-    }.items() for fmt in ("gpkg", "kml") + (("geojson",) if route == "control-spans" else ())},
     "api:change-dates": Spec(lambda p: "/api/change-dates.json", lambda p: floors.change_dates()),
     "api:territory-change": Spec(lambda p: f"/api/territory-change.json?{_period(p)}",
                                  lambda p: (floors.control_areas(p.start), floors.control_areas(p.on))),

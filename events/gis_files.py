@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from xml.sax.saxutils import XMLGenerator
+from xml.sax.xmlreader import AttributesImpl
 
 import geopandas as gpd
 import numpy as np
@@ -60,8 +61,9 @@ class Kind:
     span: tuple[str, str] | None = None  # KML <TimeSpan> (begin, end)
 
 
-def write(fmt: str, batches: Iterable[list[dict]], kind: Kind, *, title: str,
-          colours: dict[str, str]) -> Iterator[bytes]:
+def write(
+    fmt: str, batches: Iterable[list[dict]], kind: Kind, *, title: str, colours: dict[str, str]
+) -> Iterator[bytes]:
     """The file in ``fmt`` ("gpkg" or "kml"), a chunk at a time. ``colours``: faction slug (and
     "contested") to "#rrggbb"."""
     if fmt == "gpkg":
@@ -121,12 +123,20 @@ def _gpkg(batches: Iterable[list[dict]], kind: Kind) -> Iterator[bytes]:
         for features in batches:
             if not features:
                 continue
-            pyogrio.write_dataframe(frame(features, kind), path, layer=kind.layer, driver="GPKG",
-                                    geometry_type=kind.geometry_type, promote_to_multi=None, append=written)
+            pyogrio.write_dataframe(
+                frame(features, kind),
+                path,
+                layer=kind.layer,
+                driver="GPKG",
+                geometry_type=kind.geometry_type,
+                promote_to_multi=None,
+                append=written,
+            )
             written = True
         if not written:  # no features: the layer still exists, with its fields
-            pyogrio.write_dataframe(frame([], kind), path, layer=kind.layer, driver="GPKG",
-                                    geometry_type=kind.geometry_type)
+            pyogrio.write_dataframe(
+                frame([], kind), path, layer=kind.layer, driver="GPKG", geometry_type=kind.geometry_type
+            )
         with open(path, "rb") as file:
             while chunk := file.read(READ_CHUNK):
                 yield chunk
@@ -146,7 +156,7 @@ _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 def kml_colour(colour: str, alpha: str = "ff") -> str:
-    """"#rrggbb" as KML's aabbggrr."""
+    """A "#rrggbb" colour as KML's aabbggrr."""
     return f"{alpha}{colour[5:7]}{colour[3:5]}{colour[1:3]}".lower()
 
 
@@ -159,7 +169,7 @@ def _text(value) -> str:
 
 
 class _Writer:
-    def __init__(self):
+    def __init__(self) -> None:
         self.parts: list[bytes] = []
         # Written through (no buffer): each call's UTF-8 bytes arrive here at once.
         self.xml = XMLGenerator(self, encoding="utf-8", short_empty_elements=True)
@@ -171,11 +181,17 @@ class _Writer:
         out, self.parts = b"".join(self.parts), []
         return out
 
-    def element(self, name: str, text=None, **attrs) -> None:
-        self.xml.startElement(name, attrs)
+    def open(self, name: str, attrs: dict[str, str] | None = None) -> None:
+        self.xml.startElement(name, AttributesImpl(attrs or {}))
+
+    def close(self, name: str) -> None:
+        self.xml.endElement(name)
+
+    def element(self, name: str, text=None) -> None:
+        self.open(name)
         if text is not None:
             self.xml.characters(_text(text))
-        self.xml.endElement(name)
+        self.close(name)
 
 
 def _style_id(colour: str) -> str:
@@ -186,37 +202,37 @@ def _kml(batches: Iterable[list[dict]], kind: Kind, *, title: str, colours: dict
     out = _Writer()
     xml = out.xml
     xml.startDocument()
-    xml.startElement("kml", {"xmlns": KML_NS})
-    xml.startElement("Document", {})
+    out.open("kml", {"xmlns": KML_NS})
+    out.open("Document")
     out.element("name", title)
     styled = {c.lower() for c in [*colours.values(), NO_COLOUR] if _HEX.match(c or "")}
     for colour in sorted(styled):
-        xml.startElement("Style", {"id": _style_id(colour)})
-        xml.startElement("IconStyle", {})
+        out.open("Style", {"id": _style_id(colour)})
+        out.open("IconStyle")
         out.element("color", kml_colour(colour))
-        xml.endElement("IconStyle")
-        xml.startElement("LineStyle", {})
+        out.close("IconStyle")
+        out.open("LineStyle")
         out.element("color", kml_colour(colour))
         out.element("width", "1")
-        xml.endElement("LineStyle")
-        xml.startElement("PolyStyle", {})
+        out.close("LineStyle")
+        out.open("PolyStyle")
         out.element("color", kml_colour(colour, "80"))
-        xml.endElement("PolyStyle")
-        xml.endElement("Style")
+        out.close("PolyStyle")
+        out.close("Style")
     yield out.take()
     for features in batches:
         for feature in features:
             _placemark(out, feature, kind, colours, styled)
         yield out.take()
-    xml.endElement("Document")
-    xml.endElement("kml")
+    out.close("Document")
+    out.close("kml")
     xml.endDocument()
     yield out.take() + b"\n"
 
 
 def _placemark(out: _Writer, feature: dict, kind: Kind, colours: dict[str, str], styled: set[str]) -> None:
-    xml, properties = out.xml, feature["properties"]
-    xml.startElement("Placemark", {})
+    properties = feature["properties"]
+    out.open("Placemark")
     name = properties.get(kind.name_field)
     if name is not None:
         out.element("name", name)
@@ -226,32 +242,32 @@ def _placemark(out: _Writer, feature: dict, kind: Kind, colours: dict[str, str],
     colour = (colour or NO_COLOUR).lower()
     out.element("styleUrl", f"#{_style_id(colour if colour in styled else NO_COLOUR)}")
     if kind.when and properties.get(kind.when) is not None:
-        xml.startElement("TimeStamp", {})
+        out.open("TimeStamp")
         out.element("when", properties[kind.when])
-        xml.endElement("TimeStamp")
+        out.close("TimeStamp")
     if kind.span:
         begin, end = (properties.get(f) for f in kind.span)
-        xml.startElement("TimeSpan", {})
+        out.open("TimeSpan")
         if begin is not None:
             out.element("begin", begin)
         if end is not None:
             out.element("end", end)
-        xml.endElement("TimeSpan")
-    xml.startElement("ExtendedData", {})
+        out.close("TimeSpan")
+    out.open("ExtendedData")
     if kind.id_field:
         _data(out, kind.id_field, feature.get("id"))
     for key in kind.fields:
         _data(out, key, properties.get(key))
-    xml.endElement("ExtendedData")
+    out.close("ExtendedData")
     if feature.get("geometry") is not None:
         _geometry(out, feature["geometry"])
-    xml.endElement("Placemark")
+    out.close("Placemark")
 
 
 def _data(out: _Writer, key: str, value) -> None:
-    out.xml.startElement("Data", {"name": key})
+    out.open("Data", {"name": key})
     out.element("value", "" if value is None else value)
-    out.xml.endElement("Data")
+    out.close("Data")
 
 
 def _coordinates(points) -> str:
@@ -261,46 +277,121 @@ def _coordinates(points) -> str:
 def _geometry(out: _Writer, geometry: dict) -> None:
     kind, coordinates = geometry["type"], geometry["coordinates"]
     if kind == "Point":
-        out.xml.startElement("Point", {})
+        out.open("Point")
         out.element("coordinates", _coordinates([coordinates]))
-        out.xml.endElement("Point")
+        out.close("Point")
     elif kind == "Polygon":
         _polygon(out, coordinates)
     elif kind == "MultiPolygon":
-        out.xml.startElement("MultiGeometry", {})
+        out.open("MultiGeometry")
         for polygon in coordinates:
             _polygon(out, polygon)
-        out.xml.endElement("MultiGeometry")
+        out.close("MultiGeometry")
     else:  # pragma: no cover - the layers hold points and (multi)polygons only
         raise ValueError(f"no KML for a {kind}")
 
 
 def _polygon(out: _Writer, rings: list) -> None:
-    xml = out.xml
-    xml.startElement("Polygon", {})
+    out.open("Polygon")
     for i, ring in enumerate(rings):
         boundary = "outerBoundaryIs" if i == 0 else "innerBoundaryIs"
-        xml.startElement(boundary, {})
-        xml.startElement("LinearRing", {})
+        out.open(boundary)
+        out.open("LinearRing")
         out.element("coordinates", _coordinates(ring))
-        xml.endElement("LinearRing")
-        xml.endElement(boundary)
-    xml.endElement("Polygon")
+        out.close("LinearRing")
+        out.close(boundary)
+    out.close("Polygon")
 
 
 # The layers' kinds: their fields are the GeoJSON properties, in the GeoJSON's order.
-CONTROL = Kind("control", ("name", "town_id", "faction", "faction_name", "colour", "status", "contested_by", "since",
-                           "precision", "since_label", "confidence", "province", "province_code", "sources"),
-               "Point", name_field="name")
-PROVINCES = Kind("provinces", ("name", "name_ar", "code", "slug", "area_id", "towns", "dominant_faction", "shares",
-                               "population_shares", "contested"),
-                 "MultiPolygon", name_field="name", colour_field="dominant_faction", colour_is_faction=True)
-CONTROL_AREAS = Kind("control_areas", ("faction", "faction_name", "colour", "area_km2", "towns", "population"),
-                     "MultiPolygon", name_field="faction_name")
-CHANGES = Kind("changes", ("date", "date_label", "town", "town_id", "from_faction", "to_faction", "status",
-                           "contested_by", "precision", "day_part", "confidence", "note", "sources"),
-               "Point", name_field="town", colour_field="to_faction", colour_is_faction=True, id_field="change_id",
-               when="date")
-SPANS = Kind("control_spans", ("town", "town_id", "valid_from", "valid_to", "faction", "faction_name", "colour",
-                               "status", "contested_by", "precision", "confidence", "change_id", "sources"),
-             "Point", name_field="town", span=("valid_from", "valid_to"))
+CONTROL = Kind(
+    "control",
+    (
+        "name",
+        "town_id",
+        "faction",
+        "faction_name",
+        "colour",
+        "status",
+        "contested_by",
+        "since",
+        "precision",
+        "since_label",
+        "confidence",
+        "province",
+        "province_code",
+        "sources",
+    ),
+    "Point",
+    name_field="name",
+)
+PROVINCES = Kind(
+    "provinces",
+    (
+        "name",
+        "name_ar",
+        "code",
+        "slug",
+        "area_id",
+        "towns",
+        "dominant_faction",
+        "shares",
+        "population_shares",
+        "contested",
+    ),
+    "MultiPolygon",
+    name_field="name",
+    colour_field="dominant_faction",
+    colour_is_faction=True,
+)
+CONTROL_AREAS = Kind(
+    "control_areas",
+    ("faction", "faction_name", "colour", "area_km2", "towns", "population"),
+    "MultiPolygon",
+    name_field="faction_name",
+)
+CHANGES = Kind(
+    "changes",
+    (
+        "date",
+        "date_label",
+        "town",
+        "town_id",
+        "from_faction",
+        "to_faction",
+        "status",
+        "contested_by",
+        "precision",
+        "day_part",
+        "confidence",
+        "note",
+        "sources",
+    ),
+    "Point",
+    name_field="town",
+    colour_field="to_faction",
+    colour_is_faction=True,
+    id_field="change_id",
+    when="date",
+)
+SPANS = Kind(
+    "control_spans",
+    (
+        "town",
+        "town_id",
+        "valid_from",
+        "valid_to",
+        "faction",
+        "faction_name",
+        "colour",
+        "status",
+        "contested_by",
+        "precision",
+        "confidence",
+        "change_id",
+        "sources",
+    ),
+    "Point",
+    name_field="town",
+    span=("valid_from", "valid_to"),
+)
