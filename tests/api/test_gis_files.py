@@ -343,3 +343,13 @@ def test_export_command_writes_the_files_the_api_serves(client, seeded, tmp_path
             assert out.read_bytes() == client.get(url).getvalue()
         else:  # a GeoPackage records when it was written: compare what it holds
             assert gpkg_frame(tmp_path, client.get(url).getvalue()).equals(pyogrio.read_dataframe(out))
+
+
+@pytest.mark.parametrize("query", ["changes.{fmt}?from=2000-01-01&to=2000-01-02", "control.{fmt}?date=2000-01-01"])
+def test_a_layer_with_no_change_recorded_is_still_a_file_that_opens(client, seeded, tmp_path, query):
+    collection = geojson_of(client, *query.format(fmt="geojson").split(".geojson?"))
+    frame = gpkg_frame(tmp_path, client.get(f"/api/{query.format(fmt='gpkg')}").getvalue())
+    assert len(frame) == len(collection["features"])
+    assert {"faction" if query.startswith("control") else "to_faction", "sources"} <= set(frame.columns)
+    root = ET.fromstring(client.get(f"/api/{query.format(fmt='kml')}").getvalue())
+    assert len(list(root.iter(f"{KML}Placemark"))) == len(collection["features"])
