@@ -8,8 +8,8 @@ long layer (a period's changes, the whole history's spans) is written with one b
   removed. Dates become DateTime fields (QGIS's Temporal Controller reads them; pyogrio writes a Date
   field only through Arrow, which this project does not install); lists and objects (a change's
   sources, a governorate's shares) are written as JSON text, since a GeoPackage field holds one value.
-- KML: written here with the standard library's streaming XML writer (``XMLGenerator`` escapes every
-  name and value). GDAL's KML drivers write attributes but no per-feature style through pyogrio, and
+- KML: written here as text, every name and value escaped by the standard library
+  (``xml.sax.saxutils``). GDAL's KML drivers write attributes but no per-feature style through pyogrio, and
   Google Earth needs a style to colour a town by its controller: each faction's colour is a shared
   ``<Style>``. A dated event is a ``<TimeStamp>``, a span a ``<TimeSpan>`` (Google Earth's time slider).
 """
@@ -20,8 +20,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from xml.sax.saxutils import XMLGenerator
-from xml.sax.xmlreader import AttributesImpl
+from xml.sax.saxutils import escape, quoteattr
 
 import geopandas as gpd
 import numpy as np
@@ -42,6 +41,7 @@ INT_FIELDS = frozenset({"town_id", "area_id", "towns", "population", "change_id"
 FLOAT_FIELDS = frozenset({"area_km2"})
 BOOL_FIELDS = frozenset({"contested"})
 READ_CHUNK = 1024 * 1024
+GPKG_WRITE_ROWS = 20_000  # features per write: a few MB of dicts, a handful of writes per 100,000 rows
 
 
 @dataclass(frozen=True)
@@ -114,15 +114,26 @@ def _geometries(features: list[dict]) -> gpd.GeoSeries:
     return gpd.GeoSeries([None if g is None else shape(g) for g in geometries], crs="EPSG:4326")
 
 
+def _gathered(batches: Iterable[list[dict]], rows: int) -> Iterator[list[dict]]:
+    """The batches' features in lists of about ``rows``: each write opens the file and starts a
+    transaction, so a long layer is written in a few large writes, not one per batch read."""
+    gathered: list[dict] = []
+    for features in batches:
+        gathered += features
+        if len(gathered) >= rows:
+            yield gathered
+            gathered = []
+    if gathered:
+        yield gathered
+
+
 def _gpkg(batches: Iterable[list[dict]], kind: Kind) -> Iterator[bytes]:
     handle, path = tempfile.mkstemp(suffix=".gpkg", prefix="conflictmap-")
     os.close(handle)
     os.unlink(path)  # GDAL creates the file; an empty one is not a GeoPackage it can open
     try:
         written = False
-        for features in batches:
-            if not features:
-                continue
+        for features in _gathered(batches, GPKG_WRITE_ROWS):
             pyogrio.write_dataframe(
                 frame(features, kind),
                 path,
@@ -161,37 +172,12 @@ def kml_colour(colour: str, alpha: str = "ff") -> str:
 
 
 def _text(value) -> str:
+    """Any value as XML character data: escaped (&, <, >), and characters XML cannot hold replaced."""
     if isinstance(value, list | dict):
         value = orjson.dumps(value).decode()
     elif isinstance(value, dt.date):
         value = value.isoformat()
-    return _NOT_XML.sub("\ufffd", str(value))
-
-
-class _Writer:
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        # Written through (no buffer): each call's UTF-8 bytes arrive here at once.
-        self.xml = XMLGenerator(self, encoding="utf-8", short_empty_elements=True)
-
-    def write(self, data: bytes) -> None:  # XMLGenerator's output
-        self.parts.append(data)
-
-    def take(self) -> bytes:
-        out, self.parts = b"".join(self.parts), []
-        return out
-
-    def open(self, name: str, attrs: dict[str, str] | None = None) -> None:
-        self.xml.startElement(name, AttributesImpl(attrs or {}))
-
-    def close(self, name: str) -> None:
-        self.xml.endElement(name)
-
-    def element(self, name: str, text=None) -> None:
-        self.open(name)
-        if text is not None:
-            self.xml.characters(_text(text))
-        self.close(name)
+    return escape(_NOT_XML.sub("\ufffd", str(value)))
 
 
 def _style_id(colour: str) -> str:
@@ -199,108 +185,91 @@ def _style_id(colour: str) -> str:
 
 
 def _kml(batches: Iterable[list[dict]], kind: Kind, *, title: str, colours: dict[str, str]) -> Iterator[bytes]:
-    out = _Writer()
-    xml = out.xml
-    xml.startDocument()
-    out.open("kml", {"xmlns": KML_NS})
-    out.open("Document")
-    out.element("name", title)
+    """Written as text: every value goes through ``_text`` (the standard library's escape), every
+    attribute through ``quoteattr``; a placemark is a few joined strings, not a call per element."""
     styled = {c.lower() for c in [*colours.values(), NO_COLOUR] if _HEX.match(c or "")}
+    head = [
+        f'<?xml version="1.0" encoding="utf-8"?>\n<kml xmlns={quoteattr(KML_NS)}><Document>',
+        f"<name>{_text(title)}</name>",
+    ]
     for colour in sorted(styled):
-        out.open("Style", {"id": _style_id(colour)})
-        out.open("IconStyle")
-        out.element("color", kml_colour(colour))
-        out.close("IconStyle")
-        out.open("LineStyle")
-        out.element("color", kml_colour(colour))
-        out.element("width", "1")
-        out.close("LineStyle")
-        out.open("PolyStyle")
-        out.element("color", kml_colour(colour, "80"))
-        out.close("PolyStyle")
-        out.close("Style")
-    yield out.take()
+        line, fill = kml_colour(colour), kml_colour(colour, "80")
+        head.append(
+            f"<Style id={quoteattr(_style_id(colour))}><IconStyle><color>{line}</color></IconStyle>"
+            f"<LineStyle><color>{line}</color><width>1</width></LineStyle>"
+            f"<PolyStyle><color>{fill}</color></PolyStyle></Style>"
+        )
+    yield "\n".join(head).encode()
+    names = [(key, f"<Data name={quoteattr(key)}><value>") for key in kind.fields]
     for features in batches:
-        for feature in features:
-            _placemark(out, feature, kind, colours, styled)
-        yield out.take()
-    out.close("Document")
-    out.close("kml")
-    xml.endDocument()
-    yield out.take() + b"\n"
+        yield "".join(_placemark(feature, kind, colours, styled, names) for feature in features).encode()
+    yield b"\n</Document></kml>\n"
 
 
-def _placemark(out: _Writer, feature: dict, kind: Kind, colours: dict[str, str], styled: set[str]) -> None:
+def _placemark(
+    feature: dict, kind: Kind, colours: dict[str, str], styled: set[str], names: list[tuple[str, str]]
+) -> str:
     properties = feature["properties"]
-    out.open("Placemark")
+    out = ["\n<Placemark>"]
     name = properties.get(kind.name_field)
     if name is not None:
-        out.element("name", name)
+        out.append(f"<name>{_text(name)}</name>")
     colour = properties.get(kind.colour_field)
     if kind.colour_is_faction:
         colour = colours.get(colour) if colour is not None else None
     colour = (colour or NO_COLOUR).lower()
-    out.element("styleUrl", f"#{_style_id(colour if colour in styled else NO_COLOUR)}")
+    out.append(f"<styleUrl>#{_style_id(colour if colour in styled else NO_COLOUR)}</styleUrl>")
     if kind.when and properties.get(kind.when) is not None:
-        out.open("TimeStamp")
-        out.element("when", properties[kind.when])
-        out.close("TimeStamp")
+        out.append(f"<TimeStamp><when>{_text(properties[kind.when])}</when></TimeStamp>")
     if kind.span:
         begin, end = (properties.get(f) for f in kind.span)
-        out.open("TimeSpan")
+        out.append("<TimeSpan>")
         if begin is not None:
-            out.element("begin", begin)
+            out.append(f"<begin>{_text(begin)}</begin>")
         if end is not None:
-            out.element("end", end)
-        out.close("TimeSpan")
-    out.open("ExtendedData")
+            out.append(f"<end>{_text(end)}</end>")
+        out.append("</TimeSpan>")
+    out.append("<ExtendedData>")
     if kind.id_field:
-        _data(out, kind.id_field, feature.get("id"))
-    for key in kind.fields:
-        _data(out, key, properties.get(key))
-    out.close("ExtendedData")
+        out.append(_data(f"<Data name={quoteattr(kind.id_field)}><value>", feature.get("id")))
+    for key, opening in names:
+        out.append(_data(opening, properties.get(key)))
+    out.append("</ExtendedData>")
     if feature.get("geometry") is not None:
         _geometry(out, feature["geometry"])
-    out.close("Placemark")
+    out.append("</Placemark>")
+    return "".join(out)
 
 
-def _data(out: _Writer, key: str, value) -> None:
-    out.open("Data", {"name": key})
-    out.element("value", "" if value is None else value)
-    out.close("Data")
+def _data(opening: str, value) -> str:
+    return f"{opening}{'' if value is None else _text(value)}</value></Data>"
 
 
 def _coordinates(points) -> str:
     return " ".join(f"{x},{y}" for x, y, *_ in points)
 
 
-def _geometry(out: _Writer, geometry: dict) -> None:
+def _geometry(out: list[str], geometry: dict) -> None:
     kind, coordinates = geometry["type"], geometry["coordinates"]
     if kind == "Point":
-        out.open("Point")
-        out.element("coordinates", _coordinates([coordinates]))
-        out.close("Point")
+        out.append(f"<Point><coordinates>{_coordinates([coordinates])}</coordinates></Point>")
     elif kind == "Polygon":
         _polygon(out, coordinates)
     elif kind == "MultiPolygon":
-        out.open("MultiGeometry")
+        out.append("<MultiGeometry>")
         for polygon in coordinates:
             _polygon(out, polygon)
-        out.close("MultiGeometry")
+        out.append("</MultiGeometry>")
     else:  # pragma: no cover - the layers hold points and (multi)polygons only
         raise ValueError(f"no KML for a {kind}")
 
 
-def _polygon(out: _Writer, rings: list) -> None:
-    out.open("Polygon")
+def _polygon(out: list[str], rings: list) -> None:
+    out.append("<Polygon>")
     for i, ring in enumerate(rings):
         boundary = "outerBoundaryIs" if i == 0 else "innerBoundaryIs"
-        out.open(boundary)
-        out.open("LinearRing")
-        out.element("coordinates", _coordinates(ring))
-        out.close("LinearRing")
-        out.close(boundary)
-    out.close("Polygon")
+        out.append(f"<{boundary}><LinearRing><coordinates>{_coordinates(ring)}</coordinates></LinearRing></{boundary}>")
+    out.append("</Polygon>")
 
 
 # The layers' kinds: their fields are the GeoJSON properties, in the GeoJSON's order.
