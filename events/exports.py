@@ -77,12 +77,12 @@ def _changes_params(params: Mapping[str, str]) -> dict:
 _revision: ContextVar[str | None] = ContextVar("export_revision", default=None)
 
 
-def _kept(name: str, build: Callable[[], dict]) -> bytes:
+def _kept(name: str, build: Callable[[], dict], *, counted: bool = True) -> bytes:
     """A per-date layer's GeoJSON bytes, built once per data revision (``_kept_file``)."""
-    return _kept_file(name, lambda: geojson.dumps(build()))
+    return _kept_file(name, lambda: geojson.dumps(build()), counted=counted)
 
 
-def _kept_file(name: str, build: Callable[[], bytes]) -> bytes:
+def _kept_file(name: str, build: Callable[[], bytes], *, counted: bool = True) -> bytes:
     """A per-date layer's bytes, built once per data revision.
 
     A revision's layers never change (every write bumps it), so the file is kept under it,
@@ -98,7 +98,8 @@ def _kept_file(name: str, build: Callable[[], bytes]) -> bytes:
     if kept is not None:
         return _inflated(key, kept)
     try:
-        build_check()  # a miss builds: counted against the client's limit (429 past it)
+        if counted:  # a miss builds: counted against the client's limit (429 past it), once a request
+            build_check()
         content = build()
         kept = zstandard.compress(content, COMPRESSION_LEVEL)
         cache.set(key, kept, CACHE_SECONDS)
@@ -174,7 +175,7 @@ def _dated(key: str, build: Callable[[], dict], stem: str, fmt: str, kind: gis_f
         return Export(_kept(key, build), geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")
 
     def converted() -> bytes:
-        features = orjson.loads(_kept(key, build))["features"]
+        features = orjson.loads(_kept(key, build, counted=False))["features"]  # this build was counted
         return b"".join(gis_files.write(fmt, [features], kind, title=stem, colours=_colours()))
     return Export(_kept_file(f"{fmt}:{key}", converted), gis_files.MEDIA_TYPES[fmt], f"{stem}.{fmt}")
 
