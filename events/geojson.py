@@ -215,6 +215,7 @@ def spans_geojson(
     features = spans_features(theatre=theatre, start=start, end=end)
     return _streamed_collection(head + b'"features":[', features, b"]" + tail)
 
+
 # 1e-6 degree is about 10 cm: finer than any boundary source, while the 15 decimals that overlay and
 # Voronoi arithmetic leave behind only add bytes (RFC 7946 section 11.2 advises against them).
 COORDINATE_PRECISION = 1e-6

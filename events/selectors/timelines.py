@@ -79,7 +79,6 @@ def changes_between(
     return list(with_relations(qs).order_by(*CHRONOLOGICAL))
 
 
-
 class Span(NamedTuple):
     """A change in force over the days ``change.effective_date`` <= D < ``valid_to`` (None: still in
     force), with its town's name and coordinates."""
@@ -105,9 +104,9 @@ def control_spans(
     change in force on or before D in CHRONOLOGICAL order, so each change holds from its date until
     the date of the town's next one (exclusive; a change followed on its own day holds no whole day,
     an empty span, left out of a period's). One query read a batch at a time (a server-side cursor on
-    PostgreSQL): memory holds a batch, and with a period one row per town, whatever the size of the log. A period reads
-    the slice on ``start`` (the spans open then), its own changes, and each town's first change after
-    ``end`` (where its last span ends): its cost is the period's, not the log's.
+    PostgreSQL): memory holds a batch, and with a period one row per town, whatever the size of the
+    log. A period reads the slice on ``start`` (the spans open then), its own changes, and each town's
+    first change after ``end`` (where its last span ends): its cost is the period's, not the log's.
     """
     qs = changes_in_force()
     if theatre is not None:
