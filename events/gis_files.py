@@ -173,6 +173,8 @@ def kml_colour(colour: str, alpha: str = "ff") -> str:
 
 def _text(value) -> str:
     """Any value as XML character data: escaped (&, <, >), and characters XML cannot hold replaced."""
+    if isinstance(value, bool):  # xsd:boolean, as JSON writes it
+        return "true" if value else "false"
     if isinstance(value, list | dict):
         value = orjson.dumps(value).decode()
     elif isinstance(value, dt.date):

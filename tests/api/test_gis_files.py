@@ -106,7 +106,7 @@ def test_kml_parses_with_a_placemark_per_feature_styled_by_faction(client, seede
                 else str(value)
             )
             if isinstance(value, bool):
-                assert data[column].lower() == expected
+                assert data[column] == expected
             elif isinstance(value, list | dict):
                 assert json.loads(data[column]) == value
             else:
