@@ -312,3 +312,19 @@ def map_file(on: dt.date) -> list:
     control_layer(on, fastest_variant())
     provinces(on)
     return control_areas(on)
+
+
+def control_spans(start: dt.date, end: dt.date) -> list[tuple]:
+    """Spans of control in force from ``start`` to ``end``: the slice on ``start`` (the spans open then),
+    the period's changes in force by town and in order, each town's first change after ``end`` (where its
+    last span ends), and the sources they cite."""
+    opening = time_slice(start, fastest_variant())
+    rows = _rows(f"""SELECT c.id, c.effective_date, c.date_precision, c.day_part, c.status, c.confidence,
+        c.town_id, t.name, t.latitude, t.longitude, f.slug, c.contested_by_id
+        FROM {CHANGE} c JOIN {TOWN} t ON t.id = c.town_id JOIN {FACTION} f ON f.id = c.faction_id
+        WHERE c.effective_date > %s AND c.effective_date <= %s AND {_IN_FORCE}
+        ORDER BY c.town_id, c.effective_date, c.day_part, c.id""", [start, end])
+    _rows(f"""SELECT t.id, (SELECT c.effective_date FROM {CHANGE} c WHERE c.town_id = t.id AND c.effective_date > %s
+        AND {_IN_FORCE} ORDER BY c.effective_date, c.day_part, c.id LIMIT 1) FROM {TOWN} t""", [end])
+    sources_of([r[9] for r in opening if r[9] is not None] + [r[0] for r in rows])
+    return rows

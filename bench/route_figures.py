@@ -23,9 +23,12 @@ import io
 import signal
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree
 
 import orjson
 from django.db import OperationalError, connection, transaction
@@ -105,6 +108,10 @@ class Spec:
     page: bool = False  # a page a reader browses: <= 1 MB
     note: str = ""
 
+    def url_as(self, fmt: str) -> Callable[[Params], str]:
+        """The URL of the same layer in ``fmt`` (its .geojson written .gpkg or .kml)."""
+        return lambda p: self.url(p).replace(".geojson?", f".{fmt}?")
+
 
 def _period(p: Params) -> str:
     return f"from={p.start}&to={p.on}"
@@ -113,6 +120,17 @@ def _period(p: Params) -> str:
 def _slice(on):
     return floors.time_slice(on, floors.fastest_variant())
 
+
+# The GeoJSON layers (the spans of control: a 30-day period of them); each is also served as .gpkg and .kml.
+LAYER_SPECS: dict[str, Spec] = {
+    "control": Spec(lambda p: f"/api/control.geojson?date={p.on}",
+                    lambda p: floors.control_layer(p.on, floors.fastest_variant())),
+    "provinces": Spec(lambda p: f"/api/provinces.geojson?date={p.on}", lambda p: floors.provinces(p.on)),
+    "control-areas": Spec(lambda p: f"/api/control-areas.geojson?date={p.on}", lambda p: floors.control_areas(p.on)),
+    "changes": Spec(lambda p: f"/api/changes.geojson?{_period(p)}", lambda p: floors.changes_between(p.start, p.on)),
+    "control-spans": Spec(lambda p: f"/api/control-spans.geojson?{_period(p)}",
+                          lambda p: floors.control_spans(p.start, p.on)),
+}
 
 SPECS: dict[str, Spec] = {
     # pages
@@ -130,13 +148,9 @@ SPECS: dict[str, Spec] = {
     "map-download": Spec(lambda p: f"/map.html?date={p.on}", lambda p: floors.map_file(p.on),
                          note="a file to keep: no page-size target"),
     # API layers and exports
-    "api:control-geojson": Spec(lambda p: f"/api/control.geojson?date={p.on}",
-                                lambda p: floors.control_layer(p.on, floors.fastest_variant())),
-    "api:provinces-geojson": Spec(lambda p: f"/api/provinces.geojson?date={p.on}", lambda p: floors.provinces(p.on)),
-    "api:control-areas-geojson": Spec(lambda p: f"/api/control-areas.geojson?date={p.on}",
-                                      lambda p: floors.control_areas(p.on)),
-    "api:changes-geojson": Spec(lambda p: f"/api/changes.geojson?{_period(p)}",
-                                lambda p: floors.changes_between(p.start, p.on)),
+    # API layers and exports: each layer as GeoJSON, and as files for QGIS (.gpkg) and Google Earth (.kml)
+    **{f"api:{route}-{fmt}": Spec(spec.url_as(fmt), spec.floor)
+       for route, spec in LAYER_SPECS.items() for fmt in ("geojson", "gpkg", "kml")},
     "api:changes-csv": Spec(lambda p: f"/api/changes.csv?{_period(p)}",
                             lambda p: floors.changes_between(p.start, p.on)),
     "api:change-dates": Spec(lambda p: "/api/change-dates.json", lambda p: floors.change_dates()),
@@ -262,7 +276,13 @@ def _timed(fn: Callable[[], object], runs: int, before: Callable | None = None) 
 
 
 def same_bytes_floor(body: bytes, content_type: str) -> Callable[[], object]:
-    """Writing the same bytes: orjson for JSON, the csv module for CSV, nothing for anything else."""
+    """Writing the same bytes: orjson for JSON, the csv module for CSV, pyogrio for a GeoPackage (the
+    frame read back from it), ElementTree for KML, nothing for anything else."""
+    if "geopackage" in content_type:
+        return _gpkg_floor(body)
+    if "kml" in content_type:
+        root = ElementTree.fromstring(body)
+        return lambda: ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
     if "json" in content_type:
         parsed = orjson.loads(body)
         return lambda: orjson.dumps(parsed)
@@ -275,6 +295,23 @@ def same_bytes_floor(body: bytes, content_type: str) -> Callable[[], object]:
             return out.getvalue().encode()
         return write
     return lambda: None
+
+
+def _gpkg_floor(body: bytes) -> Callable[[], object]:
+    import pyogrio
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "read.gpkg"
+        path.write_bytes(body)
+        frame = pyogrio.read_dataframe(path)
+        layer = pyogrio.list_layers(path)[0][0]
+
+    def write():
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "written.gpkg"
+            pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG")
+            return path.read_bytes()
+    return write
 
 
 def retry_locked(fn: Callable[[], float], tries: int = 3) -> float:

@@ -6,6 +6,7 @@ same bytes.
 """
 
 import datetime as dt
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -13,16 +14,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
+import orjson
 import zstandard
 from django.core.cache import cache
 
 from conflictmap.throttles import build_check
 from geodata.models import Theatre
 
-from . import collector, export_rows, geojson, imports, selectors, slice_dates, territory
+from . import collector, export_rows, geojson, gis_files, imports, selectors, slice_dates, territory
 from .changes_csv import changes_csv
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
-from .params import parse_as_of, parse_faction, parse_level, parse_period, parse_theatre
+from .params import given_date, parse_as_of, parse_faction, parse_level, parse_period, parse_theatre
 
 CACHE_SECONDS = selectors.CACHE_SECONDS
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -75,7 +77,12 @@ def _changes_params(params: Mapping[str, str]) -> dict:
 _revision: ContextVar[str | None] = ContextVar("export_revision", default=None)
 
 
-def _kept(name: str, build: Callable[[], dict]) -> bytes:
+def _kept(name: str, build: Callable[[], dict], *, counted: bool = True) -> bytes:
+    """A per-date layer's GeoJSON bytes, built once per data revision (``_kept_file``)."""
+    return _kept_file(name, lambda: geojson.dumps(build()), counted=counted)
+
+
+def _kept_file(name: str, build: Callable[[], bytes], *, counted: bool = True) -> bytes:
     """A per-date layer's bytes, built once per data revision.
 
     A revision's layers never change (every write bumps it), so the file is kept under it,
@@ -91,8 +98,9 @@ def _kept(name: str, build: Callable[[], dict]) -> bytes:
     if kept is not None:
         return _inflated(key, kept)
     try:
-        build_check()  # a miss builds: counted against the client's limit (429 past it)
-        content = geojson.dumps(build())
+        if counted:  # a miss builds: counted against the client's limit (429 past it), once a request
+            build_check()
+        content = build()
         kept = zstandard.compress(content, COMPRESSION_LEVEL)
         cache.set(key, kept, CACHE_SECONDS)
     finally:
@@ -160,21 +168,39 @@ def _remember(key: str, kept: bytes, content: bytes) -> None:
             _inflated_files.popitem(last=False)
 
 
-def _control(*, on: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None) -> Export:
+def _dated(key: str, build: Callable[[], dict], stem: str, fmt: str, kind: gis_files.Kind) -> Export:
+    """A dated layer's file in ``fmt``: its GeoJSON, or a GeoPackage or KML written from the GeoJSON's
+    features (the same rows), each kept per data revision under its own key."""
+    if fmt == "geojson":
+        return Export(_kept(key, build), geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")
+
+    def converted() -> bytes:
+        features = orjson.loads(_kept(key, build, counted=False))["features"]  # this build was counted
+        return b"".join(gis_files.write(fmt, [features], kind, title=stem, colours=_colours()))
+    return Export(_kept_file(f"{fmt}:{key}", converted), gis_files.MEDIA_TYPES[fmt], f"{stem}.{fmt}")
+
+
+def _colours() -> dict[str, str]:
+    """Each faction's colour by slug, and the contested class's (a KML file's styles)."""
+    return {**{f.slug: f.colour for f in selectors.faction_rows().values()},
+            territory.CONTESTED: territory.CONTESTED_COLOUR}
+
+
+def _control(*, on: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None,
+             fmt: str = "geojson") -> Export:
     factions = ",".join(map(str, sorted(faction_ids))) if faction_ids is not None else "all"
     mine = "" if theatre is None else f":{theatre.slug}"  # a theatre's file is kept under its own key
-    content = _kept(f"control:{on}:{factions}{mine}", lambda: _as_of(on, geojson.control_feature_collection(
-        on=on, faction_ids=faction_ids, theatre=theatre)))
     name = "control" if theatre is None else f"control-{theatre.slug}"
-    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
+    return _dated(f"control:{on}:{factions}{mine}", lambda: _as_of(on, geojson.control_feature_collection(
+        on=on, faction_ids=faction_ids, theatre=theatre)), f"{name}-{on}", fmt, gis_files.CONTROL)
 
 
-def _provinces(*, on: dt.date, level: int = 1, theatre: Theatre | None = None) -> Export:
+def _provinces(*, on: dt.date, level: int = 1, theatre: Theatre | None = None, fmt: str = "geojson") -> Export:
     mine = "" if theatre is None else f":{theatre.slug}"
-    content = _kept(f"provinces:{on}:{level}{mine}",
-                    lambda: _as_of(on, geojson.provinces_feature_collection(on=on, level=level, theatre=theatre)))
     name = ("provinces" if level == 1 else "districts") + ("" if theatre is None else f"-{theatre.slug}")
-    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
+    return _dated(f"provinces:{on}:{level}{mine}",
+                  lambda: _as_of(on, geojson.provinces_feature_collection(on=on, level=level, theatre=theatre)),
+                  f"{name}-{on}", fmt, gis_files.PROVINCES)
 
 
 def _provinces_params(params: Mapping[str, str]) -> dict:
@@ -182,13 +208,13 @@ def _provinces_params(params: Mapping[str, str]) -> dict:
     return {"on": _slice_on(params), "level": parse_level(params), **({} if theatre is None else {"theatre": theatre})}
 
 
-def _control_areas(*, on: dt.date, theatre: Theatre | None = None) -> Export:
+def _control_areas(*, on: dt.date, theatre: Theatre | None = None, fmt: str = "geojson") -> Export:
     radius_km = territory.area_rule()["radius_km"]  # a setting: a file drawn with another radius is another file
     mine = "" if theatre is None else f":{theatre.slug}"
-    content = _kept(f"control-areas:{on}:{radius_km:g}{mine}",
-                    lambda: _as_of(on, geojson.control_areas_feature_collection(on=on, theatre=theatre)))
     name = "control-areas" if theatre is None else f"control-areas-{theatre.slug}"
-    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
+    return _dated(f"control-areas:{on}:{radius_km:g}{mine}",
+                  lambda: _as_of(on, geojson.control_areas_feature_collection(on=on, theatre=theatre)),
+                  f"{name}-{on}", fmt, gis_files.CONTROL_AREAS)
 
 
 def _dated_params(params: Mapping[str, str]) -> dict:
@@ -196,11 +222,43 @@ def _dated_params(params: Mapping[str, str]) -> dict:
     return {"on": _slice_on(params), **({} if theatre is None else {"theatre": theatre})}
 
 
-def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None) -> Export:
+def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None,
+             fmt: str = "geojson") -> Export:
     """Streamed: a period's changes grow with the log, so they are read and written a batch at a time."""
-    content = geojson.changes_geojson(start=start, end=end, faction_ids=faction_ids, theatre=theatre)
     name = "changes" if theatre is None else f"changes-{theatre.slug}"
-    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{start}-{end}.geojson")
+    stem = f"{name}-{start}-{end}"
+    if fmt == "geojson":
+        content = geojson.changes_geojson(start=start, end=end, faction_ids=faction_ids, theatre=theatre)
+        return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")
+    batches = geojson.changes_features(start=start, end=end, faction_ids=faction_ids, theatre=theatre)
+    return _streamed_file(batches, stem, fmt, gis_files.CHANGES)
+
+
+def _streamed_file(batches: Iterator[list[dict]], stem: str, fmt: str, kind: gis_files.Kind) -> Export:
+    """A layer read a batch at a time, written as a GeoPackage or KML file a batch at a time."""
+    content = gis_files.write(fmt, batches, kind, title=stem, colours=_colours())
+    return Export(content, gis_files.MEDIA_TYPES[fmt], f"{stem}.{fmt}")
+
+
+def _spans_params(params: Mapping[str, str]) -> dict:
+    """``theatre``, and ``from``/``to`` only when given: left out, the whole history (not from the
+    earliest possible day, which would drop a first day's superseded spans)."""
+    theatre, start, end = parse_theatre(params), given_date(params, "from"), given_date(params, "to")
+    if start is not None and end is not None and start > end:
+        raise ExportParameterError("from", f"'from' ({start}) is after 'to' ({end}).")
+    return {"start": start, "end": end, **({} if theatre is None else {"theatre": theatre})}
+
+
+def _spans(*, start: dt.date | None, end: dt.date | None, theatre: Theatre | None = None,
+           fmt: str = "geojson") -> Export:
+    """Spans of control (``geojson.spans_features``): the whole history, or those in force from ``start``
+    to ``end``; streamed, a batch at a time, as the whole history grows with the log."""
+    name = "control-spans" if theatre is None else f"control-spans-{theatre.slug}"
+    stem = name + "".join(f"-{part}" for part in (start, end) if part is not None)
+    if fmt == "geojson":
+        content = geojson.spans_geojson(theatre=theatre, start=start, end=end)
+        return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")
+    return _streamed_file(geojson.spans_features(theatre=theatre, start=start, end=end), stem, fmt, gis_files.SPANS)
 
 
 def _changes_csv(
@@ -256,4 +314,10 @@ LAYERS: dict[str, Layer] = {
     "areas": Layer(_dated_params, _control_areas),
     "changes": Layer(_changes_params, _changes),
     "changes-csv": Layer(_changes_params, _changes_csv),
+    "control-spans": Layer(_spans_params, _spans),
 }
+# The same layers as files for QGIS (GeoPackage) and Google Earth (KML): "control.gpkg", "control.kml"...
+LAYERS.update({
+    f"{name}.{fmt}": Layer(LAYERS[name].parse, functools.partial(LAYERS[name].build, fmt=fmt))
+    for name in ("control", "provinces", "areas", "changes", "control-spans") for fmt in gis_files.FORMATS
+})

@@ -24,7 +24,7 @@ from . import territory
 from .date_labels import date_label
 from .export_rows import ChangeEvent, area_names, change_events, control_rows, province_of, sources_by_change
 from .models import ControlChange
-from .selectors import ChangeRow, FactionRow, TownRow, faction_rows
+from .selectors import ChangeRow, FactionRow, TownRow, control_spans, faction_rows
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
 
@@ -174,6 +174,43 @@ def _streamed_collection(head: bytes, batches: Iterator[list[dict]], tail: bytes
         yield separator + dumps(features)[1:-1]  # the features without the list's brackets
         separator = b","
     yield tail
+
+
+def spans_features(
+    *, theatre: Theatre | None = None, start: dt.date | None = None, end: dt.date | None = None,
+) -> Iterator[list[dict]]:
+    """Every change in force as the span of days it holds its town (``selectors.control_spans``): a Point
+    per town per span, ``valid_from`` inclusive, ``valid_to`` exclusive and null while current, for
+    QGIS's Temporal Controller; a list of features per batch of the log read."""
+    factions = faction_rows()
+    for batch in control_spans(theatre=theatre, start=start, end=end):
+        sources = sources_by_change(change_ids=[span.change.id for span in batch])
+        features = []
+        for change, valid_to, town_name, longitude, latitude in batch:
+            faction = factions[change.faction_id]
+            features.append({
+                "type": "Feature", "id": change.id,
+                "geometry": {"type": "Point", "coordinates": [longitude, latitude]},
+                "properties": {
+                    "town": town_name, "town_id": change.town_id,
+                    "valid_from": change.effective_date, "valid_to": valid_to,
+                    "faction": faction.slug, "faction_name": faction.name, "colour": faction.colour,
+                    "status": change.status,
+                    "contested_by": factions[change.contested_by_id].slug if change.contested_by_id else None,
+                    "precision": change.date_precision, "confidence": change.confidence,
+                    "change_id": change.id, "sources": sources[change.id],
+                },
+            })
+        yield features
+
+
+def spans_geojson(
+    *, theatre: Theatre | None = None, start: dt.date | None = None, end: dt.date | None = None,
+) -> Iterator[bytes]:
+    """The spans layer's FeatureCollection as bytes, a batch of features at a time."""
+    head, tail = dumps(feature_collection([])).rsplit(b'"features":[]', 1)
+    features = spans_features(theatre=theatre, start=start, end=end)
+    return _streamed_collection(head + b'"features":[', features, b"]" + tail)
 
 
 # 1e-6 degree is about 10 cm: finer than any boundary source, while the 15 decimals that overlay and

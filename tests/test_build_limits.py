@@ -65,3 +65,12 @@ def test_a_newsroom_spike_from_one_address_passes_under_the_default_limit(client
         for layer in ("control", "provinces", "control-areas")
     }
     assert codes == {200}
+
+
+def test_a_geopackage_or_kml_built_with_its_geojson_counts_once(client, seeded, build_limit):
+    """A file built from a layer not yet built is one build, not two (the GeoJSON, then the file)."""
+    assert client.get("/api/control.gpkg?date=2017-09-01").status_code == 200
+    assert client.get("/api/control.kml?date=2017-09-02").status_code == 200
+    assert client.get("/api/control.kml?date=2017-09-03").status_code == 429
+    # Both files of a built layer are served again without counting.
+    assert {client.get("/api/control.gpkg?date=2017-09-01").status_code for _ in range(5)} == {200}

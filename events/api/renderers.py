@@ -5,6 +5,7 @@ from rest_framework.renderers import BaseRenderer
 
 from events.exports import CSV_MEDIA_TYPE
 from events.geojson import GEOJSON_MEDIA_TYPE
+from events.gis_files import GPKG_MEDIA_TYPE, KML_MEDIA_TYPE
 
 
 class _PassThroughRenderer(BaseRenderer):
@@ -22,3 +23,13 @@ class GeoJSONRenderer(_PassThroughRenderer):
 class CSVRenderer(_PassThroughRenderer):
     media_type = CSV_MEDIA_TYPE
     format = "csv"
+
+
+class GeoPackageRenderer(_PassThroughRenderer):
+    media_type = GPKG_MEDIA_TYPE
+    format = "gpkg"
+
+
+class KMLRenderer(_PassThroughRenderer):
+    media_type = KML_MEDIA_TYPE
+    format = "kml"

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import date_views, territory_views, tokens, views
+from . import date_views, file_views, territory_views, tokens, views
 from .exceptions import api_not_found
 
 router = DefaultRouter()
@@ -23,6 +23,13 @@ urlpatterns = [
     path("control-areas.geojson", views.ControlAreasGeoJSONView.as_view(), name="control-areas-geojson"),
     path("changes.geojson", views.ChangesGeoJSONView.as_view(), name="changes-geojson"),
     path("changes.csv", views.ChangesCSVView.as_view(), name="changes-csv"),
+    # The same layers as files for QGIS (GeoPackage) and Google Earth (KML); the history as spans.
+    *[path(f"{route}.{fmt}", file_views.file_view(layer, fmt).as_view(), name=f"{route}-{fmt}")
+      for route, layer in (("control", "control"), ("provinces", "provinces"), ("control-areas", "areas"),
+                           ("changes", "changes")) for fmt in file_views.FORMATS],
+    path("control-spans.geojson", file_views.ControlSpansGeoJSONView.as_view(), name="control-spans-geojson"),
+    *[path(f"control-spans.{fmt}", file_views.spans_view(fmt).as_view(), name=f"control-spans-{fmt}")
+      for fmt in file_views.FORMATS],
     path("change-dates.json", date_views.ChangeDatesView.as_view(), name="change-dates"),
     path("territory-change.json", territory_views.TerritoryChangeView.as_view(), name="territory-change"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -49,13 +49,22 @@ from .slices import (
     towns_subquery,
 )
 from .theatres import TheatreSummary, theatre_extent, theatre_summaries
-from .timelines import changes_between, in_force_on_dates, town_history, town_timelines, with_relations
+from .timelines import (
+    Span,
+    changes_between,
+    control_spans,
+    in_force_on_dates,
+    town_history,
+    town_timelines,
+    with_relations,
+)
 
 __all__ = [
     "cache_token",
     "CACHE_SECONDS", "CHANGE_ROW_FIELDS", "CHRONOLOGICAL", "LATEST_FIRST", "PUBLIC", "ChangeRow", "ControlCount",
     "ControlSnapshot", "FactionRow", "TownControl", "TownRow", "Visibility", "change_dates", "change_years",
-    "changes_between", "changes_in_force", "control_as_of", "control_counts_as_of", "counted_q",
+    "changes_between", "changes_in_force", "control_as_of", "control_counts_as_of", "control_spans", "counted_q",
+    "Span",
     "data_last_modified", "data_revision", "data_version", "faction_colour_neighbours", "faction_rows",
     "first_change_date", "in_force", "in_force_on_dates", "in_force_sql", "latest_change_date", "latest_first_sql",
     "replaced_change",

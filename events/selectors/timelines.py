@@ -1,16 +1,19 @@
 """Towns' logs of changes in force, in order: timelines, a town's history, a period's changes."""
 
 import datetime as dt
+import heapq
 from collections.abc import Iterator
 from operator import attrgetter
+from typing import NamedTuple
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
-from geodata.models import Town
+from geodata.models import Theatre, Town
 
 from ..models import ControlChange
-from .rows import CHANGE_ROW_FIELDS, ChangeRow
+from .rows import CHANGE_ROW_FIELDS, ChangeRow, make_change
 from .rule import CHRONOLOGICAL, changes_in_force
+from .slices import control_as_of
 
 
 def with_relations(qs: QuerySet[ControlChange]) -> QuerySet[ControlChange]:
@@ -75,3 +78,85 @@ def changes_between(
     )
     return list(with_relations(qs).order_by(*CHRONOLOGICAL))
 
+
+class Span(NamedTuple):
+    """A change in force over the days ``change.effective_date`` <= D < ``valid_to`` (None: still in
+    force), with its town's name and coordinates."""
+
+    change: ChangeRow
+    valid_to: dt.date | None
+    town_name: str
+    longitude: float
+    latitude: float
+
+
+SPAN_BATCH_ROWS = 2_000
+
+
+def control_spans(
+    *, theatre: Theatre | None = None, start: dt.date | None = None, end: dt.date | None = None,
+    batch_rows: int = SPAN_BATCH_ROWS,
+) -> Iterator[list[Span]]:
+    """Every change in force as the span of days it is its town's control, in batches, by town then in
+    order; with ``start``/``end``, only the spans in force on some day from ``start`` to ``end``.
+
+    The rule's own definition read in one ordered pass: a town's change in force on D is its latest
+    change in force on or before D in CHRONOLOGICAL order, so each change holds from its date until
+    the date of the town's next one (exclusive; a change followed on its own day holds no whole day,
+    an empty span, left out of a period's). One query read a batch at a time (a server-side cursor on
+    PostgreSQL): memory holds a batch, and with a period one row per town, whatever the size of the
+    log. A period reads the slice on ``start`` (the spans open then), its own changes, and each town's
+    first change after ``end`` (where its last span ends): its cost is the period's, not the log's.
+    """
+    qs = changes_in_force()
+    if theatre is not None:
+        qs = qs.filter(town__theatre=theatre)
+    if start is not None:
+        qs = qs.filter(effective_date__gt=start)
+    if end is not None:
+        qs = qs.filter(effective_date__lte=end)
+    rows = (
+        (make_change(row[:_SPLIT]), 1, row[_SPLIT:])
+        for row in qs.order_by("town_id", *CHRONOLOGICAL)
+        .values_list(*CHANGE_ROW_FIELDS, "town__name", "town__longitude", "town__latitude")
+        .iterator(chunk_size=batch_rows)
+    )
+    if start is not None:  # the spans already open on ``start``, each before its town's rows
+        rows = heapq.merge(_opening(start, theatre), rows, key=lambda entry: (entry[0].town_id, entry[1]))
+    ends = {} if end is None else _next_dates(end, qs=changes_in_force(), theatre=theatre)
+    bounded = start is not None or end is not None
+    batch: list[Span] = []
+    previous: tuple | None = None
+    for change, _, town in rows:
+        if previous is not None:
+            before, before_town = previous
+            valid_to = change.effective_date if change.town_id == before.town_id else ends.get(before.town_id)
+            if not (bounded and valid_to == before.effective_date):  # a period shows no empty span
+                batch.append(Span(before, valid_to, *before_town))
+            if len(batch) >= batch_rows:
+                yield batch
+                batch = []
+        previous = (change, town)
+    if previous is not None:
+        batch.append(Span(previous[0], ends.get(previous[0].town_id), *previous[1]))
+    if batch:
+        yield batch
+
+
+_SPLIT = len(ChangeRow._fields)
+
+
+def _opening(on: dt.date, theatre: Theatre | None) -> list[tuple]:
+    """(change, 0, town) of each town's change in force on ``on`` (the time slice), by town."""
+    snapshot = control_as_of(on=on, theatre=theatre)
+    return sorted(((change, 0, (town.name, town.longitude, town.latitude))
+                   for town, change in ((t, snapshot.changes.get(t.id)) for t in snapshot.towns)
+                   if change is not None), key=lambda entry: entry[0].town_id)
+
+
+def _next_dates(end: dt.date, *, qs: QuerySet[ControlChange], theatre: Theatre | None) -> dict[int, dt.date]:
+    """The date of each town's first change in force after ``end`` (one index lookup per town)."""
+    towns = Town.objects.all() if theatre is None else Town.objects.filter(theatre=theatre)
+    first = qs.filter(town=OuterRef("pk"), effective_date__gt=end).order_by(*CHRONOLOGICAL).values("effective_date")
+    return dict(towns.annotate(next_date=Subquery(first[:1])).filter(next_date__isnull=False)
+                .values_list("pk", "next_date"))

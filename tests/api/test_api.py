@@ -260,7 +260,7 @@ def test_bad_parameters_answer_400_naming_the_parameter(api, seeded, url, parame
 
 def test_unknown_api_paths_answer_404_json(seeded):
     api = APIClient(enforce_csrf_checks=True)
-    for url in ["/api/nothing", "/api/towns/atlantis/", "/api/control.kml", "/api/factions/x/y/z"]:
+    for url in ["/api/nothing", "/api/towns/atlantis/", "/api/control.shp", "/api/factions/x/y/z"]:
         response = api.get(url)
         assert response.status_code == 404, url
         assert response["Content-Type"] == "application/json" and "detail" in response.json()

@@ -108,6 +108,28 @@ def test_grouped_counts_timelines_and_the_layer_agree_with_the_slice(log, on):
     assert {t: s for t, s in layer.items() if s} == {t: slugs[c] for t, c in want.items()}
 
 
+@pytest.mark.parametrize("bounds", [{}, {"start": D(2017, 9, 1), "end": D(2017, 9, 3)}, {"start": D(2017, 9, 2)},
+                                    {"end": D(2017, 9, 2)}])
+def test_the_spans_of_control_follow_the_rule(log, bounds):
+    """On each day, the spans with valid_from <= D < valid_to are the oracle's changes in force (the
+    same-day pair: the morning's entry holds no whole day; the superseded, retracted, draft and
+    rejected changes hold none)."""
+    spans = [span for batch in selectors.control_spans(**bounds) for span in batch]
+    assert len({span.change.id for span in spans}) == len(spans)
+    for on in DATES:
+        if not (bounds.get("start", on) <= on <= bounds.get("end", on)):
+            continue
+        held = {s.change.town_id: s.change.id for s in spans
+                if s.change.effective_date <= on and (s.valid_to is None or on < s.valid_to)}
+        assert held == _oracle(on), on
+    if bounds:  # a period's spans are the whole history's spans in force on one of its days, no empty one
+        start, end = bounds.get("start", D(1, 1, 1)), bounds.get("end", D(9999, 12, 31))
+        whole = [span for batch in selectors.control_spans() for span in batch]
+        assert sorted(spans) == sorted(
+            s for s in whole if s.change.effective_date <= end and s.valid_to != s.change.effective_date
+            and (s.valid_to is None or s.valid_to > start))
+
+
 def test_the_date_walk_history_and_period_follow_the_rule(log):
     in_force = ControlChange.objects.filter(pk__in=selectors.changes_in_force().values("pk"))
     dates = sorted(set(in_force.values_list("effective_date", flat=True)))

@@ -11,14 +11,15 @@ from geodata.models import Theatre
 from geodata.theatres import TheatreError, theatre_named
 
 DATED = {"control", "provinces", "areas"}
-PERIOD = {"changes", "changes-csv"}
-THEATRED = {"control", "provinces", "areas", "changes", "changes-csv"}  # the layers that take --theatre
+PERIOD = {"changes", "changes-csv", "control-spans"}
+THEATRED = {"control", "provinces", "areas", "changes", "changes-csv", "control-spans"}  # take --theatre
 
 
 class Command(BaseCommand):
     help = (
         "Write a layer exactly as the API serves it: control, provinces, areas (--date) "
-        "or changes / changes-csv (--from, --to). changes-csv is in import_changes' format: "
+        "or changes / changes-csv / control-spans (--from, --to); NAME.gpkg or NAME.kml for a GeoPackage "
+        "or KML file. changes-csv is in import_changes' format: "
         "the whole period (no --from/--to) imports into a database with the same towns and factions."
     )
 
@@ -34,14 +35,15 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="File to write, or - for standard output.")
 
     def handle(self, *args, layer, date, start, end, faction, level, out, theatre, **options):
-        if layer in DATED and (start or end):
+        kind = layer.removesuffix(".gpkg").removesuffix(".kml")  # the same layer as a GeoPackage or KML file
+        if kind in DATED and (start or end):
             raise CommandError(f"--from/--to apply to the changes layers, not '{layer}'; use --date.")
-        if layer in PERIOD and date:
+        if kind in PERIOD and date:
             raise CommandError(f"--date applies to the dated layers, not '{layer}'; use --from/--to.")
         # The same parameter names as the API's query string, so both are checked by one parser.
-        if level and layer != "provinces":
+        if level and kind != "provinces":
             raise CommandError(f"--level applies to the provinces layer, not '{layer}'.")
-        if layer in THEATRED:
+        if kind in THEATRED:
             try:  # with one theatre none need be named; with several, one must
                 theatre = theatre_named(theatre).slug
             except TheatreError as exc:
