@@ -44,9 +44,19 @@ class Export:
         return self.content if self.streamed else (self.content,)
 
 
+def layer_theatre(params: Mapping[str, str]) -> Theatre | None:
+    """``theatre`` (events.params.parse_theatre), read once per request: the API reads it before the
+    revision (a theatre's layers are keyed by its own) and hands it on through ``Layer.parse_at``."""
+    known = _theatre.get()
+    if known is not None and known[0] == params.get("theatre"):
+        return known[1]
+    return parse_theatre(params)
+
+
 def _slice_on(params: Mapping[str, str]) -> dt.date:
-    """``date`` resolved to the change date whose slice it shows (events.slice_dates): the file's key."""
-    return slice_dates.slice_date(on=parse_as_of(params), revision=_revision.get())
+    """``date`` resolved to the change date whose slice it shows (events.slice_dates): the file's key.
+    A theatre's date resolves along its own record, so another theatre's changes never move it."""
+    return slice_dates.slice_date(on=parse_as_of(params), revision=_revision.get(), theatre=layer_theatre(params))
 
 
 def _as_of(on: dt.date, collection: dict) -> dict:
@@ -57,7 +67,7 @@ def _as_of(on: dt.date, collection: dict) -> dict:
 def _theatre_and_factions(params: Mapping[str, str]) -> dict:
     """``faction`` (in the theatre's coalitions), and ``theatre`` when given (a layer of one theatre's towns);
     left out, every town as before theatres."""
-    theatre = parse_theatre(params)
+    theatre = layer_theatre(params)
     factions = parse_faction(params.get("faction"), theatre=theatre)
     return {"faction_ids": factions} if theatre is None else {"faction_ids": factions, "theatre": theatre}
 
@@ -73,18 +83,21 @@ def _changes_params(params: Mapping[str, str]) -> dict:
 
 # The revision a request already read for its ETag (see Layer.build_at): the file is kept under it.
 _revision: ContextVar[str | None] = ContextVar("export_revision", default=None)
+# The theatre it read before that revision (see Layer.parse_at): the query string's value and its theatre.
+_theatre: ContextVar[tuple[str | None, Theatre | None] | None] = ContextVar("export_theatre", default=None)
 
 
-def _kept(name: str, build: Callable[[], dict]) -> bytes:
+def _kept(name: str, build: Callable[[], dict], theatre: Theatre | None = None) -> bytes:
     """A per-date layer's bytes, built once per data revision.
 
-    A revision's layers never change (every write bumps it), so the file is kept under it,
+    A revision's layers never change (every write bumps it), so the file is kept under it (``theatre``'s
+    when the caller has read none: a theatre's layers are kept under its own revision),
     Zstandard-compressed at level 1: GeoJSON shrinks three- to tenfold (4.5 MB of control areas at
     10,000 towns keep as 1.6 MB, towns as about 0.5 MB), so a worker's cache holding many dates stays
     small, and compressing costs a third of zlib's time (22 against 66 ms for those areas). Inflating
     still costs milliseconds, more than the rest of the request, so the last files inflated are remembered.
     """
-    key = f"exports:zst:{name}:{_revision.get() or selectors.data_version()}"
+    key = f"exports:zst:{name}:{_revision.get() or selectors.data_version(theatre=theatre)}"
     kept = cache.get(key)
     if kept is None:
         kept = _built_elsewhere(key)
@@ -164,7 +177,7 @@ def _control(*, on: dt.date, faction_ids: set[int] | None, theatre: Theatre | No
     factions = ",".join(map(str, sorted(faction_ids))) if faction_ids is not None else "all"
     mine = "" if theatre is None else f":{theatre.slug}"  # a theatre's file is kept under its own key
     content = _kept(f"control:{on}:{factions}{mine}", lambda: _as_of(on, geojson.control_feature_collection(
-        on=on, faction_ids=faction_ids, theatre=theatre)))
+        on=on, faction_ids=faction_ids, theatre=theatre)), theatre)
     name = "control" if theatre is None else f"control-{theatre.slug}"
     return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
 
@@ -172,13 +185,14 @@ def _control(*, on: dt.date, faction_ids: set[int] | None, theatre: Theatre | No
 def _provinces(*, on: dt.date, level: int = 1, theatre: Theatre | None = None) -> Export:
     mine = "" if theatre is None else f":{theatre.slug}"
     content = _kept(f"provinces:{on}:{level}{mine}",
-                    lambda: _as_of(on, geojson.provinces_feature_collection(on=on, level=level, theatre=theatre)))
+                    lambda: _as_of(on, geojson.provinces_feature_collection(on=on, level=level, theatre=theatre)),
+                    theatre)
     name = ("provinces" if level == 1 else "districts") + ("" if theatre is None else f"-{theatre.slug}")
     return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
 
 
 def _provinces_params(params: Mapping[str, str]) -> dict:
-    theatre = parse_theatre(params)
+    theatre = layer_theatre(params)
     return {"on": _slice_on(params), "level": parse_level(params), **({} if theatre is None else {"theatre": theatre})}
 
 
@@ -186,13 +200,14 @@ def _control_areas(*, on: dt.date, theatre: Theatre | None = None) -> Export:
     radius_km = territory.area_rule()["radius_km"]  # a setting: a file drawn with another radius is another file
     mine = "" if theatre is None else f":{theatre.slug}"
     content = _kept(f"control-areas:{on}:{radius_km:g}{mine}",
-                    lambda: _as_of(on, geojson.control_areas_feature_collection(on=on, theatre=theatre)))
+                    lambda: _as_of(on, geojson.control_areas_feature_collection(on=on, theatre=theatre)),
+                    theatre)
     name = "control-areas" if theatre is None else f"control-areas-{theatre.slug}"
     return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
 
 
 def _dated_params(params: Mapping[str, str]) -> dict:
-    theatre = parse_theatre(params)
+    theatre = layer_theatre(params)
     return {"on": _slice_on(params), **({} if theatre is None else {"theatre": theatre})}
 
 
@@ -233,13 +248,15 @@ class Layer:
             export = replace(export, content=collector.paused_chunks(iter(export.chunks())))
         return export
 
-    def parse_at(self, revision: str, params: Mapping[str, str]) -> dict:
-        """``parse`` for the data revision the caller has read (a date's slice depends on it)."""
-        token = _revision.set(revision)
+    def parse_at(self, revision: str, params: Mapping[str, str], *, theatre: Theatre | None = None) -> dict:
+        """``parse`` for the data revision the caller has read (a date's slice depends on it), of the
+        theatre it read it for (``params``' own ``theatre``)."""
+        token, named = _revision.set(revision), _theatre.set((params.get("theatre"), theatre))
         try:
             return self.parse(params)
         finally:
             _revision.reset(token)
+            _theatre.reset(named)
 
     def build_at(self, revision: str, params: dict) -> Export:
         """``build`` for the data revision the caller has read (its ETag), without reading it again."""

@@ -6,9 +6,10 @@ from datetime import datetime
 
 import geopandas as gpd
 import pandas as pd
+from django.db.models import F, Value
 from shapely.geometry import shape
 
-from .models import AdminArea, DataRevision, Town
+from .models import AdminArea, DataRevision, TheatreRevision, Town
 from .spatial import WGS84, points_frame
 
 AREA_COLUMNS = ["area_id", "code", "name", "name_ar", "slug", "level", "parent_id", "geometry"]
@@ -62,7 +63,9 @@ def towns_frame(*, towns: Iterable[Town] | None = None) -> gpd.GeoDataFrame:
 
 # The data revision (written by geodata.services.revision) ----------------------------------
 
-REVISION_ROW = 1
+SHARED_ROW = 1  # writes every theatre shows: factions, their colours and aliases, default coalitions, sources
+EVERY_THEATRE_ROW = 2  # moves with a write in any theatre: what a reader of every theatre keys on
+REVISION_ROW = SHARED_ROW  # the row a bulk import locks (revision_lock)
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,17 @@ class Revision:
         return f"{self.number}.{self.token}"
 
 
-def revision_current() -> Revision:
-    """The revision now (number 0 before the first write): one primary-key lookup."""
-    row = DataRevision.objects.filter(pk=REVISION_ROW).values_list("number", "token", "changed_at").first()
-    return Revision(*row) if row else Revision(0, "", None)
+def revision_current(*, theatre: int | None = None) -> Revision:
+    """The revision a reader of ``theatre`` (an id; None: every theatre) sees: the shared row with the
+    theatre's (or the every-theatre row). Number 0 before the first write; one query of two primary keys."""
+    columns = ("number", "token", "changed_at")
+    if theatre is None:
+        rows = list(DataRevision.objects.filter(pk__in=(SHARED_ROW, EVERY_THEATRE_ROW))
+                    .annotate(scope=F("pk")).values_list("scope", *columns))
+    else:
+        shared = DataRevision.objects.filter(pk=SHARED_ROW).annotate(scope=Value(SHARED_ROW))
+        mine = TheatreRevision.objects.filter(pk=theatre).annotate(scope=Value(EVERY_THEATRE_ROW))
+        rows = list(shared.values_list("scope", *columns).union(mine.values_list("scope", *columns), all=True))
+    rows.sort(key=lambda row: row[0])  # the shared row's token first
+    changed = [row[3] for row in rows if row[3] is not None]
+    return Revision(sum(row[1] for row in rows), "".join(row[2] for row in rows), max(changed) if changed else None)

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from events import exports, selectors, services
 from events.models import ControlChange, Faction, Source
-from events.params import FLAG_VALUES, parse_flag
+from events.params import FLAG_VALUES, parse_flag, parse_theatre
 from events.permissions import EDITOR_PERMS
 from geodata.models import AdminArea, Town
 
@@ -258,11 +258,13 @@ class ExportView(APIView):
 
     def get(self, request):
         layer = self.export_layer()
-        # One primary-key read, whatever the size of the log: the revision every write bumps.
-        revision = selectors.data_revision()
+        # A theatre's layers are kept under its own revision: a write in another theatre leaves them.
+        theatre = parse_theatre(request.query_params)
+        # One read of two primary keys, whatever the size of the log: the revision every write bumps.
+        revision = selectors.data_revision(theatre=theatre)
         # A dated layer's ``on`` is the change date it shows (events.slice_dates, for this revision):
         # the key it is kept under, part of its ETag, and named in the answer.
-        params = layer.parse_at(revision.key, request.query_params)
+        params = layer.parse_at(revision.key, request.query_params, theatre=theatre)
         download = parse_flag(request.query_params, "download")
         shown = params.get("on")
         etag = quote_etag(f"{EXPORT_FORMAT}-{revision.key}" + (f"-{shown}" if shown else ""))

@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from ..models import DEFAULT_THEATRE, Theatre
-from .revision import revision_bumping
+from .revision import revision_bump
 
 
 def theatre_check(*, theatre: Theatre) -> None:
@@ -11,11 +11,13 @@ def theatre_check(*, theatre: Theatre) -> None:
     theatre.full_clean()
 
 
-@revision_bumping  # /api/theatres/ and its ETag are kept per revision
 @transaction.atomic
 def theatre_save(*, theatre: Theatre) -> Theatre:
     theatre_check(theatre=theatre)
     theatre.save()
+    # Its own revision (a new theatre has an id only now) and the every-theatre one (/api/theatres/): another
+    # theatre's caches stay.
+    revision_bump(theatres=[theatre.pk])
     return theatre
 
 

@@ -1,0 +1,152 @@
+"""Caches per theatre: a write in one theatre leaves another's layers, ETags, ?rev= keys, cached files and map
+page as they were (nothing of it rebuilt), and moves its own; a write every theatre shows moves both."""
+
+import datetime as dt
+import re
+
+import pytest
+from rest_framework.test import APIClient
+
+from events import geojson
+from events.models import ControlChange, Faction
+from events.selectors import dates as date_selectors
+from events.services import faction_save
+from geodata import spatial
+from geodata.models import Town
+from geodata.services import town_save
+from tests.factories import SYSTEM, ControlChangeFactory, SourceFactory
+from tests.theatres.test_theatres import body, build_zenda, files  # noqa: F401  (files: a fixture)
+
+# 2017-10-20 shows Syria's last change date (2017-09-03); a change elsewhere dated in between must not move it.
+DAY = "2017-10-20"
+LAYERS = [
+    "/api/control.geojson?date={day}&theatre={t}",
+    "/api/provinces.geojson?date={day}&theatre={t}",
+    "/api/provinces.geojson?date={day}&level=2&theatre={t}",
+    "/api/control-areas.geojson?date={day}&theatre={t}",
+    "/api/change-dates.json?theatre={t}",
+]
+DAYS = {"syria": DAY, "zenda": "2021-04-10"}
+
+
+class Builds:
+    """How many layer files, Voronoi cell sets and date lists were built (cache misses), not read from the cache."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        for module, name in ((geojson, "dumps"), (spatial, "voronoi_cells"), (date_selectors, "_change_dates_sql")):
+            monkeypatch.setattr(module, name, self._counted(getattr(module, name)))
+
+    def _counted(self, built):
+        def counted(*args, **kwargs):
+            self.count += 1
+            return built(*args, **kwargs)
+        return counted
+
+    def since(self, before: int) -> int:
+        return self.count - before
+
+
+def page_revision(api, theatre: str) -> tuple[str, bytes]:
+    """The revision a theatre's map page names (its layers' ?rev=), and the page itself."""
+    page = api.get(f"/?theatre={theatre}&date={DAYS[theatre]}")
+    assert page.status_code == 200
+    return re.search(rb'"revision": ?"([^"]+)"', page.content).group(1).decode(), page.content
+
+
+def state(api, theatre: str) -> dict:
+    """Everything a reader of ``theatre`` keeps: each layer's ETag and bytes (also under its ?rev=), and the page."""
+    rev, page = page_revision(api, theatre)
+    found = {"rev": rev, "page": page}
+    for url in LAYERS:
+        url = url.format(day=DAYS[theatre], t=theatre)
+        answer, pinned = api.get(url), api.get(f"{url}&rev={rev}")
+        assert answer.status_code == 200 and pinned.status_code == 200, url
+        assert "immutable" in pinned["Cache-Control"], url
+        found[url] = (answer["ETag"], body(answer), pinned["ETag"], body(pinned))
+    return found
+
+
+def still_fresh(api, theatre: str, kept: dict) -> None:
+    """Each of the theatre's layers answers 304 to the ETag it gave before."""
+    for url in LAYERS:
+        url = url.format(day=DAYS[theatre], t=theatre)
+        assert api.get(url, HTTP_IF_NONE_MATCH=kept[url][0]).status_code == 304, url
+
+
+def moved(before: dict, after: dict) -> bool:
+    """The theatre's revision and every layer's ETag moved."""
+    return before["rev"] != after["rev"] and all(
+        before[url][0] != after[url][0] for url in before if url.startswith("/api/"))
+
+
+@pytest.fixture
+def two_theatres(seeded, files, monkeypatch):
+    zenda = build_zenda(files)
+    source = SourceFactory()  # a source is a record every theatre shows: written before the readers look
+    return zenda, source, Builds(monkeypatch), APIClient()
+
+
+def test_a_write_in_zenda_leaves_syrias_caches_as_they_were_and_moves_zendas(two_theatres):
+    zenda, source, builds, api = two_theatres
+    syria, ruritania = state(api, "syria"), state(api, "zenda")
+
+    # A change published in Zenda, dated between Syria's last change and the day Syria's map shows.
+    strelsau = Town.objects.get(slug="strel")
+    ControlChangeFactory(town=strelsau, faction=Faction.objects.get(slug="black-elphberg"),
+                         effective_date=dt.date(2017, 10, 1), sources=[source])
+    counted = builds.count
+    assert state(api, "syria") == syria  # the same revision, ETags, bytes and page...
+    assert builds.since(counted) == 0  # ...read from the cache: nothing of Syria's was built again
+    still_fresh(api, "syria", syria)
+    after_change = state(api, "zenda")
+    assert moved(ruritania, after_change)
+
+    # A town of Zenda edited.
+    strelsau.population = 12_345
+    town_save(town=strelsau)
+    counted = builds.count
+    assert state(api, "syria") == syria
+    assert builds.since(counted) == 0
+    assert moved(after_change, state(api, "zenda"))
+
+
+def test_a_write_in_syria_leaves_zendas_caches_as_they_were(two_theatres):
+    zenda, source, builds, api = two_theatres
+    syria, ruritania = state(api, "syria"), state(api, "zenda")
+
+    raqqa = Town.objects.get(slug="raqqa")
+    ControlChangeFactory(town=raqqa, faction=Faction.objects.get(slug="sdf"), effective_date=dt.date(2017, 10, 5),
+                         sources=[source], day_part=ControlChange.DayPart.EVENING)
+    counted = builds.count
+    assert state(api, "zenda") == ruritania
+    assert builds.since(counted) == 0
+    still_fresh(api, "zenda", ruritania)
+    assert moved(syria, state(api, "syria"))
+
+
+def test_a_faction_colour_edit_moves_every_theatre(two_theatres):
+    zenda, source, builds, api = two_theatres
+    syria, ruritania = state(api, "syria"), state(api, "zenda")
+
+    islamic_state = Faction.objects.get(slug="islamic-state")  # holds land in both theatres
+    islamic_state.colour = "#101010"
+    faction_save(faction=islamic_state, by=SYSTEM)
+    assert moved(syria, state(api, "syria"))
+    assert moved(ruritania, state(api, "zenda"))
+
+
+def test_a_rolled_back_write_in_a_theatre_moves_no_revision(two_theatres):
+    from django.db import transaction
+
+    from events.selectors import data_version
+
+    zenda, source, builds, api = two_theatres
+    before = (data_version(), data_version(theatre=zenda), data_version(theatre=Town.objects.get(slug="raqqa").theatre))
+    strelsau = Town.objects.get(slug="strel")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        strelsau.population = 1
+        town_save(town=strelsau)
+        raise RuntimeError("rolled back")
+    assert (data_version(), data_version(theatre=zenda), data_version(theatre=Town.objects.get(slug="raqqa").theatre)) \
+        == before
