@@ -13,11 +13,11 @@ def every_theatre_row(apps, schema_editor):
     shared = revision.objects.filter(pk=1).first()
     if shared is not None:
         revision.objects.get_or_create(
-            pk=2, defaults={"number": shared.number, "token": shared.token, "changed_at": shared.changed_at})
+            pk=2, defaults={"number": shared.number, "token": shared.token, "changed_at": shared.changed_at}
+        )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("geodata", "0004_theatres"),
     ]
@@ -31,9 +31,16 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="TheatreRevision",
             fields=[
-                ("theatre", models.OneToOneField(
-                    on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name="revision",
-                    serialize=False, to="geodata.theatre")),
+                (
+                    "theatre",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="revision",
+                        serialize=False,
+                        to="geodata.theatre",
+                    ),
+                ),
                 ("number", models.PositiveBigIntegerField(default=0)),
                 ("token", models.CharField(default="", max_length=16)),
                 ("changed_at", models.DateTimeField(blank=True, null=True)),

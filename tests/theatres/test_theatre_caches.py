@@ -41,6 +41,7 @@ class Builds:
         def counted(*args, **kwargs):
             self.count += 1
             return built(*args, **kwargs)
+
         return counted
 
     def since(self, before: int) -> int:
@@ -77,11 +78,12 @@ def still_fresh(api, theatre: str, kept: dict) -> None:
 def moved(before: dict, after: dict) -> bool:
     """The theatre's revision and every layer's ETag moved."""
     return before["rev"] != after["rev"] and all(
-        before[url][0] != after[url][0] for url in before if url.startswith("/api/"))
+        before[url][0] != after[url][0] for url in before if url.startswith("/api/")
+    )
 
 
 @pytest.fixture
-def two_theatres(seeded, files, monkeypatch):
+def two_theatres(seeded, files, monkeypatch):  # noqa: F811
     zenda = build_zenda(files)
     source = SourceFactory()  # a source is a record every theatre shows: written before the readers look
     return zenda, source, Builds(monkeypatch), APIClient()
@@ -93,8 +95,12 @@ def test_a_write_in_zenda_leaves_syrias_caches_as_they_were_and_moves_zendas(two
 
     # A change published in Zenda, dated between Syria's last change and the day Syria's map shows.
     strelsau = Town.objects.get(slug="strel")
-    ControlChangeFactory(town=strelsau, faction=Faction.objects.get(slug="black-elphberg"),
-                         effective_date=dt.date(2017, 10, 1), sources=[source])
+    ControlChangeFactory(
+        town=strelsau,
+        faction=Faction.objects.get(slug="black-elphberg"),
+        effective_date=dt.date(2017, 10, 1),
+        sources=[source],
+    )
     counted = builds.count
     assert state(api, "syria") == syria  # the same revision, ETags, bytes and page...
     assert builds.since(counted) == 0  # ...read from the cache: nothing of Syria's was built again
@@ -116,8 +122,13 @@ def test_a_write_in_syria_leaves_zendas_caches_as_they_were(two_theatres):
     syria, ruritania = state(api, "syria"), state(api, "zenda")
 
     raqqa = Town.objects.get(slug="raqqa")
-    ControlChangeFactory(town=raqqa, faction=Faction.objects.get(slug="sdf"), effective_date=dt.date(2017, 10, 5),
-                         sources=[source], day_part=ControlChange.DayPart.EVENING)
+    ControlChangeFactory(
+        town=raqqa,
+        faction=Faction.objects.get(slug="sdf"),
+        effective_date=dt.date(2017, 10, 5),
+        sources=[source],
+        day_part=ControlChange.DayPart.EVENING,
+    )
     counted = builds.count
     assert state(api, "zenda") == ruritania
     assert builds.since(counted) == 0
@@ -148,5 +159,8 @@ def test_a_rolled_back_write_in_a_theatre_moves_no_revision(two_theatres):
         strelsau.population = 1
         town_save(town=strelsau)
         raise RuntimeError("rolled back")
-    assert (data_version(), data_version(theatre=zenda), data_version(theatre=Town.objects.get(slug="raqqa").theatre)) \
-        == before
+    assert (
+        data_version(),
+        data_version(theatre=zenda),
+        data_version(theatre=Town.objects.get(slug="raqqa").theatre),
+    ) == before
