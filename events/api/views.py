@@ -80,7 +80,7 @@ class TheatreViewSet(viewsets.GenericViewSet):
 
 
 class AdminAreaViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = AdminArea.objects.select_related("parent")
+    queryset = AdminArea.objects.select_related("parent", "theatre")
     pagination_class = Pagination
     lookup_field = "slug"
     filterset_class = filters.AdminAreaFilter
@@ -98,7 +98,7 @@ class AdminAreaViewSet(viewsets.ReadOnlyModelViewSet):
 
 class TownViewSet(viewsets.ReadOnlyModelViewSet):
     # The areas' polygons are not shown: leave them in the database rather than decode one per town.
-    queryset = Town.objects.select_related("admin_area__parent").defer(
+    queryset = Town.objects.select_related("admin_area__parent", "theatre").defer(
         "admin_area__geometry", "admin_area__parent__geometry"
     )
     serializer_class = serializers.TownSerializer
@@ -165,7 +165,7 @@ class ControlChangeViewSet(viewsets.ModelViewSet):
         else:
             qs = selectors.changes_in_force(published_only=True)
         return (
-            qs.select_related("town", "faction", "contested_by")
+            qs.select_related("town__theatre", "faction", "contested_by")
             .prefetch_related(Prefetch("sources", queryset=Source.objects.only("pk")))
             .order_by(*selectors.CHRONOLOGICAL)
         )

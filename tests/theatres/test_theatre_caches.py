@@ -164,3 +164,48 @@ def test_a_rolled_back_write_in_a_theatre_moves_no_revision(two_theatres):
         data_version(theatre=zenda),
         data_version(theatre=Town.objects.get(slug="raqqa").theatre),
     ) == before
+
+
+def test_every_theatres_control_areas_are_each_theatres_own_side_by_side(seeded, files):  # noqa: F811
+    api = APIClient()
+    url = "/api/control-areas.geojson?date=2021-04-10"
+    before = {f["id"]: f for f in api.get(url).json()["features"]}
+    build_zenda(files)
+    after = {f["id"]: f for f in api.get(url).json()["features"]}
+    zenda = {f["id"]: f for f in api.get(url + "&theatre=zenda").json()["features"]}
+    assert set(after) == set(before) | set(zenda)
+    # Adding Zenda leaves every class Zenda has not as it was, to the coordinate and the km².
+    for faction in set(before) - set(zenda):
+        assert after[faction] == before[faction], faction
+    # A faction of both holds its Syrian land as before and its Zenda land beside it.
+    shared = after["islamic-state"]
+    assert shared["geometry"]["type"] == "MultiPolygon"
+    parts = shared["geometry"]["coordinates"]
+    for theatre_feature in (before["islamic-state"], zenda["islamic-state"]):
+        geometry = theatre_feature["geometry"]
+        own = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+        assert all(part in parts for part in own)
+    assert len(parts) == len(own) + (
+        1
+        if before["islamic-state"]["geometry"]["type"] == "Polygon"
+        else len(before["islamic-state"]["geometry"]["coordinates"])
+    )
+    assert shared["properties"]["towns"] == before["islamic-state"]["properties"]["towns"] + 1
+    assert shared["properties"]["area_km2"] == pytest.approx(
+        before["islamic-state"]["properties"]["area_km2"] + zenda["islamic-state"]["properties"]["area_km2"], abs=0.2
+    )
+    assert after["black-elphberg"]["geometry"] == zenda["black-elphberg"]["geometry"]
+
+
+def test_api_list_rows_name_their_theatre(seeded, files, django_assert_max_num_queries):  # noqa: F811
+    api = APIClient()
+    build_zenda(files)
+    for url in ("/api/towns/", "/api/areas/", "/api/control-changes/"):
+        for theatre in ("syria", "zenda"):
+            rows = api.get(f"{url}?theatre={theatre}&limit=1000").json()["results"]
+            assert rows and {row["theatre"] for row in rows} == {theatre}, url
+        with django_assert_max_num_queries(8):  # the theatre comes with the rows: no query per row
+            rows = api.get(f"{url}?limit=1000").json()["results"]
+        assert {row["theatre"] for row in rows} == {"syria", "zenda"}, url
+    raqqa = api.get("/api/towns/raqqa/").json()
+    assert raqqa["theatre"] == "syria"
