@@ -209,3 +209,44 @@ def test_api_list_rows_name_their_theatre(seeded, files, django_assert_max_num_q
         assert {row["theatre"] for row in rows} == {"syria", "zenda"}, url
     raqqa = api.get("/api/towns/raqqa/").json()
     assert raqqa["theatre"] == "syria"
+
+
+def test_each_writer_moves_the_revision_of_the_theatre_it_wrote(seeded, files):  # noqa: F811
+    from events.selectors import data_version
+    from events.services import factions_save_many
+    from events.services.coalitions import faction_role_set
+    from geodata.models import AdminArea, Theatre
+    from geodata.services import admin_area_save
+    from tests.theatres.test_theatres import changes_csv, run
+
+    zenda = build_zenda(files)
+    syria = Theatre.objects.get(slug="syria")
+
+    def versions():
+        return data_version(theatre=syria), data_version(theatre=zenda), data_version()
+
+    def after(write) -> tuple[bool, bool, bool]:
+        before = versions()
+        write()
+        return tuple(b != a for b, a in zip(before, versions(), strict=True))
+
+    area = AdminArea.objects.get(code="ZZ01")
+    area.name_ar = "الشمال"
+    assert after(lambda: admin_area_save(area=area)) == (False, True, True)
+    russia = Faction.objects.get(slug="russia")
+    assert after(lambda: faction_role_set(theatre=zenda, faction=russia, coalition=None, by=SYSTEM)) == (
+        False,
+        True,
+        True,
+    )
+    more = changes_csv(files["dir"] / "more.csv", [("Strelsau", "Black Elphberg", "2021-05-01")])
+    assert after(lambda: run("import_changes", more, "--theatre", "zenda", "--commit", "--publish")) == (
+        False,
+        True,
+        True,
+    )
+    assert after(lambda: factions_save_many(factions=[], by=SYSTEM)) == (False, False, False)  # an empty batch
+    assert after(lambda: SourceFactory()) == (True, True, True)  # a source every theatre may cite
+    raqqa = Town.objects.get(slug="raqqa")
+    raqqa.population = 1
+    assert after(lambda: town_save(town=raqqa)) == (True, False, True)
