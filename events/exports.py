@@ -248,9 +248,9 @@ class Layer:
             export = replace(export, content=collector.paused_chunks(iter(export.chunks())))
         return export
 
-    def parse_at(self, revision: str, params: Mapping[str, str], *, theatre: Theatre | None = None) -> dict:
-        """``parse`` for the data revision the caller has read (a date's slice depends on it), of the
-        theatre it read it for (``params``' own ``theatre``)."""
+    def parse_at(self, revision: str, params: Mapping[str, str], *, theatre: Theatre | None) -> dict:
+        """``parse`` for the data revision the caller has read (a date's slice depends on it), and the
+        theatre it read it for (``parse_theatre`` of the same ``params``)."""
         token, named = _revision.set(revision), _theatre.set((params.get("theatre"), theatre))
         try:
             return self.parse(params)
