@@ -28,13 +28,14 @@ from ..selectors import EVERY_THEATRE_ROW, REVISION_ROW, SHARED_ROW
 Theatres = Collection[int | None]
 
 
-def _bump(model: type[models.Model], pks: Collection[int], now) -> None:
+def _bump(model: type[DataRevision] | type[TheatreRevision], pks: Collection[int], now) -> None:
     values = {"number": F("number") + 1, "token": secrets.token_hex(8), "changed_at": now}
+    rows = model._default_manager
     # One UPDATE: the write's own transaction makes it atomic (no savepoint of its own).
-    if model.objects.filter(pk__in=pks).update(**values) < len(pks):
-        stored = set(model.objects.filter(pk__in=pks).values_list("pk", flat=True))
+    if rows.filter(pk__in=pks).update(**values) < len(pks):
+        stored = set(rows.filter(pk__in=pks).values_list("pk", flat=True))
         for pk in sorted(set(pks) - stored):
-            model.objects.get_or_create(pk=pk, defaults={**values, "number": 1})
+            rows.get_or_create(pk=pk, defaults={**values, "number": 1})
 
 
 def revision_bump(*, theatres: Theatres = ()) -> None:
@@ -47,7 +48,7 @@ def revision_bump(*, theatres: Theatres = ()) -> None:
     if not theatres or None in theatres:
         _bump(DataRevision, [SHARED_ROW], now)
         return
-    _bump(TheatreRevision, sorted(set(theatres)), now)  # type: ignore[type-var]
+    _bump(TheatreRevision, sorted({theatre for theatre in theatres if theatre is not None}), now)
     _bump(DataRevision, [EVERY_THEATRE_ROW], now)
 
 
@@ -60,9 +61,9 @@ def theatres_of(records: Iterable[models.Model]) -> set[int | None]:
         if hasattr(record, "theatre_id"):
             found.add(record.theatre_id)
         elif hasattr(record, "town_id"):
-            town_field = type(record)._meta.get_field("town")
-            if town_field.is_cached(record):
-                found.add(record.town.theatre_id)
+            town = record._state.fields_cache.get("town")  # the town the write holds already, if any
+            if town is not None:
+                found.add(town.theatre_id)
             else:
                 unplaced_towns.add(record.town_id)
         else:
