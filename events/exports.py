@@ -46,9 +46,19 @@ class Export:
         return self.content if self.streamed else (self.content,)
 
 
+def layer_theatre(params: Mapping[str, str]) -> Theatre | None:
+    """``theatre`` (events.params.parse_theatre), read once per request: the API reads it before the
+    revision (a theatre's layers are keyed by its own) and hands it on through ``Layer.parse_at``."""
+    known = _theatre.get()
+    if known is not None and known[0] == params.get("theatre"):
+        return known[1]
+    return parse_theatre(params)
+
+
 def _slice_on(params: Mapping[str, str]) -> dt.date:
-    """``date`` resolved to the change date whose slice it shows (events.slice_dates): the file's key."""
-    return slice_dates.slice_date(on=parse_as_of(params), revision=_revision.get())
+    """``date`` resolved to the change date whose slice it shows (events.slice_dates): the file's key.
+    A theatre's date resolves along its own record, so another theatre's changes never move it."""
+    return slice_dates.slice_date(on=parse_as_of(params), revision=_revision.get(), theatre=layer_theatre(params))
 
 
 def _as_of(on: dt.date, collection: dict) -> dict:
@@ -59,7 +69,7 @@ def _as_of(on: dt.date, collection: dict) -> dict:
 def _theatre_and_factions(params: Mapping[str, str]) -> dict:
     """``faction`` (in the theatre's coalitions), and ``theatre`` when given (a layer of one theatre's towns);
     left out, every town as before theatres."""
-    theatre = parse_theatre(params)
+    theatre = layer_theatre(params)
     factions = parse_faction(params.get("faction"), theatre=theatre)
     return {"faction_ids": factions} if theatre is None else {"faction_ids": factions, "theatre": theatre}
 
@@ -75,23 +85,26 @@ def _changes_params(params: Mapping[str, str]) -> dict:
 
 # The revision a request already read for its ETag (see Layer.build_at): the file is kept under it.
 _revision: ContextVar[str | None] = ContextVar("export_revision", default=None)
+# The theatre it read before that revision (see Layer.parse_at): the query string's value and its theatre.
+_theatre: ContextVar[tuple[str | None, Theatre | None] | None] = ContextVar("export_theatre", default=None)
 
 
-def _kept(name: str, build: Callable[[], dict], *, counted: bool = True) -> bytes:
+def _kept(name: str, build: Callable[[], dict], *, counted: bool = True, theatre: Theatre | None = None) -> bytes:
     """A per-date layer's GeoJSON bytes, built once per data revision (``_kept_file``)."""
-    return _kept_file(name, lambda: geojson.dumps(build()), counted=counted)
+    return _kept_file(name, lambda: geojson.dumps(build()), counted=counted, theatre=theatre)
 
 
-def _kept_file(name: str, build: Callable[[], bytes], *, counted: bool = True) -> bytes:
+def _kept_file(name: str, build: Callable[[], bytes], *, counted: bool = True, theatre: Theatre | None = None) -> bytes:
     """A per-date layer's bytes, built once per data revision.
 
-    A revision's layers never change (every write bumps it), so the file is kept under it,
+    A revision's layers never change (every write bumps it), so the file is kept under it (``theatre``'s
+    when the caller has read none: a theatre's layers are kept under its own revision),
     Zstandard-compressed at level 1: GeoJSON shrinks three- to tenfold (4.5 MB of control areas at
     10,000 towns keep as 1.6 MB, towns as about 0.5 MB), so a worker's cache holding many dates stays
     small, and compressing costs a third of zlib's time (22 against 66 ms for those areas). Inflating
     still costs milliseconds, more than the rest of the request, so the last files inflated are remembered.
     """
-    key = f"exports:zst:{name}:{_revision.get() or selectors.data_version()}"
+    key = f"exports:zst:{name}:{_revision.get() or selectors.data_version(theatre=theatre)}"
     kept = cache.get(key)
     if kept is None:
         kept = _built_elsewhere(key)
@@ -168,16 +181,17 @@ def _remember(key: str, kept: bytes, content: bytes) -> None:
             _inflated_files.popitem(last=False)
 
 
-def _dated(key: str, build: Callable[[], dict], stem: str, fmt: str, kind: gis_files.Kind) -> Export:
+def _dated(key: str, build: Callable[[], dict], stem: str, fmt: str, kind: gis_files.Kind,
+           theatre: Theatre | None = None) -> Export:
     """A dated layer's file in ``fmt``: its GeoJSON, or a GeoPackage or KML written from the GeoJSON's
     features (the same rows), each kept per data revision under its own key."""
     if fmt == "geojson":
-        return Export(_kept(key, build), geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")
+        return Export(_kept(key, build, theatre=theatre), geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")
 
     def converted() -> bytes:
-        features = orjson.loads(_kept(key, build, counted=False))["features"]  # this build was counted
+        features = orjson.loads(_kept(key, build, counted=False, theatre=theatre))["features"]  # counted once
         return b"".join(gis_files.write(fmt, [features], kind, title=stem, colours=_colours()))
-    return Export(_kept_file(f"{fmt}:{key}", converted), gis_files.MEDIA_TYPES[fmt], f"{stem}.{fmt}")
+    return Export(_kept_file(f"{fmt}:{key}", converted, theatre=theatre), gis_files.MEDIA_TYPES[fmt], f"{stem}.{fmt}")
 
 
 def _colours() -> dict[str, str]:
@@ -192,7 +206,7 @@ def _control(*, on: dt.date, faction_ids: set[int] | None, theatre: Theatre | No
     mine = "" if theatre is None else f":{theatre.slug}"  # a theatre's file is kept under its own key
     name = "control" if theatre is None else f"control-{theatre.slug}"
     return _dated(f"control:{on}:{factions}{mine}", lambda: _as_of(on, geojson.control_feature_collection(
-        on=on, faction_ids=faction_ids, theatre=theatre)), f"{name}-{on}", fmt, gis_files.CONTROL)
+        on=on, faction_ids=faction_ids, theatre=theatre)), f"{name}-{on}", fmt, gis_files.CONTROL, theatre)
 
 
 def _provinces(*, on: dt.date, level: int = 1, theatre: Theatre | None = None, fmt: str = "geojson") -> Export:
@@ -200,11 +214,11 @@ def _provinces(*, on: dt.date, level: int = 1, theatre: Theatre | None = None, f
     name = ("provinces" if level == 1 else "districts") + ("" if theatre is None else f"-{theatre.slug}")
     return _dated(f"provinces:{on}:{level}{mine}",
                   lambda: _as_of(on, geojson.provinces_feature_collection(on=on, level=level, theatre=theatre)),
-                  f"{name}-{on}", fmt, gis_files.PROVINCES)
+                  f"{name}-{on}", fmt, gis_files.PROVINCES, theatre)
 
 
 def _provinces_params(params: Mapping[str, str]) -> dict:
-    theatre = parse_theatre(params)
+    theatre = layer_theatre(params)
     return {"on": _slice_on(params), "level": parse_level(params), **({} if theatre is None else {"theatre": theatre})}
 
 
@@ -214,11 +228,11 @@ def _control_areas(*, on: dt.date, theatre: Theatre | None = None, fmt: str = "g
     name = "control-areas" if theatre is None else f"control-areas-{theatre.slug}"
     return _dated(f"control-areas:{on}:{radius_km:g}{mine}",
                   lambda: _as_of(on, geojson.control_areas_feature_collection(on=on, theatre=theatre)),
-                  f"{name}-{on}", fmt, gis_files.CONTROL_AREAS)
+                  f"{name}-{on}", fmt, gis_files.CONTROL_AREAS, theatre)
 
 
 def _dated_params(params: Mapping[str, str]) -> dict:
-    theatre = parse_theatre(params)
+    theatre = layer_theatre(params)
     return {"on": _slice_on(params), **({} if theatre is None else {"theatre": theatre})}
 
 
@@ -291,13 +305,15 @@ class Layer:
             export = replace(export, content=collector.paused_chunks(iter(export.chunks())))
         return export
 
-    def parse_at(self, revision: str, params: Mapping[str, str]) -> dict:
-        """``parse`` for the data revision the caller has read (a date's slice depends on it)."""
-        token = _revision.set(revision)
+    def parse_at(self, revision: str, params: Mapping[str, str], *, theatre: Theatre | None) -> dict:
+        """``parse`` for the data revision the caller has read (a date's slice depends on it), and the
+        theatre it read it for (``parse_theatre`` of the same ``params``)."""
+        token, named = _revision.set(revision), _theatre.set((params.get("theatre"), theatre))
         try:
             return self.parse(params)
         finally:
             _revision.reset(token)
+            _theatre.reset(named)
 
     def build_at(self, revision: str, params: dict) -> Export:
         """``build`` for the data revision the caller has read (its ETag), without reading it again."""

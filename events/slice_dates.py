@@ -16,30 +16,38 @@ With no change in force at all, every date resolves to ``EARLIEST_DATE`` (1900-0
 import datetime as dt
 import threading
 
+from geodata.models import Theatre
+
 from . import selectors
 from .models import EARLIEST_DATE
 from .selectors import cache_token
 
-# The days this worker resolved for the last data revision it saw, under (token, revision key). The
-# token lives in the shared cache, so clearing the cache forgets them too.
+# The days this worker resolved for the last data revision it saw of each theatre (None: every theatre),
+# under (token, revision key). The token lives in the shared cache, so clearing the cache forgets them too.
 TOKEN_KEY = "slice-dates:token"
 KEEP = 4096
-_memo: tuple[tuple[str, str], dict[dt.date, dt.date]] | None = None
+_memo: dict[int | None, tuple[tuple[str, str], dict[dt.date, dt.date]]] = {}
 _lock = threading.Lock()
 
 
-def _resolved(revision: str) -> dict[dt.date, dt.date]:
-    global _memo
+def _resolved(revision: str, theatre: int | None) -> dict[dt.date, dt.date]:
     key = (cache_token(TOKEN_KEY), revision)
     with _lock:
-        if _memo is None or _memo[0] != key or len(_memo[1]) > KEEP:
-            _memo = (key, {})
-        return _memo[1]
+        memo = _memo.get(theatre)
+        if memo is None or memo[0] != key or len(memo[1]) > KEEP:
+            memo = _memo[theatre] = (key, {})
+        return memo[1]
 
 
-def _latest_on_or_before(on: dt.date) -> dt.date | None:
-    """The latest date with a change in force on or before ``on``: the date index walked back from it."""
-    in_force = selectors.changes_in_force().filter(effective_date__lte=on).order_by("-effective_date")
+def _in_force(theatre: int | None):
+    in_force = selectors.changes_in_force()
+    return in_force if theatre is None else in_force.filter(town__theatre_id=theatre)
+
+
+def _latest_on_or_before(on: dt.date, theatre: int | None = None) -> dt.date | None:
+    """The latest date with a change in force on or before ``on`` (in ``theatre``'s towns when given): the
+    date index walked back from it."""
+    in_force = _in_force(theatre).filter(effective_date__lte=on).order_by("-effective_date")
     return in_force.values_list("effective_date", flat=True).first()
 
 
@@ -50,18 +58,20 @@ def before_first_record(dates: list[dt.date]) -> dt.date:
     return dates[0] - dt.timedelta(days=1)
 
 
-def slice_date(*, on: dt.date, revision: str | None = None) -> dt.date:
+def slice_date(*, on: dt.date, revision: str | None = None, theatre: Theatre | None = None) -> dt.date:
     """The latest change date on or before ``on`` (published changes in force), the day the slice shows.
 
-    ``revision`` is the data revision the caller has read (``selectors.data_revision().key``); without
-    it, it is read here (one primary-key lookup).
+    ``theatre``: along its own record (its towns' changes), so another theatre's changes never move the day
+    its layers show. ``revision`` is the data revision the caller has read for it
+    (``selectors.data_revision(theatre=).key``); without it, it is read here (one indexed query).
     """
-    resolved = _resolved(revision if revision is not None else selectors.data_version())
+    mine = None if theatre is None else theatre.pk
+    resolved = _resolved(revision if revision is not None else selectors.data_version(theatre=theatre), mine)
     day = resolved.get(on)
     if day is None:
-        day = _latest_on_or_before(on)
+        day = _latest_on_or_before(on, mine)
         if day is None:
-            first = selectors.first_change_date()
+            first = _in_force(mine).order_by("effective_date").values_list("effective_date", flat=True).first()
             day = before_first_record([first] if first else [])
         resolved[on] = day
     return day

@@ -194,7 +194,7 @@ def control_map(request):
     endpoints = {k: with_moment(v) for k, v in map_inputs.map_endpoints(theatre).items()}
     # The data revision the page was drawn from: a URL carrying it as ?rev= is immutable, so a
     # browser, proxy or CDN keeps each date's layers and the date list without asking again.
-    revision = selectors.data_version()
+    revision = selectors.data_version(theatre=theatre)  # a theatre's own: another's writes leave its page
     first = summary.first_change if summary else selectors.first_change_date()
     last = summary.last_change if summary else selectors.latest_change_date()
     config = {

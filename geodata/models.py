@@ -196,11 +196,15 @@ class Town(models.Model):
 
 
 class DataRevision(models.Model):
-    """One row: a number bumped inside every write transaction of the data the public sees.
+    """Two rows: numbers bumped inside every write transaction of the data the public sees.
 
-    It is the ETag of every export and the key of every cache (see ``geodata.services.revision``), so no
-    request counts or scans a table to learn whether anything changed. ``token`` is new at each bump:
-    a database restored from a backup, or rebuilt by a test, never repeats an old ETag.
+    Row 1 (shared) moves with writes every theatre shows (factions, their colours and aliases, default
+    coalitions, sources); row 2 (every theatre) moves with a write in any theatre. A theatre's own row is a
+    ``TheatreRevision``. A reader of one theatre keys on row 1 and its theatre's row, a reader of every
+    theatre on rows 1 and 2 (see ``geodata.services.revision``), so no request counts or scans a table to
+    learn whether anything changed, and a write in one theatre leaves another's caches and ETags alone.
+    ``token`` is new at each bump: a database restored from a backup, or rebuilt by a test, never repeats
+    an old ETag.
     """
 
     number = models.PositiveBigIntegerField(default=0)
@@ -208,7 +212,19 @@ class DataRevision(models.Model):
     changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(pk=1), name="datarevision_one_row")]
+        constraints = [models.CheckConstraint(condition=Q(pk__in=[1, 2]), name="datarevision_two_rows")]
 
     def __str__(self) -> str:
         return f"revision {self.number}"
+
+
+class TheatreRevision(models.Model):
+    """A theatre's revision: bumped by writes to its areas, towns, coalitions and control log."""
+
+    theatre = models.OneToOneField(Theatre, on_delete=models.CASCADE, primary_key=True, related_name="revision")
+    number = models.PositiveBigIntegerField(default=0)
+    token = models.CharField(max_length=16, default="")
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.theatre_id}: revision {self.number}"

@@ -2,13 +2,15 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import geopandas as gpd
 import pandas as pd
+from django.db import connection
+from django.utils import timezone
 from shapely.geometry import shape
 
-from .models import AdminArea, DataRevision, Town
+from .models import AdminArea, DataRevision, TheatreRevision, Town
 from .spatial import WGS84, points_frame
 
 AREA_COLUMNS = ["area_id", "code", "name", "name_ar", "slug", "level", "parent_id", "geometry"]
@@ -62,7 +64,9 @@ def towns_frame(*, towns: Iterable[Town] | None = None) -> gpd.GeoDataFrame:
 
 # The data revision (written by geodata.services.revision) ----------------------------------
 
-REVISION_ROW = 1
+SHARED_ROW = 1  # writes every theatre shows: factions, their colours and aliases, default coalitions, sources
+EVERY_THEATRE_ROW = 2  # moves with a write in any theatre: what a reader of every theatre keys on
+REVISION_ROW = SHARED_ROW  # the row a bulk import locks (revision_lock)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,28 @@ class Revision:
         return f"{self.number}.{self.token}"
 
 
-def revision_current() -> Revision:
-    """The revision now (number 0 before the first write): one primary-key lookup."""
-    row = DataRevision.objects.filter(pk=REVISION_ROW).values_list("number", "token", "changed_at").first()
-    return Revision(*row) if row else Revision(0, "", None)
+def _revision_sql(theatre: bool) -> str:
+    """The read of the shared row with the every-theatre row, or (``theatre``) with one theatre's row."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in ("number", "token", "changed_at"))
+    shared = f"SELECT {{scope}}, {columns} FROM {quote(DataRevision._meta.db_table)}"
+    if not theatre:
+        return f"{shared.format(scope=quote('id'))} WHERE {quote('id')} IN ({SHARED_ROW}, {EVERY_THEATRE_ROW})"
+    mine = quote(TheatreRevision._meta.get_field("theatre").column)
+    return (f"{shared.format(scope=SHARED_ROW)} WHERE {quote('id')} = {SHARED_ROW} UNION ALL "
+            f"SELECT {EVERY_THEATRE_ROW}, {columns} FROM {quote(TheatreRevision._meta.db_table)} WHERE {mine} = %s")
+
+
+def revision_current(*, theatre: int | None = None) -> Revision:
+    """The revision a reader of ``theatre`` (an id; None: every theatre) sees: the shared row with the
+    theatre's (or with the every-theatre row). Number 0 before the first write.
+
+    It is read on every request, so it is one SQL statement of two primary-key lookups, written once
+    (building it with the ORM cost some 20 times the lookups themselves).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_revision_sql(theatre is not None), [] if theatre is None else [theatre])
+        rows = sorted(cursor.fetchall())  # the shared row's token first
+    changed = [row[3] if timezone.is_aware(row[3]) else timezone.make_aware(row[3], UTC)
+               for row in rows if row[3] is not None]
+    return Revision(sum(row[1] for row in rows), "".join(row[2] for row in rows), max(changed) if changed else None)

@@ -11,14 +11,13 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from events import exports, selectors
-from events.params import parse_theatre
 from geodata.models import Theatre
 
 from .views import AS_PUBLISHED_PARAM, DOWNLOAD_PARAM, REV_PARAM, THEATRE_PARAM, ExportView
 
 
 def _theatre_param(params) -> dict:
-    theatre = parse_theatre(params)
+    theatre = exports.layer_theatre(params)
     return {} if theatre is None else {"theatre": theatre}
 
 

@@ -92,15 +92,19 @@ class TheatreSerializer(serializers.Serializer):
         return {"areas": summary.areas, "towns": summary.towns, "changes": summary.changes}
 
 
+THEATRE_HELP = "The theatre (conflict) it belongs to: its slug, as /api/theatres/ lists it."
+
+
 class AdminAreaSerializer(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True,
         help_text="A district's governorate (its slug); null for a governorate.",
     )
+    theatre = serializers.CharField(source="theatre.slug", read_only=True, help_text=THEATRE_HELP)
 
     class Meta:
         model = AdminArea
-        fields = ["id", "code", "slug", "name", "name_ar", "alt_names", "level", "parent", "country_code"]
+        fields = ["id", "code", "slug", "name", "name_ar", "alt_names", "level", "parent", "country_code", "theatre"]
 
 
 class AdminAreaDetailSerializer(AdminAreaSerializer):
@@ -118,12 +122,13 @@ class TownSerializer(serializers.ModelSerializer):
         help_text="The finest area the town lies in (a district where districts are loaded); null if none.",
     )
     governorate = serializers.SerializerMethodField(help_text="The governorate (level 1) the town lies in.")
+    theatre = serializers.CharField(source="theatre.slug", read_only=True, help_text=THEATRE_HELP)
 
     class Meta:
         model = Town
         fields = [
             "id", "slug", "name", "alt_names", "longitude", "latitude", "population", "admin_area",
-            "governorate", "geonames_id",
+            "governorate", "geonames_id", "theatre",
         ]
 
     def get_governorate(self, town: Town) -> str | None:
@@ -145,6 +150,10 @@ class ControlChangeSerializer(serializers.ModelSerializer):
         help_text="The town's slug, id, name or alternate name (as in the CSV import); answered as its slug.",
     )
     town_name = serializers.CharField(source="town.name", read_only=True)
+    theatre = serializers.CharField(
+        source="town.theatre.slug", read_only=True, help_text="The theatre of its town (its slug, as /api/theatres/ "
+        "lists it)."
+    )
     faction = NamedRelatedField(
         index=names.faction_index, queryset=Faction.objects.all(),
         help_text="The faction's slug, id, name, short name or alias, e.g. Daesh; answered as its slug.",
@@ -169,7 +178,7 @@ class ControlChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = ControlChange
         fields = [
-            "id", "town", "town_name", "faction", "status", "contested_by", "effective_date",
+            "id", "town", "town_name", "theatre", "faction", "status", "contested_by", "effective_date",
             "date_precision", "day_part", "date_label", "confidence", "sources", "note", "state", "supersedes",
             "entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason",
         ]

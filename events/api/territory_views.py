@@ -50,7 +50,7 @@ class TerritoryChangeView(APIView):
         start, end = _period(request.query_params)
         theatre = parse_theatre(request.query_params)
         rule = territory.area_rule()
-        etag = quote_etag(f"territory-change-{rule['radius_km']:g}-{selectors.data_version()}")
+        etag = quote_etag(f"territory-change-{rule['radius_km']:g}-{selectors.data_version(theatre=theatre)}")
         response = get_conditional_response(request._request, etag=etag)
         if response is None:
             change = territory.territory_between(start=start, end=end, theatre=theatre)

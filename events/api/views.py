@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from events import exports, selectors, services
 from events.models import ControlChange, Faction, Source
-from events.params import FLAG_VALUES, parse_flag
+from events.params import FLAG_VALUES, parse_flag, parse_theatre
 from events.permissions import EDITOR_PERMS
 from geodata.models import AdminArea, Town
 
@@ -84,7 +84,7 @@ class TheatreViewSet(viewsets.GenericViewSet):
 
 
 class AdminAreaViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = AdminArea.objects.select_related("parent")
+    queryset = AdminArea.objects.select_related("parent", "theatre")
     pagination_class = Pagination
     lookup_field = "slug"
     filterset_class = filters.AdminAreaFilter
@@ -102,7 +102,7 @@ class AdminAreaViewSet(viewsets.ReadOnlyModelViewSet):
 
 class TownViewSet(viewsets.ReadOnlyModelViewSet):
     # The areas' polygons are not shown: leave them in the database rather than decode one per town.
-    queryset = Town.objects.select_related("admin_area__parent").defer(
+    queryset = Town.objects.select_related("admin_area__parent", "theatre").defer(
         "admin_area__geometry", "admin_area__parent__geometry"
     )
     serializer_class = serializers.TownSerializer
@@ -170,7 +170,7 @@ class ControlChangeViewSet(viewsets.ModelViewSet):
         else:
             qs = selectors.changes_in_force(published_only=True)
         return (
-            qs.select_related("town", "faction", "contested_by")
+            qs.select_related("town__theatre", "faction", "contested_by")
             .prefetch_related(Prefetch("sources", queryset=Source.objects.only("pk")))
             .order_by(*selectors.CHRONOLOGICAL)
         )
@@ -263,13 +263,15 @@ class ExportView(APIView):
 
     def get(self, request):
         layer = self.export_layer()
-        # One primary-key read, whatever the size of the log: the revision every write bumps.
-        revision = selectors.data_revision()
+        # A theatre's layers are kept under its own revision: a write in another theatre leaves them.
+        theatre = parse_theatre(request.query_params)
+        # One read of two primary keys, whatever the size of the log: the revision every write bumps.
+        revision = selectors.data_revision(theatre=theatre)
         # The revision, and the moment when read ?as_published= (events/as_published.py).
         version = selectors.data_version(revision=revision)
         # A dated layer's ``on`` is the change date it shows (events.slice_dates, for this revision):
         # the key it is kept under, part of its ETag, and named in the answer.
-        params = layer.parse_at(version, request.query_params)
+        params = layer.parse_at(version, request.query_params, theatre=theatre)
         download = parse_flag(request.query_params, "download")
         shown = params.get("on")
         etag = quote_etag(f"{EXPORT_FORMAT}-{version}" + (f"-{shown}" if shown else ""))

@@ -66,7 +66,8 @@ def change_dates(
     """
     seen = visibility(published_only=published_only, known_at=known_at)
     mine = "" if theatre is None else f":{theatre.pk}"
-    key = f"selectors:change-dates:{seen.key}:{data_version(published_only=published_only)}{mine}"
+    version = data_version(published_only=published_only, theatre=theatre)
+    key = f"selectors:change-dates:{seen.key}:{version}{mine}"
     dates = cache.get(key)
     if dates is None:
         sql, params = _change_dates_sql(seen=seen, theatre=None if theatre is None else theatre.pk)
@@ -118,22 +119,26 @@ def _change_date_end(*, published_only: bool, known_at: dt.datetime | None, orde
     return in_force.values_list("effective_date", flat=True).first()
 
 
-def data_revision() -> Revision:
-    """The data revision: number, token and time of the last write (one primary-key lookup)."""
-    return revision_current()
+def data_revision(*, theatre: Theatre | int | None = None) -> Revision:
+    """The data revision of ``theatre`` (or a theatre's id; None: every theatre): number, token and time of
+    the last write (one query of two primary keys)."""
+    return revision_current(theatre=theatre.pk if isinstance(theatre, Theatre) else theatre)
 
 
-def data_version(*, published_only: bool = True, revision: Revision | None = None) -> str:
-    """Names this state of everything a map or export shows: the data revision (one row read; none when
-    the caller passes the ``revision`` it has read).
+def data_version(
+    *, published_only: bool = True, revision: Revision | None = None, theatre: Theatre | int | None = None,
+) -> str:
+    """Names this state of everything a map or export of ``theatre`` (None: every theatre) shows: the data
+    revision (one query of two primary keys; none when the caller passes the ``revision`` it has read).
 
     Every write the public sees bumps it inside its transaction (see ``geodata.services.revision``),
-    so it is an ETag and a cache key that costs one primary-key lookup whatever the size of the log.
-    Read as known at a moment (``rule.as_known_at``), the public's version names that moment too, so
-    every key and ETag composed from it is the moment's. Drafts do not bump it; an editor's preview
-    (``published_only=False``) adds the drafts' count and last edit, read along the partial index of drafts.
+    so it is an ETag and a cache key that costs one indexed read whatever the size of the log; a write
+    in another theatre leaves a theatre's alone. Read as known at a moment (``rule.as_known_at``), the
+    public's version names that moment too, so every key and ETag composed from it is the moment's.
+    Drafts do not bump it; an editor's preview (``published_only=False``) adds the drafts' count and last
+    edit, read along the partial index of drafts.
     """
-    key = (revision or data_revision()).key
+    key = (revision or data_revision(theatre=theatre)).key
     if published_only:
         moment = known_moment()
         return key if moment is None else f"{key}@{moment.timestamp():.6f}"
@@ -142,6 +147,6 @@ def data_version(*, published_only: bool = True, revision: Revision | None = Non
     return f"{key}.d{drafts['n']}.{drafts['last'].timestamp() if drafts['last'] else 0}"
 
 
-def data_last_modified() -> dt.datetime | None:
+def data_last_modified(*, theatre: Theatre | None = None) -> dt.datetime | None:
     """When the data a map or export shows last changed (for Last-Modified): the revision's time."""
-    return data_revision().changed_at
+    return data_revision(theatre=theatre).changed_at

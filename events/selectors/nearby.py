@@ -38,11 +38,13 @@ _kept: dict[tuple, OrderedDict[dt.date, ControlSnapshot]] = {}
 def _slices(*, seen: Visibility, theatre: int | None = None) -> OrderedDict[dt.date, ControlSnapshot]:
     """This worker's slices of the current revision (older revisions' are dropped), of every town or of one
     theatre's."""
-    key = (cache_token(TOKEN_KEY), data_version(published_only=seen.published_only), seen, theatre)
+    version = data_version(published_only=seen.published_only, theatre=theatre)
+    key = (cache_token(TOKEN_KEY), version, seen, theatre)
     with _lock:
         if key not in _kept:
-            # Another revision's slices, of every theatre, are dropped; other theatres' of this one kept.
-            for old in [k for k in _kept if k[2] == seen and k[:2] != key[:2] or k[2:] == key[2:]]:
+            # This theatre's slices of another revision are dropped (all of them when the cache was cleared);
+            # another theatre's stay: each is keyed by its own revision.
+            for old in [k for k in _kept if k[0] != key[0] or k[2:] == key[2:]]:
                 del _kept[old]
             # Each "as published" moment is a view of its own: only the last few moments' are kept, or a
             # reader walking through moments would fill the worker's memory.

@@ -1,6 +1,6 @@
 """What simple-history records with each write: who did it and why."""
 
-from geodata.services.revision import revision_bump
+from geodata.services.revision import revision_bump, theatres_of
 
 from ..permissions import Actor, SystemActor, User, actor_check
 
@@ -28,9 +28,9 @@ def audit(instance, *, by: Actor, reason: str, public: bool = True) -> None:
     the data revision there when the write changes what the public sees (``public``): a draft's
     entry, edit, rejection or deletion does not, so the public maps' caches outlive an editor's work
     (an editor's preview is keyed by the drafts too: ``selectors.data_version``). The bulk writes
-    bump it themselves.
+    bump it themselves. A change or a town moves its theatre's revision; a faction or a source, the shared one.
     """
     if public:
-        revision_bump()
+        revision_bump(theatres=theatres_of([instance]))
     instance._history_user = acting_user(by)
     instance._change_reason = audit_reason(reason, by=by)

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from geodata.services.records import records_insert
-from geodata.services.revision import revision_bump, revision_lock
+from geodata.services.revision import revision_bump, revision_lock, theatres_of
 
 from ..models import ControlChange, Source
 from ..permissions import PERM_ADD, PERM_PUBLISH, Actor, User, user_require
@@ -94,7 +94,7 @@ def control_changes_create_many(
         raise ValidationError(f"Another write changed the same records meanwhile ({exc}); nothing was written.",
                               code="clash") from exc
     if publish and new:  # drafts change no public map: the public caches stay (see audit())
-        revision_bump()
+        revision_bump(theatres=theatres_of(item.change for item in new))
     return [item.change for item in new]
 
 

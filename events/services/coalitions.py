@@ -32,7 +32,7 @@ def faction_role_check(*, role: FactionRole) -> None:
         above = parents.get(above)
 
 
-@revision_bumping
+@revision_bumping(theatres=lambda call: {call.arguments["theatre"].pk})  # one theatre's coalitions
 @transaction.atomic
 def faction_role_set(*, theatre: Theatre, faction: Faction, coalition: Faction | None, by: Actor) -> FactionRole:
     """Put ``faction`` in ``coalition`` (None: on its own) in ``theatre``, whatever its default coalition."""

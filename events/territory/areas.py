@@ -4,6 +4,7 @@ import datetime as dt
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from geodata import spatial
 from geodata.models import Theatre
@@ -48,13 +49,45 @@ def control_areas_as_of(
     than guessing who holds it. So the rows cover the recorded land; unknown_km2 gives the rest.
     Not cached itself: its one reader, the control-areas layer, keeps its file per data revision.
     With ``theatre``, that theatre's cells (``cells_key``) painted with its slice: its towns' land only.
+    Without, each theatre's territory side by side (``_every_theatre``).
     """
+    if theatre is None:
+        return _labelled(_every_theatre(on=on, published_only=published_only))
+    return _labelled(_territory(on=on, published_only=published_only, theatre=theatre))
+
+
+def _territory(*, on: dt.date, published_only: bool, theatre: Theatre | None) -> pd.DataFrame:
+    """klass, geometry, area_km2, towns, population: ``theatre``'s cells (every town's with None) painted."""
     key = cells_key(published_only=published_only, theatre=theatre)
     edges = cell_edges(published_only=published_only, key=key)
     # With the cells' edges a date needs no cell geometry at all: their areas and the walk.
     cells, town_sites = (cell_areas if edges is not None else cell_shapes)(published_only=published_only, key=key)
     towns = town_classes(selectors.control_as_of(on=on, published_only=published_only, theatre=theatre))
-    return _labelled(spatial.control_areas_from_cells(cells, town_sites, towns, edges))
+    return spatial.control_areas_from_cells(cells, town_sites, towns, edges)
+
+
+def _every_theatre(*, on: dt.date, published_only: bool) -> pd.DataFrame:
+    """Each theatre's own territory (its cells, its slice), a class held in several being their parts together.
+
+    Cells drawn over every town at once would shift along a theatre's edges whenever another theatre is
+    added (a projection centred on all areas, towns of both clipping each other's reach); drawn per
+    theatre, adding theatre B leaves each of theatre A's classes as its own layer has them, and reuses
+    each theatre's cached cells. Theatres never share land (an area, hence a cell, is one theatre's).
+    """
+    theatres = list(Theatre.objects.order_by("pk"))
+    if len(theatres) <= 1:
+        return _territory(on=on, published_only=published_only, theatre=theatres[0] if theatres else None)
+    parts = pd.concat([_territory(on=on, published_only=published_only, theatre=t) for t in theatres],
+                      ignore_index=True)
+    rows = []
+    for klass, held in parts.groupby("klass", sort=False):
+        geometry = held["geometry"].iloc[0] if len(held) == 1 else shapely.multipolygons(
+            shapely.get_parts(held["geometry"].to_numpy()))
+        rows.append({"klass": klass, "geometry": geometry, "area_km2": held["area_km2"].sum(),
+                     "towns": int(held["towns"].sum()), "population": int(held["population"].sum())})
+    rows.sort(key=lambda row: (row["klass"] == CONTESTED, row["klass"]))  # as one theatre's are ordered
+    columns = ["klass", "geometry", "area_km2", "towns", "population"]
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry="geometry", crs=spatial.WGS84)
 
 
 def unknown_km2(*, on: dt.date, published_only: bool = True) -> float:

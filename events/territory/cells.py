@@ -17,24 +17,31 @@ from .provinces import area_level_ids
 from .rule import CACHE_SECONDS, area_rule
 
 
-def _geometry_version(version: str | None = None, known: selectors.ControlSnapshot | None = None) -> str:
+def _geometry_version(
+    version: str | None = None, known: selectors.ControlSnapshot | None = None, theatre: int | None = None,
+) -> str:
     """Changes when a town moves or is added, removed or reassigned, or when a boundary changes.
 
     The control log is not part of it: Voronoi cells only depend on where towns are, so a publish
     keeps them. It is worked out once per data revision (a hash of the towns' places and the areas'
     boundaries) and remembered under the revision, so a request reads one row to find it.
     ``known``, a slice of every town the caller read anyway, gives the towns' places without reading them.
+    ``theatre`` (an id): its towns and areas only, under its own revision.
     """
-    key = f"territory:geometry-version:{version or data_version()}"
+    mine = "" if theatre is None else f":t{theatre}"
+    key = f"territory:geometry-version:{version or data_version(theatre=theatre)}{mine}"
     version = cache.get(key)
     if version is None:
         digest = hashlib.sha256()
+        town_rows, area_rows = Town.objects.order_by("pk"), AdminArea.objects.order_by("pk")
+        if theatre is not None:
+            town_rows, area_rows = town_rows.filter(theatre_id=theatre), area_rows.filter(theatre_id=theatre)
         if known is not None:  # the same tuples, in the same order, as the read below
             towns = sorted((t.id, t.admin_area_id, t.latitude, t.longitude) for t in known.towns)
         else:
-            towns = list(Town.objects.order_by("pk").values_list("pk", "admin_area_id", "latitude", "longitude"))
+            towns = list(town_rows.values_list("pk", "admin_area_id", "latitude", "longitude"))
         digest.update(repr(towns).encode())
-        areas = AdminArea.objects.order_by("pk").values_list("pk", "level", "parent_id", "updated_at")
+        areas = area_rows.values_list("pk", "level", "parent_id", "updated_at")
         digest.update(repr(list(areas)).encode())
         version = digest.hexdigest()[:16]
         cache.set(key, version, CACHE_SECONDS)
@@ -42,21 +49,26 @@ def _geometry_version(version: str | None = None, known: selectors.ControlSnapsh
 
 
 def _site_ids(*, published_only: bool, version: str | None = None,
-              known: selectors.ControlSnapshot | None = None) -> list[int]:
+              known: selectors.ControlSnapshot | None = None, theatre: int | None = None) -> list[int]:
     """The towns that speak for land: those with at least one change in force (see changes_in_force).
 
     A town known only from a gazetteer, or whose only change is a draft (outside a preview),
     rejected or retracted, is no site, so it never splits a recorded town's land. Cached per data version.
     ``known``, a slice of every town the caller read anyway (same visibility), settles its towns that
-    have a change in force on its date: only the others are asked.
+    have a change in force on its date: only the others are asked. ``theatre`` (an id; ``known`` then
+    holds its towns): its towns only, under its own revision.
     """
-    key = f"territory:sites:{int(published_only)}:{version or data_version(published_only=published_only)}"
+    mine = "" if theatre is None else f":t{theatre}"
+    version = version or data_version(published_only=published_only, theatre=theatre)
+    key = f"territory:sites:{int(published_only)}:{version}{mine}"
     ids = cache.get(key)
     if ids is None:
         # Per town, does one change in force exist (an index probe each: 0.04 s at 10,000 towns x 1,000,000
         # changes on SQLite, 0.10 s on PostgreSQL), not the log's town ids read and deduplicated (3.2 s, 1.8 s).
         in_force = selectors.changes_in_force(published_only=published_only).filter(town=OuterRef("pk"))
         asked = Town.objects.filter(Exists(in_force))
+        if theatre is not None:
+            asked = asked.filter(theatre_id=theatre)
         unsettled = [] if known is None else [t.id for t in known.towns if t.id not in known.changes]
         if known is not None and len(unsettled) <= SITES_ASKED_MAX:
             # The diff's start slice leaves few towns to probe: 2 ms at 10,000 towns x 1,000,000 changes.
@@ -79,19 +91,18 @@ def cells_key(
     """The cells' cache key (geometry version, the set of sites, the radius), the sites and the radius.
 
     A request works it out once (one read of the data revision) and hands it to the cell readers below.
-    ``known``: a slice of every town the caller holds (see ``_site_ids``). ``theatre``: the cells of its
-    towns within its governorates alone, drawn as if it were the only one (the equal-area projection is
-    centred on its areas), so another theatre's towns and boundaries never move its cells.
+    ``known``: a slice of every town the caller holds (of the theatre's towns with ``theatre``; see
+    ``_site_ids``). ``theatre``: the cells of its towns within its governorates alone, drawn as if it were
+    the only one (the equal-area projection is centred on its areas), keyed by its own revision, towns
+    and areas, so another theatre's writes, towns and boundaries never move (nor rebuild) its cells.
     """
-    version = data_version()
-    sites = _site_ids(published_only=published_only,
-                      version=version if published_only else data_version(published_only=False), known=known)
+    mine = None if theatre is None else theatre.pk
+    version = data_version(theatre=mine)
+    sites = _site_ids(published_only=published_only, theatre=mine, known=known,
+                      version=version if published_only else data_version(published_only=False, theatre=mine))
     radius_km = area_rule()["radius_km"]
-    if theatre is not None:
-        mine = set(Town.objects.filter(theatre=theatre).values_list("pk", flat=True))
-        sites = [site for site in sites if site in mine]
     digest = hashlib.sha256(repr(sites).encode()).hexdigest()[:16]
-    name = f"{_geometry_version(version, known)}:{digest}:{radius_km:g}"
+    name = f"{_geometry_version(version, known, mine)}:{digest}:{radius_km:g}"
     if theatre is None:
         return name, sites, float(radius_km), None
     return f"{name}:t{theatre.pk}", sites, float(radius_km), theatre.pk

@@ -104,7 +104,7 @@ def territory_between(
         raise ValueError("start must not be after end")
     rule = area_rule()
     key = (f"territory:between:v2:{start.isoformat()}:{end.isoformat()}:{int(published_only)}:"
-           f"{rule['radius_km']:g}:{data_version()}") + ("" if theatre is None else f":{theatre.pk}")
+           f"{rule['radius_km']:g}:{data_version(theatre=theatre)}") + ("" if theatre is None else f":{theatre.pk}")
     cached = cache.get(key)
     if cached is None:
         build_check()  # a miss builds: counted against the client's limit (429 past it)

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from ..models import AdminArea
 from .records import RecordErrors, RecordsInvalid, records_clean, records_write
-from .revision import revision_bumping
+from .revision import revision_bumping, theatres_written
 
 GEOMETRY_GRID_DEG = 1e-7  # about 1 cm: stored coordinates stay stable when a file is loaded again
 
@@ -36,7 +36,7 @@ def admin_area_check(*, area: AdminArea) -> None:
         raise ValidationError(errors[0])
 
 
-@revision_bumping
+@revision_bumping(theatres=theatres_written("area"))
 def admin_area_save(*, area: AdminArea) -> AdminArea:
     """Check the area and save it (one history row)."""
     admin_area_check(area=area)

@@ -10,7 +10,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from conflictmap.text_checks import clean_refusing_nul, nul_where
 
-from .revision import revision_bumping
+from .revision import revision_bumping, theatres_written
 
 # {index of the record in the batch: {field name or NON_FIELD_ERRORS: [messages]}}
 RecordErrors = dict[int, dict[str, list[str]]]
@@ -92,7 +92,7 @@ def records_clean(objs: Sequence[models.Model], *, exclude: Sequence[str] = ()) 
     return errors
 
 
-@revision_bumping(batch="objs")
+@revision_bumping(batch="objs", theatres=theatres_written("objs", many=True))
 @transaction.atomic
 def records_write(objs: Sequence[models.Model], *, model: type[models.Model]) -> None:
     """Insert the new records and update the stored ones in bulk, each with its history row (checked already)."""

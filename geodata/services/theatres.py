@@ -5,7 +5,7 @@ from django.db import transaction
 from ..models import Theatre
 from ..presets import Preset
 from ..theatres import theatre_default
-from .revision import revision_bumping
+from .revision import revision_bump
 
 # The theatre made when areas or towns are stored with none named and none exists (a loader names its
 # theatre, and a migrated database starts with one); its name says to rename it, not a country.
@@ -17,11 +17,13 @@ def theatre_check(*, theatre: Theatre) -> None:
     theatre.full_clean()
 
 
-@revision_bumping  # /api/theatres/ and its ETag are kept per revision
 @transaction.atomic
 def theatre_save(*, theatre: Theatre) -> Theatre:
     theatre_check(theatre=theatre)
     theatre.save()
+    # Its own revision (a new theatre has an id only now) and the every-theatre one (/api/theatres/): another
+    # theatre's caches stay.
+    revision_bump(theatres=[theatre.pk])
     return theatre
 
 

@@ -13,7 +13,7 @@ from .. import selectors
 from ..models import AdminArea, Town
 from .placement import Placement, other_theatre_message, outside_message, towns_in_other_theatres, towns_place
 from .records import RecordErrors, RecordsInvalid, records_clean, records_write
-from .revision import revision_bump, revision_bumping
+from .revision import revision_bump, revision_bumping, theatres_of, theatres_written
 
 
 def _towns_check(towns: Sequence[Town], *, allow_outside: bool) -> tuple[list[Placement | None], RecordErrors]:
@@ -44,7 +44,7 @@ def town_check(*, town: Town) -> Placement:
     return placements[0]
 
 
-@revision_bumping
+@revision_bumping(theatres=theatres_written("town"))
 def town_save(*, town: Town) -> Town:
     """Check the town, place it in its admin area by spatial join, and save it (one history row)."""
     placement = town_check(town=town)
@@ -111,7 +111,7 @@ def towns_assign_admin_areas(*, towns: Iterable[Town] | None = None) -> Assignme
         town.admin_area_id = placement.area_id
         dirty.append(town)
     if dirty:
-        revision_bump()
+        revision_bump(theatres=theatres_of(dirty))
         # One UPDATE per area (bulk_update's CASE per row is ~10x slower at 10,000 towns), then the
         # history rows, so the audit trail shows the re-assignment.
         now = timezone.now()
