@@ -11,12 +11,14 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import content_disposition_header, quote_etag
 
 from conflictmap.throttles import build_check
 from geodata import maps
 from geodata.models import AdminArea, Theatre, Town
 
-from . import changes_page, map_inputs, page_data, selectors, territory
+from . import changes_page, map_inputs, page_data, selectors, territory, timelapse
 from .date_labels import date_label
 from .params import ParameterError, parse_date_or, parse_theatre
 
@@ -248,3 +250,22 @@ def what_changed(request):
 
 def factions(request):
     return render(request, "events/factions.html", page_data.factions_page())
+
+
+def timelapse_file(request, fmt: str):
+    """The theatre's map over a range as an animated GIF or an MP4 (events.timelapse), kept per revision."""
+    revision = selectors.data_version()
+    try:
+        params = timelapse.TimelapseParameters.parse(request.GET, fmt=fmt)
+        dates = timelapse.frame_dates(params)
+    except ParameterError as exc:
+        return HttpResponse(f"{exc.parameter}: {exc.message}", status=400, content_type="text/plain; charset=utf-8")
+    etag = quote_etag(timelapse.cache_key(params, revision))
+    response = get_conditional_response(request, etag=etag)
+    if response is None:
+        made = timelapse.timelapse_build(params, revision=revision, frames_at=dates)
+        response = HttpResponse(made.content, content_type=made.media_type)
+        response["Content-Disposition"] = content_disposition_header(False, made.filename)
+    response["ETag"] = etag
+    patch_cache_control(response, public=True, no_cache=True)  # revalidated by ETag: a write moves it
+    return response

@@ -1,0 +1,229 @@
+"""A timelapse of a theatre's map: a frame on the first day, then one per change date (or per day) to the last.
+
+One definition for ``manage.py timelapse`` and ``/timelapse.gif`` / ``.mp4``: parameters arrive as the
+strings a user typed and are checked here (``TimelapseParameters.parse``), so both refuse the same input
+with the same message. Each frame draws the rows the map's layers serve for its date: the slice
+(``selectors.control_as_of``) for the towns and ``territory.control_areas_as_of`` for the control areas,
+the theatre's governorates as outlines; ``geodata.frames`` draws and encodes them. The file is kept per
+data revision, theatre, range, step, width and format.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from conflictmap.throttles import build_check
+from geodata import frames, maps
+from geodata.models import AdminArea, Theatre
+from geodata.selectors import admin_areas_frame
+from geodata.spatial import WGS84
+from geodata.theatres import TheatreError, theatre_named
+
+from . import colours, map_inputs, selectors, territory
+from .date_labels import date_label
+from .models import ControlChange
+from .params import ParameterError, given_date, whole_number
+
+STEPS = ("changes", "days")
+FORMATS = tuple(frames.ENCODERS)
+DEFAULT_WIDTH = 800
+MIN_WIDTH = 320
+AROUND_CHANGES = 10  # ``around=D``: this many change dates each side of D (the map menu's link)
+CACHE_SECONDS = selectors.CACHE_SECONDS
+
+Progress = Callable[[str, int, int], None]
+
+
+def max_frames() -> int:
+    return settings.TIMELAPSE_MAX_FRAMES
+
+
+def max_width() -> int:
+    return settings.TIMELAPSE_MAX_WIDTH
+
+
+@dataclass(frozen=True)
+class TimelapseParameters:
+    theatre: Theatre
+    start: dt.date
+    end: dt.date
+    step: str = "changes"
+    width: int = DEFAULT_WIDTH
+    fmt: str = "gif"
+
+    @classmethod
+    def parse(cls, params: Mapping[str, str], *, fmt: str) -> "TimelapseParameters":
+        """``theatre``, ``from`` and ``to`` (or ``around``), ``step``, ``width``; ``fmt`` from the file name."""
+        fmt = fmt.lower()
+        if fmt not in FORMATS:
+            raise ParameterError("format", f"'{fmt}' is not a timelapse format; use {' or '.join(FORMATS)}.")
+        try:  # with one theatre none need be named; with several, one must
+            theatre = theatre_named(params.get("theatre") or None, option="theatre")
+        except TheatreError as exc:
+            raise ParameterError("theatre", str(exc)) from None
+        step = params.get("step") or "changes"
+        if step not in STEPS:
+            raise ParameterError("step", f"'{step}' is not a step; use {' or '.join(STEPS)}.")
+        width = _width(params.get("width"))
+        today = timezone.localdate()
+        around = given_date(params, "around")
+        if around is not None:
+            if params.get("from") or params.get("to"):
+                raise ParameterError("around", "Give either 'around' or 'from' and 'to', not both.")
+            _not_future(around, "around", today)
+            start, end = _around(around, theatre)
+        else:
+            start, end = given_date(params, "from"), given_date(params, "to")
+            for name, value in (("from", start), ("to", end)):
+                if value is None:
+                    raise ParameterError(name, f"'{name}' is required: the {'first' if name == 'from' else 'last'} "
+                                               "day of the timelapse, YYYY-MM-DD.")
+                _not_future(value, name, today)
+            if start >= end:
+                raise ParameterError("from", f"The range is empty: 'from' ({start}) must be before 'to' ({end}).")
+        return cls(theatre=theatre, start=start, end=end, step=step, width=width, fmt=fmt)
+
+    @property
+    def filename(self) -> str:
+        return f"timelapse-{self.theatre.slug}-{self.start}-{self.end}.{self.fmt}"
+
+    @property
+    def media_type(self) -> str:
+        return frames.ENCODERS[self.fmt][1]
+
+
+def _width(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return min(DEFAULT_WIDTH, max_width())
+    width = whole_number(raw)
+    if width is None:
+        raise ParameterError("width", f"'{raw}' is not a width in pixels (a whole number).")
+    if not MIN_WIDTH <= width <= max_width():
+        raise ParameterError("width", f"A width of {width} pixels is outside {MIN_WIDTH}-{max_width()} "
+                                      "(TIMELAPSE_MAX_WIDTH).")
+    return width
+
+
+def _not_future(value: dt.date, name: str, today: dt.date) -> None:
+    if value > today:
+        raise ParameterError(name, f"'{value}' is in the future; a timelapse shows what was recorded, up to {today}.")
+
+
+def _around(on: dt.date, theatre: Theatre) -> tuple[dt.date, dt.date]:
+    """AROUND_CHANGES change dates before ``on`` (from the one in force on it) and as many after."""
+    dates = selectors.change_dates(theatre=theatre)
+    before = [d for d in dates if d <= on]
+    after = [d for d in dates if d > on]
+    start = before[-AROUND_CHANGES - 1] if len(before) > AROUND_CHANGES else (before[0] if before else on)
+    end = after[AROUND_CHANGES - 1] if len(after) >= AROUND_CHANGES else (after[-1] if after else on)
+    if start >= end:
+        raise ParameterError("around", f"No change of control is recorded around {on} in {theatre.name}: "
+                                       "nothing to show over time.")
+    return start, end
+
+
+def frame_dates(p: TimelapseParameters) -> list[dt.date]:
+    """The first day, then each change date (or each day) after it up to the last; checked against the bound."""
+    if p.step == "days":
+        count = (p.end - p.start).days + 1
+        _bounded(count, p)
+        return [p.start + dt.timedelta(days=i) for i in range(count)]
+    changed = [d for d in selectors.change_dates(theatre=p.theatre) if p.start < d <= p.end]
+    if not changed:
+        raise ParameterError("to", f"No change of control is recorded in {p.theatre.name} after {p.start} up to "
+                                   f"{p.end}: a timelapse would show one map. Widen the range.")
+    _bounded(len(changed) + 1, p)
+    return [p.start, *changed]
+
+
+def _bounded(count: int, p: TimelapseParameters) -> None:
+    if count > max_frames():
+        raise ParameterError(
+            "frames", f"{count} frames from {p.start} to {p.end} (one per {p.step[:-1]}) are more than the limit "
+                      f"of {max_frames()} (TIMELAPSE_MAX_FRAMES); shorten the range"
+                      + (" or step by changes." if p.step == "days" else "."))
+
+
+@dataclass(frozen=True)
+class Timelapse:
+    content: bytes
+    media_type: str
+    filename: str
+    frames: int
+
+
+def cache_key(p: TimelapseParameters, revision: str) -> str:
+    radius_km = territory.area_rule()["radius_km"]  # a setting: areas drawn with another radius are another file
+    return f"timelapse:{p.fmt}:{revision}:{p.theatre.pk}:{p.start}:{p.end}:{p.step}:{p.width}:{radius_km:g}"
+
+
+def timelapse_build(p: TimelapseParameters, *, progress: Progress | None = None,
+                    revision: str | None = None, frames_at: list[dt.date] | None = None) -> Timelapse:
+    """The timelapse file, kept per data revision (a write names a new key; nothing is deleted)."""
+    dates = frames_at or frame_dates(p)  # checked before the cache: a bad range is refused, never served
+    key = cache_key(p, revision or selectors.data_version())
+    content = cache.get(key)
+    if content is None:
+        build_check()  # a miss builds: counted against an anonymous client's limit
+        encode, _ = frames.ENCODERS[p.fmt]
+        content = encode(timelapse_frames(p, dates, progress=progress))
+        cache.set(key, content, CACHE_SECONDS)
+    return Timelapse(content=content, media_type=p.media_type, filename=p.filename, frames=len(dates))
+
+
+def timelapse_frames(p: TimelapseParameters, dates: list[dt.date], *,
+                     progress: Progress | None = None) -> list[np.ndarray]:
+    """Each date's frame, as RGB arrays."""
+    checked = maps.map_settings_check(map_inputs.map_settings(**map_inputs.theatre_map_settings(p.theatre)))
+    (south, west), (north, east) = checked["bounds"]
+    rule = territory.area_rule()
+    credits = (f"{checked['boundaries_attribution']} · {checked['control_attribution']} · Shaded: the land "
+               f"nearest each recorded town, up to {rule['radius_km']:g} km, within its governorate · conflictmap")
+    outlines = admin_areas_frame(level=AdminArea.Level.PROVINCE, theatre=p.theatre.pk)
+    canvas = frames.FrameCanvas(bounds=(west, south, east, north), outlines=outlines, credits=credits, width=p.width)
+    drawn = []
+    for i, on in enumerate(dates):
+        if progress is not None:
+            progress("frames", i, len(dates))
+        drawn.append(canvas.draw(frame_data(on=on, theatre=p.theatre)))
+    if progress is not None:
+        progress("frames", len(dates), len(dates))
+    return drawn
+
+
+def frame_data(*, on: dt.date, theatre: Theatre) -> frames.FrameData:
+    """One date's layers: the map's control areas and towns coloured by who holds them, the factions shown."""
+    snapshot = selectors.control_as_of(on=on, theatre=theatre)
+    areas = territory.control_areas_as_of(on=on, theatre=theatre)
+    contested = ControlChange.Status.CONTESTED
+    names: dict[str, tuple[str, str]] = {}  # class -> (name, colour): the legend
+    town_colour = []
+    for town in snapshot.towns:
+        change = snapshot.changes.get(town.id)
+        if change is None:
+            entry = (colours.NO_RECORD_NAME, colours.NO_RECORD_COLOUR)
+            klass = maps.NO_RECORD
+        elif change.status == contested:
+            entry, klass = (territory.CONTESTED_NAME, territory.CONTESTED_COLOUR), territory.CONTESTED
+        else:
+            faction = snapshot.factions[change.faction_id]
+            entry, klass = (faction.name, faction.colour), faction.slug
+        names[klass] = entry
+        town_colour.append((klass != maps.NO_RECORD, entry[1], town.longitude, town.latitude))
+    for row in areas.itertuples(index=False):
+        names.setdefault(row.faction, (row.faction_name, row.colour))
+    town_colour.sort(key=lambda t: t[0])  # towns with no record under the others
+    towns = gpd.GeoDataFrame(
+        {"colour": [t[1] for t in town_colour]},
+        geometry=gpd.points_from_xy([t[2] for t in town_colour], [t[3] for t in town_colour]), crs=WGS84)
+    last = {territory.CONTESTED: 1, maps.NO_RECORD: 2}  # the factions by name, then these two
+    legend = [frames.LegendEntry(name, colour) for klass, (name, colour)
+              in sorted(names.items(), key=lambda kv: (last.get(kv[0], 0), kv[1][0]))]
+    heading = f"{theatre.name}: control on {date_label(on=on, precision='day', day_part=0)}"
+    return frames.FrameData(heading=heading, areas=areas, towns=towns, legend=legend)

@@ -1,0 +1,195 @@
+"""Still maps drawn server-side with matplotlib (Agg, no browser), and frames joined into a GIF or MP4.
+
+Plain data in (GeoDataFrames in WGS84, colours, words), pixels or file bytes out; no ORM. The figure
+is made with matplotlib's object API (``Figure`` + the Agg canvas), never ``pyplot``: pyplot keeps
+global state, which threads of one worker would share.
+"""
+
+import io
+import math
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
+
+from .spatial import WGS84
+
+DPI = 100
+KM_PER_DEGREE = 111.32  # along a meridian, and along the equator
+SIZE_STEP = 16  # video encoders work in 16-pixel blocks: sides are multiples of it
+OUTLINE_COLOUR = "#555555"
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    name: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class FrameData:
+    """One frame: the control areas (``colour`` column), the towns (``colour`` column), the words."""
+
+    heading: str
+    areas: gpd.GeoDataFrame
+    towns: gpd.GeoDataFrame
+    legend: Sequence[LegendEntry]
+
+
+HEADING_PX, LEGEND_PX, CREDITS_PX = 44, 62, 40  # the bands above and below the map
+LEGEND_COLUMNS = 3
+
+
+def frame_size(bounds: Sequence[float], width: int) -> tuple[int, int]:
+    """(width, height) in pixels for a map of ``bounds`` (west, south, east, north) ``width`` wide.
+
+    The map's height follows the extent's shape on the ground (a degree of longitude shrinks with the
+    cosine of the latitude), within half and one and a quarter of the width, plus the heading, legend
+    and credits bands; both sides are multiples of SIZE_STEP.
+    """
+    west, south, east, north = bounds
+    squeeze = math.cos(math.radians((south + north) / 2))
+    shape = (north - south) / max((east - west) * squeeze, 1e-9)
+    height = width * min(max(shape, 0.5), 1.25) + HEADING_PX + LEGEND_PX + CREDITS_PX
+    return _step(width), _step(height)
+
+
+def _step(pixels: float) -> int:
+    return max(SIZE_STEP, int(round(pixels / SIZE_STEP)) * SIZE_STEP)
+
+
+def scale_bar_km(*, span_deg: float, latitude: float) -> float:
+    """A round length (1, 2 or 5 x 10^n km) near a fifth of ``span_deg`` of longitude at ``latitude``."""
+    span_km = span_deg * KM_PER_DEGREE * math.cos(math.radians(latitude))
+    target = max(span_km / 5, 1e-3)
+    power = 10 ** math.floor(math.log10(target))
+    return max(step * power for step in (1, 2, 5) if step * power <= target)
+
+
+def fitted_extent(bounds: Sequence[float], box_px: tuple[float, float]) -> tuple[float, float, float, float]:
+    """``bounds`` widened (never cut), with a margin, to the shape of a ``box_px`` (width, height) box on the ground."""
+    west, south, east, north = bounds
+    margin_x, margin_y = 0.02 * (east - west), 0.02 * (north - south)
+    west, south, east, north = west - margin_x, south - margin_y, east + margin_x, north + margin_y
+    squeeze = math.cos(math.radians((south + north) / 2))
+    ground = (east - west) * squeeze / max(north - south, 1e-9)  # width over height, as the land is
+    box = box_px[0] / box_px[1]
+    if ground < box:  # too tall for the box: more longitude either side
+        grow = ((north - south) * box / squeeze - (east - west)) / 2
+        west, east = west - grow, east + grow
+    else:
+        grow = ((east - west) * squeeze / box - (north - south)) / 2
+        south, north = south - grow, north + grow
+    return west, south, east, north
+
+
+class FrameCanvas:
+    """A figure with the outlines, the scale bar and the credits drawn once; ``draw`` adds one date's layers.
+
+    Each frame's layers are removed after it is rendered, so a timelapse draws the boundaries once.
+    """
+
+    def __init__(self, *, bounds: Sequence[float], outlines: gpd.GeoDataFrame, credits: str, width: int):
+        if outlines.crs is not None and not outlines.crs.equals(WGS84):
+            raise ValueError(f"frames are drawn in WGS84, not {outlines.crs}")
+        self.size = width_px, height_px = frame_size(bounds, width)
+        self.figure = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, facecolor="white")
+        self.canvas = FigureCanvasAgg(self.figure)
+        below = LEGEND_PX + CREDITS_PX
+        box = (0.98 * width_px, height_px - HEADING_PX - below)
+        self.ax = self.figure.add_axes((0.01, below / height_px, 0.98, box[1] / height_px))
+        self.ax.set_axis_off()
+        west, south, east, north = fitted_extent(bounds, box)
+        if not outlines.empty:
+            outlines.boundary.plot(ax=self.ax, color=OUTLINE_COLOUR, linewidth=0.6, zorder=3)
+        self.ax.set_xlim(west, east)
+        self.ax.set_ylim(south, north)
+        self.figure.text(0.01, 6 / height_px, credits, fontsize=7, color="#444444", ha="left", va="bottom", wrap=True)
+        self._scale_bar(west, east, south, north)
+        self._drawn: list = []
+
+    def _scale_bar(self, west: float, east: float, south: float, north: float) -> None:
+        latitude = south + 0.05 * (north - south)
+        km = scale_bar_km(span_deg=east - west, latitude=latitude)
+        length_deg = km / (KM_PER_DEGREE * math.cos(math.radians(latitude)))
+        left = east - 0.03 * (east - west) - length_deg  # bottom right, clear of the legend's side
+        thick = 0.008 * (north - south)
+        self.ax.add_patch(Rectangle((left - 0.01 * (east - west), latitude - thick),
+                                    length_deg + 0.02 * (east - west), 6 * thick,
+                                    facecolor="white", alpha=0.75, edgecolor="none", zorder=5))
+        self.ax.add_patch(Rectangle((left, latitude), length_deg, thick, facecolor="black", zorder=6))
+        self.ax.text(left + length_deg / 2, latitude + 1.6 * thick, f"{km:g} km", ha="center", va="bottom",
+                     fontsize=8, zorder=6)
+
+    def draw(self, data: FrameData) -> np.ndarray:
+        """The frame as an RGB array (height, width, 3)."""
+        if not data.areas.empty:
+            data.areas.plot(ax=self.ax, color=list(data.areas["colour"]), alpha=0.35, linewidth=0, zorder=1)
+            self._drawn.extend(self.ax.collections[-1:])
+        if not data.towns.empty:
+            self._drawn.append(self.ax.scatter(
+                data.towns.geometry.x, data.towns.geometry.y, c=list(data.towns["colour"]), s=14,
+                edgecolors="white", linewidths=0.4, zorder=4))
+        height_px = self.size[1]
+        self._drawn.append(self.figure.text(0.01, 1 - 8 / height_px, data.heading, fontsize=15,
+                                            weight="bold", ha="left", va="top"))
+        if data.legend:
+            handles = [Patch(facecolor=e.colour, edgecolor="#333333", linewidth=0.4, label=e.name) for e in data.legend]
+            self._drawn.append(self.figure.legend(
+                handles=handles, loc="upper left", bbox_to_anchor=(0.005, (LEGEND_PX + CREDITS_PX) / height_px),
+                ncol=LEGEND_COLUMNS, fontsize=8, frameon=False, handlelength=1.2, columnspacing=1.2,
+                borderaxespad=0.2))
+        self.canvas.draw()
+        pixels = np.asarray(self.canvas.buffer_rgba())[:, :, :3].copy()
+        for artist in self._drawn:
+            artist.remove()
+        self._drawn.clear()
+        return pixels
+
+
+FRAME_SECONDS = 0.8  # how long each date stays on screen
+
+
+def frames_gif(frames: Sequence[np.ndarray]) -> bytes:
+    """An animated GIF (Pillow), looping, FRAME_SECONDS a frame, the last one held three times as long."""
+    from PIL import Image
+
+    images = [Image.fromarray(f).quantize(colors=255, method=Image.Quantize.MEDIANCUT) for f in frames]
+    durations = [int(FRAME_SECONDS * 1000)] * len(images)
+    durations[-1] *= 3
+    out = io.BytesIO()
+    images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0,
+                   optimize=False)
+    return out.getvalue()
+
+
+def frames_mp4(frames: Sequence[np.ndarray]) -> bytes:
+    """An H.264 MP4 through the ffmpeg that the imageio-ffmpeg wheel ships (never one fetched at run time)."""
+    import imageio.v2 as imageio
+
+    fd, path = tempfile.mkstemp(suffix=".mp4")
+    os.close(fd)
+    try:
+        # ffmpeg writes to a file it can seek in (the MP4 index goes at the front: +faststart).
+        writer = imageio.get_writer(path, format="FFMPEG", fps=1 / FRAME_SECONDS, codec="libx264",
+                                    pixelformat="yuv420p", macro_block_size=SIZE_STEP,
+                                    output_params=["-movflags", "+faststart"], ffmpeg_log_level="error")
+        with writer:
+            for frame in frames:
+                writer.append_data(frame)
+        with open(path, "rb") as fh:
+            return fh.read()
+    finally:
+        os.unlink(path)
+
+
+ENCODERS: dict[str, tuple[Callable[[Sequence[np.ndarray]], bytes], str]] = {
+    "gif": (frames_gif, "image/gif"),
+    "mp4": (frames_mp4, "video/mp4"),
+}

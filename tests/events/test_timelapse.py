@@ -1,0 +1,116 @@
+"""The timelapse: ``manage.py timelapse`` and /timelapse.gif|.mp4 draw the seed's map over a range."""
+
+import io
+
+import imageio.v2 as imageio
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client, override_settings
+from PIL import Image
+
+from events import timelapse
+
+UQAYRIBAT_DAYS = "from=2017-08-31&to=2017-09-03&theatre=syria"
+
+
+def frame_count(content: bytes) -> int:
+    with Image.open(io.BytesIO(content)) as image:
+        return image.n_frames
+
+
+def mp4_frames(path) -> int:
+    reader = imageio.get_reader(str(path), format="FFMPEG")
+    try:
+        return reader.count_frames()
+    finally:
+        reader.close()
+
+
+def test_the_gif_has_the_start_then_uqayribats_three_days(seeded):
+    response = Client().get(f"/timelapse.gif?{UQAYRIBAT_DAYS}")
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == "image/gif"
+    assert frame_count(response.content) == 4
+    with Image.open(io.BytesIO(response.content)) as image:
+        assert image.size[0] == timelapse.DEFAULT_WIDTH
+
+
+def test_a_day_a_frame(seeded):
+    response = Client().get(f"/timelapse.gif?{UQAYRIBAT_DAYS.replace('08-31', '08-25')}&step=days")
+    assert response.status_code == 200, response.content[:300]
+    assert frame_count(response.content) == 10  # 25 August to 3 September
+
+
+def test_the_mp4_opens_with_one_frame_a_date(seeded, tmp_path):
+    response = Client().get(f"/timelapse.mp4?{UQAYRIBAT_DAYS}")
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == "video/mp4"
+    path = tmp_path / "t.mp4"
+    path.write_bytes(response.content)
+    assert mp4_frames(path) == 4
+
+
+def test_the_command_writes_the_same_frames(seeded, tmp_path):
+    out = tmp_path / "uqayribat.gif"
+    call_command("timelapse", "--theatre", "syria", "--from", "2017-08-31", "--to", "2017-09-03", "--out", str(out),
+                 stderr=io.StringIO())
+    assert frame_count(out.read_bytes()) == 4
+
+
+def test_the_file_is_kept_per_revision(seeded, django_assert_max_num_queries):
+    client = Client()
+    first = client.get(f"/timelapse.gif?{UQAYRIBAT_DAYS}")
+    again = client.get(f"/timelapse.gif?{UQAYRIBAT_DAYS}", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    with django_assert_max_num_queries(3):  # the revision, the theatre, the dates (cached): no slice
+        assert client.get(f"/timelapse.gif?{UQAYRIBAT_DAYS}").content == first.content
+
+
+@pytest.mark.parametrize(("query", "named"), [
+    ("theatre=syria&from=2017-09-03&to=2017-08-31", "from"),  # an empty range
+    ("theatre=syria&from=2017-09-03&to=2017-09-03", "from"),
+    ("theatre=syria&from=2017-09-04&to=2017-09-20", "to"),  # no change date in it
+    ("theatre=syria&from=2017-08-31&to=2999-01-01", "to"),  # the future
+    ("theatre=syria&from=2017-08-31", "to"),
+    ("theatre=syria&from=31/08/2017&to=2017-09-03", "from"),
+    ("theatre=syria&from=2017-08-31&to=2017-09-03&step=weeks", "step"),
+    ("theatre=syria&from=2017-08-31&to=2017-09-03&width=99999", "width"),
+    ("theatre=syria&from=2017-08-31&to=2017-09-03&width=wide", "width"),
+    ("theatre=atlantis&from=2017-08-31&to=2017-09-03", "theatre"),
+    ("theatre=syria&from=2017-01-01&to=2017-09-03&step=days", "frames"),  # past the frame bound
+])
+def test_bad_input_is_a_400_naming_it(seeded, query, named):
+    response = Client().get(f"/timelapse.gif?{query}")
+    assert response.status_code == 400, response.content[:300]
+    assert response.content.decode().startswith(f"{named}:")
+
+
+def test_the_frame_bound_names_its_setting(seeded):
+    with override_settings(TIMELAPSE_MAX_FRAMES=3):
+        response = Client().get(f"/timelapse.gif?{UQAYRIBAT_DAYS}")
+    assert response.status_code == 400
+    assert "4 frames" in response.content.decode() and "limit of 3 (TIMELAPSE_MAX_FRAMES)" in response.content.decode()
+
+
+def test_an_unknown_format_is_a_400(seeded):
+    response = Client().get(f"/timelapse.webm?{UQAYRIBAT_DAYS}")
+    assert response.status_code == 400
+    assert "'webm' is not a timelapse format" in response.content.decode()
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["--from", "2017-08-31", "--to", "2017-09-03", "--out", "x.webm"], "--out"),
+    (["--from", "2017-09-04", "--to", "2017-09-20", "--out", "x.gif"], "--to"),
+    (["--from", "2017-01-01", "--to", "2017-09-03", "--step", "days", "--out", "x.gif"], "--from/--to"),
+])
+def test_the_command_refuses_bad_input(seeded, tmp_path, argv, named):
+    argv = [a if not a.startswith("x.") else str(tmp_path / a) for a in argv]
+    with pytest.raises(CommandError, match=f"^{named}: "):
+        call_command("timelapse", *argv, stderr=io.StringIO())
+    assert not list(tmp_path.iterdir())  # no empty file left
+
+
+def test_around_a_date_is_the_change_dates_either_side(seeded):
+    response = Client().get("/timelapse.gif?theatre=syria&around=2017-09-02")
+    assert response.status_code == 200, response.content[:300]
+    assert frame_count(response.content) >= 3
