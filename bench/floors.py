@@ -293,3 +293,8 @@ def map_file(on: dt.date) -> list:
     control_layer(on, fastest_variant())
     provinces(on)
     return control_areas(on)
+
+
+def timelapse(start: dt.date, end: dt.date) -> list:
+    """A day-by-day timelapse's rows: each day's control areas (its slice and the dissolve)."""
+    return [control_areas(start + dt.timedelta(days=i)) for i in range((end - start).days + 1)]

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import orjson
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count
@@ -106,6 +107,13 @@ class Spec:
     note: str = ""
 
 
+TIMELAPSE_FRAMES = 30
+
+
+def _timelapse_start(p: Params) -> dt.date:
+    return p.on - dt.timedelta(days=TIMELAPSE_FRAMES - 1)
+
+
 def _period(p: Params) -> str:
     return f"from={p.start}&to={p.on}"
 
@@ -127,6 +135,9 @@ SPECS: dict[str, Spec] = {
     "factions": Spec(lambda p: "/factions/", lambda p: floors.factions_page(p.on), page=True),
     "map-download": Spec(lambda p: f"/map.html?date={p.on}", lambda p: floors.map_file(p.on),
                          note="a file to keep: no page-size target"),
+    "timelapse": Spec(lambda p: f"/timelapse.gif?theatre=syria&from={_timelapse_start(p)}&to={p.on}&step=days",
+                      lambda p: floors.timelapse(_timelapse_start(p), p.on),
+                      note=f"{TIMELAPSE_FRAMES} frames, a day each; floor: their rows and the GIF encoded again"),
     # API layers and exports
     "api:control-geojson": Spec(lambda p: f"/api/control.geojson?date={p.on}",
                                 lambda p: floors.control_layer(p.on, floors.fastest_variant())),
@@ -264,6 +275,14 @@ def same_bytes_floor(body: bytes, content_type: str) -> Callable[[], object]:
     if "json" in content_type:
         parsed = orjson.loads(body)
         return lambda: orjson.dumps(parsed)
+    if content_type.startswith("image/gif"):  # a timelapse: its frames encoded again
+        from PIL import Image, ImageSequence
+
+        from geodata.frames import frames_gif
+
+        with Image.open(io.BytesIO(body)) as image:
+            frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(image)]
+        return lambda: frames_gif(frames)
     if "csv" in content_type:
         rows = list(csv.reader(io.StringIO(body.decode())))
 

@@ -63,10 +63,7 @@ class TimelapseParameters:
         fmt = fmt.lower()
         if fmt not in FORMATS:
             raise ParameterError("format", f"'{fmt}' is not a timelapse format; use {' or '.join(FORMATS)}.")
-        try:  # with one theatre none need be named; with several, one must
-            theatre = theatre_named(params.get("theatre") or None, option="theatre")
-        except TheatreError as exc:
-            raise ParameterError("theatre", str(exc)) from None
+        theatre = _theatre(params.get("theatre"))
         step = params.get("step") or "changes"
         if step not in STEPS:
             raise ParameterError("step", f"'{step}' is not a step; use {' or '.join(STEPS)}.")
@@ -82,8 +79,11 @@ class TimelapseParameters:
             start, end = given_date(params, "from"), given_date(params, "to")
             for name, value in (("from", start), ("to", end)):
                 if value is None:
-                    raise ParameterError(name, f"'{name}' is required: the {'first' if name == 'from' else 'last'} "
-                                               "day of the timelapse, YYYY-MM-DD.")
+                    raise ParameterError(
+                        name,
+                        f"'{name}' is required: the {'first' if name == 'from' else 'last'} "
+                        "day of the timelapse, YYYY-MM-DD.",
+                    )
                 _not_future(value, name, today)
             if start >= end:
                 raise ParameterError("from", f"The range is empty: 'from' ({start}) must be before 'to' ({end}).")
@@ -98,6 +98,24 @@ class TimelapseParameters:
         return frames.ENCODERS[self.fmt][1]
 
 
+def _theatre(raw: str | None) -> Theatre:
+    """The theatre named; with none named, the only one there is (with several, one must be named)."""
+    if not raw and not Theatre.objects.exists():  # theatre_named would make the first one: not on a GET
+        raise ParameterError("theatre", "No theatre is loaded yet: there is no map to draw.")
+    try:
+        return theatre_named(raw or None, option="theatre")
+    except TheatreError as exc:
+        raise ParameterError("theatre", str(exc)) from None
+
+
+def theatre_shown(theatre: Theatre | None) -> Theatre | None:
+    """The theatre a map without ``theatre=`` draws a timelapse of: the only one, if there is one."""
+    if theatre is not None:
+        return theatre
+    first_two = list(Theatre.objects.order_by("pk")[:2])
+    return first_two[0] if len(first_two) == 1 else None
+
+
 def _width(raw: str | None) -> int:
     if raw is None or raw == "":
         return min(DEFAULT_WIDTH, max_width())
@@ -105,8 +123,9 @@ def _width(raw: str | None) -> int:
     if width is None:
         raise ParameterError("width", f"'{raw}' is not a width in pixels (a whole number).")
     if not MIN_WIDTH <= width <= max_width():
-        raise ParameterError("width", f"A width of {width} pixels is outside {MIN_WIDTH}-{max_width()} "
-                                      "(TIMELAPSE_MAX_WIDTH).")
+        raise ParameterError(
+            "width", f"A width of {width} pixels is outside {MIN_WIDTH}-{max_width()} (TIMELAPSE_MAX_WIDTH)."
+        )
     return width
 
 
@@ -123,8 +142,9 @@ def _around(on: dt.date, theatre: Theatre) -> tuple[dt.date, dt.date]:
     start = before[-AROUND_CHANGES - 1] if len(before) > AROUND_CHANGES else (before[0] if before else on)
     end = after[AROUND_CHANGES - 1] if len(after) >= AROUND_CHANGES else (after[-1] if after else on)
     if start >= end:
-        raise ParameterError("around", f"No change of control is recorded around {on} in {theatre.name}: "
-                                       "nothing to show over time.")
+        raise ParameterError(
+            "around", f"No change of control is recorded around {on} in {theatre.name}: nothing to show over time."
+        )
     return start, end
 
 
@@ -136,8 +156,11 @@ def frame_dates(p: TimelapseParameters) -> list[dt.date]:
         return [p.start + dt.timedelta(days=i) for i in range(count)]
     changed = [d for d in selectors.change_dates(theatre=p.theatre) if p.start < d <= p.end]
     if not changed:
-        raise ParameterError("to", f"No change of control is recorded in {p.theatre.name} after {p.start} up to "
-                                   f"{p.end}: a timelapse would show one map. Widen the range.")
+        raise ParameterError(
+            "to",
+            f"No change of control is recorded in {p.theatre.name} after {p.start} up to "
+            f"{p.end}: a timelapse would show one map. Widen the range.",
+        )
     _bounded(len(changed) + 1, p)
     return [p.start, *changed]
 
@@ -145,9 +168,11 @@ def frame_dates(p: TimelapseParameters) -> list[dt.date]:
 def _bounded(count: int, p: TimelapseParameters) -> None:
     if count > max_frames():
         raise ParameterError(
-            "frames", f"{count} frames from {p.start} to {p.end} (one per {p.step[:-1]}) are more than the limit "
-                      f"of {max_frames()} (TIMELAPSE_MAX_FRAMES); shorten the range"
-                      + (" or step by changes." if p.step == "days" else "."))
+            "frames",
+            f"{count} frames from {p.start} to {p.end} (one per {p.step[:-1]}) are more than the limit "
+            f"of {max_frames()} (TIMELAPSE_MAX_FRAMES); shorten the range"
+            + (" or step by changes." if p.step == "days" else "."),
+        )
 
 
 @dataclass(frozen=True)
@@ -163,8 +188,13 @@ def cache_key(p: TimelapseParameters, revision: str) -> str:
     return f"timelapse:{p.fmt}:{revision}:{p.theatre.pk}:{p.start}:{p.end}:{p.step}:{p.width}:{radius_km:g}"
 
 
-def timelapse_build(p: TimelapseParameters, *, progress: Progress | None = None,
-                    revision: str | None = None, frames_at: list[dt.date] | None = None) -> Timelapse:
+def timelapse_build(
+    p: TimelapseParameters,
+    *,
+    progress: Progress | None = None,
+    revision: str | None = None,
+    frames_at: list[dt.date] | None = None,
+) -> Timelapse:
     """The timelapse file, kept per data revision (a write names a new key; nothing is deleted)."""
     dates = frames_at or frame_dates(p)  # checked before the cache: a bad range is refused, never served
     key = cache_key(p, revision or selectors.data_version())
@@ -177,14 +207,17 @@ def timelapse_build(p: TimelapseParameters, *, progress: Progress | None = None,
     return Timelapse(content=content, media_type=p.media_type, filename=p.filename, frames=len(dates))
 
 
-def timelapse_frames(p: TimelapseParameters, dates: list[dt.date], *,
-                     progress: Progress | None = None) -> list[np.ndarray]:
+def timelapse_frames(
+    p: TimelapseParameters, dates: list[dt.date], *, progress: Progress | None = None
+) -> list[np.ndarray]:
     """Each date's frame, as RGB arrays."""
     checked = maps.map_settings_check(map_inputs.map_settings(**map_inputs.theatre_map_settings(p.theatre)))
     (south, west), (north, east) = checked["bounds"]
     rule = territory.area_rule()
-    credits = (f"{checked['boundaries_attribution']} · {checked['control_attribution']} · Shaded: the land "
-               f"nearest each recorded town, up to {rule['radius_km']:g} km, within its governorate · conflictmap")
+    credits = (
+        f"{checked['boundaries_attribution']} · {checked['control_attribution']} · Shaded: the land "
+        f"nearest each recorded town, up to {rule['radius_km']:g} km, within its governorate · conflictmap"
+    )
     outlines = admin_areas_frame(level=AdminArea.Level.PROVINCE, theatre=p.theatre.pk)
     canvas = frames.FrameCanvas(bounds=(west, south, east, north), outlines=outlines, credits=credits, width=p.width)
     drawn = []
@@ -221,9 +254,13 @@ def frame_data(*, on: dt.date, theatre: Theatre) -> frames.FrameData:
     town_colour.sort(key=lambda t: t[0])  # towns with no record under the others
     towns = gpd.GeoDataFrame(
         {"colour": [t[1] for t in town_colour]},
-        geometry=gpd.points_from_xy([t[2] for t in town_colour], [t[3] for t in town_colour]), crs=WGS84)
+        geometry=gpd.points_from_xy([t[2] for t in town_colour], [t[3] for t in town_colour]),
+        crs=WGS84,
+    )
     last = {territory.CONTESTED: 1, maps.NO_RECORD: 2}  # the factions by name, then these two
-    legend = [frames.LegendEntry(name, colour) for klass, (name, colour)
-              in sorted(names.items(), key=lambda kv: (last.get(kv[0], 0), kv[1][0]))]
+    legend = [
+        frames.LegendEntry(name, colour)
+        for klass, (name, colour) in sorted(names.items(), key=lambda kv: (last.get(kv[0], 0), kv[1][0]))
+    ]
     heading = f"{theatre.name}: control on {date_label(on=on, precision='day', day_part=0)}"
     return frames.FrameData(heading=heading, areas=areas, towns=towns, legend=legend)

@@ -20,7 +20,7 @@ from geodata.models import AdminArea, Theatre, Town
 
 from . import changes_page, map_inputs, page_data, selectors, territory, timelapse
 from .date_labels import date_label
-from .params import ParameterError, parse_date_or, parse_theatre
+from .params import ParameterError, parse_date_or, parse_flag, parse_theatre
 
 DATE_TOKEN = "{date}"  # in download links: the page's script puts the date shown in its place
 
@@ -70,6 +70,13 @@ def _map_downloads(
         return url + ("&" if "?" in url else "?")
 
     first_label = f"{first:%Y-%m-%d}" if first else "the first change"
+    animated = timelapse.theatre_shown(theatre)  # none when the map shows several theatres at once
+    lapse = [] if animated is None else [
+        {"id": "dl-timelapse", "label": f"Timelapse around {DATE_TOKEN}: {timelapse.AROUND_CHANGES} change dates "
+                                        "either side (animated GIF)",
+         "href": reverse("timelapse", kwargs={"fmt": "gif"})
+         + f"?theatre={quote(animated.slug)}&around={DATE_TOKEN}&download=1"},
+    ]
     return [
         {"id": "tc-download", "label": f"Map of {DATE_TOKEN} (HTML file, works offline)",
          "href": reverse("map-download") + "?date=" + DATE_TOKEN},
@@ -80,6 +87,7 @@ def _map_downloads(
          "href": query(endpoints["areas"]) + dated},
         {"id": "dl-changes", "label": f"Every change from {first_label} to {DATE_TOKEN} (CSV)",
          "href": reverse("api:changes-csv") + f"?{mine}{since}to={DATE_TOKEN}&download=1"},
+        *lapse,
     ]
 
 
@@ -258,6 +266,7 @@ def timelapse_file(request, fmt: str):
     try:
         params = timelapse.TimelapseParameters.parse(request.GET, fmt=fmt)
         dates = timelapse.frame_dates(params)
+        download = parse_flag(request.GET, "download")
     except ParameterError as exc:
         return HttpResponse(f"{exc.parameter}: {exc.message}", status=400, content_type="text/plain; charset=utf-8")
     etag = quote_etag(timelapse.cache_key(params, revision))
@@ -265,7 +274,7 @@ def timelapse_file(request, fmt: str):
     if response is None:
         made = timelapse.timelapse_build(params, revision=revision, frames_at=dates)
         response = HttpResponse(made.content, content_type=made.media_type)
-        response["Content-Disposition"] = content_disposition_header(False, made.filename)
+        response["Content-Disposition"] = content_disposition_header(download, made.filename)
     response["ETag"] = etag
     patch_cache_control(response, public=True, no_cache=True)  # revalidated by ETag: a write moves it
     return response

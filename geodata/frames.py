@@ -15,8 +15,10 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+from shapely.plotting import patch_from_polygon
 
 from .spatial import WGS84
 
@@ -90,9 +92,12 @@ def fitted_extent(bounds: Sequence[float], box_px: tuple[float, float]) -> tuple
 
 
 class FrameCanvas:
-    """A figure with the outlines, the scale bar and the credits drawn once; ``draw`` adds one date's layers.
+    """A figure whose still parts are rendered once; ``draw`` adds one date's layers over them.
 
-    Each frame's layers are removed after it is rendered, so a timelapse draws the boundaries once.
+    The credits and the legend are kept as a rendered background (laying out and rendering their text
+    costs more than the rest of a frame; the legend is rendered again only when its entries change).
+    Each frame restores it, then draws the date's control areas, the outlines and the scale bar over
+    them, the towns and the heading (matplotlib's blitting, on the Agg canvas).
     """
 
     def __init__(self, *, bounds: Sequence[float], outlines: gpd.GeoDataFrame, credits: str, width: int):
@@ -106,50 +111,108 @@ class FrameCanvas:
         self.ax = self.figure.add_axes((0.01, below / height_px, 0.98, box[1] / height_px))
         self.ax.set_axis_off()
         west, south, east, north = fitted_extent(bounds, box)
-        if not outlines.empty:
-            outlines.boundary.plot(ax=self.ax, color=OUTLINE_COLOUR, linewidth=0.6, zorder=3)
         self.ax.set_xlim(west, east)
         self.ax.set_ylim(south, north)
+        # Half a pixel in degrees: finer detail is not seen, and drawing it would cost most of a frame.
+        self.tolerance = (east - west) / box[0] / 2
+        self._over: list = []  # drawn over each frame's areas, in this order
+        if not outlines.empty:
+            lines = [
+                np.asarray(line.coords)
+                for g in outlines.boundary.simplify(self.tolerance)
+                if g is not None and not g.is_empty
+                for line in getattr(g, "geoms", [g])
+            ]
+            self._over.append(self.ax.add_collection(LineCollection(lines, colors=OUTLINE_COLOUR, linewidths=0.6)))
+        self._over += self._scale_bar(west, east, south, north)
         self.figure.text(0.01, 6 / height_px, credits, fontsize=7, color="#444444", ha="left", va="bottom", wrap=True)
-        self._scale_bar(west, east, south, north)
-        self._drawn: list = []
+        self._heading = self.figure.text(0.01, 1 - 8 / height_px, "", fontsize=15, weight="bold", ha="left", va="top")
+        for artist in (*self._over, self._heading):
+            artist.set_animated(True)  # left out of the background
+        self._legend = None
+        self._legend_entries: tuple | None = None
+        self._background = None
 
-    def _scale_bar(self, west: float, east: float, south: float, north: float) -> None:
+    def _scale_bar(self, west: float, east: float, south: float, north: float) -> list:
         latitude = south + 0.05 * (north - south)
         km = scale_bar_km(span_deg=east - west, latitude=latitude)
         length_deg = km / (KM_PER_DEGREE * math.cos(math.radians(latitude)))
         left = east - 0.03 * (east - west) - length_deg  # bottom right, clear of the legend's side
         thick = 0.008 * (north - south)
-        self.ax.add_patch(Rectangle((left - 0.01 * (east - west), latitude - thick),
-                                    length_deg + 0.02 * (east - west), 6 * thick,
-                                    facecolor="white", alpha=0.75, edgecolor="none", zorder=5))
-        self.ax.add_patch(Rectangle((left, latitude), length_deg, thick, facecolor="black", zorder=6))
-        self.ax.text(left + length_deg / 2, latitude + 1.6 * thick, f"{km:g} km", ha="center", va="bottom",
-                     fontsize=8, zorder=6)
+        return [
+            self.ax.add_patch(
+                Rectangle(
+                    (left - 0.01 * (east - west), latitude - thick),
+                    length_deg + 0.02 * (east - west),
+                    6 * thick,
+                    facecolor="white",
+                    alpha=0.75,
+                    edgecolor="none",
+                )
+            ),
+            self.ax.add_patch(Rectangle((left, latitude), length_deg, thick, facecolor="black")),
+            self.ax.text(
+                left + length_deg / 2, latitude + 1.6 * thick, f"{km:g} km", ha="center", va="bottom", fontsize=8
+            ),
+        ]
+
+    def _legend_set(self, entries: Sequence[LegendEntry]) -> None:
+        if tuple(entries) == self._legend_entries:
+            return
+        if self._legend is not None:
+            self._legend.remove()
+        handles = [Patch(facecolor=e.colour, edgecolor="#333333", linewidth=0.4, label=e.name) for e in entries]
+        self._legend = (
+            self.figure.legend(
+                handles=handles,
+                loc="upper left",
+                bbox_to_anchor=(0.005, (LEGEND_PX + CREDITS_PX) / self.size[1]),
+                ncol=LEGEND_COLUMNS,
+                fontsize=8,
+                frameon=False,
+                handlelength=1.2,
+                columnspacing=1.2,
+                borderaxespad=0.2,
+            )
+            if handles
+            else None
+        )
+        self._legend_entries = tuple(entries)
+        self.canvas.draw()
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
 
     def draw(self, data: FrameData) -> np.ndarray:
         """The frame as an RGB array (height, width, 3)."""
+        self._legend_set(data.legend)
+        self.canvas.restore_region(self._background)
+        renderer = self.canvas.get_renderer()
+        layers = []
         if not data.areas.empty:
-            data.areas.plot(ax=self.ax, color=list(data.areas["colour"]), alpha=0.35, linewidth=0, zorder=1)
-            self._drawn.extend(self.ax.collections[-1:])
+            shapes = data.areas.geometry.simplify(self.tolerance)
+            patches = [patch_from_polygon(g) for g in shapes if g is not None and not g.is_empty]
+            layers.append(PatchCollection(patches, facecolors=list(data.areas["colour"]), alpha=0.35, linewidths=0))
+        layers += self._over
         if not data.towns.empty:
-            self._drawn.append(self.ax.scatter(
-                data.towns.geometry.x, data.towns.geometry.y, c=list(data.towns["colour"]), s=14,
-                edgecolors="white", linewidths=0.4, zorder=4))
-        height_px = self.size[1]
-        self._drawn.append(self.figure.text(0.01, 1 - 8 / height_px, data.heading, fontsize=15,
-                                            weight="bold", ha="left", va="top"))
-        if data.legend:
-            handles = [Patch(facecolor=e.colour, edgecolor="#333333", linewidth=0.4, label=e.name) for e in data.legend]
-            self._drawn.append(self.figure.legend(
-                handles=handles, loc="upper left", bbox_to_anchor=(0.005, (LEGEND_PX + CREDITS_PX) / height_px),
-                ncol=LEGEND_COLUMNS, fontsize=8, frameon=False, handlelength=1.2, columnspacing=1.2,
-                borderaxespad=0.2))
-        self.canvas.draw()
+            layers.append(
+                self.ax.scatter(
+                    data.towns.geometry.x,
+                    data.towns.geometry.y,
+                    c=list(data.towns["colour"]),
+                    s=14,
+                    edgecolors="white",
+                    linewidths=0.4,
+                )
+            )
+        self._heading.set_text(data.heading)
+        for layer in layers:
+            if layer.axes is None:
+                self.ax.add_collection(layer)
+            self.ax.draw_artist(layer)
+        self._heading.draw(renderer)
         pixels = np.asarray(self.canvas.buffer_rgba())[:, :, :3].copy()
-        for artist in self._drawn:
-            artist.remove()
-        self._drawn.clear()
+        for layer in layers:
+            if layer not in self._over:
+                layer.remove()
         return pixels
 
 
@@ -157,15 +220,22 @@ FRAME_SECONDS = 0.8  # how long each date stays on screen
 
 
 def frames_gif(frames: Sequence[np.ndarray]) -> bytes:
-    """An animated GIF (Pillow), looping, FRAME_SECONDS a frame, the last one held three times as long."""
+    """An animated GIF (Pillow), looping, FRAME_SECONDS a frame, the last one held three times as long.
+
+    One palette for every frame, made from all of them (every fourth row): a colour keeps its index from
+    frame to frame (no flicker), and mapping a frame to a known palette is a tenth of quantizing it.
+    """
     from PIL import Image
 
-    images = [Image.fromarray(f).quantize(colors=255, method=Image.Quantize.MEDIANCUT) for f in frames]
+    sample = Image.fromarray(np.concatenate([f[::4] for f in frames]))
+    palette = sample.quantize(colors=255, method=Image.Quantize.FASTOCTREE)
+    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     durations = [int(FRAME_SECONDS * 1000)] * len(images)
     durations[-1] *= 3
     out = io.BytesIO()
-    images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0,
-                   optimize=False)
+    images[0].save(
+        out, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0, optimize=False
+    )
     return out.getvalue()
 
 
@@ -177,9 +247,16 @@ def frames_mp4(frames: Sequence[np.ndarray]) -> bytes:
     os.close(fd)
     try:
         # ffmpeg writes to a file it can seek in (the MP4 index goes at the front: +faststart).
-        writer = imageio.get_writer(path, format="FFMPEG", fps=1 / FRAME_SECONDS, codec="libx264",
-                                    pixelformat="yuv420p", macro_block_size=SIZE_STEP,
-                                    output_params=["-movflags", "+faststart"], ffmpeg_log_level="error")
+        writer = imageio.get_writer(
+            path,
+            format="FFMPEG",
+            fps=1 / FRAME_SECONDS,
+            codec="libx264",
+            pixelformat="yuv420p",
+            macro_block_size=SIZE_STEP,
+            output_params=["-movflags", "+faststart"],
+            ffmpeg_log_level="error",
+        )
         with writer:
             for frame in frames:
                 writer.append_data(frame)

@@ -52,8 +52,18 @@ def test_the_mp4_opens_with_one_frame_a_date(seeded, tmp_path):
 
 def test_the_command_writes_the_same_frames(seeded, tmp_path):
     out = tmp_path / "uqayribat.gif"
-    call_command("timelapse", "--theatre", "syria", "--from", "2017-08-31", "--to", "2017-09-03", "--out", str(out),
-                 stderr=io.StringIO())
+    call_command(
+        "timelapse",
+        "--theatre",
+        "syria",
+        "--from",
+        "2017-08-31",
+        "--to",
+        "2017-09-03",
+        "--out",
+        str(out),
+        stderr=io.StringIO(),
+    )
     assert frame_count(out.read_bytes()) == 4
 
 
@@ -66,19 +76,22 @@ def test_the_file_is_kept_per_revision(seeded, django_assert_max_num_queries):
         assert client.get(f"/timelapse.gif?{UQAYRIBAT_DAYS}").content == first.content
 
 
-@pytest.mark.parametrize(("query", "named"), [
-    ("theatre=syria&from=2017-09-03&to=2017-08-31", "from"),  # an empty range
-    ("theatre=syria&from=2017-09-03&to=2017-09-03", "from"),
-    ("theatre=syria&from=2017-09-04&to=2017-09-20", "to"),  # no change date in it
-    ("theatre=syria&from=2017-08-31&to=2999-01-01", "to"),  # the future
-    ("theatre=syria&from=2017-08-31", "to"),
-    ("theatre=syria&from=31/08/2017&to=2017-09-03", "from"),
-    ("theatre=syria&from=2017-08-31&to=2017-09-03&step=weeks", "step"),
-    ("theatre=syria&from=2017-08-31&to=2017-09-03&width=99999", "width"),
-    ("theatre=syria&from=2017-08-31&to=2017-09-03&width=wide", "width"),
-    ("theatre=atlantis&from=2017-08-31&to=2017-09-03", "theatre"),
-    ("theatre=syria&from=2017-01-01&to=2017-09-03&step=days", "frames"),  # past the frame bound
-])
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("theatre=syria&from=2017-09-03&to=2017-08-31", "from"),  # an empty range
+        ("theatre=syria&from=2017-09-03&to=2017-09-03", "from"),
+        ("theatre=syria&from=2017-09-04&to=2017-09-20", "to"),  # no change date in it
+        ("theatre=syria&from=2017-08-31&to=2999-01-01", "to"),  # the future
+        ("theatre=syria&from=2017-08-31", "to"),
+        ("theatre=syria&from=31/08/2017&to=2017-09-03", "from"),
+        ("theatre=syria&from=2017-08-31&to=2017-09-03&step=weeks", "step"),
+        ("theatre=syria&from=2017-08-31&to=2017-09-03&width=99999", "width"),
+        ("theatre=syria&from=2017-08-31&to=2017-09-03&width=wide", "width"),
+        ("theatre=atlantis&from=2017-08-31&to=2017-09-03", "theatre"),
+        ("theatre=syria&from=2017-01-01&to=2017-09-03&step=days", "frames"),  # past the frame bound
+    ],
+)
 def test_bad_input_is_a_400_naming_it(seeded, query, named):
     response = Client().get(f"/timelapse.gif?{query}")
     assert response.status_code == 400, response.content[:300]
@@ -98,11 +111,14 @@ def test_an_unknown_format_is_a_400(seeded):
     assert "'webm' is not a timelapse format" in response.content.decode()
 
 
-@pytest.mark.parametrize(("argv", "named"), [
-    (["--from", "2017-08-31", "--to", "2017-09-03", "--out", "x.webm"], "--out"),
-    (["--from", "2017-09-04", "--to", "2017-09-20", "--out", "x.gif"], "--to"),
-    (["--from", "2017-01-01", "--to", "2017-09-03", "--step", "days", "--out", "x.gif"], "--from/--to"),
-])
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--from", "2017-08-31", "--to", "2017-09-03", "--out", "x.webm"], "--out"),
+        (["--from", "2017-09-04", "--to", "2017-09-20", "--out", "x.gif"], "--to"),
+        (["--from", "2017-01-01", "--to", "2017-09-03", "--step", "days", "--out", "x.gif"], "--from/--to"),
+    ],
+)
 def test_the_command_refuses_bad_input(seeded, tmp_path, argv, named):
     argv = [a if not a.startswith("x.") else str(tmp_path / a) for a in argv]
     with pytest.raises(CommandError, match=f"^{named}: "):

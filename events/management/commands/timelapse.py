@@ -10,8 +10,10 @@ from .export_geojson import _write_atomically
 
 
 class Command(BaseCommand):
-    help = ("Write a timelapse of a theatre's map as a GIF or MP4 (by --out's extension): the map on --from, "
-            "then one frame per change date (or per day, --step days) up to --to, as /timelapse.gif serves it.")
+    help = (
+        "Write a timelapse of a theatre's map as a GIF or MP4 (by --out's extension): the map on --from, "
+        "then one frame per change date (or per day, --step days) up to --to, as /timelapse.gif serves it."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--theatre", help="The theatre (a slug); needed when there are several.")
@@ -19,13 +21,15 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="end", required=True, help="The last day, YYYY-MM-DD.")
         parser.add_argument("--step", default="changes", help=f"One frame per: {' or '.join(STEPS)} (default changes).")
         parser.add_argument("--width", help="Frame width in pixels (default 800; at most TIMELAPSE_MAX_WIDTH).")
-        parser.add_argument("--out", required=True, help=f"The file to write: its extension ({', '.join(FORMATS)}) "
-                                                         "is the format.")
+        parser.add_argument(
+            "--out", required=True, help=f"The file to write: its extension ({', '.join(FORMATS)}) is the format."
+        )
 
     def handle(self, *args, theatre, start, end, step, width, out, **options):
         path = Path(out)
-        params = {k: v for k, v in {"theatre": theatre, "from": start, "to": end, "step": step,
-                                    "width": width}.items() if v}
+        params = {
+            k: v for k, v in {"theatre": theatre, "from": start, "to": end, "step": step, "width": width}.items() if v
+        }
         bar = ProgressBar(unit="frame")
         try:
             p = TimelapseParameters.parse(params, fmt=path.suffix.lstrip("."))
