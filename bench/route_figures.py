@@ -135,6 +135,7 @@ SPECS: dict[str, Spec] = {
     "factions": Spec(lambda p: "/factions/", lambda p: floors.factions_page(p.on), page=True),
     "map-download": Spec(lambda p: f"/map.html?date={p.on}", lambda p: floors.map_file(p.on),
                          note="a file to keep: no page-size target"),
+    "embed": Spec(lambda p: f"/embed/?date={p.on}", page=True, note="the map for another site's iframe"),
     "timelapse": Spec(lambda p: f"/timelapse.gif?theatre=syria&from={_timelapse_start(p)}&to={p.on}&step=days",
                       lambda p: floors.timelapse(_timelapse_start(p), p.on),
                       note=f"{TIMELAPSE_FRAMES} frames, a day each; floor: their rows and the GIF encoded again"),

@@ -8,6 +8,7 @@ from . import assets
 urlpatterns = [
     path("", event_views.control_map, name="home"),
     path("map.html", event_views.map_download, name="map-download"),
+    path("embed/", event_views.embed_map, name="embed"),
     # One route for every format, so an unknown one is a 400 naming it rather than a bare 404.
     re_path(r"^timelapse\.(?P<fmt>[A-Za-z0-9]{1,10})$", event_views.timelapse_file, name="timelapse"),
     path("towns/<slug:slug>/", event_views.town_detail, name="town-detail"),

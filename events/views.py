@@ -7,12 +7,15 @@ their map from geodata.maps (the one module that touches Folium), and render.
 import datetime as dt
 from urllib.parse import quote
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.html import escape
 from django.utils.http import content_disposition_header, quote_etag
+from django.views.decorators.clickjacking import xframe_options_exempt
 
 from conflictmap.throttles import build_check
 from geodata import maps
@@ -91,6 +94,26 @@ def _map_downloads(
     ]
 
 
+EMBED_SIZE = (800, 600)  # the fixed-size snippet's iframe, in CSS pixels
+
+
+def _embed_snippets(request, *, theatre: Theatre | None, title: str) -> list[dict[str, str]]:
+    """The map menu's <iframe> snippets (fixed size, and responsive: the page's width at 4:3) for the
+    embed route, with DATE_TOKEN where the date shown goes. HTML to paste, so its values are escaped."""
+    query = (f"theatre={quote(theatre.slug)}&" if theatre is not None else "") + f"date={DATE_TOKEN}"
+    src = escape(request.build_absolute_uri(reverse("embed")) + "?" + query)
+    label = escape(title)
+    width, height = EMBED_SIZE
+    return [
+        {"id": "embed-fixed", "label": f"Embed, {width} × {height} pixels (HTML)",
+         "code": f'<iframe src="{src}" width="{width}" height="{height}" style="border:0" title="{label}" '
+                 'loading="lazy"></iframe>'},
+        {"id": "embed-responsive", "label": "Embed, the width of the page it is on (HTML)",
+         "code": f'<iframe src="{src}" style="width:100%;aspect-ratio:4/3;border:0" title="{label}" '
+                 'loading="lazy"></iframe>'},
+    ]
+
+
 def _region(theatre: Theatre | None = None) -> str:
     """The country or region the map shows: the theatre's name, else the map setting's."""
     return theatre.name if theatre is not None else maps.map_settings_check(map_inputs.map_settings())["region_name"]
@@ -144,6 +167,7 @@ def control_map(request):
         "endpoints": endpoints,
         "panelUrl": reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/"),
         "downloads": _map_downloads(endpoints=endpoints, first=first, theatre=theatre),
+        "embeds": _embed_snippets(request, theatre=theatre, title=_map_title(first=first, last=last, theatre=theatre)),
         "dateToken": DATE_TOKEN,
         "town": {"id": town.pk, "slug": town.slug} if town else None,
         "revision": revision,
@@ -152,11 +176,12 @@ def control_map(request):
     downloads = [
         {key: value.replace(DATE_TOKEN, on.isoformat()) for key, value in d.items()} for d in config["downloads"]
     ]
+    embeds = [{**e, "code": e["code"].replace(DATE_TOKEN, on.isoformat())} for e in config["embeds"]]
     errors = [e for e in (error, town_error) if e]
     return _allow_map_code(render(
         request,
         "events/control_map.html",
-        {"on": on, "map": rendered, "config": config, "downloads": downloads, "errors": errors,
+        {"on": on, "map": rendered, "config": config, "downloads": downloads, "embeds": embeds, "errors": errors,
          "title": _map_title(first=first, last=last, theatre=theatre)},
         status=400 if error else 200,
     ), rendered)
@@ -277,4 +302,31 @@ def timelapse_file(request, fmt: str):
         response["Content-Disposition"] = content_disposition_header(download, made.filename)
     response["ETag"] = etag
     patch_cache_control(response, public=True, no_cache=True)  # revalidated by ETag: a write moves it
+    return response
+
+
+@xframe_options_exempt  # this route alone may be framed: CSP frame-ancestors below says by whom
+def embed_map(request):
+    """The map on one date without the site's chrome, for another site's <iframe> (the map menu's snippet)."""
+    try:
+        theatre = _requested_theatre(request)
+    except TheatreNotFound as exc:
+        return _not_found(request, str(exc))
+    summary = selectors.theatre_summaries().get(theatre.slug) if theatre is not None else None
+    on, error = _requested_date(request, fallback=summary.last_change if summary else None)
+    rendered = maps.control_map_parts(
+        palette=map_inputs.faction_palette(),
+        area_rule=territory.area_rule()["text"],
+        assets=map_inputs.map_assets_linked(),
+        settings=map_inputs.map_settings(**(map_inputs.theatre_map_settings(theatre) if theatre else {})),
+        links=map_inputs.map_links(),
+    )
+    endpoints = {k: v for k, v in map_inputs.map_endpoints(theatre).items() if k != "districts"}
+    full = reverse("home") + "?" + ("" if theatre is None else f"theatre={quote(theatre.slug)}&") + f"date={on}"
+    response = _allow_map_code(render(request, "events/embed.html", {
+        "on": on, "map": rendered, "error": error, "full_map": full,
+        "heading": f"Control in {_region(theatre)} on {date_label(on=on, precision='day', day_part=0)}",
+        "map_config": {"date": on.isoformat(), "endpoints": endpoints},
+    }, status=400 if error else 200), rendered)
+    response._csp_replace = {"frame-ancestors": settings.EMBED_FRAME_ANCESTORS}  # read by django-csp
     return response

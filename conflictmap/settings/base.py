@@ -374,7 +374,7 @@ def _positive_int(name: str, default: int) -> int:
     return int(raw)
 
 
-TIMELAPSE_MAX_FRAMES = _positive_int("TIMELAPSE_MAX_FRAMES", 60)
+TIMELAPSE_MAX_FRAMES = _positive_int("TIMELAPSE_MAX_FRAMES", 40)
 TIMELAPSE_MAX_WIDTH = _positive_int("TIMELAPSE_MAX_WIDTH", 1600)  # pixels; the height follows the extent
 # The embed route (/embed/) alone may be framed, by these sites (CSP frame-ancestors; "*" any site).
 EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", "*")

@@ -130,3 +130,23 @@ def test_around_a_date_is_the_change_dates_either_side(seeded):
     response = Client().get("/timelapse.gif?theatre=syria&around=2017-09-02")
     assert response.status_code == 200, response.content[:300]
     assert frame_count(response.content) >= 3
+
+
+def test_the_map_menu_offers_a_timelapse_of_the_theatre_shown(seeded):
+    from geodata.models import Theatre
+
+    page = Client().get("/?date=2017-09-02").content.decode()
+    assert 'href="/timelapse.gif?theatre=syria&amp;around=2017-09-02&amp;download=1" download' in page
+    Theatre.objects.create(slug="zenda", name="Ruritania")
+    # The map of every theatre at once has no one theatre to animate; a theatre's map has its own.
+    assert "dl-timelapse" not in Client().get("/?date=2017-09-02").content.decode()
+    assert "/timelapse.gif?theatre=zenda&amp;around=" in Client().get("/?theatre=zenda").content.decode()
+    # Left out with several theatres, the timelapse asks which.
+    response = Client().get("/timelapse.gif?from=2017-08-31&to=2017-09-03")
+    assert response.status_code == 400 and response.content.decode().startswith("theatre: Several theatres exist")
+
+
+def test_an_empty_installation_has_no_timelapse_to_draw(db):
+    response = Client().get("/timelapse.gif?from=2017-08-31&to=2017-09-03")
+    assert response.status_code == 400
+    assert response.content.decode().startswith("to: No change of control is recorded in ")
