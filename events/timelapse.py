@@ -76,15 +76,7 @@ class TimelapseParameters:
             _not_future(around, "around", today)
             start, end = _around(around, theatre)
         else:
-            start, end = given_date(params, "from"), given_date(params, "to")
-            for name, value in (("from", start), ("to", end)):
-                if value is None:
-                    raise ParameterError(
-                        name,
-                        f"'{name}' is required: the {'first' if name == 'from' else 'last'} "
-                        "day of the timelapse, YYYY-MM-DD.",
-                    )
-                _not_future(value, name, today)
+            start, end = _required_date(params, "from", today), _required_date(params, "to", today)
             if start >= end:
                 raise ParameterError("from", f"The range is empty: 'from' ({start}) must be before 'to' ({end}).")
         return cls(theatre=theatre, start=start, end=end, step=step, width=width, fmt=fmt)
@@ -127,6 +119,15 @@ def _width(raw: str | None) -> int:
             "width", f"A width of {width} pixels is outside {MIN_WIDTH}-{max_width()} (TIMELAPSE_MAX_WIDTH)."
         )
     return width
+
+
+def _required_date(params: Mapping[str, str], name: str, today: dt.date) -> dt.date:
+    value = given_date(params, name)
+    if value is None:
+        which = "first" if name == "from" else "last"
+        raise ParameterError(name, f"'{name}' is required: the {which} day of the timelapse, YYYY-MM-DD.")
+    _not_future(value, name, today)
+    return value
 
 
 def _not_future(value: dt.date, name: str, today: dt.date) -> None:

@@ -299,7 +299,7 @@ def timelapse_file(request, fmt: str):
     if response is None:
         made = timelapse.timelapse_build(params, revision=revision, frames_at=dates)
         response = HttpResponse(made.content, content_type=made.media_type)
-        response["Content-Disposition"] = content_disposition_header(download, made.filename)
+        response["Content-Disposition"] = content_disposition_header(download, made.filename) or "inline"
     response["ETag"] = etag
     patch_cache_control(response, public=True, no_cache=True)  # revalidated by ETag: a write moves it
     return response

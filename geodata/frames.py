@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.patches import Patch, Rectangle
 from shapely.plotting import patch_from_polygon
 
@@ -129,7 +131,7 @@ class FrameCanvas:
         self._heading = self.figure.text(0.01, 1 - 8 / height_px, "", fontsize=15, weight="bold", ha="left", va="top")
         for artist in (*self._over, self._heading):
             artist.set_animated(True)  # left out of the background
-        self._legend = None
+        self._legend: Legend | None = None
         self._legend_entries: tuple | None = None
         self._background = None
 
@@ -186,11 +188,12 @@ class FrameCanvas:
         self._legend_set(data.legend)
         self.canvas.restore_region(self._background)
         renderer = self.canvas.get_renderer()
-        layers = []
+        layers: list[Artist] = []
         if not data.areas.empty:
             shapes = data.areas.geometry.simplify(self.tolerance)
             patches = [patch_from_polygon(g) for g in shapes if g is not None and not g.is_empty]
-            layers.append(PatchCollection(patches, facecolors=list(data.areas["colour"]), alpha=0.35, linewidths=0))
+            collection = PatchCollection(patches, facecolors=list(data.areas["colour"]), alpha=0.35, linewidths=0)
+            layers.append(self.ax.add_collection(collection))
         layers += self._over
         if not data.towns.empty:
             layers.append(
@@ -205,8 +208,6 @@ class FrameCanvas:
             )
         self._heading.set_text(data.heading)
         for layer in layers:
-            if layer.axes is None:
-                self.ax.add_collection(layer)
             self.ax.draw_artist(layer)
         self._heading.draw(renderer)
         pixels = np.asarray(self.canvas.buffer_rgba())[:, :, :3].copy()
