@@ -212,15 +212,7 @@ def timelapse_frames(
     p: TimelapseParameters, dates: list[dt.date], *, progress: Progress | None = None
 ) -> list[np.ndarray]:
     """Each date's frame, as RGB arrays."""
-    checked = maps.map_settings_check(map_inputs.map_settings(**map_inputs.theatre_map_settings(p.theatre)))
-    (south, west), (north, east) = checked["bounds"]
-    rule = territory.area_rule()
-    credits = (
-        f"{checked['boundaries_attribution']} · {checked['control_attribution']} · Shaded: the land "
-        f"nearest each recorded town, up to {rule['radius_km']:g} km, within its governorate · conflictmap"
-    )
-    outlines = admin_areas_frame(level=AdminArea.Level.PROVINCE, theatre=p.theatre.pk)
-    canvas = frames.FrameCanvas(bounds=(west, south, east, north), outlines=outlines, credits=credits, width=p.width)
+    canvas = timelapse_canvas(p)
     drawn = []
     for i, on in enumerate(dates):
         if progress is not None:
@@ -229,6 +221,19 @@ def timelapse_frames(
     if progress is not None:
         progress("frames", len(dates), len(dates))
     return drawn
+
+
+def timelapse_canvas(p: TimelapseParameters) -> frames.FrameCanvas:
+    """The theatre's extent, governorates and credits, ready for each date's layers."""
+    checked = maps.map_settings_check(map_inputs.map_settings(**map_inputs.theatre_map_settings(p.theatre)))
+    (south, west), (north, east) = checked["bounds"]
+    rule = territory.area_rule()
+    credits = (
+        f"{checked['boundaries_attribution']} · {checked['control_attribution']} · Shaded: the land "
+        f"nearest each recorded town, up to {rule['radius_km']:g} km, within its governorate · conflictmap"
+    )
+    outlines = admin_areas_frame(level=AdminArea.Level.PROVINCE, theatre=p.theatre.pk)
+    return frames.FrameCanvas(bounds=(west, south, east, north), outlines=outlines, credits=credits, width=p.width)
 
 
 def frame_data(*, on: dt.date, theatre: Theatre) -> frames.FrameData:

@@ -183,6 +183,11 @@ class FrameCanvas:
         self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
 
+    def pixel_at(self, longitude: float, latitude: float) -> tuple[int, int]:
+        """(column, row) of a place in the frames (row 0 at the top)."""
+        x, y = self.ax.transData.transform((longitude, latitude))
+        return int(x), int(self.size[1] - y)
+
     def draw(self, data: FrameData) -> np.ndarray:
         """The frame as an RGB array (height, width, 3)."""
         self._legend_set(data.legend)

@@ -150,3 +150,28 @@ def test_an_empty_installation_has_no_timelapse_to_draw(db):
     response = Client().get("/timelapse.gif?from=2017-08-31&to=2017-09-03")
     assert response.status_code == 400
     assert response.content.decode().startswith("to: No change of control is recorded in ")
+
+
+def test_each_frame_colours_uqayribat_as_held_that_day(seeded):
+    """Taken, lost to a contest, taken again: the town's dot in each frame is its controller's colour."""
+    from events import territory
+    from events.models import Faction
+    from geodata.models import Town
+
+    p = timelapse.TimelapseParameters.parse({"theatre": "syria", "from": "2017-08-31", "to": "2017-09-03"}, fmt="gif")
+    dates = timelapse.frame_dates(p)
+    canvas = timelapse.timelapse_canvas(p)
+    town = Town.objects.get(slug="uqayribat")
+    column, row = canvas.pixel_at(town.longitude, town.latitude)
+    shown = []
+    for on in dates:
+        data = timelapse.frame_data(on=on, theatre=p.theatre)
+        pixel = canvas.draw(data)[row, column]
+        shown.append("#{:02x}{:02x}{:02x}".format(*pixel))
+        assert data.heading.endswith(f"{on.day} {on:%B} {on.year}")
+    islamic_state, government = (
+        Faction.objects.get(slug=s).colour.lower() for s in ("islamic-state", "pro-government")
+    )
+    assert shown == [islamic_state, government, territory.CONTESTED_COLOUR.lower(), government]
+    legend = [e.name for e in timelapse.frame_data(on=dates[2], theatre=p.theatre).legend]
+    assert legend[-1] == "Contested" and "Islamic State" in legend
