@@ -195,7 +195,7 @@ class FrameCanvas:
         renderer = self.canvas.get_renderer()
         layers: list[Artist] = []
         if not data.areas.empty:
-            shapes = data.areas.geometry.simplify(self.tolerance)
+            shapes = data.areas.geometry.simplify(self.tolerance, preserve_topology=False)
             patches = [patch_from_polygon(g) for g in shapes if g is not None and not g.is_empty]
             collection = PatchCollection(patches, facecolors=list(data.areas["colour"]), alpha=0.35, linewidths=0)
             layers.append(self.ax.add_collection(collection))
