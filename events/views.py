@@ -313,7 +313,8 @@ def embed_map(request):
     except TheatreNotFound as exc:
         return _not_found(request, str(exc))
     summary = selectors.theatre_summaries().get(theatre.slug) if theatre is not None else None
-    on, error = _requested_date(request, fallback=summary.last_change if summary else None)
+    opens_on = (theatre.default_date or summary.last_change) if theatre is not None and summary else None
+    on, error = _requested_date(request, fallback=opens_on)  # the date the theatre's map opens on
     rendered = maps.control_map_parts(
         palette=map_inputs.faction_palette(),
         area_rule=territory.area_rule()["text"],
