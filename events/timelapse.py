@@ -27,13 +27,13 @@ from geodata.theatres import TheatreError, theatre_named
 
 from . import colours, map_inputs, selectors, territory
 from .date_labels import date_label
-from .models import ControlChange
+from .models import ControlChange, Faction
 from .params import ParameterError, given_date, whole_number
 
 STEPS = ("changes", "days")
 FORMATS = tuple(frames.ENCODERS)
 DEFAULT_WIDTH = 800
-MIN_WIDTH = 320
+MIN_WIDTH = 480  # narrower, the legend's and the heading's words no longer fit
 AROUND_CHANGES = 10  # ``around=D``: this many change dates each side of D (the map menu's link)
 CACHE_SECONDS = selectors.CACHE_SECONDS
 
@@ -233,39 +233,52 @@ def timelapse_canvas(p: TimelapseParameters) -> frames.FrameCanvas:
         f"nearest each recorded town, up to {rule['radius_km']:g} km, within its governorate · conflictmap"
     )
     outlines = admin_areas_frame(level=AdminArea.Level.PROVINCE, theatre=p.theatre.pk)
-    return frames.FrameCanvas(bounds=(west, south, east, north), outlines=outlines, credits=credits, width=p.width)
+    most = Faction.objects.count() + 3  # every faction, the contested area and town, no record
+    return frames.FrameCanvas(
+        bounds=(west, south, east, north), outlines=outlines, credits=credits, width=p.width, legend_entries=most
+    )
+
+
+CONTESTED_AREA = "Contested (area)"
+CONTESTED_TOWN = "Contested town: ring in the contesting side's colour"
+TOWN_RING = "#ffffff"
 
 
 def frame_data(*, on: dt.date, theatre: Theatre) -> frames.FrameData:
-    """One date's layers: the map's control areas and towns coloured by who holds them, the factions shown."""
+    """One date's layers, coloured as the live map colours them: the control areas; each town filled with
+    its holder's colour, ringed in the contesting side's where contested; the factions shown."""
     snapshot = selectors.control_as_of(on=on, theatre=theatre)
     areas = territory.control_areas_as_of(on=on, theatre=theatre)
     contested = ControlChange.Status.CONTESTED
     names: dict[str, tuple[str, str]] = {}  # class -> (name, colour): the legend
-    town_colour = []
+    rows = []  # (recorded, fill, ring, longitude, latitude)
     for town in snapshot.towns:
         change = snapshot.changes.get(town.id)
         if change is None:
-            entry = (colours.NO_RECORD_NAME, colours.NO_RECORD_COLOUR)
-            klass = maps.NO_RECORD
-        elif change.status == contested:
-            entry, klass = (territory.CONTESTED_NAME, territory.CONTESTED_COLOUR), territory.CONTESTED
-        else:
-            faction = snapshot.factions[change.faction_id]
-            entry, klass = (faction.name, faction.colour), faction.slug
-        names[klass] = entry
-        town_colour.append((klass != maps.NO_RECORD, entry[1], town.longitude, town.latitude))
+            names[maps.NO_RECORD] = (colours.NO_RECORD_NAME, colours.NO_RECORD_COLOUR)
+            rows.append((False, colours.NO_RECORD_COLOUR, TOWN_RING, town.longitude, town.latitude))
+            continue
+        holder = snapshot.factions[change.faction_id]
+        names[holder.slug] = (holder.name, holder.colour)
+        ring = TOWN_RING
+        if change.status == contested and change.contested_by_id in snapshot.factions:
+            side = snapshot.factions[change.contested_by_id]
+            names[side.slug] = (side.name, side.colour)
+            names[CONTESTED_TOWN] = (CONTESTED_TOWN, TOWN_RING)
+            ring = side.colour
+        rows.append((True, holder.colour, ring, town.longitude, town.latitude))
     for row in areas.itertuples(index=False):
-        names.setdefault(row.faction, (row.faction_name, row.colour))
-    town_colour.sort(key=lambda t: t[0])  # towns with no record under the others
+        name = CONTESTED_AREA if row.faction == territory.CONTESTED else row.faction_name
+        names.setdefault(row.faction, (name, row.colour))
+    rows.sort(key=lambda t: t[0])  # towns with no record under the others
     towns = gpd.GeoDataFrame(
-        {"colour": [t[1] for t in town_colour]},
-        geometry=gpd.points_from_xy([t[2] for t in town_colour], [t[3] for t in town_colour]),
+        {"colour": [t[1] for t in rows], "ring": [t[2] for t in rows]},
+        geometry=gpd.points_from_xy([t[3] for t in rows], [t[4] for t in rows]),
         crs=WGS84,
     )
-    last = {territory.CONTESTED: 1, maps.NO_RECORD: 2}  # the factions by name, then these two
+    last = {territory.CONTESTED: 1, CONTESTED_TOWN: 2, maps.NO_RECORD: 3}  # the factions by name, then these
     legend = [
-        frames.LegendEntry(name, colour)
+        frames.LegendEntry(name, colour, ring=klass == CONTESTED_TOWN)
         for klass, (name, colour) in sorted(names.items(), key=lambda kv: (last.get(kv[0], 0), kv[1][0]))
     ]
     heading = f"{theatre.name}: control on {date_label(on=on, precision='day', day_part=0)}"

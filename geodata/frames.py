@@ -34,11 +34,17 @@ OUTLINE_COLOUR = "#555555"
 class LegendEntry:
     name: str
     colour: str
+    ring: bool = False  # drawn as a ring (a contested town's), not a swatch
+
+
+TOWN_SIZE, RINGED_SIZE = 14, 30  # points²: a ringed town is drawn larger, so its fill still shows
+RING_COLOUR = "#555555"  # a legend's ring entry: the ring's colour varies with the contesting side
 
 
 @dataclass(frozen=True)
 class FrameData:
-    """One frame: the control areas (``colour`` column), the towns (``colour`` column), the words."""
+    """One frame: the control areas (``colour`` column), the towns (``colour``, and ``ring`` where a town
+    is ringed in another colour than white), the words."""
 
     heading: str
     areas: gpd.GeoDataFrame
@@ -46,11 +52,23 @@ class FrameData:
     legend: Sequence[LegendEntry]
 
 
-HEADING_PX, LEGEND_PX, CREDITS_PX = 44, 62, 40  # the bands above and below the map
-LEGEND_COLUMNS = 3
+HEADING_PX = 44  # the band above the map; the legend's and the credits' are below it
 
 
-def frame_size(bounds: Sequence[float], width: int) -> tuple[int, int]:
+def credits_px(width: int) -> int:
+    return 40 if width >= 640 else 56  # the credits wrap to a fourth line in a narrow frame
+
+
+LEGEND_COLUMN_PX, LEGEND_ROW_PX = 300, 16
+
+
+def legend_layout(width: int, entries: int) -> tuple[int, int]:
+    """(columns, band height in pixels) of a legend of up to ``entries`` names in a frame ``width`` wide."""
+    columns = max(1, width // LEGEND_COLUMN_PX)
+    return columns, -(-max(entries, 1) // columns) * LEGEND_ROW_PX + 14
+
+
+def frame_size(bounds: Sequence[float], width: int, legend_entries: int = 8) -> tuple[int, int]:
     """(width, height) in pixels for a map of ``bounds`` (west, south, east, north) ``width`` wide.
 
     The map's height follows the extent's shape on the ground (a degree of longitude shrinks with the
@@ -60,7 +78,9 @@ def frame_size(bounds: Sequence[float], width: int) -> tuple[int, int]:
     west, south, east, north = bounds
     squeeze = math.cos(math.radians((south + north) / 2))
     shape = (north - south) / max((east - west) * squeeze, 1e-9)
-    height = width * min(max(shape, 0.5), 1.25) + HEADING_PX + LEGEND_PX + CREDITS_PX
+    height = (
+        width * min(max(shape, 0.5), 1.25) + HEADING_PX + legend_layout(width, legend_entries)[1] + credits_px(width)
+    )
     return _step(width), _step(height)
 
 
@@ -102,13 +122,17 @@ class FrameCanvas:
     them, the towns and the heading (matplotlib's blitting, on the Agg canvas).
     """
 
-    def __init__(self, *, bounds: Sequence[float], outlines: gpd.GeoDataFrame, credits: str, width: int):
+    def __init__(
+        self, *, bounds: Sequence[float], outlines: gpd.GeoDataFrame, credits: str, width: int, legend_entries: int = 8
+    ):
+        """``legend_entries``: the most names a frame's legend may hold (its band is sized for them)."""
         if outlines.crs is not None and not outlines.crs.equals(WGS84):
             raise ValueError(f"frames are drawn in WGS84, not {outlines.crs}")
-        self.size = width_px, height_px = frame_size(bounds, width)
+        self.size = width_px, height_px = frame_size(bounds, width, legend_entries)
+        self.legend_columns, legend_px = legend_layout(width_px, legend_entries)
         self.figure = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, facecolor="white")
         self.canvas = FigureCanvasAgg(self.figure)
-        below = LEGEND_PX + CREDITS_PX
+        below = legend_px + credits_px(width_px)
         box = (0.98 * width_px, height_px - HEADING_PX - below)
         self.ax = self.figure.add_axes((0.01, below / height_px, 0.98, box[1] / height_px))
         self.ax.set_axis_off()
@@ -128,7 +152,10 @@ class FrameCanvas:
             self._over.append(self.ax.add_collection(LineCollection(lines, colors=OUTLINE_COLOUR, linewidths=0.6)))
         self._over += self._scale_bar(west, east, south, north)
         self.figure.text(0.01, 6 / height_px, credits, fontsize=7, color="#444444", ha="left", va="bottom", wrap=True)
-        self._heading = self.figure.text(0.01, 1 - 8 / height_px, "", fontsize=15, weight="bold", ha="left", va="top")
+        heading_pt = max(11, min(15, width_px / 40))  # a date's heading fits on one line at any width allowed
+        self._heading = self.figure.text(
+            0.01, 1 - 8 / height_px, "", fontsize=heading_pt, weight="bold", ha="left", va="top"
+        )
         for artist in (*self._over, self._heading):
             artist.set_animated(True)  # left out of the background
         self._legend: Legend | None = None
@@ -163,13 +190,18 @@ class FrameCanvas:
             return
         if self._legend is not None:
             self._legend.remove()
-        handles = [Patch(facecolor=e.colour, edgecolor="#333333", linewidth=0.4, label=e.name) for e in entries]
+        handles = [
+            Patch(facecolor=e.colour, edgecolor=RING_COLOUR, linewidth=1.6, label=e.name)
+            if e.ring
+            else Patch(facecolor=e.colour, edgecolor="#333333", linewidth=0.4, label=e.name)
+            for e in entries
+        ]
         self._legend = (
             self.figure.legend(
                 handles=handles,
                 loc="upper left",
-                bbox_to_anchor=(0.005, (LEGEND_PX + CREDITS_PX) / self.size[1]),
-                ncol=LEGEND_COLUMNS,
+                bbox_to_anchor=(0.005, self.ax.get_position().y0),
+                ncol=self.legend_columns,
                 fontsize=8,
                 frameon=False,
                 handlelength=1.2,
@@ -201,14 +233,16 @@ class FrameCanvas:
             layers.append(self.ax.add_collection(collection))
         layers += self._over
         if not data.towns.empty:
+            rings = list(data.towns["ring"]) if "ring" in data.towns else ["#ffffff"] * len(data.towns)
+            ringed_not = [ring.lower() == "#ffffff" for ring in rings]
             layers.append(
                 self.ax.scatter(
                     data.towns.geometry.x,
                     data.towns.geometry.y,
                     c=list(data.towns["colour"]),
-                    s=14,
-                    edgecolors="white",
-                    linewidths=0.4,
+                    s=[TOWN_SIZE if plain else RINGED_SIZE for plain in ringed_not],
+                    edgecolors=rings,
+                    linewidths=[0.4 if plain else 1.6 for plain in ringed_not],
                 )
             )
         self._heading.set_text(data.heading)

@@ -153,8 +153,8 @@ def test_an_empty_installation_has_no_timelapse_to_draw(db):
 
 
 def test_each_frame_colours_uqayribat_as_held_that_day(seeded):
-    """Taken, lost to a contest, taken again: the town's dot in each frame is its controller's colour."""
-    from events import territory
+    """Taken, contested, taken again: the town's dot is its holder's colour, ringed in the contesting side's
+    colour while contested, as on the live map."""
     from events.models import Faction
     from geodata.models import Town
 
@@ -163,15 +163,21 @@ def test_each_frame_colours_uqayribat_as_held_that_day(seeded):
     canvas = timelapse.timelapse_canvas(p)
     town = Town.objects.get(slug="uqayribat")
     column, row = canvas.pixel_at(town.longitude, town.latitude)
-    shown = []
+    centres, around = [], []
     for on in dates:
         data = timelapse.frame_data(on=on, theatre=p.theatre)
-        pixel = canvas.draw(data)[row, column]
-        shown.append("#{:02x}{:02x}{:02x}".format(*pixel))
+        pixels = canvas.draw(data)
+        centres.append(hex_colour(pixels[row, column]))
+        around.append({hex_colour(pixels[row, column + dx]) for dx in range(2, 7)})
         assert data.heading.endswith(f"{on.day} {on:%B} {on.year}")
     islamic_state, government = (
         Faction.objects.get(slug=s).colour.lower() for s in ("islamic-state", "pro-government")
     )
-    assert shown == [islamic_state, government, territory.CONTESTED_COLOUR.lower(), government]
+    assert centres == [islamic_state, government, islamic_state, government]
+    assert government in around[2] and government not in around[0]  # the ring of the contest on 2 September
     legend = [e.name for e in timelapse.frame_data(on=dates[2], theatre=p.theatre).legend]
-    assert legend[-1] == "Contested" and "Islamic State" in legend
+    assert legend[-2:] == [timelapse.CONTESTED_AREA, timelapse.CONTESTED_TOWN]
+
+
+def hex_colour(pixel) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*pixel)
