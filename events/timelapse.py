@@ -92,10 +92,12 @@ class TimelapseParameters:
 
 def _theatre(raw: str | None) -> Theatre:
     """The theatre named; with none named, the only one there is (with several, one must be named)."""
-    if not raw and not Theatre.objects.exists():  # theatre_named would make the first one: not on a GET
+    if raw == "":  # as the API refuses it: "every theatre" is said by leaving it out
+        raise ParameterError("theatre", "'theatre' is empty; give a theatre's slug, or leave 'theatre' out.")
+    if raw is None and not Theatre.objects.exists():  # theatre_named would make the first one: not on a GET
         raise ParameterError("theatre", "No theatre is loaded yet: there is no map to draw.")
     try:
-        return theatre_named(raw or None, option="theatre")
+        return theatre_named(raw, option="theatre")
     except TheatreError as exc:
         raise ParameterError("theatre", str(exc)) from None
 
@@ -111,7 +113,7 @@ def theatre_shown(theatre: Theatre | None) -> Theatre | None:
 def _width(raw: str | None) -> int:
     if raw is None or raw == "":
         return min(DEFAULT_WIDTH, max_width())
-    width = whole_number(raw)
+    width = whole_number(raw) if len(raw) <= 6 else None  # int() refuses over 4,300 digits (a 500)
     if width is None:
         raise ParameterError("width", f"'{raw}' is not a width in pixels (a whole number).")
     if not MIN_WIDTH <= width <= max_width():

@@ -88,6 +88,10 @@ def test_the_file_is_kept_per_revision(seeded, django_assert_max_num_queries):
         ("theatre=syria&from=2017-08-31&to=2017-09-03&step=weeks", "step"),
         ("theatre=syria&from=2017-08-31&to=2017-09-03&width=99999", "width"),
         ("theatre=syria&from=2017-08-31&to=2017-09-03&width=wide", "width"),
+        ("theatre=syria&from=2017-08-31&to=2017-09-03&width=" + "9" * 5000, "width"),
+        ("theatre=syria&from=2017-08-31&to=2017-09-03&width=%C2%B3", "width"),  # a superscript digit
+        ("theatre=syria&around=2017-09-02&from=2017-08-31", "around"),
+        ("theatre=syria&from=2017-08-31&to=2017-09-03&theatre=", "theatre"),
         ("theatre=atlantis&from=2017-08-31&to=2017-09-03", "theatre"),
         ("theatre=syria&from=2017-01-01&to=2017-09-03&step=days", "frames"),  # past the frame bound
     ],
