@@ -328,3 +328,8 @@ def control_spans(start: dt.date, end: dt.date) -> list[tuple]:
         AND {_IN_FORCE} ORDER BY c.effective_date, c.day_part, c.id LIMIT 1) FROM {TOWN} t""", [end])
     sources_of([r[9] for r in opening if r[9] is not None] + [r[0] for r in rows])
     return rows
+
+
+def timelapse(start: dt.date, end: dt.date) -> list:
+    """A day-by-day timelapse's rows: each day's control areas (its slice and the dissolve)."""
+    return [control_areas(start + dt.timedelta(days=i)) for i in range((end - start).days + 1)]

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+import numpy as np
 import orjson
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count
@@ -113,6 +114,13 @@ class Spec:
         return lambda p: self.url(p).replace(".geojson?", f".{fmt}?")
 
 
+TIMELAPSE_FRAMES = 30
+
+
+def _timelapse_start(p: Params) -> dt.date:
+    return p.on - dt.timedelta(days=TIMELAPSE_FRAMES - 1)
+
+
 def _period(p: Params) -> str:
     return f"from={p.start}&to={p.on}"
 
@@ -147,6 +155,10 @@ SPECS: dict[str, Spec] = {
                         note="Atom: the newest publications and retractions"),
     "map-download": Spec(lambda p: f"/map.html?date={p.on}", lambda p: floors.map_file(p.on),
                          note="a file to keep: no page-size target"),
+    "embed": Spec(lambda p: f"/embed/?date={p.on}", page=True, note="the map for another site's iframe"),
+    "timelapse": Spec(lambda p: f"/timelapse.gif?theatre=syria&from={_timelapse_start(p)}&to={p.on}&step=days",
+                      lambda p: floors.timelapse(_timelapse_start(p), p.on),
+                      note=f"{TIMELAPSE_FRAMES} frames, a day each; floor: their rows and the GIF encoded again"),
     # API layers and exports
     # API layers and exports: each layer as GeoJSON, and as files for QGIS (.gpkg) and Google Earth (.kml)
     **{f"api:{route}-{fmt}": Spec(spec.url_as(fmt), spec.floor)
@@ -286,6 +298,14 @@ def same_bytes_floor(body: bytes, content_type: str) -> Callable[[], object]:
     if "json" in content_type:
         parsed = orjson.loads(body)
         return lambda: orjson.dumps(parsed)
+    if content_type.startswith("image/gif"):  # a timelapse: its frames encoded again
+        from PIL import Image, ImageSequence
+
+        from geodata.frames import frames_gif
+
+        with Image.open(io.BytesIO(body)) as image:
+            frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(image)]
+        return lambda: frames_gif(frames)
     if "csv" in content_type:
         rows = list(csv.reader(io.StringIO(body.decode())))
 

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from events import feeds
 from events import views as event_views
@@ -9,6 +9,9 @@ from . import assets
 urlpatterns = [
     path("", event_views.control_map, name="home"),
     path("map.html", event_views.map_download, name="map-download"),
+    path("embed/", event_views.embed_map, name="embed"),
+    # One route for every format, so an unknown one is a 400 naming it rather than a bare 404.
+    re_path(r"^timelapse\.(?P<fmt>[A-Za-z0-9]{1,10})$", event_views.timelapse_file, name="timelapse"),
     path("towns/<slug:slug>/", event_views.town_detail, name="town-detail"),
     path("towns/<int:pk>/panel.json", event_views.town_panel, name="town-panel"),
     path("areas/<slug:slug>/", event_views.area_detail, name="area-detail"),

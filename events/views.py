@@ -7,20 +7,25 @@ their map from geodata.maps (the one module that touches Folium), and render.
 import datetime as dt
 from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.html import escape
+from django.utils.http import content_disposition_header, quote_etag
+from django.views.decorators.clickjacking import xframe_options_exempt
 
 from conflictmap.throttles import build_check
 from geodata import maps
 from geodata.models import AdminArea, Theatre, Town
 from geodata.theatres import theatre_default
 
-from . import changes_page, map_inputs, page_data, selectors, territory
+from . import changes_page, map_inputs, page_data, selectors, territory, timelapse
 from .as_published import PARAMETER, current_view_url, moment_words, with_moment
 from .date_labels import date_label
-from .params import ParameterError, parse_date_or, parse_theatre
+from .params import ParameterError, parse_date_or, parse_flag, parse_theatre
 
 DATE_TOKEN = "{date}"  # in download links: the page's script puts the date shown in its place
 
@@ -134,6 +139,13 @@ def _map_downloads(
         return url + ("&" if "?" in url else "?")
 
     first_label = f"{first:%Y-%m-%d}" if first else "the first change"
+    animated = timelapse.theatre_shown(theatre)  # none when the map shows several theatres at once
+    lapse = [] if animated is None else [
+        {"id": "dl-timelapse", "label": f"Timelapse around {DATE_TOKEN}: {timelapse.AROUND_CHANGES} change dates "
+                                        "either side (animated GIF)",
+         # With one theatre the URL names none (as every link of its map): the timelapse is the default theatre's.
+         "href": reverse("timelapse", kwargs={"fmt": "gif"}) + f"?{mine}around={DATE_TOKEN}&download=1"},
+    ]
     return [
         {"id": "tc-download", "label": f"Map of {DATE_TOKEN} (HTML file, works offline)",
          "href": with_moment(reverse("map-download") + f"?{mine}date=" + DATE_TOKEN)},
@@ -144,6 +156,27 @@ def _map_downloads(
          "href": query(endpoints["areas"]) + dated},
         {"id": "dl-changes", "label": f"Every change from {first_label} to {DATE_TOKEN} (CSV)",
          "href": with_moment(reverse("api:changes-csv") + f"?{mine}{since}to={DATE_TOKEN}&download=1")},
+        *lapse,
+    ]
+
+
+EMBED_SIZE = (800, 600)  # the fixed-size snippet's iframe, in CSS pixels
+
+
+def _embed_snippets(request, *, theatre: Theatre | None, title: str) -> list[dict[str, str]]:
+    """The map menu's <iframe> snippets (fixed size, and responsive: the page's width at 4:3) for the
+    embed route, with DATE_TOKEN where the date shown goes. HTML to paste, so its values are escaped."""
+    query = (f"theatre={quote(theatre.slug)}&" if theatre is not None else "") + f"date={DATE_TOKEN}"
+    src = escape(request.build_absolute_uri(reverse("embed")) + "?" + query)
+    label = escape(title)
+    width, height = EMBED_SIZE
+    return [
+        {"id": "embed-fixed", "label": f"Embed, {width} × {height} pixels (HTML)",
+         "code": f'<iframe src="{src}" width="{width}" height="{height}" style="border:0" title="{label}" '
+                 'loading="lazy"></iframe>'},
+        {"id": "embed-responsive", "label": "Embed, the width of the page it is on (HTML)",
+         "code": f'<iframe src="{src}" style="width:100%;aspect-ratio:4/3;border:0" title="{label}" '
+                 'loading="lazy"></iframe>'},
     ]
 
 
@@ -206,6 +239,7 @@ def control_map(request):
         "panelUrl": with_moment(reverse("town-panel", kwargs={"pk": 0}).replace("/0/", "/{id}/")
                                 + ("" if theatre is None else f"?theatre={quote(theatre.slug)}")),
         "downloads": _map_downloads(endpoints=endpoints, first=first, theatre=theatre),
+        "embeds": _embed_snippets(request, theatre=theatre, title=_map_title(first=first, last=last, theatre=shown)),
         "dateToken": DATE_TOKEN,
         "town": {"id": town.pk, "slug": town.slug} if town else None,
         "revision": revision,
@@ -214,11 +248,12 @@ def control_map(request):
     downloads = [
         {key: value.replace(DATE_TOKEN, on.isoformat()) for key, value in d.items()} for d in config["downloads"]
     ]
+    embeds = [{**e, "code": e["code"].replace(DATE_TOKEN, on.isoformat())} for e in config["embeds"]]
     errors = [e for e in (error, town_error) if e]
     return _allow_map_code(render(
         request,
         "events/control_map.html",
-        {"on": on, "map": rendered, "config": config, "downloads": downloads, "errors": errors,
+        {"on": on, "map": rendered, "config": config, "downloads": downloads, "embeds": embeds, "errors": errors,
          "title": _map_title(first=first, last=last, theatre=shown), "feed_url": _feed_url(theatre),
          "as_published": _as_published(request), "theatre": theatre,
          "theatres": _theatre_switcher(current=shown, url_name="home")},
@@ -366,3 +401,51 @@ def factions(request):
     except TheatreNotFound as exc:
         return _not_found(request, str(exc))
     return render(request, "events/factions.html", page_data.factions_page(theatre=theatre))
+
+
+def timelapse_file(request, fmt: str):
+    """The theatre's map over a range as an animated GIF or an MP4 (events.timelapse), kept per revision."""
+    try:
+        params = timelapse.TimelapseParameters.parse(request.GET, fmt=fmt)
+        dates = timelapse.frame_dates(params)
+        download = parse_flag(request.GET, "download")
+    except ParameterError as exc:
+        return HttpResponse(f"{exc.parameter}: {exc.message}", status=400, content_type="text/plain; charset=utf-8")
+    revision = selectors.data_version(theatre=params.theatre)  # the theatre's own: another's writes leave it
+    etag = quote_etag(timelapse.cache_key(params, revision))
+    response = get_conditional_response(request, etag=etag)
+    if response is None:
+        made = timelapse.timelapse_build(params, revision=revision, frames_at=dates)
+        response = HttpResponse(made.content, content_type=made.media_type)
+        response["Content-Disposition"] = content_disposition_header(download, made.filename) or "inline"
+    response["ETag"] = etag
+    patch_cache_control(response, public=True, no_cache=True)  # revalidated by ETag: a write moves it
+    return response
+
+
+@xframe_options_exempt  # this route alone may be framed: CSP frame-ancestors below says by whom
+def embed_map(request):
+    """The map on one date without the site's chrome, for another site's <iframe> (the map menu's snippet)."""
+    try:
+        shown, theatre = _theatre_shown(request)
+    except TheatreNotFound as exc:
+        return _not_found(request, str(exc))
+    summary = selectors.theatre_summaries().get(theatre.slug) if theatre is not None else None
+    opens_on = (theatre.default_date or summary.last_change) if theatre is not None and summary else None
+    on, error = _requested_date(request, fallback=opens_on)  # the date the theatre's map opens on
+    rendered = maps.control_map_parts(
+        palette=map_inputs.faction_palette(),
+        area_rule=territory.area_rule()["text"],
+        assets=map_inputs.map_assets_linked(),
+        settings=_theatre_settings(shown),
+        links=map_inputs.map_links(theatre),
+    )
+    endpoints = {k: v for k, v in map_inputs.map_endpoints(theatre).items() if k != "districts"}
+    full = reverse("home") + "?" + ("" if theatre is None else f"theatre={quote(theatre.slug)}&") + f"date={on}"
+    response = _allow_map_code(render(request, "events/embed.html", {
+        "on": on, "map": rendered, "error": error, "full_map": full,
+        "heading": f"Control{_in_region(shown)} on {date_label(on=on, precision='day', day_part=0)}",
+        "map_config": {"date": on.isoformat(), "endpoints": endpoints},
+    }, status=400 if error else 200), rendered)
+    response._csp_replace = {"frame-ancestors": settings.EMBED_FRAME_ANCESTORS}  # read by django-csp
+    return response

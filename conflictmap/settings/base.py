@@ -368,3 +368,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Timelapses (events.timelapse): a request past these bounds is refused (400 naming the bound), so one
+# GET cannot hold a worker for minutes. 30 frames at 10,000 towns is the bench's figure.
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, str(default))
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise ImproperlyConfigured(f"{name}: '{raw}' is not a positive whole number.")
+    return int(raw)
+
+
+TIMELAPSE_MAX_FRAMES = _positive_int("TIMELAPSE_MAX_FRAMES", 40)
+TIMELAPSE_MAX_WIDTH = _positive_int("TIMELAPSE_MAX_WIDTH", 1600)  # pixels; the height follows the extent
+# The embed route (/embed/) alone may be framed, by these sites (CSP frame-ancestors; "*" any site).
+EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", "*")

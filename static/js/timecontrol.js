@@ -128,6 +128,11 @@
       a.href = d.href.split(token).join(encodeURIComponent(state.date));
       a.textContent = d.label.split(token).join(state.date);
     });
+    // The <iframe> snippets: HTML to paste, kept as text (the server escaped its values).
+    (config.embeds || []).forEach(function (e) {
+      var box = document.getElementById(e.id);
+      if (box) box.value = e.code.split(token).join(encodeURIComponent(state.date));
+    });
   }
 
   // The progress bar shows while a date's layers load; the page answers clicks meanwhile.

@@ -66,6 +66,7 @@ def test_map_page_offers_the_dates_downloads(client, seeded):
         "dl-provinces": "/api/provinces.geojson?date=2017-09-02&amp;download=1",
         "dl-areas": "/api/control-areas.geojson?date=2017-09-02&amp;download=1",
         "dl-changes": "/api/changes.csv?from=2014-01-01&amp;to=2017-09-02&amp;download=1",
+        "dl-timelapse": "/timelapse.gif?around=2017-09-02&amp;download=1",
     }
     assert "Every change from 2014-01-01 to 2017-09-02 (CSV)" in html
     # Each link is a file for that date, offered as a download.
@@ -73,6 +74,10 @@ def test_map_page_offers_the_dates_downloads(client, seeded):
         got = client.get(href.replace("&amp;", "&"))
         assert got.status_code == 200, name
         assert got["Content-Disposition"].startswith("attachment;"), name
+        if name == "dl-timelapse":  # a range of change dates around the date: the file names its ends
+            start, end = re.search(r"(\d{4}-\d\d-\d\d)-(\d{4}-\d\d-\d\d)\.gif", got["Content-Disposition"]).groups()
+            assert start < "2017-09-02" < end, got["Content-Disposition"]
+            continue
         assert "2017-09-02" in got["Content-Disposition"], name
     rows = client.get("/api/changes.csv?from=2014-01-01&to=2017-09-02").getvalue().decode().splitlines()
     assert max(r.split(",")[1] for r in rows[1:]) == "2017-09-02"
