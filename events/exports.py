@@ -182,13 +182,33 @@ def _provinces_params(params: Mapping[str, str]) -> dict:
     return {"on": _slice_on(params), "level": parse_level(params), **({} if theatre is None else {"theatre": theatre})}
 
 
-def _control_areas(*, on: dt.date, theatre: Theatre | None = None) -> Export:
+def _control_areas(*, on: dt.date, theatre: Theatre | None = None, layer: str = "assessed") -> Export:
     radius_km = territory.area_rule()["radius_km"]  # a setting: a file drawn with another radius is another file
     mine = "" if theatre is None else f":{theatre.slug}"
-    content = _kept(f"control-areas:{on}:{radius_km:g}{mine}",
-                    lambda: _as_of(on, geojson.control_areas_feature_collection(on=on, theatre=theatre)))
+    # The drawn areas' state is in the revision (their publish, retract and import bump it), so the key needs
+    # only the layer beside it.
+    content = _kept(f"control-areas:{on}:{radius_km:g}{mine}:{layer}",
+                    lambda: _as_of(on, geojson.control_areas_feature_collection(on=on, theatre=theatre, layer=layer)))
     name = "control-areas" if theatre is None else f"control-areas-{theatre.slug}"
-    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}-{on}.geojson")
+    suffix = "" if layer == "assessed" else f"-{layer}"
+    return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}{suffix}-{on}.geojson")
+
+
+AREA_LAYERS = ("assessed", "advance", "claimed", "counteroffensive", "overlays", "all")
+
+
+def _areas_params(params: Mapping[str, str]) -> dict:
+    """``date`` resolved as a dated layer's (``_slice_on``), moved on to the latest published drawing on or
+    before it when that is later (a drawn map changes control without a change of a town); ``layer``."""
+    theatre = parse_theatre(params)
+    layer = (params.get("layer") or "assessed").strip()
+    if layer not in AREA_LAYERS:
+        raise ExportParameterError("layer", f"'{layer}' is not a layer; use one of {', '.join(AREA_LAYERS)}.")
+    on = _slice_on(params)
+    drawn_on = territory.latest_drawn_date(on=parse_as_of(params), theatre=theatre)
+    if drawn_on is not None and drawn_on > on:
+        on = drawn_on
+    return {"on": on, "layer": layer, **({} if theatre is None else {"theatre": theatre})}
 
 
 def _dated_params(params: Mapping[str, str]) -> dict:
@@ -253,7 +273,7 @@ class Layer:
 LAYERS: dict[str, Layer] = {
     "control": Layer(_control_params, _control),
     "provinces": Layer(_provinces_params, _provinces),
-    "areas": Layer(_dated_params, _control_areas),
+    "areas": Layer(_areas_params, _control_areas),
     "changes": Layer(_changes_params, _changes),
     "changes-csv": Layer(_changes_params, _changes_csv),
 }

@@ -364,3 +364,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Control drawn as polygons (manage.py import_control_areas): a file larger than this is refused unread.
+# DeepStateMap's daily file is ~80 KB; ISW's layered files a few MB.
+DRAWN_FILE_MAX_BYTES = int(os.environ.get("DRAWN_FILE_MAX_BYTES", str(50 * 1024 * 1024)))
