@@ -380,3 +380,23 @@ def test_review_publish_reject_retract_with_audit(zenda, daily):
     reasons = list(first.history.order_by("history_date").values_list("history_change_reason", flat=True))
     assert any("published" in r for r in reasons) and any("retracted: superseded" in r for r in reasons)
     assert areas("2021-05-02")[(BE, "assessed")]["properties"]["basis"] == "towns"
+
+
+def test_the_admin_lists_drawn_areas_and_reviews_them_with_the_change_actions(zenda, daily, reviewer_client,
+                                                                              editor_client):
+    run("import_control_areas", str(daily), "--theatre", "zenda", "--faction", BE,
+        "--date-from-name", "deepstatemap_data_%Y%m%d", *SOURCE, "--commit")
+    first, second = DrawnArea.objects.order_by("drawn_on")
+    url = "/admin/events/drawnarea/"
+    page = editor_client.get(url)
+    assert page.status_code == 200 and "deepstatemap_data_20210501.geojson" in page.content.decode()
+    assert "publish_selected" not in page.content.decode()  # an editor imports; a reviewer publishes
+    assert editor_client.get(f"{url}{first.pk}/change/").status_code == 200
+    reviewer_client.post(url, {"action": "publish_selected", "_selected_action": [first.pk]})
+    reviewer_client.post(url, {"action": "reject_selected", "_selected_action": [second.pk], "apply": "1",
+                               "reason": "a day late"})
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, second.state, second.review_reason) == ("published", "rejected", "a day late")
+    assert first.reviewed_by.username == "reviewer-user" == first.history.first().history_user.username
+    assert reviewer_client.get(f"{url}{first.pk}/history/").status_code == 200
