@@ -6,6 +6,7 @@ same bytes.
 """
 
 import datetime as dt
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -194,6 +195,13 @@ def _control_areas(*, on: dt.date, theatre: Theatre | None = None, layer: str = 
     return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{name}{suffix}-{on}.geojson")
 
 
+@functools.lru_cache(maxsize=4096)
+def _latest_drawn_day(revision: str, asked: dt.date, theatre_id: int | None) -> dt.date | None:
+    """``territory.latest_drawn_date``, remembered per data revision (every write moves it), so a cached
+    layer's request (a 304) costs no query for it."""
+    return territory.latest_drawn_date(on=asked, theatre_id=theatre_id)
+
+
 AREA_LAYERS = ("assessed", "advance", "claimed", "counteroffensive", "overlays", "all")
 
 
@@ -205,7 +213,8 @@ def _areas_params(params: Mapping[str, str]) -> dict:
     if layer not in AREA_LAYERS:
         raise ExportParameterError("layer", f"'{layer}' is not a layer; use one of {', '.join(AREA_LAYERS)}.")
     on = _slice_on(params)
-    drawn_on = territory.latest_drawn_date(on=parse_as_of(params), theatre=theatre)
+    revision = _revision.get() or selectors.data_version()
+    drawn_on = _latest_drawn_day(revision, parse_as_of(params), None if theatre is None else theatre.pk)
     if drawn_on is not None and drawn_on > on:
         on = drawn_on
     return {"on": on, "layer": layer, **({} if theatre is None else {"theatre": theatre})}

@@ -179,7 +179,8 @@ def read_drawn_file(
     frame = frame.set_geometry(shapely.force_2d(frame.geometry.to_numpy()))  # KML carries heights
     # GeoJSON has no CRS member since RFC 7946: GDAL reads any as lon/lat, so metres show up as such.
     if frame.crs is None or pyproj.CRS(frame.crs).is_geographic:
-        if not _lon_lat(frame[frame.geometry.notna()]):
+        geoms = frame.geometry.to_numpy()
+        if not _lon_lat(frame[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]):
             out.problems.append(
                 f"{path.name}: has no CRS and its coordinates are not longitude/latitude; "
                 "save it with its CRS (or in EPSG:4326)"

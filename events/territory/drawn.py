@@ -144,10 +144,11 @@ def overlays_as_of(*, on: dt.date, theatre: Theatre | None = None, layers=OVERLA
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=spatial.WGS84)
 
 
-def latest_drawn_date(*, on: dt.date, theatre: Theatre | None = None) -> dt.date | None:
-    """The latest day on or before ``on`` with a published drawn area (any layer): the layer's file key
-    moves with it, so a drawing dated after the last change of control is shown from its own day."""
+def latest_drawn_date(*, on: dt.date, theatre_id: int | None = None) -> dt.date | None:
+    """The latest day on or before ``on`` with a published drawn area (any layer; of the theatre with id
+    ``theatre_id`` when given): the layer's file key moves with it, so a drawing dated after the last change
+    of control is shown from its own day."""
     rows = DrawnArea.objects.filter(state=DrawnArea.State.PUBLISHED, drawn_on__lte=on)
-    if theatre is not None:
-        rows = rows.filter(theatre=theatre)
+    if theatre_id is not None:
+        rows = rows.filter(theatre_id=theatre_id)
     return rows.order_by("-drawn_on").values_list("drawn_on", flat=True).first()

@@ -210,7 +210,7 @@
         about.appendChild(el("p", look.areaRule));
         // How drawn maps (DeepStateMap, ISW) take part: events.territory.drawn.DRAWN_RULE, as the areas
         // layer states it (filled in by drawnRows once a date's areas are in).
-        drawnRuleBox = el("p", null, "cm-legend-drawn-rule");
+        drawnRuleBox = el("div", null, "cm-legend-drawn-rule");
         drawnRuleBox.hidden = true;
         about.appendChild(drawnRuleBox);
         box.appendChild(about);

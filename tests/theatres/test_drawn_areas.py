@@ -382,10 +382,21 @@ def test_review_publish_reject_retract_with_audit(zenda, daily):
     assert areas("2021-05-02")[(BE, "assessed")]["properties"]["basis"] == "towns"
 
 
-def test_the_admin_lists_drawn_areas_and_reviews_them_with_the_change_actions(zenda, daily, reviewer_client,
-                                                                              editor_client):
-    run("import_control_areas", str(daily), "--theatre", "zenda", "--faction", BE,
-        "--date-from-name", "deepstatemap_data_%Y%m%d", *SOURCE, "--commit")
+def test_the_admin_lists_drawn_areas_and_reviews_them_with_the_change_actions(
+    zenda, daily, reviewer_client, editor_client
+):
+    run(
+        "import_control_areas",
+        str(daily),
+        "--theatre",
+        "zenda",
+        "--faction",
+        BE,
+        "--date-from-name",
+        "deepstatemap_data_%Y%m%d",
+        *SOURCE,
+        "--commit",
+    )
     first, second = DrawnArea.objects.order_by("drawn_on")
     url = "/admin/events/drawnarea/"
     page = editor_client.get(url)
@@ -393,10 +404,43 @@ def test_the_admin_lists_drawn_areas_and_reviews_them_with_the_change_actions(ze
     assert "publish_selected" not in page.content.decode()  # an editor imports; a reviewer publishes
     assert editor_client.get(f"{url}{first.pk}/change/").status_code == 200
     reviewer_client.post(url, {"action": "publish_selected", "_selected_action": [first.pk]})
-    reviewer_client.post(url, {"action": "reject_selected", "_selected_action": [second.pk], "apply": "1",
-                               "reason": "a day late"})
+    reviewer_client.post(
+        url, {"action": "reject_selected", "_selected_action": [second.pk], "apply": "1", "reason": "a day late"}
+    )
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.state, second.state, second.review_reason) == ("published", "rejected", "a day late")
     assert first.reviewed_by.username == "reviewer-user" == first.history.first().history_user.username
     assert reviewer_client.get(f"{url}{first.pk}/history/").status_code == 200
+
+
+def test_a_cached_areas_layer_costs_no_more_queries_than_the_towns_layer(zenda, daily):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    run(
+        "import_control_areas",
+        str(daily),
+        "--theatre",
+        "zenda",
+        "--faction",
+        BE,
+        "--date-from-name",
+        "deepstatemap_data_%Y%m%d",
+        *SOURCE,
+        "--commit",
+        "--publish",
+    )
+    api = APIClient()
+    counts = {}
+    for url in ("/api/control.geojson", "/api/control-areas.geojson"):
+        query = {"theatre": "zenda", "date": "2021-05-09"}
+        first = api.get(url, query)
+        assert first.status_code == 200
+        api.get(url, query, HTTP_IF_NONE_MATCH=first["ETag"])  # this worker has resolved the date now
+        with CaptureQueriesContext(connection) as queries:
+            again = api.get(url, query, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304
+        counts[url] = len(queries)
+    assert counts["/api/control-areas.geojson"] <= counts["/api/control.geojson"], counts
+    assert first["X-Slice-Date"] == "2021-05-02"  # the areas' day moved on to the drawing's

@@ -21,17 +21,43 @@ def _file(path, props, geom):
 
 
 def test_the_map_paints_a_drawn_area_hatches_an_overlay_and_the_legend_says_so(
-    live_server, open_page, artifacts, files, tmp_path  # noqa: F811
+    live_server,
+    open_page,
+    artifacts,
+    files,  # noqa: F811
+    tmp_path,
 ):
     FactionFactory(slug="islamic-state", name="Islamic State", short_name="IS", colour="#262626")
     build_zenda(files)
     source = ["--source-title", "Daily map", "--source-publisher", "DeepState", "--commit", "--publish"]
     drawn = _file(tmp_path / "drawn.geojson", {}, shapely.box(10.0, 0.55, 10.6, 1.0))
-    call_command("import_control_areas", drawn, "--theatre", "zenda", "--faction", "black-elphberg",
-                 "--date", "2021-05-02", *source, stdout=None)
+    call_command(
+        "import_control_areas",
+        drawn,
+        "--theatre",
+        "zenda",
+        "--faction",
+        "black-elphberg",
+        "--date",
+        "2021-05-02",
+        *source,
+        stdout=None,
+    )
     advance = _file(tmp_path / "advance.geojson", {}, shapely.box(10.6, 0.55, 10.8, 1.0))
-    call_command("import_control_areas", advance, "--theatre", "zenda", "--faction", "black-elphberg",
-                 "--date", "2021-05-02", "--layer", "advance", *source, stdout=None)
+    call_command(
+        "import_control_areas",
+        advance,
+        "--theatre",
+        "zenda",
+        "--faction",
+        "black-elphberg",
+        "--date",
+        "2021-05-02",
+        "--layer",
+        "advance",
+        *source,
+        stdout=None,
+    )
     page, watch = open_page()
     page.goto(f"{live_server.url}/?theatre=zenda&date=2021-05-05")
     rows = page.locator(".cm-legend-drawn-rows .cm-legend-drawn")
@@ -40,11 +66,12 @@ def test_the_map_paints_a_drawn_area_hatches_an_overlay_and_the_legend_says_so(
     assert any("Black Elphberg: drawn map of 2021-05-02, 3 days old" in t for t in texts), texts
     assert any("assessed advances (2021-05-02), hatched, not counted in km²" in t for t in texts), texts
     # The overlay is filled with its hatch pattern, not a flat colour.
-    fills = page.evaluate("() => [...document.querySelectorAll('.leaflet-cm-areas-pane path')]"
-                          ".map(p => p.getAttribute('fill'))")
+    fills = page.evaluate(
+        "() => [...document.querySelectorAll('.leaflet-cm-areas-pane path')].map(p => p.getAttribute('fill'))"
+    )
     assert any(f and f.startswith("url(#cm-hatch-") for f in fills), fills
     about = page.locator(".cm-legend details.cm-legend-rule")
     about.locator("summary").click()
-    assert about.locator("p.cm-legend-drawn-rule").inner_text() == territory.DRAWN_RULE
+    assert about.locator(".cm-legend-drawn-rule").inner_text() == territory.DRAWN_RULE
     page.screenshot(path=str(artifacts / "map-drawn-areas.png"))
     assert not watch.page_errors and not watch.console_errors
