@@ -47,6 +47,21 @@ def deepstate(path, geom) -> str:
     return str(path)
 
 
+def import_daily(daily, *extra, faction=BE) -> tuple[str, str]:
+    """The folder of DeepState-like daily files, the date from each name."""
+    return run(
+        "import_control_areas",
+        str(daily),
+        "--theatre",
+        "zenda",
+        "--faction",
+        faction,
+        "--date-from-name",
+        "deepstatemap_data_%Y%m%d",
+        *extra,
+    )
+
+
 def run(*args) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
     try:
@@ -78,32 +93,11 @@ def daily(tmp_path):
 
 
 def test_a_folder_of_daily_files_loads_in_one_command_dry_run_first(zenda, daily):
-    out, _ = run(
-        "import_control_areas",
-        str(daily),
-        "--theatre",
-        "zenda",
-        "--faction",
-        "Black Elphberg",
-        "--date-from-name",
-        "deepstatemap_data_%Y%m%d",
-    )
+    out, _ = import_daily(daily, faction="Black Elphberg")
     assert "2 area(s) good" in out and "Dry run" in out
     assert not DrawnArea.objects.exists()
     before = revision_current().key
-    out, _ = run(
-        "import_control_areas",
-        str(daily),
-        "--theatre",
-        "zenda",
-        "--faction",
-        "Black Elphberg",
-        "--date-from-name",
-        "deepstatemap_data_%Y%m%d",
-        *SOURCE,
-        "--commit",
-        "--publish",
-    )
+    out, _ = import_daily(daily, *SOURCE, "--commit", "--publish", faction="Black Elphberg")
     assert "Imported 2 area(s) as published" in out
     stored = list(DrawnArea.objects.order_by("drawn_on"))
     assert [(a.faction.slug, a.layer, a.drawn_on, a.state) for a in stored] == [
@@ -116,17 +110,7 @@ def test_a_folder_of_daily_files_loads_in_one_command_dry_run_first(zenda, daily
     assert stored[0].history.first().history_user is None  # a system actor, named in the reason
     # The same days again: refused, nothing written.
     with pytest.raises(CommandError, match="nothing was written"):
-        run(
-            "import_control_areas",
-            str(daily),
-            "--theatre",
-            "zenda",
-            "--faction",
-            BE,
-            "--date-from-name",
-            "deepstatemap_data_%Y%m%d",
-            "--commit",
-        )
+        import_daily(daily, "--commit")
     assert DrawnArea.objects.count() == 2
 
 
@@ -136,19 +120,7 @@ def test_a_drawn_area_overrides_the_town_rule_and_the_town_rule_returns_where_no
         ("islamic-state", "assessed"): "towns",
         (BE, "assessed"): "towns",
     }
-    run(
-        "import_control_areas",
-        str(daily),
-        "--theatre",
-        "zenda",
-        "--faction",
-        BE,
-        "--date-from-name",
-        "deepstatemap_data_%Y%m%d",
-        *SOURCE,
-        "--commit",
-        "--publish",
-    )
+    import_daily(daily, *SOURCE, "--commit", "--publish")
 
     shown = areas("2021-05-01")
     be = shown[(BE, "assessed")]["properties"]
@@ -350,18 +322,7 @@ def test_zipped_shapefile_and_kml_are_read(zenda, tmp_path):
 
 
 def test_review_publish_reject_retract_with_audit(zenda, daily):
-    run(
-        "import_control_areas",
-        str(daily),
-        "--theatre",
-        "zenda",
-        "--faction",
-        BE,
-        "--date-from-name",
-        "deepstatemap_data_%Y%m%d",
-        *SOURCE,
-        "--commit",
-    )
+    import_daily(daily, *SOURCE, "--commit")
     first, second = DrawnArea.objects.order_by("drawn_on")
     assert (first.state, second.state) == ("draft", "draft")
     assert areas("2021-05-02")[(BE, "assessed")]["properties"]["basis"] == "towns"  # drafts are not shown
@@ -385,18 +346,7 @@ def test_review_publish_reject_retract_with_audit(zenda, daily):
 def test_the_admin_lists_drawn_areas_and_reviews_them_with_the_change_actions(
     zenda, daily, reviewer_client, editor_client
 ):
-    run(
-        "import_control_areas",
-        str(daily),
-        "--theatre",
-        "zenda",
-        "--faction",
-        BE,
-        "--date-from-name",
-        "deepstatemap_data_%Y%m%d",
-        *SOURCE,
-        "--commit",
-    )
+    import_daily(daily, *SOURCE, "--commit")
     first, second = DrawnArea.objects.order_by("drawn_on")
     url = "/admin/events/drawnarea/"
     page = editor_client.get(url)
@@ -418,19 +368,7 @@ def test_a_cached_areas_layer_costs_no_more_queries_than_the_towns_layer(zenda, 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    run(
-        "import_control_areas",
-        str(daily),
-        "--theatre",
-        "zenda",
-        "--faction",
-        BE,
-        "--date-from-name",
-        "deepstatemap_data_%Y%m%d",
-        *SOURCE,
-        "--commit",
-        "--publish",
-    )
+    import_daily(daily, *SOURCE, "--commit", "--publish")
     api = APIClient()
     counts = {}
     for url in ("/api/control.geojson", "/api/control-areas.geojson"):

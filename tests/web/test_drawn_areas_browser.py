@@ -1,6 +1,7 @@
 """Control drawn as polygons on the map: the drawn area painted in place of the town rule, an overlay
 hatched, and the legend naming each drawing (its day and age) and stating the rule."""
 
+import io
 import json
 
 import pytest
@@ -29,35 +30,24 @@ def test_the_map_paints_a_drawn_area_hatches_an_overlay_and_the_legend_says_so(
 ):
     FactionFactory(slug="islamic-state", name="Islamic State", short_name="IS", colour="#262626")
     build_zenda(files)
-    source = ["--source-title", "Daily map", "--source-publisher", "DeepState", "--commit", "--publish"]
+    common = [
+        "--theatre",
+        "zenda",
+        "--faction",
+        "black-elphberg",
+        "--date",
+        "2021-05-02",
+        "--commit",
+        "--publish",
+        "--source-title",
+        "Daily map",
+        "--source-publisher",
+        "DeepState",
+    ]
     drawn = _file(tmp_path / "drawn.geojson", {}, shapely.box(10.0, 0.55, 10.6, 1.0))
-    call_command(
-        "import_control_areas",
-        drawn,
-        "--theatre",
-        "zenda",
-        "--faction",
-        "black-elphberg",
-        "--date",
-        "2021-05-02",
-        *source,
-        stdout=None,
-    )
     advance = _file(tmp_path / "advance.geojson", {}, shapely.box(10.6, 0.55, 10.8, 1.0))
-    call_command(
-        "import_control_areas",
-        advance,
-        "--theatre",
-        "zenda",
-        "--faction",
-        "black-elphberg",
-        "--date",
-        "2021-05-02",
-        "--layer",
-        "advance",
-        *source,
-        stdout=None,
-    )
+    for path, layer in ((drawn, "assessed"), (advance, "advance")):
+        call_command("import_control_areas", path, *common, "--layer", layer, stdout=io.StringIO())
     page, watch = open_page()
     page.goto(f"{live_server.url}/?theatre=zenda&date=2021-05-05")
     rows = page.locator(".cm-legend-drawn-rows .cm-legend-drawn")
