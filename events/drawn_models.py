@@ -24,10 +24,11 @@ class DrawnArea(models.Model):
         CLAIMED = "claimed", "Claimed control"
         COUNTEROFFENSIVE = "counteroffensive", "Counteroffensives"
 
-    # The control log's states and their meaning (events.models.ControlChange.State).
-    State = models.TextChoices(
-        "State", [("DRAFT", "draft"), ("PUBLISHED", "published"), ("REJECTED", "rejected"), ("RETRACTED", "retracted")]
-    )
+    class State(models.TextChoices):  # the control log's states and their meaning (ControlChange.State)
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        REJECTED = "rejected", "Rejected"
+        RETRACTED = "retracted", "Retracted"
 
     theatre = models.ForeignKey(Theatre, on_delete=models.PROTECT, related_name="drawn_areas")
     faction = models.ForeignKey("events.Faction", on_delete=models.PROTECT, related_name="drawn_areas")

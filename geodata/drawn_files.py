@@ -133,7 +133,7 @@ def _polygonal(geom):
 def _read_layers(path: Path) -> gpd.GeoDataFrame:
     """Every layer of the file with polygons (a GeoPackage or KML can hold several), one frame in its own CRS."""
     source = _dataset(path)
-    names = [str(name) for name, _ in pyogrio.list_layers(source)]
+    names: list[str | None] = [str(name) for name, _ in pyogrio.list_layers(source)]
     frames = []
     for name in names or [None]:
         frame = pyogrio.read_dataframe(source, layer=name)

@@ -83,7 +83,7 @@ def drawn_areas_import_check(
     """Every file read and checked and every feature resolved; writes nothing (see the module)."""
     today = today or timezone.localdate()
     read = read_drawn_files(
-        paths,
+        [Path(p) for p in paths],
         options=options,
         within=theatre_shape(theatre),
         today=today,
@@ -171,10 +171,10 @@ def drawn_areas_import_commit(
         source = source_save(source=source, by=by)
     now, actor = timezone.now(), acting_user(by)
     for area in checked.areas:
-        area.entered_by = actor
+        area.entered_by_id = None if actor is None else actor.pk
         area.state = DrawnArea.State.PUBLISHED if publish else DrawnArea.State.DRAFT
         if publish:
-            area.reviewed_by, area.reviewed_at = actor, now
+            area.reviewed_by_id, area.reviewed_at = area.entered_by_id, now
         clean_refusing_nul(area)  # full_clean: fields, choices and the one-per-day constraint
         audit(area, by=by, reason="imported", public=False)  # one bump below, not one per area
         area.save()
