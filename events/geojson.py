@@ -269,7 +269,9 @@ def control_areas_feature_collection(*, on: dt.date, theatre: Theatre | None = N
         features += [
             {
                 "type": "Feature",
-                "id": row.faction if row.layer == "assessed" else f"{row.faction}:{row.layer}",
+                # One id per feature: a faction's town-rule area keeps its slug; its drawn areas are apart
+                # (every theatre at once, a faction drawn in one keeps its towns' land in the others).
+                "id": row.faction if row.basis == "towns" else f"{row.faction}:{row.layer}:drawn",
                 "geometry": geometry,
                 "properties": {
                     "faction": row.faction,

@@ -106,6 +106,12 @@ def with_drawn(frame: gpd.GeoDataFrame, *, on: dt.date, theatre: Theatre | None 
     rows["towns"] = [int(counted["towns"].get(f, 0)) for f in rows["faction"]]
     rows["population"] = [int(counted["population"].get(f, 0)) for f in rows["faction"]]
     towns = frame[~frame["faction"].isin(mine)].reset_index(drop=True)
+    if theatre is None:
+        # Every theatre at once: a faction drawn in one theatre keeps its towns' land in the others (Russia
+        # drawn in Ukraine still holds its Syrian towns' land), and its towns are counted there.
+        elsewhere = _elsewhere(frame[frame["faction"].isin(mine)], drawn)
+        rows.loc[rows["faction"].isin(elsewhere["faction"]), ["towns", "population"]] = 0
+        towns = pd.concat([towns, elsewhere], ignore_index=True)
     if len(towns):
         towns = _cut(towns, shapely.union_all(shapes))
     columns = list(frame.columns)
@@ -113,15 +119,19 @@ def with_drawn(frame: gpd.GeoDataFrame, *, on: dt.date, theatre: Theatre | None 
     return gpd.GeoDataFrame(result, geometry="geometry", crs=spatial.WGS84)
 
 
-def _cut(towns: gpd.GeoDataFrame, cut) -> gpd.GeoDataFrame:
-    """The town rule's areas without the drawn land; a cut area's km² shrinks by the share cut off (measured
-    in one equal-area CRS), so an area no drawing touches keeps its figure exactly."""
+def _cut(towns: gpd.GeoDataFrame, cut, per_row: list | None = None) -> gpd.GeoDataFrame:
+    """The town rule's areas without the drawn land (``cut``, or one shape per row); a cut area's km² shrinks
+    by the share cut off (measured in one equal-area CRS), so an area no drawing touches keeps its figure."""
     geoms = towns.geometry.to_numpy()
+    cut = np.array(per_row, dtype=object) if per_row is not None else cut
     hit = shapely.intersects(geoms, cut)
     if not hit.any():
         return towns
     clipped = geoms.copy()
-    clipped[hit] = shapely.orient_polygons(shapely.difference(geoms[hit], cut, grid_size=GRID_DEG), exterior_cw=False)
+    cut_hit = cut[hit] if per_row is not None else cut
+    clipped[hit] = shapely.orient_polygons(
+        shapely.difference(geoms[hit], cut_hit, grid_size=GRID_DEG), exterior_cw=False
+    )
     before = spatial.area_km2(gpd.GeoSeries(geoms[hit], crs=spatial.WGS84)).to_numpy()
     after = spatial.area_km2(gpd.GeoSeries(clipped[hit], crs=spatial.WGS84)).to_numpy()
     towns = towns.set_geometry(list(clipped))
@@ -129,6 +139,21 @@ def _cut(towns: gpd.GeoDataFrame, cut) -> gpd.GeoDataFrame:
     km2[hit] = km2[hit] * np.divide(after, before, out=np.zeros_like(after), where=before > 0)
     towns["area_km2"] = km2
     return towns[~towns.geometry.is_empty].reset_index(drop=True)
+
+
+def _elsewhere(frame: gpd.GeoDataFrame, drawn: list[DrawnArea]) -> gpd.GeoDataFrame:
+    """The drawn factions' town-rule areas outside the theatres they are drawn in (empty rows dropped)."""
+    if frame.empty:
+        return frame
+    from geodata.drawn_files import theatre_shape
+
+    theatres = {a.theatre_id: a.theatre for a in drawn}
+    outside = {}
+    for slug in frame["faction"]:
+        ids = {a.theatre_id for a in drawn if a.faction.slug == slug}
+        outside[slug] = shapely.union_all([theatre_shape(theatres[i]) for i in sorted(ids)])
+    frame = frame.reset_index(drop=True)
+    return _cut(frame, None, per_row=[outside[s] for s in frame["faction"]])
 
 
 def _united(geometries):

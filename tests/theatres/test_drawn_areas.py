@@ -382,3 +382,35 @@ def test_a_cached_areas_layer_costs_no_more_queries_than_the_towns_layer(zenda, 
         counts[url] = len(queries)
     assert counts["/api/control-areas.geojson"] <= counts["/api/control.geojson"], counts
     assert first["X-Slice-Date"] == "2021-05-02"  # the areas' day moved on to the drawing's
+
+
+def test_every_theatre_at_once_a_faction_drawn_in_one_keeps_its_towns_land_in_another(zenda, daily, tmp_path):
+    from tests.theatres.test_theatres import changes_csv, feature, rows_csv, write
+
+    graustark = shapely.box(20.0, 0.0, 21.0, 1.0)
+    run("add_theatre", "graustark", "--name", "Graustark")
+    adm1 = write(tmp_path / "g1.geojson", [feature({"ADM1_PCODE": "GG01", "ADM1_EN": "Edelweiss March"}, graustark)])
+    run("load_boundaries", adm1, "--preset", "ocha", "--level", "1", "--theatre", "graustark", "--commit")
+    towns = rows_csv(tmp_path / "g.csv", ["slug", "name", "latitude", "longitude"], [("edel", "Edelweiss", 0.5, 20.5)])
+    run("load_towns", towns, "--theatre", "graustark", "--commit")
+    run(
+        "import_changes",
+        changes_csv(tmp_path / "gc.csv", [("Edelweiss", "Black Elphberg", "2021-03-05")]),
+        "--theatre",
+        "graustark",
+        "--commit",
+        "--publish",
+    )
+    import_daily(daily, *SOURCE, "--commit", "--publish")
+
+    response = APIClient().get("/api/control-areas.geojson", {"date": "2021-05-01"})
+    features = {f["id"]: f for f in response.json()["features"]}
+    assert {(i, f["properties"]["basis"]) for i, f in features.items()} >= {
+        (BE, "towns"),
+        (f"{BE}:assessed:drawn", "drawn"),
+        ("islamic-state", "towns"),
+    }
+    in_graustark = shapely.geometry.shape(features[BE]["geometry"])
+    assert in_graustark.within(graustark.buffer(1e-6)) and in_graustark.area > 0  # Zenda's town land is drawn over
+    assert features[BE]["properties"]["towns"] == 3  # its towns counted once, on its towns' feature
+    assert features[f"{BE}:assessed:drawn"]["properties"]["towns"] == 0
