@@ -284,6 +284,7 @@ def control_areas_feature_collection(*, on: dt.date, theatre: Theatre | None = N
                     "basis": row.basis,
                     "drawn_on": None if row.drawn_on is None else row.drawn_on.isoformat(),
                     "days_old": None if row.days_old is None else int(row.days_old),
+                    "sources": list(row.sources),
                 },
             }
             for row, geometry in zip(frame.itertuples(index=False), _gridded(frame.geometry), strict=True)

@@ -1,6 +1,8 @@
 """Admin for control drawn as polygons: the imported areas, looked at and reviewed (publish / reject / retract)
 through the same actions and reason pages as control changes, each through ``services.drawn_areas``."""
 
+from urllib.parse import urlencode
+
 from django.contrib import admin
 from django.utils.html import format_html
 
@@ -9,6 +11,7 @@ from geodata.admin import AuditedAdmin, ViewOnlyAdminMixin
 from .. import permissions
 from ..drawn_models import DrawnArea
 from ..services import drawn_areas
+from . import row_urls
 from .changes import ReviewActions
 from .common import AdminCss, swatch
 
@@ -22,7 +25,17 @@ def _as_change(service):
 class DrawnAreaAdmin(ViewOnlyAdminMixin, ReviewActions, AuditedAdmin):
     """Imported by ``manage.py import_control_areas``; only reviewed here (the geometry is the file's)."""
 
-    list_display = ("__str__", "faction_swatch", "layer", "drawn_on", "theatre", "state", "km2", "file_name")
+    list_display = (
+        "__str__",
+        "faction_swatch",
+        "layer",
+        "drawn_on",
+        "theatre",
+        "state",
+        "km2",
+        "file_name",
+        "map_link",
+    )
     list_filter = ("state", "layer", "theatre", "faction")
     date_hierarchy = "drawn_on"
     ordering = ("-drawn_on", "faction__name", "layer")
@@ -35,6 +48,12 @@ class DrawnAreaAdmin(ViewOnlyAdminMixin, ReviewActions, AuditedAdmin):
     @admin.display(description="faction", ordering="faction__name")
     def faction_swatch(self, obj):
         return swatch(obj.faction.colour, obj.faction.name)
+
+    @admin.display(description="map")
+    def map_link(self, obj):
+        """The public map of the area's theatre on its day (a draft shows only once published)."""
+        query = urlencode({"theatre": obj.theatre.slug, "date": obj.drawn_on.isoformat()})
+        return format_html('<a href="{}?{}">map</a>', row_urls.url("home"), query)
 
     @admin.display(description="km²", ordering="area_km2")
     def km2(self, obj):

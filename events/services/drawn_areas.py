@@ -152,6 +152,13 @@ def _stored(theatre: Theatre, groups) -> dict[tuple, str]:
     }
 
 
+def drawn_areas_import_allowed(*, by: Actor, publish: bool) -> None:
+    """Raises PermissionDenied unless ``by`` may import drawn areas (and publish them): asked before reading."""
+    user_require(user=by, perm=PERM_ADD, action="add drawn areas")
+    if publish:
+        user_require(user=by, perm=PERM_PUBLISH, action="publish drawn areas")
+
+
 @transaction.atomic
 def drawn_areas_import_commit(
     *, checked: DrawnImport, by: Actor, source: Source | None = None, publish: bool = False
@@ -160,9 +167,7 @@ def drawn_areas_import_commit(
 
     ``source``, unsaved or stored, is cited by every area; a new one is saved through ``source_save``.
     """
-    user_require(user=by, perm=PERM_ADD, action="add drawn areas")
-    if publish:
-        user_require(user=by, perm=PERM_PUBLISH, action="publish drawn areas")
+    drawn_areas_import_allowed(by=by, publish=publish)
     if checked.problems:
         raise ValidationError(checked.problems)
     if publish and source is None:

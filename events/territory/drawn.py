@@ -46,7 +46,7 @@ def latest_drawn(*, on: dt.date, layers, theatre: Theatre | None = None) -> list
     )
     for theatre_id, layer, faction_id, pk in keys:
         chosen.setdefault((theatre_id, layer, faction_id), pk)
-    found = DrawnArea.objects.filter(pk__in=chosen.values()).select_related("faction")
+    found = DrawnArea.objects.filter(pk__in=chosen.values()).select_related("faction").prefetch_related("sources")
     return sorted(found, key=lambda a: (a.layer, a.faction.slug, a.theatre_id))
 
 
@@ -70,8 +70,14 @@ def _drawn_rows(areas: list[DrawnArea], shapes: list, on: dt.date) -> pd.DataFra
             "basis": "drawn",
             "drawn_on": [a.drawn_on for a in areas],
             "days_old": [(on - a.drawn_on).days for a in areas],
+            "sources": [_cited(a) for a in areas],
         }
     )
+
+
+def _cited(area: DrawnArea) -> list[dict]:
+    """Who drew it: what a drawn feature cites (a town-rule feature cites none; its towns' changes do)."""
+    return [{"publisher": s.publisher, "title": s.title, "url": s.url} for s in area.sources.all()]
 
 
 def with_drawn(frame: gpd.GeoDataFrame, *, on: dt.date, theatre: Theatre | None = None) -> gpd.GeoDataFrame:
@@ -79,6 +85,7 @@ def with_drawn(frame: gpd.GeoDataFrame, *, on: dt.date, theatre: Theatre | None 
     drawn_on and days_old. Unchanged (but for those columns) where nothing is drawn."""
     frame = frame.copy()
     frame["layer"], frame["basis"], frame["drawn_on"], frame["days_old"] = str(ASSESSED), "towns", None, None
+    frame["sources"] = [[] for _ in range(len(frame))]
     drawn = latest_drawn(on=on, layers=[ASSESSED], theatre=theatre)
     if not drawn:
         return frame
@@ -99,6 +106,7 @@ def with_drawn(frame: gpd.GeoDataFrame, *, on: dt.date, theatre: Theatre | None 
                 "basis": "first",
                 "drawn_on": "min",
                 "days_old": "max",
+                "sources": lambda lists: [s for cited in lists for s in cited],
             }
         )
         .reset_index()

@@ -81,7 +81,8 @@
         row.appendChild(areaSwatch(p.colour));
         var days = daysOld(p);
         var age = days > 0 ? ", " + days + (days === 1 ? " day" : " days") + " old" : "";
-        row.appendChild(el("span", name + ": drawn map of " + p.drawn_on + age));
+        var by = (p.sources || []).map(function (c) { return c.publisher; }).filter(Boolean).join(", ");
+        row.appendChild(el("span", name + ": drawn map of " + p.drawn_on + (by ? " (" + by + ")" : "") + age));
       }
       rows.push(row);
     });

@@ -125,6 +125,7 @@ def test_a_drawn_area_overrides_the_town_rule_and_the_town_rule_returns_where_no
     shown = areas("2021-05-01")
     be = shown[(BE, "assessed")]["properties"]
     assert (be["basis"], be["drawn_on"], be["days_old"]) == ("drawn", "2021-05-01", 0)
+    assert be["sources"] == [{"publisher": "DeepState", "title": "Daily map", "url": "https://deepstatemap.live/"}]
     assert shapely.geometry.shape(shown[(BE, "assessed")]["geometry"]).equals(DRAWN1)
     islamic = shown[("islamic-state", "assessed")]
     assert islamic["properties"]["basis"] == "towns"
@@ -352,6 +353,7 @@ def test_the_admin_lists_drawn_areas_and_reviews_them_with_the_change_actions(
     page = editor_client.get(url)
     assert page.status_code == 200 and "deepstatemap_data_20210501.geojson" in page.content.decode()
     assert "publish_selected" not in page.content.decode()  # an editor imports; a reviewer publishes
+    assert "/?theatre=zenda&amp;date=2021-05-01" in page.content.decode()
     assert editor_client.get(f"{url}{first.pk}/change/").status_code == 200
     reviewer_client.post(url, {"action": "publish_selected", "_selected_action": [first.pk]})
     reviewer_client.post(
@@ -414,3 +416,36 @@ def test_every_theatre_at_once_a_faction_drawn_in_one_keeps_its_towns_land_in_an
     assert in_graustark.within(graustark.buffer(1e-6)) and in_graustark.area > 0  # Zenda's town land is drawn over
     assert features[BE]["properties"]["towns"] == 3  # its towns counted once, on its towns' feature
     assert features[f"{BE}:assessed:drawn"]["properties"]["towns"] == 0
+
+
+def test_a_user_who_may_not_publish_is_refused_before_any_file_is_read(zenda, editor):
+    with pytest.raises(CommandError, match="cannot import these areas.*Leave out --publish"):
+        run(
+            "import_control_areas",
+            "/no/such/folder",
+            "--theatre",
+            "zenda",
+            "--faction",
+            BE,
+            "--date",
+            "2021-05-01",
+            "--user",
+            editor.username,
+            *SOURCE,
+            "--commit",
+            "--publish",
+        )
+    with pytest.raises(CommandError, match="no such file"):  # as a draft it is read (and refused for the path)
+        run(
+            "import_control_areas",
+            "/no/such/folder",
+            "--theatre",
+            "zenda",
+            "--faction",
+            BE,
+            "--date",
+            "2021-05-01",
+            "--user",
+            editor.username,
+            "--commit",
+        )

@@ -53,7 +53,7 @@ def test_the_map_paints_a_drawn_area_hatches_an_overlay_and_the_legend_says_so(
     rows = page.locator(".cm-legend-drawn-rows .cm-legend-drawn")
     rows.first.wait_for()
     texts = rows.all_inner_texts()
-    assert any("Black Elphberg: drawn map of 2021-05-02, 3 days old" in t for t in texts), texts
+    assert any("Black Elphberg: drawn map of 2021-05-02 (DeepState), 3 days old" in t for t in texts), texts
     assert any("assessed advances (2021-05-02), hatched, not counted in km²" in t for t in texts), texts
     # The overlay is filled with its hatch pattern, not a flat colour.
     fills = page.evaluate(

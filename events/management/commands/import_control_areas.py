@@ -12,7 +12,12 @@ from conflictmap.progress import ProgressBar
 from events.drawn_models import DrawnArea
 from events.models import Source
 from events.permissions import Actor, SystemActor
-from events.services.drawn_areas import drawn_areas_import_check, drawn_areas_import_commit, layer_named
+from events.services.drawn_areas import (
+    drawn_areas_import_allowed,
+    drawn_areas_import_check,
+    drawn_areas_import_commit,
+    layer_named,
+)
 from geodata.drawn_files import ReadOptions, name_pattern
 from geodata.theatres import TheatreError, theatre_named
 
@@ -64,6 +69,11 @@ class Command(BaseCommand):
                 by = get_user_model().objects.get_by_natural_key(options["user"])
             except get_user_model().DoesNotExist:
                 raise CommandError(f"No user is called '{options['user']}'.") from None
+        try:  # before reading the files: a refusal after a long check would waste the operator's time
+            drawn_areas_import_allowed(by=by, publish=publish)
+        except PermissionDenied as exc:
+            hint = " Leave out --publish to enter drafts for a reviewer." if publish else ""
+            raise CommandError(f"User '{options['user']}' cannot import these areas: {exc}{hint}") from None
         source = self._source(options, publish)
         bar = ProgressBar(unit="file")
         try:
