@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import zstandard
 from django.core.cache import cache
+from django.utils import timezone
 
 from conflictmap.throttles import build_check
 from geodata.models import Theatre
@@ -23,7 +24,7 @@ from geodata.models import Theatre
 from . import collector, export_rows, geojson, imports, selectors, slice_dates, territory
 from .changes_csv import changes_csv
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
-from .params import parse_as_of, parse_faction, parse_level, parse_period, parse_theatre
+from .params import given_date, parse_as_of, parse_faction, parse_level, parse_period, parse_theatre
 
 CACHE_SECONDS = selectors.CACHE_SECONDS
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -214,7 +215,9 @@ def _areas_params(params: Mapping[str, str]) -> dict:
         raise ExportParameterError("layer", f"'{layer}' is not a layer; use one of {', '.join(AREA_LAYERS)}.")
     on = _slice_on(params)
     revision = _revision.get() or selectors.data_version()
-    drawn_on = _latest_drawn_day(revision, parse_as_of(params), None if theatre is None else theatre.pk)
+    # No date is control now: the latest drawing counts even when it is later than the latest change.
+    asked = given_date(params, "date") or timezone.localdate()
+    drawn_on = _latest_drawn_day(revision, asked, None if theatre is None else theatre.pk)
     if drawn_on is not None and drawn_on > on:
         on = drawn_on
     return {"on": on, "layer": layer, **({} if theatre is None else {"theatre": theatre})}

@@ -136,6 +136,9 @@ def test_a_drawn_area_overrides_the_town_rule_and_the_town_rule_returns_where_no
     later = areas("2021-05-09")
     assert later[(BE, "assessed")]["properties"]["drawn_on"] == "2021-05-02"
     assert later[(BE, "assessed")]["properties"]["days_old"] == 0  # shown as of the drawing's own day
+    # No date: control now, the latest drawing though it is later than the latest change (2021-04-10).
+    now = APIClient().get("/api/control-areas.geojson", {"theatre": "zenda"}).json()
+    assert now["as_of"] == "2021-05-02"
     # Before any drawing the town rule, unchanged.
     assert areas("2021-04-30") == towns_only
 
