@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import orjson
 import zstandard
 from django.core.cache import cache
+from django.utils import timezone
 
 from conflictmap.throttles import build_check
 from geodata.models import Theatre
@@ -222,13 +223,44 @@ def _provinces_params(params: Mapping[str, str]) -> dict:
     return {"on": _slice_on(params), "level": parse_level(params), **({} if theatre is None else {"theatre": theatre})}
 
 
-def _control_areas(*, on: dt.date, theatre: Theatre | None = None, fmt: str = "geojson") -> Export:
+def _control_areas(*, on: dt.date, theatre: Theatre | None = None, layer: str = "assessed",
+                   fmt: str = "geojson") -> Export:
     radius_km = territory.area_rule()["radius_km"]  # a setting: a file drawn with another radius is another file
     mine = "" if theatre is None else f":{theatre.slug}"
+    # The drawn areas' state is in the revision (their publish, retract and import bump it), so the key needs
+    # only the layer beside it.
     name = "control-areas" if theatre is None else f"control-areas-{theatre.slug}"
-    return _dated(f"control-areas:{on}:{radius_km:g}{mine}",
-                  lambda: _as_of(on, geojson.control_areas_feature_collection(on=on, theatre=theatre)),
-                  f"{name}-{on}", fmt, gis_files.CONTROL_AREAS, theatre)
+    suffix = "" if layer == "assessed" else f"-{layer}"
+    return _dated(f"control-areas:{on}:{radius_km:g}{mine}:{layer}",
+                  lambda: _as_of(on, geojson.control_areas_feature_collection(on=on, theatre=theatre, layer=layer)),
+                  f"{name}{suffix}-{on}", fmt, gis_files.CONTROL_AREAS, theatre)
+
+
+@functools.lru_cache(maxsize=4096)
+def _latest_drawn_day(revision: str, asked: dt.date, theatre_id: int | None) -> dt.date | None:
+    """``territory.latest_drawn_date``, remembered per data revision (every write moves it), so a cached
+    layer's request (a 304) costs no query for it."""
+    return territory.latest_drawn_date(on=asked, theatre_id=theatre_id)
+
+
+AREA_LAYERS = ("assessed", "advance", "claimed", "counteroffensive", "overlays", "all")
+
+
+def _areas_params(params: Mapping[str, str]) -> dict:
+    """``date`` resolved as a dated layer's (``_slice_on``), moved on to the latest published drawing on or
+    before it when that is later (a drawn map changes control without a change of a town); ``layer``."""
+    theatre = layer_theatre(params)
+    layer = (params.get("layer") or "assessed").strip()
+    if layer not in AREA_LAYERS:
+        raise ExportParameterError("layer", f"'{layer}' is not a layer; use one of {', '.join(AREA_LAYERS)}.")
+    on = _slice_on(params)
+    revision = _revision.get() or selectors.data_version(theatre=theatre)
+    # No date is control now: the latest drawing counts even when it is later than the latest change.
+    asked = given_date(params, "date") or timezone.localdate()
+    drawn_on = _latest_drawn_day(revision, asked, None if theatre is None else theatre.pk)
+    if drawn_on is not None and drawn_on > on:
+        on = drawn_on
+    return {"on": on, "layer": layer, **({} if theatre is None else {"theatre": theatre})}
 
 
 def _dated_params(params: Mapping[str, str]) -> dict:
@@ -327,7 +359,7 @@ class Layer:
 LAYERS: dict[str, Layer] = {
     "control": Layer(_control_params, _control),
     "provinces": Layer(_provinces_params, _provinces),
-    "areas": Layer(_dated_params, _control_areas),
+    "areas": Layer(_areas_params, _control_areas),
     "changes": Layer(_changes_params, _changes),
     "changes-csv": Layer(_changes_params, _changes_csv),
     "control-spans": Layer(_spans_params, _spans),

@@ -25,6 +25,7 @@ from .date_labels import date_label
 from .export_rows import ChangeEvent, area_names, change_events, control_rows, province_of, sources_by_change
 from .models import ControlChange
 from .selectors import ChangeRow, FactionRow, TownRow, control_spans, faction_rows
+from .territory import drawn
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
 
@@ -282,26 +283,45 @@ def provinces_feature_collection(*, on: dt.date, level: int = 1, frame=None, the
     return feature_collection(features, theatre=theatre)
 
 
-def control_areas_feature_collection(*, on: dt.date, theatre: Theatre | None = None) -> dict:
+def control_areas_feature_collection(*, on: dt.date, theatre: Theatre | None = None, layer: str = "assessed") -> dict:
     """The territory each faction (or the "contested" class) holds on ``on``, with its size in km².
 
-    A top-level "rule" member (RFC 7946 foreign member) states how the areas are drawn and the radius.
+    ``layer``: "assessed" (control: drawn areas where published, else the town rule, see
+    ``territory.drawn``), one overlay layer (advance, claimed, counteroffensive), "overlays" (the three)
+    or "all" (assessed and overlays, each feature saying its ``layer``: what the map draws; sum only
+    ``layer == "assessed"``). A top-level "rule" member (RFC 7946 foreign member) states how the areas are
+    drawn, the radius and (``drawn``) how drawn maps take part.
     """
-    frame = territory.control_areas_as_of(on=on, theatre=theatre)
-    features = [
-        {
-            "type": "Feature",
-            "id": row.faction,
-            "geometry": geometry,
-            "properties": {
-                "faction": row.faction,
-                "faction_name": row.faction_name,
-                "colour": row.colour,
-                "area_km2": round(float(row.area_km2), 1),
-                "towns": int(row.towns),
-                "population": int(row.population),
-            },
-        }
-        for row, geometry in zip(frame.itertuples(index=False), _gridded(frame.geometry), strict=True)
-    ]
-    return {**feature_collection(features, theatre=theatre), "rule": territory.area_rule()}
+    frames = []
+    if layer in ("assessed", "all"):
+        frames.append(drawn.with_drawn(territory.control_areas_as_of(on=on, theatre=theatre), on=on, theatre=theatre))
+    if layer != "assessed":
+        overlays = drawn.OVERLAYS if layer in ("overlays", "all") else [layer]
+        frames.append(drawn.overlays_as_of(on=on, theatre=theatre, layers=overlays))
+    features = []
+    for frame in frames:
+        features += [
+            {
+                "type": "Feature",
+                # One id per feature: a faction's town-rule area keeps its slug; its drawn areas are apart
+                # (every theatre at once, a faction drawn in one keeps its towns' land in the others).
+                "id": row.faction if row.basis == "towns" else f"{row.faction}:{row.layer}:drawn",
+                "geometry": geometry,
+                "properties": {
+                    "faction": row.faction,
+                    "faction_name": row.faction_name,
+                    "colour": row.colour,
+                    "area_km2": round(float(row.area_km2), 1),
+                    "towns": int(row.towns),
+                    "population": int(row.population),
+                    "layer": row.layer,
+                    "basis": row.basis,
+                    "drawn_on": None if row.drawn_on is None else row.drawn_on.isoformat(),
+                    "days_old": None if row.days_old is None else int(row.days_old),
+                    "sources": list(row.sources),
+                },
+            }
+            for row, geometry in zip(frame.itertuples(index=False), _gridded(frame.geometry), strict=True)
+        ]
+    rule = {**territory.area_rule(), "drawn": drawn.DRAWN_RULE}
+    return {**feature_collection(features, theatre=theatre), "rule": rule}

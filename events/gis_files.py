@@ -317,7 +317,9 @@ PROVINCES = Kind(
 )
 CONTROL_AREAS = Kind(
     "control_areas",
-    ("faction", "faction_name", "colour", "area_km2", "towns", "population"),
+    # basis: "drawn" (a published drawn map of drawn_on) or "towns" (the town rule); layer: assessed or an overlay
+    ("faction", "faction_name", "colour", "area_km2", "towns", "population", "layer", "basis", "drawn_on",
+     "days_old", "sources"),
     "MultiPolygon",
     name_field="faction_name",
 )

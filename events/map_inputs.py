@@ -108,7 +108,8 @@ def map_endpoints(theatre: Theatre | None = None) -> dict[str, str]:
         return reverse(name) + (f"?{urlencode(query)}" if query else "")
 
     return {
-        "areas": url("api:control-areas-geojson"),
+        # Assessed areas and the drawn overlays in one file, each feature saying its layer (hatched).
+        "areas": url("api:control-areas-geojson", layer="all"),
         "provinces": url("api:provinces-geojson"),
         "districts": url("api:provinces-geojson", level=2),
         "towns": url("api:control-geojson"),

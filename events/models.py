@@ -301,4 +301,5 @@ class ControlChangeForReview(ControlChange):
         verbose_name_plural = "review queue"
 
 
+from .drawn_models import DrawnArea  # noqa: E402,F401  (control drawn as polygons, its own module)
 from .job_models import ImportUpload, Job  # noqa: E402,F401  (models of their own module, registered here)

@@ -153,7 +153,8 @@ def _map_downloads(
         {"id": "dl-provinces", "label": f"Governorates on {DATE_TOKEN}, with control shares (GeoJSON)",
          "href": query(endpoints["provinces"]) + dated},
         {"id": "dl-areas", "label": f"Control areas on {DATE_TOKEN} (GeoJSON)",
-         "href": query(endpoints["areas"]) + dated},
+         # The assessed areas alone (the map's own file adds the drawn overlays: layer=all).
+         "href": query(endpoints["areas"].replace("layer=all&", "").replace("?layer=all", "")) + dated},
         {"id": "dl-changes", "label": f"Every change from {first_label} to {DATE_TOKEN} (CSV)",
          "href": with_moment(reverse("api:changes-csv") + f"?{mine}{since}to={DATE_TOKEN}&download=1")},
         *lapse,

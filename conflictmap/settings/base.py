@@ -382,3 +382,7 @@ TIMELAPSE_MAX_FRAMES = _positive_int("TIMELAPSE_MAX_FRAMES", 40)
 TIMELAPSE_MAX_WIDTH = _positive_int("TIMELAPSE_MAX_WIDTH", 1600)  # pixels; the height follows the extent
 # The embed route (/embed/) alone may be framed, by these sites (CSP frame-ancestors; "*" any site).
 EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", "*")
+
+# Control drawn as polygons (manage.py import_control_areas): a file larger than this is refused unread.
+# DeepStateMap's daily file is ~80 KB; ISW's layered files a few MB.
+DRAWN_FILE_MAX_BYTES = _positive_int("DRAWN_FILE_MAX_BYTES", 50 * 1024 * 1024)

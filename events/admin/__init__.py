@@ -4,6 +4,7 @@ and shows results.
 
 - ``records``: factions and sources
 - ``changes``: control changes, the review queue and the publish / reject / retract actions
+- ``drawn``: control drawn as polygons, reviewed with the same actions
 - ``towns``: a town's page with its control history, audit trail and the reviewer rule
 - ``lists``, ``row_urls``: what keeps the log's change lists bounded by their page at a million rows
 - ``tokens``: API tokens: issue (shown once), list, revoke
@@ -11,7 +12,10 @@ and shows results.
 """
 
 from .. import admin_users  # noqa: F401  (registers the user admin)
-from . import tokens  # noqa: F401  (registers the API token admin)
+from . import (
+    drawn,  # noqa: F401  (registers the drawn areas' admin)
+    tokens,  # noqa: F401  (registers the API token admin)
+)
 from .changes import ControlChangeAdmin, ControlChangeForm, ReviewActions, ReviewQueueAdmin
 from .common import map_link, map_url, swatch
 from .records import FactionAdmin, SourceAdmin

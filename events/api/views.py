@@ -226,6 +226,12 @@ DOWNLOAD_PARAM = OpenApiParameter(
 LEVEL_PARAM = OpenApiParameter(
     "level", OpenApiTypes.INT, enum=[1, 2], description="1: governorates (default); 2: districts.",
 )
+AREA_LAYER_PARAM = OpenApiParameter(
+    "layer", OpenApiTypes.STR, enum=list(exports.AREA_LAYERS),
+    description="assessed (default): control, from drawn maps where published, else the towns; advance, claimed, "
+    "counteroffensive: that drawn overlay; overlays: the three; all: assessed and overlays (sum only "
+    "features whose `layer` is assessed).",
+)
 DATE_PARAM = _date_param(
     "date", "Control as of this day (inclusive), YYYY-MM-DD, not in the future; default: the latest change. "
     "The answer shows the latest change date on or before it (`as_of`, header X-Slice-Date): every day "
@@ -358,12 +364,15 @@ class ProvincesGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="control_areas_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM, *SLICE_DATE_HEADERS],
+    parameters=[DATE_PARAM, THEATRE_PARAM, AREA_LAYER_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM,
+                *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
 class ControlAreasGeoJSONView(ExportView):
-    """Territory per faction on `date` (Voronoi cells of the towns, clipped to the governorates);
-    `faction` is a slug or "contested", `area_km2` is measured in an equal-area projection."""
+    """Territory per faction on `date` (Voronoi cells of the towns, clipped to the governorates; a faction's
+    latest published drawn map on or before `date` instead where it has one, `basis` saying which, with
+    `drawn_on` and `days_old`); `faction` is a slug or "contested", `area_km2` is measured in an equal-area
+    projection. A date moves on to a later drawing's day (`as_of`)."""
 
     layer = "areas"
 

@@ -11,6 +11,7 @@ TypeError.
 - ``factions``, ``sources``: check, save, save many
 - ``coalitions``: a faction's coalition in one theatre (``faction_role_set``)
 - ``towns``: a town edit with the reviewer rule, over geodata's town write
+- ``drawn_areas``: control drawn as polygons: the import's check and write, publish / reject / retract
 """
 
 from ..permissions import (  # noqa: F401  (re-exported: callers used to read these from services)

@@ -228,29 +228,43 @@ RETRACT = Transition("retract", "retracted", PERM_RETRACT, State.PUBLISHED, Stat
 # How a publish despite a warning is recorded: the review reason's prefix, the audit row's reason.
 WARNED = "Published despite a warning:"
 WARNED_SHORT = "despite a warning (sources dated before the change)"
-_STATE_PLURAL = {State.DRAFT: "drafts", State.PUBLISHED: "published changes"}
+
+
+def _change_published_check(current: ControlChange) -> list[str]:
+    sources = list(current.sources.all())
+    control_change_check(change=current, sources=sources)
+    return control_change_source_warnings(change=current, sources=sources)
 
 
 @transaction.atomic
 def control_change_transition(*, change: ControlChange, by: Actor, move: Transition,
                               reason: str = "") -> ControlChange:
     """Move ``change`` as ``move`` says: permission, reason, locked state check, stamps, audit, save."""
-    user_require(user=by, perm=move.perm, action=f"{move.verb} control changes")
+    return record_transition(record=change, by=by, move=move, reason=reason, check=_change_published_check)
+
+
+@transaction.atomic
+def record_transition(*, record, by: Actor, move: Transition, reason: str = "", check,
+                      kind: tuple[str, str, str] = ("control changes", "change", "published changes")):
+    """Move a reviewed record (a control change, a drawn area) as ``move`` says: permission, reason,
+    locked state check, stamps, audit, save. ``check(current)`` runs before a publish (raising
+    ValidationError, or returning warnings published despite); ``kind``: the record's words (plural,
+    one, published plural) for messages."""
+    plural, one, published = kind
+    user_require(user=by, perm=move.perm, action=f"{move.verb} {plural}")
     reason = (reason or "").strip()
     if move.needs_reason and not reason:
         raise ValidationError({move.reason_field: "Give a reason."})
     if "\x00" in reason:  # saved as given: PostgreSQL refuses a NUL in text (was a 500)
         raise ValidationError({move.reason_field: NUL_MESSAGE})
-    current = _locked(change)
+    # The row as stored now, locked, so two reviewers cannot act on the same record at once.
+    current = type(record).objects.select_for_update().get(pk=record.pk)
     if current.state != move.source:
-        raise ValidationError(f"Only {_STATE_PLURAL[move.source]} can be {move.done}; "
-                              f"this change is {current.get_state_display().lower()}.")
+        states = {State.DRAFT: "drafts", State.PUBLISHED: published}
+        raise ValidationError(f"Only {states[move.source]} can be {move.done}; "
+                              f"this {one} is {current.get_state_display().lower()}.")
     current.state = move.target
-    warnings = []
-    if move.target == State.PUBLISHED:
-        sources = list(current.sources.all())
-        control_change_check(change=current, sources=sources)
-        warnings = control_change_source_warnings(change=current, sources=sources)
+    warnings = check(current) if move.target == State.PUBLISHED else []
     setattr(current, f"{move.stamp}_by", acting_user(by))
     setattr(current, f"{move.stamp}_at", timezone.now())
     done = f"{move.done}: {reason}" if reason else move.done

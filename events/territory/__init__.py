@@ -7,6 +7,7 @@
 - ``over_time``: territory and shares over time, summed per step by the database.
 - ``one_area``: control of one admin area on a date, from its own towns' rows.
 - ``change``: what changed between two dates (a diff reads two slices).
+- ``drawn``: control drawn as polygons shown with the town rule (DRAWN_RULE), and the overlay layers.
 
 Geometry is WGS84; areas are km² in an equal-area CRS (see ``geodata.spatial``). Callers outside the
 package use the names below, never a module's private ones.
@@ -15,13 +16,15 @@ package use the names below, never a module's private ones.
 from .areas import control_areas_as_of, town_classes, unknown_km2
 from .cells import cell_areas, cell_shapes
 from .change import Flow, Handover, TerritoryChange, territory_between, territory_change_summary
+from .drawn import DRAWN_RULE, latest_drawn, latest_drawn_date, overlays_as_of, with_drawn
 from .one_area import area_control_as_of, area_towns
 from .over_time import OverTime, area_shares_over_time, point_words, step_for, territory_over_time
 from .provinces import level_area_ids, province_control_as_of
 from .rule import AREA_RULE, CACHE_SECONDS, CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME, area_rule, town_class
 
 __all__ = [
-    "AREA_RULE", "CACHE_SECONDS", "CONTESTED", "CONTESTED_COLOUR", "CONTESTED_NAME", "Flow", "Handover", "OverTime",
+    "AREA_RULE", "CACHE_SECONDS", "DRAWN_RULE", "latest_drawn", "latest_drawn_date", "overlays_as_of",
+    "with_drawn", "CONTESTED", "CONTESTED_COLOUR", "CONTESTED_NAME", "Flow", "Handover", "OverTime",
     "TerritoryChange", "area_control_as_of", "area_rule", "area_shares_over_time", "area_towns", "cell_areas",
     "cell_shapes", "control_areas_as_of",
     "level_area_ids", "point_words", "province_control_as_of", "step_for", "territory_between",

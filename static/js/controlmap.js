@@ -223,6 +223,12 @@
     areas: {
       style: function (feature) {
         var p = feature.properties || {};
+        var colour = isColour(p.colour) ? p.colour : cm.factionColour(p.faction);
+        // A drawn overlay (advances, claims, counteroffensives) is hatched over the assessed areas.
+        if (cm.isOverlay(p)) {
+          return { stroke: true, color: colour, weight: 1.2, opacity: 0.9, fill: true, fillColor: cm.hatch(colour, p.layer),
+                   fillOpacity: 1, interactive: false };
+        }
         return {
           stroke: false,
           fillColor: isColour(p.colour) ? p.colour : cm.factionColour(p.faction),
@@ -233,6 +239,46 @@
       // Areas carry no popup: the outlines above them and the towns answer the reader's clicks.
       onEachFeature: function () {},
     },
+  };
+
+  // Overlay layers of control drawn as polygons (events.territory.drawn): not assessed control.
+  var HATCH_ANGLE = { advance: 45, claimed: -45, counteroffensive: 0 };
+  cm.isOverlay = function (p) { return !!(p && p.layer && p.layer !== "assessed"); };
+  // A hatch pattern per colour and layer in one hidden SVG of the page: every SVG in the document
+  // (the areas pane's, the legend's swatches) fills with url(#id) from it.
+  cm.hatch = function (colour, layer) {
+    var id = "cm-hatch-" + String(colour).replace(/[^0-9a-fA-F]/g, "") + "-" + String(layer).replace(/[^a-z]/g, "");
+    if (document.getElementById(id)) return "url(#" + id + ")";
+    var NS = "http://www.w3.org/2000/svg";
+    var defs = document.getElementById("cm-hatches");
+    if (!defs) {
+      var holder = document.createElementNS(NS, "svg");
+      holder.setAttribute("width", "0");
+      holder.setAttribute("height", "0");
+      holder.setAttribute("aria-hidden", "true");
+      holder.style.position = "absolute";
+      defs = document.createElementNS(NS, "defs");
+      defs.id = "cm-hatches";
+      holder.appendChild(defs);
+      document.body.appendChild(holder);
+    }
+    var pattern = document.createElementNS(NS, "pattern");
+    pattern.id = id;
+    pattern.setAttribute("patternUnits", "userSpaceOnUse");
+    pattern.setAttribute("width", "8");
+    pattern.setAttribute("height", "8");
+    pattern.setAttribute("patternTransform", "rotate(" + (HATCH_ANGLE[layer] || 0) + ")");
+    var lines = layer === "counteroffensive" ? [[0, 0, 0, 8], [0, 4, 8, 4]] : [[0, 0, 0, 8]];
+    lines.forEach(function (xy) {
+      var line = document.createElementNS(NS, "line");
+      line.setAttribute("x1", xy[0]); line.setAttribute("y1", xy[1]);
+      line.setAttribute("x2", xy[2]); line.setAttribute("y2", xy[3]);
+      line.setAttribute("stroke", isColour(colour) ? colour : "#555");
+      line.setAttribute("stroke-width", "2.5");
+      pattern.appendChild(line);
+    });
+    defs.appendChild(pattern);
+    return "url(#" + id + ")";
   };
 
   // A governorate's or district's name and town shares: the hover tooltip and the click popup.

@@ -112,6 +112,8 @@
           }
           layers[key].clearLayers();
           layers[key].addData(collections[i]);
+          // The areas' stated rule (with how drawn maps take part) for the legend: maplegend.js.
+          if (key === "areas" && collections[i] && collections[i].rule) cm.areasRule = collections[i].rule;
         });
         if (!towns) return null;
         var features = towns.features || [];

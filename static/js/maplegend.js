@@ -34,8 +34,63 @@
     return box;
   }
 
+  // An overlay as the map hatches it (controlmap.js cm.hatch).
+  function hatchSwatch(colour, layer) {
+    var box = svg("svg", { width: 22, height: 14, viewBox: "0 0 22 14", class: "swatch-area", "aria-hidden": "true" });
+    box.appendChild(svg("rect", { x: 0.5, y: 0.5, width: 21, height: 13, fill: cm.hatch(colour, layer), stroke: colour }));
+    return box;
+  }
+
   var legendBox = null;
   var countsBox = null;
+  var drawnBox = null;
+  var drawnRuleBox = null;
+  var LAYER_NAMES = { advance: "assessed advances", claimed: "claimed control", counteroffensive: "counteroffensives" };
+
+  // How old a drawing is on the date the reader asked for (the layer's days_old counts from the day
+  // its file is kept under, which a drawing moves to its own day).
+  function daysOld(p) {
+    var asked = document.body.dataset.loading || document.body.dataset.loadedDate;
+    var a = Date.parse(asked + "T00:00:00Z"), d = Date.parse(p.drawn_on + "T00:00:00Z");
+    return isNaN(a) || isNaN(d) ? (p.days_old || 0) : Math.max(0, Math.round((a - d) / 86400000));
+  }
+
+  // The drawn maps on the date shown: which side's area is drawn (of which day, how old), and the
+  // hatched overlays, each its own row; rebuilt per date from the areas layer's features.
+  function drawnRows() {
+    if (!drawnBox || !cm.registered) return;
+    var said = cm.areasRule && cm.areasRule.drawn;
+    if (drawnRuleBox && said) {
+      drawnRuleBox.textContent = said;
+      drawnRuleBox.hidden = false;
+    }
+    while (drawnBox.firstChild) drawnBox.removeChild(drawnBox.firstChild);
+    var rows = [];
+    cm.registered.layers.areas.eachLayer(function (a) {
+      var p = (a.feature && a.feature.properties) || {};
+      if (p.basis !== "drawn") return;
+      var name = cm.factionName(p.faction, p.faction_name);
+      var row = el("div", null, "cm-legend-row cm-legend-drawn");
+      row.setAttribute("data-layer", p.layer);
+      row.appendChild(el("span"));
+      if (cm.isOverlay(p)) {
+        row.appendChild(hatchSwatch(p.colour, p.layer));
+        row.appendChild(el("span", name + ": " + (LAYER_NAMES[p.layer] || p.layer) + " (" + p.drawn_on +
+          "), hatched, not counted in km²"));
+      } else {
+        row.appendChild(areaSwatch(p.colour));
+        var days = daysOld(p);
+        var age = days > 0 ? ", " + days + (days === 1 ? " day" : " days") + " old" : "";
+        var by = (p.sources || []).map(function (c) { return c.publisher; }).filter(Boolean).join(", ");
+        row.appendChild(el("span", name + ": drawn map of " + p.drawn_on + (by ? " (" + by + ")" : "") + age));
+      }
+      rows.push(row);
+    });
+    if (!rows.length) { drawnBox.hidden = true; return; }
+    drawnBox.appendChild(el("div", "Drawn maps", "cm-legend-drawn-head"));
+    rows.forEach(function (row) { drawnBox.appendChild(row); });
+    drawnBox.hidden = false;
+  }
   // The legend names only the sides on the map on the date shown (the page's theatre's towns and areas,
   // so another theatre's factions never appear); the contested ring and the towns with no record only
   // when the date has one. The ring's example is a contested town of the date, in its own colours.
@@ -62,6 +117,7 @@
   // After a date's towns are in: only the sides present, and the counts.
   cm.legendUpdate = function (c) {
     legendShowPresent();
+    drawnRows();
     if (!countsBox) return;
     countsBox.dataset.recorded = c.recorded;
     countsBox.dataset.unrecorded = c.unrecorded;
@@ -156,11 +212,19 @@
       unknown.appendChild(areaSwatch("none"));
       unknown.appendChild(el("span", "Unpainted: no record for this date"));
       box.appendChild(unknown);
+      drawnBox = el("div", null, "cm-legend-drawn-rows");
+      drawnBox.hidden = true;
+      box.appendChild(drawnBox);
       if (look.areaRule) {
         // Folded: the rule is long, and the map should stay visible under the legend.
         var about = el("details", null, "cm-legend-rule");
         about.appendChild(el("summary", "About these areas"));
         about.appendChild(el("p", look.areaRule));
+        // How drawn maps (DeepStateMap, ISW) take part: events.territory.drawn.DRAWN_RULE, as the areas
+        // layer states it (filled in by drawnRows once a date's areas are in).
+        drawnRuleBox = el("div", null, "cm-legend-drawn-rule");
+        drawnRuleBox.hidden = true;
+        about.appendChild(drawnRuleBox);
         box.appendChild(about);
       }
       unrecordedRows(box);

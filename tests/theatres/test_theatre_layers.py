@@ -91,7 +91,7 @@ def test_a_theatres_map_asks_for_its_own_dates_and_control_areas(seeded, files):
     build_zenda(files)
     html = Client().get("/?theatre=zenda").content.decode()
     config = json.loads(html.split('id="map-config" type="application/json">')[1].split("</script>")[0])
-    assert config["endpoints"]["areas"] == "/api/control-areas.geojson?theatre=zenda"
+    assert config["endpoints"]["areas"] == "/api/control-areas.geojson?layer=all&theatre=zenda"  # with drawn overlays
     assert config["datesUrl"].startswith("/api/change-dates.json?rev=") and config["datesUrl"].endswith(
         "&theatre=zenda"
     )
@@ -101,7 +101,7 @@ def test_a_theatres_map_asks_for_its_own_dates_and_control_areas(seeded, files):
         Client().get("/").content.decode().split('id="map-config" type="application/json">')[1].split("</script>")[0]
     )
     # With two theatres, / is the default theatre's (the oldest, syria) map: its layers and dates only.
-    assert syria["endpoints"]["areas"] == "/api/control-areas.geojson?theatre=syria"
+    assert syria["endpoints"]["areas"] == "/api/control-areas.geojson?layer=all&theatre=syria"
     assert syria["datesUrl"].endswith("&theatre=syria")
 
 
@@ -146,7 +146,7 @@ def test_the_what_changed_page_of_a_theatre_holds_its_towns_only(seeded, files):
     assert "Raqqa" not in page and "Tabqa" not in page
     assert "/api/changes.csv?theatre=zenda&amp;from=2021-01-02&amp;to=2021-04-10" in page
     config = json.loads(page.split('id="changes-map-config" type="application/json">')[1].split("</script>")[0])
-    assert config["endpoints"]["areas"] == "/api/control-areas.geojson?theatre=zenda"
+    assert config["endpoints"]["areas"] == "/api/control-areas.geojson?layer=all&theatre=zenda"  # with drawn overlays
     missing = client.get("/changes/?theatre=atlantis")
     assert missing.status_code == 404
     assert "No theatre is called &#x27;atlantis&#x27;" in missing.content.decode()

@@ -41,7 +41,7 @@ def test_map_page_keeps_the_date_and_links_the_change_dates(client, seeded):
         "towns": "/api/control.geojson",
         "provinces": "/api/provinces.geojson",
         "districts": "/api/provinces.geojson?level=2",
-        "areas": "/api/control-areas.geojson",
+        "areas": "/api/control-areas.geojson?layer=all",
     }
     assert 'value="2017-09-02"' in response.content.decode()
 
