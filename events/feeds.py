@@ -56,6 +56,7 @@ def _parse_before(raw: str | None) -> FeedKey | None:
     if raw is None:
         return None
     moment, _, rest = raw.partition(",")
+    at: dt.datetime | None
     try:
         at = dt.datetime.fromisoformat(moment)
         if timezone.is_naive(at):  # a day alone is read in the site's time zone; a time needs its zone
@@ -71,7 +72,7 @@ def _parse_before(raw: str | None) -> FeedKey | None:
             f"'before': '{raw}' is not a point in the feed; give a moment with its "
             "time zone (e.g. 2017-09-02T18:00:00+00:00), a day, or the 'next' link's value.",
         )
-    if not rest:  # a moment alone: every entry at it or later is left out
+    if not rest or number is None:  # a moment alone: every entry at it or later is left out
         return FeedKey(at, 0, PUBLISHED)
     return FeedKey(at, number, kind)
 
@@ -122,6 +123,11 @@ def _short_date(entry: FeedEntry) -> str:
 class ChangeFeed(Feed):
     feed_type = PagedAtomFeed
     author_name = "conflictmap"
+    # Of the request, set by _feed_body before the feed is written: its address, the address without the
+    # query (the next page's base) and the host (the entries' tag URIs).
+    request_url = ""
+    base_url = ""
+    host = ""
 
     def __init__(self, query: FeedQuery):
         super().__init__()
@@ -182,7 +188,7 @@ class ChangeFeed(Feed):
     def item_updateddate(self, entry: FeedEntry) -> dt.datetime:
         return entry.key.at
 
-    def item_description(self, entry: FeedEntry) -> None:
+    def item_description(self, entry: FeedEntry) -> None:  # type: ignore[override]
         return None  # the entry's HTML is its content (PagedAtomFeed)
 
     def item_extra_kwargs(self, entry: FeedEntry) -> dict:
@@ -197,7 +203,7 @@ def _content(entry: FeedEntry) -> str:
         if c.contested_by
         else format_html("held by {}", c.faction.name)
     )
-    parts = [
+    parts: list[str] = [
         format_html(
             "<p>{}: {} from {} ({}).</p>",
             c.town.name,

@@ -238,7 +238,7 @@ def changes_import_check(
             read.append((line, errors, None))
         else:
             change.effective_date = on
-            if v["published_at"]:
+            if v["published_at"] and on is not None:
                 change.reviewed_at = _published_at(v["published_at"], on=on, publish=publish, fail=fail)
             read.append((line, errors, services.NewChange(change, row_sources)))
     if progress is not None:

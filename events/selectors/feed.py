@@ -109,6 +109,7 @@ def change_feed_entries(
     found.sort(key=lambda pair: pair[0].sort_key(), reverse=True)
     more = len(found) > limit
     found = found[:limit]
-    factions = Faction.objects.in_bulk({c.replaced_faction_id for _, c in found if c.replaced_faction_id})
-    entries = [FeedEntry(key, c, factions.get(c.replaced_faction_id)) for key, c in found]
+    replaced = {c.pk: c.replaced_faction_id for _, c in found}  # type: ignore[attr-defined]  # annotated above
+    factions = Faction.objects.in_bulk({f for f in replaced.values() if f})
+    entries = [FeedEntry(key, c, factions.get(replaced[c.pk])) for key, c in found]
     return entries, more
