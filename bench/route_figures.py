@@ -67,8 +67,9 @@ class Params:
 
     @classmethod
     def pick(cls, on: dt.date, theatre: Theatre | None = None) -> "Params":
-        changes = ControlChange.objects.all() if theatre is None else ControlChange.objects.filter(town__theatre=theatre)
-        areas = AdminArea.objects.all() if theatre is None else AdminArea.objects.filter(theatre=theatre)
+        changes, areas = ControlChange.objects.all(), AdminArea.objects.all()
+        if theatre is not None:
+            changes, areas = changes.filter(town__theatre=theatre), areas.filter(theatre=theatre)
         town_id = (changes.values("town").annotate(n=Count("id")).order_by("-n")
                    .values_list("town", flat=True).first())
         town = Town.objects.get(pk=town_id)

@@ -43,8 +43,12 @@ def version() -> str:
 
 def _build(url: str, towns: int, changes: int) -> None:
     env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([sys.executable, "-m", "bench.second_theatre", "--towns", str(towns), "--changes", str(changes)],
-                   cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "bench.second_theatre", "--towns", str(towns), "--changes", str(changes)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
 
 
 def sqlite_url(country_url: str, *, towns: int, changes: int, rebuild: bool) -> tuple[str, bool]:
@@ -100,6 +104,7 @@ def two_theatre_url(country_url: str, *, towns: int, changes: int, rebuild: bool
 
 # The build, in a process of its own on the copy.
 
+
 def _areas_files(directory: Path) -> tuple[Path, Path]:
     """Governorates (a COLUMNS x ROWS grid) and districts (each governorate's west and east halves), as
     OCHA's files name them."""
@@ -115,12 +120,21 @@ def _areas_files(directory: Path) -> tuple[Path, Path]:
     for i in range(COLUMNS * ROWS):
         x, y = WEST + (i % COLUMNS) * CELL_W, SOUTH + (i // COLUMNS) * CELL_H
         code = f"RU{i + 1:02d}"
-        governorates.append(feature({"ADM1_PCODE": code, "ADM1_EN": f"Ruritania {i + 1}"},
-                                    shapely.box(x, y, x + CELL_W, y + CELL_H)))
+        governorates.append(
+            feature({"ADM1_PCODE": code, "ADM1_EN": f"Ruritania {i + 1}"}, shapely.box(x, y, x + CELL_W, y + CELL_H))
+        )
         for half in range(2):
             left = x + half * CELL_W / 2
-            districts.append(feature({"ADM2_PCODE": f"{code}{half + 1:02d}", "ADM2_EN": f"Ruritania {i + 1}.{half + 1}",
-                                      "ADM1_PCODE": code}, shapely.box(left, y, left + CELL_W / 2, y + CELL_H)))
+            districts.append(
+                feature(
+                    {
+                        "ADM2_PCODE": f"{code}{half + 1:02d}",
+                        "ADM2_EN": f"Ruritania {i + 1}.{half + 1}",
+                        "ADM1_PCODE": code,
+                    },
+                    shapely.box(left, y, left + CELL_W / 2, y + CELL_H),
+                )
+            )
     paths = directory / "adm1.geojson", directory / "adm2.geojson"
     for path, features in zip(paths, (governorates, districts), strict=True):
         path.write_text(json.dumps(collection(features)), encoding="utf-8")
@@ -159,8 +173,14 @@ def second_theatre_build(*, towns: int, changes: int, seed: int = 1894) -> dict[
     def areas():
         with tempfile.TemporaryDirectory() as directory:
             for level, path in enumerate(_areas_files(Path(directory)), 1):
-                admin_areas_load(path=path, spec=FieldSpec.build(level=level, preset="ocha"), level=level,
-                                 country="RU", commit=True, theatre=theatre)
+                admin_areas_load(
+                    path=path,
+                    spec=FieldSpec.build(level=level, preset="ocha"),
+                    level=level,
+                    country="RU",
+                    commit=True,
+                    theatre=theatre,
+                )
 
     step("admin_areas_load (2 levels)", areas)
 
@@ -176,17 +196,33 @@ def second_theatre_build(*, towns: int, changes: int, seed: int = 1894) -> dict[
         inland = shapely.union_all(frame.geometry.to_numpy()).buffer(-0.02)  # clear of the edges: all placed
         minx, miny, maxx, maxy = inland.bounds
         xs, ys = rng.uniform(minx, maxx, towns), rng.uniform(miny, maxy, towns)
-        new = [Town(theatre=theatre, name=f"Ruritania town {i}", slug=f"ruritania-town-{i}",
-                    latitude=round(float(y), 5), longitude=round(float(x), 5), population=int(p))
-               for i, (x, y, p) in enumerate(zip(xs, ys, rng.integers(100, 50_000, towns), strict=True))]
+        new = [
+            Town(
+                theatre=theatre,
+                name=f"Ruritania town {i}",
+                slug=f"ruritania-town-{i}",
+                latitude=round(float(y), 5),
+                longitude=round(float(x), 5),
+                population=int(p),
+            )
+            for i, (x, y, p) in enumerate(zip(xs, ys, rng.integers(100, 50_000, towns), strict=True))
+        ]
         return towns_save_many(towns=new)
 
     town_rows = step("towns_save_many", place_towns)
 
     def sources():
         n = max(50, changes // country.SHARES["changes_per_source"])
-        new = [Source(publisher=f"Ruritania wire {i % 10}", title=f"Ruritania report {i}",
-                      url=f"https://example.org/ruritania/{i}", published=country.FIRST_DAY + dt.timedelta(days=i % 5_000), language="en") for i in range(n)]
+        new = [
+            Source(
+                publisher=f"Ruritania wire {i % 10}",
+                title=f"Ruritania report {i}",
+                url=f"https://example.org/ruritania/{i}",
+                language="en",
+                published=country.FIRST_DAY + dt.timedelta(days=i % 5_000),
+            )
+            for i in range(n)
+        ]
         return services.sources_save_many(sources=new, by=BENCH)
 
     source_rows = step("sources_save_many", sources)
@@ -195,8 +231,10 @@ def second_theatre_build(*, towns: int, changes: int, seed: int = 1894) -> dict[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.second_theatre", description="add the second theatre "
-                                     "to DATABASE_URL's copy of the country")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.second_theatre",
+        description="add the second theatre to DATABASE_URL's copy of the country",
+    )
     parser.add_argument("--towns", type=int, required=True)
     parser.add_argument("--changes", type=int, required=True)
     args = parser.parse_args()

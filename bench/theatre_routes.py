@@ -37,10 +37,21 @@ def moved(before: float | None, after: float | None) -> bool:
 
 def measure(*, url: str, theatre: str, on: dt.date, runs: int, explain: bool) -> dict:
     """Run the routes for ``theatre`` on the database at ``url`` in a fresh process; its JSON answer."""
-    argv = [sys.executable, "-m", "bench.theatre_routes", "--theatre", theatre, "--date", on.isoformat(),
-            "--runs", str(runs), *(["--explain"] if explain else [])]
-    done = subprocess.run(argv, cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, check=True,
-                          capture_output=True, text=True)
+    argv = [
+        sys.executable,
+        "-m",
+        "bench.theatre_routes",
+        "--theatre",
+        theatre,
+        "--date",
+        on.isoformat(),
+        "--runs",
+        str(runs),
+        *(["--explain"] if explain else []),
+    ]
+    done = subprocess.run(
+        argv, cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, check=True, capture_output=True, text=True
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -59,9 +70,13 @@ def averaged(first: list, second: list) -> list:
     for a in first:
         b = later.get(a.key)
         pairs = {name: (getattr(a, name), getattr(b, name) if b else None) for name in ("cold", "warm")}
-        out.append(dataclasses.replace(
-            a, **{name: fmean(pair) if None not in pair else None for name, pair in pairs.items()},
-            problems=[*a.problems, *(b.problems if b else ["measured once"])]))
+        out.append(
+            dataclasses.replace(
+                a,
+                **{name: fmean(pair) if None not in pair else None for name, pair in pairs.items()},
+                problems=[*a.problems, *(b.problems if b else ["measured once"])],
+            )
+        )
     return out
 
 
@@ -78,8 +93,10 @@ def _ratio(before: float | None, after: float | None) -> str:
 def print_comparison(one: list, two: list, *, slug: str) -> tuple[int, int]:
     """Theatre 1's figures on both databases, one line per route; a moved figure fails its line."""
     before = {f.key: f for f in one}
-    print(f"{'route (?theatre=' + slug + ')':<28} {'cold 1':>10} {'cold 2':>10} {'ratio':>7} {'warm 1':>10} "
-          f"{'warm 2':>10} {'ratio':>7}  {'target':<24} met")
+    print(
+        f"{'route (?theatre=' + slug + ')':<28} {'cold 1':>10} {'cold 2':>10} {'ratio':>7} {'warm 1':>10} "
+        f"{'warm 2':>10} {'ratio':>7}  {'target':<24} met"
+    )
     met = 0
     for after in two:
         first = before.get(after.key)
@@ -90,13 +107,16 @@ def print_comparison(one: list, two: list, *, slug: str) -> tuple[int, int]:
         met += not failed
         verdict = "yes" if not failed else f"NO (moved: {', '.join(failed)})"
         note = f"  ({'; '.join(problems)})" if problems else ""
-        print(f"{after.key:<28} {_ms(cold[0])} {_ms(cold[1])} {_ratio(*cold)} {_ms(warm[0])} {_ms(warm[1])} "
-              f"{_ratio(*warm)}  {f'<= {MOVE_RATIO:g}x or +{MOVE_SECONDS * 1000:.0f} ms':<24} {verdict}{note}")
+        print(
+            f"{after.key:<28} {_ms(cold[0])} {_ms(cold[1])} {_ratio(*cold)} {_ms(warm[0])} {_ms(warm[1])} "
+            f"{_ratio(*warm)}  {f'<= {MOVE_RATIO:g}x or +{MOVE_SECONDS * 1000:.0f} ms':<24} {verdict}{note}"
+        )
     return met, len(two)
 
 
-def run(*, one_url: str, two_url: str, towns: int, changes: int, built: bool, on: dt.date, runs: int,
-        explain: bool) -> tuple[int, int]:
+def run(
+    *, one_url: str, two_url: str, towns: int, changes: int, built: bool, on: dt.date, runs: int, explain: bool
+) -> tuple[int, int]:
     """Measure, print both tables (and the theatre-scoped slice's plans), return (met, total)."""
     from bench.__main__ import _print_routes
     from bench.second_theatre import SLUG, second_size
@@ -109,13 +129,18 @@ def run(*, one_url: str, two_url: str, towns: int, changes: int, built: bool, on
     two_again = measure(url=two_url, theatre=first, on=on, runs=runs, explain=False)
     one_again = measure(url=one_url, theatre=first, on=on, runs=runs, explain=False)
     print()
-    print(f"two theatres: {first} ({towns:,} x {changes:,}) beside {SLUG} ({t2:,} towns x {c2:,} changes, "
-          f"{'built now' if built else 'cached'}); every reader route asked with ?theatre=, slice date {on}")
-    print(f"{first}'s figures: 1 = the one-theatre database, 2 = the two-theatre database; a figure moved when "
-          f"it is > {MOVE_RATIO:g}x and > {MOVE_SECONDS * 1000:.0f} ms slower; each the mean of two runs "
-          "(order: 1, 2, 2, 1)")
-    met, total = print_comparison(averaged(figures_of(one), figures_of(one_again)),
-                                  averaged(figures_of(two), figures_of(two_again)), slug=first)
+    print(
+        f"two theatres: {first} ({towns:,} x {changes:,}) beside {SLUG} ({t2:,} towns x {c2:,} changes, "
+        f"{'built now' if built else 'cached'}); every reader route asked with ?theatre=, slice date {on}"
+    )
+    print(
+        f"{first}'s figures: 1 = the one-theatre database, 2 = the two-theatre database; a figure moved when "
+        f"it is > {MOVE_RATIO:g}x and > {MOVE_SECONDS * 1000:.0f} ms slower; each the mean of two runs "
+        "(order: 1, 2, 2, 1)"
+    )
+    met, total = print_comparison(
+        averaged(figures_of(one), figures_of(one_again)), averaged(figures_of(two), figures_of(two_again)), slug=first
+    )
     print()
     print(f"{SLUG}'s figures on the two-theatre database (its own floors: its towns, areas and changes)")
     m, t = _print_routes(figures_of(second))
@@ -126,6 +151,7 @@ def run(*, one_url: str, two_url: str, towns: int, changes: int, built: bool, on
 
 
 # The measuring process.
+
 
 def _explain(on: dt.date, theatre) -> str:
     """The plan of control_as_of's own query for one theatre."""
@@ -178,10 +204,22 @@ def main() -> None:
     def round_trip() -> float:
         return median(lambda: client.get("/api/bench-floor-not-a-page"), args.runs)[0]
 
-    figures = [route_figure(key=r.key, spec=SPECS[r.key], params=params, client=client, reviewer=reviewer,
-                            runs=args.runs, round_trip=round_trip) for r in reader_routes()]
-    answer = {"figures": [dataclasses.asdict(f) for f in figures],
-              "explain": _explain(args.date, theatre) if args.explain else ""}
+    figures = [
+        route_figure(
+            key=r.key,
+            spec=SPECS[r.key],
+            params=params,
+            client=client,
+            reviewer=reviewer,
+            runs=args.runs,
+            round_trip=round_trip,
+        )
+        for r in reader_routes()
+    ]
+    answer = {
+        "figures": [dataclasses.asdict(f) for f in figures],
+        "explain": _explain(args.date, theatre) if args.explain else "",
+    }
     print(json.dumps(answer))
 
 
