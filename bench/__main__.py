@@ -72,7 +72,7 @@ def _theatres(args, url: str, on) -> tuple[int, int]:
 
     two_url, built = args.two_theatres
     return theatre_routes.run(one_url=url, two_url=two_url, towns=args.towns, changes=args.changes, built=built,
-                              on=on, runs=1 if args.quick else args.runs, explain=args.explain)
+                              on=on, runs=1 if args.quick else args.runs, explain=args.explain, only=args.routes)
 
 
 def _subprocess(*argv: str) -> dict:

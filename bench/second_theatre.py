@@ -80,7 +80,9 @@ def postgres_url(country_url: str, *, towns: int, changes: int, rebuild: bool) -
     parts = urlsplit(country_url)
     country = parts.path.lstrip("/")
     t2, c2 = second_size(towns, changes)
-    name = f"{country}_{SLUG}_{t2}x{c2}_{version()}"
+    name = f"{country}_t2_{version()}"  # the country's name holds its size, which sets the second theatre's
+    if len(name) > 63:  # PostgreSQL's longest name (a longer one is cut, and two sizes could meet)
+        name = f"bench_t2_{hashlib.sha256(name.encode()).hexdigest()[:20]}"
     target = urlunsplit(parts._replace(path=f"/{name}"))
     with psycopg.connect(country_url, autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
