@@ -215,8 +215,8 @@ def test_the_readme_walkthrough_maps_another_conflict_as_written(env, tmp_path):
                     pytest.fail(f"runserver stopped: {(tmp_path / 'runserver.log').read_text()[-2000:]}")
                 time.sleep(0.5)
         status, body = _get(base + page)
-        title = re.search(r"<title>(.*?)</title>", body.decode(), re.S)
-        assert status == 200 and title and _option(added, "--name") in title.group(1), body[:500]
+        # The map under the theatre's name, from its first to its last change.
+        assert status == 200 and f"Who controls what in {_option(added, '--name')}, 15" in body.decode(), body[:3000]
 
         theatre = json.loads(_get(f"{base}/api/theatres/{slug}/")[1])
         west, south, east, north = theatre["bbox"]
