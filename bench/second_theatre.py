@@ -33,8 +33,9 @@ WEST, SOUTH, COLUMNS, ROWS, CELL_W, CELL_H = 10.0, 0.0, 2, 2, 2.0, 1.5
 
 
 def second_size(towns: int, changes: int) -> tuple[int, int]:
-    """The second theatre's towns and changes: a tenth and a twentieth of the country's (at least 20 x 200)."""
-    return max(20, towns // 10), max(200, changes // 20)
+    """The second theatre's towns and changes: a tenth and a twentieth of the country's (at least 20 x 1,000:
+    enough drafts with a source for the routes' cold runs to publish one)."""
+    return max(20, towns // 10), max(1_000, changes // 20)
 
 
 def version() -> str:

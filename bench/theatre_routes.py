@@ -52,9 +52,9 @@ def measure(*, url: str, theatre: str, on: dt.date, runs: int, explain: bool, on
         *(["--explain"] if explain else []),
         *(["--routes", *only] if only else []),
     ]
-    done = subprocess.run(
-        argv, cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, check=True, capture_output=True, text=True
-    )
+    done = subprocess.run(argv, cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[2:])} on {url} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
