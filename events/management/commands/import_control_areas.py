@@ -18,6 +18,7 @@ from events.services.drawn_areas import (
     drawn_areas_import_commit,
     layer_named,
 )
+from events.services.drawn_towns import drawn_towns_propose
 from geodata.drawn_files import ReadOptions, name_pattern
 from geodata.theatres import TheatreError, theatre_named
 
@@ -56,6 +57,12 @@ class Command(BaseCommand):
             help="Publish at once (needs a source) instead of entering drafts for review.",
         )
         parser.add_argument("--user", help="Record the areas as entered by this user (and check their roles).")
+        parser.add_argument(
+            "--derive-towns",
+            action="store_true",
+            help="Also propose, as drafts for review, a control change for each town inside a drawn assessed "
+            "area but recorded for another side that day (listed only, in a dry run).",
+        )
 
     def handle(self, *args, files: list[Path], commit: bool, publish: bool, **options):
         try:
@@ -94,6 +101,8 @@ class Command(BaseCommand):
             self.stdout.write(f"... and {len(checked.areas) - 20} more (-v 2 lists every area)")
         summary = f"{len(checked.areas)} area(s) good in {theatre.slug}"
         if not commit:
+            if options["derive_towns"]:
+                self._derived(checked.areas, by, commit=False, sources=[] if source is None else [source])
             self.stdout.write(f"{summary}. Dry run: nothing was written; add --commit to import.")
             return
         try:
@@ -104,6 +113,27 @@ class Command(BaseCommand):
             raise CommandError("; ".join(messages) + " Nothing was written.") from None
         state = "published" if publish else "drafts awaiting review"
         self.stdout.write(self.style.SUCCESS(f"{summary}. Imported {len(created)} area(s) as {state}."))
+        if options["derive_towns"]:
+            try:
+                with disk_full_command_error("no change was proposed"):
+                    self._derived(created, by, commit=True)
+            except (ValidationError, PermissionDenied) as exc:
+                messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+                raise CommandError(
+                    "The areas were imported, but no change was proposed: " + "; ".join(messages)
+                ) from None
+
+    def _derived(self, areas, by: Actor, *, commit: bool, sources=None) -> None:
+        """--derive-towns: the drafts the areas imply, listed (and written with ``commit``)."""
+        derived = drawn_towns_propose(areas=areas, by=by, commit=commit, sources=sources)
+        for change in derived.proposed:
+            self.stdout.write(
+                f"town {change.town.name}: {change.faction.slug} from {change.effective_date} (draft for review)"
+            )
+        for why in derived.skipped:
+            self.stdout.write(f"town {why}")
+        verb = "Proposed" if commit else "Would propose"
+        self.stdout.write(f"{verb} {len(derived.proposed)} control change(s) as drafts from the drawn areas.")
 
     def _options(self, options) -> ReadOptions:
         drawn_on = None
