@@ -127,7 +127,7 @@ def test_the_what_changed_page_shows_the_drawn_km2_and_links_the_conflicts(zenda
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="drawn-change"' in html and 'data-layer="assessed"' in html
-    assert "Captured from" in html and "Islamic State (towns)" in html
+    assert "Captured:" in html and "from Islamic State (its towns)" in html
     assert "/areas-conflicts/?theatre=zenda&amp;date=2021-05-02" in html
     plain = client.get("/changes/", {"theatre": "zenda", "from": "2021-03-01", "to": "2021-04-30"})
     assert 'id="drawn-change"' not in plain.content.decode()
