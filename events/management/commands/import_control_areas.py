@@ -6,6 +6,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from conflictmap.faults import disk_full_command_error
 from conflictmap.progress import ProgressBar
@@ -18,7 +19,7 @@ from events.services.drawn_areas import (
     drawn_areas_import_commit,
     layer_named,
 )
-from events.services.drawn_towns import drawn_towns_propose
+from events.services.drawn_towns import DerivedTowns, drawn_towns_propose
 from geodata.drawn_files import ReadOptions, name_pattern
 from geodata.theatres import TheatreError, theatre_named
 
@@ -102,30 +103,26 @@ class Command(BaseCommand):
         summary = f"{len(checked.areas)} area(s) good in {theatre.slug}"
         if not commit:
             if options["derive_towns"]:
-                self._derived(checked.areas, by, commit=False, sources=[] if source is None else [source])
+                sources = [] if source is None else [source]
+                derived = drawn_towns_propose(areas=checked.areas, by=by, sources=sources)
+                self._report(derived, commit=False)
             self.stdout.write(f"{summary}. Dry run: nothing was written; add --commit to import.")
             return
         try:
-            with disk_full_command_error("nothing was written"):  # one transaction: all or nothing
+            with disk_full_command_error("nothing was written"), transaction.atomic():  # all or nothing
                 created = drawn_areas_import_commit(checked=checked, by=by, source=source, publish=publish)
+                # The drafts the areas imply, in the same transaction: a refused proposal writes no area either.
+                derived = drawn_towns_propose(areas=created, by=by, commit=True) if options["derive_towns"] else None
         except (ValidationError, PermissionDenied) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
             raise CommandError("; ".join(messages) + " Nothing was written.") from None
+        if derived is not None:
+            self._report(derived, commit=True)
         state = "published" if publish else "drafts awaiting review"
         self.stdout.write(self.style.SUCCESS(f"{summary}. Imported {len(created)} area(s) as {state}."))
-        if options["derive_towns"]:
-            try:
-                with disk_full_command_error("no change was proposed"):
-                    self._derived(created, by, commit=True)
-            except (ValidationError, PermissionDenied) as exc:
-                messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-                raise CommandError(
-                    "The areas were imported, but no change was proposed: " + "; ".join(messages)
-                ) from None
 
-    def _derived(self, areas, by: Actor, *, commit: bool, sources=None) -> None:
-        """--derive-towns: the drafts the areas imply, listed (and written with ``commit``)."""
-        derived = drawn_towns_propose(areas=areas, by=by, commit=commit, sources=sources)
+    def _report(self, derived: DerivedTowns, *, commit: bool) -> None:
+        """--derive-towns: the drafts the areas imply, one line a town, and those left alone with why."""
         for change in derived.proposed:
             self.stdout.write(
                 f"town {change.town.name}: {change.faction.slug} from {change.effective_date} (draft for review)"
