@@ -104,8 +104,8 @@ class Command(BaseCommand):
         if not commit:
             if options["derive_towns"]:
                 sources = [] if source is None else [source]
-                derived = drawn_towns_propose(areas=checked.areas, by=by, sources=sources)
-                self._report(derived, commit=False)
+                preview = drawn_towns_propose(areas=checked.areas, by=by, sources=sources)
+                self._report(preview, commit=False)
             self.stdout.write(f"{summary}. Dry run: nothing was written; add --commit to import.")
             return
         try:
