@@ -370,3 +370,19 @@ def control_spans(start: dt.date, end: dt.date) -> list[tuple]:
 def timelapse(start: dt.date, end: dt.date) -> list:
     """A day-by-day timelapse's rows: each day's control areas (its slice and the dissolve)."""
     return [control_areas(start + dt.timedelta(days=i)) for i in range((end - start).days + 1)]
+
+
+def area_conflicts(on: dt.date) -> list[tuple]:
+    """Towns against polygons: each faction's latest published drawn assessed area (its keys, then its
+    geometry) and, where any is drawn, the slice whose towns are tested against it."""
+    from events.drawn_models import DrawnArea
+
+    table = DrawnArea._meta.db_table
+    keys = _rows(f"""SELECT DISTINCT ON (faction_id) id FROM {table} WHERE layer = 'assessed'
+        AND state = 'published' AND drawn_on <= %s ORDER BY faction_id, drawn_on DESC, id DESC""", [on]) \
+        if connection.vendor == "postgresql" else _rows(
+        f"""SELECT id FROM {table} WHERE layer = 'assessed' AND state = 'published' AND drawn_on <= %s""", [on])
+    if not keys:
+        return []
+    areas = _rows(f"SELECT id, geometry FROM {table} WHERE id IN ({', '.join(str(k) for (k,) in keys)})")
+    return [*areas, *time_slice(on, fastest_variant())]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from events import feeds
+from events import drawn_views, feeds
 from events import views as event_views
 
 from . import assets
@@ -16,6 +16,7 @@ urlpatterns = [
     path("towns/<int:pk>/panel.json", event_views.town_panel, name="town-panel"),
     path("areas/<slug:slug>/", event_views.area_detail, name="area-detail"),
     path("changes/", event_views.what_changed, name="what-changed"),
+    path("areas-conflicts/", drawn_views.area_conflicts, name="area-conflicts"),
     path("factions/", event_views.factions, name="factions"),
     path("feeds/changes.atom", feeds.change_feed, name="change-feed"),
     path("admin/", admin.site.urls),

@@ -160,6 +160,9 @@ def _changes_page(*, start: dt.date, end: dt.date, page: int, theatre: Theatre |
         "page_query": f"{mine}from={start:%Y-%m-%d}&to={end:%Y-%m-%d}",
         "theatre": theatre,
         "theatre_query": "" if theatre is None else f"&theatre={quote(theatre.slug)}",
+        # km² from the drawn polygons, where control is drawn on either date (None elsewhere: no section)
+        "drawn": territory.drawn_between(start=start, end=end, theatre=theatre),
+        "conflicts_url": f"{reverse('area-conflicts')}?{mine}date={end:%Y-%m-%d}",  # no theatre: the only one
     }
 
 

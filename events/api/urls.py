@@ -32,6 +32,7 @@ urlpatterns = [
       for fmt in file_views.FORMATS],
     path("change-dates.json", date_views.ChangeDatesView.as_view(), name="change-dates"),
     path("territory-change.json", territory_views.TerritoryChangeView.as_view(), name="territory-change"),
+    path("area-conflicts.json", territory_views.AreaConflictsView.as_view(), name="area-conflicts"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     # Redoc's bundle (styled-components) adds <style> elements before it can read a nonce, and runs its

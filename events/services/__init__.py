@@ -12,6 +12,7 @@ TypeError.
 - ``coalitions``: a faction's coalition in one theatre (``faction_role_set``)
 - ``towns``: a town edit with the reviewer rule, over geodata's town write
 - ``drawn_areas``: control drawn as polygons: the import's check and write, publish / reject / retract
+- ``drawn_towns``: the changes a drawing implies for the towns inside it, proposed as drafts
 """
 
 from ..permissions import (  # noqa: F401  (re-exported: callers used to read these from services)

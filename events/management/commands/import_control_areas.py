@@ -6,6 +6,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from conflictmap.faults import disk_full_command_error
 from conflictmap.progress import ProgressBar
@@ -18,6 +19,7 @@ from events.services.drawn_areas import (
     drawn_areas_import_commit,
     layer_named,
 )
+from events.services.drawn_towns import DerivedTowns, drawn_towns_propose
 from geodata.drawn_files import ReadOptions, name_pattern
 from geodata.theatres import TheatreError, theatre_named
 
@@ -56,6 +58,12 @@ class Command(BaseCommand):
             help="Publish at once (needs a source) instead of entering drafts for review.",
         )
         parser.add_argument("--user", help="Record the areas as entered by this user (and check their roles).")
+        parser.add_argument(
+            "--derive-towns",
+            action="store_true",
+            help="Also propose, as drafts for review, a control change for each town inside a drawn assessed "
+            "area but recorded for another side that day (listed only, in a dry run).",
+        )
 
     def handle(self, *args, files: list[Path], commit: bool, publish: bool, **options):
         try:
@@ -94,16 +102,35 @@ class Command(BaseCommand):
             self.stdout.write(f"... and {len(checked.areas) - 20} more (-v 2 lists every area)")
         summary = f"{len(checked.areas)} area(s) good in {theatre.slug}"
         if not commit:
+            if options["derive_towns"]:
+                sources = [] if source is None else [source]
+                preview = drawn_towns_propose(areas=checked.areas, by=by, sources=sources)
+                self._report(preview, commit=False)
             self.stdout.write(f"{summary}. Dry run: nothing was written; add --commit to import.")
             return
         try:
-            with disk_full_command_error("nothing was written"):  # one transaction: all or nothing
+            with disk_full_command_error("nothing was written"), transaction.atomic():  # all or nothing
                 created = drawn_areas_import_commit(checked=checked, by=by, source=source, publish=publish)
+                # The drafts the areas imply, in the same transaction: a refused proposal writes no area either.
+                derived = drawn_towns_propose(areas=created, by=by, commit=True) if options["derive_towns"] else None
         except (ValidationError, PermissionDenied) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
             raise CommandError("; ".join(messages) + " Nothing was written.") from None
+        if derived is not None:
+            self._report(derived, commit=True)
         state = "published" if publish else "drafts awaiting review"
         self.stdout.write(self.style.SUCCESS(f"{summary}. Imported {len(created)} area(s) as {state}."))
+
+    def _report(self, derived: DerivedTowns, *, commit: bool) -> None:
+        """--derive-towns: the drafts the areas imply, one line a town, and those left alone with why."""
+        for change in derived.proposed:
+            self.stdout.write(
+                f"town {change.town.name}: {change.faction.slug} from {change.effective_date} (draft for review)"
+            )
+        for why in derived.skipped:
+            self.stdout.write(f"town {why}")
+        verb = "Proposed" if commit else "Would propose"
+        self.stdout.write(f"{verb} {len(derived.proposed)} control change(s) as drafts from the drawn areas.")
 
     def _options(self, options) -> ReadOptions:
         drawn_on = None
