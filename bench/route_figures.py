@@ -150,6 +150,8 @@ SPECS: dict[str, Spec] = {
                         page=True),
     "what-changed": Spec(lambda p: f"/changes/?{_period(p)}", lambda p: floors.what_changed(p.start, p.on),
                          page=True, note="a 30-day diff"),
+    "compare": Spec(lambda p: f"/compare/?{_period(p)}", lambda p: floors.compare_page(p.start, p.on), page=True,
+                    note="two dates side by side; its layers are the API's, fetched per date"),
     "factions": Spec(lambda p: "/factions/", lambda p: floors.factions_page(p.on), page=True),
     "change-feed": Spec(lambda p: "/feeds/changes.atom", lambda p: floors.change_feed(), page=True,
                         note="Atom: the newest publications and retractions"),
