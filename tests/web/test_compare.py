@@ -63,3 +63,18 @@ def test_map_menu_and_what_changed_link_to_compare(client, seeded):
     )
     html = client.get("/?date=2017-09-02").content.decode()
     assert 'id="map-compare" href="/compare/?to=2017-09-02"' in html
+
+
+def test_compare_page_with_nothing_recorded_is_not_an_error(client, db):
+    response = client.get("/compare/")
+    assert response.status_code == 200
+    config = _config(response)
+    assert config["from"] == config["to"] and config["changed"] == []
+
+
+def test_compare_page_of_a_theatre_keeps_it_in_its_layers_and_links(client, seeded):
+    response = client.get("/compare/?theatre=syria&from=2017-08-31&to=2017-09-03")
+    assert response.status_code == 200
+    config = _config(response)
+    assert all("theatre=syria" in url for url in config["endpoints"].values())
+    assert "/changes/?theatre=syria&amp;from=2017-08-31&amp;to=2017-09-03" in response.content.decode()
