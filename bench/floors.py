@@ -338,6 +338,12 @@ def what_changed(start: dt.date, end: dt.date) -> list[tuple]:
     return changes_between(start, end)  # with the slice at the start
 
 
+def compare_page(start: dt.date, end: dt.date) -> tuple:
+    """The compare page: the diff's km² (both dates' control areas, as /api/territory-change.json) and the
+    places of the towns whose controller differs (the slice at the end against the one at the start)."""
+    return control_areas(start), control_areas(end), time_slice(start, fastest_variant())
+
+
 def town_page(town_id: int, on: dt.date) -> list[tuple]:
     """A town's page: its history with sources and its governorate's control counts."""
     provinces(on)

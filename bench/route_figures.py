@@ -161,6 +161,8 @@ SPECS: dict[str, Spec] = {
                         page=True),
     "what-changed": Spec(lambda p: f"/changes/?{_period(p)}", lambda p: floors.what_changed(p.start, p.on),
                          page=True, note="a 30-day diff"),
+    "compare": Spec(lambda p: f"/compare/?{_period(p)}", lambda p: floors.compare_page(p.start, p.on), page=True,
+                    note="two dates side by side; its layers are the API's, fetched per date"),
     "factions": Spec(lambda p: "/factions/", lambda p: floors.factions_page(p.on), page=True),
     "area-conflicts": Spec(lambda p: f"/areas-conflicts/?theatre=syria&date={p.on}",
                            lambda p: floors.area_conflicts(p.on), page=True,

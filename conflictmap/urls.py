@@ -17,6 +17,7 @@ urlpatterns = [
     path("areas/<slug:slug>/", event_views.area_detail, name="area-detail"),
     path("changes/", event_views.what_changed, name="what-changed"),
     path("areas-conflicts/", drawn_views.area_conflicts, name="area-conflicts"),
+    path("compare/", event_views.compare, name="compare"),
     path("factions/", event_views.factions, name="factions"),
     path("feeds/changes.atom", feeds.change_feed, name="change-feed"),
     path("admin/", admin.site.urls),

@@ -22,7 +22,7 @@ from django.utils import timezone
 from conflictmap.throttles import build_check
 from geodata.models import Theatre
 
-from . import collector, export_rows, geojson, gis_files, imports, selectors, slice_dates, territory
+from . import collector, drawn_spans, export_rows, geojson, gis_files, imports, selectors, slice_dates, territory
 from .changes_csv import changes_csv
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
 from .params import given_date, parse_as_of, parse_faction, parse_level, parse_period, parse_theatre
@@ -293,15 +293,31 @@ def _spans_params(params: Mapping[str, str]) -> dict:
     theatre, start, end = parse_theatre(params), given_date(params, "from"), given_date(params, "to")
     if start is not None and end is not None and start > end:
         raise ExportParameterError("from", f"'from' ({start}) is after 'to' ({end}).")
-    return {"start": start, "end": end, **({} if theatre is None else {"theatre": theatre})}
+    kind = params.get("kind", "towns")
+    if kind not in SPAN_KINDS:
+        raise ExportParameterError("kind", f"'{kind}' is not a kind of spans; use one of {', '.join(SPAN_KINDS)}.")
+    return {"start": start, "end": end, **({} if theatre is None else {"theatre": theatre}),
+            **({} if kind == "towns" else {"kind": kind})}
+
+
+# What /api/control-spans.* holds: the towns' spans (``towns``, the default), or the drawn areas' (``drawn``:
+# one feature per theatre, faction and layer per drawing, events.drawn_spans), a layer of their own.
+SPAN_KINDS = ("towns", "drawn")
 
 
 def _spans(*, start: dt.date | None, end: dt.date | None, theatre: Theatre | None = None,
-           fmt: str = "geojson") -> Export:
+           fmt: str = "geojson", kind: str = "towns") -> Export:
     """Spans of control (``geojson.spans_features``): the whole history, or those in force from ``start``
     to ``end``; streamed, a batch at a time, as the whole history grows with the log."""
     name = "control-spans" if theatre is None else f"control-spans-{theatre.slug}"
+    name += "" if kind == "towns" else f"-{kind}"
     stem = name + "".join(f"-{part}" for part in (start, end) if part is not None)
+    if kind == "drawn":
+        batches = drawn_spans.drawn_spans_features(theatre=theatre, start=start, end=end)
+        if fmt == "geojson":
+            content = geojson.collection_streamed(batches)
+            return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")
+        return _streamed_file(batches, stem, fmt, gis_files.DRAWN_SPANS)
     if fmt == "geojson":
         content = geojson.spans_geojson(theatre=theatre, start=start, end=end)
         return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")

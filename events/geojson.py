@@ -214,6 +214,12 @@ def spans_geojson(
     return _streamed_collection(head + b'"features":[', features, b"]" + tail)
 
 
+def collection_streamed(batches: Iterator[list[dict]], *, theatre: Theatre | None = None) -> Iterator[bytes]:
+    """A FeatureCollection of ``batches``' features as bytes, a batch at a time (the drawn areas' spans)."""
+    head, tail = dumps(feature_collection([], theatre=theatre)).rsplit(b'"features":[]', 1)
+    return _streamed_collection(head + b'"features":[', batches, b"]" + tail)
+
+
 # 1e-6 degree is about 10 cm: finer than any boundary source, while the 15 decimals that overlay and
 # Voronoi arithmetic leave behind only add bytes (RFC 7946 section 11.2 advises against them).
 COORDINATE_PRECISION = 1e-6

@@ -37,7 +37,7 @@ FORMATS = tuple(MEDIA_TYPES)
 
 JSON_FIELDS = frozenset({"sources", "shares", "population_shares"})
 DATE_FIELDS = frozenset({"since", "date", "valid_from", "valid_to"})
-INT_FIELDS = frozenset({"town_id", "area_id", "towns", "population", "change_id"})
+INT_FIELDS = frozenset({"town_id", "area_id", "towns", "population", "change_id", "drawn_area_id"})
 FLOAT_FIELDS = frozenset({"area_km2"})
 BOOL_FIELDS = frozenset({"contested"})
 READ_CHUNK = 1024 * 1024
@@ -366,5 +366,14 @@ SPANS = Kind(
     ),
     "Point",
     name_field="town",
+    span=("valid_from", "valid_to"),
+)
+# The drawn areas' spans (/api/control-spans.*?kind=drawn, events.drawn_spans): a polygon per drawing in force.
+DRAWN_SPANS = Kind(
+    "drawn_spans",
+    ("theatre", "faction", "faction_name", "colour", "layer", "basis", "valid_from", "valid_to", "area_km2",
+     "drawn_area_id", "sources"),
+    "MultiPolygon",
+    name_field="faction_name",
     span=("valid_from", "valid_to"),
 )

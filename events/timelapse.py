@@ -27,6 +27,7 @@ from geodata.theatres import TheatreError, theatre_default, theatre_named
 
 from . import colours, map_inputs, selectors, territory
 from .date_labels import date_label
+from .drawn_models import DrawnArea
 from .models import ControlChange, Faction
 from .params import ParameterError, given_date, whole_number
 
@@ -238,18 +239,26 @@ def timelapse_canvas(p: TimelapseParameters) -> frames.FrameCanvas:
     checked = maps.map_settings_check(map_inputs.map_settings(**map_inputs.theatre_map_settings(p.theatre)))
     (south, west), (north, east) = checked["bounds"]
     rule = territory.area_rule()
+    published = DrawnArea.objects.filter(theatre=p.theatre, state=DrawnArea.State.PUBLISHED)
+    drawn = " (or a side's latest published drawn map, where it has one)" if published.exists() else ""
     credits = (
         f"{checked['boundaries_attribution']} · {checked['control_attribution']} · Shaded: the land "
-        f"nearest each recorded town, up to {rule['radius_km']:g} km, within its governorate · conflictmap"
+        f"nearest each recorded town, up to {rule['radius_km']:g} km, within its governorate{drawn} · conflictmap"
     )
     outlines = admin_areas_frame(level=AdminArea.Level.PROVINCE, theatre=p.theatre.pk)
-    most = Faction.objects.count() + 3  # every faction, the contested area and town, no record
+    # Every faction, the contested area and town, no record; and the theatre's drawn overlay layers.
+    overlay_layers = (
+        published.exclude(layer=DrawnArea.Layer.ASSESSED).values_list("layer", flat=True).distinct().count()
+    )
+    most = Faction.objects.count() + 3 + overlay_layers
     return frames.FrameCanvas(
         bounds=(west, south, east, north), outlines=outlines, credits=credits, width=p.width, legend_entries=most
     )
 
 
 CONTESTED_AREA = "Contested (area)"
+OVERLAY_NAMES = {"advance": "Advances", "claimed": "Claimed", "counteroffensive": "Counteroffensives"}
+OVERLAY_EDGE = "#444444"  # the legend's hatch: the overlays themselves take their faction's colour
 CONTESTED_TOWN = "Contested town: ring in the contesting side's colour"
 TOWN_RING = "#ffffff"
 
@@ -258,7 +267,10 @@ def frame_data(*, on: dt.date, theatre: Theatre) -> frames.FrameData:
     """One date's layers, coloured as the live map colours them: the control areas; each town filled with
     its holder's colour, ringed in the contesting side's where contested; the factions shown."""
     snapshot = selectors.control_as_of(on=on, theatre=theatre)
-    areas = territory.control_areas_as_of(on=on, theatre=theatre)
+    # As /api/control-areas.geojson?layer=all draws the date: drawn assessed areas over the town rule, and the
+    # drawn overlays hatched apart (never in the areas).
+    areas = territory.with_drawn(territory.control_areas_as_of(on=on, theatre=theatre), on=on, theatre=theatre)
+    overlays = territory.overlays_as_of(on=on, theatre=theatre)
     contested = ControlChange.Status.CONTESTED
     names: dict[str, tuple[str, str]] = {}  # class -> (name, colour): the legend
     rows = []  # (recorded, fill, ring, longitude, latitude)
@@ -291,5 +303,10 @@ def frame_data(*, on: dt.date, theatre: Theatre) -> frames.FrameData:
         frames.LegendEntry(name, colour, ring=klass == CONTESTED_TOWN)
         for klass, (name, colour) in sorted(names.items(), key=lambda kv: (last.get(kv[0], 0), kv[1][0]))
     ]
+    legend += [
+        frames.LegendEntry(f"{OVERLAY_NAMES.get(layer, layer)} (drawn, hatched)", OVERLAY_EDGE,
+                           hatch=frames.OVERLAY_HATCH.get(layer, "xx"))
+        for layer in sorted(set(overlays["layer"]))
+    ]
     heading = f"{theatre.name}: control on {date_label(on=on, precision='day', day_part=0)}"
-    return frames.FrameData(heading=heading, areas=areas, towns=towns, legend=legend)
+    return frames.FrameData(heading=heading, areas=areas, towns=towns, legend=legend, overlays=overlays)

@@ -22,7 +22,7 @@ from geodata import maps
 from geodata.models import AdminArea, Theatre, Town
 from geodata.theatres import theatre_default
 
-from . import changes_page, map_inputs, page_data, selectors, territory, timelapse
+from . import changes_page, compare_page, map_inputs, page_data, selectors, territory, timelapse
 from .as_published import PARAMETER, current_view_url, moment_words, with_moment
 from .date_labels import date_label
 from .params import ParameterError, parse_date_or, parse_flag, parse_theatre
@@ -241,6 +241,10 @@ def control_map(request):
                                 + ("" if theatre is None else f"?theatre={quote(theatre.slug)}")),
         "downloads": _map_downloads(endpoints=endpoints, first=first, theatre=theatre),
         "embeds": _embed_snippets(request, theatre=theatre, title=_map_title(first=first, last=last, theatre=shown)),
+        # Pages (not files) in the same menu: the date shown against the change date before it, side by side.
+        "pages": [{"id": "map-compare", "label": f"Compare {DATE_TOKEN} with the change date before (swipe map)",
+                   "href": reverse("compare") + "?" + ("" if theatre is None else f"theatre={quote(theatre.slug)}&")
+                   + f"to={DATE_TOKEN}"}],
         "dateToken": DATE_TOKEN,
         "town": {"id": town.pk, "slug": town.slug} if town else None,
         "revision": revision,
@@ -250,11 +254,13 @@ def control_map(request):
         {key: value.replace(DATE_TOKEN, on.isoformat()) for key, value in d.items()} for d in config["downloads"]
     ]
     embeds = [{**e, "code": e["code"].replace(DATE_TOKEN, on.isoformat())} for e in config["embeds"]]
+    pages = [{key: value.replace(DATE_TOKEN, on.isoformat()) for key, value in d.items()} for d in config["pages"]]
     errors = [e for e in (error, town_error) if e]
     return _allow_map_code(render(
         request,
         "events/control_map.html",
-        {"on": on, "map": rendered, "config": config, "downloads": downloads, "embeds": embeds, "errors": errors,
+        {"on": on, "map": rendered, "config": config, "downloads": downloads, "embeds": embeds, "pages": pages,
+         "errors": errors,
          "title": _map_title(first=first, last=last, theatre=shown), "feed_url": _feed_url(theatre),
          "as_published": _as_published(request), "theatre": theatre,
          "theatres": _theatre_switcher(current=shown, url_name="home")},
@@ -392,6 +398,43 @@ def what_changed(request):
          "as_published": as_published, "theatres": _theatre_switcher(current=shown, url_name="what-changed")},
         status=400 if errors else 200,
     ), rendered)
+
+
+def compare(request):
+    """Two dates on one map with a swipe between them (two maps in step on a narrow screen), the towns that
+    changed hands outlined and the diff's km² beside it. The URL is the state; the divider's place, its hash."""
+    try:
+        shown, theatre = _theatre_shown(request)
+    except TheatreNotFound as exc:
+        return _not_found(request, str(exc))
+    latest = (_latest_of(theatre) if theatre is not None else selectors.latest_change_date()) or timezone.localdate()
+    end, end_error = _requested_date(request, "to", latest)
+    start, start_error = _requested_date(request, "from", compare_page.date_before(end, theatre=theatre) or end)
+    errors = [e for e in (start_error, end_error) if e]
+    if start > end:
+        errors.append(f"'from' ({start}) is after 'to' ({end}); showing them swapped.")
+        start, end = end, start
+    rendered = maps.control_map_parts(
+        palette=map_inputs.faction_palette(),
+        area_rule=territory.area_rule()["text"],
+        assets=map_inputs.map_assets_linked(),
+        settings=_theatre_settings(shown),
+        links=map_inputs.map_links(theatre),
+    )
+    context = compare_page.compare_page(start=start, end=end, theatre=theatre)
+    tiles, tiles_credit = maps.map_tiles(maps.map_settings_check(_theatre_settings(shown)))
+    mine = "" if theatre is None else f"theatre={quote(theatre.slug)}&"
+    config = {
+        "from": start.isoformat(), "to": end.isoformat(),
+        "endpoints": {k: v for k, v in map_inputs.map_endpoints(theatre).items() if k != "districts"},
+        "changed": context["changed"],
+        "tiles": {"url": tiles, "attribution": tiles_credit or ""},
+    }
+    return _allow_map_code(render(request, "events/compare.html", {
+        **context, "start": start, "end": end, "map": rendered, "compare_config": config, "errors": errors,
+        "theatre": theatre, "theatres": _theatre_switcher(current=shown, url_name="compare"),
+        "what_changed_url": reverse("what-changed") + f"?{mine}from={start:%Y-%m-%d}&to={end:%Y-%m-%d}",
+    }, status=400 if errors else 200), rendered)
 
 
 def factions(request):

@@ -35,6 +35,11 @@ class LegendEntry:
     name: str
     colour: str
     ring: bool = False  # drawn as a ring (a contested town's), not a swatch
+    hatch: str = ""  # drawn hatched (a drawn overlay: advances, claims, counteroffensives)
+
+
+# The drawn overlays' hatching, as the live map's (static/js/controlmap.js HATCH_ANGLE): never filled.
+OVERLAY_HATCH = {"advance": "////", "claimed": "\\\\\\\\", "counteroffensive": "++"}
 
 
 TOWN_SIZE, RINGED_SIZE = 14, 30  # points²: a ringed town is drawn larger, so its fill still shows
@@ -50,6 +55,8 @@ class FrameData:
     areas: gpd.GeoDataFrame
     towns: gpd.GeoDataFrame
     legend: Sequence[LegendEntry]
+    # Drawn overlays (``colour`` and ``layer`` columns), hatched over the areas; never part of them.
+    overlays: gpd.GeoDataFrame | None = None
 
 
 HEADING_PX = 44  # the band above the map; the legend's and the credits' are below it
@@ -193,6 +200,8 @@ class FrameCanvas:
         handles = [
             Patch(facecolor=e.colour, edgecolor=RING_COLOUR, linewidth=1.6, label=e.name)
             if e.ring
+            else Patch(facecolor="none", edgecolor=e.colour, hatch=e.hatch, linewidth=0.8, label=e.name)
+            if e.hatch
             else Patch(facecolor=e.colour, edgecolor="#333333", linewidth=0.4, label=e.name)
             for e in entries
         ]
@@ -231,6 +240,14 @@ class FrameCanvas:
             patches = [patch_from_polygon(g) for g in shapes if g is not None and not g.is_empty]
             collection = PatchCollection(patches, facecolors=list(data.areas["colour"]), alpha=0.35, linewidths=0)
             layers.append(self.ax.add_collection(collection))
+        if data.overlays is not None and not data.overlays.empty:
+            shapes = data.overlays.geometry.simplify(self.tolerance, preserve_topology=False)
+            for geometry, colour, layer in zip(shapes, data.overlays["colour"], data.overlays["layer"], strict=True):
+                if geometry is None or geometry.is_empty:
+                    continue
+                hatched = PatchCollection([patch_from_polygon(geometry)], facecolors="none", edgecolors=colour,
+                                          linewidths=0.8, hatch=OVERLAY_HATCH.get(layer, "xx"))
+                layers.append(self.ax.add_collection(hatched))
         layers += self._over
         if not data.towns.empty:
             rings = list(data.towns["ring"]) if "ring" in data.towns else ["#ffffff"] * len(data.towns)

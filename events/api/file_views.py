@@ -5,7 +5,7 @@ file's format differs, written by ``events.gis_files`` from the GeoJSON layers' 
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 
 from events.gis_files import GPKG_MEDIA_TYPE, KML_MEDIA_TYPE
 
@@ -82,6 +82,13 @@ SPANS_PARAMS = [
         "to", "Only spans in force on some day up to this one (inclusive), YYYY-MM-DD; default: the whole history."
     ),
     views.THEATRE_PARAM,
+    OpenApiParameter(
+        "kind", OpenApiTypes.STR, enum=["towns", "drawn"],
+        description="towns (the default): a Point per town per span. drawn: control drawn as polygons, one "
+                    "feature per theatre, faction and layer (assessed, advance, claimed, counteroffensive) per "
+                    "drawing in force, valid_from its day and valid_to the day of the next, with basis \"drawn\", "
+                    "area_km2 and its sources.",
+    ),
     views.REV_PARAM,
     views.DOWNLOAD_PARAM,
 ]

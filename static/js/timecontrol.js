@@ -122,7 +122,7 @@
   // The download links for the date shown, from the same templates the server filled in.
   function showDownloads() {
     var token = config.dateToken;
-    (config.downloads || []).forEach(function (d) {
+    (config.downloads || []).concat(config.pages || []).forEach(function (d) {
       var a = document.getElementById(d.id);
       if (!a) return;
       a.href = d.href.split(token).join(encodeURIComponent(state.date));
