@@ -52,7 +52,9 @@ def _open(claim: ControlChange, rival: ControlChange, *, by: Actor, automatic: b
     if rival.pk < claim.pk:  # the claim is the one entered first
         claim, rival = rival, claim
     dispute = Dispute(town_id=claim.town_id, claim=claim, rival=rival, opened_by=acting_user(by), automatic=automatic)
-    audit(dispute, by=by, reason="opened automatically" if automatic else "opened", public=False)
+    # Shown on the town's page and panel once both claims are public: their caches move with the revision.
+    public = State.PUBLISHED == claim.state == rival.state
+    audit(dispute, by=by, reason="opened automatically" if automatic else "opened", public=public)
     dispute.save()
     return dispute
 
@@ -110,6 +112,15 @@ def dispute_decide(*, dispute: Dispute, in_force: ControlChange | int, reason: s
         )
     loser_pk = current.rival_id if winner_pk == current.claim_id else current.claim_id
     winner, loser = (ControlChange.objects.select_for_update().get(pk=pk) for pk in (winner_pk, loser_pk))
+    for change in (winner, loser):
+        # A draft's claim is not yet the public's: deciding for it would take the published one off the map.
+        if change.state != State.PUBLISHED:
+            raise ValidationError(
+                {
+                    "in_force": f"Claim #{change.pk} is {change.get_state_display().lower()}: "
+                    "only published claims are decided (publish or reject it first)."
+                }
+            )
     now = timezone.now()
     if winner.dispute_lost_at is not None:
         winner.dispute_lost_at = None

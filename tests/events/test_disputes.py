@@ -201,3 +201,24 @@ def test_a_reviewer_publishing_a_rival_draft_opens_the_dispute(seeded, editor, r
     services.control_change_publish(change=draft, by=reviewer)
     assert Dispute.objects.get().rival_id == draft.pk
     assert SYSTEM  # the factory's actor is importable for other tests here
+
+
+def test_the_town_page_and_panel_show_both_claims_and_the_decision_escaped(client, claims, reviewer):
+    raqqa, sdf_claim, rival = claims
+    page = client.get(f"/towns/{raqqa.slug}/").content.decode()
+    assert "Disputed claims" in page and "Not decided yet" in page
+    assert HOSTILE not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in page
+    panel = client.get(f"/towns/{raqqa.pk}/panel.json").json()
+    [dispute] = panel["disputes"]
+    assert [c["faction"] for c in dispute["claims"]] == ["sdf", "islamic-state"]
+    assert HOSTILE in {s["publisher"] for s in dispute["claims"][1]["sources"]}  # JSON; the panel sets text
+    assert dispute["decided"] is False
+
+    reason = "<b>Amaq</b> photos & dates"
+    services.dispute_decide(dispute=Dispute.objects.get(town=raqqa), in_force=sdf_claim, reason=reason, by=reviewer)
+    page = client.get(f"/towns/{raqqa.slug}/").content.decode()
+    assert "Decided for Syrian Democratic Forces" in page
+    assert "Reason: &lt;b&gt;Amaq&lt;/b&gt; photos &amp; dates" in page and reason not in page
+    assert "set aside" in page
+    [dispute] = client.get(f"/towns/{raqqa.pk}/panel.json").json()["disputes"]
+    assert dispute["reason"] == reason and [c["in_force"] for c in dispute["claims"]] == [True, False]
