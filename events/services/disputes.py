@@ -122,7 +122,13 @@ def dispute_decide(*, dispute: Dispute, in_force: ControlChange | int, reason: s
                 }
             )
     now = timezone.now()
-    if winner.dispute_lost_at is not None:
+    lost_elsewhere = (
+        Dispute.objects.filter(Q(claim=winner) | Q(rival=winner), decided_for__isnull=False)
+        .exclude(pk=current.pk)
+        .exclude(decided_for=winner)
+        .exists()
+    )
+    if winner.dispute_lost_at is not None and not lost_elsewhere:  # still out if another decision says so
         winner.dispute_lost_at = None
         audit(winner, by=by, reason=f"in force by dispute #{current.pk}", public=True)
         winner.save(update_fields=["dispute_lost_at", "updated_at"])

@@ -102,3 +102,16 @@ def test_a_dispute_with_a_draft_is_shown_to_editors_only(seeded, client, editor)
 def test_an_unknown_dispute_is_a_json_404(client, seeded):
     answer = client.get("/api/disputes/424242/")
     assert answer.status_code == 404 and "detail" in answer.json()
+
+
+def test_an_editor_enters_a_rival_claim_through_the_api_and_a_bad_one_is_a_400(seeded, editor):
+    raqqa = Town.objects.get(slug="raqqa")
+    sdf_claim = ControlChange.objects.get(town=raqqa, effective_date=dt.date(2017, 9, 1), state="published")
+    client = client_as(editor)
+    body = {"town": "raqqa", "faction": "islamic-state", "effective_date": "2017-09-01", "rival_of": sdf_claim.pk}
+    answer = client.post("/api/control-changes/", body, content_type="application/json")
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["rival_of"] == sdf_claim.pk and answer.json()["dispute_lost_at"] is None
+    wrong_day = {**body, "effective_date": "2017-09-02"}
+    answer = client.post("/api/control-changes/", wrong_day, content_type="application/json")
+    assert answer.status_code == 400 and "rival_of" in answer.json()

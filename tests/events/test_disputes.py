@@ -222,3 +222,24 @@ def test_the_town_page_and_panel_show_both_claims_and_the_decision_escaped(clien
     assert "set aside" in page
     [dispute] = client.get(f"/towns/{raqqa.pk}/panel.json").json()["disputes"]
     assert dispute["reason"] == reason and [c["in_force"] for c in dispute["claims"]] == [True, False]
+
+
+def test_a_claim_decided_against_in_one_dispute_stays_out_when_it_wins_another(claims, reviewer):
+    raqqa, sdf_claim, rival = claims
+    third = services.control_change_create(
+        town=raqqa,
+        faction=Faction.objects.get(slug="pro-government"),
+        effective_date=D(2017, 9, 1),
+        rival_of=sdf_claim,
+        sources=[SourceFactory()],
+        state="published",
+        entered_by=reviewer,
+    )
+    assert Dispute.objects.filter(town=raqqa).count() == 3  # each pair of the three claims
+    first = Dispute.objects.get(claim=sdf_claim, rival=rival)
+    services.dispute_decide(dispute=first, in_force=sdf_claim, reason="SDF", by=reviewer)
+    second = Dispute.objects.get(claim=rival, rival=third)
+    services.dispute_decide(dispute=second, in_force=rival, reason="IS over the government", by=reviewer)
+    rival.refresh_from_db()
+    third.refresh_from_db()
+    assert rival.dispute_lost_at is not None and third.dispute_lost_at is not None
