@@ -61,7 +61,8 @@ admin: migrate
 
 ## Performance figures beside floors measured in the same run, at 10,000 towns x 1,000,000 changes
 ## (built once through the bulk write paths and cached): make bench BENCH="--towns 1000 --changes 100000";
-## BENCH=--quick for a smoke test; DATABASE_URL=postgres://... to run it on PostgreSQL (PERFORMANCE.md).
+## BENCH=--quick for a smoke test; DATABASE_URL=postgres://... to run it on PostgreSQL (PERFORMANCE.md);
+## BENCH="--theatres 2" also times theatre 1 beside a second theatre (1,000 towns x 50,000 changes).
 bench: install-dev
 	$(PY) -m bench $(BENCH)
 

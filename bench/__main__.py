@@ -36,6 +36,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--routes", nargs="+", metavar="ROUTE", help="time only these reader routes (e.g. "
                         "factions api:changes-csv); the route check still reads them all")
     parser.add_argument("--explain", action="store_true", help="print the time slice's query plan too")
+    parser.add_argument("--theatres", type=int, choices=[1, 2], default=1,
+                        help="2: also time every reader route for theatre 1 on a copy of the country with a second "
+                        "theatre added (bench/second_theatre.py), beside the same on the one-theatre database")
     args = parser.parse_args(argv)
     if args.quick:
         args.towns, args.changes, args.import_rows = QUICK["towns"], QUICK["changes"], QUICK["import_rows"]
@@ -53,7 +56,23 @@ def _database(args) -> tuple[str, bool, float]:
     else:
         target, built = database.sqlite_url(towns=args.towns, changes=args.changes, cache_dir=args.cache_dir,
                                             rebuild=args.rebuild)
+    if args.theatres == 2:  # copied before this process opens the country (PostgreSQL's TEMPLATE needs that)
+        from bench import second_theatre
+
+        args.two_theatres = second_theatre.two_theatre_url(target, towns=args.towns, changes=args.changes,
+                                                           rebuild=args.rebuild)
     return target, built, time.perf_counter() - start
+
+
+def _theatres(args, url: str, on) -> tuple[int, int]:
+    """(met, total) of the two-theatre figures (bench/theatre_routes.py); none unless --theatres 2."""
+    if args.theatres != 2:
+        return 0, 0
+    from bench import theatre_routes
+
+    two_url, built = args.two_theatres
+    return theatre_routes.run(one_url=url, two_url=two_url, towns=args.towns, changes=args.changes, built=built,
+                              on=on, runs=1 if args.quick else args.runs, explain=args.explain, only=args.routes)
 
 
 def _subprocess(*argv: str) -> dict:
@@ -220,8 +239,9 @@ def main(argv: list[str] | None = None) -> None:
             met, total = met + m, total + t
         if args.explain:
             print("\n" + explain(on))
+        m, t = _theatres(args, url, on)
         print()
-        print(f"targets met: {met}/{total}")
+        print(f"targets met: {met + m}/{total + t}")
         return
     with progress(total=2, desc="fresh processes (import, worker)") as bar:
         imported = _subprocess("import", "--rows", str(args.import_rows))
@@ -254,8 +274,9 @@ def main(argv: list[str] | None = None) -> None:
         met, total = met + m, total + t
     if args.explain:
         print("\n" + explain(on))
+    m, t = _theatres(args, url, on)
     print()
-    print(f"targets met: {met}/{total}")
+    print(f"targets met: {met + m}/{total + t}")
 
 
 if __name__ == "__main__":

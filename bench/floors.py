@@ -2,8 +2,11 @@
 
 Each function returns the rows (so the caller can check they agree with the project's) and runs
 nothing but SQL; the caller adds the time orjson takes to write the same bytes the project sent.
+Inside ``theatre_scope(id)`` the floors of routes asked for one theatre (``?theatre=``) read that
+theatre's towns, areas and changes only, as the routes do.
 """
 
+import contextlib
 import datetime as dt
 
 import orjson
@@ -27,19 +30,41 @@ _LATEST = f"""SELECT c2.id FROM {CHANGE} c2
   WHERE c2.town_id = t.id AND c2.state = 'published' AND c2.effective_date <= %s
     AND NOT EXISTS (SELECT 1 FROM {CHANGE} s WHERE s.supersedes_id = c2.id AND s.state = 'published')
   ORDER BY c2.effective_date DESC, c2.day_part DESC, c2.id DESC LIMIT 1"""
+_THEATRE: list[int] = []  # the theatre the floors are scoped to (empty: every theatre)
+
+
+@contextlib.contextmanager
+def theatre_scope(theatre_id: int | None):
+    """The floors below read one theatre's rows (None: every theatre's) while inside."""
+    _THEATRE[:] = [] if theatre_id is None else [int(theatre_id)]
+    try:
+        yield
+    finally:
+        _THEATRE[:] = []
+
+
+def _mine(alias: str, joiner: str = "AND") -> str:
+    """``joiner alias.theatre_id = N`` inside a theatre scope (an int, never user text), else nothing."""
+    return f" {joiner} {alias}.theatre_id = {_THEATRE[0]}" if _THEATRE else ""
+
+
 SLICE_SQL = {
     # One index range per town, walked backwards from the date (both databases).
     "correlated": f"""SELECT {_COLUMNS} FROM {TOWN} t
   LEFT JOIN {CHANGE} c ON c.id = ({_LATEST})
-  LEFT JOIN {FACTION} f ON f.id = c.faction_id ORDER BY t.name, t.id""",
+  LEFT JOIN {FACTION} f ON f.id = c.faction_id {{where}} ORDER BY t.name, t.id""",
     # PostgreSQL's LATERAL join: the same walk, the row fetched with it.
     "lateral": f"""SELECT {_COLUMNS.replace('c.', 'c.')} FROM {TOWN} t
   LEFT JOIN LATERAL (SELECT c2.* FROM {CHANGE} c2
     WHERE c2.town_id = t.id AND c2.state = 'published' AND c2.effective_date <= %s
       AND NOT EXISTS (SELECT 1 FROM {CHANGE} s WHERE s.supersedes_id = c2.id AND s.state = 'published')
     ORDER BY c2.effective_date DESC, c2.day_part DESC, c2.id DESC LIMIT 1) c ON true
-  LEFT JOIN {FACTION} f ON f.id = c.faction_id ORDER BY t.name, t.id""",
+  LEFT JOIN {FACTION} f ON f.id = c.faction_id {{where}} ORDER BY t.name, t.id""",
 }
+
+
+def _slice_sql(variant: str) -> str:
+    return SLICE_SQL[variant].replace("{where}", _mine("t", "WHERE"))
 
 
 def _rows(sql: str, params=()) -> list[tuple]:
@@ -53,14 +78,14 @@ def slice_variants() -> list[str]:
 
 
 def time_slice(on: dt.date, variant: str) -> list[tuple]:
-    rows = _rows(SLICE_SQL[variant], [on])
+    rows = _rows(_slice_sql(variant), [on])
     _rows(f"SELECT id, slug, name, short_name, colour FROM {FACTION}")
     return rows
 
 
 def explain_slice(on: dt.date, variant: str) -> str:
     prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
-    rows = _rows(prefix + SLICE_SQL[variant], [on])
+    rows = _rows(prefix + _slice_sql(variant), [on])
     if connection.vendor == "sqlite":
         return "\n".join(f"{r[0]:>3} {r[1]:>3} {r[3]}" for r in rows)
     return "\n".join(r[0] for r in rows)
@@ -80,7 +105,7 @@ def control_layer(on: dt.date, variant: str) -> list[tuple]:
     """Everything the control layer shows: the slice, the sources it cites, the governorates' names."""
     rows = time_slice(on, variant)
     sources_of([r[9] for r in rows if r[9] is not None])
-    _rows(f"SELECT id, name, code, parent_id, level FROM {AREA}")
+    _rows(f"SELECT id, name, code, parent_id, level FROM {AREA}{_mine(AREA, 'WHERE')}")
     return rows
 
 
@@ -94,8 +119,8 @@ def provinces(on: dt.date) -> list[tuple]:
     join = (f"JOIN LATERAL ({_LATEST.replace('SELECT c2.id', 'SELECT c2.faction_id, c2.status')}) c ON true"
             if fastest_variant() == "lateral" else f"JOIN {CHANGE} c ON c.id = ({_LATEST})")
     counts = _rows(f"""SELECT t.admin_area_id, c.faction_id, c.status, COUNT(*), SUM(COALESCE(t.population, 0))
-        FROM {TOWN} t {join} GROUP BY 1, 2, 3""", [on])
-    _rows(f"SELECT id, code, name, name_ar, slug, geometry FROM {AREA} WHERE level = 1")
+        FROM {TOWN} t {join}{_mine("t", "WHERE")} GROUP BY 1, 2, 3""", [on])
+    _rows(f"SELECT id, code, name, name_ar, slug, geometry FROM {AREA} WHERE level = 1{_mine(AREA)}")
     return counts
 
 
@@ -163,10 +188,13 @@ _CELLS = {}
 def control_areas(on: dt.date) -> list:
     """Control areas on a date from the cached cells (as the project's cells cache holds them)."""
     from events import territory
+    from events.territory.cells import cells_key
 
-    if "cells" not in _CELLS:
-        _CELLS["cells"] = territory.cell_shapes()
-    cells, town_sites = _CELLS["cells"]
+    scope = _THEATRE[0] if _THEATRE else None
+    if scope not in _CELLS:
+        theatre = None if scope is None else Theatre.objects.get(pk=scope)
+        _CELLS[scope] = territory.cell_shapes(key=cells_key(published_only=True, theatre=theatre))
+    cells, town_sites = _CELLS[scope]
     return dissolve(cells, town_sites, time_slice(on, fastest_variant()))
 
 
@@ -175,13 +203,16 @@ def changes_between(start: dt.date, end: dt.date) -> list[tuple]:
     rows = _rows(f"""SELECT c.id, c.effective_date, c.date_precision, c.day_part, c.status, c.confidence,
         c.town_id, t.slug, t.name, t.latitude, t.longitude, f.slug, c.contested_by_id
         FROM {CHANGE} c JOIN {TOWN} t ON t.id = c.town_id JOIN {FACTION} f ON f.id = c.faction_id
-        WHERE c.effective_date > %s AND c.effective_date <= %s AND {_IN_FORCE}
+        WHERE c.effective_date > %s AND c.effective_date <= %s AND {_IN_FORCE}{_mine("t")}
         ORDER BY c.effective_date, c.day_part, c.id""", [start, end])
     time_slice(start, fastest_variant())
     return rows
 
 
 def change_dates() -> list[tuple]:
+    if _THEATRE:
+        return _rows(f"""SELECT DISTINCT effective_date FROM {CHANGE} c JOIN {TOWN} t ON t.id = c.town_id
+            WHERE {_IN_FORCE}{_mine("t")} ORDER BY 1""")
     return _rows(f"SELECT DISTINCT effective_date FROM {CHANGE} c WHERE {_IN_FORCE} ORDER BY 1")
 
 
@@ -220,9 +251,15 @@ _API = {
 }
 
 
+# The lists that take ?theatre= (events.api.filters), and where their rows' theatre is.
+_API_THEATRE = {"area": "x", "town": "x", "change": "t"}
+
+
 def api_page(kind: str) -> list[tuple]:
     """A DRF list's first page (100 rows) and its count; a change's sources too."""
     source, columns, order = _API[kind]
+    if _THEATRE and kind in _API_THEATRE:
+        source += _mine(_API_THEATRE[kind], "AND" if " WHERE " in source else "WHERE")
     _rows(f"SELECT COUNT(*) FROM {source}")
     rows = _rows(f"SELECT {columns} FROM {source} ORDER BY {order} LIMIT 100")
     if kind == "change":

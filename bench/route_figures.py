@@ -39,7 +39,7 @@ from bench import floors
 from events import services
 from events.models import ControlChange, Faction, Source
 from events.permissions import BENCH
-from geodata.models import AdminArea, Town
+from geodata.models import AdminArea, Theatre, Town
 
 PAGE_BYTES = 1_000_000
 BARE_TARGET = 0.300
@@ -67,25 +67,36 @@ class Params:
     source: Source  # a source cited by a published change
     change: ControlChange  # a published change in force (the town's latest)
     draft: ControlChange  # a draft with a source: published for each cold run
+    theatre: Theatre | None = None  # every route asked for this theatre (?theatre=), its objects picked in it
 
     @classmethod
-    def pick(cls, on: dt.date) -> "Params":
-        town_id = (ControlChange.objects.values("town").annotate(n=Count("id")).order_by("-n")
+    def pick(cls, on: dt.date, theatre: Theatre | None = None) -> "Params":
+        changes, areas = ControlChange.objects.all(), AdminArea.objects.all()
+        if theatre is not None:
+            changes, areas = changes.filter(town__theatre=theatre), areas.filter(theatre=theatre)
+        town_id = (changes.values("town").annotate(n=Count("id")).order_by("-n")
                    .values_list("town", flat=True).first())
         town = Town.objects.get(pk=town_id)
-        area = (AdminArea.objects.filter(slug="hama").first()
-                or AdminArea.objects.filter(level=1).order_by("pk").first())
-        faction_id = (ControlChange.objects.values("faction").annotate(n=Count("id")).order_by("-n")
+        area = areas.filter(slug="hama").first() or areas.filter(level=1).order_by("pk").first()
+        faction_id = (changes.values("faction").annotate(n=Count("id")).order_by("-n")
                       .values_list("faction", flat=True).first())
         change = (ControlChange.objects.filter(town=town, state="published", effective_date__lte=on,
                                                superseded_by__isnull=True)
                   .order_by("-effective_date", "-day_part", "-pk").first())
         source = change.sources.order_by("pk").first()
-        drafts = (ControlChange.objects.filter(state="draft", sources__isnull=False, supersedes__isnull=True)
+        drafts = (changes.filter(state="draft", sources__isnull=False, supersedes__isnull=True)
                   .order_by("-effective_date", "pk")[:20])
         draft = next(d for d in drafts if _publishable(d))
         return cls(on=on, start=on - dt.timedelta(days=30), town=town, area=area,
-                   faction=Faction.objects.get(pk=faction_id), source=source, change=change, draft=draft)
+                   faction=Faction.objects.get(pk=faction_id), source=source, change=change, draft=draft,
+                   theatre=theatre)
+
+    def url(self, spec: "Spec") -> str:
+        """The route's URL, with ``theatre=`` when the routes are asked for one theatre."""
+        url = spec.url(self)
+        if self.theatre is None:
+            return url
+        return f"{url}{'&' if '?' in url else '?'}theatre={self.theatre.slug}"
 
 
 def _publishable(draft: ControlChange) -> bool:
@@ -171,7 +182,8 @@ SPECS: dict[str, Spec] = {
     # the DRF router
     "api:api-root": Spec(lambda p: "/api/"),
     "api:theatre-list": Spec(lambda p: "/api/theatres/", lambda p: floors.theatres()),
-    "api:theatre-detail": Spec(lambda p: "/api/theatres/syria/", lambda p: floors.theatres()),
+    "api:theatre-detail": Spec(lambda p: f"/api/theatres/{p.theatre.slug if p.theatre else 'syria'}/",
+                               lambda p: floors.theatres()),
     "api:faction-list": Spec(lambda p: "/api/factions/", lambda p: floors.api_page("faction")),
     "api:faction-detail": Spec(lambda p: f"/api/factions/{p.faction.slug}/",
                                lambda p: floors.api_one("faction", p.faction.pk)),
@@ -355,7 +367,8 @@ def publish_draft(params: Params, reviewer) -> None:
 
 def route_figure(*, key: str, spec: Spec, params: Params, client, reviewer, runs: int,
                  round_trip: Callable[[], float]) -> RouteFigure:
-    url = spec.url(params)
+    url = params.url(spec)
+    scope = floors.theatre_scope(None if params.theatre is None else params.theatre.pk)
     figure = RouteFigure(key=key, url=url, page=spec.page, bare=spec.floor is None, note=spec.note)
     response = None
 
@@ -396,7 +409,9 @@ def route_figure(*, key: str, spec: Spec, params: Params, client, reviewer, runs
             figure.floor = bare
         else:  # the bare request through the middleware, the rows' queries, writing the same bytes
             write = same_bytes_floor(body, response.get("Content-Type", ""))
-            figure.floor = bare + _timed(lambda: spec.floor(params), runs)[0] + _timed(write, runs)[0]
+            with scope:
+                floor = _timed(lambda: spec.floor(params), runs)[0]
+            figure.floor = bare + floor + _timed(write, runs)[0]
     except RouteTimeout as exc:
         figure.problems.append(f"{'warm' if figure.cold is not None else 'cold'} {exc}")
     except Exception as exc:  # a route that breaks is a failed target, named, not a crashed bench

@@ -250,8 +250,8 @@ def _areas_params(params: Mapping[str, str]) -> dict:
     """``date`` resolved as a dated layer's (``_slice_on``), moved on to the latest published drawing on or
     before it when that is later (a drawn map changes control without a change of a town); ``layer``."""
     theatre = layer_theatre(params)
-    # Left out: assessed. Given empty, refused like any value the schema's enum does not list (the fuzzer's case).
-    layer = params.get("layer", "assessed").strip()
+    given = params.get("layer")  # left out: assessed; given empty is a mistake, as every parameter's
+    layer = "assessed" if given is None else given.strip()
     if layer not in AREA_LAYERS:
         raise ExportParameterError("layer", f"'{layer}' is not a layer; use one of {', '.join(AREA_LAYERS)}.")
     on = _slice_on(params)

@@ -174,7 +174,9 @@ class Town(models.Model):
     class Meta:
         ordering = ["name"]
         # Towns in name order a page at a time, and the control log's admin list sorted by town.
-        indexes = [models.Index(fields=["name"], name="town_name_idx")]
+        # A theatre's towns in name order: the time slice asked for one theatre walks its towns alone.
+        indexes = [models.Index(fields=["name"], name="town_name_idx"),
+                   models.Index(fields=["theatre", "name"], name="town_theatre_name_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(latitude__gte=-90, latitude__lte=90), name="town_latitude_range"
