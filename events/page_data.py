@@ -52,9 +52,13 @@ UNDECIDED = ("Not decided yet: until a reviewer decides, the claim entered later
 
 
 def _dispute_rows(town: Town) -> list[dict]:
-    """The town's disputes as the page and the panel show them: both claims, their sources, the decision."""
+    """The town's disputes as the page and the panel show them: both claims, their sources, the decision
+    (as known at the request's ``as_published`` moment: a dispute opened or decided later is left out or
+    shown undecided)."""
+    moment = selectors.known_moment()
     rows = []
-    for dispute in selectors.town_disputes(town=town):
+    for dispute in selectors.town_disputes(town=town, known_at=moment):
+        decided = dispute.decided and (moment is None or dispute.decided_at <= moment)
         claims = [
             {
                 "id": c.pk,
@@ -65,8 +69,8 @@ def _dispute_rows(town: Town) -> list[dict]:
                 "status": c.status,
                 "contested_by_name": c.contested_by.name if c.contested_by else None,
                 "confidence": c.confidence,
-                "in_force": c.dispute_lost_at is None,
-                "decided_for": dispute.decided_for_id == c.pk,
+                "in_force": c.dispute_lost_at is None or (moment is not None and c.dispute_lost_at > moment),
+                "decided_for": decided and dispute.decided_for_id == c.pk,
                 "note": c.note,
                 "sources": _source_rows(c),
             }
@@ -74,11 +78,11 @@ def _dispute_rows(town: Town) -> list[dict]:
         ]
         rows.append({
             "id": dispute.pk,
-            "decided": dispute.decided,
+            "decided": decided,
             "decision": (f"Decided for {next(c['faction_name'] for c in claims if c['decided_for'])}"
-                         if dispute.decided else UNDECIDED),
-            "reason": dispute.reason,
-            "decided_at": dispute.decided_at.isoformat() if dispute.decided_at else None,
+                         if decided else UNDECIDED),
+            "reason": dispute.reason if decided else "",
+            "decided_at": dispute.decided_at.isoformat() if decided else None,
             "claims": claims,
         })
     return rows

@@ -243,3 +243,20 @@ def test_a_claim_decided_against_in_one_dispute_stays_out_when_it_wins_another(c
     rival.refresh_from_db()
     third.refresh_from_db()
     assert rival.dispute_lost_at is not None and third.dispute_lost_at is not None
+
+
+def test_the_panel_as_published_before_the_decision_shows_it_undecided(client, claims, reviewer):
+    raqqa, sdf_claim, rival = claims
+    dispute = Dispute.objects.get(town=raqqa)
+    services.dispute_decide(dispute=dispute, in_force=sdf_claim, reason="confirmed", by=reviewer)
+    dispute.refresh_from_db()
+    # Opened an hour before it was decided; read as known a minute before the decision.
+    Dispute.objects.filter(pk=dispute.pk).update(opened_at=dispute.decided_at - dt.timedelta(hours=1))
+    before = (dispute.decided_at - dt.timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    [shown] = client.get(f"/towns/{raqqa.pk}/panel.json", {"as_published": before}).json()["disputes"]
+    assert shown["decided"] is False and shown["reason"] == ""
+    assert all(claim["in_force"] for claim in shown["claims"])
+    [now] = client.get(f"/towns/{raqqa.pk}/panel.json").json()["disputes"]
+    assert now["decided"] is True
+    earlier = (dispute.decided_at - dt.timedelta(hours=2)).isoformat().replace("+00:00", "Z")
+    assert client.get(f"/towns/{raqqa.pk}/panel.json", {"as_published": earlier}).json()["disputes"] == []
