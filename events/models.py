@@ -190,6 +190,14 @@ class ControlChange(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by",
         help_text="An earlier change this one corrects; the earlier one leaves the map.",
     )
+    rival_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rivals",
+        help_text="Another source's change for the same town, date and part of day naming another faction: "
+                  "both are kept as claims, and publishing this one opens a dispute for a reviewer to decide.",
+    )
+    # Set by the dispute decision (events.services.disputes) on the claim decided against: it leaves what is
+    # in force (selectors.rule) and stays on record as a claim. A column test keeps the slice's plan.
+    dispute_lost_at = models.DateTimeField(null=True, blank=True, editable=False)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -251,7 +259,7 @@ class ControlChange(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["town", "effective_date", "day_part"],
-                condition=Q(supersedes__isnull=True) & Q(state__in=["draft", "published"]),
+                condition=Q(supersedes__isnull=True) & Q(rival_of__isnull=True) & Q(state__in=["draft", "published"]),
                 name="change_one_per_town_date_daypart",
                 violation_error_message=(
                     "This town already has a change on this date and part of day; "
@@ -288,6 +296,16 @@ class ControlChange(models.Model):
                 errors["supersedes"] = "A change cannot supersede itself."
             elif self.town_id and self.supersedes.town_id != self.town_id:
                 errors["supersedes"] = "A change can only supersede a change of the same town."
+        if self.rival_of_id:
+            rival = self.rival_of
+            if self.rival_of_id == self.pk:
+                errors["rival_of"] = "A change cannot be a rival claim to itself."
+            elif (self.town_id, self.effective_date, self.day_part) != (rival.town_id, rival.effective_date,
+                                                                        rival.day_part):
+                errors["rival_of"] = ("A rival claim names the same town, date and part of day as the change it "
+                                      f"disputes ({rival.town}, {rival.date_label}).")
+            elif self.faction_id == rival.faction_id:
+                errors["rival_of"] = "A rival claim names another faction than the change it disputes."
         if errors:
             raise ValidationError(errors)
 
@@ -301,5 +319,6 @@ class ControlChangeForReview(ControlChange):
         verbose_name_plural = "review queue"
 
 
+from .dispute_models import Dispute  # noqa: E402,F401  (disputed claims, their own module)
 from .drawn_models import DrawnArea  # noqa: E402,F401  (control drawn as polygons, its own module)
 from .job_models import ImportUpload, Job  # noqa: E402,F401  (models of their own module, registered here)

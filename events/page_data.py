@@ -47,6 +47,47 @@ def theatre_query(theatre: Theatre | None, *, first: str = "?") -> str:
     return "" if theatre is None else f"{first}{urlencode({'theatre': theatre.slug})}"
 
 
+UNDECIDED = ("Not decided yet: until a reviewer decides, the claim entered later is shown on the map "
+             "(the log's order).")
+
+
+def _dispute_rows(town: Town) -> list[dict]:
+    """The town's disputes as the page and the panel show them: both claims, their sources, the decision
+    (as known at the request's ``as_published`` moment: a dispute opened or decided later is left out or
+    shown undecided)."""
+    moment = selectors.known_moment()
+    rows = []
+    for dispute in selectors.town_disputes(town=town, known_at=moment):
+        decided = dispute.decided and (moment is None or dispute.decided_at <= moment)
+        claims = [
+            {
+                "id": c.pk,
+                "date_label": c.date_label,
+                "faction": c.faction.slug,
+                "faction_name": c.faction.name,
+                "colour": c.faction.colour,
+                "status": c.status,
+                "contested_by_name": c.contested_by.name if c.contested_by else None,
+                "confidence": c.confidence,
+                "in_force": c.dispute_lost_at is None or (moment is not None and c.dispute_lost_at > moment),
+                "decided_for": decided and dispute.decided_for_id == c.pk,
+                "note": c.note,
+                "sources": _source_rows(c),
+            }
+            for c in dispute.claims
+        ]
+        rows.append({
+            "id": dispute.pk,
+            "decided": decided,
+            "decision": (f"Decided for {next(c['faction_name'] for c in claims if c['decided_for'])}"
+                         if decided else UNDECIDED),
+            "reason": dispute.reason if decided else "",
+            "decided_at": dispute.decided_at.isoformat() if decided else None,
+            "claims": claims,
+        })
+    return rows
+
+
 def town_panel(*, town: Town, theatre: Theatre | None = None) -> dict:
     """A town's names and control history with sources, for the map's side panel (its link carrying
     ``theatre`` when given)."""
@@ -75,6 +116,7 @@ def town_panel(*, town: Town, theatre: Theatre | None = None) -> dict:
             }
             for c in history
         ],
+        "disputes": _dispute_rows(town),
     }
 
 
@@ -116,7 +158,8 @@ def town_page(*, town: Town, theatre: Theatre | None = None) -> dict:
 
     The map reads this town's row of the slice and its governorate's row, never the country's layer.
     """
-    history = town_panel(town=town)["history"]
+    panel = town_panel(town=town)
+    history = panel["history"]
     on = dt.date.fromisoformat(history[-1]["date"]) if history else selectors.latest_change_date()
     towns = {"type": "FeatureCollection", "features": []}
     if on:
@@ -130,6 +173,7 @@ def town_page(*, town: Town, theatre: Theatre | None = None) -> dict:
         "governorate": district.parent if district is not None else area,
         "district": district,
         "history": history,
+        "disputes": panel["disputes"],
         "on": on,
         "show_on_map_url": show_on_map_url(town=town, on=on, theatre=theatre),
         "theatre": theatre,

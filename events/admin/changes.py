@@ -180,13 +180,14 @@ class ControlChangeAdmin(LogListMixin, ReviewActions, JsonNameSearchMixin, Audit
     # Newest first, read backwards along the (effective_date) index: the model's order (by town name)
     # would sort the whole log for each page.
     ordering = ("-effective_date", "-id")
-    autocomplete_fields = ("town", "faction", "contested_by", "supersedes", "sources")
-    actions = ("publish_selected", "reject_selected", "retract_selected")
+    autocomplete_fields = ("town", "faction", "contested_by", "supersedes", "rival_of", "sources")
+    actions = ("publish_selected", "reject_selected", "retract_selected", "open_dispute")
     review_fields = ("state", "map_link_field", "correction_link", "entered_by", "entered_at", "reviewed_by",
-                     "reviewed_at", "review_reason", "retracted_by", "retracted_at", "retraction_reason")
+                     "reviewed_at", "review_reason", "retracted_by", "retracted_at", "retraction_reason",
+                     "dispute_lost_at")
     fieldsets = (
         (None, {"fields": ("town", "faction", "status", "contested_by", "effective_date", "date_precision",
-                           "day_part", "confidence", "sources", "note", "supersedes")}),
+                           "day_part", "confidence", "sources", "note", "supersedes", "rival_of")}),
         ("Review", {"fields": review_fields}),
     )
     Media = AdminCss
@@ -194,6 +195,19 @@ class ControlChangeAdmin(LogListMixin, ReviewActions, JsonNameSearchMixin, Audit
     @admin.display(description="faction", ordering="faction__name")
     def faction_swatch(self, obj):
         return swatch(obj.faction.colour, str(obj.faction))
+
+    @admin.action(description="Open a dispute between the two selected changes", permissions=["change"])
+    def open_dispute(self, request, queryset):
+        selected = list(queryset[:3])
+        if len(selected) != 2:
+            self.message_user(request, "Select exactly two changes: the competing claims.", messages.ERROR)
+            return
+        try:
+            dispute = services.dispute_open(claim=selected[0], rival=selected[1], by=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            report_errors(self, request, [(selected[0], exc)])
+            return
+        self.message_user(request, f"Opened {dispute}; a reviewer decides it.", messages.SUCCESS)
 
     @admin.display(description="map")
     def map_link_column(self, obj):
@@ -229,8 +243,9 @@ class ControlChangeAdmin(LogListMixin, ReviewActions, JsonNameSearchMixin, Audit
         # search field): no index serves "contains" over a million notes.
         search = LogSearch.of(self.search_fields, self.json_name_fields)
         queryset = search.filter(queryset, search_term, notes=request.GET.get(lists.NOTES_VAR) == "1")
-        if request.GET.get("model_name") == "controlchange" and request.GET.get("field_name") == "supersedes":
-            # Only a draft or published change can be corrected.
+        field = request.GET.get("field_name")
+        if request.GET.get("model_name") == "controlchange" and field in ("supersedes", "rival_of"):
+            # Only a draft or published change can be corrected (or disputed).
             queryset = queryset.filter(state__in=[DRAFT, ControlChange.State.PUBLISHED])
         return queryset, False
 

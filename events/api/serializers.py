@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events import names
-from events.models import ControlChange, Faction, Source
+from events.models import ControlChange, Dispute, Faction, Source
 from events.params import ParameterError, parse_date, whole_number
 from geodata.models import AdminArea, Town
 
@@ -166,6 +166,11 @@ class ControlChangeSerializer(serializers.ModelSerializer):
     supersedes = serializers.PrimaryKeyRelatedField(
         queryset=ControlChange.objects.all(), required=False, allow_null=True
     )
+    rival_of = serializers.PrimaryKeyRelatedField(
+        queryset=ControlChange.objects.all(), required=False, allow_null=True,
+        help_text="A change of another source for the same town, date and part of day naming another faction: "
+        "both are kept as claims, and publishing this one opens a dispute (/api/disputes/).",
+    )
     effective_date = IsoDateField(help_text="The day of the change, YYYY-MM-DD (a month: any day in it).")
     date_label = serializers.CharField(
         read_only=True, help_text='The date in words, e.g. "3 September 2017, morning", "September 2017", "about 2014".'
@@ -180,9 +185,11 @@ class ControlChangeSerializer(serializers.ModelSerializer):
         fields = [
             "id", "town", "town_name", "theatre", "faction", "status", "contested_by", "effective_date",
             "date_precision", "day_part", "date_label", "confidence", "sources", "note", "state", "supersedes",
-            "entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason",
+            "rival_of", "entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason",
+            "dispute_lost_at",
         ]
-        read_only_fields = ["entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason"]
+        read_only_fields = ["entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason",
+                            "dispute_lost_at"]
         # The constraints are checked by events.services (full_clean), with the admin's messages.
         validators = []
 
@@ -203,3 +210,44 @@ class PublishedSerializer(StateSerializer):
     anyway, and the warnings kept in its review reason and audit trail)."""
 
     warnings = serializers.ListField(child=serializers.CharField())
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    """One claim of a dispute: a change, its faction and the sources that say so."""
+
+    faction = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    faction_name = serializers.CharField(source="faction.name", read_only=True)
+    contested_by = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    date_label = serializers.CharField(read_only=True)
+    sources = SourceSerializer(many=True, read_only=True)
+    in_force = serializers.SerializerMethodField(help_text="False once a decision went against this claim.")
+
+    class Meta:
+        model = ControlChange
+        fields = ["id", "faction", "faction_name", "status", "contested_by", "effective_date", "date_label",
+                  "confidence", "state", "sources", "note", "in_force"]
+        read_only_fields = fields
+
+    def get_in_force(self, change) -> bool:
+        return change.dispute_lost_at is None
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    """Two sources' claims for one town and date, and the reviewer's decision (null fields until decided).
+    Undecided, the claim entered later is in force (the log's order) and the town is shown disputed."""
+
+    town = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    town_name = serializers.CharField(source="town.name", read_only=True)
+    claims = ClaimSerializer(many=True, read_only=True)
+    decided = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Dispute
+        fields = ["id", "town", "town_name", "claims", "automatic", "opened_at", "decided", "decided_for",
+                  "reason", "decided_at"]
+        read_only_fields = fields
+
+
+class DisputeDecisionSerializer(serializers.Serializer):
+    in_force = serializers.IntegerField(min_value=1, help_text="The id of the claim to keep in force.")
+    reason = serializers.CharField(max_length=5000, help_text="Why: shown with the dispute.")

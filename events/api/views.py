@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events import exports, selectors, services
-from events.models import ControlChange, Faction, Source
+from events.models import ControlChange, Dispute, Faction, Source
 from events.params import FLAG_VALUES, parse_flag, parse_theatre
 from events.permissions import EDITOR_PERMS
 from geodata.models import AdminArea, Town
@@ -195,6 +195,36 @@ class ControlChangeViewSet(viewsets.ModelViewSet):
     publish = _review_action("publish", needs_reason=False, summary="Publish a draft (reviewers)")
     reject = _review_action("reject", needs_reason=True, summary="Reject a draft, saying why (reviewers)")
     retract = _review_action("retract", needs_reason=True, summary="Retract a published change (reviewers)")
+
+
+class DisputeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Disputed claims: two sources naming different controllers of a town for one date, both kept. Until a
+    reviewer decides, the claim entered later is in force (the log's order) and the town is shown disputed;
+    the decision takes the other claim out of every map, layer, diff and export. Everyone reads the disputes
+    between published claims; editors also those with a draft."""
+
+    serializer_class = serializers.DisputeSerializer
+    pagination_class = Pagination
+    queryset = Dispute.objects.none()  # narrowed per user in get_queryset
+
+    def get_queryset(self):
+        qs = Dispute.objects.all()
+        if not is_editor(self.request.user):
+            published = ControlChange.State.PUBLISHED
+            qs = qs.filter(claim__state=published, rival__state=published)
+        claims = ControlChange.objects.select_related("faction", "contested_by").prefetch_related("sources")
+        return qs.select_related("town").prefetch_related(
+            Prefetch("claim", queryset=claims), Prefetch("rival", queryset=claims)
+        ).order_by("-opened_at", "-id")
+
+    @extend_schema(summary="Decide which claim is in force, saying why (reviewers)",
+                   request=serializers.DisputeDecisionSerializer, responses={200: serializers.DisputeSerializer})
+    @action(detail=True, methods=["post"], url_path="decide")
+    def decide(self, request, pk=None):
+        decision = serializers.DisputeDecisionSerializer(data=request.data)
+        decision.is_valid(raise_exception=True)
+        dispute = services.dispute_decide(dispute=self.get_object(), by=request.user, **decision.validated_data)
+        return Response(serializers.DisputeSerializer(self.get_queryset().get(pk=dispute.pk)).data)
 
 
 class ExportNegotiation(BaseContentNegotiation):

@@ -7,6 +7,7 @@
 - ``dates``: the dates the log has; the data revision (ETag, cache keys).
 - ``coalitions``: a faction's coalition in one theatre.
 - ``theatres``: what each theatre holds, its extent and the dates of its record.
+- ``disputes``: a town's disputed claims, both claims with their sources.
 - ``public``: whether the public sees a record; colours too close to tell apart.
 """
 
@@ -21,6 +22,7 @@ from .dates import (
     first_change_date,
     latest_change_date,
 )
+from .disputes import town_disputes
 from .public import faction_colour_neighbours, source_is_public, town_is_public
 from .rows import CHANGE_ROW_FIELDS, ChangeRow, FactionRow, TownRow, faction_rows
 from .rule import (
@@ -71,5 +73,6 @@ __all__ = [
     "replaced_change_query", "slice_sql", "source_is_public", "town_history", "town_is_public", "town_timelines",
     "towns_subquery",
     "visibility", "with_relations",
+    "town_disputes",
     "TheatreSummary", "as_known_at", "known_moment", "theatre_extent", "theatre_summaries",
 ]

@@ -5,6 +5,11 @@ A change counts when the reader can see it: published (or, in an editor's previe
 counts is in force unless a change that also counts supersedes it. On a date D, a town's change in
 force is the latest one on or before D in CHRONOLOGICAL order (date, part of day, entry order).
 
+A claim a reviewer decided a dispute against (``dispute_lost_at``, events.dispute_models) does not
+count, from the moment of the decision: it stays on record as a claim. Until a dispute is decided its
+claims count like any change, so the order above puts the later entry in force (the town is shown as
+disputed beside it).
+
 Every reader composes this module: the slice and its grouped counts (SQL), timelines, the date
 walk, diffs, exports and pages (ORM). ``Visibility`` says which changes a reader may see.
 """
@@ -55,10 +60,12 @@ class Visibility:
         ``counted_q`` and ``counted_sql`` render."""
         if self.known_at is None:
             states = [State.PUBLISHED] if self.published_only else [State.PUBLISHED, State.DRAFT]
-            return [("state", "in", [str(s) for s in states])]
-        # Published by then, and not yet retracted then (a retracted change was published first).
+            return [("state", "in", [str(s) for s in states]), ("dispute_lost_at", "isnull", True)]
+        # Published by then, and not yet retracted (nor decided against in a dispute) then (a retracted
+        # change was published first).
         return [("state", "in", [str(State.PUBLISHED), str(State.RETRACTED)]),
-                ("reviewed_at", "lte", self.known_at), ("retracted_at", "null_or_gt", self.known_at)]
+                ("reviewed_at", "lte", self.known_at), ("retracted_at", "null_or_gt", self.known_at),
+                ("dispute_lost_at", "null_or_gt", self.known_at)]
 
 
 PUBLIC = Visibility()
@@ -125,6 +132,8 @@ def counted_sql(seen: Visibility, alias: str) -> tuple[str, list]:
         elif test == "null_or_gt":
             parts.append(f"({column} IS NULL OR {plus}{column} > %s)")
             params.append(connection.ops.adapt_datetimefield_value(value))
+        elif test == "isnull" and value is True:
+            parts.append(f"{column} IS NULL")
         else:  # pragma: no cover - terms() names only the tests above
             raise ValueError(test)
     return " AND ".join(parts), params

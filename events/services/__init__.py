@@ -11,6 +11,7 @@ TypeError.
 - ``factions``, ``sources``: check, save, save many
 - ``coalitions``: a faction's coalition in one theatre (``faction_role_set``)
 - ``towns``: a town edit with the reviewer rule, over geodata's town write
+- ``disputes``: disputed claims: opened on publication or by hand, decided by a reviewer
 - ``drawn_areas``: control drawn as polygons: the import's check and write, publish / reject / retract
 - ``drawn_towns``: the changes a drawing implies for the towns inside it, proposed as drafts
 """
@@ -30,6 +31,7 @@ from ..permissions import (  # noqa: F401  (re-exported: callers used to read th
     user_require,
 )
 from .bulk import NewChange, control_changes_clashing, control_changes_create_allowed, control_changes_create_many
+from .disputes import dispute_decide, dispute_open, dispute_open_check
 from .factions import faction_check, faction_save, factions_save_many
 from .lifecycle import (
     EDITABLE_FIELDS,
@@ -57,6 +59,7 @@ __all__ = [
     "control_change_update",
     "control_changes_check",
     "control_changes_clashing", "control_changes_create_allowed", "control_changes_create_many",
+    "dispute_decide", "dispute_open", "dispute_open_check",
     "faction_check", "faction_save", "factions_save_many",
     "source_check", "source_save", "sources_save_many",
     "town_edit", "town_edit_check",

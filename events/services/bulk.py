@@ -100,13 +100,13 @@ def control_changes_create_many(
 
 def control_changes_clashing(*, changes: Sequence[ControlChange]) -> list[ControlChange]:
     """Changes that would be a second non-superseding change for a town, date and part of day."""
-    counted = [c for c in changes if c.supersedes_id is None]
+    counted = [c for c in changes if c.supersedes_id is None and c.rival_of_id is None]
     if not counted:
         return []
     dates = [c.effective_date for c in counted]
     taken = set(
         ControlChange.objects.filter(
-            supersedes__isnull=True,
+            supersedes__isnull=True, rival_of__isnull=True,
             state__in=[ControlChange.State.DRAFT, ControlChange.State.PUBLISHED],
             effective_date__gte=min(dates), effective_date__lte=max(dates),
         ).values_list("town_id", "effective_date", "day_part")

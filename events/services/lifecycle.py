@@ -24,6 +24,7 @@ from ..permissions import (
     user_require,
 )
 from ._audit import acting_user, audit
+from .disputes import disputes_open_for_published
 
 State = ControlChange.State
 Precision = ControlChange.Precision
@@ -32,13 +33,13 @@ DayPart = ControlChange.DayPart
 # What an editor may set on a draft; the review fields are set only by publish/reject/retract.
 EDITABLE_FIELDS = frozenset({
     "town", "faction", "status", "contested_by", "effective_date", "date_precision", "day_part",
-    "confidence", "sources", "note", "supersedes",
+    "confidence", "sources", "note", "supersedes", "rival_of",
 })
 ONE_PER_DAY_PART_MESSAGE = next(
     c.violation_error_message for c in ControlChange._meta.constraints if c.name == "change_one_per_town_date_daypart"
 )
 # Foreign keys checked through preloaded objects in bulk paths, not one query per row.
-RELATION_FIELDS = ["town", "faction", "contested_by", "supersedes", "entered_by", "reviewed_by",
+RELATION_FIELDS = ["town", "faction", "contested_by", "supersedes", "rival_of", "entered_by", "reviewed_by",
                    "retracted_by"]
 
 
@@ -144,6 +145,7 @@ def control_change_create(
     note: str = "",
     state: str = State.DRAFT,
     supersedes: ControlChange | None = None,
+    rival_of: ControlChange | None = None,
     entered_by: Actor,
 ) -> ControlChange:
     """Validate and record one change of control; raises ValidationError naming the field.
@@ -160,7 +162,7 @@ def control_change_create(
     change = ControlChange(
         town=town, faction=faction, status=status, contested_by=contested_by, effective_date=effective_date,
         date_precision=date_precision, day_part=day_part, confidence=confidence, note=note, state=state,
-        supersedes=supersedes, entered_by=acting_user(entered_by),
+        supersedes=supersedes, rival_of=rival_of, entered_by=acting_user(entered_by),
     )
     if state == State.PUBLISHED:  # when it was published, whoever did it: what "as known at" reads
         change.reviewed_at = timezone.now()
@@ -172,6 +174,8 @@ def control_change_create(
     if sources:
         audit(change, by=entered_by, reason="sources set", public=public)
         change.sources.set(sources)
+    if public:
+        disputes_open_for_published(change=change, by=entered_by)
     return change
 
 
@@ -239,8 +243,12 @@ def _change_published_check(current: ControlChange) -> list[str]:
 @transaction.atomic
 def control_change_transition(*, change: ControlChange, by: Actor, move: Transition,
                               reason: str = "") -> ControlChange:
-    """Move ``change`` as ``move`` says: permission, reason, locked state check, stamps, audit, save."""
-    return record_transition(record=change, by=by, move=move, reason=reason, check=_change_published_check)
+    """Move ``change`` as ``move`` says: permission, reason, locked state check, stamps, audit, save; a
+    publication opens a dispute with another source's published claim for its town, date and part of day."""
+    current = record_transition(record=change, by=by, move=move, reason=reason, check=_change_published_check)
+    if current.state == State.PUBLISHED:
+        disputes_open_for_published(change=current, by=by)
+    return current
 
 
 @transaction.atomic

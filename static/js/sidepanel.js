@@ -77,6 +77,30 @@
       return list;
     }
 
+    /* A town's disputed claims: both claims with their sources, and the decision with its reason. Text
+     * nodes only (cm.el), so whatever a source or a reviewer wrote is shown as text. */
+    function disputeList(disputes) {
+      var section = cm.el("div", null, "disputes");
+      section.appendChild(cm.el("h3", "Disputed claims"));
+      disputes.forEach(function (dispute) {
+        var box = cm.el("div", null, "dispute");
+        box.appendChild(cm.el("p", dispute.decision, "dispute-decision"));
+        if (dispute.reason) box.appendChild(cm.el("p", "Reason: " + dispute.reason, "dispute-reason"));
+        var list = cm.el("ul", null, "claims");
+        dispute.claims.forEach(function (claim) {
+          var item = cm.el("li", null, claim.in_force ? "claim" : "claim set-aside");
+          var mark = claim.decided_for ? " · in force" : (claim.in_force ? "" : " · set aside");
+          item.appendChild(cm.el("div", claim.date_label + ": " + claim.faction_name +
+            (claim.contested_by_name ? " (contested by " + claim.contested_by_name + ")" : "") + mark));
+          if (claim.sources.length) item.appendChild(sourceList(claim.sources));
+          list.appendChild(item);
+        });
+        box.appendChild(list);
+        section.appendChild(box);
+      });
+      return section;
+    }
+
     function render(feature, detail, problem) {
       var p = feature ? feature.properties : {};
       box.replaceChildren();
@@ -90,6 +114,7 @@
         box.appendChild(problem ? cm.el("p", problem, "error") : cm.el("p", "Loading history…", "muted"));
         return;
       }
+      if (detail.disputes && detail.disputes.length) box.appendChild(disputeList(detail.disputes));
       box.appendChild(cm.el("h3", "History"));
       box.appendChild(historyList(detail.history));
       var more = cm.el("p");

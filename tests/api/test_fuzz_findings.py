@@ -173,3 +173,10 @@ def test_the_schema_states_the_rules_the_server_enforces(schema):
     dated = {p["name"]: p for p in schema["paths"]["/api/control.geojson"]["get"]["parameters"]}
     assert "not in the future" in dated["date"]["description"]
     assert dated["download"]["schema"]["enum"] == ["0", "1", "false", "true"]
+
+
+@pytest.mark.django_db
+def test_a_blank_control_areas_layer_is_refused_as_the_schema_says(client, seeded):
+    # The schema lists the layers (an enum without ""); a blank one was served as "assessed" (schemathesis).
+    answer = client.get("/api/control-areas.geojson?layer=")
+    assert answer.status_code == 400 and list(answer.json()) == ["layer"]
