@@ -10,6 +10,7 @@
 - ``public``: whether the public sees a record; colours too close to tell apart.
 """
 
+from .confirmations import days_since, last_confirmed
 from .dates import (
     CACHE_SECONDS,
     cache_token,
@@ -60,6 +61,8 @@ from .timelines import (
 )
 
 __all__ = [
+    "days_since",
+    "last_confirmed",
     "cache_token",
     "CACHE_SECONDS", "CHANGE_ROW_FIELDS", "CHRONOLOGICAL", "LATEST_FIRST", "PUBLIC", "ChangeRow", "ControlCount",
     "ControlSnapshot", "FactionRow", "TownControl", "TownRow", "Visibility", "change_dates", "change_years",

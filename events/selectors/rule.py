@@ -103,8 +103,9 @@ def counted_q(seen: Visibility, prefix: str = "") -> Q:
     return condition
 
 
-def counted_sql(seen: Visibility, alias: str) -> tuple[str, list]:
-    """``seen.terms()`` as SQL on the change table aliased ``alias``.
+def counted_sql(seen: Visibility, alias: str, model=ControlChange) -> tuple[str, list]:
+    """``seen.terms()`` as SQL on the change table aliased ``alias`` (or on ``model``'s, a record reviewed
+    alike with the same state and review columns: a confirmation).
 
     On SQLite the state is written +alias.state: a unary plus keeps the planner off any index that
     starts with the state (without statistics it took one for a town's walk and the supersedes check,
@@ -113,7 +114,7 @@ def counted_sql(seen: Visibility, alias: str) -> tuple[str, list]:
     plus = "" if connection.vendor == "postgresql" else "+"
     parts, params = [], []
     for field, test, value in seen.terms():
-        column = f"{alias}.{_column(ControlChange, field)}"
+        column = f"{alias}.{_column(model, field)}"
         if test == "in":
             parts.append(f"{plus}{column} IN ({', '.join(['%s'] * len(value))})")
             params += list(value)

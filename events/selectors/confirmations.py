@@ -1,0 +1,60 @@
+"""How long ago each town's controller was last confirmed: ``last_confirmed`` for a whole time slice.
+
+A town's ``last_confirmed`` on a date D is the latest of its change in force's date and the dates of
+its confirmations that count (published, as known at the reader's moment: ``rule.Visibility``) dated
+on or before D and naming that same controller. It is read in one query for the whole slice: each
+town's confirmation is the first row of the (town, faction, confirmed_on) index walked backwards from
+D, so the cost grows with the towns, not with the confirmations or the log.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+
+from django.db import connection
+
+from ..confirmation_models import Confirmation
+from .rows import ChangeRow
+from .rule import Visibility, counted_sql, visibility
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def last_confirmed(
+    *, on: dt.date, changes: Iterable[ChangeRow], seen: Visibility | None = None,
+) -> dict[int, dt.date]:
+    """{town id: its last_confirmed on ``on``} for the towns of ``changes`` (each town's change in force
+    on ``on``, as a slice holds them); one query, none for a slice with no change."""
+    seen = seen or visibility()
+    pairs = [[c.town_id, c.faction_id, c.effective_date.isoformat()] for c in changes]
+    found = {c.town_id: c.effective_date for c in changes}
+    if not pairs:
+        return found
+    rule, rule_params = counted_sql(seen, "k", model=Confirmation)
+    table = Confirmation._meta.db_table
+    if connection.vendor == "postgresql":
+        towns = "SELECT * FROM json_to_recordset(%s::json) AS p(town bigint, faction bigint, since date)"
+    else:
+        towns = ("SELECT json_extract(value, '$[0]') AS town, json_extract(value, '$[1]') AS faction, "
+                 "json_extract(value, '$[2]') AS since FROM json_each(%s)")
+    sql = f"""
+        SELECT town, confirmed FROM (
+            SELECT p.town AS town, (
+                SELECT k.confirmed_on FROM {table} k
+                WHERE k.town_id = p.town AND k.faction_id = p.faction
+                  AND k.confirmed_on <= %s AND k.confirmed_on > p.since AND {rule}
+                ORDER BY k.confirmed_on DESC LIMIT 1
+            ) AS confirmed
+            FROM ({towns}) p
+        ) q WHERE confirmed IS NOT NULL"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [on, *rule_params, json.dumps(pairs)])
+        for town_id, confirmed in cursor.fetchall():
+            found[town_id] = _as_date(confirmed)
+    return found
+
+
+def days_since(on: dt.date, confirmed: dt.date | None) -> int | None:
+    return None if confirmed is None else (on - confirmed).days
