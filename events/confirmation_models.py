@@ -55,6 +55,8 @@ class Confirmation(models.Model):
         indexes = [
             # "The latest confirmation of this town and controller on or before D": one index range per town.
             models.Index(fields=["town", "faction", "-confirmed_on"], name="confirmation_latest_idx"),
+            # The control layer's day: the latest confirmation on or before a date (that index walked back).
+            models.Index(fields=["confirmed_on"], name="confirmation_date_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events import names
-from events.models import ControlChange, Faction, Source
+from events.models import Confirmation, ControlChange, Faction, Source
 from events.params import ParameterError, parse_date, whole_number
 from geodata.models import AdminArea, Town
 
@@ -203,3 +203,36 @@ class PublishedSerializer(StateSerializer):
     anyway, and the warnings kept in its review reason and audit trail)."""
 
     warnings = serializers.ListField(child=serializers.CharField())
+
+
+class ConfirmationSerializer(serializers.ModelSerializer):
+    """ "Still held by F, per source S" on a date: a town's controller in force confirmed unchanged."""
+
+    town = NamedRelatedField(
+        index=names.town_index, queryset=Town.objects.all(),
+        help_text="The town's slug, id, name or alternate name; answered as its slug.",
+    )
+    town_name = serializers.CharField(source="town.name", read_only=True)
+    faction = NamedRelatedField(
+        index=names.faction_index, queryset=Faction.objects.all(), required=False,
+        help_text="The faction still holding it (slug, id, name or alias). Left out: the town's controller in "
+        "force on the date. Another faction than that one is refused (record a control change instead).",
+    )
+    date = IsoDateField(source="confirmed_on", help_text="The day the sources say it was still held, YYYY-MM-DD.")
+    sources = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Source.objects.all(), required=False,
+        help_text="Ids of the sources that say so (/api/sources/); a published confirmation needs one.",
+    )
+    state = serializers.ChoiceField(
+        choices=[ControlChange.State.DRAFT, ControlChange.State.PUBLISHED], default=ControlChange.State.DRAFT,
+        help_text="On creation only: draft (editors) or published (reviewers). Later, use the review actions.",
+    )
+
+    class Meta:
+        model = Confirmation
+        fields = [
+            "id", "town", "town_name", "faction", "date", "sources", "note", "state",
+            "entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason",
+        ]
+        read_only_fields = ["entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason"]
+        validators = []  # events.services.confirmation_check says what is wrong

@@ -10,7 +10,7 @@
 - ``public``: whether the public sees a record; colours too close to tell apart.
 """
 
-from .confirmations import days_since, last_confirmed
+from .confirmations import days_since, last_confirmed, latest_confirmation_date
 from .dates import (
     CACHE_SECONDS,
     cache_token,
@@ -62,6 +62,7 @@ from .timelines import (
 
 __all__ = [
     "days_since",
+    "latest_confirmation_date",
     "last_confirmed",
     "cache_token",
     "CACHE_SECONDS", "CHANGE_ROW_FIELDS", "CHRONOLOGICAL", "LATEST_FIRST", "PUBLIC", "ChangeRow", "ControlCount",

@@ -15,7 +15,7 @@ from django.db import connection
 
 from ..confirmation_models import Confirmation
 from .rows import ChangeRow
-from .rule import Visibility, counted_sql, visibility
+from .rule import Visibility, counted_q, counted_sql, visibility
 
 
 def _as_date(value) -> dt.date:
@@ -58,3 +58,13 @@ def last_confirmed(
 
 def days_since(on: dt.date, confirmed: dt.date | None) -> int | None:
     return None if confirmed is None else (on - confirmed).days
+
+
+def latest_confirmation_date(*, on: dt.date, theatre_id: int | None = None) -> dt.date | None:
+    """The latest day on or before ``on`` with a confirmation that counts (of the theatre with id
+    ``theatre_id`` when given): the control layer's day moves on to it, as to a change's date, so a
+    confirmation after the last change shows from its own day (the confirmed_on index walked back)."""
+    rows = Confirmation.objects.filter(counted_q(visibility()), confirmed_on__lte=on)
+    if theatre_id is not None:
+        rows = rows.filter(town__theatre_id=theatre_id)
+    return rows.order_by("-confirmed_on").values_list("confirmed_on", flat=True).first()
