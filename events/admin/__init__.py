@@ -4,6 +4,7 @@ and shows results.
 
 - ``records``: factions and sources
 - ``changes``: control changes, the review queue and the publish / reject / retract actions
+- ``confirmations``: "still held by F", recorded in two clicks from a town or a change row
 - ``drawn``: control drawn as polygons, reviewed with the same actions
 - ``towns``: a town's page with its control history, audit trail and the reviewer rule
 - ``lists``, ``row_urls``: what keeps the log's change lists bounded by their page at a million rows
@@ -13,6 +14,7 @@ and shows results.
 
 from .. import admin_users  # noqa: F401  (registers the user admin)
 from . import (
+    confirmations,  # noqa: F401  (registers the confirmations' admin)
     drawn,  # noqa: F401  (registers the drawn areas' admin)
     tokens,  # noqa: F401  (registers the API token admin)
 )
