@@ -2,23 +2,30 @@
 row ("confirm still held": the form comes filled with the town, its controller now and today's date; Save),
 and reviewed with the control changes' actions, each through ``services.confirmations``."""
 
+from itertools import groupby
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from geodata.admin import AuditedAdmin
-from geodata.models import Town
+from geodata.models import Theatre, Town
 
-from .. import permissions
+from .. import permissions, selectors
 from ..confirmation_models import Confirmation
+from ..params import ParameterError, parse_date_or, parse_theatre, whole_number
 from ..services import confirmations
 from .changes import ReviewActions
 from .common import ActingUserFormMixin, AdminCss, ServiceCheckedForm, swatch
 
 FIELDS = ("town", "faction", "confirmed_on", "sources", "note")
+STALE_PER_PAGE = 200
 
 
 def confirm_url(town_id: int) -> str:
@@ -122,3 +129,51 @@ class ConfirmationAdmin(ActingUserFormMixin, ReviewActions, AuditedAdmin):
     def retract_selected(self, request, queryset):
         return self._with_reason(request, queryset, verb="retract",
                                  run=_as_change(confirmations.confirmation_retract))
+
+    def get_urls(self):
+        stale = path("stale/", self.admin_site.admin_view(self.stale_view), name="events_confirmation_stale")
+        return [stale, *super().get_urls()]
+
+    def stale_view(self, request):
+        """Towns not confirmed for N days on a date, by governorate, a page at a time; bad input is said, not
+        raised (the defaults are shown instead)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        query = stale_query(request.GET)
+        rows = selectors.stale_towns(on=query["on"], days=query["days"], theatre=query["theatre"])
+        page = Paginator(rows, STALE_PER_PAGE).get_page(request.GET.get("page"))
+        shown = [{**row._asdict(), "confirm": confirm_link(row.town_id)} for row in page.object_list]
+        kept = {k: v for k, v in (("date", query["on"].isoformat()), ("days", query["days"]),
+                                  ("theatre", query["theatre"].slug if query["theatre"] else "")) if v != ""}
+        context = {
+            **self.admin_site.each_context(request), "title": "Stale towns", "opts": self.model._meta,
+            "on": query["on"], "days": query["days"], "theatre": query["theatre"], "errors": query["errors"],
+            "theatres": Theatre.objects.order_by("name"), "total": len(rows), "page": page,
+            "groups": [(name, list(group)) for name, group in groupby(shown, key=lambda r: r["governorate"])],
+            "query": urlencode(kept),
+        }
+        return TemplateResponse(request, "admin/events/confirmation/stale.html", context)
+
+
+def stale_query(params) -> dict:
+    """The stale list's date (default today), days (default settings.STALE_AFTER_DAYS) and theatre (default
+    every one); each bad value is named in ``errors`` and its default used."""
+    today, errors = timezone.localdate(), []
+    on, error = parse_date_or(params.get("date") or None, parameter="date", fallback=today)
+    if error:
+        errors.append(error)
+    days = settings.STALE_AFTER_DAYS
+    raw_days = (params.get("days") or "").strip()
+    if raw_days:
+        number = whole_number(raw_days)
+        if number is None or number > 100_000:
+            errors.append(f"'days' must be a whole number of days from 0 to 100000; showing {days}.")
+        else:
+            days = number
+    theatre = None
+    if params.get("theatre"):
+        try:
+            theatre = parse_theatre(params)
+        except ParameterError as exc:
+            errors.append(exc.message)
+    return {"on": on, "days": days, "theatre": theatre, "errors": errors}

@@ -10,8 +10,11 @@ D, so the cost grows with the towns, not with the confirmations or the log.
 import datetime as dt
 import json
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.db import connection
+
+from geodata.models import AdminArea, Theatre
 
 from ..confirmation_models import Confirmation
 from .rows import ChangeRow
@@ -68,3 +71,43 @@ def latest_confirmation_date(*, on: dt.date, theatre_id: int | None = None) -> d
     if theatre_id is not None:
         rows = rows.filter(town__theatre_id=theatre_id)
     return rows.order_by("-confirmed_on").values_list("confirmed_on", flat=True).first()
+
+
+class StaleTown(NamedTuple):
+    """A town whose controller was last confirmed more than the threshold's days before the date."""
+
+    governorate: str  # its governorate's name (a district's parent), or "" when it is in none
+    town_id: int
+    town: str
+    faction: str  # the controller's name
+    since: dt.date  # its change in force's date
+    last_confirmed: dt.date
+    days: int
+
+
+def stale_towns(*, on: dt.date, days: int, theatre: Theatre | None = None) -> list[StaleTown]:
+    """The towns whose last_confirmed is more than ``days`` days before ``on`` (towns with no record have
+    nothing to confirm), by governorate name, most stale first: the slice, its last confirmations and the
+    governorates, three queries and a small one whatever the size."""
+    from .slices import control_as_of
+
+    snapshot = control_as_of(on=on, theatre=theatre)
+    confirmed = last_confirmed(on=on, changes=snapshot.changes.values())
+    areas = {a["id"]: a for a in AdminArea.objects.values("id", "name", "level", "parent_id")}
+
+    def governorate(area_id: int | None) -> str:
+        area = areas.get(area_id)
+        if area is not None and area["level"] == AdminArea.Level.DISTRICT:
+            area = areas.get(area["parent_id"])
+        return area["name"] if area is not None else ""
+
+    found = []
+    for town in snapshot.towns:
+        change = snapshot.changes.get(town.id)
+        if change is None or (on - confirmed[town.id]).days <= days:
+            continue
+        faction = snapshot.factions[change.faction_id]
+        found.append(StaleTown(governorate(town.admin_area_id), town.id, town.name, faction.name,
+                               change.effective_date, confirmed[town.id], (on - confirmed[town.id]).days))
+    found.sort(key=lambda s: (s.governorate == "", s.governorate, -s.days, s.town, s.town_id))
+    return found

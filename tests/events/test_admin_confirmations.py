@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from events.confirmation_models import Confirmation
+from geodata.models import Town
 from tests.events.roles import client_as, user_in
 from tests.factories import ControlChangeFactory, FactionFactory, SourceFactory, TownFactory
 
@@ -85,3 +86,73 @@ def test_a_reviewer_publishes_from_the_list(tabqa):
     assert confirmation.state == "published"
     history = reviewer.get(f"/admin/events/confirmation/{confirmation.pk}/history/")
     assert history.status_code == 200
+
+
+STALE = "/admin/events/confirmation/stale/"
+
+
+@pytest.fixture
+def governorates(tabqa):
+    from tests.factories import AdminAreaFactory
+
+    town, sdf = tabqa
+    raqqa = AdminAreaFactory(name="Ar-Raqqa", code="SY11")
+    homs = AdminAreaFactory(name="Homs", code="SY04")
+    palmyra = TownFactory(name="Palmyra <b>", slug="palmyra")
+    ControlChangeFactory(town=palmyra, faction=sdf, effective_date=dt.date(2017, 3, 2))
+    Town.objects.filter(pk=town.pk).update(admin_area=raqqa)  # as the loader's province join would
+    Town.objects.filter(pk=palmyra.pk).update(admin_area=homs)
+    return town, palmyra
+
+
+def test_the_stale_list_groups_by_governorate_and_a_confirmation_takes_a_town_off(governorates):
+    tabqa, palmyra = governorates
+    editor = client_as(user_in("editor"))
+    page = editor.get(STALE, {"date": "2017-09-01", "days": "90"})
+    assert page.status_code == 200
+    groups = dict(page.context["groups"])
+    assert [r["town"] for r in groups["Ar-Raqqa"]] == ["Tabqa"]
+    assert [r["town"] for r in groups["Homs"]] == ["Palmyra <b>"]
+    assert "Palmyra &lt;b&gt;" in page.content.decode()  # escaped
+    assert groups["Ar-Raqqa"][0]["days"] == 114
+    from events import services
+    from tests.factories import SYSTEM
+
+    services.confirmation_create(town=tabqa, confirmed_on=dt.date(2017, 8, 1), sources=[SourceFactory()],
+                                 state="published", entered_by=SYSTEM)
+    groups = dict(editor.get(STALE, {"date": "2017-09-01", "days": "90"}).context["groups"])
+    assert "Ar-Raqqa" not in groups and "Homs" in groups
+    # A draft does not count.
+    services.confirmation_create(town=palmyra, confirmed_on=dt.date(2017, 8, 1), entered_by=SYSTEM)
+    assert "Homs" in dict(editor.get(STALE, {"date": "2017-09-01", "days": "90"}).context["groups"])
+
+
+def test_the_stale_list_filters_by_theatre(governorates):
+    from geodata.models import Theatre
+
+    editor = client_as(user_in("editor"))
+    other = Theatre.objects.create(slug="elsewhere", name="Elsewhere")
+    page = editor.get(STALE, {"date": "2017-09-01", "theatre": other.slug})
+    assert page.status_code == 200 and page.context["total"] == 0
+    assert page.context["total"] == 0
+    default = Theatre.objects.exclude(pk=other.pk).get()
+    assert editor.get(STALE, {"date": "2017-09-01", "theatre": default.slug}).context["total"] == 2
+
+
+@pytest.mark.parametrize("params", [
+    {"date": "2017-13-01"}, {"date": "2999-01-01"}, {"days": "-3"}, {"days": "x" * 50}, {"days": "³"},
+    {"theatre": "nowhere"}, {"page": "999"}, {"page": "abc"},
+])
+def test_the_stale_list_says_what_is_wrong_never_a_500(governorates, params):
+    editor = client_as(user_in("editor"))
+    page = editor.get(STALE, params)
+    assert page.status_code == 200
+    if "page" not in params:
+        assert page.context["errors"], params
+
+
+def test_the_stale_list_is_for_editors(governorates):
+    from django.test import Client
+
+    assert Client().get(STALE).status_code == 302  # to the login
+    assert client_as(user_in(None, "no-role")).get(STALE).status_code == 403
