@@ -10,7 +10,7 @@ import orjson
 import shapely
 from django.db import connection
 
-from events.models import ControlChange, Faction, Source
+from events.models import Confirmation, ControlChange, Faction, Source
 from geodata.models import AdminArea, Theatre, Town
 
 CHANGE = ControlChange._meta.db_table
@@ -19,6 +19,8 @@ FACTION = Faction._meta.db_table
 AREA = AdminArea._meta.db_table
 SOURCE = Source._meta.db_table
 LINK = ControlChange.sources.through._meta.db_table
+CONFIRMATION = Confirmation._meta.db_table
+CONFIRMATION_LINK = Confirmation.sources.through._meta.db_table
 
 _COLUMNS = """t.id, t.slug, t.name, t.latitude, t.longitude, t.admin_area_id, t.population,
   c.effective_date, c.day_part, c.id, c.town_id, c.faction_id, f.slug, c.status, c.contested_by_id,
@@ -81,7 +83,14 @@ def control_layer(on: dt.date, variant: str) -> list[tuple]:
     rows = time_slice(on, variant)
     sources_of([r[9] for r in rows if r[9] is not None])
     _rows(f"SELECT id, name, code, parent_id, level FROM {AREA}")
+    last_confirmations(on)
     return rows
+
+
+def last_confirmations(on: dt.date) -> list[tuple]:
+    """Each town's and controller's latest published confirmation on or before ``on`` (its last_confirmed)."""
+    return _rows(f"""SELECT town_id, faction_id, MAX(confirmed_on) FROM {CONFIRMATION}
+        WHERE state = 'published' AND confirmed_on <= %s GROUP BY town_id, faction_id""", [on])
 
 
 def fastest_variant() -> str:
@@ -217,7 +226,17 @@ _API = {
                WHERE x.state = 'published' AND NOT EXISTS (SELECT 1 FROM {CHANGE} s
                WHERE s.supersedes_id = x.id AND s.state = 'published')""",
                "x.*, t.slug, t.name, f.slug", "x.effective_date, x.day_part, x.id"),
+    "confirmation": (f"""{CONFIRMATION} x JOIN {TOWN} t ON t.id = x.town_id JOIN {FACTION} f ON f.id = x.faction_id
+                     WHERE x.state = 'published'""", "x.*, t.slug, t.name, f.slug", "x.confirmed_on DESC, x.id DESC"),
 }
+
+
+def confirmation_sources(ids: list[int]) -> list[tuple]:
+    if not ids:
+        return []
+    marks = ",".join(["%s"] * len(ids))
+    return _rows(f"SELECT confirmation_id, source_id FROM {CONFIRMATION_LINK} WHERE confirmation_id IN ({marks})",
+                 ids)
 
 
 def api_page(kind: str) -> list[tuple]:
@@ -227,6 +246,8 @@ def api_page(kind: str) -> list[tuple]:
     rows = _rows(f"SELECT {columns} FROM {source} ORDER BY {order} LIMIT 100")
     if kind == "change":
         sources_of([r[0] for r in rows])
+    if kind == "confirmation":
+        confirmation_sources([r[0] for r in rows])
     return rows
 
 
@@ -239,6 +260,8 @@ def api_one(kind: str, pk: int) -> list[tuple]:
     rows = _rows(f"SELECT {columns} FROM {source} {where} x.id = %s", [pk])
     if kind == "change":
         sources_of([pk])
+    if kind == "confirmation":
+        confirmation_sources([pk])
     return rows
 
 

@@ -37,7 +37,7 @@ from django.db.models import Count
 
 from bench import floors
 from events import services
-from events.models import ControlChange, Faction, Source
+from events.models import Confirmation, ControlChange, Faction, Source
 from events.permissions import BENCH
 from geodata.models import AdminArea, Town
 
@@ -67,6 +67,7 @@ class Params:
     source: Source  # a source cited by a published change
     change: ControlChange  # a published change in force (the town's latest)
     draft: ControlChange  # a draft with a source: published for each cold run
+    confirmation: Confirmation  # a published confirmation (the latest; one of ``change`` made if none)
 
     @classmethod
     def pick(cls, on: dt.date) -> "Params":
@@ -85,7 +86,18 @@ class Params:
                   .order_by("-effective_date", "pk")[:20])
         draft = next(d for d in drafts if _publishable(d))
         return cls(on=on, start=on - dt.timedelta(days=30), town=town, area=area,
-                   faction=Faction.objects.get(pk=faction_id), source=source, change=change, draft=draft)
+                   faction=Faction.objects.get(pk=faction_id), source=source, change=change, draft=draft,
+                   confirmation=_confirmation(change, source, on))
+
+
+def _confirmation(change: ControlChange, source: Source, on: dt.date) -> Confirmation:
+    """The latest published confirmation; a country built without any gets one, of ``change``'s town on ``on``
+    (through the service, as an editor's), so the confirmations' routes read a row."""
+    found = Confirmation.objects.filter(state="published").order_by("-confirmed_on", "-pk").first()
+    if found is not None:
+        return found
+    return services.confirmation_create(town=change.town, faction=change.faction, confirmed_on=on, sources=[source],
+                                        state="published", entered_by=BENCH)
 
 
 def _publishable(draft: ControlChange) -> bool:
@@ -185,6 +197,9 @@ SPECS: dict[str, Spec] = {
     "api:controlchange-list": Spec(lambda p: "/api/control-changes/", lambda p: floors.api_page("change")),
     "api:controlchange-detail": Spec(lambda p: f"/api/control-changes/{p.change.pk}/",
                                      lambda p: floors.api_one("change", p.change.pk)),
+    "api:confirmation-list": Spec(lambda p: "/api/confirmations/", lambda p: floors.api_page("confirmation")),
+    "api:confirmation-detail": Spec(lambda p: f"/api/confirmations/{p.confirmation.pk}/",
+                                    lambda p: floors.api_one("confirmation", p.confirmation.pk)),
 }
 
 
