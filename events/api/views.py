@@ -34,7 +34,7 @@ from .renderers import CSVRenderer, GeoJSONRenderer
 from .schema import error
 
 # Bump when the export format changes, so caches holding the old shape revalidate.
-EXPORT_FORMAT = "2"
+EXPORT_FORMAT = "3"  # 3: the control layer carries last_confirmed, days_since_confirmed
 # ?rev=<selectors.data_revision().key> pins a response to one state of the data (see ExportView.get).
 REVISION_PARAM = "rev"
 AS_PUBLISHED_PARAM = OpenApiParameter("as_published", OpenApiTypes.STR, description=(
