@@ -42,20 +42,19 @@ def last_confirmed(
     else:
         towns = ("SELECT json_extract(value, '$[0]') AS town, json_extract(value, '$[1]') AS faction, "
                  "json_extract(value, '$[2]') AS since FROM json_each(%s)")
+    # Every town's row, the empty ones left out here: a WHERE on the subquery's value had SQLite run it twice.
     sql = f"""
-        SELECT town, confirmed FROM (
-            SELECT p.town AS town, (
-                SELECT k.confirmed_on FROM {table} k
-                WHERE k.town_id = p.town AND k.faction_id = p.faction
-                  AND k.confirmed_on <= %s AND k.confirmed_on > p.since AND {rule}
-                ORDER BY k.confirmed_on DESC LIMIT 1
-            ) AS confirmed
-            FROM ({towns}) p
-        ) q WHERE confirmed IS NOT NULL"""
+        SELECT p.town, (
+            SELECT k.confirmed_on FROM {table} k
+            WHERE k.town_id = p.town AND k.faction_id = p.faction
+              AND k.confirmed_on <= %s AND k.confirmed_on > p.since AND {rule}
+            ORDER BY k.confirmed_on DESC LIMIT 1
+        ) FROM ({towns}) p"""
     with connection.cursor() as cursor:
         cursor.execute(sql, [on, *rule_params, json.dumps(pairs)])
         for town_id, confirmed in cursor.fetchall():
-            found[town_id] = _as_date(confirmed)
+            if confirmed is not None:
+                found[town_id] = _as_date(confirmed)
     return found
 
 
