@@ -31,7 +31,7 @@ def last_confirmed(
     """{town id: its last_confirmed on ``on``} for the towns of ``changes`` (each town's change in force
     on ``on``, as a slice holds them); one query, none for a slice with no change."""
     seen = seen or visibility()
-    pairs = [[c.town_id, c.faction_id, c.effective_date.isoformat()] for c in changes]
+    pairs = [{"town": c.town_id, "faction": c.faction_id, "since": c.effective_date.isoformat()} for c in changes]
     found = {c.town_id: c.effective_date for c in changes}
     if not pairs:
         return found
@@ -40,8 +40,8 @@ def last_confirmed(
     if connection.vendor == "postgresql":
         towns = "SELECT * FROM json_to_recordset(%s::json) AS p(town bigint, faction bigint, since date)"
     else:
-        towns = ("SELECT json_extract(value, '$[0]') AS town, json_extract(value, '$[1]') AS faction, "
-                 "json_extract(value, '$[2]') AS since FROM json_each(%s)")
+        towns = ("SELECT json_extract(value, '$.town') AS town, json_extract(value, '$.faction') AS faction, "
+                 "json_extract(value, '$.since') AS since FROM json_each(%s)")
     # Every town's row, the empty ones left out here: a WHERE on the subquery's value had SQLite run it twice.
     sql = f"""
         SELECT p.town, (
