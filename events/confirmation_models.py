@@ -26,7 +26,9 @@ class Confirmation(models.Model):
 
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="confirmations")
     faction = models.ForeignKey(
-        "events.Faction", on_delete=models.PROTECT, related_name="confirmations",
+        "events.Faction",
+        on_delete=models.PROTECT,
+        related_name="confirmations",
         help_text="The faction still in control on this date (the town's controller in force then).",
     )
     confirmed_on = models.DateField(help_text="The day the sources say the town was still held.")

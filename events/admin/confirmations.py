@@ -62,8 +62,17 @@ class ConfirmationAdmin(ActingUserFormMixin, ReviewActions, AuditedAdmin):
     search_fields = ("town__name", "town__slug", "faction__name", "faction__slug")
     autocomplete_fields = ("town", "faction", "sources")
     actions = ("publish_selected", "reject_selected", "retract_selected")
-    review_fields = ("state", "entered_by", "entered_at", "reviewed_by", "reviewed_at", "review_reason",
-                     "retracted_by", "retracted_at", "retraction_reason")
+    review_fields = (
+        "state",
+        "entered_by",
+        "entered_at",
+        "reviewed_by",
+        "reviewed_at",
+        "review_reason",
+        "retracted_by",
+        "retracted_at",
+        "retraction_reason",
+    )
     Media = AdminCss
 
     @admin.display(description="faction", ordering="faction__name")
@@ -108,8 +117,12 @@ class ConfirmationAdmin(ActingUserFormMixin, ReviewActions, AuditedAdmin):
 
     def save_model(self, request, obj, form, change):
         created = confirmations.confirmation_create(
-            town=obj.town, faction=obj.faction, confirmed_on=obj.confirmed_on,
-            sources=form.cleaned_data.get("sources") or [], note=obj.note, entered_by=request.user,
+            town=obj.town,
+            faction=obj.faction,
+            confirmed_on=obj.confirmed_on,
+            sources=form.cleaned_data.get("sources") or [],
+            note=obj.note,
+            entered_by=request.user,
         )
         obj.pk, obj.entered_by, obj.state = created.pk, created.entered_by, created.state
         obj._state.adding = False
@@ -127,8 +140,7 @@ class ConfirmationAdmin(ActingUserFormMixin, ReviewActions, AuditedAdmin):
 
     @admin.action(description="Retract selected published confirmations (with a reason)", permissions=["retract"])
     def retract_selected(self, request, queryset):
-        return self._with_reason(request, queryset, verb="retract",
-                                 run=_as_change(confirmations.confirmation_retract))
+        return self._with_reason(request, queryset, verb="retract", run=_as_change(confirmations.confirmation_retract))
 
     def get_urls(self):
         stale = path("stale/", self.admin_site.admin_view(self.stale_view), name="events_confirmation_stale")
@@ -143,12 +155,26 @@ class ConfirmationAdmin(ActingUserFormMixin, ReviewActions, AuditedAdmin):
         rows = selectors.stale_towns(on=query["on"], days=query["days"], theatre=query["theatre"])
         page = Paginator(rows, STALE_PER_PAGE).get_page(request.GET.get("page"))
         shown = [{**row._asdict(), "confirm": confirm_link(row.town_id)} for row in page.object_list]
-        kept = {k: v for k, v in (("date", query["on"].isoformat()), ("days", query["days"]),
-                                  ("theatre", query["theatre"].slug if query["theatre"] else "")) if v != ""}
+        kept = {
+            k: v
+            for k, v in (
+                ("date", query["on"].isoformat()),
+                ("days", query["days"]),
+                ("theatre", query["theatre"].slug if query["theatre"] else ""),
+            )
+            if v != ""
+        }
         context = {
-            **self.admin_site.each_context(request), "title": "Stale towns", "opts": self.model._meta,
-            "on": query["on"], "days": query["days"], "theatre": query["theatre"], "errors": query["errors"],
-            "theatres": Theatre.objects.order_by("name"), "total": len(rows), "page": page,
+            **self.admin_site.each_context(request),
+            "title": "Stale towns",
+            "opts": self.model._meta,
+            "on": query["on"],
+            "days": query["days"],
+            "theatre": query["theatre"],
+            "errors": query["errors"],
+            "theatres": Theatre.objects.order_by("name"),
+            "total": len(rows),
+            "page": page,
             "groups": [(name, list(group)) for name, group in groupby(shown, key=lambda r: r["governorate"])],
             "query": urlencode(kept),
         }

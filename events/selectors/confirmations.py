@@ -26,7 +26,10 @@ def _as_date(value) -> dt.date:
 
 
 def last_confirmed(
-    *, on: dt.date, changes: Iterable[ChangeRow], seen: Visibility | None = None,
+    *,
+    on: dt.date,
+    changes: Iterable[ChangeRow],
+    seen: Visibility | None = None,
 ) -> dict[int, dt.date]:
     """{town id: its last_confirmed on ``on``} for the towns of ``changes`` (each town's change in force
     on ``on``, as a slice holds them); one query, none for a slice with no change."""
@@ -40,8 +43,10 @@ def last_confirmed(
     if connection.vendor == "postgresql":
         towns = "SELECT * FROM json_to_recordset(%s::json) AS p(town bigint, faction bigint, since date)"
     else:
-        towns = ("SELECT json_extract(value, '$.town') AS town, json_extract(value, '$.faction') AS faction, "
-                 "json_extract(value, '$.since') AS since FROM json_each(%s)")
+        towns = (
+            "SELECT json_extract(value, '$.town') AS town, json_extract(value, '$.faction') AS faction, "
+            "json_extract(value, '$.since') AS since FROM json_each(%s)"
+        )
     # Every town's row, the empty ones left out here: a WHERE on the subquery's value had SQLite run it twice.
     sql = f"""
         SELECT p.town, (
@@ -106,7 +111,16 @@ def stale_towns(*, on: dt.date, days: int, theatre: Theatre | None = None) -> li
         if change is None or (on - confirmed[town.id]).days <= days:
             continue
         faction = snapshot.factions[change.faction_id]
-        found.append(StaleTown(governorate(town.admin_area_id), town.id, town.name, faction.name,
-                               change.effective_date, confirmed[town.id], (on - confirmed[town.id]).days))
+        found.append(
+            StaleTown(
+                governorate(town.admin_area_id),
+                town.id,
+                town.name,
+                faction.name,
+                change.effective_date,
+                confirmed[town.id],
+                (on - confirmed[town.id]).days,
+            )
+        )
     found.sort(key=lambda s: (s.governorate == "", s.governorate, -s.days, s.town, s.town_id))
     return found

@@ -42,16 +42,24 @@ def confirmation_check(*, confirmation: Confirmation, sources: Sequence[Source] 
         raise ValidationError({"confirmed_on": "The date is in the future."})
     controller = controller_on(town=confirmation.town, on=on)
     if controller is None:
-        raise ValidationError({"town": (
-            f"No control of {confirmation.town} is recorded on {on:%Y-%m-%d}, so there is nothing to confirm; "
-            "record a control change instead."
-        )})
+        raise ValidationError(
+            {
+                "town": (
+                    f"No control of {confirmation.town} is recorded on {on:%Y-%m-%d}, so there is nothing to confirm; "
+                    "record a control change instead."
+                )
+            }
+        )
     if controller.pk != confirmation.faction_id:
-        raise ValidationError({"faction": (
-            f"{confirmation.town} was held by {controller} on {on:%Y-%m-%d}, not by {confirmation.faction}: "
-            f"a confirmation can only say the controller in force ({controller}) still holds it. If "
-            f"{confirmation.faction} holds it, record a control change."
-        )})
+        raise ValidationError(
+            {
+                "faction": (
+                    f"{confirmation.town} was held by {controller} on {on:%Y-%m-%d}, not by {confirmation.faction}: "
+                    f"a confirmation can only say the controller in force ({controller}) still holds it. If "
+                    f"{confirmation.faction} holds it, record a control change."
+                )
+            }
+        )
     if confirmation.state == State.PUBLISHED and not sources:
         raise ValidationError({"sources": "A published confirmation needs at least one source."})
 
@@ -82,13 +90,21 @@ def confirmation_create(
             raise ValidationError({"confirmed_on": "The date is in the future."})
         faction = controller_on(town=town, on=confirmed_on)
         if faction is None:
-            raise ValidationError({"town": (
-                f"No control of {town} is recorded on {confirmed_on:%Y-%m-%d}; name the faction, or record a "
-                "control change instead."
-            )})
+            raise ValidationError(
+                {
+                    "town": (
+                        f"No control of {town} is recorded on {confirmed_on:%Y-%m-%d}; name the faction, or record a "
+                        "control change instead."
+                    )
+                }
+            )
     sources = list(sources)
     confirmation = Confirmation(
-        town=town, faction=faction, confirmed_on=confirmed_on, note=note, state=state,
+        town=town,
+        faction=faction,
+        confirmed_on=confirmed_on,
+        note=note,
+        state=state,
         entered_by=acting_user(entered_by),
     )
     if state == State.PUBLISHED:
@@ -109,10 +125,10 @@ def _published_check(current: Confirmation) -> list[str]:
     return []
 
 
-def confirmation_transition(*, confirmation: Confirmation, by: Actor, move: Transition,
-                            reason: str = "") -> Confirmation:
-    return record_transition(record=confirmation, by=by, move=move, reason=reason, check=_published_check,
-                             kind=KIND)
+def confirmation_transition(
+    *, confirmation: Confirmation, by: Actor, move: Transition, reason: str = ""
+) -> Confirmation:
+    return record_transition(record=confirmation, by=by, move=move, reason=reason, check=_published_check, kind=KIND)
 
 
 def confirmation_publish(*, confirmation: Confirmation, by: Actor) -> Confirmation:

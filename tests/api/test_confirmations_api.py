@@ -38,8 +38,9 @@ def test_an_editor_records_a_draft_in_one_call(tabqa, editor):
 def test_a_reviewer_publishes_and_the_public_sees_it(tabqa, editor, reviewer):
     api = APIClient()
     api.force_authenticate(editor)
-    pk = api.post(URL, {"town": "Tabqa", "date": "2017-08-20", "sources": [SourceFactory().pk]},
-                  format="json").json()["id"]
+    pk = api.post(URL, {"town": "Tabqa", "date": "2017-08-20", "sources": [SourceFactory().pk]}, format="json").json()[
+        "id"
+    ]
     assert api.post(f"{URL}{pk}/publish/").status_code == 403  # an editor does not publish
     api.force_authenticate(reviewer)
     assert api.post(f"{URL}{pk}/publish/").json() == {"id": pk, "state": "published"}
@@ -61,18 +62,21 @@ def test_anonymous_writes_are_refused(tabqa):
     assert APIClient().post(URL, {"town": "tabqa", "date": "2017-08-20"}, format="json").status_code in (401, 403)
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"date": "2017-08-20"}, "town"),
-    ({"town": "nowhere", "date": "2017-08-20"}, "town"),
-    ({"town": "tabqa"}, "date"),
-    ({"town": "tabqa", "date": "2017-13-45"}, "date"),
-    ({"town": "tabqa", "date": "2999-01-01"}, "date"),
-    ({"town": "tabqa", "date": "1800-01-01"}, "town"),  # nothing recorded then
-    ({"town": "tabqa", "date": "2017-08-20", "sources": [999999]}, "sources"),
-    ({"town": "tabqa", "date": "2017-08-20", "faction": "nobody"}, "faction"),
-    ({"town": "tabqa", "date": "2017-08-20", "state": "retracted"}, "state"),
-    ({"town": ["x"], "date": {"a": 1}}, "town"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"date": "2017-08-20"}, "town"),
+        ({"town": "nowhere", "date": "2017-08-20"}, "town"),
+        ({"town": "tabqa"}, "date"),
+        ({"town": "tabqa", "date": "2017-13-45"}, "date"),
+        ({"town": "tabqa", "date": "2999-01-01"}, "date"),
+        ({"town": "tabqa", "date": "1800-01-01"}, "town"),  # nothing recorded then
+        ({"town": "tabqa", "date": "2017-08-20", "sources": [999999]}, "sources"),
+        ({"town": "tabqa", "date": "2017-08-20", "faction": "nobody"}, "faction"),
+        ({"town": "tabqa", "date": "2017-08-20", "state": "retracted"}, "state"),
+        ({"town": ["x"], "date": {"a": 1}}, "town"),
+    ],
+)
 def test_bad_input_is_a_400_naming_the_field(tabqa, editor, body, field):
     api = APIClient()
     api.force_authenticate(editor)
@@ -92,8 +96,11 @@ def test_published_directly_needs_a_source(tabqa, reviewer):
 def test_the_control_layer_carries_last_confirmed(tabqa, reviewer):
     api = APIClient()
     api.force_authenticate(reviewer)
-    answer = api.post(URL, {"town": "tabqa", "date": "2017-08-20", "state": "published",
-                            "sources": [SourceFactory().pk]}, format="json")
+    answer = api.post(
+        URL,
+        {"town": "tabqa", "date": "2017-08-20", "state": "published", "sources": [SourceFactory().pk]},
+        format="json",
+    )
     assert answer.status_code == 201, answer.content
     layer = APIClient().get("/api/control.geojson?date=2017-09-01")
     body = layer.json() if not layer.streaming else None

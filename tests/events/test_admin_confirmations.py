@@ -65,8 +65,10 @@ def test_the_admin_refuses_another_faction_naming_both(tabqa):
     town, sdf = tabqa
     other = FactionFactory(slug="islamic-state", name="Islamic State")
     editor = client_as(user_in("editor"))
-    answer = editor.post("/admin/events/confirmation/add/", {
-        "town": town.pk, "faction": other.pk, "confirmed_on": "2017-08-20", "note": ""})
+    answer = editor.post(
+        "/admin/events/confirmation/add/",
+        {"town": town.pk, "faction": other.pk, "confirmed_on": "2017-08-20", "note": ""},
+    )
     assert answer.status_code == 200
     errors = str(answer.context["adminform"].form.errors)
     assert "SDF" in errors and "Islamic State" in errors
@@ -76,9 +78,10 @@ def test_the_admin_refuses_another_faction_naming_both(tabqa):
 def test_a_reviewer_publishes_from_the_list(tabqa):
     town, sdf = tabqa
     editor = client_as(user_in("editor"))
-    editor.post("/admin/events/confirmation/add/", {
-        "town": town.pk, "faction": sdf.pk, "confirmed_on": "2017-08-20", "note": "",
-        "sources": [SourceFactory().pk]})
+    editor.post(
+        "/admin/events/confirmation/add/",
+        {"town": town.pk, "faction": sdf.pk, "confirmed_on": "2017-08-20", "note": "", "sources": [SourceFactory().pk]},
+    )
     confirmation = Confirmation.objects.get()
     reviewer = client_as(user_in("reviewer"))
     reviewer.post("/admin/events/confirmation/", {"action": "publish_selected", "_selected_action": [confirmation.pk]})
@@ -118,8 +121,9 @@ def test_the_stale_list_groups_by_governorate_and_a_confirmation_takes_a_town_of
     from events import services
     from tests.factories import SYSTEM
 
-    services.confirmation_create(town=tabqa, confirmed_on=dt.date(2017, 8, 1), sources=[SourceFactory()],
-                                 state="published", entered_by=SYSTEM)
+    services.confirmation_create(
+        town=tabqa, confirmed_on=dt.date(2017, 8, 1), sources=[SourceFactory()], state="published", entered_by=SYSTEM
+    )
     groups = dict(editor.get(STALE, {"date": "2017-09-01", "days": "90"}).context["groups"])
     assert "Ar-Raqqa" not in groups and "Homs" in groups
     # A draft does not count.
@@ -139,10 +143,19 @@ def test_the_stale_list_filters_by_theatre(governorates):
     assert editor.get(STALE, {"date": "2017-09-01", "theatre": default.slug}).context["total"] == 2
 
 
-@pytest.mark.parametrize("params", [
-    {"date": "2017-13-01"}, {"date": "2999-01-01"}, {"days": "-3"}, {"days": "x" * 50}, {"days": "³"},
-    {"theatre": "nowhere"}, {"page": "999"}, {"page": "abc"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date": "2017-13-01"},
+        {"date": "2999-01-01"},
+        {"days": "-3"},
+        {"days": "x" * 50},
+        {"days": "³"},
+        {"theatre": "nowhere"},
+        {"page": "999"},
+        {"page": "abc"},
+    ],
+)
 def test_the_stale_list_says_what_is_wrong_never_a_500(governorates, params):
     editor = client_as(user_in("editor"))
     page = editor.get(STALE, params)

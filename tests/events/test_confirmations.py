@@ -29,8 +29,9 @@ def tabqa():
 
 
 def confirm(town, on, *, faction=None, state=State.PUBLISHED, by=SYSTEM):
-    return services.confirmation_create(town=town, confirmed_on=on, faction=faction, sources=[SourceFactory()],
-                                        state=state, entered_by=by)
+    return services.confirmation_create(
+        town=town, confirmed_on=on, faction=faction, sources=[SourceFactory()], state=state, entered_by=by
+    )
 
 
 def feature(on: D, name="Tabqa") -> dict:
@@ -115,7 +116,8 @@ def test_as_published_boundary(tabqa):
     with selectors.as_known_at(moment):
         assert feature(D(2017, 9, 1))["last_confirmed"] == D(2017, 8, 20)
     Confirmation.objects.filter(pk=confirmation.pk).update(
-        state=State.RETRACTED, retracted_at=moment + dt.timedelta(hours=1))
+        state=State.RETRACTED, retracted_at=moment + dt.timedelta(hours=1)
+    )
     with selectors.as_known_at(moment + dt.timedelta(minutes=59)):
         assert feature(D(2017, 9, 1))["last_confirmed"] == D(2017, 8, 20)
     with selectors.as_known_at(moment + dt.timedelta(hours=1)):
