@@ -111,3 +111,20 @@ def test_the_control_layer_carries_last_confirmed(tabqa, reviewer):
     before = APIClient().get("/api/control.geojson?date=2017-08-19").json()
     assert before["features"][0]["properties"]["last_confirmed"] == "2017-05-10"
     assert before["features"][0]["properties"]["days_since_confirmed"] == 0  # as_of is the change's day
+
+
+def test_publishing_a_confirmation_moves_the_cached_layer(tabqa, editor, reviewer):
+    url = "/api/control.geojson?date=2017-09-01"
+    first = APIClient().get(url)
+    assert first.json()["features"][0]["properties"]["last_confirmed"] == "2017-05-10"
+    api = APIClient()
+    api.force_authenticate(editor)
+    pk = api.post(URL, {"town": "tabqa", "date": "2017-08-20", "sources": [SourceFactory().pk]}, format="json").json()[
+        "id"
+    ]
+    assert APIClient().get(url).json()["features"][0]["properties"]["last_confirmed"] == "2017-05-10"  # a draft
+    api.force_authenticate(reviewer)
+    api.post(f"{URL}{pk}/publish/")
+    again = APIClient().get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200
+    assert again.json()["features"][0]["properties"]["last_confirmed"] == "2017-08-20"
