@@ -13,7 +13,7 @@ import orjson
 import shapely
 from django.db import connection
 
-from events.models import ControlChange, Faction, Source
+from events.models import Confirmation, ControlChange, Dispute, Faction, Source
 from geodata.models import AdminArea, Theatre, Town
 
 CHANGE = ControlChange._meta.db_table
@@ -22,6 +22,9 @@ FACTION = Faction._meta.db_table
 AREA = AdminArea._meta.db_table
 SOURCE = Source._meta.db_table
 LINK = ControlChange.sources.through._meta.db_table
+CONFIRMATION = Confirmation._meta.db_table
+CONFIRMATION_LINK = Confirmation.sources.through._meta.db_table
+DISPUTE = Dispute._meta.db_table
 
 _COLUMNS = """t.id, t.slug, t.name, t.latitude, t.longitude, t.admin_area_id, t.population,
   c.effective_date, c.day_part, c.id, c.town_id, c.faction_id, f.slug, c.status, c.contested_by_id,
@@ -106,7 +109,14 @@ def control_layer(on: dt.date, variant: str) -> list[tuple]:
     rows = time_slice(on, variant)
     sources_of([r[9] for r in rows if r[9] is not None])
     _rows(f"SELECT id, name, code, parent_id, level FROM {AREA}{_mine(AREA, 'WHERE')}")
+    last_confirmations(on)
     return rows
+
+
+def last_confirmations(on: dt.date) -> list[tuple]:
+    """Each town's and controller's latest published confirmation on or before ``on`` (its last_confirmed)."""
+    return _rows(f"""SELECT town_id, faction_id, MAX(confirmed_on) FROM {CONFIRMATION}
+        WHERE state = 'published' AND confirmed_on <= %s GROUP BY town_id, faction_id""", [on])
 
 
 def fastest_variant() -> str:
@@ -248,11 +258,25 @@ _API = {
                WHERE x.state = 'published' AND NOT EXISTS (SELECT 1 FROM {CHANGE} s
                WHERE s.supersedes_id = x.id AND s.state = 'published')""",
                "x.*, t.slug, t.name, f.slug", "x.effective_date, x.day_part, x.id"),
+    "confirmation": (f"""{CONFIRMATION} x JOIN {TOWN} t ON t.id = x.town_id JOIN {FACTION} f ON f.id = x.faction_id
+                     WHERE x.state = 'published'""", "x.*, t.slug, t.name, f.slug", "x.confirmed_on DESC, x.id DESC"),
+    # A dispute between published claims, with its town and both claims (their sources read after).
+    "dispute": (f"""{DISPUTE} x JOIN {TOWN} t ON t.id = x.town_id JOIN {CHANGE} a ON a.id = x.claim_id
+                JOIN {CHANGE} b ON b.id = x.rival_id WHERE a.state = 'published' AND b.state = 'published'""",
+                "x.*, t.slug, a.*, b.*", "x.opened_at DESC, x.id DESC"),
 }
 
 
 # The lists that take ?theatre= (events.api.filters), and where their rows' theatre is.
 _API_THEATRE = {"area": "x", "town": "x", "change": "t"}
+
+
+def confirmation_sources(ids: list[int]) -> list[tuple]:
+    if not ids:
+        return []
+    marks = ",".join(["%s"] * len(ids))
+    return _rows(f"SELECT confirmation_id, source_id FROM {CONFIRMATION_LINK} WHERE confirmation_id IN ({marks})",
+                 ids)
 
 
 def api_page(kind: str) -> list[tuple]:
@@ -264,6 +288,10 @@ def api_page(kind: str) -> list[tuple]:
     rows = _rows(f"SELECT {columns} FROM {source} ORDER BY {order} LIMIT 100")
     if kind == "change":
         sources_of([r[0] for r in rows])
+    if kind == "confirmation":
+        confirmation_sources([r[0] for r in rows])
+    if kind == "dispute":
+        sources_of([pk for r in rows for pk in (r[2], r[3])])
     return rows
 
 
@@ -276,6 +304,10 @@ def api_one(kind: str, pk: int) -> list[tuple]:
     rows = _rows(f"SELECT {columns} FROM {source} {where} x.id = %s", [pk])
     if kind == "change":
         sources_of([pk])
+    if kind == "confirmation":
+        confirmation_sources([pk])
+    if kind == "dispute":
+        sources_of([pk for r in rows for pk in (r[2], r[3])])
     return rows
 
 

@@ -33,11 +33,11 @@ from xml.etree import ElementTree
 import numpy as np
 import orjson
 from django.db import OperationalError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from bench import floors
 from events import services
-from events.models import ControlChange, Faction, Source
+from events.models import Confirmation, ControlChange, Dispute, Faction, Source
 from events.permissions import BENCH
 from geodata.models import AdminArea, Theatre, Town
 
@@ -67,6 +67,8 @@ class Params:
     source: Source  # a source cited by a published change
     change: ControlChange  # a published change in force (the town's latest)
     draft: ControlChange  # a draft with a source: published for each cold run
+    confirmation: Confirmation  # a published confirmation (the latest; one of ``change`` made if none)
+    dispute: Dispute  # a dispute between published claims (the latest; one over ``change`` made if none)
     theatre: Theatre | None = None  # every route asked for this theatre (?theatre=), its objects picked in it
 
     @classmethod
@@ -89,6 +91,7 @@ class Params:
         draft = next(d for d in drafts if _publishable(d))
         return cls(on=on, start=on - dt.timedelta(days=30), town=town, area=area,
                    faction=Faction.objects.get(pk=faction_id), source=source, change=change, draft=draft,
+                   confirmation=_confirmation(change, source, on), dispute=_dispute(change, faction_id),
                    theatre=theatre)
 
     def url(self, spec: "Spec") -> str:
@@ -97,6 +100,34 @@ class Params:
         if self.theatre is None:
             return url
         return f"{url}{'&' if '?' in url else '?'}theatre={self.theatre.slug}"
+
+
+def _confirmation(change: ControlChange, source: Source, on: dt.date) -> Confirmation:
+    """The latest published confirmation; a country built without any gets one, of ``change``'s town on ``on``
+    (through the service, as an editor's), so the confirmations' routes read a row."""
+    found = Confirmation.objects.filter(state="published").order_by("-confirmed_on", "-pk").first()
+    if found is not None:
+        return found
+    return services.confirmation_create(town=change.town, faction=change.faction, confirmed_on=on, sources=[source],
+                                        state="published", entered_by=BENCH)
+
+
+def _dispute(change: ControlChange, faction_id: int) -> Dispute:
+    """The latest dispute between published claims; a country built without any gets one: a rival claim for
+    ``change``'s town and day by another side, from a source of its own, published through the services (which
+    open the dispute), so the disputes' routes read a row."""
+    published = ControlChange.State.PUBLISHED
+    found = (Dispute.objects.filter(claim__state=published, rival__state=published)
+             .order_by("-opened_at", "-pk").first())
+    if found is not None:
+        return found
+    other = Faction.objects.exclude(pk=change.faction_id).order_by(
+        "-pk" if faction_id == change.faction_id else "pk").first()
+    source = services.source_save(source=Source(title="A rival claim (bench)", publisher="bench"), by=BENCH)
+    rival = services.control_change_create(
+        town=change.town, faction=other, effective_date=change.effective_date, day_part=change.day_part,
+        date_precision=change.date_precision, sources=[source], state=published, rival_of=change, entered_by=BENCH)
+    return Dispute.objects.filter(Q(claim=rival) | Q(rival=rival)).get()
 
 
 def _publishable(draft: ControlChange) -> bool:
@@ -204,6 +235,12 @@ SPECS: dict[str, Spec] = {
     "api:controlchange-list": Spec(lambda p: "/api/control-changes/", lambda p: floors.api_page("change")),
     "api:controlchange-detail": Spec(lambda p: f"/api/control-changes/{p.change.pk}/",
                                      lambda p: floors.api_one("change", p.change.pk)),
+    "api:confirmation-list": Spec(lambda p: "/api/confirmations/", lambda p: floors.api_page("confirmation")),
+    "api:dispute-list": Spec(lambda p: "/api/disputes/", lambda p: floors.api_page("dispute")),
+    "api:dispute-detail": Spec(lambda p: f"/api/disputes/{p.dispute.pk}/",
+                               lambda p: floors.api_one("dispute", p.dispute.pk)),
+    "api:confirmation-detail": Spec(lambda p: f"/api/confirmations/{p.confirmation.pk}/",
+                                    lambda p: floors.api_one("confirmation", p.confirmation.pk)),
 }
 
 

@@ -76,7 +76,23 @@ def _theatre_and_factions(params: Mapping[str, str]) -> dict:
 
 
 def _control_params(params: Mapping[str, str]) -> dict:
-    return {"on": _slice_on(params), **_theatre_and_factions(params)}
+    """``date`` resolved as a dated layer's (``_slice_on``), moved on to the latest confirmation on or before
+    it when that is later: a confirmation moves a town's ``last_confirmed`` without a change of control."""
+    found = _theatre_and_factions(params)
+    on = _slice_on(params)
+    theatre = found.get("theatre")
+    revision = _revision.get() or selectors.data_version(theatre=theatre)
+    asked = given_date(params, "date") or timezone.localdate()
+    confirmed_on = _latest_confirmed_day(revision, asked, None if theatre is None else theatre.pk)
+    if confirmed_on is not None and confirmed_on > on:
+        on = confirmed_on
+    return {"on": on, **found}
+
+
+@functools.lru_cache(maxsize=4096)
+def _latest_confirmed_day(revision: str, asked: dt.date, theatre_id: int | None) -> dt.date | None:
+    """``selectors.latest_confirmation_date``, remembered per data revision (a publish or retraction moves it)."""
+    return selectors.latest_confirmation_date(on=asked, theatre_id=theatre_id)
 
 
 def _changes_params(params: Mapping[str, str]) -> dict:

@@ -24,7 +24,7 @@ from . import territory
 from .date_labels import date_label
 from .export_rows import ChangeEvent, area_names, change_events, control_rows, province_of, sources_by_change
 from .models import ControlChange
-from .selectors import ChangeRow, FactionRow, TownRow, control_spans, faction_rows
+from .selectors import ChangeRow, FactionRow, TownRow, control_spans, days_since, faction_rows, last_confirmed
 from .territory import drawn
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
@@ -64,6 +64,8 @@ def control_feature_collection(
     """
     snapshot, sources = control_rows(on=on, towns=towns, theatre=theatre)
     factions, changes, language = snapshot.factions, snapshot.changes, translation.get_language()
+    # The slice's last confirmations, one query (selectors.confirmations); its controllers' as they stand.
+    confirmed = last_confirmed(on=on, changes=changes.values())
     # Per governorate, per faction and per label rather than per town: each is looked up once. Each
     # feature is one dict literal (its properties in the file's order), not a dict merged into another:
     # this loop runs for every town after each write.
@@ -82,6 +84,7 @@ def control_feature_collection(
                 "name": town.name, "town_id": town.id, "faction": None, "faction_name": None, "colour": None,
                 "status": None, "contested_by": None, "since": None, "precision": None, "since_label": None,
                 "confidence": None, "province": province[0], "province_code": province[1], "sources": [],
+                "last_confirmed": None, "days_since_confirmed": None,
             }
         else:
             faction = factions[change.faction_id]
@@ -95,6 +98,7 @@ def control_feature_collection(
                                                language),
                 "confidence": change.confidence,
                 "province": province[0], "province_code": province[1], "sources": sources[change.id],
+                "last_confirmed": (last := confirmed[town.id]), "days_since_confirmed": days_since(on, last),
             }
         append({
             "type": "Feature", "id": town.id,

@@ -36,8 +36,10 @@ MEDIA_TYPES = {"gpkg": GPKG_MEDIA_TYPE, "kml": KML_MEDIA_TYPE}
 FORMATS = tuple(MEDIA_TYPES)
 
 JSON_FIELDS = frozenset({"sources", "shares", "population_shares"})
-DATE_FIELDS = frozenset({"since", "date", "valid_from", "valid_to"})
-INT_FIELDS = frozenset({"town_id", "area_id", "towns", "population", "change_id", "drawn_area_id"})
+DATE_FIELDS = frozenset({"since", "date", "valid_from", "valid_to", "last_confirmed"})
+INT_FIELDS = frozenset(
+    {"town_id", "area_id", "towns", "population", "change_id", "drawn_area_id", "days_since_confirmed"}
+)
 FLOAT_FIELDS = frozenset({"area_km2"})
 BOOL_FIELDS = frozenset({"contested"})
 READ_CHUNK = 1024 * 1024
@@ -292,6 +294,8 @@ CONTROL = Kind(
         "province",
         "province_code",
         "sources",
+        "last_confirmed",
+        "days_since_confirmed",
     ),
     "Point",
     name_field="name",

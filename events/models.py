@@ -319,6 +319,7 @@ class ControlChangeForReview(ControlChange):
         verbose_name_plural = "review queue"
 
 
+from .confirmation_models import Confirmation  # noqa: E402,F401  ("still held", its own module)
 from .dispute_models import Dispute  # noqa: E402,F401  (disputed claims, their own module)
 from .drawn_models import DrawnArea  # noqa: E402,F401  (control drawn as polygons, its own module)
 from .job_models import ImportUpload, Job  # noqa: E402,F401  (models of their own module, registered here)

@@ -149,6 +149,7 @@ def control_map_build(
     legend: bool = True,
     caption: MapCaption | None = None,
     area_rule: str | None = None,
+    stale_after_days: int | None = None,
 ) -> folium.Map:
     """The control map: areas, governorate and district outlines, towns: one GeoJSON layer each.
 
@@ -193,6 +194,8 @@ def control_map_build(
             "control_attribution": control_attribution_html(conf),
             # How the painted areas follow from the towns (the legend states it, as the exports do).
             "area_rule": area_rule,
+            # Towns not confirmed for this many days fade when the reader ticks the legend's toggle.
+            "stale_after_days": stale_after_days if stale_after_days is not None else stale_setting(),
         },
     ).add_to(m)
 
@@ -230,6 +233,13 @@ def control_map_build(
     return m
 
 
+def stale_setting() -> int | None:
+    """settings.STALE_AFTER_DAYS: the days after which the map can fade a town not confirmed since."""
+    from django.conf import settings as django_settings
+
+    return getattr(django_settings, "STALE_AFTER_DAYS", None)
+
+
 _PARTS_KEPT: dict[str, RenderedMap] = {}  # control_map_parts' renders, by their inputs
 
 
@@ -243,7 +253,8 @@ def control_map_parts(
     and, without layer data, depends on these small inputs alone: the parts are kept under their repr.
     """
     inputs = {"palette": list(palette), "assets": assets, "settings": dict(settings or {}),
-              "links": dict(links or {}), "legend": legend, "area_rule": area_rule}
+              "links": dict(links or {}), "legend": legend, "area_rule": area_rule,
+              "stale_after_days": stale_setting()}
     key = repr(inputs)
     parts = _PARTS_KEPT.get(key)
     if parts is None:

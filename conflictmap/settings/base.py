@@ -386,3 +386,7 @@ EMBED_FRAME_ANCESTORS = env_list("EMBED_FRAME_ANCESTORS", "*")
 # Control drawn as polygons (manage.py import_control_areas): a file larger than this is refused unread.
 # DeepStateMap's daily file is ~80 KB; ISW's layered files a few MB.
 DRAWN_FILE_MAX_BYTES = _positive_int("DRAWN_FILE_MAX_BYTES", 50 * 1024 * 1024)
+
+# Staleness (issue 23): a town whose latest change or confirmation is more than this many days before the
+# date shown is "stale": the map can fade it (a toggle in its legend, off at first) and editors list it.
+STALE_AFTER_DAYS = _positive_int("STALE_AFTER_DAYS", 90)

@@ -4,6 +4,7 @@ and shows results.
 
 - ``records``: factions and sources
 - ``changes``: control changes, the review queue and the publish / reject / retract actions
+- ``confirmations``: "still held by F", recorded in two clicks from a town or a change row
 - ``disputes``: disputed claims, and a reviewer's decision page
 - ``drawn``: control drawn as polygons, reviewed with the same actions
 - ``towns``: a town's page with its control history, audit trail and the reviewer rule
@@ -14,6 +15,7 @@ and shows results.
 
 from .. import admin_users  # noqa: F401  (registers the user admin)
 from . import (
+    confirmations,  # noqa: F401  (registers the confirmations' admin)
     disputes,  # noqa: F401  (registers the disputes' admin)
     drawn,  # noqa: F401  (registers the drawn areas' admin)
     tokens,  # noqa: F401  (registers the API token admin)

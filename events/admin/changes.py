@@ -164,7 +164,8 @@ class ReviewActions:
 class ControlChangeAdmin(LogListMixin, ReviewActions, JsonNameSearchMixin, AuditedAdmin):
     form = ControlChangeForm
     # Narrow enough for a 1280 px screen: the state next to the town, the part of day only as a filter/field.
-    list_display = ("town", "state", "faction_swatch", "status", "effective_date", "confidence", "map_link_column")
+    list_display = ("town", "state", "faction_swatch", "status", "effective_date", "confidence", "map_link_column",
+                    "confirm_column")
     list_filter = (
         "state", "status", "confidence",
         # Every faction (a short table), not only those in the log: that would be a DISTINCT over it.
@@ -212,6 +213,13 @@ class ControlChangeAdmin(LogListMixin, ReviewActions, JsonNameSearchMixin, Audit
     @admin.display(description="map")
     def map_link_column(self, obj):
         return map_link(obj, short=True)
+
+    @admin.display(description="confirm")
+    def confirm_column(self, obj):
+        """Two clicks to say the town is still held: this link, then Save (``admin.confirmations``)."""
+        from .confirmations import confirm_link
+
+        return confirm_link(obj.town_id) if obj.state == ControlChange.State.PUBLISHED else "-"
 
     @admin.display(description="on the map")
     def map_link_field(self, obj):

@@ -61,7 +61,7 @@ admin.site.unregister(Town)
 class TownWithChangesAdmin(TownAdmin):
     form = TownEditForm
     inlines = (TownChangesInline,)
-    readonly_fields = (*TownAdmin.readonly_fields, "control_audit")
+    readonly_fields = (*TownAdmin.readonly_fields, "confirm_still_held", "control_audit")
 
     class Media:
         css = LEAFLET_MEDIA["css"]
@@ -101,6 +101,13 @@ class TownWithChangesAdmin(TownAdmin):
 
     def save_model(self, request, obj, form, change):
         services.town_edit(town=obj, by=request.user)
+
+    @admin.display(description="still held?")
+    def confirm_still_held(self, obj):
+        """Two clicks: this link, then Save on the filled form (its controller today, today's date)."""
+        from .confirmations import confirm_link
+
+        return confirm_link(obj.pk) if obj and obj.pk else "-"
 
     @admin.display(description="audit trail of its control changes")
     def control_audit(self, obj):

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events import names
-from events.models import ControlChange, Dispute, Faction, Source
+from events.models import Confirmation, ControlChange, Dispute, Faction, Source
 from events.params import ParameterError, parse_date, whole_number
 from geodata.models import AdminArea, Town
 
@@ -251,3 +251,36 @@ class DisputeSerializer(serializers.ModelSerializer):
 class DisputeDecisionSerializer(serializers.Serializer):
     in_force = serializers.IntegerField(min_value=1, help_text="The id of the claim to keep in force.")
     reason = serializers.CharField(max_length=5000, help_text="Why: shown with the dispute.")
+
+
+class ConfirmationSerializer(serializers.ModelSerializer):
+    """ "Still held by F, per source S" on a date: a town's controller in force confirmed unchanged."""
+
+    town = NamedRelatedField(
+        index=names.town_index, queryset=Town.objects.all(),
+        help_text="The town's slug, id, name or alternate name; answered as its slug.",
+    )
+    town_name = serializers.CharField(source="town.name", read_only=True)
+    faction = NamedRelatedField(
+        index=names.faction_index, queryset=Faction.objects.all(), required=False,
+        help_text="The faction still holding it (slug, id, name or alias). Left out: the town's controller in "
+        "force on the date. Another faction than that one is refused (record a control change instead).",
+    )
+    date = IsoDateField(source="confirmed_on", help_text="The day the sources say it was still held, YYYY-MM-DD.")
+    sources = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Source.objects.all(), required=False,
+        help_text="Ids of the sources that say so (/api/sources/); a published confirmation needs one.",
+    )
+    state = serializers.ChoiceField(
+        choices=[ControlChange.State.DRAFT, ControlChange.State.PUBLISHED], default=ControlChange.State.DRAFT,
+        help_text="On creation only: draft (editors) or published (reviewers). Later, use the review actions.",
+    )
+
+    class Meta:
+        model = Confirmation
+        fields = [
+            "id", "town", "town_name", "faction", "date", "sources", "note", "state",
+            "entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason",
+        ]
+        read_only_fields = ["entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason"]
+        validators = []  # events.services.confirmation_check says what is wrong

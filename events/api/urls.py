@@ -15,6 +15,7 @@ router.register("areas", views.AdminAreaViewSet, basename="area")
 router.register("towns", views.TownViewSet, basename="town")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("control-changes", views.ControlChangeViewSet, basename="controlchange")
+router.register("confirmations", views.ConfirmationViewSet, basename="confirmation")
 router.register("disputes", views.DisputeViewSet, basename="dispute")
 
 app_name = "api"

@@ -12,8 +12,8 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
+from rest_framework import mixins, viewsets
 from rest_framework import serializers as drf_serializers
-from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events import exports, selectors, services
-from events.models import ControlChange, Dispute, Faction, Source
+from events.models import Confirmation, ControlChange, Dispute, Faction, Source
 from events.params import FLAG_VALUES, parse_flag, parse_theatre
 from events.permissions import EDITOR_PERMS
 from geodata.models import AdminArea, Town
@@ -34,7 +34,7 @@ from .renderers import CSVRenderer, GeoJSONRenderer
 from .schema import error
 
 # Bump when the export format changes, so caches holding the old shape revalidate.
-EXPORT_FORMAT = "2"
+EXPORT_FORMAT = "3"  # 3: the control layer carries last_confirmed, days_since_confirmed
 # ?rev=<selectors.data_revision().key> pins a response to one state of the data (see ExportView.get).
 REVISION_PARAM = "rev"
 AS_PUBLISHED_PARAM = OpenApiParameter("as_published", OpenApiTypes.STR, description=(
@@ -225,6 +225,58 @@ class DisputeViewSet(viewsets.ReadOnlyModelViewSet):
         decision.is_valid(raise_exception=True)
         dispute = services.dispute_decide(dispute=self.get_object(), by=request.user, **decision.validated_data)
         return Response(serializers.DisputeSerializer(self.get_queryset().get(pk=dispute.pk)).data)
+
+
+def _confirmation_review(name: str, *, needs_reason: bool, summary: str):
+    """A POST on one confirmation that calls events.services.confirmation_<name>."""
+    service = getattr(services, f"confirmation_{name}")
+
+    def review(self, request, pk=None):
+        extra = {}
+        if needs_reason:
+            reason = serializers.ReasonSerializer(data=request.data)
+            reason.is_valid(raise_exception=True)
+            extra["reason"] = reason.validated_data["reason"]
+        confirmation = service(confirmation=self.get_object(), by=request.user, **extra)
+        return Response({"id": confirmation.pk, "state": confirmation.state})
+
+    review.__name__ = name
+    review = action(detail=True, methods=["post"], url_path=name)(review)
+    return extend_schema(summary=summary, request=serializers.ReasonSerializer if needs_reason else None,
+                         responses={200: serializers.StateSerializer})(review)
+
+
+@extend_schema_view(list=extend_schema(parameters=[AS_PUBLISHED_PARAM]))
+class ConfirmationViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          mixins.CreateModelMixin):
+    """Confirmations: "still held by F, per source S" on a date. A published one moves the town's
+    `last_confirmed` on the control layer up to its date. Everyone reads published confirmations; editors
+    also see drafts, rejected and retracted ones. Editors record drafts (`POST` with town, date and
+    sources; the faction defaults to the town's controller in force then, and another faction is
+    refused); reviewers publish, reject and retract, with the control changes' permissions."""
+
+    serializer_class = serializers.ConfirmationSerializer
+    pagination_class = Pagination
+    filter_backends = []
+
+    def get_queryset(self):
+        qs = Confirmation.objects.all()
+        if not (is_editor(self.request.user) and selectors.known_moment() is None):
+            qs = qs.filter(selectors.counted_q(selectors.visibility(), model=Confirmation))
+        return qs.select_related("town", "faction").prefetch_related(
+            Prefetch("sources", queryset=Source.objects.only("pk"))).order_by("-confirmed_on", "-id")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.confirmation_create(
+            town=data["town"], confirmed_on=data["confirmed_on"], faction=data.get("faction"),
+            sources=data.get("sources", ()), note=data.get("note", ""), state=data["state"],
+            entered_by=self.request.user,
+        )
+
+    publish = _confirmation_review("publish", needs_reason=False, summary="Publish a draft confirmation (reviewers)")
+    reject = _confirmation_review("reject", needs_reason=True, summary="Reject a draft confirmation (reviewers)")
+    retract = _confirmation_review("retract", needs_reason=True, summary="Retract a published confirmation (reviewers)")
 
 
 class ExportNegotiation(BaseContentNegotiation):

@@ -11,6 +11,7 @@
 - ``public``: whether the public sees a record; colours too close to tell apart.
 """
 
+from .confirmations import StaleTown, days_since, last_confirmed, latest_confirmation_date, stale_towns
 from .dates import (
     CACHE_SECONDS,
     cache_token,
@@ -62,6 +63,11 @@ from .timelines import (
 )
 
 __all__ = [
+    "days_since",
+    "StaleTown",
+    "stale_towns",
+    "latest_confirmation_date",
+    "last_confirmed",
     "cache_token",
     "CACHE_SECONDS", "CHANGE_ROW_FIELDS", "CHRONOLOGICAL", "LATEST_FIRST", "PUBLIC", "ChangeRow", "ControlCount",
     "ControlSnapshot", "FactionRow", "TownControl", "TownRow", "Visibility", "change_dates", "change_years",

@@ -98,10 +98,18 @@ def visibility(*, published_only: bool = True, known_at: dt.datetime | None = No
     return PUBLIC if published_only and known_at is None else Visibility(published_only, known_at)
 
 
-def counted_q(seen: Visibility, prefix: str = "") -> Q:
-    """``seen.terms()`` as an ORM condition (``prefix`` for a related change, e.g. "superseded_by__")."""
+def _own_terms(seen: Visibility, model) -> list[tuple[str, str, Any]]:
+    """``seen.terms()`` that ``model`` has columns for: a record reviewed alike but never disputed (a
+    confirmation) has no dispute column, so that term is the change's alone."""
+    own = {f.name for f in model._meta.concrete_fields}
+    return [term for term in seen.terms() if term[0] in own]
+
+
+def counted_q(seen: Visibility, prefix: str = "", model=ControlChange) -> Q:
+    """``seen.terms()`` as an ORM condition (``prefix`` for a related change, e.g. "superseded_by__"; ``model``
+    a record reviewed alike, as for ``counted_sql``)."""
     condition = Q()
-    for field, test, value in seen.terms():
+    for field, test, value in _own_terms(seen, model):
         name = prefix + field
         if test == "null_or_gt":
             condition &= Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gt": value})
@@ -110,8 +118,9 @@ def counted_q(seen: Visibility, prefix: str = "") -> Q:
     return condition
 
 
-def counted_sql(seen: Visibility, alias: str) -> tuple[str, list]:
-    """``seen.terms()`` as SQL on the change table aliased ``alias``.
+def counted_sql(seen: Visibility, alias: str, model=ControlChange) -> tuple[str, list]:
+    """``seen.terms()`` as SQL on the change table aliased ``alias`` (or on ``model``'s, a record reviewed
+    alike with the same state and review columns: a confirmation).
 
     On SQLite the state is written +alias.state: a unary plus keeps the planner off any index that
     starts with the state (without statistics it took one for a town's walk and the supersedes check,
@@ -119,8 +128,8 @@ def counted_sql(seen: Visibility, alias: str) -> tuple[str, list]:
     """
     plus = "" if connection.vendor == "postgresql" else "+"
     parts, params = [], []
-    for field, test, value in seen.terms():
-        column = f"{alias}.{_column(ControlChange, field)}"
+    for field, test, value in _own_terms(seen, model):
+        column = f"{alias}.{_column(model, field)}"
         if test == "in":
             parts.append(f"{plus}{column} IN ({', '.join(['%s'] * len(value))})")
             params += list(value)

@@ -11,6 +11,7 @@ TypeError.
 - ``factions``, ``sources``: check, save, save many
 - ``coalitions``: a faction's coalition in one theatre (``faction_role_set``)
 - ``towns``: a town edit with the reviewer rule, over geodata's town write
+- ``confirmations``: "still held by F" on a date: check, create, publish / reject / retract
 - ``disputes``: disputed claims: opened on publication or by hand, decided by a reviewer
 - ``drawn_areas``: control drawn as polygons: the import's check and write, publish / reject / retract
 - ``drawn_towns``: the changes a drawing implies for the towns inside it, proposed as drafts
@@ -31,6 +32,13 @@ from ..permissions import (  # noqa: F401  (re-exported: callers used to read th
     user_require,
 )
 from .bulk import NewChange, control_changes_clashing, control_changes_create_allowed, control_changes_create_many
+from .confirmations import (
+    confirmation_check,
+    confirmation_create,
+    confirmation_publish,
+    confirmation_reject,
+    confirmation_retract,
+)
 from .disputes import dispute_decide, dispute_open, dispute_open_check
 from .factions import faction_check, faction_save, factions_save_many
 from .lifecycle import (
@@ -53,6 +61,11 @@ from .sources import source_check, source_save, sources_save_many
 from .towns import town_edit, town_edit_check
 
 __all__ = [
+    "confirmation_check",
+    "confirmation_create",
+    "confirmation_publish",
+    "confirmation_reject",
+    "confirmation_retract",
     "EDITABLE_FIELDS", "ONE_PER_DAY_PART_MESSAGE", "RELATION_FIELDS", "NewChange", "Transition",
     "control_change_check", "control_change_create", "control_change_delete", "control_change_publish",
     "control_change_reject", "control_change_retract", "control_change_source_warnings", "control_change_transition",

@@ -10,6 +10,10 @@
   var order = [];
   var contestedClass = null;
   var areaRule = null;  // how the painted areas follow from the towns, shown under the legend
+  // Towns not confirmed for this many days (settings.STALE_AFTER_DAYS) fade when the reader asks (off at first).
+  var staleAfterDays = null;
+  var fadeStale = false;
+  var STALE_FILL_OPACITY = 0.3;
   // Towns with no record: name and colour from the page's palette (events.colours), as every class's.
   var noRecord = { name: "", colour: "" };
   // Shared by the map's layers and the legend, so a swatch is drawn exactly as the map draws.
@@ -79,6 +83,7 @@
     order = config.order || Object.keys(palette);
     contestedClass = config.contested_class || null;
     areaRule = config.area_rule || null;
+    staleAfterDays = typeof config.stale_after_days === "number" ? config.stale_after_days : null;
     // Panes keep the drawing order when a layer is refilled: areas, then outlines, then towns.
     [["cm-areas", 410], ["cm-provinces", 420], ["cm-districts", 420], ["cm-towns", 430], ["cm-labels", 440]].forEach(function (p) {
       if (!map.getPane(p[0])) map.createPane(p[0]).style.zIndex = p[1];
@@ -174,10 +179,30 @@
       };
     }
     var c = cm.townColours(p);
+    var faded = fadeStale && cm.townStale(p);
     return {
-      radius: r, fillColor: c.fill, fillOpacity: TOWN_FILL_OPACITY, fill: true, stroke: true,
-      color: c.ring, weight: (c.contested ? ringWeight() : TOWN_RING_WEIGHT) * Math.min(1, scale), interactive: true,
+      radius: r, fillColor: c.fill, fillOpacity: faded ? STALE_FILL_OPACITY : TOWN_FILL_OPACITY, fill: true,
+      stroke: true, color: c.ring, weight: (c.contested ? ringWeight() : TOWN_RING_WEIGHT) * Math.min(1, scale),
+      interactive: true,
     };
+  };
+
+  // Days from the town's last confirmation (its change in force or a later confirmation) to the date
+  // shown: the page's date when it has one (a layer's days count to its as_of day), else the layer's.
+  cm.townDaysSinceConfirmed = function (p) {
+    if (!p || !p.last_confirmed) return null;
+    var body = document.body;
+    var shown = body && (body.dataset.loading || body.dataset.loadedDate);
+    var day = /^\d{4}-\d{2}-\d{2}$/;
+    if (shown && day.test(shown) && day.test(p.last_confirmed)) {
+      return Math.round((Date.parse(shown) - Date.parse(p.last_confirmed)) / 86400000);
+    }
+    return typeof p.days_since_confirmed === "number" ? p.days_since_confirmed : null;
+  };
+
+  cm.townStale = function (p) {
+    var days = cm.townDaysSinceConfirmed(p);
+    return staleAfterDays !== null && days !== null && days > staleAfterDays;
   };
 
   function mapZoom() {
@@ -341,7 +366,9 @@
   cm.townsRestyle = function () {
     if (!cm.registered) return;
     var zoom = cm.registered.map.getZoom();
-    var key = zoom + "|" + density + "|" + showUnrecorded;
+    // Fading, the date shown moves every town's days since confirmed; otherwise it restyles nothing.
+    var shown = fadeStale ? (document.body.dataset.loading || document.body.dataset.loadedDate || "") : "";
+    var key = zoom + "|" + density + "|" + showUnrecorded + "|" + fadeStale + "|" + shown;
     if (key === restyledFor) return;
     restyledFor = key;
     cm.registered.layers.towns.eachLayer(function (m) { restyle(m, zoom); });
@@ -435,11 +462,19 @@
 
   cm.showingUnrecorded = function () { return showUnrecorded; };
 
+  cm.setFadeStale = function (fade) {
+    fadeStale = !!fade && staleAfterDays !== null;
+    cm.townsRestyle();
+  };
+  cm.fadingStale = function () { return fadeStale; };
+  cm.staleAfterDays = function () { return staleAfterDays; };
+
   // What the legend draws with: the palette and the map's own styles (maplegend.js reads these).
   cm.look = function () {
     return {
       palette: palette, order: order, contestedClass: contestedClass, areaRule: areaRule, noData: noRecord.colour,
-      areaOpacity: areaOpacity(), ringWeight: ringWeight(),
+      areaOpacity: areaOpacity(), ringWeight: ringWeight(), staleAfterDays: staleAfterDays,
+      staleFillOpacity: STALE_FILL_OPACITY,
       townFillOpacity: TOWN_FILL_OPACITY, townRingWeight: TOWN_RING_WEIGHT, townRing: TOWN_RING,
     };
   };

@@ -146,6 +146,28 @@
     box.appendChild(countsBox);
   }
 
+  // The legend's staleness row (when the site sets STALE_AFTER_DAYS): the toggle and the rule it applies.
+  function staleRows(box) {
+    var days = cm.look().staleAfterDays;
+    if (typeof days !== "number") return;
+    var row = el("div", null, "cm-legend-row cm-legend-stale");
+    var dot = svg("svg", { width: 18, height: 18, viewBox: "0 0 18 18", class: "swatch-point", "aria-hidden": "true" });
+    dot.appendChild(svg("circle", { cx: 9, cy: 9, r: 6, fill: "#777777", "fill-opacity": cm.look().staleFillOpacity }));
+    row.appendChild(dot);
+    row.appendChild(el("span"));
+    var label = el("label");
+    var toggle = el("input", null, "cm-fade-stale");
+    toggle.type = "checkbox";
+    toggle.checked = cm.fadingStale();
+    toggle.addEventListener("change", function () { cm.setFadeStale(toggle.checked); });
+    label.appendChild(toggle);
+    label.appendChild(document.createTextNode(" Fade towns not confirmed for " + days + " days"));
+    row.appendChild(label);
+    box.appendChild(row);
+    box.appendChild(el("div", "Faded: its latest change or confirmation is more than " + days +
+      " days before the date shown.", "cm-legend-stale-rule"));
+  }
+
   // The opened legend grows upward from the map's bottom corner. It stays inside the map, below
   // everything at the map's top (zoom buttons, the town search, the layer list), and
   // scrolls inside itself; its toggle is sticky at its top, so the tap that opened it closes it.
@@ -228,6 +250,7 @@
         box.appendChild(about);
       }
       unrecordedRows(box);
+      staleRows(box);
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
       return box;

@@ -72,6 +72,7 @@ def test_uqayribat_point_is_longitude_then_latitude_and_contested_on_2_september
     assert set(props) == {
         "name", "town_id", "faction", "faction_name", "colour", "status", "contested_by", "since",
         "precision", "since_label", "confidence", "province", "province_code", "sources",
+        "last_confirmed", "days_since_confirmed",
     }
     assert props["since_label"] == "2 September 2017"
 

@@ -1,0 +1,70 @@
+"""A confirmation: "still held by F, per source S" on a date, beside the control log.
+
+A confirmation changes nothing on the map; it says a town's controller in force was reported unchanged
+on a later day, so the town's ``last_confirmed`` (``events.selectors.confirmations``) moves up to that day.
+It is reviewed like a control change (draft → published, rejected, retracted; ``events.services.confirmations``)
+and only a published one counts, by the same visibility rule (``selectors.rule.Visibility``).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from geodata.models import Town
+
+EARLIEST_DATE_TEXT = "1900-01-01"
+
+
+class Confirmation(models.Model):
+    class State(models.TextChoices):  # the control log's states and their meaning (ControlChange.State)
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        REJECTED = "rejected", "Rejected"
+        RETRACTED = "retracted", "Retracted"
+
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="confirmations")
+    faction = models.ForeignKey(
+        "events.Faction",
+        on_delete=models.PROTECT,
+        related_name="confirmations",
+        help_text="The faction still in control on this date (the town's controller in force then).",
+    )
+    confirmed_on = models.DateField(help_text="The day the sources say the town was still held.")
+    sources = models.ManyToManyField("events.Source", blank=True, related_name="confirmations")
+    note = models.TextField(blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default="draft")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_at = models.DateTimeField(default=timezone.now, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.TextField(blank=True)
+    retracted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    retraction_reason = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(m2m_fields=[sources])
+
+    class Meta:
+        ordering = ["town", "-confirmed_on", "-id"]
+        indexes = [
+            # "The latest confirmation of this town and controller on or before D": one index range per town.
+            models.Index(fields=["town", "faction", "-confirmed_on"], name="confirmation_latest_idx"),
+            # The control layer's day: the latest confirmation on or before a date (that index walked back).
+            models.Index(fields=["confirmed_on"], name="confirmation_date_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confirmed_on__gte=EARLIEST_DATE_TEXT), name="confirmation_not_before_1900"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.town} still held by {self.faction} on {self.confirmed_on:%Y-%m-%d}"

@@ -1,0 +1,126 @@
+"""How long ago each town's controller was last confirmed: ``last_confirmed`` for a whole time slice.
+
+A town's ``last_confirmed`` on a date D is the latest of its change in force's date and the dates of
+its confirmations that count (published, as known at the reader's moment: ``rule.Visibility``) dated
+on or before D and naming that same controller. It is read in one query for the whole slice: each
+town's confirmation is the first row of the (town, faction, confirmed_on) index walked backwards from
+D, so the cost grows with the towns, not with the confirmations or the log.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from django.db import connection
+
+from geodata.models import AdminArea, Theatre
+
+from ..confirmation_models import Confirmation
+from .rows import ChangeRow
+from .rule import Visibility, counted_q, counted_sql, visibility
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def last_confirmed(
+    *,
+    on: dt.date,
+    changes: Iterable[ChangeRow],
+    seen: Visibility | None = None,
+) -> dict[int, dt.date]:
+    """{town id: its last_confirmed on ``on``} for the towns of ``changes`` (each town's change in force
+    on ``on``, as a slice holds them); one query, none for a slice with no change."""
+    seen = seen or visibility()
+    pairs = [{"town": c.town_id, "faction": c.faction_id, "since": c.effective_date.isoformat()} for c in changes]
+    found = {c.town_id: c.effective_date for c in changes}
+    if not pairs:
+        return found
+    rule, rule_params = counted_sql(seen, "k", model=Confirmation)
+    table = Confirmation._meta.db_table
+    if connection.vendor == "postgresql":
+        towns = "SELECT * FROM json_to_recordset(%s::json) AS p(town bigint, faction bigint, since date)"
+    else:
+        towns = (
+            "SELECT json_extract(value, '$.town') AS town, json_extract(value, '$.faction') AS faction, "
+            "json_extract(value, '$.since') AS since FROM json_each(%s)"
+        )
+    # Every town's row, the empty ones left out here: a WHERE on the subquery's value had SQLite run it twice.
+    sql = f"""
+        SELECT p.town, (
+            SELECT k.confirmed_on FROM {table} k
+            WHERE k.town_id = p.town AND k.faction_id = p.faction
+              AND k.confirmed_on <= %s AND k.confirmed_on > p.since AND {rule}
+            ORDER BY k.confirmed_on DESC LIMIT 1
+        ) FROM ({towns}) p"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [on, *rule_params, json.dumps(pairs)])
+        for town_id, confirmed in cursor.fetchall():
+            if confirmed is not None:
+                found[town_id] = _as_date(confirmed)
+    return found
+
+
+def days_since(on: dt.date, confirmed: dt.date | None) -> int | None:
+    return None if confirmed is None else (on - confirmed).days
+
+
+def latest_confirmation_date(*, on: dt.date, theatre_id: int | None = None) -> dt.date | None:
+    """The latest day on or before ``on`` with a confirmation that counts (of the theatre with id
+    ``theatre_id`` when given): the control layer's day moves on to it, as to a change's date, so a
+    confirmation after the last change shows from its own day (the confirmed_on index walked back)."""
+    rows = Confirmation.objects.filter(counted_q(visibility(), model=Confirmation), confirmed_on__lte=on)
+    if theatre_id is not None:
+        rows = rows.filter(town__theatre_id=theatre_id)
+    return rows.order_by("-confirmed_on").values_list("confirmed_on", flat=True).first()
+
+
+class StaleTown(NamedTuple):
+    """A town whose controller was last confirmed more than the threshold's days before the date."""
+
+    governorate: str  # its governorate's name (a district's parent), or "" when it is in none
+    town_id: int
+    town: str
+    faction: str  # the controller's name
+    since: dt.date  # its change in force's date
+    last_confirmed: dt.date
+    days: int
+
+
+def stale_towns(*, on: dt.date, days: int, theatre: Theatre | None = None) -> list[StaleTown]:
+    """The towns whose last_confirmed is more than ``days`` days before ``on`` (towns with no record have
+    nothing to confirm), by governorate name, most stale first: the slice, its last confirmations and the
+    governorates, three queries and a small one whatever the size."""
+    from .slices import control_as_of
+
+    snapshot = control_as_of(on=on, theatre=theatre)
+    confirmed = last_confirmed(on=on, changes=snapshot.changes.values())
+    areas = {a["id"]: a for a in AdminArea.objects.values("id", "name", "level", "parent_id")}
+
+    def governorate(area_id: int | None) -> str:
+        area = areas.get(area_id)
+        if area is not None and area["level"] == AdminArea.Level.DISTRICT:
+            area = areas.get(area["parent_id"])
+        return area["name"] if area is not None else ""
+
+    found = []
+    for town in snapshot.towns:
+        change = snapshot.changes.get(town.id)
+        if change is None or (on - confirmed[town.id]).days <= days:
+            continue
+        faction = snapshot.factions[change.faction_id]
+        found.append(
+            StaleTown(
+                governorate(town.admin_area_id),
+                town.id,
+                town.name,
+                faction.name,
+                change.effective_date,
+                confirmed[town.id],
+                (on - confirmed[town.id]).days,
+            )
+        )
+    found.sort(key=lambda s: (s.governorate == "", s.governorate, -s.days, s.town, s.town_id))
+    return found
