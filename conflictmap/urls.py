@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from events import feeds
+from events import feeds, release_views
 from events import views as event_views
 
 from . import assets
@@ -18,6 +18,9 @@ urlpatterns = [
     path("changes/", event_views.what_changed, name="what-changed"),
     path("factions/", event_views.factions, name="factions"),
     path("feeds/changes.atom", feeds.change_feed, name="change-feed"),
+    path("releases/", release_views.releases, name="releases"),
+    path("releases/<slug:theatre>/<int:number>/", release_views.release_detail, name="release-detail"),
+    path("releases/<slug:theatre>/<int:number>/<str:name>", release_views.release_file, name="release-file"),
     path("admin/", admin.site.urls),
     path("favicon.ico", assets.favicon, name="favicon"),
     # Before the API's URLs: a file of the Redoc page (templates/api/redoc.html), not an API route.

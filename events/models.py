@@ -303,3 +303,4 @@ class ControlChangeForReview(ControlChange):
 
 from .drawn_models import DrawnArea  # noqa: E402,F401  (control drawn as polygons, its own module)
 from .job_models import ImportUpload, Job  # noqa: E402,F401  (models of their own module, registered here)
+from .release_models import Release  # noqa: E402,F401  (citable releases, their own module)

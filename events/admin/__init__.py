@@ -14,6 +14,7 @@ and shows results.
 from .. import admin_users  # noqa: F401  (registers the user admin)
 from . import (
     drawn,  # noqa: F401  (registers the drawn areas' admin)
+    releases,  # noqa: F401  (registers the releases' admin)
     tokens,  # noqa: F401  (registers the API token admin)
 )
 from .changes import ControlChangeAdmin, ControlChangeForm, ReviewActions, ReviewQueueAdmin
