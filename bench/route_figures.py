@@ -37,7 +37,7 @@ from django.db.models import Count
 
 from bench import floors
 from events import services
-from events.models import ControlChange, Faction, Source
+from events.models import ControlChange, Faction, Release, Source
 from events.permissions import BENCH
 from geodata.models import AdminArea, Town
 
@@ -67,6 +67,7 @@ class Params:
     source: Source  # a source cited by a published change
     change: ControlChange  # a published change in force (the town's latest)
     draft: ControlChange  # a draft with a source: published for each cold run
+    release: Release | None = None  # the bench's release (bench.figures.bench_release)
 
     @classmethod
     def pick(cls, on: dt.date) -> "Params":
@@ -85,7 +86,8 @@ class Params:
                   .order_by("-effective_date", "pk")[:20])
         draft = next(d for d in drafts if _publishable(d))
         return cls(on=on, start=on - dt.timedelta(days=30), town=town, area=area,
-                   faction=Faction.objects.get(pk=faction_id), source=source, change=change, draft=draft)
+                   faction=Faction.objects.get(pk=faction_id), source=source, change=change, draft=draft,
+                   release=Release.objects.select_related("theatre").order_by("-pk").first())
 
 
 def _publishable(draft: ControlChange) -> bool:
@@ -119,6 +121,12 @@ TIMELAPSE_FRAMES = 30
 
 def _timelapse_start(p: Params) -> dt.date:
     return p.on - dt.timedelta(days=TIMELAPSE_FRAMES - 1)
+
+
+def _release_file(p: Params, name: str) -> Path:
+    from events.services.releases import release_path
+
+    return release_path(p.release) / name
 
 
 def _period(p: Params) -> str:
@@ -159,6 +167,12 @@ SPECS: dict[str, Spec] = {
     "timelapse": Spec(lambda p: f"/timelapse.gif?theatre=syria&from={_timelapse_start(p)}&to={p.on}&step=days",
                       lambda p: floors.timelapse(_timelapse_start(p), p.on),
                       note=f"{TIMELAPSE_FRAMES} frames, a day each; floor: their rows and the GIF encoded again"),
+    # citable releases (events/release_views.py)
+    "releases": Spec(lambda p: "/releases/", page=True),
+    "release-detail": Spec(lambda p: f"/releases/{p.release.theatre.slug}/{p.release.number}/", page=True),
+    "release-file": Spec(lambda p: f"/releases/{p.release.theatre.slug}/{p.release.number}/control.geojson",
+                         lambda p: floors.release_file(_release_file(p, "control.geojson")),
+                         note="checked against its sha256 before it is served"),
     # API layers and exports
     # API layers and exports: each layer as GeoJSON, and as files for QGIS (.gpkg) and Google Earth (.kml)
     **{f"api:{route}-{fmt}": Spec(spec.url_as(fmt), spec.floor)

@@ -192,3 +192,31 @@ def test_the_admin_button_makes_a_release_as_a_job(seeded):
 def test_the_button_is_for_those_who_may_make_releases(seeded, editor_client):
     assert editor_client.post(reverse("admin:events_release_make"), {"theatre": "syria"}).status_code in (302, 403)
     assert not Job.objects.filter(kind="release").exists()
+
+
+def test_the_changes_are_written_a_batch_at_a_time(seeded, monkeypatch):
+    from events import export_rows
+
+    monkeypatch.setattr(export_rows, "EXPORT_BATCH_ROWS", 7)
+    seen: list[tuple[str, int, int]] = []
+    release = release_create(
+        theatre=Theatre.objects.get(slug="syria"),
+        on=dt.date(2017, 9, 3),
+        progress=lambda stage, done, total: seen.append((stage, done, total)),
+    )
+    counted = [done for stage, done, _ in seen if stage == "changes"]
+    assert len(counted) > 3 and counted == sorted(counted) and counted[-1] == release.counts["changes"]
+    assert {total for stage, _, total in seen if stage == "changes"} == {release.counts["changes"]}
+
+
+def test_a_number_taken_meanwhile_is_refused_and_leaves_no_files(seeded, monkeypatch, releases_dir):
+    from events.services import releases
+
+    theatre = Theatre.objects.get(slug="syria")
+    release_create(theatre=theatre, on=dt.date(2017, 9, 3))
+    monkeypatch.setattr(releases, "release_next_number", lambda *, theatre: 1)  # as if another took it meanwhile
+    (releases_dir / "syria" / "1").rename(releases_dir / "syria" / "kept")  # so the row, not the folder, refuses
+    with pytest.raises(releases.ReleaseError, match="made meanwhile"):
+        release_create(theatre=theatre, on=dt.date(2017, 9, 3))
+    assert sorted(p.name for p in (releases_dir / "syria").iterdir()) == ["kept"]
+    assert Release.objects.count() == 1
