@@ -171,7 +171,9 @@ def parse_release(params: Mapping[str, str]) -> dt.datetime | None:
         raise ParameterError("release", "'release' needs 'theatre': releases are numbered per theatre.")
     from .release_models import Release
 
-    moment = Release.objects.filter(theatre=theatre, number=number).values_list("moment", flat=True).first()
+    moment = None
+    if number < 2**31:  # beyond any release (and beyond the column: an overflow is no release, not a 500)
+        moment = Release.objects.filter(theatre=theatre, number=number).values_list("moment", flat=True).first()
     if moment is None:
         raise ParameterError("release", f"'release': {theatre.slug} has no release {number}.")
     return moment

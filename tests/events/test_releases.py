@@ -116,6 +116,7 @@ def test_a_release_is_reproduced_byte_for_byte_after_later_writes(seeded, client
     ("query", "words"),
     [
         ("theatre=syria&release=7", "syria has no release 7"),
+        ("theatre=syria&release=99999999999999999999999", "syria has no release 99999999999999999999999"),
         ("release=1", "needs 'theatre'"),
         ("theatre=syria&release=abc", "'abc' is not a release number"),
         ("theatre=syria&release=0", "'0' is not a release number"),
