@@ -221,3 +221,11 @@ def test_a_number_taken_meanwhile_is_refused_and_leaves_no_files(seeded, monkeyp
         release_create(theatre=theatre, on=dt.date(2017, 9, 3))
     assert sorted(p.name for p in (releases_dir / "syria").iterdir()) == ["kept"]
     assert Release.objects.count() == 1
+
+
+def test_the_map_read_as_of_a_release_says_so_and_keeps_its_moment(seeded, client):
+    release = release_create(theatre=Theatre.objects.get(slug="syria"), on=dt.date(2017, 9, 3))
+    page = client.get(f"/?theatre=syria&date={ON}&release=1")
+    text = page.content.decode()
+    assert page.status_code == 200 and 'id="as-published"' in text
+    assert f'name="as_published" value="{release.moment.isoformat()}"' in text
