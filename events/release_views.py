@@ -9,6 +9,7 @@ import logging
 
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, quote_etag
@@ -78,7 +79,7 @@ def release_file(request, theatre: str, number: int, name: str):
         return _not_found(request, f"A release has no file '{name}'; its files are {', '.join(FILES)}.")
     expected = release.checksums.get(name, "")
     etag = quote_etag(expected)
-    response = get_conditional_response(request, etag=etag)
+    response: HttpResponseBase | None = get_conditional_response(request, etag=etag)
     if response is None:
         path = release_path(release) / name
         try:
@@ -93,9 +94,9 @@ def release_file(request, theatre: str, number: int, name: str):
                 status=503,
                 content_type="text/plain; charset=utf-8",
             )
-        response = FileResponse(open(path, "rb"), content_type=MEDIA_TYPES[name])
-        response["Content-Disposition"] = content_disposition_header(True, f"{theatre}-release-{number}-{name}")
-        response["Content-Length"] = str(release.sizes.get(name) or path.stat().st_size)
+        response = served = FileResponse(open(path, "rb"), content_type=MEDIA_TYPES[name])
+        served["Content-Disposition"] = content_disposition_header(True, f"{theatre}-release-{number}-{name}")
+        served["Content-Length"] = str(release.sizes.get(name) or path.stat().st_size)
     response["ETag"] = etag
     response["Cache-Control"] = IMMUTABLE
     return response

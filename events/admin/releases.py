@@ -1,7 +1,5 @@
 """Citable releases in the admin: the list, and the button that makes one as a background job."""
 
-import datetime as dt
-
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -82,7 +80,7 @@ class ReleaseAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = ReleaseForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            on: dt.date | None = form.cleaned_data["date"]
+            on = form.cleaned_data["date"]
             job = jobs.job_start(
                 kind=KIND,
                 owner=request.user,

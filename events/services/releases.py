@@ -45,7 +45,7 @@ Progress = Callable[[str, int, int], None]
 
 CHANGES_FILE = "changes.csv.gz"
 # The layers of the release's date: file name → (events.exports.LAYERS name, its query string's extra).
-LAYER_FILES = {
+LAYER_FILES: dict[str, tuple[str, dict[str, str]]] = {
     "control.geojson": ("control", {}),
     "provinces.geojson": ("provinces", {}),
     "control-areas.geojson": ("areas", {}),
