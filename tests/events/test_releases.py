@@ -23,6 +23,7 @@ from events.release_models import Release
 from events.services.releases import FILES, release_create, release_path
 from geodata.models import Theatre, Town
 from tests.factories import SYSTEM, ControlChangeFactory
+from tests.theatres.test_theatres import files  # noqa: F401  (Zenda's files, a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -229,3 +230,28 @@ def test_the_map_read_as_of_a_release_says_so_and_keeps_its_moment(seeded, clien
     text = page.content.decode()
     assert page.status_code == 200 and 'id="as-published"' in text
     assert f'name="as_published" value="{release.moment.isoformat()}"' in text
+
+
+def test_drawn_areas_published_or_retracted_later_leave_a_release_as_it_was(db, files, tmp_path):  # noqa: F811
+    """A drawing published after release 1 is not in it; one retracted after release 2 is still in it."""
+    from events.drawn_models import DrawnArea
+    from events.services.drawn_areas import drawn_area_retract
+    from tests.factories import FactionFactory
+    from tests.theatres.test_drawn_areas import BY, DRAWN1, SOURCE, deepstate, import_daily
+    from tests.theatres.test_theatres import build_zenda
+
+    FactionFactory(slug="islamic-state", name="Islamic State", short_name="IS", aliases=["Daesh"], colour="#222222")
+    zenda = build_zenda(files)
+    daily = tmp_path / "daily"
+    daily.mkdir()
+    deepstate(daily / "deepstatemap_data_20210501.geojson", DRAWN1)
+    url = "/api/control-areas.geojson?theatre=zenda&date=2021-05-09"
+    first = release_create(theatre=zenda, on=dt.date(2021, 5, 9))  # the town rule alone
+    import_daily(daily, *SOURCE, "--commit", "--publish")
+    second = release_create(theatre=zenda, on=dt.date(2021, 5, 9))  # with the drawing
+    for area in DrawnArea.objects.all():
+        drawn_area_retract(area=area, by=BY, reason="wrong faction")
+    client = Client()
+    assert _body(client.get(f"{url}&release=1")) == _stored(first, "control-areas.geojson")
+    assert _body(client.get(f"{url}&release=2")) == _stored(second, "control-areas.geojson")
+    assert _stored(first, "control-areas.geojson") != _stored(second, "control-areas.geojson")
