@@ -5,29 +5,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0015_drawn_areas'),
-        ('geodata', '0006_theatre_revisions'),
+        ("events", "0015_drawn_areas"),
+        ("geodata", "0006_theatre_revisions"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Release',
+            name="Release",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('moment', models.DateTimeField(help_text='The record as published at this moment.')),
-                ('date', models.DateField(help_text='The day whose layers the release holds.')),
-                ('checksums', models.JSONField(default=dict)),
-                ('sizes', models.JSONField(default=dict)),
-                ('counts', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('theatre', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='releases', to='geodata.theatre')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                ("moment", models.DateTimeField(help_text="The record as published at this moment.")),
+                ("date", models.DateField(help_text="The day whose layers the release holds.")),
+                ("checksums", models.JSONField(default=dict)),
+                ("sizes", models.JSONField(default=dict)),
+                ("counts", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "theatre",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="releases", to="geodata.theatre"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['theatre__name', '-number'],
-                'constraints': [models.UniqueConstraint(fields=('theatre', 'number'), name='release_number_per_theatre'), models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='release_number_from_one')],
+                "ordering": ["theatre__name", "-number"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("theatre", "number"), name="release_number_per_theatre"),
+                    models.CheckConstraint(condition=models.Q(("number__gte", 1)), name="release_number_from_one"),
+                ],
             },
         ),
     ]
