@@ -90,7 +90,7 @@ class Bench:
     def run_all(self, only: list[str] | None = None) -> list[Figure]:
         """Every figure (or the steps named in ``only``), in order."""
         steps = [self.time_slice, self.control_layer, self.not_modified, self.provinces, self.map_page,
-                 self.control_areas, self.admin_lists]
+                 self.control_areas, self.admin_lists, self.release]
         if only is not None:
             steps = [s for s in steps if s.__name__ in only or (s == self.not_modified and "control_layer" in only)]
         for step in progress(steps, desc="figures"):
@@ -102,6 +102,8 @@ class Bench:
         from bench.route_figures import Params
 
         if "params" not in self.extra:
+            if "release" not in self.extra:  # the release routes serve one (--only routes: made untimed)
+                self.extra["release"] = bench_release(self.on)
             self.extra["params"] = Params.pick(self.on)
         return self.extra["params"]
 
@@ -195,6 +197,20 @@ class Bench:
         project, _ = median(lambda: _get(self.client, url), self.runs)
         self.add("control areas, cached", project, self.round_trip(), note="floor: bare request")
 
+    def release(self) -> None:
+        """``manage.py release`` at full size, once (minutes at a million changes); its size beside the data's."""
+        start = time.perf_counter()
+        made = bench_release(self.on)
+        project = time.perf_counter() - start
+        floor, _ = median(lambda: floors.release(self.on), 1)
+        self.extra["release"] = made
+        self.add(f"release ({made.counts['changes']:,} changes, 4 files)", project, floor,
+                 note="floor: the rows read in batches, CSV gzipped, the three layers' rows; one run")
+        data = _database_bytes()
+        size = sum(made.sizes.values())
+        self.add("release size (% of the database)", 100 * size / data, None, unit="%",
+                 note=f"{size / MB:.1f} MiB of files, {data / MB:.0f} MiB of database; the CSV gzipped")
+
     def admin_lists(self) -> None:
         for name, url, floor_fn in (
             ("admin change list", "/admin/events/controlchange/", floors.admin_change_list),
@@ -203,6 +219,30 @@ class Bench:
             project, _ = median(lambda url=url: _get(self.admin_client, url), self.runs)
             floor, _ = median(floor_fn, self.runs)
             self.add(f"{name} (reviewer, first page)", project, floor)
+
+
+def bench_release(on: dt.date):
+    """Release 1 of the bench's theatre, made afresh (the bench's own releases and their files are removed
+    first, so a rebuilt country never meets an older run's files)."""
+    import shutil
+
+    from events.release_models import Release
+    from events.services.releases import release_create, releases_dir
+    from geodata.models import Theatre
+
+    Release.objects.all().delete()
+    shutil.rmtree(releases_dir(), ignore_errors=True)
+    return release_create(theatre=Theatre.objects.order_by("pk").first(), on=on)
+
+
+def _database_bytes() -> int:
+    if connection.vendor == "sqlite":
+        import os
+
+        return os.path.getsize(connection.settings_dict["NAME"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        return cursor.fetchone()[0]
 
 
 def pick_date() -> dt.date:

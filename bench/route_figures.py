@@ -37,7 +37,7 @@ from django.db.models import Count, Q
 
 from bench import floors
 from events import services
-from events.models import Confirmation, ControlChange, Dispute, Faction, Source
+from events.models import Confirmation, ControlChange, Dispute, Faction, Release, Source
 from events.permissions import BENCH
 from geodata.models import AdminArea, Theatre, Town
 
@@ -69,6 +69,7 @@ class Params:
     draft: ControlChange  # a draft with a source: published for each cold run
     confirmation: Confirmation  # a published confirmation (the latest; one of ``change`` made if none)
     dispute: Dispute  # a dispute between published claims (the latest; one over ``change`` made if none)
+    release: Release | None = None  # the bench's release (bench.figures.bench_release)
     theatre: Theatre | None = None  # every route asked for this theatre (?theatre=), its objects picked in it
 
     @classmethod
@@ -92,7 +93,7 @@ class Params:
         return cls(on=on, start=on - dt.timedelta(days=30), town=town, area=area,
                    faction=Faction.objects.get(pk=faction_id), source=source, change=change, draft=draft,
                    confirmation=_confirmation(change, source, on), dispute=_dispute(change, faction_id),
-                   theatre=theatre)
+                   release=Release.objects.select_related("theatre").order_by("-pk").first(), theatre=theatre)
 
     def url(self, spec: "Spec") -> str:
         """The route's URL, with ``theatre=`` when the routes are asked for one theatre."""
@@ -163,6 +164,12 @@ def _timelapse_start(p: Params) -> dt.date:
     return p.on - dt.timedelta(days=TIMELAPSE_FRAMES - 1)
 
 
+def _release_file(p: Params, name: str) -> Path:
+    from events.services.releases import release_path
+
+    return release_path(p.release) / name
+
+
 def _period(p: Params) -> str:
     return f"from={p.start}&to={p.on}"
 
@@ -206,6 +213,12 @@ SPECS: dict[str, Spec] = {
     "timelapse": Spec(lambda p: f"/timelapse.gif?theatre=syria&from={_timelapse_start(p)}&to={p.on}&step=days",
                       lambda p: floors.timelapse(_timelapse_start(p), p.on),
                       note=f"{TIMELAPSE_FRAMES} frames, a day each; floor: their rows and the GIF encoded again"),
+    # citable releases (events/release_views.py)
+    "releases": Spec(lambda p: "/releases/", page=True),
+    "release-detail": Spec(lambda p: f"/releases/{p.release.theatre.slug}/{p.release.number}/", page=True),
+    "release-file": Spec(lambda p: f"/releases/{p.release.theatre.slug}/{p.release.number}/control.geojson",
+                         lambda p: floors.release_file(_release_file(p, "control.geojson")),
+                         note="checked against its sha256 before it is served"),
     # API layers and exports
     # API layers and exports: each layer as GeoJSON, and as files for QGIS (.gpkg) and Google Earth (.kml)
     **{f"api:{route}-{fmt}": Spec(spec.url_as(fmt), spec.floor)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from events import drawn_views, feeds
+from events import drawn_views, feeds, release_views
 from events import views as event_views
 
 from . import assets
@@ -20,6 +20,9 @@ urlpatterns = [
     path("compare/", event_views.compare, name="compare"),
     path("factions/", event_views.factions, name="factions"),
     path("feeds/changes.atom", feeds.change_feed, name="change-feed"),
+    path("releases/", release_views.releases, name="releases"),
+    path("releases/<slug:theatre>/<int:number>/", release_views.release_detail, name="release-detail"),
+    path("releases/<slug:theatre>/<int:number>/<str:name>", release_views.release_file, name="release-file"),
     path("admin/", admin.site.urls),
     path("favicon.ico", assets.favicon, name="favicon"),
     # Before the API's URLs: a file of the Redoc page (templates/api/redoc.html), not an API route.

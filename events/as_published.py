@@ -1,5 +1,7 @@
 """``?as_published=``: any reader's page, layer, export or API list as the public could see it then.
 
+``?release=N`` (with ``theatre``) is the same view at that release's moment.
+
 The middleware reads the parameter once (``params.parse_as_published``: 400 naming it when bad) and
 runs the view, and a streamed answer's every batch, inside ``selectors.as_known_at``: every reader
 composes the rule through ``selectors.visibility()``, and every cache key and ETag through
@@ -16,9 +18,10 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from . import selectors
-from .params import ParameterError, parse_as_published
+from .params import ParameterError, parse_as_published, parse_release
 
 PARAMETER = "as_published"
+RELEASE = "release"  # ?release=N&theatre=S: that release's moment (events.params.parse_release)
 READS = ("GET", "HEAD")
 
 
@@ -39,10 +42,11 @@ class AsPublishedMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if PARAMETER not in request.GET or request.method not in READS or request.path.startswith("/admin/"):
+        asked = PARAMETER in request.GET or RELEASE in request.GET
+        if not asked or request.method not in READS or request.path.startswith("/admin/"):
             return self.get_response(request)
         try:
-            moment = parse_as_published(request.GET)
+            moment = parse_release(request.GET) if RELEASE in request.GET else parse_as_published(request.GET)
         except ParameterError as exc:
             if request.path.startswith("/api/"):
                 return JsonResponse({exc.parameter: [exc.message]}, status=400)
@@ -66,7 +70,7 @@ def moment_words(moment: dt.datetime) -> str:
 
 def current_view_url(path: str, params) -> str:
     """This page as known now: the same address without ``as_published``."""
-    kept = [(k, v) for k, values in params.lists() if k != PARAMETER for v in values]
+    kept = [(k, v) for k, values in params.lists() if k not in (PARAMETER, RELEASE) for v in values]
     return path + (f"?{urlencode(kept)}" if kept else "")
 
 

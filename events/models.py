@@ -323,3 +323,4 @@ from .confirmation_models import Confirmation  # noqa: E402,F401  ("still held",
 from .dispute_models import Dispute  # noqa: E402,F401  (disputed claims, their own module)
 from .drawn_models import DrawnArea  # noqa: E402,F401  (control drawn as polygons, its own module)
 from .job_models import ImportUpload, Job  # noqa: E402,F401  (models of their own module, registered here)
+from .release_models import Release  # noqa: E402,F401  (citable releases, their own module)

@@ -152,6 +152,33 @@ def parse_as_published(params: Mapping[str, str]) -> dt.datetime | None:
     return moment
 
 
+def parse_release(params: Mapping[str, str]) -> dt.datetime | None:
+    """``release`` (with ``theatre``): that release's moment, so a layer is read as published then (the
+    middleware in events.as_published runs it as ``as_published`` would); None when left out.
+
+    One of ``release`` and ``as_published``: each names the moment. An unknown release is refused naming it.
+    """
+    raw = params.get("release")
+    if raw is None:
+        return None
+    if "as_published" in params:
+        raise ParameterError("release", "Give 'release' or 'as_published', not both: each names the moment read.")
+    number = whole_number(raw)
+    if number is None or number < 1:
+        raise ParameterError("release", f"'release': '{raw}' is not a release number (1, 2, ...).")
+    theatre = parse_theatre(params)
+    if theatre is None:
+        raise ParameterError("release", "'release' needs 'theatre': releases are numbered per theatre.")
+    from .release_models import Release
+
+    moment = None
+    if number < 2**31:  # beyond any release (and beyond the column: an overflow is no release, not a 500)
+        moment = Release.objects.filter(theatre=theatre, number=number).values_list("moment", flat=True).first()
+    if moment is None:
+        raise ParameterError("release", f"'release': {theatre.slug} has no release {number}.")
+    return moment
+
+
 FLAG_VALUES = {"true": True, "1": True, "false": False, "0": False}
 
 

@@ -65,7 +65,8 @@ def _as_published(request) -> dict | None:
     moment = selectors.known_moment()
     if moment is None:
         return None
-    return {"words": moment_words(moment), "moment": moment, "value": request.GET.get(PARAMETER, ""),
+    # Read ?release=N: the form carries on its moment (the same view) as as_published.
+    return {"words": moment_words(moment), "moment": moment, "value": request.GET.get(PARAMETER) or moment.isoformat(),
             "current_url": current_view_url(request.path, request.GET)}
 def _theatre_shown(request) -> tuple[Theatre | None, Theatre | None]:
     """The theatre a page shows (the one ``?theatre=`` names, else the default theatre: its name, extent and

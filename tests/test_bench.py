@@ -28,7 +28,7 @@ pytestmark = pytest.mark.xdist_group("bench")
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = ["time slice", "/api/control.geojson", "a 304", "/api/provinces.geojson", "map page /?date= (server time)",
            "control areas, new date", "control areas, cached", "admin change list", "admin review queue",
-           "CSV import, "]
+           "CSV import, ", "release ("]
 WRITES = [f"write: {verb} ({where})" for where in ("API", "admin")
           for verb in ("create", "edit", "publish", "reject", "retract")]
 
@@ -89,6 +89,10 @@ def test_sizes_and_memory_are_reported_against_their_targets(report):
     for name in ("map page /?date= (bytes)", "CSV import peak memory", "worker peak memory"):
         line = _line(report, name)
         assert re.search(r"<= \d+ (KB|MiB)\s+(yes|NO)", line), line
+
+
+def test_a_release_is_reported_against_the_size_of_the_data(report):
+    assert re.search(r"<= the database\s+(yes|NO)", _line(report, "release size (% of the database)"))
 
 
 def test_every_reader_route_of_the_url_configuration_has_a_line(report):

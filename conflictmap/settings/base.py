@@ -230,6 +230,12 @@ Q_CLUSTER = {
 }
 # The admin import's checked files wait here for their owner's confirm, an hour at most.
 IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR") or BASE_DIR / "var" / "uploads")
+# Citable releases (manage.py release): each release's files, written once and never changed.
+RELEASES_DIR = Path(os.environ.get("RELEASES_DIR") or BASE_DIR / "var" / "releases")
+# The control data's licence as an SPDX id (a release's CITATION.cff "license"), e.g. CC-BY-4.0; empty: none named.
+RELEASES_LICENSE = os.environ.get("RELEASES_LICENSE", "")
+# The site's address (https://...), so a release's citation and CITATION.cff link to it; empty: a path only.
+RELEASES_SITE_URL = os.environ.get("RELEASES_SITE_URL", "")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

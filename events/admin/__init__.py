@@ -18,6 +18,7 @@ from . import (
     confirmations,  # noqa: F401  (registers the confirmations' admin)
     disputes,  # noqa: F401  (registers the disputes' admin)
     drawn,  # noqa: F401  (registers the drawn areas' admin)
+    releases,  # noqa: F401  (registers the releases' admin)
     tokens,  # noqa: F401  (registers the API token admin)
 )
 from .changes import ControlChangeAdmin, ControlChangeForm, ReviewActions, ReviewQueueAdmin

@@ -41,6 +41,10 @@ AS_PUBLISHED_PARAM = OpenApiParameter("as_published", OpenApiTypes.STR, descript
     "What a reader could see then: a day (YYYY-MM-DD, its end in the site's time zone) or an ISO 8601 "
     "timestamp, not in the future. Changes published later, and corrections and retractions made later, "
     "are left out. Left out: as known now."))
+RELEASE_PARAM = OpenApiParameter("release", OpenApiTypes.INT, description=(
+    "With 'theatre': the layer as published at that release's moment (/releases/), byte for byte the same "
+    "on every request. Not with 'as_published'."))
+AS_PUBLISHED_PARAMS = [AS_PUBLISHED_PARAM, RELEASE_PARAM]
 IMMUTABLE_SECONDS = 365 * 24 * 3600
 # The day a dated layer shows (events.slice_dates): the latest change date on or before the one asked for.
 SLICE_DATE_HEADER = "X-Slice-Date"
@@ -421,7 +425,7 @@ DATED_GEOJSON_RESPONSES = {
 
 @extend_schema_view(get=extend_schema(
     operation_id="control_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM,
+    parameters=[DATE_PARAM, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, *AS_PUBLISHED_PARAMS, DOWNLOAD_PARAM,
                 *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
@@ -433,7 +437,7 @@ class ControlGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="provinces_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, LEVEL_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM,
+    parameters=[DATE_PARAM, LEVEL_PARAM, THEATRE_PARAM, REV_PARAM, *AS_PUBLISHED_PARAMS, DOWNLOAD_PARAM,
                 *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
@@ -446,7 +450,7 @@ class ProvincesGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="control_areas_geojson", tags=["exports"],
-    parameters=[DATE_PARAM, THEATRE_PARAM, AREA_LAYER_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM,
+    parameters=[DATE_PARAM, THEATRE_PARAM, AREA_LAYER_PARAM, REV_PARAM, *AS_PUBLISHED_PARAMS, DOWNLOAD_PARAM,
                 *SLICE_DATE_HEADERS],
     responses=DATED_GEOJSON_RESPONSES,
 ))
@@ -461,7 +465,7 @@ class ControlAreasGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="changes_geojson", tags=["exports"],
-    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM],
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, *AS_PUBLISHED_PARAMS, DOWNLOAD_PARAM],
     responses=GEOJSON_RESPONSES,
 ))
 class ChangesGeoJSONView(ExportView):
@@ -473,7 +477,7 @@ class ChangesGeoJSONView(ExportView):
 
 @extend_schema_view(get=extend_schema(
     operation_id="changes_csv", tags=["exports"],
-    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, AS_PUBLISHED_PARAM, DOWNLOAD_PARAM],
+    parameters=[*PERIOD_PARAMS, FACTION_PARAM, THEATRE_PARAM, REV_PARAM, *AS_PUBLISHED_PARAMS, DOWNLOAD_PARAM],
     responses={(200, "text/csv"): OpenApiTypes.STR, 304: None, (400, "application/json"): ERROR_RESPONSE},
 ))
 class ChangesCSVView(ExportView):

@@ -31,13 +31,22 @@ DRAWN_RULE = (
 GRID_DEG = spatial.GRID_DEG
 
 
+def _shown():
+    """The drawn areas the public sees: published ones, or as known at this context's moment (``?as_published=``,
+    ``?release=``) with the changes' own rule (the same state and review fields), so a drawing published or
+    retracted after a release leaves the release's layers as they were."""
+    from ..selectors import counted_q, visibility  # the selectors import this package
+
+    return DrawnArea.objects.filter(counted_q(visibility(), model=DrawnArea))
+
+
 def latest_drawn(*, on: dt.date, layers, theatre: Theatre | None = None) -> list[DrawnArea]:
     """Per theatre, faction and layer of ``layers``: its latest published area drawn on or before ``on``.
 
     Two reads: the candidates' keys (no geometry; an index range per theatre and layer), then the
     geometry of the chosen ones only, so a year of daily files costs one geometry per faction.
     """
-    rows = DrawnArea.objects.filter(state=DrawnArea.State.PUBLISHED, layer__in=list(layers), drawn_on__lte=on)
+    rows = _shown().filter(layer__in=list(layers), drawn_on__lte=on)
     if theatre is not None:
         rows = rows.filter(theatre=theatre)
     chosen: dict[tuple, int] = {}
@@ -181,7 +190,7 @@ def latest_drawn_date(*, on: dt.date, theatre_id: int | None = None) -> dt.date 
     """The latest day on or before ``on`` with a published drawn area (any layer; of the theatre with id
     ``theatre_id`` when given): the layer's file key moves with it, so a drawing dated after the last change
     of control is shown from its own day."""
-    rows = DrawnArea.objects.filter(state=DrawnArea.State.PUBLISHED, drawn_on__lte=on)
+    rows = _shown().filter(drawn_on__lte=on)
     if theatre_id is not None:
         rows = rows.filter(theatre_id=theatre_id)
     return rows.order_by("-drawn_on").values_list("drawn_on", flat=True).first()
