@@ -296,8 +296,7 @@ class ControlChange(models.Model):
                 errors["supersedes"] = "A change cannot supersede itself."
             elif self.town_id and self.supersedes.town_id != self.town_id:
                 errors["supersedes"] = "A change can only supersede a change of the same town."
-        if self.rival_of_id:
-            rival = self.rival_of
+        if self.rival_of_id and (rival := self.rival_of) is not None:
             if self.rival_of_id == self.pk:
                 errors["rival_of"] = "A change cannot be a rival claim to itself."
             elif (self.town_id, self.effective_date, self.day_part) != (rival.town_id, rival.effective_date,

@@ -58,7 +58,8 @@ def _dispute_rows(town: Town) -> list[dict]:
     moment = selectors.known_moment()
     rows = []
     for dispute in selectors.town_disputes(town=town, known_at=moment):
-        decided = dispute.decided and (moment is None or dispute.decided_at <= moment)
+        decided_at = dispute.decided_at if dispute.decided else None
+        decided = decided_at is not None and (moment is None or decided_at <= moment)
         claims = [
             {
                 "id": c.pk,
@@ -82,7 +83,7 @@ def _dispute_rows(town: Town) -> list[dict]:
             "decision": (f"Decided for {next(c['faction_name'] for c in claims if c['decided_for'])}"
                          if decided else UNDECIDED),
             "reason": dispute.reason if decided else "",
-            "decided_at": dispute.decided_at.isoformat() if decided else None,
+            "decided_at": decided_at.isoformat() if decided and decided_at is not None else None,
             "claims": claims,
         })
     return rows

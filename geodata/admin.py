@@ -186,7 +186,7 @@ class TownAdmin(JsonNameSearchMixin, AuditedAdmin):
     list_filter = ("theatre", ("admin_area", admin.RelatedOnlyFieldListFilter), "outside_boundaries")
     search_fields = ("name", "slug")
     json_name_fields = ("alt_names",)
-    readonly_fields = ("admin_area",)
+    readonly_fields: tuple[str, ...] = ("admin_area",)
     prepopulated_fields = {"slug": ("name",)}
     change_form_template = "admin/geodata/town/change_form.html"
 

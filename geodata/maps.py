@@ -252,7 +252,7 @@ def control_map_parts(
     Rendering takes tens of milliseconds (branca compiles each rendered snippet as a Jinja template)
     and, without layer data, depends on these small inputs alone: the parts are kept under their repr.
     """
-    inputs = {"palette": list(palette), "assets": assets, "settings": dict(settings or {}),
+    inputs: dict[str, Any] = {"palette": list(palette), "assets": assets, "settings": dict(settings or {}),
               "links": dict(links or {}), "legend": legend, "area_rule": area_rule,
               "stale_after_days": stale_setting()}
     key = repr(inputs)

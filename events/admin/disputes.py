@@ -27,7 +27,9 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, dispute: Dispute, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["in_force"].choices = [
+        in_force = self.fields["in_force"]
+        assert isinstance(in_force, forms.ChoiceField)  # the form's own field
+        in_force.choices = [
             (
                 c.pk,
                 f"#{c.pk}: {c.faction} ({c.get_status_display().lower()}), {c.date_label}, "

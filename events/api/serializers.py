@@ -215,9 +215,10 @@ class PublishedSerializer(StateSerializer):
 class ClaimSerializer(serializers.ModelSerializer):
     """One claim of a dispute: a change, its faction and the sources that say so."""
 
-    faction = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    faction: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     faction_name = serializers.CharField(source="faction.name", read_only=True)
-    contested_by = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    contested_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True)
     date_label = serializers.CharField(read_only=True)
     sources = SourceSerializer(many=True, read_only=True)
     in_force = serializers.SerializerMethodField(help_text="False once a decision went against this claim.")
@@ -236,7 +237,7 @@ class DisputeSerializer(serializers.ModelSerializer):
     """Two sources' claims for one town and date, and the reviewer's decision (null fields until decided).
     Undecided, the claim entered later is in force (the log's order) and the town is shown disputed."""
 
-    town = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    town: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     town_name = serializers.CharField(source="town.name", read_only=True)
     claims = ClaimSerializer(many=True, read_only=True)
     decided = serializers.BooleanField(read_only=True)
@@ -283,4 +284,4 @@ class ConfirmationSerializer(serializers.ModelSerializer):
             "entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason",
         ]
         read_only_fields = ["entered_at", "reviewed_at", "review_reason", "retracted_at", "retraction_reason"]
-        validators = []  # events.services.confirmation_check says what is wrong
+        validators: list = []  # events.services.confirmation_check says what is wrong

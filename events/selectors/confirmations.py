@@ -100,7 +100,7 @@ def stale_towns(*, on: dt.date, days: int, theatre: Theatre | None = None) -> li
     areas = {a["id"]: a for a in AdminArea.objects.values("id", "name", "level", "parent_id")}
 
     def governorate(area_id: int | None) -> str:
-        area = areas.get(area_id)
+        area = areas.get(area_id) if area_id is not None else None
         if area is not None and area["level"] == AdminArea.Level.DISTRICT:
             area = areas.get(area["parent_id"])
         return area["name"] if area is not None else ""

@@ -105,7 +105,7 @@ def confirmation_create(
         confirmed_on=confirmed_on,
         note=note,
         state=state,
-        entered_by=acting_user(entered_by),
+        entered_by_id=None if (actor := acting_user(entered_by)) is None else actor.pk,
     )
     if state == State.PUBLISHED:
         confirmation.reviewed_at = timezone.now()

@@ -51,7 +51,9 @@ def _between(one: ControlChange, other: ControlChange):
 def _open(claim: ControlChange, rival: ControlChange, *, by: Actor, automatic: bool) -> Dispute:
     if rival.pk < claim.pk:  # the claim is the one entered first
         claim, rival = rival, claim
-    dispute = Dispute(town_id=claim.town_id, claim=claim, rival=rival, opened_by=acting_user(by), automatic=automatic)
+    actor = acting_user(by)
+    dispute = Dispute(town_id=claim.town_id, claim=claim, rival=rival, opened_by_id=None if actor is None else actor.pk,
+                      automatic=automatic)
     # Shown on the town's page and panel once both claims are public: their caches move with the revision.
     public = State.PUBLISHED == claim.state == rival.state
     audit(dispute, by=by, reason="opened automatically" if automatic else "opened", public=public)
@@ -138,7 +140,8 @@ def dispute_decide(*, dispute: Dispute, in_force: ControlChange | int, reason: s
     loser.save(update_fields=["dispute_lost_at", "updated_at"])
     current.decided_for_id = winner_pk
     current.reason = reason
-    current.decided_by = acting_user(by)
+    actor = acting_user(by)
+    current.decided_by_id = None if actor is None else actor.pk
     current.decided_at = now
     audit(current, by=by, reason="decided", public=False)  # the claims' audit moved the revision
     current.save()
