@@ -94,6 +94,12 @@ def user_require_save(*, user: Actor, instance, add: tuple[str, str], change: tu
     user_require(user=user, perm=perm, action=action)
 
 
+def is_editor(user) -> bool:
+    """Whether ``user`` edits the record: sees drafts in the API, and published changes at once (no
+    publication delay) and towns at full resolution everywhere."""
+    return bool(user.is_authenticated and any(user.has_perm(p) for p in EDITOR_PERMS))
+
+
 def is_reviewer(user: Actor) -> bool:
     actor_check(user)
     return isinstance(user, SystemActor) or user.has_perm(PERM_PUBLISH)

@@ -7,12 +7,14 @@ and shows results.
 - ``drawn``: control drawn as polygons, reviewed with the same actions
 - ``towns``: a town's page with its control history, audit trail and the reviewer rule
 - ``lists``, ``row_urls``: what keeps the log's change lists bounded by their page at a million rows
+- ``delays``: publication delays per faction or area (what the public waits for)
 - ``tokens``: API tokens: issue (shown once), list, revoke
 - ``log_search``: their search (and governorate filter), resolved against the towns and factions first
 """
 
 from .. import admin_users  # noqa: F401  (registers the user admin)
 from . import (
+    delays,  # noqa: F401  (registers the publication delays' admin)
     drawn,  # noqa: F401  (registers the drawn areas' admin)
     tokens,  # noqa: F401  (registers the API token admin)
 )

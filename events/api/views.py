@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from events import exports, selectors, services
 from events.models import ControlChange, Faction, Source
 from events.params import FLAG_VALUES, parse_flag, parse_theatre
-from events.permissions import EDITOR_PERMS
+from events.permissions import is_editor
 from geodata.models import AdminArea, Town
 
 from . import filters, serializers
@@ -44,10 +44,6 @@ AS_PUBLISHED_PARAM = OpenApiParameter("as_published", OpenApiTypes.STR, descript
 IMMUTABLE_SECONDS = 365 * 24 * 3600
 # The day a dated layer shows (events.slice_dates): the latest change date on or before the one asked for.
 SLICE_DATE_HEADER = "X-Slice-Date"
-
-
-def is_editor(user) -> bool:
-    return user.is_authenticated and any(user.has_perm(p) for p in EDITOR_PERMS)
 
 
 class FactionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -297,7 +293,7 @@ class ExportView(APIView):
         if shown:
             response[SLICE_DATE_HEADER] = shown.isoformat()
             response["Content-Location"] = _located(request, shown)
-        if request.query_params.get(REVISION_PARAM) in (revision.key, version):
+        if selectors.version_pinned(request.query_params.get(REVISION_PARAM), revision=revision, version=version):
             # The URL names the revision, and a revision's layers never change: a proxy or CDN may
             # keep the file for good (a write moves the page to a new revision, hence a new URL).
             patch_cache_control(response, public=True, max_age=IMMUTABLE_SECONDS, immutable=True)

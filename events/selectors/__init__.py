@@ -20,6 +20,8 @@ from .dates import (
     data_version,
     first_change_date,
     latest_change_date,
+    next_public_moment,
+    version_pinned,
 )
 from .public import faction_colour_neighbours, source_is_public, town_is_public
 from .rows import CHANGE_ROW_FIELDS, ChangeRow, FactionRow, TownRow, faction_rows
@@ -29,12 +31,15 @@ from .rule import (
     PUBLIC,
     Visibility,
     as_known_at,
+    as_reader,
     changes_in_force,
     counted_q,
+    editor_reads,
     in_force,
     in_force_sql,
     known_moment,
     latest_first_sql,
+    reading_now,
     replaced_change,
     replaced_change_query,
     visibility,
@@ -71,5 +76,6 @@ __all__ = [
     "replaced_change_query", "slice_sql", "source_is_public", "town_history", "town_is_public", "town_timelines",
     "towns_subquery",
     "visibility", "with_relations",
+    "as_reader", "editor_reads", "next_public_moment", "reading_now", "version_pinned",
     "TheatreSummary", "as_known_at", "known_moment", "theatre_extent", "theatre_summaries",
 ]
