@@ -74,7 +74,8 @@ TOWN_CHANGE = ("geodata.change_town", "edit towns")
 SOURCE_REVIEWED_FIELDS = ("publisher", "title", "url", "published", "language", "summary")
 # What of a town the public map, its links and its population figures show, and the theatre whose map
 # shows it (the GeoNames and other external ids are reference data editors keep up).
-TOWN_REVIEWED_FIELDS = ("name", "slug", "alt_names", "latitude", "longitude", "population", "theatre")
+TOWN_REVIEWED_FIELDS = ("name", "slug", "alt_names", "latitude", "longitude", "population", "theatre",
+                        "coarse_location")
 
 
 def user_require(*, user: Actor, perm: str, action: str) -> None:

@@ -106,6 +106,10 @@ class TownViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.TownFilter
     lookup_field = "slug"
 
+    def get_queryset(self):
+        # The public never sees a town shown only at its district's resolution (selectors.coarse).
+        return self.queryset if is_editor(self.request.user) else selectors.without_coarse(self.queryset, force=True)
+
 
 class SourceViewSet(viewsets.ReadOnlyModelViewSet):
     """Sources cited by a published change; editors also see those cited only by drafts."""
@@ -165,6 +169,8 @@ class ControlChangeViewSet(viewsets.ModelViewSet):
             qs = ControlChange.objects.all()
         else:
             qs = selectors.changes_in_force(published_only=True)
+            if not is_editor(self.request.user):  # coarse towns: at their district's resolution only
+                qs = selectors.without_coarse(qs, "town_id", force=True)
         return (
             qs.select_related("town__theatre", "faction", "contested_by")
             .prefetch_related(Prefetch("sources", queryset=Source.objects.only("pk")))

@@ -10,6 +10,7 @@
 - ``public``: whether the public sees a record; colours too close to tell apart.
 """
 
+from .coarse import coarse_town_ids, town_hidden, without_coarse
 from .dates import (
     CACHE_SECONDS,
     cache_token,
@@ -76,6 +77,7 @@ __all__ = [
     "replaced_change_query", "slice_sql", "source_is_public", "town_history", "town_is_public", "town_timelines",
     "towns_subquery",
     "visibility", "with_relations",
-    "as_reader", "editor_reads", "next_public_moment", "reading_now", "version_pinned",
+    "as_reader", "coarse_town_ids", "town_hidden", "without_coarse", "editor_reads", "next_public_moment",
+    "reading_now", "version_pinned",
     "TheatreSummary", "as_known_at", "known_moment", "theatre_extent", "theatre_summaries",
 ]

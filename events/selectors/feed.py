@@ -15,6 +15,7 @@ from django.db.models import F, Q, QuerySet, Subquery
 from geodata.models import Theatre
 
 from ..models import ControlChange, Faction
+from .coarse import without_coarse
 from .rule import editor_reads, reading_now, replaced_change_query
 
 State = ControlChange.State
@@ -59,6 +60,7 @@ def _older(field: str, before: FeedKey | None, rank: int) -> Q:
 def _filtered(
     changes: QuerySet, *, theatre: Theatre | None, area_ids: Collection[int] | None, faction_ids: Collection[int] | None
 ) -> QuerySet:
+    changes = without_coarse(changes, "town_id")  # the public: coarse towns only at district resolution
     if theatre is not None:
         changes = changes.filter(town__theatre=theatre)
     if area_ids is not None:
