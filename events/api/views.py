@@ -283,7 +283,9 @@ class ExportView(APIView):
         download = parse_flag(request.query_params, "download")
         shown = params.get("on")
         etag = quote_etag(f"{EXPORT_FORMAT}-{version}" + (f"-{shown}" if shown else ""))
-        last_modified = int(revision.changed_at.timestamp()) if revision.changed_at else None
+        # The revision's time, or when a delayed change last reached the public (selectors.data_last_modified).
+        changed = selectors.data_last_modified(revision=revision)
+        last_modified = int(changed.timestamp()) if changed else None
         not_modified = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
         if not_modified is None:
             export = layer.build_at(version, params)

@@ -196,6 +196,30 @@ def next_public_moment(*, after: dt.datetime) -> dt.datetime | None:
             .order_by("public_from").values_list("public_from", flat=True).first())
 
 
-def data_last_modified(*, theatre: Theatre | None = None) -> dt.datetime | None:
-    """When the data a map or export shows last changed (for Last-Modified): the revision's time."""
-    return data_revision(theatre=theatre).changed_at
+def data_last_modified(*, theatre: Theatre | None = None, revision: Revision | None = None) -> dt.datetime | None:
+    """When the data a map or export shows last changed (for Last-Modified): the revision's time, or for the
+    public the moment a delayed change last reached it when that is later (else a reader revalidating by
+    date alone would be told nothing changed, and keep a file without it)."""
+    changed = (revision or data_revision(theatre=theatre)).changed_at
+    if editor_reads() or changed is None:
+        return changed
+    reached = _last_public_moment(key=(revision or data_revision(theatre=theatre)).key, now=reading_now())
+    return changed if reached is None or reached <= changed else reached
+
+
+_reached: dict[str, tuple[dt.datetime, dt.datetime | None, dt.datetime | None]] = {}
+
+
+def _last_public_moment(*, key: str, now: dt.datetime) -> dt.datetime | None:
+    """The latest public_from at or before ``now`` (kept per revision until the next one passes)."""
+    key = f"{cache_token('next-public-moment:token')}:{key}"
+    kept = _reached.get(key)
+    if kept is not None and kept[0] <= now and (kept[1] is None or now < kept[1]):
+        return kept[2]
+    upcoming = next_public_moment(after=now)
+    reached = (ControlChange.objects.filter(public_from__lte=now, state=ControlChange.State.PUBLISHED)
+               .order_by("-public_from").values_list("public_from", flat=True).first())
+    if len(_reached) >= _UPCOMING_KEPT:
+        _reached.clear()
+    _reached[key] = (now, upcoming, reached)
+    return reached

@@ -168,3 +168,15 @@ def test_a_reviewer_sets_a_delay_in_the_admin_and_an_editor_cannot(reviewer_clie
     saved = reviewer_client.post("/admin/events/publicationdelay/add/", {"faction": sdf.pk, "hours": "6"})
     assert saved.status_code == 302
     assert PublicationDelay.objects.get().hours == 6
+
+
+def test_revalidating_by_date_or_etag_at_the_boundary_gets_the_new_answer(town, sdf, client):
+    change = _held(town, sdf, hours_faction=6)
+    with _at(change.public_from - SECOND):
+        layer, feed = client.get(LAYER), client.get("/feeds/changes.atom")
+        assert client.get(LAYER, HTTP_IF_MODIFIED_SINCE=layer["Last-Modified"]).status_code == 304
+        assert client.get("/feeds/changes.atom", HTTP_IF_NONE_MATCH=feed["ETag"]).status_code == 304
+    with _at(change.public_from + SECOND):
+        assert client.get(LAYER, HTTP_IF_MODIFIED_SINCE=layer["Last-Modified"]).status_code == 200
+        assert client.get("/feeds/changes.atom", HTTP_IF_NONE_MATCH=feed["ETag"]).status_code == 200
+        assert client.get("/feeds/changes.atom", HTTP_IF_MODIFIED_SINCE=feed["Last-Modified"]).status_code == 200
