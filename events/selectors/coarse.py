@@ -82,7 +82,7 @@ def coarse_rows(rows: list[TownRow]) -> list[TownRow]:
     for row in rows:
         if row.id not in ids:
             shown.append(row)
-        elif (district := districts.get(row.admin_area_id)) is not None:
+        elif row.admin_area_id is not None and (district := districts.get(row.admin_area_id)) is not None:
             name, slug, latitude, longitude = district
             shown.append(row._replace(name=name, slug=slug, latitude=latitude, longitude=longitude, population=None))
     return shown

@@ -116,7 +116,7 @@ def control_spans(
         qs = qs.filter(effective_date__gt=start)
     if end is not None:
         qs = qs.filter(effective_date__lte=end)
-    rows = (
+    rows: Iterator[tuple] = (
         (make_change(row[:_SPLIT]), 1, row[_SPLIT:])
         for row in qs.order_by("town_id", *CHRONOLOGICAL)
         .values_list(*CHANGE_ROW_FIELDS, "town__name", "town__longitude", "town__latitude")
