@@ -25,7 +25,7 @@ def town_hidden(town: Town) -> bool:
 
 def coarse_town_ids() -> set[int]:
     """The ids of the towns shown only at their district's resolution (a partial index: few rows)."""
-    return set(Town.objects.filter(coarse_location=True).values_list("id", flat=True))
+    return set(Town.objects.filter(coarse_location=True).order_by().values_list("id", flat=True))
 
 
 def public_hides_coarse() -> bool:
@@ -64,7 +64,7 @@ def public_places() -> dict[int, tuple[str, str, float, float] | None]:
     its area has no boundary (left out); empty for an editor."""
     if not public_hides_coarse():
         return {}
-    areas = dict(Town.objects.filter(coarse_location=True).values_list("id", "admin_area_id"))
+    areas = dict(Town.objects.filter(coarse_location=True).order_by().values_list("id", "admin_area_id"))
     districts = _district_rows({a for a in areas.values() if a is not None})
     return {pk: districts.get(area) for pk, area in areas.items()}
 

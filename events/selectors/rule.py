@@ -20,7 +20,9 @@ from operator import attrgetter
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from ..models import ControlChange
@@ -151,8 +153,12 @@ def counted_q(seen: Visibility, prefix: str = "") -> Q:
     condition = Q()
     for field, test, value in seen.terms():
         name = prefix + field
-        if test in ("null_or_gt", "null_or_lte"):
-            condition &= Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__{test[8:]}": value})
+        if test == "null_or_lte":
+            # COALESCE, not "IS NULL OR <=": SQLite took the OR as a way in by change_public_from_idx
+            # (a MULTI-INDEX OR over nearly the whole log) instead of the date or town index.
+            condition &= Q(LessThanOrEqual(Coalesce(F(name), Value(value, output_field=DateTimeField())), value))
+        elif test == "null_or_gt":
+            condition &= Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gt": value})
         else:
             condition &= Q(**{f"{name}__{test}": value})
     return condition
