@@ -213,7 +213,8 @@ def _raw_tail(towns, factions, sources, plan, draws, drafts, rng, used: set) -> 
                 draft = bool(drafts[row])
                 change = _change(towns[town], day, factions, draws[row], state_draft=draft, used=used)
                 values = {f.attname: getattr(change, f.attname) for f in ControlChange._meta.concrete_fields}
-                values.update(id=ids[0], entered_at=now, updated_at=now, reviewed_at=None if draft else now)
+                values.update(id=ids[0], entered_at=now, updated_at=now, reviewed_at=None if draft else now,
+                              public_from=None if draft else now)
                 rows.append(values)
                 hist.append({**values, "history_id": ids[1], "history_date": now, "history_change_reason": "imported",
                              "history_type": "+", "history_user_id": None})

@@ -26,7 +26,7 @@ from django.utils import translation
 
 from geodata.models import Theatre, Town
 
-from . import export_rows, imports, names
+from . import export_rows, imports, names, selectors
 from .csv_cells import QUOTE_STARTS, cell_quote
 from .geojson import kept_date_label
 from .models import ControlChange
@@ -158,6 +158,8 @@ def _row_writer(towns: dict[int, TownRow], factions: dict[int, FactionRow], grou
     per town.
     """
     town_cell = _town_cells()
+    # The public's rows name a coarse town by its district (selectors.coarse): its own cell would name it.
+    coarse = selectors.coarse_town_ids() if not selectors.editor_reads() else set()
     vocabulary = functools.cache(lambda value: cell_quote(value) if value is not None else "")
     language = translation.get_language()
     label = functools.cache(lambda on, precision, part: cell_quote(kept_date_label(on, precision, part, language)))
@@ -174,7 +176,7 @@ def _row_writer(towns: dict[int, TownRow], factions: dict[int, FactionRow], grou
         return [
             change.id, change.effective_date.isoformat(),
             label(change.effective_date, change.date_precision, change.day_part),
-            town_cell(town), vocabulary(change.faction_slug),
+            (cell_quote(town.slug) if town.id in coarse else town_cell(town)), vocabulary(change.faction_slug),
             vocabulary(change.date_precision), day_parts[change.day_part], vocabulary(change.status),
             slugs[change.contested_by_id] if change.contested_by_id else "", vocabulary(change.confidence),
             *cited, _text(note), "", vocabulary(previous.faction_slug) if previous else "",

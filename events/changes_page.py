@@ -135,6 +135,7 @@ def _changes_page(*, start: dt.date, end: dt.date, page: int, theatre: Theatre |
     mine = "" if theatre is None else f"theatre={quote(theatre.slug)}&"
     period = f"{mine}from={first_day:%Y-%m-%d}&to={end:%Y-%m-%d}"
     in_period = selectors.changes_in_force().filter(effective_date__gte=first_day, effective_date__lte=end)
+    in_period = selectors.without_coarse(in_period, "town_id")  # the public: coarse towns by district only
     if theatre is not None:
         in_period = in_period.filter(town__theatre=theatre)
     changes = Paginator(

@@ -260,8 +260,10 @@ def change_feed(request) -> HttpResponse:
     revision = selectors.data_revision()
     # The revision names the data; the query and the address (ids and links are absolute) the page of it.
     asked = hashlib.sha256(f"{request.build_absolute_uri()}".encode()).hexdigest()[:24]
-    etag = quote_etag(f"feed-{revision.key}-{asked}")
-    last_modified = int(revision.changed_at.timestamp()) if revision.changed_at else None
+    # The reader's version: the public's names the next delayed publication, so a 304 never outlives it.
+    etag = quote_etag(f"feed-{selectors.data_version(revision=revision)}-{asked}")
+    changed = selectors.data_last_modified(revision=revision)
+    last_modified = int(changed.timestamp()) if changed else None
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
         key = f"feeds:changes:{selectors.data_version()}:{asked}"

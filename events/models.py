@@ -215,6 +215,11 @@ class ControlChange(models.Model):
     )
     retracted_at = models.DateTimeField(null=True, blank=True)
     retraction_reason = models.TextField(blank=True)
+    # When anonymous readers see it: reviewed_at plus the publication delay that applied when it was
+    # published (events.delay_models), set by the publish service. NULL on old rows: no delay.
+    public_from = models.DateTimeField(
+        "public from", null=True, blank=True, editable=False,
+        help_text="When anonymous readers see it: its publication plus any publication delay.")
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(m2m_fields=[sources])
 
@@ -244,6 +249,8 @@ class ControlChange(models.Model):
             # time from a cursor. Neither starts with the state, nor can serve the slice's walk per town.
             models.Index(fields=["reviewed_at", "id"], name="change_reviewed_idx"),
             models.Index(fields=["retracted_at", "id"], name="change_retracted_idx"),
+            # The public feed's order and the next delayed change's moment (MIN(public_from) > now, one seek).
+            models.Index(fields=["public_from", "id"], name="change_public_from_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -319,6 +326,7 @@ class ControlChangeForReview(ControlChange):
 
 
 from .confirmation_models import Confirmation  # noqa: E402,F401  ("still held", its own module)
+from .delay_models import PublicationDelay  # noqa: E402,F401  (publication delays, their own module)
 from .dispute_models import Dispute  # noqa: E402,F401  (disputed claims, their own module)
 from .drawn_models import DrawnArea  # noqa: E402,F401  (control drawn as polygons, its own module)
 from .job_models import ImportUpload, Job  # noqa: E402,F401  (models of their own module, registered here)

@@ -239,7 +239,9 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1, theatre: Theatre |
     names = _faction_names()
     # A governorate's towns sit in its districts (the finest level loaded), as in the territory's shares.
     area_towns = territory.area_towns(area)
-    paged = Paginator(area_towns.order_by("name", "pk").only("pk", "name", "slug"), TOWNS_PER_PAGE).get_page(page)
+    # The public's list leaves out towns it sees only at their district's resolution (counted in the shares).
+    listed = selectors.without_coarse(area_towns)
+    paged = Paginator(listed.order_by("name", "pk").only("pk", "name", "slug"), TOWNS_PER_PAGE).get_page(page)
     shown = [t.pk for t in paged.object_list]
     # The time slice of this page's towns only; then, for the table's labels, their changes' models.
     # An area with no town (a district the gazetteer has none in) has no slice to read: an empty

@@ -74,7 +74,8 @@ TOWN_CHANGE = ("geodata.change_town", "edit towns")
 SOURCE_REVIEWED_FIELDS = ("publisher", "title", "url", "published", "language", "summary")
 # What of a town the public map, its links and its population figures show, and the theatre whose map
 # shows it (the GeoNames and other external ids are reference data editors keep up).
-TOWN_REVIEWED_FIELDS = ("name", "slug", "alt_names", "latitude", "longitude", "population", "theatre")
+TOWN_REVIEWED_FIELDS = ("name", "slug", "alt_names", "latitude", "longitude", "population", "theatre",
+                        "coarse_location")
 
 
 def user_require(*, user: Actor, perm: str, action: str) -> None:
@@ -92,6 +93,12 @@ def user_require_save(*, user: Actor, instance, add: tuple[str, str], change: tu
     """``user_require`` with the add permission for a new row, the change permission for a stored one."""
     perm, action = add if instance.pk is None else change
     user_require(user=user, perm=perm, action=action)
+
+
+def is_editor(user) -> bool:
+    """Whether ``user`` edits the record: sees drafts in the API, and published changes at once (no
+    publication delay) and towns at full resolution everywhere."""
+    return bool(user.is_authenticated and any(user.has_perm(p) for p in EDITOR_PERMS))
 
 
 def is_reviewer(user: Actor) -> bool:

@@ -8,7 +8,7 @@ import datetime as dt
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -212,6 +212,8 @@ def control_map(request):
     town, town_error = None, None
     if slug := request.GET.get("town"):
         town = Town.objects.select_related("theatre").filter(slug=slug).first()
+        if town is not None and selectors.town_hidden(town):
+            town = None
         if town is None:
             town_error = f"No town has the identifier '{slug}'."
         elif theatre is not None and town.theatre_id != theatre.pk:
@@ -306,6 +308,8 @@ def map_download(request):
 
 def town_detail(request, slug: str):
     town = get_object_or_404(Town.objects.select_related("admin_area__parent", "theatre"), slug=slug)
+    if selectors.town_hidden(town):  # shown to the public only at its district's resolution: as if none
+        raise Http404("No town matches the given query.")
     try:
         theatre = _own_theatre(request, own=town.theatre, what=f"The town '{town.slug}'")
     except TheatreNotFound as exc:
@@ -328,6 +332,8 @@ def town_detail(request, slug: str):
 def town_panel(request, pk: int):
     """A town's names and history for the map's side panel (JSON; the page builds text from it)."""
     town = get_object_or_404(Town.objects.select_related("theatre"), pk=pk)
+    if selectors.town_hidden(town):
+        raise Http404("No town matches the given query.")
     try:
         theatre = _own_theatre(request, own=town.theatre, what=f"The town '{town.slug}'")
     except TheatreNotFound as exc:

@@ -139,7 +139,7 @@ class TownForm(ModelForm):
     class Meta:
         model = Town
         fields = ("theatre", "name", "slug", "alt_names", "latitude", "longitude", "outside_boundaries", "population",
-                  "geonames_id", "external_ids")
+                  "coarse_location", "geonames_id", "external_ids")
         field_classes = {"alt_names": NameListField, "external_ids": KeyValueField}
 
     def __init__(self, *args, **kwargs):

@@ -166,6 +166,10 @@ class Town(models.Model):
     outside_boundaries = models.BooleanField(
         default=False, help_text="Explicitly accepted as lying outside every loaded boundary."
     )
+    coarse_location = models.BooleanField(
+        "show only its district", default=False,
+        help_text="Anonymous readers see this town only at its district's resolution: never its name or place.",
+    )
     geonames_id = models.PositiveIntegerField("GeoNames id", null=True, blank=True, unique=True)
     external_ids = models.JSONField(default=dict, blank=True, help_text='e.g. {"wikidata": "Q…"}')
     updated_at = models.DateTimeField(auto_now=True)
@@ -175,8 +179,12 @@ class Town(models.Model):
         ordering = ["name"]
         # Towns in name order a page at a time, and the control log's admin list sorted by town.
         # A theatre's towns in name order: the time slice asked for one theatre walks its towns alone.
-        indexes = [models.Index(fields=["name"], name="town_name_idx"),
-                   models.Index(fields=["theatre", "name"], name="town_theatre_name_idx")]
+        indexes = [
+            models.Index(fields=["name"], name="town_name_idx"),
+            models.Index(fields=["theatre", "name"], name="town_theatre_name_idx"),
+            # The few towns shown only at their district's resolution, read on every public slice.
+            models.Index(fields=["id"], condition=Q(coarse_location=True), name="town_coarse_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(latitude__gte=-90, latitude__lte=90), name="town_latitude_range"

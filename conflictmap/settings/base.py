@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Editors read published changes at once; the public after their publication delay (events/readers.py).
+    "events.readers.ReaderMiddleware",
     # ?as_published=: a reader's GET read as the public could see it then (events/as_published.py).
     "events.as_published.AsPublishedMiddleware",
 ]

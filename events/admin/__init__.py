@@ -9,6 +9,7 @@ and shows results.
 - ``drawn``: control drawn as polygons, reviewed with the same actions
 - ``towns``: a town's page with its control history, audit trail and the reviewer rule
 - ``lists``, ``row_urls``: what keeps the log's change lists bounded by their page at a million rows
+- ``delays``: publication delays per faction or area (what the public waits for)
 - ``tokens``: API tokens: issue (shown once), list, revoke
 - ``log_search``: their search (and governorate filter), resolved against the towns and factions first
 """
@@ -16,6 +17,7 @@ and shows results.
 from .. import admin_users  # noqa: F401  (registers the user admin)
 from . import (
     confirmations,  # noqa: F401  (registers the confirmations' admin)
+    delays,  # noqa: F401  (registers the publication delays' admin)
     disputes,  # noqa: F401  (registers the disputes' admin)
     drawn,  # noqa: F401  (registers the drawn areas' admin)
     releases,  # noqa: F401  (registers the releases' admin)

@@ -184,8 +184,8 @@ class ControlChangeAdmin(LogListMixin, ReviewActions, JsonNameSearchMixin, Audit
     autocomplete_fields = ("town", "faction", "contested_by", "supersedes", "rival_of", "sources")
     actions = ("publish_selected", "reject_selected", "retract_selected", "open_dispute")
     review_fields = ("state", "map_link_field", "correction_link", "entered_by", "entered_at", "reviewed_by",
-                     "reviewed_at", "review_reason", "retracted_by", "retracted_at", "retraction_reason",
-                     "dispute_lost_at")
+                     "reviewed_at", "public_from", "review_reason", "retracted_by", "retracted_at",
+                     "retraction_reason", "dispute_lost_at")
     fieldsets = (
         (None, {"fields": ("town", "faction", "status", "contested_by", "effective_date", "date_precision",
                            "day_part", "confidence", "sources", "note", "supersedes", "rival_of")}),

@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from events import exports, selectors, services
 from events.models import Confirmation, ControlChange, Dispute, Faction, Source
 from events.params import FLAG_VALUES, parse_flag, parse_theatre
-from events.permissions import EDITOR_PERMS
+from events.permissions import is_editor
 from geodata.models import AdminArea, Town
 
 from . import filters, serializers
@@ -50,10 +50,6 @@ IMMUTABLE_SECONDS = 365 * 24 * 3600
 SLICE_DATE_HEADER = "X-Slice-Date"
 
 
-def is_editor(user) -> bool:
-    return user.is_authenticated and any(user.has_perm(p) for p in EDITOR_PERMS)
-
-
 class FactionViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Faction.objects.select_related("parent")
     serializer_class = serializers.FactionSerializer
@@ -76,11 +72,12 @@ class TheatreViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return list(selectors.theatre_summaries().values())
 
-    def list(self, request):
+    # ``format``: the router's suffixed routes (/api/theatres.json) pass it, as to every viewset's actions.
+    def list(self, request, format=None):  # noqa: A002 (DRF's name)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def retrieve(self, request, slug=None):
+    def retrieve(self, request, slug=None, format=None):  # noqa: A002 (DRF's name)
         summary = selectors.theatre_summaries().get(slug)
         if summary is None:
             raise NotFound(f"No theatre is called '{slug}'.")
@@ -113,6 +110,10 @@ class TownViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = Pagination
     filterset_class = filters.TownFilter
     lookup_field = "slug"
+
+    def get_queryset(self):
+        # The public never sees a town shown only at its district's resolution (selectors.coarse).
+        return self.queryset if is_editor(self.request.user) else selectors.without_coarse(self.queryset, force=True)
 
 
 class SourceViewSet(viewsets.ReadOnlyModelViewSet):
@@ -173,6 +174,8 @@ class ControlChangeViewSet(viewsets.ModelViewSet):
             qs = ControlChange.objects.all()
         else:
             qs = selectors.changes_in_force(published_only=True)
+            if not is_editor(self.request.user):  # coarse towns: at their district's resolution only
+                qs = selectors.without_coarse(qs, "town_id", force=True)
         return (
             qs.select_related("town__theatre", "faction", "contested_by")
             .prefetch_related(Prefetch("sources", queryset=Source.objects.only("pk")))
@@ -367,7 +370,9 @@ class ExportView(APIView):
         download = parse_flag(request.query_params, "download")
         shown = params.get("on")
         etag = quote_etag(f"{EXPORT_FORMAT}-{version}" + (f"-{shown}" if shown else ""))
-        last_modified = int(revision.changed_at.timestamp()) if revision.changed_at else None
+        # The revision's time, or when a delayed change last reached the public (selectors.data_last_modified).
+        changed = selectors.data_last_modified(revision=revision)
+        last_modified = int(changed.timestamp()) if changed else None
         not_modified = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
         if not_modified is None:
             export = layer.build_at(version, params)
@@ -383,7 +388,7 @@ class ExportView(APIView):
         if shown:
             response[SLICE_DATE_HEADER] = shown.isoformat()
             response["Content-Location"] = _located(request, shown)
-        if request.query_params.get(REVISION_PARAM) in (revision.key, version):
+        if selectors.version_pinned(request.query_params.get(REVISION_PARAM), revision=revision, version=version):
             # The URL names the revision, and a revision's layers never change: a proxy or CDN may
             # keep the file for good (a write moves the page to a new revision, hence a new URL).
             patch_cache_control(response, public=True, max_age=IMMUTABLE_SECONDS, immutable=True)

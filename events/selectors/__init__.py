@@ -11,6 +11,7 @@
 - ``public``: whether the public sees a record; colours too close to tell apart.
 """
 
+from .coarse import coarse_town_ids, town_hidden, without_coarse
 from .confirmations import StaleTown, days_since, last_confirmed, latest_confirmation_date, stale_towns
 from .dates import (
     CACHE_SECONDS,
@@ -22,6 +23,8 @@ from .dates import (
     data_version,
     first_change_date,
     latest_change_date,
+    next_public_moment,
+    version_pinned,
 )
 from .disputes import town_disputes
 from .public import faction_colour_neighbours, source_is_public, town_is_public
@@ -32,12 +35,15 @@ from .rule import (
     PUBLIC,
     Visibility,
     as_known_at,
+    as_reader,
     changes_in_force,
     counted_q,
+    editor_reads,
     in_force,
     in_force_sql,
     known_moment,
     latest_first_sql,
+    reading_now,
     replaced_change,
     replaced_change_query,
     visibility,
@@ -80,5 +86,7 @@ __all__ = [
     "towns_subquery",
     "visibility", "with_relations",
     "town_disputes",
+    "as_reader", "coarse_town_ids", "town_hidden", "without_coarse", "editor_reads", "next_public_moment",
+    "reading_now", "version_pinned",
     "TheatreSummary", "as_known_at", "known_moment", "theatre_extent", "theatre_summaries",
 ]

@@ -12,7 +12,7 @@ from geodata.selectors import Revision, revision_current
 
 from ..models import ControlChange
 from .rows import column
-from .rule import Visibility, changes_in_force, in_force_sql, known_moment, visibility
+from .rule import Visibility, changes_in_force, editor_reads, in_force_sql, known_moment, reading_now, visibility
 
 CACHE_SECONDS = 24 * 3600  # keys hold the data revision, so a stale entry is never read
 
@@ -137,16 +137,89 @@ def data_version(
     public's version names that moment too, so every key and ETag composed from it is the moment's.
     Drafts do not bump it; an editor's preview (``published_only=False``) adds the drafts' count and last
     edit, read along the partial index of drafts.
+
+    Read by the public (not an editor), the version also names the next moment a delayed change becomes
+    public (``next_public_moment``): the set the public sees changes only at such a moment or with the
+    revision, so a key holds until then and no later; an editor's and the public's never coincide.
     """
     key = (revision or data_revision(theatre=theatre)).key
     if published_only:
         moment = known_moment()
-        return key if moment is None else f"{key}@{moment.timestamp():.6f}"
+        if moment is not None:
+            key = f"{key}@{moment.timestamp():.6f}"
+        if editor_reads():
+            return key
+        now = reading_now()
+        upcoming = _next_public_moment(key=key, now=now) if moment is None or moment > now else None
+        return f"{key}~{'-' if upcoming is None else f'{upcoming.timestamp():.6f}'}"
     drafts = ControlChange.objects.filter(state=ControlChange.State.DRAFT).aggregate(
         n=Count("id"), last=Max("updated_at"))
     return f"{key}.d{drafts['n']}.{drafts['last'].timestamp() if drafts['last'] else 0}"
 
 
-def data_last_modified(*, theatre: Theatre | None = None) -> dt.datetime | None:
-    """When the data a map or export shows last changed (for Last-Modified): the revision's time."""
-    return data_revision(theatre=theatre).changed_at
+def version_pinned(rev: str | None, *, revision: Revision, version: str) -> bool:
+    """Whether ``?rev=`` pins an answer read at ``version`` for good: it names that version, or the revision
+    alone while no delayed change is waiting to reach the reader (the set they see then changes only with
+    the revision)."""
+    if rev is None:
+        return False
+    return rev == version or (rev == revision.key and not _waiting(version))
+
+
+def _waiting(version: str) -> bool:
+    return "~" in version and not version.endswith("~-")
+
+
+# Per worker: revision key -> (when read, the next public_from after it). Under one revision the moments
+# are fixed (a publish or retraction bumps it), so the answer holds from when it was read until that
+# moment passes: a request between two moments reads the revision only, as before delays existed.
+_upcoming: dict[str, tuple[dt.datetime, dt.datetime | None]] = {}
+_UPCOMING_KEPT = 64
+
+
+def _next_public_moment(*, key: str, now: dt.datetime) -> dt.datetime | None:
+    key = f"{cache_token('next-public-moment:token')}:{key}"  # clearing the cache forgets them (a restore)
+    kept = _upcoming.get(key)
+    if kept is not None and kept[0] <= now and (kept[1] is None or now < kept[1]):
+        return kept[1]
+    upcoming = next_public_moment(after=now)
+    if len(_upcoming) >= _UPCOMING_KEPT:
+        _upcoming.clear()
+    _upcoming[key] = (now, upcoming)
+    return upcoming
+
+
+def next_public_moment(*, after: dt.datetime) -> dt.datetime | None:
+    """The first ``public_from`` after ``after``: when the next delayed change reaches the public (None: none
+    is waiting). One seek of ``change_public_from_idx``."""
+    return (ControlChange.objects.filter(public_from__gt=after, state=ControlChange.State.PUBLISHED)
+            .order_by("public_from").values_list("public_from", flat=True).first())
+
+
+def data_last_modified(*, theatre: Theatre | None = None, revision: Revision | None = None) -> dt.datetime | None:
+    """When the data a map or export shows last changed (for Last-Modified): the revision's time, or for the
+    public the moment a delayed change last reached it when that is later (else a reader revalidating by
+    date alone would be told nothing changed, and keep a file without it)."""
+    changed = (revision or data_revision(theatre=theatre)).changed_at
+    if editor_reads() or changed is None:
+        return changed
+    reached = _last_public_moment(key=(revision or data_revision(theatre=theatre)).key, now=reading_now())
+    return changed if reached is None or reached <= changed else reached
+
+
+_reached: dict[str, tuple[dt.datetime, dt.datetime | None, dt.datetime | None]] = {}
+
+
+def _last_public_moment(*, key: str, now: dt.datetime) -> dt.datetime | None:
+    """The latest public_from at or before ``now`` (kept per revision until the next one passes)."""
+    key = f"{cache_token('next-public-moment:token')}:{key}"
+    kept = _reached.get(key)
+    if kept is not None and kept[0] <= now and (kept[1] is None or now < kept[1]):
+        return kept[2]
+    upcoming = next_public_moment(after=now)
+    reached = (ControlChange.objects.filter(public_from__lte=now, state=ControlChange.State.PUBLISHED)
+               .order_by("-public_from").values_list("public_from", flat=True).first())
+    if len(_reached) >= _UPCOMING_KEPT:
+        _reached.clear()
+    _reached[key] = (now, upcoming, reached)
+    return reached

@@ -15,7 +15,8 @@ from django.db.models import F, Q, QuerySet, Subquery
 from geodata.models import Theatre
 
 from ..models import ControlChange, Faction
-from .rule import replaced_change_query
+from .coarse import without_coarse
+from .rule import editor_reads, reading_now, replaced_change_query
 
 State = ControlChange.State
 PUBLISHED, RETRACTED = "published", "retracted"
@@ -59,6 +60,7 @@ def _older(field: str, before: FeedKey | None, rank: int) -> Q:
 def _filtered(
     changes: QuerySet, *, theatre: Theatre | None, area_ids: Collection[int] | None, faction_ids: Collection[int] | None
 ) -> QuerySet:
+    changes = without_coarse(changes, "town_id")  # the public: coarse towns only at district resolution
     if theatre is not None:
         changes = changes.filter(town__theatre=theatre)
     if area_ids is not None:
@@ -84,10 +86,13 @@ def change_feed_entries(
     ``area_ids``: only towns in these areas; ``faction_ids``: only changes where one of them gains
     (the change's faction) or loses (the faction of the change it replaced).
     """
+    # The public meets a publication when its delay has passed (events.delay_models), an editor at once.
+    published_at = "reviewed_at" if editor_reads() else "public_from"
     kinds = {
         PUBLISHED: (
-            "reviewed_at",
-            ControlChange.objects.filter(state__in=[State.PUBLISHED, State.RETRACTED], reviewed_at__isnull=False),
+            published_at,
+            ControlChange.objects.filter(state__in=[State.PUBLISHED, State.RETRACTED], reviewed_at__isnull=False,
+                                         **{f"{published_at}__lte": reading_now()}),
         ),
         RETRACTED: ("retracted_at", ControlChange.objects.filter(state=State.RETRACTED, retracted_at__isnull=False)),
     }

@@ -25,7 +25,10 @@ from operator import attrgetter
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 
 from ..models import ControlChange
 from .rows import column as _column
@@ -44,31 +47,49 @@ class Visibility:
 
     published_only: bool = True
     known_at: dt.datetime | None = None
+    # An anonymous reader's view: a published change counts once its ``public_from`` has passed (the
+    # publication delay, events.delay_models), read at ``reading_now()``. Editors read without it.
+    delayed: bool = False
 
     def __post_init__(self):
         if self.known_at is not None and not self.published_only:
             raise ValueError("A preview with drafts shows what is entered now; it takes no 'known at' moment.")
+        if self.delayed and not self.published_only:
+            raise ValueError("An editor's preview with drafts is never delayed.")
 
     @property
     def key(self) -> str:
-        """A short name for cache keys."""
+        """A short name for cache keys (a delayed view's moment is in ``data_version``, not here)."""
         when = "now" if self.known_at is None else f"{self.known_at.timestamp():.6f}"
-        return f"{int(self.published_only)}@{when}"
+        return f"{int(self.published_only)}@{when}{'~d' if self.delayed else ''}"
 
     def terms(self) -> list[tuple[str, str, Any]]:
         """The condition a change must meet to count, as (field, test, value): the one definition that
         ``counted_q`` and ``counted_sql`` render."""
         if self.known_at is None:
             states = [State.PUBLISHED] if self.published_only else [State.PUBLISHED, State.DRAFT]
-            return [("state", "in", [str(s) for s in states]), ("dispute_lost_at", "isnull", True)]
+            return [*states_term(states), ("dispute_lost_at", "isnull", True), *self._delay_terms()]
         # Published by then, and not yet retracted (nor decided against in a dispute) then (a retracted
         # change was published first).
         return [("state", "in", [str(State.PUBLISHED), str(State.RETRACTED)]),
                 ("reviewed_at", "lte", self.known_at), ("retracted_at", "null_or_gt", self.known_at),
-                ("dispute_lost_at", "null_or_gt", self.known_at)]
+                ("dispute_lost_at", "null_or_gt", self.known_at), *self._delay_terms()]
+
+    def _delay_terms(self) -> list[tuple[str, str, Any]]:
+        """A delayed view's term: public by the moment read (never later than now: a future ``known_at``
+        must not show what is still held back)."""
+        if not self.delayed:
+            return []
+        now = reading_now()
+        return [("public_from", "null_or_lte", now if self.known_at is None else min(self.known_at, now))]
 
 
-PUBLIC = Visibility()
+def states_term(states) -> list[tuple[str, str, Any]]:
+    return [("state", "in", [str(s) for s in states])]
+
+
+PUBLIC = Visibility()  # the published record, undelayed (what an editor reads of it)
+PUBLIC_DELAYED = Visibility(delayed=True)  # what an anonymous reader sees of it now
 
 # The moment a request reads the public record as known at (``?as_published=``), or None: as known now.
 # Set for a request by ``events.as_published``; every reader that asks ``visibility()`` for the public's
@@ -91,11 +112,46 @@ def as_known_at(moment: dt.datetime | None) -> Iterator[None]:
         _known_at.reset(token)
 
 
+# Who reads in this context: an editor (True) sees published changes at once; anyone else (the default,
+# so commands, feeds and releases hold delayed changes back too) only once their delay has passed.
+# Set for a request by ``events.readers.ReaderMiddleware``.
+_editor: ContextVar[bool] = ContextVar("editor_reader", default=False)
+# The moment a delayed view is read at, pinned for a request so its rule and its cache key agree.
+_now: ContextVar[dt.datetime | None] = ContextVar("reading_now", default=None)
+
+
+def reading_now() -> dt.datetime:
+    """Now, for the publication delay: this context's pinned moment, else the clock."""
+    return _now.get() or timezone.now()
+
+
+def editor_reads() -> bool:
+    """Whether this context reads as an editor (publication delays do not apply)."""
+    return _editor.get()
+
+
+@contextmanager
+def as_reader(*, editor: bool, now: dt.datetime | None = None) -> Iterator[None]:
+    """Read as an editor (no publication delay) or as the public, at ``now`` (None: the clock) inside the block."""
+    tokens = (_editor.set(editor), _now.set(now))
+    try:
+        yield
+    finally:
+        _editor.reset(tokens[0])
+        _now.reset(tokens[1])
+
+
 def visibility(*, published_only: bool = True, known_at: dt.datetime | None = None) -> Visibility:
-    """The public's view (as known at ``known_at``, else at this context's moment), or an editor's preview."""
-    if published_only and known_at is None:
+    """The public's view (as known at ``known_at``, else at this context's moment; delayed unless an editor
+    reads), or an editor's preview."""
+    if not published_only:
+        return Visibility(published_only=False)
+    if known_at is None:
         known_at = _known_at.get()
-    return PUBLIC if published_only and known_at is None else Visibility(published_only, known_at)
+    delayed = not _editor.get()
+    if known_at is None:
+        return PUBLIC_DELAYED if delayed else PUBLIC
+    return Visibility(True, known_at, delayed)
 
 
 def _own_terms(seen: Visibility, model) -> list[tuple[str, str, Any]]:
@@ -111,7 +167,11 @@ def counted_q(seen: Visibility, prefix: str = "", model=ControlChange) -> Q:
     condition = Q()
     for field, test, value in _own_terms(seen, model):
         name = prefix + field
-        if test == "null_or_gt":
+        if test == "null_or_lte":
+            # COALESCE, not "IS NULL OR <=": SQLite took the OR as a way in by change_public_from_idx
+            # (a MULTI-INDEX OR over nearly the whole log) instead of the date or town index.
+            condition &= Q(LessThanOrEqual(Coalesce(F(name), Value(value, output_field=DateTimeField())), value))
+        elif test == "null_or_gt":
             condition &= Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gt": value})
         else:
             condition &= Q(**{f"{name}__{test}": value})
@@ -138,8 +198,8 @@ def counted_sql(seen: Visibility, alias: str, model=ControlChange) -> tuple[str,
             # SQLite's way into the slice's walk per town (the town index is).
             parts.append(f"{plus}{column} <= %s")
             params.append(connection.ops.adapt_datetimefield_value(value))
-        elif test == "null_or_gt":
-            parts.append(f"({column} IS NULL OR {plus}{column} > %s)")
+        elif test in ("null_or_gt", "null_or_lte"):
+            parts.append(f"({column} IS NULL OR {plus}{column} {'>' if test == 'null_or_gt' else '<='} %s)")
             params.append(connection.ops.adapt_datetimefield_value(value))
         elif test == "isnull" and value is True:
             parts.append(f"{column} IS NULL")

@@ -95,6 +95,10 @@ def read_slice(
     # Rows straight from the cursor into tuples, in C (map, itemgetter, tuple.__new__): at 10,000
     # towns a Python loop building them costs as much as the query.
     town_rows = list(map(make_town, map(_TOWN_PART, rows)))
+    if seen.delayed:  # the public: coarse towns at their district's resolution (selectors.coarse)
+        from .coarse import coarse_rows
+
+        town_rows = coarse_rows(town_rows)
     changes = {row[0]: make_change(row[_SPLIT:]) for row in rows if row[_CHANGE_ID] is not None}
     return ControlSnapshot(on=on, towns=town_rows, changes=changes, factions=faction_rows())
 

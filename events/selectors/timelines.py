@@ -11,6 +11,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from geodata.models import Theatre, Town
 
 from ..models import ControlChange
+from .coarse import public_places
 from .rows import CHANGE_ROW_FIELDS, ChangeRow, make_change
 from .rule import CHRONOLOGICAL, changes_in_force
 from .slices import control_as_of
@@ -115,12 +116,14 @@ def control_spans(
         qs = qs.filter(effective_date__gt=start)
     if end is not None:
         qs = qs.filter(effective_date__lte=end)
-    rows = (
+    rows: Iterator[tuple] = (
         (make_change(row[:_SPLIT]), 1, row[_SPLIT:])
         for row in qs.order_by("town_id", *CHRONOLOGICAL)
         .values_list(*CHANGE_ROW_FIELDS, "town__name", "town__longitude", "town__latitude")
         .iterator(chunk_size=batch_rows)
     )
+    if hidden := public_places():  # the public: a coarse town's spans at its district (selectors.coarse)
+        rows = _coarse_spans(rows, hidden)
     if start is not None:  # the spans already open on ``start``, each before its town's rows
         rows = heapq.merge(_opening(start, theatre), rows, key=lambda entry: (entry[0].town_id, entry[1]))
     ends = {} if end is None else _next_dates(end, qs=changes_in_force(), theatre=theatre)
@@ -144,6 +147,15 @@ def control_spans(
 
 
 _SPLIT = len(ChangeRow._fields)
+
+
+def _coarse_spans(rows: Iterator[tuple], hidden: dict) -> Iterator[tuple]:
+    for change, order, town in rows:
+        if change.town_id not in hidden:
+            yield change, order, town
+        elif (district := hidden[change.town_id]) is not None:
+            name, _, latitude, longitude = district
+            yield change, order, (name, longitude, latitude)
 
 
 def _opening(on: dt.date, theatre: Theatre | None) -> list[tuple]:

@@ -12,6 +12,7 @@ from geodata.services.revision import revision_bump, revision_lock, theatres_of
 
 from ..models import ControlChange, Source
 from ..permissions import PERM_ADD, PERM_PUBLISH, Actor, User, user_require
+from ..selectors.delays import DelayTable
 from ._audit import acting_user, audit_reason
 from .lifecycle import ONE_PER_DAY_PART_MESSAGE, control_changes_check
 from .sources import sources_save_many
@@ -58,11 +59,13 @@ def control_changes_create_many(
     actor = acting_user(by)
     now = timezone.now()
     state = ControlChange.State.PUBLISHED if publish else ControlChange.State.DRAFT
+    delays = DelayTable() if publish else None
     for item in new:
         change = item.change
         change.state, change.entered_by, change.entered_at = state, actor, now
-        if publish:  # when it was first published, if the import says so (an older record loaded)
+        if delays is not None:  # when it was first published, if the import says so (an older record loaded)
             change.reviewed_by, change.reviewed_at = actor, change.reviewed_at or now
+            change.public_from = delays.public_from(change)
     checked = control_changes_check(new=[(item.change, item.sources) for item in new])
     problems = [f"{new[i].change}: {'; '.join(exc.messages)}" for i, exc in checked.items()]
     # Two imports at once queue here (PostgreSQL would otherwise let them deadlock on the unique index):

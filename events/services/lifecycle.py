@@ -23,6 +23,7 @@ from ..permissions import (
     draft_delete_require,
     user_require,
 )
+from ..selectors.delays import change_public_from
 from ._audit import acting_user, audit
 from .disputes import disputes_open_for_published
 
@@ -167,6 +168,7 @@ def control_change_create(
     if state == State.PUBLISHED:  # when it was published, whoever did it: what "as known at" reads
         change.reviewed_at = timezone.now()
         change.reviewed_by = change.entered_by
+        change.public_from = change_public_from(change=change)
     control_change_check(change=change, sources=sources)
     public = state == State.PUBLISHED
     audit(change, by=entered_by, reason="created", public=public)
@@ -275,6 +277,8 @@ def record_transition(*, record, by: Actor, move: Transition, reason: str = "", 
     warnings = check(current) if move.target == State.PUBLISHED else []
     setattr(current, f"{move.stamp}_by", acting_user(by))
     setattr(current, f"{move.stamp}_at", timezone.now())
+    if move.target == State.PUBLISHED and isinstance(current, ControlChange):  # held back from the public?
+        current.public_from = change_public_from(change=current)
     done = f"{move.done}: {reason}" if reason else move.done
     if warnings:  # published anyway: the warning stays on the row and in the audit trail
         reason = " ".join(filter(None, [reason, f"{WARNED} {' '.join(warnings)}"]))

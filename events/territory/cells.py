@@ -76,6 +76,11 @@ def _site_ids(*, published_only: bool, version: str | None = None,
             ids = sorted({*known.changes, *found})
         else:
             ids = list(asked.order_by("pk").values_list("pk", flat=True))
+        if published_only and not selectors.editor_reads():
+            # The public's land is never split around a town it may see only at its district's resolution:
+            # its cell would outline where it is (selectors.coarse). The key's version is the public's own.
+            hidden = selectors.coarse_town_ids()
+            ids = [pk for pk in ids if pk not in hidden]
         cache.set(key, ids, CACHE_SECONDS)
     return ids
 

@@ -25,6 +25,10 @@ def _towns_check(towns: Sequence[Town], *, allow_outside: bool) -> tuple[list[Pl
         placements[i] = placement
         if placement.how == "outside" and not (towns[i].outside_boundaries or allow_outside):
             errors.setdefault(i, {})["latitude"] = [outside_message(towns[i], placement)]
+        if towns[i].coarse_location and placement.area_id is None:
+            errors.setdefault(i, {})["coarse_location"] = [
+                "This town lies in no admin area, so it has no district to be shown at; place it inside the "
+                "boundaries or leave 'show only its district' off."]
     # Not inside its own theatre's areas, but inside another theatre's: loaded into the wrong theatre.
     astray = [i for i in good if getattr(placements[i], "how", None) != "within"]
     for j, area in towns_in_other_theatres(towns=[towns[i] for i in astray]).items():

@@ -12,6 +12,7 @@ import io
 import json
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from events import selectors, services
@@ -32,7 +33,8 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 def _published(change: ControlChange, moment: dt.datetime, retracted: dt.datetime | None = None) -> ControlChange:
     """Give ``change`` the publication (and retraction) time it would have had in September 2017."""
-    ControlChange.objects.filter(pk=change.pk).update(reviewed_at=moment, retracted_at=retracted)
+    # No publication delay: the public saw it at once (public_from, events.delay_models).
+    ControlChange.objects.filter(pk=change.pk).update(reviewed_at=moment, public_from=moment, retracted_at=retracted)
     change.refresh_from_db()
     return change
 
@@ -42,7 +44,7 @@ def log(seeded):
     uqayribat, raqqa = Town.objects.get(slug="uqayribat"), Town.objects.get(slug="raqqa")
     gov, is_, sdf = (Faction.objects.get(slug=s) for s in ("pro-government", "islamic-state", "sdf"))
     # Everything else in the seed was known well before September 2017.
-    ControlChange.objects.update(reviewed_at=at(1, 0) - dt.timedelta(days=200))
+    ControlChange.objects.update(reviewed_at=at(1, 0) - dt.timedelta(days=200), public_from=F("reviewed_at"))
     seed = {c.effective_date: c for c in ControlChange.objects.filter(town=uqayribat)}
     night = _published(seed[D(2017, 9, 1)], at(2, 9))  # 1 Sep, night: pro-government
     contested = _published(seed[D(2017, 9, 2)], at(2, 15))  # 2 Sep: IS, contested
@@ -239,7 +241,7 @@ def _section(html: str) -> str:
 
 def test_what_changed_names_a_correction(seeded, client):
     town, is_ = Town.objects.get(slug="uqayribat"), Faction.objects.get(slug="islamic-state")
-    ControlChange.objects.update(reviewed_at=at(1, 0))
+    ControlChange.objects.update(reviewed_at=at(1, 0), public_from=at(1, 0))
     contested = ControlChange.objects.get(town=town, effective_date=D(2017, 9, 2))
     _published(
         ControlChangeFactory(town=town, faction=is_, effective_date=D(2017, 9, 2), supersedes=contested), at(4, 12)

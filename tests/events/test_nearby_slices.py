@@ -10,9 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from events import selectors, services
 from events.models import ControlChange
 from events.selectors import nearby as nearby_slices
-from events.selectors.rule import PUBLIC, Visibility
+from events.selectors.rule import PUBLIC_DELAYED, Visibility
 from events.selectors.slices import read_slice
 from tests.factories import SYSTEM, ControlChangeFactory, FactionFactory, TownFactory
+
+# The public's view as control_as_of reads it by default (an anonymous reader's: publication delays apply).
+PUBLIC = PUBLIC_DELAYED
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ def test_layer_requests_carry_the_revision_and_are_kept_for_a_year(live_server, 
     page.goto(f"{live_server.url}/?date=2017-09-02")
     page.wait_for_selector('body[data-loaded-date="2017-09-02"]')
     wait_town(page, "Uqayribat")
-    revision = selectors.data_revision().key
+    revision = selectors.data_version()  # the public's: the revision and the next delayed change's moment (none)
 
     asked = [u for u in watch.requests if urlsplit(u).path in LAYERS]
     assert {urlsplit(u).path for u in asked} == set(LAYERS), asked
