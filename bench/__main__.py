@@ -210,8 +210,11 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(ROOT))
     url, built, build_seconds = _database(args)
     os.environ["DATABASE_URL"] = url
-    # The bench's release (bench.figures.bench_release) beside its country, shared with the worker process.
-    os.environ["RELEASES_DIR"] = str(args.cache_dir / f"releases-{args.towns}x{args.changes}")
+    # The bench's releases (bench.figures.bench_release), shared with the worker process: beside its countries,
+    # one folder per size and database (SQLite and PostgreSQL runs at once each remove and remake their own),
+    # never the installation's var/releases.
+    vendor = "postgresql" if url.startswith("postgres") else "sqlite"
+    os.environ["RELEASES_DIR"] = str(args.cache_dir / f"releases-{args.towns}x{args.changes}-{vendor}")
     import django
 
     django.setup()

@@ -221,9 +221,10 @@ class Bench:
             self.add(f"{name} (reviewer, first page)", project, floor)
 
 
-def bench_release(on: dt.date):
-    """Release 1 of the bench's theatre, made afresh (the bench's own releases and their files are removed
-    first, so a rebuilt country never meets an older run's files)."""
+def bench_release(on: dt.date, theatre=None):
+    """Release 1 of the bench's theatre (or ``theatre``), made afresh (the bench's own releases and their files
+    are removed first, so a rebuilt country never meets an older run's files). The files go to the bench's own
+    RELEASES_DIR (set by bench.__main__ per size and database; never the installation's var/releases)."""
     import shutil
 
     from events.release_models import Release
@@ -232,7 +233,7 @@ def bench_release(on: dt.date):
 
     Release.objects.all().delete()
     shutil.rmtree(releases_dir(), ignore_errors=True)
-    return release_create(theatre=Theatre.objects.order_by("pk").first(), on=on)
+    return release_create(theatre=theatre or Theatre.objects.order_by("pk").first(), on=on)
 
 
 def _database_bytes() -> int:

@@ -52,7 +52,10 @@ def measure(*, url: str, theatre: str, on: dt.date, runs: int, explain: bool, on
         *(["--explain"] if explain else []),
         *(["--routes", *only] if only else []),
     ]
-    done = subprocess.run(argv, cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True)
+    # Its releases apart from the main run's (each theatre run makes its own release 1 afresh).
+    releases = os.environ.get("RELEASES_DIR") or str(ROOT / "var" / "bench-releases")
+    env = {**os.environ, "DATABASE_URL": url, "RELEASES_DIR": f"{releases}-theatres"}
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[2:])} on {url} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -202,7 +205,7 @@ def main() -> None:
     from django.test import Client
 
     from bench.__main__ import _reviewer
-    from bench.figures import median
+    from bench.figures import bench_release, median
     from bench.route_figures import SPECS, Params, route_figure
     from bench.routes import reader_routes
     from geodata.models import Theatre
@@ -211,6 +214,7 @@ def main() -> None:
     theatre = Theatre.objects.get(slug=args.theatre)
     reviewer = _reviewer()
     client = Client()
+    bench_release(args.date, theatre)  # the release routes serve the theatre's own release (made untimed)
     params = Params.pick(args.date, theatre)
 
     def round_trip() -> float:

@@ -12,6 +12,7 @@ import pytest
 import shapely
 
 from bench import floors, second_theatre, theatre_routes
+from bench.figures import bench_release
 from bench.route_figures import SPECS, Params, RouteFigure
 from bench.routes import reader_routes
 from events import selectors
@@ -87,9 +88,12 @@ def test_floors_scoped_to_a_theatre_read_its_rows_as_the_project_does(seeded, ru
     assert len(floors.time_slice(ON, floors.fastest_variant())) == Town.objects.count()  # outside: every theatre
 
 
-def test_routes_asked_for_a_theatre_name_it_and_use_its_objects(seeded, ruritania):
+def test_routes_asked_for_a_theatre_name_it_and_use_its_objects(seeded, ruritania, tmp_path, settings):
     theatre = Theatre.objects.get(slug=second_theatre.SLUG)
+    settings.RELEASES_DIR = tmp_path / "releases"
+    bench_release(ON, theatre)  # as bench.theatre_routes makes one: the release routes serve it
     params = Params.pick(ON, theatre)
+    assert params.release is not None and params.release.theatre == theatre
     assert params.town.theatre == theatre and params.area.theatre == theatre
     assert params.draft.town.theatre == theatre and params.change.town.theatre == theatre
     for key in (r.key for r in reader_routes()):

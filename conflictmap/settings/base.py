@@ -317,6 +317,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several serializers have a "state": the review states of a record (changes, confirmations, claims) and
+    # the two a new record may be entered in. Named here, so each choice set is one component.
+    "ENUM_NAME_OVERRIDES": {
+        "ReviewStateEnum": "events.models.ControlChange.State",
+        "NewRecordStateEnum": ["draft", "published"],
+    },
 }
 
 # Base map tiles: "osm" (OpenStreetMap), "none" (boundaries only; offline use and tests),

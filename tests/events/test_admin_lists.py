@@ -12,6 +12,7 @@ from django.urls import reverse, set_script_prefix
 
 from events.admin import ControlChangeAdmin, lists, row_urls
 from events.models import ControlChange
+from geodata.models import Town
 from tests.factories import ControlChangeFactory, SourceFactory, TownFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +97,10 @@ def test_filters_and_search_narrow_both_lists(reviewer_client):
     assert page.context["cl"].result_count == 6
     page = reviewer_client.get(LIST, {"effective_date__year": "2016"})
     assert page.context["cl"].result_count == 0
+    # A name no factory makes: the queue's search also reads faction names and notes (random words).
+    Town.objects.filter(pk=draft.town_id).update(name="Zzyzx Springs")
+    draft.refresh_from_db()
+    draft.town.refresh_from_db()
     page = reviewer_client.get(QUEUE, {"q": draft.town.name})
     assert draft in page.context["cl"].result_list
     assert all(draft.town.name in c.town.name and c.state == DRAFT for c in page.context["cl"].result_list)

@@ -90,6 +90,7 @@ def test_uqayribat_changes_hands_without_reload(live_server, seeded, open_page, 
         "dl-areas": "/api/control-areas.geojson?date=2017-09-01&download=1",
         "dl-changes": "/api/changes.csv?from=2014-01-01&to=2017-09-01&download=1",
         "dl-timelapse": "/timelapse.gif?around=2017-09-01&download=1",
+        "map-compare": "/compare/?to=2017-09-01",  # the menu's page link follows the date too
     }
     assert page.locator("#dl-changes").text_content() == "Every change from 2014-01-01 to 2017-09-01 (CSV)"
     page.click(".downloads summary")  # the list opens over the map, inside the window
