@@ -6,24 +6,18 @@ It is reviewed like a control change (draft → published, rejected, retracted; 
 and only a published one counts, by the same visibility rule (``selectors.rule.Visibility``).
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from geodata.models import Town
 
+from .reviewed_models import ReviewedRecord
+
 EARLIEST_DATE_TEXT = "1900-01-01"
 
 
-class Confirmation(models.Model):
-    class State(models.TextChoices):  # the control log's states and their meaning (ControlChange.State)
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        REJECTED = "rejected", "Rejected"
-        RETRACTED = "retracted", "Retracted"
-
+class Confirmation(ReviewedRecord):
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="confirmations")
     faction = models.ForeignKey(
         "events.Faction",
@@ -33,23 +27,6 @@ class Confirmation(models.Model):
     )
     confirmed_on = models.DateField(help_text="The day the sources say the town was still held.")
     sources = models.ManyToManyField("events.Source", blank=True, related_name="confirmations")
-    note = models.TextField(blank=True)
-    state = models.CharField(max_length=12, choices=State.choices, default="draft")
-    entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    entered_at = models.DateTimeField(default=timezone.now, editable=False)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_reason = models.TextField(blank=True)
-    retracted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    retracted_at = models.DateTimeField(null=True, blank=True)
-    retraction_reason = models.TextField(blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(m2m_fields=[sources])
 
     class Meta:

@@ -6,29 +6,23 @@ published *assessed* area is painted as control (``events.territory.drawn``); th
 overlays, never summed into assessed km².
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from geodata.models import Theatre
 
+from .reviewed_models import ReviewedRecord
+
 EARLIEST_DATE_TEXT = "1900-01-01"
 
 
-class DrawnArea(models.Model):
+class DrawnArea(ReviewedRecord):
     class Layer(models.TextChoices):
         ASSESSED = "assessed", "Assessed control"
         ADVANCE = "advance", "Assessed advances"
         CLAIMED = "claimed", "Claimed control"
         COUNTEROFFENSIVE = "counteroffensive", "Counteroffensives"
-
-    class State(models.TextChoices):  # the control log's states and their meaning (ControlChange.State)
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        REJECTED = "rejected", "Rejected"
-        RETRACTED = "retracted", "Retracted"
 
     theatre = models.ForeignKey(Theatre, on_delete=models.PROTECT, related_name="drawn_areas")
     faction = models.ForeignKey("events.Faction", on_delete=models.PROTECT, related_name="drawn_areas")
@@ -39,23 +33,6 @@ class DrawnArea(models.Model):
     area_km2 = models.FloatField(help_text="Measured in an equal-area projection at import.")
     file_name = models.CharField(max_length=500, blank=True, help_text="The file it was imported from.")
     sources = models.ManyToManyField("events.Source", blank=True, related_name="drawn_areas")
-    note = models.TextField(blank=True)
-    state = models.CharField(max_length=12, choices=State.choices, default="draft")
-    entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    entered_at = models.DateTimeField(default=timezone.now, editable=False)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_reason = models.TextField(blank=True)
-    retracted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    retracted_at = models.DateTimeField(null=True, blank=True)
-    retraction_reason = models.TextField(blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(m2m_fields=[sources])
 
     class Meta:

@@ -17,6 +17,8 @@ from simple_history.models import HistoricalRecords
 
 from geodata.models import Theatre, Town, validate_name_list
 
+from .reviewed_models import ReviewState
+
 EARLIEST_DATE = dt.date(1900, 1, 1)
 
 hex_colour = RegexValidator(
@@ -158,11 +160,7 @@ class ControlChange(models.Model):
         REPORTED = "reported", "Reported"
         CLAIMED = "claimed", "Claimed"
 
-    class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        REJECTED = "rejected", "Rejected"
-        RETRACTED = "retracted", "Retracted"
+    State = ReviewState  # the review's states, shared with confirmations and drawn areas
 
     town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="control_changes")
     faction = models.ForeignKey(

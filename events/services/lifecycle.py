@@ -270,7 +270,7 @@ def record_transition(*, record, by: Actor, move: Transition, reason: str = "", 
     # The row as stored now, locked, so two reviewers cannot act on the same record at once.
     current = type(record).objects.select_for_update().get(pk=record.pk)
     if current.state != move.source:
-        states = {State.DRAFT: "drafts", State.PUBLISHED: published}
+        states: dict[str, str] = {State.DRAFT: "drafts", State.PUBLISHED: published}
         raise ValidationError(f"Only {states[move.source]} can be {move.done}; "
                               f"this {one} is {current.get_state_display().lower()}.")
     current.state = move.target
