@@ -414,10 +414,10 @@ def _timed(fn: Callable[[], object], runs: int, before: Callable | None = None) 
 
 def same_bytes_floor(body: bytes, content_type: str) -> Callable[[], object]:
     """Writing the same bytes: orjson for JSON, the csv module for CSV, pyogrio for a GeoPackage (the
-    frame read back from it), ElementTree for KML, nothing for anything else."""
+    frame read back from it), ElementTree for KML and Atom, nothing for anything else."""
     if "geopackage" in content_type:
         return _gpkg_floor(body)
-    if "kml" in content_type:
+    if "kml" in content_type or "atom" in content_type:  # the feed is written as XML too
         root = ElementTree.fromstring(body)
         return lambda: ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
     if "json" in content_type:
