@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
         migrations.RemoveIndex(model_name="controlchange", name="change_date_idx"),
         migrations.AddIndex(
             model_name="controlchange",
-            index=models.Index(fields=["effective_date", "reviewed_at"], name="change_date_idx"),
+            index=models.Index(fields=["effective_date", "id", "reviewed_at"], name="change_date_idx"),
         ),
     ]
