@@ -25,6 +25,21 @@ looks: most changes published; a small review queue; a few corrections, rejectio
   so each stops at ``MAX_TRANSITIONS`` (1,000): 0.1% each at a million changes;
 - sources: every published change cites one (85%) or two (15%); 30% of drafts cite none;
 - dates: 2011-03-15 to 2025-12-31, day precision 80%, month 15%, approximate 5%; 10% of exact days name a part of day.
+
+Publication times spread over the log, as a real map's are (what ``?as_published=`` reads, ``selectors.rule``):
+- a change is published (``reviewed_at``, and ``public_from``: the bench sets no delay) some hours to days after
+  the day it happened (``LAG``: 2 hours plus an exponential of mean 30 hours), a late entry (10%) one week to
+  six months after it;
+- a correction is published 1-60 days (exponential, mean 20) after the change it supersedes;
+- a retraction (``retracted_at``) 1-90 days after the change's publication: the lifecycle service stamps the
+  moment it runs, so the bench moves its stamp back to there (history rows keep the build's moment);
+- drafts and rejections keep the service's stamps (they never count).
+So a moment in the middle of the log really leaves out later corrections, retractions and late entries.
+
+Confirmations ("still held by F"): ``CONFIRMATION_SHARE`` (2%) of towns a month, each naming the town's controller
+in force (as published now) on its day, a day after that change or later; 3% drafts; published ones cite one
+source and are published hours to days after their day. They go through ``records_insert``, the bulk path the
+changes' import writes through (rows, history rows, source links and their history).
 """
 
 import datetime as dt
@@ -39,6 +54,7 @@ from simple_history.utils import get_history_model_for_model
 
 from bench.progress import progress
 from events import services
+from events.confirmation_models import Confirmation
 from events.models import ControlChange, Faction, Source
 from events.permissions import BENCH
 from events.seeding import seed_scenario_load
@@ -46,6 +62,7 @@ from events.services import NewChange
 from geodata import selectors as places
 from geodata.models import Town
 from geodata.services import theatre_first, towns_save_many
+from geodata.services.records import records_insert
 
 FIRST_DAY, LAST_DAY = dt.date(2011, 3, 15), dt.date(2025, 12, 31)
 SHARES = {"draft": 0.015, "rejected_of_drafts": 1 / 3, "correction": 0.02, "retracted": 0.005,
@@ -53,6 +70,12 @@ SHARES = {"draft": 0.015, "rejected_of_drafts": 1 / 3, "correction": 0.02, "retr
 BATCH = 20_000
 SERVICE_CHANGES = 100_000
 MAX_TRANSITIONS = 1_000
+# Publication lags (hours): published LAG_HOURS[0] + an exponential of mean LAG_HOURS[1] after the day; a late
+# entry (LATE_SHARE) 7-180 days after it; a correction and a retraction later than what they replace.
+LAG_HOURS = (2.0, 30.0)
+LATE_SHARE, LATE_DAYS = 0.10, (7, 180)
+CORRECTION_DAYS, RETRACTION_DAYS = (1.0, 20.0, 60.0), (1.0, 20.0, 90.0)  # (least, mean of the rest, most)
+CONFIRMATION_SHARE, CONFIRMATION_DRAFTS = 0.02, 0.03
 LOCAL_GROUPS = [("hts", "opposition"), ("ahrar", "opposition"), ("jaysh-islam", "opposition"),
                 ("sna", "tfsa"), ("liwa-quds", "pro-government"), ("hezbollah", "pro-government"),
                 ("ypg", "sdf"), ("mgc", "sdf")]
@@ -156,18 +179,38 @@ def _cites(sources: list[Source], rng, *, draft: bool) -> list[Source]:
     return [sources[int(i)] for i in rng.choice(len(sources), k, replace=False)]
 
 
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def _published_at(day: int, u_late: float, u_lag: float) -> dt.datetime:
+    """When a change that happened ``day`` days into the log was published: hours to days later, or late."""
+    if u_late < LATE_SHARE:
+        hours = 24 * (LATE_DAYS[0] + u_lag * (LATE_DAYS[1] - LATE_DAYS[0]))
+    else:
+        hours = LAG_HOURS[0] - LAG_HOURS[1] * np.log1p(-u_lag)  # exponential by inversion
+    return min(_midnight(FIRST_DAY + dt.timedelta(days=int(day))) + dt.timedelta(hours=float(hours)), timezone.now())
+
+
+def _later(moment: dt.datetime, days: tuple[float, float, float], u: float) -> dt.datetime:
+    """``moment`` plus ``days[0]`` and an exponential of mean ``days[1]``, at most ``days[2]`` days (never past now)."""
+    later = min(days[0] - days[1] * np.log1p(-u), days[2])
+    return min(moment + dt.timedelta(days=float(later)), timezone.now())
+
+
 def _log(towns: list[Town], factions: list[Faction], sources: list[Source], changes: int, rng,
          seconds: dict) -> None:
     plan = _log_plan(len(towns), changes, rng)
     draws = rng.random((changes, 6))
     drafts = rng.random(changes) < SHARES["draft"]
+    lags = rng.random((changes, 2))
     # The raw tail comes first in time order, so the service's part is the latest stretch of the log
     # and its clash check runs against a full database, as a real import's would.
     tail = max(0, changes - SERVICE_CHANGES)
     used: set = set()
     start = time.perf_counter()
     if tail:
-        _raw_tail(towns, factions, sources, plan[:tail], draws[:tail], drafts[:tail], rng, used)
+        _raw_tail(towns, factions, sources, plan[:tail], draws[:tail], drafts[:tail], lags[:tail], rng, used)
     seconds[f"raw executemany ({tail:,} changes)"] = time.perf_counter() - start
     start = time.perf_counter()
     with progress(total=changes - tail, desc="changes (control_changes_create_many)") as bar:
@@ -177,6 +220,8 @@ def _log(towns: list[Town], factions: list[Faction], sources: list[Source], chan
                 day, town = plan[row]
                 draft = bool(drafts[row])
                 change = _change(towns[town], day, factions, draws[row], state_draft=draft, used=used)
+                if not draft:  # the service keeps a publication moment it is given (an older record loaded)
+                    change.reviewed_at = _published_at(day, *lags[row])
                 batch[draft].append(NewChange(change=change, sources=_cites(sources, rng, draft=draft)))
             for draft, new in batch.items():
                 if new:
@@ -199,7 +244,7 @@ def _next_id(model) -> int:
     return (model.objects.order_by(f"-{pk}").values_list(pk, flat=True).first() or 0) + 1
 
 
-def _raw_tail(towns, factions, sources, plan, draws, drafts, rng, used: set) -> None:
+def _raw_tail(towns, factions, sources, plan, draws, drafts, lags, rng, used: set) -> None:
     """The rows control_changes_create_many would write for these changes, without the ORM's per-row cost."""
     history = get_history_model_for_model(ControlChange)
     link, link_history = ControlChange.sources.through, history.sources.model
@@ -213,8 +258,11 @@ def _raw_tail(towns, factions, sources, plan, draws, drafts, rng, used: set) -> 
                 draft = bool(drafts[row])
                 change = _change(towns[town], day, factions, draws[row], state_draft=draft, used=used)
                 values = {f.attname: getattr(change, f.attname) for f in ControlChange._meta.concrete_fields}
-                values.update(id=ids[0], entered_at=now, updated_at=now, reviewed_at=None if draft else now,
-                              public_from=None if draft else now)
+                # As the service writes a published change loaded with its publication moment: public_from is
+                # reviewed_at plus the delay, and the bench sets no delay.
+                published = None if draft else connection.ops.adapt_datetimefield_value(
+                    _published_at(day, *lags[row]))
+                values.update(id=ids[0], entered_at=now, updated_at=now, reviewed_at=published, public_from=published)
                 rows.append(values)
                 hist.append({**values, "history_id": ids[1], "history_date": now, "history_change_reason": "imported",
                              "history_type": "+", "history_user_id": None})
@@ -250,6 +298,8 @@ def _corrections(factions: list[Faction], sources: list[Source], rng, changes: i
                                  state_draft=False)
                 change.effective_date, change.date_precision = old.effective_date, old.date_precision
                 change.day_part, change.supersedes = old.day_part, old
+                change.reviewed_at = _later(max(old.reviewed_at, _midnight(old.effective_date)), CORRECTION_DAYS,
+                                            rng.random())
                 new.append(NewChange(change=change, sources=_cites(sources, rng, draft=False)))
             services.control_changes_create_many(new=new, by=BENCH, publish=True)
             bar.update(len(new))
@@ -264,7 +314,65 @@ def _transitions(state: str, share: float, move, rng, changes: int) -> int:
     chosen = sorted(int(ids[i]) for i in rng.choice(len(ids), n, replace=False)) if n else []
     for pk in progress(chosen, desc=f"{move.__name__} (one by one)"):
         move(change=ControlChange.objects.get(pk=pk), by=BENCH, reason="bench: a later report contradicts it")
+    if state == "published" and chosen:  # retracted some days after publication, not at the build's moment
+        retracted = list(ControlChange.objects.filter(pk__in=chosen).only("pk", "reviewed_at"))
+        for change in retracted:
+            change.retracted_at = _later(change.reviewed_at, RETRACTION_DAYS, rng.random())
+        ControlChange.objects.bulk_update(retracted, ["retracted_at"], batch_size=500)
     return n
+
+
+def _in_force_keys() -> tuple[np.ndarray, np.ndarray]:
+    """(town id x 2^20 + day of the log, faction id) of every change in force as published now, in order."""
+    table = ControlChange._meta.db_table
+    keys, factions = [], []
+    with connection.cursor() as cursor:
+        cursor.execute(f"""SELECT c.town_id, c.effective_date, c.faction_id FROM {table} c
+            WHERE c.state = 'published' AND c.dispute_lost_at IS NULL AND NOT EXISTS (SELECT 1 FROM {table} s
+              WHERE s.supersedes_id = c.id AND s.state = 'published' AND s.dispute_lost_at IS NULL)
+            ORDER BY c.town_id, c.effective_date, c.day_part, c.id""")
+        while rows := cursor.fetchmany(100_000):
+            for town, on, faction in rows:
+                on = on if isinstance(on, dt.date) else dt.date.fromisoformat(str(on)[:10])
+                keys.append((town << 20) + (on - EARLIEST).days)
+                factions.append(faction)
+    return np.array(keys, dtype=np.int64), np.array(factions, dtype=np.int64)
+
+
+EARLIEST = dt.date(1900, 1, 1)
+
+
+def _confirmations(towns: list[Town], sources: list[Source], rng) -> int:
+    """Confirmations of the controller in force, a few per cent of towns a month (see the module's note)."""
+    keys, factions = _in_force_keys()
+    span = (LAST_DAY - FIRST_DAY).days + 1
+    n = int(len(towns) * span / 30.4 * CONFIRMATION_SHARE)
+    town_ids = np.array([t.pk for t in towns], dtype=np.int64)[rng.integers(0, len(towns), n)]
+    days = rng.integers(0, span, n)
+    offset = (FIRST_DAY - EARLIEST).days
+    wanted = (town_ids << 20) + offset + days
+    at = np.searchsorted(keys, wanted, side="right") - 1
+    # The town's change in force that day, strictly before it (a confirmation on the change's own day moves nothing).
+    ok = (at >= 0) & ((keys[np.maximum(at, 0)] >> 20) == town_ids) & (keys[np.maximum(at, 0)] < wanted)
+    draws = rng.random((n, 3))
+    chosen = np.flatnonzero(ok)
+    seen, new, cites = set(), [], []
+    for i in chosen:
+        key = (int(town_ids[i]), int(days[i]))
+        if key in seen:
+            continue
+        seen.add(key)
+        on = FIRST_DAY + dt.timedelta(days=int(days[i]))
+        draft = draws[i, 0] < CONFIRMATION_DRAFTS
+        new.append(Confirmation(
+            town_id=key[0], faction_id=int(factions[at[i]]), confirmed_on=on, state="draft" if draft else "published",
+            reviewed_at=None if draft else _published_at(int(days[i]), 1.0, draws[i, 1])))
+        cites.append([] if draft else [sources[int(draws[i, 2] * len(sources))].pk])
+    for start in progress(range(0, len(new), BATCH), desc="confirmations (records_insert)"):
+        with transaction.atomic():
+            records_insert(new[start:start + BATCH], model=Confirmation, reason="imported [bench]",
+                           links=("sources", cites[start:start + BATCH]))
+    return len(new)
 
 
 def country_build(*, towns: int, changes: int, seed: int = 2017) -> BuildReport:
@@ -293,6 +401,7 @@ def country_build(*, towns: int, changes: int, seed: int = 2017) -> BuildReport:
                                      rng, changes)
     counts["retracted"] = _timed_into(seconds, "control_change_retract (each)", _transitions, "published",
                                       SHARES["retracted"], services.control_change_retract, rng, changes)
+    counts["confirmations"] = step("confirmations (records_insert)", _confirmations, town_rows, source_rows, rng)
     counts.update(towns=Town.objects.count(), sources=Source.objects.count(), changes=ControlChange.objects.count())
     return BuildReport(seconds=seconds, counts=counts)
 

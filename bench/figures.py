@@ -109,14 +109,14 @@ class Bench:
 
     def routes(self, only: list[str] | None = None) -> list:
         """A figure per reader route of the URL configuration (``bench.route_figures``)."""
-        from bench.route_figures import SPECS, route_figure
+        from bench.route_figures import FIGURES, figure_keys, route_figure
         from bench.routes import reader_routes
 
         params = self.params()
-        keys = [r.key for r in reader_routes() if not only or r.key in only]
+        keys = figure_keys([r.key for r in reader_routes()], only)
         out = []
         for key in progress(keys, desc="reader routes"):
-            out.append(route_figure(key=key, spec=SPECS[key], params=params, client=self.client,
+            out.append(route_figure(key=key, spec=FIGURES[key], params=params, client=self.client,
                                     reviewer=self.reviewer, runs=self.route_runs, round_trip=self.round_trip))
             if self.log_routes:  # a long run keeps its figures even if a later step fails
                 f = out[-1]
@@ -219,6 +219,12 @@ class Bench:
             project, _ = median(lambda url=url: _get(self.admin_client, url), self.runs)
             floor, _ = median(floor_fn, self.runs)
             self.add(f"{name} (reviewer, first page)", project, floor)
+        # The stale-towns list reads the whole slice and its last confirmations: held to its floor, as the layers.
+        url = f"/admin/events/confirmation/stale/?date={self.on}"
+        project, _ = median(lambda: _get(self.admin_client, url), self.runs)
+        floor, _ = median(lambda: floors.stale_towns(self.on), self.runs)
+        self.add("admin stale towns (reviewer, first page)", project, floor + self.round_trip(),
+                 note="floor: the slice, the last confirmations, the areas, a bare request")
 
 
 def bench_release(on: dt.date, theatre=None):

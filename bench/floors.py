@@ -3,11 +3,14 @@
 Each function returns the rows (so the caller can check they agree with the project's) and runs
 nothing but SQL; the caller adds the time orjson takes to write the same bytes the project sent.
 Inside ``theatre_scope(id)`` the floors of routes asked for one theatre (``?theatre=``) read that
-theatre's towns, areas and changes only, as the routes do.
+theatre's towns, areas and changes only, as the routes do. Inside ``known_at_scope(moment)`` (a route asked
+``?as_published=``) each "published" test on a change or a confirmation becomes the rule's own SQL for the
+public as known at that moment (``selectors.rule.counted_sql``): the same queries with the as-published terms.
 """
 
 import contextlib
 import datetime as dt
+import re
 
 import orjson
 import shapely
@@ -34,6 +37,44 @@ _LATEST = f"""SELECT c2.id FROM {CHANGE} c2
     AND NOT EXISTS (SELECT 1 FROM {CHANGE} s WHERE s.supersedes_id = c2.id AND s.state = 'published')
   ORDER BY c2.effective_date DESC, c2.day_part DESC, c2.id DESC LIMIT 1"""
 _THEATRE: list[int] = []  # the theatre the floors are scoped to (empty: every theatre)
+_KNOWN_AT: list[dt.datetime] = []  # the moment the floors read the public record as known at (empty: now)
+_PUBLISHED = re.compile(r"\b(\w+)\.state = 'published'")
+CONFIRMATION_ALIAS = "k"  # the alias the floors give the confirmation table
+
+
+@contextlib.contextmanager
+def known_at_scope(moment: dt.datetime | None):
+    """The floors below read the public record as known at ``moment`` (None: as known now) while inside."""
+    _KNOWN_AT[:] = [] if moment is None else [moment]
+    try:
+        yield
+    finally:
+        _KNOWN_AT[:] = []
+
+
+def _literal(value) -> str:
+    text = value.isoformat() if isinstance(value, dt.datetime) else str(value)
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _as_known(sql: str) -> str:
+    """``sql`` with each ``alias.state = 'published'`` replaced by the rule's terms as known at the scope's moment
+    (its values written in: they are the bench's own moment and states, never a reader's text)."""
+    if not _KNOWN_AT:
+        return sql
+    from events.selectors.rule import Visibility, counted_sql
+
+    seen = Visibility(published_only=True, known_at=_KNOWN_AT[0], delayed=True)
+
+    def terms(match) -> str:
+        alias = match.group(1)
+        model = Confirmation if alias == CONFIRMATION_ALIAS else ControlChange
+        condition, params = counted_sql(seen, alias, model=model)
+        parts = condition.split("%s")
+        return "(" + "".join(part + (_literal(params[i]) if i < len(params) else "")
+                             for i, part in enumerate(parts)) + ")"
+
+    return _PUBLISHED.sub(terms, sql)
 
 
 @contextlib.contextmanager
@@ -72,7 +113,7 @@ def _slice_sql(variant: str) -> str:
 
 def _rows(sql: str, params=()) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_as_known(sql), params)
         return cursor.fetchall()
 
 
@@ -115,8 +156,8 @@ def control_layer(on: dt.date, variant: str) -> list[tuple]:
 
 def last_confirmations(on: dt.date) -> list[tuple]:
     """Each town's and controller's latest published confirmation on or before ``on`` (its last_confirmed)."""
-    return _rows(f"""SELECT town_id, faction_id, MAX(confirmed_on) FROM {CONFIRMATION}
-        WHERE state = 'published' AND confirmed_on <= %s GROUP BY town_id, faction_id""", [on])
+    return _rows(f"""SELECT k.town_id, k.faction_id, MAX(k.confirmed_on) FROM {CONFIRMATION} k
+        WHERE k.state = 'published' AND k.confirmed_on <= %s GROUP BY k.town_id, k.faction_id""", [on])
 
 
 def fastest_variant() -> str:
@@ -226,22 +267,36 @@ def change_dates() -> list[tuple]:
     return _rows(f"SELECT DISTINCT effective_date FROM {CHANGE} c WHERE {_IN_FORCE} ORDER BY 1")
 
 
-def change_feed(per_page: int = 100) -> list[tuple]:
+def change_feed(per_page: int = 100, *, theatre_id: int | None = None, faction_ids: list[int] | None = None
+                ) -> list[tuple]:
     """/feeds/changes.atom: the newest publications and retractions (each a range of its moment's index),
-    with town, faction, the faction of the change each replaced, and the sources cited."""
+    with town, faction, the faction of the change each replaced, and the sources cited; ``theatre_id``: only
+    that theatre's towns; ``faction_ids``: only changes where one of them gains or loses (``?faction=``)."""
     replaced = f"""SELECT p.faction_id FROM {CHANGE} p WHERE p.town_id = c.town_id AND p.state = 'published'
         AND NOT EXISTS (SELECT 1 FROM {CHANGE} s WHERE s.supersedes_id = p.id AND s.state = 'published')
         AND (p.effective_date < c.effective_date OR (p.effective_date = c.effective_date
              AND (p.day_part < c.day_part OR (p.day_part = c.day_part AND p.id < c.id))))
         ORDER BY p.effective_date DESC, p.day_part DESC, p.id DESC LIMIT 1"""
+    narrowed = "" if theatre_id is None else f" AND t.theatre_id = {int(theatre_id)}"
+    if faction_ids is not None:
+        ids = ", ".join(str(int(i)) for i in faction_ids)
+        narrowed += f" AND (c.faction_id IN ({ids}) OR ({replaced}) IN ({ids}))"
     rows = []
     for moment, states in (("reviewed_at", "'published', 'retracted'"), ("retracted_at", "'retracted'")):
         rows += _rows(f"""SELECT c.id, c.{moment}, c.effective_date, c.date_precision, c.day_part, c.status,
             c.confidence, c.note, c.retraction_reason, t.slug, t.name, f.name, c.contested_by_id, ({replaced})
             FROM {CHANGE} c JOIN {TOWN} t ON t.id = c.town_id JOIN {FACTION} f ON f.id = c.faction_id
-            WHERE c.state IN ({states}) AND c.{moment} IS NOT NULL
+            WHERE c.state IN ({states}) AND c.{moment} IS NOT NULL{narrowed}
             ORDER BY c.{moment} DESC, c.id DESC LIMIT %s""", [per_page + 1])
     sources_of([r[0] for r in rows])
+    return rows
+
+
+def stale_towns(on: dt.date) -> list[tuple]:
+    """The stale-towns list (admin): the slice, each town's latest confirmation of its controller, the areas."""
+    rows = time_slice(on, fastest_variant())
+    last_confirmations(on)
+    _rows(f"SELECT id, name, level, parent_id FROM {AREA}")
     return rows
 
 

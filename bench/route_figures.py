@@ -12,6 +12,11 @@
   (``round_trip``): target <= 300 ms.
 - bytes: the body sent (uncompressed). A page (HTML, or the panel JSON a page reads) must stay <= 1 MB.
 
+``VARIANTS`` are more figures of routes the URL configuration has (the route check counts routes, not
+figures): the as-published views (``?as_published=``, the public record as known at the end of the slice's
+day: their floors are the same queries with the rule's as-published terms, ``floors.known_at_scope``) and
+the feed's filters. Each has the targets of its route.
+
 A slow route is run fewer times (``BUDGET_SECONDS`` per measure, at least once); a request is
 stopped at gunicorn's 30 s timeout (when served, it would be a 500) and then not run warm.
 """
@@ -38,6 +43,7 @@ from django.db.models import Count, Q
 from bench import floors
 from events import services
 from events.models import Confirmation, ControlChange, Dispute, Faction, Release, Source
+from events.params import parse_as_published
 from events.permissions import BENCH
 from geodata.models import AdminArea, Theatre, Town
 
@@ -70,6 +76,7 @@ class Params:
     confirmation: Confirmation  # a published confirmation (the latest; one of ``change`` made if none)
     dispute: Dispute  # a dispute between published claims (the latest; one over ``change`` made if none)
     release: Release | None = None  # the bench's release (bench.figures.bench_release)
+    known_at: dt.datetime | None = None  # ``?as_published={on}``: the end of the slice's day (site time)
     theatre: Theatre | None = None  # every route asked for this theatre (?theatre=), its objects picked in it
 
     @classmethod
@@ -93,7 +100,8 @@ class Params:
         return cls(on=on, start=on - dt.timedelta(days=30), town=town, area=area,
                    faction=Faction.objects.get(pk=faction_id), source=source, change=change, draft=draft,
                    confirmation=_confirmation(change, source, on), dispute=_dispute(change, faction_id),
-                   release=Release.objects.select_related("theatre").order_by("-pk").first(), theatre=theatre)
+                   release=Release.objects.select_related("theatre").order_by("-pk").first(), theatre=theatre,
+                   known_at=parse_as_published({"as_published": on.isoformat()}))
 
     def url(self, spec: "Spec") -> str:
         """The route's URL, with ``theatre=`` when the routes are asked for one theatre."""
@@ -151,6 +159,7 @@ class Spec:
     floor: Callable[[Params], object] | None = None  # None: a bare request (round_trip)
     page: bool = False  # a page a reader browses: <= 1 MB
     note: str = ""
+    as_published: bool = False  # the URL asks ?as_published=: the floor reads as known at ``Params.known_at``
 
     def url_as(self, fmt: str) -> Callable[[Params], str]:
         """The URL of the same layer in ``fmt`` (its .geojson written .gpkg or .kml)."""
@@ -257,6 +266,53 @@ SPECS: dict[str, Spec] = {
 }
 
 
+def _as_published(url: Callable[[Params], str]) -> Callable[[Params], str]:
+    return lambda p: f"{url(p)}{'&' if '?' in url(p) else '?'}as_published={p.on}"
+
+
+def _as_published_variant(route: str, note: str) -> tuple[str, Spec]:
+    spec = SPECS[route]
+    return route, Spec(_as_published(spec.url), spec.floor, spec.page, note, as_published=True)
+
+
+def _feed_faction_ids(p: Params) -> list[int]:
+    from events.params import parse_faction
+
+    return sorted(parse_faction(p.faction.slug))
+
+
+# More figures of routes SPECS names: {figure key: (route key, spec)}; a key is "<route>@<what differs>".
+VARIANTS: dict[str, tuple[str, Spec]] = {
+    "api:control-geojson@as_published": _as_published_variant(
+        "api:control-geojson", "as published at the end of the day: later corrections and late entries left out"),
+    "api:control-areas-geojson@as_published": _as_published_variant("api:control-areas-geojson", "as published"),
+    "home@as_published": _as_published_variant("home", "the map as published, said on the page"),
+    "what-changed@as_published": _as_published_variant("what-changed", "the 30-day diff as published"),
+    "api:territory-change@as_published": _as_published_variant("api:territory-change", "as published"),
+    "change-feed@theatre": ("change-feed", Spec(
+        lambda p: "/feeds/changes.atom?theatre=syria",
+        lambda p: floors.change_feed(theatre_id=Theatre.objects.get(slug="syria").pk), page=True,
+        note="the feed of one theatre")),
+    "change-feed@faction": ("change-feed", Spec(
+        lambda p: f"/feeds/changes.atom?faction={p.faction.slug}",
+        lambda p: floors.change_feed(faction_ids=_feed_faction_ids(p)), page=True,
+        note="the feed of one faction (and its members) gaining or losing")),
+}
+FIGURES: dict[str, Spec] = {**SPECS, **{key: spec for key, (_, spec) in VARIANTS.items()}}
+
+
+def figure_keys(routes: list[str], only: list[str] | None = None) -> list[str]:
+    """The figures of these reader routes, each followed by its variants (``only``: the keys named, or a
+    route named with its variants)."""
+    keys = []
+    for route in routes:
+        if not only or route in only:
+            keys.append(route)
+        keys += [key for key, (base, _) in VARIANTS.items() if base == route and (not only or key in only
+                                                                                    or route in only)]
+    return keys
+
+
 @dataclass
 class RouteFigure:
     key: str
@@ -358,10 +414,10 @@ def _timed(fn: Callable[[], object], runs: int, before: Callable | None = None) 
 
 def same_bytes_floor(body: bytes, content_type: str) -> Callable[[], object]:
     """Writing the same bytes: orjson for JSON, the csv module for CSV, pyogrio for a GeoPackage (the
-    frame read back from it), ElementTree for KML, nothing for anything else."""
+    frame read back from it), ElementTree for KML and Atom, nothing for anything else."""
     if "geopackage" in content_type:
         return _gpkg_floor(body)
-    if "kml" in content_type:
+    if "kml" in content_type or "atom" in content_type:  # the feed is written as XML too
         root = ElementTree.fromstring(body)
         return lambda: ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
     if "json" in content_type:
@@ -466,7 +522,7 @@ def route_figure(*, key: str, spec: Spec, params: Params, client, reviewer, runs
             figure.floor = bare
         else:  # the bare request through the middleware, the rows' queries, writing the same bytes
             write = same_bytes_floor(body, response.get("Content-Type", ""))
-            with scope:
+            with scope, floors.known_at_scope(params.known_at if spec.as_published else None):
                 floor = _timed(lambda: spec.floor(params), runs)[0]
             figure.floor = bare + floor + _timed(write, runs)[0]
     except RouteTimeout as exc:

@@ -232,7 +232,10 @@ class ControlChange(models.Model):
             models.Index(
                 fields=["town", "-effective_date", "-day_part", "-id"], name="change_town_asof_idx"
             ),
-            models.Index(fields=["effective_date"], name="change_date_idx"),
+            # With the publication moment: a date walk "as published at T" (the first and latest change date)
+            # tests it in the index and reads the row only of a change published by then. The id before it
+            # keeps the admin's list (newest date, then id) an index walk, as the date and rowid alone were.
+            models.Index(fields=["effective_date", "id", "reviewed_at"], name="change_date_idx"),
             # The admin's list filtered by faction, newest first, a page at a time (and its count, read
             # from the index alone). No index starts with the state: nearly every change is published,
             # and SQLite without statistics took such an index for the time slice's walk per town.

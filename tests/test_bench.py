@@ -20,7 +20,7 @@ from django.urls import path
 
 import conflictmap.urls
 from bench.__main__ import TARGETS, route_gate
-from bench.route_figures import SPECS
+from bench.route_figures import SPECS, VARIANTS
 from bench.routes import reader_routes, route_check, routes
 
 pytestmark = pytest.mark.xdist_group("bench")
@@ -99,7 +99,7 @@ def test_every_reader_route_of_the_url_configuration_has_a_line(report):
     keys = [r.key for r in reader_routes()]
     assert {"factions", "what-changed", "area-detail", "town-detail", "town-panel", "map-download",
             "api:changes-csv", "api:territory-change", "api:town-list", "api:controlchange-detail"} <= set(keys)
-    for key in keys:
+    for key in [*keys, *VARIANTS]:  # and the extra figures of routes (as published, the feed's filters)
         line = _line(report, key + " ")
         # cold, warm, floor, two ratios, bytes, the target and a verdict
         assert re.search(r"(ms|s)\s+.*\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d KB\s+<= .*\s(yes|NO)", line), line
@@ -118,7 +118,7 @@ def test_every_write_has_a_timed_line(report):
 
 def test_the_targets_line_adds_up_every_verdict(report):
     met, total = map(int, re.fullmatch(r"targets met: (\d+)/(\d+)", report[-1]).groups())
-    assert total == len(TARGETS) + len(reader_routes()) + len(WRITES)
+    assert total == len(TARGETS) + len(reader_routes()) + len(VARIANTS) + len(WRITES)
     verdicts = [line for line in report if re.search(r"\s(yes|NO)(\s|$)", line)]
     assert len(verdicts) == total
     assert met == sum(bool(re.search(r"\syes(\s|$)", line)) for line in verdicts)
@@ -127,6 +127,7 @@ def test_the_targets_line_adds_up_every_verdict(report):
 def test_a_reader_route_without_a_figure_fails_the_bench(capsys):
     assert route_check(set(SPECS)) == []
     assert set(SPECS) <= {r.key for r in reader_routes()}  # no figure for a route that is gone
+    assert {route for route, _ in VARIANTS.values()} <= set(SPECS)  # a variant is a figure of a figured route
     problems = route_check(set(SPECS), urlconf=__name__)
     assert problems == ["route without a figure: news (news/): add it to bench/route_figures.py"]
     with pytest.raises(SystemExit) as exit_:
