@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
 DEFAULT_CACHE = Path(os.environ.get("BENCH_CACHE", Path.home() / ".cache" / "conflictmap-bench"))
-QUICK = {"towns": 50, "changes": 1_000, "import_rows": 1_000}
+QUICK = {"towns": 50, "changes": 1_000, "import_rows": 1_000, "drawn_files": 5}
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -27,12 +27,14 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--towns", type=int, default=10_000)
     parser.add_argument("--changes", type=int, default=1_000_000)
     parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the timed CSV import")
+    parser.add_argument("--drawn-files", type=int, default=365,
+                        help="daily files of the drawn step's archive (bench/drawn.py)")
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (the median is shown; at least 5)")
     parser.add_argument("--quick", action="store_true", help=f"a smoke test: {QUICK}")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="where cached SQLite countries live")
     parser.add_argument("--rebuild", action="store_true", help="build the country again even if cached")
     parser.add_argument("--only", nargs="+", metavar="STEP", help="only these figures (time_slice control_layer "
-                        "provinces map_page control_areas admin_lists release routes writes), no fresh processes")
+                        "provinces map_page control_areas admin_lists drawn release routes writes), no fresh processes")
     parser.add_argument("--routes", nargs="+", metavar="ROUTE", help="time only these reader routes (e.g. "
                         "factions api:changes-csv); the route check still reads them all")
     parser.add_argument("--explain", action="store_true", help="print the time slice's query plan too")
@@ -42,6 +44,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.towns, args.changes, args.import_rows = QUICK["towns"], QUICK["changes"], QUICK["import_rows"]
+        args.drawn_files = QUICK["drawn_files"]
     args.runs = max(args.runs, 5)
     return args
 
@@ -109,6 +112,11 @@ TARGETS = [
     ("CSV import peak memory", "project", 500.0, "<= 500 MiB"),
     ("worker peak memory", "project", 500.0, "<= 500 MiB"),
     ("release (", "project", 300.0, "<= 5 min"),
+    ("drawn: import", "project", 120.0, "<= 2 min"),
+    ("drawn: control areas, new date", "ratio", 2.0, "<= 2x floor"),
+    ("drawn: control areas, cached", "project", 0.020, "<= 20 ms"),
+    ("drawn: territory change", "ratio", 2.0, "<= 2x floor"),
+    ("drawn: km² diff", "project", 1.0, "<= 1 s"),
     ("release size", "project", 100.0, "<= the database"),
 ]
 
@@ -234,6 +242,7 @@ def main(argv: list[str] | None = None) -> None:
         build = json.loads(cursor.fetchone()[0])
     on = pick_date()
     bench = Bench(on=on, runs=args.runs, reviewer=_reviewer())
+    bench.drawn_days = args.drawn_files
     bench.route_runs = 1 if args.quick else args.runs  # a smoke test: every route once cold, once warm
     bench.log_routes = not args.quick
     figures = bench.run_all([s for s in args.only if s not in ("routes", "writes")] if args.only else None)

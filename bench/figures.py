@@ -76,6 +76,7 @@ class Bench:
         self.admin_client = Client()
         self.admin_client.force_login(reviewer)
         self.figures: list[Figure] = []
+        self.drawn_days = 365  # the drawn step's daily files (bench.drawn)
         self.extra: dict[str, object] = {}
 
     def add(self, *args, **kwargs) -> Figure:
@@ -90,7 +91,7 @@ class Bench:
     def run_all(self, only: list[str] | None = None) -> list[Figure]:
         """Every figure (or the steps named in ``only``), in order."""
         steps = [self.time_slice, self.control_layer, self.not_modified, self.provinces, self.map_page,
-                 self.control_areas, self.admin_lists, self.release]
+                 self.control_areas, self.admin_lists, self.drawn, self.release]
         if only is not None:
             steps = [s for s in steps if s.__name__ in only or (s == self.not_modified and "control_layer" in only)]
         for step in progress(steps, desc="figures"):
@@ -196,6 +197,12 @@ class Bench:
         _get(self.client, url)
         project, _ = median(lambda: _get(self.client, url), self.runs)
         self.add("control areas, cached", project, self.round_trip(), note="floor: bare request")
+
+    def drawn(self) -> None:
+        """A year of DeepStateMap-sized daily files imported, shown and diffed, rolled back (``bench.drawn``)."""
+        from bench import drawn
+
+        drawn.run(self, days=self.drawn_days)
 
     def release(self) -> None:
         """``manage.py release`` at full size, once (minutes at a million changes); its size beside the data's."""

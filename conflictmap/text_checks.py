@@ -7,6 +7,7 @@ one door of every write) call ``nul_errors`` too. It lives in the project packag
 and events both use it and geodata never imports events.
 """
 
+import orjson
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
@@ -14,20 +15,42 @@ from django.db import models
 NUL_MESSAGE = str(ProhibitNullCharactersValidator.message)  # "Null characters are not allowed."
 
 
+_HOLDERS = (str, dict, list, tuple)  # nothing else in a text or a JSON value can hold a NUL
+
+
 def nul_where(value) -> str | None:
-    """Where a NUL is in a text or a JSON value: "" for the value itself, "[2]" or "['en']" inside it; None if none."""
-    stack = [("", value)]
+    """Where a NUL is in a text or a JSON value: "" for the value itself, "[2]" or "['en']" inside it; None if none.
+
+    A JSON value is first written by orjson (a NUL anywhere is escaped as \\u0000 there), and walked only when
+    that text holds one; the walk skips numbers and spells a place out only where it finds a NUL: a drawn
+    area's GeoJSON holds thousands of coordinates, and naming each one's place cost more than storing it.
+    """
+    if isinstance(value, dict | list | tuple):
+        try:
+            if b"\\u0000" not in orjson.dumps(value):
+                return None
+        except TypeError:  # not plain JSON (a non-text key, a huge integer): the walk decides
+            pass
+    stack = [(None, value)]
     while stack:
-        path, item = stack.pop()
+        where, item = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return path
+                return _where_text(where)
         elif isinstance(item, dict):
-            stack.extend((f"{path} key {key!r}", key) for key in item)
-            stack.extend((f"{path}[{key!r}]", child) for key, child in item.items())
+            stack.extend(((where, True, key), key) for key in item)
+            stack.extend(((where, False, key), child) for key, child in item.items() if isinstance(child, _HOLDERS))
         elif isinstance(item, list | tuple):
-            stack.extend((f"{path}[{i}]", child) for i, child in enumerate(item))
+            stack.extend(((where, False, i), child) for i, child in enumerate(item) if isinstance(child, _HOLDERS))
     return None
+
+
+def _where_text(where) -> str:
+    parts = []
+    while where is not None:
+        where, is_key, key = where
+        parts.append(f" key {key!r}" if is_key else f"[{key!r}]")
+    return "".join(reversed(parts))
 
 
 def nul_errors(obj: models.Model) -> dict[str, list[str]]:

@@ -259,6 +259,8 @@ def _feature(
 
 def _outside_share(geom, within) -> float:
     """The share of ``geom``'s area outside ``within``, measured in an equal-area CRS centred on it."""
+    if shapely.contains_properly(within, geom):  # the usual case, at the cost of a predicate (``within`` prepared)
+        return 0.0
     frame = gpd.GeoSeries([geom, shapely.difference(geom, within)], crs=spatial.WGS84)
     whole, outside = spatial.area_km2(frame).tolist()
     return outside / whole if whole > 0 else 1.0
@@ -275,6 +277,8 @@ def read_drawn_files(
 ) -> DrawnFiles:
     """Every file read and checked (``read_drawn_file``), in the order given; a folder reads its files."""
     pattern = name_pattern(options.date_from_name) if options.date_from_name else None
+    if within is not None:
+        shapely.prepare(within)  # tested against every file's polygons
     files: list[Path] = []
     for path in map(Path, paths):
         files += sorted(p for p in path.iterdir() if p.suffix.lower() in SUFFIXES) if path.is_dir() else [path]

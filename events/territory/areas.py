@@ -3,6 +3,7 @@
 import datetime as dt
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -39,7 +40,7 @@ def _labelled(result: pd.DataFrame) -> gpd.GeoDataFrame:
 
 
 def control_areas_as_of(
-    *, on: dt.date, published_only: bool = True, theatre: Theatre | None = None,
+    *, on: dt.date, published_only: bool = True, theatre: Theatre | None = None, window=None,
 ) -> gpd.GeoDataFrame:
     """Territory per faction (and one contested class) on ``on``, from the cached cells and their edges.
 
@@ -50,15 +51,20 @@ def control_areas_as_of(
     Not cached itself: its one reader, the control-areas layer, keeps its file per data revision.
     With ``theatre``, that theatre's cells (``cells_key``) painted with its slice: its towns' land only.
     Without, each theatre's territory side by side (``_every_theatre``).
+    ``window`` (a shape): the same areas inside it only (and area_km2 of that land): the cells reaching into
+    it, dissolved and clipped, so a question about a few km² (whose land a drawn diff's piece was) does not
+    dissolve every cell of the theatre.
     """
     if theatre is None:
-        return _labelled(_every_theatre(on=on, published_only=published_only))
-    return _labelled(_territory(on=on, published_only=published_only, theatre=theatre))
+        return _labelled(_every_theatre(on=on, published_only=published_only, window=window))
+    return _labelled(_territory(on=on, published_only=published_only, theatre=theatre, window=window))
 
 
-def _territory(*, on: dt.date, published_only: bool, theatre: Theatre | None) -> pd.DataFrame:
+def _territory(*, on: dt.date, published_only: bool, theatre: Theatre | None, window=None) -> pd.DataFrame:
     """klass, geometry, area_km2, towns, population: ``theatre``'s cells (every town's with None) painted."""
     key = cells_key(published_only=published_only, theatre=theatre)
+    if window is not None:
+        return _within(window, on=on, published_only=published_only, theatre=theatre, key=key)
     edges = cell_edges(published_only=published_only, key=key)
     # With the cells' edges a date needs no cell geometry at all: their areas and the walk.
     cells, town_sites = (cell_areas if edges is not None else cell_shapes)(published_only=published_only, key=key)
@@ -66,7 +72,27 @@ def _territory(*, on: dt.date, published_only: bool, theatre: Theatre | None) ->
     return spatial.control_areas_from_cells(cells, town_sites, towns, edges)
 
 
-def _every_theatre(*, on: dt.date, published_only: bool) -> pd.DataFrame:
+def _within(window, *, on: dt.date, published_only: bool, theatre: Theatre | None, key) -> pd.DataFrame:
+    """``_territory`` inside ``window``: the cells that reach into it (an R-tree query), dissolved as every
+    cell would be, clipped to it; area_km2 measured on the clipped land."""
+    cells, town_sites = cell_shapes(published_only=published_only, key=key)
+    near = np.sort(shapely.STRtree(cells.geometry.to_numpy()).query(window, predicate="intersects"))
+    towns = town_classes(selectors.control_as_of(on=on, published_only=published_only, theatre=theatre))
+    result = spatial.control_areas_from_cells(cells.iloc[near].reset_index(drop=True), town_sites, towns)
+    if result.empty:
+        return result
+    clipped = shapely.intersection(result.geometry.to_numpy(), window)
+    result = result.set_geometry([_polygonal(g) for g in clipped])  # a cut along an edge leaves lines too
+    result["area_km2"] = spatial.area_km2(result.geometry).fillna(0.0).to_numpy()
+    return result
+
+
+def _polygonal(geom) -> shapely.MultiPolygon:
+    parts = shapely.get_parts(geom)
+    return shapely.multipolygons(parts[shapely.get_type_id(parts) == shapely.GeometryType.POLYGON])
+
+
+def _every_theatre(*, on: dt.date, published_only: bool, window=None) -> pd.DataFrame:
     """Each theatre's own territory (its cells, its slice), a class held in several being their parts together.
 
     Cells drawn over every town at once would shift along a theatre's edges whenever another theatre is
@@ -76,8 +102,10 @@ def _every_theatre(*, on: dt.date, published_only: bool) -> pd.DataFrame:
     """
     theatres = list(Theatre.objects.order_by("pk"))
     if len(theatres) <= 1:
-        return _territory(on=on, published_only=published_only, theatre=theatres[0] if theatres else None)
-    parts = pd.concat([_territory(on=on, published_only=published_only, theatre=t) for t in theatres],
+        return _territory(on=on, published_only=published_only, theatre=theatres[0] if theatres else None,
+                          window=window)
+    parts = pd.concat([_territory(on=on, published_only=published_only, theatre=t, window=window)
+                       for t in theatres],
                       ignore_index=True)
     rows = []
     for klass, held in parts.groupby("klass", sort=False):

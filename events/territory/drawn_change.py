@@ -26,7 +26,7 @@ from ..drawn_models import DrawnArea
 from ..models import Faction
 from ..selectors import data_version
 from .areas import control_areas_as_of
-from .drawn import ASSESSED, DRAWN_RULE, _shapes, latest_drawn, with_drawn
+from .drawn import ASSESSED, DRAWN_RULE, _shapes, drawn_shape, latest_drawn, with_drawn
 from .rule import CACHE_SECONDS, CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME
 
 LAYERS = [str(v) for v in DrawnArea.Layer]
@@ -88,7 +88,7 @@ class _Measure:
 
 
 def _drawn_between(*, start, end, theatre, before: list[DrawnArea], after: list[DrawnArea]) -> dict:
-    measure = _Measure([shapely.geometry.shape(a.geometry) for a in [*before, *after]])
+    measure = _Measure([drawn_shape(a.geometry) for a in [*before, *after]])
     names = {f.slug: (f.name, f.colour) for f in Faction.objects.all()}
     names[CONTESTED] = (CONTESTED_NAME, CONTESTED_COLOUR)
 
@@ -96,13 +96,12 @@ def _drawn_between(*, start, end, theatre, before: list[DrawnArea], after: list[
         name, colour = names.get(slug, (slug, NO_RECORD_COLOUR)) if slug else ("No record", None)
         return {"faction": slug, "faction_name": name, "colour": colour}
 
-    maps: dict[dt.date, gpd.GeoDataFrame] = {}
-
-    def map_on(day: dt.date) -> gpd.GeoDataFrame:
-        """The assessed map of ``day`` (drawn areas over the town rule): whose land a piece was or is."""
-        if day not in maps:
-            maps[day] = with_drawn(control_areas_as_of(on=day, theatre=theatre), on=day, theatre=theatre)
-        return maps[day]
+    def map_on(day: dt.date, piece) -> gpd.GeoDataFrame:
+        """The assessed map of ``day`` (drawn areas over the town rule) where ``piece`` lies: whose land it was
+        or is. The town rule's areas inside the piece only (``window``), the drawings then cut out of them:
+        the same land there ((T ∩ piece) − drawn = (T − drawn) ∩ piece) without dissolving and cutting every
+        area of the theatre, so a year's diff of one front costs the few km² it moved."""
+        return with_drawn(control_areas_as_of(on=day, theatre=theatre, window=piece), on=day, theatre=theatre)
 
     layers = []
     for layer in LAYERS:
@@ -132,8 +131,8 @@ def _drawn_between(*, start, end, theatre, before: list[DrawnArea], after: list[
                 lost = shapely.difference(old[0], new[0])
                 row["gained_km2"], row["lost_km2"] = (float(v) for v in measure([gained, lost]))
                 if layer == ASSESSED:
-                    row["gained_from"] = _split(gained, map_on(start), slug, measure, side)
-                    row["lost_to"] = _split(lost, map_on(end), slug, measure, side)
+                    row["gained_from"] = _split(gained, map_on(start, gained), slug, measure, side)
+                    row["lost_to"] = _split(lost, map_on(end, lost), slug, measure, side)
             row["net_km2"] = round(km2_after - km2_before, 3)
             rows.append(row)
         rows.sort(key=lambda r: (-r["net_km2"], r["faction_name"] or ""))
@@ -150,14 +149,21 @@ def _drawn_between(*, start, end, theatre, before: list[DrawnArea], after: list[
 
 
 def _split(piece, frame: gpd.GeoDataFrame, slug: str, measure: _Measure, side) -> list[dict]:
-    """``piece`` (land one faction gained or lost) cut by the other sides' areas on ``frame``'s map: km² per
-    side and basis (drawn or towns), and the rest as "no record"; pieces under 0.001 km² are left out."""
+    """``piece`` (land one faction gained or lost) cut by the other sides' areas on ``frame``'s map (``map_on``:
+    its town-rule rows inside the piece already): km² per side and basis (drawn or towns), and the rest as
+    "no record"; pieces under 0.001 km² are left out."""
     others = frame[frame["faction"] != slug]
     if piece.is_empty:
         return []
     geoms = others.geometry.to_numpy()
-    pieces = list(shapely.intersection(geoms, piece)) if len(geoms) else []
-    rest = shapely.difference(piece, shapely.union_all(geoms)) if len(geoms) else piece
+    # The town rule's rows are inside the piece already (``map_on``'s window): only drawings are cut to it.
+    drawn = (others["basis"] == "drawn").to_numpy()
+    pieces = list(geoms)
+    if drawn.any():
+        for i, clipped in zip(np.flatnonzero(drawn), shapely.intersection(geoms[drawn], piece), strict=True):
+            pieces[i] = clipped
+    # The others' land within the piece, not all of it: a union of a theatre's areas costs seconds.
+    rest = shapely.difference(piece, shapely.union_all(pieces)) if len(geoms) else piece
     km2 = measure([*pieces, rest])
     out = [
         {**side(f), "basis": basis, "km2": float(k)}

@@ -113,3 +113,18 @@ def test_town_files_refuse_a_nul_naming_the_line_and_column(tmp_path, name, text
     with pytest.raises(TownFileError) as caught:
         read_towns(path)
     assert caught.value.errors == [f"{where}: {NUL}."]
+
+
+@pytest.mark.parametrize(("value", "where"), [
+    ({"type": "MultiPolygon", "coordinates": [[[[36.0, 35.0]] * 3000 + [["x\x00"]]]]},
+     "['coordinates'][0][0][3000][0]"),
+    ({"coordinates": [[1.5, 2.5]] * 3000, "name\x00": 1}, " key 'name\\x00'"),
+    ([10**30, "\x00"], "[1]"),  # not plain JSON for orjson: walked as before
+    ({1: ["a", "\\u0000"]}, None),  # the text of an escaped NUL is no NUL
+    ({"type": "MultiPolygon", "coordinates": [[[[36.0, 35.0]] * 3000]]}, None),
+])
+def test_a_nul_deep_in_a_large_json_value_is_found_and_named(value, where):
+    """A drawn area's GeoJSON holds thousands of numbers: a NUL among them is still found, its place named."""
+    from conflictmap.text_checks import nul_where
+
+    assert nul_where(value) == where

@@ -1,6 +1,7 @@
 import datetime as dt
 import re
 
+import geopandas as gpd
 import pytest
 import shapely
 import shapely.geometry
@@ -314,3 +315,18 @@ def test_land_that_becomes_known_is_newly_recorded_not_gained(seeded):
     assert newly_known > 0.05 * _country_km2()
     assert gained == pytest.approx(lost, abs=0.01)  # land changes hands, it is not made
     assert newly == pytest.approx(newly_known, rel=0.001)
+
+
+@pytest.mark.parametrize("window", [shapely.box(37.0, 35.0, 39.5, 36.5), shapely.Point(38.8, 35.9).buffer(0.4)])
+def test_the_areas_inside_a_window_are_the_whole_areas_cut_to_it(seeded, window):
+    """A drawn diff asks whose land a small piece was: the town rule inside the piece, without every cell."""
+    whole = territory.control_areas_as_of(on=SEP_3).set_index("faction")
+    inside = territory.control_areas_as_of(on=SEP_3, window=window).set_index("faction")
+    expected = {f: g.intersection(window) for f, g in whole.geometry.items() if g.intersection(window).area > 1e-9}
+    assert set(inside.index[shapely.area(inside.geometry.to_numpy()) > 1e-9]) == set(expected)
+    for faction, geometry in expected.items():
+        got = inside.loc[faction, "geometry"]
+        assert got.symmetric_difference(geometry).area < 1e-6 * geometry.area + 1e-9, faction
+        measured = spatial.area_km2(gpd.GeoSeries([geometry], crs=spatial.WGS84)).iloc[0]
+        assert inside.loc[faction, "area_km2"] == pytest.approx(measured, rel=0.01)  # km² of the land inside
+    assert list(inside.columns) == list(whole.columns)
