@@ -4,7 +4,8 @@ A town's ``last_confirmed`` on a date D is the latest of its change in force's d
 its confirmations that count (published, as known at the reader's moment: ``rule.Visibility``) dated
 on or before D and naming that same controller. It is read in one query for the whole slice: each
 town's confirmation is the first row of the (town, faction, confirmed_on) index walked backwards from
-D, so the cost grows with the towns, not with the confirmations or the log.
+D, so the cost grows with the towns, not with the confirmations or the log; and not at all where no
+confirmation that counts is dated on or before D (one EXISTS first).
 """
 
 import datetime as dt
@@ -17,6 +18,7 @@ from django.db import connection
 from geodata.models import AdminArea, Theatre
 
 from ..confirmation_models import Confirmation
+from ..models import ControlChange
 from .rows import ChangeRow
 from .rule import Visibility, counted_q, counted_sql, visibility
 
@@ -30,37 +32,52 @@ def last_confirmed(
     on: dt.date,
     changes: Iterable[ChangeRow],
     seen: Visibility | None = None,
+    theatre_id: int | None = None,
 ) -> dict[int, dt.date]:
     """{town id: its last_confirmed on ``on``} for the towns of ``changes`` (each town's change in force
-    on ``on``, as a slice holds them); one query, none for a slice with no change."""
+    on ``on``, as a slice holds them; of the theatre with id ``theatre_id`` when given).
+
+    First one EXISTS (the confirmed_on index walked back from ``on``): where no confirmation that counts is
+    dated on or before ``on``, every town's is its change's date and nothing more is read. Otherwise one
+    query: each change in force, found by its id, with its town's latest confirmation naming the same
+    controller after the change's date (the (town, faction, confirmed_on) index, one range per town).
+    The changes go in as their ids alone: a town, faction and date per row made the list cost as much to
+    write and read back as the walk itself.
+    """
     seen = seen or visibility()
-    pairs = [{"town": c.town_id, "faction": c.faction_id, "since": c.effective_date.isoformat()} for c in changes]
+    changes = list(changes)
     found = {c.town_id: c.effective_date for c in changes}
-    if not pairs:
+    if not found or not _any_counted(on=on, seen=seen, theatre_id=theatre_id):
         return found
+    ids = [c.id for c in changes]
     rule, rule_params = counted_sql(seen, "k", model=Confirmation)
-    table = Confirmation._meta.db_table
+    table, change = Confirmation._meta.db_table, ControlChange._meta.db_table
     if connection.vendor == "postgresql":
-        towns = "SELECT * FROM json_to_recordset(%s::json) AS p(town bigint, faction bigint, since date)"
+        wanted, listed = "= ANY(%s)", ids
     else:
-        towns = (
-            "SELECT json_extract(value, '$.town') AS town, json_extract(value, '$.faction') AS faction, "
-            "json_extract(value, '$.since') AS since FROM json_each(%s)"
-        )
-    # Every town's row, the empty ones left out here: a WHERE on the subquery's value had SQLite run it twice.
+        wanted, listed = "IN (SELECT value FROM json_each(%s))", json.dumps(ids)
+    # Every change's row, the empty ones left out here: a WHERE on the subquery's value had SQLite run it twice.
     sql = f"""
-        SELECT p.town, (
+        SELECT c.town_id, (
             SELECT k.confirmed_on FROM {table} k
-            WHERE k.town_id = p.town AND k.faction_id = p.faction
-              AND k.confirmed_on <= %s AND k.confirmed_on > p.since AND {rule}
+            WHERE k.town_id = c.town_id AND k.faction_id = c.faction_id
+              AND k.confirmed_on <= %s AND k.confirmed_on > c.effective_date AND {rule}
             ORDER BY k.confirmed_on DESC LIMIT 1
-        ) FROM ({towns}) p"""
+        ) FROM {change} c WHERE c.id {wanted}"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [on, *rule_params, json.dumps(pairs)])
+        cursor.execute(sql, [on, *rule_params, listed])
         for town_id, confirmed in cursor.fetchall():
             if confirmed is not None:
                 found[town_id] = _as_date(confirmed)
     return found
+
+
+def _any_counted(*, on: dt.date, seen: Visibility, theatre_id: int | None) -> bool:
+    """Whether any confirmation that counts for ``seen`` is dated on or before ``on`` (in the theatre)."""
+    rows = Confirmation.objects.filter(counted_q(seen, model=Confirmation), confirmed_on__lte=on)
+    if theatre_id is not None:
+        rows = rows.filter(town__theatre_id=theatre_id)
+    return rows.exists()
 
 
 def days_since(on: dt.date, confirmed: dt.date | None) -> int | None:
@@ -96,7 +113,8 @@ def stale_towns(*, on: dt.date, days: int, theatre: Theatre | None = None) -> li
     from .slices import control_as_of
 
     snapshot = control_as_of(on=on, theatre=theatre)
-    confirmed = last_confirmed(on=on, changes=snapshot.changes.values())
+    theatre_id = None if theatre is None else theatre.pk
+    confirmed = last_confirmed(on=on, changes=snapshot.changes.values(), theatre_id=theatre_id)
     areas = {a["id"]: a for a in AdminArea.objects.values("id", "name", "level", "parent_id")}
 
     def governorate(area_id: int | None) -> str:
