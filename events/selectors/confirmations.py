@@ -4,8 +4,8 @@ A town's ``last_confirmed`` on a date D is the latest of its change in force's d
 its confirmations that count (published, as known at the reader's moment: ``rule.Visibility``) dated
 on or before D and naming that same controller. It is read in one query for the whole slice: each
 town's confirmation is the first row of the (town, faction, confirmed_on) index walked backwards from
-D, so the cost grows with the towns, not with the confirmations or the log; and not at all where no
-confirmation that counts is dated on or before D (one EXISTS first).
+D, so the cost grows with the towns, not with the confirmations or the log; where only a few
+confirmations count on or before D (none, a young record), they are read whole instead.
 """
 
 import datetime as dt
@@ -27,6 +27,11 @@ def _as_date(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
+# Up to this many confirmations that count (or a quarter of the slice's towns, if more) are read whole and
+# matched in Python; past it, each town's is looked up in the index (``_walked``).
+FEW_CONFIRMATIONS = 100
+
+
 def last_confirmed(
     *,
     on: dt.date,
@@ -37,18 +42,45 @@ def last_confirmed(
     """{town id: its last_confirmed on ``on``} for the towns of ``changes`` (each town's change in force
     on ``on``, as a slice holds them; of the theatre with id ``theatre_id`` when given).
 
-    First one EXISTS (the confirmed_on index walked back from ``on``): where no confirmation that counts is
-    dated on or before ``on``, every town's is its change's date and nothing more is read. Otherwise one
-    query: each change in force, found by its id, with its town's latest confirmation naming the same
-    controller after the change's date (the (town, faction, confirmed_on) index, one range per town).
-    The changes go in as their ids alone: a town, faction and date per row made the list cost as much to
-    write and read back as the walk itself.
+    First the confirmations that count dated on or before ``on`` are read, at most a few more than
+    ``FEW_CONFIRMATIONS`` (or a quarter of the towns) of them: where they are that few (none, or the
+    handful of a young record), each town's latest naming its controller after its change's date is
+    found among them and nothing more is read. Otherwise ``_walked``: one query, each change in force
+    found by its id with its town's latest confirmation, so the cost grows with the towns, never with the
+    confirmations.
     """
     seen = seen or visibility()
     changes = list(changes)
     found = {c.town_id: c.effective_date for c in changes}
-    if not found or not _any_counted(on=on, seen=seen, theatre_id=theatre_id):
+    if not found:
         return found
+    few = max(FEW_CONFIRMATIONS, len(changes) // 4)
+    rows = _counted_rows(on=on, seen=seen, theatre_id=theatre_id, limit=few + 1)
+    if len(rows) > few:
+        return _walked(on=on, changes=changes, seen=seen, found=found)
+    latest: dict[tuple[int, int], dt.date] = {}
+    for town_id, faction_id, confirmed in rows:  # newest first: a town and faction's first row is its latest
+        latest.setdefault((town_id, faction_id), _as_date(confirmed))
+    for c in changes:
+        confirmed = latest.get((c.town_id, c.faction_id))
+        if confirmed is not None and confirmed > c.effective_date:
+            found[c.town_id] = confirmed
+    return found
+
+
+def _counted_rows(*, on: dt.date, seen: Visibility, theatre_id: int | None, limit: int) -> list[tuple]:
+    """(town id, faction id, confirmed_on) of up to ``limit`` confirmations that count dated on or before
+    ``on`` (of the theatre's towns): the confirmed_on index walked back from ``on``."""
+    rows = Confirmation.objects.filter(counted_q(seen, model=Confirmation), confirmed_on__lte=on)
+    if theatre_id is not None:
+        rows = rows.filter(town__theatre_id=theatre_id)
+    return list(rows.order_by("-confirmed_on").values_list("town_id", "faction_id", "confirmed_on")[:limit])
+
+
+def _walked(*, on: dt.date, changes: list[ChangeRow], seen: Visibility, found: dict[int, dt.date]) -> dict:
+    """``found`` moved to each town's latest confirmation that counts naming its controller after its change's
+    date, looked up per change in the (town, faction, confirmed_on) index: one query. The changes go in as
+    their ids alone: a town, faction and date per row cost as much to write and read back as the walk."""
     ids = [c.id for c in changes]
     rule, rule_params = counted_sql(seen, "k", model=Confirmation)
     table, change = Confirmation._meta.db_table, ControlChange._meta.db_table
@@ -70,14 +102,6 @@ def last_confirmed(
             if confirmed is not None:
                 found[town_id] = _as_date(confirmed)
     return found
-
-
-def _any_counted(*, on: dt.date, seen: Visibility, theatre_id: int | None) -> bool:
-    """Whether any confirmation that counts for ``seen`` is dated on or before ``on`` (in the theatre)."""
-    rows = Confirmation.objects.filter(counted_q(seen, model=Confirmation), confirmed_on__lte=on)
-    if theatre_id is not None:
-        rows = rows.filter(town__theatre_id=theatre_id)
-    return rows.exists()
 
 
 def days_since(on: dt.date, confirmed: dt.date | None) -> int | None:

@@ -153,19 +153,30 @@ def _last_confirmed_by_the_rule(on: D, town) -> D:
     """The rule as the module states it, in the ORM: the change in force's date, or the latest confirmation
     that counts of the same town and controller dated after it and on or before ``on``."""
     change = selectors.control_as_of(on=on).row_for(town)
-    later = Confirmation.objects.filter(
-        selectors.counted_q(selectors.visibility(), model=Confirmation),
-        town=town, faction_id=change.faction_id, confirmed_on__gt=change.effective_date, confirmed_on__lte=on,
-    ).order_by("-confirmed_on").values_list("confirmed_on", flat=True).first()
+    later = (
+        Confirmation.objects.filter(
+            selectors.counted_q(selectors.visibility(), model=Confirmation),
+            town=town,
+            faction_id=change.faction_id,
+            confirmed_on__gt=change.effective_date,
+            confirmed_on__lte=on,
+        )
+        .order_by("-confirmed_on")
+        .values_list("confirmed_on", flat=True)
+        .first()
+    )
     return later or change.effective_date
 
 
-def test_last_confirmed_reads_the_slice_changes_by_id_and_skips_a_date_with_none(tabqa):
-    """The query takes the slice's changes by id; it agrees with the rule on a confirmation after the change
-    in force, one before it (of the earlier controller), a draft one and another theatre's town's; and on a
-    date with no confirmation that counts on or before it, only the EXISTS runs."""
+@pytest.mark.parametrize("few", [100, 0], ids=["read-whole", "walked-per-town"])
+def test_last_confirmed_agrees_with_the_rule_read_whole_or_walked(tabqa, monkeypatch, few):
+    """A few confirmations are read whole and matched in Python, many are looked up per change in force (by
+    id): both agree with the rule on a confirmation after the change in force, one before it (of the earlier
+    controller), a draft one and another theatre's town's; a date with none on or before it costs one query."""
+    from events.selectors import confirmations
     from geodata.models import Theatre
 
+    monkeypatch.setattr(confirmations, "FEW_CONFIRMATIONS", few)
     town, sdf, is_ = tabqa
     confirm(town, D(2016, 1, 1), faction=is_)  # before SDF's change: the earlier controller's
     confirm(town, D(2017, 8, 20))  # after it
@@ -183,7 +194,7 @@ def test_last_confirmed_reads_the_slice_changes_by_id_and_skips_a_date_with_none
     home = Theatre.objects.exclude(pk=other_theatre.pk).get()
     mine = selectors.control_as_of(on=D(2017, 9, 1), theatre=home).changes.values()
     assert selectors.last_confirmed(on=D(2017, 9, 1), changes=mine, theatre_id=home.pk)[town.id] == D(2017, 8, 20)
-    # Before any confirmation that counts (of this theatre: the other's is later): one EXISTS, nothing else.
+    # Before any confirmation that counts: one query of the confirmations, nothing else.
     early = selectors.control_as_of(on=D(2015, 6, 1)).changes.values()
     with CaptureQueriesContext(connection) as captured:
         assert selectors.last_confirmed(on=D(2015, 6, 1), changes=early) == {town.id: D(2014, 8, 24)}
