@@ -64,8 +64,9 @@ def control_feature_collection(
     """
     snapshot, sources = control_rows(on=on, towns=towns, theatre=theatre)
     factions, changes, language = snapshot.factions, snapshot.changes, translation.get_language()
-    # The slice's last confirmations, one query (selectors.confirmations); its controllers' as they stand.
-    confirmed = last_confirmed(on=on, changes=changes.values())
+    # The slice's last confirmations, one query, none where no confirmation is dated on or before ``on``
+    # (selectors.confirmations); its controllers' as they stand.
+    confirmed = last_confirmed(on=on, changes=changes.values(), theatre_id=None if theatre is None else theatre.pk)
     # Per governorate, per faction and per label rather than per town: each is looked up once. Each
     # feature is one dict literal (its properties in the file's order), not a dict merged into another:
     # this loop runs for every town after each write.

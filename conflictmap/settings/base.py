@@ -87,6 +87,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: after a large answer, the heap it freed goes back to the system (conflictmap/heap.py).
+    "conflictmap.heap.HeapTrimMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "conflictmap.faults.DatabaseUnavailableMiddleware",
     "conflictmap.request_checks.NulQueryStringMiddleware",

@@ -147,3 +147,55 @@ def test_the_layer_reads_confirmations_in_queries_that_do_not_grow_with_towns(ta
         confirm(other, D(2017, 7, n + 1))
     assert queries() == few
     assert feature(D(2017, 9, 1), name="Other 4")["last_confirmed"] == D(2017, 7, 5)
+
+
+def _last_confirmed_by_the_rule(on: D, town) -> D:
+    """The rule as the module states it, in the ORM: the change in force's date, or the latest confirmation
+    that counts of the same town and controller dated after it and on or before ``on``."""
+    change = selectors.control_as_of(on=on).row_for(town)
+    later = (
+        Confirmation.objects.filter(
+            selectors.counted_q(selectors.visibility(), model=Confirmation),
+            town=town,
+            faction_id=change.faction_id,
+            confirmed_on__gt=change.effective_date,
+            confirmed_on__lte=on,
+        )
+        .order_by("-confirmed_on")
+        .values_list("confirmed_on", flat=True)
+        .first()
+    )
+    return later or change.effective_date
+
+
+@pytest.mark.parametrize("few", [100, 0], ids=["read-whole", "walked-per-town"])
+def test_last_confirmed_agrees_with_the_rule_read_whole_or_walked(tabqa, monkeypatch, few):
+    """A few confirmations are read whole and matched in Python, many are looked up per change in force (by
+    id): both agree with the rule on a confirmation after the change in force, one before it (of the earlier
+    controller), a draft one and another theatre's town's; a date with none on or before it costs one query."""
+    from events.selectors import confirmations
+    from geodata.models import Theatre
+
+    monkeypatch.setattr(confirmations, "FEW_CONFIRMATIONS", few)
+    town, sdf, is_ = tabqa
+    confirm(town, D(2016, 1, 1), faction=is_)  # before SDF's change: the earlier controller's
+    confirm(town, D(2017, 8, 20))  # after it
+    confirm(town, D(2017, 8, 25), state=State.DRAFT)  # does not count
+    other_theatre = Theatre.objects.create(slug="elsewhere", name="Elsewhere")
+    away = TownFactory(name="Away", theatre=other_theatre)
+    ControlChangeFactory(town=away, faction=sdf, effective_date=D(2017, 6, 1))
+    confirm(away, D(2017, 8, 30))
+    for on in (D(2015, 6, 1), D(2016, 1, 1), D(2017, 5, 10), D(2017, 8, 19), D(2017, 8, 20), D(2017, 9, 1)):
+        snapshot = selectors.control_as_of(on=on)
+        found = selectors.last_confirmed(on=on, changes=snapshot.changes.values())
+        assert found == {t.id: _last_confirmed_by_the_rule(on, t) for t in (town, away) if snapshot.row_for(t)}, on
+    assert feature(D(2017, 9, 1))["last_confirmed"] == D(2017, 8, 20)
+    assert feature(D(2017, 9, 1), name="Away")["last_confirmed"] == D(2017, 8, 30)
+    home = Theatre.objects.exclude(pk=other_theatre.pk).get()
+    mine = selectors.control_as_of(on=D(2017, 9, 1), theatre=home).changes.values()
+    assert selectors.last_confirmed(on=D(2017, 9, 1), changes=mine, theatre_id=home.pk)[town.id] == D(2017, 8, 20)
+    # Before any confirmation that counts: one query of the confirmations, nothing else.
+    early = selectors.control_as_of(on=D(2015, 6, 1)).changes.values()
+    with CaptureQueriesContext(connection) as captured:
+        assert selectors.last_confirmed(on=D(2015, 6, 1), changes=early) == {town.id: D(2014, 8, 24)}
+    assert len(captured) == 1 and "events_controlchange" not in captured[0]["sql"]
