@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 import orjson
 from django.core.paginator import Paginator
-from django.db.models import Min
 from django.urls import reverse
 
 from geodata.models import AdminArea, Theatre, Town
@@ -203,23 +202,6 @@ def page_number(raw: str | None) -> int:
         return 1
 
 
-def _recorded_on(*, towns, dates: list[dt.date]) -> list[int]:
-    """How many of ``towns`` have a record on each of ``dates``: a change that counts, dated on or before it.
-
-    A town with a record keeps one change in force from its first, so this is the number the shares
-    are fractions of; one grouped query (each town's first date), then a bisection per date.
-    """
-    import bisect
-
-    firsts = sorted(
-        ControlChange.objects.filter(selectors.counted_q(selectors.visibility()), town__in=towns)
-        .values("town")
-        .annotate(first=Min("effective_date"))
-        .values_list("first", flat=True)
-    )
-    return [bisect.bisect_right(firsts, d) for d in dates]
-
-
 def recorded_words(*, recorded: int, total: int) -> str:
     """What the shares are of: "1 of 5 towns here has a record on this date; 4 have none …"."""
     unrecorded = total - recorded
@@ -253,12 +235,14 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1, theatre: Theatre |
     row = territory.area_control_as_of(area=area, on=on)
     shares = row.iloc[0]["shares"] if len(row) else {}
 
-    # Summed per step by the database (see territory.over_time), no walk of the towns' log here.
-    step, over_time = territory.area_shares_over_time(area=area)
+    # Summed per step by the database (see territory.over_time), no walk of the towns' log here; the same
+    # query counts the towns with a record (each one's first change in force).
+    shares_over_time = territory.area_over_time(area=area)
+    step, over_time = shares_over_time.step, shares_over_time.points
     slugs = sorted({s for _, sh in over_time for s in sh}, key=lambda s: names.get(s, (s,))[0])
     # Shares are of the towns with a record on each date; the towns without one are counted beside them.
     total = paged.paginator.count
-    recorded = _recorded_on(towns=area_towns, dates=[on, *(d for d, _ in over_time)])
+    recorded = [shares_over_time.recorded_on(on), *shares_over_time.recorded]
     table = [
         {"date": date, "cells": [round(100 * sh.get(slug, 0)) for slug in slugs],
          "recorded": known, "unrecorded": total - known}

@@ -14,6 +14,7 @@ those few towns' timelines are read and their sites classed per point, as ``spat
 does on a date.
 """
 
+import bisect
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -73,11 +74,8 @@ def point_words(step: str) -> str:
 def step_for(*, published_only: bool = True, theatre: Theatre | None = None) -> str:
     """The finest step that gives a chart at most MAX_POINTS points (the log's change dates, cached; of
     ``theatre``'s towns when given)."""
-    dates = selectors.change_dates(published_only=published_only, theatre=theatre)
-    for step, width in STEPS.items():
-        if len({d.isoformat()[:width] for d in dates}) <= MAX_POINTS:
-            return step
-    return "year"
+    return _finest_step([d.isoformat() for d in selectors.change_dates(published_only=published_only,
+                                                                       theatre=theatre)])
 
 
 def _iso(column: str) -> str:
@@ -211,24 +209,73 @@ def _territory_over_time(*, step: str, published_only: bool, theatre: Theatre | 
     return frame.sort_values(["date", "klass"], ignore_index=True)
 
 
-def area_shares_over_time(*, area: AdminArea, step: str | None = None,
-                          published_only: bool = True) -> tuple[str, list[tuple[dt.date, dict[str, float]]]]:
-    """(step, [(date, {faction slug: share of the area's known towns})]): the shares
-    province_control_as_of gives at the end of each step in which one of the area's towns changed
-    hands (a contested town counts for the faction holding it). Cached per data version."""
-    step = step or step_for(published_only=published_only)
-    key = (f"territory:area-shares:{area.pk}:{step}:{int(published_only)}:"
+@dataclass(frozen=True)
+class AreaOverTime:
+    """An area's shares per point (a change date, the last of its step on which one of its towns changed
+    hands) and how many of its towns had a record: each town's first change in force, counted per day."""
+
+    step: str  # "day", "month" or "year"
+    points: list[tuple[dt.date, dict[str, float]]]  # (date, {faction slug: share of the towns with a record})
+    recorded: list[int]  # per point: the towns with a record at its end (what its shares are of)
+    first_days: list[dt.date]  # the days on which some town got its first record, in order
+    first_totals: list[int]  # per first day: the towns with a record at its end
+
+    def recorded_on(self, on: dt.date) -> int:
+        """How many of the area's towns have a record at the end of ``on`` (a change in force dated on or
+        before it)."""
+        at = bisect.bisect_right(self.first_days, on)
+        return self.first_totals[at - 1] if at else 0
+
+
+def _finest_step(days: list[str]) -> str:
+    """The finest step whose points (the prefixes of ``days``, ISO dates) number at most MAX_POINTS."""
+    for step, width in STEPS.items():
+        if len({d[:width] for d in days}) <= MAX_POINTS:
+            return step
+    return "year"
+
+
+def area_over_time(*, area: AdminArea, published_only: bool = True) -> AreaOverTime:
+    """The area's shares over time (as province_control_as_of gives them at the end of each point; a
+    contested town counts for the faction holding it) and its towns with a record, from one query.
+
+    The moves are read per day and summed here into the step: the finest that gives the area's chart at
+    most MAX_POINTS points, chosen from the area's own days (no walk of the whole log's dates). A town's
+    first change in force is the one move with no change before it, so the moves of a day add up, over
+    every class, to the towns that got their first record that day. Cached per data version.
+    """
+    key = (f"territory:area-over-time:{area.pk}:{int(published_only)}:"
            f"{selectors.data_version(published_only=published_only)}")
     cached = cache.get(key)
     if cached is None:
-        slugs = dict(Faction.objects.values_list("pk", "slug"))
-        moves = _moves(step=step, seen=selectors.visibility(published_only=published_only),
-                       towns=area_towns(area))
-        _, dates, totals = _running(moves, lambda fa, ct: slugs[fa])
-        cached = []
-        for i, date in enumerate(dates):
-            held = {k: v[i][0] for k, v in totals.items() if v[i][0] > 0}
-            known = sum(held.values())
-            cached.append((date, {k: n / known for k, n in sorted(held.items())} if known else {}))
+        cached = _area_over_time(area=area, published_only=published_only)
         cache.set(key, cached, CACHE_SECONDS)
-    return step, cached
+    return cached
+
+
+def _area_over_time(*, area: AdminArea, published_only: bool) -> AreaOverTime:
+    slugs = dict(Faction.objects.values_list("pk", "slug"))
+    by_day = _moves(step="day", seen=selectors.visibility(published_only=published_only), towns=area_towns(area))
+    firsts: dict[str, int] = {}
+    for day, _, _, _, n, _, _ in by_day:
+        firsts[day] = firsts.get(day, 0) + int(n)
+    first_days = sorted(d for d, n in firsts.items() if n)
+    step = _finest_step(sorted(firsts))
+    width = STEPS[step]
+    _, dates, totals = _running([(m[0][:width], *m[1:]) for m in by_day], lambda fa, ct: slugs[fa])
+    points, recorded = [], []
+    for i, date in enumerate(dates):
+        held = {k: v[i][0] for k, v in totals.items() if v[i][0] > 0}
+        known = sum(held.values())
+        points.append((date, {k: n / known for k, n in sorted(held.items())} if known else {}))
+        recorded.append(known)
+    return AreaOverTime(step=step, points=points, recorded=recorded,
+                        first_days=[dt.date.fromisoformat(d) for d in first_days],
+                        first_totals=list(accumulate(firsts[d] for d in first_days)))
+
+
+def area_shares_over_time(*, area: AdminArea,
+                          published_only: bool = True) -> tuple[str, list[tuple[dt.date, dict[str, float]]]]:
+    """(step, [(date, {faction slug: share of the area's known towns})]): ``area_over_time``'s points."""
+    over_time = area_over_time(area=area, published_only=published_only)
+    return over_time.step, over_time.points
