@@ -22,7 +22,15 @@ from .drawn import DRAWN_RULE, latest_drawn, latest_drawn_date, overlays_as_of, 
 from .drawn_change import drawn_between
 from .drawn_conflicts import AreaConflict, area_conflicts, conflicts_in
 from .one_area import area_control_as_of, area_towns
-from .over_time import OverTime, area_shares_over_time, point_words, step_for, territory_over_time
+from .over_time import (
+    AreaOverTime,
+    OverTime,
+    area_over_time,
+    area_shares_over_time,
+    point_words,
+    step_for,
+    territory_over_time,
+)
 from .provinces import level_area_ids, province_control_as_of
 from .rule import AREA_RULE, CACHE_SECONDS, CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME, area_rule, town_class
 
@@ -30,7 +38,8 @@ __all__ = [
     "AREA_RULE", "CACHE_SECONDS", "DRAWN_RULE", "latest_drawn", "latest_drawn_date", "overlays_as_of",
     "with_drawn", "drawn_between", "AreaConflict", "area_conflicts", "conflicts_in",
     "CONTESTED", "CONTESTED_COLOUR", "CONTESTED_NAME", "Flow", "Handover", "OverTime",
-    "TerritoryChange", "area_control_as_of", "area_rule", "area_shares_over_time", "area_towns", "cell_areas",
+    "TerritoryChange", "AreaOverTime", "area_control_as_of", "area_over_time",
+    "area_rule", "area_shares_over_time", "area_towns", "cell_areas",
     "cell_shapes", "control_areas_as_of",
     "level_area_ids", "point_words", "province_control_as_of", "step_for", "territory_between",
     "territory_change_summary", "territory_over_time", "town_class", "town_classes", "unknown_km2",

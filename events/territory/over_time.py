@@ -14,6 +14,7 @@ those few towns' timelines are read and their sites classed per point, as ``spat
 does on a date.
 """
 
+import bisect
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -86,12 +87,13 @@ def _iso(column: str) -> str:
 
 
 def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | None = None,
-           km2_by_town: dict[int, float] | None = None) -> list[tuple]:
+           km2_by_town: dict[int, float] | None = None, firsts: bool = False) -> list[tuple]:
     """(step key, last date, faction id, contested, towns, population, km²) moved into (+) or out of (−)
-    each class per step: one query over the log in force."""
+    each class per step: one query over the log in force. ``firsts``: an eighth column, the date of the
+    towns' first change in force that the row counts (None for the other moves), so the rows also say
+    how many towns got their first record on each day."""
     change, town = ControlChange._meta.db_table, Town._meta.db_table
     rule, params = selectors.in_force_sql(seen, "x")
-    width = STEPS[step]
     contested = f"CASE WHEN x.status = '{ControlChange.Status.CONTESTED}' THEN 1 ELSE 0 END"
     # Latest first, as the (town, date) index runs, so LEAD is the change each one replaced.
     order = selectors.latest_first_sql("x")
@@ -112,10 +114,12 @@ def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | Non
         # made here go into the text (ints and floats), never anything a user typed.
         rows = ", ".join(f"({int(t)}, {float(a)!r})" for t, a in km2_by_town.items())
         weights, join, weight = f"w (town_id, km2) AS (VALUES {rows}),", "JOIN w ON w.town_id = o.town_id", "w.km2"
+    # A town's first change in force is the one with no change before it (LEAD is null).
+    first = ", CASE WHEN s.sign = 1 AND o.pfa IS NULL THEN o.d END AS fd" if firsts else ""
     # Each move counted twice through a two-row table: +1 into its class, -1 out of the replaced one's.
     sql = f"""
         WITH {weights} o AS (
-            SELECT x.town_id, substr({_iso('x.effective_date')}, 1, {width}) AS b,
+            SELECT x.town_id, substr({_iso('x.effective_date')}, 1, {STEPS[step]}) AS b,
                    {_iso('x.effective_date')} AS d, x.faction_id AS fa, {contested} AS ct,
                    LEAD(x.faction_id) OVER win AS pfa, LEAD({contested}) OVER win AS pct
             FROM {change} x{scan}
@@ -124,11 +128,11 @@ def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | Non
         )
         SELECT o.b, MAX(o.d), CASE WHEN s.sign = 1 THEN o.fa ELSE o.pfa END AS cfa,
                CASE WHEN s.sign = 1 THEN o.ct ELSE o.pct END AS cct, SUM(s.sign),
-               SUM(s.sign * COALESCE(t.population, 0)), SUM(s.sign * {weight})
+               SUM(s.sign * COALESCE(t.population, 0)), SUM(s.sign * {weight}){first}
         FROM o JOIN {town} t ON t.id = o.town_id {join}
              CROSS JOIN (SELECT 1 AS sign UNION ALL SELECT -1) s
         WHERE (o.pfa IS NULL OR o.pfa <> o.fa OR o.pct <> o.ct) AND (s.sign = 1 OR o.pfa IS NOT NULL)
-        GROUP BY o.b, cfa, cct
+        GROUP BY o.b, cfa, cct{", fd" if firsts else ""}
         ORDER BY o.b"""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -142,7 +146,7 @@ def _running(moves: list[tuple], klass) -> tuple[list[str], list[dt.date], dict]
     for m in moves:
         last[m[0]] = max(last.get(m[0], ""), str(m[1]))
     per_step: dict = {}
-    for b, _, fa, ct, n, pop, km2 in moves:
+    for b, _, fa, ct, n, pop, km2, *_ in moves:
         cell = per_step.setdefault((klass(fa, ct), b), [0, 0, 0.0])
         cell[0] += int(n)
         cell[1] += int(pop)
@@ -211,24 +215,68 @@ def _territory_over_time(*, step: str, published_only: bool, theatre: Theatre | 
     return frame.sort_values(["date", "klass"], ignore_index=True)
 
 
-def area_shares_over_time(*, area: AdminArea, step: str | None = None,
-                          published_only: bool = True) -> tuple[str, list[tuple[dt.date, dict[str, float]]]]:
-    """(step, [(date, {faction slug: share of the area's known towns})]): the shares
-    province_control_as_of gives at the end of each step in which one of the area's towns changed
-    hands (a contested town counts for the faction holding it). Cached per data version."""
-    step = step or step_for(published_only=published_only)
-    key = (f"territory:area-shares:{area.pk}:{step}:{int(published_only)}:"
+@dataclass(frozen=True)
+class AreaOverTime:
+    """An area's shares per point (a change date, the last of its step on which one of its towns changed
+    hands) and how many of its towns had a record: each town's first change in force, counted per day."""
+
+    step: str  # "day", "month" or "year"
+    points: list[tuple[dt.date, dict[str, float]]]  # (date, {faction slug: share of the towns with a record})
+    recorded: list[int]  # per point: the towns with a record at its end (what its shares are of)
+    first_days: list[dt.date]  # the days on which some town got its first record, in order
+    first_totals: list[int]  # per first day: the towns with a record at its end
+
+    def recorded_on(self, on: dt.date) -> int:
+        """How many of the area's towns have a record at the end of ``on`` (a change in force dated on or
+        before it)."""
+        at = bisect.bisect_right(self.first_days, on)
+        return self.first_totals[at - 1] if at else 0
+
+
+def area_over_time(*, area: AdminArea, published_only: bool = True) -> AreaOverTime:
+    """The area's shares over time (as province_control_as_of gives them at the end of each point; a
+    contested town counts for the faction holding it) and its towns with a record, from one query.
+
+    The towns with a record are counted by the same query as the shares (``_moves``' ``firsts``): each
+    town's first change in force is the row of its window with no change before it, so no second query
+    over the area's log. Cached per data version.
+    """
+    key = (f"territory:area-over-time:{area.pk}:{int(published_only)}:"
            f"{selectors.data_version(published_only=published_only)}")
     cached = cache.get(key)
     if cached is None:
-        slugs = dict(Faction.objects.values_list("pk", "slug"))
-        moves = _moves(step=step, seen=selectors.visibility(published_only=published_only),
-                       towns=area_towns(area))
-        _, dates, totals = _running(moves, lambda fa, ct: slugs[fa])
-        cached = []
-        for i, date in enumerate(dates):
-            held = {k: v[i][0] for k, v in totals.items() if v[i][0] > 0}
-            known = sum(held.values())
-            cached.append((date, {k: n / known for k, n in sorted(held.items())} if known else {}))
+        cached = _area_over_time(area=area, published_only=published_only)
         cache.set(key, cached, CACHE_SECONDS)
-    return step, cached
+    return cached
+
+
+def _area_over_time(*, area: AdminArea, published_only: bool) -> AreaOverTime:
+    slugs = dict(Faction.objects.values_list("pk", "slug"))
+    # The log's step, as the factions page's (its change dates are cached per revision and shared with the
+    # map's time control). Choosing it from the area's own dates in the same query (COUNT(DISTINCT) over
+    # the window's rows) cost PostgreSQL more than this walk: 400 ms against 40-150 ms.
+    step = step_for(published_only=published_only)
+    moves = _moves(step=step, seen=selectors.visibility(published_only=published_only), towns=area_towns(area),
+                   firsts=True)
+    firsts: dict[str, int] = {}
+    for *_, n, _, _, first in moves:
+        if first is not None:
+            firsts[str(first)] = firsts.get(str(first), 0) + int(n)
+    first_days = sorted(firsts)
+    _, dates, totals = _running(moves, lambda fa, ct: slugs[fa])
+    points, recorded = [], []
+    for i, date in enumerate(dates):
+        held = {k: v[i][0] for k, v in totals.items() if v[i][0] > 0}
+        known = sum(held.values())
+        points.append((date, {k: n / known for k, n in sorted(held.items())} if known else {}))
+        recorded.append(known)
+    return AreaOverTime(step=step, points=points, recorded=recorded,
+                        first_days=[dt.date.fromisoformat(d[:10]) for d in first_days],
+                        first_totals=list(accumulate(firsts[d] for d in first_days)))
+
+
+def area_shares_over_time(*, area: AdminArea,
+                          published_only: bool = True) -> tuple[str, list[tuple[dt.date, dict[str, float]]]]:
+    """(step, [(date, {faction slug: share of the area's known towns})]): ``area_over_time``'s points."""
+    over_time = area_over_time(area=area, published_only=published_only)
+    return over_time.step, over_time.points
