@@ -7,6 +7,8 @@ one door of every write) call ``nul_errors`` too. It lives in the project packag
 and events both use it and geodata never imports events.
 """
 
+from typing import Any
+
 import orjson
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
@@ -31,7 +33,7 @@ def nul_where(value) -> str | None:
                 return None
         except TypeError:  # not plain JSON (a non-text key, a huge integer): the walk decides
             pass
-    stack = [(None, value)]
+    stack: list[tuple[Any, Any]] = [(None, value)]
     while stack:
         where, item = stack.pop()
         if isinstance(item, str):

@@ -206,7 +206,7 @@ def page_number(raw: str | None) -> int:
 def _town_row(town: Town, change: ControlChange | None) -> dict:
     """A row of the area's towns, its labels read here: the template's lookups through the models
     (methods, then related objects) for 200 rows cost it more than the rest of the page."""
-    row = {"town": town, "change": change, "url": town.get_absolute_url()}
+    row: dict[str, object] = {"town": town, "change": change, "url": town.get_absolute_url()}
     if change is not None:
         row |= {"faction": change.faction, "contested_by": change.contested_by, "status": change.get_status_display(),
                 "date": change.effective_date, "date_label": change.date_label,

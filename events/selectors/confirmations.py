@@ -84,6 +84,7 @@ def _walked(*, on: dt.date, changes: list[ChangeRow], seen: Visibility, found: d
     ids = [c.id for c in changes]
     rule, rule_params = counted_sql(seen, "k", model=Confirmation)
     table, change = Confirmation._meta.db_table, ControlChange._meta.db_table
+    listed: list[int] | str
     if connection.vendor == "postgresql":
         wanted, listed = "= ANY(%s)", ids
     else:
