@@ -34,6 +34,8 @@ SOURCES_SHOWN = 3  # per entry; the town page lists them all
 NOTE_CHARS = 500  # a note's first characters; the town page has the rest
 PAGE_BYTES = 1_000_000  # a page a feed reader fetches, whatever its entries hold
 PARAMETERS = ("theatre", "area", "faction", "before")
+# Read by events.as_published's middleware (the record as published at a moment); kept on the next page's link.
+MOMENT_PARAMETERS = ("as_published", "release")
 
 
 class FeedNotFound(Exception):
@@ -79,10 +81,11 @@ def _parse_before(raw: str | None) -> FeedKey | None:
 
 def feed_query(params) -> FeedQuery:
     """The feed's query, checked: FeedNotFound for a name that names nothing, ParameterError for bad input."""
-    unknown = sorted(set(params) - set(PARAMETERS))
+    unknown = sorted(set(params) - set(PARAMETERS) - set(MOMENT_PARAMETERS))
     if unknown:
         raise ParameterError(
-            unknown[0], f"'{unknown[0]}' is not a parameter of this feed; use {', '.join(PARAMETERS)}."
+            unknown[0],
+            f"'{unknown[0]}' is not a parameter of this feed; use {', '.join(PARAMETERS + MOMENT_PARAMETERS)}.",
         )
     try:
         theatre = parse_theatre(params)
@@ -96,7 +99,11 @@ def feed_query(params) -> FeedQuery:
             raise FeedNotFound(f"No area has the identifier '{slug}'.")
         # An area and its sub-areas (a governorate's districts): towns are placed in either.
         area_ids = [area.pk, *AdminArea.objects.filter(parent=area).values_list("pk", flat=True)]
-    given = {name: params[name] for name in ("theatre", "area", "faction") if params.get(name) is not None}
+    given = {
+        name: params[name]
+        for name in ("theatre", "area", "faction", *MOMENT_PARAMETERS)
+        if params.get(name) is not None
+    }
     return FeedQuery(theatre, area, area_ids, faction_ids, _parse_before(params.get("before")), given)
 
 

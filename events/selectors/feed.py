@@ -10,13 +10,13 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet, Subquery, prefetch_related_objects
 
 from geodata.models import Theatre
 
 from ..models import ControlChange, Faction
 from .coarse import without_coarse
-from .rule import editor_reads, reading_now, replaced_change_query
+from .rule import editor_reads, known_moment, reading_now, replaced_change_query
 
 State = ControlChange.State
 PUBLISHED, RETRACTED = "published", "retracted"
@@ -60,7 +60,6 @@ def _older(field: str, before: FeedKey | None, rank: int) -> Q:
 def _filtered(
     changes: QuerySet, *, theatre: Theatre | None, area_ids: Collection[int] | None, faction_ids: Collection[int] | None
 ) -> QuerySet:
-    changes = without_coarse(changes, "town_id")  # the public: coarse towns only at district resolution
     if theatre is not None:
         changes = changes.filter(town__theatre=theatre)
     if area_ids is not None:
@@ -88,25 +87,36 @@ def change_feed_entries(
     """
     # The public meets a publication when its delay has passed (events.delay_models), an editor at once.
     published_at = "reviewed_at" if editor_reads() else "public_from"
+    # As published at a moment (``?as_published=``): what a reader could see then, publications made public by
+    # then and retractions made by then (a later retraction leaves the publication in what they saw).
+    moment = known_moment()
+    published_by = reading_now() if moment is None else min(moment, reading_now())
+    retracted = Q(state=State.RETRACTED, retracted_at__isnull=False)
     kinds = {
         PUBLISHED: (
             published_at,
-            ControlChange.objects.filter(state__in=[State.PUBLISHED, State.RETRACTED], reviewed_at__isnull=False,
-                                         **{f"{published_at}__lte": reading_now()}),
+            ControlChange.objects.filter(
+                state__in=[State.PUBLISHED, State.RETRACTED],
+                reviewed_at__isnull=False,
+                **{f"{published_at}__lte": published_by},
+            ),
         ),
-        RETRACTED: ("retracted_at", ControlChange.objects.filter(state=State.RETRACTED, retracted_at__isnull=False)),
+        RETRACTED: (
+            "retracted_at",
+            ControlChange.objects.filter(retracted, **({} if moment is None else {"retracted_at__lte": moment})),
+        ),
     }
+    public = without_coarse(ControlChange.objects.all(), "town_id")  # coarse towns: district resolution only
     found: list[tuple[FeedKey, ControlChange]] = []
     for kind, (field, changes) in kinds.items():
         changes = _filtered(
-            changes.filter(_older(field, before, _KIND_RANK[kind])),
+            changes.filter(_older(field, before, _KIND_RANK[kind])) & public,
             theatre=theatre,
             area_ids=area_ids,
             faction_ids=faction_ids,
         )
         rows = (
             changes.select_related("town", "faction", "contested_by")
-            .prefetch_related("sources")
             .annotate(feed_at=F(field))
             .order_by(f"-{field}", "-pk")[: limit + 1]
         )
@@ -114,6 +124,7 @@ def change_feed_entries(
     found.sort(key=lambda pair: pair[0].sort_key(), reverse=True)
     more = len(found) > limit
     found = found[:limit]
+    prefetch_related_objects([c for _, c in found], "sources")  # the page's sources in one query
     replaced = {c.pk: c.replaced_faction_id for _, c in found}  # type: ignore[attr-defined]  # annotated above
     factions = Faction.objects.in_bulk({f for f in replaced.values() if f})
     entries = [FeedEntry(key, c, factions.get(replaced[c.pk])) for key, c in found]
