@@ -9,9 +9,10 @@ reader whose ETag is current. A page holds ENTRIES_PER_PAGE entries and links th
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from django.contrib.syndication.views import Feed
+from django.contrib.sites.shortcuts import get_current_site
+from django.contrib.syndication.views import Feed, add_domain
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotFound
 from django.urls import reverse
@@ -19,7 +20,7 @@ from django.utils import dateformat, timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html, format_html_join
-from django.utils.http import http_date, quote_etag
+from django.utils.http import RFC3986_SUBDELIMS, http_date, quote_etag
 
 from conflictmap.throttles import build_check
 from geodata.models import AdminArea, Theatre
@@ -120,11 +121,16 @@ class PagedAtomFeed(Atom1Feed):
         handler.addQuickElement("content", item["content"], {"type": "html"})
 
 
+def _long_date(entry: FeedEntry) -> str:
+    c = entry.change
+    return date_label(on=c.effective_date, precision=c.date_precision, day_part=c.day_part)
+
+
 def _short_date(entry: FeedEntry) -> str:
     c = entry.change
     if c.date_precision == c.Precision.DAY:
         return dateformat.format(c.effective_date, "j M Y")
-    return date_label(on=c.effective_date, precision=c.date_precision, day_part=c.day_part)
+    return _long_date(entry)
 
 
 class ChangeFeed(Feed):
@@ -173,37 +179,48 @@ class ChangeFeed(Feed):
         return {"next_url": f"{self.base_url}?{urlencode({**query.params, 'before': before})}"}
 
     def items(self, query: FeedQuery) -> list[FeedEntry]:
-        return self.entries
+        return []  # the entries are added by get_feed, without the framework's per-item lookups
 
-    def item_title(self, entry: FeedEntry) -> str:
-        c = entry.change
-        held = f"{entry.replaced_faction.name} → " if entry.replaced_faction else "first recorded: "
-        contested = f", contested by {c.contested_by.name}" if c.contested_by else ""
-        title = f"{c.town.name}: {held}{c.faction.name}{contested} ({_short_date(entry)})"
-        return f"Retracted: {title}" if entry.kind == RETRACTED else title
+    def get_feed(self, obj: FeedQuery, request):
+        """The framework's feed (its title, links, author...), each entry added directly: the per-item
+        ``_get_dynamic_attr`` and ``reverse()`` calls were most of the time a page took to write."""
+        feed = super().get_feed(obj, request)
+        domain, secure = get_current_site(request).domain, request.is_secure()
+        town_url = reverse("town-detail", kwargs={"slug": SLUG_MARK})
+        labels: dict[tuple, tuple[str, str]] = {}  # a date's words (short, long), once per page
+        for entry in self.entries:
+            c = entry.change
+            when = (c.effective_date, c.date_precision, c.day_part)
+            if when not in labels:
+                labels[when] = (_short_date(entry), _long_date(entry))
+            at = entry.key.at
+            feed.add_item(
+                title=_title(entry, labels[when][0]),
+                link=add_domain(domain, town_url.replace(SLUG_MARK, quote(c.town.slug, safe=URL_SAFE)), secure),
+                description=None,  # the entry's HTML is its content (PagedAtomFeed)
+                # One id per change and kind, stable across pages and filters (RFC 4151 tag URI).
+                unique_id=f"tag:{self.host},2017:conflictmap/change/{c.pk}/{entry.kind}",
+                pubdate=at,
+                updateddate=at,
+                content=_content(entry, labels[when][1]),
+            )
+        return feed
 
-    def item_link(self, entry: FeedEntry) -> str:
-        return entry.change.town.get_absolute_url()
 
-    def item_guid(self, entry: FeedEntry) -> str:
-        # One id per change and kind, stable across pages and filters (RFC 4151 tag URI).
-        return f"tag:{self.host},2017:conflictmap/change/{entry.change.pk}/{entry.kind}"
-
-    def item_pubdate(self, entry: FeedEntry) -> dt.datetime:
-        return entry.key.at
-
-    def item_updateddate(self, entry: FeedEntry) -> dt.datetime:
-        return entry.key.at
-
-    def item_description(self, entry: FeedEntry) -> None:  # type: ignore[override]
-        return None  # the entry's HTML is its content (PagedAtomFeed)
-
-    def item_extra_kwargs(self, entry: FeedEntry) -> dict:
-        return {"content": _content(entry)}
+SLUG_MARK = "town-slug-mark"  # a slug no town has, replaced by each town's in its address
+URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted in a path
 
 
-def _content(entry: FeedEntry) -> str:
-    """The entry as HTML, every value escaped: what changed, the note, the sources."""
+def _title(entry: FeedEntry, short_date: str) -> str:
+    c = entry.change
+    held = f"{entry.replaced_faction.name} → " if entry.replaced_faction else "first recorded: "
+    contested = f", contested by {c.contested_by.name}" if c.contested_by else ""
+    title = f"{c.town.name}: {held}{c.faction.name}{contested} ({short_date})"
+    return f"Retracted: {title}" if entry.kind == RETRACTED else title
+
+
+def _content(entry: FeedEntry, label: str) -> str:
+    """The entry as HTML, every value escaped: what changed (``label``: its date in words), the note, the sources."""
     c = entry.change
     held = (
         format_html("contested between {} and {}", c.faction.name, c.contested_by.name)
@@ -215,7 +232,7 @@ def _content(entry: FeedEntry) -> str:
             "<p>{}: {} from {} ({}).</p>",
             c.town.name,
             held,
-            date_label(on=c.effective_date, precision=c.date_precision, day_part=c.day_part),
+            label,
             c.get_confidence_display().lower(),
         )
     ]
@@ -226,7 +243,7 @@ def _content(entry: FeedEntry) -> str:
     if c.note:
         note = c.note if len(c.note) <= NOTE_CHARS else c.note[:NOTE_CHARS] + "…"
         parts.append(format_html("<p>{}</p>", note))
-    sources = list(c.sources.all())
+    sources = entry.sources
     if sources:
         items = format_html_join("", "<li>{}</li>", ((_source(s),) for s in sources[:SOURCES_SHOWN]))
         more = len(sources) - SOURCES_SHOWN
@@ -268,12 +285,13 @@ def change_feed(request) -> HttpResponse:
     # The revision names the data; the query and the address (ids and links are absolute) the page of it.
     asked = hashlib.sha256(f"{request.build_absolute_uri()}".encode()).hexdigest()[:24]
     # The reader's version: the public's names the next delayed publication, so a 304 never outlives it.
-    etag = quote_etag(f"feed-{selectors.data_version(revision=revision)}-{asked}")
+    version = selectors.data_version(revision=revision)
+    etag = quote_etag(f"feed-{version}-{asked}")
     changed = selectors.data_last_modified(revision=revision)
     last_modified = int(changed.timestamp()) if changed else None
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
-        key = f"feeds:changes:{selectors.data_version()}:{asked}"
+        key = f"feeds:changes:{version}:{asked}"
         body = cache.get(key)
         if body is None:
             build_check()  # a miss builds: counted against an anonymous client's limit

@@ -10,11 +10,11 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import F, Q, QuerySet, Subquery
 
 from geodata.models import Theatre
 
-from ..models import ControlChange, Faction
+from ..models import ControlChange, Faction, Source
 from .coarse import without_coarse
 from .rule import editor_reads, known_moment, reading_now, replaced_change_query
 
@@ -39,12 +39,32 @@ class FeedKey:
 @dataclass(frozen=True)
 class FeedEntry:
     key: FeedKey
-    change: ControlChange  # with town, faction, contested_by and sources read
+    change: ControlChange  # with the names of its town, faction and contested_by read
     replaced_faction: Faction | None  # who held the town before (None for a first record)
+    sources: tuple[Source, ...] = ()  # the change's sources (publisher, title, url), newest first
 
     @property
     def kind(self) -> str:
         return self.key.kind
+
+
+# What an entry shows of its change (events.feeds): other columns are left unread.
+_SHOWN = (
+    "town_id",
+    "faction_id",
+    "contested_by_id",
+    "effective_date",
+    "date_precision",
+    "day_part",
+    "confidence",
+    "note",
+    "supersedes_id",
+    "retraction_reason",
+    "town__name",
+    "town__slug",
+    "faction__name",
+    "contested_by__name",
+)
 
 
 def _older(field: str, before: FeedKey | None, rank: int) -> Q:
@@ -117,6 +137,7 @@ def change_feed_entries(
         )
         rows = (
             changes.select_related("town", "faction", "contested_by")
+            .only(*_SHOWN)
             .annotate(feed_at=F(field))
             .order_by(f"-{field}", "-pk")[: limit + 1]
         )
@@ -124,8 +145,12 @@ def change_feed_entries(
     found.sort(key=lambda pair: pair[0].sort_key(), reverse=True)
     more = len(found) > limit
     found = found[:limit]
-    prefetch_related_objects([c for _, c in found], "sources")  # the page's sources in one query
+    # The page's sources in one query (in their own order: newest first), rather than a manager per entry.
+    sources: dict[int, list[Source]] = {c.pk: [] for _, c in found}
+    cited = Source.objects.filter(control_changes__in=list(sources)).annotate(change_id=F("control_changes__id"))
+    for source in cited.only("publisher", "title", "url", "published"):
+        sources[source.change_id].append(source)  # type: ignore[attr-defined]  # annotated above
     replaced = {c.pk: c.replaced_faction_id for _, c in found}  # type: ignore[attr-defined]  # annotated above
     factions = Faction.objects.in_bulk({f for f in replaced.values() if f})
-    entries = [FeedEntry(key, c, factions.get(replaced[c.pk])) for key, c in found]
+    entries = [FeedEntry(key, c, factions.get(replaced[c.pk]), tuple(sources[c.pk])) for key, c in found]
     return entries, more
