@@ -38,6 +38,7 @@ from .params import ParameterError, parse_faction, parse_theatre, whole_number
 from .selectors.feed import PUBLISHED, RETRACTED, FeedEntry, FeedKey, change_feed_entries
 
 _CONTROL = re.compile(r"[\x00-\x08\x0B-\x0C\x0E-\x1F]")  # what XML 1.0 cannot hold (SimplerXMLGenerator's test)
+_CONFIDENCE = dict(ControlChange._meta.get_field("confidence").flatchoices)  # as get_confidence_display()
 ENTRIES_PER_PAGE = 100
 SOURCES_SHOWN = 3  # per entry; the town page lists them all
 NOTE_CHARS = 500  # a note's first characters; the town page has the rest
@@ -222,7 +223,7 @@ class ChangeFeed(Feed):
             at = entry.key.at
             feed.add_item(
                 title=_title(entry, short),
-                link=add_domain(domain, town_url.replace(SLUG_MARK, quote(c.town.slug, safe=URL_SAFE)), secure),
+                link=add_domain(domain, town_url.replace(SLUG_MARK, quote(c.town_slug, safe=URL_SAFE)), secure),
                 description=None,  # the entry's HTML is its content (PagedAtomFeed)
                 # One id per change and kind, stable across pages and filters (RFC 4151 tag URI).
                 unique_id=f"tag:{self.host},2017:conflictmap/change/{c.pk}/{entry.kind}",
@@ -239,9 +240,9 @@ URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted in a pat
 
 def _title(entry: FeedEntry, short_date: str) -> str:
     c = entry.change
-    held = f"{entry.replaced_faction.name} → " if entry.replaced_faction else "first recorded: "
-    contested = f", contested by {c.contested_by.name}" if c.contested_by else ""
-    title = f"{c.town.name}: {held}{c.faction.name}{contested} ({short_date})"
+    held = f"{entry.replaced_faction} → " if entry.replaced_faction else "first recorded: "
+    contested = f", contested by {c.contested_by_name}" if c.contested_by_name else ""
+    title = f"{c.town_name}: {held}{c.faction_name}{contested} ({short_date})"
     return f"Retracted: {title}" if entry.kind == RETRACTED else title
 
 
@@ -250,12 +251,12 @@ def _content(entry: FeedEntry, label: str) -> str:
     per-call cost): what changed (``label``: its date in words), the note, the sources."""
     c = entry.change
     held = (
-        f"contested between {esc(c.faction.name)} and {esc(c.contested_by.name)}"
-        if c.contested_by
-        else f"held by {esc(c.faction.name)}"
+        f"contested between {esc(c.faction_name)} and {esc(c.contested_by_name)}"
+        if c.contested_by_name
+        else f"held by {esc(c.faction_name)}"
     )
-    confidence = esc(c.get_confidence_display().lower())
-    parts = [f"<p>{esc(c.town.name)}: {held} from {esc(label)} ({confidence}).</p>"]
+    confidence = esc(str(_CONFIDENCE.get(c.confidence, c.confidence)).lower())
+    parts = [f"<p>{esc(c.town_name)}: {held} from {esc(label)} ({confidence}).</p>"]
     if entry.kind == RETRACTED:
         parts.append(f"<p>Retracted: {esc(c.retraction_reason or 'no reason given')}</p>")
     if c.supersedes_id:

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet, Subquery
 
 from geodata.models import Theatre
 
@@ -36,23 +36,50 @@ class FeedKey:
         return (self.at, self.change_id, _KIND_RANK[self.kind])
 
 
+@dataclass(frozen=True, slots=True)
+class FeedChange:
+    """What an entry shows of its change, read as plain values (a page is 100 of them: no model instances)."""
+
+    pk: int
+    town_name: str
+    town_slug: str
+    faction_name: str
+    contested_by_name: str | None
+    effective_date: dt.date
+    date_precision: str
+    day_part: int
+    confidence: str
+    note: str
+    supersedes_id: int | None
+    retraction_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    publisher: str
+    title: str
+    url: str
+
+
 @dataclass(frozen=True)
 class FeedEntry:
     key: FeedKey
-    change: ControlChange  # with the names of its town, faction and contested_by read
-    replaced_faction: Faction | None  # who held the town before (None for a first record)
-    sources: tuple[Source, ...] = ()  # the change's sources (publisher, title, url), newest first
+    change: FeedChange
+    replaced_faction: str | None  # the name of who held the town before (None for a first record)
+    sources: tuple[FeedSource, ...] = ()  # the change's sources, newest first
 
     @property
     def kind(self) -> str:
         return self.key.kind
 
 
-# What an entry shows of its change (events.feeds): other columns are left unread.
+# FeedChange's fields, in order, as the change's columns (and its town's and factions' names).
 _SHOWN = (
-    "town_id",
-    "faction_id",
-    "contested_by_id",
+    "pk",
+    "town__name",
+    "town__slug",
+    "faction__name",
+    "contested_by__name",
     "effective_date",
     "date_precision",
     "day_part",
@@ -60,10 +87,6 @@ _SHOWN = (
     "note",
     "supersedes_id",
     "retraction_reason",
-    "town__name",
-    "town__slug",
-    "faction__name",
-    "contested_by__name",
 )
 
 
@@ -80,6 +103,7 @@ def _older(field: str, before: FeedKey | None, rank: int) -> Q:
 def _filtered(
     changes: QuerySet, *, theatre: Theatre | None, area_ids: Collection[int] | None, faction_ids: Collection[int] | None
 ) -> QuerySet:
+    changes = without_coarse(changes, "town_id")  # the public: coarse towns only at district resolution
     if theatre is not None:
         changes = changes.filter(town__theatre=theatre)
     if area_ids is not None:
@@ -126,31 +150,24 @@ def change_feed_entries(
             ControlChange.objects.filter(retracted, **({} if moment is None else {"retracted_at__lte": moment})),
         ),
     }
-    public = without_coarse(ControlChange.objects.all(), "town_id")  # coarse towns: district resolution only
-    found: list[tuple[FeedKey, ControlChange]] = []
+    found: list[tuple[FeedKey, FeedChange, int | None]] = []
     for kind, (field, changes) in kinds.items():
         changes = _filtered(
-            changes.filter(_older(field, before, _KIND_RANK[kind])) & public,
+            changes.filter(_older(field, before, _KIND_RANK[kind])),
             theatre=theatre,
             area_ids=area_ids,
             faction_ids=faction_ids,
         )
-        rows = (
-            changes.select_related("town", "faction", "contested_by")
-            .only(*_SHOWN)
-            .annotate(feed_at=F(field))
-            .order_by(f"-{field}", "-pk")[: limit + 1]
-        )
-        found += [(FeedKey(c.feed_at, c.pk, kind), c) for c in rows]
-    found.sort(key=lambda pair: pair[0].sort_key(), reverse=True)
+        rows = changes.order_by(f"-{field}", "-pk").values_list(field, "replaced_faction_id", *_SHOWN)[: limit + 1]
+        found += [(FeedKey(at, row[0], kind), FeedChange(*row), replaced) for at, replaced, *row in rows]
+    found.sort(key=lambda entry: entry[0].sort_key(), reverse=True)
     more = len(found) > limit
     found = found[:limit]
     # The page's sources in one query (in their own order: newest first), rather than a manager per entry.
-    sources: dict[int, list[Source]] = {c.pk: [] for _, c in found}
-    cited = Source.objects.filter(control_changes__in=list(sources)).annotate(change_id=F("control_changes__id"))
-    for source in cited.only("publisher", "title", "url", "published"):
-        sources[source.change_id].append(source)  # type: ignore[attr-defined]  # annotated above
-    replaced = {c.pk: c.replaced_faction_id for _, c in found}  # type: ignore[attr-defined]  # annotated above
-    factions = Faction.objects.in_bulk({f for f in replaced.values() if f})
-    entries = [FeedEntry(key, c, factions.get(replaced[c.pk]), tuple(sources[c.pk])) for key, c in found]
+    sources: dict[int, list[FeedSource]] = {c.pk: [] for _, c, _ in found}
+    cited = Source.objects.filter(control_changes__in=list(sources))
+    for change_id, *source in cited.values_list("control_changes__id", "publisher", "title", "url"):
+        sources[change_id].append(FeedSource(*source))
+    names = dict(Faction.objects.filter(pk__in={r for _, _, r in found if r}).values_list("pk", "name"))
+    entries = [FeedEntry(key, c, names.get(replaced), tuple(sources[c.pk])) for key, c, replaced in found]
     return entries, more
