@@ -9,6 +9,7 @@ import feedparser
 import pytest
 from django.core.cache import cache
 from django.db.models import F
+from django.utils.feedgenerator import Atom1Feed
 
 from events import feeds, services
 from events.models import ControlChange, Faction
@@ -282,3 +283,33 @@ def test_as_published_shows_what_a_reader_could_see_at_the_moment(seeded, client
     assert "as_published=" in following.query
     following_ids = [e.id for e in _parsed(client, "?" + following.query).entries]
     assert following_ids and all(f"/change/{late.pk}/" not in i for i in following_ids)
+
+
+def _sax_items(self, handler):
+    """Atom1Feed's own way of writing the entries (a SAX call per element), with the entry's HTML content."""
+    for item in self.items:
+        handler.startElement("entry", self.item_attributes(item))
+        Atom1Feed.add_item_elements(self, handler, item)
+        handler.addQuickElement("content", item["content"], {"type": "html"})
+        handler.endElement("entry")
+
+
+def test_entries_are_written_as_the_syndication_framework_writes_them(seeded, client, monkeypatch):
+    """The feed writes each entry as one string: the bytes are Atom1Feed's, markup and quotes in every value."""
+    source = SourceFactory(title="<b>'quoted' \"twice\"</b>", publisher="A & B", url="https://example.org/?a=1&b='x'")
+    gov = Faction.objects.get(slug="pro-government")
+    raqqa = Town.objects.get(slug="raqqa")
+    wrong = ControlChangeFactory(
+        town=raqqa,
+        faction=gov,
+        status="contested",
+        contested_by=Faction.objects.get(slug="sdf"),
+        effective_date=D(2017, 9, 4),
+        sources=[source],
+        note="x < y & \"z\" > 'w'",
+    )
+    services.control_change_retract(change=wrong, by=SYSTEM, reason="<i>misread</i> & 'duplicated'")
+    written = _get(client).content
+    cache.clear()
+    monkeypatch.setattr(feeds.PagedAtomFeed, "write_items", _sax_items)
+    assert _get(client).content == written
