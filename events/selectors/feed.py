@@ -135,30 +135,28 @@ def change_feed_entries(
     # then and retractions made by then (a later retraction leaves the publication in what they saw).
     moment = known_moment()
     published_by = reading_now() if moment is None else min(moment, reading_now())
-    retracted = Q(state=State.RETRACTED, retracted_at__isnull=False)
     kinds = {
         PUBLISHED: (
             published_at,
-            ControlChange.objects.filter(
-                state__in=[State.PUBLISHED, State.RETRACTED],
-                reviewed_at__isnull=False,
-                **{f"{published_at}__lte": published_by},
-            ),
+            Q(state__in=[State.PUBLISHED, State.RETRACTED], reviewed_at__isnull=False)
+            & Q(**{f"{published_at}__lte": published_by}),
         ),
         RETRACTED: (
             "retracted_at",
-            ControlChange.objects.filter(retracted, **({} if moment is None else {"retracted_at__lte": moment})),
+            Q(state=State.RETRACTED, retracted_at__isnull=False)
+            & (Q() if moment is None else Q(retracted_at__lte=moment)),
         ),
     }
+    # The filters and the replaced faction built once (resolving the rule's subquery is most of a page's
+    # Python time), each kind's range and order added to a copy.
+    shown = _filtered(ControlChange.objects.all(), theatre=theatre, area_ids=area_ids, faction_ids=faction_ids)
     found: list[tuple[FeedKey, FeedChange, int | None]] = []
-    for kind, (field, changes) in kinds.items():
-        changes = _filtered(
-            changes.filter(_older(field, before, _KIND_RANK[kind])),
-            theatre=theatre,
-            area_ids=area_ids,
-            faction_ids=faction_ids,
+    for kind, (field, condition) in kinds.items():
+        rows = (
+            shown.filter(condition, _older(field, before, _KIND_RANK[kind]))
+            .order_by(f"-{field}", "-pk")
+            .values_list(field, "replaced_faction_id", *_SHOWN)[: limit + 1]
         )
-        rows = changes.order_by(f"-{field}", "-pk").values_list(field, "replaced_faction_id", *_SHOWN)[: limit + 1]
         found += [(FeedKey(at, row[0], kind), FeedChange(*row), replaced) for at, replaced, *row in rows]
     found.sort(key=lambda entry: entry[0].sort_key(), reverse=True)
     more = len(found) > limit
