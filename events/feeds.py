@@ -1,6 +1,7 @@
 """``/feeds/changes.atom``: each published change and each retraction as an Atom entry, newest first.
 
-Django's syndication framework writes the Atom; this module reads the query (``theatre``, ``area``,
+Django's syndication framework writes the Atom (its feed elements; each entry is written as one string,
+the same bytes as its Atom1Feed, tested); this module reads the query (``theatre``, ``area``,
 ``faction``, ``before``), caches the bytes per data revision and query, and answers 304 to a
 reader whose ETag is current. A page holds ENTRIES_PER_PAGE entries and links the next one
 (RFC 5005's ``rel="next"``) by the key of its last entry, so a deep page is as cheap as the first.
