@@ -281,13 +281,16 @@ def change_feed(per_page: int = 100, *, theatre_id: int | None = None, faction_i
     if faction_ids is not None:
         ids = ", ".join(str(int(i)) for i in faction_ids)
         narrowed += f" AND (c.faction_id IN ({ids}) OR ({replaced}) IN ({ids}))"
+    # As published at a moment: the publications and the retractions made by then.
+    then = [connection.ops.adapt_datetimefield_value(_KNOWN_AT[0])] if _KNOWN_AT else []
     rows = []
     for moment, states in (("reviewed_at", "'published', 'retracted'"), ("retracted_at", "'retracted'")):
+        by_then = f" AND c.{moment} <= %s" if then else ""
         rows += _rows(f"""SELECT c.id, c.{moment}, c.effective_date, c.date_precision, c.day_part, c.status,
             c.confidence, c.note, c.retraction_reason, t.slug, t.name, f.name, c.contested_by_id, ({replaced})
             FROM {CHANGE} c JOIN {TOWN} t ON t.id = c.town_id JOIN {FACTION} f ON f.id = c.faction_id
-            WHERE c.state IN ({states}) AND c.{moment} IS NOT NULL{narrowed}
-            ORDER BY c.{moment} DESC, c.id DESC LIMIT %s""", [per_page + 1])
+            WHERE c.state IN ({states}) AND c.{moment} IS NOT NULL{narrowed}{by_then}
+            ORDER BY c.{moment} DESC, c.id DESC LIMIT %s""", [*then, per_page + 1])
     sources_of([r[0] for r in rows])
     return rows
 

@@ -289,6 +289,8 @@ VARIANTS: dict[str, tuple[str, Spec]] = {
     "home@as_published": _as_published_variant("home", "the map as published, said on the page"),
     "what-changed@as_published": _as_published_variant("what-changed", "the 30-day diff as published"),
     "api:territory-change@as_published": _as_published_variant("api:territory-change", "as published"),
+    "change-feed@as_published": _as_published_variant(
+        "change-feed", "the feed as published: the publications and retractions made by the end of the day"),
     "change-feed@theatre": ("change-feed", Spec(
         lambda p: "/feeds/changes.atom?theatre=syria",
         lambda p: floors.change_feed(theatre_id=Theatre.objects.get(slug="syria").pk), page=True,

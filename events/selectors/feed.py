@@ -10,13 +10,13 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet, Subquery
 
 from geodata.models import Theatre
 
-from ..models import ControlChange, Faction
+from ..models import ControlChange, Faction, Source
 from .coarse import without_coarse
-from .rule import editor_reads, reading_now, replaced_change_query
+from .rule import editor_reads, known_moment, reading_now, replaced_change_query
 
 State = ControlChange.State
 PUBLISHED, RETRACTED = "published", "retracted"
@@ -36,15 +36,58 @@ class FeedKey:
         return (self.at, self.change_id, _KIND_RANK[self.kind])
 
 
+@dataclass(frozen=True, slots=True)
+class FeedChange:
+    """What an entry shows of its change, read as plain values (a page is 100 of them: no model instances)."""
+
+    pk: int
+    town_name: str
+    town_slug: str
+    faction_name: str
+    contested_by_name: str | None
+    effective_date: dt.date
+    date_precision: str
+    day_part: int
+    confidence: str
+    note: str
+    supersedes_id: int | None
+    retraction_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    publisher: str
+    title: str
+    url: str
+
+
 @dataclass(frozen=True)
 class FeedEntry:
     key: FeedKey
-    change: ControlChange  # with town, faction, contested_by and sources read
-    replaced_faction: Faction | None  # who held the town before (None for a first record)
+    change: FeedChange
+    replaced_faction: str | None  # the name of who held the town before (None for a first record)
+    sources: tuple[FeedSource, ...] = ()  # the change's sources, newest first
 
     @property
     def kind(self) -> str:
         return self.key.kind
+
+
+# FeedChange's fields, in order, as the change's columns (and its town's and factions' names).
+_SHOWN = (
+    "pk",
+    "town__name",
+    "town__slug",
+    "faction__name",
+    "contested_by__name",
+    "effective_date",
+    "date_precision",
+    "day_part",
+    "confidence",
+    "note",
+    "supersedes_id",
+    "retraction_reason",
+)
 
 
 def _older(field: str, before: FeedKey | None, rank: int) -> Q:
@@ -88,33 +131,41 @@ def change_feed_entries(
     """
     # The public meets a publication when its delay has passed (events.delay_models), an editor at once.
     published_at = "reviewed_at" if editor_reads() else "public_from"
+    # As published at a moment (``?as_published=``): what a reader could see then, publications made public by
+    # then and retractions made by then (a later retraction leaves the publication in what they saw).
+    moment = known_moment()
+    published_by = reading_now() if moment is None else min(moment, reading_now())
     kinds = {
         PUBLISHED: (
             published_at,
-            ControlChange.objects.filter(state__in=[State.PUBLISHED, State.RETRACTED], reviewed_at__isnull=False,
-                                         **{f"{published_at}__lte": reading_now()}),
+            Q(state__in=[State.PUBLISHED, State.RETRACTED], reviewed_at__isnull=False)
+            & Q(**{f"{published_at}__lte": published_by}),
         ),
-        RETRACTED: ("retracted_at", ControlChange.objects.filter(state=State.RETRACTED, retracted_at__isnull=False)),
+        RETRACTED: (
+            "retracted_at",
+            Q(state=State.RETRACTED, retracted_at__isnull=False)
+            & (Q() if moment is None else Q(retracted_at__lte=moment)),
+        ),
     }
-    found: list[tuple[FeedKey, ControlChange]] = []
-    for kind, (field, changes) in kinds.items():
-        changes = _filtered(
-            changes.filter(_older(field, before, _KIND_RANK[kind])),
-            theatre=theatre,
-            area_ids=area_ids,
-            faction_ids=faction_ids,
-        )
+    # The filters and the replaced faction built once (resolving the rule's subquery is most of a page's
+    # Python time), each kind's range and order added to a copy.
+    shown = _filtered(ControlChange.objects.all(), theatre=theatre, area_ids=area_ids, faction_ids=faction_ids)
+    found: list[tuple[FeedKey, FeedChange, int | None]] = []
+    for kind, (field, condition) in kinds.items():
         rows = (
-            changes.select_related("town", "faction", "contested_by")
-            .prefetch_related("sources")
-            .annotate(feed_at=F(field))
-            .order_by(f"-{field}", "-pk")[: limit + 1]
+            shown.filter(condition, _older(field, before, _KIND_RANK[kind]))
+            .order_by(f"-{field}", "-pk")
+            .values_list(field, "replaced_faction_id", *_SHOWN)[: limit + 1]
         )
-        found += [(FeedKey(c.feed_at, c.pk, kind), c) for c in rows]
-    found.sort(key=lambda pair: pair[0].sort_key(), reverse=True)
+        found += [(FeedKey(at, row[0], kind), FeedChange(*row), replaced) for at, replaced, *row in rows]
+    found.sort(key=lambda entry: entry[0].sort_key(), reverse=True)
     more = len(found) > limit
     found = found[:limit]
-    replaced = {c.pk: c.replaced_faction_id for _, c in found}  # type: ignore[attr-defined]  # annotated above
-    factions = Faction.objects.in_bulk({f for f in replaced.values() if f})
-    entries = [FeedEntry(key, c, factions.get(replaced[c.pk])) for key, c in found]
+    # The page's sources in one query (in their own order: newest first), rather than a manager per entry.
+    sources: dict[int, list[FeedSource]] = {c.pk: [] for _, c, _ in found}
+    cited = Source.objects.filter(control_changes__in=list(sources))
+    for change_id, *source in cited.values_list("control_changes__id", "publisher", "title", "url"):
+        sources[change_id].append(FeedSource(*source))
+    names = dict(Faction.objects.filter(pk__in={r for _, _, r in found if r}).values_list("pk", "name"))
+    entries = [FeedEntry(key, c, names.get(replaced), tuple(sources[c.pk])) for key, c, replaced in found]
     return entries, more

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 import feedparser
 import pytest
 from django.core.cache import cache
+from django.db.models import F
+from django.utils.feedgenerator import Atom1Feed
 
 from events import feeds, services
 from events.models import ControlChange, Faction
@@ -244,3 +246,70 @@ def test_map_and_what_changed_pages_link_the_feed(seeded, client):
         html = client.get(page).content.decode()
         assert 'rel="alternate" type="application/atom+xml"' in html, page
     assert 'href="/feeds/changes.atom?theatre=syria"' in client.get("/?theatre=syria").content.decode()
+
+
+def test_as_published_shows_what_a_reader_could_see_at_the_moment(seeded, client, monkeypatch):
+    """?as_published=T: publications public by T and retractions made by T; a second after, not (the boundary)."""
+    published, retracted = dt.datetime(2017, 9, 4, 12, tzinfo=dt.UTC), dt.datetime(2017, 9, 4, 9, tzinfo=dt.UTC)
+    second = dt.timedelta(seconds=1)
+    ControlChange.objects.update(reviewed_at=published - dt.timedelta(days=200), public_from=F("reviewed_at"))
+    gov, sdf = Faction.objects.get(slug="pro-government"), Faction.objects.get(slug="sdf")
+    late = ControlChangeFactory(town=Town.objects.get(slug="tabqa"), faction=gov, effective_date=D(2017, 9, 4))
+    wrong = ControlChangeFactory(town=Town.objects.get(slug="raqqa"), faction=sdf, effective_date=D(2017, 9, 2))
+    services.control_change_retract(change=wrong, by=SYSTEM, reason="misread")
+    ControlChange.objects.filter(pk=late.pk).update(reviewed_at=published, public_from=published)
+    day_before = retracted - dt.timedelta(days=1)
+    ControlChange.objects.filter(pk=wrong.pk).update(
+        reviewed_at=day_before, public_from=day_before, retracted_at=retracted
+    )
+
+    def ids(moment: dt.datetime) -> list[str]:
+        moment_q = moment.isoformat().replace("+", "%2B")
+        return [e.id.rsplit("/change/", 1)[1] for e in _parsed(client, f"?as_published={moment_q}").entries]
+
+    assert ids(published)[:2] == [f"{late.pk}/published", f"{wrong.pk}/retracted"]
+    assert f"{late.pk}/published" not in ids(published - second)
+    assert ids(retracted)[0] == f"{wrong.pk}/retracted"
+    before_retraction = ids(retracted - second)
+    assert f"{wrong.pk}/retracted" not in before_retraction and before_retraction[0] == f"{wrong.pk}/published"
+    # Now: everything, the later publication first.
+    assert _titles(client)[0].startswith("Tabqa: ")
+    # The next page's link keeps the moment.
+    monkeypatch.setattr(feeds, "ENTRIES_PER_PAGE", 1)
+    cache.clear()
+    moment_q = (retracted - second).isoformat().replace("+", "%2B")
+    parsed = _parsed(client, f"?as_published={moment_q}")
+    following = urlsplit(next(link.href for link in parsed.feed.links if link.rel == "next"))
+    assert "as_published=" in following.query
+    following_ids = [e.id for e in _parsed(client, "?" + following.query).entries]
+    assert following_ids and all(f"/change/{late.pk}/" not in i for i in following_ids)
+
+
+def _sax_items(self, handler):
+    """Atom1Feed's own way of writing the entries (a SAX call per element), with the entry's HTML content."""
+    for item in self.items:
+        handler.startElement("entry", self.item_attributes(item))
+        Atom1Feed.add_item_elements(self, handler, item)
+        handler.addQuickElement("content", item["content"], {"type": "html"})
+        handler.endElement("entry")
+
+
+def test_entries_are_written_as_the_syndication_framework_writes_them(seeded, client, monkeypatch):
+    """The feed writes each entry as one string: the bytes are Atom1Feed's, markup and quotes in every value."""
+    source = SourceFactory(title="<b>'quoted' \"twice\"</b>", publisher="A & B", url="https://example.org/?a=1&b='x'")
+    gov = Faction.objects.get(slug="pro-government")
+    raqqa = Town.objects.get(slug="raqqa")
+    wrong = ControlChangeFactory(
+        town=raqqa,
+        faction=gov,
+        status="contested",
+        contested_by=Faction.objects.get(slug="sdf"),
+        effective_date=D(2017, 9, 4),
+        sources=[source],
+        note="x < y & \"z\" > 'w'",
+    )
+    services.control_change_retract(change=wrong, by=SYSTEM, reason="<i>misread</i> & 'duplicated'")
+    written = _get(client).content
+    cache.clear()
+    monkeypatch.setattr(feeds.PagedAtomFeed, "write_items", _sax_items)
+    assert _get(client).content == written
