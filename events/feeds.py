@@ -225,7 +225,7 @@ class ChangeFeed(Feed):
             feed.add_item(
                 title=_title(entry, short),
                 link=add_domain(domain, town_url.replace(SLUG_MARK, quote(c.town_slug, safe=URL_SAFE)), secure),
-                description=None,  # the entry's HTML is its content (PagedAtomFeed)
+                description=None,  # type: ignore[arg-type]  # the entry's HTML is its content (PagedAtomFeed)
                 # One id per change and kind, stable across pages and filters (RFC 4151 tag URI).
                 unique_id=f"tag:{self.host},2017:conflictmap/change/{c.pk}/{entry.kind}",
                 pubdate=at,

@@ -167,5 +167,8 @@ def change_feed_entries(
     for change_id, *source in cited.values_list("control_changes__id", "publisher", "title", "url"):
         sources[change_id].append(FeedSource(*source))
     names = dict(Faction.objects.filter(pk__in={r for _, _, r in found if r}).values_list("pk", "name"))
-    entries = [FeedEntry(key, c, names.get(replaced), tuple(sources[c.pk])) for key, c, replaced in found]
+    entries = [
+        FeedEntry(key, c, names.get(replaced) if replaced else None, tuple(sources[c.pk]))
+        for key, c, replaced in found
+    ]
     return entries, more
