@@ -100,22 +100,34 @@ def change_years() -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def latest_change_date(*, published_only: bool = True, known_at: dt.datetime | None = None) -> dt.date | None:
-    """The last of change_dates() without reading them: the date index walked back to a change in force.
+def latest_change_date(
+    *, published_only: bool = True, known_at: dt.datetime | None = None, theatre: Theatre | None = None,
+) -> dt.date | None:
+    """The last of change_dates() (of ``theatre``'s towns when given) without reading them: the date index
+    walked back to a change in force.
 
     The walk stops at the first row in force, so it reads only the drafts, rejected, retracted and
-    superseded changes dated after it (a handful), not the log.
+    superseded changes dated after it (a handful), not the log; in a theatre, also the other theatres'
+    changes dated after its last (each row's town read by its key).
     """
-    return _change_date_end(published_only=published_only, known_at=known_at, order="-effective_date")
+    return _change_date_end(published_only=published_only, known_at=known_at, order="-effective_date",
+                            theatre=theatre)
 
 
-def first_change_date(*, published_only: bool = True, known_at: dt.datetime | None = None) -> dt.date | None:
+def first_change_date(
+    *, published_only: bool = True, known_at: dt.datetime | None = None, theatre: Theatre | None = None,
+) -> dt.date | None:
     """The first of change_dates(), found by walking the date index forwards (see latest_change_date)."""
-    return _change_date_end(published_only=published_only, known_at=known_at, order="effective_date")
+    return _change_date_end(published_only=published_only, known_at=known_at, order="effective_date",
+                            theatre=theatre)
 
 
-def _change_date_end(*, published_only: bool, known_at: dt.datetime | None, order: str) -> dt.date | None:
+def _change_date_end(
+    *, published_only: bool, known_at: dt.datetime | None, order: str, theatre: Theatre | None = None,
+) -> dt.date | None:
     in_force = changes_in_force(published_only=published_only, known_at=known_at).order_by(order)
+    if theatre is not None:
+        in_force = in_force.filter(town__theatre=theatre)
     return in_force.values_list("effective_date", flat=True).first()
 
 

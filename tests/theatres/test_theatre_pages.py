@@ -248,3 +248,22 @@ def test_a_town_or_area_of_a_theatre_links_in_it_unasked(seeded, files, route): 
         return
     links = [link for link in _links(answer.content.decode()) if link not in ("", "?")]
     assert links and all("theatre=zenda" in link for link in links), links
+
+
+@pytest.mark.parametrize("path", ["/", "/embed/"])
+def test_a_theatres_map_opens_on_its_last_date_without_summing_every_theatres_log(
+    seeded, files, path,  # noqa: F811
+):
+    # The map and the embed open on the theatre's last change date, found by walking the date index back,
+    # not from theatre_summaries: its grouped pass over the whole log (/api/theatres/) took ~3 s after each
+    # write at 1,000,000 changes, on every map's first request.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    build_zenda(files)
+    with CaptureQueriesContext(connection) as queries:
+        page = Client().get(f"{path}?theatre=zenda")
+    assert page.status_code == 200
+    assert "2021-04-10" in page.content.decode()  # Zenda's last change, not Syria's 2017 dates
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert [q for q in sql if "GROUP BY" in q and "events_controlchange" in q] == []
