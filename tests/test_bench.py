@@ -10,8 +10,6 @@ import fcntl
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ import conflictmap.urls
 from bench.__main__ import TARGETS, route_gate
 from bench.route_figures import SPECS, VARIANTS
 from bench.routes import reader_routes, route_check, routes
+from tests.bench_process import run_bench
 
 pytestmark = pytest.mark.xdist_group("bench")
 
@@ -37,11 +36,7 @@ urlpatterns = [*conflictmap.urls.urlpatterns, path("news/", lambda request: Http
 
 
 def _smoke_run(cache_dir: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--cache-dir", str(cache_dir)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-    )
+    done = run_bench("--quick", "--cache-dir", str(cache_dir))
     return {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
 
 

@@ -3,11 +3,8 @@ bench's --quick size, then rolled back. No timed assertion: figures depend on th
 
 import datetime as dt
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from shapely.geometry import shape
 
 from bench.__main__ import QUICK, TARGETS
 from bench.drawn import FIRST_DAY, VERTICES, file_name, write_archive
+from tests.bench_process import run_bench
 
 pytestmark = pytest.mark.xdist_group("bench")
 
@@ -49,15 +47,7 @@ def test_the_archive_is_a_year_of_deepstate_sized_daily_files_with_a_moving_fron
 
 
 def test_the_drawn_step_runs_alone_and_leaves_no_drawn_area(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", "drawn", "--cache-dir", str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = run_bench("--quick", "--only", "drawn", "--cache-dir", str(tmp_path))
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     report = done.stdout.splitlines()
     drawn = [t for t in TARGETS if t[0].startswith("drawn: ")]

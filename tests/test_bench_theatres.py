@@ -2,10 +2,7 @@
 the one-theatre database's (bench/second_theatre.py, bench/theatre_routes.py)."""
 
 import datetime as dt
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ from bench.routes import reader_routes
 from events import selectors
 from events.models import ControlChange, Faction
 from geodata.models import AdminArea, Theatre, Town
+from tests.bench_process import run_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 ON = dt.date(2021, 6, 1)
@@ -102,27 +100,8 @@ def test_routes_asked_for_a_theatre_name_it_and_use_its_objects(seeded, ruritani
 
 
 def test_a_quick_two_theatre_run_prints_both_tables_and_counts_their_verdicts(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--quick",
-            "--cache-dir",
-            str(tmp_path),
-            "--only",
-            "time_slice",
-            "--theatres",
-            "2",
-            "--explain",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+    done = run_bench("--quick", "--cache-dir", str(tmp_path), "--only", "time_slice", "--theatres", "2", "--explain",
+                     timeout=1200)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     out = done.stdout.splitlines()
     keys = [r.key for r in reader_routes()]

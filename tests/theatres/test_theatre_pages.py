@@ -7,7 +7,9 @@ import json
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from bench.routes import routes
 from events.models import Faction
@@ -257,9 +259,6 @@ def test_a_theatres_map_opens_on_its_last_date_without_summing_every_theatres_lo
     # The map and the embed open on the theatre's last change date, found by walking the date index back,
     # not from theatre_summaries: its grouped pass over the whole log (/api/theatres/) took ~3 s after each
     # write at 1,000,000 changes, on every map's first request.
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     build_zenda(files)
     with CaptureQueriesContext(connection) as queries:
         page = Client().get(f"{path}?theatre=zenda")
