@@ -321,7 +321,9 @@ _API = {
     # A dispute between published claims, with its town and both claims (their sources read after).
     "dispute": (f"""{DISPUTE} x JOIN {TOWN} t ON t.id = x.town_id JOIN {CHANGE} a ON a.id = x.claim_id
                 JOIN {CHANGE} b ON b.id = x.rival_id WHERE a.state = 'published' AND b.state = 'published'""",
-                "x.*, t.slug, a.*, b.*", "x.opened_at DESC, x.id DESC"),
+                # The two claims' ids first: ``x.*``'s column order is the table's, which differs between the
+                # databases (SQLite rebuilds a table when a migration alters it; PostgreSQL appends).
+                "x.claim_id, x.rival_id, x.*, t.slug, a.*, b.*", "x.opened_at DESC, x.id DESC"),
 }
 
 
@@ -349,7 +351,7 @@ def api_page(kind: str) -> list[tuple]:
     if kind == "confirmation":
         confirmation_sources([r[0] for r in rows])
     if kind == "dispute":
-        sources_of([pk for r in rows for pk in (r[2], r[3])])
+        sources_of([pk for r in rows for pk in (r[0], r[1])])
     return rows
 
 
@@ -365,7 +367,7 @@ def api_one(kind: str, pk: int) -> list[tuple]:
     if kind == "confirmation":
         confirmation_sources([pk])
     if kind == "dispute":
-        sources_of([pk for r in rows for pk in (r[2], r[3])])
+        sources_of([pk for r in rows for pk in (r[0], r[1])])
     return rows
 
 
