@@ -36,6 +36,6 @@ def changes_in_theatre(changes: QuerySet, theatre_id: int, *, start: dt.date, en
     the cheaper walk (the module's doc)."""
     towns = Town.objects.filter(theatre_id=theatre_id).count()
     dated = ControlChange.objects.filter(effective_date__gte=start, effective_date__lte=end).order_by()
-    if dated[towns:towns + 1].exists():  # at most ``towns`` entries of the date index read
+    if dated[towns : towns + 1].exists():  # at most ``towns`` entries of the date index read
         return changes.filter(town__theatre_id=theatre_id)
     return changes.alias(in_theatre=_NoIndex(F("town__theatre_id"))).filter(in_theatre=theatre_id)

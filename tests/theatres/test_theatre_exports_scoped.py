@@ -19,8 +19,9 @@ def files(zenda_files, tmp_path):  # noqa: F811
     return {
         **zenda_files,
         "towns": rows_csv(tmp_path / "towns-deir.csv", ["slug", "name", "latitude", "longitude"], towns),
-        "changes": changes_csv(tmp_path / "changes-deir.csv", [*CHANGES, ("Deir ez-Zor", "Islamic State",
-                                                                           "2021-04-11")]),
+        "changes": changes_csv(
+            tmp_path / "changes-deir.csv", [*CHANGES, ("Deir ez-Zor", "Islamic State", "2021-04-11")]
+        ),
     }
 
 

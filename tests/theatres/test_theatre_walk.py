@@ -48,9 +48,14 @@ def _theatre_with_towns(slug: str, towns: int, faction: Faction) -> Theatre:
     )
     # Twenty changes a town over two years, published.
     ControlChange.objects.bulk_create(
-        ControlChange(town=town, faction=faction, effective_date=START + dt.timedelta(days=(n * 37 + town.pk) % DAYS),
-                      state=ControlChange.State.PUBLISHED)
-        for town in made for n in range(20)
+        ControlChange(
+            town=town,
+            faction=faction,
+            effective_date=START + dt.timedelta(days=(n * 37 + town.pk) % DAYS),
+            state=ControlChange.State.PUBLISHED,
+        )
+        for town in made
+        for n in range(20)
     )
     return theatre
 
@@ -70,7 +75,7 @@ def _plans(queries) -> list[str]:
     with connection.cursor() as cursor:
         for query in queries:
             sql = query["sql"]
-            if "events_controlchange" not in sql or "effective_date\" >" not in sql or "theatre_id" not in sql:
+            if "events_controlchange" not in sql or 'effective_date" >' not in sql or "theatre_id" not in sql:
                 continue
             cursor.execute("EXPLAIN QUERY PLAN " + sql)
             plans.append(" / ".join(row[3] for row in cursor.fetchall()))
