@@ -177,7 +177,7 @@ def _few_towns(
     towns = (Town.objects.filter(theatre=theatre) if theatre is not None else Town.objects).count()
     dated = ControlChange.objects.filter(effective_date__gte=start, effective_date__lte=end).order_by()
     if theatre is not None:
-        dated = changes_in_theatre(dated, theatre.pk, start=start, end=end)
+        dated = changes_in_theatre(dated, theatre.pk, start=start, end=end, towns=towns)
     if dated[towns:towns + 1].exists():
         return None
     return Town.objects.filter(pk__in=Subquery(in_range.order_by().values("town_id")))

@@ -68,7 +68,7 @@ def _moved(
     start, end = sorted((base.on, on))
     changed = _changed_between(start, end, seen=seen)
     if theatre is not None:  # walked by date or town by town, whichever reads less (theatre_walk)
-        changed = changes_in_theatre(changed, theatre, start=start, end=end)
+        changed = changes_in_theatre(changed, theatre, start=start, end=end, towns=len(base.towns))
     most = int(len(base.towns) * MOST_TOWNS)
     if changed.order_by().values("town_id").distinct()[most:most + 1].exists():
         return None
