@@ -4,13 +4,14 @@ Either walk gives the same rows. Along the (effective_date) index, every theatre
 passed over and the theatre's kept; town by town, each of the theatre's towns costs a probe of its (town, date)
 index. The cheaper one depends on sizes SQLite's statistics do not hold: ``ANALYZE`` gives the town table's
 theatre index one figure, the average theatre's share (with one theatre: all of the towns, so the index is never
-used; with two: half). So once a second theatre exists, SQLite walks the bench's first theatre's 10,042 towns one by one for a
-month's 5,400 changes (85 ms, against 42 ms along the dates, as on the one-theatre database), and the diff
-after a write (``nearby``) moved from 86 to 160 ms.
+used; with two: half). So once a second theatre exists, SQLite walks the bench's first theatre's 10,042 towns
+one by one for a month's 5,400 changes (85 ms, against 42 ms along the dates, as on the one-theatre database),
+and the diff after a write (``nearby``) moved from 86 to 160 ms.
 
 So the walk is chosen here, looking no further than the theatre's own size: when the period holds more
 changes (of every theatre) than the theatre has towns, its towns are walked (the planner's choice with the
-theatre index, a small theatre's walk: Ruritania's 1,000 towns for the month, not the first theatre's 5,400 changes);
+theatre index, a small theatre's walk: Ruritania's 1,000 towns for the month, not the first theatre's 5,400
+changes);
 otherwise the theatre's condition is written so that no index can serve it (a unary ``+``, on both databases),
 and the dates are walked, as with one theatre.
 """
