@@ -100,11 +100,12 @@ def _iso(column: str) -> str:
 
 
 def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | None = None,
-           km2_by_town: dict[int, float] | None = None, firsts: bool = False) -> list[tuple]:
+           km2_by_town: dict[int, float] | None = None, firsts: bool = False, population: bool = True) -> list[tuple]:
     """(step key, last date, faction id, contested, towns, population, km²) moved into (+) or out of (−)
     each class per step: one query over the log in force. ``firsts``: an eighth column, the date of the
     towns' first change in force that the row counts (None for the other moves), so the rows also say
-    how many towns got their first record on each day."""
+    how many towns got their first record on each day. ``population`` False: 0 in its column, and no
+    town is read for it (a town looked up per change in force: half of an area's query)."""
     change, town = ControlChange._meta.db_table, Town._meta.db_table
     rule, params = selectors.in_force_sql(seen, "x")
     contested = f"CASE WHEN x.status = '{ControlChange.Status.CONTESTED}' THEN 1 ELSE 0 END"
@@ -129,6 +130,9 @@ def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | Non
         weights, join, weight = f"w (town_id, km2) AS (VALUES {rows}),", "JOIN w ON w.town_id = o.town_id", "w.km2"
     # A town's first change in force is the one with no change before it (LEAD is null).
     first = ", CASE WHEN s.sign = 1 AND o.pfa IS NULL THEN o.d END AS fd" if firsts else ""
+    people, by_town = "0", ""
+    if population:
+        people, by_town = "SUM(s.sign * COALESCE(t.population, 0))", f"JOIN {town} t ON t.id = o.town_id "
     # Each move counted twice through a two-row table: +1 into its class, -1 out of the replaced one's.
     sql = f"""
         WITH {weights} o AS (
@@ -141,8 +145,8 @@ def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | Non
         )
         SELECT o.b, MAX(o.d), CASE WHEN s.sign = 1 THEN o.fa ELSE o.pfa END AS cfa,
                CASE WHEN s.sign = 1 THEN o.ct ELSE o.pct END AS cct, SUM(s.sign),
-               SUM(s.sign * COALESCE(t.population, 0)), SUM(s.sign * {weight}){first}
-        FROM o JOIN {town} t ON t.id = o.town_id {join}
+               {people}, SUM(s.sign * {weight}){first}
+        FROM o {by_town}{join}
              CROSS JOIN (SELECT 1 AS sign UNION ALL SELECT -1) s
         WHERE (o.pfa IS NULL OR o.pfa <> o.fa OR o.pct <> o.ct) AND (s.sign = 1 OR o.pfa IS NOT NULL)
         GROUP BY o.b, cfa, cct{", fd" if firsts else ""}
@@ -269,8 +273,9 @@ def _area_over_time(*, area: AdminArea, published_only: bool) -> AreaOverTime:
     # The step of the area's theatre's log, as its factions page's. Choosing it from the area's own dates in
     # the same query (COUNT(DISTINCT) over the window's rows) cost PostgreSQL more: 400 ms against 40-150 ms.
     step = step_for(published_only=published_only, theatre=area.theatre)
+    # Shares of towns: no population read.
     moves = _moves(step=step, seen=selectors.visibility(published_only=published_only), towns=area_towns(area),
-                   firsts=True)
+                   firsts=True, population=False)
     firsts: dict[str, int] = {}
     for *_, n, _, _, first in moves:
         if first is not None:
