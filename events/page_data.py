@@ -127,14 +127,15 @@ def show_on_map_url(*, town: Town, on: dt.date | None, theatre: Theatre | None =
     return reverse("home") + query + theatre_query(theatre, first="&")
 
 
-def map_layers(*, on: dt.date, theatre: Theatre | None = None) -> dict[str, dict]:
-    """The three map layers for a date, as the API serves them (for the downloadable map); ``theatre``'s
-    as its own map page fetches them."""
+def map_layers(*, on: dt.date, theatre: Theatre | None = None) -> dict[str, bytes]:
+    """The map layers for a date as the API serialises them, GeoJSON text (for the downloadable map, which
+    writes it as it is: parsing megabytes of coordinates back into dicts for Folium to dump again was most
+    of the file's time beyond its floor); ``theatre``'s as its own map page fetches them."""
     return {
-        "areas": _plain(geojson.control_areas_feature_collection(on=on, theatre=theatre)),
-        "provinces": _plain(geojson.provinces_feature_collection(on=on, theatre=theatre)),
-        "districts": _plain(geojson.provinces_feature_collection(on=on, level=2, theatre=theatre)),
-        "towns": _plain(geojson.control_feature_collection(on=on, theatre=theatre)),
+        "areas": geojson.dumps(geojson.control_areas_feature_collection(on=on, theatre=theatre)),
+        "provinces": geojson.dumps(geojson.provinces_feature_collection(on=on, theatre=theatre)),
+        "districts": geojson.dumps(geojson.provinces_feature_collection(on=on, level=2, theatre=theatre)),
+        "towns": geojson.dumps(geojson.control_feature_collection(on=on, theatre=theatre)),
     }
 
 

@@ -1,4 +1,4 @@
-"""Folium only: build the control map from plain data (GeoJSON dicts or GeoDataFrames + a palette).
+"""Folium only: build the control map from plain data (GeoJSON dicts, text or GeoDataFrames + a palette).
 
 One builder serves the live page (layers start empty; the page's script fills them from the GeoJSON
 endpoints when the date changes) and the downloadable file (layers carry their data). Styling,
@@ -81,6 +81,39 @@ class _Element(MacroElement):
         self._template = _script_template(template)
         for key, value in context.items():
             setattr(self, key, value)
+
+
+# Jinja's tojson makes JSON safe inside <script> so: these four characters occur in JSON text only inside
+# strings, where their escapes read the same.
+_SCRIPT_SAFE = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"), (b"'", b"\\u0027"))
+_COLLECTION_START = b'{"type":"FeatureCollection"'
+
+
+def _script_safe_json(text: bytes) -> str:
+    """GeoJSON text as it is, made safe to write inside <script> (as Jinja's tojson would)."""
+    if not text.startswith(_COLLECTION_START):
+        raise ValueError("Layer data must be a GeoJSON FeatureCollection.")
+    for raw, escaped in _SCRIPT_SAFE:
+        text = text.replace(raw, escaped)
+    return text.decode()
+
+
+class _GeoJsonText(folium.GeoJson):
+    """folium.GeoJson whose data is GeoJSON text (the bytes the API serves), written into the map's script
+    as it is: Folium would dump a dict again (json.dumps with sorted keys, tens of ms a megabyte), after the
+    caller had parsed it (the downloadable map's layers, megabytes at 10,000 towns)."""
+
+    _PLACEHOLDER = json.dumps(EMPTY_COLLECTION, sort_keys=True)  # what tojson writes for the empty data
+
+    def __init__(self, text: bytes, **kwargs: Any):
+        super().__init__(dict(EMPTY_COLLECTION), **kwargs)
+        self._text = _script_safe_json(text)
+
+    def render(self, **kwargs: Any) -> None:
+        super().render(**kwargs)
+        part = self.get_root().script._children[self.get_name()]  # map_verbatim: the rendered snippet
+        assert part.text.count(self._PLACEHOLDER) == 1, "the layer's data is written once in its snippet"
+        part.text = part.text.replace(self._PLACEHOLDER, self._text)
 
 
 def _feature_collection(data: Any) -> dict:
@@ -206,8 +239,9 @@ def control_map_build(
     data = {"areas": areas, "provinces": provinces, "districts": districts, "towns": towns}
     layers = {}
     for key, label in LAYERS:
-        layers[key] = folium.GeoJson(
-            _feature_collection(data[key]),
+        text = isinstance(data[key], bytes)  # GeoJSON text: written as it is
+        layers[key] = (_GeoJsonText if text else folium.GeoJson)(
+            data[key] if text else _feature_collection(data[key]),
             name=label,
             on_each_feature=JsCode(f"conflictmap.layers.{key}.onEachFeature"),
             style=JsCode(f"conflictmap.layers.{key}.style"),

@@ -147,7 +147,7 @@ def _change_date_end(
     in_force = changes_in_force(published_only=published_only, known_at=known_at).order_by(order)
     if theatre is not None:
         # Each row's town read by its key (EXISTS), so the date index leads the walk: joined to the towns,
-        # SQLite walked every town of the theatre's (town, date) index and sorted (100-150 ms for Syria's
+        # SQLite walked every town of the theatre's (town, date) index and sorted (100-150 ms for a theatre's
         # 10,000 towns at 1,000,000 changes, against ~1 ms).
         in_force = in_force.filter(Exists(Town.objects.filter(pk=OuterRef("town_id"), theatre=theatre)))
     return in_force.values_list("effective_date", flat=True).first()

@@ -4,6 +4,8 @@ theatre) and is its theatre's; a theatre's first and last dates are found by wal
 towns' last confirmations are looked up per town, not found by walking every theatre's confirmations."""
 
 import datetime as dt
+import json
+import re
 
 import pytest
 from django.core.cache import cache
@@ -11,7 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from events import selectors, services
+from events import geojson, selectors, services
 from events.confirmation_models import Confirmation
 from events.models import Faction
 from events.territory import over_time
@@ -100,3 +102,46 @@ def test_a_theatres_last_confirmations_read_no_other_theatres_confirmations(seed
     assert confirmed == {c.town_id: c.effective_date for c in changes}
     read = [q["sql"] for q in queries.captured_queries if "events_confirmation" in q["sql"]]
     assert read and all("events_controlchange" in sql for sql in read), read
+
+
+def _embedded_layers(html: str) -> list[dict]:
+    """Each layer's data as the map file's script hands it to Leaflet."""
+    decoder = json.JSONDecoder()
+    return [decoder.raw_decode(html[m.end() :])[0] for m in re.finditer(r"geo_json_\w+_add\(", html)]
+
+
+def test_the_map_file_writes_each_layer_as_the_api_serialises_it(seeded, files):  # noqa: F811
+    # Its layers were parsed back into dicts and dumped again by Folium (sorted keys): at Ruritania's 1,000
+    # towns most of the file's time beyond its floor; they are now the API's GeoJSON text, written as it is.
+    build_zenda(files)
+    zenda = Theatre.objects.get(slug="zenda")
+    on = selectors.latest_change_date(theatre=zenda)
+    html = Client().get(f"/map.html?date={on}&theatre=zenda").content.decode()
+    towns = geojson.dumps(geojson.control_feature_collection(on=on, theatre=zenda)).decode()
+    assert f"_add({towns});" in html
+    assert [layer["features"] != [] for layer in _embedded_layers(html)] == [True, True, True, True]
+
+
+def test_the_map_file_writes_a_hostile_name_as_data(seeded):
+    town = Town.objects.get(slug="raqqa")
+    hostile = "</script><script>alert('x')</script> & co"
+    Town.objects.filter(pk=town.pk).update(name=hostile)
+    html = Client().get("/map.html?date=2017-09-02").content.decode()
+    assert "</script><script>alert" not in html and "alert('x')" not in html
+    names = [f["properties"].get("name") for layer in _embedded_layers(html) for f in layer["features"]]
+    assert hostile in names
+
+
+def test_an_area_page_reads_its_towns_changes_once_and_no_population_for_its_shares(seeded, files):  # noqa: F811
+    # Its table read the 200 changes in force again as models with their factions (a quarter of a warm page at
+    # Ruritania's size), and its shares' moves read each town's population, which no chart of the page shows.
+    build_zenda(files)
+    area = AdminArea.objects.filter(theatre__slug="zenda", level=1).order_by("name").first()
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        page = Client().get(f"/areas/{area.slug}/?theatre=zenda")
+    assert page.status_code == 200 and page.context["towns"][0]["faction"].name
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert [q for q in sql if q.startswith('SELECT "events_controlchange"."id"') and "events_faction" in q] == []
+    (moves,) = [q for q in sql if "LEAD(" in q]
+    assert "population" not in moves
