@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
@@ -32,6 +32,7 @@ from .map_settings import (
     map_settings_check,
     map_tiles,
 )
+from .map_verbatim import Verbatim
 from .spatial import CONTESTED
 
 # The builder's public names, wherever they are defined (callers import them from geodata.maps).
@@ -109,9 +110,12 @@ class _GeoJsonText(folium.GeoJson):
         super().__init__(dict(EMPTY_COLLECTION), **kwargs)
         self._text = _script_safe_json(text)
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as folium.GeoJson.render, None
         super().render(**kwargs)
-        part = self.get_root().script._children[self.get_name()]  # map_verbatim: the rendered snippet
+        figure = self.get_root()
+        assert isinstance(figure, Figure), "a layer is rendered inside its map's figure"
+        part = figure.script._children[self.get_name()]  # map_verbatim: the rendered snippet
+        assert isinstance(part, Verbatim), "map_verbatim writes each snippet as a Verbatim element"
         assert part.text.count(self._PLACEHOLDER) == 1, "the layer's data is written once in its snippet"
         part.text = part.text.replace(self._PLACEHOLDER, self._text)
 
@@ -239,16 +243,19 @@ def control_map_build(
     data = {"areas": areas, "provinces": provinces, "districts": districts, "towns": towns}
     layers = {}
     for key, label in LAYERS:
-        text = isinstance(data[key], bytes)  # GeoJSON text: written as it is
-        layers[key] = (_GeoJsonText if text else folium.GeoJson)(
-            data[key] if text else _feature_collection(data[key]),
-            name=label,
-            on_each_feature=JsCode(f"conflictmap.layers.{key}.onEachFeature"),
-            style=JsCode(f"conflictmap.layers.{key}.style"),
-            pointToLayer=JsCode(f"conflictmap.layers.{key}.pointToLayer"),
-            pane=f"cm-{key}",
-            show=key not in HIDDEN_AT_START,
-        ).add_to(m)
+        options: dict[str, Any] = {
+            "name": label,
+            "on_each_feature": JsCode(f"conflictmap.layers.{key}.onEachFeature"),
+            "style": JsCode(f"conflictmap.layers.{key}.style"),
+            "pointToLayer": JsCode(f"conflictmap.layers.{key}.pointToLayer"),
+            "pane": f"cm-{key}",
+            "show": key not in HIDDEN_AT_START,
+        }
+        given = data[key]
+        if isinstance(given, bytes):  # GeoJSON text: written as it is
+            layers[key] = _GeoJsonText(given, **options).add_to(m)
+        else:
+            layers[key] = folium.GeoJson(_feature_collection(given), **options).add_to(m)
 
     folium.LayerControl(collapsed=True).add_to(m)
     # Not animated: a first view that zooms while the towns are drawn shows them mis-sized.
