@@ -17,6 +17,7 @@ from geodata.models import AdminArea, Theatre, Town
 from . import geojson, selectors, svg_charts, territory
 from .colours import NO_RECORD_COLOUR
 from .models import ControlChange, Faction
+from .selectors import ChangeRow, FactionRow
 from .selectors.coalitions import coalition_parents
 
 
@@ -126,14 +127,15 @@ def show_on_map_url(*, town: Town, on: dt.date | None, theatre: Theatre | None =
     return reverse("home") + query + theatre_query(theatre, first="&")
 
 
-def map_layers(*, on: dt.date, theatre: Theatre | None = None) -> dict[str, dict]:
-    """The three map layers for a date, as the API serves them (for the downloadable map); ``theatre``'s
-    as its own map page fetches them."""
+def map_layers(*, on: dt.date, theatre: Theatre | None = None) -> dict[str, bytes]:
+    """The map layers for a date as the API serialises them, GeoJSON text (for the downloadable map, which
+    writes it as it is: parsing megabytes of coordinates back into dicts for Folium to dump again was most
+    of the file's time beyond its floor); ``theatre``'s as its own map page fetches them."""
     return {
-        "areas": _plain(geojson.control_areas_feature_collection(on=on, theatre=theatre)),
-        "provinces": _plain(geojson.provinces_feature_collection(on=on, theatre=theatre)),
-        "districts": _plain(geojson.provinces_feature_collection(on=on, level=2, theatre=theatre)),
-        "towns": _plain(geojson.control_feature_collection(on=on, theatre=theatre)),
+        "areas": geojson.dumps(geojson.control_areas_feature_collection(on=on, theatre=theatre)),
+        "provinces": geojson.dumps(geojson.provinces_feature_collection(on=on, theatre=theatre)),
+        "districts": geojson.dumps(geojson.provinces_feature_collection(on=on, level=2, theatre=theatre)),
+        "towns": geojson.dumps(geojson.control_feature_collection(on=on, theatre=theatre)),
     }
 
 
@@ -203,14 +205,17 @@ def page_number(raw: str | None) -> int:
         return 1
 
 
-def _town_row(town: Town, change: ControlChange | None) -> dict:
-    """A row of the area's towns, its labels read here: the template's lookups through the models
-    (methods, then related objects) for 200 rows cost it more than the rest of the page."""
+def _town_row(town: Town, change: ChangeRow | None, factions: dict[int, FactionRow]) -> dict:
+    """A row of the area's towns, its labels read here from the slice's own row and the factions: the
+    template's lookups through the models (methods, then related objects) for 200 rows cost it more than
+    the rest of the page, and reading the 200 changes again as models (with their factions) cost a warm
+    page a quarter of its time (issue 21 item 7)."""
     row: dict[str, object] = {"town": town, "change": change, "url": town.get_absolute_url()}
     if change is not None:
-        row |= {"faction": change.faction, "contested_by": change.contested_by, "status": change.get_status_display(),
-                "date": change.effective_date, "date_label": change.date_label,
-                "confidence": change.get_confidence_display()}
+        contested_by = None if change.contested_by_id is None else factions[change.contested_by_id]
+        row |= {"faction": factions[change.faction_id], "contested_by": contested_by,
+                "status": ControlChange.Status(change.status).label, "date": change.effective_date,
+                "date_label": change.date_label, "confidence": ControlChange.Confidence(change.confidence).label}
     return row
 
 
@@ -243,13 +248,13 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1, theatre: Theatre |
     listed = selectors.without_coarse(area_towns)
     paged = Paginator(listed.order_by("name", "pk").only("pk", "name", "slug"), TOWNS_PER_PAGE).get_page(page)
     shown = [t.pk for t in paged.object_list]
-    # The time slice of this page's towns only; then, for the table's labels, their changes' models.
+    # The time slice of this page's towns only: its rows and the factions label the table.
     # An area with no town (a district the gazetteer has none in) has no slice to read: an empty
     # ``pk__in`` is no SQL (EmptyResultSet, a 500 before).
     snapshot = selectors.control_as_of(on=on, towns=Town.objects.filter(pk__in=shown)) if shown else None
-    in_force = ControlChange.objects.filter(pk__in=[c.id for c in snapshot.changes.values()] if snapshot else [])
-    by_town = {c.town_id: c for c in in_force.select_related("faction", "contested_by")}
-    towns = [_town_row(t, by_town.get(t.pk)) for t in paged.object_list]
+    by_town = snapshot.changes if snapshot else {}
+    factions = selectors.faction_rows() if by_town else {}
+    towns = [_town_row(t, by_town.get(t.pk), factions) for t in paged.object_list]
     row = territory.area_control_as_of(area=area, on=on)
     shares = row.iloc[0]["shares"] if len(row) else {}
 

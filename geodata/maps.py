@@ -1,4 +1,4 @@
-"""Folium only: build the control map from plain data (GeoJSON dicts or GeoDataFrames + a palette).
+"""Folium only: build the control map from plain data (GeoJSON dicts, text or GeoDataFrames + a palette).
 
 One builder serves the live page (layers start empty; the page's script fills them from the GeoJSON
 endpoints when the date changes) and the downloadable file (layers carry their data). Styling,
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
@@ -32,6 +32,7 @@ from .map_settings import (
     map_settings_check,
     map_tiles,
 )
+from .map_verbatim import Verbatim
 from .spatial import CONTESTED
 
 # The builder's public names, wherever they are defined (callers import them from geodata.maps).
@@ -81,6 +82,42 @@ class _Element(MacroElement):
         self._template = _script_template(template)
         for key, value in context.items():
             setattr(self, key, value)
+
+
+# Jinja's tojson makes JSON safe inside <script> so: these four characters occur in JSON text only inside
+# strings, where their escapes read the same.
+_SCRIPT_SAFE = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"), (b"'", b"\\u0027"))
+_COLLECTION_START = b'{"type":"FeatureCollection"'
+
+
+def _script_safe_json(text: bytes) -> str:
+    """GeoJSON text as it is, made safe to write inside <script> (as Jinja's tojson would)."""
+    if not text.startswith(_COLLECTION_START):
+        raise ValueError("Layer data must be a GeoJSON FeatureCollection.")
+    for raw, escaped in _SCRIPT_SAFE:
+        text = text.replace(raw, escaped)
+    return text.decode()
+
+
+class _GeoJsonText(folium.GeoJson):
+    """folium.GeoJson whose data is GeoJSON text (the bytes the API serves), written into the map's script
+    as it is: Folium would dump a dict again (json.dumps with sorted keys, tens of ms a megabyte), after the
+    caller had parsed it (the downloadable map's layers, megabytes at 10,000 towns)."""
+
+    _PLACEHOLDER = json.dumps(EMPTY_COLLECTION, sort_keys=True)  # what tojson writes for the empty data
+
+    def __init__(self, text: bytes, **kwargs: Any):
+        super().__init__(dict(EMPTY_COLLECTION), **kwargs)
+        self._text = _script_safe_json(text)
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as folium.GeoJson.render, None
+        super().render(**kwargs)
+        figure = self.get_root()
+        assert isinstance(figure, Figure), "a layer is rendered inside its map's figure"
+        part = figure.script._children[self.get_name()]  # map_verbatim: the rendered snippet
+        assert isinstance(part, Verbatim), "map_verbatim writes each snippet as a Verbatim element"
+        assert part.text.count(self._PLACEHOLDER) == 1, "the layer's data is written once in its snippet"
+        part.text = part.text.replace(self._PLACEHOLDER, self._text)
 
 
 def _feature_collection(data: Any) -> dict:
@@ -206,15 +243,19 @@ def control_map_build(
     data = {"areas": areas, "provinces": provinces, "districts": districts, "towns": towns}
     layers = {}
     for key, label in LAYERS:
-        layers[key] = folium.GeoJson(
-            _feature_collection(data[key]),
-            name=label,
-            on_each_feature=JsCode(f"conflictmap.layers.{key}.onEachFeature"),
-            style=JsCode(f"conflictmap.layers.{key}.style"),
-            pointToLayer=JsCode(f"conflictmap.layers.{key}.pointToLayer"),
-            pane=f"cm-{key}",
-            show=key not in HIDDEN_AT_START,
-        ).add_to(m)
+        options: dict[str, Any] = {
+            "name": label,
+            "on_each_feature": JsCode(f"conflictmap.layers.{key}.onEachFeature"),
+            "style": JsCode(f"conflictmap.layers.{key}.style"),
+            "pointToLayer": JsCode(f"conflictmap.layers.{key}.pointToLayer"),
+            "pane": f"cm-{key}",
+            "show": key not in HIDDEN_AT_START,
+        }
+        given = data[key]
+        if isinstance(given, bytes):  # GeoJSON text: written as it is
+            layers[key] = _GeoJsonText(given, **options).add_to(m)
+        else:
+            layers[key] = folium.GeoJson(_feature_collection(given), **options).add_to(m)
 
     folium.LayerControl(collapsed=True).add_to(m)
     # Not animated: a first view that zooms while the towns are drawn shows them mis-sized.

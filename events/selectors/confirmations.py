@@ -54,6 +54,11 @@ def last_confirmed(
     found = {c.town_id: c.effective_date for c in changes}
     if not found:
         return found
+    if theatre_id is not None:
+        # The first read walks the confirmed_on index of every theatre: in a theatre with few or no
+        # confirmations it read all the others' (~25,000 of the first theatre's for the second's 1,000 towns:
+        # 90-200 ms at 1,000,000 changes, against 2-20 ms walked per change), so a theatre's are walked at once.
+        return _walked(on=on, changes=changes, seen=seen, found=found)
     few = max(FEW_CONFIRMATIONS, len(changes) // 4)
     rows = _counted_rows(on=on, seen=seen, theatre_id=theatre_id, limit=few + 1)
     if len(rows) > few:

@@ -5,7 +5,7 @@ import uuid
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Max
+from django.db.models import Count, Exists, Max, OuterRef
 
 from geodata.models import Theatre, Town
 from geodata.selectors import Revision, revision_current
@@ -79,6 +79,25 @@ def change_dates(
     return dates
 
 
+def change_dates_more_than(
+    n: int, *, published_only: bool = True, known_at: dt.datetime | None = None, theatre: Theatre | None = None,
+) -> bool:
+    """Whether more than ``n`` dates have a change in force (in ``theatre``'s towns when given): what
+    change_dates() would say, without reading every date. The distinct dates are read until ``n + 1`` are
+    found, from ``theatre``'s towns (each town's (town, effective_date) index) or the date index, so the read
+    is about ``n`` rows whatever the size of the log or of the other theatres' logs."""
+    table = ControlChange._meta.db_table
+    rule, params = in_force_sql(visibility(published_only=published_only, known_at=known_at), "c")
+    if theatre is not None:
+        town, mine = column(ControlChange, "town"), column(Town, "theatre")
+        rule = f"c.{town} IN (SELECT id FROM {Town._meta.db_table} WHERE {mine} = %s) AND {rule}"
+        params = [theatre.pk, *params]
+    sql = f"SELECT COUNT(*) FROM (SELECT DISTINCT c.effective_date FROM {table} c WHERE {rule} LIMIT %s) d"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, n + 1])
+        return cursor.fetchone()[0] > n
+
+
 def change_years() -> list[int]:
     """Years in which the log has any change (any state), oldest first.
 
@@ -127,7 +146,10 @@ def _change_date_end(
 ) -> dt.date | None:
     in_force = changes_in_force(published_only=published_only, known_at=known_at).order_by(order)
     if theatre is not None:
-        in_force = in_force.filter(town__theatre=theatre)
+        # Each row's town read by its key (EXISTS), so the date index leads the walk: joined to the towns,
+        # SQLite walked every town of the theatre's (town, date) index and sorted (100-150 ms for a theatre's
+        # 10,000 towns at 1,000,000 changes, against ~1 ms).
+        in_force = in_force.filter(Exists(Town.objects.filter(pk=OuterRef("town_id"), theatre=theatre)))
     return in_force.values_list("effective_date", flat=True).first()
 
 

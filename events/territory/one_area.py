@@ -20,8 +20,10 @@ COLUMNS = ["area_id", "code", "name", "name_ar", "slug", "geometry", "towns", "d
 
 
 def area_towns(area: AdminArea):
-    """The area's towns: its own and its districts' (as province_control_as_of lifts them)."""
-    return Town.objects.filter(Q(admin_area=area) | Q(admin_area__parent=area))
+    """The area's towns: its own and its districts' (as province_control_as_of lifts them). Their areas are
+    found first, then their towns by the admin_area index: joined to the areas with an OR, SQLite read
+    every town of every theatre (in name order, for the area page's first page)."""
+    return Town.objects.filter(admin_area__in=AdminArea.objects.filter(Q(pk=area.pk) | Q(parent=area)).values("pk"))
 
 
 def area_control_as_of(*, area: AdminArea, on: dt.date, published_only: bool = True) -> gpd.GeoDataFrame:

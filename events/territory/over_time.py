@@ -72,8 +72,21 @@ def point_words(step: str) -> str:
 
 
 def step_for(*, published_only: bool = True, theatre: Theatre | None = None) -> str:
-    """The finest step that gives a chart at most MAX_POINTS points (the log's change dates, cached; of
-    ``theatre``'s towns when given)."""
+    """The finest step that gives a chart at most MAX_POINTS points (the log's change dates; of ``theatre``'s
+    towns when given).
+
+    Every date is read only when neither days nor months settle it: more than MAX_POINTS dates is asked
+    by reading MAX_POINTS + 1 of them, and then the months from the first date to the last (both found
+    by walking the date index) bound the months with a change. Reading every date cost a page's first
+    request after a write ~60-200 ms at 1,000,000 changes (a theatre's dates more than the log's: its
+    filter is not an index), whatever the theatre's size.
+    """
+    if not selectors.change_dates_more_than(MAX_POINTS, published_only=published_only, theatre=theatre):
+        return "day"
+    first = selectors.first_change_date(published_only=published_only, theatre=theatre)
+    last = selectors.latest_change_date(published_only=published_only, theatre=theatre)
+    if first and last and (last.year - first.year) * 12 + last.month - first.month + 1 <= MAX_POINTS:
+        return "month"
     dates = selectors.change_dates(published_only=published_only, theatre=theatre)
     for step, width in STEPS.items():
         if len({d.isoformat()[:width] for d in dates}) <= MAX_POINTS:
@@ -87,11 +100,12 @@ def _iso(column: str) -> str:
 
 
 def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | None = None,
-           km2_by_town: dict[int, float] | None = None, firsts: bool = False) -> list[tuple]:
+           km2_by_town: dict[int, float] | None = None, firsts: bool = False, population: bool = True) -> list[tuple]:
     """(step key, last date, faction id, contested, towns, population, km²) moved into (+) or out of (−)
     each class per step: one query over the log in force. ``firsts``: an eighth column, the date of the
     towns' first change in force that the row counts (None for the other moves), so the rows also say
-    how many towns got their first record on each day."""
+    how many towns got their first record on each day. ``population`` False: 0 in its column, and no
+    town is read for it (a town looked up per change in force: half of an area's query)."""
     change, town = ControlChange._meta.db_table, Town._meta.db_table
     rule, params = selectors.in_force_sql(seen, "x")
     contested = f"CASE WHEN x.status = '{ControlChange.Status.CONTESTED}' THEN 1 ELSE 0 END"
@@ -116,6 +130,9 @@ def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | Non
         weights, join, weight = f"w (town_id, km2) AS (VALUES {rows}),", "JOIN w ON w.town_id = o.town_id", "w.km2"
     # A town's first change in force is the one with no change before it (LEAD is null).
     first = ", CASE WHEN s.sign = 1 AND o.pfa IS NULL THEN o.d END AS fd" if firsts else ""
+    people, by_town = "0", ""
+    if population:
+        people, by_town = "SUM(s.sign * COALESCE(t.population, 0))", f"JOIN {town} t ON t.id = o.town_id "
     # Each move counted twice through a two-row table: +1 into its class, -1 out of the replaced one's.
     sql = f"""
         WITH {weights} o AS (
@@ -128,8 +145,8 @@ def _moves(*, step: str, seen: selectors.Visibility, towns: QuerySet[Town] | Non
         )
         SELECT o.b, MAX(o.d), CASE WHEN s.sign = 1 THEN o.fa ELSE o.pfa END AS cfa,
                CASE WHEN s.sign = 1 THEN o.ct ELSE o.pct END AS cct, SUM(s.sign),
-               SUM(s.sign * COALESCE(t.population, 0)), SUM(s.sign * {weight}){first}
-        FROM o JOIN {town} t ON t.id = o.town_id {join}
+               {people}, SUM(s.sign * {weight}){first}
+        FROM o {by_town}{join}
              CROSS JOIN (SELECT 1 AS sign UNION ALL SELECT -1) s
         WHERE (o.pfa IS NULL OR o.pfa <> o.fa OR o.pct <> o.ct) AND (s.sign = 1 OR o.pfa IS NOT NULL)
         GROUP BY o.b, cfa, cct{", fd" if firsts else ""}
@@ -241,8 +258,9 @@ def area_over_time(*, area: AdminArea, published_only: bool = True) -> AreaOverT
     town's first change in force is the row of its window with no change before it, so no second query
     over the area's log. Cached per data version.
     """
+    # The area's theatre's version: a write in another theatre keeps it.
     key = (f"territory:area-over-time:{area.pk}:{int(published_only)}:"
-           f"{selectors.data_version(published_only=published_only)}")
+           f"{selectors.data_version(published_only=published_only, theatre=area.theatre_id)}")
     cached = cache.get(key)
     if cached is None:
         cached = _area_over_time(area=area, published_only=published_only)
@@ -252,12 +270,12 @@ def area_over_time(*, area: AdminArea, published_only: bool = True) -> AreaOverT
 
 def _area_over_time(*, area: AdminArea, published_only: bool) -> AreaOverTime:
     slugs = dict(Faction.objects.values_list("pk", "slug"))
-    # The log's step, as the factions page's (its change dates are cached per revision and shared with the
-    # map's time control). Choosing it from the area's own dates in the same query (COUNT(DISTINCT) over
-    # the window's rows) cost PostgreSQL more than this walk: 400 ms against 40-150 ms.
-    step = step_for(published_only=published_only)
+    # The step of the area's theatre's log, as its factions page's. Choosing it from the area's own dates in
+    # the same query (COUNT(DISTINCT) over the window's rows) cost PostgreSQL more: 400 ms against 40-150 ms.
+    step = step_for(published_only=published_only, theatre=area.theatre)
+    # Shares of towns: no population read.
     moves = _moves(step=step, seen=selectors.visibility(published_only=published_only), towns=area_towns(area),
-                   firsts=True)
+                   firsts=True, population=False)
     firsts: dict[str, int] = {}
     for *_, n, _, _, first in moves:
         if first is not None:
