@@ -88,3 +88,19 @@ def test_a_theatres_diff_for_a_named_period_walks_no_change_dates(seeded, files,
     assert page.context["end"].isoformat() == "2021-04-10"  # Zenda's last change, not Syria's 2017 dates
     assert "Strelsau" in page.content.decode()
     assert [q["sql"] for q in queries.captured_queries if "day_walk" in q["sql"]] == []
+
+
+def test_the_cached_diff_reads_back_as_it_was_built(seeded):
+    # territory_between's answer is cached as columns of plain values (TerritoryChange.__reduce__), not one
+    # pickled object per town and handover: what comes back is the same diff, towns, factions and dates.
+    import datetime as dt
+    import pickle
+
+    from events import territory
+
+    change = territory.territory_between(start=dt.date(2017, 8, 31), end=dt.date(2017, 10, 20))
+    assert change.handovers and any(f.towns for f in change.flows)
+    back = pickle.loads(pickle.dumps(change, pickle.HIGHEST_PROTOCOL))
+    assert back == change
+    assert [(h.town, h.from_faction and h.from_faction.slug, h.to_faction.slug, h.date) for h in back.handovers] == [
+        (h.town, h.from_faction and h.from_faction.slug, h.to_faction.slug, h.date) for h in change.handovers]
