@@ -65,22 +65,26 @@ _ROW_FIELDS = ("effective_date", "date_precision", "day_part", "status", "confid
                "faction__name", "faction__colour", "contested_by__name")
 
 
+# Each value escaped with html.escape (what django.utils.html.escape runs) and the row marked safe once:
+# format_html's escaping, argument by argument through lazy-string checks, was ~10 ms of 400 rows.
 def _handover_rows(handovers: list[territory.Handover], theatre: Theatre | None = None) -> list[str]:
     url = _town_url(theatre)
-    return [format_html(
-        _HANDOVER, f"{h.date:%Y-%m-%d}", url(h.town.slug), h.town.name,
-        format_html("from {} to {}", h.from_faction.name, h.to_faction.name) if h.from_faction
-        else format_html("first recorded, held by {}", h.to_faction.name),
-    ) for h in handovers]
+    return [mark_safe(_HANDOVER.format(  # noqa: S308 (every value escaped)
+        f"{h.date:%Y-%m-%d}", escape(url(h.town.slug)), escape(h.town.name),
+        f"from {escape(h.from_faction.name)} to {escape(h.to_faction.name)}" if h.from_faction
+        else f"first recorded, held by {escape(h.to_faction.name)}",
+    )) for h in handovers]
 
 
 def _change_rows(changes, theatre: Theatre | None = None) -> list[str]:
     url = _town_url(theatre)
-    return [format_html(
-        _CHANGE, f"{c.effective_date:%Y-%m-%d}", c.date_label, url(c.town.slug), c.town.name, c.faction.colour,
-        c.faction.name, c.get_status_display(), format_html(" by {}", c.contested_by.name) if c.contested_by else "",
-        c.get_confidence_display(),
-    ) for c in changes]
+    statuses, confidences = dict(ControlChange.Status.choices), dict(ControlChange.Confidence.choices)
+    return [mark_safe(_CHANGE.format(  # noqa: S308 (every value escaped)
+        f"{c.effective_date:%Y-%m-%d}", escape(c.date_label), escape(url(c.town.slug)), escape(c.town.name),
+        escape(c.faction.colour), escape(c.faction.name), escape(str(statuses.get(c.status, c.status))),
+        f" by {escape(c.contested_by.name)}" if c.contested_by else "",
+        escape(str(confidences.get(c.confidence, c.confidence))),
+    )) for c in changes]
 
 
 def _counts(handovers: list[territory.Handover]) -> tuple[list[dict], list[dict]]:

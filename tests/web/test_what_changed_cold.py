@@ -124,3 +124,18 @@ def test_a_named_period_reads_no_latest_change_date(client, seeded, monkeypatch,
     assert "Uqayribat" in response.content.decode()
     assert client.get("/changes/?from=2017-08-31" + query).context["end"] == real()  # missing: the latest
     assert calls == [1]
+
+
+def test_the_towns_listed_and_the_changes_table_escape_every_name(client, seeded):
+    from events.models import ControlChange, Faction
+
+    Town.objects.filter(slug="uqayribat").update(name='Uqayribat <b>"&"</b>')
+    faction = ControlChange.objects.filter(town__slug="uqayribat", effective_date="2017-09-03").get().faction
+    Faction.objects.filter(pk=faction.pk).update(name='Side <i>"&"</i><script>')
+    cache.clear()
+    html = client.get(PERIOD).content.decode()
+    for section in (html.split('id="handovers"')[1].split("</ul>")[0],
+                    html.split('id="every-change"')[1].split("</table>")[0]):
+        assert "Uqayribat &lt;b&gt;&quot;&amp;&quot;&lt;/b&gt;" in section
+        assert "Side &lt;i&gt;&quot;&amp;&quot;&lt;/i&gt;&lt;script&gt;" in section
+        assert "<b>" not in section and "<i>" not in section and "<script>" not in section
