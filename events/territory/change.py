@@ -178,10 +178,11 @@ def _territory_between(
     # A diff reads two slices, and everything below is worked out from them.
     before = selectors.control_as_of(on=start, published_only=published_only, theatre=theatre)
     after = selectors.control_as_of(on=end, published_only=published_only, theatre=theatre)
-    # A theatre's slice holds its towns only: never ``known`` (which stands for every town's places and sites).
-    known = before if theatre is None else None
+    # The start slice holds every town of the theatre (or of every theatre): it stands for their places and
+    # settles their sites, so only the towns with nothing in force then are probed (a theatre's every town was
+    # probed, and its towns read again, after each write).
     cells, town_sites = cell_areas(published_only=published_only,
-                                   key=cells_key(published_only=published_only, known=known, theatre=theatre))
+                                   key=cells_key(published_only=published_only, known=before, theatre=theatre))
     town_before, town_after = _classes(before), _classes(after)
     land = pd.DataFrame({
         # object dtype first: with no site painted the map is all NaN (float), which a text fill would not fit
