@@ -1,6 +1,7 @@
 """The Voronoi cells of the recorded towns (AREA_RULE), cached per sites and geometry, never per date."""
 
 import hashlib
+from operator import itemgetter
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +17,8 @@ from .. import selectors
 from ..selectors import data_version
 from .provinces import area_level_ids
 from .rule import CACHE_SECONDS, area_rule
+
+_PLACE = itemgetter(*(selectors.TownRow._fields.index(f) for f in ("id", "admin_area_id", "latitude", "longitude")))
 
 
 def _geometry_version(
@@ -38,7 +41,7 @@ def _geometry_version(
         if theatre is not None:
             town_rows, area_rows = town_rows.filter(theatre_id=theatre), area_rows.filter(theatre_id=theatre)
         if known is not None:  # the same tuples, in the same order, as the read below
-            towns = sorted((t.id, t.admin_area_id, t.latitude, t.longitude) for t in known.towns)
+            towns = sorted(map(_PLACE, known.towns))  # in C: a generator of tuples was ~5 ms at 10,000 towns
         else:
             towns = list(town_rows.values_list("pk", "admin_area_id", "latitude", "longitude"))
         # As float64 bytes (an id or a missing area as a float: exact below 2**53; None as NaN), not their
