@@ -141,3 +141,27 @@ def test_the_towns_listed_and_the_changes_table_escape_every_name(client, seeded
         assert "Uqayribat &lt;b&gt;&quot;&amp;&quot;&lt;/b&gt;" in section
         assert "Side &lt;i&gt;&quot;&amp;&quot;&lt;/i&gt;&lt;script&gt;" in section
         assert "<b>" not in section and "<i>" not in section and "<script>" not in section
+
+
+def test_a_theatres_diff_settles_its_sites_from_its_start_slice(seeded, files, monkeypatch):  # noqa: F811
+    # The start slice holds every town of the theatre: it gives their places and sites, so a theatre's diff after
+    # a write does not probe and read all its towns again (as the diff of every theatre already did not).
+    import datetime as dt
+
+    from events import territory
+    from events.territory import change
+
+    zenda = build_zenda(files)
+    seen = []
+    real = change.cells_key
+
+    def spy(**kwargs):
+        seen.append(kwargs["known"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(change, "cells_key", spy)
+    cache.clear()
+    answer = territory.territory_between(start=dt.date(2021, 3, 1), end=dt.date(2021, 4, 10), theatre=zenda)
+    assert answer.handovers
+    assert len(seen) == 1 and seen[0] is not None
+    assert {t.id for t in seen[0].towns} == set(Town.objects.filter(theatre=zenda).values_list("pk", flat=True))
