@@ -1,8 +1,10 @@
 """The Voronoi cells of the recorded towns (AREA_RULE), cached per sites and geometry, never per date."""
 
 import hashlib
+from operator import itemgetter
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef
@@ -15,6 +17,8 @@ from .. import selectors
 from ..selectors import data_version
 from .provinces import area_level_ids
 from .rule import CACHE_SECONDS, area_rule
+
+_PLACE = itemgetter(*(selectors.TownRow._fields.index(f) for f in ("id", "admin_area_id", "latitude", "longitude")))
 
 
 def _geometry_version(
@@ -37,10 +41,12 @@ def _geometry_version(
         if theatre is not None:
             town_rows, area_rows = town_rows.filter(theatre_id=theatre), area_rows.filter(theatre_id=theatre)
         if known is not None:  # the same tuples, in the same order, as the read below
-            towns = sorted((t.id, t.admin_area_id, t.latitude, t.longitude) for t in known.towns)
+            towns = sorted(map(_PLACE, known.towns))  # in C: a generator of tuples was ~5 ms at 10,000 towns
         else:
             towns = list(town_rows.values_list("pk", "admin_area_id", "latitude", "longitude"))
-        digest.update(repr(towns).encode())
+        # As float64 bytes (an id or a missing area as a float: exact below 2**53; None as NaN), not their
+        # repr: writing 10,000 towns' floats as text was ~10 ms of each request after a write.
+        digest.update(np.array(towns, dtype=np.float64).tobytes())
         areas = area_rows.values_list("pk", "level", "parent_id", "updated_at")
         digest.update(repr(list(areas)).encode())
         version = digest.hexdigest()[:16]

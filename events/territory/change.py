@@ -21,9 +21,8 @@ from geodata.models import Theatre
 
 from .. import selectors
 from ..colours import NO_RECORD_COLOUR
-from ..models import Faction
+from ..models import ControlChange, Faction
 from ..selectors import ControlSnapshot, data_version
-from .areas import town_classes
 from .cells import cell_areas, cells_key
 from .rule import CACHE_SECONDS, CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME, area_rule
 
@@ -60,8 +59,10 @@ class _TownRefs:
         return ref
 
 
-@dataclass(frozen=True)
-class Handover:
+class Handover(NamedTuple):
+    """A town whose controller differs between the two dates (a tuple: a 30-day diff at size holds
+    thousands, built, cached and read on every request after a write)."""
+
     town: TownRef
     from_faction: Faction | None
     to_faction: Faction
@@ -86,6 +87,36 @@ class TerritoryChange:
     area_change: dict[str, dict[str, float]]
     flows: list[Flow]
     rule: dict
+
+    def __reduce__(self):
+        # Cached as columns of plain values: pickling thousands of towns and handovers one object at a time
+        # (a Python call per named tuple) cost ~15 ms of the diff after each write at 10,000 towns, and as
+        # much again to read it back.
+        # (A date is pickled as a call of its own: kept as its ordinal.)
+        towns = {h.town.pk: h.town for h in self.handovers}
+        for f in self.flows:
+            towns.update({t.pk: t for t in f.towns})
+        # The few factions by identity, then by id (a model's hash and ``pk`` are Python calls: thousands here).
+        factions = {id(f): f for h in self.handovers for f in (h.from_faction, h.to_faction) if f is not None}
+        factions = {f.id: f for f in factions.values()}
+        handovers = [(h.town.pk, h.from_faction and h.from_faction.id, h.to_faction.id, h.date.toordinal())
+                     for h in self.handovers]
+        flows = [(f.from_class, f.to_class, f.km2, [t.pk for t in f.towns]) for f in self.flows]
+        return _unpacked, (self.start, self.end, list(map(tuple, towns.values())), factions, handovers,
+                           flows, self.area_change, self.rule)
+
+
+def _unpacked(start, end, towns, factions, handovers, flows, area_change, rule) -> TerritoryChange:
+    refs = {t[0]: TownRef._make(t) for t in towns}
+    factions[None] = None
+    day = dt.date.fromordinal
+    return TerritoryChange(
+        start=start, end=end,
+        handovers=[Handover(refs[town], factions[was], factions[to], day(date)) for town, was, to, date in handovers],
+        area_change=area_change,
+        flows=[Flow(was, to, km2, tuple(refs[t] for t in ids)) for was, to, km2, ids in flows],
+        rule=rule,
+    )
 
 
 def territory_between(
@@ -115,23 +146,30 @@ def territory_between(
 
 def _handovers(before: ControlSnapshot, after: ControlSnapshot, towns: _TownRefs) -> list[Handover]:
     """Towns whose controlling faction differs between two slices, dated by the change in force at the end."""
-    moved = {town_id: change for town_id, change in after.changes.items()
-             if (held := before.changes.get(town_id)) is None or held.faction_id != change.faction_id}
     factions = Faction.objects.in_bulk()
-    handovers = [
-        Handover(
-            town=towns[town_id], to_faction=factions[change.faction_id], date=change.effective_date,
-            from_faction=factions[before.changes[town_id].faction_id] if town_id in before.changes else None,
-        )
-        for town_id, change in moved.items()
-    ]
+    held = before.changes
+    handovers = []
+    for town_id, change in after.changes.items():
+        was = held.get(town_id)
+        if was is None:
+            handovers.append(Handover(towns[town_id], None, factions[change.faction_id], change.effective_date))
+        elif was.faction_id != change.faction_id:
+            handovers.append(Handover(towns[town_id], factions[was.faction_id], factions[change.faction_id],
+                                      change.effective_date))
     handovers.sort(key=lambda h: (h.date, h.town.name, h.town.pk))
     return handovers
 
 
-def _classes(snapshot: ControlSnapshot) -> pd.Series:
-    towns = town_classes(snapshot)
-    return pd.Series(towns["klass"].to_numpy(), index=towns["town_id"].to_numpy(), dtype=object)
+def _classes(snapshot: ControlSnapshot) -> dict[int, str]:
+    """Each recorded town's class (its faction's slug, or CONTESTED); a town with nothing recorded is left out."""
+    contested, changes = ControlChange.Status.CONTESTED, snapshot.changes
+    # The slice's towns (a coarse town the public may not see placed has a change but no row), as town_classes.
+    return {town.id: CONTESTED if c.status == contested else c.faction_slug
+            for town in snapshot.towns if (c := changes.get(town.id)) is not None}
+
+
+def _series(classes: dict[int, str]) -> pd.Series:
+    return pd.Series(list(classes.values()), index=list(classes), dtype=object)
 
 
 def _territory_between(
@@ -140,30 +178,35 @@ def _territory_between(
     # A diff reads two slices, and everything below is worked out from them.
     before = selectors.control_as_of(on=start, published_only=published_only, theatre=theatre)
     after = selectors.control_as_of(on=end, published_only=published_only, theatre=theatre)
-    # A theatre's slice holds its towns only: never ``known`` (which stands for every town's places and sites).
-    known = before if theatre is None else None
+    # The start slice holds every town of the theatre (or of every theatre): it stands for their places and
+    # settles their sites, so only the towns with nothing in force then are probed (a theatre's every town was
+    # probed, and its towns read again, after each write).
     cells, town_sites = cell_areas(published_only=published_only,
-                                   key=cells_key(published_only=published_only, known=known, theatre=theatre))
+                                   key=cells_key(published_only=published_only, known=before, theatre=theatre))
     town_before, town_after = _classes(before), _classes(after)
     land = pd.DataFrame({
         # object dtype first: with no site painted the map is all NaN (float), which a text fill would not fit
-        "before": cells["site"].map(spatial.site_classes(town_before, town_sites)).astype(object)
+        "before": cells["site"].map(spatial.site_classes(_series(town_before), town_sites)).astype(object)
         .fillna(UNPAINTED).to_numpy(),
-        "after": cells["site"].map(spatial.site_classes(town_after, town_sites)).astype(object)
+        "after": cells["site"].map(spatial.site_classes(_series(town_after), town_sites)).astype(object)
         .fillna(UNPAINTED).to_numpy(),
         "km2": cells["area_km2"].to_numpy(),
     })
-    km2 = land[land["before"] != land["after"]].groupby(["before", "after"])["km2"].sum()
-    towns = pd.DataFrame({"before": town_before.reindex(town_after.index).fillna(UNPAINTED),
-                          "after": town_after.fillna(UNPAINTED)})
-    towns = towns[towns["before"] != towns["after"]]
+    # A dict: a lookup by pair on the grouped series' MultiIndex is ~50 µs, and a diff has hundreds of flows.
+    km2 = land[land["before"] != land["after"]].groupby(["before", "after"])["km2"].sum().to_dict()
+    # The towns whose class differs, grouped by (class before, class after): plain dicts, not frames (the
+    # frames' build, sort and groupby were ~20 ms of the diff after a write at 10,000 towns).
     by_pk = _TownRefs(after)
-    moved = {pair: sorted((by_pk[t] for t in group.index), key=lambda t: (t.name, t.pk))
-             for pair, group in towns.groupby(["before", "after"])}
+    pairs: dict[tuple[str, str], list[TownRef]] = {}
+    for town in after.towns:
+        pair = (town_before.get(town.id, UNPAINTED), town_after.get(town.id, UNPAINTED))
+        if pair[0] != pair[1]:
+            pairs.setdefault(pair, []).append(by_pk[town.id])
+    moved = {pair: sorted(refs, key=lambda t: (t.name, t.pk)) for pair, refs in pairs.items()}
     flows = [
         Flow(from_class=before or None, to_class=after or None, km2=round(float(km2.get((before, after), 0.0)), 3),
              towns=tuple(moved.get((before, after), ())))
-        for before, after in sorted(set(km2.index) | set(moved))
+        for before, after in sorted(set(km2) | set(moved))
     ]
     painted = {when: land[land[when] != UNPAINTED].groupby(when)["km2"].sum() for when in ("before", "after")}
     area_change = {}
