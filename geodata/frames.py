@@ -14,13 +14,17 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
-from matplotlib.patches import Patch, Rectangle
-from shapely.plotting import patch_from_polygon
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, PathPatch, Rectangle
+from matplotlib.path import Path
 
 from .spatial import WGS84
 
@@ -57,6 +61,28 @@ class FrameData:
     legend: Sequence[LegendEntry]
     # Drawn overlays (``colour`` and ``layer`` columns), hatched over the areas; never part of them.
     overlays: gpd.GeoDataFrame | None = None
+
+
+def polygon_patch(geometry) -> PathPatch:
+    """A (Multi)Polygon as one patch: the path ``shapely.plotting.patch_from_polygon`` makes (exterior rings
+    counter-clockwise, holes clockwise, a MOVETO starting each ring), built by whole arrays.
+
+    shapely.plotting builds two Paths per polygon in Python; a class's land at 10,000 towns is ~550
+    polygons, ~8,000 a frame, which cost half of a timelapse's time (13.5 s of CPU for 30 frames).
+    """
+    rings = shapely.get_rings(shapely.get_parts(shapely.orient_polygons(geometry)))
+    counts = shapely.get_num_coordinates(rings)
+    rings, counts = rings[counts > 0], counts[counts > 0]
+    vertices = shapely.get_coordinates(rings)
+    codes = np.full(len(vertices), Path.LINETO, dtype=Path.code_type)
+    codes[np.cumsum(counts) - counts] = Path.MOVETO
+    return PathPatch(Path(vertices, codes))
+
+
+def _rgba(colours) -> np.ndarray:
+    """Colours as an (n, 4) array, each distinct colour parsed once (a frame names 10,000 towns' colours)."""
+    names, inverse = np.unique(np.asarray(colours, dtype=object).astype(str), return_inverse=True)
+    return to_rgba_array(names)[inverse.reshape(-1)]
 
 
 HEADING_PX = 44  # the band above the map; the legend's and the credits' are below it
@@ -229,6 +255,48 @@ class FrameCanvas:
         x, y = self.ax.transData.transform((longitude, latitude))
         return int(x), int(self.size[1] - y)
 
+    def _towns(self, towns: gpd.GeoDataFrame) -> list[Artist]:
+        """The towns: plain ones (a thin white edge) as markers, one artist per colour, then the ringed
+        (contested) ones over them.
+
+        Markers of one style are rasterised once and stamped (Agg's draw_markers): a scatter of 10,000 towns
+        rendered each one as a path (0.1 s a frame), and a width per town had matplotlib scale a dash pattern
+        per town on every frame. The few ringed towns, of many fill and ring pairs, stay one scatter.
+        """
+        fills = towns["colour"].to_numpy(dtype=object)
+        rings = towns["ring"].to_numpy(dtype=object) if "ring" in towns else np.full(len(towns), "#ffffff", object)
+        plain = np.array([ring.lower() == "#ffffff" for ring in rings], dtype=bool)
+        x, y = towns.geometry.x.to_numpy(), towns.geometry.y.to_numpy()
+        which, colours = pd.factorize(fills[plain], sort=True)
+        layers: list[Artist] = [
+            self.ax.add_line(
+                Line2D(
+                    x[plain][which == i],
+                    y[plain][which == i],
+                    linestyle="none",
+                    marker="o",
+                    markersize=math.sqrt(TOWN_SIZE),
+                    markerfacecolor=colour,
+                    markeredgecolor="#ffffff",
+                    markeredgewidth=0.4,
+                )
+            )
+            for i, colour in enumerate(colours)
+        ]
+        if not plain.all():
+            ringed = ~plain
+            layers.append(
+                self.ax.scatter(
+                    x[ringed],
+                    y[ringed],
+                    c=_rgba(fills[ringed]),
+                    s=RINGED_SIZE,
+                    edgecolors=_rgba(rings[ringed]),
+                    linewidths=1.6,
+                )
+            )
+        return layers
+
     def draw(self, data: FrameData) -> np.ndarray:
         """The frame as an RGB array (height, width, 3)."""
         self._legend_set(data.legend)
@@ -237,7 +305,7 @@ class FrameCanvas:
         layers: list[Artist] = []
         if not data.areas.empty:
             shapes = data.areas.geometry.simplify(self.tolerance, preserve_topology=False)
-            patches = [patch_from_polygon(g) for g in shapes if g is not None and not g.is_empty]
+            patches = [polygon_patch(g) for g in shapes if g is not None and not g.is_empty]
             collection = PatchCollection(patches, facecolors=list(data.areas["colour"]), alpha=0.35, linewidths=0)
             layers.append(self.ax.add_collection(collection))
         if data.overlays is not None and not data.overlays.empty:
@@ -245,23 +313,17 @@ class FrameCanvas:
             for geometry, colour, layer in zip(shapes, data.overlays["colour"], data.overlays["layer"], strict=True):
                 if geometry is None or geometry.is_empty:
                     continue
-                hatched = PatchCollection([patch_from_polygon(geometry)], facecolors="none", edgecolors=colour,
-                                          linewidths=0.8, hatch=OVERLAY_HATCH.get(layer, "xx"))
+                hatched = PatchCollection(
+                    [polygon_patch(geometry)],
+                    facecolors="none",
+                    edgecolors=colour,
+                    linewidths=0.8,
+                    hatch=OVERLAY_HATCH.get(layer, "xx"),
+                )
                 layers.append(self.ax.add_collection(hatched))
         layers += self._over
         if not data.towns.empty:
-            rings = list(data.towns["ring"]) if "ring" in data.towns else ["#ffffff"] * len(data.towns)
-            ringed_not = [ring.lower() == "#ffffff" for ring in rings]
-            layers.append(
-                self.ax.scatter(
-                    data.towns.geometry.x,
-                    data.towns.geometry.y,
-                    c=list(data.towns["colour"]),
-                    s=[TOWN_SIZE if plain else RINGED_SIZE for plain in ringed_not],
-                    edgecolors=rings,
-                    linewidths=[0.4 if plain else 1.6 for plain in ringed_not],
-                )
-            )
+            layers += self._towns(data.towns)
         self._heading.set_text(data.heading)
         for layer in layers:
             self.ax.draw_artist(layer)

@@ -1,6 +1,6 @@
 """Thin API views: read through selectors/exports, write through events.services."""
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import content_disposition_header, http_date, quote_etag
@@ -128,8 +128,13 @@ class SourceViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if is_editor(self.request.user):
             return Source.objects.all()
+        # A probe per source (its first link to a change in force), written as a scalar subquery: PostgreSQL
+        # turns an EXISTS into a semi-join that reads every link of the log and hashes it (1.1 million rows,
+        # 1.1-2.0 s at 1,000,000 changes), where a subquery with LIMIT 1 stays a walk of the source's own
+        # links by index that stops at the first (0.28 s for 40,000 sources). SQLite runs both as that walk.
         cited = selectors.changes_in_force(published_only=True).filter(sources=OuterRef("pk"))
-        return Source.objects.filter(Exists(cited))
+        first = Subquery(cited.order_by().values("pk")[:1])
+        return Source.objects.alias(cited_by=first).filter(cited_by__isnull=False)
 
 
 def _review_action(name: str, *, needs_reason: bool, summary: str):

@@ -3,7 +3,10 @@
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
+from matplotlib.path import Path
 from shapely.geometry import box
+from shapely.plotting import patch_from_polygon
 
 from geodata import frames
 from geodata.spatial import WGS84
@@ -51,3 +54,66 @@ def test_a_frame_is_drawn_at_its_size_with_the_towns_colour():
     assert tuple(pixels[row, column]) == (255, 0, 0)
     assert frames.frames_gif([pixels, pixels[::-1].copy()])[:6] == b"GIF89a"
     assert np.array_equal(canvas.draw(data), pixels)  # the next frame starts from the same background
+
+
+def _many_squares(count: int, *, holed: bool = False):
+    """``count`` squares of 0.05° in rows of 20 (wider than half a pixel: simplifying keeps them), clockwise
+    (shapely.plotting orients them), each holed if asked."""
+    squares = []
+    for i in range(count):
+        x, y = 36.0 + (i % 20) * 0.1, 33.0 + (i // 20) * 0.1
+        shell = [(x, y), (x, y + 0.05), (x + 0.05, y + 0.05), (x + 0.05, y)]
+        hole = [(x + 0.01, y + 0.01), (x + 0.04, y + 0.01), (x + 0.04, y + 0.04), (x + 0.01, y + 0.04)]
+        squares.append(shapely.Polygon(shell, [hole] if holed else []))
+    return shapely.MultiPolygon(squares)
+
+
+def test_an_area_is_the_path_shapely_plotting_draws():
+    area = _many_squares(5, holed=True)
+    ours = frames.polygon_patch(area).get_path()
+    theirs = patch_from_polygon(area).get_path()
+    assert np.array_equal(ours.vertices, theirs.vertices) and np.array_equal(ours.codes, theirs.codes)
+    one = frames.polygon_patch(area.geoms[0]).get_path()
+    assert np.array_equal(one.vertices, patch_from_polygon(area.geoms[0]).get_path().vertices)
+
+
+def _frame(parts: int, towns: int, ringed: int = 0) -> frames.FrameData:
+    colours = ["#ff0000", "#00ff00", "#0000ff"]
+    areas = gpd.GeoDataFrame({"colour": ["#ff0000"]}, geometry=[_many_squares(parts)], crs=WGS84)
+    rings = ["#ff00ff"] * ringed + ["#ffffff"] * (towns - ringed)
+    points = gpd.GeoDataFrame(
+        {"colour": [colours[i % 3] for i in range(towns)], "ring": rings},
+        geometry=gpd.points_from_xy([36.0 + i * 0.002 for i in range(towns)], [35.0] * towns),
+        crs=WGS84,
+    )
+    return frames.FrameData(heading="Somewhere", areas=areas, towns=points, legend=[])
+
+
+def test_a_frames_work_does_not_grow_with_the_areas_parts_nor_the_towns(monkeypatch):
+    """An area of 400 polygons is one path built by arrays (shapely.plotting made two Paths a polygon: half a
+    timelapse's time at 10,000 towns); plain towns are stamped markers, one artist a colour, and only the ringed
+    ones are rendered one by one."""
+    canvas = frames.FrameCanvas(bounds=SYRIA, outlines=gpd.GeoDataFrame(geometry=[], crs=WGS84), credits="", width=480)
+    made = 0
+    original = Path.__init__
+
+    def counted(self, *args, **kwargs):
+        nonlocal made
+        made += 1
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "__init__", counted)
+    renderer = canvas.canvas.get_renderer()
+    one_by_one = []
+    draw_collection = renderer.draw_path_collection
+
+    def path_collection(gc, master_transform, paths, all_transforms, offsets, *args):
+        one_by_one.append(len(offsets))
+        return draw_collection(gc, master_transform, paths, all_transforms, offsets, *args)
+
+    monkeypatch.setattr(renderer, "draw_path_collection", path_collection)
+    canvas.draw(_frame(parts=4, towns=30, ringed=2))
+    small, made = made, 0
+    canvas.draw(_frame(parts=400, towns=3000, ringed=2))
+    assert made - small < 20, (made, small)
+    assert max(one_by_one) <= 2  # the ringed towns' scatter; the areas' one patch; never a path per plain town
