@@ -11,6 +11,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -291,7 +292,7 @@ class FrameCanvas:
                     y[ringed],
                     c=_rgba(fills[ringed]),
                     s=RINGED_SIZE,
-                    edgecolors=_rgba(rings[ringed]),
+                    edgecolors=cast(Any, _rgba(rings[ringed])),  # an (n, 4) RGBA array, which matplotlib takes
                     linewidths=1.6,
                 )
             )
