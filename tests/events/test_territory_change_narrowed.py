@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db
 SEP_3, SEP_20 = dt.date(2017, 9, 3), dt.date(2017, 9, 20)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
 
 def _whole_reads(monkeypatch) -> None:
     """Every slice read whole (no slice moved from another) and every town probed for a site."""

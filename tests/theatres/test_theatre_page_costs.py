@@ -31,17 +31,22 @@ def _step_read_from_every_date(*, theatre) -> str:
     return "year"
 
 
-def test_an_area_page_after_a_write_reads_no_walk_of_every_change_date(seeded, files):  # noqa: F811
-    # Its step was chosen from every change date of the whole log (~60-200 ms after each write at 1,000,000
-    # changes, whatever the theatre's size): it is now settled by reading at most MAX_POINTS + 1 dates.
+def _zenda_area_page(files):  # noqa: F811
+    """The first governorate page of the synthetic second theatre, asked cold; the answer and its SQL."""
     build_zenda(files)
     area = AdminArea.objects.filter(theatre__slug="zenda", level=1).order_by("name").first()
     cache.clear()
     with CaptureQueriesContext(connection) as queries:
         page = Client().get(f"/areas/{area.slug}/?theatre=zenda")
+    return page, [q["sql"] for q in queries.captured_queries]
+
+
+def test_an_area_page_after_a_write_reads_no_walk_of_every_change_date(seeded, files):  # noqa: F811
+    # Its step was chosen from every change date of the whole log (~60-200 ms after each write at 1,000,000
+    # changes, whatever the theatre's size): it is now settled by reading at most MAX_POINTS + 1 dates.
+    page, sql = _zenda_area_page(files)
     assert page.status_code == 200
-    walks = [q["sql"] for q in queries.captured_queries if "day_walk" in q["sql"]]
-    assert walks == []
+    assert [q for q in sql if "day_walk" in q] == []
 
 
 @pytest.mark.parametrize("most", [1, 2, 3, 5, 8, 400])
@@ -135,13 +140,8 @@ def test_the_map_file_writes_a_hostile_name_as_data(seeded):
 def test_an_area_page_reads_its_towns_changes_once_and_no_population_for_its_shares(seeded, files):  # noqa: F811
     # Its table read the 200 changes in force again as models with their factions (a quarter of a warm page at
     # Ruritania's size), and its shares' moves read each town's population, which no chart of the page shows.
-    build_zenda(files)
-    area = AdminArea.objects.filter(theatre__slug="zenda", level=1).order_by("name").first()
-    cache.clear()
-    with CaptureQueriesContext(connection) as queries:
-        page = Client().get(f"/areas/{area.slug}/?theatre=zenda")
+    page, sql = _zenda_area_page(files)
     assert page.status_code == 200 and page.context["towns"][0]["faction"].name
-    sql = [q["sql"] for q in queries.captured_queries]
     assert [q for q in sql if q.startswith('SELECT "events_controlchange"."id"') and "events_faction" in q] == []
     (moves,) = [q for q in sql if "LEAD(" in q]
     assert "population" not in moves

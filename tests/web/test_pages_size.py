@@ -18,12 +18,6 @@ pytestmark = pytest.mark.django_db
 SEED_DAYS = [dt.date(2017, 8, 31), dt.date(2017, 9, 1), dt.date(2017, 9, 2), dt.date(2017, 9, 3)]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
 
 def _slice_counts(on: dt.date) -> dict[str, int]:
     """Towns per class (faction slug, or contested) in the slice itself."""

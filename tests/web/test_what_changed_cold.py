@@ -13,27 +13,22 @@ pytestmark = pytest.mark.django_db
 PERIOD = "/changes/?from=2017-08-31&to=2017-09-03"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
-
-def _counting_change_dates(monkeypatch) -> list[int]:
+def _counting(monkeypatch, name: str) -> list[int]:
+    """A list that gets an entry on each call of ``selectors.<name>`` (as the views call it)."""
     calls: list[int] = []
-    real = selectors.change_dates
+    real = getattr(selectors, name)
 
     def counted(**kwargs):
         calls.append(1)
         return real(**kwargs)
 
-    monkeypatch.setattr(views.selectors, "change_dates", counted)
+    monkeypatch.setattr(views.selectors, name, counted)
     return calls
 
 
 def test_a_period_named_in_the_url_reads_no_change_dates(client, seeded, monkeypatch):
-    calls = _counting_change_dates(monkeypatch)
+    calls = _counting(monkeypatch, "change_dates")
     response = client.get(PERIOD)
     assert response.status_code == 200
     assert calls == []  # every change date is walked only to find the default start
@@ -42,7 +37,7 @@ def test_a_period_named_in_the_url_reads_no_change_dates(client, seeded, monkeyp
 
 @pytest.mark.parametrize("query", ["", "?to=2017-09-03", "?from=", "?from=yesterday&to=2017-09-03"])
 def test_without_a_valid_start_the_default_is_the_change_date_before_the_latest(client, seeded, monkeypatch, query):
-    calls = _counting_change_dates(monkeypatch)
+    calls = _counting(monkeypatch, "change_dates")
     response = client.get(f"/changes/{query}")
     dates = selectors.change_dates()
     assert calls and response.context["start"] == dates[-2]
@@ -112,19 +107,13 @@ def test_the_cached_diff_reads_back_as_it_was_built(seeded):
 def test_a_named_period_reads_no_latest_change_date(client, seeded, monkeypatch, query):
     # The latest change date is only the default of a missing or bad date: as published, its walk back passes
     # every change published after the moment (~40 ms after a write at 1,000,000 changes).
-    calls: list[int] = []
-    real = selectors.latest_change_date
-
-    def counted(**kwargs):
-        calls.append(1)
-        return real(**kwargs)
-
-    monkeypatch.setattr(views.selectors, "latest_change_date", counted)
+    latest = selectors.latest_change_date()
+    calls = _counting(monkeypatch, "latest_change_date")
     response = client.get(PERIOD + query)
     assert response.status_code == 200
     assert calls == []
     assert "Uqayribat" in response.content.decode()
-    assert client.get("/changes/?from=2017-08-31" + query).context["end"] == real()  # missing: the latest
+    assert client.get("/changes/?from=2017-08-31" + query).context["end"] == latest  # missing: the latest
     assert calls == [1]
 
 
