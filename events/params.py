@@ -6,7 +6,7 @@ factions here, so they accept the same input and refuse it with the same message
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django.utils import timezone
 
@@ -45,16 +45,26 @@ def parse_date(raw: str | None, *, parameter: str) -> dt.date | None:
         raise ParameterError(parameter, f"'{raw}' is not a date in YYYY-MM-DD form.") from None
 
 
-def parse_date_or(raw: str | None, *, parameter: str, fallback: dt.date) -> tuple[dt.date, str | None]:
-    """For a page: the date asked for, else ``fallback``; with a message saying so when the input was bad."""
+def parse_date_or(
+    raw: str | None, *, parameter: str, fallback: dt.date | Callable[[], dt.date],
+) -> tuple[dt.date, str | None]:
+    """For a page: the date asked for, else ``fallback``; with a message saying so when the input was bad.
+    ``fallback`` may be a function, called only when the date asked for is missing or bad (a page's default
+    date can cost a walk of the log)."""
+
+    def chosen() -> dt.date:
+        return fallback() if callable(fallback) else fallback
+
     try:
         on = parse_date(raw, parameter=parameter)
     except ParameterError as exc:
-        return fallback, f"{exc.message.rstrip('.')}; showing {fallback:%Y-%m-%d}."
+        instead = chosen()
+        return instead, f"{exc.message.rstrip('.')}; showing {instead:%Y-%m-%d}."
     if on is not None and on > timezone.localdate():
         # As the API refuses it: control "on" a future date would read as a forecast.
-        return fallback, f"'{on}' is in the future; showing {fallback:%Y-%m-%d}, the latest day with a record."
-    return on or fallback, None
+        instead = chosen()
+        return instead, f"'{on}' is in the future; showing {instead:%Y-%m-%d}, the latest day with a record."
+    return (on if on is not None else chosen()), None
 
 
 def whole_number(text: str) -> int | None:

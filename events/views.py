@@ -27,27 +27,23 @@ from geodata.theatres import theatre_default
 from . import changes_page, compare_page, map_inputs, page_data, selectors, territory, timelapse
 from .as_published import PARAMETER, current_view_url, moment_words, with_moment
 from .date_labels import date_label
-from .params import ParameterError, parse_date, parse_date_or, parse_flag, parse_theatre
+from .params import ParameterError, parse_date_or, parse_flag, parse_theatre
 
 DATE_TOKEN = "{date}"  # in download links: the page's script puts the date shown in its place
 
 
-def _requested_date(request, name: str = "date", fallback: dt.date | None = None) -> tuple[dt.date, str | None]:
-    """The date asked for, else the latest date with a change; with an error for bad input."""
-    fallback = fallback or selectors.latest_change_date() or timezone.localdate()
+def _requested_date(
+    request, name: str = "date", fallback: dt.date | Callable[[], dt.date | None] | None = None,
+) -> tuple[dt.date, str | None]:
+    """The date asked for, else ``fallback`` (a date, or a function called only when the date asked for is
+    missing or bad), else the latest date with a change; with an error for bad input."""
+
+    def chosen() -> dt.date:
+        given = fallback() if callable(fallback) else fallback
+        return given or selectors.latest_change_date() or timezone.localdate()
+
     # The API's parser, so a page and the API accept the same dates (YYYY-MM-DD only).
-    return parse_date_or(request.GET.get(name), parameter=name, fallback=fallback)
-
-
-def _date_or(request, name: str, fallback: Callable[[], dt.date]) -> tuple[dt.date, str | None]:
-    """``_requested_date`` with its fallback worked out only when the date asked for is missing or bad."""
-    try:
-        on = parse_date(request.GET.get(name), parameter=name)
-    except ParameterError:
-        on = None
-    if on is not None and on <= timezone.localdate():
-        return on, None
-    return _requested_date(request, name, fallback())
+    return parse_date_or(request.GET.get(name), parameter=name, fallback=chosen)
 
 
 def _latest_of(theatre: Theatre | None) -> dt.date | None:
@@ -379,15 +375,14 @@ def what_changed(request):
     # the last of change_dates, whose walk visits every date of every theatre's log: ~400 ms after a write at
     # 1,000,000 changes, whatever the theatre's size). Only read when a date is missing or bad: as published,
     # the walk back passes every change published after the moment (~40 ms at that size).
-    latest = functools.cache(lambda: (
-        _latest_of(theatre) if theatre is not None else selectors.latest_change_date()) or timezone.localdate())
-    start, start_error = _date_or(request, "from", latest)
+    latest = functools.cache(lambda: selectors.latest_change_date(theatre=theatre) or timezone.localdate())
+    start, start_error = _requested_date(request, "from", latest)
     if start_error or not request.GET.get("from"):
         # The default start is the change date before the latest: every change date is read only then
         # (after a write, their walk is 40-90 ms at 10,000 towns x 1,000,000 changes on either database).
         dates = selectors.change_dates(theatre=theatre)
-        start, start_error = _requested_date(request, "from", dates[-2] if len(dates) > 1 else latest())
-    end, end_error = _date_or(request, "to", latest)
+        start, start_error = _requested_date(request, "from", dates[-2] if len(dates) > 1 else latest)
+    end, end_error = _requested_date(request, "to", latest)
     errors = [e for e in (start_error, end_error) if e]
     if start > end:
         errors.append(f"'from' ({start}) is after 'to' ({end}); showing them swapped.")
