@@ -11,18 +11,16 @@ from geodata import spatial
 from geodata.models import Theatre
 
 from .. import selectors
-from ..models import ControlChange, Faction
+from ..models import Faction
 from .cells import cell_areas, cell_edges, cell_shapes, cells_key
-from .rule import CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME
+from .rule import CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME, recorded_classes
 
 
 def town_classes(snapshot: selectors.ControlSnapshot) -> pd.DataFrame:
     """town_id, klass (None where nothing is recorded on the slice's date) and population; no geometry."""
     # Columns straight from the rows (a Python call per town cost as much as the slice step itself).
     ids, populations = [t.id for t in snapshot.towns], [t.population for t in snapshot.towns]
-    contested = ControlChange.Status.CONTESTED
-    klass = {town_id: CONTESTED if c.status == contested else c.faction_slug
-             for town_id, c in snapshot.changes.items()}
+    klass = recorded_classes(snapshot)
     towns = pd.DataFrame({"town_id": pd.Series(ids, dtype="int64"), "population": pd.Series(populations),
                           "klass": pd.Series([klass.get(i) for i in ids], dtype=object)})
     return towns.sort_values("town_id", ignore_index=True)

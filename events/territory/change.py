@@ -21,10 +21,10 @@ from geodata.models import Theatre
 
 from .. import selectors
 from ..colours import NO_RECORD_COLOUR
-from ..models import ControlChange, Faction
+from ..models import Faction
 from ..selectors import ControlSnapshot, data_version
 from .cells import cell_areas, cells_key
-from .rule import CACHE_SECONDS, CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME, area_rule
+from .rule import CACHE_SECONDS, CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME, area_rule, recorded_classes
 
 UNPAINTED = ""  # the class of land no record speaks for, in group keys (None elsewhere)
 
@@ -160,14 +160,6 @@ def _handovers(before: ControlSnapshot, after: ControlSnapshot, towns: _TownRefs
     return handovers
 
 
-def _classes(snapshot: ControlSnapshot) -> dict[int, str]:
-    """Each recorded town's class (its faction's slug, or CONTESTED); a town with nothing recorded is left out."""
-    contested, changes = ControlChange.Status.CONTESTED, snapshot.changes
-    # The slice's towns (a coarse town the public may not see placed has a change but no row), as town_classes.
-    return {town.id: CONTESTED if c.status == contested else c.faction_slug
-            for town in snapshot.towns if (c := changes.get(town.id)) is not None}
-
-
 def _series(classes: dict[int, str]) -> pd.Series:
     return pd.Series(list(classes.values()), index=list(classes), dtype=object)
 
@@ -183,7 +175,7 @@ def _territory_between(
     # probed, and its towns read again, after each write).
     cells, town_sites = cell_areas(published_only=published_only,
                                    key=cells_key(published_only=published_only, known=before, theatre=theatre))
-    town_before, town_after = _classes(before), _classes(after)
+    town_before, town_after = recorded_classes(before), recorded_classes(after)
     land = pd.DataFrame({
         # object dtype first: with no site painted the map is all NaN (float), which a text fill would not fit
         "before": cells["site"].map(spatial.site_classes(_series(town_before), town_sites)).astype(object)
