@@ -4,6 +4,10 @@ from django.db.models import Count, Window
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
+# No list has this many rows: an offset at or past it is past the end, answered without a query (a
+# database's integers stop at 2**63 - 1, and an OFFSET beyond that is an error, not an empty page).
+PAST_ANY_END = 2**62
+
 
 def _whole_number(raw: str, *, parameter: str, minimum: int) -> int:
     try:
@@ -61,7 +65,7 @@ class PageCountedInOneQuery(Pagination):
         self.offset = self.get_offset(request)
         # The page's keys and the total first (narrow rows: the window keeps every row until the
         # sort), then the page's rows by key, in that order.
-        keys = list(
+        keys = [] if self.offset >= PAST_ANY_END else list(
             queryset.annotate(rows_counted=Window(Count("pk"))).values_list("pk", "rows_counted")[
                 self.offset : self.offset + self.limit
             ]

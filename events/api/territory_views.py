@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events import conflicts_page, selectors, territory
-from events.params import ParameterError, parse_date, parse_theatre, whole_number
+from events.params import ParameterError, given_date, parse_date, parse_theatre, whole_number
 from geodata.theatres import theatre_default
 
 from .views import AS_PUBLISHED_PARAM, ERROR_RESPONSE, THEATRE_PARAM, _date_param
@@ -75,7 +75,7 @@ def _conflict_params(params) -> tuple:
     theatre = parse_theatre(params) or theatre_default()
     if theatre is None:
         raise ParameterError("theatre", "No theatre is loaded; 'theatre' names one (see /api/theatres/).")
-    on = parse_date(params.get("date"), parameter="date") or conflicts_page.default_date(theatre)
+    on = given_date(params, "date") or conflicts_page.default_date(theatre)
     if on > timezone.localdate():
         raise ParameterError("date", f"'{on}' is in the future.")
     raw = params.get("page", "1")
