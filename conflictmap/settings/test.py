@@ -1,6 +1,8 @@
 """Test overlay: fast hashing, no tiles from the internet, a throwaway key."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
 os.environ.setdefault("MAP_TILES", "none")
@@ -10,6 +12,8 @@ os.environ.setdefault("JOBS_SYNC", "1")
 from .base import *  # noqa: E402,F403
 from .base import CACHES as BASE_CACHES  # noqa: E402
 
+# The whole history's files (events.whole_history) of this test process, not the checkout's var/.
+EXPORTS_DIR = Path(tempfile.gettempdir()) / f"conflictmap-test-exports-{os.getpid()}"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAP_TILES = "none"
 WHITENOISE_AUTOREFRESH = True

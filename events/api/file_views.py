@@ -4,13 +4,20 @@ The same layers, parameters, errors and caching as the GeoJSON views (``views.Ex
 file's format differs, written by ``events.gis_files`` from the GeoJSON layers' own features.
 """
 
+from django.http import FileResponse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import content_disposition_header, http_date, quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.response import Response
 
+from events import selectors, whole_history
 from events.gis_files import GPKG_MEDIA_TYPE, KML_MEDIA_TYPE
+from events.params import parse_flag
 
 from . import views
 from .renderers import GeoJSONRenderer, GeoPackageRenderer, KMLRenderer
+from .schema import error
 
 FORMATS = {
     "gpkg": (GeoPackageRenderer, GPKG_MEDIA_TYPE, "A GeoPackage (OGC) with one layer: opens in QGIS as it is."),
@@ -110,11 +117,61 @@ class ControlSpansGeoJSONView(views.ExportView):
     renderer_classes = [GeoJSONRenderer]
 
 
+# The version of the data a file of the whole history shows, and (when older) the current one, being written.
+VERSION_HEADER, CURRENT_VERSION_HEADER = "X-Data-Version", "X-Data-Version-Current"
+WRITING_RESPONSE = error(
+    "The whole history as a GeoPackage is not written yet (it is queued), or the database is unreachable: ask "
+    "again after Retry-After seconds, or ask a period (from and to), or the GeoJSON or KML, which stream."
+)
+
+
+class WholeHistoryFromDisk(views.ExportView):
+    """The spans GeoPackage: the whole history as known now is sent from the file the job queue wrote for the
+    data version (events.whole_history); a period, or the record as published at a moment, is written here."""
+
+    def answer(self, request, *, layer, revision, version, params):
+        if not whole_history.applies(params):
+            return super().answer(request, layer=layer, revision=revision, version=version, params=params)
+        written = whole_history.kept(params, version=version)
+        if written is None:
+            wait = whole_history.retry_after(params)
+            return Response(
+                {"detail": f"The whole history as a GeoPackage is being written; ask again in about {wait} s. "
+                 "A period (from and to) is written at once, and control-spans.geojson or control-spans.kml of "
+                 "the whole history stream from their first byte."},
+                status=503, headers={"Retry-After": str(wait)},
+            )
+        etag = quote_etag(f"{views.EXPORT_FORMAT}-{written.version}")
+        last_modified = int(written.changed_at.timestamp()) if written.changed_at else None
+        response = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
+        if response is None:
+            response = FileResponse(written.path.open("rb"), content_type=GPKG_MEDIA_TYPE)
+            download = parse_flag(request.query_params, "download")
+            name = f"{whole_history.file_stem(params)}.gpkg"
+            response["Content-Disposition"] = content_disposition_header(download, name)
+        response["ETag"] = etag
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified)
+        response[VERSION_HEADER] = written.version
+        pinned = selectors.version_pinned(request.query_params.get(views.REVISION_PARAM), revision=revision,
+                                          version=version)
+        if not written.current:
+            response[CURRENT_VERSION_HEADER] = version
+        if written.current and pinned:
+            patch_cache_control(response, public=True, max_age=views.IMMUTABLE_SECONDS, immutable=True)
+        else:
+            patch_cache_control(response, public=True, no_cache=True)
+        return response
+
+
 def spans_view(fmt: str) -> type[views.ExportView]:
     renderer, media_type, description = FORMATS[fmt]
+    responses = _responses(media_type, description)
+    if fmt == "gpkg":
+        responses[(503, "application/json")] = WRITING_RESPONSE
     view = type(
         f"ControlSpans{fmt.upper()}View",
-        (views.ExportView,),
+        (WholeHistoryFromDisk if fmt == "gpkg" else views.ExportView,),
         {
             "__doc__": f"The whole history as spans of control ({fmt}).",
             "layer": f"control-spans.{fmt}",
@@ -127,6 +184,6 @@ def spans_view(fmt: str) -> type[views.ExportView]:
             tags=["exports"],
             description=SPANS_DESCRIPTION,
             parameters=SPANS_PARAMS,
-            responses=_responses(media_type, description),
+            responses=responses,
         )
     )(view)

@@ -372,6 +372,10 @@ class ExportView(APIView):
         # A dated layer's ``on`` is the change date it shows (events.slice_dates, for this revision):
         # the key it is kept under, part of its ETag, and named in the answer.
         params = layer.parse_at(version, request.query_params, theatre=theatre)
+        return self.answer(request, layer=layer, revision=revision, version=version, params=params)
+
+    def answer(self, request, *, layer: exports.Layer, revision, version: str, params: dict):
+        """The file of ``layer`` with ``params`` at ``version`` (of ``revision``), or 304."""
         download = parse_flag(request.query_params, "download")
         shown = params.get("on")
         etag = quote_etag(f"{EXPORT_FORMAT}-{version}" + (f"-{shown}" if shown else ""))
