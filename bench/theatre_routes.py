@@ -17,6 +17,7 @@ route's target. Theatre 2's routes are held to the usual route targets.
 import argparse
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -55,6 +56,8 @@ def measure(*, url: str, theatre: str, on: dt.date, runs: int, explain: bool, on
     # Its releases apart from the main run's (each theatre run makes its own release 1 afresh).
     releases = os.environ.get("RELEASES_DIR") or str(ROOT / "var" / "bench-releases")
     env = {**os.environ, "DATABASE_URL": url, "RELEASES_DIR": f"{releases}-theatres"}
+    if os.environ.get("EXPORTS_DIR"):  # the whole history's files of each database apart (each keeps one a theatre)
+        env["EXPORTS_DIR"] = f"{os.environ['EXPORTS_DIR']}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[2:])} on {url} failed:\n{done.stderr[-3000:]}")
