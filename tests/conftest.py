@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 
@@ -183,6 +184,14 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
 
 def uses_db(request) -> bool:
     return request.node.get_closest_marker("django_db") is not None or bool(DB_FIXTURES & set(request.fixturenames))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_exports_removed():
+    """The whole history's files this run wrote (settings.test's own folder; never one EXPORTS_DIR names)."""
+    yield
+    if Path(settings.EXPORTS_DIR) == getattr(settings, "TEST_EXPORTS_DIR", None):
+        shutil.rmtree(settings.TEST_EXPORTS_DIR, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
