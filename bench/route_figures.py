@@ -286,7 +286,7 @@ def _feed_faction_ids(p: Params) -> list[int]:
     return sorted(parse_faction(p.faction.slug))
 
 
-def _whole_history_written(p: Params) -> None:
+def _whole_history_written(p: Params) -> str:
     """The whole history's GeoPackage written for the database's version (once: a later run finds it)."""
     from django.core.cache import cache
 
@@ -295,7 +295,7 @@ def _whole_history_written(p: Params) -> None:
     # The files under EXPORTS_DIR (bench.__main__: per size and database) are this database's, whatever run
     # wrote them: a version names one state of its data (a run's writes are rolled back).
     cache.set("whole-history:epoch", "bench", None)
-    whole_history.write(theatre=p.theatre.slug if p.theatre else None)
+    return f"the job's writing: {whole_history.write(theatre=p.theatre.slug if p.theatre else None)}"
 
 
 # More figures of routes SPECS names: {figure key: (route key, spec)}; a key is "<route>@<what differs>".
@@ -537,7 +537,7 @@ def route_figure(*, key: str, spec: Spec, params: Params, client, reviewer, runs
 
     try:
         if spec.prepare is not None:
-            spec.prepare(params)
+            figure.note += f"; {spec.prepare(params)}"
         cold_times = []
         for _ in range(runs):
             cold_times.append(retry_locked(cold_once))

@@ -152,7 +152,7 @@ def write(*, theatre: str | None = None, kind: str | None = None) -> str:
     path = _path(stem, version)
     try:
         if path.exists():
-            return f"{path.name}: written already"
+            return f"{path.name}: written already, in {(_about(path) or {}).get('seconds')} s"
         path.parent.mkdir(parents=True, exist_ok=True)
         part = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part")
         started = time.monotonic()
@@ -164,9 +164,9 @@ def write(*, theatre: str | None = None, kind: str | None = None) -> str:
                 # A write while it was read: the file may mix two states; the next request queues the new one.
                 return f"{path.name}: the data changed while it was written; not kept"
             seconds = time.monotonic() - started
-            about = {"version": version, "changed_at": selectors.data_last_modified(revision=revision),
+            changed = selectors.data_last_modified(revision=revision)
+            about = {"version": version, "changed_at": changed.isoformat() if changed else None,
                      "seconds": round(seconds, 1), "written_at": time.time()}
-            about["changed_at"] = about["changed_at"].isoformat() if about["changed_at"] else None
             path.with_suffix(".json").write_text(json.dumps(about))
             os.replace(part, path)  # whole or not at all: a reader never sees a part-written file
         finally:

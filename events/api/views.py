@@ -374,7 +374,7 @@ class ExportView(APIView):
         params = layer.parse_at(version, request.query_params, theatre=theatre)
         return self.answer(request, layer=layer, revision=revision, version=version, params=params)
 
-    def answer(self, request, *, layer: exports.Layer, revision, version: str, params: dict):
+    def answer(self, request, *, layer, revision, version, params):
         """The file of ``layer`` with ``params`` at ``version`` (of ``revision``), or 304."""
         download = parse_flag(request.query_params, "download")
         shown = params.get("on")
