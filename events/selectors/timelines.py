@@ -62,9 +62,16 @@ def in_force_on_dates(
 
 def town_history(*, town: Town, published_only: bool = True,
                  known_at: dt.datetime | None = None) -> list[ControlChange]:
-    """The town's changes in force, oldest first."""
+    """The town's changes in force, oldest first, each with its factions and sources (and ``town`` itself as its
+    town: not read again with every row, nor its area's)."""
     qs = changes_in_force(published_only=published_only, known_at=known_at).filter(town=town)
-    return list(with_relations(qs).order_by(*CHRONOLOGICAL))
+    history = list(
+        qs.select_related("faction", "faction__parent", "contested_by").prefetch_related("sources")
+        .order_by(*CHRONOLOGICAL)
+    )
+    for change in history:
+        change.town = town
+    return history
 
 
 def changes_between(
