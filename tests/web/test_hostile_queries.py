@@ -17,6 +17,7 @@ from django.test import Client
 from bench.routes import reader_routes
 from events.models import Confirmation, ControlChange, Dispute, Faction, Source
 from geodata.models import AdminArea, Theatre, Town
+from tests.events.roles import client_as, user_in
 
 pytestmark = pytest.mark.django_db
 
@@ -80,8 +81,12 @@ def _inert(response) -> bool:
     return plain and response.get("X-Content-Type-Options") == "nosniff"
 
 
-def test_every_reader_route_refuses_hostile_queries_without_a_5xx(seeded):
+@pytest.mark.parametrize("reader", ["anonymous", "editor"])
+def test_every_reader_route_refuses_hostile_queries_without_a_5xx(seeded, reader):
+    # An editor reads drafts and delayed changes (events.readers): other queries, the same refusals.
     client = Client(raise_request_exception=False)
+    if reader == "editor":
+        client = client_as(user_in("editor"), raise_request_exception=False)
     routes = reader_routes()
     assert {"home", "what-changed", "town-detail", "api:control-geojson", "api:source-list"} <= {r.key for r in routes}
     failures, asked = [], 0
