@@ -178,10 +178,12 @@ def write(*, theatre: str | None = None, kind: str | None = None) -> str:
 
 
 def _prune(stem: str, *, keep: Path) -> None:
-    """Every other file of ``stem`` (earlier versions, earlier cache epochs): one file per stem on disk. A
-    request sending one keeps reading it (an open file outlives its name)."""
+    """The files of ``stem`` written before ``keep`` (earlier versions, earlier cache epochs): one file per stem on
+    disk, not counting one a second worker finished since. A request sending one keeps reading it (an open file
+    outlives its name)."""
+    written_at = (_about(keep) or {}).get("written_at", 0)
     for path in _folder().glob(f"{stem}.*.gpkg"):
-        if path != keep:
+        if path != keep and (_about(path) or {}).get("written_at", 0) <= written_at:
             path.unlink(missing_ok=True)
             path.with_suffix(".json").unlink(missing_ok=True)
 

@@ -1,6 +1,8 @@
 """The whole history's spans as a GeoPackage are written once per data version by the job queue and sent from disk
 (events.whole_history): at 1,000,000 changes its writing outlasts any client's wait for a first byte."""
 
+import json
+
 import orjson
 import pyogrio
 import pytest
@@ -122,3 +124,15 @@ def test_a_cleared_cache_forgets_the_files_written_before(client, seeded, export
 
     cache.clear()  # as a restore does: the file may show data the database no longer holds
     assert client.get(URL).status_code == 503
+
+
+def test_writing_deletes_the_older_files_not_one_a_second_worker_finished_since(seeded, exports_dir):
+    exports_dir.mkdir(parents=True)
+    epoch = selectors.cache_token("whole-history:epoch")
+    for name, written_at in (("older", 1.0), ("newer", 4e9)):
+        (exports_dir / f"control-spans.{epoch}.{name}.gpkg").write_bytes(b"gpkg")
+        (exports_dir / f"control-spans.{epoch}.{name}.json").write_text(
+            json.dumps({"version": name, "changed_at": None, "seconds": 1, "written_at": written_at}))
+    whole_history.write()
+    names = sorted(p.name.split(".")[2] for p in exports_dir.glob("*.gpkg"))
+    assert len(names) == 2 and "newer" in names and "older" not in names
