@@ -188,7 +188,7 @@ def control_counts_as_of(*, on: dt.date, published_only: bool = True, known_at: 
     # beside them (whose towns it read along that index too, every theatre's). The same rows either way.
     sql, params = slice_sql(
         on=on, seen=visibility(published_only=published_only, known_at=known_at), towns=towns,
-        select="t.admin_area_id, f.slug, c.status, COUNT(*), COUNT(t.population), COALESCE(SUM(t.population), 0)",
+        select="+t.admin_area_id, f.slug, c.status, COUNT(*), COUNT(t.population), COALESCE(SUM(t.population), 0)",
         tail="GROUP BY +t.admin_area_id, f.slug, c.status ORDER BY +t.admin_area_id, f.slug, c.status",
         theatre=None if theatre is None else theatre.pk,
     )
