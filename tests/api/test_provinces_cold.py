@@ -2,6 +2,7 @@
 shapes are made once per version of the areas, not once per data revision, and the files are the bytes
 they were before."""
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -13,9 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 from shapely.geometry import shape
 
-from events import geojson, services
+from events import geojson, selectors, services, slice_dates
 from events.models import ControlChange, Faction
-from geodata.models import AdminArea, Town
+from events.selectors import rule
+from geodata.models import AdminArea, Theatre, Town
 from geodata.services import admin_area_save
 from tests.factories import ControlChangeFactory, SourceFactory
 from tests.theatres.test_theatres import build_zenda, files  # noqa: F401  (files: the fixture)
@@ -145,3 +147,36 @@ def test_shapes_kept_are_the_shapes_written_afresh(seeded):
         areas = territory.level_areas(level=level)
         fresh = geojson.polygons(areas.frame.geometry)
         assert list(geojson._area_shapes(areas).values()) == fresh
+
+
+@pytest.mark.parametrize("theatre", [None, "syria", "zenda"])
+@pytest.mark.parametrize("reader", ["public", "editor", "as-known-at"])
+def test_a_date_resolves_as_the_rules_orm_form_says(seeded, files, theatre, reader):  # noqa: F811
+    """The date walk in the rule's SQL form finds the day the rule's ORM form finds (its form before)."""
+    build_zenda(files)
+    theatre_id = None if theatre is None else Theatre.objects.get(slug=theatre).pk
+    dates = sorted(set(ControlChange.objects.values_list("effective_date", flat=True)))
+    asked = sorted({d + dt.timedelta(days=k) for d in dates for k in (-1, 0, 1)} | {dt.date(1900, 1, 1)})
+    context = {
+        "public": contextlib.nullcontext(),
+        "editor": rule.as_reader(editor=True),
+        "as-known-at": rule.as_known_at(
+            ControlChange.objects.order_by("reviewed_at").values_list("reviewed_at", flat=True)[3]
+        ),
+    }[reader]
+    with context:
+        for on in asked:
+            orm = slice_dates._in_force(theatre_id).filter(effective_date__lte=on).order_by("-effective_date")
+            assert (
+                slice_dates._latest_on_or_before(on, theatre_id) == orm.values_list("effective_date", flat=True).first()
+            ), on
+
+
+def test_a_cold_layer_builds_no_orm_form_of_the_rule_for_its_date(seeded, reviewer, monkeypatch):
+    api = APIClient()
+    api.get("/api/provinces.geojson?date=2017-09-04")
+    _published(reviewer)
+    built = []
+    monkeypatch.setattr(selectors, "changes_in_force", lambda **kw: built.append(kw))
+    assert api.get("/api/provinces.geojson?date=2017-09-04").status_code == 200
+    assert built == []
