@@ -16,10 +16,12 @@ With no change in force at all, every date resolves to ``EARLIEST_DATE`` (1900-0
 import datetime as dt
 import threading
 
-from geodata.models import Theatre
+from django.db import connection
+
+from geodata.models import Theatre, Town
 
 from . import selectors
-from .models import EARLIEST_DATE
+from .models import EARLIEST_DATE, ControlChange
 from .selectors import cache_token
 
 # The days this worker resolved for the last data revision it saw of each theatre (None: every theatre),
@@ -46,9 +48,22 @@ def _in_force(theatre: int | None):
 
 def _latest_on_or_before(on: dt.date, theatre: int | None = None) -> dt.date | None:
     """The latest date with a change in force on or before ``on`` (in ``theatre``'s towns when given): the
-    date index walked back from it."""
-    in_force = _in_force(theatre).filter(effective_date__lte=on).order_by("-effective_date")
-    return in_force.values_list("effective_date", flat=True).first()
+    date index walked back from it.
+
+    Written with the rule's SQL form (``selectors.in_force_sql``), as the slice is: every dated layer asks it
+    once after each write, and building the ORM form cost more than running it (1.0 against 0.05 ms on
+    SQLite, 3.0 against 0.4 ms on PostgreSQL, at 10,000 towns x 1,000,000 changes; the same plans).
+    """
+    rule, rule_params = selectors.in_force_sql(selectors.visibility(), "x")
+    join, join_params = "", []
+    if theatre is not None:
+        join, join_params = f"JOIN {Town._meta.db_table} t ON t.id = x.town_id AND t.theatre_id = %s", [theatre]
+    with connection.cursor() as cursor:
+        cursor.execute(f"""SELECT x.effective_date FROM {ControlChange._meta.db_table} x {join}
+            WHERE x.effective_date <= %s AND {rule} ORDER BY x.effective_date DESC LIMIT 1""",
+                       [*join_params, on, *rule_params])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def before_first_record(dates: list[dt.date]) -> dt.date:

@@ -182,10 +182,14 @@ def control_counts_as_of(*, on: dt.date, published_only: bool = True, known_at: 
     instead of one per town; ``towns`` narrows it (one area's page counts that area's towns only), and
     ``theatre`` to one theatre's towns.
     """
+    # Grouped by +t.admin_area_id, not t.admin_area_id: SQLite then reads the towns in table order instead
+    # of along the admin_area index (a table lookup per town) to save sorting a few hundred groups: 72
+    # against 100 ms at 10,000 towns x 1,000,000 changes, 3.3 against 5.3 ms for a theatre of 1,000 towns
+    # beside them (whose towns it read along that index too, every theatre's). The same rows either way.
     sql, params = slice_sql(
         on=on, seen=visibility(published_only=published_only, known_at=known_at), towns=towns,
-        select="t.admin_area_id, f.slug, c.status, COUNT(*), COUNT(t.population), COALESCE(SUM(t.population), 0)",
-        tail="GROUP BY t.admin_area_id, f.slug, c.status ORDER BY t.admin_area_id, f.slug, c.status",
+        select="+t.admin_area_id, f.slug, c.status, COUNT(*), COUNT(t.population), COALESCE(SUM(t.population), 0)",
+        tail="GROUP BY +t.admin_area_id, f.slug, c.status ORDER BY +t.admin_area_id, f.slug, c.status",
         theatre=None if theatre is None else theatre.pk,
     )
     with connection.cursor() as cursor:

@@ -31,7 +31,7 @@ from .over_time import (
     step_for,
     territory_over_time,
 )
-from .provinces import level_area_ids, province_control_as_of
+from .provinces import LevelAreas, level_area_ids, level_areas, province_control_as_of
 from .rule import AREA_RULE, CACHE_SECONDS, CONTESTED, CONTESTED_COLOUR, CONTESTED_NAME, area_rule, town_class
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "TerritoryChange", "AreaOverTime", "area_control_as_of", "area_over_time",
     "area_rule", "area_shares_over_time", "area_towns", "cell_areas",
     "cell_shapes", "control_areas_as_of",
-    "level_area_ids", "point_words", "province_control_as_of", "step_for", "territory_between",
+    "LevelAreas", "level_area_ids", "level_areas", "point_words", "province_control_as_of", "step_for",
+    "territory_between",
     "territory_change_summary", "territory_over_time", "town_class", "town_classes", "unknown_km2",
 ]
