@@ -246,11 +246,11 @@ _reached: dict[str, tuple[dt.datetime, dt.datetime | None, dt.datetime | None]] 
 
 def _last_public_moment(*, key: str, now: dt.datetime) -> dt.datetime | None:
     """The latest public_from at or before ``now`` (kept per revision until the next one passes)."""
+    upcoming = _next_public_moment(key=key, now=now)  # the ETag's read of it (data_version), not a second one
     key = f"{cache_token('next-public-moment:token')}:{key}"
     kept = _reached.get(key)
     if kept is not None and kept[0] <= now and (kept[1] is None or now < kept[1]):
         return kept[2]
-    upcoming = next_public_moment(after=now)
     reached = (ControlChange.objects.filter(public_from__lte=now, state=ControlChange.State.PUBLISHED)
                .order_by("-public_from").values_list("public_from", flat=True).first())
     if len(_reached) >= _UPCOMING_KEPT:
