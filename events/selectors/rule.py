@@ -231,8 +231,13 @@ def counted_sql(seen: Visibility, alias: str, model=ControlChange) -> tuple[str,
     return " AND ".join(parts), params
 
 
-def changes_in_force(*, published_only: bool = True, known_at: dt.datetime | None = None,
-                     seen: Visibility | None = None, estimated: bool = False) -> QuerySet[ControlChange]:
+def changes_in_force(
+    *,
+    published_only: bool = True,
+    known_at: dt.datetime | None = None,
+    seen: Visibility | None = None,
+    estimated: bool = False,
+) -> QuerySet[ControlChange]:
     """Changes that count and that no change that counts supersedes (ORM form; ``estimated``: see counted_q)."""
     seen = seen or visibility(published_only=published_only, known_at=known_at)
     superseding = ControlChange.objects.filter(counted_q(seen, estimated=estimated), supersedes=OuterRef("pk"))
