@@ -268,7 +268,7 @@ def _gridded(geometries) -> list[dict | None]:
 @functools.lru_cache(maxsize=territory.provinces.KEPT_VERSIONS)
 def _area_shapes(areas: territory.LevelAreas) -> dict[int, dict | None]:
     """Each area's GeoJSON geometry (``polygons``), written once per version of the areas: snapping and
-    writing Syria's governorates point by point was ~15 ms of every request after a write."""
+    writing the bench's first theatre's governorates point by point was ~15 ms of every request after a write."""
     return dict(zip(areas.frame["area_id"].tolist(), polygons(areas.frame.geometry), strict=True))
 
 
