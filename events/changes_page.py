@@ -23,7 +23,7 @@ CHANGES_PER_PAGE = 200
 FLOW_TOWNS_SHOWN = 12  # towns named beside each flow of land
 
 
-def _town_url(theatre: Theatre | None = None) -> Callable[[str], str]:
+def town_url(theatre: Theatre | None = None) -> Callable[[str], str]:
     """A town's page URL from its slug, reversed once per page (not once per row); with ``theatre``, the
     link keeps it."""
     marker = "__slug__"
@@ -39,7 +39,7 @@ def _capped_flows(flows: list[dict], theatre: Theatre | None = None) -> list[dic
     The links are joined here, not by a loop in the template: a 30-day diff at 10,000 towns names
     2,500 towns in 210 flows, and the template's ~12,000 nodes for them were its largest cost.
     """
-    url = _town_url(theatre)
+    url = town_url(theatre)
     capped = []
     for f in flows:
         towns = [{**t, "url": url(t["slug"])} for t in f["towns"][:FLOW_TOWNS_SHOWN]]
@@ -68,7 +68,7 @@ _ROW_FIELDS = ("effective_date", "date_precision", "day_part", "status", "confid
 # Each value escaped with html.escape (what django.utils.html.escape runs) and the row marked safe once:
 # format_html's escaping, argument by argument through lazy-string checks, was ~10 ms of 400 rows.
 def _handover_rows(handovers: list[territory.Handover], theatre: Theatre | None = None) -> list[str]:
-    url = _town_url(theatre)
+    url = town_url(theatre)
     return [mark_safe(_HANDOVER.format(  # noqa: S308 (every value escaped)
         f"{h.date:%Y-%m-%d}", escape(url(h.town.slug)), escape(h.town.name),
         f"from {escape(h.from_faction.name)} to {escape(h.to_faction.name)}" if h.from_faction
@@ -77,7 +77,7 @@ def _handover_rows(handovers: list[territory.Handover], theatre: Theatre | None 
 
 
 def _change_rows(changes, theatre: Theatre | None = None) -> list[str]:
-    url = _town_url(theatre)
+    url = town_url(theatre)
     statuses, confidences = dict(ControlChange.Status.choices), dict(ControlChange.Confidence.choices)
     return [mark_safe(_CHANGE.format(  # noqa: S308 (every value escaped)
         f"{c.effective_date:%Y-%m-%d}", escape(c.date_label), escape(url(c.town.slug)), escape(c.town.name),
@@ -218,7 +218,7 @@ def then_and_now(*, on: dt.date, moment: dt.datetime, theatre: Theatre | None = 
     changes = ControlChange.objects.in_bulk(ids)
     factions = Faction.objects.in_bulk({c.faction_id for c in changes.values()}
                                        | {c.contested_by_id for c in changes.values() if c.contested_by_id})
-    url = _town_url()
+    url = town_url()
     rows = []
     for t in shown:
         before, after = (changes.get(getattr(s.changes.get(t.id), "id", None)) for s in (then, now))
