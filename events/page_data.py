@@ -248,8 +248,8 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1, theatre: Theatre |
     by_town = snapshot.changes if snapshot else {}
     factions = selectors.faction_rows() if by_town else {}
     towns = [_town_row(t, by_town.get(t.pk), factions) for t in paged.object_list]
-    row = territory.area_control_as_of(area=area, on=on)
-    shares = row.iloc[0]["shares"] if len(row) else {}
+    control = territory.area_shares_as_of(area=area, on=on)
+    shares = control["shares"]
 
     # Summed per step by the database (see territory.over_time), no walk of the towns' log here; the same
     # query counts the towns with a record (each one's first change in force).
@@ -295,7 +295,7 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1, theatre: Theatre |
         "recorded": recorded[0],
         "unrecorded": total - recorded[0],
         "recorded_words": recorded_words(recorded=recorded[0], total=total),
-        "contested": bool(row.iloc[0]["contested"]) if len(row) else False,
+        "contested": bool(control["contested"]),
         "columns": [names.get(s, (s, ""))[0] for s in slugs],
         "table": table,
         "point_rows": area_rows.point_rows(table),

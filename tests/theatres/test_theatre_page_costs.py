@@ -193,3 +193,16 @@ def test_an_area_pages_template_work_does_not_grow_with_its_towns(seeded, monkey
     page = Client().get(url).content.decode()
     assert all(f"Unrecorded {i}" in page for i in range(5))
     assert _variables_rendered(monkeypatch, url) == before
+
+
+def test_an_area_pages_shares_decode_no_outline(seeded, monkeypatch):
+    # Its shares on the date came with the area's outline, decoded from GeoJSON into a one-row GeoDataFrame the
+    # page never drew (~4 ms after each write at Ruritania's size, more for a detailed governorate).
+    from events.territory import one_area
+
+    decoded = []
+    real = one_area.shape
+    monkeypatch.setattr(one_area, "shape", lambda geometry: decoded.append(1) or real(geometry))
+    page = Client().get(f"/areas/hama/?date={selectors.latest_change_date()}")
+    assert page.status_code == 200 and page.context["shares"] and page.context["recorded"]
+    assert decoded == []
