@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 from geodata.models import AdminArea, Theatre, Town
 
 from . import collector, selectors, territory
+from .date_labels import date_label
 from .models import ControlChange, Faction
 
 TOWNS_SHOWN = 200  # towns that changed hands listed on the page; the CSV has every change
@@ -23,7 +24,7 @@ CHANGES_PER_PAGE = 200
 FLOW_TOWNS_SHOWN = 12  # towns named beside each flow of land
 
 
-def _town_url(theatre: Theatre | None = None) -> Callable[[str], str]:
+def town_url(theatre: Theatre | None = None) -> Callable[[str], str]:
     """A town's page URL from its slug, reversed once per page (not once per row); with ``theatre``, the
     link keeps it."""
     marker = "__slug__"
@@ -39,7 +40,7 @@ def _capped_flows(flows: list[dict], theatre: Theatre | None = None) -> list[dic
     The links are joined here, not by a loop in the template: a 30-day diff at 10,000 towns names
     2,500 towns in 210 flows, and the template's ~12,000 nodes for them were its largest cost.
     """
-    url = _town_url(theatre)
+    url = town_url(theatre)
     capped = []
     for f in flows:
         towns = [{**t, "url": url(t["slug"])} for t in f["towns"][:FLOW_TOWNS_SHOWN]]
@@ -59,16 +60,17 @@ _CHANGE = ('<tr><td><time datetime="{}">{}</time></td>\n      <td><a href="{}">{
 
 
 # What a row of the changes table shows: no sources, governorate or parent faction (with_relations
-# reads those for the pages that show them: here 400 sources and two joins more per page).
-_ROW_RELATIONS = ("town", "faction", "contested_by")
-_ROW_FIELDS = ("effective_date", "date_precision", "day_part", "status", "confidence", "town__name", "town__slug",
-               "faction__name", "faction__colour", "contested_by__name")
+# reads those for the pages that show them: here 400 sources and two joins more per page). Read as named
+# rows, not models: a page's 200 changes with their town, faction and contester were ~600 models, ~8 ms of
+# each request, a cost that does not shrink with a small theatre's diff (issue 21 item 7).
+_ROW_FIELDS = ("pk", "effective_date", "date_precision", "day_part", "status", "confidence", "town__name",
+               "town__slug", "faction__name", "faction__colour", "contested_by__name")
 
 
 # Each value escaped with html.escape (what django.utils.html.escape runs) and the row marked safe once:
 # format_html's escaping, argument by argument through lazy-string checks, was ~10 ms of 400 rows.
 def _handover_rows(handovers: list[territory.Handover], theatre: Theatre | None = None) -> list[str]:
-    url = _town_url(theatre)
+    url = town_url(theatre)
     return [mark_safe(_HANDOVER.format(  # noqa: S308 (every value escaped)
         f"{h.date:%Y-%m-%d}", escape(url(h.town.slug)), escape(h.town.name),
         f"from {escape(h.from_faction.name)} to {escape(h.to_faction.name)}" if h.from_faction
@@ -77,12 +79,14 @@ def _handover_rows(handovers: list[territory.Handover], theatre: Theatre | None 
 
 
 def _change_rows(changes, theatre: Theatre | None = None) -> list[str]:
-    url = _town_url(theatre)
+    url = town_url(theatre)
     statuses, confidences = dict(ControlChange.Status.choices), dict(ControlChange.Confidence.choices)
     return [mark_safe(_CHANGE.format(  # noqa: S308 (every value escaped)
-        f"{c.effective_date:%Y-%m-%d}", escape(c.date_label), escape(url(c.town.slug)), escape(c.town.name),
-        escape(c.faction.colour), escape(c.faction.name), escape(str(statuses.get(c.status, c.status))),
-        f" by {escape(c.contested_by.name)}" if c.contested_by else "",
+        f"{c.effective_date:%Y-%m-%d}",
+        escape(date_label(on=c.effective_date, precision=c.date_precision, day_part=c.day_part)),
+        escape(url(c.town__slug)), escape(c.town__name), escape(c.faction__colour), escape(c.faction__name),
+        escape(str(statuses.get(c.status, c.status))),
+        f" by {escape(c.contested_by__name)}" if c.contested_by__name is not None else "",
         escape(str(confidences.get(c.confidence, c.confidence))),
     )) for c in changes]
 
@@ -114,7 +118,8 @@ def _counts(handovers: list[territory.Handover]) -> tuple[list[dict], list[dict]
                                               "first": first[pk], "net": gained[pk] - lost[pk]})
             for pk, f in factions.items()]
     by_faction = [row for _, _, row in sorted(rows, key=lambda r: (-r[0], r[1]))]
-    areas = AdminArea.objects.in_bulk([pk for pk in {*per_area, *firsts} if pk is not None])
+    # Their names and links only: a governorate's geometry (Syria's 14: ~5 ms decoded) is not shown here.
+    areas = AdminArea.objects.only("name", "slug").in_bulk([pk for pk in {*per_area, *firsts} if pk is not None])
     keyed = []
     for pk in {*per_area, *firsts}:
         area = areas.get(pk) if pk is not None else None
@@ -150,7 +155,7 @@ def _changes_page(*, start: dt.date, end: dt.date, page: int, theatre: Theatre |
         # on the town's theatre was planned as a scan of every theatre's towns (SQLite), each town's range probed.
         in_period = in_period.filter(town__in=Town.objects.filter(theatre=theatre).values("pk"))
     changes = Paginator(
-        in_period.select_related(*_ROW_RELATIONS).only(*_ROW_FIELDS).order_by(*selectors.CHRONOLOGICAL)
+        in_period.order_by(*selectors.CHRONOLOGICAL).values_list(*_ROW_FIELDS, named=True)
         if start < end
         else ControlChange.objects.none(),
         CHANGES_PER_PAGE,
@@ -218,7 +223,7 @@ def then_and_now(*, on: dt.date, moment: dt.datetime, theatre: Theatre | None = 
     changes = ControlChange.objects.in_bulk(ids)
     factions = Faction.objects.in_bulk({c.faction_id for c in changes.values()}
                                        | {c.contested_by_id for c in changes.values() if c.contested_by_id})
-    url = _town_url()
+    url = town_url()
     rows = []
     for t in shown:
         before, after = (changes.get(getattr(s.changes.get(t.id), "id", None)) for s in (then, now))

@@ -10,11 +10,10 @@ from urllib.parse import urlencode
 import orjson
 from django.core.paginator import Paginator
 from django.urls import reverse
-from django.utils.html import format_html_join
 
 from geodata.models import AdminArea, Theatre, Town
 
-from . import geojson, selectors, svg_charts, territory
+from . import area_rows, geojson, selectors, svg_charts, territory
 from .colours import NO_RECORD_COLOUR
 from .models import ControlChange, Faction
 from .selectors import ChangeRow, FactionRow
@@ -210,19 +209,13 @@ def _town_row(town: Town, change: ChangeRow | None, factions: dict[int, FactionR
     template's lookups through the models (methods, then related objects) for 200 rows cost it more than
     the rest of the page, and reading the 200 changes again as models (with their factions) cost a warm
     page a quarter of its time (issue 21 item 7)."""
-    row: dict[str, object] = {"town": town, "change": change, "url": town.get_absolute_url()}
+    row: dict[str, object] = {"town": town, "change": change}
     if change is not None:
         contested_by = None if change.contested_by_id is None else factions[change.contested_by_id]
         row |= {"faction": factions[change.faction_id], "contested_by": contested_by,
                 "status": ControlChange.Status(change.status).label, "date": change.effective_date,
                 "date_label": change.date_label, "confidence": ControlChange.Confidence(change.confidence).label}
     return row
-
-
-def _percent_cells(percents: list[int]) -> str:
-    """A shares row's cells as HTML: the table is up to 400 rows of a cell per faction, and the template's
-    loop over each cell was most of the area page's render (80 ms of ~150 at 10,000 towns)."""
-    return format_html_join("", '<td class="num">{}%</td>', ((p,) for p in percents))
 
 
 def recorded_words(*, recorded: int, total: int) -> str:
@@ -255,8 +248,8 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1, theatre: Theatre |
     by_town = snapshot.changes if snapshot else {}
     factions = selectors.faction_rows() if by_town else {}
     towns = [_town_row(t, by_town.get(t.pk), factions) for t in paged.object_list]
-    row = territory.area_control_as_of(area=area, on=on)
-    shares = row.iloc[0]["shares"] if len(row) else {}
+    control = territory.area_shares_as_of(area=area, on=on)
+    shares = control["shares"]
 
     # Summed per step by the database (see territory.over_time), no walk of the towns' log here; the same
     # query counts the towns with a record (each one's first change in force).
@@ -267,8 +260,8 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1, theatre: Theatre |
     total = paged.paginator.count
     recorded = [shares_over_time.recorded_on(on), *shares_over_time.recorded]
     table = [
-        {"date": date, "cells": (cells := [round(100 * sh.get(slug, 0)) for slug in slugs]),
-         "cells_html": _percent_cells(cells), "recorded": known, "unrecorded": total - known}
+        {"date": date, "cells": [round(100 * sh.get(slug, 0)) for slug in slugs], "recorded": known,
+         "unrecorded": total - known}
         for (date, sh), known in zip(over_time, recorded[1:], strict=True)
     ]
     # The table's own shares, one column per row (not lines to time scale: see svg_charts.share_chart).
@@ -288,6 +281,7 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1, theatre: Theatre |
         "parent": area.parent if area.parent_id else None,
         "children": list(AdminArea.objects.filter(parent=area).order_by("name").only("name", "slug", "level")),
         "towns": towns,
+        "town_rows": area_rows.town_rows(towns, theatre),
         "towns_page": paged,
         # The API lists the towns and changes filed under this area (JSON, paged).
         "towns_api_url": f"{reverse('api:town-list')}?governorate={area.slug}" + theatre_query(theatre, first="&"),
@@ -301,9 +295,10 @@ def area_page(*, area: AdminArea, on: dt.date, page: int = 1, theatre: Theatre |
         "recorded": recorded[0],
         "unrecorded": total - recorded[0],
         "recorded_words": recorded_words(recorded=recorded[0], total=total),
-        "contested": bool(row.iloc[0]["contested"]) if len(row) else False,
+        "contested": bool(control["contested"]),
         "columns": [names.get(s, (s, ""))[0] for s in slugs],
         "table": table,
+        "point_rows": area_rows.point_rows(table),
         "chart": chart,
         "point_words": territory.point_words(step),
         "map_url": f"{reverse('home')}?date={on:%Y-%m-%d}" + theatre_query(theatre, first="&"),

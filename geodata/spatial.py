@@ -5,6 +5,8 @@ equal-area projection centred on the data (metres; areas true, distances within 
 percent over a country a few hundred kilometres across).
 """
 
+from collections.abc import Mapping
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -239,17 +241,27 @@ def _site_pieces(points: np.ndarray, area_m, area_deg, to_wgs84, radius_m: float
     return [_polygonal(piece) for piece in shapely.intersection(cells_deg, area_deg)]
 
 
-def site_classes(town_klass: pd.Series, town_sites: pd.Series) -> pd.Series:
-    """Each site's class from its towns' classes (town_id -> slug, CONTESTED or None when unknown).
+def site_class_map(town_klass: Mapping[int, object], town_sites: pd.Series) -> dict[int, str]:
+    """Each site's class from its towns' classes (town_id -> slug or CONTESTED; a town missing, None or NaN is
+    unknown), as a dict: one known class wins the site; towns at one spot held by different sides make it
+    CONTESTED; a site whose towns are all unknown is left out.
 
-    One known class wins the site; towns at one spot held by different sides make it CONTESTED;
-    a site whose towns are all unknown (and NO_SITE) is None.
+    One pass over plain values: the same through pandas (reindex, groupby first and nunique) cost ~1.4 ms at
+    1,000 towns and ~5.5 ms at 10,000, twice per diff, whatever the diff's size.
     """
-    klass = town_klass.reindex(town_sites.index)
-    frame = pd.DataFrame({"site": town_sites.to_numpy(), "klass": klass.to_numpy()}).dropna(subset=["klass"])
-    by_site = frame.groupby("site")["klass"]
-    first, kinds = by_site.first(), by_site.nunique()
-    return first.where(kinds == 1, CONTESTED)
+    out: dict[int, str] = {}
+    for town, site in zip(town_sites.index.tolist(), town_sites.tolist(), strict=True):
+        klass = town_klass.get(town)
+        if not isinstance(klass, str):
+            continue
+        held = out.get(site)
+        out[site] = klass if held is None or held == klass else CONTESTED
+    return out
+
+
+def site_classes(town_klass: pd.Series, town_sites: pd.Series) -> pd.Series:
+    """``site_class_map`` as a Series by site (a site whose towns are all unknown, and NO_SITE then, is absent)."""
+    return pd.Series(site_class_map(town_klass.to_dict(), town_sites), dtype=object).sort_index()
 
 
 def class_km2(cells: pd.DataFrame, classes: pd.Series) -> pd.Series:

@@ -21,7 +21,7 @@ from .change import Flow, Handover, TerritoryChange, territory_between, territor
 from .drawn import DRAWN_RULE, latest_drawn, latest_drawn_date, overlays_as_of, with_drawn
 from .drawn_change import drawn_between
 from .drawn_conflicts import AreaConflict, area_conflicts, conflicts_in
-from .one_area import area_control_as_of, area_towns
+from .one_area import area_control_as_of, area_shares_as_of, area_towns
 from .over_time import (
     AreaOverTime,
     OverTime,
@@ -38,7 +38,7 @@ __all__ = [
     "AREA_RULE", "CACHE_SECONDS", "DRAWN_RULE", "latest_drawn", "latest_drawn_date", "overlays_as_of",
     "with_drawn", "drawn_between", "AreaConflict", "area_conflicts", "conflicts_in",
     "CONTESTED", "CONTESTED_COLOUR", "CONTESTED_NAME", "Flow", "Handover", "OverTime",
-    "TerritoryChange", "AreaOverTime", "area_control_as_of", "area_over_time",
+    "TerritoryChange", "AreaOverTime", "area_control_as_of", "area_shares_as_of", "area_over_time",
     "area_rule", "area_shares_over_time", "area_towns", "cell_areas",
     "cell_shapes", "control_areas_as_of",
     "LevelAreas", "level_area_ids", "level_areas", "point_words", "province_control_as_of", "step_for",

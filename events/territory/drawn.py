@@ -55,6 +55,8 @@ def latest_drawn(*, on: dt.date, layers, theatre: Theatre | None = None) -> list
     )
     for theatre_id, layer, faction_id, pk in keys:
         chosen.setdefault((theatre_id, layer, faction_id), pk)
+    if not chosen:
+        return []
     found = DrawnArea.objects.filter(pk__in=chosen.values()).select_related("faction").prefetch_related("sources")
     return sorted(found, key=lambda a: (a.layer, a.faction.slug, a.theatre_id))
 

@@ -158,3 +158,51 @@ def test_the_area_conflicts_open_on_the_theatres_last_date_without_reading_every
     assert answer.status_code == 200
     assert str(selectors.latest_change_date(theatre=zenda)) in answer.content.decode()
     assert [q["sql"] for q in queries.captured_queries if "day_walk" in q["sql"]] == []
+
+
+def _variables_rendered(monkeypatch, url: str) -> int:
+    """How many template variables the page's render resolves (each a lookup, a filter and an escape)."""
+    from django.template.base import VariableNode
+
+    count = 0
+    real = VariableNode.render
+
+    def counted(self, context):
+        nonlocal count
+        count += 1
+        return real(self, context)
+
+    monkeypatch.setattr(VariableNode, "render", counted)
+    assert Client().get(url).status_code == 200
+    monkeypatch.setattr(VariableNode, "render", real)
+    return count
+
+
+def test_an_area_pages_template_work_does_not_grow_with_its_towns(seeded, monkeypatch):
+    # Its towns (up to 200) and its shares' points (up to 400) were template loops, ~8 variables a row: ~17 of the
+    # ~19 ms of its render at Ruritania's size, paid cold and warm whatever the theatre. Their rows are joined in
+    # Python now (events/area_rows.py), so more towns add no template work.
+    from tests.factories import TownFactory
+
+    hama = AdminArea.objects.get(slug="hama")
+    url = f"/areas/hama/?date={selectors.latest_change_date()}"
+    before = _variables_rendered(monkeypatch, url)
+    for i in range(5):
+        TownFactory(name=f"Unrecorded {i}", theatre=hama.theatre, admin_area=hama)
+    cache.clear()
+    page = Client().get(url).content.decode()
+    assert all(f"Unrecorded {i}" in page for i in range(5))
+    assert _variables_rendered(monkeypatch, url) == before
+
+
+def test_an_area_pages_shares_decode_no_outline(seeded, monkeypatch):
+    # Its shares on the date came with the area's outline, decoded from GeoJSON into a one-row GeoDataFrame the
+    # page never drew (~4 ms after each write at Ruritania's size, more for a detailed governorate).
+    from events.territory import one_area
+
+    decoded = []
+    real = one_area.shape
+    monkeypatch.setattr(one_area, "shape", lambda geometry: decoded.append(1) or real(geometry))
+    page = Client().get(f"/areas/hama/?date={selectors.latest_change_date()}")
+    assert page.status_code == 200 and page.context["shares"] and page.context["recorded"]
+    assert decoded == []
