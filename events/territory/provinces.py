@@ -66,6 +66,13 @@ def level_areas(*, level: int, theatre: Theatre | None = None) -> LevelAreas:
     return kept
 
 
+def forget_kept_areas() -> None:
+    """Forget every kept version (the tests: an area changed by QuerySet.update() and rolled back keeps its
+    version's key; the project's own writes move ``updated_at``)."""
+    with _kept_lock:
+        _kept.clear()
+
+
 def _areas_frame(*, level: int, theatre_id: int | None) -> gpd.GeoDataFrame:
     """The areas with the columns control is joined to (``area_control`` adds its own after them: COLUMNS)."""
     areas = places.admin_areas_frame(level=level, theatre=theatre_id)
