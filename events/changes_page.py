@@ -118,7 +118,7 @@ def _counts(handovers: list[territory.Handover]) -> tuple[list[dict], list[dict]
                                               "first": first[pk], "net": gained[pk] - lost[pk]})
             for pk, f in factions.items()]
     by_faction = [row for _, _, row in sorted(rows, key=lambda r: (-r[0], r[1]))]
-    # Their names and links only: a governorate's geometry (Syria's 14: ~5 ms decoded) is not shown here.
+    # Their names and links only: a governorate's geometry (the first theatre's 14: ~5 ms decoded) is not shown here.
     areas = AdminArea.objects.only("name", "slug").in_bulk([pk for pk in {*per_area, *firsts} if pk is not None])
     keyed = []
     for pk in {*per_area, *firsts}:
