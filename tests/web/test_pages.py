@@ -7,6 +7,7 @@ from html import unescape
 import pytest
 
 from events.models import Source
+from geodata.models import AdminArea
 from tests.factories import ControlChangeFactory, FactionFactory, TownFactory
 
 pytestmark = pytest.mark.django_db
@@ -153,15 +154,18 @@ def test_town_panel_json(client, seeded):
 
 
 def test_names_and_links_are_escaped(client, seeded):
-    town = TownFactory(name=HOSTILE, slug="hostile")
+    town = TownFactory(name=HOSTILE, slug="hostile", admin_area=AdminArea.objects.get(slug="hama"))
     faction = FactionFactory(name="<b>bold</b>", slug="bold")
     # A URL the services refuse, written straight to the table: data may carry it, no page may link it.
     source = Source.objects.create(publisher="Test Wire", title="<i>t</i>", url="javascript:alert(1)")
     ControlChangeFactory(town=town, faction=faction, sources=[source])
-    for url in ("/towns/hostile/", "/factions/", "/changes/?from=2017-08-31&to=2017-09-02", "/?date=2017-09-02"):
+    pages = ("/towns/hostile/", "/factions/", "/changes/?from=2017-08-31&to=2017-09-02", "/?date=2017-09-02",
+             "/areas/hama/?date=2017-09-02")  # the area page's rows are joined in Python (events.area_rows)
+    for url in pages:
         html = client.get(url).content.decode()
         assert "<img src=x" not in html and "<b>bold</b>" not in html, url
         assert 'href="javascript:' not in html, url  # data may carry it; no page links it
+    assert ESCAPED in client.get("/areas/hama/?date=2017-09-02").content.decode()
     town_html = client.get("/towns/hostile/").content.decode()
     assert ESCAPED in town_html and "&lt;b&gt;bold&lt;/b&gt;" in town_html
     panel = client.get(f"/towns/{town.pk}/panel.json").json()
