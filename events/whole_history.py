@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 LAYER = "control-spans.gpkg"
 # How long a queued writing holds its lock: past it (the worker died), the next request queues it again.
 LOCK_SECONDS = 3600
-RETRY_SECONDS = 60  # told to a client when no file is written yet and the last writing's time is unknown
+RETRY_SECONDS = 60  # told to a client when no file is written yet
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,6 @@ class Written:
     path: Path
     version: str  # the data version it was written for (its ETag)
     changed_at: dt.datetime | None  # that version's Last-Modified
-    seconds: float  # how long the writing took
     current: bool  # written for the version the request read
 
 
@@ -93,7 +92,7 @@ def _written(path: Path, *, current: bool) -> Written | None:
         return None
     changed = about.get("changed_at")
     return Written(path, about["version"], dt.datetime.fromisoformat(changed) if changed else None,
-                   float(about.get("seconds") or 0), current)
+                   current)
 
 
 def _newest(stem: str) -> Written | None:
@@ -116,12 +115,6 @@ def kept(params: dict, *, version: str) -> Written | None:
     _queue(params, stem=stem, version=version)
     current = _written(_path(stem, version), current=True)  # written in the request (JOBS_SYNC)
     return current if current is not None else _newest(stem)
-
-
-def retry_after(params: dict) -> int:
-    """Seconds a client should wait before asking again: the last writing's time, or RETRY_SECONDS."""
-    newest = _newest(file_stem(params))
-    return max(1, round(newest.seconds)) if newest is not None and newest.seconds else RETRY_SECONDS
 
 
 def _lock_key(stem: str, version: str) -> str:

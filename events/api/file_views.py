@@ -5,15 +5,12 @@ file's format differs, written by ``events.gis_files`` from the GeoJSON layers' 
 """
 
 from django.http import FileResponse
-from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import content_disposition_header, http_date, quote_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.response import Response
 
 from events import selectors, whole_history
 from events.gis_files import GPKG_MEDIA_TYPE, KML_MEDIA_TYPE
-from events.params import parse_flag
 
 from . import views
 from .renderers import GeoJSONRenderer, GeoPackageRenderer, KMLRenderer
@@ -134,33 +131,23 @@ class WholeHistoryFromDisk(views.ExportView):
             return super().answer(request, layer=layer, revision=revision, version=version, params=params)
         written = whole_history.kept(params, version=version)
         if written is None:
-            wait = whole_history.retry_after(params)
+            wait = whole_history.RETRY_SECONDS  # no file of the stem yet: nothing says how long one takes
             return Response(
                 {"detail": f"The whole history as a GeoPackage is being written; ask again in about {wait} s. "
                  "A period (from and to) is written at once, and control-spans.geojson or control-spans.kml of "
                  "the whole history stream from their first byte."},
                 status=503, headers={"Retry-After": str(wait)},
             )
-        etag = quote_etag(f"{views.EXPORT_FORMAT}-{written.version}")
-        last_modified = int(written.changed_at.timestamp()) if written.changed_at else None
-        response = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
-        if response is None:
-            response = FileResponse(written.path.open("rb"), content_type=GPKG_MEDIA_TYPE)
-            download = parse_flag(request.query_params, "download")
-            name = f"{whole_history.file_stem(params)}.gpkg"
-            response["Content-Disposition"] = content_disposition_header(download, name)
-        response["ETag"] = etag
-        if last_modified is not None:
-            response["Last-Modified"] = http_date(last_modified)
-        response[VERSION_HEADER] = written.version
         pinned = selectors.version_pinned(request.query_params.get(views.REVISION_PARAM), revision=revision,
                                           version=version)
+        response = self.conditional(
+            request, etag=written.version, changed=written.changed_at, immutable=written.current and pinned,
+            build=lambda: self.named(request, FileResponse(written.path.open("rb"), content_type=GPKG_MEDIA_TYPE),
+                                     f"{whole_history.file_stem(params)}.gpkg"),
+        )
+        response[VERSION_HEADER] = written.version
         if not written.current:
             response[CURRENT_VERSION_HEADER] = version
-        if written.current and pinned:
-            patch_cache_control(response, public=True, max_age=views.IMMUTABLE_SECONDS, immutable=True)
-        else:
-            patch_cache_control(response, public=True, no_cache=True)
         return response
 
 

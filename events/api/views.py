@@ -2,6 +2,7 @@
 
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import content_disposition_header, http_date, quote_etag
 from drf_spectacular.types import OpenApiTypes
@@ -376,28 +377,44 @@ class ExportView(APIView):
 
     def answer(self, request, *, layer, revision, version, params):
         """The file of ``layer`` with ``params`` at ``version`` (of ``revision``), or 304."""
-        download = parse_flag(request.query_params, "download")
         shown = params.get("on")
-        etag = quote_etag(f"{EXPORT_FORMAT}-{version}" + (f"-{shown}" if shown else ""))
-        # The revision's time, or when a delayed change last reached the public (selectors.data_last_modified).
-        changed = selectors.data_last_modified(revision=revision)
-        last_modified = int(changed.timestamp()) if changed else None
-        not_modified = get_conditional_response(request._request, etag=etag, last_modified=last_modified)
-        if not_modified is None:
+
+        def built() -> HttpResponseBase:
             export = layer.build_at(version, params)
             # A streamed layer (a period's changes) goes out a batch at a time, never whole in memory.
             response_class = StreamingHttpResponse if export.streamed else HttpResponse
-            response = response_class(export.content, content_type=export.media_type)
-            response["Content-Disposition"] = content_disposition_header(download, export.filename)
-        else:
-            response = not_modified
-        response["ETag"] = etag
-        if last_modified is not None:
-            response["Last-Modified"] = http_date(last_modified)
+            return self.named(request, response_class(export.content, content_type=export.media_type),
+                              export.filename)
+
+        pinned = selectors.version_pinned(request.query_params.get(REVISION_PARAM), revision=revision, version=version)
+        # The revision's time, or when a delayed change last reached the public (selectors.data_last_modified).
+        response = self.conditional(
+            request, etag=f"{version}-{shown}" if shown else version,
+            changed=selectors.data_last_modified(revision=revision), build=built, immutable=pinned,
+        )
         if shown:
             response[SLICE_DATE_HEADER] = shown.isoformat()
             response["Content-Location"] = _located(request, shown)
-        if selectors.version_pinned(request.query_params.get(REVISION_PARAM), revision=revision, version=version):
+        return response
+
+    @staticmethod
+    def named(request, response: HttpResponseBase, filename: str) -> HttpResponseBase:
+        """``response`` as a file called ``filename``: inline, or an attachment with ``?download=``."""
+        response["Content-Disposition"] = content_disposition_header(
+            parse_flag(request.query_params, "download"), filename) or ""
+        return response
+
+    @staticmethod
+    def conditional(request, *, etag: str, changed, build, immutable: bool) -> HttpResponseBase:
+        """``build()``, or 304 when the client holds the file of ``etag`` (a data version, with its export format
+        before it) last changed at ``changed``; with its validators and how caches may keep it."""
+        etag = quote_etag(f"{EXPORT_FORMAT}-{etag}")
+        last_modified = int(changed.timestamp()) if changed else None
+        response = get_conditional_response(request._request, etag=etag, last_modified=last_modified) or build()
+        response["ETag"] = etag
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified)
+        if immutable:
             # The URL names the revision, and a revision's layers never change: a proxy or CDN may
             # keep the file for good (a write moves the page to a new revision, hence a new URL).
             patch_cache_control(response, public=True, max_age=IMMUTABLE_SECONDS, immutable=True)
