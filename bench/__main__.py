@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     # never the installation's var/releases.
     vendor = "postgresql" if url.startswith("postgres") else "sqlite"
     os.environ["RELEASES_DIR"] = str(args.cache_dir / f"releases-{args.towns}x{args.changes}-{vendor}")
-    # The whole history's GeoPackage (events.whole_history), written once per data version and kept between runs.
+    # The whole history's GeoPackage (events.queued_files), written once per data version and kept between runs.
     os.environ["EXPORTS_DIR"] = str(args.cache_dir / f"exports-{args.towns}x{args.changes}-{vendor}")
     import django
 

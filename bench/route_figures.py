@@ -161,7 +161,7 @@ class Spec:
     page: bool = False  # a page a reader browses: <= 1 MB
     note: str = ""
     as_published: bool = False  # the URL asks ?as_published=: the floor reads as known at ``Params.known_at``
-    # The route sends a file the job queue wrote (events.whole_history): ``prepare`` writes it once before the
+    # The route sends a file the job queue wrote (events.queued_files): ``prepare`` writes it once before the
     # figure, the job queue is `make serve`'s (a write's new file is queued, not written in the timed request),
     # and the time is to the first byte and the bytes the Content-Length (the rest is the kernel's sendfile).
     prepare: Callable[[Params], object] | None = None
@@ -290,12 +290,12 @@ def _whole_history_written(p: Params) -> str:
     """The whole history's GeoPackage written for the database's version (once: a later run finds it)."""
     from django.core.cache import cache
 
-    from events import whole_history
+    from events import queued_files
 
     # The files under EXPORTS_DIR (bench.__main__: per size and database) are this database's, whatever run
     # wrote them: a version names one state of its data (a run's writes are rolled back).
-    cache.set("whole-history:epoch", "bench", None)
-    return f"the job's writing: {whole_history.write(theatre=p.theatre.slug if p.theatre else None)}"
+    cache.set("queued-files:epoch", "bench", None)
+    return f"the job's writing: {queued_files.write(query={'theatre': p.theatre.slug} if p.theatre else {})}"
 
 
 # More figures of routes SPECS names: {figure key: (route key, spec)}; a key is "<route>@<what differs>".
@@ -318,7 +318,7 @@ VARIANTS: dict[str, tuple[str, Spec]] = {
         note="the feed of one faction (and its members) gaining or losing")),
     "api:control-spans-gpkg@whole": ("api:control-spans-gpkg", Spec(
         lambda p: "/api/control-spans.gpkg", prepare=_whole_history_written,
-        note="the whole history: the file written for the data as it was, to the first byte (events.whole_history)")),
+        note="the whole history: the file written for the data as it was, to the first byte (events.queued_files)")),
 }
 FIGURES: dict[str, Spec] = {**SPECS, **{key: spec for key, (_, spec) in VARIANTS.items()}}
 

@@ -183,6 +183,17 @@ def _few_towns(
     return Town.objects.filter(pk__in=Subquery(in_range.order_by().values("town_id")))
 
 
+def changes_dated_beyond(*, start: dt.date | None, end: dt.date | None, count: int) -> bool:
+    """Whether more than ``count`` changes are dated ``start``..``end`` (either open): of any theatre and state, an
+    upper bound read from the date index, no further than ``count`` entries."""
+    dated = ControlChange.objects.order_by()
+    if start is not None:
+        dated = dated.filter(effective_date__gte=start)
+    if end is not None:
+        dated = dated.filter(effective_date__lte=end)
+    return dated[count:count + 1].exists()
+
+
 def _event_batches(rows: Iterator[tuple], latest: dict[int, selectors.ChangeRow],
                    faction_ids: set[int] | None) -> Iterator[list[ChangeEvent]]:
     split = len(selectors.ChangeRow._fields)

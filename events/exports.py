@@ -285,11 +285,14 @@ def _dated_params(params: Mapping[str, str]) -> dict:
     return {"on": _slice_on(params), **({} if theatre is None else {"theatre": theatre})}
 
 
+def _changes_stem(*, start: dt.date, end: dt.date, theatre: Theatre | None = None, **_) -> str:
+    return ("changes" if theatre is None else f"changes-{theatre.slug}") + f"-{start}-{end}"
+
+
 def _changes(*, start: dt.date, end: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None,
              fmt: str = "geojson") -> Export:
     """Streamed: a period's changes grow with the log, so they are read and written a batch at a time."""
-    name = "changes" if theatre is None else f"changes-{theatre.slug}"
-    stem = f"{name}-{start}-{end}"
+    stem = _changes_stem(start=start, end=end, theatre=theatre)
     if fmt == "geojson":
         content = geojson.changes_geojson(start=start, end=end, faction_ids=faction_ids, theatre=theatre)
         return Export(content, geojson.GEOJSON_MEDIA_TYPE, f"{stem}.geojson")
@@ -321,13 +324,18 @@ def _spans_params(params: Mapping[str, str]) -> dict:
 SPAN_KINDS = ("towns", "drawn")
 
 
+def _spans_stem(*, start: dt.date | None, end: dt.date | None, theatre: Theatre | None = None, kind: str = "towns",
+                **_) -> str:
+    name = "control-spans" if theatre is None else f"control-spans-{theatre.slug}"
+    name += "" if kind == "towns" else f"-{kind}"
+    return name + "".join(f"-{part}" for part in (start, end) if part is not None)
+
+
 def _spans(*, start: dt.date | None, end: dt.date | None, theatre: Theatre | None = None,
            fmt: str = "geojson", kind: str = "towns") -> Export:
     """Spans of control (``geojson.spans_features``): the whole history, or those in force from ``start``
     to ``end``; streamed, a batch at a time, as the whole history grows with the log."""
-    name = "control-spans" if theatre is None else f"control-spans-{theatre.slug}"
-    name += "" if kind == "towns" else f"-{kind}"
-    stem = name + "".join(f"-{part}" for part in (start, end) if part is not None)
+    stem = _spans_stem(start=start, end=end, theatre=theatre, kind=kind)
     if kind == "drawn":
         batches = drawn_spans.drawn_spans_features(theatre=theatre, start=start, end=end)
         if fmt == "geojson":
@@ -402,3 +410,11 @@ LAYERS.update({
     f"{name}.{fmt}": Layer(LAYERS[name].parse, functools.partial(LAYERS[name].build, fmt=fmt))
     for name in ("control", "provinces", "areas", "changes", "control-spans") for fmt in gis_files.FORMATS
 })
+
+
+def file_name(layer: str, params: dict) -> str:
+    """The name ``layer`` (a GeoPackage or KML of a period's changes or of spans) gives its file for ``params``
+    (parsed), without building it."""
+    name, fmt = layer.rsplit(".", 1)
+    stem = {"changes": _changes_stem, "control-spans": _spans_stem}[name](**params)
+    return f"{stem}.{fmt}"

@@ -236,8 +236,8 @@ Q_CLUSTER = {
 IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR") or BASE_DIR / "var" / "uploads")
 # Citable releases (manage.py release): each release's files, written once and never changed.
 RELEASES_DIR = Path(os.environ.get("RELEASES_DIR") or BASE_DIR / "var" / "releases")
-# Files written once per state of the data and sent from disk: the whole history's spans as a GeoPackage
-# (events.whole_history), one per theatre and kind, the older ones deleted as each new one is written.
+# Files written once per state of the data and sent from disk: the whole history's spans, or a long period of
+# spans or changes, as a GeoPackage (events.queued_files), the newest of each question, at most a dozen.
 EXPORTS_DIR = Path(os.environ.get("EXPORTS_DIR") or BASE_DIR / "var" / "exports")
 # The control data's licence as an SPDX id (a release's CITATION.cff "license"), e.g. CC-BY-4.0; empty: none named.
 RELEASES_LICENSE = os.environ.get("RELEASES_LICENSE", "")

@@ -12,7 +12,7 @@ os.environ.setdefault("JOBS_SYNC", "1")
 from .base import *  # noqa: E402,F403
 from .base import CACHES as BASE_CACHES  # noqa: E402
 
-# The whole history's files (events.whole_history) of this test process, not the checkout's var/ (the bench
+# The whole history's files (events.queued_files) of this test process, not the checkout's var/ (the bench
 # names its own).
 TEST_EXPORTS_DIR = Path(tempfile.gettempdir()) / f"conflictmap-test-exports-{os.getpid()}"  # removed after the run
 EXPORTS_DIR = Path(os.environ.get("EXPORTS_DIR") or TEST_EXPORTS_DIR)

@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.response import Response
 
-from events import selectors, whole_history
+from events import queued_files, selectors
 from events.gis_files import GPKG_MEDIA_TYPE, KML_MEDIA_TYPE
 
 from . import views
@@ -49,9 +49,13 @@ def file_view(layer: str, fmt: str) -> type[views.ExportView]:
     renderer, media_type, description = FORMATS[fmt]
     headers = views.SLICE_DATE_HEADERS if layer in DATED else []
     summary = (geojson_view.__doc__ or "").strip()
+    queued = f"{layer}.{fmt}" in queued_files.LAYERS
+    responses = _responses(media_type, description)
+    if queued:
+        responses[(503, "application/json")] = WRITING_RESPONSE
     view = type(
         f"{geojson_view.__name__.removesuffix('GeoJSONView')}{fmt.upper()}View",
-        (views.ExportView,),
+        (QueuedFromDisk if queued else views.ExportView,),
         {
             "__doc__": f"{summary}\n\nThe features of the GeoJSON layer with the same parameters, as a file.",
             "layer": f"{layer}.{fmt}",
@@ -64,7 +68,7 @@ def file_view(layer: str, fmt: str) -> type[views.ExportView]:
             operation_id=operation,
             tags=["exports"],
             parameters=[*parameters, views.REV_PARAM, views.DOWNLOAD_PARAM, *headers],
-            responses=_responses(media_type, description),
+            responses=responses,
         )
     )(view)
 
@@ -114,28 +118,32 @@ class ControlSpansGeoJSONView(views.ExportView):
     renderer_classes = [GeoJSONRenderer]
 
 
-# The version of the data a file of the whole history shows, and (when older) the current one, being written.
+# The version of the data a queued file shows, and (when older) the current one, being written.
 VERSION_HEADER, CURRENT_VERSION_HEADER = "X-Data-Version", "X-Data-Version-Current"
 WRITING_RESPONSE = error(
-    "The whole history as a GeoPackage is not written yet (it is queued), or the database is unreachable: ask "
-    "again after Retry-After seconds, or ask a period (from and to), or the GeoJSON or KML, which stream."
+    "The whole history, or a long period, as a GeoPackage is not written yet (it is queued), or the database is "
+    "unreachable: ask again after Retry-After seconds, or ask a shorter period (from and to), or the GeoJSON, KML "
+    "or CSV, which stream."
 )
 
 
-class WholeHistoryFromDisk(views.ExportView):
-    """The spans GeoPackage: the whole history as known now is sent from the file the job queue wrote for the
-    data version (events.whole_history); a period, or the record as published at a moment, is written here."""
+class QueuedFromDisk(views.ExportView):
+    """A GeoPackage of spans or changes: the whole history, or a long period, as known now is sent from the file
+    the job queue wrote for the data version (events.queued_files); a shorter period, or the record as published
+    at a moment, is written here."""
 
     def answer(self, request, *, layer, revision, version, params):
-        if not whole_history.applies(params):
+        if not queued_files.applies(self.layer, params):
             return super().answer(request, layer=layer, revision=revision, version=version, params=params)
-        written = whole_history.kept(params, version=version)
+        asked = queued_files.question(self.layer, params, request.query_params)
+        written = queued_files.kept(asked, version=version)
         if written is None:
-            wait = whole_history.RETRY_SECONDS  # no file of the stem yet: nothing says how long one takes
+            wait = queued_files.RETRY_SECONDS  # nothing written for the question yet: nothing says how long it takes
+            streamed = self.layer.replace(".gpkg", ".geojson")
             return Response(
-                {"detail": f"The whole history as a GeoPackage is being written; ask again in about {wait} s. "
-                 "A period (from and to) is written at once, and control-spans.geojson or control-spans.kml of "
-                 "the whole history stream from their first byte."},
+                {"detail": f"{asked.filename} is being written; ask again in about {wait} s. A shorter period "
+                 f"(from and to, fewer than {queued_files.LARGE_PERIOD_CHANGES:,} changes) is written at once, "
+                 f"and {streamed} or the KML stream from their first byte."},
                 status=503, headers={"Retry-After": str(wait)},
             )
         pinned = selectors.version_pinned(request.query_params.get(views.REVISION_PARAM), revision=revision,
@@ -143,7 +151,7 @@ class WholeHistoryFromDisk(views.ExportView):
         response = self.conditional(
             request, etag=written.version, changed=written.changed_at, immutable=written.current and pinned,
             build=lambda: self.named(request, FileResponse(written.path.open("rb"), content_type=GPKG_MEDIA_TYPE),
-                                     f"{whole_history.file_stem(params)}.gpkg"),
+                                     asked.filename),
         )
         response[VERSION_HEADER] = written.version
         if not written.current:
@@ -158,7 +166,7 @@ def spans_view(fmt: str) -> type[views.ExportView]:
         responses[(503, "application/json")] = WRITING_RESPONSE
     view = type(
         f"ControlSpans{fmt.upper()}View",
-        (WholeHistoryFromDisk if fmt == "gpkg" else views.ExportView,),
+        (QueuedFromDisk if fmt == "gpkg" else views.ExportView,),
         {
             "__doc__": f"The whole history as spans of control ({fmt}).",
             "layer": f"control-spans.{fmt}",
