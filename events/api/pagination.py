@@ -1,5 +1,6 @@
 """Limit/offset pages whose parameters are checked: a typo answers 400 instead of the default page."""
 
+from django.core.cache import cache
 from django.db.models import Count, Window
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
@@ -46,6 +47,34 @@ class Pagination(LimitOffsetPagination):
             parameter["schema"]["minimum"] = minimum
             parameter["description"] += f" A whole number, {minimum} or more."
         return parameters
+
+
+# How long a kept count is kept: its key names the data version, so this only bounds what a cache holds.
+COUNT_SECONDS = 24 * 3600
+
+
+class CountKept(Pagination):
+    """``Pagination`` whose ``count`` is kept in the shared cache under the view's ``count_key()``.
+
+    The control log's list counts the changes in force for every page (an EXISTS per change over the log):
+    3.3 s at 1,000,000 changes on SQLite. Its key names the data version the reader reads and the filters as
+    parsed, so a client paging through waits for the count once per state of the data, not per page; a view
+    answering None (no key) is counted as DRF counts.
+    """
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.view = view
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_count(self, queryset):
+        key = None if self.view is None else self.view.count_key()
+        if key is None:
+            return super().get_count(queryset)
+        count = cache.get(key)
+        if count is None:
+            count = super().get_count(queryset)
+            cache.set(key, count, COUNT_SECONDS)
+        return count
 
 
 class PageCountedInOneQuery(Pagination):
