@@ -1,5 +1,7 @@
 """Thin API views: read through selectors/exports, write through events.services."""
 
+import datetime as dt
+
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -190,6 +192,16 @@ class ControlChangeViewSet(viewsets.ModelViewSet):
             return None
         reader = "editor" if is_editor(self.request.user) else "public"
         return f"api:change-count:{selectors.data_version()}:{reader}:{filters.filters_key(filterset)}"
+
+    def page_keys(self, queryset):
+        """``queryset`` for its page's keys (``CountKept``), read along the date index (change_date_idx).
+
+        SQLite, left to choose, read every change in force (or every town's) and sorted them all for the first
+        100 (1-6 s at 1,000,000 changes); given a range on the index's first column (true of every change) it
+        walks the index in date order and sorts only each date's few changes: 1 ms for the first page, 90 ms at
+        offset 50,000. Only for the page: the count reads the table faster by a plain scan.
+        """
+        return queryset.filter(effective_date__gte=dt.date.min)
 
     def get_queryset(self):
         if self.whole_log():
