@@ -80,10 +80,11 @@ class CountKept(Pagination):
         keys = view.page_keys(keys) if hasattr(view, "page_keys") else keys
         keys = list(keys.values_list("pk", flat=True)[self.offset : self.offset + self.limit])
         rows = queryset.filter(pk__in=keys).in_bulk()
-        return [rows[pk] for pk in keys]
+        return [rows[pk] for pk in keys if pk in rows]  # a draft deleted between the two reads is left out
 
     def get_count(self, queryset):
-        key = None if self.view is None else self.view.count_key()
+        count_key = getattr(self.view, "count_key", None)
+        key = None if count_key is None else count_key()
         if key is None:
             return super().get_count(queryset)
         count = cache.get(key)
