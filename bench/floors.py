@@ -345,6 +345,8 @@ def api_page(kind: str) -> list[tuple]:
     if _THEATRE and kind in _API_THEATRE:
         source += _mine(_API_THEATRE[kind], "AND" if " WHERE " in source else "WHERE")
     _rows(f"SELECT COUNT(*) FROM {source}")
+    if kind == "change":
+        return _change_page(source, columns, order)
     rows = _rows(f"SELECT {columns} FROM {source} ORDER BY {order} LIMIT 100")
     if kind == "change":
         sources_of([r[0] for r in rows])
@@ -352,6 +354,22 @@ def api_page(kind: str) -> list[tuple]:
         confirmation_sources([r[0] for r in rows])
     if kind == "dispute":
         sources_of([pk for r in rows for pk in (r[0], r[1])])
+    return rows
+
+
+def _change_page(source: str, columns: str, order: str) -> list[tuple]:
+    """The change list's page as its keys along the date index, then their rows: joined to towns and factions
+    first, SQLite sorted every change in force for 100 (5.6 s at a million changes, against milliseconds); the
+    range on effective_date, true of every change, is what leads it to change_date_idx."""
+    mine = "" if not _THEATRE else f" AND x.town_id IN (SELECT id FROM {TOWN} WHERE theatre_id = {_THEATRE[0]})"
+    keys = [row[0] for row in _rows(f"""SELECT x.id FROM {CHANGE} x WHERE x.effective_date >= '0001-01-01'
+        AND x.state = 'published' AND NOT EXISTS (SELECT 1 FROM {CHANGE} s WHERE s.supersedes_id = x.id
+        AND s.state = 'published'){mine} ORDER BY {order} LIMIT 100""")]
+    if not keys:
+        return []
+    marks = ",".join(["%s"] * len(keys))
+    rows = _rows(f"SELECT {columns} FROM {source} AND x.id IN ({marks}) ORDER BY {order}", keys)
+    sources_of([r[0] for r in rows])
     return rows
 
 

@@ -259,7 +259,10 @@ SPECS: dict[str, Spec] = {
     "api:source-list": Spec(lambda p: "/api/sources/", lambda p: floors.api_page("source")),
     "api:source-detail": Spec(lambda p: f"/api/sources/{p.source.pk}/",
                               lambda p: floors.api_one("source", p.source.pk)),
-    "api:controlchange-list": Spec(lambda p: "/api/control-changes/", lambda p: floors.api_page("change")),
+    # The floor counts every time; the route keeps its count per data version (events.api.pagination.CountKept):
+    # cold counts, warm reads the count kept.
+    "api:controlchange-list": Spec(lambda p: "/api/control-changes/", lambda p: floors.api_page("change"),
+                                   note="count kept per data version: cold counts it, warm reads it"),
     "api:controlchange-detail": Spec(lambda p: f"/api/control-changes/{p.change.pk}/",
                                      lambda p: floors.api_one("change", p.change.pk)),
     "api:confirmation-list": Spec(lambda p: "/api/confirmations/", lambda p: floors.api_page("confirmation")),

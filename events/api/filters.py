@@ -1,10 +1,12 @@
 """Query-string filters for the list endpoints; a bad value answers 400 naming the parameter."""
 
+import datetime as dt
+import hashlib
 import json
 from collections import OrderedDict
 
 from django import forms
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Model, Q, Value, When
 from django_filters import fields as django_filters_fields
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
@@ -14,6 +16,37 @@ from events.params import ParameterError, given_date, parse_faction, parse_theat
 from geodata.models import AdminArea, Town
 
 SEARCH_MAX_LENGTH = 200
+
+
+class FilterBackend(filters.DjangoFilterBackend):
+    """django-filter's backend, leaving the bound filterset on the view (``view.filterset``): what a list was
+    filtered by, as parsed, names its kept count (``filters_key``)."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        view.filterset = filterset
+        return filterset
+
+
+def filters_key(filterset: filters.FilterSet) -> str:
+    """What a bound, valid ``filterset`` filters by, as parsed, for a cache key: one key per meaning
+    (``town=Uqayribat`` and ``town=uqayribat`` alike; a faction as the ids it stands for), every filter named."""
+    cleaned = filterset.form.cleaned_data
+    parsed = {name: _plain(cleaned.get(name)) for name in sorted(filterset.filters)}
+    return hashlib.sha256(json.dumps(parsed, sort_keys=True).encode()).hexdigest()
+
+
+def _plain(value):
+    if value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, Model):
+        return [value._meta.label, value.pk]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        return sorted(_plain(v) for v in value)
+    # A filter parsing to another kind of value must say how it is keyed: no two meanings may share a key.
+    raise TypeError(f"No cache key for a filter value of type {type(value).__name__}.")
 
 
 def message_error(exc: ParameterError, *, code: str) -> forms.ValidationError:

@@ -1,5 +1,6 @@
 """Limit/offset pages whose parameters are checked: a typo answers 400 instead of the default page."""
 
+from django.core.cache import cache
 from django.db.models import Count, Window
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
@@ -46,6 +47,51 @@ class Pagination(LimitOffsetPagination):
             parameter["schema"]["minimum"] = minimum
             parameter["description"] += f" A whole number, {minimum} or more."
         return parameters
+
+
+# How long a kept count is kept: its key names the data version, so this only bounds what a cache holds.
+COUNT_SECONDS = 24 * 3600
+
+
+class CountKept(Pagination):
+    """``Pagination`` whose ``count`` is kept in the shared cache under the view's ``count_key()``, and whose
+    page is read as its keys first (``view.page_keys``), then its rows by key.
+
+    The control log's list counted the changes in force for every page (an EXISTS per change over the log),
+    and read its page joined to towns, theatres and factions, which SQLite planned as every town's changes
+    sorted: 3.5 s a page at 1,000,000 changes. The count's key names the data version the reader reads and
+    the filters as parsed, so a client paging through waits for it once per state of the data; a view
+    answering None (no key) is counted as DRF counts. The keys alone, in order, are a walk of the date index.
+    """
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.view = view
+        self.request = request
+        self.limit = self.get_limit(request)
+        if self.limit is None:
+            return None
+        self.offset = self.get_offset(request)
+        self.count = self.get_count(queryset)
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        if self.count == 0 or self.offset > self.count:
+            return []
+        keys = queryset.prefetch_related(None)
+        keys = view.page_keys(keys) if hasattr(view, "page_keys") else keys
+        keys = list(keys.values_list("pk", flat=True)[self.offset : self.offset + self.limit])
+        rows = queryset.filter(pk__in=keys).in_bulk()
+        return [rows[pk] for pk in keys if pk in rows]  # a draft deleted between the two reads is left out
+
+    def get_count(self, queryset):
+        count_key = getattr(self.view, "count_key", None)
+        key = None if count_key is None else count_key()
+        if key is None:
+            return super().get_count(queryset)
+        count = cache.get(key)
+        if count is None:
+            count = super().get_count(queryset)
+            cache.set(key, count, COUNT_SECONDS)
+        return count
 
 
 class PageCountedInOneQuery(Pagination):

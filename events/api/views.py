@@ -1,5 +1,7 @@
 """Thin API views: read through selectors/exports, write through events.services."""
 
+import datetime as dt
+
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -30,7 +32,7 @@ from events.permissions import is_editor
 from geodata.models import AdminArea, Town
 
 from . import filters, serializers
-from .pagination import PageCountedInOneQuery, Pagination
+from .pagination import CountKept, PageCountedInOneQuery, Pagination
 from .renderers import CSVRenderer, GeoJSONRenderer
 from .schema import error
 
@@ -171,12 +173,38 @@ class ControlChangeViewSet(viewsets.ModelViewSet):
 
     queryset = ControlChange.objects.none()  # narrowed per user in get_queryset
     serializer_class = serializers.ControlChangeSerializer
-    pagination_class = Pagination
+    pagination_class = CountKept
+    filter_backends = [filters.FilterBackend]
     filterset_class = filters.ControlChangeFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
+    def whole_log(self) -> bool:
+        """Whether the list is the whole log (an editor's, as known now), not the changes in force."""
+        return is_editor(self.request.user) and selectors.known_moment() is None  # as published: the public's
+
+    def count_key(self) -> str | None:
+        """The key of the list's kept count (``CountKept``): the changes in force under the data version the
+        reader reads (which names the moment of ``as_published`` and, for the public, the next delayed change
+        to land), who reads (the public's list leaves coarse towns out) and the filters as parsed. An editor's
+        whole log is a plain COUNT of the table: not kept."""
+        filterset = getattr(self, "filterset", None)
+        if self.whole_log() or filterset is None:
+            return None
+        reader = "editor" if is_editor(self.request.user) else "public"
+        return f"api:change-count:{selectors.data_version()}:{reader}:{filters.filters_key(filterset)}"
+
+    def page_keys(self, queryset):
+        """``queryset`` for its page's keys (``CountKept``), read along the date index (change_date_idx).
+
+        SQLite, left to choose, read every change in force (or every town's) and sorted them all for the first
+        100 (1-6 s at 1,000,000 changes); given a range on the index's first column (true of every change) it
+        walks the index in date order and sorts only each date's few changes: 1 ms for the first page, 90 ms at
+        offset 50,000. Only for the page: the count reads the table faster by a plain scan.
+        """
+        return queryset.filter(effective_date__gte=dt.date.min)
+
     def get_queryset(self):
-        if is_editor(self.request.user) and selectors.known_moment() is None:  # as published: the public's list
+        if self.whole_log():
             qs = ControlChange.objects.all()
         else:
             qs = selectors.changes_in_force(published_only=True)
