@@ -9,6 +9,7 @@ from django.db import connection, models
 
 from ..date_labels import date_label
 from ..models import Faction
+from .request_memo import once
 
 
 class TownRow(NamedTuple):
@@ -72,7 +73,11 @@ def column(model: type[models.Model], name: str) -> str:
 
 
 def faction_rows() -> dict[int, FactionRow]:
-    """Every faction's id, slug, names and colour by id (one small query)."""
+    """Every faction's id, slug, names and colour by id (one small query, once per request: ``request_memo``)."""
+    return dict(once("faction_rows", _faction_rows))
+
+
+def _faction_rows() -> dict[int, FactionRow]:
     columns = ", ".join(column(Faction, f) for f in FactionRow._fields)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {Faction._meta.db_table} ORDER BY id")
