@@ -63,9 +63,10 @@ def theatre_summaries() -> dict[str, TheatreSummary]:
 
 
 def theatre_extent(*, theatre: Theatre) -> list[float]:
-    """The theatre's [west, south, east, north] (``geodata.theatres.theatre_bbox``), kept per data revision:
-    a page opening on it reads no geometry after the first."""
-    key = f"selectors:theatre-extent:{theatre.pk}:{theatre.updated_at.timestamp()}:{data_version()}"
+    """The theatre's [west, south, east, north] (``geodata.theatres.theatre_bbox``), kept per data revision of
+    the theatre (its areas and towns are written under it): a page opening on it reads no geometry after the
+    first, and another theatre's writes leave it kept."""
+    key = f"selectors:theatre-extent:{theatre.pk}:{theatre.updated_at.timestamp()}:{data_version(theatre=theatre)}"
     found = cache.get(key)
     if found is None:
         found = [round(v, 6) for v in theatre_bbox(theatre)]

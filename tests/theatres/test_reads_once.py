@@ -11,6 +11,8 @@ from rest_framework.test import APIClient
 
 from events import selectors
 from events.models import Faction
+from geodata.models import Theatre
+from geodata.services.revision import revision_bump
 from tests.theatres.test_theatres import build_zenda, files  # noqa: F401  (files: a fixture)
 
 pytestmark = pytest.mark.django_db
@@ -46,9 +48,45 @@ def test_a_theatres_changes_csv_reads_each_small_thing_once(seeded, files):  # n
     assert _reads(api, CSV) == reads
 
 
+# What the diff page reads besides: the data revision, the factions' models (its handovers, summary and palette),
+# and every theatre's areas (a governorate's lookup) where the theatre's own are enough.
+PAGE_READS = {
+    **READS,
+    "the data revision": r'FROM "geodata_datarevision"',
+    "the factions' models": r'SELECT "events_faction"."id", "events_faction"."name"',
+    "every theatre's areas": r'FROM "geodata_adminarea" ORDER BY',
+}
+
+
 def test_the_what_changed_page_of_a_theatre_reads_each_small_thing_at_most_once(seeded, files, client):  # noqa: F811
     build_zenda(files)
-    assert all(count <= 1 for count in _reads(client, PAGE).values())
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(PAGE)
+    assert response.status_code == 200
+    reads = {
+        name: sum(bool(re.search(pattern, q["sql"])) for q in queries.captured_queries)
+        for name, pattern in PAGE_READS.items()
+    }
+    assert reads == {
+        **{name: reads[name] and 1 for name in READS},
+        "the data revision": 1,
+        "the factions' models": 1,
+        "every theatre's areas": 0,
+    }
+
+
+def test_a_write_in_another_theatre_keeps_a_theatres_extent(seeded, files, client):  # noqa: F811
+    zenda = build_zenda(files)
+    client.get(PAGE)
+    revision_bump(theatres=[Theatre.objects.get(slug="syria").pk])
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(PAGE).status_code == 200
+    geometry = 'SELECT "geodata_adminarea"."geometry" AS "geometry" FROM "geodata_adminarea" WHERE'
+    assert not [q for q in queries.captured_queries if q["sql"].startswith(geometry)]
+    revision_bump(theatres=[zenda.pk])  # a write of its own (its areas or towns may have moved): read again
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(PAGE).status_code == 200
+    assert [q for q in queries.captured_queries if q["sql"].startswith(geometry)]
 
 
 def test_a_faction_renamed_between_two_requests_shows_in_the_second(seeded, files):  # noqa: F811
