@@ -91,7 +91,7 @@ def _change_rows(changes, theatre: Theatre | None = None) -> list[str]:
     )) for c in changes]
 
 
-def _counts(handovers: list[territory.Handover]) -> tuple[list[dict], list[dict]]:
+def _counts(handovers: list[territory.Handover], theatre: Theatre | None = None) -> tuple[list[dict], list[dict]]:
     """Towns gained, lost and first recorded per faction, and towns that changed hands per governorate."""
     # Counted by the factions' ids (``id``: a model's ``pk`` is a Python property, and a 30-day diff at size
     # has thousands of handovers) and each handover's governorate, in one pass.
@@ -101,7 +101,7 @@ def _counts(handovers: list[territory.Handover]) -> tuple[list[dict], list[dict]
     factions: dict[int, Faction] = {}
     per_area: Counter[int | None] = Counter()
     firsts: Counter[int | None] = Counter()
-    lifted = territory.level_area_ids(AdminArea.Level.PROVINCE)
+    lifted = territory.level_area_ids(AdminArea.Level.PROVINCE, theatre=theatre)  # not every theatre's areas
     for h in handovers:
         to, was, area_id = h.to_faction, h.from_faction, h.town.admin_area_id
         factions[to.id] = to
@@ -144,7 +144,7 @@ def _changes_page(*, start: dt.date, end: dt.date, page: int, theatre: Theatre |
     summary = territory.territory_change_summary(change)
     for kind in ("changed_hands", "newly_recorded", "no_longer_recorded"):
         summary[kind] = _capped_flows(summary[kind], theatre)
-    by_faction, by_area = _counts(change.handovers)
+    by_faction, by_area = _counts(change.handovers, theatre)
     first_day = start + dt.timedelta(days=1)
     mine = "" if theatre is None else f"theatre={quote(theatre.slug)}&"
     period = f"{mine}from={first_day:%Y-%m-%d}&to={end:%Y-%m-%d}"

@@ -18,7 +18,7 @@ from geodata.models import AdminArea, Theatre, Town
 
 from . import selectors
 from .models import EARLIEST_DATE, ControlChange, Faction, Source
-from .selectors.theatre_walk import changes_in_theatre
+from .selectors.theatre_walk import changes_in_theatre, theatre_town_count
 
 ID_BATCH_MAX = 30_000
 
@@ -174,10 +174,10 @@ def _few_towns(
     its changes are counted no further than the number of towns (one index range, whatever their
     state), so its log is not walked to learn it.
     """
-    towns = (Town.objects.filter(theatre=theatre) if theatre is not None else Town.objects).count()
+    towns = Town.objects.count() if theatre is None else theatre_town_count(theatre.pk)
     dated = ControlChange.objects.filter(effective_date__gte=start, effective_date__lte=end).order_by()
     if theatre is not None:
-        dated = changes_in_theatre(dated, theatre.pk, start=start, end=end, towns=towns)
+        dated = changes_in_theatre(dated, theatre.pk, start=start, end=end)  # the same count, read once
     if dated[towns:towns + 1].exists():
         return None
     return Town.objects.filter(pk__in=Subquery(in_range.order_by().values("town_id")))

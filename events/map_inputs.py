@@ -12,8 +12,7 @@ from geodata.maps import NO_RECORD, MapAssets, PaletteEntry
 from geodata.models import Theatre
 from geodata.theatres import theatre_bbox
 
-from . import colours, territory
-from .models import Faction
+from . import colours, selectors, territory
 
 # What the map needs, all from this app's static files (XStatic packages + our own); no CDN,
 # no jQuery/Bootstrap/awesome-markers, which Folium would add by default but this map never uses.
@@ -28,7 +27,7 @@ LEAFLET_IMAGES = ("layers.png", "layers-2x.png", "marker-icon.png")
 def faction_palette() -> list[PaletteEntry]:
     """The map's one palette: every faction's colour, the contested class the control areas use and
     the grey of towns with no record; the map's script and legend draw only these."""
-    factions = [PaletteEntry(slug=f.slug, name=f.name, colour=f.colour) for f in Faction.objects.order_by("name")]
+    factions = [PaletteEntry(slug=f.slug, name=f.name, colour=f.colour) for f in selectors.factions_by_name()]
     return [
         *factions,
         PaletteEntry(territory.CONTESTED, territory.CONTESTED_NAME, territory.CONTESTED_COLOUR),

@@ -29,7 +29,7 @@ from .dates import (
 )
 from .disputes import town_disputes
 from .public import faction_colour_neighbours, source_is_public, town_is_public
-from .rows import CHANGE_ROW_FIELDS, ChangeRow, FactionRow, TownRow, faction_rows
+from .rows import CHANGE_ROW_FIELDS, ChangeRow, FactionRow, TownRow, faction_rows, factions_by_name
 from .rule import (
     CHRONOLOGICAL,
     LATEST_FIRST,
@@ -82,6 +82,7 @@ __all__ = [
     "changes_between", "changes_in_force", "control_as_of", "control_counts_as_of", "control_spans", "counted_q",
     "Span",
     "data_last_modified", "data_revision", "data_version", "faction_colour_neighbours", "faction_rows",
+    "factions_by_name",
     "first_change_date", "in_force", "in_force_on_dates", "in_force_sql", "latest_change_date", "latest_first_sql",
     "replaced_change",
     "replaced_change_query", "slice_sql", "source_is_public", "town_history", "town_is_public", "town_timelines",

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 
 from geodata.models import AdminArea, Town
 
+from .request_memo import once
 from .rows import TownRow
 from .rule import editor_reads
 
@@ -24,8 +25,13 @@ def town_hidden(town: Town) -> bool:
 
 
 def coarse_town_ids() -> set[int]:
-    """The ids of the towns shown only at their district's resolution (a partial index: few rows)."""
-    return set(Town.objects.filter(coarse_location=True).order_by().values_list("id", flat=True))
+    """The ids of the towns shown only at their district's resolution (a partial index: few rows); read once
+    per request (``request_memo``: the slice, the diff and the CSV's cells each ask)."""
+    return set(once("coarse_town_ids", _coarse_town_ids))
+
+
+def _coarse_town_ids() -> frozenset[int]:
+    return frozenset(Town.objects.filter(coarse_location=True).order_by().values_list("id", flat=True))
 
 
 def public_hides_coarse() -> bool:

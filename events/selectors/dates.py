@@ -11,6 +11,7 @@ from geodata.models import Theatre, Town
 from geodata.selectors import Revision, revision_current
 
 from ..models import ControlChange
+from .request_memo import once
 from .rows import column
 from .rule import Visibility, changes_in_force, editor_reads, in_force_sql, known_moment, reading_now, visibility
 
@@ -156,7 +157,9 @@ def _change_date_end(
 def data_revision(*, theatre: Theatre | int | None = None) -> Revision:
     """The data revision of ``theatre`` (or a theatre's id; None: every theatre): number, token and time of
     the last write (one query of two primary keys)."""
-    return revision_current(theatre=theatre.pk if isinstance(theatre, Theatre) else theatre)
+    theatre_id = theatre.pk if isinstance(theatre, Theatre) else theatre
+    # Once per request (``request_memo``): a page's layers, cache keys and ETag each ask, and they must agree.
+    return once(("data_revision", theatre_id), lambda: revision_current(theatre=theatre_id))
 
 
 def data_version(

@@ -9,6 +9,7 @@ from django.db import connection, models
 
 from ..date_labels import date_label
 from ..models import Faction
+from .request_memo import once
 
 
 class TownRow(NamedTuple):
@@ -71,8 +72,18 @@ def column(model: type[models.Model], name: str) -> str:
     return field.column
 
 
+def factions_by_name() -> list[Faction]:
+    """Every faction's model, by name (the model's ordering), read once per request (``request_memo``): a diff's
+    handovers, its summary and the map's palette each name them."""
+    return list(once("factions_by_name", lambda: tuple(Faction.objects.all())))
+
+
 def faction_rows() -> dict[int, FactionRow]:
-    """Every faction's id, slug, names and colour by id (one small query)."""
+    """Every faction's id, slug, names and colour by id (one small query, once per request: ``request_memo``)."""
+    return dict(once("faction_rows", _faction_rows))
+
+
+def _faction_rows() -> dict[int, FactionRow]:
     columns = ", ".join(column(Faction, f) for f in FactionRow._fields)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {columns} FROM {Faction._meta.db_table} ORDER BY id")

@@ -23,6 +23,7 @@ from django.db.models import F, Func, IntegerField, QuerySet
 from geodata.models import Town
 
 from ..models import ControlChange
+from .request_memo import once
 
 
 class _NoIndex(Func):
@@ -37,9 +38,23 @@ def changes_in_theatre(
 ) -> QuerySet:
     """``changes`` (ControlChange rows dated ``start``..``end``) of the towns of theatre ``theatre_id``, read by
     the cheaper walk (the module's doc). ``towns``: how many the theatre has, when the caller knows."""
-    if towns is None:
-        towns = Town.objects.filter(theatre_id=theatre_id).count()
-    dated = ControlChange.objects.filter(effective_date__gte=start, effective_date__lte=end).order_by()
-    if dated[towns : towns + 1].exists():  # at most ``towns`` entries of the date index read
+    if _by_town(theatre_id, start=start, end=end, towns=towns):
         return changes.filter(town__theatre_id=theatre_id)
     return changes.alias(in_theatre=_NoIndex(F("town__theatre_id"))).filter(in_theatre=theatre_id)
+
+
+def theatre_town_count(theatre_id: int) -> int:
+    """How many towns theatre ``theatre_id`` has (its index), read once per request (``request_memo``)."""
+    return once(("theatre_towns", theatre_id), lambda: Town.objects.filter(theatre_id=theatre_id).count())
+
+
+def _by_town(theatre_id: int, *, start: dt.date, end: dt.date, towns: int | None) -> bool:
+    """Whether the period holds more changes than the theatre has towns: once per request and period (a file's
+    header, its rows and the towns they name each compose the walk)."""
+
+    def read() -> bool:
+        count = theatre_town_count(theatre_id) if towns is None else towns
+        dated = ControlChange.objects.filter(effective_date__gte=start, effective_date__lte=end).order_by()
+        return dated[count : count + 1].exists()  # at most ``count`` entries of the date index read
+
+    return once(("theatre_walk", theatre_id, start, end, towns), read)

@@ -130,7 +130,7 @@ def cell_shapes(*, published_only: bool = True, key: CellsKey | None = None) -> 
         towns = places.towns_frame()
         towns = towns[towns["town_id"].isin(sites)].copy()
         # Cells are clipped to governorates (level 1): they tile the country without overlaps.
-        towns["area_id"] = area_level_ids(towns, AdminArea.Level.PROVINCE)
+        towns["area_id"] = area_level_ids(towns, AdminArea.Level.PROVINCE, theatre=theatre_id)
         areas = places.admin_areas_frame(level=AdminArea.Level.PROVINCE, theatre=theatre_id)
         cached = spatial.voronoi_cells(towns[["town_id", "area_id", "geometry"]], areas, radius_m=radius_km * 1_000)
         cache.set(f"territory:cells:{name}", cached, CACHE_SECONDS)

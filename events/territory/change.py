@@ -145,7 +145,7 @@ def territory_between(
 
 def _handovers(before: ControlSnapshot, after: ControlSnapshot, towns: _TownRefs) -> list[Handover]:
     """Towns whose controlling faction differs between two slices, dated by the change in force at the end."""
-    factions = Faction.objects.in_bulk()
+    factions = {f.pk: f for f in selectors.factions_by_name()}
     held = before.changes
     handovers = []
     for town_id, change in after.changes.items():
@@ -238,7 +238,7 @@ def territory_change_summary(change: TerritoryChange) -> dict:
     """The change as plain data, the same for the API and the page: the rule; per faction its km² before
     and after, gained from and lost to each other class, newly and no longer recorded, with the towns
     behind each; and every flow of land once, as changed hands, newly or no longer recorded."""
-    names = {f.slug: (f.name, f.colour) for f in Faction.objects.all()}
+    names = {f.slug: (f.name, f.colour) for f in selectors.factions_by_name()}
     names[CONTESTED] = (CONTESTED_NAME, CONTESTED_COLOUR)
 
     def side(klass: str | None) -> dict:

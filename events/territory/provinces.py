@@ -113,9 +113,16 @@ def _control_counts(*, on: dt.date, published_only: bool, lifted: dict[int, int]
     })
 
 
-def level_area_ids(level: int) -> dict[int, int]:
-    """Each area's area of ``level``: itself, or its parent for a district (one query; no geometry)."""
-    return _lifted(AdminArea.objects.values_list("id", "level", "parent_id"), level)
+def level_area_ids(level: int, *, theatre: Theatre | int | None = None) -> dict[int, int]:
+    """Each area's area of ``level``: itself, or its parent for a district (one query; no geometry); of
+    ``theatre``'s areas only when given (with any parent of theirs another theatre holds: none, as loaded)."""
+    if theatre is None:
+        return _lifted(AdminArea.objects.values_list("id", "level", "parent_id"), level)
+    theatre_id = theatre.pk if isinstance(theatre, Theatre) else theatre
+    rows = list(AdminArea.objects.filter(theatre_id=theatre_id).values_list("id", "level", "parent_id"))
+    while missing := {row[2] for row in rows if row[2] is not None} - {row[0] for row in rows}:
+        rows += AdminArea.objects.filter(pk__in=missing).values_list("id", "level", "parent_id")
+    return _lifted(rows, level)
 
 
 def _lifted(rows: Iterable[tuple], level: int) -> dict[int, int]:
@@ -131,9 +138,10 @@ def _lifted(rows: Iterable[tuple], level: int) -> dict[int, int]:
     return lifted
 
 
-def area_level_ids(towns: pd.DataFrame, level: int) -> pd.Series:
-    """Each town's area of ``level``: its own area, or the parent when the town sits in a district."""
-    return towns["area_id"].map(level_area_ids(level)).astype("Int64")
+def area_level_ids(towns: pd.DataFrame, level: int, *, theatre: int | None = None) -> pd.Series:
+    """Each town's area of ``level``: its own area, or the parent when the town sits in a district; ``towns``
+    of ``theatre`` (an id) when given, whose areas alone are read."""
+    return towns["area_id"].map(level_area_ids(level, theatre=theatre)).astype("Int64")
 
 
 def province_control_as_of(
