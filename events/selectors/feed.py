@@ -106,12 +106,15 @@ def _filtered(
         changes = changes.filter(town__theatre=theatre)
     if area_ids is not None:
         changes = changes.filter(town__admin_area_id__in=list(area_ids))
-    # Who held the town before: the change it replaced in the record as known now (the rule's helper).
-    changes = changes.annotate(replaced_faction_id=Subquery(replaced_change_query().values("faction_id")[:1]))
     if faction_ids is not None:
         ids = list(faction_ids)
-        changes = changes.filter(Q(faction_id__in=ids) | Q(replaced_faction_id__in=ids))
+        changes = _with_replaced(changes).filter(Q(faction_id__in=ids) | Q(replaced_faction_id__in=ids))
     return changes
+
+
+def _with_replaced(changes: QuerySet) -> QuerySet:
+    """Who held the town before: the change it replaced in the record as known now (the rule's helper)."""
+    return changes.annotate(replaced_faction_id=Subquery(replaced_change_query().values("faction_id")[:1]))
 
 
 def change_feed_entries(
@@ -145,41 +148,53 @@ def change_feed_entries(
             & (Q() if moment is None else Q(retracted_at__lte=moment)),
         ),
     }
-    # The filters and the replaced faction built once (resolving the rule's subquery is most of a page's
-    # Python time), each kind's range and order added to a copy.
+    # The filters built once, each kind's range and order added to a copy. The page's keys from the change
+    # table alone (joined to the towns only to filter by theatre or area), each kind one range of its moment's
+    # index; then the page's changes by their ids, with the faction each replaced, and the towns' and factions'
+    # names. Joined in one query, PostgreSQL planned the town join on its estimate of the filtered range, one
+    # row for "the faction, or the faction it replaced": a sequential scan of the towns for each of the page's
+    # rows (26 of the by-faction feed's 33 ms at a million changes). The replaced faction is read with the keys
+    # only where the faction filter needs it: elsewhere the rule's subquery is compiled once, for the page's
+    # changes, not once per kind for up to twice the page (most of a cold page's Python time on PostgreSQL).
     filtered = _filtered(ControlChange.objects.all(), theatre=theatre, area_ids=area_ids, faction_ids=faction_ids)
-    # The page from the change table alone (joined to the towns only to filter by theatre or area), each kind
-    # one range of its moment's index; the towns' and factions' names after, for the page's ids. Joined in one
-    # query, PostgreSQL planned the town join on its estimate of the filtered range, one row for "the faction,
-    # or the faction it replaced": a sequential scan of the towns for each of the page's rows (26 of the
-    # by-faction feed's 33 ms at a million changes).
+    replaced_read = faction_ids is not None
     found: list[tuple] = []
     for kind, (field, condition) in kinds.items():
         rows = (
             filtered.filter(condition, _older(field, before, _KIND_RANK[kind]))
             .order_by(f"-{field}", "-pk")
-            .values_list(field, "pk", "replaced_faction_id", *_COLUMNS)[: limit + 1]
+            .values_list(field, "pk", *(["replaced_faction_id"] if replaced_read else []))[: limit + 1]
         )
         found += [(FeedKey(at, pk, kind), pk, *row) for at, pk, *row in rows]
     found.sort(key=lambda entry: entry[0].sort_key(), reverse=True)
     more = len(found) > limit
     found = found[:limit]
-    towns = Town.objects.filter(pk__in={row[3] for row in found}).order_by().values_list("pk", "name", "slug")
+    page = ControlChange.objects.filter(pk__in={row[1] for row in found}).order_by()
+    if replaced_read:
+        replaced = {row[1]: row[2] for row in found}
+        shown = {pk: (replaced[pk], *row) for pk, *row in page.values_list("pk", *_COLUMNS)}
+    else:
+        shown = {
+            pk: tuple(row) for pk, *row in _with_replaced(page).values_list("pk", "replaced_faction_id", *_COLUMNS)
+        }
+    towns = Town.objects.filter(pk__in={row[1] for row in shown.values()}).order_by().values_list("pk", "name", "slug")
     town = {pk: (name, slug) for pk, name, slug in towns}
-    named = {faction for row in found for faction in (row[2], row[4], row[5]) if faction}
+    named = {faction for row in shown.values() for faction in (row[0], row[2], row[3]) if faction}
     names = dict(Faction.objects.filter(pk__in=named).order_by().values_list("pk", "name"))
     # The page's sources in one query (in their own order: newest first), rather than a manager per entry.
     sources: dict[int, list[FeedSource]] = {row[1]: [] for row in found}
     cited = Source.objects.filter(control_changes__in=list(sources))
     for change_id, *source in cited.values_list("control_changes__id", "publisher", "title", "url"):
         sources[change_id].append(FeedSource(*source))
-    entries = [
-        FeedEntry(
-            key,
-            FeedChange(pk, *town[town_id], names[faction], names.get(contested) if contested else None, *shown),
-            names.get(replaced) if replaced else None,
-            tuple(sources[pk]),
+    entries = []
+    for key, pk, *_ in found:
+        replaced_id, town_id, faction, contested, *rest = shown[pk]
+        entries.append(
+            FeedEntry(
+                key,
+                FeedChange(pk, *town[town_id], names[faction], names.get(contested) if contested else None, *rest),
+                names.get(replaced_id) if replaced_id else None,
+                tuple(sources[pk]),
+            )
         )
-        for key, pk, replaced, town_id, faction, contested, *shown in found
-    ]
     return entries, more
