@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet, Subquery
 
 from geodata.models import Theatre, Town
 
-from ..models import ControlChange, Faction, Source
+from ..models import ControlChange, Source
 from .coarse import without_coarse
 from .rule import editor_reads, known_moment, reading_now, replaced_change_query
 
@@ -73,11 +73,8 @@ class FeedEntry:
         return self.key.kind
 
 
-# The change's own columns an entry shows (FeedChange's, with ids where it shows names), read with its key.
-_COLUMNS = (
-    "town_id",
-    "faction_id",
-    "contested_by_id",
+# The change's own columns an entry shows (FeedChange's after the names).
+_SHOWN = (
     "effective_date",
     "date_precision",
     "day_part",
@@ -150,51 +147,44 @@ def change_feed_entries(
     }
     # The filters built once, each kind's range and order added to a copy. The page's keys from the change
     # table alone (joined to the towns only to filter by theatre or area), each kind one range of its moment's
-    # index; then the page's changes by their ids, with the faction each replaced, and the towns' and factions'
-    # names. Joined in one query, PostgreSQL planned the town join on its estimate of the filtered range, one
-    # row for "the faction, or the faction it replaced": a sequential scan of the towns for each of the page's
-    # rows (26 of the by-faction feed's 33 ms at a million changes). The replaced faction is read with the keys
-    # only where the faction filter needs it: elsewhere the rule's subquery is compiled once, for the page's
-    # changes, not once per kind for up to twice the page (most of a cold page's Python time on PostgreSQL).
+    # index; then the page's changes by their ids, with the faction each replaced and the names. Joined to the
+    # ranges, PostgreSQL planned the town join on its estimate of the filtered range, one row for "the faction,
+    # or the faction it replaced": a sequential scan of the towns for each of the page's rows (26 of the
+    # by-faction feed's 33 ms at a million changes). The ranges read the replaced faction only where the
+    # faction filter needs it: elsewhere the rule's subquery is compiled once, for the page's changes, not once
+    # per kind for up to twice the page (most of a cold page's Python time on PostgreSQL).
     filtered = _filtered(ControlChange.objects.all(), theatre=theatre, area_ids=area_ids, faction_ids=faction_ids)
-    replaced_read = faction_ids is not None
     found: list[tuple] = []
     for kind, (field, condition) in kinds.items():
         rows = (
             filtered.filter(condition, _older(field, before, _KIND_RANK[kind]))
             .order_by(f"-{field}", "-pk")
-            .values_list(field, "pk", *(["replaced_faction_id"] if replaced_read else []))[: limit + 1]
+            .values_list(field, "pk")[: limit + 1]
         )
-        found += [(FeedKey(at, pk, kind), pk, *row) for at, pk, *row in rows]
+        found += [(FeedKey(at, pk, kind), pk) for at, pk in rows]
     found.sort(key=lambda entry: entry[0].sort_key(), reverse=True)
     more = len(found) > limit
     found = found[:limit]
+    # The page's changes by id with the names of their factions (a table of a few rows), then their towns' (by
+    # primary key: joined, PostgreSQL hashed every town for the page's hundred).
     page = ControlChange.objects.filter(pk__in={row[1] for row in found}).order_by()
-    if replaced_read:
-        replaced = {row[1]: row[2] for row in found}
-        shown = {pk: (replaced[pk], *row) for pk, *row in page.values_list("pk", *_COLUMNS)}
-    else:
-        shown = {
-            pk: tuple(row) for pk, *row in _with_replaced(page).values_list("pk", "replaced_faction_id", *_COLUMNS)
-        }
+    replaced = Subquery(replaced_change_query().values("faction__name")[:1])
+    shown = {
+        pk: tuple(row)
+        for pk, *row in page.annotate(replaced_faction_name=replaced).values_list(
+            "pk", "replaced_faction_name", "town_id", "faction__name", "contested_by__name", *_SHOWN
+        )
+    }
     towns = Town.objects.filter(pk__in={row[1] for row in shown.values()}).order_by().values_list("pk", "name", "slug")
     town = {pk: (name, slug) for pk, name, slug in towns}
-    named = {faction for row in shown.values() for faction in (row[0], row[2], row[3]) if faction}
-    names = dict(Faction.objects.filter(pk__in=named).order_by().values_list("pk", "name"))
     # The page's sources in one query (in their own order: newest first), rather than a manager per entry.
     sources: dict[int, list[FeedSource]] = {row[1]: [] for row in found}
     cited = Source.objects.filter(control_changes__in=list(sources))
     for change_id, *source in cited.values_list("control_changes__id", "publisher", "title", "url"):
         sources[change_id].append(FeedSource(*source))
     entries = []
-    for key, pk, *_ in found:
-        replaced_id, town_id, faction, contested, *rest = shown[pk]
-        entries.append(
-            FeedEntry(
-                key,
-                FeedChange(pk, *town[town_id], names[faction], names.get(contested) if contested else None, *rest),
-                names.get(replaced_id) if replaced_id else None,
-                tuple(sources[pk]),
-            )
-        )
+    for key, pk in found:
+        replaced_name, town_id, *names_and_columns = shown[pk]
+        change = FeedChange(pk, *town[town_id], *names_and_columns)
+        entries.append(FeedEntry(key, change, replaced_name, tuple(sources[pk])))
     return entries, more

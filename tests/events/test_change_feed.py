@@ -342,15 +342,19 @@ def _replaced_queries(sqls: list[str]) -> list[str]:
 
 def test_the_change_each_entry_replaced_is_read_once_for_the_page(seeded):
     """Without a faction filter the page's ranges read keys only, and the rule's subquery for the replaced change
-    is sent once, for the page's own changes: read with each kind's range, it was compiled and sent twice, for up
-    to twice the page (most of a cold page's Python time at a million changes on PostgreSQL). With a faction
-    filter the ranges need it, and the page's changes are read without it."""
+    is sent once, for the page's own changes, with the factions' names: read with each kind's range, it was
+    compiled and sent twice, for up to twice the page, and the names in a query of their own (most of a cold
+    page's Python time at a million changes on PostgreSQL). With a faction filter the ranges need it too."""
     faction = Faction.objects.get(slug="sdf")
     sqls = _feed_queries()
-    assert len(_replaced_queries(sqls)) == 1, sqls
+    (replaced,) = _replaced_queries(sqls)
     assert not _replaced_queries(_page_queries(sqls)), sqls
+    # The coarse towns, the two ranges, the page's changes, their towns, their sources.
+    assert len(sqls) == 6, sqls
+    assert not [sql for sql in sqls if sql.startswith('SELECT "events_faction"')], sqls
     by_faction = _feed_queries(faction_ids={faction.pk})
-    assert _replaced_queries(by_faction) == _page_queries(by_faction), by_faction
+    assert len(_replaced_queries(by_faction)) == 3, by_faction
+    assert len(_replaced_queries(_page_queries(by_faction))) == 2, by_faction
 
 
 def test_the_page_is_read_from_the_change_table_before_its_towns(seeded):
