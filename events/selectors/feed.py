@@ -10,13 +10,14 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import CharField, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 from geodata.models import Theatre, Town
 
-from ..models import ControlChange, Source
+from ..models import ControlChange, Faction, Source
 from .coarse import without_coarse
-from .rule import editor_reads, known_moment, reading_now, replaced_change_query
+from .rule import editor_reads, known_moment, reading_now, replaced_change_query, replaced_change_sql
 
 State = ControlChange.State
 PUBLISHED, RETRACTED = "published", "retracted"
@@ -73,6 +74,7 @@ class FeedEntry:
         return self.key.kind
 
 
+_FACTION_JOIN = f"JOIN {Faction._meta.db_table} f ON f.id = p.faction_id"  # the replaced change's faction
 # The change's own columns an entry shows (FeedChange's after the names).
 _SHOWN = (
     "effective_date",
@@ -168,7 +170,10 @@ def change_feed_entries(
     # The page's changes by id with the names of their factions (a table of a few rows), then their towns' (by
     # primary key: joined, PostgreSQL hashed every town for the page's hundred).
     page = ControlChange.objects.filter(pk__in={row[1] for row in found}).order_by()
-    replaced = Subquery(replaced_change_query().values("faction__name")[:1])
+    replaced = RawSQL(
+        *replaced_change_sql(outer=ControlChange._meta.db_table, select="f.name", join=_FACTION_JOIN),
+        output_field=CharField(),
+    )
     shown = {
         pk: tuple(row)
         for pk, *row in page.annotate(replaced_faction_name=replaced).values_list(
