@@ -153,8 +153,8 @@ def change_feed_entries(
     # ranges, PostgreSQL planned the town join on its estimate of the filtered range, one row for "the faction,
     # or the faction it replaced": a sequential scan of the towns for each of the page's rows (26 of the
     # by-faction feed's 33 ms at a million changes). The ranges read the replaced faction only where the
-    # faction filter needs it: elsewhere the rule's subquery is compiled once, for the page's changes, not once
-    # per kind for up to twice the page (most of a cold page's Python time on PostgreSQL).
+    # faction filter needs it; the page's changes read it once, for the page alone, by the helper's SQL form
+    # (the ORM form, compiled with each range, was most of a cold page's Python time on PostgreSQL).
     filtered = _filtered(ControlChange.objects.all(), theatre=theatre, area_ids=area_ids, faction_ids=faction_ids)
     found: list[tuple] = []
     for kind, (field, condition) in kinds.items():
