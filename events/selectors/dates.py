@@ -5,7 +5,7 @@ import uuid
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef, Subquery
 
 from geodata.models import Theatre, Town
 from geodata.selectors import Revision, revision_current
@@ -207,30 +207,58 @@ def _waiting(version: str) -> bool:
     return "~" in version and not version.endswith("~-")
 
 
-# Per worker: revision key -> (when read, the next public_from after it). Under one revision the moments
-# are fixed (a publish or retraction bumps it), so the answer holds from when it was read until that
-# moment passes: a request between two moments reads the revision only, as before delays existed.
-_upcoming: dict[str, tuple[dt.datetime, dt.datetime | None]] = {}
+# Per worker: revision key -> (when read, the next public_from after it, the latest at or before it). Under
+# one revision the moments are fixed (a publish or retraction bumps it), so the answer holds from when it was
+# read until the next moment passes: a request between two moments reads the revision only, as before delays
+# existed.
+_upcoming: dict[str, tuple[dt.datetime, dt.datetime | None, dt.datetime | None]] = {}
 _UPCOMING_KEPT = 64
 
 
 def _next_public_moment(*, key: str, now: dt.datetime) -> dt.datetime | None:
+    return _public_moments(key=key, now=now)[0]
+
+
+def _public_moments(*, key: str, now: dt.datetime) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The next public_from after ``now`` and the latest at or before it, kept per revision until the next one
+    passes. Read together: the ETag needs the first and Last-Modified the second, and each request after a
+    write asked for both (two statements, now one)."""
     key = f"{cache_token('next-public-moment:token')}:{key}"  # clearing the cache forgets them (a restore)
     kept = _upcoming.get(key)
     if kept is not None and kept[0] <= now and (kept[1] is None or now < kept[1]):
-        return kept[1]
-    upcoming = next_public_moment(after=now)
+        return kept[1], kept[2]
+    upcoming, reached = _moments_around(now)
     if len(_upcoming) >= _UPCOMING_KEPT:
         _upcoming.clear()
-    _upcoming[key] = (now, upcoming)
-    return upcoming
+    _upcoming[key] = (now, upcoming, reached)
+    return upcoming, reached
+
+
+def _moments_around(now: dt.datetime) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """(next_public_moment(after=now), the latest public_from at or before now) in one statement: a seek of
+    ``change_public_from_idx`` each, carried by any one row of the log (an empty log has neither)."""
+    published = ControlChange.objects.filter(state=ControlChange.State.PUBLISHED)
+    reached = published.filter(public_from__lte=now).order_by("-public_from").values("public_from")[:1]
+    rows = (
+        ControlChange.objects.order_by()
+        .annotate(upcoming=Subquery(_upcoming_query(after=now)), reached=Subquery(reached))
+        .values_list("upcoming", "reached")[:1]
+    )
+    return next(iter(rows), (None, None))
+
+
+def _upcoming_query(*, after: dt.datetime):
+    return (
+        ControlChange.objects.filter(public_from__gt=after, state=ControlChange.State.PUBLISHED)
+        .order_by("public_from")
+        .values("public_from")[:1]
+    )
 
 
 def next_public_moment(*, after: dt.datetime) -> dt.datetime | None:
     """The first ``public_from`` after ``after``: when the next delayed change reaches the public (None: none
     is waiting). One seek of ``change_public_from_idx``."""
-    return (ControlChange.objects.filter(public_from__gt=after, state=ControlChange.State.PUBLISHED)
-            .order_by("public_from").values_list("public_from", flat=True).first())
+    return _upcoming_query(after=after).values_list("public_from", flat=True).first()
 
 
 def data_last_modified(*, theatre: Theatre | None = None, revision: Revision | None = None) -> dt.datetime | None:
@@ -244,19 +272,6 @@ def data_last_modified(*, theatre: Theatre | None = None, revision: Revision | N
     return changed if reached is None or reached <= changed else reached
 
 
-_reached: dict[str, tuple[dt.datetime, dt.datetime | None, dt.datetime | None]] = {}
-
-
 def _last_public_moment(*, key: str, now: dt.datetime) -> dt.datetime | None:
-    """The latest public_from at or before ``now`` (kept per revision until the next one passes)."""
-    upcoming = _next_public_moment(key=key, now=now)  # the ETag's read of it (data_version), not a second one
-    key = f"{cache_token('next-public-moment:token')}:{key}"
-    kept = _reached.get(key)
-    if kept is not None and kept[0] <= now and (kept[1] is None or now < kept[1]):
-        return kept[2]
-    reached = (ControlChange.objects.filter(public_from__lte=now, state=ControlChange.State.PUBLISHED)
-               .order_by("-public_from").values_list("public_from", flat=True).first())
-    if len(_reached) >= _UPCOMING_KEPT:
-        _reached.clear()
-    _reached[key] = (now, upcoming, reached)
-    return reached
+    """The latest public_from at or before ``now``: read with the ETag's next one (data_version), not again."""
+    return _public_moments(key=key, now=now)[1]

@@ -10,13 +10,14 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import CharField, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 from geodata.models import Theatre, Town
 
 from ..models import ControlChange, Faction, Source
 from .coarse import without_coarse
-from .rule import editor_reads, known_moment, reading_now, replaced_change_query
+from .rule import editor_reads, known_moment, reading_now, replaced_change_query, replaced_change_sql
 
 State = ControlChange.State
 PUBLISHED, RETRACTED = "published", "retracted"
@@ -73,11 +74,9 @@ class FeedEntry:
         return self.key.kind
 
 
-# The change's own columns an entry shows (FeedChange's, with ids where it shows names), read with its key.
-_COLUMNS = (
-    "town_id",
-    "faction_id",
-    "contested_by_id",
+_FACTION_JOIN = f"JOIN {Faction._meta.db_table} f ON f.id = p.faction_id"  # the replaced change's faction
+# The change's own columns an entry shows (FeedChange's after the names).
+_SHOWN = (
     "effective_date",
     "date_precision",
     "day_part",
@@ -106,12 +105,15 @@ def _filtered(
         changes = changes.filter(town__theatre=theatre)
     if area_ids is not None:
         changes = changes.filter(town__admin_area_id__in=list(area_ids))
-    # Who held the town before: the change it replaced in the record as known now (the rule's helper).
-    changes = changes.annotate(replaced_faction_id=Subquery(replaced_change_query().values("faction_id")[:1]))
     if faction_ids is not None:
         ids = list(faction_ids)
-        changes = changes.filter(Q(faction_id__in=ids) | Q(replaced_faction_id__in=ids))
+        changes = _with_replaced(changes).filter(Q(faction_id__in=ids) | Q(replaced_faction_id__in=ids))
     return changes
+
+
+def _with_replaced(changes: QuerySet) -> QuerySet:
+    """Who held the town before: the change it replaced in the record as known now (the rule's helper)."""
+    return changes.annotate(replaced_faction_id=Subquery(replaced_change_query().values("faction_id")[:1]))
 
 
 def change_feed_entries(
@@ -145,41 +147,49 @@ def change_feed_entries(
             & (Q() if moment is None else Q(retracted_at__lte=moment)),
         ),
     }
-    # The filters and the replaced faction built once (resolving the rule's subquery is most of a page's
-    # Python time), each kind's range and order added to a copy.
-    filtered = _filtered(ControlChange.objects.all(), theatre=theatre, area_ids=area_ids, faction_ids=faction_ids)
-    # The page from the change table alone (joined to the towns only to filter by theatre or area), each kind
-    # one range of its moment's index; the towns' and factions' names after, for the page's ids. Joined in one
-    # query, PostgreSQL planned the town join on its estimate of the filtered range, one row for "the faction,
+    # The filters built once, each kind's range and order added to a copy. The page's keys from the change
+    # table alone (joined to the towns only to filter by theatre or area), each kind one range of its moment's
+    # index; then the page's changes by their ids, with the faction each replaced and the names. Joined to the
+    # ranges, PostgreSQL planned the town join on its estimate of the filtered range, one row for "the faction,
     # or the faction it replaced": a sequential scan of the towns for each of the page's rows (26 of the
-    # by-faction feed's 33 ms at a million changes).
+    # by-faction feed's 33 ms at a million changes). The ranges read the replaced faction only where the
+    # faction filter needs it; the page's changes read it once, for the page alone, by the helper's SQL form
+    # (the ORM form, compiled with each range, was most of a cold page's Python time on PostgreSQL).
+    filtered = _filtered(ControlChange.objects.all(), theatre=theatre, area_ids=area_ids, faction_ids=faction_ids)
     found: list[tuple] = []
     for kind, (field, condition) in kinds.items():
         rows = (
             filtered.filter(condition, _older(field, before, _KIND_RANK[kind]))
             .order_by(f"-{field}", "-pk")
-            .values_list(field, "pk", "replaced_faction_id", *_COLUMNS)[: limit + 1]
+            .values_list(field, "pk")[: limit + 1]
         )
-        found += [(FeedKey(at, pk, kind), pk, *row) for at, pk, *row in rows]
+        found += [(FeedKey(at, pk, kind), pk) for at, pk in rows]
     found.sort(key=lambda entry: entry[0].sort_key(), reverse=True)
     more = len(found) > limit
     found = found[:limit]
-    towns = Town.objects.filter(pk__in={row[3] for row in found}).order_by().values_list("pk", "name", "slug")
+    # The page's changes by id with the names of their factions (a table of a few rows), then their towns' (by
+    # primary key: joined, PostgreSQL hashed every town for the page's hundred).
+    page = ControlChange.objects.filter(pk__in={row[1] for row in found}).order_by()
+    replaced = RawSQL(
+        *replaced_change_sql(outer=ControlChange._meta.db_table, select="f.name", join=_FACTION_JOIN),
+        output_field=CharField(),
+    )
+    shown = {
+        pk: tuple(row)
+        for pk, *row in page.annotate(replaced_faction_name=replaced).values_list(
+            "pk", "replaced_faction_name", "town_id", "faction__name", "contested_by__name", *_SHOWN
+        )
+    }
+    towns = Town.objects.filter(pk__in={row[1] for row in shown.values()}).order_by().values_list("pk", "name", "slug")
     town = {pk: (name, slug) for pk, name, slug in towns}
-    named = {faction for row in found for faction in (row[2], row[4], row[5]) if faction}
-    names = dict(Faction.objects.filter(pk__in=named).order_by().values_list("pk", "name"))
     # The page's sources in one query (in their own order: newest first), rather than a manager per entry.
     sources: dict[int, list[FeedSource]] = {row[1]: [] for row in found}
     cited = Source.objects.filter(control_changes__in=list(sources))
     for change_id, *source in cited.values_list("control_changes__id", "publisher", "title", "url"):
         sources[change_id].append(FeedSource(*source))
-    entries = [
-        FeedEntry(
-            key,
-            FeedChange(pk, *town[town_id], names[faction], names.get(contested) if contested else None, *shown),
-            names.get(replaced) if replaced else None,
-            tuple(sources[pk]),
-        )
-        for key, pk, replaced, town_id, faction, contested, *shown in found
-    ]
+    entries = []
+    for key, pk in found:
+        replaced_name, town_id, *names_and_columns = shown[pk]
+        change = FeedChange(pk, *town[town_id], *names_and_columns)
+        entries.append(FeedEntry(key, change, replaced_name, tuple(sources[pk])))
     return entries, more

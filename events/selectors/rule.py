@@ -295,6 +295,32 @@ def replaced_change_query(*, seen: Visibility | None = None) -> QuerySet[Control
     return in_force.filter(earlier, town=OuterRef("town")).order_by(*LATEST_FIRST)
 
 
+def replaced_change_sql(*, outer: str, select: str, join: str = "", seen: Visibility | None = None) -> tuple[str, list]:
+    """replaced_change_query as a scalar subquery in SQL on the outer change table named ``outer``: ``select``
+    of its town's change in force just before it (aliased ``p``; ``join`` more tables to it). The same terms
+    (in_force_sql, which writes them as PostgreSQL estimates them) and the same way in: a row comparison on
+    PostgreSQL, the three-way OR elsewhere. For a reader that sends it for a page of rows: the ORM form took
+    longer to compile (2 ms) than the database to run it for a hundred rows."""
+    seen = seen or visibility()
+    rule, params = in_force_sql(seen, "p")
+    mine = [f"p.{_column(ControlChange, name)}" for name in CHRONOLOGICAL]
+    theirs = [f"{outer}.{_column(ControlChange, name)}" for name in CHRONOLOGICAL]
+    if connection.vendor == "postgresql":
+        earlier = f"({', '.join(mine)}) < ({', '.join(theirs)})"
+    else:
+        # (a < a') OR (a = a' AND b < b') OR (a = a' AND b = b' AND c < c'), as the ORM form writes it.
+        equal = [f"{a} = {b}" for a, b in zip(mine, theirs, strict=True)]
+        earlier = " OR ".join(
+            f"({' AND '.join([*equal[:i], f'{mine[i]} < {theirs[i]}'])})" for i in range(len(CHRONOLOGICAL))
+        )
+    town = _column(ControlChange, "town")
+    sql = (
+        f"SELECT {select} FROM {ControlChange._meta.db_table} p {join} WHERE p.{town} = {outer}.{town} "
+        f"AND ({earlier}) AND {rule} ORDER BY {latest_first_sql('p')} LIMIT 1"
+    )
+    return sql, params
+
+
 class _RowBefore(Func):
     """``(a, b, c) < (outer a, outer b, outer c)`` for the fields named: before the outer row in that order."""
 

@@ -10,11 +10,13 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.models import IntegerField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from events import export_rows, geojson, selectors, territory
 from events.models import ControlChange, Faction
-from events.selectors.rule import PUBLIC, Visibility, counted_q
+from events.selectors.rule import PUBLIC, Visibility, counted_q, replaced_change_sql
 from events.selectors.slices import read_slice
 from geodata.models import Town
 from tests.factories import ControlChangeFactory
@@ -180,6 +182,12 @@ def _replaced_is_one_answer():
                   .annotate(replaced=selectors.replaced_change_query().values("pk")[:1])
                   .values_list("replaced", flat=True).get())
         assert by_orm == (replaced.id if replaced else None)
+        # The SQL form (the feed's page) is the same answer.
+        sql, params = replaced_change_sql(outer=ControlChange._meta.db_table, select="p.id")
+        by_sql = (ControlChange.objects.filter(pk=event.change.id)
+                  .annotate(replaced=RawSQL(sql, params, output_field=IntegerField()))
+                  .values_list("replaced", flat=True).get())
+        assert by_sql == by_orm
 
 
 def test_the_diff_reads_the_rule(log):

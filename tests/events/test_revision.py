@@ -152,3 +152,22 @@ def test_change_dates_are_cached_until_a_publish(raqqa, reviewer, django_assert_
     assert SEP_4 in selectors.change_dates(published_only=False)
     services.control_change_publish(change=draft, by=reviewer)
     assert selectors.change_dates() == sorted({*dates, SEP_4})
+
+
+def test_after_a_publish_the_public_s_etag_and_last_modified_read_the_revision_and_one_statement(
+    raqqa, reviewer, django_assert_num_queries
+):
+    """The first request after a write names the next delayed publication (its ETag) and the last one to reach
+    the public (its Last-Modified): both read by one statement of two index seeks (two statements before), then
+    kept for the revision."""
+    published = services.control_change_publish(change=_draft(raqqa), by=reviewer)
+    with django_assert_num_queries(2):
+        revision = selectors.data_revision()
+        version = selectors.data_version(revision=revision)
+        changed = selectors.data_last_modified(revision=revision)
+    assert version.endswith("~-")  # no delayed change waiting
+    assert changed is not None and changed >= published.public_from
+    with django_assert_num_queries(1):  # the revision row only
+        revision = selectors.data_revision()
+        assert selectors.data_version(revision=revision) == version
+        assert selectors.data_last_modified(revision=revision) == changed
