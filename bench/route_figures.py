@@ -165,6 +165,9 @@ class Spec:
     # figure, the job queue is `make serve`'s (a write's new file is queued, not written in the timed request),
     # and the time is to the first byte and the bytes the Content-Length (the rest is the kernel's sendfile).
     prepare: Callable[[Params], object] | None = None
+    # Called in each cold run's transaction after the timed request, untimed (e.g. to let go of a queued job's
+    # lock, so the next cold run, at the same rolled-back version, queues as the first reader after a write does).
+    after_cold: Callable[[Params], object] | None = None
 
     def url_as(self, fmt: str) -> Callable[[Params], str]:
         """The URL of the same layer in ``fmt`` (its .geojson written .gpkg or .kml)."""
@@ -215,7 +218,10 @@ SPECS: dict[str, Spec] = {
                          page=True, note="a 30-day diff"),
     "compare": Spec(lambda p: f"/compare/?{_period(p)}", lambda p: floors.compare_page(p.start, p.on), page=True,
                     note="two dates side by side; its layers are the API's, fetched per date"),
-    "factions": Spec(lambda p: "/factions/", lambda p: floors.factions_page(p.on), page=True),
+    "factions": Spec(lambda p: "/factions/", lambda p: floors.factions_page(p.on), page=True,
+                     prepare=lambda p: _factions_figures_computed(p), after_cold=lambda p: _factions_job_forgotten(p),
+                     note="as `make serve` has it: after a write, the figures over time of the version before while "
+                          "the job queue computes the new ones (events.factions_figures); floor: computing them"),
     "area-conflicts": Spec(lambda p: f"/areas-conflicts/?theatre=syria&date={p.on}",
                            lambda p: floors.area_conflicts(p.on), page=True,
                            note="towns against drawn areas (none drawn in the bench's country)"),
@@ -299,6 +305,24 @@ def _whole_history_written(p: Params) -> str:
     # wrote them: a version names one state of its data (a run's writes are rolled back).
     cache.set("queued-files:epoch", "bench", None)
     return f"the job's writing: {queued_files.write(query={'theatre': p.theatre.slug} if p.theatre else {})}"
+
+
+def _factions_figures_computed(p: Params) -> str:
+    """The factions page's figures over time computed by the job for the database's version (once per process:
+    a later call finds them), as the job queue of `make serve` had done before the write."""
+    from events import factions_figures
+
+    return f"the job's computing: {factions_figures.compute(p.theatre.pk if p.theatre else None)}"
+
+
+def _factions_job_forgotten(p: Params) -> None:
+    """The lock of the job the cold request queued let go: each cold run queues it again, as after a write."""
+    from django.core.cache import cache
+
+    from events import factions_figures
+
+    theatre_id = p.theatre.pk if p.theatre else None
+    cache.delete(factions_figures._lock_key(theatre_id, factions_figures._version()))
 
 
 # More figures of routes SPECS names: {figure key: (route key, spec)}; a key is "<route>@<what differs>".
@@ -535,6 +559,8 @@ def route_figure(*, key: str, spec: Spec, params: Params, client, reviewer, runs
                 get()
             finally:
                 elapsed = time.perf_counter() - start
+                if spec.after_cold is not None:
+                    spec.after_cold(params)
                 transaction.set_rollback(True)
         return elapsed
 
@@ -549,7 +575,7 @@ def route_figure(*, key: str, spec: Spec, params: Params, client, reviewer, runs
         figure.cold = statistics.median(cold_times)
         figure.runs = (len(cold_times), 0)
         body = get()  # fills the caches of this revision
-        figure.bytes = int(response["Content-Length"]) if spec.prepare else len(body)
+        figure.bytes = int(response["Content-Length"]) if spec.prepare and response.streaming else len(body)
         figure.warm, warm_runs, _ = _timed(get, runs)
         figure.runs = (len(cold_times), warm_runs)
         bare = round_trip()

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from geodata.models import AdminArea, Theatre, Town
 
-from . import area_rows, geojson, selectors, svg_charts, territory
+from . import area_rows, factions_figures, geojson, selectors, svg_charts, territory
 from .colours import NO_RECORD_COLOUR
 from .models import ControlChange, Faction
 from .selectors import ChangeRow, FactionRow
@@ -334,9 +334,13 @@ def factions_page(*, theatre: Theatre | None = None) -> dict:
     else:
         dates_of_theatre = selectors.change_dates(theatre=theatre)
         on = dates_of_theatre[-1] if dates_of_theatre else None
-    over_time = territory.territory_over_time(theatre=theatre)
-    dates = over_time.dates
-    by_date = {d: {r["klass"]: r for r in rows.to_dict("records")} for d, rows in over_time.frame.groupby("date")}
+    # The figures over time read the whole log: the job queue computes them once per data version
+    # (factions_figures); meanwhile the page shows the newest computed before, or none, saying so.
+    figures = factions_figures.figures(theatre=theatre)
+    over_time = figures.over_time if figures is not None else None
+    dates = over_time.dates if over_time is not None else []
+    by_date = {d: {r["klass"]: r for r in rows.to_dict("records")}
+               for d, rows in (over_time.frame.groupby("date") if over_time is not None else [])}
     per_date = [by_date.get(d, {}) for d in dates]
     slugs = sorted({s for rows in per_date for s in rows}, key=lambda s: names.get(s, (s,))[0])
 
@@ -352,7 +356,9 @@ def factions_page(*, theatre: Theatre | None = None) -> dict:
 
     counts = _latest_counts(on, theatre) if on else {}
     # km² on the latest date: the last point's, the same sums of cell areas the map's layer dissolves.
-    km2 = {k: float(r["area_km2"]) for k, r in per_date[-1].items()} if per_date else {}
+    km2: dict[str, float | None] = {k: float(r["area_km2"]) for k, r in per_date[-1].items()} if per_date else {}
+    if over_time is None:
+        slugs = sorted(counts)  # the theatre's factions holding towns; no km² until the figures are computed
     listed = Faction.objects.select_related("parent").order_by("name")
     coalition: dict[int, Faction | None] = {}
     if theatre is not None:
@@ -365,8 +371,9 @@ def factions_page(*, theatre: Theatre | None = None) -> dict:
         parents = coalition_parents(theatre=theatre)
         by_pk = Faction.objects.in_bulk([p for p in set(parents.values()) if p is not None])
         coalition = {pk: by_pk.get(parent) if parent is not None else None for pk, parent in parents.items()}
+    no_km2 = 0.0 if over_time is not None else None
     factions = [
-        {"faction": f, "towns": counts.get(f.slug, {}).get("towns", 0), "area_km2": km2.get(f.slug, 0.0),
+        {"faction": f, "towns": counts.get(f.slug, {}).get("towns", 0), "area_km2": km2.get(f.slug, no_km2),
          "population": counts.get(f.slug, {}).get("population", 0),
          "coalition": coalition.get(f.pk) if theatre is not None else f.parent}
         for f in listed
@@ -375,12 +382,15 @@ def factions_page(*, theatre: Theatre | None = None) -> dict:
     return {
         "factions": factions,
         "contested": {"towns": contested.get("towns", 0), "population": contested.get("population", 0),
-                      "area_km2": km2.get(territory.CONTESTED, 0.0), "name": territory.CONTESTED_NAME,
+                      "area_km2": km2.get(territory.CONTESTED, no_km2), "name": territory.CONTESTED_NAME,
                       "colour": territory.CONTESTED_COLOUR},
         "area_rule": territory.area_rule(),
         "on": on,
         "theatre": theatre,
-        "point_words": over_time.point_words,
+        "point_words": over_time.point_words if over_time is not None else "",
+        # None when the figures are the current data's; else what the page says about them.
+        "figures_note": None if figures is not None and figures.current else {
+            "as_of": figures.changed_at if figures is not None else None, "none": figures is None},
         "charts": [
             chart("towns", "Towns held", "towns"),
             chart("area_km2", "Territory", "km²"),

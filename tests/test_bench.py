@@ -100,6 +100,12 @@ def test_every_reader_route_of_the_url_configuration_has_a_line(report):
         assert re.search(r"(ms|s)\s+.*\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d KB\s+<= .*\s(yes|NO)", line), line
 
 
+def test_the_factions_figure_is_what_make_serve_answers_after_a_write_and_names_the_jobs_time(report):
+    line = _line(report, "factions ")
+    assert "as `make serve` has it" in line
+    assert re.search(r"the job's computing: factions figures of all: \d+\.\d s", line), line
+
+
 def test_the_worker_serves_every_reader_route_within_its_timeout(report):
     line = _line(report, "worker peak memory")
     assert f"{len(reader_routes())} reader routes served" in line
