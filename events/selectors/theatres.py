@@ -64,20 +64,23 @@ def theatre_summaries() -> dict[str, TheatreSummary]:
 
 def theatre_extent(*, theatre: Theatre) -> list[float]:
     """The theatre's [west, south, east, north] (``geodata.theatres.theatre_bbox``), kept while its areas are as
-    they were (how many have a boundary and their last edit: one query of the theatre's areas), else (drawn from
-    its towns) per data revision of the theatre.
+    they were (how many, and their last edit: one query of the theatre's areas, their outlines not read); drawn
+    from its towns (no area has an outline), per data revision of the theatre too.
 
     So a change of control, in it or in another theatre, leaves the extent kept: it was kept per revision of
     every theatre, and each page after a write read and decoded the governorates' boundaries again (~5 ms for
     the first theatre's 14, whatever the period a diff shows).
     """
-    areas = theatre.areas.exclude(geometry=None).aggregate(n=Count("id"), last=Max("updated_at"))
-    places = f"{areas['n']}.{areas['last'].timestamp() if areas['last'] else 0}"
-    if not areas["n"]:  # drawn from its towns, which any write of the theatre may move
-        places += f":{data_version(theatre=theatre)}"
-    key = f"selectors:theatre-extent:{theatre.pk}:{theatre.updated_at.timestamp()}:{places}"
+    areas = theatre.areas.aggregate(n=Count("id"), last=Max("updated_at"))
+    key = (f"selectors:theatre-extent:{theatre.pk}:{theatre.updated_at.timestamp()}:"
+           f"{areas['n']}.{areas['last'].timestamp() if areas['last'] else 0}")
     found = cache.get(key)
+    if found is not None and found["towns"]:  # drawn from its towns, which any write of the theatre may move
+        found = cache.get(f"{key}:{data_version(theatre=theatre)}")
     if found is None:
-        found = [round(v, 6) for v in theatre_bbox(theatre)]
+        towns = not theatre.view_bbox and not theatre.areas.exclude(geometry=None).exists()
+        found = {"bbox": [round(v, 6) for v in theatre_bbox(theatre)], "towns": towns}
         cache.set(key, found, CACHE_SECONDS)
-    return found
+        if towns:
+            cache.set(f"{key}:{data_version(theatre=theatre)}", found, CACHE_SECONDS)
+    return found["bbox"]

@@ -107,3 +107,17 @@ def test_outside_a_request_every_call_reads(seeded):
         selectors.faction_rows()
         selectors.faction_rows()
     assert len(queries.captured_queries) == 2
+
+
+def test_a_theatre_with_no_outlines_has_the_extent_of_its_towns_after_each_write(seeded):
+    from django.core.cache import cache
+
+    from geodata.models import Town
+
+    theatre = Theatre.objects.create(slug="outlineless", name="Outlineless")
+    Town.objects.create(theatre=theatre, slug="first", name="First", latitude=1.0, longitude=10.0)
+    cache.clear()
+    assert selectors.theatre_extent(theatre=theatre) == [10.0, 1.0, 10.0, 1.0]
+    Town.objects.create(theatre=theatre, slug="second", name="Second", latitude=2.0, longitude=12.0)
+    revision_bump(theatres=[theatre.pk])  # as a write through the services does
+    assert selectors.theatre_extent(theatre=theatre) == [10.0, 1.0, 12.0, 2.0]
