@@ -13,12 +13,14 @@ an import writes in one transaction, so a row updated inside it would be seen on
 
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
+from conflictmap.throttles import BuildLimited
 from events.job_models import Job
 from events.services import jobs as job_rows
 
@@ -36,6 +38,27 @@ class JobFailed(Exception):
     def __init__(self, message: str, report: dict | None = None):
         super().__init__(message)
         self.report = report or {}
+
+
+def queue_once(lock: str, task: str, *args, task_name: str, hold_seconds: int = 3600) -> None:
+    """Queue ``task(*args)`` once however many requests ask: ``lock``, taken in the shared cache, is held until
+    the task lets it go (``cache.delete(lock)`` when it ends) or ``hold_seconds`` pass (its worker died). With
+    JOBS_SYNC=1 the task runs here. The work kept per data version (``events.queued_files``,
+    ``events.factions_figures``) is queued this way.
+
+    A queue out of reach (Redis down) is logged and the lock let go, so the next request tries again: the
+    caller answers with what it has, never a 500. A client past its build limit (``BuildLimited``, raised by a
+    task run here) is the request's 429, not swallowed.
+    """
+    if not cache.add(lock, True, hold_seconds):
+        return  # queued already
+    try:
+        async_task(task, *args, sync=settings.JOBS_SYNC, task_name=task_name)
+    except BuildLimited:
+        raise
+    except Exception as exc:
+        cache.delete(lock)
+        logger.error("%s could not be queued: %s", task_name, exc)
 
 
 def job_start(*, kind: str, owner, task: str, claim=None, **kwargs) -> Job | None:

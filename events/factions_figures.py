@@ -15,20 +15,15 @@ the public reads now): computed in the request, as before.
 """
 
 import datetime as dt
-import logging
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.cache import cache
-from django_q.tasks import async_task
 
-from conflictmap.throttles import BuildLimited
+from conflictmap import jobs
 from geodata.models import Theatre
 
 from . import selectors, territory
-
-logger = logging.getLogger(__name__)
 
 # How long a queued computation holds its lock: past it (the worker died), the next request queues it again.
 LOCK_SECONDS = 3600
@@ -85,20 +80,8 @@ def figures(*, theatre: Theatre | None = None) -> Figures | None:
 
 def _queue(theatre_id: int | None, version: str) -> None:
     """Queue the computation for ``version``, once however many ask."""
-    if not cache.add(_lock_key(theatre_id, version), True, LOCK_SECONDS):
-        return  # queued already
-    try:
-        async_task(
-            "events.factions_figures.compute",
-            theatre_id,
-            sync=settings.JOBS_SYNC,
-            task_name=f"factions-figures-{_scope(theatre_id)}",
-        )
-    except BuildLimited:  # computed in the request (JOBS_SYNC) for a client past its limit: 429, as before
-        raise
-    except Exception as exc:  # the queue is out of reach (Redis down): the older figures, or none; never a 500
-        cache.delete(_lock_key(theatre_id, version))
-        logger.error("the factions figures could not be queued: %s", exc)
+    jobs.queue_once(_lock_key(theatre_id, version), "events.factions_figures.compute", theatre_id,
+                    task_name=f"factions-figures-{_scope(theatre_id)}", hold_seconds=LOCK_SECONDS)
 
 
 def compute(theatre_id: int | None = None) -> str:

@@ -22,7 +22,6 @@ cost is the period's.
 import datetime as dt
 import hashlib
 import json
-import logging
 import os
 import time
 import uuid
@@ -31,12 +30,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
-from django_q.tasks import async_task
+
+from conflictmap import jobs
 
 from . import export_rows, exports, selectors
 from .selectors.rule import known_moment
-
-logger = logging.getLogger(__name__)
 
 # The layers written by the job queue when large: the ones whose rows grow with the log.
 LAYERS = ("control-spans.gpkg", "changes.gpkg")
@@ -161,14 +159,8 @@ def _lock_key(asked: Question, version: str) -> str:
 
 def _queue(asked: Question, *, version: str) -> None:
     """Queue the writing of ``asked`` at ``version``, once however many ask (a lock in the cache)."""
-    if not cache.add(_lock_key(asked, version), True, LOCK_SECONDS):
-        return  # queued already
-    try:
-        async_task("events.queued_files.write", asked.layer, asked.query, sync=settings.JOBS_SYNC,
-                   task_name=f"file-{asked.stem}-{asked.key}")
-    except Exception as exc:  # the queue is out of reach (Redis down): an older file, or 503; never a 500
-        cache.delete(_lock_key(asked, version))
-        logger.error("the file %s could not be queued: %s", asked.filename, exc)
+    jobs.queue_once(_lock_key(asked, version), "events.queued_files.write", asked.layer, asked.query,
+                    task_name=f"file-{asked.stem}-{asked.key}", hold_seconds=LOCK_SECONDS)
 
 
 def write(layer: str = "control-spans.gpkg", query: dict[str, str] | None = None) -> str:

@@ -12,6 +12,7 @@ import pytest
 from django.db import transaction
 from django.http import FileResponse
 
+from conflictmap import jobs
 from events import export_rows, queued_files, selectors
 from events.models import ControlChange
 from geodata.services.revision import revision_bump
@@ -31,7 +32,7 @@ def exports_dir(settings, tmp_path):
 def queued(monkeypatch):
     """The job queue as `make serve` has it: the writing is queued for the worker, not run in the request."""
     calls = []
-    monkeypatch.setattr(queued_files, "async_task", lambda task, *args, **kwargs: calls.append((task, args, kwargs)))
+    monkeypatch.setattr(jobs, "async_task", lambda task, *args, **kwargs: calls.append((task, args, kwargs)))
     return calls
 
 
@@ -96,7 +97,7 @@ def test_a_queue_out_of_reach_is_a_503_not_a_500_and_the_next_request_tries_agai
         tries.append(task)
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(queued_files, "async_task", down)
+    monkeypatch.setattr(jobs, "async_task", down)
     assert client.get(URL).status_code == 503
     assert client.get(URL).status_code == 503
     assert len(tries) == 2  # the lock was let go

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.db import transaction
 
+from conflictmap import jobs
 from events import factions_figures, territory
 from geodata.models import Theatre
 from geodata.services.revision import revision_bump
@@ -21,7 +22,7 @@ NOTE = 'id="figures-note"'
 def queued(monkeypatch):
     """The job queue as `make serve` has it: the computation is queued for the worker, not run in the request."""
     calls = []
-    monkeypatch.setattr(factions_figures, "async_task", lambda task, *args, **kwargs: calls.append((task, args)))
+    monkeypatch.setattr(jobs, "async_task", lambda task, *args, **kwargs: calls.append((task, args)))
     return calls
 
 
@@ -88,7 +89,7 @@ def test_a_queue_out_of_reach_is_not_a_500_and_the_next_request_tries_again(clie
         tries.append(task)
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(factions_figures, "async_task", down)
+    monkeypatch.setattr(jobs, "async_task", down)
     assert NOTE in _page(client) and NOTE in _page(client)
     assert len(tries) == 2  # the lock was let go
 
