@@ -8,30 +8,36 @@ runs) and keeps it open over a streamed answer's batches; it is dropped with the
 seen by the next one. Outside a request (commands, services, tests calling a reader) every call reads.
 """
 
+import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import TypeVar
 
 T = TypeVar("T")
 
-_memo: ContextVar[dict[Hashable, object] | None] = ContextVar("request_memo", default=None)
+# Per thread, not a ContextVar: a request (and each batch of its streamed answer) runs in one thread of a
+# worker, and setting a ContextVar here crashed CPython 3.11.7 (a segmentation fault in ContextVar.set, reached
+# by the bench after a GeoPackage was sent: `python -X faulthandler -m bench --only routes --routes
+# api:changes-gpkg api:control-spans-gpkg@whole`).
+_local = threading.local()
 
 
 @contextmanager
 def request_memo(memo: dict[Hashable, object] | None) -> Iterator[None]:
-    """Inside the block, ``once`` keeps its answers in ``memo`` (None: no memo, every call reads)."""
-    token = _memo.set(memo)
+    """Inside the block, ``once`` keeps its answers in ``memo`` (None: no memo, every call reads); as it was
+    after."""
+    before = getattr(_local, "memo", None)
+    _local.memo = memo
     try:
         yield
     finally:
-        _memo.reset(token)
+        _local.memo = before
 
 
 def once(key: Hashable, read: Callable[[], T]) -> T:
     """``read()``, made once per request under ``key`` (every time outside one). Callers hand out copies
     of a mutable answer, so one reader's change to it is not seen by the next."""
-    memo = _memo.get()
+    memo = getattr(_local, "memo", None)
     if memo is None:
         return read()
     if key not in memo:
