@@ -4,6 +4,7 @@
   order of a town's changes, and the change a change replaced.
 - ``slices``: ``control_as_of``, the one time slice, and its grouped counts.
 - ``timelines``: towns' logs in order, a town's history, a period's changes.
+- ``period``: a period's changes in force read once (a slice moved forward, the diff's table).
 - ``dates``: the dates the log has; the data revision (ETag, cache keys).
 - ``coalitions``: a faction's coalition in one theatre.
 - ``theatres``: what each theatre holds, its extent and the dates of its record.
@@ -11,7 +12,7 @@
 - ``public``: whether the public sees a record; colours too close to tell apart.
 """
 
-from .coarse import coarse_town_ids, town_hidden, without_coarse
+from .coarse import coarse_town_ids, public_hides_coarse, town_hidden, without_coarse
 from .confirmations import StaleTown, days_since, last_confirmed, latest_confirmation_date, stale_towns
 from .dates import (
     CACHE_SECONDS,
@@ -28,6 +29,7 @@ from .dates import (
     version_pinned,
 )
 from .disputes import town_disputes
+from .period import PeriodRow, period_changes
 from .public import faction_colour_neighbours, source_is_public, town_is_public
 from .rows import CHANGE_ROW_FIELDS, ChangeRow, FactionRow, TownRow, faction_rows, factions_by_name
 from .rule import (
@@ -91,5 +93,6 @@ __all__ = [
     "town_disputes",
     "as_reader", "coarse_town_ids", "town_hidden", "without_coarse", "editor_reads", "next_public_moment",
     "reading_now", "version_pinned",
+    "PeriodRow", "period_changes", "public_hides_coarse",
     "TheatreSummary", "as_known_at", "known_moment", "theatre_extent", "theatre_summaries",
 ]

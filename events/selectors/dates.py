@@ -179,6 +179,15 @@ def data_version(
     public (``next_public_moment``): the set the public sees changes only at such a moment or with the
     revision, so a key holds until then and no later; an editor's and the public's never coincide.
     """
+    theatre_id = theatre.pk if isinstance(theatre, Theatre) else theatre
+    # Once per request for each question (``request_memo``): a page's slices, cells, diff and ETag each ask.
+    # Within a request the revision is read once and the moment read at is pinned, so the answer is one.
+    asked = ("data_version", published_only, None if revision is None else revision.key, theatre_id,
+             known_moment(), editor_reads(), reading_now() if published_only else None)
+    return once(asked, lambda: _data_version(published_only=published_only, revision=revision, theatre=theatre_id))
+
+
+def _data_version(*, published_only: bool, revision: Revision | None, theatre: int | None) -> str:
     key = (revision or data_revision(theatre=theatre)).key
     if published_only:
         moment = known_moment()

@@ -21,6 +21,8 @@ from geodata.models import Town
 
 from ..models import ControlChange
 from .dates import cache_token, data_version
+from .period import make_change_row, period_changes
+from .rows import faction_rows
 from .rule import Visibility, counted_q
 from .slices import ControlSnapshot, read_slice
 from .theatre_walk import changes_in_theatre
@@ -64,7 +66,20 @@ def _changed_between(start: dt.date, end: dt.date, *, seen: Visibility):
 def _moved(
     base: ControlSnapshot, *, on: dt.date, seen: Visibility, theatre: int | None = None,
 ) -> ControlSnapshot | None:
-    """``base`` moved to ``on``; None when so many towns changed that the whole slice is cheaper."""
+    """``base`` moved to ``on``; None when so many towns changed that the whole slice is cheaper.
+
+    Forward, by the period's changes in force (``period``: each town's latest of them is its change in
+    force at ``on``; the others keep base's), read once for the request; back, by the slice of the towns
+    with a change in between read again.
+    """
+    if base.on < on:
+        rows = period_changes(start=base.on, end=on, seen=seen, theatre=theatre)
+        if rows is None:
+            return None
+        moved = dict(base.changes)
+        moved.update((row.town_id, make_change_row(row)) for row in rows)  # in order: the latest stays
+        return ControlSnapshot(on=on, towns=base.towns, factions=faction_rows(),
+                               changes={town.id: moved[town.id] for town in base.towns if town.id in moved})
     start, end = sorted((base.on, on))
     changed = _changed_between(start, end, seen=seen)
     if theatre is not None:  # walked by date or town by town, whichever reads less (theatre_walk)

@@ -38,7 +38,7 @@ def changes_in_theatre(
 ) -> QuerySet:
     """``changes`` (ControlChange rows dated ``start``..``end``) of the towns of theatre ``theatre_id``, read by
     the cheaper walk (the module's doc). ``towns``: how many the theatre has, when the caller knows."""
-    if _by_town(theatre_id, start=start, end=end, towns=towns):
+    if walks_by_town(theatre_id, start=start, end=end, towns=towns):
         return changes.filter(town__theatre_id=theatre_id)
     return changes.alias(in_theatre=_NoIndex(F("town__theatre_id"))).filter(in_theatre=theatre_id)
 
@@ -48,7 +48,7 @@ def theatre_town_count(theatre_id: int) -> int:
     return once(("theatre_towns", theatre_id), lambda: Town.objects.filter(theatre_id=theatre_id).count())
 
 
-def _by_town(theatre_id: int, *, start: dt.date, end: dt.date, towns: int | None) -> bool:
+def walks_by_town(theatre_id: int, *, start: dt.date, end: dt.date, towns: int | None = None) -> bool:
     """Whether the period holds more changes than the theatre has towns: once per request and period (a file's
     header, its rows and the towns they name each compose the walk)."""
 

@@ -75,7 +75,8 @@ def _plans(queries) -> list[str]:
     with connection.cursor() as cursor:
         for query in queries:
             sql = query["sql"]
-            if "events_controlchange" not in sql or 'effective_date" >' not in sql or "theatre_id" not in sql:
+            dated = 'effective_date" >' in sql or "c.effective_date >" in sql  # the ORM's or the period's SQL
+            if "events_controlchange" not in sql or not dated or "theatre_id" not in sql:
                 continue
             cursor.execute("EXPLAIN QUERY PLAN " + sql)
             plans.append(" / ".join(row[3] for row in cursor.fetchall()))
