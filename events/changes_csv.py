@@ -19,6 +19,7 @@ import functools
 import io
 import json
 from collections.abc import Callable, Iterator
+from itertools import chain, islice
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -120,26 +121,38 @@ def header(most_sources: int) -> list[str]:
 
 
 def changes_csv(*, start: dt.date, end: dt.date, faction_ids: set[int] | None = None,
-                most_sources: int, theatre: Theatre | None = None) -> Iterator[bytes]:
+                most_sources: int | None = None, theatre: Theatre | None = None) -> Iterator[bytes]:
     """The CSV bytes of the changes layer (the rows of ``geojson.changes_features``), a batch at a time.
 
-    ``most_sources`` is the most sources a row cites (``export_rows.most_sources``): the header,
-    written first, has a column group for each.
+    The header, written first, has a column group for each source of the most cited row: ``most_sources``
+    (``export_rows.most_sources``), or, when None, worked out here: from the rows' own sources when the
+    file is one batch (no query: it was a fifth of a month's file of a small theatre), else asked.
     """
     towns, batches = export_rows.change_events(start=start, end=end, faction_ids=faction_ids, theatre=theatre)
-    groups = len(_source_columns(most_sources))
-    return _csv_chunks(header(most_sources), groups, towns, batches, theatre)
+    return _csv_chunks(towns, batches, theatre, most_sources if most_sources is not None else lambda: (
+        export_rows.most_sources(start=start, end=end, faction_ids=faction_ids, beyond=imports.MAX_SOURCES,
+                                 theatre=theatre)))
 
 
-def _csv_chunks(first: list[str], groups: int, towns: dict[int, TownRow],
-                batches: Iterator[list[export_rows.ChangeEvent]], theatre: Theatre | None = None) -> Iterator[bytes]:
+def _csv_chunks(towns: dict[int, TownRow], batches: Iterator[list[export_rows.ChangeEvent]],
+                theatre: Theatre | None, most_sources: int | Callable[[], int]) -> Iterator[bytes]:
+    def sourced(events: list[export_rows.ChangeEvent]) -> tuple[list, dict]:
+        return events, export_rows.source_texts_by_change(change_ids=[event.change.id for event in events])
+
+    ahead = [sourced(events) for events in islice(batches, 2)]
+    if not callable(most_sources):
+        most = most_sources
+    elif len(ahead) < 2:  # every row is here: the most any cites, past the import's groups (as most_sources)
+        cited = max((len(texts) for _, sources in ahead for texts in sources.values()), default=0)
+        most = cited if cited > imports.MAX_SOURCES else 0
+    else:
+        most = most_sources()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(first)
+    writer.writerow(header(most))
     yield _taken(out)
-    write_row = _row_writer(towns, faction_rows(), groups, theatre)
-    for events in batches:
-        sources = export_rows.source_texts_by_change(change_ids=[event.change.id for event in events])
+    write_row = _row_writer(towns, faction_rows(), len(_source_columns(most)), theatre)
+    for events, sources in chain(ahead, map(sourced, batches)):
         writer.writerows(write_row(event, sources[event.change.id]) for event in events)
         yield _taken(out)
 

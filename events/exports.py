@@ -352,9 +352,7 @@ def _changes_csv(
     *, start: dt.date, end: dt.date, faction_ids: set[int] | None, theatre: Theatre | None = None,
 ) -> Export:
     """The changes layer in the CSV import's format, with coordinates and ids beside it; streamed."""
-    most = export_rows.most_sources(
-        start=start, end=end, faction_ids=faction_ids, beyond=imports.MAX_SOURCES, theatre=theatre)
-    content = changes_csv(start=start, end=end, faction_ids=faction_ids, most_sources=most, theatre=theatre)
+    content = changes_csv(start=start, end=end, faction_ids=faction_ids, theatre=theatre)
     name = "changes" if theatre is None else f"changes-{theatre.slug}"
     return Export(content, CSV_MEDIA_TYPE, f"{name}-{start}-{end}.csv")
 

@@ -223,3 +223,17 @@ def test_the_state_before_a_short_period_is_read_for_the_towns_it_names_alone(va
     # A period with more changes than there are towns: every town's slice (the one a map of that day reads).
     export_rows.change_events(start=dt.date(2010, 1, 1), end=dt.date(2017, 12, 31))
     assert asked == [None]
+
+
+@pytest.mark.parametrize("batch, asked", [(export_rows.EXPORT_BATCH_ROWS, False), (4, True)])
+def test_the_csv_header_is_counted_from_the_rows_when_they_come_in_one_batch(varied_log, monkeypatch, batch, asked):
+    """The most sources a row cites sets the header's columns: a file of one batch holds every row's sources
+    already, so no query asks for them; a longer file asks before its first row (its later rows are not read)."""
+    monkeypatch.setattr(export_rows, "EXPORT_BATCH_ROWS", batch)
+    params = {"from": "2014-01-01", "to": "2017-12-31"}
+    with CaptureQueriesContext(connection) as queries:
+        streamed = b"".join(exports.LAYERS["changes-csv"].export(params).chunks())
+    counted = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"] and SOURCES_TABLE in q["sql"]]
+    assert bool(counted) is asked
+    assert streamed == whole_documents(params)[1]
+    assert b"source_url_7" in streamed.split(b"\n")[0]  # a row cites seven sources: past the import's five
