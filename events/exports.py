@@ -22,7 +22,7 @@ from django.utils import timezone
 from conflictmap.throttles import build_check
 from geodata.models import Theatre
 
-from . import collector, drawn_spans, export_rows, geojson, gis_files, imports, selectors, slice_dates, territory
+from . import collector, drawn_spans, geojson, gis_files, selectors, slice_dates, territory
 from .changes_csv import changes_csv
 from .params import ParameterError as ExportParameterError  # noqa: F401  (re-export: api/exceptions, export_geojson)
 from .params import given_date, parse_as_of, parse_faction, parse_level, parse_period, parse_theatre
