@@ -151,15 +151,23 @@ def change_events(
     in_range = selectors.changes_in_force().filter(effective_date__gte=start, effective_date__lte=end)
     if theatre is not None:  # by date or town by town, whichever reads less (selectors.theatre_walk)
         in_range = changes_in_theatre(in_range, theatre.pk, start=start, end=end)
+    # A period of fewer changes than towns is read whole, once per request (``selectors.period``: the what-changed
+    # page reads it too), and names fewer towns than there are; a longer one is read a batch at a time.
+    read = selectors.period_changes(start=start - dt.timedelta(days=1), end=end, seen=selectors.visibility(),
+                                    theatre=None if theatre is None else theatre.pk)
+    few = (Town.objects.filter(pk__in=Subquery(in_range.order_by().values("town_id"))) if read is not None
+           else _few_towns(start=start, end=end, in_range=in_range, theatre=theatre))
     # The schema refuses changes before EARLIEST_DATE, so the day before it has none in force.
-    before = selectors.control_as_of(on=max(start, EARLIEST_DATE) - dt.timedelta(days=1),
-                                     towns=_few_towns(start=start, end=end, in_range=in_range, theatre=theatre),
-                                     theatre=theatre)
-    rows = (
-        in_range.order_by(*selectors.CHRONOLOGICAL)
-        .values_list(*selectors.CHANGE_ROW_FIELDS, "note")
-        .iterator(chunk_size=EXPORT_BATCH_ROWS)
-    )
+    before = selectors.control_as_of(on=max(start, EARLIEST_DATE) - dt.timedelta(days=1), towns=few, theatre=theatre)
+    if read is not None:
+        split = len(selectors.ChangeRow._fields)
+        rows: Iterator[tuple] = ((*row[:split], row.note) for row in read)
+    else:
+        rows = (
+            in_range.order_by(*selectors.CHRONOLOGICAL)
+            .values_list(*selectors.CHANGE_ROW_FIELDS, "note")
+            .iterator(chunk_size=EXPORT_BATCH_ROWS)
+        )
     return {town.id: town for town in before.towns}, _event_batches(rows, dict(before.changes), faction_ids)
 
 

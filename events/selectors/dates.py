@@ -245,15 +245,32 @@ def _public_moments(*, key: str, now: dt.datetime) -> tuple[dt.datetime | None, 
 
 def _moments_around(now: dt.datetime) -> tuple[dt.datetime | None, dt.datetime | None]:
     """(next_public_moment(after=now), the latest public_from at or before now) in one statement: a seek of
-    ``change_public_from_idx`` each, carried by any one row of the log (an empty log has neither)."""
-    published = ControlChange.objects.filter(state=ControlChange.State.PUBLISHED)
-    reached = published.filter(public_from__lte=now).order_by("-public_from").values("public_from")[:1]
-    rows = (
-        ControlChange.objects.order_by()
-        .annotate(upcoming=Subquery(_upcoming_query(after=now)), reached=Subquery(reached))
-        .values_list("upcoming", "reached")[:1]
-    )
-    return next(iter(rows), (None, None))
+    ``change_public_from_idx`` each (an empty log has neither).
+
+    Written as SQL: every request after a write asks it, and the ORM's compiling of the two subqueries was
+    most of its ~1 ms."""
+    table, public_from, state = (ControlChange._meta.db_table, column(ControlChange, "public_from"),
+                                 column(ControlChange, "state"))
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT (SELECT {public_from} FROM {table} WHERE {public_from} > %s AND {state} = %s
+                        ORDER BY {public_from} LIMIT 1),
+                (SELECT {public_from} FROM {table} WHERE {public_from} <= %s AND {state} = %s
+                        ORDER BY {public_from} DESC LIMIT 1)""",
+            [at, ControlChange.State.PUBLISHED.value, at, ControlChange.State.PUBLISHED.value],
+        )
+        upcoming, reached = cursor.fetchone()
+    return _aware(upcoming), _aware(reached)
+
+
+def _aware(value) -> dt.datetime | None:
+    """A moment read by a bare statement: SQLite gives the stored text (UTC), PostgreSQL an aware datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _upcoming_query(*, after: dt.datetime):

@@ -3,8 +3,8 @@
 The change in force for a town at the end of a period is its latest change in force dated within it, or,
 when it has none, the one in force at the start: being in force does not depend on the date (a change
 that counts and that no change that counts supersedes, ``rule``). So a slice moves forward from its start
-by the period's changes in force alone (``nearby``), and the what-changed page lists and counts the same
-rows: one query where the move re-read the changed towns' slices and the table counted and paged the
+by the period's changes in force alone (``nearby``), the what-changed page lists and counts the same
+rows, and the exports of a period write them (``export_rows.change_events``): one query where the move re-read the changed towns' slices and the table counted and paged the
 period again (a third of the diff's time after a write on a theatre of 1,000 towns).
 
 A long period is not read whole: past ``ROWS_PER_TOWN`` changes per town of the scope, None says so,
@@ -33,7 +33,8 @@ ROWS_PER_TOWN = 1.0
 
 
 class PeriodRow(NamedTuple):
-    """A change of the period: ChangeRow's fields, then its town's slug and name (the table names it)."""
+    """A change of the period: ChangeRow's fields, then its town's slug and name (the table names them) and its
+    note (the exports write it)."""
 
     effective_date: dt.date
     day_part: int
@@ -48,6 +49,7 @@ class PeriodRow(NamedTuple):
     state: str
     town_slug: str
     town_name: str
+    note: str
 
 
 assert PeriodRow._fields[: len(ChangeRow._fields)] == ChangeRow._fields
@@ -82,12 +84,12 @@ def _read(*, start: dt.date, end: dt.date, seen: Visibility, theatre: int | None
     mine = ""
     if theatre is not None:
         # Town by town or along the dates, whichever reads less (theatre_walk): "+" keeps the index off it.
-        plus = "" if walks_by_town(theatre, start=start, end=end) else "+"
+        plus = "" if walks_by_town(theatre, start=start + dt.timedelta(days=1), end=end) else "+"  # its days
         mine = f" AND {plus}t.{column(Town, 'theatre')} = %s"
         params = [*params, theatre]
     # LEFT JOIN the faction (every change has one), as the slice does: an inner join let SQLite start from the
     # factions and walk each one's changes by (faction, date), passing over every theatre's.
-    sql = f"""SELECT {columns}, t.slug, t.name
+    sql = f"""SELECT {columns}, t.slug, t.name, c.note
         FROM {change} c JOIN {town} t ON t.id = c.town_id LEFT JOIN {faction} f ON f.id = c.faction_id
         WHERE c.effective_date > %s AND c.effective_date <= %s AND {rule}{mine}
         ORDER BY c.effective_date, c.day_part, c.id
