@@ -4,8 +4,9 @@ The change in force for a town at the end of a period is its latest change in fo
 when it has none, the one in force at the start: being in force does not depend on the date (a change
 that counts and that no change that counts supersedes, ``rule``). So a slice moves forward from its start
 by the period's changes in force alone (``nearby``), the what-changed page lists and counts the same
-rows, and the exports of a period write them (``export_rows.change_events``): one query where the move re-read the changed towns' slices and the table counted and paged the
-period again (a third of the diff's time after a write on a theatre of 1,000 towns).
+rows, and the exports of a period write them (``export_rows.change_events``): one query where the move
+re-read the changed towns' slices and the table counted and paged the period again (a third of the diff's
+time after a write on a theatre of 1,000 towns), and the exports compiled the rule's queryset once more.
 
 A long period is not read whole: past ``ROWS_PER_TOWN`` changes per town of the scope, None says so,
 and the callers read the slice at the end and page the table by queries, as they did before.
