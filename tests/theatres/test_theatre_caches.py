@@ -250,3 +250,50 @@ def test_each_writer_moves_the_revision_of_the_theatre_it_wrote(seeded, files): 
     raqqa = Town.objects.get(slug="raqqa")
     raqqa.population = 1
     assert after(lambda: town_save(town=raqqa)) == (True, False, True)
+
+
+def _counted_theatres(monkeypatch) -> list:
+    """The theatres whose summary /api/theatres/ counts (not read from the cache)."""
+    from events.selectors import theatres as theatre_selectors
+
+    counted: list = []
+    real = theatre_selectors._summaries
+
+    def counting(theatres, *, every):
+        counted.append(sorted(t.slug for t in theatres))
+        return real(theatres, every=every)
+
+    monkeypatch.setattr(theatre_selectors, "_summaries", counting)
+    return counted
+
+
+def _plain_counts(slug: str) -> tuple:
+    from events.selectors import changes_in_force
+
+    log = changes_in_force(published_only=True).filter(town__theatre__slug=slug)
+    dates = sorted(log.values_list("effective_date", flat=True))
+    return log.count(), dates[0].isoformat(), dates[-1].isoformat()
+
+
+@pytest.mark.parametrize("written", ["zenda", "syria"])
+def test_a_write_in_one_theatre_counts_that_theatres_summary_alone(two_theatres, monkeypatch, written):
+    zenda, source, builds, api = two_theatres
+    counted = _counted_theatres(monkeypatch)
+    first = {t["slug"]: t for t in api.get("/api/theatres/").json()["results"]}
+    assert counted == [["syria", "zenda"]]  # nothing kept yet: both, in one pass over the log
+    assert api.get("/api/theatres/").json()["results"] == sorted(first.values(), key=lambda t: t["name"])
+    assert len(counted) == 1  # kept
+
+    town = Town.objects.get(slug="strel" if written == "zenda" else "raqqa")
+    ControlChangeFactory(town=town, faction=Faction.objects.get(slug="black-elphberg"),
+                         effective_date=dt.date(2021, 5, 1) if written == "zenda" else dt.date(2017, 10, 5),
+                         sources=[source], day_part=ControlChange.DayPart.EVENING)
+    after = {t["slug"]: t for t in api.get("/api/theatres/").json()["results"]}
+    assert counted[1:] == [[written]]  # the other theatre's summary is read from the cache
+    for slug in ("syria", "zenda"):  # each equal to a plain count of its log
+        summary = after[slug]
+        assert (summary["counts"]["changes"], summary["first_change"], summary["last_change"]) == _plain_counts(slug)
+    assert after[written]["counts"]["changes"] == first[written]["counts"]["changes"] + 1
+    other = "syria" if written == "zenda" else "zenda"
+    assert after[other] == first[other]
+    assert api.get(f"/api/theatres/{written}/").json() == after[written]
