@@ -60,7 +60,7 @@ from .slices import (
     slice_sql,
     towns_subquery,
 )
-from .theatres import TheatreSummary, theatre_extent, theatre_summaries
+from .theatres import TheatreSummary, theatre_area_rows, theatre_extent, theatre_summaries
 from .timelines import (
     Span,
     changes_between,
@@ -94,5 +94,5 @@ __all__ = [
     "as_reader", "coarse_town_ids", "town_hidden", "without_coarse", "editor_reads", "next_public_moment",
     "reading_now", "version_pinned",
     "PeriodRow", "period_changes", "public_hides_coarse",
-    "TheatreSummary", "as_known_at", "known_moment", "theatre_extent", "theatre_summaries",
+    "TheatreSummary", "as_known_at", "known_moment", "theatre_area_rows", "theatre_extent", "theatre_summaries",
 ]

@@ -2,8 +2,10 @@
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Max, Min
 
 from geodata.models import AdminArea, Theatre, Town
@@ -11,6 +13,8 @@ from geodata.theatres import theatre_bbox
 
 from ..models import EARLIEST_DATE
 from .dates import CACHE_SECONDS, data_version
+from .request_memo import once
+from .rows import column
 from .rule import changes_in_force
 from .theatre_walk import changes_in_theatre
 
@@ -81,6 +85,29 @@ def _summaries(theatres: list[Theatre], *, every: bool) -> dict[int, TheatreSumm
     return found
 
 
+class AreaRow(NamedTuple):
+    id: int
+    level: int
+    parent_id: int | None
+    updated_at: object  # as the database gives it (text on SQLite): compared and hashed, never shown
+    name: str
+    slug: str
+
+
+def theatre_area_rows(theatre_id: int) -> list[AreaRow]:
+    """The theatre's admin areas (no outline), by id: one statement, once per request (``request_memo``). A page
+    asks for them for its extent's key, its cells' key and its areas' parents (three reads of them before)."""
+
+    def read() -> list[AreaRow]:
+        columns = ", ".join(column(AdminArea, f) for f in ("id", "level", "parent", "updated_at", "name", "slug"))
+        with connection.cursor() as cursor:
+            table, mine = AdminArea._meta.db_table, column(AdminArea, "theatre")
+            cursor.execute(f"SELECT {columns} FROM {table} WHERE {mine} = %s ORDER BY id", [theatre_id])
+            return [AreaRow._make(row) for row in cursor.fetchall()]
+
+    return list(once(("theatre_areas", theatre_id), read))
+
+
 def theatre_extent(*, theatre: Theatre) -> list[float]:
     """The theatre's [west, south, east, north] (``geodata.theatres.theatre_bbox``), kept while its areas are as
     they were (how many, and their last edit: one query of the theatre's areas, their outlines not read); drawn
@@ -90,9 +117,9 @@ def theatre_extent(*, theatre: Theatre) -> list[float]:
     every theatre, and each page after a write read and decoded the governorates' boundaries again (~5 ms for
     the first theatre's 14, whatever the period a diff shows).
     """
-    areas = theatre.areas.aggregate(n=Count("id"), last=Max("updated_at"))
-    key = (f"selectors:theatre-extent:{theatre.pk}:{theatre.updated_at.timestamp()}:"
-           f"{areas['n']}.{areas['last'].timestamp() if areas['last'] else 0}")
+    areas = theatre_area_rows(theatre.pk)
+    last = max((area.updated_at for area in areas), default=0)
+    key = f"selectors:theatre-extent:{theatre.pk}:{theatre.updated_at.timestamp()}:{len(areas)}.{last}"
     found = cache.get(key)
     if found is not None and found["towns"]:  # drawn from its towns, which any write of the theatre may move
         found = cache.get(f"{key}:{data_version(theatre=theatre)}")

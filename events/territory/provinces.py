@@ -119,7 +119,7 @@ def level_area_ids(level: int, *, theatre: Theatre | int | None = None) -> dict[
     if theatre is None:
         return _lifted(AdminArea.objects.values_list("id", "level", "parent_id"), level)
     theatre_id = theatre.pk if isinstance(theatre, Theatre) else theatre
-    rows = list(AdminArea.objects.filter(theatre_id=theatre_id).values_list("id", "level", "parent_id"))
+    rows = [area[:3] for area in selectors.theatre_area_rows(theatre_id)]
     while missing := {row[2] for row in rows if row[2] is not None} - {row[0] for row in rows}:
         rows += AdminArea.objects.filter(pk__in=missing).values_list("id", "level", "parent_id")
     return _lifted(rows, level)
