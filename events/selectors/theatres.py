@@ -2,7 +2,7 @@
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.db import connection
@@ -89,7 +89,7 @@ class AreaRow(NamedTuple):
     id: int
     level: int
     parent_id: int | None
-    updated_at: object  # as the database gives it (text on SQLite): compared and hashed, never shown
+    updated_at: Any  # as the database gives it (text on SQLite, a datetime on PostgreSQL): compared and hashed
     name: str
     slug: str
 
@@ -118,7 +118,7 @@ def theatre_extent(*, theatre: Theatre) -> list[float]:
     the first theatre's 14, whatever the period a diff shows).
     """
     areas = theatre_area_rows(theatre.pk)
-    last = max((area.updated_at for area in areas), default=0)
+    last = str(max((area.updated_at for area in areas), default=0)).replace(" ", "T")  # no space in a cache key
     key = f"selectors:theatre-extent:{theatre.pk}:{theatre.updated_at.timestamp()}:{len(areas)}.{last}"
     found = cache.get(key)
     if found is not None and found["towns"]:  # drawn from its towns, which any write of the theatre may move

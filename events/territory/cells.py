@@ -47,6 +47,7 @@ def _geometry_version(
         # As float64 bytes (an id or a missing area as a float: exact below 2**53; None as NaN), not their
         # repr: writing 10,000 towns' floats as text was ~10 ms of each request after a write.
         digest.update(np.array(towns, dtype=np.float64).tobytes())
+        areas: list[tuple]
         if theatre is None:
             areas = list(area_rows.values_list("pk", "level", "parent_id", "updated_at"))
         else:  # read once per request for the page's other uses too
