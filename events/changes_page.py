@@ -2,6 +2,7 @@
 towns, km² per faction, and links to the full lists (the exports), never the period's whole log."""
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from html import escape
@@ -78,23 +79,26 @@ def _joined(rows: list[str]) -> str:
 
 def _handover_rows(handovers: list[territory.Handover], theatre: Theatre | None = None) -> str:
     url = town_url(theatre)
+    named = functools.cache(escape)  # a handful of factions' names over hundreds of rows
     return _joined([_HANDOVER.format(
         f"{h.date:%Y-%m-%d}", escape(url(h.town.slug)), escape(h.town.name),
-        f"from {escape(h.from_faction.name)} to {escape(h.to_faction.name)}" if h.from_faction
-        else f"first recorded, held by {escape(h.to_faction.name)}",
+        f"from {named(h.from_faction.name)} to {named(h.to_faction.name)}" if h.from_faction
+        else f"first recorded, held by {named(h.to_faction.name)}",
     ) for h in handovers])
 
 
 def _change_rows(changes, theatre: Theatre | None = None) -> str:
     url = town_url(theatre)
     statuses, confidences = dict(ControlChange.Status.choices), dict(ControlChange.Confidence.choices)
+    # The few values many rows share (factions, colours, labels, dates) escaped once each; towns per row.
+    same = functools.cache(lambda value: escape(str(value)))
+    label = functools.cache(lambda on, precision, part: escape(date_label(on=on, precision=precision, day_part=part)))
     return _joined([_CHANGE.format(
-        f"{c.effective_date:%Y-%m-%d}",
-        escape(date_label(on=c.effective_date, precision=c.date_precision, day_part=c.day_part)),
-        escape(url(c.town__slug)), escape(c.town__name), escape(c.faction__colour), escape(c.faction__name),
-        escape(str(statuses.get(c.status, c.status))),
-        f" by {escape(c.contested_by__name)}" if c.contested_by__name is not None else "",
-        escape(str(confidences.get(c.confidence, c.confidence))),
+        f"{c.effective_date:%Y-%m-%d}", label(c.effective_date, c.date_precision, c.day_part),
+        escape(url(c.town__slug)), escape(c.town__name), same(c.faction__colour), same(c.faction__name),
+        same(statuses.get(c.status, c.status)),
+        f" by {same(c.contested_by__name)}" if c.contested_by__name is not None else "",
+        same(confidences.get(c.confidence, c.confidence)),
     ) for c in changes])
 
 
